@@ -1,0 +1,343 @@
+//! The HTTP contract's bodies, shared by the worker (which serves them) and
+//! the app (which sends and reads them), so the two cannot drift apart.
+
+use crate::grant::{Grant, ServicePermissions};
+use crate::problem::FieldError;
+use crate::secret::TokenKind;
+use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Token {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub kind: TokenKind,
+    pub grants: Vec<Grant>,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    pub secret_hint: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<Grant>>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub token: Token,
+    pub secret: String,
+}
+
+/// `PATCH /tokens/{id}`: absent fields stay; `expires_at: null` means never.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateToken {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<Grant>>,
+    #[serde(
+        default,
+        deserialize_with = "present_rfc3339",
+        serialize_with = "serialize_present_rfc3339",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<Option<OffsetDateTime>>,
+}
+
+fn present_rfc3339<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+    time::serde::rfc3339::option::deserialize(d).map(Some)
+}
+
+fn serialize_present_rfc3339<S: serde::Serializer>(
+    v: &Option<Option<OffsetDateTime>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    time::serde::rfc3339::option::serialize(&v.flatten(), s)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshToken {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub token: Token,
+    pub permissions: Vec<ServicePermissions>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require: Option<Vec<Grant>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerifyCode {
+    Valid,
+    Malformed,
+    NotFound,
+    Expired,
+    InsufficientPermissions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyResponse {
+    pub valid: bool,
+    pub code: VerifyCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Token>,
+    /// For `INSUFFICIENT_PERMISSIONS`: the first required grant not held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Denied,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The acting token's client id (or `anonymous`).
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Admin {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub master_token_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAdmin {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminCreated {
+    pub admin: Admin,
+    pub master_token: Token,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminList {
+    pub items: Vec<Admin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub id: String,
+    pub description: String,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBucket {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketList {
+    pub items: Vec<Bucket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+    pub content_type: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectList {
+    pub items: Vec<ObjectInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub kv: String,
+}
+
+/// Decodes a JSON body, naming the field at fault ("parse, don't validate").
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Vec<FieldError>> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(vec![FieldError::new("body", "a JSON object is required")]);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match value {
+        Ok(v) => {
+            if de.end().is_err() {
+                return Err(vec![FieldError::new(
+                    "body",
+                    "trailing characters after the JSON value",
+                )]);
+            }
+            Ok(v)
+        }
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = strip_position(&inner.to_string());
+            let field = if inner.is_syntax() || inner.is_eof() {
+                "body".to_string()
+            } else if path == "." {
+                missing_field_name(&message).unwrap_or_else(|| "body".to_string())
+            } else if let Some(missing) = missing_field_name(&message) {
+                format!("{path}.{missing}")
+            } else {
+                path
+            };
+            Err(vec![FieldError::new(field, message)])
+        }
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decode_names_the_field() {
+        let e = decode::<CreateToken>(br#"{"description":"x"}"#).unwrap_err();
+        assert_eq!(e[0].field, "name");
+        let e = decode::<CreateToken>(br#"{"name":5}"#).unwrap_err();
+        assert_eq!(e[0].field, "name");
+        let e = decode::<CreateToken>(br#"{"name":"a","grants":[{"service":"s"}]}"#).unwrap_err();
+        assert_eq!(e[0].field, "grants[0].permission");
+        let e = decode::<CreateToken>(br#"{"name":"a","expires_at":"tomorrow"}"#).unwrap_err();
+        assert_eq!(e[0].field, "expires_at");
+        let e = decode::<CreateToken>(br#"{"name":"a","colour":"red"}"#).unwrap_err();
+        assert_eq!(e[0].field, "colour");
+        let e = decode::<CreateToken>(b"{not json").unwrap_err();
+        assert_eq!(e[0].field, "body");
+        let e = decode::<CreateToken>(b"").unwrap_err();
+        assert_eq!(e[0].field, "body");
+    }
+
+    #[test]
+    fn update_distinguishes_absent_from_null_expiry() {
+        let u: UpdateToken = decode(br#"{"description":"d"}"#).unwrap();
+        assert_eq!(u.expires_at, None);
+        let u: UpdateToken = decode(br#"{"expires_at":null}"#).unwrap();
+        assert_eq!(u.expires_at, Some(None));
+        let u: UpdateToken = decode(br#"{"expires_at":"2030-01-01T00:00:00Z"}"#).unwrap();
+        assert!(matches!(u.expires_at, Some(Some(_))));
+        let back = serde_json::to_string(&UpdateToken {
+            expires_at: Some(None),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(back, r#"{"expires_at":null}"#);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode::<CreateToken>(&body);
+            let _ = decode::<UpdateToken>(&body);
+            let _ = decode::<VerifyRequest>(&body);
+        }
+
+        #[test]
+        fn decoding_arbitrary_json_text_never_panics(body in "\\PC{0,120}") {
+            if let Ok(v) = decode::<CreateToken>(body.as_bytes()) {
+                // Whatever decodes re-encodes to something that decodes the same.
+                let again: CreateToken = decode(serde_json::to_string(&v).unwrap().as_bytes()).unwrap();
+                prop_assert_eq!(again, v);
+            }
+        }
+    }
+}

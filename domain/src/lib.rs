@@ -1,0 +1,16 @@
+//! Keyward's domain, shared by the worker and the app. Pure: no I/O, no
+//! clock, no randomness of its own (callers pass `now` and a CSPRNG).
+
+pub mod api;
+pub mod catalog;
+pub mod expiry;
+pub mod grant;
+pub mod problem;
+pub mod query;
+pub mod secret;
+pub mod validate;
+
+pub use catalog::Catalog;
+pub use grant::{Decision, Effective, Grant, Principal, Resource};
+pub use problem::{ErrorCode, FieldError, Problem};
+pub use secret::{Secret, SecretError, SecretHash, TokenKind};

@@ -1,0 +1,149 @@
+//! The contract's error vocabulary (RFC 9457 problem details).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    UnknownPermission,
+    MissingToken,
+    MalformedToken,
+    InvalidToken,
+    TokenExpired,
+    InsufficientPermission,
+    PrivilegeEscalation,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    InvitationUsed,
+    InvitationExpired,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | UnknownPermission => 400,
+            MissingToken | MalformedToken | InvalidToken | TokenExpired => 401,
+            InsufficientPermission | PrivilegeEscalation => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            Conflict => 409,
+            InvitationUsed | InvitationExpired => 410,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            RateLimited => 429,
+            Internal => 500,
+            Unavailable => 503,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "invalid_request",
+            UnknownPermission => "unknown_permission",
+            MissingToken => "missing_token",
+            MalformedToken => "malformed_token",
+            InvalidToken => "invalid_token",
+            TokenExpired => "token_expired",
+            InsufficientPermission => "insufficient_permission",
+            PrivilegeEscalation => "privilege_escalation",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            Conflict => "conflict",
+            InvitationUsed => "invitation_used",
+            InvitationExpired => "invitation_expired",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            RateLimited => "rate_limited",
+            Internal => "internal",
+            Unavailable => "unavailable",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "The request is not valid",
+            UnknownPermission => "A grant names something that is not in the catalog",
+            MissingToken => "No bearer token was sent",
+            MalformedToken => "The bearer token is malformed",
+            InvalidToken => "The bearer token is not valid",
+            TokenExpired => "The bearer token has expired",
+            InsufficientPermission => "The token lacks a permission",
+            PrivilegeEscalation => "A token cannot grant what it does not hold",
+            NotFound => "Not found",
+            MethodNotAllowed => "Method not allowed",
+            Conflict => "Conflict",
+            InvitationUsed => "The invitation was already accepted",
+            InvitationExpired => "The invitation has expired",
+            PayloadTooLarge => "The request body is too large",
+            UnsupportedMediaType => "Unsupported media type",
+            RateLimited => "Too many requests",
+            Internal => "Internal error",
+            Unavailable => "Storage is unavailable; the request was denied",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: ErrorCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Problem {
+        Problem {
+            type_: format!("urn:keyward:problem:{}", code.as_str()),
+            title: code.title().to_string(),
+            status: code.status(),
+            detail: detail.into(),
+            code,
+            errors: None,
+        }
+    }
+
+    pub fn invalid(errors: Vec<FieldError>) -> Problem {
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        let mut p = Problem::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid fields: {}", fields.join(", ")),
+        );
+        p.errors = Some(errors);
+        p
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
+        self.errors = Some(errors);
+        self
+    }
+}

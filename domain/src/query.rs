@@ -1,0 +1,188 @@
+//! List queries (`?limit=&offset=&sort=...`) parsed at the boundary.
+
+use crate::problem::FieldError;
+use crate::secret::TokenKind;
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSortKey {
+    Name,
+    CreatedAt,
+    ExpiresAt,
+    LastUsedAt,
+}
+
+impl TokenSortKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenSortKey::Name => "name",
+            TokenSortKey::CreatedAt => "created_at",
+            TokenSortKey::ExpiresAt => "expires_at",
+            TokenSortKey::LastUsedAt => "last_used_at",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenQuery {
+    pub limit: u32,
+    pub offset: u64,
+    pub sort: TokenSortKey,
+    pub descending: bool,
+    pub name: Option<String>,
+    pub client_id: Option<String>,
+    pub kind: Option<TokenKind>,
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub limit: u32,
+    pub offset: u64,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub action: Option<String>,
+}
+
+fn paging(
+    pairs: &[(String, String)],
+    errors: &mut Vec<FieldError>,
+) -> (u32, u64) {
+    let mut limit = DEFAULT_LIMIT;
+    let mut offset = 0;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "limit" => match v.parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => limit = n,
+                _ => errors.push(FieldError::new(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_LIMIT}"),
+                )),
+            },
+            "offset" => match v.parse::<u64>() {
+                Ok(n) if n <= 1_000_000_000 => offset = n,
+                _ => errors.push(FieldError::new("offset", "must be a non-negative integer")),
+            },
+            _ => {}
+        }
+    }
+    (limit, offset)
+}
+
+fn text(v: &str) -> Option<String> {
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+impl TokenQuery {
+    pub fn parse(pairs: &[(String, String)]) -> Result<TokenQuery, Vec<FieldError>> {
+        let mut errors = vec![];
+        let (limit, offset) = paging(pairs, &mut errors);
+        let mut query = TokenQuery {
+            limit,
+            offset,
+            sort: TokenSortKey::CreatedAt,
+            descending: false,
+            name: None,
+            client_id: None,
+            kind: None,
+            q: None,
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "limit" | "offset" => {}
+                "sort" => {
+                    let (desc, key) = match v.strip_prefix('-') {
+                        Some(rest) => (true, rest),
+                        None => (false, v.as_str()),
+                    };
+                    query.descending = desc;
+                    query.sort = match key {
+                        "name" => TokenSortKey::Name,
+                        "created_at" => TokenSortKey::CreatedAt,
+                        "expires_at" => TokenSortKey::ExpiresAt,
+                        "last_used_at" => TokenSortKey::LastUsedAt,
+                        _ => {
+                            errors.push(FieldError::new(
+                                "sort",
+                                "must be one of name, created_at, expires_at, last_used_at, optionally prefixed with -",
+                            ));
+                            continue;
+                        }
+                    };
+                }
+                "name" => query.name = text(v),
+                "client_id" => query.client_id = text(v),
+                "q" => query.q = text(v),
+                "kind" => match TokenKind::parse(v) {
+                    Some(kind) => query.kind = Some(kind),
+                    None => errors.push(FieldError::new(
+                        "kind",
+                        "must be master, scoped or personal",
+                    )),
+                },
+                other => errors.push(FieldError::new(other, "unknown query parameter")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(query)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl AuditQuery {
+    pub fn parse(pairs: &[(String, String)]) -> Result<AuditQuery, Vec<FieldError>> {
+        let mut errors = vec![];
+        let (limit, offset) = paging(pairs, &mut errors);
+        let mut query = AuditQuery {
+            limit,
+            offset,
+            actor: None,
+            target: None,
+            action: None,
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "limit" | "offset" => {}
+                "actor" => query.actor = text(v),
+                "target" => query.target = text(v),
+                "action" => query.action = text(v),
+                other => errors.push(FieldError::new(other, "unknown query parameter")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(query)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
+        s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_and_sorting() {
+        let q = TokenQuery::parse(&[]).unwrap();
+        assert_eq!((q.limit, q.offset, q.sort, q.descending), (20, 0, TokenSortKey::CreatedAt, false));
+        let q = TokenQuery::parse(&pairs(&[("sort", "-name"), ("limit", "5")])).unwrap();
+        assert_eq!((q.limit, q.sort, q.descending), (5, TokenSortKey::Name, true));
+    }
+
+    #[test]
+    fn every_bad_parameter_is_named() {
+        let e = TokenQuery::parse(&pairs(&[("limit", "0"), ("sort", "colour"), ("kind", "x"), ("zzz", "1")]))
+            .unwrap_err();
+        let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "sort", "kind", "zzz"]);
+        assert!(AuditQuery::parse(&pairs(&[("limit", "101")])).is_err());
+    }
+}

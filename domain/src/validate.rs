@@ -1,0 +1,130 @@
+//! Parsing of the small strings that cross the boundary.
+
+use crate::problem::FieldError;
+
+pub const NAME_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 1000;
+pub const RESOURCE_ID_MAX: usize = 96;
+pub const OBJECT_KEY_MAX: usize = 512;
+pub const EMAIL_MAX: usize = 254;
+/// Ten years: long enough for anything real, short enough never to overflow.
+pub const MAX_LIFETIME_SECONDS: u64 = 10 * 366 * 24 * 3600;
+pub const MAX_OVERLAP_SECONDS: u64 = 7 * 24 * 3600;
+
+/// Bucket and other resource ids: Keboola-style `in.c-main`.
+pub fn is_resource_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= RESOURCE_ID_MAX
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && s != "*"
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control())
+}
+
+pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > NAME_MAX {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {NAME_MAX} characters"),
+        ));
+    }
+    if has_control(trimmed) {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_string())
+}
+
+pub fn description(field: &str, raw: &str) -> Result<String, FieldError> {
+    if raw.chars().count() > DESCRIPTION_MAX {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {DESCRIPTION_MAX} characters"),
+        ));
+    }
+    if raw.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(raw.trim().to_string())
+}
+
+pub fn resource_id(field: &str, raw: &str) -> Result<String, FieldError> {
+    if is_resource_id(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must be 1-{RESOURCE_ID_MAX} characters of letters, digits, '.', '_' or '-'"),
+        ))
+    }
+}
+
+pub fn object_key(field: &str, raw: &str) -> Result<String, FieldError> {
+    if raw.is_empty() || raw.len() > OBJECT_KEY_MAX || has_control(raw) {
+        Err(FieldError::new(
+            field,
+            format!("must be 1-{OBJECT_KEY_MAX} bytes without control characters"),
+        ))
+    } else {
+        Ok(raw.to_string())
+    }
+}
+
+pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
+    let s = raw.trim();
+    let ok = s.len() <= EMAIL_MAX
+        && !has_control(s)
+        && !s.contains(char::is_whitespace)
+        && match s.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            }
+            None => false,
+        };
+    if ok {
+        Ok(s.to_lowercase())
+    } else {
+        Err(FieldError::new(field, "must be an email address"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(name("name", "  ci deploy ").unwrap(), "ci deploy");
+        assert!(name("name", "   ").is_err());
+        assert!(name("name", &"x".repeat(101)).is_err());
+        assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn resource_ids() {
+        assert!(is_resource_id("in.c-tutorial"));
+        assert!(!is_resource_id("*"));
+        assert!(!is_resource_id("a/b"));
+        assert!(!is_resource_id(""));
+        assert!(!is_resource_id(&"a".repeat(97)));
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email("email", "Ann@Example.com").unwrap(), "ann@example.com");
+        assert!(email("email", "ann").is_err());
+        assert!(email("email", "ann@localhost").is_err());
+        assert!(email("email", "a n@x.io").is_err());
+    }
+}

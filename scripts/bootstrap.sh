@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything Keyward needs to build and test on a fresh Debian 12
+# machine. Idempotent: every step is skipped when already done at the right
+# version, so a re-run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+WASM_BINDGEN_VERSION=0.2.130
+WORKER_BUILD_VERSION=0.8.7
+TRUNK_VERSION=0.22.1
+
+log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*" >&2; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# Debian's rustc-web is the one compiler here that can build a wasm32 std
+# (from rust-web-src, with build-std); lld-19 provides wasm-ld-19.
+APT_PKGS=(rustc-web cargo-web rust-web-src lld-19 chromium chromium-driver)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if command -v rustup >/dev/null 2>&1; then
+  if ! rustup toolchain list | grep -q '^debian'; then
+    log "rustup toolchain link debian /usr"
+    rustup toolchain link debian /usr
+  fi
+fi
+
+# cargo installs run from outside the project so its settings don't apply.
+cargo_install() { # name binary version-string args...
+  local bin=$1 want=$2; shift 2
+  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qF "$want"; then
+    return 0
+  fi
+  log "cargo install $* (one-time, several minutes)"
+  (cd / && cargo install "$@")
+}
+cargo_install wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+cargo_install worker-build "$WORKER_BUILD_VERSION" worker-build --version "=$WORKER_BUILD_VERSION" --locked
+cargo_install trunk "$TRUNK_VERSION" trunk --version "=$TRUNK_VERSION" --locked --ignore-rust-version
+
+if [ -f package.json ]; then
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+fi
+log "toolchain ready"
