@@ -67,11 +67,18 @@ impl Catalog {
     pub fn from_json(json: &str) -> Result<Catalog, CatalogDefinitionError> {
         let catalog: Catalog =
             serde_json::from_str(json).map_err(|e| CatalogDefinitionError(e.to_string()))?;
-        let types: BTreeSet<&str> = catalog.resource_types.iter().map(|t| t.id.as_str()).collect();
+        let types: BTreeSet<&str> = catalog
+            .resource_types
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
         let mut services = BTreeSet::new();
         for s in &catalog.services {
             if !services.insert(s.id.as_str()) {
-                return Err(CatalogDefinitionError(format!("duplicate service {}", s.id)));
+                return Err(CatalogDefinitionError(format!(
+                    "duplicate service {}",
+                    s.id
+                )));
             }
             let mut perms = BTreeSet::new();
             for p in &s.permissions {
@@ -190,7 +197,8 @@ impl Catalog {
 /// The catalog the worker ships, for the domain's own tests.
 #[cfg(test)]
 pub(crate) fn default_catalog() -> Catalog {
-    Catalog::from_json(include_str!("../../worker/catalog.json")).expect("the shipped catalog is valid")
+    Catalog::from_json(include_str!("../../worker/catalog.json"))
+        .expect("the shipped catalog is valid")
 }
 
 #[cfg(test)]
@@ -204,9 +212,16 @@ mod tests {
         assert_eq!(ids, ["storage", "components", "tokens", "audit"]);
         assert_eq!(c.implied_by("storage", "write"), ["read"]);
         assert_eq!(c.implied_by("tokens", "manage"), ["read"]);
-        assert!(c.permission("storage", "create_bucket").unwrap().resource_type.is_none());
+        assert!(c
+            .permission("storage", "create_bucket")
+            .unwrap()
+            .resource_type
+            .is_none());
         assert_eq!(
-            c.permission("components", "run").unwrap().resource_type.as_deref(),
+            c.permission("components", "run")
+                .unwrap()
+                .resource_type
+                .as_deref(),
             Some("component")
         );
     }

@@ -187,7 +187,9 @@ fn normalize_set(set: BTreeSet<Grant>) -> BTreeSet<Grant> {
 /// A token's explicit grants, deduplicated and sorted, with per-resource
 /// grants dropped where a `*` grant of the same permission covers them.
 pub fn normalize(grants: Vec<Grant>) -> Vec<Grant> {
-    normalize_set(grants.into_iter().collect()).into_iter().collect()
+    normalize_set(grants.into_iter().collect())
+        .into_iter()
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,9 +284,18 @@ mod tests {
     fn write_implies_read_on_the_same_resource_only() {
         let c = default_catalog();
         let p = Principal::new(&c, false, &[g("storage:write@in.c-tutorial")]);
-        assert_eq!(p.may("storage", "read", Some("in.c-tutorial")), Decision::Allow);
-        assert_eq!(p.may("storage", "write", Some("in.c-tutorial")), Decision::Allow);
-        assert!(matches!(p.may("storage", "read", Some("other")), Decision::Deny(_)));
+        assert_eq!(
+            p.may("storage", "read", Some("in.c-tutorial")),
+            Decision::Allow
+        );
+        assert_eq!(
+            p.may("storage", "write", Some("in.c-tutorial")),
+            Decision::Allow
+        );
+        assert!(matches!(
+            p.may("storage", "read", Some("other")),
+            Decision::Deny(_)
+        ));
     }
 
     #[test]
@@ -351,13 +362,15 @@ mod tests {
                     .map(move |p| (s.id.clone(), p.id.clone(), p.resource_type.is_some()))
             })
             .collect();
-        (prop::sample::select(perms), prop_oneof![Just("*".to_string()), "[a-c]"]).prop_map(
-            |((s, p, has_r), r)| Grant {
+        (
+            prop::sample::select(perms),
+            prop_oneof![Just("*".to_string()), "[a-c]"],
+        )
+            .prop_map(|((s, p, has_r), r)| Grant {
                 service: s,
                 permission: p,
                 resource: has_r.then(|| Resource::parse(&r)),
-            },
-        )
+            })
     }
 
     proptest! {

@@ -46,10 +46,7 @@ pub struct AuditQuery {
     pub action: Option<String>,
 }
 
-fn paging(
-    pairs: &[(String, String)],
-    errors: &mut Vec<FieldError>,
-) -> (u32, u64) {
+fn paging(pairs: &[(String, String)], errors: &mut Vec<FieldError>) -> (u32, u64) {
     let mut limit = DEFAULT_LIMIT;
     let mut offset = 0;
     for (k, v) in pairs {
@@ -166,21 +163,34 @@ mod tests {
     use super::*;
 
     fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
-        s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        s.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults_and_sorting() {
         let q = TokenQuery::parse(&[]).unwrap();
-        assert_eq!((q.limit, q.offset, q.sort, q.descending), (20, 0, TokenSortKey::CreatedAt, false));
+        assert_eq!(
+            (q.limit, q.offset, q.sort, q.descending),
+            (20, 0, TokenSortKey::CreatedAt, false)
+        );
         let q = TokenQuery::parse(&pairs(&[("sort", "-name"), ("limit", "5")])).unwrap();
-        assert_eq!((q.limit, q.sort, q.descending), (5, TokenSortKey::Name, true));
+        assert_eq!(
+            (q.limit, q.sort, q.descending),
+            (5, TokenSortKey::Name, true)
+        );
     }
 
     #[test]
     fn every_bad_parameter_is_named() {
-        let e = TokenQuery::parse(&pairs(&[("limit", "0"), ("sort", "colour"), ("kind", "x"), ("zzz", "1")]))
-            .unwrap_err();
+        let e = TokenQuery::parse(&pairs(&[
+            ("limit", "0"),
+            ("sort", "colour"),
+            ("kind", "x"),
+            ("zzz", "1"),
+        ]))
+        .unwrap_err();
         let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["limit", "sort", "kind", "zzz"]);
         assert!(AuditQuery::parse(&pairs(&[("limit", "101")])).is_err());

@@ -163,7 +163,11 @@ impl Secret {
     /// The prefix and the last four characters: enough to recognise a
     /// secret, far too little to guess it.
     pub fn hint(&self) -> String {
-        format!("{}…{}", &self.0[..PREFIX.len() + 2], &self.0[SECRET_LEN - 4..])
+        format!(
+            "{}…{}",
+            &self.0[..PREFIX.len() + 2],
+            &self.0[SECRET_LEN - 4..]
+        )
     }
 
     pub fn expose(&self) -> &str {

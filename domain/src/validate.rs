@@ -15,8 +15,7 @@ pub const MAX_OVERLAP_SECONDS: u64 = 7 * 24 * 3600;
 pub fn is_resource_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= RESOURCE_ID_MAX
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         && s != "*"
 }
@@ -37,7 +36,10 @@ pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
         ));
     }
     if has_control(trimmed) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -49,8 +51,14 @@ pub fn description(field: &str, raw: &str) -> Result<String, FieldError> {
             format!("must be at most {DESCRIPTION_MAX} characters"),
         ));
     }
-    if raw.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+    if raw
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(raw.trim().to_string())
 }
@@ -122,7 +130,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("email", "Ann@Example.com").unwrap(), "ann@example.com");
+        assert_eq!(
+            email("email", "Ann@Example.com").unwrap(),
+            "ann@example.com"
+        );
         assert!(email("email", "ann").is_err());
         assert!(email("email", "ann@localhost").is_err());
         assert!(email("email", "a n@x.io").is_err());

@@ -1,1 +1,212 @@
+//! Keyward's worker: the token authority at the edge.
+//!
+//! A thin fetch entry: resolve the route, authenticate, hand off to the
+//! handler, record the call. Handlers live in `tokens`, `admins`,
+//! `storage` and `meta`; the registry Durable Object owns every change.
 
+mod admins;
+mod auth;
+mod http;
+mod meta;
+mod registry;
+mod routes;
+mod storage;
+mod store;
+mod tokens;
+
+use auth::Caller;
+use http::{ApiError, ApiResult};
+use keyward_domain::api::Outcome;
+use keyward_domain::{Catalog, ErrorCode, Grant};
+use registry::{Command, Registry};
+use routes::Route;
+use std::sync::OnceLock;
+use worker::{event, Context, Env, Request, Response};
+
+pub use registry::RegistryObject;
+
+static CATALOG: OnceLock<Catalog> = OnceLock::new();
+
+/// The catalog shipped with the worker, parsed once per isolate.
+pub fn catalog() -> Catalog {
+    catalog_ref().clone()
+}
+
+fn catalog_ref() -> &'static Catalog {
+    CATALOG.get_or_init(|| {
+        Catalog::from_json(include_str!("../catalog.json"))
+            .expect("catalog.json is checked by the tests")
+    })
+}
+
+/// What a handler needs.
+pub struct Call<'a> {
+    pub env: &'a Env,
+    pub catalog: &'a Catalog,
+    pub caller: Option<Caller>,
+}
+
+impl Call<'_> {
+    pub fn caller(&self) -> ApiResult<&Caller> {
+        self.caller
+            .as_ref()
+            .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "authentication required"))
+    }
+
+    /// Requires `service:permission[@resource]`, naming it when missing.
+    pub fn require(
+        &self,
+        service: &str,
+        permission: &str,
+        resource: Option<&str>,
+    ) -> ApiResult<&Caller> {
+        let caller = self.caller()?;
+        match caller.principal.may(service, permission, resource) {
+            keyward_domain::Decision::Allow => Ok(caller),
+            keyward_domain::Decision::Deny(missing) => Err(insufficient(&missing)),
+        }
+    }
+
+    pub fn require_master(&self) -> ApiResult<&Caller> {
+        let caller = self.caller()?;
+        if caller.principal.is_master {
+            Ok(caller)
+        } else {
+            Err(ApiError::new(
+                ErrorCode::InsufficientPermission,
+                "managing admins needs a master token",
+            ))
+        }
+    }
+
+    pub fn registry(&self) -> ApiResult<Registry> {
+        Registry::from_env(self.env)
+    }
+}
+
+pub fn insufficient(missing: &Grant) -> ApiError {
+    ApiError::new(
+        ErrorCode::InsufficientPermission,
+        format!("this token lacks {missing}"),
+    )
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let route = match routes::resolve(&req.method(), &req.path()) {
+        Ok(r) => r,
+        Err(e) => return Ok(http::problem_response(&e)),
+    };
+    let catalog = catalog_ref();
+    let caller = if route.is_public() {
+        None
+    } else {
+        match auth::authenticate(&req, &env, catalog).await {
+            Ok(c) => Some(c),
+            Err(e) => return Ok(http::problem_response(&e)),
+        }
+    };
+    if let Some(c) = &caller {
+        note_use(&env, &ctx, c);
+    }
+    let audit_identity = caller.as_ref().map(|c| c.token().client_id.clone());
+    let mut call = Call {
+        env: &env,
+        catalog,
+        caller,
+    };
+    let result = dispatch(&route, &mut req, &mut call).await;
+    if let Some(actor) = audit_identity {
+        let (outcome, detail) = match &result {
+            Ok(_) => (Outcome::Success, String::new()),
+            Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
+            Err(e) => (
+                Outcome::Failed,
+                format!("{}: {}", e.code().as_str(), e.problem.detail),
+            ),
+        };
+        if !(route.audited_by_registry() && outcome == Outcome::Success) {
+            record(&env, &ctx, actor, &route, outcome, detail);
+        }
+    }
+    Ok(match result {
+        Ok(resp) => resp,
+        Err(e) => http::problem_response(&e),
+    })
+}
+
+async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    match route {
+        Route::Health => meta::health(call).await,
+        Route::OpenApi => meta::openapi(),
+        Route::Catalog => http::json(200, call.catalog),
+        Route::WhoAmI => meta::whoami(call),
+        Route::Verify => meta::verify(req, call).await,
+        Route::Audit => meta::audit(req, call).await,
+        Route::ListTokens => tokens::list(req, call).await,
+        Route::CreateToken => tokens::create(req, call).await,
+        Route::GetToken(id) => tokens::get(id, call).await,
+        Route::UpdateToken(id) => tokens::update(id, req, call).await,
+        Route::DeleteToken(id) => tokens::delete(id, call).await,
+        Route::RefreshToken(id) => tokens::refresh(id, req, call).await,
+        Route::ListAdmins => admins::list(call).await,
+        Route::CreateAdmin => admins::create(req, call).await,
+        Route::DeleteAdmin(id) => admins::delete(id, call).await,
+        Route::ListBuckets => storage::list_buckets(call).await,
+        Route::CreateBucket => storage::create_bucket(req, call).await,
+        Route::ListObjects(b) => storage::list_objects(b, call).await,
+        Route::PutObject(b, k) => storage::put_object(b, k, req, call).await,
+        Route::GetObject(b, k) => storage::get_object(b, k, call).await,
+        Route::DeleteObject(b, k) => storage::delete_object(b, k, call).await,
+    }
+}
+
+/// `last_used_at` is written at most once a minute per token (KV allows one
+/// write per second per key), after the response.
+fn note_use(env: &Env, ctx: &Context, caller: &Caller) {
+    let now = store::now();
+    let stale = caller
+        .token()
+        .last_used_at
+        .map(|t| (now - t).whole_seconds() >= 60)
+        .unwrap_or(true);
+    if stale {
+        let env = env.clone();
+        let token_id = caller.token().id.clone();
+        ctx.wait_until(async move {
+            if let Ok(r) = Registry::from_env(&env) {
+                let _ = r
+                    .call::<serde_json::Value>(&Command::Touch { token_id })
+                    .await;
+            }
+        });
+    }
+}
+
+fn record(
+    env: &Env,
+    ctx: &Context,
+    actor: String,
+    route: &Route,
+    outcome: Outcome,
+    detail: String,
+) {
+    let env = env.clone();
+    let cmd = Command::Audit {
+        actor,
+        action: route.action().to_string(),
+        target: route.target(),
+        outcome,
+        detail,
+    };
+    ctx.wait_until(async move {
+        match Registry::from_env(&env) {
+            Ok(r) => {
+                if let Err(e) = r.call::<serde_json::Value>(&cmd).await {
+                    worker::console_error!("audit write failed: {}", e.problem.detail);
+                }
+            }
+            Err(e) => worker::console_error!("audit unavailable: {}", e.problem.detail),
+        }
+    });
+}

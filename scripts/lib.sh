@@ -1,0 +1,73 @@
+# Shared by the run and test commands: toolchain environment and the build.
+# Sourced, not executed.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+export WRANGLER_SEND_METRICS=false
+export CLOUDFLARE_CF_FETCH_ENABLED=false
+
+log() { printf '\033[1;34m[keyward]\033[0m %s\n' "$*" >&2; }
+
+# The wasm toolchain: rustup's own wasm32 target where it exists (a
+# developer laptop), else Debian's rustc-web building std from source.
+wasm_env() {
+  export CARGO_TARGET_DIR="$ROOT/target/wasm"
+  local libdir
+  libdir=$(rustc --print target-libdir --target wasm32-unknown-unknown 2>/dev/null || true)
+  if [ -n "$libdir" ] && ls "$libdir"/libstd-*.rlib >/dev/null 2>&1; then
+    return 0
+  fi
+  export RUSTUP_TOOLCHAIN=debian
+  export RUSTC_BOOTSTRAP=1
+  export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19
+  # worker-build insists the target's libdir exists; build-std does the work.
+  libdir=$(RUSTUP_TOOLCHAIN=debian rustc --print target-libdir --target wasm32-unknown-unknown)
+  if [ ! -d "$libdir" ]; then
+    if [ "$(id -u)" = 0 ]; then mkdir -p "$libdir"; else sudo mkdir -p "$libdir"; fi
+  fi
+}
+
+# A digest of everything a build reads, so unchanged trees skip the build.
+tree_digest() {
+  (cd "$ROOT" && find "$@" -type f -not -path '*/build/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-32)
+}
+
+build_worker() {
+  local digest stamp="$ROOT/worker/build/.digest"
+  digest=$(tree_digest worker/src worker/Cargo.toml worker/catalog.json worker/openapi.json domain Cargo.lock Cargo.toml)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -f "$ROOT/worker/build/index.js" ]; then
+    log "worker up to date"
+    return 0
+  fi
+  log "building the worker (wasm)"
+  (
+    wasm_env
+    export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
+    export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+    export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+    cd "$ROOT/worker" && worker-build --release
+  )
+  echo "$digest" > "$stamp"
+}
+
+build_app() {
+  local digest stamp="$ROOT/dist/.digest"
+  digest=$(tree_digest app/src app/Cargo.toml app/index.html style domain Cargo.lock Cargo.toml Trunk.toml)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -f "$ROOT/dist/index.html" ]; then
+    log "app up to date"
+    return 0
+  fi
+  log "building the app (Leptos → wasm, Trunk)"
+  (
+    wasm_env
+    cd "$ROOT" && cargo fetch --target wasm32-unknown-unknown >/dev/null 2>&1 || true
+    cd "$ROOT" && trunk build --release
+  )
+  echo "$digest" > "$stamp"
+}
+
+build_all() {
+  build_worker
+  build_app
+}

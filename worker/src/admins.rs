@@ -1,0 +1,61 @@
+//! `/admins`: people whose master tokens hold everything.
+
+use crate::http::{self, ApiError, ApiResult};
+use crate::registry::{AdminWithToken, Command, NewSecret};
+use crate::{store, Call};
+use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
+use keyward_domain::{validate, TokenKind};
+use worker::{Request, Response};
+
+pub async fn list(call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require_master()?;
+    let items: Vec<Admin> = call.registry()?.call(&Command::ListAdmins).await?;
+    http::json(200, &AdminList { items })
+}
+
+pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require_master()?;
+    let body: CreateAdmin = http::json_body(req).await?;
+    let mut errors = vec![];
+    let email = validate::email("email", &body.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let name = validate::name("name", &body.name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(email), Some(name)) = (email, name) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let secret = store::new_secret(TokenKind::Master);
+    let created: AdminWithToken = call
+        .registry()?
+        .call(&Command::CreateAdmin {
+            actor: caller.actor(),
+            email,
+            name,
+            secret: NewSecret {
+                hash: secret.hash().0,
+                hint: secret.hint(),
+            },
+        })
+        .await?;
+    http::json(
+        201,
+        &AdminCreated {
+            admin: created.admin,
+            master_token: created.master_token,
+            secret: secret.expose().to_string(),
+        },
+    )
+}
+
+pub async fn delete(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require_master()?;
+    call.registry()?
+        .call::<serde_json::Value>(&Command::DeleteAdmin {
+            actor: caller.actor(),
+            id: id.to_string(),
+        })
+        .await?;
+    http::no_content()
+}

@@ -1,0 +1,138 @@
+//! Bearer authentication: the format and checksum are checked before any
+//! storage is touched; then one KV read; then expiry. Every failure denies.
+
+use crate::http::{ApiError, ApiResult};
+use crate::registry::{Actor, Command, NewSecret, Registry};
+use crate::store::{self, AuthRecord};
+use keyward_domain::api::Token;
+use keyward_domain::{expiry, Catalog, ErrorCode, Principal, Secret, SecretError};
+use worker::{Env, Request};
+
+/// An authenticated caller.
+pub struct Caller {
+    pub record: AuthRecord,
+    pub principal: Principal,
+}
+
+impl Caller {
+    pub fn token(&self) -> &Token {
+        &self.record.token
+    }
+    pub fn actor(&self) -> Actor {
+        Actor {
+            token_id: self.record.token.id.clone(),
+            client_id: self.record.token.client_id.clone(),
+            is_master: self.record.is_master(),
+            grants: self.record.token.grants.clone(),
+        }
+    }
+}
+
+/// Why a presented key is not accepted (shared with `/verify`).
+pub enum Rejection {
+    Malformed(SecretError),
+    NotFound,
+    Expired,
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> ApiError {
+        match r {
+            Rejection::Malformed(e) => ApiError::new(ErrorCode::MalformedToken, e.to_string()),
+            Rejection::NotFound => ApiError::new(
+                ErrorCode::InvalidToken,
+                "the token is unknown, deleted, or was replaced by a refresh",
+            ),
+            Rejection::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
+        }
+    }
+}
+
+pub fn bearer(req: &Request) -> ApiResult<String> {
+    let header = req.headers().get("authorization")?.unwrap_or_default();
+    let mut parts = header.trim().splitn(2, ' ');
+    match (parts.next(), parts.next()) {
+        (Some(scheme), Some(value))
+            if scheme.eq_ignore_ascii_case("bearer") && !value.trim().is_empty() =>
+        {
+            Ok(value.trim().to_string())
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::MissingToken,
+            "send the token as 'Authorization: Bearer <token>'",
+        )),
+    }
+}
+
+/// Looks a key up. `Ok(Err(_))` is a rejection; `Err(_)` is a storage
+/// failure, which callers turn into a denial.
+pub async fn lookup(env: &Env, raw: &str) -> ApiResult<Result<AuthRecord, Rejection>> {
+    let secret = match Secret::parse(raw) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(Rejection::Malformed(e))),
+    };
+    let hash = secret.hash();
+    let kv = env.kv(store::KV_BINDING)?;
+    let record = kv
+        .get(&store::secret_key(hash.as_str()))
+        .json::<AuthRecord>()
+        .await?;
+    let record = match record {
+        Some(r) => r,
+        None => match bootstrap(env, &secret).await? {
+            Some(r) => r,
+            None => return Ok(Err(Rejection::NotFound)),
+        },
+    };
+    let now = store::now();
+    if let Some(until) = record.retired_until {
+        if now.unix_timestamp() >= until {
+            return Ok(Err(Rejection::NotFound));
+        }
+    }
+    if expiry::is_expired(record.token.expires_at, now) {
+        return Ok(Err(Rejection::Expired));
+    }
+    Ok(Ok(record))
+}
+
+/// The very first admin: when the presented secret hashes to the configured
+/// `BOOTSTRAP_TOKEN_HASH` and no admin exists yet, the registry creates the
+/// first admin with it. Only the hash is ever configured.
+async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> {
+    let Ok(expected) = env.var("BOOTSTRAP_TOKEN_HASH").map(|v| v.to_string()) else {
+        return Ok(None);
+    };
+    if expected.trim().is_empty()
+        || secret.kind() != keyward_domain::TokenKind::Master
+        || !constant_time_eq(
+            expected.trim().as_bytes(),
+            secret.hash().as_str().as_bytes(),
+        )
+    {
+        return Ok(None);
+    }
+    let token: Option<Token> = Registry::from_env(env)?
+        .call(&Command::Bootstrap {
+            secret: NewSecret {
+                hash: secret.hash().0,
+                hint: secret.hint(),
+            },
+        })
+        .await?;
+    Ok(token.map(|token| AuthRecord {
+        token,
+        retired_until: None,
+    }))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub async fn authenticate(req: &Request, env: &Env, catalog: &Catalog) -> ApiResult<Caller> {
+    let raw = bearer(req)?;
+    let record = lookup(env, &raw).await??;
+    let principal = Principal::new(catalog, record.is_master(), &record.token.grants);
+    Ok(Caller { record, principal })
+}

@@ -1,0 +1,181 @@
+//! HTTP plumbing: problem responses, JSON bodies, limits and headers.
+
+use keyward_domain::{api, ErrorCode, FieldError, Problem};
+use serde::{de::DeserializeOwned, Serialize};
+use worker::{Headers, Request, Response};
+
+/// JSON bodies larger than this are refused before parsing.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// Stored objects are limited to 1 MiB.
+pub const OBJECT_LIMIT: usize = 1024 * 1024;
+
+/// An error answer: a problem document plus the headers it needs.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub problem: Problem,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            problem: Problem::new(code, detail),
+            retry_after: None,
+        }
+    }
+    pub fn invalid(errors: Vec<FieldError>) -> ApiError {
+        ApiError {
+            problem: Problem::invalid(errors),
+            retry_after: None,
+        }
+    }
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+    pub fn conflict(detail: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::Conflict, detail)
+    }
+    /// Storage failed: deny, never allow. The cause goes to the log only.
+    pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+        worker::console_error!("storage failure: {cause}");
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "storage is unavailable; the request was not carried out",
+        )
+    }
+    pub fn code(&self) -> ErrorCode {
+        self.problem.code
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::unavailable(e)
+    }
+}
+
+impl From<worker::kv::KvError> for ApiError {
+    fn from(e: worker::kv::KvError) -> Self {
+        ApiError::unavailable(e)
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> Self {
+        ApiError {
+            problem,
+            retry_after: None,
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Headers every API answer carries: no caching of anything that may hold
+/// a secret, no sniffing.
+fn base_headers(content_type: &str) -> Headers {
+    let h = Headers::new();
+    let _ = h.set("content-type", content_type);
+    let _ = h.set("cache-control", "no-store");
+    let _ = h.set("x-content-type-options", "nosniff");
+    let _ = h.set("referrer-policy", "no-referrer");
+    h
+}
+
+pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
+    let body =
+        serde_json::to_vec(value).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    Ok(Response::from_bytes(body)?
+        .with_status(status)
+        .with_headers(base_headers("application/json")))
+}
+
+pub fn no_content() -> ApiResult<Response> {
+    Ok(Response::empty()?
+        .with_status(204)
+        .with_headers(base_headers("text/plain")))
+}
+
+pub fn raw(status: u16, content_type: &str, body: Vec<u8>) -> ApiResult<Response> {
+    Ok(Response::from_bytes(body)?
+        .with_status(status)
+        .with_headers(base_headers(content_type)))
+}
+
+pub fn problem_response(err: &ApiError) -> Response {
+    let p = &err.problem;
+    let body = serde_json::to_vec(p).unwrap_or_else(|_| b"{}".to_vec());
+    let headers = base_headers("application/problem+json");
+    if p.status == 401 {
+        let _ = headers.set(
+            "www-authenticate",
+            &format!(
+                "Bearer realm=\"keyward\", error=\"invalid_token\", error_description=\"{}\"",
+                p.code.as_str()
+            ),
+        );
+    }
+    if let Some(s) = err.retry_after {
+        let _ = headers.set("retry-after", &s.to_string());
+    }
+    match Response::from_bytes(body) {
+        Ok(r) => r.with_status(p.status).with_headers(headers),
+        // Building a response from bytes does not fail in practice; if it
+        // ever did, an empty 500 is still a denial.
+        Err(_) => Response::empty()
+            .map(|r| r.with_status(500))
+            .unwrap_or_else(|_| Response::error("error", 500).expect("static response")),
+    }
+}
+
+/// Reads a body up to `limit` bytes; the Content-Length is trusted only to
+/// refuse early, the real length is always checked.
+pub async fn read_body(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+    if let Some(len) = req.headers().get("content-length")? {
+        if len.parse::<usize>().map(|n| n > limit).unwrap_or(false) {
+            return Err(too_large(limit));
+        }
+    }
+    let body = req.bytes().await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "the request body could not be read",
+        )
+    })?;
+    if body.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(body)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the body is larger than {limit} bytes"),
+    )
+}
+
+/// Reads and decodes a JSON body into a contract type.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    let body = read_body(req, JSON_BODY_LIMIT).await?;
+    api::decode(&body).map_err(ApiError::invalid)
+}
+
+/// Like [`json_body`], but an empty body means the type's default.
+pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request) -> ApiResult<T> {
+    let body = read_body(req, JSON_BODY_LIMIT).await?;
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(T::default());
+    }
+    api::decode(&body).map_err(ApiError::invalid)
+}
+
+pub fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {
+    let url = req
+        .url()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidRequest, "the URL could not be parsed"))?;
+    Ok(url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
+}

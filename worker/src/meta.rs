@@ -1,0 +1,98 @@
+//! Health, the OpenAPI document, whoami, verify and the audit log.
+
+use crate::auth::{self, Rejection};
+use crate::http::{self, ApiError, ApiResult};
+use crate::registry::Command;
+use crate::tokens::check_grants;
+use crate::{store, Call};
+use keyward_domain::api::{
+    AuditEntry, Health, Page, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
+};
+use keyward_domain::query::AuditQuery;
+use keyward_domain::Principal;
+use worker::{Request, Response};
+
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Really writes and reads KV, so "ok" means storage works.
+pub async fn health(call: &mut Call<'_>) -> ApiResult<Response> {
+    let probe = store::now().unix_timestamp().to_string();
+    let kv_ok = async {
+        let kv = call.env.kv(store::KV_BINDING)?;
+        kv.put("health:probe", probe.clone())?
+            .expiration_ttl(120)
+            .execute()
+            .await?;
+        let back = kv.get("health:probe").text().await?;
+        Ok::<bool, ApiError>(back.is_some())
+    }
+    .await
+    .unwrap_or(false);
+    let body = Health {
+        status: if kv_ok { "ok" } else { "degraded" }.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        kv: if kv_ok { "ok" } else { "error" }.into(),
+    };
+    http::json(if kv_ok { 200 } else { 503 }, &body)
+}
+
+pub fn openapi() -> ApiResult<Response> {
+    http::raw(200, "application/json", OPENAPI.as_bytes().to_vec())
+}
+
+pub fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    http::json(
+        200,
+        &WhoAmI {
+            token: caller.token().clone(),
+            permissions: caller.principal.effective.grouped(),
+        },
+    )
+}
+
+/// For other backends: is this key valid, and does it hold these grants?
+pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("tokens", "verify", None)?;
+    let body: VerifyRequest = http::json_body(req).await?;
+    let require = check_grants(call.catalog, body.require.unwrap_or_default())?;
+    let answer = match auth::lookup(call.env, &body.key).await? {
+        Err(Rejection::Malformed(_)) => verdict(VerifyCode::Malformed),
+        Err(Rejection::NotFound) => verdict(VerifyCode::NotFound),
+        Err(Rejection::Expired) => verdict(VerifyCode::Expired),
+        Ok(record) => {
+            let principal = Principal::new(call.catalog, record.is_master(), &record.token.grants);
+            match principal.effective.missing_from(call.catalog, &require) {
+                None => VerifyResponse {
+                    valid: true,
+                    code: VerifyCode::Valid,
+                    token: Some(record.token),
+                    missing: None,
+                },
+                Some(m) => VerifyResponse {
+                    valid: false,
+                    code: VerifyCode::InsufficientPermissions,
+                    token: Some(record.token),
+                    missing: Some(m.to_string()),
+                },
+            }
+        }
+    };
+    http::json(200, &answer)
+}
+
+fn verdict(code: VerifyCode) -> VerifyResponse {
+    VerifyResponse {
+        valid: false,
+        code,
+        token: None,
+        missing: None,
+    }
+}
+
+pub async fn audit(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("audit", "read", None)?;
+    let query = AuditQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;
+    let page: Page<AuditEntry> = call.registry()?.call(&Command::list_audit(&query)).await?;
+    http::json(200, &page)
+}

@@ -1,0 +1,1189 @@
+//! The registry: a Durable Object that is the single writer of tokens,
+//! admins, buckets and the audit log.
+//!
+//! KV has no atomic operations, so everything that must happen exactly once
+//! or in a fixed order (unique names, the write order of a refresh, the last
+//! admin) happens here, one command at a time, in the object's SQLite
+//! storage. After each change it writes the KV replicas that authentication
+//! reads.
+
+use crate::http::{ApiError, ApiResult};
+use crate::store::{self, AuthRecord};
+use futures_util::lock::Mutex;
+use keyward_domain::api::{Admin, AuditEntry, Bucket, Outcome, Page, Token};
+use keyward_domain::query::{AuditQuery, TokenQuery, TokenSortKey};
+use keyward_domain::{Catalog, ErrorCode, Grant, Principal, TokenKind};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, SqlStorage,
+    SqlStorageValue, State,
+};
+
+pub const BINDING: &str = "REGISTRY";
+const NO_ARGS: Option<Vec<SqlStorageValue>> = None;
+
+/// Who is acting, as the front authenticated them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Actor {
+    pub token_id: String,
+    pub client_id: String,
+    pub is_master: bool,
+    pub grants: Vec<Grant>,
+}
+
+impl Actor {
+    pub fn principal(&self, catalog: &Catalog) -> Principal {
+        Principal::new(catalog, self.is_master, &self.grants)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewSecret {
+    pub hash: String,
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    Bootstrap {
+        secret: NewSecret,
+    },
+    CreateToken {
+        actor: Actor,
+        name: String,
+        description: String,
+        grants: Vec<Grant>,
+        expires_at: Option<i64>,
+        secret: NewSecret,
+    },
+    GetToken {
+        id: String,
+    },
+    ListTokens {
+        limit: u32,
+        offset: u64,
+        sort: String,
+        descending: bool,
+        name: Option<String>,
+        client_id: Option<String>,
+        kind: Option<TokenKind>,
+        q: Option<String>,
+    },
+    UpdateToken {
+        actor: Actor,
+        id: String,
+        name: Option<String>,
+        description: Option<String>,
+        grants: Option<Vec<Grant>>,
+        /// `Some(None)`: never expires.
+        expires_at: Option<Option<i64>>,
+    },
+    DeleteToken {
+        actor: Actor,
+        id: String,
+    },
+    RefreshToken {
+        actor: Actor,
+        id: String,
+        overlap_seconds: u64,
+        secret: NewSecret,
+    },
+    Touch {
+        token_id: String,
+    },
+    ListAdmins,
+    CreateAdmin {
+        actor: Actor,
+        email: String,
+        name: String,
+        secret: NewSecret,
+    },
+    DeleteAdmin {
+        actor: Actor,
+        id: String,
+    },
+    CreateBucket {
+        actor: Actor,
+        id: String,
+        description: String,
+    },
+    Audit {
+        actor: String,
+        action: String,
+        target: String,
+        outcome: Outcome,
+        detail: String,
+    },
+    ListAudit {
+        limit: u32,
+        offset: u64,
+        actor: Option<String>,
+        target: Option<String>,
+        action: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn list_tokens(q: &TokenQuery) -> Command {
+        Command::ListTokens {
+            limit: q.limit,
+            offset: q.offset,
+            sort: q.sort.as_str().to_string(),
+            descending: q.descending,
+            name: q.name.clone(),
+            client_id: q.client_id.clone(),
+            kind: q.kind,
+            q: q.q.clone(),
+        }
+    }
+    pub fn list_audit(q: &AuditQuery) -> Command {
+        Command::ListAudit {
+            limit: q.limit,
+            offset: q.offset,
+            actor: q.actor.clone(),
+            target: q.target.clone(),
+            action: q.action.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminWithToken {
+    pub admin: Admin,
+    pub master_token: Token,
+}
+
+/// The front's handle on the registry.
+pub struct Registry {
+    stub: worker::Stub,
+}
+
+impl Registry {
+    pub fn from_env(env: &Env) -> ApiResult<Registry> {
+        let ns = env.durable_object(BINDING)?;
+        let stub = ns.id_from_name("global")?.get_stub()?;
+        Ok(Registry { stub })
+    }
+
+    pub async fn call<T: DeserializeOwned>(&self, cmd: &Command) -> ApiResult<T> {
+        let body = serde_json::to_string(cmd)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
+        let req = Request::new_with_init("https://registry/command", &init)?;
+        let mut resp = self.stub.fetch_with_request(req).await?;
+        let status = resp.status_code();
+        let text = resp.text().await?;
+        if status == 200 {
+            serde_json::from_str(&text).map_err(ApiError::unavailable)
+        } else {
+            match serde_json::from_str::<keyward_domain::Problem>(&text) {
+                Ok(p) => Err(p.into()),
+                Err(e) => Err(ApiError::unavailable(e)),
+            }
+        }
+    }
+}
+
+#[durable_object]
+pub struct RegistryObject {
+    state: State,
+    env: Env,
+    catalog: Catalog,
+    /// One command at a time: KV writes are awaited and would otherwise let
+    /// another command interleave between a change and its replication.
+    lock: Mutex<bool>,
+}
+
+impl DurableObject for RegistryObject {
+    fn new(state: State, env: Env) -> Self {
+        RegistryObject {
+            state,
+            env,
+            catalog: crate::catalog(),
+            lock: Mutex::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let mut migrated = self.lock.lock().await;
+        let result = async {
+            if !*migrated {
+                migrate(&self.state.storage().sql())?;
+                *migrated = true;
+            }
+            let cmd: Command = serde_json::from_str(&req.text().await?)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            self.execute(cmd).await
+        }
+        .await;
+        Ok(match result {
+            Ok(body) => Response::ok(body)?,
+            Err(e) => crate::http::problem_response(&e),
+        })
+    }
+}
+
+fn migrate(sql: &SqlStorage) -> ApiResult<()> {
+    for stmt in [
+        "CREATE TABLE IF NOT EXISTS tokens (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            grants TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            last_used_at INTEGER,
+            secret_hash TEXT NOT NULL UNIQUE,
+            secret_hint TEXT NOT NULL,
+            admin_id TEXT)",
+        "CREATE TABLE IF NOT EXISTS retired_secrets (
+            hash TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            until INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS admins (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            master_token_id TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS buckets (
+            id TEXT PRIMARY KEY,
+            description TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, seq)",
+        "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created_at, id)",
+    ] {
+        sql.exec(stmt, NO_ARGS)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct TokenRow {
+    id: String,
+    client_id: String,
+    name: String,
+    description: String,
+    kind: String,
+    grants: String,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+    secret_hash: String,
+    secret_hint: String,
+    admin_id: Option<String>,
+}
+
+fn ts(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl TokenRow {
+    fn view(&self) -> ApiResult<Token> {
+        Ok(Token {
+            id: self.id.clone(),
+            client_id: self.client_id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            kind: TokenKind::parse(&self.kind)
+                .ok_or_else(|| ApiError::unavailable("corrupt token kind"))?,
+            grants: serde_json::from_str(&self.grants).map_err(ApiError::unavailable)?,
+            created_by: self.created_by.clone(),
+            created_at: ts(self.created_at),
+            updated_at: ts(self.updated_at),
+            expires_at: self.expires_at.map(ts),
+            last_used_at: self.last_used_at.map(ts),
+            secret_hint: self.secret_hint.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct AdminRow {
+    id: String,
+    email: String,
+    name: String,
+    created_at: i64,
+    master_token_id: String,
+}
+
+impl AdminRow {
+    fn view(&self) -> Admin {
+        Admin {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            created_at: ts(self.created_at),
+            master_token_id: self.master_token_id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    target: String,
+    outcome: String,
+    detail: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Count {
+    n: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RetiredRow {
+    hash: String,
+    until: i64,
+}
+
+fn s(v: impl Into<String>) -> SqlStorageValue {
+    SqlStorageValue::String(v.into())
+}
+fn i(v: i64) -> SqlStorageValue {
+    SqlStorageValue::Integer(v)
+}
+fn oi(v: Option<i64>) -> SqlStorageValue {
+    v.map(SqlStorageValue::Integer)
+        .unwrap_or(SqlStorageValue::Null)
+}
+
+fn to_json<T: Serialize>(v: &T) -> ApiResult<String> {
+    serde_json::to_string(v).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+}
+
+fn escalation(g: &Grant) -> ApiError {
+    ApiError::new(
+        ErrorCode::PrivilegeEscalation,
+        format!("you cannot grant or manage {g}: your token does not hold it"),
+    )
+}
+
+impl RegistryObject {
+    fn sql(&self) -> SqlStorage {
+        self.state.storage().sql()
+    }
+
+    fn kv(&self) -> ApiResult<worker::kv::KvStore> {
+        Ok(self.env.kv(store::KV_BINDING)?)
+    }
+
+    fn now(&self) -> i64 {
+        store::now().unix_timestamp()
+    }
+
+    async fn execute(&self, cmd: Command) -> ApiResult<String> {
+        let now = self.now();
+        match cmd {
+            Command::Bootstrap { secret } => to_json(&self.bootstrap(secret, now).await?),
+            Command::CreateToken {
+                actor,
+                name,
+                description,
+                grants,
+                expires_at,
+                secret,
+            } => {
+                let token = self
+                    .create_token(&actor, name, description, grants, expires_at, secret, now)
+                    .await?;
+                to_json(&token)
+            }
+            Command::GetToken { id } => to_json(&self.token_row(&id)?.view()?),
+            Command::ListTokens {
+                limit,
+                offset,
+                sort,
+                descending,
+                name,
+                client_id,
+                kind,
+                q,
+            } => {
+                let sort_column = match sort.as_str() {
+                    "name" => TokenSortKey::Name,
+                    "expires_at" => TokenSortKey::ExpiresAt,
+                    "last_used_at" => TokenSortKey::LastUsedAt,
+                    _ => TokenSortKey::CreatedAt,
+                };
+                to_json(&self.list_tokens(
+                    limit,
+                    offset,
+                    sort_column,
+                    descending,
+                    name,
+                    client_id,
+                    kind,
+                    q,
+                    now,
+                )?)
+            }
+            Command::UpdateToken {
+                actor,
+                id,
+                name,
+                description,
+                grants,
+                expires_at,
+            } => to_json(
+                &self
+                    .update_token(&actor, &id, name, description, grants, expires_at, now)
+                    .await?,
+            ),
+            Command::DeleteToken { actor, id } => {
+                self.delete_token(&actor, &id, now).await?;
+                to_json(&serde_json::Value::Null)
+            }
+            Command::RefreshToken {
+                actor,
+                id,
+                overlap_seconds,
+                secret,
+            } => to_json(
+                &self
+                    .refresh_token(&actor, &id, overlap_seconds, secret, now)
+                    .await?,
+            ),
+            Command::Touch { token_id } => {
+                self.touch(&token_id, now).await?;
+                to_json(&serde_json::Value::Null)
+            }
+            Command::ListAdmins => to_json(&self.admins()?),
+            Command::CreateAdmin {
+                actor,
+                email,
+                name,
+                secret,
+            } => to_json(&self.create_admin(&actor, email, name, secret, now).await?),
+            Command::DeleteAdmin { actor, id } => {
+                self.delete_admin(&actor, &id, now).await?;
+                to_json(&serde_json::Value::Null)
+            }
+            Command::CreateBucket {
+                actor,
+                id,
+                description,
+            } => to_json(&self.create_bucket(&actor, id, description, now).await?),
+            Command::Audit {
+                actor,
+                action,
+                target,
+                outcome,
+                detail,
+            } => {
+                self.audit(&actor, &action, &target, outcome, &detail, now)?;
+                to_json(&serde_json::Value::Null)
+            }
+            Command::ListAudit {
+                limit,
+                offset,
+                actor,
+                target,
+                action,
+            } => to_json(&self.list_audit(limit, offset, actor, target, action)?),
+        }
+    }
+
+    fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        self.sql().exec(
+            "INSERT INTO audit (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![i(now), s(actor), s(action), s(target), s(outcome.as_str()), s(detail)],
+        )?;
+        Ok(())
+    }
+
+    fn token_row(&self, id: &str) -> ApiResult<TokenRow> {
+        self.sql()
+            .exec("SELECT * FROM tokens WHERE id = ?", vec![s(id)])?
+            .to_array::<TokenRow>()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::not_found("token"))
+    }
+
+    fn name_taken(&self, name: &str, except_id: Option<&str>) -> ApiResult<bool> {
+        let rows = self
+            .sql()
+            .exec(
+                "SELECT COUNT(*) AS n FROM tokens WHERE name = ? AND id != ?",
+                vec![s(name), s(except_id.unwrap_or(""))],
+            )?
+            .to_array::<Count>()?;
+        Ok(rows.first().map(|c| c.n > 0).unwrap_or(false))
+    }
+
+    /// Expired tokens leave the registry (KV drops its copies on its own),
+    /// which frees their names.
+    fn purge_expired(&self, now: i64) -> ApiResult<()> {
+        let sql = self.sql();
+        sql.exec(
+            "DELETE FROM retired_secrets WHERE until <= ? OR token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?)",
+            vec![i(now), i(now)],
+        )?;
+        sql.exec(
+            "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master'",
+            vec![i(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Writes the KV replicas of a token: its current secret and any secret
+    /// still inside its overlap.
+    async fn replicate(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+        let token = row.view()?;
+        let kv = self.kv()?;
+        let current = AuthRecord {
+            token: token.clone(),
+            retired_until: None,
+        };
+        let mut put = kv.put(&store::secret_key(&row.secret_hash), to_json(&current)?)?;
+        if let Some(at) = row.expires_at {
+            put = put.expiration(store::kv_expiration(at, now));
+        }
+        put.execute().await?;
+        for retired in self.retired(&row.id, now)? {
+            let record = AuthRecord {
+                token: token.clone(),
+                retired_until: Some(retired.until),
+            };
+            kv.put(&store::secret_key(&retired.hash), to_json(&record)?)?
+                .expiration(store::kv_expiration(retired.until, now))
+                .execute()
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn retired(&self, token_id: &str, now: i64) -> ApiResult<Vec<RetiredRow>> {
+        Ok(self
+            .sql()
+            .exec(
+                "SELECT hash, until FROM retired_secrets WHERE token_id = ? AND until > ?",
+                vec![s(token_id), i(now)],
+            )?
+            .to_array::<RetiredRow>()?)
+    }
+
+    /// The first admin, created on first use of the bootstrap secret when no
+    /// admin exists yet.
+    async fn bootstrap(&self, secret: NewSecret, now: i64) -> ApiResult<Option<Token>> {
+        let admins = self
+            .sql()
+            .exec("SELECT COUNT(*) AS n FROM admins", NO_ARGS)?
+            .to_array::<Count>()?;
+        if admins.first().map(|c| c.n > 0).unwrap_or(true) {
+            return Ok(None);
+        }
+        let (_, token) = self
+            .insert_admin(
+                "bootstrap",
+                "admin@localhost".into(),
+                "First admin".into(),
+                secret,
+                now,
+            )
+            .await?;
+        self.audit(
+            "bootstrap",
+            "admin.bootstrap",
+            &token.client_id,
+            Outcome::Success,
+            "first admin created",
+            now,
+        )?;
+        Ok(Some(token))
+    }
+
+    async fn insert_admin(
+        &self,
+        created_by: &str,
+        email: String,
+        name: String,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<(Admin, Token)> {
+        let exists = self
+            .sql()
+            .exec(
+                "SELECT COUNT(*) AS n FROM admins WHERE email = ?",
+                vec![s(&email)],
+            )?
+            .to_array::<Count>()?;
+        if exists.first().map(|c| c.n > 0).unwrap_or(false) {
+            return Err(ApiError::conflict(format!(
+                "an admin with email {email} already exists"
+            )));
+        }
+        let admin_id = store::random_id("adm_", 16);
+        let token_name = format!("Master token of {email}");
+        if self.name_taken(&token_name, None)? {
+            return Err(ApiError::conflict(format!(
+                "a token named '{token_name}' already exists"
+            )));
+        }
+        let row = TokenRow {
+            id: store::random_id("tok_", 20),
+            client_id: store::random_id("cli_", 16),
+            name: token_name,
+            description: format!("Master token of admin {name}"),
+            kind: TokenKind::Master.as_str().into(),
+            grants: "[]".into(),
+            created_by: created_by.into(),
+            created_at: now,
+            updated_at: now,
+            expires_at: None,
+            last_used_at: None,
+            secret_hash: secret.hash,
+            secret_hint: secret.hint,
+            admin_id: Some(admin_id.clone()),
+        };
+        // Replica first: a failure leaves nothing in the registry.
+        self.replicate(&row, now).await?;
+        self.insert_token_row(&row)?;
+        self.sql().exec(
+            "INSERT INTO admins (id, email, name, created_at, master_token_id) VALUES (?, ?, ?, ?, ?)",
+            vec![s(&admin_id), s(&email), s(&name), i(now), s(&row.id)],
+        )?;
+        let admin = AdminRow {
+            id: admin_id,
+            email,
+            name,
+            created_at: now,
+            master_token_id: row.id.clone(),
+        }
+        .view();
+        Ok((admin, row.view()?))
+    }
+
+    fn insert_token_row(&self, row: &TokenRow) -> ApiResult<()> {
+        self.sql().exec(
+            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                s(&row.id),
+                s(&row.client_id),
+                s(&row.name),
+                s(&row.description),
+                s(&row.kind),
+                s(&row.grants),
+                s(&row.created_by),
+                i(row.created_at),
+                i(row.updated_at),
+                oi(row.expires_at),
+                oi(row.last_used_at),
+                s(&row.secret_hash),
+                s(&row.secret_hint),
+                row.admin_id.clone().map(SqlStorageValue::String).unwrap_or(SqlStorageValue::Null),
+            ],
+        )?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        name: String,
+        description: String,
+        grants: Vec<Grant>,
+        expires_at: Option<i64>,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<Token> {
+        self.purge_expired(now)?;
+        if self.name_taken(&name, None)? {
+            return Err(ApiError::conflict(format!(
+                "a token named '{name}' already exists"
+            )));
+        }
+        let row = TokenRow {
+            id: store::random_id("tok_", 20),
+            client_id: store::random_id("cli_", 16),
+            name,
+            description,
+            kind: TokenKind::Scoped.as_str().into(),
+            grants: to_json(&grants)?,
+            created_by: actor.client_id.clone(),
+            created_at: now,
+            updated_at: now,
+            expires_at,
+            last_used_at: None,
+            secret_hash: secret.hash,
+            secret_hint: secret.hint,
+            admin_id: None,
+        };
+        self.replicate(&row, now).await?;
+        self.insert_token_row(&row)?;
+        self.audit(
+            &actor.client_id,
+            "token.create",
+            &row.id,
+            Outcome::Success,
+            &format!("created '{}' ({})", row.name, row.client_id),
+            now,
+        )?;
+        row.view()
+    }
+
+    /// A non-master actor may manage only tokens whose grants it holds
+    /// itself, else refreshing a stronger token would hand it that power.
+    fn check_may_manage(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+        if actor.is_master || actor.token_id == row.id {
+            return Ok(());
+        }
+        if row.kind == TokenKind::Master.as_str() {
+            return Err(ApiError::new(
+                ErrorCode::PrivilegeEscalation,
+                "only master tokens may manage master tokens",
+            ));
+        }
+        let grants: Vec<Grant> =
+            serde_json::from_str(&row.grants).map_err(ApiError::unavailable)?;
+        actor
+            .principal(&self.catalog)
+            .may_delegate(&self.catalog, &grants)
+            .map_err(|g| escalation(&g))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn update_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        name: Option<String>,
+        description: Option<String>,
+        grants: Option<Vec<Grant>>,
+        expires_at: Option<Option<i64>>,
+        now: i64,
+    ) -> ApiResult<Token> {
+        let mut row = self.token_row(id)?;
+        if row.kind == TokenKind::Master.as_str() {
+            return Err(ApiError::conflict(
+                "master tokens cannot be edited; they go with their admin",
+            ));
+        }
+        self.check_may_manage(actor, &row)?;
+        let mut changed = vec![];
+        if let Some(name) = name {
+            if name != row.name {
+                if self.name_taken(&name, Some(id))? {
+                    return Err(ApiError::conflict(format!(
+                        "a token named '{name}' already exists"
+                    )));
+                }
+                row.name = name;
+                changed.push("name");
+            }
+        }
+        if let Some(d) = description {
+            row.description = d;
+            changed.push("description");
+        }
+        if let Some(g) = grants {
+            row.grants = to_json(&g)?;
+            changed.push("grants");
+        }
+        if let Some(e) = expires_at {
+            row.expires_at = e;
+            changed.push("expires_at");
+        }
+        row.updated_at = now;
+        self.replicate(&row, now).await?;
+        self.sql().exec(
+            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, updated_at = ? WHERE id = ?",
+            vec![s(&row.name), s(&row.description), s(&row.grants), oi(row.expires_at), i(now), s(id)],
+        )?;
+        self.audit(
+            &actor.client_id,
+            "token.update",
+            id,
+            Outcome::Success,
+            &format!("changed {}", changed.join(", ")),
+            now,
+        )?;
+        row.view()
+    }
+
+    async fn delete_token(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+        let row = self.token_row(id)?;
+        if row.kind == TokenKind::Master.as_str() {
+            return Err(ApiError::conflict(
+                "master tokens cannot be deleted; remove their admin instead",
+            ));
+        }
+        self.check_may_manage(actor, &row)?;
+        self.remove_token(&row, now).await?;
+        self.audit(
+            &actor.client_id,
+            "token.delete",
+            id,
+            Outcome::Success,
+            &format!("deleted '{}' ({})", row.name, row.client_id),
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// Secrets die first: if KV fails midway the token still exists and the
+    /// request fails, but no deleted secret is left working afterwards
+    /// without the registry knowing.
+    async fn remove_token(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+        let kv = self.kv()?;
+        for retired in self.retired(&row.id, now)? {
+            kv.delete(&store::secret_key(&retired.hash)).await?;
+        }
+        kv.delete(&store::secret_key(&row.secret_hash)).await?;
+        let sql = self.sql();
+        sql.exec(
+            "DELETE FROM retired_secrets WHERE token_id = ?",
+            vec![s(&row.id)],
+        )?;
+        sql.exec("DELETE FROM tokens WHERE id = ?", vec![s(&row.id)])?;
+        Ok(())
+    }
+
+    /// Write order: the new secret's replica first (both work for a moment),
+    /// then the old one is deleted or marked with its overlap deadline, which
+    /// authentication enforces itself, so the old secret never works past it.
+    async fn refresh_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        overlap_seconds: u64,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<keyward_domain::api::Token> {
+        let mut row = self.token_row(id)?;
+        if row.kind == TokenKind::Master.as_str() && actor.token_id != row.id {
+            return Err(ApiError::conflict(
+                "a master token can be refreshed only by itself",
+            ));
+        }
+        self.check_may_manage(actor, &row)?;
+        let old_hash = std::mem::replace(&mut row.secret_hash, secret.hash);
+        row.secret_hint = secret.hint;
+        row.updated_at = now;
+        let kv = self.kv()?;
+        if overlap_seconds > 0 {
+            let until = now + overlap_seconds as i64;
+            self.sql().exec(
+                "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until) VALUES (?, ?, ?)",
+                vec![s(&old_hash), s(id), i(until)],
+            )?;
+            // replicate() writes the new secret, then the retired ones.
+            self.replicate(&row, now).await?;
+        } else {
+            self.replicate(&row, now).await?;
+            kv.delete(&store::secret_key(&old_hash)).await?;
+        }
+        self.sql().exec(
+            "UPDATE tokens SET secret_hash = ?, secret_hint = ?, updated_at = ? WHERE id = ?",
+            vec![s(&row.secret_hash), s(&row.secret_hint), i(now), s(id)],
+        )?;
+        self.audit(
+            &actor.client_id,
+            "token.refresh",
+            id,
+            Outcome::Success,
+            &format!(
+                "new secret {}; old secret valid for {overlap_seconds} s more",
+                row.secret_hint
+            ),
+            now,
+        )?;
+        row.view()
+    }
+
+    async fn touch(&self, token_id: &str, now: i64) -> ApiResult<()> {
+        let Ok(mut row) = self.token_row(token_id) else {
+            return Ok(()); // deleted meanwhile: nothing to resurrect
+        };
+        if row.last_used_at.map(|t| now - t < 60).unwrap_or(false) {
+            return Ok(());
+        }
+        row.last_used_at = Some(now);
+        self.sql().exec(
+            "UPDATE tokens SET last_used_at = ? WHERE id = ?",
+            vec![i(now), s(token_id)],
+        )?;
+        self.replicate(&row, now).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn list_tokens(
+        &self,
+        limit: u32,
+        offset: u64,
+        sort: TokenSortKey,
+        descending: bool,
+        name: Option<String>,
+        client_id: Option<String>,
+        kind: Option<TokenKind>,
+        q: Option<String>,
+        now: i64,
+    ) -> ApiResult<Page<Token>> {
+        let mut clauses = vec!["(expires_at IS NULL OR expires_at > ?)".to_string()];
+        let mut args = vec![i(now)];
+        if let Some(n) = name {
+            clauses.push("name = ?".into());
+            args.push(s(n));
+        }
+        if let Some(c) = client_id {
+            clauses.push("client_id = ?".into());
+            args.push(s(c));
+        }
+        if let Some(k) = kind {
+            clauses.push("kind = ?".into());
+            args.push(s(k.as_str()));
+        }
+        if let Some(q) = q {
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            clauses.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')".into());
+            args.push(s(pattern.clone()));
+            args.push(s(pattern));
+        }
+        let filter = clauses.join(" AND ");
+        // Never-expiring sorts after every date; never-used before every date.
+        let column = match sort {
+            TokenSortKey::Name => "name",
+            TokenSortKey::CreatedAt => "created_at",
+            TokenSortKey::ExpiresAt => "COALESCE(expires_at, 9007199254740991)",
+            TokenSortKey::LastUsedAt => "COALESCE(last_used_at, 0)",
+        };
+        let dir = if descending { "DESC" } else { "ASC" };
+        let total = self
+            .sql()
+            .exec(
+                &format!("SELECT COUNT(*) AS n FROM tokens WHERE {filter}"),
+                args.clone(),
+            )?
+            .to_array::<Count>()?
+            .first()
+            .map(|c| c.n as u64)
+            .unwrap_or(0);
+        let mut page_args = args;
+        page_args.push(i(limit as i64));
+        page_args.push(i(offset as i64));
+        let rows = self
+            .sql()
+            .exec(
+                &format!("SELECT * FROM tokens WHERE {filter} ORDER BY {column} {dir}, id {dir} LIMIT ? OFFSET ?"),
+                page_args,
+            )?
+            .to_array::<TokenRow>()?;
+        Ok(Page {
+            items: rows.iter().map(TokenRow::view).collect::<ApiResult<_>>()?,
+            total,
+            limit,
+            offset,
+        })
+    }
+
+    fn admins(&self) -> ApiResult<Vec<Admin>> {
+        Ok(self
+            .sql()
+            .exec("SELECT * FROM admins ORDER BY created_at, id", NO_ARGS)?
+            .to_array::<AdminRow>()?
+            .iter()
+            .map(AdminRow::view)
+            .collect())
+    }
+
+    async fn create_admin(
+        &self,
+        actor: &Actor,
+        email: String,
+        name: String,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<AdminWithToken> {
+        let (admin, master_token) = self
+            .insert_admin(&actor.client_id, email, name, secret, now)
+            .await?;
+        self.audit(
+            &actor.client_id,
+            "admin.create",
+            &admin.id,
+            Outcome::Success,
+            &format!("added admin {}", admin.email),
+            now,
+        )?;
+        Ok(AdminWithToken {
+            admin,
+            master_token,
+        })
+    }
+
+    async fn delete_admin(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+        let admins = self.admins()?;
+        let Some(admin) = admins.iter().find(|a| a.id == id) else {
+            return Err(ApiError::not_found("admin"));
+        };
+        if admins.len() == 1 {
+            return Err(ApiError::conflict("the last admin cannot be removed"));
+        }
+        let rows = self
+            .sql()
+            .exec("SELECT * FROM tokens WHERE admin_id = ?", vec![s(id)])?
+            .to_array::<TokenRow>()?;
+        for row in &rows {
+            self.remove_token(row, now).await?;
+        }
+        self.sql()
+            .exec("DELETE FROM admins WHERE id = ?", vec![s(id)])?;
+        self.audit(
+            &actor.client_id,
+            "admin.delete",
+            id,
+            Outcome::Success,
+            &format!("removed admin {} and {} token(s)", admin.email, rows.len()),
+            now,
+        )?;
+        Ok(())
+    }
+
+    async fn create_bucket(
+        &self,
+        actor: &Actor,
+        id: String,
+        description: String,
+        now: i64,
+    ) -> ApiResult<Bucket> {
+        let exists = self
+            .sql()
+            .exec(
+                "SELECT COUNT(*) AS n FROM buckets WHERE id = ?",
+                vec![s(&id)],
+            )?
+            .to_array::<Count>()?;
+        if exists.first().map(|c| c.n > 0).unwrap_or(false) {
+            return Err(ApiError::conflict(format!("bucket {id} already exists")));
+        }
+        let bucket = Bucket {
+            id: id.clone(),
+            description,
+            created_by: actor.client_id.clone(),
+            created_at: ts(now),
+        };
+        self.kv()?
+            .put(&store::bucket_key(&id), "")?
+            .metadata(&bucket)?
+            .execute()
+            .await?;
+        self.sql().exec(
+            "INSERT INTO buckets (id, description, created_by, created_at) VALUES (?, ?, ?, ?)",
+            vec![
+                s(&id),
+                s(&bucket.description),
+                s(&bucket.created_by),
+                i(now),
+            ],
+        )?;
+        self.audit(
+            &actor.client_id,
+            "bucket.create",
+            &id,
+            Outcome::Success,
+            "",
+            now,
+        )?;
+        Ok(bucket)
+    }
+
+    fn list_audit(
+        &self,
+        limit: u32,
+        offset: u64,
+        actor: Option<String>,
+        target: Option<String>,
+        action: Option<String>,
+    ) -> ApiResult<Page<AuditEntry>> {
+        let mut clauses = vec!["1 = 1".to_string()];
+        let mut args = vec![];
+        for (column, value) in [("actor", actor), ("target", target), ("action", action)] {
+            if let Some(v) = value {
+                clauses.push(format!("{column} = ?"));
+                args.push(s(v));
+            }
+        }
+        let filter = clauses.join(" AND ");
+        let total = self
+            .sql()
+            .exec(
+                &format!("SELECT COUNT(*) AS n FROM audit WHERE {filter}"),
+                args.clone(),
+            )?
+            .to_array::<Count>()?
+            .first()
+            .map(|c| c.n as u64)
+            .unwrap_or(0);
+        let mut page_args = args;
+        page_args.push(i(limit as i64));
+        page_args.push(i(offset as i64));
+        let rows = self
+            .sql()
+            .exec(
+                &format!("SELECT * FROM audit WHERE {filter} ORDER BY seq DESC LIMIT ? OFFSET ?"),
+                page_args,
+            )?
+            .to_array::<AuditRow>()?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|r| AuditEntry {
+                    id: format!("aud_{:012}", r.seq),
+                    at: ts(r.at),
+                    actor: r.actor,
+                    action: r.action,
+                    target: r.target,
+                    outcome: match r.outcome.as_str() {
+                        "success" => Outcome::Success,
+                        "denied" => Outcome::Denied,
+                        _ => Outcome::Failed,
+                    },
+                    detail: r.detail,
+                })
+                .collect(),
+            total,
+            limit,
+            offset,
+        })
+    }
+}

@@ -1,0 +1,192 @@
+//! The built-in protected service: buckets and objects in KV.
+
+use crate::http::{self, ApiError, ApiResult, OBJECT_LIMIT};
+use crate::registry::Command;
+use crate::store::{self, ObjectMeta};
+use crate::Call;
+use keyward_domain::api::{Bucket, BucketList, CreateBucket, ObjectInfo, ObjectList};
+use keyward_domain::{validate, Decision, FieldError};
+use time::OffsetDateTime;
+use worker::kv::KvStore;
+use worker::{Request, Response};
+
+fn kv(call: &Call<'_>) -> ApiResult<KvStore> {
+    Ok(call.env.kv(store::KV_BINDING)?)
+}
+
+async fn list_prefix(kv: &KvStore, prefix: &str) -> ApiResult<Vec<worker::kv::Key>> {
+    let mut keys = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut op = kv.list().prefix(prefix.to_string());
+        if let Some(c) = cursor.take() {
+            op = op.cursor(c);
+        }
+        let page = op.execute().await?;
+        keys.extend(page.keys);
+        match page.cursor {
+            Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
+            _ => break,
+        }
+    }
+    Ok(keys)
+}
+
+/// Existence check that also distinguishes "no such bucket" for callers
+/// allowed to know.
+async fn require_bucket(kv: &KvStore, bucket: &str) -> ApiResult<()> {
+    if kv.get(&store::bucket_key(bucket)).text().await?.is_some() {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("bucket"))
+    }
+}
+
+/// Buckets the token cannot read are invisible, not forbidden.
+pub async fn list_buckets(call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    let keys = list_prefix(&kv(call)?, "bucket:").await?;
+    let mut items: Vec<Bucket> = keys
+        .into_iter()
+        .filter_map(|k| {
+            k.metadata
+                .and_then(|m| serde_json::from_value::<Bucket>(m).ok())
+        })
+        .filter(|b| caller.principal.may("storage", "read", Some(&b.id)) == Decision::Allow)
+        .collect();
+    items.sort_by(|a, b| a.id.cmp(&b.id));
+    http::json(200, &BucketList { items })
+}
+
+pub async fn create_bucket(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require("storage", "create_bucket", None)?;
+    let body: CreateBucket = http::json_body(req).await?;
+    let mut errors = vec![];
+    let id = validate::resource_id("id", &body.id)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let description =
+        validate::description("description", body.description.as_deref().unwrap_or(""))
+            .map_err(|e| errors.push(e))
+            .ok();
+    let (Some(id), Some(description)) = (id, description) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let bucket: Bucket = call
+        .registry()?
+        .call(&Command::CreateBucket {
+            actor: caller.actor(),
+            id,
+            description,
+        })
+        .await?;
+    http::json(201, &bucket)
+}
+
+fn check_ids(bucket: &str, key: Option<&str>) -> ApiResult<()> {
+    let mut errors: Vec<FieldError> = vec![];
+    if let Err(e) = validate::resource_id("bucket", bucket) {
+        errors.push(e);
+    }
+    if let Some(k) = key {
+        if let Err(e) = validate::object_key("key", k) {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(errors))
+    }
+}
+
+fn ts(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+pub async fn list_objects(bucket: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("storage", "read", Some(bucket))?;
+    check_ids(bucket, None)?;
+    let kv = kv(call)?;
+    require_bucket(&kv, bucket).await?;
+    let prefix = store::object_prefix(bucket);
+    let items = list_prefix(&kv, &prefix)
+        .await?
+        .into_iter()
+        .filter_map(|k| {
+            let meta: ObjectMeta = serde_json::from_value(k.metadata?).ok()?;
+            Some(ObjectInfo {
+                key: k.name.strip_prefix(&prefix)?.to_string(),
+                size: meta.size,
+                content_type: meta.content_type,
+                updated_at: ts(meta.updated_at),
+            })
+        })
+        .collect();
+    http::json(200, &ObjectList { items })
+}
+
+pub async fn put_object(
+    bucket: &str,
+    key: &str,
+    req: &mut Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
+    call.require("storage", "write", Some(bucket))?;
+    check_ids(bucket, Some(key))?;
+    let kv = kv(call)?;
+    require_bucket(&kv, bucket).await?;
+    let body = http::read_body(req, OBJECT_LIMIT).await?;
+    let content_type = req
+        .headers()
+        .get("content-type")?
+        .filter(|c| !c.is_empty() && c.len() <= 200)
+        .unwrap_or_else(|| "application/octet-stream".to_string());
+    let meta = ObjectMeta {
+        content_type: content_type.clone(),
+        size: body.len() as u64,
+        updated_at: store::now().unix_timestamp(),
+    };
+    kv.put_bytes(&store::object_key(bucket, key), &body)?
+        .metadata(&meta)?
+        .execute()
+        .await?;
+    http::json(
+        200,
+        &ObjectInfo {
+            key: key.to_string(),
+            size: meta.size,
+            content_type,
+            updated_at: ts(meta.updated_at),
+        },
+    )
+}
+
+pub async fn get_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("storage", "read", Some(bucket))?;
+    check_ids(bucket, Some(key))?;
+    let kv = kv(call)?;
+    let (value, meta) = kv
+        .get(&store::object_key(bucket, key))
+        .bytes_with_metadata::<ObjectMeta>()
+        .await?;
+    let Some(bytes) = value else {
+        return Err(ApiError::not_found("object"));
+    };
+    let content_type = meta
+        .map(|m| m.content_type)
+        .unwrap_or_else(|| "application/octet-stream".to_string());
+    http::raw(200, &content_type, bytes)
+}
+
+pub async fn delete_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("storage", "write", Some(bucket))?;
+    check_ids(bucket, Some(key))?;
+    let kv = kv(call)?;
+    let name = store::object_key(bucket, key);
+    if kv.get(&name).bytes().await?.is_none() {
+        return Err(ApiError::not_found("object"));
+    }
+    kv.delete(&name).await?;
+    http::no_content()
+}

@@ -1,0 +1,83 @@
+//! What lives in Workers KV: the read-heavy lookups at the edge.
+//!
+//! - `secret:<sha256>` → [`AuthRecord`]: everything authentication and
+//!   authorization need in one read. Written only by the registry.
+//! - `bucket:<id>` → a marker whose metadata is the [`Bucket`].
+//! - `object:<bucket>/<key>` → the object's bytes, metadata [`ObjectMeta`].
+//!
+//! The registry (a Durable Object) is the source of truth for tokens; KV is
+//! its replica for the hot path.
+
+use keyward_domain::api::Token;
+use keyward_domain::{Secret, TokenKind};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub const KV_BINDING: &str = "KEYWARD";
+
+pub fn secret_key(hash: &str) -> String {
+    format!("secret:{hash}")
+}
+pub fn bucket_key(id: &str) -> String {
+    format!("bucket:{id}")
+}
+pub fn object_prefix(bucket: &str) -> String {
+    format!("object:{bucket}/")
+}
+pub fn object_key(bucket: &str, key: &str) -> String {
+    format!("object:{bucket}/{key}")
+}
+
+/// The replica of a token that authentication reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRecord {
+    pub token: Token,
+    /// Set on a secret replaced by a refresh with an overlap: the old secret
+    /// works until this instant (unix seconds), and never after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_until: Option<i64>,
+}
+
+impl AuthRecord {
+    pub fn is_master(&self) -> bool {
+        self.token.kind == TokenKind::Master
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub content_type: String,
+    pub size: u64,
+    pub updated_at: i64,
+}
+
+pub fn now() -> OffsetDateTime {
+    let ms = worker::Date::now().as_millis() as i64;
+    OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The worker's CSPRNG (Web Crypto's getRandomValues via getrandom).
+/// Without randomness no secret may be made, so failure is fatal to the
+/// request, never papered over.
+pub fn fill_random(buf: &mut [u8]) {
+    if getrandom::getrandom(buf).is_err() {
+        panic!("no CSPRNG available");
+    }
+}
+
+pub fn new_secret(kind: TokenKind) -> Secret {
+    Secret::generate(kind, fill_random)
+}
+
+pub fn random_id(prefix: &str, len: usize) -> String {
+    format!(
+        "{prefix}{}",
+        keyward_domain::secret::random_id(len, fill_random)
+    )
+}
+
+/// KV refuses expirations less than 60 s ahead; authentication checks the
+/// exact instant itself, so the stored copy may outlive it a little.
+pub fn kv_expiration(at: i64, now: i64) -> u64 {
+    at.max(now + 61) as u64
+}

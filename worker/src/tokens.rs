@@ -1,0 +1,209 @@
+//! `/tokens`: create, list, read, edit, refresh, delete.
+
+use crate::http::{self, ApiError, ApiResult};
+use crate::registry::{Command, NewSecret};
+use crate::{store, Call};
+use keyward_domain::api::{self, CreateToken, IssuedToken, Page, RefreshToken, Token, UpdateToken};
+use keyward_domain::query::TokenQuery;
+use keyward_domain::validate::{self, MAX_OVERLAP_SECONDS};
+use keyward_domain::{expiry, grant, Catalog, ErrorCode, FieldError, Grant, Problem, TokenKind};
+use worker::{Request, Response};
+
+/// Checks every grant against the catalog, naming each one at fault.
+pub fn check_grants(catalog: &Catalog, grants: Vec<Grant>) -> ApiResult<Vec<Grant>> {
+    let errors: Vec<FieldError> = grants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            catalog
+                .check(g)
+                .err()
+                .map(|e| FieldError::new(format!("grants[{i}]"), e.to_string()))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(grant::normalize(grants))
+    } else {
+        let detail = errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(Problem::new(ErrorCode::UnknownPermission, detail)
+            .with_errors(errors)
+            .into())
+    }
+}
+
+fn escalation(g: &Grant) -> ApiError {
+    ApiError::new(
+        ErrorCode::PrivilegeEscalation,
+        format!("you cannot grant {g}: your token does not hold it"),
+    )
+}
+
+fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require("tokens", "manage", None)?;
+    let body: CreateToken = http::json_body(req).await?;
+    let now = store::now();
+    let mut errors = vec![];
+    let name = collect(&mut errors, validate::name("name", &body.name));
+    let description = collect(
+        &mut errors,
+        validate::description("description", body.description.as_deref().unwrap_or("")),
+    );
+    let expires_at = collect(
+        &mut errors,
+        expiry::resolve(body.expires_at, body.expires_in, now),
+    );
+    let (Some(name), Some(description), Some(expires_at)) = (name, description, expires_at) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
+    caller
+        .principal
+        .may_delegate(call.catalog, &grants)
+        .map_err(|g| escalation(&g))?;
+    let secret = store::new_secret(TokenKind::Scoped);
+    let token: Token = call
+        .registry()?
+        .call(&Command::CreateToken {
+            actor: caller.actor(),
+            name,
+            description,
+            grants,
+            expires_at: expires_at.map(|t| t.unix_timestamp()),
+            secret: NewSecret {
+                hash: secret.hash().0,
+                hint: secret.hint(),
+            },
+        })
+        .await?;
+    http::json(
+        201,
+        &IssuedToken {
+            token,
+            secret: secret.expose().to_string(),
+        },
+    )
+}
+
+pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("tokens", "read", None)?;
+    let query = TokenQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;
+    let page: Page<Token> = call.registry()?.call(&Command::list_tokens(&query)).await?;
+    http::json(200, &page)
+}
+
+pub async fn get(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("tokens", "read", None)?;
+    let token: Token = call
+        .registry()?
+        .call(&Command::GetToken { id: id.to_string() })
+        .await?;
+    http::json(200, &token)
+}
+
+pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require("tokens", "manage", None)?;
+    let body: UpdateToken = http::json_body(req).await?;
+    let now = store::now();
+    let mut errors = vec![];
+    let name = match &body.name {
+        Some(n) => collect(&mut errors, validate::name("name", n)).map(Some),
+        None => Some(None),
+    };
+    let description = match &body.description {
+        Some(d) => collect(&mut errors, validate::description("description", d)).map(Some),
+        None => Some(None),
+    };
+    let expires_at = match body.expires_at {
+        Some(Some(at)) => collect(&mut errors, expiry::at_instant("expires_at", at, now))
+            .map(|t| Some(Some(t.unix_timestamp()))),
+        Some(None) => Some(Some(None)),
+        None => Some(None),
+    };
+    let (Some(name), Some(description), Some(expires_at)) = (name, description, expires_at) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let grants = match body.grants {
+        Some(g) => {
+            let g = check_grants(call.catalog, g)?;
+            caller
+                .principal
+                .may_delegate(call.catalog, &g)
+                .map_err(|g| escalation(&g))?;
+            Some(g)
+        }
+        None => None,
+    };
+    let token: Token = call
+        .registry()?
+        .call(&Command::UpdateToken {
+            actor: caller.actor(),
+            id: id.to_string(),
+            name,
+            description,
+            grants,
+            expires_at,
+        })
+        .await?;
+    http::json(200, &token)
+}
+
+pub async fn delete(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require("tokens", "manage", None)?;
+    call.registry()?
+        .call::<serde_json::Value>(&Command::DeleteToken {
+            actor: caller.actor(),
+            id: id.to_string(),
+        })
+        .await?;
+    http::no_content()
+}
+
+/// Any token may refresh itself; refreshing another needs `tokens:manage`.
+pub async fn refresh(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    if caller.token().id != id {
+        call.require("tokens", "manage", None)?;
+    }
+    let body: RefreshToken = http::optional_json_body(req).await?;
+    let overlap = body.overlap_seconds.unwrap_or(0);
+    if overlap > MAX_OVERLAP_SECONDS {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "overlap_seconds",
+            format!("must be at most {MAX_OVERLAP_SECONDS} seconds"),
+        )]));
+    }
+    let secret = store::new_secret(caller.token().kind);
+    let token: api::Token = call
+        .registry()?
+        .call(&Command::RefreshToken {
+            actor: caller.actor(),
+            id: id.to_string(),
+            overlap_seconds: overlap,
+            secret: NewSecret {
+                hash: secret.hash().0,
+                hint: secret.hint(),
+            },
+        })
+        .await?;
+    http::json(
+        200,
+        &IssuedToken {
+            token,
+            secret: secret.expose().to_string(),
+        },
+    )
+}
