@@ -1,1 +1,352 @@
+//! Black-box test support: `spawn_app()` starts the real worker under
+//! `wrangler dev` (workerd, local KV and Durable Objects) on a free port with
+//! its own fresh state, bootstraps the first admin, and stops the whole
+//! process group when dropped. It builds nothing: the test command builds
+//! the worker once, before.
 
+use keyward_domain::{Secret, TokenKind};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the repo")
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub fn mint(kind: TokenKind) -> Secret {
+    Secret::generate(kind, |buf| getrandom::getrandom(buf).expect("OS CSPRNG"))
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    /// The bootstrap admin's master secret.
+    pub admin_secret: String,
+    pub persist_dir: PathBuf,
+    pub log_path: PathBuf,
+    pub client: reqwest::Client,
+    child: Option<Child>,
+    port: u16,
+    extra_vars: Vec<(String, String)>,
+}
+
+/// Starts a fresh app with a bootstrapped admin.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Like [`spawn_app`], with extra `--var NAME:VALUE` settings.
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let root = repo_root();
+    assert!(
+        root.join("worker/build/index.js").exists(),
+        "the worker is not built: run the README's test command (it builds first)"
+    );
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        keyward_domain::secret::random_id(10, |b| getrandom::getrandom(b).expect("rng"))
+    );
+    let state = root.join("target/test-state").join(unique);
+    std::fs::create_dir_all(&state).expect("state dir");
+    let admin = mint(TokenKind::Master);
+    let mut app = TestApp {
+        base_url: String::new(),
+        admin_secret: admin.expose().to_string(),
+        persist_dir: state.join("persist"),
+        log_path: state.join("wrangler.log"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        child: None,
+        port: 0,
+        extra_vars: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    app.extra_vars
+        .push(("BOOTSTRAP_TOKEN_HASH".into(), admin.hash().0));
+    app.start().await;
+    let me = app.get("/api/v1/whoami", &app.admin_secret.clone()).await;
+    assert_eq!(me.status, 200, "bootstrap failed: {}", me.text);
+    app
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn parse<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("unexpected shape ({e}): {}", self.text))
+    }
+    /// The problem `code` of an error answer.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_string()
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+impl TestApp {
+    async fn start(&mut self) {
+        let root = repo_root();
+        self.port = free_port();
+        let inspector = free_port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .expect("log file");
+        let wrangler = root.join("node_modules/wrangler/bin/wrangler.js");
+        let mut cmd = Command::new("node");
+        cmd.arg(wrangler)
+            .args(["dev", "--local", "--ip", "127.0.0.1"])
+            .args(["--port", &self.port.to_string()])
+            .args(["--inspector-port", &inspector.to_string()])
+            .arg("--persist-to")
+            .arg(&self.persist_dir)
+            .args(["--log-level", "info"])
+            .current_dir(&root)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .process_group(0);
+        for (k, v) in &self.extra_vars {
+            cmd.arg("--var").arg(format!("{k}:{v}"));
+        }
+        cmd.arg("--var")
+            .arg(format!("PUBLIC_BASE_URL:http://127.0.0.1:{}", self.port));
+        self.child = Some(cmd.spawn().expect("wrangler starts"));
+        self.base_url = format!("http://127.0.0.1:{}", self.port);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/api/v1/health", self.base_url))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+            {
+                if r.status() == StatusCode::OK {
+                    break;
+                }
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "wrangler exited ({status}): {}",
+                        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+                    );
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "wrangler not ready in 60 s: {}",
+                std::fs::read_to_string(&self.log_path).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Stops the runtime: SIGINT to the group (workerd shuts down cleanly),
+    /// SIGKILL if it lingers.
+    pub fn stop(&mut self) {
+        self.signal_stop(libc::SIGINT);
+    }
+
+    /// Kills the runtime outright, as a crash would.
+    pub fn kill(&mut self) {
+        self.signal_stop(libc::SIGKILL);
+    }
+
+    fn signal_stop(&mut self, signal: i32) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pgid = child.id() as i32;
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+        let _ = child.wait();
+    }
+
+    /// Restarts on the same persisted state.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.start().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        secret: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(s) = secret {
+            req = req.bearer_auth(s);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("the worker answers");
+        Answer {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            text: resp.text().await.expect("a body"),
+        }
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        secret: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(s) = secret {
+            req = req.bearer_auth(s);
+        }
+        let resp = req.send().await.expect("the worker answers");
+        Answer {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            text: resp.text().await.unwrap_or_default(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, secret: &str) -> Answer {
+        self.send(Method::GET, path, Some(secret), None).await
+    }
+    pub async fn post(&self, path: &str, secret: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(secret), Some(body))
+            .await
+    }
+    pub async fn patch(&self, path: &str, secret: &str, body: Value) -> Answer {
+        self.send(Method::PATCH, path, Some(secret), Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str, secret: &str) -> Answer {
+        self.send(Method::DELETE, path, Some(secret), None).await
+    }
+
+    /// Creates a scoped token with the admin; returns (token JSON, secret).
+    pub async fn create_token(&self, name: &str, grants: Value) -> (Value, String) {
+        self.create_token_as(&self.admin_secret, name, grants).await
+    }
+
+    pub async fn create_token_as(
+        &self,
+        secret: &str,
+        name: &str,
+        grants: Value,
+    ) -> (Value, String) {
+        let r = self
+            .post(
+                "/api/v1/tokens",
+                secret,
+                serde_json::json!({"name": name, "grants": grants}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create token: {}", r.text);
+        let v = r.json();
+        (
+            v["token"].clone(),
+            v["secret"].as_str().expect("secret").to_string(),
+        )
+    }
+
+    pub async fn create_bucket(&self, id: &str) {
+        let r = self
+            .post(
+                "/api/v1/buckets",
+                &self.admin_secret.clone(),
+                serde_json::json!({"id": id}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create bucket: {}", r.text);
+    }
+
+    /// Every file under the persisted state, as bytes (for leak scans).
+    pub fn persisted_bytes(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        walk(&p, out);
+                    } else if let Ok(b) = std::fs::read(&p) {
+                        out.push((p, b));
+                    }
+                }
+            }
+        }
+        let mut out = vec![];
+        walk(&self.persist_dir, &mut out);
+        out
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(self.persist_dir.parent().unwrap_or(&self.persist_dir));
+        }
+    }
+}

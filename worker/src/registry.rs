@@ -45,6 +45,13 @@ pub struct NewSecret {
     pub hint: String,
 }
 
+/// A changed expiry; `at: None` is "never". (A bare `Option<Option<_>>`
+/// would lose the difference between "unchanged" and "never" in JSON.)
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewExpiry {
+    pub at: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
@@ -78,8 +85,7 @@ pub enum Command {
         name: Option<String>,
         description: Option<String>,
         grants: Option<Vec<Grant>>,
-        /// `Some(None)`: never expires.
-        expires_at: Option<Option<i64>>,
+        expires_at: Option<NewExpiry>,
     },
     DeleteToken {
         actor: Actor,
@@ -785,7 +791,7 @@ impl RegistryObject {
         name: Option<String>,
         description: Option<String>,
         grants: Option<Vec<Grant>>,
-        expires_at: Option<Option<i64>>,
+        expires_at: Option<NewExpiry>,
         now: i64,
     ) -> ApiResult<Token> {
         let mut row = self.token_row(id)?;
@@ -816,7 +822,7 @@ impl RegistryObject {
             changed.push("grants");
         }
         if let Some(e) = expires_at {
-            row.expires_at = e;
+            row.expires_at = e.at;
             changed.push("expires_at");
         }
         row.updated_at = now;

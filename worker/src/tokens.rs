@@ -1,7 +1,7 @@
 //! `/tokens`: create, list, read, edit, refresh, delete.
 
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::{Command, NewSecret};
+use crate::registry::{Command, NewExpiry, NewSecret};
 use crate::{store, Call};
 use keyward_domain::api::{self, CreateToken, IssuedToken, Page, RefreshToken, Token, UpdateToken};
 use keyward_domain::query::TokenQuery;
@@ -128,9 +128,14 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
         None => Some(None),
     };
     let expires_at = match body.expires_at {
-        Some(Some(at)) => collect(&mut errors, expiry::at_instant("expires_at", at, now))
-            .map(|t| Some(Some(t.unix_timestamp()))),
-        Some(None) => Some(Some(None)),
+        Some(Some(at)) => {
+            collect(&mut errors, expiry::at_instant("expires_at", at, now)).map(|t| {
+                Some(NewExpiry {
+                    at: Some(t.unix_timestamp()),
+                })
+            })
+        }
+        Some(None) => Some(Some(NewExpiry { at: None })),
         None => Some(None),
     };
     let (Some(name), Some(description), Some(expires_at)) = (name, description, expires_at) else {

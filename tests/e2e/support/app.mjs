@@ -1,0 +1,96 @@
+// Browser-test support: a fresh `wrangler dev` (workerd + local KV and
+// Durable Objects) per test file, with its own state and a bootstrapped
+// first admin; and headless Chromium through playwright-core.
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+// The secret codec lives in the domain crate; its `mint` example is the one
+// way to make a secret, here as in the run command.
+function mint() {
+  const out = execFileSync('cargo', ['run', '-q', '-p', 'keyward-domain', '--example', 'mint'], { cwd: root, encoding: 'utf8' });
+  const [secret, hash] = out.trim().split(/\s+/);
+  return { secret, hash };
+}
+
+export async function spawnApp({ vars = {} } = {}) {
+  const port = await freePort();
+  const inspector = await freePort();
+  const dir = join(root, 'target', 'test-state', `e2e-${process.pid}-${port}`);
+  mkdirSync(dir, { recursive: true });
+  const logPath = join(dir, 'wrangler.log');
+  const log = openSync(logPath, 'a');
+  const { secret, hash } = mint();
+  const url = `http://127.0.0.1:${port}`;
+  const args = [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--local',
+    '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+    '--persist-to', join(dir, 'persist'),
+    '--var', `BOOTSTRAP_TOKEN_HASH:${hash}`, '--var', `PUBLIC_BASE_URL:${url}`];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  const child = spawn(process.execPath, args, {
+    cwd: root, detached: true, stdio: ['ignore', log, log],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+  });
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/api/v1/health`);
+      if (r.ok) break;
+    } catch { /* not listening yet */ }
+    if (exited || Date.now() > deadline) {
+      throw new Error(`wrangler did not start:\n${readFileSync(logPath, 'utf8')}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const who = await fetch(`${url}/api/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } });
+  if (who.status !== 200) throw new Error(`bootstrap failed: ${who.status} ${await who.text()}`);
+  const stop = async () => {
+    if (exited) return;
+    try { process.kill(-child.pid, 'SIGINT'); } catch { /* gone */ }
+    const until = Date.now() + 8000;
+    while (!exited && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // The admin secret, as a header, for API calls made by the test itself.
+  const api = (path, { method = 'GET', body, secret: s = secret } = {}) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${s}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  return { url, adminSecret: secret, api, stop, logPath };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function screenshot(page, name) {
+  const dir = join(root, 'target', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,200 @@
+//! Atlan API tokens: the secret is shown once; tokens are found by name and
+//! client id; lists page and sort; description and grants are edited (grants
+//! as a complete set); deletion is final.
+
+use keyward_tests::spawn_app;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn secret_appears_in_the_create_response_and_nowhere_after() {
+    let app = spawn_app().await;
+    let (token, secret) = app
+        .create_token(
+            "atlan-bot",
+            json!([{"service": "storage", "permission": "read", "resource": "*"}]),
+        )
+        .await;
+    let id = token["id"].as_str().unwrap().to_string();
+    let client_id = token["client_id"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("kw_s_"));
+    assert_eq!(
+        token["secret_hint"],
+        format!("kw_s_…{}", &secret[secret.len() - 4..])
+    );
+
+    let mut later = vec![
+        app.get(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+            .await,
+        app.get("/api/v1/tokens", &app.admin_secret).await,
+        app.get(
+            &format!("/api/v1/tokens?client_id={client_id}"),
+            &app.admin_secret,
+        )
+        .await,
+        app.get("/api/v1/whoami", &secret).await,
+        app.get("/api/v1/audit?limit=100", &app.admin_secret).await,
+        app.patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"description": "d"}),
+        )
+        .await,
+        app.post("/api/v1/verify", &app.admin_secret, json!({"key": secret}))
+            .await,
+        app.get("/api/v1/buckets", &secret).await,
+    ];
+    later.push(
+        app.send(Method::GET, "/api/v1/openapi.json", None, None)
+            .await,
+    );
+    for r in &later {
+        assert!(r.status < 500, "{}", r.text);
+        assert!(
+            !r.text.contains(&secret),
+            "secret leaked in a later response: {}",
+            r.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn find_by_name_and_client_id_page_sort_and_search() {
+    let app = spawn_app().await;
+    let mut client_ids = vec![];
+    for name in ["delta", "alpha", "charlie", "bravo", "echo"] {
+        let r = app
+            .post(
+                "/api/v1/tokens",
+                &app.admin_secret,
+                json!({"name": name, "description": format!("the {name} pipeline")}),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+        client_ids.push(r.json()["token"]["client_id"].as_str().unwrap().to_string());
+    }
+    let by_name = app
+        .get("/api/v1/tokens?name=charlie", &app.admin_secret)
+        .await
+        .json();
+    assert_eq!(by_name["total"], 1);
+    assert_eq!(by_name["items"][0]["name"], "charlie");
+    let by_client = app
+        .get(
+            &format!("/api/v1/tokens?client_id={}", client_ids[0]),
+            &app.admin_secret,
+        )
+        .await
+        .json();
+    assert_eq!(by_client["items"][0]["name"], "delta");
+
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let page1 = app
+        .get(
+            "/api/v1/tokens?kind=scoped&sort=name&limit=2",
+            &app.admin_secret,
+        )
+        .await
+        .json();
+    assert_eq!(page1["total"], 5);
+    assert_eq!(names(&page1), ["alpha", "bravo"]);
+    let page2 = app
+        .get(
+            "/api/v1/tokens?kind=scoped&sort=name&limit=2&offset=2",
+            &app.admin_secret,
+        )
+        .await
+        .json();
+    assert_eq!(names(&page2), ["charlie", "delta"]);
+    let desc = app
+        .get(
+            "/api/v1/tokens?kind=scoped&sort=-name&limit=1",
+            &app.admin_secret,
+        )
+        .await
+        .json();
+    assert_eq!(names(&desc), ["echo"]);
+    let q = app
+        .get("/api/v1/tokens?q=bravo%20pipe", &app.admin_secret)
+        .await
+        .json();
+    assert_eq!(names(&q), ["bravo"]);
+    let kinds = app
+        .get("/api/v1/tokens?kind=master", &app.admin_secret)
+        .await
+        .json();
+    assert_eq!(kinds["total"], 1);
+}
+
+#[tokio::test]
+async fn update_description_and_replace_grants_then_delete_for_good() {
+    let app = spawn_app().await;
+    let (token, secret) = app
+        .create_token(
+            "editable",
+            json!([
+                {"service": "storage", "permission": "read", "resource": "a"},
+                {"service": "storage", "permission": "read", "resource": "b"}
+            ]),
+        )
+        .await;
+    let id = token["id"].as_str().unwrap().to_string();
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"description": "nightly export"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["description"], "nightly export");
+    assert_eq!(
+        r.json()["grants"].as_array().unwrap().len(),
+        2,
+        "grants untouched"
+    );
+
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"grants": [{"service": "storage", "permission": "read", "resource": "b"}]}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["grants"],
+        json!([{"service": "storage", "permission": "read", "resource": "b"}])
+    );
+    assert_eq!(
+        app.get("/api/v1/buckets/a/objects", &secret).await.status,
+        403,
+        "left out = removed"
+    );
+
+    assert_eq!(
+        app.delete(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 401);
+}

@@ -1,0 +1,90 @@
+//! Celonis application keys: a new key has no permissions ("No permissions
+//! found"), permissions are ticked per pool or for all pools, "View
+//! Permissions" lists them, and a deleted key stops working.
+
+use keyward_tests::spawn_app;
+use serde_json::json;
+
+#[tokio::test]
+async fn new_token_has_no_permissions_until_granted_and_star_covers_all() {
+    let app = spawn_app().await;
+    app.create_bucket("pool-a").await;
+    app.create_bucket("pool-b").await;
+    let (token, secret) = app.create_token("jupyter", json!([])).await;
+    let id = token["id"].as_str().unwrap().to_string();
+
+    let me = app.get("/api/v1/whoami", &secret).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["permissions"], json!([]), "no permissions found");
+    for path in [
+        "/api/v1/buckets/pool-a/objects",
+        "/api/v1/tokens",
+        "/api/v1/audit",
+    ] {
+        let r = app.get(path, &secret).await;
+        assert_eq!(r.status, 403, "{path}: {}", r.text);
+        assert_eq!(r.code(), "insufficient_permission");
+    }
+    assert_eq!(
+        app.get("/api/v1/buckets", &secret).await.json()["items"],
+        json!([])
+    );
+
+    // One pool.
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"grants": [{"service": "storage", "permission": "read", "resource": "pool-a"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        app.get("/api/v1/buckets/pool-a/objects", &secret)
+            .await
+            .status,
+        200
+    );
+    let denied = app.get("/api/v1/buckets/pool-b/objects", &secret).await;
+    assert_eq!(denied.status, 403);
+    assert!(denied.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("storage:read@pool-b"));
+
+    // All pools, now and future.
+    app.patch(
+        &format!("/api/v1/tokens/{id}"),
+        &app.admin_secret,
+        json!({"grants": [{"service": "storage", "permission": "read", "resource": "*"}]}),
+    )
+    .await;
+    app.create_bucket("pool-c").await;
+    for b in ["pool-a", "pool-b", "pool-c"] {
+        assert_eq!(
+            app.get(&format!("/api/v1/buckets/{b}/objects"), &secret)
+                .await
+                .status,
+            200,
+            "{b}"
+        );
+    }
+
+    // View permissions.
+    let me = app.get("/api/v1/whoami", &secret).await.json();
+    assert_eq!(
+        me["permissions"],
+        json!([{"service": "storage", "permissions": [{"permission": "read", "resources": ["*"]}]}])
+    );
+
+    // Delete: the key is not used anymore.
+    assert_eq!(
+        app.delete(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+            .await
+            .status,
+        204
+    );
+    let gone = app.get("/api/v1/whoami", &secret).await;
+    assert_eq!(gone.status, 401);
+    assert_eq!(gone.code(), "invalid_token");
+}

@@ -1,0 +1,220 @@
+//! Keboola storage tokens: master tokens do everything and are not managed
+//! through /tokens; limited tokens reach only their buckets; expiry;
+//! refresh, with and without an overlap.
+
+use keyward_tests::spawn_app;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn master_token_does_everything_and_cannot_be_deleted_via_tokens() {
+    let app = spawn_app().await;
+    let me = app.get("/api/v1/whoami", &app.admin_secret).await.json();
+    assert_eq!(me["token"]["kind"], "master");
+    let id = me["token"]["id"].as_str().unwrap().to_string();
+    app.create_bucket("in.c-main").await;
+    let put = app
+        .send_raw(
+            Method::PUT,
+            "/api/v1/buckets/in.c-main/objects/a.csv",
+            Some(&app.admin_secret),
+            "text/csv",
+            b"a,b\n".to_vec(),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(
+        app.get("/api/v1/audit", &app.admin_secret).await.status,
+        200
+    );
+    assert_eq!(
+        app.get("/api/v1/admins", &app.admin_secret).await.status,
+        200
+    );
+
+    let del = app
+        .delete(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+        .await;
+    assert_eq!(del.status, 409);
+    assert_eq!(del.code(), "conflict");
+    let edit = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"description": "x"}),
+        )
+        .await;
+    assert_eq!(edit.status, 409);
+    assert_eq!(
+        app.get("/api/v1/whoami", &app.admin_secret).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn limited_token_writes_only_its_bucket_and_sees_no_other() {
+    let app = spawn_app().await;
+    app.create_bucket("in.c-tutorial").await;
+    app.create_bucket("in.c-secret").await;
+    let (_, secret) = app
+        .create_token(
+            "tutorial writer",
+            json!([{"service": "storage", "permission": "write", "resource": "in.c-tutorial"}]),
+        )
+        .await;
+    let put = |bucket: &'static str| {
+        let app = &app;
+        let secret = secret.clone();
+        async move {
+            app.send_raw(
+                Method::PUT,
+                &format!("/api/v1/buckets/{bucket}/objects/data.json"),
+                Some(&secret),
+                "application/json",
+                br#"{"rows":3}"#.to_vec(),
+            )
+            .await
+        }
+    };
+    assert_eq!(put("in.c-tutorial").await.status, 200);
+    let denied = put("in.c-secret").await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(denied.code(), "insufficient_permission");
+
+    let read = app
+        .get("/api/v1/buckets/in.c-tutorial/objects/data.json", &secret)
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.text, r#"{"rows":3}"#);
+    assert_eq!(
+        read.header("content-type").as_deref(),
+        Some("application/json")
+    );
+
+    let listed = app.get("/api/v1/buckets", &secret).await.json();
+    let ids: Vec<_> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!("in.c-tutorial")]);
+    assert_eq!(
+        app.get("/api/v1/buckets/in.c-secret/objects", &secret)
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn expired_token_is_refused_with_token_expired() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "short", "expires_in": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.json()["secret"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let after = app.get("/api/v1/whoami", &secret).await;
+    assert_eq!(after.status, 401);
+    assert_eq!(after.code(), "token_expired");
+    assert!(after
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Bearer realm=\"keyward\""));
+    // And it leaves the list.
+    let list = app
+        .get("/api/v1/tokens?name=short", &app.admin_secret)
+        .await
+        .json();
+    assert_eq!(list["total"], 0);
+}
+
+#[tokio::test]
+async fn refresh_replaces_the_secret_at_once() {
+    let app = spawn_app().await;
+    let (token, old) = app.create_token("rotating", json!([])).await;
+    let id = token["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/tokens/{id}/refresh"),
+            &app.admin_secret,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    let new = v["secret"].as_str().unwrap();
+    assert_eq!(v["token"]["id"], token["id"]);
+    assert_eq!(v["token"]["name"], "rotating");
+    assert_ne!(v["token"]["secret_hint"], token["secret_hint"]);
+    let old_answer = app.get("/api/v1/whoami", &old).await;
+    assert_eq!(old_answer.status, 401);
+    assert_eq!(old_answer.code(), "invalid_token");
+    assert_eq!(app.get("/api/v1/whoami", new).await.status, 200);
+}
+
+#[tokio::test]
+async fn refresh_with_overlap_keeps_both_during_the_overlap_only() {
+    let app = spawn_app().await;
+    let (token, old) = app
+        .create_token(
+            "overlapping",
+            json!([{"service": "storage", "permission": "read", "resource": "*"}]),
+        )
+        .await;
+    let id = token["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/tokens/{id}/refresh"),
+            &app.admin_secret,
+            json!({"overlap_seconds": 3}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new = r.json()["secret"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/whoami", &old).await.status, 200);
+    assert_eq!(app.get("/api/v1/whoami", &new).await.status, 200);
+    // Both carry the token's current grants.
+    app.patch(
+        &format!("/api/v1/tokens/{id}"),
+        &app.admin_secret,
+        json!({"grants": []}),
+    )
+    .await;
+    assert_eq!(app.get("/api/v1/buckets/x/objects", &old).await.status, 403);
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    assert_eq!(app.get("/api/v1/whoami", &old).await.status, 401);
+    assert_eq!(app.get("/api/v1/whoami", &new).await.status, 200);
+}
+
+#[tokio::test]
+async fn any_token_may_refresh_itself() {
+    let app = spawn_app().await;
+    let (token, secret) = app.create_token("self-rotating", json!([])).await;
+    let id = token["id"].as_str().unwrap();
+    let r = app
+        .post(&format!("/api/v1/tokens/{id}/refresh"), &secret, json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new = r.json()["secret"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 401);
+    assert_eq!(app.get("/api/v1/whoami", &new).await.status, 200);
+    // But not another token.
+    let (other, _) = app.create_token("other", json!([])).await;
+    let r = app
+        .post(
+            &format!("/api/v1/tokens/{}/refresh", other["id"].as_str().unwrap()),
+            &new,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
