@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod describe;
 pub mod expiry;
 pub mod grant;
 pub mod problem;

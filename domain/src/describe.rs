@@ -1,0 +1,899 @@
+//! App-facing, pure descriptions of grants: the permission grid's state and
+//! its transitions, the plain-language summary of what a token can do, the
+//! per-service permission view, and expiry wording. Kept here (not in the
+//! app) so it is tested natively and cannot drift from the decision logic.
+
+use crate::catalog::{Catalog, PermissionDef};
+use crate::grant::{normalize, Effective, Grant, Resource};
+use crate::validate;
+use std::collections::{BTreeMap, BTreeSet};
+use time::{Date, Duration, OffsetDateTime, Time};
+
+/// Tokens expiring sooner than this are flagged in lists.
+pub const EXPIRES_SOON: Duration = Duration::days(7);
+
+/// Which resources a resource-typed permission covers in the grid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Only(BTreeSet<String>),
+}
+
+impl Default for Scope {
+    /// Least privilege: a freshly ticked permission covers nothing until
+    /// resources are picked or "All" is chosen deliberately.
+    fn default() -> Self {
+        Scope::Only(BTreeSet::new())
+    }
+}
+
+/// One permission's own choice. The scope survives unticking so that
+/// ticking again restores what was picked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Choice {
+    pub ticked: bool,
+    pub scope: Scope,
+}
+
+/// How one permission row of the grid looks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowView {
+    /// Ticked explicitly or implied by another ticked permission.
+    pub checked: bool,
+    /// Implied, so it cannot be unticked here.
+    pub locked: bool,
+    /// The permissions (ids) that imply this one, in catalog order.
+    pub implied_by: Vec<String>,
+    /// Only for resource-typed permissions.
+    pub scope: Option<ScopeView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeView {
+    pub all: bool,
+    /// "All" comes from an implying permission: the radios are fixed.
+    pub all_locked: bool,
+    /// Resources to list, known ones first, with their state.
+    pub resources: Vec<ResourceView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceView {
+    pub id: String,
+    pub checked: bool,
+    /// Covered by an implying permission's selection.
+    pub locked: bool,
+}
+
+/// The permission grid: what the admin has ticked, over a catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    catalog: Catalog,
+    choices: BTreeMap<(String, String), Choice>,
+}
+
+impl Grid {
+    pub fn new(catalog: Catalog) -> Grid {
+        Grid {
+            catalog,
+            choices: BTreeMap::new(),
+        }
+    }
+
+    /// The grid showing an existing token's grants, for editing.
+    pub fn from_grants(catalog: Catalog, grants: &[Grant]) -> Grid {
+        let mut grid = Grid::new(catalog);
+        for g in grants {
+            let choice = grid
+                .choices
+                .entry((g.service.clone(), g.permission.clone()))
+                .or_default();
+            choice.ticked = true;
+            match (&g.resource, &mut choice.scope) {
+                (Some(Resource::All), scope) => *scope = Scope::All,
+                (Some(Resource::Id(id)), Scope::Only(ids)) => {
+                    ids.insert(id.clone());
+                }
+                _ => {}
+            }
+        }
+        grid
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    fn def(&self, service: &str, permission: &str) -> Option<&PermissionDef> {
+        self.catalog.permission(service, permission)
+    }
+
+    fn choice(&self, service: &str, permission: &str) -> Option<&Choice> {
+        self.choices
+            .get(&(service.to_string(), permission.to_string()))
+    }
+
+    fn choice_mut(&mut self, service: &str, permission: &str) -> &mut Choice {
+        self.choices
+            .entry((service.to_string(), permission.to_string()))
+            .or_default()
+    }
+
+    pub fn is_ticked(&self, service: &str, permission: &str) -> bool {
+        self.choice(service, permission).is_some_and(|c| c.ticked)
+    }
+
+    /// Ticked permissions of the same service that imply this one.
+    pub fn implied_by(&self, service: &str, permission: &str) -> Vec<String> {
+        let Some(svc) = self.catalog.service(service) else {
+            return vec![];
+        };
+        svc.permissions
+            .iter()
+            .filter(|p| p.id != permission && self.is_ticked(service, &p.id))
+            .filter(|p| {
+                self.catalog
+                    .implied_by(service, &p.id)
+                    .iter()
+                    .any(|i| i == permission)
+            })
+            .map(|p| p.id.clone())
+            .collect()
+    }
+
+    /// The union of the implying permissions' scopes.
+    fn implied_scope(&self, service: &str, permission: &str) -> Option<Scope> {
+        let mut out: Option<Scope> = None;
+        for p in self.implied_by(service, permission) {
+            let Some(c) = self.choice(service, &p) else {
+                continue;
+            };
+            out = Some(match (out, &c.scope) {
+                (_, Scope::All) | (Some(Scope::All), _) => Scope::All,
+                (None, Scope::Only(ids)) => Scope::Only(ids.clone()),
+                (Some(Scope::Only(mut a)), Scope::Only(b)) => {
+                    a.extend(b.iter().cloned());
+                    Scope::Only(a)
+                }
+            });
+        }
+        out
+    }
+
+    /// Ticks or unticks a permission. Implied permissions stay ticked:
+    /// returns false when nothing changed for that reason.
+    pub fn toggle(&mut self, service: &str, permission: &str) -> bool {
+        if self.def(service, permission).is_none() {
+            return false;
+        }
+        let ticked = self.is_ticked(service, permission);
+        if !self.implied_by(service, permission).is_empty() {
+            return false;
+        }
+        self.choice_mut(service, permission).ticked = !ticked;
+        true
+    }
+
+    pub fn set_ticked(&mut self, service: &str, permission: &str, ticked: bool) -> bool {
+        if self.is_ticked(service, permission) == ticked {
+            return true;
+        }
+        self.toggle(service, permission)
+    }
+
+    /// "All <resources>" (true) or "Only selected" (false). Choosing a scope
+    /// ticks the permission: the admin evidently wants it.
+    pub fn set_all(&mut self, service: &str, permission: &str, all: bool) {
+        if self
+            .def(service, permission)
+            .and_then(|d| d.resource_type.as_ref())
+            .is_none()
+        {
+            return;
+        }
+        if matches!(self.implied_scope(service, permission), Some(Scope::All)) {
+            return;
+        }
+        let choice = self.choice_mut(service, permission);
+        choice.ticked = true;
+        match (&choice.scope, all) {
+            (Scope::All, false) => choice.scope = Scope::Only(BTreeSet::new()),
+            (Scope::Only(_), true) => choice.scope = Scope::All,
+            _ => {}
+        }
+    }
+
+    /// Picks or unpicks one resource under "Only selected". Resources covered
+    /// by an implying permission cannot be unpicked here.
+    pub fn toggle_resource(&mut self, service: &str, permission: &str, id: &str) {
+        if let Some(Scope::All) = self.implied_scope(service, permission) {
+            return;
+        }
+        if let Some(Scope::Only(ids)) = self.implied_scope(service, permission) {
+            if ids.contains(id) {
+                return;
+            }
+        }
+        let choice = self.choice_mut(service, permission);
+        choice.ticked = true;
+        match &mut choice.scope {
+            Scope::All => {}
+            Scope::Only(ids) => {
+                if !ids.remove(id) {
+                    ids.insert(id.to_string());
+                }
+            }
+        }
+    }
+
+    /// Adds a typed resource id (it may not exist yet) to "Only selected".
+    pub fn add_resource(
+        &mut self,
+        service: &str,
+        permission: &str,
+        raw: &str,
+    ) -> Result<(), String> {
+        let id = raw.trim();
+        if !validate::is_resource_id(id) {
+            return Err(format!(
+                "'{id}' is not a valid id: use 1-{} letters, digits, '.', '_' or '-'",
+                validate::RESOURCE_ID_MAX
+            ));
+        }
+        if self
+            .def(service, permission)
+            .and_then(|d| d.resource_type.as_ref())
+            .is_none()
+        {
+            return Err("this permission takes no resource".into());
+        }
+        let choice = self.choice_mut(service, permission);
+        choice.ticked = true;
+        if let Scope::Only(ids) = &mut choice.scope {
+            ids.insert(id.to_string());
+        }
+        Ok(())
+    }
+
+    /// What the row of one permission shows; `known` lists the existing
+    /// resources of its type (buckets from the API).
+    pub fn row(&self, service: &str, permission: &str, known: &[String]) -> RowView {
+        let implied_by = self.implied_by(service, permission);
+        let own = self.choice(service, permission);
+        let ticked = own.is_some_and(|c| c.ticked);
+        let checked = ticked || !implied_by.is_empty();
+        let has_type = self
+            .def(service, permission)
+            .is_some_and(|d| d.resource_type.is_some());
+        let scope = has_type.then(|| {
+            let implied = self.implied_scope(service, permission);
+            let own_scope = own.map(|c| c.scope.clone()).unwrap_or_default();
+            let all_locked = matches!(implied, Some(Scope::All));
+            let all = all_locked || (ticked && own_scope == Scope::All);
+            let implied_ids = match &implied {
+                Some(Scope::Only(ids)) => ids.clone(),
+                _ => BTreeSet::new(),
+            };
+            let own_ids = match (&own_scope, ticked) {
+                (Scope::Only(ids), true) => ids.clone(),
+                _ => BTreeSet::new(),
+            };
+            // Picked ids stay listed even after unticking, so re-picking is one click.
+            let remembered = match &own_scope {
+                Scope::Only(ids) => ids.clone(),
+                Scope::All => BTreeSet::new(),
+            };
+            let mut ids: Vec<String> = known.to_vec();
+            for id in implied_ids.iter().chain(remembered.iter()) {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                }
+            }
+            ScopeView {
+                all,
+                all_locked,
+                resources: ids
+                    .into_iter()
+                    .map(|id| ResourceView {
+                        checked: implied_ids.contains(&id) || own_ids.contains(&id),
+                        locked: implied_ids.contains(&id),
+                        id,
+                    })
+                    .collect(),
+            }
+        });
+        RowView {
+            checked,
+            locked: !implied_by.is_empty(),
+            implied_by,
+            scope,
+        }
+    }
+
+    /// The explicit grants the grid stands for, without those another
+    /// ticked grant already implies: the complete set to send.
+    pub fn grants(&self) -> Vec<Grant> {
+        let mut raw = vec![];
+        for ((service, permission), choice) in &self.choices {
+            if !choice.ticked {
+                continue;
+            }
+            let Some(def) = self.def(service, permission) else {
+                continue;
+            };
+            if def.resource_type.is_none() {
+                raw.push(Grant::new(service, permission, None));
+                continue;
+            }
+            match &choice.scope {
+                Scope::All => raw.push(Grant::new(service, permission, Some(Resource::All))),
+                Scope::Only(ids) => raw.extend(
+                    ids.iter()
+                        .map(|id| Grant::new(service, permission, Some(Resource::Id(id.clone())))),
+                ),
+            }
+        }
+        let raw = normalize(raw);
+        raw.iter()
+            .filter(|g| {
+                !raw.iter().any(|other| {
+                    other != *g
+                        && other.permission != g.permission
+                        && Effective::of(&self.catalog, std::slice::from_ref(other)).allows(g)
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// What blocks submitting: (service, permission, message).
+    pub fn problems(&self) -> Vec<(String, String, String)> {
+        let mut out = vec![];
+        for ((service, permission), choice) in &self.choices {
+            let Some(def) = self.def(service, permission) else {
+                continue;
+            };
+            let Some(rt) = &def.resource_type else {
+                continue;
+            };
+            if choice.ticked && choice.scope == Scope::Only(BTreeSet::new()) {
+                let noun = self.resource_noun(rt);
+                out.push((
+                    service.clone(),
+                    permission.clone(),
+                    format!(
+                        "{}: choose at least one {noun}, or All {}",
+                        def.title,
+                        plural(&noun)
+                    ),
+                ));
+            }
+        }
+        out
+    }
+
+    fn resource_noun(&self, resource_type: &str) -> String {
+        resource_noun(&self.catalog, resource_type)
+    }
+}
+
+fn resource_noun(catalog: &Catalog, resource_type: &str) -> String {
+    catalog
+        .resource_type(resource_type)
+        .map(|t| t.title.to_lowercase())
+        .unwrap_or_else(|| resource_type.to_string())
+}
+
+/// English plural of a resource noun ("bucket" → "buckets").
+pub fn plural(noun: &str) -> String {
+    if noun.ends_with('s') || noun.ends_with('x') || noun.ends_with("ch") {
+        format!("{noun}es")
+    } else {
+        format!("{noun}s")
+    }
+}
+
+/// The "All <buckets>" label of a scope choice.
+pub fn all_label(catalog: &Catalog, resource_type: &str) -> String {
+    format!("All {}", plural(&resource_noun(catalog, resource_type)))
+}
+
+/// Noun for one resource type, e.g. "bucket".
+pub fn noun(catalog: &Catalog, resource_type: &str) -> String {
+    resource_noun(catalog, resource_type)
+}
+
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// A plain-language sentence of everything `grants` allow, e.g.
+/// "Read and write bucket in.c-tutorial; read all buckets; nothing else".
+/// Implied permissions are spelt out, so nothing is left to inference.
+pub fn summary(catalog: &Catalog, grants: &[Grant]) -> String {
+    let mut parts: Vec<String> = vec![];
+    for svc in &catalog.services {
+        let mine: Vec<&Grant> = grants.iter().filter(|g| g.service == svc.id).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        // Per resource type: resource → permissions held on it, closed
+        // under implication on the same resource.
+        let mut by_type: BTreeMap<&str, BTreeMap<Resource, BTreeSet<String>>> = BTreeMap::new();
+        let mut plain: BTreeSet<String> = BTreeSet::new();
+        for g in &mine {
+            let mut perms = vec![g.permission.clone()];
+            perms.extend(catalog.implied_by(&svc.id, &g.permission));
+            for p in perms {
+                let Some(def) = catalog.permission(&svc.id, &p) else {
+                    continue;
+                };
+                match (&def.resource_type, &g.resource) {
+                    (Some(rt), Some(r)) => {
+                        by_type
+                            .entry(rt.as_str())
+                            .or_default()
+                            .entry(r.clone())
+                            .or_default()
+                            .insert(p);
+                    }
+                    (None, _) => {
+                        plain.insert(p);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let order = |set: &BTreeSet<String>| -> Vec<String> {
+            svc.permissions
+                .iter()
+                .filter(|p| set.contains(&p.id))
+                .map(|p| p.id.replace('_', " "))
+                .collect()
+        };
+        let mut types: Vec<&str> = vec![];
+        for p in &svc.permissions {
+            if let Some(rt) = &p.resource_type {
+                if !types.contains(&rt.as_str()) {
+                    types.push(rt);
+                }
+            }
+        }
+        for rt in types {
+            let Some(map) = by_type.get(rt) else {
+                continue;
+            };
+            let noun = resource_noun(catalog, rt);
+            let on_all = map.get(&Resource::All).cloned().unwrap_or_default();
+            // Group ids with the same permissions, dropping ids "all" covers.
+            let mut groups: Vec<(BTreeSet<String>, Vec<String>)> = vec![];
+            for (r, perms) in map {
+                let Resource::Id(id) = r else { continue };
+                if perms.is_subset(&on_all) {
+                    continue;
+                }
+                match groups.iter_mut().find(|(p, _)| p == perms) {
+                    Some((_, ids)) => ids.push(id.clone()),
+                    None => groups.push((perms.clone(), vec![id.clone()])),
+                }
+            }
+            for (perms, ids) in groups {
+                let what = if ids.len() == 1 {
+                    format!("{noun} {}", ids[0])
+                } else {
+                    format!("{} {}", plural(&noun), join_and(&ids))
+                };
+                parts.push(format!("{} {what}", join_and(&order(&perms))));
+            }
+            if !on_all.is_empty() {
+                parts.push(format!(
+                    "{} all {}",
+                    join_and(&order(&on_all)),
+                    plural(&noun)
+                ));
+            }
+        }
+        for p in &svc.permissions {
+            if plain.contains(&p.id) {
+                parts.push(lower_first(&p.title));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return "Nothing: this token cannot do anything".into();
+    }
+    parts.push("nothing else".into());
+    upper_first(&parts.join("; "))
+}
+
+/// One permission a token holds, for the read-only per-service view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldPermission {
+    pub id: String,
+    pub title: String,
+    /// "All buckets", "in.c-tutorial, raw", or empty without a resource type.
+    pub scope: String,
+    /// Set when held only through another permission.
+    pub implied_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceView {
+    pub id: String,
+    pub title: String,
+    pub permissions: Vec<HeldPermission>,
+}
+
+/// A token's permissions grouped per service, in catalog order, with
+/// implied ones marked.
+pub fn held_permissions(catalog: &Catalog, grants: &[Grant]) -> Vec<ServiceView> {
+    let effective = Effective::of(catalog, grants);
+    let mut out = vec![];
+    for svc in &catalog.services {
+        let mut perms = vec![];
+        for def in &svc.permissions {
+            let held: Vec<&Grant> = effective
+                .grants()
+                .filter(|g| g.service == svc.id && g.permission == def.id)
+                .collect();
+            if held.is_empty() {
+                continue;
+            }
+            let scope = match &def.resource_type {
+                None => String::new(),
+                Some(rt) => {
+                    if held.iter().any(|g| g.resource == Some(Resource::All)) {
+                        all_label(catalog, rt)
+                    } else {
+                        held.iter()
+                            .filter_map(|g| g.resource.as_ref().map(|r| r.as_str().to_string()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                }
+            };
+            let explicit = grants
+                .iter()
+                .any(|g| g.service == svc.id && g.permission == def.id);
+            let implied_by = if explicit {
+                vec![]
+            } else {
+                grants
+                    .iter()
+                    .filter(|g| g.service == svc.id)
+                    .filter(|g| catalog.implied_by(&svc.id, &g.permission).contains(&def.id))
+                    .map(|g| g.permission.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            };
+            perms.push(HeldPermission {
+                id: def.id.clone(),
+                title: def.title.clone(),
+                scope,
+                implied_by,
+            });
+        }
+        if !perms.is_empty() {
+            out.push(ServiceView {
+                id: svc.id.clone(),
+                title: svc.title.clone(),
+                permissions: perms,
+            });
+        }
+    }
+    out
+}
+
+/// Where a token stands with respect to its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryState {
+    Never,
+    Expired,
+    /// Within [`EXPIRES_SOON`].
+    Soon,
+    Later,
+}
+
+pub fn expiry_state(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> ExpiryState {
+    match expires_at {
+        None => ExpiryState::Never,
+        Some(at) if at <= now => ExpiryState::Expired,
+        Some(at) if at - now <= EXPIRES_SOON => ExpiryState::Soon,
+        Some(_) => ExpiryState::Later,
+    }
+}
+
+/// "in 3 days", "5 minutes ago", "just now".
+pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let d = at - now;
+    let secs = d.whole_seconds().abs();
+    let (n, unit) = if secs < 60 {
+        return "just now".into();
+    } else if secs < 3600 {
+        (secs / 60, "minute")
+    } else if secs < 86_400 {
+        (secs / 3600, "hour")
+    } else if secs < 86_400 * 60 {
+        (secs / 86_400, "day")
+    } else if secs < 86_400 * 730 {
+        (secs / (86_400 * 30), "month")
+    } else {
+        (secs / (86_400 * 365), "year")
+    };
+    let unit = if n == 1 {
+        unit.to_string()
+    } else {
+        format!("{unit}s")
+    };
+    if d.is_positive() {
+        format!("in {n} {unit}")
+    } else {
+        format!("{n} {unit} ago")
+    }
+}
+
+/// The expiry options of the token form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryChoice {
+    Days(u32),
+    /// Expires at the end of that day (UTC).
+    On(Date),
+    Never,
+}
+
+impl ExpiryChoice {
+    /// The instant this choice means, checked to be in the future.
+    pub fn expires_at(self, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, String> {
+        match self {
+            ExpiryChoice::Never => Ok(None),
+            ExpiryChoice::Days(n) => Ok(Some(crate::expiry::truncate(
+                now + Duration::days(i64::from(n)),
+            ))),
+            ExpiryChoice::On(date) => {
+                let at = date
+                    .with_time(Time::from_hms(23, 59, 59).unwrap_or(Time::MIDNIGHT))
+                    .assume_utc();
+                if at <= now {
+                    Err("choose a date in the future".into())
+                } else if at - now > Duration::seconds(validate::MAX_LIFETIME_SECONDS as i64) {
+                    Err("choose a date within ten years".into())
+                } else {
+                    Ok(Some(at))
+                }
+            }
+        }
+    }
+
+    /// Parses the value of an `<input type="date">` ("2026-12-31").
+    pub fn parse_date(s: &str) -> Option<Date> {
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        Date::parse(s.trim(), &fmt).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::default_catalog;
+    use time::macros::{date, datetime};
+
+    fn g(s: &str) -> Grant {
+        Grant::parse_compact(s).unwrap()
+    }
+
+    #[test]
+    fn summary_spells_out_implied_and_all() {
+        let c = default_catalog();
+        assert_eq!(
+            summary(&c, &[g("storage:write@in.c-tutorial"), g("storage:read@*")]),
+            "Read and write bucket in.c-tutorial; read all buckets; nothing else"
+        );
+        assert_eq!(
+            summary(&c, &[g("storage:write@a"), g("storage:write@b")]),
+            "Read and write buckets a and b; nothing else"
+        );
+        assert_eq!(
+            summary(&c, &[g("storage:read@x"), g("storage:read@*")]),
+            "Read all buckets; nothing else"
+        );
+        assert_eq!(
+            summary(&c, &[g("tokens:manage"), g("audit:read"), g("storage:create_bucket")]),
+            "Create buckets; view tokens and invitations; create, edit, refresh and delete tokens; read the audit log; nothing else"
+        );
+        assert_eq!(
+            summary(&c, &[g("components:run@etl")]),
+            "Run component etl; nothing else"
+        );
+        assert_eq!(summary(&c, &[]), "Nothing: this token cannot do anything");
+    }
+
+    #[test]
+    fn ticking_write_implies_read_and_locks_it() {
+        let mut grid = Grid::new(default_catalog());
+        assert!(grid.toggle("storage", "write"));
+        let read = grid.row("storage", "read", &[]);
+        assert!(read.checked && read.locked);
+        assert_eq!(read.implied_by, ["write"]);
+        // Unticking an implied permission is refused.
+        assert!(!grid.toggle("storage", "read"));
+        assert!(grid.row("storage", "read", &[]).checked);
+        // Unticking write releases read.
+        assert!(grid.toggle("storage", "write"));
+        let read = grid.row("storage", "read", &[]);
+        assert!(!read.checked && !read.locked);
+    }
+
+    #[test]
+    fn scope_defaults_to_only_selected_and_must_be_filled() {
+        let mut grid = Grid::new(default_catalog());
+        grid.toggle("storage", "write");
+        assert_eq!(grid.grants(), vec![]);
+        assert_eq!(grid.problems().len(), 1);
+        grid.toggle_resource("storage", "write", "in.c-tutorial");
+        assert!(grid.problems().is_empty());
+        assert_eq!(grid.grants(), vec![g("storage:write@in.c-tutorial")]);
+        grid.set_all("storage", "write", true);
+        assert_eq!(grid.grants(), vec![g("storage:write@*")]);
+        // Back to "only selected" starts empty again: no silent widening.
+        grid.set_all("storage", "write", false);
+        assert_eq!(grid.grants(), vec![]);
+    }
+
+    #[test]
+    fn implied_resources_are_locked_and_extra_ones_can_be_added() {
+        let mut grid = Grid::new(default_catalog());
+        grid.toggle("storage", "write");
+        grid.toggle_resource("storage", "write", "in.c-tutorial");
+        let known = vec!["in.c-tutorial".to_string(), "raw".to_string()];
+        let read = grid.row("storage", "read", &known);
+        let scope = read.scope.unwrap();
+        assert!(!scope.all && !scope.all_locked);
+        assert_eq!(
+            scope.resources,
+            vec![
+                ResourceView {
+                    id: "in.c-tutorial".into(),
+                    checked: true,
+                    locked: true
+                },
+                ResourceView {
+                    id: "raw".into(),
+                    checked: false,
+                    locked: false
+                },
+            ]
+        );
+        // The implied bucket cannot be unpicked from read.
+        grid.toggle_resource("storage", "read", "in.c-tutorial");
+        assert_eq!(grid.grants(), vec![g("storage:write@in.c-tutorial")]);
+        // Reading all buckets on top of writing one.
+        grid.set_all("storage", "read", true);
+        assert_eq!(
+            grid.grants(),
+            vec![g("storage:read@*"), g("storage:write@in.c-tutorial")]
+        );
+        assert_eq!(
+            summary(grid.catalog(), &grid.grants()),
+            "Read and write bucket in.c-tutorial; read all buckets; nothing else"
+        );
+        // Write on all buckets fixes read's scope to all.
+        grid.set_all("storage", "write", true);
+        let scope = grid.row("storage", "read", &known).scope.unwrap();
+        assert!(scope.all && scope.all_locked);
+        assert_eq!(grid.grants(), vec![g("storage:write@*")]);
+    }
+
+    #[test]
+    fn redundant_explicit_grants_are_dropped() {
+        let mut grid = Grid::new(default_catalog());
+        grid.toggle_resource("storage", "read", "a");
+        grid.toggle_resource("storage", "write", "a");
+        assert_eq!(grid.grants(), vec![g("storage:write@a")]);
+        grid.toggle("tokens", "read");
+        grid.toggle("tokens", "manage");
+        assert_eq!(
+            grid.grants(),
+            vec![g("storage:write@a"), g("tokens:manage")]
+        );
+    }
+
+    #[test]
+    fn typed_resources_are_validated_and_round_trip() {
+        let mut grid = Grid::new(default_catalog());
+        assert!(grid.add_resource("storage", "write", "not valid!").is_err());
+        assert!(grid.add_resource("storage", "create_bucket", "x").is_err());
+        grid.add_resource("storage", "write", " new-bucket ")
+            .unwrap();
+        grid.toggle("audit", "read");
+        let grants = grid.grants();
+        assert_eq!(grants, vec![g("audit:read"), g("storage:write@new-bucket")]);
+        let again = Grid::from_grants(default_catalog(), &grants);
+        assert_eq!(again.grants(), grants);
+        assert!(again.row("storage", "read", &[]).locked);
+    }
+
+    #[test]
+    fn unticking_keeps_the_selection_for_later() {
+        let mut grid = Grid::new(default_catalog());
+        grid.toggle_resource("storage", "read", "a");
+        grid.toggle("storage", "read");
+        assert_eq!(grid.grants(), vec![]);
+        let row = grid.row("storage", "read", &[]);
+        assert!(!row.checked);
+        assert_eq!(row.scope.unwrap().resources[0].checked, false);
+        grid.toggle("storage", "read");
+        assert_eq!(grid.grants(), vec![g("storage:read@a")]);
+    }
+
+    #[test]
+    fn held_permissions_group_per_service_and_mark_implied() {
+        let c = default_catalog();
+        let view = held_permissions(&c, &[g("storage:write@b1"), g("tokens:read")]);
+        assert_eq!(view.len(), 2);
+        assert_eq!(view[0].title, "Storage");
+        assert_eq!(view[0].permissions[0].id, "read");
+        assert_eq!(view[0].permissions[0].scope, "b1");
+        assert_eq!(view[0].permissions[0].implied_by, ["write"]);
+        assert!(view[0].permissions[1].implied_by.is_empty());
+        let all = held_permissions(&c, &[g("storage:read@*")]);
+        assert_eq!(all[0].permissions[0].scope, "All buckets");
+    }
+
+    #[test]
+    fn expiry_wording() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        assert_eq!(expiry_state(None, now), ExpiryState::Never);
+        assert_eq!(
+            expiry_state(Some(now - Duration::hours(1)), now),
+            ExpiryState::Expired
+        );
+        assert_eq!(
+            expiry_state(Some(now + Duration::days(3)), now),
+            ExpiryState::Soon
+        );
+        assert_eq!(
+            expiry_state(Some(now + Duration::days(30)), now),
+            ExpiryState::Later
+        );
+        assert_eq!(relative(now + Duration::days(3), now), "in 3 days");
+        assert_eq!(relative(now - Duration::minutes(1), now), "1 minute ago");
+        assert_eq!(relative(now, now), "just now");
+        assert_eq!(
+            ExpiryChoice::Days(7).expires_at(now),
+            Ok(Some(datetime!(2026-12-01 12:00 UTC)))
+        );
+        assert_eq!(
+            ExpiryChoice::On(date!(2026 - 12 - 31)).expires_at(now),
+            Ok(Some(datetime!(2026-12-31 23:59:59 UTC)))
+        );
+        assert!(ExpiryChoice::On(date!(2026 - 01 - 01))
+            .expires_at(now)
+            .is_err());
+        assert_eq!(
+            ExpiryChoice::parse_date("2026-12-31"),
+            Some(date!(2026 - 12 - 31))
+        );
+        assert_eq!(ExpiryChoice::parse_date("31/12/2026"), None);
+    }
+}
