@@ -1,0 +1,235 @@
+//! The HTTP client: every call goes through here, speaks the shared API
+//! types, and turns any failure into an [`ApiFailure`] carrying the problem.
+
+use crate::session::Session;
+use gloo_net::http::{Method, RequestBuilder};
+use keyward_domain::{ErrorCode, Problem};
+use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
+use std::fmt;
+
+pub const BASE: &str = "/api/v1";
+
+/// Why a request did not give what was asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiFailure {
+    /// 0 when the request never got an HTTP answer.
+    pub status: u16,
+    pub problem: Option<Problem>,
+    pub message: String,
+}
+
+impl ApiFailure {
+    fn network(message: impl Into<String>) -> ApiFailure {
+        ApiFailure {
+            status: 0,
+            problem: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.problem.as_ref().map(|p| p.code)
+    }
+
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == 401
+    }
+
+    pub fn is_forbidden(&self) -> bool {
+        self.status == 403
+    }
+
+    /// The API's message for one form field (`name`, `expires_at`, `grants[0]`).
+    pub fn field(&self, field: &str) -> Option<String> {
+        let errors = self.problem.as_ref()?.errors.as_ref()?;
+        let messages: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.field == field || e.field.starts_with(&format!("{field}.")))
+            .map(|e| e.message.as_str())
+            .collect();
+        (!messages.is_empty()).then(|| messages.join("; "))
+    }
+
+    /// Field errors whose field starts with `prefix` (e.g. every `grants[i]`).
+    pub fn fields_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        self.problem
+            .as_ref()
+            .and_then(|p| p.errors.as_ref())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter(|e| e.field.starts_with(prefix))
+                    .map(|e| (e.field.clone(), e.message.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Why a sign-in or a session ended, in words for the sign-in page.
+    pub fn signin_reason(&self) -> String {
+        let detail = self
+            .problem
+            .as_ref()
+            .map(|p| p.detail.clone())
+            .unwrap_or_default();
+        let lead = match self.code() {
+            Some(ErrorCode::TokenExpired) => "This token has expired.",
+            Some(ErrorCode::InvalidToken) => {
+                "This token is not valid: it is unknown, was deleted, or was replaced by a refresh."
+            }
+            Some(ErrorCode::MalformedToken) => "That is not a Keyward token.",
+            Some(ErrorCode::MissingToken) => "No token was sent.",
+            _ => return self.to_string(),
+        };
+        if detail.is_empty() {
+            lead.to_string()
+        } else {
+            format!("{lead} ({detail})")
+        }
+    }
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.problem {
+            Some(p) if !p.detail.is_empty() => write!(f, "{}: {}", p.title, p.detail),
+            Some(p) => f.write_str(&p.title),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// One request with an optional bearer secret; no session side effects.
+pub async fn call<T: DeserializeOwned>(
+    secret: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<T, ApiFailure> {
+    let text = call_text(secret, method, path, body).await?;
+    // 204 answers carry no body; `()` and friends decode from `null`.
+    let text = if text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
+    serde_json::from_str(text)
+        .map_err(|e| ApiFailure::network(format!("unexpected answer from the API: {e}")))
+}
+
+async fn call_text(
+    secret: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<String, ApiFailure> {
+    let mut req = RequestBuilder::new(&format!("{BASE}{path}")).method(method);
+    if let Some(s) = secret {
+        req = req.header("Authorization", &format!("Bearer {s}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header("Content-Type", "application/json")
+            .body(b)
+            .map_err(|e| ApiFailure::network(e.to_string()))?,
+        None => req
+            .build()
+            .map_err(|e| ApiFailure::network(e.to_string()))?,
+    };
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| ApiFailure::network(format!("the service could not be reached ({e})")))?;
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    let problem: Option<Problem> = serde_json::from_str(&text).ok();
+    Err(ApiFailure {
+        status,
+        message: problem
+            .as_ref()
+            .map(|p| p.detail.clone())
+            .unwrap_or_else(|| format!("HTTP {status}")),
+        problem,
+    })
+}
+
+/// The signed-in client: adds the session's secret, and ends the session
+/// on any 401 so every page falls back to sign-in with the reason.
+#[derive(Clone, Copy)]
+pub struct Api {
+    session: Session,
+}
+
+pub fn use_api() -> Api {
+    Api {
+        session: expect_context::<Session>(),
+    }
+}
+
+impl Api {
+    pub fn new(session: Session) -> Api {
+        Api { session }
+    }
+
+    async fn run<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<T, ApiFailure> {
+        let secret = self.session.secret.get_untracked();
+        let r = call(secret.as_deref(), method, path, body).await;
+        if let Err(f) = &r {
+            // Only end the session if it is still the one that failed: a
+            // refresh of one's own token may have replaced the secret meanwhile.
+            if f.is_unauthorized() && self.session.secret.get_untracked() == secret {
+                self.session.sign_out(Some(f.signin_reason()));
+            }
+        }
+        r
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiFailure> {
+        self.run(Method::GET, path, None).await
+    }
+
+    pub async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiFailure> {
+        let body = serde_json::to_string(body)
+            .map_err(|e| ApiFailure::network(format!("could not encode the request: {e}")))?;
+        self.run(method, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<(), ApiFailure> {
+        self.run::<serde_json::Value>(Method::DELETE, path, None)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Percent-encodes a query value or path segment.
+pub fn enc(s: &str) -> String {
+    js_sys::encode_uri_component(s).into()
+}
+
+/// `?a=1&b=x` from pairs, leaving out empty values.
+pub fn query(pairs: &[(&str, String)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}

@@ -1,0 +1,182 @@
+//! Small building blocks shared by the pages.
+
+use crate::api::ApiFailure;
+use crate::format;
+use keyward_domain::ErrorCode;
+use leptos::ev::KeyboardEvent;
+use leptos::html;
+use leptos::prelude::*;
+use time::OffsetDateTime;
+use wasm_bindgen_futures::JsFuture;
+
+/// A failed load. A 403 names the missing permission instead of looking
+/// like a crash: the page is simply not for this token.
+#[component]
+pub fn FailurePanel(failure: ApiFailure, #[prop(into)] needs: String) -> impl IntoView {
+    let forbidden = failure.code() == Some(ErrorCode::InsufficientPermission);
+    let detail = failure
+        .problem
+        .as_ref()
+        .map(|p| p.detail.clone())
+        .unwrap_or_else(|| failure.message.clone());
+    if forbidden {
+        view! {
+            <section class="panel panel-info" data-testid="forbidden" role="status">
+                <h2>{format!("This token lacks {needs}")}</h2>
+                <p>"The token you signed in with may not use this page. Sign in with a token that holds this permission, or ask an admin to add it."</p>
+                <p class="muted">{format!("The API said: {detail}")}</p>
+            </section>
+        }
+        .into_any()
+    } else {
+        view! {
+            <section class="panel panel-bad" data-testid="load-error" role="alert">
+                <h2>"Could not load this page"</h2>
+                <p>{failure.to_string()}</p>
+            </section>
+        }
+        .into_any()
+    }
+}
+
+/// A failed action: shown next to the form, which keeps its input.
+#[component]
+pub fn ErrorBanner(#[prop(into)] failure: Signal<Option<ApiFailure>>) -> impl IntoView {
+    move || {
+        failure.get().map(|f| {
+            view! {
+                <div class="banner banner-bad" role="alert" data-testid="form-error">
+                    <strong>{f.problem.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| "Request failed".into())}</strong>
+                    " "
+                    <span>{f.problem.as_ref().map(|p| p.detail.clone()).unwrap_or_else(|| f.message.clone())}</span>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
+    view! {
+        <p class="loading" role="status" aria-busy="true" data-testid="loading">
+            <span class="spinner" aria-hidden="true"></span>
+            {what}
+        </p>
+    }
+}
+
+/// A modal dialog; Escape closes it and the first field gets focus.
+#[component]
+pub fn Dialog(
+    #[prop(into)] title: String,
+    #[prop(into)] testid: String,
+    on_close: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let node = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let first = el
+                .query_selector("input, button.primary, button")
+                .ok()
+                .flatten()
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+            if let Some(first) = first {
+                let _ = first.focus();
+            }
+        }
+    });
+    let title_id = format!("{testid}-title");
+    let labelled_by = title_id.clone();
+    view! {
+        <div class="overlay">
+            <div
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby=labelled_by
+                data-testid=testid
+                node_ref=node
+                on:keydown=move |ev: KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        on_close.run(());
+                    }
+                }
+            >
+                <h2 id=title_id>{title}</h2>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// A new secret, shown exactly once. It lives only in the signal that
+/// holds it: leaving or reloading the page drops it for good.
+#[component]
+pub fn SecretReveal(#[prop(into)] secret: String, #[prop(into)] title: String) -> impl IntoView {
+    let copied = RwSignal::new(None::<bool>);
+    let to_copy = secret.clone();
+    let copy = move |_| {
+        let text = to_copy.clone();
+        leptos::task::spawn_local(async move {
+            let ok = match web_sys::window() {
+                Some(w) => JsFuture::from(w.navigator().clipboard().write_text(&text))
+                    .await
+                    .is_ok(),
+                None => false,
+            };
+            copied.set(Some(ok));
+        });
+    };
+    view! {
+        <section class="reveal" data-testid="secret-reveal" aria-labelledby="reveal-title">
+            <h2 id="reveal-title">{title}</h2>
+            <p class="banner banner-warn" role="note">
+                <strong>"Copy this secret now."</strong>
+                " It will not be shown again: Keyward stores only a hash of it. Leaving or reloading this page discards it."
+            </p>
+            <div class="secret-box">
+                <code class="secret" data-testid="secret-text" aria-label="Secret">{secret}</code>
+                <button type="button" class="primary" data-testid="copy-secret" on:click=copy>
+                    "Copy"
+                </button>
+            </div>
+            <p class="muted" role="status" data-testid="copy-status">
+                {move || match copied.get() {
+                    Some(true) => "Copied to the clipboard.",
+                    Some(false) => "Copying failed: select the secret and copy it by hand.",
+                    None => "",
+                }}
+            </p>
+        </section>
+    }
+}
+
+/// An expiry with its state in words ("Never expires", "Expired",
+/// "Expires soon") as well as colour.
+#[component]
+pub fn Expiry(expires_at: Option<OffsetDateTime>) -> impl IntoView {
+    let e = format::expiry(expires_at);
+    let class = format::expiry_class(e.state);
+    let badge = e
+        .badge
+        .map(|b| view! { <span class=class data-testid="expiry-badge">{b}</span> });
+    let time = (!e.absolute.is_empty()).then(|| {
+        view! {
+            <span class="when">
+                <time datetime=expires_at.map(format::iso).unwrap_or_default()>{e.relative}</time>
+                <span class="muted abs">{e.absolute}</span>
+            </span>
+        }
+    });
+    view! { <span class="expiry">{badge}{time}</span> }
+}
+
+/// Human label for a token kind.
+pub fn kind_label(kind: keyward_domain::TokenKind) -> &'static str {
+    match kind {
+        keyward_domain::TokenKind::Master => "Master",
+        keyward_domain::TokenKind::Scoped => "Scoped",
+        keyward_domain::TokenKind::Personal => "Personal",
+    }
+}

@@ -1,0 +1,324 @@
+//! The permission grid: one group per catalog service, one tick box per
+//! permission, a scope per resource-typed permission. All state lives in a
+//! [`Grid`] (pure, tested in the domain); the view only derives from it.
+
+use keyward_domain::catalog::PermissionDef;
+use keyward_domain::describe::{all_label, noun, summary, Grid};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+/// Existing resources per resource type (e.g. `bucket` → bucket ids).
+pub type Known = BTreeMap<String, Vec<String>>;
+
+/// An API error that names one grant, placed next to its row.
+pub type GrantError = (String, String, String);
+
+#[component]
+pub fn PermissionGrid(
+    grid: RwSignal<Grid>,
+    #[prop(into)] known: Signal<Known>,
+    #[prop(optional, into)] errors: Signal<Vec<GrantError>>,
+) -> impl IntoView {
+    // The catalog does not change while the grid is shown: its structure is
+    // rendered once, the rows react to the grid.
+    let catalog = grid.with_untracked(|g| g.catalog().clone());
+    let services = catalog
+        .services
+        .into_iter()
+        .map(|svc| {
+            let sid = svc.id.clone();
+            let rows = svc
+                .permissions
+                .into_iter()
+                .map(|def| {
+                    view! { <PermissionRow service=sid.clone() def grid known errors /> }
+                })
+                .collect_view();
+            view! {
+                <fieldset class="grid-service" data-testid=format!("grid-service-{}", svc.id)>
+                    <legend>{svc.title}</legend>
+                    {rows}
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! { <div class="grid" data-testid="grid">{services}</div> }
+}
+
+#[component]
+fn PermissionRow(
+    service: String,
+    def: PermissionDef,
+    grid: RwSignal<Grid>,
+    known: Signal<Known>,
+    errors: Signal<Vec<GrantError>>,
+) -> impl IntoView {
+    let pid = def.id.clone();
+    let key = format!("{service}-{pid}");
+    let resource_type = def.resource_type.clone();
+    let row = {
+        let (s, p, rt) = (service.clone(), pid.clone(), resource_type.clone());
+        move || {
+            let ids = rt
+                .as_ref()
+                .and_then(|rt| known.with(|k| k.get(rt).cloned()))
+                .unwrap_or_default();
+            grid.with(|g| g.row(&s, &p, &ids))
+        }
+    };
+    let row = Signal::derive(row);
+    let toggle = {
+        let (s, p) = (service.clone(), pid.clone());
+        move |_| {
+            grid.update(|g| {
+                g.toggle(&s, &p);
+            })
+        }
+    };
+    let implied_note = move || {
+        let r = row.get();
+        r.locked
+            .then(|| format!("implied by {}", r.implied_by.join(", ")))
+    };
+    let error = {
+        let (s, p) = (service.clone(), pid.clone());
+        move || {
+            errors.with(|e| {
+                e.iter()
+                    .filter(|(es, ep, _)| *es == s && *ep == p)
+                    .map(|(_, _, m)| m.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+        }
+    };
+    let scope = resource_type.map(|rt| {
+        let (s, p) = (service.clone(), pid.clone());
+        let choice = move || {
+            view! { <ScopeChoice service=s.clone() permission=p.clone() resource_type=rt.clone() grid row /> }
+        };
+        view! { <Show when=move || row.get().checked>{choice.clone()}</Show> }
+    });
+    let hint_id = format!("implied-{key}");
+    let (perm_testid, grant_testid, implied_testid, error_testid) = (
+        format!("perm-{key}"),
+        format!("grant-{key}"),
+        format!("implied-{key}"),
+        format!("grant-error-{key}"),
+    );
+    view! {
+        <div class="perm" class:perm-on=move || row.get().checked data-testid=perm_testid>
+            <div class="perm-head">
+                <label class="perm-label">
+                    <input
+                        type="checkbox"
+                        data-testid=grant_testid
+                        prop:checked=move || row.get().checked
+                        disabled=move || row.get().locked
+                        aria-describedby=hint_id.clone()
+                        on:change=toggle
+                    />
+                    <span class="perm-title">{def.title.clone()}</span>
+                </label>
+                <code class="perm-id">{format!("{service}:{pid}")}</code>
+                <span class="implied" id=hint_id data-testid=implied_testid>
+                    {implied_note}
+                </span>
+            </div>
+            {scope}
+            <Show when={
+                let error = error.clone();
+                move || !error().is_empty()
+            }>
+                <p class="field-error" role="alert" data-testid=error_testid.clone()>
+                    {error.clone()}
+                </p>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn ScopeChoice(
+    service: String,
+    permission: String,
+    resource_type: String,
+    grid: RwSignal<Grid>,
+    row: Signal<keyward_domain::describe::RowView>,
+) -> impl IntoView {
+    let key = format!("{service}-{permission}");
+    let catalog = grid.with_untracked(|g| g.catalog().clone());
+    let all_text = all_label(&catalog, &resource_type);
+    let noun_one = noun(&catalog, &resource_type);
+    let scope = move || row.get().scope;
+    let all = move || scope().is_some_and(|s| s.all);
+    let all_locked = move || scope().is_some_and(|s| s.all_locked);
+    let set_all = {
+        let (s, p) = (service.clone(), permission.clone());
+        move |v: bool| grid.update(|g| g.set_all(&s, &p, v))
+    };
+    let set_all_true = set_all.clone();
+    let typed = RwSignal::new(String::new());
+    let add_error = RwSignal::new(None::<String>);
+    let add = {
+        let (s, p) = (service.clone(), permission.clone());
+        move || {
+            let raw = typed.get_untracked();
+            let mut result = Ok(());
+            grid.update(|g| result = g.add_resource(&s, &p, &raw));
+            match result {
+                Ok(()) => {
+                    typed.set(String::new());
+                    add_error.set(None);
+                }
+                Err(e) => add_error.set(Some(e)),
+            }
+        }
+    };
+    let add_click = add.clone();
+    let resources = {
+        let (s, p, key) = (service.clone(), permission.clone(), key.clone());
+        move || {
+            let Some(sc) = scope() else {
+                return ().into_any();
+            };
+            if sc.all {
+                return ().into_any();
+            }
+            let items = sc
+                .resources
+                .into_iter()
+                .map(|r| {
+                    let (s, p, id) = (s.clone(), p.clone(), r.id.clone());
+                    let toggle = move |_| grid.update(|g| g.toggle_resource(&s, &p, &id));
+                    view! {
+                        <li>
+                            <label class="resource">
+                                <input
+                                    type="checkbox"
+                                    data-testid=format!("resource-{key}-{}", r.id)
+                                    prop:checked=r.checked
+                                    disabled=r.locked
+                                    on:change=toggle
+                                />
+                                <code>{r.id.clone()}</code>
+                                {r.locked.then(|| view! { <span class="implied">"(implied)"</span> })}
+                            </label>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! { <ul class="resources" aria-label=format!("Selected {}", keyward_domain::describe::plural(&noun_one))>{items}</ul> }
+                .into_any()
+        }
+    };
+    let noun_for_input = noun(&catalog, &resource_type);
+    let legend = format!(
+        "Which {} for {service}:{permission}",
+        keyward_domain::describe::plural(&noun_for_input)
+    );
+    let add_label = format!("Add a {noun_for_input} by id");
+    let (all_testid, only_testid, input_testid, add_testid, radio_name, scope_testid) = (
+        format!("scope-{key}-all"),
+        format!("scope-{key}-only"),
+        format!("resource-input-{key}"),
+        format!("resource-add-{key}"),
+        format!("scope-{key}"),
+        format!("scope-{key}"),
+    );
+    let input_id = format!("resource-input-{key}");
+    view! {
+        <fieldset class="scope" data-testid=scope_testid>
+            <legend class="sr-only">{legend}</legend>
+            <div class="scope-options">
+                <label>
+                    <input
+                        type="radio"
+                        name=radio_name.clone()
+                        data-testid=all_testid
+                        prop:checked=all
+                        disabled=all_locked
+                        on:change=move |_| set_all_true(true)
+                    />
+                    {all_text}
+                </label>
+                <label>
+                    <input
+                        type="radio"
+                        name=radio_name
+                        data-testid=only_testid
+                        prop:checked=move || !all()
+                        disabled=all_locked
+                        on:change=move |_| set_all(false)
+                    />
+                    "Only selected"
+                </label>
+                <Show when=all_locked>
+                    <span class="implied">"(implied)"</span>
+                </Show>
+            </div>
+            {resources}
+            <Show when=move || !all()>
+                <div class="add-resource">
+                    <label for=input_id.clone()>{add_label.clone()}</label>
+                    <div class="inline">
+                        <input
+                            id=input_id.clone()
+                            type="text"
+                            autocomplete="off"
+                            spellcheck="false"
+                            placeholder="e.g. in.c-tutorial"
+                            data-testid=input_testid.clone()
+                            bind:value=typed
+                            on:keydown={
+                                let add = add.clone();
+                                move |ev: leptos::ev::KeyboardEvent| {
+                                    // Enter adds the id instead of submitting the whole form.
+                                    if ev.key() == "Enter" {
+                                        ev.prevent_default();
+                                        add();
+                                    }
+                                }
+                            }
+                        />
+                        <button
+                            type="button"
+                            class="secondary"
+                            data-testid=add_testid.clone()
+                            on:click={
+                                let add = add_click.clone();
+                                move |_| add()
+                            }
+                        >
+                            "Add"
+                        </button>
+                    </div>
+                    {move || add_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                </div>
+            </Show>
+        </fieldset>
+    }
+}
+
+/// What the token will be able to do, in words, plus what still blocks it.
+#[component]
+pub fn GrantSummary(grid: RwSignal<Grid>) -> impl IntoView {
+    let text = move || grid.with(|g| summary(g.catalog(), &g.grants()));
+    let problems = move || grid.with(|g| g.problems());
+    view! {
+        <section class="summary" aria-live="polite">
+            <h3>"This token will be able to"</h3>
+            <p data-testid="summary">{text}</p>
+            <Show when=move || !problems().is_empty()>
+                <ul class="problems" data-testid="grid-problems">
+                    {move || {
+                        problems()
+                            .into_iter()
+                            .map(|(_, _, m)| view! { <li>{m}</li> })
+                            .collect_view()
+                    }}
+                </ul>
+            </Show>
+        </section>
+    }
+}

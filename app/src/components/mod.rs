@@ -1,0 +1,3 @@
+pub mod common;
+pub mod grid;
+pub mod token_form;

@@ -1,0 +1,117 @@
+//! Keyward's admin app: a Leptos single-page app over the HTTP API.
+
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod pages;
+pub mod session;
+
+use crate::api::Api;
+use crate::components::common::kind_label;
+use crate::pages::{
+    admins::Admins, audit::AuditLog, signin::SignIn, token_detail::TokenDetail,
+    token_new::NewToken, tokens::TokenList,
+};
+use crate::session::{use_session, Session};
+use keyward_domain::api::WhoAmI;
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::restore();
+    provide_context(session);
+    // A session restored from sessionStorage knows its secret but not yet
+    // who it is.
+    Effect::new(move |_| {
+        if session.secret.with(Option::is_some) && session.whoami.with(Option::is_none) {
+            let api = Api::new(session);
+            leptos::task::spawn_local(async move {
+                if let Ok(w) = api.get::<WhoAmI>("/whoami").await {
+                    session.whoami.set(Some(w));
+                }
+            });
+        }
+    });
+    view! {
+        <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
+            <Header />
+            <main id="main">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=SignIn />
+                    <Route path=path!("/signin") view=SignIn />
+                    <Route path=path!("/tokens") view=|| view! { <Protected><TokenList /></Protected> } />
+                    <Route path=path!("/tokens/new") view=|| view! { <Protected><NewToken /></Protected> } />
+                    <Route path=path!("/tokens/:id") view=|| view! { <Protected><TokenDetail /></Protected> } />
+                    <Route path=path!("/admins") view=|| view! { <Protected><Admins /></Protected> } />
+                    <Route path=path!("/audit") view=|| view! { <Protected><AuditLog /></Protected> } />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Pages behind sign-in; without a session they send you there.
+#[component]
+fn Protected(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Show when=move || session.signed_in() fallback=|| view! { <Redirect path="/signin" /> }>
+            {children()}
+        </Show>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = use_session();
+    let who = move || {
+        session.whoami.with(|w| {
+            w.as_ref()
+                .map(|w| (w.token.name.clone(), kind_label(w.token.kind)))
+        })
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <svg class="logo" aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
+                    <circle cx="8" cy="12" r="4.5" fill="none" stroke="currentColor" stroke-width="2.2" />
+                    <path d="M12.5 12h9M18 12v3.5M21 12v2.5" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" />
+                </svg>
+                "Keyward"
+            </a>
+            <Show when=move || session.signed_in()>
+                <nav aria-label="Main">
+                    <a href="/tokens" data-testid="nav-tokens">"Tokens"</a>
+                    <a href="/admins" data-testid="nav-admins">"Admins"</a>
+                    <a href="/audit" data-testid="nav-audit">"Audit log"</a>
+                </nav>
+                <div class="who">
+                    <span class="who-name" data-testid="who">
+                        {move || who().map(|(n, k)| format!("{n} · {k}")).unwrap_or_default()}
+                    </span>
+                    <button type="button" class="secondary small" data-testid="signout" on:click=move |_| session.sign_out(None)>
+                        "Sign out"
+                    </button>
+                </div>
+            </Show>
+        </header>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Not found"</h1>
+            <p>"There is no page here. " <a href="/tokens">"Go to tokens"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,173 @@
+//! `/admins`: list, add (the new master secret is shown once), remove.
+
+use crate::api::{enc, use_api, ApiFailure};
+use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal};
+use crate::format;
+use gloo_net::http::Method;
+use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
+use leptos::prelude::*;
+
+#[component]
+pub fn Admins() -> impl IntoView {
+    let api = use_api();
+    let reload = RwSignal::new(0u32);
+    let list = LocalResource::new(move || {
+        reload.track();
+        async move { api.get::<AdminList>("/admins").await }
+    });
+    let created = RwSignal::new(None::<AdminCreated>);
+    let removing = RwSignal::new(None::<Admin>);
+    let admin_count = move || {
+        list.get()
+            .and_then(|r| r.ok())
+            .map(|l| l.items.len())
+            .unwrap_or(0)
+    };
+    view! {
+        <div class="page-head"><h1>"Admins"</h1></div>
+        <p class="muted">"Each admin has a master token that holds every permission. Removing an admin deletes their master and personal tokens."</p>
+        {move || created.get().map(|c| view! {
+            <SecretReveal secret=c.secret.clone() title=format!("Master token for {}", c.admin.name) />
+        })}
+        {move || match list.get() {
+            None => view! { <Loading what="Loading admins…" /> }.into_any(),
+            Some(Err(f)) => view! { <FailurePanel failure=f needs="a master token" /> }.into_any(),
+            Some(Ok(l)) => view! {
+                <div class="table-wrap card">
+                    <table class="responsive" data-testid="admin-table">
+                        <thead><tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Email"</th>
+                            <th scope="col">"Added"</th>
+                            <th scope="col">"Master token"</th>
+                            <th scope="col"><span class="sr-only">"Actions"</span></th>
+                        </tr></thead>
+                        <tbody>
+                            <For each=move || l.items.clone() key=|a| a.id.clone() let:a>
+                                <tr data-testid="admin-row">
+                                    <td data-label="Name">{a.name.clone()}</td>
+                                    <td data-label="Email">{a.email.clone()}</td>
+                                    <td data-label="Added">{format::ago(Some(a.created_at), "")}</td>
+                                    <td data-label="Master token"><a href=format!("/tokens/{}", a.master_token_id)>"View"</a></td>
+                                    <td data-label="">
+                                        <button type="button" class="danger small" data-testid="remove-admin"
+                                            aria-label=format!("Remove {}", a.name)
+                                            on:click={
+                                                let a = a.clone();
+                                                move |_| removing.set(Some(a.clone()))
+                                            }>"Remove"</button>
+                                    </td>
+                                </tr>
+                            </For>
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any(),
+        }}
+        <AddAdmin created reload />
+        {move || removing.get().map(|a| view! { <RemoveAdmin admin=a removing reload last={ admin_count() <= 1 } /> })}
+    }
+}
+
+#[component]
+fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> impl IntoView {
+    let api = use_api();
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let field =
+        move |f: &'static str| move || failure.with(|x| x.as_ref().and_then(|x| x.field(f)));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pending.set(true);
+        failure.set(None);
+        let body = CreateAdmin {
+            email: email.get_untracked().trim().to_string(),
+            name: name.get_untracked().trim().to_string(),
+        };
+        leptos::task::spawn_local(async move {
+            let r = api
+                .send::<_, AdminCreated>(Method::POST, "/admins", &body)
+                .await;
+            pending.set(false);
+            match r {
+                Ok(c) => {
+                    email.set(String::new());
+                    name.set(String::new());
+                    created.set(Some(c));
+                    reload.update(|n| *n += 1);
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="add-admin-title">
+            <h2 id="add-admin-title">"Add an admin"</h2>
+            <form class="inline-form" on:submit=submit data-testid="add-admin-form">
+                <div class="field">
+                    <label for="admin-name">"Name"</label>
+                    <input id="admin-name" type="text" autocomplete="off" data-testid="admin-name" bind:value=name />
+                    <p class="field-error">{field("name")}</p>
+                </div>
+                <div class="field">
+                    <label for="admin-email">"Email"</label>
+                    <input id="admin-email" type="email" autocomplete="off" data-testid="admin-email" bind:value=email />
+                    <p class="field-error">{field("email")}</p>
+                </div>
+                <div class="field actions-inline">
+                    <button type="submit" class="primary" data-testid="add-admin" disabled=move || pending.get()>
+                        {move || if pending.get() { "Adding…" } else { "Add admin" }}
+                    </button>
+                </div>
+            </form>
+            <ErrorBanner failure />
+        </section>
+    }
+}
+
+#[component]
+fn RemoveAdmin(
+    admin: Admin,
+    removing: RwSignal<Option<Admin>>,
+    reload: RwSignal<u32>,
+    last: bool,
+) -> impl IntoView {
+    let api = use_api();
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let path = format!("/admins/{}", enc(&admin.id));
+    let close = Callback::new(move |_| removing.set(None));
+    let confirm = move |_| {
+        pending.set(true);
+        failure.set(None);
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            let r = api.delete(&path).await;
+            pending.set(false);
+            match r {
+                Ok(()) => {
+                    removing.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <Dialog title=format!("Remove {}?", admin.name) testid="remove-admin-dialog" on_close=close>
+            <p>
+                {format!("{} ({}) loses access, and their master and personal tokens stop working at once.", admin.name, admin.email)}
+            </p>
+            {last.then(|| view! { <p class="banner banner-warn">"This is the only admin: Keyward will refuse to remove the last one."</p> })}
+            <ErrorBanner failure />
+            <div class="actions">
+                <button type="button" class="danger" data-testid="remove-admin-confirm" disabled=move || pending.get() on:click=confirm>
+                    {move || if pending.get() { "Removing…" } else { "Remove admin" }}
+                </button>
+                <button type="button" class="secondary" on:click=move |_| close.run(())>"Cancel"</button>
+            </div>
+        </Dialog>
+    }
+}

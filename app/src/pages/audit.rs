@@ -1,0 +1,149 @@
+//! `/audit`: the audit log, filterable by actor, action and target.
+
+use crate::api::{query, use_api};
+use crate::components::common::{FailurePanel, Loading};
+use crate::format;
+use keyward_domain::api::{AuditEntry, Outcome, Page};
+use leptos::prelude::*;
+
+const LIMIT: u64 = 50;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Filters {
+    actor: String,
+    action: String,
+    target: String,
+}
+
+#[component]
+pub fn AuditLog() -> impl IntoView {
+    let api = use_api();
+    let actor = RwSignal::new(String::new());
+    let action = RwSignal::new(String::new());
+    let target = RwSignal::new(String::new());
+    let applied = RwSignal::new(Filters::default());
+    let offset = RwSignal::new(0u64);
+    let page = LocalResource::new(move || {
+        let f = applied.get();
+        let path = format!(
+            "/audit{}",
+            query(&[
+                ("limit", LIMIT.to_string()),
+                ("offset", offset.get().to_string()),
+                ("actor", f.actor.trim().to_string()),
+                ("action", f.action.trim().to_string()),
+                ("target", f.target.trim().to_string()),
+            ])
+        );
+        async move { api.get::<Page<AuditEntry>>(&path).await }
+    });
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        offset.set(0);
+        applied.set(Filters {
+            actor: actor.get_untracked(),
+            action: action.get_untracked(),
+            target: target.get_untracked(),
+        });
+    };
+    let clear = move |_| {
+        actor.set(String::new());
+        action.set(String::new());
+        target.set(String::new());
+        offset.set(0);
+        applied.set(Filters::default());
+    };
+    view! {
+        <div class="page-head"><h1>"Audit log"</h1></div>
+        <form class="filters" on:submit=apply data-testid="audit-filters">
+            <div class="field">
+                <label for="audit-actor">"Actor (client id)"</label>
+                <input id="audit-actor" type="text" placeholder="cli_…" data-testid="audit-actor" bind:value=actor />
+            </div>
+            <div class="field">
+                <label for="audit-action">"Action"</label>
+                <input id="audit-action" type="text" placeholder="token.create" list="audit-actions" data-testid="audit-action" bind:value=action />
+                <datalist id="audit-actions">
+                    {["token.create", "token.update", "token.refresh", "token.delete", "token.read", "token.list", "admin.create", "admin.delete", "bucket.create", "object.put", "whoami"]
+                        .into_iter()
+                        .map(|a| view! { <option value=a></option> })
+                        .collect_view()}
+                </datalist>
+            </div>
+            <div class="field">
+                <label for="audit-target">"Target"</label>
+                <input id="audit-target" type="text" placeholder="token id, bucket/key…" data-testid="audit-target" bind:value=target />
+            </div>
+            <div class="field actions-inline">
+                <button type="submit" class="primary">"Filter"</button>
+                <button type="button" class="secondary" on:click=clear>"Clear"</button>
+            </div>
+        </form>
+        {move || match page.get() {
+            None => view! { <Loading what="Loading the audit log…" /> }.into_any(),
+            Some(Err(f)) => view! { <FailurePanel failure=f needs="audit:read" /> }.into_any(),
+            Some(Ok(p)) if p.items.is_empty() => view! {
+                <p class="empty" data-testid="audit-empty">"No entries match these filters."</p>
+            }.into_any(),
+            Some(Ok(p)) => {
+                let total = p.total;
+                let first = p.offset + 1;
+                let last = p.offset + p.items.len() as u64;
+                view! {
+                    <div class="card"><AuditTable items=p.items /></div>
+                    <nav class="pager" aria-label="Pages">
+                        <span data-testid="audit-page-info">{format!("{first}–{last} of {total}")}</span>
+                        <button type="button" class="secondary" data-testid="audit-prev" disabled=move || offset.get() == 0
+                            on:click=move |_| offset.update(|o| *o = o.saturating_sub(LIMIT))>"Previous"</button>
+                        <button type="button" class="secondary" data-testid="audit-next" disabled=move || { last >= total }
+                            on:click=move |_| offset.update(|o| *o += LIMIT)>"Next"</button>
+                    </nav>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+pub fn AuditTable(items: Vec<AuditEntry>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="audit responsive" data-testid="audit-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Actor"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Target"</th>
+                        <th scope="col">"Outcome"</th>
+                        <th scope="col">"Detail"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || items.clone() key=|e| e.id.clone() let:e>
+                        <tr data-testid="audit-row">
+                            <td data-label="When">
+                                <time datetime=format::iso(e.at) title=format::absolute(e.at)>{format::ago(Some(e.at), "")}</time>
+                            </td>
+                            <td data-label="Actor"><code>{e.actor.clone()}</code></td>
+                            <td data-label="Action"><code>{e.action.clone()}</code></td>
+                            <td data-label="Target"><code class="clip">{e.target.clone()}</code></td>
+                            <td data-label="Outcome">
+                                <span class=outcome_class(e.outcome)>{e.outcome.as_str()}</span>
+                            </td>
+                            <td data-label="Detail" class="detail">{e.detail.clone()}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+fn outcome_class(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Success => "badge badge-ok",
+        Outcome::Denied => "badge badge-bad",
+        Outcome::Failed => "badge badge-warn",
+    }
+}

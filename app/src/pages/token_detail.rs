@@ -1,0 +1,414 @@
+//! `/tokens/:id`: permissions per service, metadata, edit, refresh,
+//! delete, and the token's audit trail.
+
+use crate::api::{enc, use_api, ApiFailure};
+use crate::components::common::{
+    kind_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
+};
+use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
+use crate::format;
+use crate::pages::audit::AuditTable;
+use crate::pages::token_new::{catalog_resource, known_resources};
+use crate::session::use_session;
+use gloo_net::http::Method;
+use keyward_domain::api::{AuditEntry, IssuedToken, Page, RefreshToken, Token, UpdateToken};
+use keyward_domain::describe::held_permissions;
+use keyward_domain::{Catalog, TokenKind};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Nothing,
+    Edit,
+    Refresh,
+    Delete,
+}
+
+#[component]
+pub fn TokenDetail() -> impl IntoView {
+    let api = use_api();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let reload = RwSignal::new(0u32);
+    let token = LocalResource::new(move || {
+        let id = id();
+        reload.track();
+        async move { api.get::<Token>(&format!("/tokens/{}", enc(&id))).await }
+    });
+    let catalog = catalog_resource(api);
+    // A new secret outlives the reload that follows a refresh, but nothing else.
+    let revealed = RwSignal::new(None::<IssuedToken>);
+
+    view! {
+        <div class="page-head">
+            <a href="/tokens" class="link">"← All tokens"</a>
+        </div>
+        {move || revealed.get().map(|t| view! {
+            <SecretReveal secret=t.secret.clone() title=format!("New secret for “{}”", t.token.name) />
+        })}
+        {move || match (token.get(), catalog.get()) {
+            (Some(Err(f)), _) | (_, Some(Err(f))) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
+            (Some(Ok(t)), Some(Ok(c))) => view! { <TokenView token=t catalog=c reload revealed /> }.into_any(),
+            _ => view! { <Loading what="Loading the token…" /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn TokenView(
+    token: Token,
+    catalog: Catalog,
+    reload: RwSignal<u32>,
+    revealed: RwSignal<Option<IssuedToken>>,
+) -> impl IntoView {
+    let open = RwSignal::new(Open::Nothing);
+    let is_master = token.kind == TokenKind::Master;
+    let editable = !is_master;
+    let header = {
+        let t = token.clone();
+        view! {
+            <header class="detail-head">
+                <div>
+                    <h1 data-testid="token-title">{t.name.clone()}</h1>
+                    {(!t.description.is_empty()).then(|| view! { <p class="muted">{t.description.clone()}</p> })}
+                </div>
+                <div class="actions">
+                    {editable.then(|| view! {
+                        <button type="button" class="secondary" data-testid="edit-token" on:click=move |_| open.set(Open::Edit)>"Edit"</button>
+                    })}
+                    <button type="button" class="secondary" data-testid="refresh-token" on:click=move |_| open.set(Open::Refresh)>"Refresh secret"</button>
+                    {editable.then(|| view! {
+                        <button type="button" class="danger" data-testid="delete-token" on:click=move |_| open.set(Open::Delete)>"Delete"</button>
+                    })}
+                </div>
+            </header>
+        }
+    };
+    let overview = {
+        let (t, c) = (token.clone(), catalog.clone());
+        move || {
+            view! {
+                <div class="detail-grid">
+                    <Permissions token=t.clone() catalog=c.clone() />
+                    <Metadata token=t.clone() />
+                </div>
+            }
+        }
+    };
+    let edit = {
+        let (t, c) = (token.clone(), catalog.clone());
+        move || view! { <EditToken token=t.clone() catalog=c.clone() open reload /> }
+    };
+    let refresh = {
+        let t = token.clone();
+        move || view! { <RefreshDialog token=t.clone() open reload revealed /> }
+    };
+    let delete = {
+        let t = token.clone();
+        move || view! { <DeleteDialog token=t.clone() open /> }
+    };
+    let id = token.id.clone();
+    view! {
+        {header}
+        {is_master.then(|| view! {
+            <p class="banner banner-info" role="note">
+                "This is a master token: it holds every permission and belongs to an admin. It cannot be edited or deleted here; it goes when its admin is removed."
+            </p>
+        })}
+        <Show when=move || open.get() == Open::Edit fallback=overview>
+            {edit.clone()}
+        </Show>
+        <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
+        <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
+        <TokenAudit id=id.clone() reload />
+    }
+}
+
+#[component]
+fn Metadata(token: Token) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="meta-title" data-testid="token-meta">
+            <h2 id="meta-title">"Details"</h2>
+            <dl class="meta">
+                <dt>"Kind"</dt><dd>{kind_label(token.kind)}</dd>
+                <dt>"Client ID"</dt><dd><code data-testid="token-client-id">{token.client_id.clone()}</code></dd>
+                <dt>"Secret"</dt><dd><code>{token.secret_hint.clone()}</code></dd>
+                <dt>"Expires"</dt><dd><Expiry expires_at=token.expires_at /></dd>
+                <dt>"Last used"</dt><dd>{token.last_used_at.map(format::when).unwrap_or_else(|| "Never used".into())}</dd>
+                <dt>"Created"</dt><dd>{format::when(token.created_at)} " by " <code>{token.created_by.clone()}</code></dd>
+                <dt>"Updated"</dt><dd>{format::when(token.updated_at)}</dd>
+                <dt>"Token ID"</dt><dd><code>{token.id.clone()}</code></dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn Permissions(token: Token, catalog: Catalog) -> impl IntoView {
+    if token.kind == TokenKind::Master {
+        return view! {
+            <section class="card" data-testid="detail-permissions">
+                <h2>"Permissions"</h2>
+                <p>"Everything in the catalog, on all resources."</p>
+            </section>
+        }
+        .into_any();
+    }
+    let summary = keyward_domain::describe::summary(&catalog, &token.grants);
+    let services = held_permissions(&catalog, &token.grants);
+    let body = if services.is_empty() {
+        view! { <p class="muted">"No permissions: this token can only refresh itself and say who it is."</p> }.into_any()
+    } else {
+        services
+            .into_iter()
+            .map(|s| {
+                let perms = s
+                    .permissions
+                    .into_iter()
+                    .map(|p| {
+                        view! {
+                            <li data-testid=format!("held-{}-{}", s.id, p.id)>
+                                <span class="perm-title">{p.title}</span>
+                                {(!p.scope.is_empty()).then(|| view! { <span class="scope-text">" — " {p.scope}</span> })}
+                                {(!p.implied_by.is_empty()).then(|| view! {
+                                    <span class="implied">{format!(" (implied by {})", p.implied_by.join(", "))}</span>
+                                })}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="held-service">
+                        <h3>{s.title}</h3>
+                        <ul>{perms}</ul>
+                    </div>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="perm-title" data-testid="detail-permissions">
+            <h2 id="perm-title">"Permissions"</h2>
+            <p class="summary-line" data-testid="detail-summary">{summary}</p>
+            {body}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn EditToken(
+    token: Token,
+    catalog: Catalog,
+    open: RwSignal<Open>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let api = use_api();
+    let known = known_resources(api);
+    let known = Signal::derive(move || known.get().unwrap_or_default());
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let path = format!("/tokens/{}", enc(&token.id));
+    let on_submit = Callback::new(move |draft: TokenDraft| {
+        pending.set(true);
+        failure.set(None);
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            let body = UpdateToken {
+                name: Some(draft.name),
+                description: Some(draft.description),
+                grants: Some(draft.grants),
+                expires_at: draft.expiry,
+            };
+            let r = api.send::<_, Token>(Method::PATCH, &path, &body).await;
+            pending.set(false);
+            match r {
+                Ok(_) => {
+                    open.set(Open::Nothing);
+                    reload.update(|n| *n += 1);
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    });
+    let init = FormInit {
+        name: token.name.clone(),
+        description: token.description.clone(),
+        grants: token.grants.clone(),
+        current_expiry: Some(token.expires_at),
+    };
+    view! {
+        <section class="card" data-testid="edit-panel">
+            <h2>"Edit token"</h2>
+            <p class="muted">"Saving replaces the token's permissions with exactly what is ticked below."</p>
+            <TokenForm
+                catalog
+                init
+                known
+                pending
+                failure
+                submit_label="Save changes"
+                pending_label="Saving…"
+                on_submit
+                on_cancel=Callback::new(move |_| open.set(Open::Nothing))
+            />
+        </section>
+    }
+}
+
+#[component]
+fn RefreshDialog(
+    token: Token,
+    open: RwSignal<Open>,
+    reload: RwSignal<u32>,
+    revealed: RwSignal<Option<IssuedToken>>,
+) -> impl IntoView {
+    let api = use_api();
+    let session = use_session();
+    let overlap = RwSignal::new(0u64);
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let path = format!("/tokens/{}/refresh", enc(&token.id));
+    let confirm = move |_| {
+        pending.set(true);
+        failure.set(None);
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            let secs = overlap.get_untracked();
+            let body = RefreshToken {
+                overlap_seconds: (secs > 0).then_some(secs),
+            };
+            let r = api.send::<_, IssuedToken>(Method::POST, &path, &body).await;
+            pending.set(false);
+            match r {
+                Ok(t) => {
+                    // Refreshing the token we are signed in with replaces our secret too.
+                    if session.token_id().as_deref() == Some(t.token.id.as_str()) {
+                        session.replace_secret(t.secret.clone());
+                    }
+                    revealed.set(Some(t));
+                    open.set(Open::Nothing);
+                    reload.update(|n| *n += 1);
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        <Dialog title=format!("Refresh the secret of “{}”?", token.name) testid="refresh-dialog" on_close=Callback::new(move |_| open.set(Open::Nothing))>
+            <p>
+                "A new secret is issued and shown once. "
+                <strong>"The current secret stops working now"</strong>
+                " unless you give it an overlap, so that clients can switch over."
+            </p>
+            <div class="field">
+                <label for="refresh-overlap">"Keep the old secret working for"</label>
+                <select id="refresh-overlap" data-testid="refresh-overlap" on:change=move |ev| {
+                    overlap.set(event_target_value(&ev).parse().unwrap_or(0))
+                }>
+                    <option value="0" selected>"No overlap: stop it now"</option>
+                    <option value="300">"5 minutes"</option>
+                    <option value="3600">"1 hour"</option>
+                    <option value="86400">"1 day"</option>
+                    <option value="604800">"7 days"</option>
+                </select>
+            </div>
+            <ErrorBanner failure />
+            <div class="actions">
+                <button type="button" class="primary" data-testid="refresh-confirm" disabled=move || pending.get() on:click=confirm>
+                    {move || if pending.get() { "Refreshing…" } else { "Refresh secret" }}
+                </button>
+                <button type="button" class="secondary" on:click=move |_| open.set(Open::Nothing)>"Cancel"</button>
+            </div>
+        </Dialog>
+    }
+}
+
+#[component]
+fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
+    let api = use_api();
+    let session = use_session();
+    let navigate = use_navigate();
+    let typed = RwSignal::new(String::new());
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let name = token.name.clone();
+    let matches = {
+        let name = name.clone();
+        move || typed.with(|t| t == &name)
+    };
+    let path = format!("/tokens/{}", enc(&token.id));
+    let id = token.id.clone();
+    let confirm = {
+        let matches = matches.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if !matches() {
+                return;
+            }
+            pending.set(true);
+            failure.set(None);
+            let (path, id, navigate) = (path.clone(), id.clone(), navigate.clone());
+            leptos::task::spawn_local(async move {
+                let r = api.delete(&path).await;
+                pending.set(false);
+                match r {
+                    Ok(()) => {
+                        if session.token_id().as_deref() == Some(id.as_str()) {
+                            session.sign_out(Some(
+                                "You deleted the token you were signed in with.".into(),
+                            ));
+                        } else {
+                            navigate("/tokens", NavigateOptions::default());
+                        }
+                    }
+                    Err(f) => failure.set(Some(f)),
+                }
+            });
+        }
+    };
+    view! {
+        <Dialog title=format!("Delete “{}”?", token.name) testid="delete-dialog" on_close=Callback::new(move |_| open.set(Open::Nothing))>
+            <form on:submit=confirm>
+                <p>"Its secret stops working at once. This cannot be undone."</p>
+                <div class="field">
+                    <label for="delete-confirm-input">
+                        "Type the token's name, " <strong>{name.clone()}</strong> ", to confirm"
+                    </label>
+                    <input id="delete-confirm-input" type="text" autocomplete="off" data-testid="delete-confirm-input" bind:value=typed />
+                </div>
+                <ErrorBanner failure />
+                <div class="actions">
+                    <button type="submit" class="danger" data-testid="delete-confirm" disabled=move || !matches() || pending.get()>
+                        {move || if pending.get() { "Deleting…" } else { "Delete token" }}
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(Open::Nothing)>"Cancel"</button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}
+
+#[component]
+fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
+    let api = use_api();
+    let entries = LocalResource::new(move || {
+        reload.track();
+        let path = format!("/audit?target={}&limit=20", enc(&id));
+        async move { api.get::<Page<AuditEntry>>(&path).await }
+    });
+    view! {
+        <section class="card" aria-labelledby="audit-title" data-testid="token-audit">
+            <h2 id="audit-title">"Activity"</h2>
+            {move || match entries.get() {
+                None => view! { <Loading what="Loading activity…" /> }.into_any(),
+                Some(Err(f)) => view! { <FailurePanel failure=f needs="audit:read" /> }.into_any(),
+                Some(Ok(p)) if p.items.is_empty() => view! { <p class="muted">"No recorded activity for this token yet."</p> }.into_any(),
+                Some(Ok(p)) => view! { <AuditTable items=p.items /> }.into_any(),
+            }}
+        </section>
+    }
+}

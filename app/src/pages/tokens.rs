@@ -1,0 +1,232 @@
+//! `/tokens`: the list, searchable, sortable, paginated.
+
+use crate::api::{query, use_api};
+use crate::components::common::{kind_label, Expiry, FailurePanel, Loading};
+use crate::format;
+use keyward_domain::api::{Page, Token};
+use keyward_domain::TokenKind;
+use leptos::prelude::*;
+
+const LIMIT: u64 = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sort {
+    key: &'static str,
+    descending: bool,
+}
+
+impl Sort {
+    fn param(&self) -> String {
+        format!("{}{}", if self.descending { "-" } else { "" }, self.key)
+    }
+}
+
+/// A search for `cli_…` looks up a client id exactly; anything else is a
+/// substring of the name or description.
+fn search_params(search: &str) -> (String, String) {
+    let s = search.trim();
+    if s.starts_with("cli_") && !s.contains(' ') {
+        (String::new(), s.to_string())
+    } else {
+        (s.to_string(), String::new())
+    }
+}
+
+#[component]
+pub fn TokenList() -> impl IntoView {
+    let api = use_api();
+    let typed = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let sort = RwSignal::new(Sort {
+        key: "created_at",
+        descending: true,
+    });
+    let offset = RwSignal::new(0u64);
+    let url = move || {
+        let (q, client_id) = search_params(&search.get());
+        format!(
+            "/tokens{}",
+            query(&[
+                ("limit", LIMIT.to_string()),
+                ("offset", offset.get().to_string()),
+                ("sort", sort.get().param()),
+                ("q", q),
+                ("client_id", client_id),
+            ])
+        )
+    };
+    let page = LocalResource::new(move || {
+        let url = url();
+        async move { api.get::<Page<Token>>(&url).await }
+    });
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        offset.set(0);
+        search.set(typed.get_untracked());
+    };
+    let clear = move |_| {
+        typed.set(String::new());
+        offset.set(0);
+        search.set(String::new());
+    };
+
+    view! {
+        <div class="page-head">
+            <h1>"API tokens"</h1>
+            <a class="button primary" href="/tokens/new" data-testid="new-token">"Create token"</a>
+        </div>
+        <form class="search" role="search" on:submit=apply data-testid="token-search">
+            <label for="token-search-input" class="sr-only">"Search by name or client id"</label>
+            <input
+                id="token-search-input"
+                type="search"
+                placeholder="Search by name, description or client id (cli_…)"
+                data-testid="token-search-input"
+                bind:value=typed
+            />
+            <button type="submit" class="secondary">"Search"</button>
+            <Show when=move || !search.get().is_empty()>
+                <button type="button" class="link" on:click=clear>"Clear"</button>
+            </Show>
+        </form>
+        {move || match page.get() {
+            None => view! { <Loading what="Loading tokens…" /> }.into_any(),
+            Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
+            Some(Ok(p)) => view! { <TokenTable page=p sort offset search /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn TokenTable(
+    page: Page<Token>,
+    sort: RwSignal<Sort>,
+    offset: RwSignal<u64>,
+    search: RwSignal<String>,
+) -> impl IntoView {
+    if page.total == 0 || page.items.is_empty() && page.offset == 0 {
+        let text = if search.get_untracked().is_empty() {
+            "No tokens yet. A token starts with no permissions; create one and give it exactly what it needs.".to_string()
+        } else {
+            format!("No tokens match “{}”.", search.get_untracked())
+        };
+        return view! {
+            <section class="empty" data-testid="tokens-empty">
+                <p>{text}</p>
+                <a class="button primary" href="/tokens/new">"Create token"</a>
+            </section>
+        }
+        .into_any();
+    }
+    let total = page.total;
+    let first = page.offset + 1;
+    let last = page.offset + page.items.len() as u64;
+    let rows = page.items;
+    view! {
+        <div class="table-wrap">
+            <table class="tokens responsive" data-testid="token-table">
+                <caption class="sr-only">"API tokens"</caption>
+                <thead>
+                    <tr>
+                        <SortHeader label="Name" key="name" sort />
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Client ID"</th>
+                        <th scope="col">"Secret"</th>
+                        <SortHeader label="Expires" key="expires_at" sort />
+                        <SortHeader label="Last used" key="last_used_at" sort />
+                        <SortHeader label="Created" key="created_at" sort />
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || rows.clone() key=|t| t.id.clone() let:t>
+                        <TokenRow token=t />
+                    </For>
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            <span data-testid="page-info">{format!("{first}–{last} of {total}")}</span>
+            <button
+                type="button"
+                class="secondary"
+                data-testid="page-prev"
+                disabled=move || offset.get() == 0
+                on:click=move |_| offset.update(|o| *o = o.saturating_sub(LIMIT))
+            >
+                "Previous"
+            </button>
+            <button
+                type="button"
+                class="secondary"
+                data-testid="page-next"
+                disabled=move || { last >= total }
+                on:click=move |_| offset.update(|o| *o += LIMIT)
+            >
+                "Next"
+            </button>
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn SortHeader(label: &'static str, key: &'static str, sort: RwSignal<Sort>) -> impl IntoView {
+    let state = move || sort.with(|s| (s.key == key).then_some(s.descending));
+    let aria = move || match state() {
+        Some(true) => "descending",
+        Some(false) => "ascending",
+        None => "none",
+    };
+    let arrow = move || match state() {
+        Some(true) => " ↓",
+        Some(false) => " ↑",
+        None => "",
+    };
+    let click = move |_| {
+        sort.update(|s| {
+            if s.key == key {
+                s.descending = !s.descending;
+            } else {
+                *s = Sort {
+                    key,
+                    descending: false,
+                };
+            }
+        })
+    };
+    view! {
+        <th scope="col" aria-sort=aria>
+            <button type="button" class="sort" data-testid=format!("sort-{key}") on:click=click>
+                {label}
+                <span aria-hidden="true">{arrow}</span>
+                <span class="sr-only">{move || format!(", sorted {}", aria())}</span>
+            </button>
+        </th>
+    }
+}
+
+#[component]
+fn TokenRow(token: Token) -> impl IntoView {
+    let href = format!("/tokens/{}", token.id);
+    let kind_class = match token.kind {
+        TokenKind::Master => "badge badge-master",
+        _ => "badge",
+    };
+    view! {
+        <tr data-testid="token-row" data-token-id=token.id.clone()>
+            <td data-label="Name">
+                <a href=href class="token-name">{token.name.clone()}</a>
+                {(!token.description.is_empty()).then(|| view! { <div class="muted small clip">{token.description.clone()}</div> })}
+            </td>
+            <td data-label="Kind"><span class=kind_class>{kind_label(token.kind)}</span></td>
+            <td data-label="Client ID"><code>{token.client_id.clone()}</code></td>
+            <td data-label="Secret"><code>{token.secret_hint.clone()}</code></td>
+            <td data-label="Expires"><Expiry expires_at=token.expires_at /></td>
+            <td data-label="Last used">{format::ago(token.last_used_at, "Never used")}</td>
+            <td data-label="Created">
+                <div>{format::ago(Some(token.created_at), "")}</div>
+                <div class="muted small">"by " <code>{token.created_by.clone()}</code></div>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,79 @@
+//! Who is signed in. The secret lives in `sessionStorage` only, so it dies
+//! with the tab and never reaches a URL or `localStorage`.
+
+use keyward_domain::api::WhoAmI;
+use keyward_domain::TokenKind;
+use leptos::prelude::*;
+
+const KEY: &str = "keyward.secret";
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub secret: RwSignal<Option<String>>,
+    pub whoami: RwSignal<Option<WhoAmI>>,
+    /// Why the last session ended (a 401 somewhere), shown on sign-in.
+    pub ended: RwSignal<Option<String>>,
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+impl Session {
+    /// The session kept by this tab, if any; `whoami` is fetched afresh.
+    pub fn restore() -> Session {
+        let secret = storage().and_then(|s| s.get_item(KEY).ok().flatten());
+        Session {
+            secret: RwSignal::new(secret),
+            whoami: RwSignal::new(None),
+            ended: RwSignal::new(None),
+        }
+    }
+
+    pub fn sign_in(&self, secret: String, whoami: WhoAmI) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(KEY, &secret);
+        }
+        self.ended.set(None);
+        self.whoami.set(Some(whoami));
+        self.secret.set(Some(secret));
+    }
+
+    /// After refreshing one's own token the old secret is dead: keep going
+    /// with the new one.
+    pub fn replace_secret(&self, secret: String) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(KEY, &secret);
+        }
+        self.secret.set(Some(secret));
+    }
+
+    pub fn sign_out(&self, reason: Option<String>) {
+        if let Some(s) = storage() {
+            let _ = s.remove_item(KEY);
+        }
+        self.ended.set(reason);
+        self.whoami.set(None);
+        self.secret.set(None);
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.secret.with(Option::is_some)
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.whoami.with(|w| {
+            w.as_ref()
+                .is_some_and(|w| w.token.kind == TokenKind::Master)
+        })
+    }
+
+    pub fn token_id(&self) -> Option<String> {
+        self.whoami
+            .with_untracked(|w| w.as_ref().map(|w| w.token.id.clone()))
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
