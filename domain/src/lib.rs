@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod describe;
 pub mod expiry;
 pub mod grant;
+pub mod invitation;
 pub mod problem;
 pub mod query;
 pub mod secret;

@@ -21,6 +21,7 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    EmailFailed,
     Internal,
     Unavailable,
 }
@@ -39,6 +40,7 @@ impl ErrorCode {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited => 429,
+            EmailFailed => 502,
             Internal => 500,
             Unavailable => 503,
         }
@@ -63,6 +65,7 @@ impl ErrorCode {
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             RateLimited => "rate_limited",
+            EmailFailed => "email_failed",
             Internal => "internal",
             Unavailable => "unavailable",
         }
@@ -87,6 +90,7 @@ impl ErrorCode {
             PayloadTooLarge => "The request body is too large",
             UnsupportedMediaType => "Unsupported media type",
             RateLimited => "Too many requests",
+            EmailFailed => "The email could not be sent",
             Internal => "Internal error",
             Unavailable => "Storage is unavailable; the request was denied",
         }

@@ -4,6 +4,8 @@
 //! process group when dropped. It builds nothing: the test command builds
 //! the worker once, before.
 
+pub mod email;
+
 use keyward_domain::{Secret, TokenKind};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -132,11 +134,11 @@ impl TestApp {
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
             .arg(&self.persist_dir)
-            .args(["--log-level", "info"])
             .current_dir(&root)
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-            .env("CI", "true")
+            // In CI mode wrangler drops the worker's console output from its log.
+            .env_remove("CI")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().expect("log")))
             .stderr(Stdio::from(log))

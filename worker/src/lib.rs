@@ -6,7 +6,9 @@
 
 mod admins;
 mod auth;
+mod email;
 mod http;
+mod invitations;
 mod meta;
 mod registry;
 mod routes;
@@ -158,6 +160,13 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Route::PutObject(b, k) => storage::put_object(b, k, req, call).await,
         Route::GetObject(b, k) => storage::get_object(b, k, call).await,
         Route::DeleteObject(b, k) => storage::delete_object(b, k, call).await,
+        Route::CreateInvitation(id) => invitations::create(id, req, call).await,
+        Route::ListInvitations => invitations::list(req, call).await,
+        Route::RevokeInvitation(id) => invitations::revoke(id, call).await,
+        Route::ResendInvitation(id) => invitations::resend(id, call).await,
+        Route::OpenInvitation(code) => invitations::open(code, call).await,
+        Route::AcceptInvitation(code) => invitations::accept(code, call).await,
+        Route::Outbox => invitations::outbox(call).await,
     }
 }
 

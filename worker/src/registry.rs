@@ -10,7 +10,10 @@
 use crate::http::{ApiError, ApiResult};
 use crate::store::{self, AuthRecord};
 use futures_util::lock::Mutex;
-use keyward_domain::api::{Admin, AuditEntry, Bucket, Outcome, Page, Token};
+use keyward_domain::api::{
+    Admin, AuditEntry, Bucket, Invitation, InvitationStatus, InvitationWelcome, Outcome, Page,
+    Token,
+};
 use keyward_domain::query::{AuditQuery, TokenQuery, TokenSortKey};
 use keyward_domain::{Catalog, ErrorCode, Grant, Principal, TokenKind};
 use serde::de::DeserializeOwned;
@@ -130,6 +133,45 @@ pub enum Command {
         target: Option<String>,
         action: Option<String>,
     },
+    CreateInvitation {
+        actor: Actor,
+        token_id: String,
+        email: String,
+        message: String,
+        expires_at: i64,
+        code_hash: String,
+    },
+    /// Records the outcome of sending the email: usable only once sent.
+    InvitationSent {
+        id: String,
+        error: Option<String>,
+    },
+    ReissueInvitation {
+        actor: Actor,
+        id: String,
+        code_hash: String,
+    },
+    RevokeInvitation {
+        actor: Actor,
+        id: String,
+    },
+    ListInvitations {
+        token_id: Option<String>,
+    },
+    OpenInvitation {
+        code_hash: String,
+    },
+    AcceptInvitation {
+        code_hash: String,
+        secret: NewSecret,
+    },
+}
+
+/// An invitation ready to be emailed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvitationDraft {
+    pub invitation: Invitation,
+    pub welcome: InvitationWelcome,
 }
 
 impl Command {
@@ -275,6 +317,19 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
             outcome TEXT NOT NULL,
             detail TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, seq)",
+        "CREATE TABLE IF NOT EXISTS invitations (
+            id TEXT PRIMARY KEY,
+            code_hash TEXT NOT NULL UNIQUE,
+            token_id TEXT NOT NULL,
+            email TEXT NOT NULL,
+            message TEXT NOT NULL,
+            status TEXT NOT NULL,
+            inviter TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            accepted_at INTEGER,
+            delivery_error TEXT)",
         "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created_at, id)",
     ] {
         sql.exec(stmt, NO_ARGS)?;
@@ -354,6 +409,50 @@ struct AuditRow {
     target: String,
     outcome: String,
     detail: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct InvitationRow {
+    id: String,
+    code_hash: String,
+    token_id: String,
+    email: String,
+    message: String,
+    status: String,
+    inviter: String,
+    created_by: String,
+    created_at: i64,
+    expires_at: i64,
+    accepted_at: Option<i64>,
+    delivery_error: Option<String>,
+}
+
+impl InvitationRow {
+    /// The status as of now: a pending invitation past its expiry is expired.
+    fn status(&self, now: i64) -> InvitationStatus {
+        let stored = InvitationStatus::parse(&self.status).unwrap_or(InvitationStatus::Failed);
+        if stored == InvitationStatus::Pending && now >= self.expires_at {
+            InvitationStatus::Expired
+        } else {
+            stored
+        }
+    }
+
+    fn view(&self, token_name: &str, now: i64) -> Invitation {
+        Invitation {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            status: self.status(now),
+            expires_at: ts(self.expires_at),
+            created_by: self.created_by.clone(),
+            token_id: self.token_id.clone(),
+            token_name: token_name.to_string(),
+            message: self.message.clone(),
+            created_at: ts(self.created_at),
+            accepted_at: self.accepted_at.map(ts),
+            delivery_error: self.delivery_error.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -511,6 +610,38 @@ impl RegistryObject {
                 target,
                 action,
             } => to_json(&self.list_audit(limit, offset, actor, target, action)?),
+            Command::CreateInvitation {
+                actor,
+                token_id,
+                email,
+                message,
+                expires_at,
+                code_hash,
+            } => to_json(&self.create_invitation(
+                &actor, &token_id, email, message, expires_at, code_hash, now,
+            )?),
+            Command::InvitationSent { id, error } => {
+                to_json(&self.invitation_sent(&id, error, now).await?)
+            }
+            Command::ReissueInvitation {
+                actor,
+                id,
+                code_hash,
+            } => to_json(&self.reissue_invitation(&actor, &id, code_hash, now).await?),
+            Command::RevokeInvitation { actor, id } => {
+                self.revoke_invitation(&actor, &id, now).await?;
+                to_json(&serde_json::Value::Null)
+            }
+            Command::ListInvitations { token_id } => {
+                to_json(&self.list_invitations(token_id, now)?)
+            }
+            Command::OpenInvitation { code_hash } => {
+                let row = self.usable_invitation(&code_hash, now)?;
+                to_json(&self.welcome(&row)?)
+            }
+            Command::AcceptInvitation { code_hash, secret } => {
+                to_json(&self.accept_invitation(&code_hash, secret, now).await?)
+            }
         }
     }
 
@@ -1191,5 +1322,306 @@ impl RegistryObject {
             limit,
             offset,
         })
+    }
+    fn invitation_by(&self, column: &str, value: &str) -> ApiResult<InvitationRow> {
+        self.sql()
+            .exec(
+                &format!("SELECT * FROM invitations WHERE {column} = ?"),
+                vec![s(value)],
+            )?
+            .to_array::<InvitationRow>()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::not_found("invitation"))
+    }
+
+    fn token_name(&self, token_id: &str) -> String {
+        self.token_row(token_id)
+            .map(|r| r.name)
+            .unwrap_or_else(|_| "(deleted token)".to_string())
+    }
+
+    fn welcome(&self, row: &InvitationRow) -> ApiResult<InvitationWelcome> {
+        let token = self.token_row(&row.token_id)?.view()?;
+        let effective = keyward_domain::Effective::of(&self.catalog, &token.grants);
+        Ok(InvitationWelcome {
+            inviter: row.inviter.clone(),
+            email: row.email.clone(),
+            message: row.message.clone(),
+            token_name: token.name.clone(),
+            summary: keyward_domain::describe::summary(&self.catalog, &token.grants),
+            permissions: effective.grouped(),
+            grants: token.grants,
+            token_expires_at: token.expires_at,
+            expires_at: ts(row.expires_at),
+        })
+    }
+
+    /// Who the recipient is told invited them: the admin's name for a
+    /// master token, else the inviting token's name.
+    fn inviter_name(&self, actor: &Actor) -> String {
+        let admin = self
+            .sql()
+            .exec(
+                "SELECT * FROM admins WHERE master_token_id = ?",
+                vec![s(&actor.token_id)],
+            )
+            .and_then(|c| c.to_array::<AdminRow>())
+            .ok()
+            .and_then(|rows| rows.into_iter().next());
+        match admin {
+            Some(a) => format!("{} ({})", a.name, a.email),
+            None => self
+                .token_row(&actor.token_id)
+                .map(|r| format!("the token \"{}\"", r.name))
+                .unwrap_or_else(|_| actor.client_id.clone()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create_invitation(
+        &self,
+        actor: &Actor,
+        token_id: &str,
+        email: String,
+        message: String,
+        expires_at: i64,
+        code_hash: String,
+        now: i64,
+    ) -> ApiResult<InvitationDraft> {
+        let token = self.token_row(token_id)?;
+        if token.kind == TokenKind::Master.as_str() {
+            return Err(ApiError::conflict(
+                "master tokens cannot be sent by invitation",
+            ));
+        }
+        // Sending a token hands over its power, exactly like refreshing it.
+        self.check_may_manage(actor, &token)?;
+        let row = InvitationRow {
+            id: store::random_id("inv_", 16),
+            code_hash,
+            token_id: token_id.to_string(),
+            email,
+            message,
+            status: InvitationStatus::Sending.as_str().into(),
+            inviter: self.inviter_name(actor),
+            created_by: actor.client_id.clone(),
+            created_at: now,
+            expires_at,
+            accepted_at: None,
+            delivery_error: None,
+        };
+        self.sql().exec(
+            "INSERT INTO invitations (id, code_hash, token_id, email, message, status, inviter, created_by, created_at, expires_at, accepted_at, delivery_error)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+            vec![
+                s(&row.id), s(&row.code_hash), s(&row.token_id), s(&row.email), s(&row.message),
+                s(&row.status), s(&row.inviter), s(&row.created_by), i(now), i(expires_at),
+            ],
+        )?;
+        self.audit(
+            &actor.client_id,
+            "invitation.create",
+            &row.id,
+            Outcome::Success,
+            &format!("token {} to {}", token_id, row.email),
+            now,
+        )?;
+        Ok(InvitationDraft {
+            invitation: row.view(&token.name, now),
+            welcome: self.welcome(&row)?,
+        })
+    }
+
+    /// After the email went out (or did not): pending and published to KV
+    /// for the welcome page, or failed and unusable until re-sent.
+    async fn invitation_sent(
+        &self,
+        id: &str,
+        error: Option<String>,
+        now: i64,
+    ) -> ApiResult<Invitation> {
+        let mut row = self.invitation_by("id", id)?;
+        if row.status != InvitationStatus::Sending.as_str() {
+            return Err(ApiError::conflict("the invitation is not being sent"));
+        }
+        match &error {
+            None => {
+                let welcome = self.welcome(&row)?;
+                self.kv()?
+                    .put(&store::invitation_key(&row.code_hash), to_json(&welcome)?)?
+                    .expiration(store::kv_expiration(row.expires_at, now))
+                    .execute()
+                    .await?;
+                row.status = InvitationStatus::Pending.as_str().into();
+                row.delivery_error = None;
+            }
+            Some(e) => {
+                row.status = InvitationStatus::Failed.as_str().into();
+                row.delivery_error = Some(e.clone());
+                self.audit("system", "invitation.delivery", id, Outcome::Failed, e, now)?;
+            }
+        }
+        self.sql().exec(
+            "UPDATE invitations SET status = ?, delivery_error = ? WHERE id = ?",
+            vec![
+                s(&row.status),
+                row.delivery_error
+                    .clone()
+                    .map(SqlStorageValue::String)
+                    .unwrap_or(SqlStorageValue::Null),
+                s(id),
+            ],
+        )?;
+        Ok(row.view(&self.token_name(&row.token_id), now))
+    }
+
+    /// A new code for an invitation that failed or whose email was lost:
+    /// the old link stops working.
+    async fn reissue_invitation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        code_hash: String,
+        now: i64,
+    ) -> ApiResult<InvitationDraft> {
+        let mut row = self.invitation_by("id", id)?;
+        match row.status(now) {
+            InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending => {}
+            other => {
+                return Err(ApiError::conflict(format!(
+                    "a {} invitation cannot be re-sent",
+                    other.as_str()
+                )))
+            }
+        }
+        let token = self.token_row(&row.token_id)?;
+        self.check_may_manage(actor, &token)?;
+        self.kv()?
+            .delete(&store::invitation_key(&row.code_hash))
+            .await?;
+        row.code_hash = code_hash;
+        row.status = InvitationStatus::Sending.as_str().into();
+        self.sql().exec(
+            "UPDATE invitations SET code_hash = ?, status = ?, delivery_error = NULL WHERE id = ?",
+            vec![s(&row.code_hash), s(&row.status), s(id)],
+        )?;
+        self.audit(
+            &actor.client_id,
+            "invitation.resend",
+            id,
+            Outcome::Success,
+            &row.email,
+            now,
+        )?;
+        Ok(InvitationDraft {
+            invitation: row.view(&token.name, now),
+            welcome: self.welcome(&row)?,
+        })
+    }
+
+    async fn revoke_invitation(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+        let row = self.invitation_by("id", id)?;
+        match row.status(now) {
+            InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending => {}
+            other => {
+                return Err(ApiError::conflict(format!(
+                    "a {} invitation cannot be revoked",
+                    other.as_str()
+                )))
+            }
+        }
+        if let Ok(token) = self.token_row(&row.token_id) {
+            self.check_may_manage(actor, &token)?;
+        }
+        self.kv()?
+            .delete(&store::invitation_key(&row.code_hash))
+            .await?;
+        self.sql().exec(
+            "UPDATE invitations SET status = 'revoked' WHERE id = ?",
+            vec![s(id)],
+        )?;
+        self.audit(
+            &actor.client_id,
+            "invitation.revoke",
+            id,
+            Outcome::Success,
+            &row.email,
+            now,
+        )?;
+        Ok(())
+    }
+
+    fn list_invitations(&self, token_id: Option<String>, now: i64) -> ApiResult<Vec<Invitation>> {
+        let rows = match token_id {
+            Some(t) => self.sql().exec(
+                "SELECT * FROM invitations WHERE token_id = ? ORDER BY created_at DESC, id",
+                vec![s(t)],
+            )?,
+            None => self.sql().exec(
+                "SELECT * FROM invitations ORDER BY created_at DESC, id",
+                NO_ARGS,
+            )?,
+        }
+        .to_array::<InvitationRow>()?;
+        Ok(rows
+            .iter()
+            .map(|r| r.view(&self.token_name(&r.token_id), now))
+            .collect())
+    }
+
+    /// The invitation behind a code, if it can still be accepted; else the
+    /// contract's 410 (used, expired) or 404 (unknown, revoked, unsent).
+    fn usable_invitation(&self, code_hash: &str, now: i64) -> ApiResult<InvitationRow> {
+        let row = self.invitation_by("code_hash", code_hash)?;
+        match row.status(now) {
+            InvitationStatus::Pending => Ok(row),
+            InvitationStatus::Accepted => Err(ApiError::new(
+                ErrorCode::InvitationUsed,
+                "this invitation was already accepted; ask the sender for a new one",
+            )),
+            InvitationStatus::Expired => Err(ApiError::new(
+                ErrorCode::InvitationExpired,
+                "this invitation has expired; ask the sender for a new one",
+            )),
+            _ => Err(ApiError::not_found("invitation")),
+        }
+    }
+
+    /// Exactly once: the registry runs one command at a time, so a second
+    /// accept sees the first one's "accepted".
+    async fn accept_invitation(
+        &self,
+        code_hash: &str,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<Token> {
+        let row = self.usable_invitation(code_hash, now)?;
+        let token = self
+            .token_row(&row.token_id)
+            .map_err(|_| ApiError::not_found("the invited token no longer exists; invitation"))?;
+        let itself = Actor {
+            token_id: token.id.clone(),
+            client_id: token.client_id.clone(),
+            is_master: false,
+            grants: vec![],
+        };
+        let issued = self
+            .refresh_token(&itself, &token.id, 0, secret, now)
+            .await?;
+        self.kv()?.delete(&store::invitation_key(code_hash)).await?;
+        self.sql().exec(
+            "UPDATE invitations SET status = 'accepted', accepted_at = ? WHERE id = ?",
+            vec![i(now), s(&row.id)],
+        )?;
+        self.audit(
+            &token.client_id,
+            "invitation.accept",
+            &row.id,
+            Outcome::Success,
+            &format!("accepted by {}", row.email),
+            now,
+        )?;
+        Ok(issued)
     }
 }

@@ -27,11 +27,21 @@ pub enum Route {
     PutObject(String, String),
     GetObject(String, String),
     DeleteObject(String, String),
+    CreateInvitation(String),
+    ListInvitations,
+    RevokeInvitation(String),
+    ResendInvitation(String),
+    OpenInvitation(String),
+    AcceptInvitation(String),
+    Outbox,
 }
 
 impl Route {
     pub fn is_public(&self) -> bool {
-        matches!(self, Route::Health | Route::OpenApi)
+        matches!(
+            self,
+            Route::Health | Route::OpenApi | Route::OpenInvitation(_) | Route::AcceptInvitation(_)
+        )
     }
 
     /// The audit log's action name.
@@ -58,6 +68,13 @@ impl Route {
             Route::PutObject(..) => "object.put",
             Route::GetObject(..) => "object.read",
             Route::DeleteObject(..) => "object.delete",
+            Route::CreateInvitation(_) => "invitation.create",
+            Route::ListInvitations => "invitation.list",
+            Route::RevokeInvitation(_) => "invitation.revoke",
+            Route::ResendInvitation(_) => "invitation.resend",
+            Route::OpenInvitation(_) => "invitation.open",
+            Route::AcceptInvitation(_) => "invitation.accept",
+            Route::Outbox => "outbox.read",
         }
     }
 
@@ -68,7 +85,10 @@ impl Route {
             | Route::DeleteToken(id)
             | Route::RefreshToken(id)
             | Route::DeleteAdmin(id)
-            | Route::ListObjects(id) => id.clone(),
+            | Route::ListObjects(id)
+            | Route::CreateInvitation(id)
+            | Route::RevokeInvitation(id)
+            | Route::ResendInvitation(id) => id.clone(),
             Route::PutObject(b, k) | Route::GetObject(b, k) | Route::DeleteObject(b, k) => {
                 format!("{b}/{k}")
             }
@@ -88,6 +108,9 @@ impl Route {
                 | Route::CreateAdmin
                 | Route::DeleteAdmin(_)
                 | Route::CreateBucket
+                | Route::CreateInvitation(_)
+                | Route::RevokeInvitation(_)
+                | Route::ResendInvitation(_)
         )
     }
 }
@@ -193,6 +216,31 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
                 _ => None,
             },
         ),
+        ["tokens", id, "invitations"] => (
+            &[Post],
+            matches!(method, Post).then(|| Route::CreateInvitation(id.to_string())),
+        ),
+        ["invitations"] => (
+            &[Get],
+            matches!(method, Get).then_some(Route::ListInvitations),
+        ),
+        ["invitations", "open", code] => (
+            &[Get],
+            matches!(method, Get).then(|| Route::OpenInvitation(code.to_string())),
+        ),
+        ["invitations", "open", code, "accept"] => (
+            &[Post],
+            matches!(method, Post).then(|| Route::AcceptInvitation(code.to_string())),
+        ),
+        ["invitations", id] => (
+            &[Delete],
+            matches!(method, Delete).then(|| Route::RevokeInvitation(id.to_string())),
+        ),
+        ["invitations", id, "resend"] => (
+            &[Post],
+            matches!(method, Post).then(|| Route::ResendInvitation(id.to_string())),
+        ),
+        ["outbox"] => (&[Get], matches!(method, Get).then_some(Route::Outbox)),
         _ => {
             return Err(ApiError::new(
                 ErrorCode::NotFound,

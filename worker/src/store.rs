@@ -21,6 +21,11 @@ pub fn secret_key(hash: &str) -> String {
 pub fn bucket_key(id: &str) -> String {
     format!("bucket:{id}")
 }
+/// The welcome data of a pending invitation, by the hash of its code;
+/// expires with the invitation.
+pub fn invitation_key(code_hash: &str) -> String {
+    format!("invitation:{code_hash}")
+}
 pub fn object_prefix(bucket: &str) -> String {
     format!("object:{bucket}/")
 }

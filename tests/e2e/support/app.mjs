@@ -45,7 +45,7 @@ export async function spawnApp({ vars = {} } = {}) {
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const child = spawn(process.execPath, args, {
     cwd: root, detached: true, stdio: ['ignore', log, log],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
   });
   let exited = false;
   child.on('exit', () => { exited = true; });

@@ -1,0 +1,163 @@
+//! Invitation rules and the invitation email. The email never carries a
+//! secret: it links to a welcome page where the recipient accepts.
+
+use crate::api::InvitationWelcome;
+use crate::problem::FieldError;
+
+pub const DEFAULT_VALIDITY_SECONDS: u64 = 7 * 24 * 3600;
+pub const MAX_VALIDITY_SECONDS: u64 = 30 * 24 * 3600;
+pub const MESSAGE_MAX: usize = 2000;
+
+pub fn validity(expires_in: Option<u64>) -> Result<u64, FieldError> {
+    match expires_in {
+        None => Ok(DEFAULT_VALIDITY_SECONDS),
+        Some(s) if (1..=MAX_VALIDITY_SECONDS).contains(&s) => Ok(s),
+        Some(_) => Err(FieldError::new(
+            "expires_in",
+            format!("must be between 1 and {MAX_VALIDITY_SECONDS} seconds (30 days)"),
+        )),
+    }
+}
+
+pub fn message(raw: Option<&str>) -> Result<String, FieldError> {
+    let m = raw.unwrap_or("").trim();
+    if m.chars().count() > MESSAGE_MAX {
+        return Err(FieldError::new(
+            "message",
+            format!("must be at most {MESSAGE_MAX} characters"),
+        ));
+    }
+    if m.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(
+            "message",
+            "must not contain control characters",
+        ));
+    }
+    Ok(m.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn when(t: Option<time::OffsetDateTime>) -> String {
+    match t {
+        None => "does not expire".to_string(),
+        Some(t) => format!(
+            "is valid until {}",
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// The invitation email, plain text and HTML.
+pub fn email(welcome: &InvitationWelcome, link: &str) -> Email {
+    let invitation_until = when(Some(welcome.expires_at));
+    let token_until = when(welcome.token_expires_at);
+    let subject = format!(
+        "{} sent you the API token \"{}\"",
+        welcome.inviter, welcome.token_name
+    );
+    let mut text = format!(
+        "{inviter} sent you an API token on Keyward.\n\n",
+        inviter = welcome.inviter
+    );
+    if !welcome.message.is_empty() {
+        text.push_str(&format!("Their message:\n\n{}\n\n", welcome.message));
+    }
+    text.push_str(&format!(
+        "Token: {}\nWhat it can do: {}\nThe token {}.\n\nOpen this link to receive the token (it works once, and {}):\n{}\n\nIf you did not expect this, ignore this email.\n",
+        welcome.token_name, welcome.summary, token_until, invitation_until, link
+    ));
+    let message_html = if welcome.message.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<blockquote style=\"white-space:pre-wrap\">{}</blockquote>",
+            escape(&welcome.message)
+        )
+    };
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif\">\
+<p>{inviter} sent you an API token on Keyward.</p>{message_html}\
+<p><strong>Token:</strong> {token}<br><strong>What it can do:</strong> {summary}<br>The token {token_until}.</p>\
+<p><a href=\"{link}\">Receive the token</a> (the link works once, and {invitation_until}).</p>\
+<p style=\"color:#57606a\">If you did not expect this, ignore this email.</p></body></html>",
+        inviter = escape(&welcome.inviter),
+        token = escape(&welcome.token_name),
+        summary = escape(&welcome.summary),
+        token_until = escape(&token_until),
+        link = escape(link),
+        invitation_until = escape(&invitation_until),
+    );
+    Email {
+        subject,
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn welcome(message: &str) -> InvitationWelcome {
+        InvitationWelcome {
+            inviter: "Ann <ops>".into(),
+            email: "bob@example.com".into(),
+            message: message.into(),
+            token_name: "tutorial".into(),
+            grants: vec![],
+            permissions: vec![],
+            summary: "Read bucket in.c-tutorial; nothing else".into(),
+            token_expires_at: None,
+            expires_at: datetime!(2026-12-01 00:00:00 UTC),
+        }
+    }
+
+    #[test]
+    fn validity_defaults_to_a_week_and_caps_at_thirty_days() {
+        assert_eq!(validity(None).unwrap(), 7 * 86400);
+        assert!(validity(Some(0)).is_err());
+        assert!(validity(Some(31 * 86400)).is_err());
+        assert_eq!(validity(Some(60)).unwrap(), 60);
+    }
+
+    #[test]
+    fn email_has_the_link_message_and_plain_words_and_escapes_html() {
+        let e = email(
+            &welcome("Hi <b>Bob</b>\nenjoy"),
+            "https://k.example/invite/abc",
+        );
+        assert!(e.text.contains("https://k.example/invite/abc"));
+        assert!(e.text.contains("Hi <b>Bob</b>"));
+        assert!(e.text.contains("Read bucket in.c-tutorial; nothing else"));
+        assert!(e.text.contains("does not expire"));
+        assert!(e.text.contains("2026-12-01T00:00:00Z"));
+        assert!(e.html.contains("Hi &lt;b&gt;Bob&lt;/b&gt;"));
+        assert!(e.html.contains("Ann &lt;ops&gt;"));
+        assert!(e.html.contains("href=\"https://k.example/invite/abc\""));
+        assert!(!e.html.contains("<b>Bob"));
+        assert!(e.subject.contains("tutorial"));
+    }
+}
