@@ -1,0 +1,223 @@
+//! Argument types parsed at the boundary: once clap hands a command a
+//! `GrantArg` or a `DurationArg`, it is known to be well-formed, and a
+//! malformed one is a usage error (exit 2) before any request is sent.
+
+use keyward_domain::{Grant, TokenKind};
+use std::fmt;
+use std::str::FromStr;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// A grant in the compact form `service:permission[@resource]`, the same
+/// form the API's problem details and the `Display` of [`Grant`] use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantArg(pub Grant);
+
+impl FromStr for GrantArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Grant::parse_compact(s.trim()).map(GrantArg).ok_or_else(|| {
+            format!(
+                "'{s}' is not a grant; expected service:permission or \
+                 service:permission@resource (e.g. storage:read@in.c-main)"
+            )
+        })
+    }
+}
+
+impl GrantArg {
+    pub fn into_grants(args: Vec<GrantArg>) -> Vec<Grant> {
+        args.into_iter().map(|g| g.0).collect()
+    }
+}
+
+/// A positive span written as a number and one unit: `90s`, `15m`, `1h`,
+/// `30d`. One unit only, so `1h30m` is refused rather than half-read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationArg {
+    seconds: u64,
+}
+
+impl DurationArg {
+    pub fn seconds(self) -> u64 {
+        self.seconds
+    }
+
+    /// `now + self`, for endpoints that take an instant rather than a span.
+    pub fn after(self, now: OffsetDateTime) -> Result<OffsetDateTime, String> {
+        i64::try_from(self.seconds)
+            .ok()
+            .and_then(|s| now.checked_add(time::Duration::seconds(s)))
+            .ok_or_else(|| format!("{self} is too far in the future"))
+    }
+}
+
+impl FromStr for DurationArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            format!("'{s}' is not a duration; expected a positive number and a unit s, m, h or d (e.g. 30d, 1h)")
+        };
+        let s_trim = s.trim();
+        let unit = s_trim.chars().last().ok_or_else(bad)?;
+        let factor: u64 = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let digits = &s_trim[..s_trim.len() - unit.len_utf8()];
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        if n == 0 {
+            return Err(format!("'{s}' is zero; a duration must be positive"));
+        }
+        // Ten years is far beyond any sensible expiry and keeps every
+        // later conversion (to i64 seconds, to a date) in range.
+        const MAX: u64 = 10 * 366 * 86_400;
+        let seconds = n
+            .checked_mul(factor)
+            .filter(|s| *s <= MAX)
+            .ok_or_else(|| format!("'{s}' is too long; at most ten years"))?;
+        Ok(DurationArg { seconds })
+    }
+}
+
+impl fmt::Display for DurationArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.seconds;
+        if s.is_multiple_of(86_400) {
+            write!(f, "{}d", s / 86_400)
+        } else if s.is_multiple_of(3_600) {
+            write!(f, "{}h", s / 3_600)
+        } else if s.is_multiple_of(60) {
+            write!(f, "{}m", s / 60)
+        } else {
+            write!(f, "{s}s")
+        }
+    }
+}
+
+/// An instant in RFC 3339 (`2030-01-01T00:00:00Z`), the API's own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstantArg(pub OffsetDateTime);
+
+impl FromStr for InstantArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OffsetDateTime::parse(s.trim(), &Rfc3339)
+            .map(InstantArg)
+            .map_err(|_| format!("'{s}' is not an RFC 3339 instant (e.g. 2030-01-01T00:00:00Z)"))
+    }
+}
+
+/// `tokens list --sort`: a key, `-` in front for descending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortArg(String);
+
+impl SortArg {
+    pub const KEYS: [&'static str; 4] = ["name", "created_at", "expires_at", "last_used_at"];
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for SortArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let key = s.strip_prefix('-').unwrap_or(s);
+        if Self::KEYS.contains(&key) {
+            Ok(SortArg(s.to_string()))
+        } else {
+            Err(format!(
+                "'{s}' is not a sort key; expected one of {} (prefix '-' for descending)",
+                Self::KEYS.join(", ")
+            ))
+        }
+    }
+}
+
+/// `tokens list --kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Master,
+    Scoped,
+    Personal,
+}
+
+impl KindArg {
+    pub fn kind(self) -> TokenKind {
+        match self {
+            KindArg::Master => TokenKind::Master,
+            KindArg::Scoped => TokenKind::Scoped,
+            KindArg::Personal => TokenKind::Personal,
+        }
+    }
+}
+
+/// `--limit` within the API's 1..=100.
+pub fn parse_limit(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(n) if (1..=keyward_domain::query::MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a limit; expected an integer from 1 to {}",
+            keyward_domain::query::MAX_LIMIT
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_one_unit() {
+        assert_eq!("30d".parse::<DurationArg>().unwrap().seconds(), 30 * 86_400);
+        assert_eq!("1h".parse::<DurationArg>().unwrap().seconds(), 3_600);
+        assert_eq!("15m".parse::<DurationArg>().unwrap().seconds(), 900);
+        assert_eq!("90s".parse::<DurationArg>().unwrap().seconds(), 90);
+        for bad in [
+            "",
+            "d",
+            "30",
+            "30x",
+            "-1d",
+            "0d",
+            "1h30m",
+            "1.5h",
+            " ",
+            "30 d",
+            "99999999999999d",
+            "١d",
+        ] {
+            assert!(bad.parse::<DurationArg>().is_err(), "{bad:?} accepted");
+        }
+        assert_eq!("48h".parse::<DurationArg>().unwrap().to_string(), "2d");
+    }
+
+    #[test]
+    fn grants_use_the_compact_form() {
+        let g: GrantArg = "storage:read@in.c-main".parse().unwrap();
+        assert_eq!(g.0.to_string(), "storage:read@in.c-main");
+        let g: GrantArg = "tokens:manage".parse().unwrap();
+        assert_eq!(g.0.resource, None);
+        for bad in ["storage", "storage:", ":read", "storage:read@", "", "@x"] {
+            assert!(bad.parse::<GrantArg>().is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn sort_keys() {
+        assert_eq!("-name".parse::<SortArg>().unwrap().as_str(), "-name");
+        assert!("size".parse::<SortArg>().is_err());
+        assert!("--name".parse::<SortArg>().is_err());
+    }
+}

@@ -1,0 +1,429 @@
+//! The command line, as clap parses it. Every value is parsed into its
+//! domain type here, so a malformed one is a usage error (exit 2) before
+//! any request is sent.
+
+use crate::args::{parse_limit, DurationArg, GrantArg, InstantArg, KindArg, SortArg};
+use clap::{Args, Parser, Subcommand};
+
+const MAIN_AFTER_HELP: &str = "\
+Configuration (first found wins):
+  1. --url / --token
+  2. KEYWARD_URL / KEYWARD_TOKEN
+  3. the config file written by `keyward login`: $KEYWARD_CONFIG (a file, or a
+     directory holding config.toml), else $XDG_CONFIG_HOME/keyward/config.toml,
+     else ~/.config/keyward/config.toml. The file's token is only sent to the
+     file's URL.
+
+Output:
+  Tables for people by default; --json prints the API's JSON for scripts;
+  --quiet prints only what a script needs (a new secret, alone on stdout).
+
+Exit codes:
+  0  success
+  1  the API refused the request (its problem `code: detail` is printed on
+     stderr), the API could not be reached (network errors name the URL tried),
+     or `verify` found the key not valid
+  2  usage error: bad arguments (a malformed grant or duration, ...), or no
+     URL/token configured
+
+Examples:
+  keyward login --url https://keyward.example.com     # paste the token when asked
+  keyward tokens create ci-deploy --grant storage:write@in.c-main --expires-in 30d
+  SECRET=$(keyward tokens create nightly -g storage:read@* --quiet)
+  keyward tokens list --kind scoped --sort -created_at --json | jq '.items[].name'
+  keyward completions bash > /etc/bash_completion.d/keyward";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Manage Keyward scoped API tokens, admins, invitations and the audit log",
+    after_help = MAIN_AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Base URL of the Keyward deployment (e.g. https://keyward.example.com)
+    #[arg(long, env = "KEYWARD_URL", global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Bearer token (secret) to call the API with; prefer KEYWARD_TOKEN or
+    /// `keyward login` over the flag, which other users can see in `ps`
+    #[arg(
+        long,
+        env = "KEYWARD_TOKEN",
+        hide_env_values = true,
+        global = true,
+        value_name = "SECRET"
+    )]
+    pub token: Option<String>,
+
+    /// Print the API's JSON instead of tables
+    #[arg(long, global = true, conflicts_with = "quiet")]
+    pub json: bool,
+
+    /// Print only what a script needs: a new secret alone, nothing else
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a token against a deployment and save both in the config file
+    #[command(after_help = "\
+The token is taken from --token or KEYWARD_TOKEN, else read from stdin (hidden
+when stdin is a terminal). It is checked with `whoami` before anything is
+written. The file is written with mode 0600 and the secret is never printed.
+
+Examples:
+  keyward login --url https://keyward.example.com
+  printf '%s\\n' \"$ADMIN_SECRET\" | keyward login --url http://localhost:8787")]
+    Login,
+
+    /// Remove the saved URL and token
+    #[command(after_help = "Example:\n  keyward logout")]
+    Logout,
+
+    /// Show the calling token and its effective permissions
+    #[command(
+        after_help = "Examples:\n  keyward whoami\n  keyward whoami --json | jq -r .token.client_id"
+    )]
+    Whoami,
+
+    /// List the services, permissions and resource types tokens can be granted
+    #[command(after_help = "Examples:\n  keyward catalog\n  keyward catalog --json")]
+    Catalog,
+
+    /// Create, list, change, refresh and delete tokens
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+
+    /// Add, list and remove admins (and their master tokens)
+    #[command(subcommand)]
+    Admins(AdminsCommand),
+
+    /// Invite people by email to receive a token
+    #[command(subcommand)]
+    Invitations(InvitationsCommand),
+
+    /// Read the audit log
+    #[command(after_help = "\
+Examples:
+  keyward audit
+  keyward audit --action token.delete --limit 50
+  keyward audit --actor cli_4f2a... --json")]
+    Audit(AuditArgs),
+
+    /// Check a key as a backend would (needs tokens:verify); exit 1 if not valid
+    #[command(after_help = "\
+Exit status is 0 when the key is valid (and holds every --require grant),
+1 otherwise, with the verdict (MALFORMED, NOT_FOUND, EXPIRED,
+INSUFFICIENT_PERMISSIONS) on stderr.
+
+Examples:
+  keyward verify \"$KEY\" --require storage:read@in.c-main
+  printf '%s' \"$KEY\" | keyward verify - --json")]
+    Verify(VerifyArgs),
+
+    /// Print a shell completion script
+    #[command(after_help = "\
+Examples:
+  keyward completions bash > ~/.local/share/bash-completion/completions/keyward
+  keyward completions zsh > \"${fpath[1]}/_keyward\"
+  keyward completions fish > ~/.config/fish/completions/keyward.fish")]
+    Completions {
+        /// The shell to generate for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// An object id from the command line: never empty, never a dot segment
+/// that would change the request path.
+pub fn parse_id(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" | "." | ".." => Err(format!("'{s}' is not an id")),
+        id => Ok(id.to_string()),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// List tokens, with the API's filters, sort and paging
+    #[command(after_help = "\
+Examples:
+  keyward tokens list
+  keyward tokens list --kind scoped --search deploy --sort -created_at
+  keyward tokens list --limit 100 --offset 100 --json")]
+    List(TokensListArgs),
+
+    /// Show one token
+    #[command(
+        after_help = "Examples:\n  keyward tokens get tok_8f3k2...\n  keyward tokens get tok_8f3k2... --json"
+    )]
+    Get {
+        /// The token's id (`tokens list` shows it)
+        #[arg(value_parser = parse_id)]
+        id: String,
+    },
+
+    /// Create a scoped token; its secret is printed once
+    #[command(after_help = "\
+A new token has exactly the grants given (none by default) and never expires
+unless --expires-in or --expires-at says otherwise.
+
+Examples:
+  keyward tokens create ci-deploy --grant storage:write@in.c-main --expires-in 30d
+  keyward tokens create reader -g storage:read@* -g tokens:read --description \"dashboards\"
+  SECRET=$(keyward tokens create nightly -g storage:read@in.c-main --quiet)")]
+    Create(TokensCreateArgs),
+
+    /// Change a token's name, description, grants or expiry
+    #[command(after_help = "\
+--grant replaces the whole set (what is left out is removed); --add-grant and
+--remove-grant change it relative to the current set.
+
+Examples:
+  keyward tokens update tok_8f3k2... --name ci-deploy-eu
+  keyward tokens update tok_8f3k2... --grant storage:read@* --grant tokens:read
+  keyward tokens update tok_8f3k2... --add-grant storage:write@in.c-main
+  keyward tokens update tok_8f3k2... --expires-in 7d
+  keyward tokens update tok_8f3k2... --never-expires")]
+    Update(TokensUpdateArgs),
+
+    /// Issue a new secret for a token; the old one stops working (after --overlap)
+    #[command(after_help = "\
+Examples:
+  keyward tokens refresh tok_8f3k2...
+  NEW=$(keyward tokens refresh tok_8f3k2... --overlap 1h --quiet)")]
+    Refresh {
+        /// The token's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// How long the old secret keeps working (e.g. 10m, 1h); default: it stops now
+        #[arg(long, value_name = "DURATION")]
+        overlap: Option<DurationArg>,
+    },
+
+    /// Delete a token for good
+    #[command(after_help = "\
+Asks for confirmation on a terminal; elsewhere --yes is required.
+
+Examples:
+  keyward tokens delete tok_8f3k2...
+  keyward tokens delete tok_8f3k2... --yes")]
+    Delete {
+        /// The token's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokensListArgs {
+    /// Only tokens with exactly this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only the token with this client id
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Only tokens of this kind
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Only tokens whose name or description contains this text
+    #[arg(long, visible_alias = "q", value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Sort key: name, created_at, expires_at, last_used_at; prefix '-' for descending
+    #[arg(long, allow_hyphen_values = true, value_name = "KEY")]
+    pub sort: Option<SortArg>,
+    /// How many tokens (1-100; the API's default is 20)
+    #[arg(long, value_parser = parse_limit)]
+    pub limit: Option<u32>,
+    /// How many tokens to skip
+    #[arg(long)]
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokensCreateArgs {
+    /// A unique name for the token
+    pub name: String,
+    /// What the token is for
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A grant, service:permission[@resource]; repeat for more
+    #[arg(short, long = "grant", value_name = "GRANT")]
+    pub grants: Vec<GrantArg>,
+    /// Expire after this long: a number and s, m, h or d (e.g. 30d)
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["expires_at", "never_expires"])]
+    pub expires_in: Option<DurationArg>,
+    /// Expire at this RFC 3339 instant (e.g. 2030-01-01T00:00:00Z)
+    #[arg(long, value_name = "INSTANT", conflicts_with = "never_expires")]
+    pub expires_at: Option<InstantArg>,
+    /// Never expire (the default; say it to be explicit)
+    #[arg(long)]
+    pub never_expires: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokensUpdateArgs {
+    /// The token's id
+    #[arg(value_parser = parse_id)]
+    pub id: String,
+    /// A new name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A new description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// The complete new grant set (repeat); replaces every current grant
+    #[arg(
+        short,
+        long = "grant",
+        value_name = "GRANT",
+        conflicts_with_all = ["add_grants", "remove_grants", "clear_grants"]
+    )]
+    pub grants: Vec<GrantArg>,
+    /// Add this grant to the current set (repeat)
+    #[arg(long = "add-grant", value_name = "GRANT")]
+    pub add_grants: Vec<GrantArg>,
+    /// Remove this grant from the current set (repeat)
+    #[arg(long = "remove-grant", value_name = "GRANT")]
+    pub remove_grants: Vec<GrantArg>,
+    /// Remove every grant
+    #[arg(long, conflicts_with_all = ["add_grants", "remove_grants"])]
+    pub clear_grants: bool,
+    /// Expire this long from now: a number and s, m, h or d (e.g. 30d)
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["expires_at", "never_expires"])]
+    pub expires_in: Option<DurationArg>,
+    /// Expire at this RFC 3339 instant
+    #[arg(long, value_name = "INSTANT", conflicts_with = "never_expires")]
+    pub expires_at: Option<InstantArg>,
+    /// Remove the expiry: the token never expires
+    #[arg(long)]
+    pub never_expires: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminsCommand {
+    /// List admins
+    #[command(after_help = "Examples:\n  keyward admins list\n  keyward admins list --json")]
+    List,
+
+    /// Add an admin; their master token's secret is printed once
+    #[command(after_help = "\
+Examples:
+  keyward admins create --email ops@example.com --name \"Ops team\"
+  MASTER=$(keyward admins create --email ci@example.com --name CI --quiet)")]
+    Create {
+        /// The admin's email address (unique)
+        #[arg(long)]
+        email: String,
+        /// The admin's display name
+        #[arg(long)]
+        name: String,
+    },
+
+    /// Remove an admin and their master and personal tokens
+    #[command(after_help = "\
+The last admin cannot be removed. Asks for confirmation on a terminal;
+elsewhere --yes is required.
+
+Examples:
+  keyward admins delete adm_3k9...
+  keyward admins delete adm_3k9... --yes")]
+    Delete {
+        /// The admin's id (`admins list` shows it)
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvitationsCommand {
+    /// Email someone an invitation to receive a token
+    #[command(after_help = "\
+Examples:
+  keyward invitations send tok_8f3k2... --email dev@example.com
+  keyward invitations send tok_8f3k2... --email dev@example.com --message \"For the EU pipeline\" --expires-in 3d")]
+    Send {
+        /// The id of the token the invitation hands over
+        #[arg(value_parser = parse_id)]
+        token_id: String,
+        /// Who to invite
+        #[arg(long)]
+        email: String,
+        /// A note shown on the welcome page
+        #[arg(long)]
+        message: Option<String>,
+        /// How long the invitation stays open (e.g. 7d)
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<DurationArg>,
+    },
+
+    /// List invitations: pending, accepted, expired, revoked
+    #[command(
+        after_help = "Examples:\n  keyward invitations list\n  keyward invitations list --json"
+    )]
+    List,
+
+    /// Revoke a pending invitation
+    #[command(after_help = "Example:\n  keyward invitations revoke inv_2m...")]
+    Revoke {
+        /// The invitation's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries by this client id
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only entries with this action (e.g. token.create, token.delete, admin.create)
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only entries about this target (e.g. a token id)
+    #[arg(long)]
+    pub target: Option<String>,
+    /// How many entries (1-100; the API's default is 20)
+    #[arg(long, value_parser = parse_limit)]
+    pub limit: Option<u32>,
+    /// How many entries to skip
+    #[arg(long)]
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The key to check, or '-' to read it from stdin (keeps it out of `ps`)
+    pub key: String,
+    /// A grant the key must hold, service:permission[@resource]; repeat for more
+    #[arg(short, long = "require", value_name = "GRANT")]
+    pub require: Vec<GrantArg>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,166 @@
+//! The HTTP client: one blocking request per call, the contract's problem
+//! details turned into [`CliError::Api`], and every other failure named
+//! with the URL that was tried.
+
+use crate::config::Settings;
+use crate::error::CliError;
+use keyward_domain::Problem;
+use reqwest::blocking::{RequestBuilder, Response};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+
+pub struct Client {
+    http: reqwest::blocking::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(settings: Settings) -> Result<Client, CliError> {
+        let http = reqwest::blocking::Client::builder()
+            .user_agent(concat!("keyward-cli/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(30))
+            // The bearer secret must not follow a redirect to another host;
+            // a deployment that redirects is misconfigured, say so instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| CliError::Network {
+                url: settings.url.clone(),
+                message: format!("cannot set up the HTTP client: {e}"),
+            })?;
+        Ok(Client {
+            http,
+            base: settings.url,
+            token: settings.token,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn request(&self, method: Method, path: &str) -> Result<(String, RequestBuilder), CliError> {
+        let token = self.token.as_deref().ok_or_else(|| {
+            CliError::Usage(
+                "no token: pass --token, set KEYWARD_TOKEN, or run `keyward login`".into(),
+            )
+        })?;
+        let url = self.url(path);
+        let req = self.http.request(method, &url).bearer_auth(token);
+        Ok((url, req))
+    }
+
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, CliError> {
+        let (url, req) = self.request(Method::GET, path)?;
+        decode(&url, send(&url, req.query(query))?)
+    }
+
+    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        let (url, req) = self.request(Method::POST, path)?;
+        decode(&url, send(&url, req.json(body))?)
+    }
+
+    pub fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        let (url, req) = self.request(Method::PATCH, path)?;
+        decode(&url, send(&url, req.json(body))?)
+    }
+
+    pub fn delete(&self, path: &str) -> Result<(), CliError> {
+        let (url, req) = self.request(Method::DELETE, path)?;
+        send(&url, req).map(drop)
+    }
+}
+
+/// Sends, and turns any non-2xx answer into an error.
+fn send(url: &str, req: RequestBuilder) -> Result<Response, CliError> {
+    let resp = req.send().map_err(|e| CliError::Network {
+        url: url.to_string(),
+        message: root_cause(&e),
+    })?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let text = resp.text().unwrap_or_default();
+    match serde_json::from_str::<Problem>(&text) {
+        Ok(p) => Err(CliError::Api(Box::new(p))),
+        Err(_) if status.is_redirection() => Err(CliError::Unexpected {
+            url: url.to_string(),
+            message: format!("HTTP {status} redirect; pass the deployment's final URL with --url"),
+        }),
+        Err(_) => Err(CliError::Unexpected {
+            url: url.to_string(),
+            message: format!("HTTP {status}: {}", snippet(&text)),
+        }),
+    }
+}
+
+fn decode<T: DeserializeOwned>(url: &str, resp: Response) -> Result<T, CliError> {
+    let text = resp.text().map_err(|e| CliError::Network {
+        url: url.to_string(),
+        message: root_cause(&e),
+    })?;
+    serde_json::from_str(&text).map_err(|e| CliError::Unexpected {
+        url: url.to_string(),
+        message: format!("{e}: {}", snippet(&text)),
+    })
+}
+
+/// reqwest's own message repeats the URL; the innermost cause ("Connection
+/// refused", "dns error") is what the user can act on.
+fn root_cause(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out after 30 s".into();
+    }
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn snippet(text: &str) -> String {
+    let t: String = text.trim().chars().take(200).collect();
+    if t.is_empty() {
+        "(empty body)".into()
+    } else {
+        t
+    }
+}
+
+/// Percent-encodes one path segment, so an id can never change the path.
+pub fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(super::segment("tok_A1"), "tok_A1");
+        assert_eq!(super::segment("../admins"), "..%2Fadmins");
+        assert_eq!(super::segment("a b?"), "a%20b%3F");
+    }
+}

@@ -1,0 +1,54 @@
+//! `keyward verify`: the check another backend makes, from a terminal.
+
+use super::Ctx;
+use crate::args::GrantArg;
+use crate::cli::VerifyArgs;
+use crate::error::CliError;
+use crate::output::{self, Mode};
+use keyward_domain::api::{VerifyCode, VerifyRequest, VerifyResponse};
+use std::io::Read;
+
+pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
+    let key = if a.key == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::Usage(format!("cannot read the key from stdin: {e}")))?;
+        s.trim().to_string()
+    } else {
+        a.key
+    };
+    let require = GrantArg::into_grants(a.require);
+    let body = VerifyRequest {
+        key,
+        require: (!require.is_empty()).then_some(require),
+    };
+    let answer: VerifyResponse = ctx.client()?.post("/verify", &body)?;
+    match ctx.mode {
+        Mode::Json => output::json(&answer)?,
+        Mode::Quiet => {}
+        Mode::Human => {
+            if let Some(t) = &answer.token {
+                output::out(&output::token_fields(t));
+            }
+        }
+    }
+    if answer.valid {
+        if ctx.mode == Mode::Human {
+            output::note("VALID");
+        }
+        return Ok(());
+    }
+    let code = match answer.code {
+        VerifyCode::Valid => "VALID",
+        VerifyCode::Malformed => "MALFORMED",
+        VerifyCode::NotFound => "NOT_FOUND",
+        VerifyCode::Expired => "EXPIRED",
+        VerifyCode::InsufficientPermissions => "INSUFFICIENT_PERMISSIONS",
+    };
+    let mut message = format!("not valid: {code}");
+    if let Some(m) = &answer.missing {
+        message.push_str(&format!(" (missing {m})"));
+    }
+    Err(CliError::Failed(message))
+}
