@@ -1,0 +1,264 @@
+// The admin app end to end: a real browser drives the SPA against a fresh
+// `wrangler dev`, and the API itself confirms what the pages claim.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+
+let app; let browser;
+const BUCKET = 'e2e-data';
+const OTHER = 'e2e-other';
+const NAME = 'e2e writer';
+
+before(async () => {
+  app = await spawnApp();
+  browser = await launchBrowser();
+  for (const id of [BUCKET, OTHER]) {
+    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id } });
+    assert.equal(r.status, 201, `create bucket ${id}: ${await r.text()}`);
+  }
+});
+after(async () => { await browser?.close(); await app?.stop(); });
+
+const as = (secret) => ({ secret });
+const putObject = (bucket, secret) => app.api(`/api/v1/buckets/${bucket}/objects/hello.txt`, {
+  method: 'PUT', body: { hello: 'world' }, ...as(secret),
+});
+const whoami = (secret) => app.api('/api/v1/whoami', as(secret));
+
+async function signIn(page, secret) {
+  await page.goto(`${app.url}/signin`);
+  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await page.getByTestId('signin-input').fill(secret);
+  await page.getByTestId('signin-submit').click();
+}
+
+async function tokenByName(name) {
+  const r = await app.api(`/api/v1/tokens?q=${encodeURIComponent(name)}`);
+  assert.equal(r.status, 200);
+  const page = await r.json();
+  const found = page.items.filter((t) => t.name === name);
+  assert.equal(found.length, 1, `exactly one token named ${name}`);
+  return found[0];
+}
+
+test('a wrong token at sign-in shows why, and nothing is stored', async () => {
+  const page = await browser.newPage();
+  await page.goto(app.url);
+  await page.getByTestId('health').filter({ hasText: 'Service ok (storage ok), version' }).waitFor();
+  await page.getByTestId('signin-input').fill('kw_m_definitely-not-a-token');
+  await page.getByTestId('signin-submit').click();
+  const error = page.getByTestId('signin-error');
+  await error.filter({ hasText: 'not a Keyward token' }).waitFor();
+  // The form keeps what was typed, and the page stays on sign-in.
+  assert.equal(await page.getByTestId('signin-input').inputValue(), 'kw_m_definitely-not-a-token');
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await screenshot(page, 'signin-error');
+  await page.close();
+});
+
+test('create, check, edit, refresh and delete a scoped token through the pages', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+
+  // Sign in with the bootstrap master token.
+  await page.goto(app.url);
+  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await screenshot(page, 'signin');
+  await page.getByTestId('signin-input').fill(app.adminSecret);
+  await page.getByTestId('signin-submit').click();
+  await page.waitForURL('**/tokens');
+  await page.getByTestId('token-row').first().waitFor();
+  assert.match(await page.getByTestId('who').innerText(), /Master/);
+  // The secret is in sessionStorage, never in the URL.
+  assert.ok(!page.url().includes(app.adminSecret));
+  await screenshot(page, 'tokens-list');
+
+  // Create: storage:write on one bucket, through the grid.
+  await page.getByTestId('new-token').click();
+  await page.getByTestId('token-name').fill(NAME);
+  await page.getByTestId('token-description').fill('made by the browser test');
+  await page.getByTestId('expiry-7').check();
+  await page.getByTestId('grant-storage-write').check();
+  const read = page.getByTestId('grant-storage-read');
+  assert.ok(await read.isChecked(), 'read is implied');
+  assert.ok(await read.isDisabled(), 'implied read cannot be unticked');
+  assert.equal(await page.getByTestId('implied-storage-read').innerText(), 'implied by write');
+  assert.ok(await page.getByTestId('scope-storage-write-only').isChecked(), 'least privilege by default');
+  await page.getByTestId(`resource-storage-write-${BUCKET}`).check();
+  assert.equal(await page.getByTestId('summary').innerText(), `Read and write bucket ${BUCKET}; nothing else`);
+  // The grid works by keyboard alone: Space ticks and unticks.
+  await page.getByTestId('grant-audit-read').focus();
+  await page.keyboard.press('Space');
+  assert.ok(await page.getByTestId('grant-audit-read').isChecked());
+  await page.keyboard.press('Space');
+  assert.ok(!(await page.getByTestId('grant-audit-read').isChecked()));
+  await screenshot(page, 'create-grid');
+  await page.getByTestId('token-submit').click();
+
+  // The secret, once.
+  const secretText = page.getByTestId('secret-text');
+  await secretText.waitFor();
+  const secret = (await secretText.innerText()).trim();
+  assert.match(secret, /^kw_s_/);
+  assert.ok(await page.getByTestId('copy-secret').isVisible());
+  assert.match(await page.getByTestId('secret-reveal').innerText(), /will not be shown again/);
+  assert.equal(await page.evaluate(() => Object.keys(sessionStorage).join()), 'keyward.secret');
+  assert.ok(!(await page.evaluate(() => sessionStorage.getItem('keyward.secret'))).includes(secret));
+  await screenshot(page, 'reveal');
+
+  // The API confirms exactly those grants, and whoami shows the implied read.
+  const token = await tokenByName(NAME);
+  assert.deepEqual(token.grants, [{ service: 'storage', permission: 'write', resource: BUCKET }]);
+  assert.equal(token.description, 'made by the browser test');
+  assert.ok(token.expires_at, 'a 7-day token expires');
+  const who = await whoami(secret);
+  assert.equal(who.status, 200);
+  const storage = (await who.json()).permissions.find((s) => s.service === 'storage');
+  assert.deepEqual(storage.permissions, [
+    { permission: 'read', resources: [BUCKET] },
+    { permission: 'write', resources: [BUCKET] },
+  ]);
+  // The secret from the page works on that bucket only.
+  assert.equal((await putObject(BUCKET, secret)).status, 200);
+  assert.equal((await putObject(OTHER, secret)).status, 403);
+
+  // Detail: permissions per service.
+  await page.getByTestId('go-to-token').click();
+  await page.getByTestId('token-title').filter({ hasText: NAME }).waitFor();
+  assert.equal(await page.getByTestId('detail-summary').innerText(), `Read and write bucket ${BUCKET}; nothing else`);
+  assert.match(await page.getByTestId('held-storage-read').innerText(), /implied by write/);
+  await page.getByTestId('token-audit').getByTestId('audit-row').first().waitFor();
+  await screenshot(page, 'detail');
+
+  // Edit: add read on all buckets; PATCH saves the complete set.
+  await page.getByTestId('edit-token').click();
+  await page.getByTestId('scope-storage-read-all').check();
+  assert.equal(await page.getByTestId('summary').innerText(),
+    `Read and write bucket ${BUCKET}; read all buckets; nothing else`);
+  await screenshot(page, 'edit-grid');
+  await page.getByTestId('token-submit').click();
+  await page.getByTestId('detail-summary')
+    .filter({ hasText: 'read all buckets' }).waitFor();
+  const edited = await tokenByName(NAME);
+  assert.deepEqual(edited.grants, [
+    { service: 'storage', permission: 'read', resource: '*' },
+    { service: 'storage', permission: 'write', resource: BUCKET },
+  ]);
+  assert.equal((await app.api(`/api/v1/buckets/${OTHER}/objects`, as(secret))).status, 200);
+  assert.equal((await putObject(OTHER, secret)).status, 403);
+
+  // Refresh: the old secret is refused at once, the new one works.
+  await page.getByTestId('refresh-token').click();
+  const dialog = page.getByTestId('refresh-dialog');
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /stops working now/);
+  await page.getByTestId('refresh-confirm').click();
+  await page.getByTestId('secret-text').waitFor();
+  const renewed = (await page.getByTestId('secret-text').innerText()).trim();
+  assert.notEqual(renewed, secret);
+  assert.equal((await whoami(secret)).status, 401);
+  assert.equal((await whoami(renewed)).status, 200);
+  await screenshot(page, 'refresh-reveal');
+
+  // A reload drops the revealed secret for good but keeps the session.
+  await page.reload();
+  await page.getByTestId('token-title').filter({ hasText: NAME }).waitFor();
+  assert.equal(await page.getByTestId('secret-text').count(), 0);
+
+  // The audit log, filtered by this token.
+  await page.getByTestId('nav-audit').click();
+  await page.getByTestId('audit-target').fill(edited.id);
+  await page.getByTestId('audit-filters').getByRole('button', { name: 'Filter' }).click();
+  await page.getByTestId('audit-row').filter({ hasText: 'token.refresh' }).first().waitFor();
+  const actions = await page.getByTestId('audit-row').allInnerTexts();
+  assert.ok(actions.every((row) => row.includes(edited.id)), 'only this target');
+  assert.ok(actions.some((row) => row.includes('token.create')));
+  await screenshot(page, 'audit');
+
+  // Delete, with the name typed to confirm.
+  await page.goto(`${app.url}/tokens/${edited.id}`);
+  await page.getByTestId('delete-token').click();
+  await page.getByTestId('delete-dialog').waitFor();
+  await page.getByTestId('delete-confirm-input').fill('wrong name');
+  assert.ok(await page.getByTestId('delete-confirm').isDisabled());
+  await page.getByTestId('delete-confirm-input').fill(NAME);
+  await page.getByTestId('delete-confirm').click();
+  await page.waitForURL('**/tokens');
+  assert.equal((await whoami(renewed)).status, 401);
+  assert.equal((await app.api(`/api/v1/tokens/${edited.id}`)).status, 404);
+  await page.close();
+});
+
+test('a page the token may not use says so; a dead session returns to sign-in with the reason', async () => {
+  const r = await app.api('/api/v1/tokens', {
+    method: 'POST',
+    body: { name: 'reader only', grants: [{ service: 'storage', permission: 'read', resource: '*' }] },
+  });
+  assert.equal(r.status, 201);
+  const { token, secret } = await r.json();
+  const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, secret);
+  const panel = page.getByTestId('forbidden');
+  await panel.waitFor();
+  assert.match(await panel.innerText(), /This token lacks tokens:read/);
+  await screenshot(page, 'forbidden-375');
+
+  // The token is deleted behind the page's back: the next request is a 401.
+  assert.equal((await app.api(`/api/v1/tokens/${token.id}`, { method: 'DELETE' })).status, 204);
+  await page.reload();
+  const reason = page.getByTestId('signout-reason');
+  await reason.waitFor();
+  assert.match(await reason.innerText(), /not valid/);
+  assert.ok(await page.getByTestId('signin-form').isVisible());
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await context.close();
+});
+
+test('narrow screens: list, grid and detail at 375 px', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, app.adminSecret);
+  await page.getByTestId('token-row').first().waitFor();
+  await screenshot(page, 'tokens-list-375');
+  await page.getByTestId('new-token').click();
+  await page.getByTestId('grant-storage-write').check();
+  await page.getByTestId('scope-storage-write-all').check();
+  assert.equal(await page.getByTestId('summary').innerText(), 'Read and write all buckets; nothing else');
+  // Nothing overflows sideways.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  await screenshot(page, 'create-grid-375');
+  await context.close();
+});
+
+test('admins: add one (secret once), and the last admin cannot be removed', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await signIn(page, app.adminSecret);
+  await page.waitForURL('**/tokens');
+  await page.getByTestId('nav-admins').click();
+  await page.getByTestId('admin-row').first().waitFor();
+  await page.getByTestId('admin-name').fill('Second Admin');
+  await page.getByTestId('admin-email').fill('second@example.com');
+  await page.getByTestId('add-admin').click();
+  const secret = (await page.getByTestId('secret-text').innerText()).trim();
+  assert.match(secret, /^kw_m_/);
+  assert.equal((await whoami(secret)).status, 200);
+  await page.getByTestId('admin-row').nth(1).waitFor();
+  await screenshot(page, 'admins');
+
+  // Remove the second admin: its master token dies with it.
+  await page.getByTestId('admin-row').filter({ hasText: 'second@example.com' }).getByTestId('remove-admin').click();
+  await page.getByTestId('remove-admin-confirm').click();
+  await page.getByTestId('remove-admin-dialog').waitFor({ state: 'detached' });
+  await page.getByTestId('admin-row').filter({ hasText: 'second@example.com' }).waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('admin-row').count(), 1);
+  assert.equal((await whoami(secret)).status, 401);
+
+  // The last one: the 409 is shown in the dialog.
+  await page.getByTestId('remove-admin').click();
+  await page.getByTestId('remove-admin-confirm').click();
+  const err = page.getByTestId('remove-admin-dialog').getByTestId('form-error');
+  await err.waitFor();
+  assert.match(await err.innerText(), /Conflict/);
+  await page.close();
+});
