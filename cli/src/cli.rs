@@ -22,7 +22,8 @@ Exit codes:
   0  success
   1  the API refused the request (its problem `code: detail` is printed on
      stderr), the API could not be reached (network errors name the URL tried),
-     or `verify` found the key not valid
+     `verify` found the key not valid, or the config file cannot be read
+     or written
   2  usage error: bad arguments (a malformed grant or duration, ...), or no
      URL/token configured
 
@@ -102,15 +103,40 @@ Examples:
     Catalog,
 
     /// Create, list, change, refresh and delete tokens
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Grants are written service:permission[@resource] (see `keyward catalog`);
+durations as a number and s, m, h or d.
+
+Examples:
+  keyward tokens list --kind scoped
+  keyward tokens create ci-deploy -g storage:write@in.c-main --expires-in 30d
+  keyward tokens refresh tok_8f3k2... --overlap 1h --quiet
+  keyward tokens delete tok_8f3k2... --yes"
+    )]
     Tokens(TokensCommand),
 
-    /// Add, list and remove admins (and their master tokens)
-    #[command(subcommand)]
+    /// Add, list and remove admins (and their master tokens); needs a master token
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  keyward admins list
+  keyward admins create --email ops@example.com --name Ops --quiet
+  keyward admins delete adm_3k9... --yes"
+    )]
     Admins(AdminsCommand),
 
     /// Invite people by email to receive a token
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  keyward invitations send tok_8f3k2... --email dev@example.com
+  keyward invitations list
+  keyward invitations revoke inv_2m..."
+    )]
     Invitations(InvitationsCommand),
 
     /// Read the audit log
@@ -376,9 +402,21 @@ Examples:
 
     /// List invitations: pending, accepted, expired, revoked
     #[command(
-        after_help = "Examples:\n  keyward invitations list\n  keyward invitations list --json"
+        after_help = "Examples:\n  keyward invitations list\n  keyward invitations list --token-id tok_8f3k2... --json"
     )]
-    List,
+    List {
+        /// Only invitations for this token
+        #[arg(long, value_name = "ID")]
+        token_id: Option<String>,
+    },
+
+    /// Send a failed or pending invitation's email again
+    #[command(after_help = "Example:\n  keyward invitations resend inv_2m...")]
+    Resend {
+        /// The invitation's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+    },
 
     /// Revoke a pending invitation
     #[command(after_help = "Example:\n  keyward invitations revoke inv_2m...")]

@@ -96,13 +96,22 @@ fn send(url: &str, req: RequestBuilder) -> Result<Response, CliError> {
         return Ok(resp);
     }
     let text = resp.text().unwrap_or_default();
-    match serde_json::from_str::<Problem>(&text) {
-        Ok(p) => Err(CliError::Api(Box::new(p))),
-        Err(_) if status.is_redirection() => Err(CliError::Unexpected {
+    if let Ok(p) = serde_json::from_str::<Problem>(&text) {
+        return Err(CliError::Api(Box::new(p)));
+    }
+    let other = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| Some((v["code"].as_str()?.to_string(), v["detail"].clone())));
+    match other {
+        Some((code, detail)) => Err(CliError::ApiOther {
+            code,
+            detail: detail.as_str().unwrap_or_default().to_string(),
+        }),
+        None if status.is_redirection() => Err(CliError::Unexpected {
             url: url.to_string(),
             message: format!("HTTP {status} redirect; pass the deployment's final URL with --url"),
         }),
-        Err(_) => Err(CliError::Unexpected {
+        None => Err(CliError::Unexpected {
             url: url.to_string(),
             message: format!("HTTP {status}: {}", snippet(&text)),
         }),

@@ -11,6 +11,9 @@ pub const EXIT_USAGE: u8 = 2;
 pub enum CliError {
     /// The API answered with a problem (`code`, `detail`).
     Api(Box<Problem>),
+    /// A problem whose `code` this build does not know (a newer worker):
+    /// still reported by its code and detail, not as a garbled answer.
+    ApiOther { code: String, detail: String },
     /// The API answered something that is not the contract: a proxy's HTML
     /// page, a body of the wrong shape.
     Unexpected { url: String, message: String },
@@ -46,6 +49,7 @@ impl fmt::Display for CliError {
                 }
                 Ok(())
             }
+            CliError::ApiOther { code, detail } => write!(f, "{code}: {detail}"),
             CliError::Unexpected { url, message } => {
                 write!(f, "unexpected answer from {url}: {message}")
             }

@@ -24,20 +24,19 @@ pub fn run(ctx: &Ctx, command: InvitationsCommand) -> Result<(), CliError> {
                 &format!("/tokens/{}/invitations", segment(&token_id)),
                 &body,
             )?;
-            match ctx.mode {
-                Mode::Json => output::json(&created),
-                Mode::Quiet => {
-                    output::out(&format!("{}\n", created.invitation.id));
-                    Ok(())
-                }
-                Mode::Human => {
-                    output::out(&fields(&created.invitation));
-                    Ok(())
-                }
-            }
+            show(ctx.mode, &created)
         }
-        InvitationsCommand::List => {
-            let list: InvitationList = ctx.client()?.get("/invitations", &[])?;
+        InvitationsCommand::Resend { id } => {
+            let sent: InvitationCreated = ctx.client()?.post(
+                &format!("/invitations/{}/resend", segment(&id)),
+                &serde_json::json!({}),
+            )?;
+            show(ctx.mode, &sent)
+        }
+        InvitationsCommand::List { token_id } => {
+            let query: Vec<(&str, String)> =
+                token_id.into_iter().map(|t| ("token_id", t)).collect();
+            let list: InvitationList = ctx.client()?.get("/invitations", &query)?;
             match ctx.mode {
                 Mode::Json => output::json(&list),
                 Mode::Quiet => {
@@ -80,6 +79,20 @@ pub fn run(ctx: &Ctx, command: InvitationsCommand) -> Result<(), CliError> {
                     Ok(())
                 }
             }
+        }
+    }
+}
+
+fn show(mode: Mode, created: &InvitationCreated) -> Result<(), CliError> {
+    match mode {
+        Mode::Json => output::json(created),
+        Mode::Quiet => {
+            output::out(&format!("{}\n", created.invitation.id));
+            Ok(())
+        }
+        Mode::Human => {
+            output::out(&fields(&created.invitation));
+            Ok(())
         }
     }
 }

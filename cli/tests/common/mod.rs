@@ -1,12 +1,13 @@
 //! Runs the real `keyward` binary against a fresh worker (`spawn_app`),
 //! with its own temporary HOME so no test reads or writes a real config.
 
-#![allow(dead_code)] // each test file uses its own share of these helpers
+#![allow(dead_code, unused_imports)] // each test file uses its own share of these helpers
 
 use keyward_tests::TestApp;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 pub use keyward_tests::spawn_app;
@@ -60,8 +61,9 @@ impl std::fmt::Display for Out {
 /// The binary with a clean environment: a temp HOME and XDG dir, no
 /// KEYWARD_* from the developer's shell, and by default the test app's URL
 /// and admin secret in KEYWARD_URL/KEYWARD_TOKEN.
+#[derive(Clone)]
 pub struct Kw {
-    home: tempfile::TempDir,
+    home: Arc<tempfile::TempDir>,
     pub url: Option<String>,
     pub token: Option<String>,
     pub env: Vec<(String, String)>,
@@ -74,21 +76,35 @@ impl Kw {
 
     pub fn with(url: Option<&str>, token: Option<&str>) -> Kw {
         Kw {
-            home: tempfile::tempdir().expect("temp HOME"),
+            home: Arc::new(tempfile::tempdir().expect("temp HOME")),
             url: url.map(str::to_string),
             token: token.map(str::to_string),
             env: vec![],
         }
     }
 
-    /// Same URL and extra env, another token, a fresh HOME.
+    /// The same HOME, URL and extra env; another token.
     pub fn as_token(&self, token: &str) -> Kw {
         Kw {
-            home: tempfile::tempdir().expect("temp HOME"),
-            url: self.url.clone(),
             token: Some(token.to_string()),
-            env: self.env.clone(),
+            ..self.clone()
         }
+    }
+
+    /// The same HOME, with neither KEYWARD_URL nor KEYWARD_TOKEN: only
+    /// flags and the config file count.
+    pub fn bare(&self) -> Kw {
+        Kw {
+            url: None,
+            token: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn with_env(&self, name: &str, value: &str) -> Kw {
+        let mut kw = self.clone();
+        kw.env.push((name.to_string(), value.to_string()));
+        kw
     }
 
     pub fn home(&self) -> &Path {
