@@ -30,7 +30,7 @@ Exit codes:
 Examples:
   keyward login --url https://keyward.example.com     # paste the token when asked
   keyward tokens create ci-deploy --grant storage:write@in.c-main --expires-in 30d
-  SECRET=$(keyward tokens create nightly -g storage:read@* --quiet)
+  SECRET=$(keyward tokens create nightly -g 'storage:read@*' --quiet)
   keyward tokens list --kind scoped --sort -created_at --json | jq '.items[].name'
   keyward completions bash > /etc/bash_completion.d/keyward";
 
@@ -50,6 +50,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Base URL of the Keyward deployment (e.g. https://keyward.example.com)
     #[arg(long, env = "KEYWARD_URL", global = true, value_name = "URL")]
@@ -207,7 +208,7 @@ unless --expires-in or --expires-at says otherwise.
 
 Examples:
   keyward tokens create ci-deploy --grant storage:write@in.c-main --expires-in 30d
-  keyward tokens create reader -g storage:read@* -g tokens:read --description \"dashboards\"
+  keyward tokens create reader -g 'storage:read@*' -g tokens:read --description \"dashboards\"
   SECRET=$(keyward tokens create nightly -g storage:read@in.c-main --quiet)")]
     Create(TokensCreateArgs),
 
@@ -218,7 +219,7 @@ Examples:
 
 Examples:
   keyward tokens update tok_8f3k2... --name ci-deploy-eu
-  keyward tokens update tok_8f3k2... --grant storage:read@* --grant tokens:read
+  keyward tokens update tok_8f3k2... --grant 'storage:read@*' --grant tokens:read
   keyward tokens update tok_8f3k2... --add-grant storage:write@in.c-main
   keyward tokens update tok_8f3k2... --expires-in 7d
   keyward tokens update tok_8f3k2... --never-expires")]

@@ -57,6 +57,35 @@ async fn create_quiet_prints_exactly_a_working_secret() {
         "{left}"
     );
 
+    // An explicit instant, on create and on update.
+    let at = kw
+        .run(&[
+            "tokens",
+            "create",
+            "until-2030",
+            "--expires-at",
+            "2030-01-01T00:00:00Z",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(at["token"]["expires_at"], "2030-01-01T00:00:00Z");
+    let id = at["token"]["id"].as_str().unwrap();
+    let moved = kw
+        .run(&[
+            "tokens",
+            "update",
+            id,
+            "--expires-at",
+            "2031-06-01T12:00:00+02:00",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(moved["expires_at"], "2031-06-01T10:00:00Z");
+
     // Human output shows the details and the secret once, with a warning.
     let human = kw
         .run(&["tokens", "create", "human", "-g", "storage:read@*"])

@@ -55,8 +55,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit(a) => audit::run(&ctx, a),
         Command::Verify(a) => verify::run(&ctx, a),
         Command::Completions { shell } => {
+            // Into a buffer first: clap_complete panics on a write error,
+            // and `keyward completions bash | head` closes the pipe early.
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "keyward", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "keyward", &mut script);
+            crate::output::out(&String::from_utf8_lossy(&script));
             Ok(())
         }
     }
