@@ -5,7 +5,8 @@ use crate::problem::FieldError;
 pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 1000;
 pub const RESOURCE_ID_MAX: usize = 96;
-pub const OBJECT_KEY_MAX: usize = 512;
+/// Object keys are stored in KV key names, which are limited to 512 bytes.
+pub const OBJECT_KEY_MAX: usize = 256;
 pub const EMAIL_MAX: usize = 254;
 /// Ten years: long enough for anything real, short enough never to overflow.
 pub const MAX_LIFETIME_SECONDS: u64 = 10 * 366 * 24 * 3600;
@@ -75,10 +76,13 @@ pub fn resource_id(field: &str, raw: &str) -> Result<String, FieldError> {
 }
 
 pub fn object_key(field: &str, raw: &str) -> Result<String, FieldError> {
-    if raw.is_empty() || raw.len() > OBJECT_KEY_MAX || has_control(raw) {
+    if raw.is_empty()
+        || raw.len() > OBJECT_KEY_MAX
+        || !raw.bytes().all(|b| (0x20..0x7f).contains(&b))
+    {
         Err(FieldError::new(
             field,
-            format!("must be 1-{OBJECT_KEY_MAX} bytes without control characters"),
+            format!("must be 1-{OBJECT_KEY_MAX} printable ASCII characters"),
         ))
     } else {
         Ok(raw.to_string())

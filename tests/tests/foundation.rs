@@ -49,6 +49,18 @@ async fn wrong_method_is_405_with_a_code() {
         .await;
     assert_eq!(r.status, 405);
     assert_eq!(r.code(), "method_not_allowed");
+    assert_eq!(r.header("allow").as_deref(), Some("GET, POST"));
+    // An unknown method is not mistaken for GET.
+    let query = app
+        .send(
+            Method::from_bytes(b"QUERY").unwrap(),
+            "/api/v1/tokens",
+            Some(&app.admin_secret),
+            None,
+        )
+        .await;
+    assert_eq!(query.status, 405);
+    assert!(!query.text.contains("items"));
 }
 
 #[tokio::test]

@@ -14,6 +14,8 @@ pub const OBJECT_LIMIT: usize = 1024 * 1024;
 pub struct ApiError {
     pub problem: Problem,
     pub retry_after: Option<u64>,
+    /// For 405: the methods the resource supports (RFC 9110 `Allow`).
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -21,12 +23,14 @@ impl ApiError {
         ApiError {
             problem: Problem::new(code, detail),
             retry_after: None,
+            allow: None,
         }
     }
     pub fn invalid(errors: Vec<FieldError>) -> ApiError {
         ApiError {
             problem: Problem::invalid(errors),
             retry_after: None,
+            allow: None,
         }
     }
     pub fn not_found(what: &str) -> ApiError {
@@ -65,6 +69,7 @@ impl From<Problem> for ApiError {
         ApiError {
             problem,
             retry_after: None,
+            allow: None,
         }
     }
 }
@@ -114,6 +119,9 @@ pub fn problem_response(err: &ApiError) -> Response {
                 p.code.as_str()
             ),
         );
+    }
+    if let Some(methods) = &err.allow {
+        let _ = headers.set("allow", methods);
     }
     if let Some(s) = err.retry_after {
         let _ = headers.set("retry-after", &s.to_string());

@@ -95,7 +95,7 @@ pub fn insufficient(missing: &Grant) -> ApiError {
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let route = match routes::resolve(&req.method(), &req.path()) {
+    let route = match routes::resolve(&req.inner().method(), &req.path()) {
         Ok(r) => r,
         Err(e) => return Ok(http::problem_response(&e)),
     };

@@ -141,7 +141,25 @@ fn decode_segment(s: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::new(ErrorCode::InvalidRequest, "the path is not valid UTF-8"))
 }
 
-pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
+/// Parses the request method exactly. (worker's own conversion maps every
+/// unknown method to GET, which would let `QUERY /api/v1/...` act as a GET.)
+pub fn method(raw: &str) -> Option<Method> {
+    Some(match raw {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        _ => return None,
+    })
+}
+
+pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
+    // An unknown method matches no route arm and so gets 405 with `Allow`.
+    let method = &method(raw_method).unwrap_or(Method::Connect);
     let Some(rest) = path.strip_prefix("/api/v1/") else {
         return Err(ApiError::new(
             ErrorCode::NotFound,
@@ -250,9 +268,11 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     };
     route.ok_or_else(|| {
         let names: Vec<String> = allowed.iter().map(|m| m.to_string()).collect();
-        ApiError::new(
+        let mut err = ApiError::new(
             ErrorCode::MethodNotAllowed,
-            format!("{method} is not allowed here; use {}", names.join(", ")),
-        )
+            format!("{raw_method} is not allowed here; use {}", names.join(", ")),
+        );
+        err.allow = Some(names.join(", "));
+        err
     })
 }
