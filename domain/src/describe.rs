@@ -356,7 +356,11 @@ impl Grid {
             let Some(rt) = &def.resource_type else {
                 continue;
             };
-            if choice.ticked && choice.scope == Scope::Only(BTreeSet::new()) {
+            // An implied permission already covers its implier's resources.
+            if choice.ticked
+                && choice.scope == Scope::Only(BTreeSet::new())
+                && self.implied_by(service, permission).is_empty()
+            {
                 let noun = self.resource_noun(rt);
                 out.push((
                     service.clone(),
@@ -802,6 +806,20 @@ mod tests {
         let scope = grid.row("storage", "read", &known).scope.unwrap();
         assert!(scope.all && scope.all_locked);
         assert_eq!(grid.grants(), vec![g("storage:write@*")]);
+    }
+
+    #[test]
+    fn narrowing_an_implied_permission_is_not_a_problem() {
+        let mut grid = Grid::from_grants(
+            default_catalog(),
+            &[g("storage:read@*"), g("storage:write@a")],
+        );
+        grid.set_all("storage", "read", false);
+        assert!(grid.problems().is_empty());
+        assert_eq!(grid.grants(), vec![g("storage:write@a")]);
+        // Without write, an empty read selection is flagged again.
+        grid.toggle("storage", "write");
+        assert_eq!(grid.problems().len(), 1);
     }
 
     #[test]

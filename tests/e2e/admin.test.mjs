@@ -262,3 +262,52 @@ test('admins: add one (secret once), and the last admin cannot be removed', asyn
   assert.match(await err.innerText(), /Conflict/);
   await page.close();
 });
+
+test('the token list: pagination, search by name and client id, sort, expiry marks, empty state', async () => {
+  for (let i = 0; i < 23; i++) {
+    const body = { name: `batch-${String(i).padStart(2, '0')}`, expires_in: i % 2 ? 3 * 86400 : 60 * 86400 };
+    const r = await app.api('/api/v1/tokens', { method: 'POST', body });
+    assert.equal(r.status, 201);
+  }
+  const all = await (await app.api('/api/v1/tokens?limit=100&sort=name')).json();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await signIn(page, app.adminSecret);
+  await page.getByTestId('token-row').first().waitFor();
+  assert.equal(await page.getByTestId('token-row').count(), 20);
+  assert.equal(await page.getByTestId('page-info').innerText(), `1–20 of ${all.total}`);
+  await page.getByTestId('page-next').click();
+  await page.getByTestId('page-info').filter({ hasText: `21–${all.total} of ${all.total}` }).waitFor();
+  assert.ok(await page.getByTestId('page-next').isDisabled());
+  await page.getByTestId('page-prev').click();
+  await page.getByTestId('page-info').filter({ hasText: '1–20' }).waitFor();
+
+  // Sort by name, ascending then descending (the header says which).
+  await page.getByTestId('sort-name').click();
+  await page.locator('th[aria-sort="ascending"]').filter({ hasText: 'Name' }).waitFor();
+  await page.getByTestId('token-row').first().filter({ hasText: all.items[0].name }).waitFor();
+  await page.getByTestId('sort-name').click();
+  await page.getByTestId('token-row').first().filter({ hasText: all.items[all.items.length - 1].name }).waitFor();
+
+  // Search by name; the expiring token is marked in words.
+  await page.getByTestId('token-search-input').fill('batch-07');
+  await page.getByTestId('token-search-input').press('Enter');
+  await page.getByTestId('page-info').filter({ hasText: '1–1 of 1' }).waitFor();
+  assert.match(await page.getByTestId('token-row').innerText(), /Expires soon/);
+  // Search by client id.
+  const target = all.items.find((t) => t.name === 'batch-10');
+  await page.getByTestId('token-search-input').fill(target.client_id);
+  await page.getByTestId('token-search-input').press('Enter');
+  await page.getByTestId('token-row').filter({ hasText: 'batch-10' }).waitFor();
+  assert.equal(await page.getByTestId('token-row').count(), 1);
+  assert.doesNotMatch(await page.getByTestId('token-row').innerText(), /Expires soon/);
+  // The master token never expires, and says so.
+  await page.getByTestId('token-search-input').fill('Master');
+  await page.getByTestId('token-search-input').press('Enter');
+  await page.getByTestId('token-row').first().filter({ hasText: 'Never expires' }).waitFor();
+  // Empty state.
+  await page.getByTestId('token-search-input').fill('no-such-token-anywhere');
+  await page.getByTestId('token-search-input').press('Enter');
+  await page.getByTestId('tokens-empty').waitFor();
+  assert.match(await page.getByTestId('tokens-empty').innerText(), /No tokens match/);
+  await page.close();
+});

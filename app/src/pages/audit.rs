@@ -23,6 +23,7 @@ pub fn AuditLog() -> impl IntoView {
     let target = RwSignal::new(String::new());
     let applied = RwSignal::new(Filters::default());
     let offset = RwSignal::new(0u64);
+    let loading = RwSignal::new(false);
     let page = LocalResource::new(move || {
         let f = applied.get();
         let path = format!(
@@ -35,7 +36,12 @@ pub fn AuditLog() -> impl IntoView {
                 ("target", f.target.trim().to_string()),
             ])
         );
-        async move { api.get::<Page<AuditEntry>>(&path).await }
+        loading.set(true);
+        async move {
+            let r = api.get::<Page<AuditEntry>>(&path).await;
+            loading.set(false);
+            r
+        }
     });
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -78,6 +84,9 @@ pub fn AuditLog() -> impl IntoView {
                 <button type="submit" class="primary">"Filter"</button>
                 <button type="button" class="secondary" on:click=clear>"Clear"</button>
             </div>
+            <span class="updating" role="status">
+                {move || (loading.get() && page.with(Option::is_some)).then_some("Updating…")}
+            </span>
         </form>
         {move || match page.get() {
             None => view! { <Loading what="Loading the audit log…" /> }.into_any(),

@@ -55,9 +55,16 @@ pub fn TokenList() -> impl IntoView {
             ])
         )
     };
+    // The last page stays on screen while the next one loads; this says so.
+    let loading = RwSignal::new(false);
     let page = LocalResource::new(move || {
         let url = url();
-        async move { api.get::<Page<Token>>(&url).await }
+        loading.set(true);
+        async move {
+            let r = api.get::<Page<Token>>(&url).await;
+            loading.set(false);
+            r
+        }
     });
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -88,6 +95,9 @@ pub fn TokenList() -> impl IntoView {
             <Show when=move || !search.get().is_empty()>
                 <button type="button" class="link" on:click=clear>"Clear"</button>
             </Show>
+            <span class="updating" role="status" data-testid="list-updating">
+                {move || (loading.get() && page.with(Option::is_some)).then_some("Updating…")}
+            </span>
         </form>
         {move || match page.get() {
             None => view! { <Loading what="Loading tokens…" /> }.into_any(),
