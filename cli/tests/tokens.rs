@@ -248,11 +248,9 @@ async fn list_get_update_refresh_delete() {
     let refreshed = kw.run(&["tokens", "refresh", &beta, "--quiet"]).await.ok();
     let fresh = refreshed.secret();
     assert_eq!(refreshed.stdout, format!("{fresh}\n"), "{refreshed}");
-    // Only the `kw_` prefix: the worker currently mints the new secret with
-    // the caller's kind letter (worker/src/tokens.rs, `refresh`), not the
-    // refreshed token's; the CLI passes along whatever it is given.
+    // A refreshed scoped token keeps its kind letter, whoever refreshes it.
     assert!(
-        fresh.starts_with("kw_") && fresh != beta_secret,
+        fresh.starts_with("kw_s_") && fresh != beta_secret,
         "{refreshed}"
     );
     kw.as_token(&fresh).run(&["whoami"]).await.ok();

@@ -152,6 +152,10 @@ async fn refresh_replaces_the_secret_at_once() {
     assert_eq!(r.status, 200, "{}", r.text);
     let v = r.json();
     let new = v["secret"].as_str().unwrap();
+    assert!(
+        new.starts_with("kw_s_"),
+        "a scoped token keeps its kind letter: {new}"
+    );
     assert_eq!(v["token"]["id"], token["id"]);
     assert_eq!(v["token"]["name"], "rotating");
     assert_ne!(v["token"]["secret_hint"], token["secret_hint"]);

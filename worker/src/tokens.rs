@@ -191,7 +191,16 @@ pub async fn refresh(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiRes
             format!("must be at most {MAX_OVERLAP_SECONDS} seconds"),
         )]));
     }
-    let secret = store::new_secret(caller.token().kind);
+    // The secret's kind letter is the refreshed token's, not the caller's.
+    let kind = if caller.token().id == id {
+        caller.token().kind
+    } else {
+        call.registry()?
+            .call::<Token>(&Command::GetToken { id: id.to_string() })
+            .await?
+            .kind
+    };
+    let secret = store::new_secret(kind);
     let token: api::Token = call
         .registry()?
         .call(&Command::RefreshToken {
