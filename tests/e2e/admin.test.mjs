@@ -57,7 +57,10 @@ test('a wrong token at sign-in shows why, and nothing is stored', async () => {
 });
 
 test('create, check, edit, refresh and delete a scoped token through the pages', async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  const page = await context.newPage();
 
   // Sign in with the bootstrap master token.
   await page.goto(app.url);
@@ -92,6 +95,20 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await page.keyboard.press('Space');
   assert.ok(!(await page.getByTestId('grant-audit-read').isChecked()));
   await screenshot(page, 'create-grid');
+
+  // Failures land next to their fields, and nothing typed or ticked is lost.
+  await page.getByTestId('token-description').fill('bell \u0007 in the text');
+  await page.getByTestId('token-submit').click();
+  await page.getByTestId('error-description').filter({ hasText: /control characters/ }).waitFor();
+  await page.getByTestId('token-name').fill('Master token of admin@localhost');
+  await page.getByTestId('token-description').fill('made by the browser test');
+  await page.getByTestId('token-submit').click();
+  await page.getByTestId('error-name').filter({ hasText: /already exists/ }).waitFor();
+  assert.equal(await page.getByTestId('error-description').innerText(), '');
+  assert.ok(await page.getByTestId(`resource-storage-write-${BUCKET}`).isChecked());
+  assert.ok(await page.getByTestId('expiry-7').isChecked());
+  await screenshot(page, 'create-errors');
+  await page.getByTestId('token-name').fill(NAME);
   await page.getByTestId('token-submit').click();
 
   // The secret, once.
@@ -99,7 +116,9 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await secretText.waitFor();
   const secret = (await secretText.innerText()).trim();
   assert.match(secret, /^kw_s_/);
-  assert.ok(await page.getByTestId('copy-secret').isVisible());
+  await page.getByTestId('copy-secret').click();
+  await page.getByTestId('copy-status').filter({ hasText: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
   assert.match(await page.getByTestId('secret-reveal').innerText(), /will not be shown again/);
   assert.equal(await page.evaluate(() => Object.keys(sessionStorage).join()), 'keyward.secret');
   assert.ok(!(await page.evaluate(() => sessionStorage.getItem('keyward.secret'))).includes(secret));
@@ -168,6 +187,10 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await page.getByTestId('nav-audit').click();
   await page.getByTestId('audit-target').fill(edited.id);
   await page.getByTestId('audit-filters').getByRole('button', { name: 'Filter' }).click();
+  await page.waitForFunction((id) => {
+    const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+    return rows.length > 0 && rows.every((r) => r.innerText.includes(id));
+  }, edited.id);
   await page.getByTestId('audit-row').filter({ hasText: 'token.refresh' }).first().waitFor();
   const actions = await page.getByTestId('audit-row').allInnerTexts();
   assert.ok(actions.every((row) => row.includes(edited.id)), 'only this target');
@@ -185,7 +208,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await page.waitForURL('**/tokens');
   assert.equal((await whoami(renewed)).status, 401);
   assert.equal((await app.api(`/api/v1/tokens/${edited.id}`)).status, 404);
-  await page.close();
+  await context.close();
 });
 
 test('a page the token may not use says so; a dead session returns to sign-in with the reason', async () => {

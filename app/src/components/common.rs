@@ -47,7 +47,7 @@ pub fn ErrorBanner(#[prop(into)] failure: Signal<Option<ApiFailure>>) -> impl In
             view! {
                 <div class="banner banner-bad" role="alert" data-testid="form-error">
                     <strong>{f.problem.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| "Request failed".into())}</strong>
-                    " "
+                    ": "
                     <span>{f.problem.as_ref().map(|p| p.detail.clone()).unwrap_or_else(|| f.message.clone())}</span>
                 </div>
             }

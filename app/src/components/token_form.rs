@@ -6,7 +6,7 @@ use crate::components::common::ErrorBanner;
 use crate::components::grid::{GrantError, GrantSummary, Known, PermissionGrid};
 use crate::format;
 use keyward_domain::describe::{ExpiryChoice, Grid};
-use keyward_domain::{Catalog, Grant};
+use keyward_domain::{Catalog, ErrorCode, Grant};
 use leptos::prelude::*;
 use time::OffsetDateTime;
 
@@ -78,6 +78,10 @@ pub fn TokenForm(
                 failure.with(|f| {
                     f.as_ref().and_then(|f| match field {
                         "expires_at" => f.field("expires_at").or_else(|| f.field("expires_in")),
+                        // A 409 on a token form is a name already taken.
+                        "name" if f.code() == Some(ErrorCode::Conflict) => f
+                            .field("name")
+                            .or_else(|| f.problem.as_ref().map(|p| p.detail.clone())),
                         other => f.field(other),
                     })
                 })
