@@ -217,11 +217,15 @@ fn EditToken(
         failure.set(None);
         let path = path.clone();
         leptos::task::spawn_local(async move {
+            // Fields this form does not edit stay absent, i.e. unchanged,
+            // however the contract grows.
+            #[allow(clippy::needless_update)]
             let body = UpdateToken {
                 name: Some(draft.name),
                 description: Some(draft.description),
                 grants: Some(draft.grants),
                 expires_at: draft.expiry,
+                ..Default::default()
             };
             let r = api.send::<_, Token>(Method::PATCH, &path, &body).await;
             pending.set(false);

@@ -46,7 +46,7 @@ pub fn NewToken() -> impl IntoView {
                 description: (!draft.description.is_empty()).then_some(draft.description),
                 grants: Some(draft.grants),
                 expires_at: draft.expiry.flatten(),
-                expires_in: None,
+                ..Default::default()
             };
             let r = api
                 .send::<_, IssuedToken>(Method::POST, "/tokens", &body)
