@@ -47,7 +47,7 @@ build_worker() {
     export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
     export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
     cd "$ROOT/worker" && worker-build --release
-  )
+  ) || { log "the worker build failed"; return 1; }
   echo "$digest" > "$stamp"
 }
 
@@ -63,11 +63,10 @@ build_app() {
     wasm_env
     cd "$ROOT" && cargo fetch --target wasm32-unknown-unknown >/dev/null 2>&1 || true
     cd "$ROOT" && trunk build --release
-  )
+  ) || { log "the app build failed"; return 1; }
   echo "$digest" > "$stamp"
 }
 
 build_all() {
-  build_worker
-  build_app
+  build_worker && build_app
 }

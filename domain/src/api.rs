@@ -25,6 +25,10 @@ pub struct Token {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
     pub secret_hint: String,
+    /// Requests per minute this token may make; `None` means the
+    /// deployment's default.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,6 +47,8 @@ pub struct CreateToken {
     pub expires_at: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +74,20 @@ pub struct UpdateToken {
         skip_serializing_if = "Option::is_none"
     )]
     pub expires_at: Option<Option<OffsetDateTime>>,
+    /// `null` returns the token to the default limit.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rate_limit: Option<Option<u32>>,
+}
+
+/// A field that is present (even as `null`) becomes `Some(_)`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 fn present_rfc3339<'de, D: Deserializer<'de>>(

@@ -11,6 +11,19 @@ pub const EMAIL_MAX: usize = 254;
 /// Ten years: long enough for anything real, short enough never to overflow.
 pub const MAX_LIFETIME_SECONDS: u64 = 10 * 366 * 24 * 3600;
 pub const MAX_OVERLAP_SECONDS: u64 = 7 * 24 * 3600;
+/// Per-token rate limits, in requests per minute.
+pub const RATE_LIMIT_MAX: u32 = 100_000;
+
+pub fn rate_limit(field: &str, value: u32) -> Result<u32, FieldError> {
+    if (1..=RATE_LIMIT_MAX).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must be between 1 and {RATE_LIMIT_MAX} requests per minute"),
+        ))
+    }
+}
 
 /// Bucket and other resource ids: Keboola-style `in.c-main`.
 pub fn is_resource_id(s: &str) -> bool {

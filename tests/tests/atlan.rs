@@ -198,3 +198,44 @@ async fn update_description_and_replace_grants_then_delete_for_good() {
     );
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 401);
 }
+
+#[tokio::test]
+async fn rate_limit_is_set_changed_and_reset() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "limited", "rate_limit": 30}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["token"]["rate_limit"], 30);
+    let id = r.json()["token"]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/tokens/{id}");
+    assert_eq!(
+        app.patch(&path, &app.admin_secret, json!({"rate_limit": 5}))
+            .await
+            .json()["rate_limit"],
+        5
+    );
+    assert_eq!(
+        app.patch(&path, &app.admin_secret, json!({"description": "x"}))
+            .await
+            .json()["rate_limit"],
+        5
+    );
+    assert_eq!(
+        app.patch(&path, &app.admin_secret, json!({"rate_limit": null}))
+            .await
+            .json()["rate_limit"],
+        serde_json::Value::Null
+    );
+    let bad = app
+        .patch(&path, &app.admin_secret, json!({"rate_limit": 0}))
+        .await;
+    assert_eq!(
+        (bad.status, bad.json()["errors"][0]["field"].as_str()),
+        (400, Some("rate_limit"))
+    );
+}

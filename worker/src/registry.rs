@@ -55,6 +55,12 @@ pub struct NewExpiry {
     pub at: Option<i64>,
 }
 
+/// A changed rate limit; `per_minute: None` is the default limit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewRateLimit {
+    pub per_minute: Option<u32>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
@@ -67,6 +73,7 @@ pub enum Command {
         description: String,
         grants: Vec<Grant>,
         expires_at: Option<i64>,
+        rate_limit: Option<u32>,
         secret: NewSecret,
     },
     GetToken {
@@ -89,6 +96,7 @@ pub enum Command {
         description: Option<String>,
         grants: Option<Vec<Grant>>,
         expires_at: Option<NewExpiry>,
+        rate_limit: Option<NewRateLimit>,
     },
     DeleteToken {
         actor: Actor,
@@ -204,6 +212,24 @@ pub struct AdminWithToken {
     pub master_token: Token,
 }
 
+/// A scoped token to create, as validated by the front.
+pub struct NewToken {
+    pub name: String,
+    pub description: String,
+    pub grants: Vec<Grant>,
+    pub expires_at: Option<i64>,
+    pub rate_limit: Option<u32>,
+}
+
+/// Changes to a token; `None` leaves a field as it is.
+pub struct TokenChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub grants: Option<Vec<Grant>>,
+    pub expires_at: Option<NewExpiry>,
+    pub rate_limit: Option<NewRateLimit>,
+}
+
 /// The front's handle on the registry.
 pub struct Registry {
     stub: worker::Stub,
@@ -292,7 +318,8 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
             last_used_at INTEGER,
             secret_hash TEXT NOT NULL UNIQUE,
             secret_hint TEXT NOT NULL,
-            admin_id TEXT)",
+            admin_id TEXT,
+            rate_limit INTEGER)",
         "CREATE TABLE IF NOT EXISTS retired_secrets (
             hash TEXT PRIMARY KEY,
             token_id TEXT NOT NULL,
@@ -334,6 +361,9 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
+    // State written before rate limits existed lacks the column; on newer
+    // state this fails with "duplicate column", which is the point.
+    let _ = sql.exec("ALTER TABLE tokens ADD COLUMN rate_limit INTEGER", NO_ARGS);
     Ok(())
 }
 
@@ -353,6 +383,8 @@ struct TokenRow {
     secret_hash: String,
     secret_hint: String,
     admin_id: Option<String>,
+    #[serde(default)]
+    rate_limit: Option<i64>,
 }
 
 fn ts(secs: i64) -> OffsetDateTime {
@@ -375,6 +407,7 @@ impl TokenRow {
             expires_at: self.expires_at.map(ts),
             last_used_at: self.last_used_at.map(ts),
             secret_hint: self.secret_hint.clone(),
+            rate_limit: self.rate_limit.map(|r| r as u32),
         })
     }
 }
@@ -511,10 +544,22 @@ impl RegistryObject {
                 description,
                 grants,
                 expires_at,
+                rate_limit,
                 secret,
             } => {
                 let token = self
-                    .create_token(&actor, name, description, grants, expires_at, secret, now)
+                    .create_token(
+                        &actor,
+                        NewToken {
+                            name,
+                            description,
+                            grants,
+                            expires_at,
+                            rate_limit,
+                        },
+                        secret,
+                        now,
+                    )
                     .await?;
                 to_json(&token)
             }
@@ -554,9 +599,21 @@ impl RegistryObject {
                 description,
                 grants,
                 expires_at,
+                rate_limit,
             } => to_json(
                 &self
-                    .update_token(&actor, &id, name, description, grants, expires_at, now)
+                    .update_token(
+                        &actor,
+                        &id,
+                        TokenChanges {
+                            name,
+                            description,
+                            grants,
+                            expires_at,
+                            rate_limit,
+                        },
+                        now,
+                    )
                     .await?,
             ),
             Command::DeleteToken { actor, id } => {
@@ -805,6 +862,7 @@ impl RegistryObject {
             secret_hash: secret.hash,
             secret_hint: secret.hint,
             admin_id: Some(admin_id.clone()),
+            rate_limit: None,
         };
         // Replica first: a failure leaves nothing in the registry.
         self.replicate(&row, now).await?;
@@ -826,8 +884,8 @@ impl RegistryObject {
 
     fn insert_token_row(&self, row: &TokenRow) -> ApiResult<()> {
         self.sql().exec(
-            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 s(&row.id),
                 s(&row.client_id),
@@ -843,6 +901,7 @@ impl RegistryObject {
                 s(&row.secret_hash),
                 s(&row.secret_hint),
                 row.admin_id.clone().map(SqlStorageValue::String).unwrap_or(SqlStorageValue::Null),
+                oi(row.rate_limit),
             ],
         )?;
         Ok(())
@@ -852,13 +911,17 @@ impl RegistryObject {
     async fn create_token(
         &self,
         actor: &Actor,
-        name: String,
-        description: String,
-        grants: Vec<Grant>,
-        expires_at: Option<i64>,
+        new: NewToken,
         secret: NewSecret,
         now: i64,
     ) -> ApiResult<Token> {
+        let NewToken {
+            name,
+            description,
+            grants,
+            expires_at,
+            rate_limit,
+        } = new;
         self.purge_expired(now)?;
         if self.name_taken(&name, None)? {
             return Err(ApiError::conflict(format!(
@@ -880,6 +943,7 @@ impl RegistryObject {
             secret_hash: secret.hash,
             secret_hint: secret.hint,
             admin_id: None,
+            rate_limit: rate_limit.map(i64::from),
         };
         self.replicate(&row, now).await?;
         self.insert_token_row(&row)?;
@@ -919,12 +983,16 @@ impl RegistryObject {
         &self,
         actor: &Actor,
         id: &str,
-        name: Option<String>,
-        description: Option<String>,
-        grants: Option<Vec<Grant>>,
-        expires_at: Option<NewExpiry>,
+        changes: TokenChanges,
         now: i64,
     ) -> ApiResult<Token> {
+        let TokenChanges {
+            name,
+            description,
+            grants,
+            expires_at,
+            rate_limit,
+        } = changes;
         let mut row = self.token_row(id)?;
         if row.kind == TokenKind::Master.as_str() {
             return Err(ApiError::conflict(
@@ -956,11 +1024,15 @@ impl RegistryObject {
             row.expires_at = e.at;
             changed.push("expires_at");
         }
+        if let Some(r) = rate_limit {
+            row.rate_limit = r.per_minute.map(i64::from);
+            changed.push("rate_limit");
+        }
         row.updated_at = now;
         self.replicate(&row, now).await?;
         self.sql().exec(
-            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, updated_at = ? WHERE id = ?",
-            vec![s(&row.name), s(&row.description), s(&row.grants), oi(row.expires_at), i(now), s(id)],
+            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, updated_at = ? WHERE id = ?",
+            vec![s(&row.name), s(&row.description), s(&row.grants), oi(row.expires_at), oi(row.rate_limit), i(now), s(id)],
         )?;
         self.audit(
             &actor.client_id,

@@ -1,7 +1,7 @@
 //! `/tokens`: create, list, read, edit, refresh, delete.
 
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::{Command, NewExpiry, NewSecret};
+use crate::registry::{Command, NewExpiry, NewRateLimit, NewSecret};
 use crate::{store, Call};
 use keyward_domain::api::{self, CreateToken, IssuedToken, Page, RefreshToken, Token, UpdateToken};
 use keyward_domain::query::TokenQuery;
@@ -66,7 +66,13 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         &mut errors,
         expiry::resolve(body.expires_at, body.expires_in, now),
     );
-    let (Some(name), Some(description), Some(expires_at)) = (name, description, expires_at) else {
+    let rate_limit = match body.rate_limit {
+        Some(r) => collect(&mut errors, validate::rate_limit("rate_limit", r)).map(Some),
+        None => Some(None),
+    };
+    let (Some(name), Some(description), Some(expires_at), Some(rate_limit)) =
+        (name, description, expires_at, rate_limit)
+    else {
         return Err(ApiError::invalid(errors));
     };
     let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
@@ -83,6 +89,7 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             description,
             grants,
             expires_at: expires_at.map(|t| t.unix_timestamp()),
+            rate_limit,
             secret: NewSecret {
                 hash: secret.hash().0,
                 hint: secret.hint(),
@@ -138,7 +145,18 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
         Some(None) => Some(Some(NewExpiry { at: None })),
         None => Some(None),
     };
-    let (Some(name), Some(description), Some(expires_at)) = (name, description, expires_at) else {
+    let rate_limit = match body.rate_limit {
+        Some(Some(r)) => collect(&mut errors, validate::rate_limit("rate_limit", r)).map(|r| {
+            Some(NewRateLimit {
+                per_minute: Some(r),
+            })
+        }),
+        Some(None) => Some(Some(NewRateLimit { per_minute: None })),
+        None => Some(None),
+    };
+    let (Some(name), Some(description), Some(expires_at), Some(rate_limit)) =
+        (name, description, expires_at, rate_limit)
+    else {
         return Err(ApiError::invalid(errors));
     };
     let grants = match body.grants {
@@ -161,6 +179,7 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
             description,
             grants,
             expires_at,
+            rate_limit,
         })
         .await?;
     http::json(200, &token)
