@@ -300,6 +300,9 @@ pub struct TokensCreateArgs {
     /// Never expire (the default; say it to be explicit)
     #[arg(long)]
     pub never_expires: bool,
+    /// Requests per minute this token may make (default: the deployment's)
+    #[arg(long, value_name = "PER_MINUTE")]
+    pub rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +342,12 @@ pub struct TokensUpdateArgs {
     /// Remove the expiry: the token never expires
     #[arg(long)]
     pub never_expires: bool,
+    /// Requests per minute this token may make
+    #[arg(long, value_name = "PER_MINUTE", conflicts_with = "default_rate_limit")]
+    pub rate_limit: Option<u32>,
+    /// Return the token to the deployment's default rate limit
+    #[arg(long)]
+    pub default_rate_limit: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -124,6 +124,7 @@ fn create(ctx: &Ctx, a: TokensCreateArgs) -> Result<(), CliError> {
         grants: (!grants.is_empty()).then_some(grants),
         expires_at: a.expires_at.map(|i| i.0),
         expires_in: a.expires_in.map(|d| d.seconds()),
+        rate_limit: a.rate_limit,
     };
     let issued: IssuedToken = ctx.client()?.post("/tokens", &body)?;
     show_issued(ctx.mode, &issued)
@@ -165,6 +166,11 @@ fn update(ctx: &Ctx, a: TokensUpdateArgs) -> Result<(), CliError> {
         description: a.description,
         grants,
         expires_at,
+        rate_limit: if a.default_rate_limit {
+            Some(None)
+        } else {
+            a.rate_limit.map(Some)
+        },
     };
     if body == UpdateToken::default() {
         return Err(CliError::Usage(
