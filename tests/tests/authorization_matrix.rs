@@ -1,0 +1,476 @@
+//! The authorization matrix: every endpoint called with every kind of
+//! credential, asserting the exact status and problem code. The `ROUTES`
+//! table below is the documentation of who may do what; the test prints the
+//! whole matrix and its size.
+
+use keyward_domain::TokenKind;
+use keyward_tests::{mint, spawn_app, Answer, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What a route requires.
+#[derive(Clone, Copy)]
+enum Need {
+    /// No credential at all.
+    Public,
+    /// Any valid token.
+    Token,
+    /// One permission, optionally on the `matrix` bucket.
+    Perm(&'static str, &'static str, bool),
+    /// A master token (an admin).
+    Master,
+}
+
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    body: fn(usize) -> Option<Value>,
+    need: Need,
+    /// Status when allowed (the fixtures make it deterministic).
+    ok: u16,
+}
+
+fn none(_: usize) -> Option<Value> {
+    None
+}
+
+const BUCKET: &str = "matrix";
+const MISSING_TOKEN: &str = "tok_doesnotexist000000";
+
+/// Who may do what. Targets that do not exist give 404 once authorized,
+/// so authorization is observable without side effects.
+const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/api/v1/health",
+        body: none,
+        need: Need::Public,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/openapi.json",
+        body: none,
+        need: Need::Public,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/catalog",
+        body: none,
+        need: Need::Token,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/whoami",
+        body: none,
+        need: Need::Token,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/buckets",
+        body: none,
+        need: Need::Token,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/verify",
+        body: |_| Some(json!({"key": "kw_s_x"})),
+        need: Need::Perm("tokens", "verify", false),
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/audit",
+        body: none,
+        need: Need::Perm("audit", "read", false),
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/tokens",
+        body: none,
+        need: Need::Perm("tokens", "read", false),
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/tokens",
+        body: |n| Some(json!({"name": format!("matrix-{n}")})),
+        need: Need::Perm("tokens", "manage", false),
+        ok: 201,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/tokens/tok_doesnotexist000000",
+        body: none,
+        need: Need::Perm("tokens", "read", false),
+        ok: 404,
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/v1/tokens/tok_doesnotexist000000",
+        body: |_| Some(json!({"description": "x"})),
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/tokens/tok_doesnotexist000000",
+        body: none,
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/tokens/tok_doesnotexist000000/refresh",
+        body: |_| Some(json!({})),
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/tokens/tok_doesnotexist000000/invitations",
+        body: |_| Some(json!({"email": "m@example.com"})),
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/invitations",
+        body: none,
+        need: Need::Perm("tokens", "read", false),
+        ok: 200,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/invitations/inv_doesnotexist",
+        body: none,
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/invitations/inv_doesnotexist/resend",
+        body: |_| Some(json!({})),
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/admins",
+        body: none,
+        need: Need::Master,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/admins",
+        body: |n| Some(json!({"email": format!("m{n}@example.com"), "name": "M"})),
+        need: Need::Master,
+        ok: 201,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/admins/adm_doesnotexist",
+        body: none,
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/outbox",
+        body: none,
+        need: Need::Master,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/buckets",
+        body: |n| Some(json!({"id": format!("matrix-{n}")})),
+        need: Need::Perm("storage", "create_bucket", false),
+        ok: 201,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/buckets/matrix/objects",
+        body: none,
+        need: Need::Perm("storage", "read", true),
+        ok: 200,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/buckets/matrix/objects/fixed",
+        body: |_| Some(json!({"v": 1})),
+        need: Need::Perm("storage", "write", true),
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/buckets/matrix/objects/fixed",
+        body: none,
+        need: Need::Perm("storage", "read", true),
+        ok: 200,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/buckets/matrix/objects/missing",
+        body: none,
+        need: Need::Perm("storage", "write", true),
+        ok: 404,
+    },
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Credential {
+    None,
+    Malformed,
+    BadChecksum,
+    Unknown,
+    Expired,
+    Deleted,
+    Replaced,
+    /// A valid scoped token without the permission (no grants at all).
+    Without,
+    /// The permission, but on another bucket (and nothing else).
+    OtherResource,
+    /// Every permission in the catalog on `*`, but not a master token.
+    Star,
+    Master,
+}
+
+const CREDENTIALS: [Credential; 11] = [
+    Credential::None,
+    Credential::Malformed,
+    Credential::BadChecksum,
+    Credential::Unknown,
+    Credential::Expired,
+    Credential::Deleted,
+    Credential::Replaced,
+    Credential::Without,
+    Credential::OtherResource,
+    Credential::Star,
+    Credential::Master,
+];
+
+/// The rule the table encodes: the answer a credential gets on a route.
+fn expected(route: &Route, cred: Credential) -> (u16, &'static str) {
+    use Credential::*;
+    if let Need::Public = route.need {
+        return (route.ok, "");
+    }
+    match cred {
+        None => return (401, "missing_token"),
+        Malformed | BadChecksum => return (401, "malformed_token"),
+        Unknown | Deleted | Replaced => return (401, "invalid_token"),
+        Expired => return (401, "token_expired"),
+        _ => {}
+    }
+    let allowed = match (route.need, cred) {
+        (_, Master) => true,
+        (Need::Token, _) => true,
+        (Need::Master, _) => false,
+        (Need::Perm(..), Star) => true,
+        (Need::Perm(..), Without | OtherResource) => false,
+        _ => unreachable!(),
+    };
+    if allowed {
+        (route.ok, "")
+    } else {
+        (403, "insufficient_permission")
+    }
+}
+
+struct Secrets {
+    by_kind: Vec<(Credential, Option<String>)>,
+}
+
+impl Secrets {
+    fn get(&self, c: Credential) -> Option<&str> {
+        self.by_kind
+            .iter()
+            .find(|(k, _)| *k == c)
+            .and_then(|(_, s)| s.as_deref())
+    }
+}
+
+async fn credentials(app: &TestApp) -> Secrets {
+    let admin = app.admin_secret.clone();
+    let mut by_kind = vec![
+        (Credential::None, None),
+        (Credential::Malformed, Some("not-a-token".to_string())),
+    ];
+    let valid = mint(TokenKind::Scoped);
+    let raw = valid.expose();
+    let last = raw.chars().last().unwrap();
+    let damaged = format!(
+        "{}{}",
+        &raw[..raw.len() - 1],
+        if last == 'A' { 'B' } else { 'A' }
+    );
+    by_kind.push((Credential::BadChecksum, Some(damaged)));
+    by_kind.push((
+        Credential::Unknown,
+        Some(mint(TokenKind::Scoped).expose().to_string()),
+    ));
+
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "expired", "expires_in": 1}),
+        )
+        .await;
+    by_kind.push((
+        Credential::Expired,
+        Some(r.json()["secret"].as_str().unwrap().to_string()),
+    ));
+    let (deleted, deleted_secret) = app.create_token("deleted", json!([])).await;
+    app.delete(
+        &format!("/api/v1/tokens/{}", deleted["id"].as_str().unwrap()),
+        &admin,
+    )
+    .await;
+    by_kind.push((Credential::Deleted, Some(deleted_secret)));
+    let (replaced, replaced_secret) = app.create_token("replaced", json!([])).await;
+    app.post(
+        &format!(
+            "/api/v1/tokens/{}/refresh",
+            replaced["id"].as_str().unwrap()
+        ),
+        &admin,
+        json!({}),
+    )
+    .await;
+    by_kind.push((Credential::Replaced, Some(replaced_secret)));
+
+    let (_, without) = app.create_token("without", json!([])).await;
+    by_kind.push((Credential::Without, Some(without)));
+    let (_, other) = app
+        .create_token(
+            "other-resource",
+            json!([
+                {"service": "storage", "permission": "write", "resource": "elsewhere"},
+            ]),
+        )
+        .await;
+    by_kind.push((Credential::OtherResource, Some(other)));
+    let catalog: Value = app.get("/api/v1/catalog", &admin).await.json();
+    let mut everything = vec![];
+    for s in catalog["services"].as_array().unwrap() {
+        for p in s["permissions"].as_array().unwrap() {
+            let mut g = json!({"service": s["id"], "permission": p["id"]});
+            if p.get("resource_type").is_some() {
+                g["resource"] = json!("*");
+            }
+            everything.push(g);
+        }
+    }
+    let (_, star) = app.create_token("star", Value::Array(everything)).await;
+    by_kind.push((Credential::Star, Some(star)));
+    by_kind.push((Credential::Master, Some(admin)));
+    // Let the short-lived token expire.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    Secrets { by_kind }
+}
+
+#[tokio::test]
+async fn every_endpoint_with_every_credential() {
+    let app = spawn_app().await;
+    app.create_bucket(BUCKET).await;
+    let put = app
+        .send_raw(
+            Method::PUT,
+            "/api/v1/buckets/matrix/objects/fixed",
+            Some(&app.admin_secret),
+            "text/plain",
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(put.status, 200);
+    let secrets = credentials(&app).await;
+    let counter = AtomicUsize::new(0);
+    let mut failures = vec![];
+    let mut printed = String::from("\nroute                                                    ");
+    for c in CREDENTIALS {
+        printed.push_str(&format!(
+            " {:>5}",
+            format!("{c:?}").chars().take(5).collect::<String>()
+        ));
+    }
+    printed.push('\n');
+    let mut cases = 0;
+    for route in ROUTES {
+        printed.push_str(&format!(
+            "{:<56} ",
+            format!(
+                "{} {}",
+                route.method,
+                route.path.replace(MISSING_TOKEN, "{missing}")
+            )
+        ));
+        for cred in CREDENTIALS {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let method = Method::from_bytes(route.method.as_bytes()).unwrap();
+            let answer: Answer = app
+                .send(method, route.path, secrets.get(cred), (route.body)(n))
+                .await;
+            let (status, code) = expected(route, cred);
+            cases += 1;
+            let got_code = if answer.status >= 400 {
+                answer.code()
+            } else {
+                String::new()
+            };
+            if answer.status != status || (!code.is_empty() && got_code != code) {
+                failures.push(format!(
+                    "{} {} as {cred:?}: expected {status} {code}, got {} {}",
+                    route.method, route.path, answer.status, answer.text
+                ));
+            }
+            if answer.status == 401 {
+                assert!(
+                    answer.header("www-authenticate").is_some(),
+                    "401 without WWW-Authenticate"
+                );
+            }
+            // A denial names the missing permission as service:permission@resource.
+            if let (403, Need::Perm(service, permission, on_bucket)) = (answer.status, route.need) {
+                let named = if on_bucket {
+                    format!("{service}:{permission}@{BUCKET}")
+                } else {
+                    format!("{service}:{permission}")
+                };
+                let detail = answer.json()["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if !detail.contains(&named) {
+                    failures.push(format!(
+                        "{} {} as {cred:?}: detail {detail:?} does not name {named}",
+                        route.method, route.path
+                    ));
+                }
+            }
+            printed.push_str(&format!(" {:>5}", answer.status));
+        }
+        printed.push('\n');
+    }
+    println!("{printed}");
+    println!(
+        "authorization matrix: {} routes × {} credentials = {cases} cases",
+        ROUTES.len(),
+        CREDENTIALS.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(cases, ROUTES.len() * CREDENTIALS.len());
+}
