@@ -251,6 +251,21 @@ test('narrow screens: list, grid and detail at 375 px', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
   await screenshot(page, 'create-grid-375');
+
+  // The master token's detail: no edit or delete, and a keyboard-usable dialog.
+  await page.goto(`${app.url}/tokens`);
+  await page.getByTestId('token-row').filter({ hasText: 'Master' }).first().getByRole('link').click();
+  await page.getByTestId('token-title').waitFor();
+  assert.equal(await page.getByTestId('edit-token').count(), 0);
+  assert.equal(await page.getByTestId('delete-token').count(), 0);
+  await screenshot(page, 'detail-375');
+  await page.getByTestId('refresh-token').click();
+  await page.getByTestId('refresh-dialog').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'refresh-overlap');
+  await screenshot(page, 'refresh-dialog-375');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('refresh-dialog').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'refresh-token');
   await context.close();
 });
 

@@ -218,6 +218,13 @@ impl TestApp {
         self.start().await;
     }
 
+    /// SIGKILLs the runtime, as a crash would, and starts it again on the
+    /// same persisted state.
+    pub async fn crash_and_restart(&mut self) {
+        self.kill();
+        self.start().await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
