@@ -89,9 +89,9 @@ fn Header() -> impl IntoView {
             </a>
             <Show when=move || session.signed_in()>
                 <nav aria-label="Main">
-                    <a href="/tokens" data-testid="nav-tokens">"Tokens"</a>
-                    <a href="/admins" data-testid="nav-admins">"Admins"</a>
-                    <a href="/audit" data-testid="nav-audit">"Audit log"</a>
+                    <NavLink href="/tokens" testid="nav-tokens" label="Tokens" />
+                    <NavLink href="/admins" testid="nav-admins" label="Admins" />
+                    <NavLink href="/audit" testid="nav-audit" label="Audit log" />
                 </nav>
                 <div class="who">
                     <span class="who-name" data-testid="who">
@@ -103,6 +103,23 @@ fn Header() -> impl IntoView {
                 </div>
             </Show>
         </header>
+    }
+}
+
+/// A main navigation link, marked as the current page (by more than colour:
+/// `aria-current` and an underline) when its section is shown.
+#[component]
+fn NavLink(href: &'static str, testid: &'static str, label: &'static str) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let current = move || {
+        location
+            .pathname
+            .with(|p| p == href || p.starts_with(&format!("{href}/")))
+    };
+    view! {
+        <a href=href data-testid=testid aria-current=move || current().then_some("page")>
+            {label}
+        </a>
     }
 }
 

@@ -74,10 +74,21 @@ pub fn Dialog(
     children: Children,
 ) -> impl IntoView {
     let node = NodeRef::<html::Div>::new();
+    // Focus goes back to whatever opened the dialog when it closes.
+    let opener = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+    let opener = send_wrapper::SendWrapper::new(opener);
+    on_cleanup(move || {
+        if let Some(el) = opener.take() {
+            let _ = el.focus();
+        }
+    });
     Effect::new(move |_| {
         if let Some(el) = node.get() {
             let first = el
-                .query_selector("input, button.primary, button")
+                .query_selector("input, select, textarea, button")
                 .ok()
                 .flatten()
                 .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
@@ -100,6 +111,8 @@ pub fn Dialog(
                 on:keydown=move |ev: KeyboardEvent| {
                     if ev.key() == "Escape" {
                         on_close.run(());
+                    } else if ev.key() == "Tab" {
+                        trap_tab(&ev, node);
                     }
                 }
             >
@@ -107,6 +120,41 @@ pub fn Dialog(
                 {children()}
             </div>
         </div>
+    }
+}
+
+/// Keeps Tab and Shift+Tab inside the modal dialog.
+fn trap_tab(ev: &KeyboardEvent, node: NodeRef<html::Div>) {
+    use wasm_bindgen::JsCast;
+    let Some(root) = node.get_untracked() else {
+        return;
+    };
+    let Ok(list) = root.query_selector_all(
+        "input:not([disabled]), select:not([disabled]), textarea:not([disabled]), button:not([disabled]), a[href]",
+    ) else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let is = |el: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
+    };
+    if ev.shift_key() && is(first) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && is(last) {
+        ev.prevent_default();
+        let _ = first.focus();
     }
 }
 

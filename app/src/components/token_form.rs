@@ -169,6 +169,7 @@ pub fn TokenForm(
         Some(at) => format!("Keep: {}", format::when(at)),
     });
 
+    let today = format::now().date().to_string();
     let expiry_option = move |p: ExpiryPick, label: String, testid: &'static str| {
         view! {
             <label class="choice">
@@ -229,6 +230,7 @@ pub fn TokenForm(
                         "Expires at the end of (UTC)"
                         <input
                             type="date"
+                            min=today.clone()
                             data-testid="expiry-date"
                             bind:value=custom_date
                         />

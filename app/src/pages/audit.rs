@@ -136,7 +136,7 @@ pub fn AuditTable(items: Vec<AuditEntry>) -> impl IntoView {
                             </td>
                             <td data-label="Actor"><code>{e.actor.clone()}</code></td>
                             <td data-label="Action"><code>{e.action.clone()}</code></td>
-                            <td data-label="Target"><code class="clip">{e.target.clone()}</code></td>
+                            <td data-label="Target">{target_view(&e.target)}</td>
                             <td data-label="Outcome">
                                 <span class=outcome_class(e.outcome)>{e.outcome.as_str()}</span>
                             </td>
@@ -154,5 +154,15 @@ fn outcome_class(o: Outcome) -> &'static str {
         Outcome::Success => "badge badge-ok",
         Outcome::Denied => "badge badge-bad",
         Outcome::Failed => "badge badge-warn",
+    }
+}
+
+/// Token targets link to their token; other targets are plain text.
+fn target_view(target: &str) -> AnyView {
+    if target.starts_with("tok_") {
+        view! { <a href=format!("/tokens/{target}")><code>{target.to_string()}</code></a> }
+            .into_any()
+    } else {
+        view! { <code class="clip">{target.to_string()}</code> }.into_any()
     }
 }

@@ -275,6 +275,7 @@ fn RefreshDialog(
     let overlap = RwSignal::new(0u64);
     let pending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFailure>);
+    let own = session.token_id().as_deref() == Some(token.id.as_str());
     let path = format!("/tokens/{}/refresh", enc(&token.id));
     let confirm = move |_| {
         pending.set(true);
@@ -308,6 +309,11 @@ fn RefreshDialog(
                 <strong>"The current secret stops working now"</strong>
                 " unless you give it an overlap, so that clients can switch over."
             </p>
+            {own.then(|| view! {
+                <p class="banner banner-info" role="note">
+                    "This is the token you are signed in with: this tab switches to the new secret by itself."
+                </p>
+            })}
             <div class="field">
                 <label for="refresh-overlap">"Keep the old secret working for"</label>
                 <select id="refresh-overlap" data-testid="refresh-overlap" on:change=move |ev| {
