@@ -9,7 +9,7 @@ pub mod session;
 use crate::api::Api;
 use crate::components::common::kind_label;
 use crate::pages::{
-    admins::Admins, audit::AuditLog, signin::SignIn, token_detail::TokenDetail,
+    admins::Admins, audit::AuditLog, invite::Invite, signin::SignIn, token_detail::TokenDetail,
     token_new::NewToken, tokens::TokenList,
 };
 use crate::session::{use_session, Session};
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tokens/:id") view=|| view! { <Protected><TokenDetail /></Protected> } />
                     <Route path=path!("/admins") view=|| view! { <Protected><Admins /></Protected> } />
                     <Route path=path!("/audit") view=|| view! { <Protected><AuditLog /></Protected> } />
+                    <Route path=path!("/invite/:code") view=Invite />
                 </Routes>
             </main>
         </Router>

@@ -349,3 +349,45 @@ test('the token list: pagination, search by name and client id, sort, expiry mar
   assert.match(await page.getByTestId('tokens-empty').innerText(), /No tokens match/);
   await page.close();
 });
+
+test('invitations: sent from the token page, accepted once on the public page', async () => {
+  const r = await app.api('/api/v1/tokens', {
+    method: 'POST',
+    body: { name: 'invited', grants: [{ service: 'storage', permission: 'read', resource: BUCKET }] },
+  });
+  assert.equal(r.status, 201);
+  const { token } = await r.json();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await signIn(page, app.adminSecret);
+  await page.waitForURL('**/tokens');
+  await page.goto(`${app.url}/tokens/${token.id}`);
+  await page.getByTestId('invite-email').fill('guest@example.com');
+  await page.getByTestId('invite-message').fill('Welcome aboard');
+  await page.getByTestId('invite-send').click();
+  await page.getByTestId('invitation-row').filter({ hasText: 'guest@example.com' }).waitFor();
+
+  const outbox = await (await app.api('/api/v1/outbox')).json();
+  const mail = outbox.items.find((m) => m.to === 'guest@example.com');
+  assert.ok(mail, 'the invitation email is in the dev outbox');
+  const link = mail.text.match(/https?:\/\/\S+\/invite\/[A-Za-z0-9_-]+/)[0];
+
+  const guest = await browser.newContext({ viewport: { width: 375, height: 800 } });
+  const welcome = await guest.newPage();
+  await welcome.goto(link);
+  await welcome.getByTestId('invite-token-name').filter({ hasText: 'invited' }).waitFor();
+  assert.equal(await welcome.getByTestId('invite-summary').innerText(), `Read bucket ${BUCKET}; nothing else`);
+  assert.match(await welcome.getByTestId('invite').innerText(), /Welcome aboard/);
+  await screenshot(welcome, 'invite-375');
+  await welcome.getByTestId('invite-accept').click();
+  const secret = (await welcome.getByTestId('secret-text').innerText()).trim();
+  assert.equal((await whoami(secret)).status, 200);
+  await welcome.reload();
+  await welcome.getByTestId('invite-error').waitFor();
+  assert.match(await welcome.locator('h1').innerText(), /already accepted/);
+  await guest.close();
+
+  await page.reload();
+  await page.getByTestId('invitation-row').filter({ hasText: 'accepted' }).waitFor();
+  await screenshot(page, 'detail-invitations');
+  await page.close();
+});

@@ -1,5 +1,6 @@
 pub mod admins;
 pub mod audit;
+pub mod invite;
 pub mod signin;
 pub mod token_detail;
 pub mod token_new;

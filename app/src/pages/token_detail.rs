@@ -11,7 +11,10 @@ use crate::pages::audit::AuditTable;
 use crate::pages::token_new::{catalog_resource, known_resources};
 use crate::session::use_session;
 use gloo_net::http::Method;
-use keyward_domain::api::{AuditEntry, IssuedToken, Page, RefreshToken, Token, UpdateToken};
+use keyward_domain::api::{
+    AuditEntry, CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationStatus,
+    IssuedToken, Page, RefreshToken, Token, UpdateToken,
+};
 use keyward_domain::describe::held_permissions;
 use keyward_domain::{Catalog, TokenKind};
 use leptos::prelude::*;
@@ -122,6 +125,7 @@ fn TokenView(
         </Show>
         <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
         <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
+        {editable.then(|| view! { <TokenInvitations id=id.clone() /> })}
         <TokenAudit id=id.clone() reload />
     }
 }
@@ -420,5 +424,155 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
                 Some(Ok(p)) => view! { <AuditTable items=p.items /> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// Invitations to this token: send one by email, see their state, revoke.
+#[component]
+fn TokenInvitations(id: String) -> impl IntoView {
+    let api = use_api();
+    let reload = RwSignal::new(0u32);
+    let list_path = format!("/invitations?token_id={}", enc(&id));
+    let list = LocalResource::new(move || {
+        reload.track();
+        let path = list_path.clone();
+        async move { api.get::<InvitationList>(&path).await }
+    });
+    let email = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let create_path = format!("/tokens/{}/invitations", enc(&id));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pending.set(true);
+        failure.set(None);
+        let path = create_path.clone();
+        let text = message.get_untracked();
+        let body = CreateInvitation {
+            email: email.get_untracked().trim().to_string(),
+            message: (!text.trim().is_empty()).then_some(text),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            let r = api
+                .send::<_, InvitationCreated>(Method::POST, &path, &body)
+                .await;
+            pending.set(false);
+            match r {
+                Ok(_) => {
+                    email.set(String::new());
+                    message.set(String::new());
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+            reload.update(|n| *n += 1);
+        });
+    };
+    let email_error = move || failure.with(|f| f.as_ref().and_then(|f| f.field("email")));
+    let message_error = move || failure.with(|f| f.as_ref().and_then(|f| f.field("message")));
+    view! {
+        <section class="card" aria-labelledby="invite-title" data-testid="token-invitations">
+            <h2 id="invite-title">"Invitations"</h2>
+            <p class="muted">
+                "Send this token to someone by email. Whoever accepts gets a new secret for it, shown once; the current secret then stops working."
+            </p>
+            <form class="inline-form" on:submit=submit data-testid="invite-form">
+                <div class="field">
+                    <label for="invite-email">"Email"</label>
+                    <input id="invite-email" type="email" autocomplete="off" data-testid="invite-email" bind:value=email />
+                    <p class="field-error">{email_error}</p>
+                </div>
+                <div class="field">
+                    <label for="invite-message">"Message " <span class="muted">"(optional)"</span></label>
+                    <input id="invite-message" type="text" data-testid="invite-message" bind:value=message />
+                    <p class="field-error">{message_error}</p>
+                </div>
+                <div class="field actions-inline">
+                    <button type="submit" class="primary" data-testid="invite-send" disabled=move || pending.get()>
+                        {move || if pending.get() { "Sending…" } else { "Send invitation" }}
+                    </button>
+                </div>
+            </form>
+            <ErrorBanner failure />
+            {move || match list.get() {
+                None => view! { <Loading what="Loading invitations…" /> }.into_any(),
+                Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
+                Some(Ok(l)) if l.items.is_empty() => view! { <p class="muted">"No invitations for this token."</p> }.into_any(),
+                Some(Ok(l)) => view! { <InvitationTable items=l.items reload /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn InvitationTable(items: Vec<Invitation>, reload: RwSignal<u32>) -> impl IntoView {
+    let api = use_api();
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let act = move |method: Method, path: String| {
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let r = match method {
+                Method::DELETE => api.delete(&path).await,
+                _ => api
+                    .send::<_, InvitationCreated>(method, &path, &serde_json::json!({}))
+                    .await
+                    .map(|_| ()),
+            };
+            if let Err(f) = r {
+                failure.set(Some(f));
+            }
+            reload.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <ErrorBanner failure />
+        <div class="table-wrap">
+            <table class="responsive" data-testid="invitation-table">
+                <thead><tr>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Valid until"</th>
+                    <th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr></thead>
+                <tbody>
+                    <For each=move || items.clone() key=|i| (i.id.clone(), i.status.as_str()) let:i>
+                        <tr data-testid="invitation-row">
+                            <td data-label="Email">{i.email.clone()}</td>
+                            <td data-label="Status">
+                                <span class=status_class(i.status)>{i.status.as_str()}</span>
+                                {i.delivery_error.clone().map(|e| view! { <div class="muted small">{e}</div> })}
+                            </td>
+                            <td data-label="Valid until">{format::when(i.expires_at)}</td>
+                            <td data-label="">
+                                {matches!(i.status, InvitationStatus::Failed).then(|| {
+                                    let act = act.clone();
+                                    let path = format!("/invitations/{}/resend", enc(&i.id));
+                                    view! { <button type="button" class="secondary small" on:click=move |_| act(Method::POST, path.clone())>"Resend"</button> }
+                                })}
+                                {matches!(i.status, InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending).then(|| {
+                                    let act = act.clone();
+                                    let path = format!("/invitations/{}", enc(&i.id));
+                                    view! {
+                                        <button type="button" class="danger small" data-testid="invitation-revoke"
+                                            aria-label=format!("Revoke the invitation to {}", i.email)
+                                            on:click=move |_| act(Method::DELETE, path.clone())>"Revoke"</button>
+                                    }
+                                })}
+                            </td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+fn status_class(s: InvitationStatus) -> &'static str {
+    match s {
+        InvitationStatus::Accepted => "badge badge-ok",
+        InvitationStatus::Pending | InvitationStatus::Sending => "badge",
+        InvitationStatus::Failed => "badge badge-bad",
+        InvitationStatus::Expired | InvitationStatus::Revoked => "badge badge-warn",
     }
 }

@@ -1,0 +1,137 @@
+//! `/invite/:code`: the public page an invitation email links to. It shows
+//! what the token will be able to do, and on accepting, its secret, once.
+
+use crate::api::{self, enc, ApiFailure};
+use crate::components::common::{Expiry, Loading, SecretReveal};
+use crate::format;
+use gloo_net::http::Method;
+use keyward_domain::api::{InvitationWelcome, IssuedToken};
+use keyward_domain::ErrorCode;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+fn explain(f: &ApiFailure) -> (&'static str, String) {
+    match f.code() {
+        Some(ErrorCode::InvitationUsed) => (
+            "This invitation was already accepted",
+            "An invitation works once. Ask the person who invited you for a new one if you did not keep the secret.".into(),
+        ),
+        Some(ErrorCode::InvitationExpired) => (
+            "This invitation has expired",
+            "Ask the person who invited you to send a new one.".into(),
+        ),
+        Some(ErrorCode::NotFound) | Some(ErrorCode::InvalidRequest) => (
+            "This invitation link is not valid",
+            "Check that the whole link was copied from the email, or ask for a new invitation.".into(),
+        ),
+        _ => ("The invitation could not be loaded", f.to_string()),
+    }
+}
+
+#[component]
+pub fn Invite() -> impl IntoView {
+    let params = use_params_map();
+    let code = move || params.with(|p| p.get("code").unwrap_or_default());
+    let welcome = LocalResource::new(move || {
+        let code = code();
+        async move {
+            api::call::<InvitationWelcome>(
+                None,
+                Method::GET,
+                &format!("/invitations/open/{}", enc(&code)),
+                None,
+            )
+            .await
+        }
+    });
+    let issued = RwSignal::new(None::<IssuedToken>);
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let accept = move |_| {
+        let code = code();
+        pending.set(true);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let r = api::call::<IssuedToken>(
+                None,
+                Method::POST,
+                &format!("/invitations/open/{}/accept", enc(&code)),
+                Some("{}".into()),
+            )
+            .await;
+            pending.set(false);
+            match r {
+                Ok(t) => issued.set(Some(t)),
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    };
+    let accept_failure = move || {
+        failure.get().map(|f| {
+            let (title, text) = explain(&f);
+            view! {
+                <div class="banner banner-bad" role="alert" data-testid="invite-error">
+                    <strong>{title}</strong>". "{text}
+                </div>
+            }
+        })
+    };
+    view! {
+        <div class="signin-page">
+            <section class="card signin-card invite" data-testid="invite">
+                {move || {
+                    if let Some(t) = issued.get() {
+                        return view! {
+                            <SecretReveal secret=t.secret.clone() title=format!("Your token “{}”", t.token.name) />
+                            <p class="muted">"Use it as a bearer token: " <code>"Authorization: Bearer <secret>"</code></p>
+                        }
+                        .into_any();
+                    }
+                    match welcome.get() {
+                        None => view! { <Loading what="Opening the invitation…" /> }.into_any(),
+                        Some(Err(f)) => {
+                            let (title, text) = explain(&f);
+                            view! {
+                                <h1>{title}</h1>
+                                <p data-testid="invite-error">{text}</p>
+                            }
+                            .into_any()
+                        }
+                        Some(Ok(w)) => view! {
+                            <h1>"You are invited to a Keyward token"</h1>
+                            <p>
+                                <code>{w.inviter.clone()}</code>
+                                " invites "
+                                <strong>{w.email.clone()}</strong>
+                                " to use the token "
+                                <strong data-testid="invite-token-name">{w.token_name.clone()}</strong>
+                                "."
+                            </p>
+                            {(!w.message.is_empty()).then(|| view! { <blockquote class="message">{w.message.clone()}</blockquote> })}
+                            <section class="summary">
+                                <h3>"This token will be able to"</h3>
+                                <p data-testid="invite-summary">{w.summary.clone()}</p>
+                            </section>
+                            <dl class="meta">
+                                <dt>"Token expires"</dt>
+                                <dd><Expiry expires_at=w.token_expires_at /></dd>
+                                <dt>"Invitation valid until"</dt>
+                                <dd>{format::when(w.expires_at)}</dd>
+                            </dl>
+                            <p class="banner banner-info" role="note">
+                                "Accepting issues a new secret for this token and shows it to you once. The invitation then stops working."
+                            </p>
+                            {accept_failure}
+                            <div class="actions">
+                                <button type="button" class="primary" data-testid="invite-accept" disabled=move || pending.get() on:click=accept>
+                                    {move || if pending.get() { "Accepting…" } else { "Accept and show the secret" }}
+                                </button>
+                            </div>
+                        }
+                        .into_any(),
+                    }
+                }}
+            </section>
+        </div>
+    }
+}
