@@ -546,12 +546,10 @@ fn InvitationTable(items: Vec<Invitation>, reload: RwSignal<u32>) -> impl IntoVi
                             <td data-label="Valid until">{format::when(i.expires_at)}</td>
                             <td data-label="">
                                 {matches!(i.status, InvitationStatus::Failed).then(|| {
-                                    let act = act.clone();
                                     let path = format!("/invitations/{}/resend", enc(&i.id));
                                     view! { <button type="button" class="secondary small" on:click=move |_| act(Method::POST, path.clone())>"Resend"</button> }
                                 })}
                                 {matches!(i.status, InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending).then(|| {
-                                    let act = act.clone();
                                     let path = format!("/invitations/{}", enc(&i.id));
                                     view! {
                                         <button type="button" class="danger small" data-testid="invitation-revoke"
