@@ -151,6 +151,9 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   // Edit: add read on all buckets; PATCH saves the complete set.
   await page.getByTestId('edit-token').click();
   await page.getByTestId('scope-storage-read-all').check();
+  assert.ok(await page.getByTestId('expiry-keep').isChecked(), 'editing keeps the expiry by default');
+  await page.getByTestId('expiry-custom').check();
+  await page.getByTestId('expiry-date').fill('2027-01-15');
   assert.equal(await page.getByTestId('summary').innerText(),
     `Read and write bucket ${BUCKET}; read all buckets; nothing else`);
   await screenshot(page, 'edit-grid');
@@ -162,6 +165,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
     { service: 'storage', permission: 'read', resource: '*' },
     { service: 'storage', permission: 'write', resource: BUCKET },
   ]);
+  assert.equal(edited.expires_at, '2027-01-15T23:59:59Z');
   assert.equal((await app.api(`/api/v1/buckets/${OTHER}/objects`, as(secret))).status, 200);
   assert.equal((await putObject(OTHER, secret)).status, 403);
 
@@ -225,6 +229,8 @@ test('a page the token may not use says so; a dead session returns to sign-in wi
   await panel.waitFor();
   assert.match(await panel.innerText(), /This token lacks tokens:read/);
   await screenshot(page, 'forbidden-375');
+  await page.getByTestId('nav-admins').click();
+  await page.getByTestId('forbidden').filter({ hasText: 'This page needs a master token' }).waitFor();
 
   // The token is deleted behind the page's back: the next request is a 401.
   assert.equal((await app.api(`/api/v1/tokens/${token.id}`, { method: 'DELETE' })).status, 204);

@@ -19,10 +19,16 @@ pub fn FailurePanel(failure: ApiFailure, #[prop(into)] needs: String) -> impl In
         .as_ref()
         .map(|p| p.detail.clone())
         .unwrap_or_else(|| failure.message.clone());
+    // `needs` is a permission ("tokens:read") or a kind of token ("a master token").
+    let heading = if needs.starts_with("a ") {
+        format!("This page needs {needs}")
+    } else {
+        format!("This token lacks {needs}")
+    };
     if forbidden {
         view! {
             <section class="panel panel-info" data-testid="forbidden" role="status">
-                <h2>{format!("This token lacks {needs}")}</h2>
+                <h2>{heading}</h2>
                 <p>"The token you signed in with may not use this page. Sign in with a token that holds this permission, or ask an admin to add it."</p>
                 <p class="muted">{format!("The API said: {detail}")}</p>
             </section>
