@@ -53,4 +53,11 @@ if [ -f package.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
 fi
+# schemathesis for contract fuzzing, in a venv of the project's own.
+SCHEMATHESIS_VERSION=4.32.5
+if ! .venv/bin/schemathesis --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+  log "pip install schemathesis==$SCHEMATHESIS_VERSION"
+  python3 -m venv .venv
+  .venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
 log "toolchain ready"

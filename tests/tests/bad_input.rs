@@ -352,3 +352,47 @@ async fn storage_limits_and_names() {
         404
     );
 }
+
+#[tokio::test]
+async fn objects_must_be_what_their_content_type_says() {
+    let app = spawn_app().await;
+    let a = app.admin_secret.clone();
+    app.create_bucket("typed").await;
+    let put = |ct: &'static str, body: &'static [u8]| {
+        let app = &app;
+        let a = a.clone();
+        async move {
+            app.send_raw(
+                Method::PUT,
+                "/api/v1/buckets/typed/objects/o",
+                Some(&a),
+                ct,
+                body.to_vec(),
+            )
+            .await
+        }
+    };
+    for (ct, body) in [
+        ("text/plain", &b"\xff\xfe"[..]),
+        ("application/json", &b"{not json"[..]),
+        ("application/yaml", &b"\x97\x00"[..]),
+        ("application/problem+xml", &b"\xc3"[..]),
+    ] {
+        let r = put(ct, body).await;
+        assert_eq!(
+            (r.status, fields(&r)),
+            (400, vec!["body".to_string()]),
+            "{ct}"
+        );
+    }
+    assert_eq!(
+        put("application/octet-stream", b"\xff\xfe").await.status,
+        200
+    );
+    assert_eq!(
+        put("text/plain; charset=utf-8", "héllo".as_bytes())
+            .await
+            .status,
+        200
+    );
+}

@@ -142,6 +142,7 @@ pub async fn put_object(
         .get("content-type")?
         .filter(|c| !c.is_empty() && c.len() <= 200)
         .unwrap_or_else(|| "application/octet-stream".to_string());
+    check_body_matches(&content_type, &body)?;
     let meta = ObjectMeta {
         content_type: content_type.clone(),
         size: body.len() as u64,
@@ -160,6 +161,39 @@ pub async fn put_object(
             updated_at: ts(meta.updated_at),
         },
     )
+}
+
+/// Media types whose bodies are text by definition.
+fn is_textual(essence: &str) -> bool {
+    essence.starts_with("text/")
+        || ["json", "xml", "yaml"].iter().any(|t| {
+            essence == format!("application/{t}")
+                || essence == format!("application/x-{t}")
+                || essence.ends_with(&format!("+{t}"))
+        })
+}
+
+/// A body declared as text or JSON must be that, or readers of the object
+/// would be handed something its own content type says it is not.
+fn check_body_matches(content_type: &str, body: &[u8]) -> ApiResult<()> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = essence == "application/json" || essence.ends_with("+json");
+    let problem = if is_json && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        Some("is not valid JSON, as its content type says")
+    } else if is_textual(&essence) && std::str::from_utf8(body).is_err() {
+        Some("is not UTF-8 text, as its content type says")
+    } else {
+        None
+    };
+    match problem {
+        Some(m) => Err(ApiError::invalid(vec![FieldError::new("body", m)])),
+        None => Ok(()),
+    }
 }
 
 pub async fn get_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResult<Response> {
