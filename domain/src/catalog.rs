@@ -209,7 +209,23 @@ mod tests {
     fn default_catalog_has_the_documented_services() {
         let c = default_catalog();
         let ids: Vec<_> = c.services.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["storage", "components", "tokens", "audit"]);
+        assert_eq!(
+            ids,
+            [
+                "storage",
+                "components",
+                "tokens",
+                "audit",
+                "api_services",
+                "infrastructures"
+            ]
+        );
+        // Dataiku API Deployer: admin ⇒ write and deploy ⇒ read; admin ⇒ deploy ⇒ view.
+        assert_eq!(
+            c.implied_by("api_services", "admin"),
+            ["deploy", "read", "write"]
+        );
+        assert_eq!(c.implied_by("infrastructures", "admin"), ["deploy", "view"]);
         assert_eq!(c.implied_by("storage", "write"), ["read"]);
         assert_eq!(c.implied_by("tokens", "manage"), ["read"]);
         assert!(c

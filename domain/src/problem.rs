@@ -24,6 +24,10 @@ pub enum ErrorCode {
     EmailFailed,
     Internal,
     Unavailable,
+    /// The gateway's upstream could not be reached or broke the connection.
+    UpstreamUnavailable,
+    /// The gateway's upstream did not answer within the configured timeout.
+    UpstreamTimeout,
 }
 
 impl ErrorCode {
@@ -43,6 +47,8 @@ impl ErrorCode {
             EmailFailed => 502,
             Internal => 500,
             Unavailable => 503,
+            UpstreamUnavailable => 502,
+            UpstreamTimeout => 504,
         }
     }
 
@@ -68,6 +74,8 @@ impl ErrorCode {
             EmailFailed => "email_failed",
             Internal => "internal",
             Unavailable => "unavailable",
+            UpstreamUnavailable => "upstream_unavailable",
+            UpstreamTimeout => "upstream_timeout",
         }
     }
 
@@ -93,6 +101,8 @@ impl ErrorCode {
             EmailFailed => "The email could not be sent",
             Internal => "Internal error",
             Unavailable => "Storage is unavailable; the request was denied",
+            UpstreamUnavailable => "The upstream service could not be reached",
+            UpstreamTimeout => "The upstream service did not answer in time",
         }
     }
 }

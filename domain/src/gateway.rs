@@ -1,0 +1,722 @@
+//! The edge gateway's pure parts: the route table shipped with the worker
+//! (`worker/gateway.json`), path-pattern matching, the grants a matched call
+//! needs, and the string the worker signs so the upstream can trust the
+//! identity headers it adds.
+//!
+//! Parsing happens once, at the boundary: a [`RouteTable`] that exists is a
+//! table whose patterns are well formed and whose grant templates only name
+//! parameters their pattern captures.
+
+use crate::catalog::Catalog;
+use crate::grant::{Grant, Resource};
+use crate::jwt::IssuerConfig;
+use crate::validate;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Upstream calls that take longer than this (until the response headers)
+/// are answered 504, unless the table or `GATEWAY_TIMEOUT_MS` says otherwise.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// A configuration value that is either written in the file or taken from
+/// the environment: `"${NAME}"` (the whole string) names a variable, so that
+/// URLs and keys differ per deployment while the routes ship with the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting {
+    Literal(String),
+    Env(String),
+}
+
+impl Setting {
+    pub fn parse(s: &str) -> Setting {
+        match s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+            Some(name) if !name.is_empty() && name.bytes().all(is_env_name_byte) => {
+                Setting::Env(name.to_string())
+            }
+            _ => Setting::Literal(s.to_string()),
+        }
+    }
+
+    /// The value, or `None` when the variable is unset or empty: a setting
+    /// that is not there leaves its route or issuer inactive, never open.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        match self {
+            Setting::Literal(s) => Some(s.clone()),
+            Setting::Env(name) => env(name).filter(|v| !v.trim().is_empty()),
+        }
+    }
+}
+
+fn is_env_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl<'de> Deserialize<'de> for Setting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Setting::parse(&String::deserialize(d)?))
+    }
+}
+
+/// One segment of a path pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Literal(String),
+    /// `{name}`: exactly one non-empty segment.
+    Param(String),
+    /// `{name*}`: the rest of the path, one or more segments; last only.
+    Rest(String),
+}
+
+/// A path pattern relative to `/gw`, e.g. `/deployments/{service}/{infra}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathPattern {
+    pub source: String,
+    pub segments: Vec<Segment>,
+}
+
+impl PathPattern {
+    pub fn parse(source: &str) -> Result<PathPattern, String> {
+        let Some(rest) = source.strip_prefix('/') else {
+            return Err(format!("pattern '{source}' must start with '/'"));
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let mut segments = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            if part.is_empty() {
+                return Err(format!("pattern '{source}' has an empty segment"));
+            }
+            let seg = match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(inner) => {
+                    let (name, rest) = match inner.strip_suffix('*') {
+                        Some(n) => (n, true),
+                        None => (inner, false),
+                    };
+                    if name.is_empty() || !name.bytes().all(is_env_name_byte) {
+                        return Err(format!("pattern '{source}': bad parameter '{part}'"));
+                    }
+                    if rest && i + 1 != parts.len() {
+                        return Err(format!(
+                            "pattern '{source}': '{{{name}*}}' must be the last segment"
+                        ));
+                    }
+                    if segments
+                        .iter()
+                        .any(|s: &Segment| s.param_name() == Some(name))
+                    {
+                        return Err(format!("pattern '{source}': '{name}' appears twice"));
+                    }
+                    if rest {
+                        Segment::Rest(name.to_string())
+                    } else {
+                        Segment::Param(name.to_string())
+                    }
+                }
+                None if part.contains(['{', '}']) => {
+                    return Err(format!(
+                        "pattern '{source}': a parameter must be a whole segment"
+                    ))
+                }
+                None => Segment::Literal(part.to_string()),
+            };
+            segments.push(seg);
+        }
+        Ok(PathPattern {
+            source: source.to_string(),
+            segments,
+        })
+    }
+
+    /// Matches a raw (still percent-encoded) path relative to `/gw`.
+    /// Parameters come back decoded; `None` when the path does not fit.
+    pub fn matches(&self, raw_path: &str) -> Option<BTreeMap<String, String>> {
+        let rest = raw_path.strip_prefix('/')?;
+        let parts: Vec<&str> = rest.split('/').collect();
+        let mut params = BTreeMap::new();
+        for (i, seg) in self.segments.iter().enumerate() {
+            match seg {
+                Segment::Rest(name) => {
+                    let tail = parts.get(i..)?;
+                    if tail.is_empty() || tail.iter().any(|p| p.is_empty()) {
+                        return None;
+                    }
+                    let decoded: Vec<String> = tail
+                        .iter()
+                        .map(|p| percent_decode(p))
+                        .collect::<Option<_>>()?;
+                    params.insert(name.clone(), decoded.join("/"));
+                    return Some(params);
+                }
+                Segment::Literal(lit) => {
+                    if percent_decode(parts.get(i)?)? != *lit {
+                        return None;
+                    }
+                }
+                Segment::Param(name) => {
+                    let part = parts.get(i)?;
+                    if part.is_empty() {
+                        return None;
+                    }
+                    params.insert(name.clone(), percent_decode(part)?);
+                }
+            }
+        }
+        (parts.len() == self.segments.len()).then_some(params)
+    }
+
+    fn has_param(&self, name: &str) -> bool {
+        self.segments.iter().any(|s| s.param_name() == Some(name))
+    }
+}
+
+impl Segment {
+    fn param_name(&self) -> Option<&str> {
+        match self {
+            Segment::Param(n) | Segment::Rest(n) => Some(n),
+            Segment::Literal(_) => None,
+        }
+    }
+}
+
+/// Percent-decoding of one path segment; `None` for bad escapes or
+/// non-UTF-8, which then match no route.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Where a required grant's resource comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceTemplate {
+    None,
+    Fixed(Resource),
+    Param(String),
+}
+
+/// `service:permission@{param}` (or a fixed resource, or none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantTemplate {
+    pub service: String,
+    pub permission: String,
+    pub resource: ResourceTemplate,
+}
+
+impl GrantTemplate {
+    pub fn parse(s: &str) -> Result<GrantTemplate, String> {
+        let bad = || format!("'{s}' is not a grant (service:permission[@resource|@{{param}}])");
+        let (sp, resource) = match s.split_once('@') {
+            Some((sp, r)) => {
+                let res = match r.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+                    Some(name) if !name.is_empty() && name.bytes().all(is_env_name_byte) => {
+                        ResourceTemplate::Param(name.to_string())
+                    }
+                    Some(_) => return Err(bad()),
+                    None if r.is_empty() || r.contains(['{', '}']) => return Err(bad()),
+                    None => ResourceTemplate::Fixed(Resource::parse(r)),
+                };
+                (sp, res)
+            }
+            None => (s, ResourceTemplate::None),
+        };
+        let (service, permission) = sp.split_once(':').ok_or_else(bad)?;
+        if service.is_empty() || permission.is_empty() {
+            return Err(bad());
+        }
+        Ok(GrantTemplate {
+            service: service.to_string(),
+            permission: permission.to_string(),
+            resource,
+        })
+    }
+
+    /// The concrete grant for these parameters. A parameter used as a
+    /// resource must be a valid resource id: `*` from a path must never
+    /// turn into "every resource".
+    pub fn instantiate(&self, params: &BTreeMap<String, String>) -> Result<Grant, String> {
+        let resource = match &self.resource {
+            ResourceTemplate::None => None,
+            ResourceTemplate::Fixed(r) => Some(r.clone()),
+            ResourceTemplate::Param(name) => {
+                let value = params
+                    .get(name)
+                    .ok_or_else(|| format!("no parameter '{name}'"))?;
+                if !validate::is_resource_id(value) {
+                    return Err(format!("'{value}' is not a valid {name}"));
+                }
+                Some(Resource::Id(value.clone()))
+            }
+        };
+        Ok(Grant::new(&self.service, &self.permission, resource))
+    }
+
+    fn param(&self) -> Option<&str> {
+        match &self.resource {
+            ResourceTemplate::Param(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Checks the shape against the catalog with a stand-in resource id.
+    pub fn check(&self, catalog: &Catalog) -> Result<(), String> {
+        let mut params = BTreeMap::new();
+        if let Some(p) = self.param() {
+            params.insert(p.to_string(), "x".to_string());
+        }
+        let g = self.instantiate(&params)?;
+        catalog.check(&g).map_err(|e| e.to_string())
+    }
+}
+
+impl fmt::Display for GrantTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.service, self.permission)?;
+        match &self.resource {
+            ResourceTemplate::None => Ok(()),
+            ResourceTemplate::Fixed(r) => write!(f, "@{}", r.as_str()),
+            ResourceTemplate::Param(p) => write!(f, "@{{{p}}}"),
+        }
+    }
+}
+
+/// How a route's callers may prove who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Credential {
+    /// A Keyward secret (`kw_…`).
+    Keyward,
+    /// A JWT access token from one of the configured issuers.
+    Jwt,
+}
+
+/// One route of the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayRoute {
+    pub name: String,
+    pub methods: Vec<String>,
+    pub pattern: PathPattern,
+    /// All of them are needed.
+    pub require: Vec<GrantTemplate>,
+    pub upstream: Setting,
+    pub accept: Vec<Credential>,
+}
+
+impl GatewayRoute {
+    pub fn accepts(&self, c: Credential) -> bool {
+        self.accept.contains(&c)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    name: String,
+    methods: Vec<String>,
+    path: String,
+    #[serde(default)]
+    require: Vec<String>,
+    upstream: Setting,
+    #[serde(default = "keyward_only")]
+    accept: Vec<Credential>,
+}
+
+fn keyward_only() -> Vec<Credential> {
+    vec![Credential::Keyward]
+}
+
+fn default_timeout() -> u64 {
+    DEFAULT_TIMEOUT_MS
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    #[serde(default = "default_timeout")]
+    timeout_ms: u64,
+    routes: Vec<RawRoute>,
+    #[serde(default)]
+    issuers: Vec<IssuerConfig>,
+}
+
+/// The gateway configuration: routes in order (the first that fits wins)
+/// and the JWT issuers routes may accept.
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    pub timeout_ms: u64,
+    pub routes: Vec<GatewayRoute>,
+    pub issuers: Vec<IssuerConfig>,
+}
+
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Why a call found no route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    NotFound,
+    /// The path fits, the method does not; the methods that would.
+    MethodNotAllowed(Vec<String>),
+}
+
+/// A call that fits a route, with the grants it needs.
+#[derive(Debug, Clone)]
+pub struct RouteMatch<'a> {
+    pub route: &'a GatewayRoute,
+    pub params: BTreeMap<String, String>,
+}
+
+impl RouteMatch<'_> {
+    /// Every grant the call needs; `Err` names a parameter that is not a
+    /// valid resource id.
+    pub fn required(&self) -> Result<Vec<Grant>, String> {
+        self.route
+            .require
+            .iter()
+            .map(|t| t.instantiate(&self.params))
+            .collect()
+    }
+}
+
+impl RouteTable {
+    pub fn from_json(json: &str) -> Result<RouteTable, String> {
+        let raw: RawTable = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        if raw.timeout_ms == 0 {
+            return Err("timeout_ms must be positive".into());
+        }
+        let mut routes = Vec::with_capacity(raw.routes.len());
+        for r in raw.routes {
+            let pattern = PathPattern::parse(&r.path).map_err(|e| format!("{}: {e}", r.name))?;
+            if r.methods.is_empty() {
+                return Err(format!("{}: no methods", r.name));
+            }
+            for m in &r.methods {
+                if !METHODS.contains(&m.as_str()) {
+                    return Err(format!("{}: unknown method {m}", r.name));
+                }
+            }
+            if r.accept.is_empty() {
+                return Err(format!("{}: accepts no credential", r.name));
+            }
+            let require = r
+                .require
+                .iter()
+                .map(|s| GrantTemplate::parse(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{}: {e}", r.name))?;
+            // An unguarded route would be an open proxy.
+            if require.is_empty() {
+                return Err(format!(
+                    "{}: a route must require at least one grant",
+                    r.name
+                ));
+            }
+            for t in &require {
+                if let Some(p) = t.param() {
+                    if !pattern.has_param(p) {
+                        return Err(format!("{}: {t} names no parameter of the path", r.name));
+                    }
+                }
+            }
+            routes.push(GatewayRoute {
+                name: r.name,
+                methods: r.methods,
+                pattern,
+                require,
+                upstream: r.upstream,
+                accept: r.accept,
+            });
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for i in &raw.issuers {
+            if !ids.insert(i.id.clone()) {
+                return Err(format!("duplicate issuer {}", i.id));
+            }
+            i.check_shape()?;
+        }
+        Ok(RouteTable {
+            timeout_ms: raw.timeout_ms,
+            routes,
+            issuers: raw.issuers,
+        })
+    }
+
+    /// Checks every grant named by a route or a scope mapping against the
+    /// catalog (the worker's tests run this on the shipped files).
+    pub fn check(&self, catalog: &Catalog) -> Result<(), String> {
+        for r in &self.routes {
+            for t in &r.require {
+                t.check(catalog).map_err(|e| format!("{}: {e}", r.name))?;
+            }
+        }
+        for i in &self.issuers {
+            i.check(catalog)?;
+        }
+        Ok(())
+    }
+
+    /// The first route whose pattern and method fit.
+    pub fn resolve(&self, method: &str, raw_path: &str) -> Result<RouteMatch<'_>, Miss> {
+        let mut allowed: Vec<String> = vec![];
+        for route in &self.routes {
+            if let Some(params) = route.pattern.matches(raw_path) {
+                if route.methods.iter().any(|m| m == method) {
+                    return Ok(RouteMatch { route, params });
+                }
+                for m in &route.methods {
+                    if !allowed.contains(m) {
+                        allowed.push(m.clone());
+                    }
+                }
+            }
+        }
+        if allowed.is_empty() {
+            Err(Miss::NotFound)
+        } else {
+            Err(Miss::MethodNotAllowed(allowed))
+        }
+    }
+}
+
+/// The identity the gateway vouches for to the upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub token_id: String,
+    pub client_id: String,
+    pub kind: String,
+}
+
+/// Names of the headers the gateway adds (any the client sent are dropped).
+pub const HEADER_TOKEN_ID: &str = "x-keyward-token-id";
+pub const HEADER_CLIENT_ID: &str = "x-keyward-client-id";
+pub const HEADER_KIND: &str = "x-keyward-kind";
+pub const HEADER_TIMESTAMP: &str = "x-keyward-timestamp";
+pub const HEADER_SIGNATURE: &str = "x-keyward-signature";
+
+/// The exact bytes signed for the upstream, lines joined by `\n`:
+///
+/// ```text
+/// KEYWARD-HMAC-SHA256
+/// <X-Keyward-Timestamp: unix seconds>
+/// <method, upper case>
+/// <path and query as sent upstream, e.g. /components/x/run?async=1>
+/// <X-Keyward-Token-Id>
+/// <X-Keyward-Client-Id>
+/// <X-Keyward-Kind>
+/// ```
+///
+/// The timestamp lets the upstream refuse replays outside a window; the
+/// body is not signed (it is streamed, never buffered at the edge).
+pub fn string_to_sign(timestamp: i64, method: &str, path_and_query: &str, id: &Identity) -> String {
+    format!(
+        "KEYWARD-HMAC-SHA256\n{timestamp}\n{method}\n{path_and_query}\n{}\n{}\n{}",
+        id.token_id, id.client_id, id.kind
+    )
+}
+
+/// `v1=<lowercase hex HMAC-SHA256(key, string_to_sign)>`, the value of
+/// `X-Keyward-Signature`.
+pub fn sign(key: &[u8], string_to_sign: &str) -> String {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(string_to_sign.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    let mut out = String::with_capacity(3 + tag.len() * 2);
+    out.push_str("v1=");
+    for b in tag {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A value safe to carry in a header and in the signed lines: visible
+/// ASCII only, so no line break can forge another line.
+pub fn is_header_safe(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::default_catalog;
+    use proptest::prelude::*;
+
+    fn shipped() -> RouteTable {
+        RouteTable::from_json(include_str!("../../worker/gateway.json"))
+            .expect("the shipped gateway table parses")
+    }
+
+    #[test]
+    fn the_shipped_table_fits_the_catalog() {
+        let t = shipped();
+        t.check(&default_catalog())
+            .expect("every grant is in the catalog");
+        assert!(!t.routes.is_empty());
+    }
+
+    #[test]
+    fn deployment_needs_both_grants_from_the_path() {
+        let t = shipped();
+        let m = t
+            .resolve("POST", "/deployments/churn/prod-k8s")
+            .expect("route");
+        let req: Vec<String> = m
+            .required()
+            .unwrap()
+            .iter()
+            .map(|g| g.to_string())
+            .collect();
+        assert_eq!(
+            req,
+            [
+                "api_services:deploy@churn",
+                "infrastructures:deploy@prod-k8s"
+            ]
+        );
+    }
+
+    #[test]
+    fn component_route_and_read_only_reports() {
+        let t = shipped();
+        let m = t
+            .resolve("POST", "/components/keboola.ex-db-snowflake/run")
+            .unwrap();
+        assert_eq!(
+            m.required().unwrap()[0].to_string(),
+            "components:run@keboola.ex-db-snowflake"
+        );
+        let r = t.resolve("GET", "/reports/in.c-main/2024/q1.csv").unwrap();
+        assert_eq!(r.params["path"], "2024/q1.csv");
+        assert_eq!(
+            r.required().unwrap()[0].to_string(),
+            "storage:read@in.c-main"
+        );
+        assert_eq!(
+            t.resolve("DELETE", "/reports/in.c-main/x").unwrap_err(),
+            Miss::MethodNotAllowed(vec!["GET".into(), "HEAD".into()])
+        );
+        assert_eq!(
+            t.resolve("GET", "/nothing/here").unwrap_err(),
+            Miss::NotFound
+        );
+        assert_eq!(
+            t.resolve("GET", "/reports/in.c-main").unwrap_err(),
+            Miss::NotFound
+        );
+    }
+
+    #[test]
+    fn a_star_from_the_path_is_not_every_resource() {
+        let t = shipped();
+        let m = t.resolve("POST", "/components/*/run").unwrap();
+        assert!(m.required().is_err());
+        let m = t.resolve("POST", "/components/%2A/run").unwrap();
+        assert!(m.required().is_err());
+    }
+
+    #[test]
+    fn patterns_are_checked() {
+        assert!(PathPattern::parse("no-slash").is_err());
+        assert!(PathPattern::parse("/a//b").is_err());
+        assert!(PathPattern::parse("/{rest*}/x").is_err());
+        assert!(PathPattern::parse("/a{b}").is_err());
+        assert!(PathPattern::parse("/{a}/{a}").is_err());
+        let p = PathPattern::parse("/a/{b}").unwrap();
+        assert!(p.matches("/a/x/").is_none());
+        assert!(p.matches("/a/").is_none());
+        assert_eq!(p.matches("/a/x%20y").unwrap()["b"], "x y");
+        assert!(p.matches("/a/%ZZ").is_none());
+    }
+
+    #[test]
+    fn tables_are_checked() {
+        let route = |require: &str| {
+            format!(
+                r#"{{"routes":[{{"name":"r","methods":["GET"],"path":"/a/{{b}}","require":[{require}],"upstream":"${{UP}}"}}]}}"#
+            )
+        };
+        assert!(RouteTable::from_json(&route(r#""storage:read@{b}""#)).is_ok());
+        assert!(RouteTable::from_json(&route(r#""storage:read@{c}""#)).is_err());
+        assert!(RouteTable::from_json(&route("")).is_err());
+        let t = RouteTable::from_json(&route(r#""storage:fly@{b}""#)).unwrap();
+        assert!(t.check(&default_catalog()).is_err());
+        assert_eq!(t.routes[0].upstream, Setting::Env("UP".into()));
+        assert_eq!(t.routes[0].accept, [Credential::Keyward]);
+    }
+
+    #[test]
+    fn settings_come_from_the_environment() {
+        let env = |n: &str| (n == "SET").then(|| "v".to_string());
+        assert_eq!(Setting::parse("${SET}").resolve(&env), Some("v".into()));
+        assert_eq!(Setting::parse("${UNSET}").resolve(&env), None);
+        assert_eq!(
+            Setting::parse("http://x").resolve(&env),
+            Some("http://x".into())
+        );
+        assert_eq!(Setting::parse("${a b}"), Setting::Literal("${a b}".into()));
+    }
+
+    #[test]
+    fn signature_matches_rfc_4231_and_the_documented_string() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            sign(b"Jefe", "what do ya want for nothing?"),
+            "v1=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let id = Identity {
+            token_id: "tok_1".into(),
+            client_id: "cl_1".into(),
+            kind: "scoped".into(),
+        };
+        assert_eq!(
+            string_to_sign(1700000000, "POST", "/components/x/run?a=1", &id),
+            "KEYWARD-HMAC-SHA256\n1700000000\nPOST\n/components/x/run?a=1\ntok_1\ncl_1\nscoped"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn params_round_trip_through_encoding(a in "[a-z0-9._-]{1,20}", b in "[A-Za-z0-9 ./é-]{1,20}") {
+            let p = PathPattern::parse("/x/{a}/{b*}").unwrap();
+            let enc: String = b.bytes().map(|c| if c.is_ascii_alphanumeric() || c == b'/' || c == b'-' || c == b'.' { (c as char).to_string() } else { format!("%{c:02X}") }).collect();
+            let path = format!("/x/{a}/{enc}");
+            match p.matches(&path) {
+                Some(m) => {
+                    prop_assert_eq!(&m["a"], &a);
+                    prop_assert_eq!(&m["b"], &b);
+                }
+                // Empty segments (`//`) in the rest never match.
+                None => prop_assert!(b.split('/').any(|s| s.is_empty())),
+            }
+        }
+
+        #[test]
+        fn resolved_grants_only_name_ids_from_the_path(service in "[a-z0-9-]{1,12}", infra in "[a-z0-9-]{1,12}") {
+            let t = shipped();
+            let m = t.resolve("POST", &format!("/deployments/{service}/{infra}")).unwrap();
+            let req = m.required().unwrap();
+            prop_assert_eq!(req.len(), 2);
+            prop_assert_eq!(&req[0].resource, &Some(Resource::Id(service)));
+            prop_assert_eq!(&req[1].resource, &Some(Resource::Id(infra)));
+        }
+
+        #[test]
+        fn different_lines_sign_differently(m in "[A-Z]{3,6}", p in "/[a-z/?=&]{0,20}", q in "/[a-z/?=&]{0,20}") {
+            let id = Identity { token_id: "t".into(), client_id: "c".into(), kind: "scoped".into() };
+            if p != q {
+                prop_assert_ne!(sign(b"k", &string_to_sign(1, &m, &p, &id)), sign(b"k", &string_to_sign(1, &m, &q, &id)));
+            }
+        }
+    }
+}
