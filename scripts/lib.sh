@@ -35,7 +35,7 @@ tree_digest() {
 
 build_worker() {
   local digest stamp="$ROOT/worker/build/.digest"
-  digest=$(tree_digest worker/src worker/Cargo.toml worker/catalog.json worker/openapi.json domain Cargo.lock Cargo.toml)
+  digest=$(tree_digest worker/src worker/Cargo.toml worker/catalog.json worker/gateway.json worker/openapi.json domain Cargo.lock Cargo.toml)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -f "$ROOT/worker/build/index.js" ]; then
     log "worker up to date"
     return 0

@@ -5,6 +5,7 @@
 //! the worker once, before.
 
 pub mod email;
+pub mod upstream;
 
 use keyward_domain::{Secret, TokenKind};
 use reqwest::{Method, StatusCode};

@@ -7,9 +7,11 @@
 mod admins;
 mod auth;
 mod email;
+mod gateway;
 mod http;
 mod invitations;
 mod meta;
+mod ratelimit;
 mod registry;
 mod routes;
 mod storage;
@@ -25,6 +27,7 @@ use routes::Route;
 use std::sync::OnceLock;
 use worker::{event, Context, Env, Request, Response};
 
+pub use ratelimit::RateLimiter;
 pub use registry::RegistryObject;
 
 static CATALOG: OnceLock<Catalog> = OnceLock::new();
@@ -95,6 +98,9 @@ pub fn insufficient(missing: &Grant) -> ApiError {
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    if req.path().starts_with("/gw/") {
+        return Ok(gateway::handle(req, &env, &ctx).await);
+    }
     let route = match routes::resolve(&req.inner().method(), &req.path()) {
         Ok(r) => r,
         Err(e) => return Ok(http::problem_response(&e)),
@@ -108,6 +114,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             Err(e) => return Ok(http::problem_response(&e)),
         }
     };
+    if let Err(e) = ratelimit::enforce_caller(&env, caller.as_ref()).await {
+        return Ok(http::problem_response(&e));
+    }
     if let Some(c) = &caller {
         note_use(&env, &ctx, c);
     }
