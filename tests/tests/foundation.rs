@@ -110,5 +110,15 @@ async fn catalog_is_served_from_the_shipped_file() {
             .collect()
     };
     assert_eq!(ids(&served), ids(&shipped));
-    assert_eq!(ids(&served), ["storage", "components", "tokens", "audit"]);
+    assert_eq!(
+        ids(&served),
+        [
+            "storage",
+            "components",
+            "tokens",
+            "audit",
+            "api_services",
+            "infrastructures"
+        ]
+    );
 }
