@@ -384,8 +384,24 @@ impl Grid {
 fn resource_noun(catalog: &Catalog, resource_type: &str) -> String {
     catalog
         .resource_type(resource_type)
-        .map(|t| t.title.to_lowercase())
-        .unwrap_or_else(|| resource_type.to_string())
+        .map(|t| sentence_case(&t.title))
+        .unwrap_or_else(|| resource_type.replace('_', " "))
+}
+
+/// A title as a noun inside a sentence: "Bucket" → "bucket", while
+/// acronyms stay ("API service").
+fn sentence_case(title: &str) -> String {
+    let first_word = title.split_whitespace().next().unwrap_or("");
+    let acronym = first_word.chars().filter(|c| c.is_alphabetic()).count() > 1
+        && first_word
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase);
+    if acronym {
+        title.to_string()
+    } else {
+        lower_first(title)
+    }
 }
 
 /// English plural of a resource noun ("bucket" → "buckets").
@@ -733,6 +749,33 @@ mod tests {
     }
 
     #[test]
+    fn transitive_implications_and_acronyms() {
+        let c = default_catalog();
+        if c.service("api_services").is_none() {
+            return;
+        }
+        assert_eq!(
+            summary(&c, &[g("api_services:admin@churn")]),
+            "Read, write, deploy and admin API service churn; nothing else"
+        );
+        assert_eq!(
+            summary(&c, &[g("infrastructures:deploy@*")]),
+            "View and deploy all infrastructures; nothing else"
+        );
+        assert_eq!(all_label(&c, "api_service"), "All API services");
+        let mut grid = Grid::new(c);
+        grid.toggle("api_services", "admin");
+        let read = grid.row("api_services", "read", &[]);
+        assert!(read.locked);
+        assert_eq!(read.implied_by, ["admin"]);
+        // write is implied by admin too, so it cannot be unticked on its own.
+        assert!(!grid.toggle("api_services", "write"));
+        assert!(grid.row("api_services", "write", &[]).locked);
+        grid.set_all("api_services", "admin", true);
+        assert_eq!(grid.grants(), vec![g("api_services:admin@*")]);
+    }
+
+    #[test]
     fn ticking_write_implies_read_and_locks_it() {
         let mut grid = Grid::new(default_catalog());
         assert!(grid.toggle("storage", "write"));
@@ -859,7 +902,7 @@ mod tests {
         assert_eq!(grid.grants(), vec![]);
         let row = grid.row("storage", "read", &[]);
         assert!(!row.checked);
-        assert_eq!(row.scope.unwrap().resources[0].checked, false);
+        assert!(!row.scope.unwrap().resources[0].checked);
         grid.toggle("storage", "read");
         assert_eq!(grid.grants(), vec![g("storage:read@a")]);
     }
