@@ -42,6 +42,8 @@ pub struct RowView {
     pub checked: bool,
     /// Implied, so it cannot be unticked here.
     pub locked: bool,
+    /// Ticked explicitly (it may be implied as well).
+    pub ticked: bool,
     /// The permissions (ids) that imply this one, in catalog order.
     pub implied_by: Vec<String>,
     /// Only for resource-typed permissions.
@@ -305,6 +307,7 @@ impl Grid {
         RowView {
             checked,
             locked: !implied_by.is_empty(),
+            ticked,
             implied_by,
             scope,
         }
@@ -402,6 +405,15 @@ fn sentence_case(title: &str) -> String {
     } else {
         lower_first(title)
     }
+}
+
+/// "a bucket", "an API service".
+pub fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
 }
 
 /// English plural of a resource noun ("bucket" → "buckets").
@@ -763,6 +775,8 @@ mod tests {
             "View and deploy all infrastructures; nothing else"
         );
         assert_eq!(all_label(&c, "api_service"), "All API services");
+        assert_eq!(with_article(&noun(&c, "api_service")), "an API service");
+        assert_eq!(with_article(&noun(&c, "bucket")), "a bucket");
         let mut grid = Grid::new(c);
         grid.toggle("api_services", "admin");
         let read = grid.row("api_services", "read", &[]);

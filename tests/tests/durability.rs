@@ -3,7 +3,7 @@
 //! that was answered 201 works, every secret that a refresh replaced does
 //! not, and no token is half-made (working secret but unknown token).
 
-use keyward_tests::spawn_app;
+use keyward_tests::spawn_app_with;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,7 +19,8 @@ struct Seen {
 
 #[tokio::test]
 async fn crash_mid_burst_loses_nothing_answered() {
-    let mut app = spawn_app().await;
+    // The burst is far above the default rate limit, which has its own tests.
+    let mut app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "1000000")]).await;
     let seen = Arc::new(Mutex::new(Seen::default()));
     let mut workers = vec![];
     for w in 0..4 {

@@ -1,11 +1,12 @@
 //! Bearer authentication: the format and checksum are checked before any
 //! storage is touched; then one KV read; then expiry. Every failure denies.
 
+use crate::authority;
 use crate::http::{ApiError, ApiResult};
 use crate::registry::{Actor, Command, NewSecret, Registry};
 use crate::store::{self, AuthRecord};
 use keyward_domain::api::Token;
-use keyward_domain::{expiry, Catalog, ErrorCode, Principal, Secret, SecretError};
+use keyward_domain::{Catalog, ErrorCode, Principal, Secret, SecretError};
 use worker::{Env, Request};
 
 /// An authenticated caller.
@@ -67,33 +68,20 @@ pub fn bearer(req: &Request) -> ApiResult<String> {
 /// Looks a key up. `Ok(Err(_))` is a rejection; `Err(_)` is a storage
 /// failure, which callers turn into a denial.
 pub async fn lookup(env: &Env, raw: &str) -> ApiResult<Result<AuthRecord, Rejection>> {
-    let secret = match Secret::parse(raw) {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(Rejection::Malformed(e))),
-    };
-    let hash = secret.hash();
-    let kv = env.kv(store::KV_BINDING)?;
-    let record = kv
-        .get(&store::secret_key(hash.as_str()))
-        .json::<AuthRecord>()
-        .await?;
-    let record = match record {
-        Some(r) => r,
-        None => match bootstrap(env, &secret).await? {
-            Some(r) => r,
-            None => return Ok(Err(Rejection::NotFound)),
-        },
-    };
+    let replica = store::KvReplica(env.kv(store::KV_BINDING)?);
     let now = store::now();
-    if let Some(until) = record.retired_until {
-        if now.unix_timestamp() >= until {
-            return Ok(Err(Rejection::NotFound));
-        }
+    match authority::authenticate(&replica, raw, now).await? {
+        Err(Rejection::NotFound) => {}
+        other => return Ok(other),
     }
-    if expiry::is_expired(record.token.expires_at, now) {
-        return Ok(Err(Rejection::Expired));
-    }
-    Ok(Ok(record))
+    // Unknown: perhaps the first use of the bootstrap secret.
+    let Ok(secret) = Secret::parse(raw) else {
+        return Ok(Err(Rejection::NotFound));
+    };
+    Ok(match bootstrap(env, &secret).await? {
+        Some(record) => authority::check(record, now),
+        None => Err(Rejection::NotFound),
+    })
 }
 
 /// The very first admin: when the presented secret hashes to the configured

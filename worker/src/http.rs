@@ -12,7 +12,9 @@ pub const OBJECT_LIMIT: usize = 1024 * 1024;
 /// An error answer: a problem document plus the headers it needs.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub problem: Problem,
+    /// Boxed: error results travel through every handler, and a small
+    /// `Err` keeps them cheap to move.
+    pub problem: Box<Problem>,
     pub retry_after: Option<u64>,
     /// For 405: the methods the resource supports (RFC 9110 `Allow`).
     pub allow: Option<String>,
@@ -21,14 +23,14 @@ pub struct ApiError {
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
         ApiError {
-            problem: Problem::new(code, detail),
+            problem: Box::new(Problem::new(code, detail)),
             retry_after: None,
             allow: None,
         }
     }
     pub fn invalid(errors: Vec<FieldError>) -> ApiError {
         ApiError {
-            problem: Problem::invalid(errors),
+            problem: Box::new(Problem::invalid(errors)),
             retry_after: None,
             allow: None,
         }
@@ -41,7 +43,10 @@ impl ApiError {
     }
     /// Storage failed: deny, never allow. The cause goes to the log only.
     pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+        #[cfg(target_arch = "wasm32")]
         worker::console_error!("storage failure: {cause}");
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = cause.to_string();
         ApiError::new(
             ErrorCode::Unavailable,
             "storage is unavailable; the request was not carried out",
@@ -67,7 +72,7 @@ impl From<worker::kv::KvError> for ApiError {
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
         ApiError {
-            problem,
+            problem: Box::new(problem),
             retry_after: None,
             allow: None,
         }

@@ -6,6 +6,7 @@
 
 mod admins;
 mod auth;
+mod authority;
 mod email;
 mod gateway;
 mod http;

@@ -7,8 +7,9 @@
 //! storage. After each change it writes the KV replicas that authentication
 //! reads.
 
+use crate::authority::{self, ts, Ledger, RetiredRow, StoreError, TokenRow};
 use crate::http::{ApiError, ApiResult};
-use crate::store::{self, AuthRecord};
+use crate::store;
 use futures_util::lock::Mutex;
 use keyward_domain::api::{
     Admin, AuditEntry, Bucket, Invitation, InvitationStatus, InvitationWelcome, Outcome, Page,
@@ -18,7 +19,6 @@ use keyward_domain::query::{AuditQuery, TokenQuery, TokenSortKey};
 use keyward_domain::{Catalog, ErrorCode, Grant, Principal, TokenKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, SqlStorage,
     SqlStorageValue, State,
@@ -292,7 +292,11 @@ impl DurableObject for RegistryObject {
             }
             let cmd: Command = serde_json::from_str(&req.text().await?)
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-            self.execute(cmd).await
+            let body = self.execute(cmd).await?;
+            // Nothing is answered before it is on disk: a crash right after
+            // the answer must not lose what the answer confirmed.
+            self.state.storage().sync().await?;
+            Ok::<String, ApiError>(body)
         }
         .await;
         Ok(match result {
@@ -367,48 +371,121 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Deserialize)]
-struct TokenRow {
-    id: String,
-    client_id: String,
-    name: String,
-    description: String,
-    kind: String,
-    grants: String,
-    created_by: String,
-    created_at: i64,
-    updated_at: i64,
-    expires_at: Option<i64>,
-    last_used_at: Option<i64>,
-    secret_hash: String,
-    secret_hint: String,
-    admin_id: Option<String>,
-    #[serde(default)]
-    rate_limit: Option<i64>,
-}
+/// The registry's SQLite tables as the token authority's ledger. Each
+/// method's statements run in one turn of the object's event loop, which
+/// the runtime commits atomically.
+pub struct SqlLedger(pub SqlStorage);
 
-fn ts(secs: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+impl Ledger for SqlLedger {
+    fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
+        Ok(self
+            .0
+            .exec("SELECT * FROM tokens WHERE id = ?", vec![s(id)])?
+            .to_array::<TokenRow>()?
+            .into_iter()
+            .next())
+    }
 
-impl TokenRow {
-    fn view(&self) -> ApiResult<Token> {
-        Ok(Token {
-            id: self.id.clone(),
-            client_id: self.client_id.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-            kind: TokenKind::parse(&self.kind)
-                .ok_or_else(|| ApiError::unavailable("corrupt token kind"))?,
-            grants: serde_json::from_str(&self.grants).map_err(ApiError::unavailable)?,
-            created_by: self.created_by.clone(),
-            created_at: ts(self.created_at),
-            updated_at: ts(self.updated_at),
-            expires_at: self.expires_at.map(ts),
-            last_used_at: self.last_used_at.map(ts),
-            secret_hint: self.secret_hint.clone(),
-            rate_limit: self.rate_limit.map(|r| r as u32),
-        })
+    fn retired(&self, token_id: &str, now: i64) -> Result<Vec<RetiredRow>, StoreError> {
+        Ok(self
+            .0
+            .exec(
+                "SELECT hash, until FROM retired_secrets WHERE token_id = ? AND until > ?",
+                vec![s(token_id), i(now)],
+            )?
+            .to_array::<RetiredRow>()?)
+    }
+
+    fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {
+        self.0.exec(
+            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                s(&row.id),
+                s(&row.client_id),
+                s(&row.name),
+                s(&row.description),
+                s(&row.kind),
+                s(&row.grants),
+                s(&row.created_by),
+                i(row.created_at),
+                i(row.updated_at),
+                oi(row.expires_at),
+                oi(row.last_used_at),
+                s(&row.secret_hash),
+                s(&row.secret_hint),
+                row.admin_id.clone().map(SqlStorageValue::String).unwrap_or(SqlStorageValue::Null),
+                oi(row.rate_limit),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn commit_refresh(
+        &self,
+        row: &TokenRow,
+        old_hash: &str,
+        until: i64,
+        invitation: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.0.exec(
+            "UPDATE tokens SET secret_hash = ?, secret_hint = ?, updated_at = ? WHERE id = ?",
+            vec![
+                s(&row.secret_hash),
+                s(&row.secret_hint),
+                i(row.updated_at),
+                s(&row.id),
+            ],
+        )?;
+        self.0.exec(
+            "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until) VALUES (?, ?, ?)",
+            vec![s(old_hash), s(&row.id), i(until)],
+        )?;
+        if let Some(inv) = invitation {
+            self.0.exec(
+                "UPDATE invitations SET status = 'accepted', accepted_at = ? WHERE id = ?",
+                vec![i(now), s(inv)],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn revert_refresh(
+        &self,
+        before: &TokenRow,
+        invitation: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.0.exec(
+            "UPDATE tokens SET secret_hash = ?, secret_hint = ?, updated_at = ? WHERE id = ?",
+            vec![
+                s(&before.secret_hash),
+                s(&before.secret_hint),
+                i(before.updated_at),
+                s(&before.id),
+            ],
+        )?;
+        self.0.exec(
+            "DELETE FROM retired_secrets WHERE hash = ?",
+            vec![s(&before.secret_hash)],
+        )?;
+        if let Some(inv) = invitation {
+            self.0.exec(
+                "UPDATE invitations SET status = 'pending', accepted_at = NULL WHERE id = ?",
+                vec![s(inv)],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn delete_token(&self, id: &str) -> Result<(), StoreError> {
+        self.0.exec(
+            "DELETE FROM retired_secrets WHERE token_id = ?",
+            vec![s(id)],
+        )?;
+        self.0
+            .exec("DELETE FROM tokens WHERE id = ?", vec![s(id)])?;
+        Ok(())
     }
 }
 
@@ -493,12 +570,6 @@ struct Count {
     n: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-struct RetiredRow {
-    hash: String,
-    until: i64,
-}
-
 fn s(v: impl Into<String>) -> SqlStorageValue {
     SqlStorageValue::String(v.into())
 }
@@ -524,6 +595,14 @@ fn escalation(g: &Grant) -> ApiError {
 impl RegistryObject {
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
+    }
+
+    fn ledger(&self) -> SqlLedger {
+        SqlLedger(self.sql())
+    }
+
+    fn replica(&self) -> ApiResult<store::KvReplica> {
+        Ok(store::KvReplica(self.kv()?))
     }
 
     fn kv(&self) -> ApiResult<worker::kv::KvStore> {
@@ -627,7 +706,7 @@ impl RegistryObject {
                 secret,
             } => to_json(
                 &self
-                    .refresh_token(&actor, &id, overlap_seconds, secret, now)
+                    .refresh_token(&actor, &id, overlap_seconds, secret, None, now)
                     .await?,
             ),
             Command::Touch { token_id } => {
@@ -719,11 +798,8 @@ impl RegistryObject {
     }
 
     fn token_row(&self, id: &str) -> ApiResult<TokenRow> {
-        self.sql()
-            .exec("SELECT * FROM tokens WHERE id = ?", vec![s(id)])?
-            .to_array::<TokenRow>()?
-            .into_iter()
-            .next()
+        self.ledger()
+            .token(id)?
             .ok_or_else(|| ApiError::not_found("token"))
     }
 
@@ -753,41 +829,8 @@ impl RegistryObject {
         Ok(())
     }
 
-    /// Writes the KV replicas of a token: its current secret and any secret
-    /// still inside its overlap.
     async fn replicate(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
-        let token = row.view()?;
-        let kv = self.kv()?;
-        let current = AuthRecord {
-            token: token.clone(),
-            retired_until: None,
-        };
-        let mut put = kv.put(&store::secret_key(&row.secret_hash), to_json(&current)?)?;
-        if let Some(at) = row.expires_at {
-            put = put.expiration(store::kv_expiration(at, now));
-        }
-        put.execute().await?;
-        for retired in self.retired(&row.id, now)? {
-            let record = AuthRecord {
-                token: token.clone(),
-                retired_until: Some(retired.until),
-            };
-            kv.put(&store::secret_key(&retired.hash), to_json(&record)?)?
-                .expiration(store::kv_expiration(retired.until, now))
-                .execute()
-                .await?;
-        }
-        Ok(())
-    }
-
-    fn retired(&self, token_id: &str, now: i64) -> ApiResult<Vec<RetiredRow>> {
-        Ok(self
-            .sql()
-            .exec(
-                "SELECT hash, until FROM retired_secrets WHERE token_id = ? AND until > ?",
-                vec![s(token_id), i(now)],
-            )?
-            .to_array::<RetiredRow>()?)
+        authority::replicate(&self.ledger(), &self.replica()?, row, now).await
     }
 
     /// The first admin, created on first use of the bootstrap secret when no
@@ -864,9 +907,7 @@ impl RegistryObject {
             admin_id: Some(admin_id.clone()),
             rate_limit: None,
         };
-        // Replica first: a failure leaves nothing in the registry.
-        self.replicate(&row, now).await?;
-        self.insert_token_row(&row)?;
+        authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.sql().exec(
             "INSERT INTO admins (id, email, name, created_at, master_token_id) VALUES (?, ?, ?, ?, ?)",
             vec![s(&admin_id), s(&email), s(&name), i(now), s(&row.id)],
@@ -880,31 +921,6 @@ impl RegistryObject {
         }
         .view();
         Ok((admin, row.view()?))
-    }
-
-    fn insert_token_row(&self, row: &TokenRow) -> ApiResult<()> {
-        self.sql().exec(
-            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                s(&row.id),
-                s(&row.client_id),
-                s(&row.name),
-                s(&row.description),
-                s(&row.kind),
-                s(&row.grants),
-                s(&row.created_by),
-                i(row.created_at),
-                i(row.updated_at),
-                oi(row.expires_at),
-                oi(row.last_used_at),
-                s(&row.secret_hash),
-                s(&row.secret_hint),
-                row.admin_id.clone().map(SqlStorageValue::String).unwrap_or(SqlStorageValue::Null),
-                oi(row.rate_limit),
-            ],
-        )?;
-        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -945,8 +961,7 @@ impl RegistryObject {
             admin_id: None,
             rate_limit: rate_limit.map(i64::from),
         };
-        self.replicate(&row, now).await?;
-        self.insert_token_row(&row)?;
+        authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit(
             &actor.client_id,
             "token.create",
@@ -1053,7 +1068,7 @@ impl RegistryObject {
             ));
         }
         self.check_may_manage(actor, &row)?;
-        self.remove_token(&row, now).await?;
+        self.remove_token(&row).await?;
         self.audit(
             &actor.client_id,
             "token.delete",
@@ -1065,62 +1080,42 @@ impl RegistryObject {
         Ok(())
     }
 
-    /// Secrets die first: if KV fails midway the token still exists and the
-    /// request fails, but no deleted secret is left working afterwards
-    /// without the registry knowing.
-    async fn remove_token(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
-        let kv = self.kv()?;
-        for retired in self.retired(&row.id, now)? {
-            kv.delete(&store::secret_key(&retired.hash)).await?;
-        }
-        kv.delete(&store::secret_key(&row.secret_hash)).await?;
-        let sql = self.sql();
-        sql.exec(
-            "DELETE FROM retired_secrets WHERE token_id = ?",
-            vec![s(&row.id)],
-        )?;
-        sql.exec("DELETE FROM tokens WHERE id = ?", vec![s(&row.id)])?;
-        Ok(())
+    async fn remove_token(&self, row: &TokenRow) -> ApiResult<()> {
+        authority::delete(&self.ledger(), &self.replica()?, row).await
     }
 
-    /// Write order: the new secret's replica first (both work for a moment),
-    /// then the old one is deleted or marked with its overlap deadline, which
-    /// authentication enforces itself, so the old secret never works past it.
+    /// A new secret for the same token; see [`authority::refresh`] for the
+    /// write order. Accepting an invitation is a refresh that also uses up
+    /// the invitation, in the same ledger step.
     async fn refresh_token(
         &self,
         actor: &Actor,
         id: &str,
         overlap_seconds: u64,
         secret: NewSecret,
+        invitation: Option<&str>,
         now: i64,
     ) -> ApiResult<keyward_domain::api::Token> {
-        let mut row = self.token_row(id)?;
+        let row = self.token_row(id)?;
         if row.kind == TokenKind::Master.as_str() && actor.token_id != row.id {
             return Err(ApiError::conflict(
                 "a master token can be refreshed only by itself",
             ));
         }
         self.check_may_manage(actor, &row)?;
-        let old_hash = std::mem::replace(&mut row.secret_hash, secret.hash);
-        row.secret_hint = secret.hint;
-        row.updated_at = now;
-        let kv = self.kv()?;
-        if overlap_seconds > 0 {
-            let until = now + overlap_seconds as i64;
-            self.sql().exec(
-                "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until) VALUES (?, ?, ?)",
-                vec![s(&old_hash), s(id), i(until)],
-            )?;
-            // replicate() writes the new secret, then the retired ones.
-            self.replicate(&row, now).await?;
-        } else {
-            self.replicate(&row, now).await?;
-            kv.delete(&store::secret_key(&old_hash)).await?;
-        }
-        self.sql().exec(
-            "UPDATE tokens SET secret_hash = ?, secret_hint = ?, updated_at = ? WHERE id = ?",
-            vec![s(&row.secret_hash), s(&row.secret_hint), i(now), s(id)],
-        )?;
+        let after = authority::refresh(
+            &self.ledger(),
+            &self.replica()?,
+            &row,
+            authority::Rotation {
+                new_hash: secret.hash,
+                new_hint: secret.hint,
+                overlap_seconds,
+                invitation,
+            },
+            now,
+        )
+        .await?;
         self.audit(
             &actor.client_id,
             "token.refresh",
@@ -1128,11 +1123,11 @@ impl RegistryObject {
             Outcome::Success,
             &format!(
                 "new secret {}; old secret valid for {overlap_seconds} s more",
-                row.secret_hint
+                after.secret_hint
             ),
             now,
         )?;
-        row.view()
+        after.view()
     }
 
     async fn touch(&self, token_id: &str, now: i64) -> ApiResult<()> {
@@ -1273,7 +1268,7 @@ impl RegistryObject {
             .exec("SELECT * FROM tokens WHERE admin_id = ?", vec![s(id)])?
             .to_array::<TokenRow>()?;
         for row in &rows {
-            self.remove_token(row, now).await?;
+            self.remove_token(row).await?;
         }
         self.sql()
             .exec("DELETE FROM admins WHERE id = ?", vec![s(id)])?;
@@ -1679,13 +1674,12 @@ impl RegistryObject {
             grants: vec![],
         };
         let issued = self
-            .refresh_token(&itself, &token.id, 0, secret, now)
+            .refresh_token(&itself, &token.id, 0, secret, Some(&row.id), now)
             .await?;
-        self.kv()?.delete(&store::invitation_key(code_hash)).await?;
-        self.sql().exec(
-            "UPDATE invitations SET status = 'accepted', accepted_at = ? WHERE id = ?",
-            vec![i(now), s(&row.id)],
-        )?;
+        // The welcome copy is a cache; the registry already says "accepted".
+        if let Err(e) = self.kv()?.delete(&store::invitation_key(code_hash)).await {
+            worker::console_error!("could not drop the welcome copy of {}: {e}", row.id);
+        }
         self.audit(
             &token.client_id,
             "invitation.accept",

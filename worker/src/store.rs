@@ -56,6 +56,34 @@ pub struct ObjectMeta {
     pub updated_at: i64,
 }
 
+/// Workers KV as the token authority's replica.
+pub struct KvReplica(pub worker::kv::KvStore);
+
+impl crate::authority::Replica for KvReplica {
+    async fn get(&self, hash: &str) -> Result<Option<AuthRecord>, crate::authority::StoreError> {
+        Ok(self.0.get(&secret_key(hash)).json::<AuthRecord>().await?)
+    }
+
+    async fn put(
+        &self,
+        hash: &str,
+        record: &AuthRecord,
+        expiration: Option<u64>,
+    ) -> Result<(), crate::authority::StoreError> {
+        let json = serde_json::to_string(record)
+            .map_err(|e| crate::authority::StoreError(e.to_string()))?;
+        let mut put = self.0.put(&secret_key(hash), json)?;
+        if let Some(at) = expiration {
+            put = put.expiration(at);
+        }
+        Ok(put.execute().await?)
+    }
+
+    async fn delete(&self, hash: &str) -> Result<(), crate::authority::StoreError> {
+        Ok(self.0.delete(&secret_key(hash)).await?)
+    }
+}
+
 pub fn now() -> OffsetDateTime {
     let ms = worker::Date::now().as_millis() as i64;
     OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -85,4 +113,13 @@ pub fn random_id(prefix: &str, len: usize) -> String {
 /// exact instant itself, so the stored copy may outlive it a little.
 pub fn kv_expiration(at: i64, now: i64) -> u64 {
     at.max(now + 61) as u64
+}
+
+#[cfg(test)]
+mod native_smoke {
+    #[test]
+    fn kv_expiration_respects_the_floor() {
+        assert_eq!(super::kv_expiration(100, 1000), 1061);
+        assert_eq!(super::kv_expiration(5000, 1000), 5000);
+    }
 }
