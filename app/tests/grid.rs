@@ -188,7 +188,12 @@ async fn all_versus_only_selected() {
         m.text("summary"),
         "Read and write bucket in.c-tutorial; nothing else"
     );
-    // Read shows the implied bucket, locked, and can be widened.
+    // Read shows the implied bucket in one line, and can be widened.
+    assert!(m
+        .text("implied-scope-storage-read")
+        .starts_with("On: in.c-tutorial"));
+    assert!(m.find("scope-storage-read-all").is_none());
+    m.click("widen-storage-read").await;
     assert!(m.checked("resource-storage-read-in.c-tutorial"));
     assert!(m.disabled("resource-storage-read-in.c-tutorial"));
     assert!(!m.checked("resource-storage-read-raw"));

@@ -150,6 +150,8 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
 
   // Edit: add read on all buckets; PATCH saves the complete set.
   await page.getByTestId('edit-token').click();
+  assert.match(await page.getByTestId('implied-scope-storage-read').innerText(), new RegExp(`^On: ${BUCKET}`));
+  await page.getByTestId('widen-storage-read').click();
   await page.getByTestId('scope-storage-read-all').check();
   assert.ok(await page.getByTestId('expiry-keep').isChecked(), 'editing keeps the expiry by default');
   await page.getByTestId('expiry-custom').check();

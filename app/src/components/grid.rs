@@ -3,7 +3,7 @@
 //! [`Grid`] (pure, tested in the domain); the view only derives from it.
 
 use keyward_domain::catalog::PermissionDef;
-use keyward_domain::describe::{all_label, noun, summary, Grid};
+use keyward_domain::describe::{all_label, noun, plural, summary, with_article, Grid};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -92,12 +92,56 @@ fn PermissionRow(
             })
         }
     };
+    // An implied permission shows what it covers in one line; its own
+    // scope editor opens only on request, to widen it.
+    let widened = RwSignal::new(false);
+    let widen_testid = format!("widen-{key}");
+    let compact_testid = format!("implied-scope-{key}");
     let scope = resource_type.map(|rt| {
         let (s, p) = (service.clone(), pid.clone());
+        let catalog = grid.with_untracked(|g| g.catalog().clone());
+        let plural_noun = plural(&noun(&catalog, &rt));
         let choice = move || {
             view! { <ScopeChoice service=s.clone() permission=p.clone() resource_type=rt.clone() grid row /> }
         };
-        view! { <Show when=move || row.get().checked>{choice.clone()}</Show> }
+        let compact = move || {
+            let r = row.get();
+            let sc = r.scope.clone()?;
+            let covers = if sc.all {
+                format!("All {plural_noun}")
+            } else {
+                sc.resources
+                    .iter()
+                    .filter(|x| x.checked)
+                    .map(|x| x.id.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let widen = (!sc.all).then(|| {
+                view! {
+                    <button type="button" class="link" data-testid=widen_testid.clone()
+                        on:click=move |_| widened.set(true)>
+                        {format!("Also allow other {plural_noun}…")}
+                    </button>
+                }
+            });
+            Some(view! {
+                <div class="scope scope-compact" data-testid=compact_testid.clone()>
+                    <span>"On: "<strong>{if covers.is_empty() { "nothing yet".to_string() } else { covers }}</strong></span>
+                    {widen}
+                </div>
+            })
+        };
+        view! {
+            <Show when=move || {
+                let r = row.get();
+                r.checked && (!r.locked || r.ticked || widened.get())
+            }>{choice.clone()}</Show>
+            <Show when=move || {
+                let r = row.get();
+                r.locked && !r.ticked && !widened.get()
+            }>{compact.clone()}</Show>
+        }
     });
     let hint_id = format!("implied-{key}");
     let (perm_testid, grant_testid, implied_testid, error_testid) = (
@@ -208,16 +252,21 @@ fn ScopeChoice(
                     }
                 })
                 .collect_view();
-            view! { <ul class="resources" aria-label=format!("Selected {}", keyward_domain::describe::plural(&noun_one))>{items}</ul> }
+            view! { <ul class="resources" aria-label=format!("Selected {}", plural(&noun_one))>{items}</ul> }
                 .into_any()
         }
     };
     let noun_for_input = noun(&catalog, &resource_type);
     let legend = format!(
         "Which {} for {service}:{permission}",
-        keyward_domain::describe::plural(&noun_for_input)
+        plural(&noun_for_input)
     );
-    let add_label = format!("Add a {noun_for_input} by id");
+    let add_label = format!("Add {} by id", with_article(&noun_for_input));
+    let placeholder = if resource_type == "bucket" {
+        "e.g. in.c-tutorial".to_string()
+    } else {
+        format!("{noun_for_input} id")
+    };
     let (all_testid, only_testid, input_testid, add_testid, radio_name, scope_testid) = (
         format!("scope-{key}-all"),
         format!("scope-{key}-only"),
@@ -267,7 +316,7 @@ fn ScopeChoice(
                             type="text"
                             autocomplete="off"
                             spellcheck="false"
-                            placeholder="e.g. in.c-tutorial"
+                            placeholder=placeholder.clone()
                             data-testid=input_testid.clone()
                             bind:value=typed
                             on:keydown={
