@@ -399,3 +399,23 @@ test('invitations: sent from the token page, accepted once on the public page', 
   await screenshot(page, 'detail-invitations');
   await page.close();
 });
+
+test('refreshing the token you are signed in with keeps you signed in, on the new secret', async () => {
+  const r = await app.api('/api/v1/admins', { method: 'POST', body: { email: 'third@example.com', name: 'Third' } });
+  assert.equal(r.status, 201);
+  const { master_token: token, secret } = await r.json();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await signIn(page, secret);
+  await page.waitForURL('**/tokens');
+  await page.goto(`${app.url}/tokens/${token.id}`);
+  await page.getByTestId('refresh-token').click();
+  assert.match(await page.getByTestId('refresh-dialog').innerText(), /signed in with/);
+  await page.getByTestId('refresh-confirm').click();
+  const renewed = (await page.getByTestId('secret-text').innerText()).trim();
+  assert.equal((await whoami(secret)).status, 401);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('keyward.secret')), renewed);
+  await page.getByTestId('nav-tokens').click();
+  await page.getByTestId('token-row').first().waitFor();
+  assert.equal(await page.getByTestId('signin-form').count(), 0);
+  await page.close();
+});

@@ -18,7 +18,6 @@ pub fn HealthLine() -> impl IntoView {
                 None => view! { <span class="muted">"Checking the service…"</span> }.into_any(),
                 Some(Ok(h)) => view! {
                     <span class="health-ok">
-                        <span aria-hidden="true">"● "</span>
                         {format!("Service {} (storage {}), version {}", h.status, h.kv, h.version)}
                     </span>
                 }.into_any(),
