@@ -18,6 +18,14 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+/// Names the page in the tab and for screen readers, which announce it on
+/// navigation.
+pub fn set_title(page: &str) {
+    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+        d.set_title(&format!("{page} · Keyward"));
+    }
+}
+
 pub fn mount() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);

@@ -419,3 +419,35 @@ test('refreshing the token you are signed in with keeps you signed in, on the ne
   assert.equal(await page.getByTestId('signin-form').count(), 0);
   await page.close();
 });
+
+test('the grid says what a non-master token cannot hand on', async () => {
+  const r = await app.api('/api/v1/tokens', {
+    method: 'POST',
+    body: {
+      name: 'delegator',
+      grants: [
+        { service: 'tokens', permission: 'manage' },
+        { service: 'storage', permission: 'read', resource: BUCKET },
+      ],
+    },
+  });
+  assert.equal(r.status, 201);
+  const { secret } = await r.json();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, secret);
+  await page.waitForURL('**/tokens');
+  await page.getByTestId('new-token').click();
+  await page.getByTestId('limit-storage-write').filter({ hasText: 'Your token cannot grant this.' }).waitFor();
+  assert.equal(await page.getByTestId('limit-storage-read').innerText(), `Your token can grant this only on: ${BUCKET}.`);
+  assert.equal(await page.getByTestId('limit-tokens-read').count(), 0, 'manage implies read');
+  // Trying anyway: the API refuses, the page explains, the form stays.
+  await page.getByTestId('token-name').fill('too much');
+  await page.getByTestId('grant-storage-write').check();
+  await page.getByTestId(`resource-storage-write-${BUCKET}`).check();
+  await page.getByTestId('token-submit').click();
+  await page.getByTestId('form-error').filter({ hasText: 'cannot grant storage:write' }).waitFor();
+  assert.equal(await page.getByTestId('token-name').inputValue(), 'too much');
+  await screenshot(page, 'create-limits');
+  await context.close();
+});

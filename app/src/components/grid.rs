@@ -4,6 +4,7 @@
 
 use keyward_domain::catalog::PermissionDef;
 use keyward_domain::describe::{all_label, noun, plural, summary, with_article, Grid};
+use keyward_domain::{Effective, Grant, Resource};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -18,6 +19,9 @@ pub fn PermissionGrid(
     grid: RwSignal<Grid>,
     #[prop(into)] known: Signal<Known>,
     #[prop(optional, into)] errors: Signal<Vec<GrantError>>,
+    /// What the signed-in token may hand on; rows beyond it say so.
+    #[prop(optional, into)]
+    held: Signal<Option<Effective>>,
 ) -> impl IntoView {
     // The catalog does not change while the grid is shown: its structure is
     // rendered once, the rows react to the grid.
@@ -31,7 +35,7 @@ pub fn PermissionGrid(
                 .permissions
                 .into_iter()
                 .map(|def| {
-                    view! { <PermissionRow service=sid.clone() def grid known errors /> }
+                    view! { <PermissionRow service=sid.clone() def grid known errors held /> }
                 })
                 .collect_view();
             view! {
@@ -52,6 +56,7 @@ fn PermissionRow(
     grid: RwSignal<Grid>,
     known: Signal<Known>,
     errors: Signal<Vec<GrantError>>,
+    held: Signal<Option<Effective>>,
 ) -> impl IntoView {
     let pid = def.id.clone();
     let key = format!("{service}-{pid}");
@@ -143,6 +148,37 @@ fn PermissionRow(
             }>{compact.clone()}</Show>
         }
     });
+    // Privilege escalation is refused by the API; say so before submitting.
+    let limit = {
+        let (s, p) = (service.clone(), pid.clone());
+        move || {
+            held.with(|h| {
+                let h = h.as_ref()?;
+                let mine: Vec<&Grant> = h
+                    .grants()
+                    .filter(|g| g.service == s && g.permission == p)
+                    .collect();
+                if mine.is_empty() {
+                    Some("Your token cannot grant this.".to_string())
+                } else if mine
+                    .iter()
+                    .any(|g| matches!(g.resource, None | Some(Resource::All)))
+                {
+                    None
+                } else {
+                    let ids: Vec<&str> = mine
+                        .iter()
+                        .filter_map(|g| g.resource.as_ref().map(Resource::as_str))
+                        .collect();
+                    Some(format!(
+                        "Your token can grant this only on: {}.",
+                        ids.join(", ")
+                    ))
+                }
+            })
+        }
+    };
+    let limit_testid = format!("limit-{key}");
     let hint_id = format!("implied-{key}");
     let (perm_testid, grant_testid, implied_testid, error_testid) = (
         format!("perm-{key}"),
@@ -169,6 +205,7 @@ fn PermissionRow(
                     {implied_note}
                 </span>
             </div>
+            {move || limit().map(|text| view! { <p class="limit" data-testid=limit_testid.clone()>{text}</p> })}
             {scope}
             <Show when={
                 let error = error.clone();

@@ -5,8 +5,9 @@ use crate::api::ApiFailure;
 use crate::components::common::ErrorBanner;
 use crate::components::grid::{GrantError, GrantSummary, Known, PermissionGrid};
 use crate::format;
+use keyward_domain::api::WhoAmI;
 use keyward_domain::describe::{ExpiryChoice, Grid};
-use keyward_domain::{Catalog, ErrorCode, Grant};
+use keyward_domain::{Catalog, Effective, ErrorCode, Grant, Resource, TokenKind};
 use leptos::prelude::*;
 use time::OffsetDateTime;
 
@@ -60,6 +61,15 @@ pub fn TokenForm(
         ExpiryPick::Days(30)
     });
     let custom_date = RwSignal::new(String::new());
+    let session = crate::session::use_session();
+    let held = {
+        let catalog = catalog.clone();
+        Signal::derive(move || {
+            session
+                .whoami
+                .with(|w| w.as_ref().map(|w| held_by(&catalog, w)))
+        })
+    };
     let grid = RwSignal::new(Grid::from_grants(catalog, &init.grants));
     // Client-side checks, by field, before anything is sent.
     let local = RwSignal::new(Vec::<(String, String)>::new());
@@ -249,7 +259,7 @@ pub fn TokenForm(
                 <p class="muted">
                     "A token starts with no permissions. Tick what it needs; permissions on buckets or components apply to all of them or only to the ones you pick."
                 </p>
-                <PermissionGrid grid known errors=grant_errors />
+                <PermissionGrid grid known errors=grant_errors held />
             </section>
             <GrantSummary grid />
             <p class="field-error" data-testid="error-grants">{grants_error}</p>
@@ -266,4 +276,29 @@ pub fn TokenForm(
             </div>
         </form>
     }
+}
+
+/// What the signed-in token holds, and so may grant: everything for a
+/// master token, else its effective permissions.
+fn held_by(catalog: &Catalog, who: &WhoAmI) -> Effective {
+    if who.token.kind == TokenKind::Master {
+        return Effective::everything(catalog);
+    }
+    let grants: Vec<Grant> = who
+        .permissions
+        .iter()
+        .flat_map(|s| {
+            s.permissions.iter().flat_map(move |p| {
+                if p.resources.is_empty() {
+                    vec![Grant::new(&s.service, &p.permission, None)]
+                } else {
+                    p.resources
+                        .iter()
+                        .map(|r| Grant::new(&s.service, &p.permission, Some(Resource::parse(r))))
+                        .collect()
+                }
+            })
+        })
+        .collect();
+    Effective::of(catalog, &grants)
 }

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn Admins() -> impl IntoView {
+    crate::set_title("Admins");
     let api = use_api();
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {

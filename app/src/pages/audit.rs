@@ -17,6 +17,7 @@ struct Filters {
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
+    crate::set_title("Audit log");
     let api = use_api();
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());

@@ -31,6 +31,7 @@ pub fn HealthLine() -> impl IntoView {
 
 #[component]
 pub fn SignIn() -> impl IntoView {
+    crate::set_title("Sign in");
     let session = use_session();
     view! {
         <div class="signin-page">

@@ -31,6 +31,7 @@ enum Open {
 
 #[component]
 pub fn TokenDetail() -> impl IntoView {
+    crate::set_title("Token");
     let api = use_api();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
@@ -66,6 +67,7 @@ fn TokenView(
     reload: RwSignal<u32>,
     revealed: RwSignal<Option<IssuedToken>>,
 ) -> impl IntoView {
+    crate::set_title(&token.name);
     let open = RwSignal::new(Open::Nothing);
     let is_master = token.kind == TokenKind::Master;
     let editable = !is_master;

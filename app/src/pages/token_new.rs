@@ -30,6 +30,7 @@ pub fn catalog_resource(api: Api) -> LocalResource<Result<Catalog, ApiFailure>> 
 
 #[component]
 pub fn NewToken() -> impl IntoView {
+    crate::set_title("Create token");
     let api = use_api();
     let catalog = catalog_resource(api);
     let known = known_resources(api);

@@ -34,6 +34,7 @@ fn search_params(search: &str) -> (String, String) {
 
 #[component]
 pub fn TokenList() -> impl IntoView {
+    crate::set_title("API tokens");
     let api = use_api();
     let typed = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
