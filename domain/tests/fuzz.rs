@@ -4,7 +4,9 @@
 //! target comes from `KEYWARD_FUZZ_CASES` (the test command runs a short
 //! pass; `scripts/fuzz` runs long ones).
 
-use keyward_domain::api::{self, CreateBucket, CreateInvitation, CreateToken, UpdateToken, VerifyRequest};
+use keyward_domain::api::{
+    self, CreateBucket, CreateInvitation, CreateToken, UpdateToken, VerifyRequest,
+};
 use keyward_domain::query::{AuditQuery, TokenQuery};
 use keyward_domain::{Catalog, Grant, Secret, TokenKind};
 use proptest::prelude::*;
@@ -31,7 +33,9 @@ fn random_bytes(buf: &mut [u8]) {
 
 /// Strings near the secret format: valid secrets with edits, plus noise.
 fn secretish() -> impl Strategy<Value = String> {
-    let valid = Secret::generate(TokenKind::Scoped, random_bytes).expose().to_string();
+    let valid = Secret::generate(TokenKind::Scoped, random_bytes)
+        .expose()
+        .to_string();
     prop_oneof![
         "\\PC{0,60}",
         "kw_[a-z]_[0-9A-Za-z]{30,40}",
@@ -76,8 +80,14 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
         "\\PC{0,12}".prop_map(serde_json::Value::from),
-        prop_oneof![Just("storage"), Just("read"), Just("*"), Just("bucket"), Just("implies")]
-            .prop_map(serde_json::Value::from),
+        prop_oneof![
+            Just("storage"),
+            Just("read"),
+            Just("*"),
+            Just("bucket"),
+            Just("implies")
+        ]
+        .prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(4, 40, 6, |inner| {
         prop_oneof![
@@ -140,7 +150,9 @@ where
                 .map_err(|e| TestCaseError::fail(format!("re-encoding failed: {e:?}")))?;
             prop_assert_eq!(again, v);
         }
-        Err(errors) => prop_assert!(!errors.is_empty() && errors.iter().all(|e| !e.field.is_empty())),
+        Err(errors) => {
+            prop_assert!(!errors.is_empty() && errors.iter().all(|e| !e.field.is_empty()))
+        }
     }
     Ok(())
 }

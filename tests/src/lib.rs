@@ -226,6 +226,11 @@ impl TestApp {
         self.start().await;
     }
 
+    /// The process group of the running runtime (wrangler and workerd).
+    pub fn process_group(&self) -> Option<i32> {
+        self.child.as_ref().map(|c| c.id() as i32)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
