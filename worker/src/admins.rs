@@ -33,10 +33,7 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             actor: caller.actor(),
             email,
             name,
-            secret: NewSecret {
-                hash: secret.hash().0,
-                hint: secret.hint(),
-            },
+            secret: NewSecret::of(&secret),
         })
         .await?;
     http::json(

@@ -102,10 +102,7 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
     }
     let token: Option<Token> = Registry::from_env(env)?
         .call(&Command::Bootstrap {
-            secret: NewSecret {
-                hash: secret.hash().0,
-                hint: secret.hint(),
-            },
+            secret: NewSecret::of(secret),
         })
         .await?;
     Ok(token.map(|token| AuthRecord {

@@ -176,10 +176,7 @@ pub async fn accept(code: &str, call: &mut Call<'_>) -> ApiResult<Response> {
         .registry()?
         .call(&Command::AcceptInvitation {
             code_hash: hash,
-            secret: NewSecret {
-                hash: secret.hash().0,
-                hint: secret.hint(),
-            },
+            secret: NewSecret::of(&secret),
         })
         .await?;
     http::json(

@@ -42,10 +42,20 @@ impl Actor {
     }
 }
 
+/// What the registry learns of a new secret: never the secret itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewSecret {
     pub hash: String,
     pub hint: String,
+}
+
+impl NewSecret {
+    pub fn of(secret: &keyward_domain::Secret) -> NewSecret {
+        NewSecret {
+            hash: secret.hash().0,
+            hint: secret.hint(),
+        }
+    }
 }
 
 /// A changed expiry; `at: None` is "never". (A bare `Option<Option<_>>`
@@ -597,6 +607,44 @@ impl RegistryObject {
         self.state.storage().sql()
     }
 
+    /// `SELECT COUNT(*) AS n ...` as a number.
+    fn count(&self, query: &str, args: Vec<SqlStorageValue>) -> ApiResult<i64> {
+        Ok(self
+            .sql()
+            .exec(query, args)?
+            .to_array::<Count>()?
+            .first()
+            .map(|c| c.n)
+            .unwrap_or(0))
+    }
+
+    /// One page of `table` rows matching `filter`, and how many match.
+    fn page_of<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        filter: &str,
+        args: Vec<SqlStorageValue>,
+        order: &str,
+        limit: u32,
+        offset: u64,
+    ) -> ApiResult<(u64, Vec<T>)> {
+        let total = self.count(
+            &format!("SELECT COUNT(*) AS n FROM {table} WHERE {filter}"),
+            args.clone(),
+        )? as u64;
+        let mut page_args = args;
+        page_args.push(i(limit as i64));
+        page_args.push(i(offset as i64));
+        let rows = self
+            .sql()
+            .exec(
+                &format!("SELECT * FROM {table} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"),
+                page_args,
+            )?
+            .to_array::<T>()?;
+        Ok((total, rows))
+    }
+
     fn ledger(&self) -> SqlLedger {
         SqlLedger(self.sql())
     }
@@ -804,14 +852,10 @@ impl RegistryObject {
     }
 
     fn name_taken(&self, name: &str, except_id: Option<&str>) -> ApiResult<bool> {
-        let rows = self
-            .sql()
-            .exec(
-                "SELECT COUNT(*) AS n FROM tokens WHERE name = ? AND id != ?",
-                vec![s(name), s(except_id.unwrap_or(""))],
-            )?
-            .to_array::<Count>()?;
-        Ok(rows.first().map(|c| c.n > 0).unwrap_or(false))
+        Ok(self.count(
+            "SELECT COUNT(*) AS n FROM tokens WHERE name = ? AND id != ?",
+            vec![s(name), s(except_id.unwrap_or(""))],
+        )? > 0)
     }
 
     /// Expired tokens leave the registry (KV drops its copies on its own),
@@ -871,14 +915,11 @@ impl RegistryObject {
         secret: NewSecret,
         now: i64,
     ) -> ApiResult<(Admin, Token)> {
-        let exists = self
-            .sql()
-            .exec(
-                "SELECT COUNT(*) AS n FROM admins WHERE email = ?",
-                vec![s(&email)],
-            )?
-            .to_array::<Count>()?;
-        if exists.first().map(|c| c.n > 0).unwrap_or(false) {
+        if self.count(
+            "SELECT COUNT(*) AS n FROM admins WHERE email = ?",
+            vec![s(&email)],
+        )? > 0
+        {
             return Err(ApiError::conflict(format!(
                 "an admin with email {email} already exists"
             )));
@@ -1192,26 +1233,14 @@ impl RegistryObject {
             TokenSortKey::LastUsedAt => "COALESCE(last_used_at, 0)",
         };
         let dir = if descending { "DESC" } else { "ASC" };
-        let total = self
-            .sql()
-            .exec(
-                &format!("SELECT COUNT(*) AS n FROM tokens WHERE {filter}"),
-                args.clone(),
-            )?
-            .to_array::<Count>()?
-            .first()
-            .map(|c| c.n as u64)
-            .unwrap_or(0);
-        let mut page_args = args;
-        page_args.push(i(limit as i64));
-        page_args.push(i(offset as i64));
-        let rows = self
-            .sql()
-            .exec(
-                &format!("SELECT * FROM tokens WHERE {filter} ORDER BY {column} {dir}, id {dir} LIMIT ? OFFSET ?"),
-                page_args,
-            )?
-            .to_array::<TokenRow>()?;
+        let (total, rows) = self.page_of::<TokenRow>(
+            "tokens",
+            &filter,
+            args,
+            &format!("{column} {dir}, id {dir}"),
+            limit,
+            offset,
+        )?;
         Ok(Page {
             items: rows.iter().map(TokenRow::view).collect::<ApiResult<_>>()?,
             total,
@@ -1290,14 +1319,11 @@ impl RegistryObject {
         description: String,
         now: i64,
     ) -> ApiResult<Bucket> {
-        let exists = self
-            .sql()
-            .exec(
-                "SELECT COUNT(*) AS n FROM buckets WHERE id = ?",
-                vec![s(&id)],
-            )?
-            .to_array::<Count>()?;
-        if exists.first().map(|c| c.n > 0).unwrap_or(false) {
+        if self.count(
+            "SELECT COUNT(*) AS n FROM buckets WHERE id = ?",
+            vec![s(&id)],
+        )? > 0
+        {
             return Err(ApiError::conflict(format!("bucket {id} already exists")));
         }
         let bucket = Bucket {
@@ -1348,26 +1374,8 @@ impl RegistryObject {
             }
         }
         let filter = clauses.join(" AND ");
-        let total = self
-            .sql()
-            .exec(
-                &format!("SELECT COUNT(*) AS n FROM audit WHERE {filter}"),
-                args.clone(),
-            )?
-            .to_array::<Count>()?
-            .first()
-            .map(|c| c.n as u64)
-            .unwrap_or(0);
-        let mut page_args = args;
-        page_args.push(i(limit as i64));
-        page_args.push(i(offset as i64));
-        let rows = self
-            .sql()
-            .exec(
-                &format!("SELECT * FROM audit WHERE {filter} ORDER BY seq DESC LIMIT ? OFFSET ?"),
-                page_args,
-            )?
-            .to_array::<AuditRow>()?;
+        let (total, rows) =
+            self.page_of::<AuditRow>("audit", &filter, args, "seq DESC", limit, offset)?;
         Ok(Page {
             items: rows
                 .into_iter()

@@ -90,10 +90,7 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             grants,
             expires_at: expires_at.map(|t| t.unix_timestamp()),
             rate_limit,
-            secret: NewSecret {
-                hash: secret.hash().0,
-                hint: secret.hint(),
-            },
+            secret: NewSecret::of(&secret),
         })
         .await?;
     http::json(
@@ -226,10 +223,7 @@ pub async fn refresh(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiRes
             actor: caller.actor(),
             id: id.to_string(),
             overlap_seconds: overlap,
-            secret: NewSecret {
-                hash: secret.hash().0,
-                hint: secret.hint(),
-            },
+            secret: NewSecret::of(&secret),
         })
         .await?;
     http::json(
