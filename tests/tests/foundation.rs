@@ -86,8 +86,45 @@ async fn openapi_document_is_served_and_names_every_contract_path() {
         "/api/v1/buckets",
         "/api/v1/buckets/{bucket}/objects",
         "/api/v1/buckets/{bucket}/objects/{key}",
+        "/api/v1/tokens/{id}/invitations",
+        "/api/v1/invitations",
+        "/api/v1/invitations/{id}",
+        "/api/v1/invitations/{id}/resend",
+        "/api/v1/invitations/open/{code}",
+        "/api/v1/invitations/open/{code}/accept",
+        "/api/v1/outbox",
     ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
+    }
+    // Every problem code the worker can answer is in the documented enum.
+    let codes: Vec<String> = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    for code in [
+        "invalid_request",
+        "unknown_permission",
+        "missing_token",
+        "malformed_token",
+        "invalid_token",
+        "token_expired",
+        "insufficient_permission",
+        "privilege_escalation",
+        "not_found",
+        "conflict",
+        "invitation_used",
+        "invitation_expired",
+        "payload_too_large",
+        "rate_limited",
+        "unavailable",
+        "email_failed",
+        "method_not_allowed",
+        "upstream_unavailable",
+        "upstream_timeout",
+    ] {
+        assert!(codes.iter().any(|c| c == code), "{code} is not documented");
     }
 }
 
