@@ -4,7 +4,8 @@
 //! whole matrix and its size.
 
 use keyward_domain::TokenKind;
-use keyward_tests::{mint, spawn_app, Answer, TestApp};
+use keyward_tests::upstream::Upstream;
+use keyward_tests::{mint, spawn_app_with, Answer, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -223,6 +224,35 @@ const ROUTES: &[Route] = &[
         need: Need::Perm("storage", "write", true),
         ok: 404,
     },
+    // The gateway's example routes, to a local upstream that answers 200.
+    Route {
+        method: "POST",
+        path: "/gw/components/matrix/run",
+        body: |_| Some(json!({"job": 1})),
+        need: Need::Perm("components", "run", true),
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/gw/deployments/matrix/matrix",
+        body: |_| Some(json!({})),
+        need: Need::Perm("api_services", "deploy", true),
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/gw/deployments/matrix/matrix",
+        body: none,
+        need: Need::Perm("api_services", "read", true),
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/gw/reports/matrix/2026/q4.csv",
+        body: none,
+        need: Need::Perm("storage", "read", true),
+        ok: 200,
+    },
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -380,7 +410,14 @@ async fn credentials(app: &TestApp) -> Secrets {
 
 #[tokio::test]
 async fn every_endpoint_with_every_credential() {
-    let app = spawn_app().await;
+    let upstream = Upstream::start_quiet().await;
+    // Rate limits have their own tests; 300 calls would otherwise hit them.
+    let app = spawn_app_with(&[
+        ("UPSTREAM_URL", upstream.url.as_str()),
+        ("GATEWAY_SIGNING_KEY", "matrix-signing-key"),
+        ("DEFAULT_RATE_LIMIT", "1000000"),
+    ])
+    .await;
     app.create_bucket(BUCKET).await;
     let put = app
         .send_raw(
