@@ -57,7 +57,12 @@ fi
 SCHEMATHESIS_VERSION=4.32.5
 if ! .venv/bin/schemathesis --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
   log "pip install schemathesis==$SCHEMATHESIS_VERSION"
-  python3 -m venv .venv
+  rm -rf .venv
+  if ! python3 -m venv .venv 2>/dev/null; then
+    # Debian's python3 keeps venv in a package of its own.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv .venv
+  fi
   .venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 log "toolchain ready"
