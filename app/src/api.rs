@@ -7,6 +7,7 @@ use keyward_domain::{ErrorCode, Problem};
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt;
+use wasm_bindgen::JsValue;
 
 pub const BASE: &str = "/api/v1";
 
@@ -124,13 +125,26 @@ async fn call_text(
     path: &str,
     body: Option<String>,
 ) -> Result<String, ApiFailure> {
+    let body = body.map(|b| ("application/json".to_string(), JsValue::from_str(&b)));
+    let resp = call_raw(secret, method, path, body).await?;
+    Ok(resp.text().await.unwrap_or_default())
+}
+
+/// One request whose body is anything `fetch` takes (a string, a `File`),
+/// with its content type; a non-2xx answer becomes an [`ApiFailure`].
+async fn call_raw(
+    secret: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<(String, JsValue)>,
+) -> Result<gloo_net::http::Response, ApiFailure> {
     let mut req = RequestBuilder::new(&format!("{BASE}{path}")).method(method);
     if let Some(s) = secret {
         req = req.header("Authorization", &format!("Bearer {s}"));
     }
     let req = match body {
-        Some(b) => req
-            .header("Content-Type", "application/json")
+        Some((content_type, b)) => req
+            .header("Content-Type", &content_type)
             .body(b)
             .map_err(|e| ApiFailure::network(e.to_string()))?,
         None => req
@@ -142,10 +156,10 @@ async fn call_text(
         .await
         .map_err(|e| ApiFailure::network(format!("the service could not be reached ({e})")))?;
     let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
     if (200..300).contains(&status) {
-        return Ok(text);
+        return Ok(resp);
     }
+    let text = resp.text().await.unwrap_or_default();
     let problem: Option<Problem> = serde_json::from_str(&text).ok();
     Err(ApiFailure {
         status,
@@ -206,6 +220,50 @@ impl Api {
         let body = serde_json::to_string(body)
             .map_err(|e| ApiFailure::network(format!("could not encode the request: {e}")))?;
         self.run(method, path, Some(body)).await
+    }
+
+    /// Sends raw bytes (a `File` or `Blob`) with their content type.
+    pub async fn put_raw<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: JsValue,
+    ) -> Result<T, ApiFailure> {
+        let secret = self.session.secret.get_untracked();
+        let r = call_raw(
+            secret.as_deref(),
+            Method::PUT,
+            path,
+            Some((content_type.to_string(), body)),
+        )
+        .await;
+        let resp = r.inspect_err(|f| self.watch(f, &secret))?;
+        let text = resp.text().await.unwrap_or_default();
+        serde_json::from_str(&text)
+            .map_err(|e| ApiFailure::network(format!("unexpected answer from the API: {e}")))
+    }
+
+    /// Fetches raw bytes and their content type.
+    pub async fn get_bytes(&self, path: &str) -> Result<(Vec<u8>, String), ApiFailure> {
+        let secret = self.session.secret.get_untracked();
+        let r = call_raw(secret.as_deref(), Method::GET, path, None).await;
+        let resp = r.inspect_err(|f| self.watch(f, &secret))?;
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let bytes = resp
+            .binary()
+            .await
+            .map_err(|e| ApiFailure::network(format!("the download broke off ({e})")))?;
+        Ok((bytes, content_type))
+    }
+
+    /// Ends the session on a 401 for the secret that was used.
+    fn watch(&self, f: &ApiFailure, secret: &Option<String>) {
+        if f.is_unauthorized() && self.session.secret.get_untracked() == *secret {
+            self.session.sign_out(Some(f.signin_reason()));
+        }
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), ApiFailure> {

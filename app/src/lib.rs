@@ -9,8 +9,8 @@ pub mod session;
 use crate::api::Api;
 use crate::components::common::kind_label;
 use crate::pages::{
-    admins::Admins, audit::AuditLog, invite::Invite, signin::SignIn, token_detail::TokenDetail,
-    token_new::NewToken, tokens::TokenList,
+    admins::Admins, audit::AuditLog, console::Console, invite::Invite, outbox::Outbox,
+    signin::SignIn, token_detail::TokenDetail, token_new::NewToken, tokens::TokenList,
 };
 use crate::session::{use_session, Session};
 use keyward_domain::api::WhoAmI;
@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tokens/:id") view=|| view! { <Protected><TokenDetail /></Protected> } />
                     <Route path=path!("/admins") view=|| view! { <Protected><Admins /></Protected> } />
                     <Route path=path!("/audit") view=|| view! { <Protected><AuditLog /></Protected> } />
+                    <Route path=path!("/outbox") view=|| view! { <Protected><Outbox /></Protected> } />
+                    <Route path=path!("/console") view=|| view! { <Protected><Console /></Protected> } />
                     <Route path=path!("/invite/:code") view=Invite />
                 </Routes>
             </main>
@@ -98,9 +100,15 @@ fn Header() -> impl IntoView {
             </a>
             <Show when=move || session.signed_in()>
                 <nav aria-label="Main">
-                    <NavLink href="/tokens" testid="nav-tokens" label="Tokens" />
-                    <NavLink href="/admins" testid="nav-admins" label="Admins" />
-                    <NavLink href="/audit" testid="nav-audit" label="Audit log" />
+                    <Show when=move || session.is_admin()>
+                        <NavLink href="/tokens" testid="nav-tokens" label="Tokens" />
+                        <NavLink href="/admins" testid="nav-admins" label="Admins" />
+                        <NavLink href="/audit" testid="nav-audit" label="Audit log" />
+                    </Show>
+                    <Show when=move || session.is_master()>
+                        <NavLink href="/outbox" testid="nav-outbox" label="Outbox" />
+                    </Show>
+                    <NavLink href="/console" testid="nav-console" label="Console" />
                 </nav>
                 <div class="who">
                     <span class="who-name" data-testid="who">

@@ -68,6 +68,12 @@ impl Session {
         })
     }
 
+    /// Whether this token can use the admin pages (it can at least read
+    /// tokens); everyone else is sent to the console.
+    pub fn is_admin(&self) -> bool {
+        self.whoami.with(|w| w.as_ref().is_some_and(is_admin))
+    }
+
     pub fn token_id(&self) -> Option<String> {
         self.whoami
             .with_untracked(|w| w.as_ref().map(|w| w.token.id.clone()))
@@ -76,4 +82,21 @@ impl Session {
 
 pub fn use_session() -> Session {
     expect_context::<Session>()
+}
+
+/// Master tokens and tokens that may read tokens get the admin pages.
+pub fn is_admin(w: &WhoAmI) -> bool {
+    w.token.kind == TokenKind::Master
+        || w.permissions
+            .iter()
+            .any(|s| s.service == "tokens" && s.permissions.iter().any(|p| p.permission == "read"))
+}
+
+/// Where a freshly signed-in token starts.
+pub fn home(w: &WhoAmI) -> &'static str {
+    if is_admin(w) {
+        "/tokens"
+    } else {
+        "/console"
+    }
 }

@@ -724,6 +724,23 @@ impl ExpiryChoice {
     }
 }
 
+/// Whether whoami's effective permissions cover `service:permission` on
+/// `resource` (a resource list holding `*` covers every resource). The
+/// console decides which buttons to show with this; the API still decides.
+pub fn holds(
+    permissions: &[crate::grant::ServicePermissions],
+    service: &str,
+    permission: &str,
+    resource: &str,
+) -> bool {
+    permissions
+        .iter()
+        .filter(|s| s.service == service)
+        .flat_map(|s| s.permissions.iter())
+        .filter(|p| p.permission == permission)
+        .any(|p| p.resources.iter().any(|r| r == "*" || r == resource))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,6 +749,29 @@ mod tests {
 
     fn g(s: &str) -> Grant {
         Grant::parse_compact(s).unwrap()
+    }
+
+    #[test]
+    fn holds_reads_whoami_permissions() {
+        use crate::grant::{PermissionResources, ServicePermissions};
+        let perms = vec![ServicePermissions {
+            service: "storage".into(),
+            permissions: vec![
+                PermissionResources {
+                    permission: "read".into(),
+                    resources: vec!["*".into()],
+                },
+                PermissionResources {
+                    permission: "write".into(),
+                    resources: vec!["docs".into()],
+                },
+            ],
+        }];
+        assert!(holds(&perms, "storage", "write", "docs"));
+        assert!(!holds(&perms, "storage", "write", "other"));
+        assert!(holds(&perms, "storage", "read", "anything"));
+        assert!(!holds(&perms, "tokens", "read", "docs"));
+        assert!(!holds(&[], "storage", "read", "docs"));
     }
 
     #[test]

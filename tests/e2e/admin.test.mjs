@@ -227,11 +227,16 @@ test('a page the token may not use says so; a dead session returns to sign-in wi
   const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
   const page = await context.newPage();
   await signIn(page, secret);
+  // A token without tokens:read starts in the console, with no admin navigation.
+  await page.waitForURL('**/console');
+  await page.getByTestId('console-access').waitFor();
+  assert.equal(await page.getByTestId('nav-tokens').count(), 0);
+  await page.goto(`${app.url}/tokens`);
   const panel = page.getByTestId('forbidden');
   await panel.waitFor();
   assert.match(await panel.innerText(), /This token lacks tokens:read/);
   await screenshot(page, 'forbidden-375');
-  await page.getByTestId('nav-admins').click();
+  await page.goto(`${app.url}/admins`);
   await page.getByTestId('forbidden').filter({ hasText: 'This page needs a master token' }).waitFor();
 
   // The token is deleted behind the page's back: the next request is a 401.
@@ -369,9 +374,10 @@ test('invitations: sent from the token page, accepted once on the public page', 
   await signIn(page, app.adminSecret);
   await page.waitForURL('**/tokens');
   await page.goto(`${app.url}/tokens/${token.id}`);
-  await page.getByTestId('invite-email').fill('guest@example.com');
-  await page.getByTestId('invite-message').fill('Welcome aboard');
-  await page.getByTestId('invite-send').click();
+  await page.getByTestId('send-token').click();
+  await page.getByTestId('send-email').fill('guest@example.com');
+  await page.getByTestId('send-message').fill('Welcome aboard');
+  await page.getByTestId('send-confirm').click();
   await page.getByTestId('invitation-row').filter({ hasText: 'guest@example.com' }).waitFor();
 
   const outbox = await (await app.api('/api/v1/outbox')).json();

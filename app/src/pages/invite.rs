@@ -4,11 +4,13 @@
 use crate::api::{self, enc, ApiFailure};
 use crate::components::common::{Expiry, Loading, SecretReveal};
 use crate::format;
+use crate::session::use_session;
 use gloo_net::http::Method;
-use keyward_domain::api::{InvitationWelcome, IssuedToken};
+use keyward_domain::api::{InvitationWelcome, IssuedToken, WhoAmI};
 use keyward_domain::ErrorCode;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
 
 fn explain(f: &ApiFailure) -> (&'static str, String) {
     match f.code() {
@@ -85,6 +87,7 @@ pub fn Invite() -> impl IntoView {
                         return view! {
                             <SecretReveal secret=t.secret.clone() title=format!("Your token “{}”", t.token.name) />
                             <p class="muted">"Use it as a bearer token: " <code>"Authorization: Bearer <secret>"</code></p>
+                            <OpenConsole secret=t.secret.clone() />
                         }
                         .into_any();
                     }
@@ -134,5 +137,43 @@ pub fn Invite() -> impl IntoView {
                 }}
             </section>
         </div>
+    }
+}
+
+/// Signs this tab in with the new secret (kept in sessionStorage, as
+/// sign-in does) and opens the console. A click, not automatic: the secret
+/// above must be copied first, and another session in this tab is replaced.
+#[component]
+fn OpenConsole(secret: String) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let open = move |_| {
+        let (secret, navigate) = (secret.clone(), navigate.clone());
+        pending.set(true);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let r = api::call::<WhoAmI>(Some(&secret), Method::GET, "/whoami", None).await;
+            pending.set(false);
+            match r {
+                Ok(who) => {
+                    session.sign_in(secret, who);
+                    navigate("/console", NavigateOptions::default());
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    };
+    view! {
+        {move || failure.get().map(|f| view! {
+            <div class="banner banner-bad" role="alert" data-testid="invite-console-error">{f.to_string()}</div>
+        })}
+        <div class="actions">
+            <button type="button" class="primary" data-testid="invite-open-console" disabled=move || pending.get() on:click=open>
+                {move || if pending.get() { "Signing in…" } else { "I have copied it: open the console" }}
+            </button>
+        </div>
+        <p class="muted small">"Opening the console signs this browser tab in with the new token."</p>
     }
 }

@@ -1,6 +1,8 @@
 pub mod admins;
 pub mod audit;
+pub mod console;
 pub mod invite;
+pub mod outbox;
 pub mod signin;
 pub mod token_detail;
 pub mod token_new;

@@ -66,7 +66,11 @@ fn SignedIn() -> impl IntoView {
                 }.into_any(),
             }}
             <div class="actions">
-                <a class="button primary" href="/tokens">"Go to tokens"</a>
+                {move || if session.is_admin() {
+                    view! { <a class="button primary" href="/tokens">"Go to tokens"</a> }.into_any()
+                } else {
+                    view! { <a class="button primary" href="/console" data-testid="go-console">"Open the console"</a> }.into_any()
+                }}
                 <button type="button" class="secondary" data-testid="signout-here" on:click=move |_| session.sign_out(None)>
                     "Sign out"
                 </button>
@@ -98,9 +102,10 @@ fn SignInForm() -> impl IntoView {
             pending.set(false);
             match r {
                 Ok(who) => {
+                    let home = crate::session::home(&who);
                     session.sign_in(candidate, who);
                     secret.set(String::new());
-                    navigate("/tokens", NavigateOptions::default());
+                    navigate(home, NavigateOptions::default());
                 }
                 Err(f) => error.set(Some(f.signin_reason())),
             }

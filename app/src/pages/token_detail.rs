@@ -16,7 +16,7 @@ use keyward_domain::api::{
     IssuedToken, Page, RefreshToken, Token, UpdateToken,
 };
 use keyward_domain::describe::held_permissions;
-use keyward_domain::{Catalog, TokenKind};
+use keyward_domain::{Catalog, ErrorCode, TokenKind};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
@@ -127,7 +127,7 @@ fn TokenView(
         </Show>
         <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
         <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
-        {editable.then(|| view! { <TokenInvitations id=id.clone() /> })}
+        {editable.then(|| view! { <TokenInvitations id=id.clone() name=token.name.clone() /> })}
         <TokenAudit id=id.clone() reload />
     }
 }
@@ -429,9 +429,10 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
     }
 }
 
-/// Invitations to this token: send one by email, see their state, revoke.
+/// Invitations to this token: send one by email, see their state,
+/// re-send or revoke.
 #[component]
-fn TokenInvitations(id: String) -> impl IntoView {
+fn TokenInvitations(id: String, name: String) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
     let list_path = format!("/invitations?token_id={}", enc(&id));
@@ -440,21 +441,76 @@ fn TokenInvitations(id: String) -> impl IntoView {
         let path = list_path.clone();
         async move { api.get::<InvitationList>(&path).await }
     });
+    let sending = RwSignal::new(false);
+    let sent = RwSignal::new(None::<Invitation>);
+    // Outlives the list's reloads, which re-create the table.
+    let row_failure = RwSignal::new(None::<ApiFailure>);
+    let dialog = move || {
+        view! { <SendDialog id=id.clone() name=name.clone() sending sent reload /> }
+    };
+    view! {
+        <section class="card" aria-labelledby="invite-title" data-testid="token-invitations">
+            <div class="detail-head">
+                <h2 id="invite-title">"Invitations"</h2>
+                <button type="button" class="primary" data-testid="send-token" on:click=move |_| sending.set(true)>
+                    "Send by invitation…"
+                </button>
+            </div>
+            <p class="muted">
+                "Send this token to someone by email. Whoever accepts gets a new secret for it, shown once; any earlier secret then stops working."
+            </p>
+            {move || sent.get().map(|i| view! {
+                <p class="banner banner-info" role="status" data-testid="invite-sent">
+                    {format!("Invitation sent to {}. It can be accepted once, until {}.", i.email, format::when(i.expires_at))}
+                </p>
+            })}
+            <Show when=move || sending.get()>{dialog.clone()}</Show>
+            {move || row_failure.with(|f| f.as_ref().is_some_and(|f| f.code() == Some(ErrorCode::EmailFailed))).then(|| view! {
+                <p class="banner banner-bad" role="alert" data-testid="resend-email-failed">
+                    "The email could not be sent again; the invitation stays marked failed. Try re-sending once email works."
+                </p>
+            })}
+            <ErrorBanner failure=row_failure />
+            {move || match list.get() {
+                None => view! { <Loading what="Loading invitations…" /> }.into_any(),
+                Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
+                Some(Ok(l)) if l.items.is_empty() => view! { <p class="muted">"No invitations for this token."</p> }.into_any(),
+                Some(Ok(l)) => view! { <InvitationTable items=l.items reload failure=row_failure /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// How long an invitation may wait to be accepted (the API allows 30 days).
+const VALIDITY_DAYS: [u64; 4] = [1, 7, 14, 30];
+
+#[component]
+fn SendDialog(
+    id: String,
+    name: String,
+    sending: RwSignal<bool>,
+    sent: RwSignal<Option<Invitation>>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let api = use_api();
     let email = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
+    let days = RwSignal::new(7u64);
     let pending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFailure>);
     let create_path = format!("/tokens/{}/invitations", enc(&id));
+    let close = move || sending.set(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         pending.set(true);
         failure.set(None);
+        sent.set(None);
         let path = create_path.clone();
         let text = message.get_untracked();
         let body = CreateInvitation {
             email: email.get_untracked().trim().to_string(),
             message: (!text.trim().is_empty()).then_some(text),
-            ..Default::default()
+            expires_in: Some(days.get_untracked() * 86_400),
         };
         leptos::task::spawn_local(async move {
             let r = api
@@ -462,55 +518,85 @@ fn TokenInvitations(id: String) -> impl IntoView {
                 .await;
             pending.set(false);
             match r {
-                Ok(_) => {
-                    email.set(String::new());
-                    message.set(String::new());
+                Ok(c) => {
+                    sent.set(Some(c.invitation));
+                    sending.set(false);
                 }
                 Err(f) => failure.set(Some(f)),
             }
             reload.update(|n| *n += 1);
         });
     };
+    let email_failed = move || {
+        failure.with(|f| {
+            f.as_ref()
+                .is_some_and(|f| f.code() == Some(ErrorCode::EmailFailed))
+        })
+    };
+    let other_failure = Signal::derive(move || failure.get().filter(|_| !email_failed()));
     let email_error = move || failure.with(|f| f.as_ref().and_then(|f| f.field("email")));
     let message_error = move || failure.with(|f| f.as_ref().and_then(|f| f.field("message")));
+    let expiry_error = move || failure.with(|f| f.as_ref().and_then(|f| f.field("expires_in")));
     view! {
-        <section class="card" aria-labelledby="invite-title" data-testid="token-invitations">
-            <h2 id="invite-title">"Invitations"</h2>
-            <p class="muted">
-                "Send this token to someone by email. Whoever accepts gets a new secret for it, shown once; the current secret then stops working."
-            </p>
-            <form class="inline-form" on:submit=submit data-testid="invite-form">
+        <Dialog title=format!("Send “{name}” by invitation") testid="send-dialog" on_close=Callback::new(move |_| close())>
+            <form novalidate on:submit=submit>
+                <p class="banner banner-warn" role="note" data-testid="send-warning">
+                    <strong>"The recipient will receive this token's secret."</strong>
+                    " The email holds a link, never the secret: accepting the invitation issues a new secret and shows it once. "
+                    "If a secret was already revealed for this token, it is replaced and stops working when the invitation is accepted."
+                </p>
                 <div class="field">
-                    <label for="invite-email">"Email"</label>
-                    <input id="invite-email" type="email" autocomplete="off" data-testid="invite-email" bind:value=email />
-                    <p class="field-error">{email_error}</p>
+                    <label for="send-email">"Recipient's email"</label>
+                    <input id="send-email" type="email" autocomplete="off" required data-testid="send-email" bind:value=email
+                        aria-invalid=move || email_error().is_some().then_some("true") />
+                    <p class="field-error" data-testid="send-email-error">{email_error}</p>
                 </div>
                 <div class="field">
-                    <label for="invite-message">"Message " <span class="muted">"(optional)"</span></label>
-                    <input id="invite-message" type="text" data-testid="invite-message" bind:value=message />
+                    <label for="send-message">"Message " <span class="muted">"(optional, shown in the email and on the welcome page)"</span></label>
+                    <textarea id="send-message" rows="3" data-testid="send-message" bind:value=message></textarea>
                     <p class="field-error">{message_error}</p>
                 </div>
-                <div class="field actions-inline">
-                    <button type="submit" class="primary" data-testid="invite-send" disabled=move || pending.get()>
+                <div class="field">
+                    <label for="send-validity">"The invitation can be accepted for"</label>
+                    <select id="send-validity" data-testid="send-validity" on:change=move |ev| {
+                        days.set(event_target_value(&ev).parse().unwrap_or(7))
+                    }>
+                        {VALIDITY_DAYS.iter().map(|d| {
+                            let label = if *d == 1 { "1 day".to_string() } else { format!("{d} days") };
+                            view! { <option value=d.to_string() selected=*d == 7>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p class="field-error">{expiry_error}</p>
+                </div>
+                {move || email_failed().then(|| {
+                    let detail = failure.with(|f| f.as_ref().map(|f| f.to_string()).unwrap_or_default());
+                    view! {
+                        <div class="banner banner-bad" role="alert" data-testid="send-email-failed">
+                            <strong>"The email could not be sent. "</strong>
+                            "The invitation is recorded as failed and cannot be used; re-send it from the list below once email works again. "
+                            <span class="muted">{detail}</span>
+                        </div>
+                    }
+                })}
+                <ErrorBanner failure=other_failure />
+                <div class="actions">
+                    <button type="submit" class="primary" data-testid="send-confirm" disabled=move || pending.get()>
                         {move || if pending.get() { "Sending…" } else { "Send invitation" }}
                     </button>
+                    <button type="button" class="secondary" data-testid="send-cancel" on:click=move |_| close()>"Cancel"</button>
                 </div>
             </form>
-            <ErrorBanner failure />
-            {move || match list.get() {
-                None => view! { <Loading what="Loading invitations…" /> }.into_any(),
-                Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-                Some(Ok(l)) if l.items.is_empty() => view! { <p class="muted">"No invitations for this token."</p> }.into_any(),
-                Some(Ok(l)) => view! { <InvitationTable items=l.items reload /> }.into_any(),
-            }}
-        </section>
+        </Dialog>
     }
 }
 
 #[component]
-fn InvitationTable(items: Vec<Invitation>, reload: RwSignal<u32>) -> impl IntoView {
+fn InvitationTable(
+    items: Vec<Invitation>,
+    reload: RwSignal<u32>,
+    failure: RwSignal<Option<ApiFailure>>,
+) -> impl IntoView {
     let api = use_api();
-    let failure = RwSignal::new(None::<ApiFailure>);
     let act = move |method: Method, path: String| {
         failure.set(None);
         leptos::task::spawn_local(async move {
@@ -528,7 +614,6 @@ fn InvitationTable(items: Vec<Invitation>, reload: RwSignal<u32>) -> impl IntoVi
         });
     };
     view! {
-        <ErrorBanner failure />
         <div class="table-wrap">
             <table class="responsive" data-testid="invitation-table">
                 <thead><tr>
@@ -547,9 +632,13 @@ fn InvitationTable(items: Vec<Invitation>, reload: RwSignal<u32>) -> impl IntoVi
                             </td>
                             <td data-label="Valid until">{format::when(i.expires_at)}</td>
                             <td data-label="">
-                                {matches!(i.status, InvitationStatus::Failed).then(|| {
+                                {matches!(i.status, InvitationStatus::Failed | InvitationStatus::Pending).then(|| {
                                     let path = format!("/invitations/{}/resend", enc(&i.id));
-                                    view! { <button type="button" class="secondary small" on:click=move |_| act(Method::POST, path.clone())>"Resend"</button> }
+                                    view! {
+                                        <button type="button" class="secondary small" data-testid="invitation-resend"
+                                            aria-label=format!("Re-send the invitation to {} (the old link stops working)", i.email)
+                                            on:click=move |_| act(Method::POST, path.clone())>"Re-send"</button>
+                                    }
                                 })}
                                 {matches!(i.status, InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending).then(|| {
                                     let path = format!("/invitations/{}", enc(&i.id));

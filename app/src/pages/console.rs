@@ -1,0 +1,464 @@
+//! `/console`: the Storage Console for whoever holds a token. It says what
+//! the token may do, lists the buckets it can read, and offers upload and
+//! delete only where it may write. The API decides in the end; the console
+//! only leaves out buttons that would be refused.
+
+use crate::api::{enc, use_api, Api, ApiFailure};
+use crate::components::common::{ErrorBanner, Expiry, FailurePanel, Loading};
+use crate::format;
+use crate::pages::token_new::catalog_resource;
+use crate::session::use_session;
+use keyward_domain::api::{BucketList, ObjectInfo, ObjectList, WhoAmI};
+use keyward_domain::describe::{held_permissions, holds, summary};
+use keyward_domain::{Catalog, TokenKind};
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Whether `w` may write to `bucket` (master tokens may do anything).
+fn can_write(w: &WhoAmI, bucket: &str) -> bool {
+    w.token.kind == TokenKind::Master || holds(&w.permissions, "storage", "write", bucket)
+}
+
+fn objects_path(bucket: &str) -> String {
+    format!("/buckets/{}/objects", enc(bucket))
+}
+
+fn object_path(bucket: &str, key: &str) -> String {
+    format!("/buckets/{}/objects/{}", enc(bucket), enc(key))
+}
+
+/// Content types worth showing inline.
+fn is_text(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence == "application/json"
+        || essence.ends_with("+json")
+        || essence == "application/xml"
+        || essence.ends_with("+xml")
+}
+
+fn human_size(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+    }
+}
+
+#[component]
+pub fn Console() -> impl IntoView {
+    crate::set_title("Console");
+    let session = use_session();
+    let api = use_api();
+    let catalog = catalog_resource(api);
+    view! {
+        <div class="page-head">
+            <h1>"Storage console"</h1>
+        </div>
+        {move || match (session.whoami.get(), catalog.get()) {
+            (_, Some(Err(f))) => view! { <FailurePanel failure=f needs="a valid token" /> }.into_any(),
+            (Some(w), Some(Ok(c))) => view! {
+                <YourAccess who=w.clone() catalog=c />
+                <Buckets who=w />
+            }.into_any(),
+            _ => view! { <Loading what="Checking your token…" /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn YourAccess(who: WhoAmI, catalog: Catalog) -> impl IntoView {
+    let session = use_session();
+    let master = who.token.kind == TokenKind::Master;
+    let line = if master {
+        "Everything: this is a master token.".to_string()
+    } else {
+        summary(&catalog, &who.token.grants)
+    };
+    let held = if master {
+        vec![]
+    } else {
+        held_permissions(&catalog, &who.token.grants)
+    };
+    let list = held
+        .into_iter()
+        .flat_map(|s| {
+            let service = s.title.clone();
+            s.permissions.into_iter().map(move |p| {
+                view! {
+                    <li>
+                        <strong>{format!("{service}: {}", p.title)}</strong>
+                        {(!p.scope.is_empty()).then(|| view! { <span class="scope-text">" — " {p.scope}</span> })}
+                    </li>
+                }
+            })
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="access-title" data-testid="console-access">
+            <h2 id="access-title">"Your access"</h2>
+            <p>
+                "Signed in with the token "
+                <strong data-testid="console-token-name">{who.token.name.clone()}</strong>
+                ". "
+                <Expiry expires_at=who.token.expires_at />
+            </p>
+            <p class="summary-line" data-testid="console-summary">{line}</p>
+            <ul class="access-list">{list}</ul>
+            {move || session.is_admin().then(|| view! {
+                <p class="muted">"This token can also use the " <a href="/tokens">"admin pages"</a> "."</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Buckets(who: WhoAmI) -> impl IntoView {
+    let api = use_api();
+    let buckets =
+        LocalResource::new(move || async move { api.get::<BucketList>("/buckets").await });
+    let chosen = RwSignal::new(None::<String>);
+    // The first bucket opens by itself.
+    Effect::new(move |_| {
+        if chosen.with_untracked(Option::is_none) {
+            if let Some(Ok(l)) = buckets.get() {
+                if let Some(b) = l.items.first() {
+                    chosen.set(Some(b.id.clone()));
+                }
+            }
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="buckets-title" data-testid="console-buckets">
+            <h2 id="buckets-title">"Buckets"</h2>
+            {move || match buckets.get() {
+                None => view! { <Loading what="Loading your buckets…" /> }.into_any(),
+                Some(Err(f)) => view! { <FailurePanel failure=f needs="storage:read" /> }.into_any(),
+                Some(Ok(l)) if l.items.is_empty() => view! {
+                    <p class="empty" data-testid="console-no-buckets">"This token cannot read any bucket."</p>
+                }.into_any(),
+                Some(Ok(l)) => view! {
+                    <ul class="bucket-list" role="list">
+                        <For each=move || l.items.clone() key=|b| b.id.clone() let:b>
+                            {
+                                let id = b.id.clone();
+                                let here = id.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="secondary bucket" data-testid="console-bucket"
+                                            aria-pressed=move || chosen.with(|c| c.as_deref() == Some(here.as_str())).to_string()
+                                            on:click=move |_| chosen.set(Some(id.clone()))>
+                                            {b.id.clone()}
+                                        </button>
+                                        {(!b.description.is_empty()).then(|| view! { <span class="muted small">" "{b.description.clone()}</span> })}
+                                    </li>
+                                }
+                            }
+                        </For>
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+        {move || chosen.get().map(|b| {
+            let write = can_write(&who, &b);
+            view! { <BucketView bucket=b write /> }
+        })}
+    }
+}
+
+#[component]
+fn BucketView(bucket: String, write: bool) -> impl IntoView {
+    let api = use_api();
+    let reload = RwSignal::new(0u32);
+    let path = objects_path(&bucket);
+    let objects = LocalResource::new(move || {
+        reload.track();
+        let path = path.clone();
+        async move { api.get::<ObjectList>(&path).await }
+    });
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let viewing = RwSignal::new(None::<(String, String)>);
+    let title = format!("Objects in {bucket}");
+    let table_bucket = bucket.clone();
+    view! {
+        <section class="card" aria-labelledby="objects-title" data-testid="console-objects">
+            <h2 id="objects-title">{title}</h2>
+            <p class="muted" data-testid="console-mode">
+                {if write { "You can read, upload and delete objects here." } else { "You can read and download objects here; this token may not change them." }}
+            </p>
+            {write.then(|| view! { <Upload bucket=bucket.clone() reload failure /> })}
+            <ErrorBanner failure />
+            {move || match objects.get() {
+                None => view! { <Loading what="Loading objects…" /> }.into_any(),
+                Some(Err(f)) => view! { <FailurePanel failure=f needs="storage:read" /> }.into_any(),
+                Some(Ok(l)) if l.items.is_empty() => view! {
+                    <p class="empty" data-testid="console-empty">"No objects in this bucket yet."</p>
+                }.into_any(),
+                Some(Ok(l)) => view! {
+                    <ObjectTable bucket=table_bucket.clone() items=l.items write reload failure viewing />
+                }.into_any(),
+            }}
+            {move || viewing.get().map(|(key, text)| view! {
+                <section class="viewer" aria-label=format!("Contents of {key}")>
+                    <div class="viewer-head">
+                        <h3>{key.clone()}</h3>
+                        <button type="button" class="secondary small" data-testid="object-view-close" on:click=move |_| viewing.set(None)>"Close"</button>
+                    </div>
+                    <pre class="mail-text" data-testid="object-view">{text}</pre>
+                </section>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn ObjectTable(
+    bucket: String,
+    items: Vec<ObjectInfo>,
+    write: bool,
+    reload: RwSignal<u32>,
+    failure: RwSignal<Option<ApiFailure>>,
+    viewing: RwSignal<Option<(String, String)>>,
+) -> impl IntoView {
+    let api = use_api();
+    let confirming = RwSignal::new(None::<String>);
+    view! {
+        <div class="table-wrap">
+            <table class="responsive" data-testid="object-table">
+                <thead><tr>
+                    <th scope="col">"Key"</th>
+                    <th scope="col">"Size"</th>
+                    <th scope="col">"Type"</th>
+                    <th scope="col">"Updated"</th>
+                    <th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr></thead>
+                <tbody>
+                    <For each=move || items.clone() key=|o| (o.key.clone(), o.size, o.updated_at) let:o>
+                        {
+                            let path = object_path(&bucket, &o.key);
+                            let (view_path, dl_path, del_path) = (path.clone(), path.clone(), path);
+                            let (k1, k2, k3, k4) = (o.key.clone(), o.key.clone(), o.key.clone(), o.key.clone());
+                            let text = is_text(&o.content_type);
+                            view! {
+                                <tr data-testid="object-row">
+                                    <td data-label="Key"><code data-testid="object-key">{o.key.clone()}</code></td>
+                                    <td data-label="Size">{human_size(o.size)}</td>
+                                    <td data-label="Type">{o.content_type.clone()}</td>
+                                    <td data-label="Updated">{format::when(o.updated_at)}</td>
+                                    <td data-label="">
+                                        <div class="row-actions">
+                                            {text.then(|| view! {
+                                                <button type="button" class="secondary small" data-testid="object-view-button"
+                                                    aria-label=format!("View {k1}")
+                                                    on:click=move |_| show(api, view_path.clone(), k1.clone(), viewing, failure)>"View"</button>
+                                            })}
+                                            <button type="button" class="secondary small" data-testid="object-download"
+                                                aria-label=format!("Download {k2}")
+                                                on:click=move |_| download(api, dl_path.clone(), k2.clone(), failure)>"Download"</button>
+                                            {write.then(|| {
+                                                let asking = {
+                                                    let k = k3.clone();
+                                                    move || confirming.with(|c| c.as_deref() == Some(k.as_str()))
+                                                };
+                                                let asking2 = asking.clone();
+                                                view! {
+                                                    <Show when=move || !asking()>
+                                                        {
+                                                            let k = k3.clone();
+                                                            view! {
+                                                                <button type="button" class="danger small" data-testid="object-delete"
+                                                                    aria-label=format!("Delete {k}")
+                                                                    on:click=move |_| confirming.set(Some(k.clone()))>"Delete"</button>
+                                                            }
+                                                        }
+                                                    </Show>
+                                                    <Show when=asking2.clone()>
+                                                        {
+                                                            let (p, k) = (del_path.clone(), k4.clone());
+                                                            view! {
+                                                                <button type="button" class="danger small" data-testid="object-delete-confirm"
+                                                                    aria-label=format!("Really delete {k}")
+                                                                    on:click=move |_| remove(api, p.clone(), reload, failure, viewing)>"Really delete"</button>
+                                                                <button type="button" class="secondary small" on:click=move |_| confirming.set(None)>"Keep"</button>
+                                                            }
+                                                        }
+                                                    </Show>
+                                                }
+                                            })}
+                                        </div>
+                                    </td>
+                                </tr>
+                            }
+                        }
+                    </For>
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+fn show(
+    api: Api,
+    path: String,
+    key: String,
+    viewing: RwSignal<Option<(String, String)>>,
+    failure: RwSignal<Option<ApiFailure>>,
+) {
+    failure.set(None);
+    leptos::task::spawn_local(async move {
+        match api.get_bytes(&path).await {
+            Ok((bytes, _)) => {
+                viewing.set(Some((key, String::from_utf8_lossy(&bytes).into_owned())))
+            }
+            Err(f) => failure.set(Some(f)),
+        }
+    });
+}
+
+fn download(api: Api, path: String, key: String, failure: RwSignal<Option<ApiFailure>>) {
+    failure.set(None);
+    leptos::task::spawn_local(async move {
+        match api.get_bytes(&path).await {
+            Ok((bytes, content_type)) => save_as(&bytes, &content_type, &key),
+            Err(f) => failure.set(Some(f)),
+        }
+    });
+}
+
+/// Hands bytes to the browser as a download named after the object's key.
+fn save_as(bytes: &[u8], content_type: &str, key: &str) {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(content_type);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let anchor = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(a) = anchor {
+        a.set_href(&url);
+        // Keys may hold slashes; the file name takes the last part.
+        a.set_download(key.rsplit('/').next().unwrap_or(key));
+        a.click();
+    }
+    // Let the click start the download before the URL goes.
+    leptos::task::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(10_000).await;
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+}
+
+fn remove(
+    api: Api,
+    path: String,
+    reload: RwSignal<u32>,
+    failure: RwSignal<Option<ApiFailure>>,
+    viewing: RwSignal<Option<(String, String)>>,
+) {
+    failure.set(None);
+    leptos::task::spawn_local(async move {
+        match api.delete(&path).await {
+            Ok(()) => viewing.set(None),
+            Err(f) => failure.set(Some(f)),
+        }
+        reload.update(|n| *n += 1);
+    });
+}
+
+/// Picks a file and stores it under a key (its name unless changed).
+#[component]
+fn Upload(
+    bucket: String,
+    reload: RwSignal<u32>,
+    failure: RwSignal<Option<ApiFailure>>,
+) -> impl IntoView {
+    let api = use_api();
+    let file_input = NodeRef::<html::Input>::new();
+    let key = RwSignal::new(String::new());
+    let pending = RwSignal::new(false);
+    let done = RwSignal::new(None::<String>);
+    let picked = move |_| {
+        let name = file_input
+            .get_untracked()
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0))
+            .map(|f| f.name())
+            .unwrap_or_default();
+        key.set(name);
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        done.set(None);
+        let Some(file) = file_input
+            .get_untracked()
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0))
+        else {
+            failure.set(Some(ApiFailure {
+                status: 0,
+                problem: None,
+                message: "Choose a file first.".into(),
+            }));
+            return;
+        };
+        let k = key.get_untracked().trim().to_string();
+        let k = if k.is_empty() { file.name() } else { k };
+        let content_type = match file.type_() {
+            t if t.is_empty() => "application/octet-stream".to_string(),
+            t => t,
+        };
+        let path = object_path(&bucket, &k);
+        pending.set(true);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            let r = api
+                .put_raw::<ObjectInfo>(&path, &content_type, file.into())
+                .await;
+            pending.set(false);
+            match r {
+                Ok(o) => {
+                    done.set(Some(format!(
+                        "Uploaded {} ({}).",
+                        o.key,
+                        human_size(o.size)
+                    )));
+                    key.set(String::new());
+                    if let Some(i) = file_input.get_untracked() {
+                        i.set_value("");
+                    }
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+            reload.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <form class="inline-form" data-testid="upload-form" on:submit=submit>
+            <div class="field">
+                <label for="upload-file">"File " <span class="muted">"(at most 1 MiB)"</span></label>
+                <input id="upload-file" type="file" data-testid="upload-file" node_ref=file_input on:change=picked />
+            </div>
+            <div class="field">
+                <label for="upload-key">"Store as"</label>
+                <input id="upload-key" type="text" autocomplete="off" data-testid="upload-key" bind:value=key />
+            </div>
+            <div class="field actions-inline">
+                <button type="submit" class="primary" data-testid="upload-submit" disabled=move || pending.get()>
+                    {move || if pending.get() { "Uploading…" } else { "Upload" }}
+                </button>
+            </div>
+        </form>
+        <p class="muted" role="status" data-testid="upload-status">{move || done.get()}</p>
+    }
+}

@@ -1,0 +1,112 @@
+//! `/outbox`: the dev outbox, the emails the worker "sent" while no email
+//! provider is configured (master tokens only). Bodies are shown as plain
+//! text; only links into this app become clickable.
+
+use crate::api::use_api;
+use crate::components::common::{FailurePanel, Loading};
+use crate::format;
+use keyward_domain::api::{OutboxList, OutboxMessage};
+use leptos::prelude::*;
+
+/// Splits `text` into pieces, marking those that are links into `origin`
+/// (e.g. `http://host:8787/invite/…`). Everything else stays text, so
+/// nothing in a message can inject markup.
+pub fn segments(text: &str, origin: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = vec![];
+    let prefix = format!("{origin}/");
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        if !origin.is_empty() && word.starts_with(&prefix) {
+            let link = word.trim_end_matches(['.', ',', ';', ':', ')', '>', '"', '\'']);
+            out.push((link.to_string(), true));
+            push_text(&mut out, &word[link.len()..]);
+        } else {
+            push_text(&mut out, word);
+        }
+        let ws = after
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(after.len());
+        push_text(&mut out, &after[..ws]);
+        rest = &after[ws..];
+    }
+    out.retain(|(s, _)| !s.is_empty());
+    out
+}
+
+fn push_text(out: &mut Vec<(String, bool)>, s: &str) {
+    match out.last_mut() {
+        Some((t, false)) => t.push_str(s),
+        _ => out.push((s.to_string(), false)),
+    }
+}
+
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn Outbox() -> impl IntoView {
+    crate::set_title("Outbox");
+    let api = use_api();
+    let reload = RwSignal::new(0u32);
+    let list = LocalResource::new(move || {
+        reload.track();
+        async move { api.get::<OutboxList>("/outbox").await }
+    });
+    view! {
+        <div class="page-head">
+            <h1>"Outbox"</h1>
+            <button type="button" class="secondary" data-testid="outbox-reload" on:click=move |_| reload.update(|n| *n += 1)>
+                "Reload"
+            </button>
+        </div>
+        <p class="muted">
+            "No email provider is configured, so emails are kept here instead of being sent. Links into this app can be opened directly."
+        </p>
+        {move || match list.get() {
+            None => view! { <Loading what="Loading the outbox…" /> }.into_any(),
+            Some(Err(f)) => view! { <FailurePanel failure=f needs="a master token" /> }.into_any(),
+            Some(Ok(l)) if l.items.is_empty() => view! {
+                <p class="empty" data-testid="outbox-empty">"The outbox is empty: no email has been sent yet."</p>
+            }.into_any(),
+            Some(Ok(l)) => view! {
+                <For each=move || l.items.clone() key=|m| m.id.clone() let:m>
+                    <Message message=m />
+                </For>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Message(message: OutboxMessage) -> impl IntoView {
+    let origin = origin();
+    let body = segments(&message.text, &origin)
+        .into_iter()
+        .map(|(s, link)| {
+            if link {
+                let href = s.clone();
+                view! { <a href=href data-testid="outbox-link">{s}</a> }.into_any()
+            } else {
+                s.into_any()
+            }
+        })
+        .collect_view();
+    view! {
+        <article class="card mail" data-testid="outbox-message">
+            <header class="mail-head">
+                <h2 data-testid="outbox-subject">{message.subject.clone()}</h2>
+                <dl class="meta">
+                    <dt>"To"</dt><dd data-testid="outbox-to">{message.to.clone()}</dd>
+                    <dt>"From"</dt><dd>{message.from.clone()}</dd>
+                    <dt>"Sent"</dt><dd>{format::when(message.sent_at)}</dd>
+                </dl>
+            </header>
+            <pre class="mail-text" data-testid="outbox-text">{body}</pre>
+        </article>
+    }
+}
