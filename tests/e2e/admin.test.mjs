@@ -80,6 +80,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await page.getByTestId('token-name').fill(NAME);
   await page.getByTestId('token-description').fill('made by the browser test');
   await page.getByTestId('expiry-7').check();
+  await page.getByTestId('token-rate-limit').fill('120');
   await page.getByTestId('grant-storage-write').check();
   const read = page.getByTestId('grant-storage-read');
   assert.ok(await read.isChecked(), 'read is implied');
@@ -129,6 +130,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   assert.deepEqual(token.grants, [{ service: 'storage', permission: 'write', resource: BUCKET }]);
   assert.equal(token.description, 'made by the browser test');
   assert.ok(token.expires_at, 'a 7-day token expires');
+  assert.equal(token.rate_limit, 120, 'the rate limit set in the form');
   const who = await whoami(secret);
   assert.equal(who.status, 200);
   const storage = (await who.json()).permissions.find((s) => s.service === 'storage');
@@ -156,6 +158,8 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   assert.ok(await page.getByTestId('expiry-keep').isChecked(), 'editing keeps the expiry by default');
   await page.getByTestId('expiry-custom').check();
   await page.getByTestId('expiry-date').fill('2027-01-15');
+  assert.equal(await page.getByTestId('token-rate-limit').inputValue(), '120');
+  await page.getByTestId('token-rate-limit').fill('');
   assert.equal(await page.getByTestId('summary').innerText(),
     `Read and write bucket ${BUCKET}; read all buckets; nothing else`);
   await screenshot(page, 'edit-grid');
@@ -168,6 +172,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
     { service: 'storage', permission: 'write', resource: BUCKET },
   ]);
   assert.equal(edited.expires_at, '2027-01-15T23:59:59Z');
+  assert.equal(edited.rate_limit, null, 'an emptied rate limit returns to the default');
   assert.equal((await app.api(`/api/v1/buckets/${OTHER}/objects`, as(secret))).status, 200);
   assert.equal((await putObject(OTHER, secret)).status, 403);
 

@@ -28,6 +28,8 @@ pub struct TokenDraft {
     /// `None`: keep the current expiry; `Some(None)`: never.
     pub expiry: Option<Option<OffsetDateTime>>,
     pub grants: Vec<Grant>,
+    /// Requests per minute; `None`: the deployment's default.
+    pub rate_limit: Option<u32>,
 }
 
 /// Starting values: empty for create, the token's for edit.
@@ -38,6 +40,7 @@ pub struct FormInit {
     pub grants: Vec<Grant>,
     /// Editing: the current expiry, offered as "keep".
     pub current_expiry: Option<Option<OffsetDateTime>>,
+    pub rate_limit: Option<u32>,
 }
 
 #[component]
@@ -55,6 +58,7 @@ pub fn TokenForm(
     let editing = init.current_expiry.is_some();
     let name = RwSignal::new(init.name.clone());
     let description = RwSignal::new(init.description.clone());
+    let rate_limit = RwSignal::new(init.rate_limit.map(|r| r.to_string()).unwrap_or_default());
     let pick = RwSignal::new(if editing {
         ExpiryPick::Keep
     } else {
@@ -130,6 +134,23 @@ pub fn TokenForm(
         if n.trim().is_empty() {
             errors.push(("name".to_string(), "Give the token a name.".to_string()));
         }
+        let limit_text = rate_limit.get_untracked();
+        let limit = match limit_text.trim() {
+            "" => None,
+            t => match t.parse::<u32>() {
+                Ok(n) if (1..=keyward_domain::validate::RATE_LIMIT_MAX).contains(&n) => Some(n),
+                _ => {
+                    errors.push((
+                        "rate_limit".into(),
+                        format!(
+                            "A whole number of requests per minute, 1 to {}; or empty for the default.",
+                            keyward_domain::validate::RATE_LIMIT_MAX
+                        ),
+                    ));
+                    None
+                }
+            },
+        };
         let expiry = match pick.get_untracked() {
             ExpiryPick::Keep => None,
             ExpiryPick::Never => Some(None),
@@ -167,12 +188,14 @@ pub fn TokenForm(
             description: description.get_untracked(),
             expiry,
             grants,
+            rate_limit: limit,
         });
     };
 
     let name_error = field_error("name");
     let description_error = field_error("description");
     let expiry_error = field_error("expires_at");
+    let rate_limit_error = field_error("rate_limit");
     let grants_error = field_error("grants");
     let current = init.current_expiry.map(|c| match c {
         None => "Keep: never expires".to_string(),
@@ -224,6 +247,22 @@ pub fn TokenForm(
                     on:input=move |ev| description.set(event_target_value(&ev))
                 ></textarea>
                 <p class="field-error" id="token-description-error" data-testid="error-description">{description_error}</p>
+            </div>
+            <div class="field">
+                <label for="token-rate-limit">"Rate limit " <span class="muted">"(requests per minute; empty: the deployment's default)"</span></label>
+                <input
+                    id="token-rate-limit"
+                    type="number"
+                    min="1"
+                    max="100000"
+                    inputmode="numeric"
+                    placeholder="Default"
+                    data-testid="token-rate-limit"
+                    aria-invalid=move || rate_limit_error().is_some().to_string()
+                    aria-describedby="token-rate-limit-error"
+                    bind:value=rate_limit
+                />
+                <p class="field-error" id="token-rate-limit-error" data-testid="error-rate_limit">{rate_limit_error}</p>
             </div>
             <fieldset class="field expiry-field" aria-describedby="expiry-error">
                 <legend>"Expiration"</legend>

@@ -142,6 +142,7 @@ fn Metadata(token: Token) -> impl IntoView {
                 <dt>"Client ID"</dt><dd><code data-testid="token-client-id">{token.client_id.clone()}</code></dd>
                 <dt>"Secret"</dt><dd><code>{token.secret_hint.clone()}</code></dd>
                 <dt>"Expires"</dt><dd><Expiry expires_at=token.expires_at /></dd>
+                <dt>"Rate limit"</dt><dd data-testid="token-rate-limit-view">{token.rate_limit.map(|r| format!("{r} requests per minute")).unwrap_or_else(|| "The deployment's default".into())}</dd>
                 <dt>"Last used"</dt><dd>{token.last_used_at.map(format::when).unwrap_or_else(|| "Never used".into())}</dd>
                 <dt>"Created"</dt><dd>{format::when(token.created_at)} " by " <code>{token.created_by.clone()}</code></dd>
                 <dt>"Updated"</dt><dd>{format::when(token.updated_at)}</dd>
@@ -223,15 +224,12 @@ fn EditToken(
         failure.set(None);
         let path = path.clone();
         leptos::task::spawn_local(async move {
-            // Fields this form does not edit stay absent, i.e. unchanged,
-            // however the contract grows.
-            #[allow(clippy::needless_update)]
             let body = UpdateToken {
                 name: Some(draft.name),
                 description: Some(draft.description),
                 grants: Some(draft.grants),
                 expires_at: draft.expiry,
-                ..Default::default()
+                rate_limit: Some(draft.rate_limit),
             };
             let r = api.send::<_, Token>(Method::PATCH, &path, &body).await;
             pending.set(false);
@@ -249,6 +247,7 @@ fn EditToken(
         description: token.description.clone(),
         grants: token.grants.clone(),
         current_expiry: Some(token.expires_at),
+        rate_limit: token.rate_limit,
     };
     view! {
         <section class="card" data-testid="edit-panel">

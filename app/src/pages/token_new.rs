@@ -47,6 +47,7 @@ pub fn NewToken() -> impl IntoView {
                 description: (!draft.description.is_empty()).then_some(draft.description),
                 grants: Some(draft.grants),
                 expires_at: draft.expiry.flatten(),
+                rate_limit: draft.rate_limit,
                 ..Default::default()
             };
             let r = api
