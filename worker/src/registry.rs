@@ -282,6 +282,7 @@ pub struct RegistryObject {
     /// another command interleave between a change and its replication.
     lock: Mutex<()>,
     migrated: std::cell::Cell<bool>,
+    swept: std::cell::Cell<bool>,
 }
 
 impl DurableObject for RegistryObject {
@@ -292,6 +293,7 @@ impl DurableObject for RegistryObject {
             catalog: crate::catalog(),
             lock: Mutex::new(()),
             migrated: std::cell::Cell::new(false),
+            swept: std::cell::Cell::new(false),
         }
     }
 
@@ -310,6 +312,11 @@ impl DurableObject for RegistryObject {
                 return self.execute(cmd).await;
             }
             let _one_at_a_time = self.lock.lock().await;
+            if !self.swept.get() {
+                // Once per start: heal what a crash may have left half-done.
+                self.sweep_retired(self.now()).await?;
+                self.swept.set(true);
+            }
             let body = self.execute(cmd).await?;
             // Nothing is answered before it is on disk: a crash right after
             // the answer must not lose what the answer confirmed.
@@ -394,6 +401,22 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
 /// the runtime commits atomically.
 pub struct SqlLedger(pub SqlStorage);
 
+impl SqlLedger {
+    /// The token's current secret (hash, hint) and when it last changed.
+    fn set_secret(&self, row: &TokenRow) -> Result<(), StoreError> {
+        self.0.exec(
+            "UPDATE tokens SET secret_hash = ?, secret_hint = ?, updated_at = ? WHERE id = ?",
+            vec![
+                s(&row.secret_hash),
+                s(&row.secret_hint),
+                i(row.updated_at),
+                s(&row.id),
+            ],
+        )?;
+        Ok(())
+    }
+}
+
 impl Ledger for SqlLedger {
     fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
         Ok(self
@@ -447,15 +470,7 @@ impl Ledger for SqlLedger {
         invitation: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.0.exec(
-            "UPDATE tokens SET secret_hash = ?, secret_hint = ?, updated_at = ? WHERE id = ?",
-            vec![
-                s(&row.secret_hash),
-                s(&row.secret_hint),
-                i(row.updated_at),
-                s(&row.id),
-            ],
-        )?;
+        self.set_secret(row)?;
         self.0.exec(
             "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until) VALUES (?, ?, ?)",
             vec![s(old_hash), s(&row.id), i(until)],
@@ -474,15 +489,7 @@ impl Ledger for SqlLedger {
         before: &TokenRow,
         invitation: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.0.exec(
-            "UPDATE tokens SET secret_hash = ?, secret_hint = ?, updated_at = ? WHERE id = ?",
-            vec![
-                s(&before.secret_hash),
-                s(&before.secret_hint),
-                i(before.updated_at),
-                s(&before.id),
-            ],
-        )?;
+        self.set_secret(before)?;
         self.0.exec(
             "DELETE FROM retired_secrets WHERE hash = ?",
             vec![s(&before.secret_hash)],
@@ -871,13 +878,37 @@ impl RegistryObject {
     fn purge_expired(&self, now: i64) -> ApiResult<()> {
         let sql = self.sql();
         sql.exec(
-            "DELETE FROM retired_secrets WHERE until <= ? OR token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?)",
-            vec![i(now), i(now)],
+            "DELETE FROM retired_secrets WHERE token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?)",
+            vec![i(now)],
         )?;
         sql.exec(
             "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master'",
             vec![i(now)],
         )?;
+        Ok(())
+    }
+
+    /// Replaced secrets whose time is up are deleted from KV, then
+    /// forgotten. Normally a refresh has deleted them already; after a crash
+    /// between a refresh's registry step and its KV delete, this is what
+    /// stops the old secret.
+    async fn sweep_retired(&self, now: i64) -> ApiResult<()> {
+        let due = self
+            .sql()
+            .exec(
+                "SELECT hash, until FROM retired_secrets WHERE until <= ?",
+                vec![i(now)],
+            )?
+            .to_array::<RetiredRow>()?;
+        let replica = self.replica()?;
+        for r in due {
+            use authority::Replica;
+            replica.delete(&r.hash).await?;
+            self.sql().exec(
+                "DELETE FROM retired_secrets WHERE hash = ?",
+                vec![s(&r.hash)],
+            )?;
+        }
         Ok(())
     }
 
@@ -988,6 +1019,7 @@ impl RegistryObject {
             rate_limit,
         } = new;
         self.purge_expired(now)?;
+        self.sweep_retired(now).await?;
         if self.name_taken(&name, None)? {
             return Err(ApiError::conflict(format!(
                 "a token named '{name}' already exists"
