@@ -3,7 +3,7 @@
 //! exactly once; failures leave nothing usable.
 
 use keyward_tests::email::{Behaviour, EmailProvider};
-use keyward_tests::{spawn_app, spawn_app_with, TestApp};
+use keyward_tests::{spawn_app, spawn_app_with, Answer, TestApp};
 use reqwest::Method;
 use serde_json::json;
 
@@ -17,6 +17,33 @@ async fn app_with_provider() -> (TestApp, EmailProvider) {
     ])
     .await;
     (app, provider)
+}
+
+/// The invitation code at the end of an `/invite/<code>` link.
+fn code_of(link: &str) -> String {
+    path_of(link).trim_start_matches("/invite/").to_string()
+}
+
+/// The public welcome data of an invitation.
+async fn open(app: &TestApp, code: &str) -> Answer {
+    app.send(
+        Method::GET,
+        &format!("/api/v1/invitations/open/{code}"),
+        None,
+        None,
+    )
+    .await
+}
+
+/// Accepting an invitation, as the recipient (no credential).
+async fn accept(app: &TestApp, code: &str) -> Answer {
+    app.send(
+        Method::POST,
+        &format!("/api/v1/invitations/open/{code}/accept"),
+        None,
+        None,
+    )
+    .await
 }
 
 fn path_of(link: &str) -> String {
@@ -67,7 +94,7 @@ async fn send_open_accept_once_and_use_the_token() {
     );
     let link = mail.invite_link().expect("link");
     assert!(link.starts_with(&app.base_url), "{link}");
-    let code = path_of(&link).trim_start_matches("/invite/").to_string();
+    let code = code_of(&link);
 
     // The link is an SPA route.
     let page = app
@@ -79,14 +106,7 @@ async fn send_open_accept_once_and_use_the_token() {
         .unwrap();
     assert_eq!(page.status(), 200);
 
-    let welcome = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/invitations/open/{code}"),
-            None,
-            None,
-        )
-        .await;
+    let welcome = open(&app, &code).await;
     assert_eq!(welcome.status, 200, "{}", welcome.text);
     let w = welcome.json();
     assert_eq!(w["token_name"], "tutorial");
@@ -95,17 +115,10 @@ async fn send_open_accept_once_and_use_the_token() {
     assert!(w["summary"].as_str().unwrap().contains("in.c-tutorial"));
     assert!(!welcome.text.contains("kw_"));
 
-    let accept = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{code}/accept"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(accept.status, 200, "{}", accept.text);
-    let secret = accept.json()["secret"].as_str().unwrap().to_string();
-    assert_eq!(accept.json()["token"]["id"], token["id"]);
+    let accepted = accept(&app, &code).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let secret = accepted.json()["secret"].as_str().unwrap().to_string();
+    assert_eq!(accepted.json()["token"]["id"], token["id"]);
     assert_eq!(
         app.get("/api/v1/buckets/in.c-tutorial/objects", &secret)
             .await
@@ -124,27 +137,13 @@ async fn send_open_accept_once_and_use_the_token() {
         "earlier secret replaced"
     );
 
-    let again = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{code}/accept"),
-            None,
-            None,
-        )
-        .await;
+    let again = accept(&app, &code).await;
     assert_eq!(
         (again.status, again.code().as_str()),
         (410, "invitation_used")
     );
     assert!(!again.text.contains(&secret));
-    let reopen = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/invitations/open/{code}"),
-            None,
-            None,
-        )
-        .await;
+    let reopen = open(&app, &code).await;
     assert_eq!(
         (reopen.status, reopen.code().as_str()),
         (410, "invitation_used")
@@ -173,7 +172,7 @@ async fn concurrent_accepts_issue_exactly_one_secret() {
         .await;
     assert_eq!(r.status, 201);
     let link = provider.captured()[0].invite_link().unwrap();
-    let code = path_of(&link).trim_start_matches("/invite/").to_string();
+    let code = code_of(&link);
     let path = format!("/api/v1/invitations/open/{code}/accept");
     let attempts = futures_join(&app, &path, 6).await;
     let ok: Vec<_> = attempts.iter().filter(|(s, _)| *s == 200).collect();
@@ -248,16 +247,9 @@ async fn provider_failure_or_timeout_leaves_a_failed_invitation_that_can_be_rese
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["invitation"]["status"], "pending");
     let link = provider.captured()[0].invite_link().unwrap();
-    let code = path_of(&link).trim_start_matches("/invite/").to_string();
-    let accept = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{code}/accept"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(accept.status, 200);
+    let code = code_of(&link);
+    let accepted = accept(&app, &code).await;
+    assert_eq!(accepted.status, 200);
 }
 
 #[tokio::test]
@@ -272,23 +264,14 @@ async fn revoked_and_expired_invitations_cannot_be_used() {
         .post(&path, &app.admin_secret, json!({"email": "d@example.com"}))
         .await;
     let inv_id = r.json()["invitation"]["id"].as_str().unwrap().to_string();
-    let code1 = path_of(&provider.captured()[0].invite_link().unwrap())
-        .trim_start_matches("/invite/")
-        .to_string();
+    let code1 = code_of(&provider.captured()[0].invite_link().unwrap());
     assert_eq!(
         app.delete(&format!("/api/v1/invitations/{inv_id}"), &app.admin_secret)
             .await
             .status,
         204
     );
-    let r = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{code1}/accept"),
-            None,
-            None,
-        )
-        .await;
+    let r = accept(&app, &code1).await;
     assert_eq!(r.status, 404);
     assert_eq!(
         app.delete(&format!("/api/v1/invitations/{inv_id}"), &app.admin_secret)
@@ -305,27 +288,11 @@ async fn revoked_and_expired_invitations_cannot_be_used() {
         )
         .await;
     assert_eq!(r.status, 201);
-    let code2 = path_of(&provider.captured()[1].invite_link().unwrap())
-        .trim_start_matches("/invite/")
-        .to_string();
+    let code2 = code_of(&provider.captured()[1].invite_link().unwrap());
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let r = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/invitations/open/{code2}"),
-            None,
-            None,
-        )
-        .await;
+    let r = open(&app, &code2).await;
     assert_eq!((r.status, r.code().as_str()), (410, "invitation_expired"));
-    let r = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{code2}/accept"),
-            None,
-            None,
-        )
-        .await;
+    let r = accept(&app, &code2).await;
     assert_eq!((r.status, r.code().as_str()), (410, "invitation_expired"));
 
     let bad = app
@@ -409,16 +376,9 @@ async fn without_a_provider_the_dev_outbox_keeps_the_message() {
         .split_whitespace()
         .find(|w| w.contains("/invite/"))
         .unwrap();
-    let code = path_of(link).trim_start_matches("/invite/").to_string();
-    let accept = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{code}/accept"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(accept.status, 200);
+    let code = code_of(link);
+    let accepted = accept(&app, &code).await;
+    assert_eq!(accepted.status, 200);
     assert!(app.log().contains("[dev outbox] to f@example.com"));
     let (_, scoped) = app
         .create_token(
