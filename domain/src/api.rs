@@ -5,7 +5,11 @@ use crate::grant::{Grant, ServicePermissions};
 use crate::problem::FieldError;
 use crate::secret::TokenKind;
 use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
+
+/// A global key's grants, per project id.
+pub type ProjectGrants = BTreeMap<String, Vec<Grant>>;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Token {
@@ -29,6 +33,22 @@ pub struct Token {
     /// deployment's default.
     #[serde(default)]
     pub rate_limit: Option<u32>,
+    /// Linked persona ids (Atlan): their grants count as the token's own.
+    #[serde(default)]
+    pub personas: Vec<String>,
+    /// The project a project-level token belongs to; `None` for master
+    /// tokens and global keys.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// A global key's grants per project.
+    #[serde(default)]
+    pub project_grants: ProjectGrants,
+    /// A global key that holds everything in every project.
+    #[serde(default)]
+    pub global_admin: bool,
+    /// The member a user token or personal key belongs to.
+    #[serde(default)]
+    pub member_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -49,6 +69,18 @@ pub struct CreateToken {
     pub expires_in: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// `scoped` (the default) or `global` (admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<TokenKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personas: Option<Vec<String>>,
+    /// A scoped token's project; default: the caller's own project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_grants: Option<ProjectGrants>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_admin: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +113,14 @@ pub struct UpdateToken {
         skip_serializing_if = "Option::is_none"
     )]
     pub rate_limit: Option<Option<u32>>,
+    /// The complete set of linked personas: what is left out is unlinked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personas: Option<Vec<String>>,
+    /// A global key's complete per-project grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_grants: Option<ProjectGrants>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_admin: Option<bool>,
 }
 
 /// A field that is present (even as `null`) becomes `Some(_)`.
@@ -121,6 +161,22 @@ pub struct Page<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhoAmI {
     pub token: Token,
+    pub permissions: Vec<ServicePermissions>,
+    /// Where the permissions above hold: the token's own project (or the
+    /// default project for global keys).
+    #[serde(default)]
+    pub project: String,
+    /// For global keys: the permissions in each project they reach.
+    #[serde(default)]
+    pub projects: Vec<ProjectPermissions>,
+    /// For a personal key: the member it acts as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_as: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectPermissions {
+    pub project: String,
     pub permissions: Vec<ServicePermissions>,
 }
 
@@ -182,6 +238,9 @@ pub struct AuditEntry {
     pub target: String,
     pub outcome: Outcome,
     pub detail: String,
+    /// The personal key a call was made with, when `actor` is its user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -367,6 +426,163 @@ pub struct OutboxMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxList {
     pub items: Vec<OutboxMessage>,
+}
+
+/// A named, reusable set of grants (Atlan): linking it to a token gives
+/// the token its grants, and editing it changes every linked token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Persona {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub grants: Vec<Grant>,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// How many tokens link it.
+    pub linked_tokens: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePersona {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<Grant>>,
+}
+
+/// Absent fields stay; `grants` is a complete set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePersona {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<Grant>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonaList {
+    pub items: Vec<Persona>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberStatus {
+    /// Invited; the invitation has not been accepted yet.
+    Invited,
+    Active,
+}
+
+/// A person with their own grants and personas (Dataiku's users). Their
+/// user token is what they sign in with; their personal keys act as them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub project: String,
+    pub grants: Vec<Grant>,
+    pub personas: Vec<String>,
+    pub user_token_id: String,
+    pub status: MemberStatus,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub personal_keys: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMember {
+    pub email: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<Grant>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personas: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The invitation email's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberCreated {
+    pub member: Member,
+    pub invitation: Invitation,
+}
+
+/// Absent fields stay; `grants` and `personas` are complete sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMember {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<Grant>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personas: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberList {
+    pub items: Vec<Member>,
+}
+
+/// A personal key: no grants of its own, it acts as its user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePersonalKey {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenList {
+    pub items: Vec<Token>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProject {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectList {
+    pub items: Vec<Project>,
 }
 
 /// Decodes a JSON body, naming the field at fault ("parse, don't validate").

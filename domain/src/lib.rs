@@ -1,6 +1,7 @@
 //! Keyward's domain, shared by the worker and the app. Pure: no I/O, no
 //! clock, no randomness of its own (callers pass `now` and a CSPRNG).
 
+pub mod access;
 pub mod api;
 pub mod catalog;
 pub mod describe;
@@ -14,6 +15,7 @@ pub mod query;
 pub mod secret;
 pub mod validate;
 
+pub use access::{Access, DEFAULT_PROJECT};
 pub use catalog::Catalog;
 pub use grant::{Decision, Effective, Grant, Principal, Resource};
 pub use problem::{ErrorCode, FieldError, Problem};

@@ -35,6 +35,10 @@ pub struct TokenQuery {
     pub client_id: Option<String>,
     pub kind: Option<TokenKind>,
     pub q: Option<String>,
+    /// Tokens of one project (global keys and master tokens belong to none).
+    pub project: Option<String>,
+    /// Tokens linking one persona.
+    pub persona: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +89,8 @@ impl TokenQuery {
             client_id: None,
             kind: None,
             q: None,
+            project: None,
+            persona: None,
         };
         for (k, v) in pairs {
             match k.as_str() {
@@ -112,11 +118,13 @@ impl TokenQuery {
                 "name" => query.name = text(v),
                 "client_id" => query.client_id = text(v),
                 "q" => query.q = text(v),
+                "project" => query.project = text(v),
+                "persona" => query.persona = text(v),
                 "kind" => match TokenKind::parse(v) {
                     Some(kind) => query.kind = Some(kind),
                     None => errors.push(FieldError::new(
                         "kind",
-                        "must be master, scoped or personal",
+                        "must be master, scoped, personal, user or global",
                     )),
                 },
                 other => errors.push(FieldError::new(other, "unknown query parameter")),

@@ -21,6 +21,10 @@ pub enum TokenKind {
     Master,
     Scoped,
     Personal,
+    /// A member's own credential, handed over by invitation.
+    User,
+    /// Dataiku's global API key: per-project grants, maybe global admin.
+    Global,
 }
 
 impl TokenKind {
@@ -29,6 +33,8 @@ impl TokenKind {
             TokenKind::Master => 'm',
             TokenKind::Scoped => 's',
             TokenKind::Personal => 'p',
+            TokenKind::User => 'u',
+            TokenKind::Global => 'g',
         }
     }
     pub fn from_letter(c: char) -> Option<Self> {
@@ -36,6 +42,8 @@ impl TokenKind {
             'm' => Some(TokenKind::Master),
             's' => Some(TokenKind::Scoped),
             'p' => Some(TokenKind::Personal),
+            'u' => Some(TokenKind::User),
+            'g' => Some(TokenKind::Global),
             _ => None,
         }
     }
@@ -44,6 +52,8 @@ impl TokenKind {
             TokenKind::Master => "master",
             TokenKind::Scoped => "scoped",
             TokenKind::Personal => "personal",
+            TokenKind::User => "user",
+            TokenKind::Global => "global",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -51,6 +61,8 @@ impl TokenKind {
             "master" => Some(TokenKind::Master),
             "scoped" => Some(TokenKind::Scoped),
             "personal" => Some(TokenKind::Personal),
+            "user" => Some(TokenKind::User),
+            "global" => Some(TokenKind::Global),
             _ => None,
         }
     }
@@ -76,7 +88,7 @@ impl fmt::Display for SecretError {
         f.write_str(match self {
             SecretError::Length => "the token has the wrong length",
             SecretError::Prefix => "the token does not start with kw_",
-            SecretError::Kind => "the token kind letter is not m, s or p",
+            SecretError::Kind => "the token kind letter is not m, s, p, u or g",
             SecretError::Alphabet => "the token contains characters outside base62",
             SecretError::Checksum => "the token checksum does not match",
         })

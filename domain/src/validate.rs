@@ -124,6 +124,27 @@ pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
     }
 }
 
+pub const PROJECT_ID_MAX: usize = 40;
+
+/// Project ids go into KV key prefixes and paths: lowercase letters,
+/// digits and '-', starting with a letter.
+pub fn project_id(field: &str, raw: &str) -> Result<String, FieldError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= PROJECT_ID_MAX
+        && raw.as_bytes()[0].is_ascii_lowercase()
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(raw.to_string())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must be 1-{PROJECT_ID_MAX} lowercase letters, digits or '-', starting with a letter"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,14 @@ use crate::http::{ApiError, ApiResult};
 use crate::registry::{Actor, Command, NewSecret, Registry};
 use crate::store::{self, AuthRecord};
 use keyward_domain::api::Token;
-use keyward_domain::{Catalog, ErrorCode, Principal, Secret, SecretError};
+use keyward_domain::{Access, Catalog, ErrorCode, Principal, Secret, SecretError};
 use worker::{Env, Request};
 
 /// An authenticated caller.
 pub struct Caller {
     pub record: AuthRecord,
+    pub access: Access,
+    /// The caller's permissions in its home project.
     pub principal: Principal,
 }
 
@@ -19,13 +21,30 @@ impl Caller {
     pub fn token(&self) -> &Token {
         &self.record.token
     }
+    /// A personal key acts as its user: the audit log and `created_by`
+    /// name the user, with the key kept as `via`.
     pub fn actor(&self) -> Actor {
+        let token = &self.record.token;
+        let (client_id, via) = match &self.record.acting_as {
+            Some(user) => (user.clone(), Some(token.client_id.clone())),
+            None => (token.client_id.clone(), None),
+        };
         Actor {
-            token_id: self.record.token.id.clone(),
-            client_id: self.record.token.client_id.clone(),
-            is_master: self.record.is_master(),
-            grants: self.record.token.grants.clone(),
+            token_id: token.id.clone(),
+            client_id,
+            via,
+            is_master: self.access.is_admin(),
+            kind: token.kind,
+            project: self.access.project.clone(),
+            grants: self.access.grants.clone(),
+            project_grants: self.access.project_grants.clone(),
+            member_id: token.member_id.clone(),
         }
+    }
+
+    /// The caller's permissions inside `project`.
+    pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
+        self.access.principal(catalog, project)
     }
 }
 
@@ -108,6 +127,8 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
     Ok(token.map(|token| AuthRecord {
         token,
         retired_until: None,
+        inherited: vec![],
+        acting_as: None,
     }))
 }
 
@@ -118,6 +139,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub async fn authenticate(req: &Request, env: &Env, catalog: &Catalog) -> ApiResult<Caller> {
     let raw = bearer(req)?;
     let record = lookup(env, &raw).await??;
-    let principal = Principal::new(catalog, record.is_master(), &record.token.grants);
-    Ok(Caller { record, principal })
+    let access = record.access();
+    let principal = access.principal(catalog, access.home());
+    Ok(Caller {
+        record,
+        access,
+        principal,
+    })
 }

@@ -69,9 +69,24 @@ pub trait Ledger {
     fn revert_refresh(&self, before: &TokenRow, invitation: Option<&str>)
         -> Result<(), StoreError>;
     fn delete_token(&self, id: &str) -> Result<(), StoreError>;
+    /// What a token's KV record carries besides the token itself: the
+    /// grants it inherits (its personas'; a personal key's user's) and, for
+    /// a personal key, whom it acts as. Read fresh at every replication, so
+    /// a changed persona or user reaches the edge with the next write.
+    fn context(&self, _row: &TokenRow) -> Result<RecordContext, StoreError> {
+        Ok(RecordContext::default())
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordContext {
+    pub inherited: Vec<keyward_domain::Grant>,
+    pub acting_as: Option<String>,
+    /// A personal key's project is its user's.
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct TokenRow {
     pub id: String,
     pub client_id: String,
@@ -89,6 +104,23 @@ pub struct TokenRow {
     pub admin_id: Option<String>,
     #[serde(default)]
     pub rate_limit: Option<i64>,
+    #[serde(default = "empty_list")]
+    pub personas: String,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default = "empty_map")]
+    pub project_grants: String,
+    #[serde(default)]
+    pub global_admin: i64,
+    #[serde(default)]
+    pub member_id: Option<String>,
+}
+
+fn empty_list() -> String {
+    "[]".into()
+}
+fn empty_map() -> String {
+    "{}".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -118,13 +150,47 @@ impl TokenRow {
             last_used_at: self.last_used_at.map(ts),
             secret_hint: self.secret_hint.clone(),
             rate_limit: self.rate_limit.map(|r| r as u32),
+            personas: serde_json::from_str(&self.personas).map_err(ApiError::unavailable)?,
+            project: self.project(),
+            project_grants: serde_json::from_str(&self.project_grants)
+                .map_err(ApiError::unavailable)?,
+            global_admin: self.global_admin != 0,
+            member_id: self.member_id.clone(),
         })
     }
 
-    fn record(&self, retired_until: Option<i64>) -> ApiResult<AuthRecord> {
+    /// Master tokens and global keys belong to no project; everything else
+    /// to its own, and tokens from before projects to the default one.
+    pub fn project(&self) -> Option<String> {
+        match self.kind.as_str() {
+            "master" | "global" => None,
+            _ => Some(
+                self.project
+                    .clone()
+                    .unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string()),
+            ),
+        }
+    }
+
+    pub fn grant_list(&self) -> ApiResult<Vec<keyward_domain::Grant>> {
+        serde_json::from_str(&self.grants).map_err(ApiError::unavailable)
+    }
+
+    pub fn persona_ids(&self) -> ApiResult<Vec<String>> {
+        serde_json::from_str(&self.personas).map_err(ApiError::unavailable)
+    }
+
+    fn record<L: Ledger>(&self, ledger: &L, retired_until: Option<i64>) -> ApiResult<AuthRecord> {
+        let context = ledger.context(self)?;
+        let mut token = self.view()?;
+        if context.project.is_some() {
+            token.project = context.project;
+        }
         Ok(AuthRecord {
-            token: self.view()?,
+            token,
             retired_until,
+            inherited: context.inherited,
+            acting_as: context.acting_as,
         })
     }
 
@@ -172,13 +238,17 @@ pub async fn replicate<L: Ledger, R: Replica>(
     now: i64,
 ) -> ApiResult<()> {
     replica
-        .put(&row.secret_hash, &row.record(None)?, row.expiration(now))
+        .put(
+            &row.secret_hash,
+            &row.record(ledger, None)?,
+            row.expiration(now),
+        )
         .await?;
     for retired in ledger.retired(&row.id, now)? {
         replica
             .put(
                 &retired.hash,
-                &row.record(Some(retired.until))?,
+                &row.record(ledger, Some(retired.until))?,
                 Some(store::kv_expiration(retired.until, now)),
             )
             .await?;
@@ -195,7 +265,11 @@ pub async fn create<L: Ledger, R: Replica>(
     now: i64,
 ) -> ApiResult<()> {
     let written = replica
-        .put(&row.secret_hash, &row.record(None)?, row.expiration(now))
+        .put(
+            &row.secret_hash,
+            &row.record(ledger, None)?,
+            row.expiration(now),
+        )
         .await;
     let stored = written.and_then(|_| ledger.insert_token(row));
     if let Err(e) = stored {
@@ -241,7 +315,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
     if let Err(e) = replica
         .put(
             &after.secret_hash,
-            &after.record(None)?,
+            &after.record(ledger, None)?,
             after.expiration(now),
         )
         .await
@@ -260,7 +334,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
         replica
             .put(
                 &before.secret_hash,
-                &after.record(Some(until))?,
+                &after.record(ledger, Some(until))?,
                 Some(store::kv_expiration(until, now)),
             )
             .await
@@ -270,7 +344,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
         let _ = replica
             .put(
                 &before.secret_hash,
-                &before.record(None)?,
+                &before.record(ledger, None)?,
                 before.expiration(now),
             )
             .await;
@@ -492,6 +566,7 @@ mod tests {
             secret_hint: secret.hint(),
             admin_id: None,
             rate_limit: None,
+            ..Default::default()
         }
     }
 

@@ -17,7 +17,7 @@ use worker::{Request, Response};
 /// 32 base62 characters: about 190 random bits.
 const CODE_LEN: usize = 32;
 
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     secret::random_id(CODE_LEN, store::fill_random)
 }
 
@@ -41,7 +41,11 @@ fn public_base_url(call: &Call<'_>) -> String {
 
 /// Emails the draft and records the outcome; a failed delivery leaves a
 /// `failed` invitation that cannot be used but can be re-sent.
-async fn deliver(call: &Call<'_>, draft: InvitationDraft, code: &str) -> ApiResult<Invitation> {
+pub(crate) async fn deliver(
+    call: &Call<'_>,
+    draft: InvitationDraft,
+    code: &str,
+) -> ApiResult<Invitation> {
     let link = format!("{}/invite/{code}", public_base_url(call));
     let email = invitation::email(&draft.welcome, &link);
     let outcome = Mailer::from_env(call.env)

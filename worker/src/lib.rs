@@ -7,6 +7,7 @@
 mod admins;
 mod auth;
 mod authority;
+mod directory;
 mod email;
 mod gateway;
 mod http;
@@ -50,6 +51,8 @@ pub struct Call<'a> {
     pub env: &'a Env,
     pub catalog: &'a Catalog,
     pub caller: Option<Caller>,
+    /// The project a `/projects/{id}/...` path names.
+    pub project: Option<String>,
 }
 
 impl Call<'_> {
@@ -59,7 +62,40 @@ impl Call<'_> {
             .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "authentication required"))
     }
 
-    /// Requires `service:permission[@resource]`, naming it when missing.
+    /// The project the request acts in: the one its path names, else the
+    /// caller's own. A token that cannot reach it is refused outright.
+    pub fn project(&self) -> ApiResult<String> {
+        let caller = self.caller()?;
+        let project = self
+            .project
+            .clone()
+            .unwrap_or_else(|| caller.access.home().to_string());
+        if keyward_domain::validate::project_id("project", &project).is_err() {
+            return Err(ApiError::not_found("project"));
+        }
+        if caller.access.reaches(&project) {
+            Ok(project)
+        } else {
+            Err(ApiError::new(
+                ErrorCode::InsufficientPermission,
+                match &caller.access.project {
+                    Some(home) => format!(
+                        "this token belongs to project '{home}' and cannot reach project '{project}'"
+                    ),
+                    None => format!("this key has no grants in project '{project}'"),
+                },
+            ))
+        }
+    }
+
+    /// The caller's permissions in the request's project.
+    pub fn principal(&self) -> ApiResult<keyward_domain::Principal> {
+        let project = self.project()?;
+        Ok(self.caller()?.principal_in(self.catalog, &project))
+    }
+
+    /// Requires `service:permission[@resource]` in the request's project,
+    /// naming it when missing.
     pub fn require(
         &self,
         service: &str,
@@ -67,20 +103,29 @@ impl Call<'_> {
         resource: Option<&str>,
     ) -> ApiResult<&Caller> {
         let caller = self.caller()?;
-        match caller.principal.may(service, permission, resource) {
+        let principal = match &self.project {
+            Some(_) => self.principal()?,
+            None => caller.principal.clone(),
+        };
+        match principal.may(service, permission, resource) {
             keyward_domain::Decision::Allow => Ok(caller),
             keyward_domain::Decision::Deny(missing) => Err(insufficient(&missing)),
         }
     }
 
     pub fn require_master(&self) -> ApiResult<&Caller> {
+        self.require_admin("managing admins")
+    }
+
+    /// Master tokens and global admin keys.
+    pub fn require_admin(&self, what: &str) -> ApiResult<&Caller> {
         let caller = self.caller()?;
-        if caller.principal.is_master {
+        if caller.access.is_admin() {
             Ok(caller)
         } else {
             Err(ApiError::new(
                 ErrorCode::InsufficientPermission,
-                "managing admins needs a master token",
+                format!("{what} needs an admin: a master token or a global admin key"),
             ))
         }
     }
@@ -121,14 +166,18 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     if let Some(c) = &caller {
         note_use(&env, &ctx, c);
     }
-    let audit_identity = caller.as_ref().map(|c| c.token().client_id.clone());
+    let audit_identity = caller.as_ref().map(|c| {
+        let actor = c.actor();
+        (actor.client_id, actor.via)
+    });
     let mut call = Call {
         env: &env,
         catalog,
         caller,
+        project: None,
     };
     let result = dispatch(&route, &mut req, &mut call).await;
-    if let Some(actor) = audit_identity {
+    if let Some((actor, via)) = audit_identity {
         let (outcome, detail) = match &result {
             Ok(_) => (Outcome::Success, String::new()),
             Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
@@ -138,7 +187,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             ),
         };
         if !(route.audited_by_registry() && outcome == Outcome::Success) {
-            record(&env, &ctx, actor, &route, outcome, detail);
+            record(&env, &ctx, (actor, via), &route, outcome, detail);
         }
     }
     Ok(match result {
@@ -149,6 +198,25 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
 
 async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     match route {
+        Route::InProject(project, inner) => {
+            call.project = Some(project.clone());
+            Box::pin(dispatch(inner, req, call)).await
+        }
+        Route::ListPersonas => directory::list_personas(call).await,
+        Route::CreatePersona => directory::create_persona(req, call).await,
+        Route::GetPersona(id) => directory::get_persona(id, call).await,
+        Route::UpdatePersona(id) => directory::update_persona(id, req, call).await,
+        Route::DeletePersona(id) => directory::delete_persona(id, req, call).await,
+        Route::ListMembers => directory::list_members(call).await,
+        Route::CreateMember => directory::create_member(req, call).await,
+        Route::GetMember(id) => directory::get_member(id, call).await,
+        Route::UpdateMember(id) => directory::update_member(id, req, call).await,
+        Route::DeleteMember(id) => directory::delete_member(id, call).await,
+        Route::ListPersonalKeys(id) => directory::list_keys(id, call).await,
+        Route::CreatePersonalKey(id) => directory::create_key(id, req, call).await,
+        Route::DeletePersonalKey(member, key) => directory::delete_key(member, key, call).await,
+        Route::ListProjects => directory::list_projects(call).await,
+        Route::CreateProject => directory::create_project(req, call).await,
         Route::Health => meta::health(call).await,
         Route::OpenApi => meta::openapi(),
         Route::Catalog => http::json(200, call.catalog),
@@ -205,7 +273,7 @@ fn note_use(env: &Env, ctx: &Context, caller: &Caller) {
 fn record(
     env: &Env,
     ctx: &Context,
-    actor: String,
+    (actor, via): (String, Option<String>),
     route: &Route,
     outcome: Outcome,
     detail: String,
@@ -213,6 +281,7 @@ fn record(
     let env = env.clone();
     let cmd = Command::Audit {
         actor,
+        via,
         action: route.action().to_string(),
         target: route.target(),
         outcome,

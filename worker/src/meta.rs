@@ -6,10 +6,10 @@ use crate::registry::Command;
 use crate::tokens::check_grants;
 use crate::{store, Call};
 use keyward_domain::api::{
-    AuditEntry, Health, Page, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
+    AuditEntry, Health, Page, ProjectPermissions, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
 };
 use keyward_domain::query::AuditQuery;
-use keyward_domain::Principal;
+
 use worker::{Request, Response};
 
 const OPENAPI: &str = include_str!("../openapi.json");
@@ -47,8 +47,30 @@ pub fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
         &WhoAmI {
             token: caller.token().clone(),
             permissions: caller.principal.effective.grouped(),
+            project: caller.access.home().to_string(),
+            projects: projects_of(caller, call.catalog),
+            acting_as: caller.record.acting_as.clone(),
         },
     )
+}
+
+/// A global key's permissions in each project it has grants for.
+fn projects_of(
+    caller: &crate::auth::Caller,
+    catalog: &keyward_domain::Catalog,
+) -> Vec<ProjectPermissions> {
+    if caller.access.kind != keyward_domain::TokenKind::Global {
+        return vec![];
+    }
+    caller
+        .access
+        .project_grants
+        .keys()
+        .map(|p| ProjectPermissions {
+            project: p.clone(),
+            permissions: caller.principal_in(catalog, p).effective.grouped(),
+        })
+        .collect()
 }
 
 /// For other backends: is this key valid, and does it hold these grants?
@@ -61,7 +83,8 @@ pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         Err(Rejection::NotFound) => verdict(VerifyCode::NotFound),
         Err(Rejection::Expired) => verdict(VerifyCode::Expired),
         Ok(record) => {
-            let principal = Principal::new(call.catalog, record.is_master(), &record.token.grants);
+            let access = record.access();
+            let principal = access.principal(call.catalog, access.home());
             match principal.effective.missing_from(call.catalog, &require) {
                 None => VerifyResponse {
                     valid: true,

@@ -13,16 +13,18 @@ use crate::store;
 use futures_util::lock::Mutex;
 use keyward_domain::api::{
     Admin, AuditEntry, Bucket, Invitation, InvitationStatus, InvitationWelcome, Outcome, Page,
-    Token,
+    ProjectGrants, Token,
 };
 use keyward_domain::query::{AuditQuery, TokenQuery, TokenSortKey};
-use keyward_domain::{Catalog, ErrorCode, Grant, Principal, TokenKind};
+use keyward_domain::{Access, Catalog, ErrorCode, Grant, Principal, TokenKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, SqlStorage,
     SqlStorageValue, State,
 };
+
+pub(crate) mod directory;
 
 pub const BINDING: &str = "REGISTRY";
 const NO_ARGS: Option<Vec<SqlStorageValue>> = None;
@@ -31,14 +33,42 @@ const NO_ARGS: Option<Vec<SqlStorageValue>> = None;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Actor {
     pub token_id: String,
+    /// Who the audit log names: the token, or a personal key's user.
     pub client_id: String,
+    /// The personal key a member acts through.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// An admin: a master token or a global admin key.
     pub is_master: bool,
+    pub kind: TokenKind,
+    pub project: Option<String>,
+    /// Own and inherited grants.
     pub grants: Vec<Grant>,
+    #[serde(default)]
+    pub project_grants: keyward_domain::api::ProjectGrants,
+    #[serde(default)]
+    pub member_id: Option<String>,
 }
 
 impl Actor {
+    pub fn access(&self) -> Access {
+        Access {
+            kind: self.kind,
+            project: self.project.clone(),
+            grants: self.grants.clone(),
+            project_grants: self.project_grants.clone(),
+            global_admin: self.is_master && self.kind == TokenKind::Global,
+        }
+    }
+
+    /// Permissions in the actor's home project.
     pub fn principal(&self, catalog: &Catalog) -> Principal {
-        Principal::new(catalog, self.is_master, &self.grants)
+        let access = self.access();
+        access.principal(catalog, access.home())
+    }
+
+    pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
+        self.access().principal(catalog, project)
     }
 }
 
@@ -79,17 +109,18 @@ pub enum Command {
     },
     CreateToken {
         actor: Actor,
-        name: String,
-        description: String,
-        grants: Vec<Grant>,
-        expires_at: Option<i64>,
-        rate_limit: Option<u32>,
+        new: NewToken,
         secret: NewSecret,
     },
     GetToken {
+        /// Who asks: tokens in projects it cannot reach do not exist for it.
+        #[serde(default)]
+        actor: Option<Actor>,
         id: String,
     },
     ListTokens {
+        #[serde(default)]
+        actor: Option<Actor>,
         limit: u32,
         offset: u64,
         sort: String,
@@ -98,16 +129,18 @@ pub enum Command {
         client_id: Option<String>,
         kind: Option<TokenKind>,
         q: Option<String>,
+        #[serde(default)]
+        project: Option<String>,
+        #[serde(default)]
+        persona: Option<String>,
     },
     UpdateToken {
         actor: Actor,
         id: String,
-        name: Option<String>,
-        description: Option<String>,
-        grants: Option<Vec<Grant>>,
-        expires_at: Option<NewExpiry>,
-        rate_limit: Option<NewRateLimit>,
+        changes: TokenChanges,
     },
+    /// Personas, members, personal keys and projects.
+    Directory(directory::DirectoryCommand),
     DeleteToken {
         actor: Actor,
         id: String,
@@ -134,11 +167,15 @@ pub enum Command {
     },
     CreateBucket {
         actor: Actor,
+        #[serde(default)]
+        project: Option<String>,
         id: String,
         description: String,
     },
     Audit {
         actor: String,
+        #[serde(default)]
+        via: Option<String>,
         action: String,
         target: String,
         outcome: Outcome,
@@ -193,8 +230,11 @@ pub struct InvitationDraft {
 }
 
 impl Command {
-    pub fn list_tokens(q: &TokenQuery) -> Command {
+    pub fn list_tokens(q: &TokenQuery, actor: Actor) -> Command {
         Command::ListTokens {
+            actor: Some(actor),
+            project: q.project.clone(),
+            persona: q.persona.clone(),
             limit: q.limit,
             offset: q.offset,
             sort: q.sort.as_str().to_string(),
@@ -222,22 +262,43 @@ pub struct AdminWithToken {
     pub master_token: Token,
 }
 
-/// A scoped token to create, as validated by the front.
+/// A scoped token or global key to create, as validated by the front.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewToken {
     pub name: String,
     pub description: String,
     pub grants: Vec<Grant>,
     pub expires_at: Option<i64>,
     pub rate_limit: Option<u32>,
+    pub kind: TokenKind,
+    pub personas: Vec<String>,
+    /// `None`: the actor's own project.
+    pub project: Option<String>,
+    pub project_grants: ProjectGrants,
+    pub global_admin: bool,
 }
 
 /// Changes to a token; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TokenChanges {
     pub name: Option<String>,
     pub description: Option<String>,
     pub grants: Option<Vec<Grant>>,
     pub expires_at: Option<NewExpiry>,
     pub rate_limit: Option<NewRateLimit>,
+    pub personas: Option<Vec<String>>,
+    pub project_grants: Option<ProjectGrants>,
+    pub global_admin: Option<bool>,
+}
+
+/// Which tokens a list shows.
+pub struct TokenFilter {
+    pub name: Option<String>,
+    pub client_id: Option<String>,
+    pub kind: Option<TokenKind>,
+    pub q: Option<String>,
+    pub project: Option<String>,
+    pub persona: Option<String>,
 }
 
 /// The front's handle on the registry.
@@ -390,9 +451,57 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
-    // State written before rate limits existed lacks the column; on newer
-    // state this fails with "duplicate column", which is the point.
-    let _ = sql.exec("ALTER TABLE tokens ADD COLUMN rate_limit INTEGER", NO_ARGS);
+    // State written before these columns existed lacks them; on newer
+    // state each fails with "duplicate column", which is the point.
+    for column in [
+        "tokens ADD COLUMN rate_limit INTEGER",
+        "tokens ADD COLUMN personas TEXT NOT NULL DEFAULT '[]'",
+        "tokens ADD COLUMN project TEXT",
+        "tokens ADD COLUMN project_grants TEXT NOT NULL DEFAULT '{}'",
+        "tokens ADD COLUMN global_admin INTEGER NOT NULL DEFAULT 0",
+        "tokens ADD COLUMN member_id TEXT",
+        "audit ADD COLUMN via TEXT",
+    ] {
+        let _ = sql.exec(&format!("ALTER TABLE {column}"), NO_ARGS);
+    }
+    for stmt in [
+        "CREATE TABLE IF NOT EXISTS personas (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL,
+            grants TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS members (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS projects (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL)",
+        "INSERT OR IGNORE INTO projects (id, name, description, created_by, created_at)
+            VALUES ('default', 'Default project', 'Everything from before projects', 'keyward', 0)",
+        // Bucket ids are unique within a project; buckets from before
+        // projects belong to the default one.
+        "CREATE TABLE IF NOT EXISTS project_buckets (
+            project TEXT NOT NULL,
+            id TEXT NOT NULL,
+            description TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (project, id))",
+        "INSERT OR IGNORE INTO project_buckets (project, id, description, created_by, created_at)
+            SELECT 'default', id, description, created_by, created_at FROM buckets",
+        "CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id)",
+    ] {
+        sql.exec(stmt, NO_ARGS)?;
+    }
     Ok(())
 }
 
@@ -512,6 +621,69 @@ impl Ledger for SqlLedger {
             .exec("DELETE FROM tokens WHERE id = ?", vec![s(id)])?;
         Ok(())
     }
+
+    fn context(&self, row: &TokenRow) -> Result<authority::RecordContext, StoreError> {
+        if row.kind != TokenKind::Personal.as_str() {
+            return Ok(authority::RecordContext {
+                inherited: self.persona_grants(&row.personas)?,
+                ..Default::default()
+            });
+        }
+        // A personal key holds exactly what its user holds, now: without a
+        // user it holds nothing.
+        let Some(member) = &row.member_id else {
+            return Ok(Default::default());
+        };
+        let Some(user) = self.user_token(member)? else {
+            return Ok(Default::default());
+        };
+        let mut inherited: Vec<Grant> =
+            serde_json::from_str(&user.grants).map_err(|e| StoreError(e.to_string()))?;
+        inherited.extend(self.persona_grants(&user.personas)?);
+        Ok(authority::RecordContext {
+            inherited,
+            acting_as: Some(user.client_id.clone()),
+            project: user.project(),
+        })
+    }
+}
+
+impl SqlLedger {
+    /// The grants of the personas in a token's `personas` column; personas
+    /// deleted meanwhile give nothing.
+    pub fn persona_grants(&self, personas_json: &str) -> Result<Vec<Grant>, StoreError> {
+        let ids: Vec<String> =
+            serde_json::from_str(personas_json).map_err(|e| StoreError(e.to_string()))?;
+        let mut grants = vec![];
+        for id in ids {
+            #[derive(Deserialize)]
+            struct G {
+                grants: String,
+            }
+            for row in self
+                .0
+                .exec("SELECT grants FROM personas WHERE id = ?", vec![s(&id)])?
+                .to_array::<G>()?
+            {
+                let g: Vec<Grant> =
+                    serde_json::from_str(&row.grants).map_err(|e| StoreError(e.to_string()))?;
+                grants.extend(g);
+            }
+        }
+        Ok(grants)
+    }
+
+    pub fn user_token(&self, member_id: &str) -> Result<Option<TokenRow>, StoreError> {
+        Ok(self
+            .0
+            .exec(
+                "SELECT * FROM tokens WHERE member_id = ? AND kind = 'user'",
+                vec![s(member_id)],
+            )?
+            .to_array::<TokenRow>()?
+            .into_iter()
+            .next())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -544,6 +716,8 @@ struct AuditRow {
     target: String,
     outcome: String,
     detail: String,
+    #[serde(default)]
+    via: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -600,6 +774,12 @@ fn s(v: impl Into<String>) -> SqlStorageValue {
 }
 fn i(v: i64) -> SqlStorageValue {
     SqlStorageValue::Integer(v)
+}
+fn os(v: Option<&str>) -> SqlStorageValue {
+    match v {
+        Some(v) => s(v),
+        None => SqlStorageValue::Null,
+    }
 }
 fn oi(v: Option<i64>) -> SqlStorageValue {
     v.map(SqlStorageValue::Integer)
@@ -680,33 +860,18 @@ impl RegistryObject {
         let now = self.now();
         match cmd {
             Command::Bootstrap { secret } => to_json(&self.bootstrap(secret, now).await?),
-            Command::CreateToken {
-                actor,
-                name,
-                description,
-                grants,
-                expires_at,
-                rate_limit,
-                secret,
-            } => {
-                let token = self
-                    .create_token(
-                        &actor,
-                        NewToken {
-                            name,
-                            description,
-                            grants,
-                            expires_at,
-                            rate_limit,
-                        },
-                        secret,
-                        now,
-                    )
-                    .await?;
-                to_json(&token)
+            Command::CreateToken { actor, new, secret } => {
+                to_json(&self.create_token(&actor, new, secret, now).await?)
             }
-            Command::GetToken { id } => to_json(&self.token_row(&id)?.view()?),
+            Command::GetToken { actor, id } => {
+                let row = self.token_row(&id)?;
+                if let Some(actor) = &actor {
+                    self.check_sees(actor, &row)?;
+                }
+                to_json(&row.view()?)
+            }
             Command::ListTokens {
+                actor,
                 limit,
                 offset,
                 sort,
@@ -715,6 +880,8 @@ impl RegistryObject {
                 client_id,
                 kind,
                 q,
+                project,
+                persona,
             } => {
                 let sort_column = match sort.as_str() {
                     "name" => TokenSortKey::Name,
@@ -723,41 +890,26 @@ impl RegistryObject {
                     _ => TokenSortKey::CreatedAt,
                 };
                 to_json(&self.list_tokens(
+                    actor.as_ref(),
+                    TokenFilter {
+                        name,
+                        client_id,
+                        kind,
+                        q,
+                        project,
+                        persona,
+                    },
                     limit,
                     offset,
                     sort_column,
                     descending,
-                    name,
-                    client_id,
-                    kind,
-                    q,
                     now,
                 )?)
             }
-            Command::UpdateToken {
-                actor,
-                id,
-                name,
-                description,
-                grants,
-                expires_at,
-                rate_limit,
-            } => to_json(
-                &self
-                    .update_token(
-                        &actor,
-                        &id,
-                        TokenChanges {
-                            name,
-                            description,
-                            grants,
-                            expires_at,
-                            rate_limit,
-                        },
-                        now,
-                    )
-                    .await?,
-            ),
+            Command::UpdateToken { actor, id, changes } => {
+                to_json(&self.update_token(&actor, &id, changes, now).await?)
+            }
+            Command::Directory(cmd) => self.directory(cmd, now).await,
             Command::DeleteToken { actor, id } => {
                 self.delete_token(&actor, &id, now).await?;
                 to_json(&serde_json::Value::Null)
@@ -789,17 +941,35 @@ impl RegistryObject {
             }
             Command::CreateBucket {
                 actor,
+                project,
                 id,
                 description,
-            } => to_json(&self.create_bucket(&actor, id, description, now).await?),
+            } => {
+                let project =
+                    project.unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string());
+                to_json(
+                    &self
+                        .create_bucket(&actor, &project, id, description, now)
+                        .await?,
+                )
+            }
             Command::Audit {
                 actor,
+                via,
                 action,
                 target,
                 outcome,
                 detail,
             } => {
-                self.audit(&actor, &action, &target, outcome, &detail, now)?;
+                self.audit_via(
+                    &actor,
+                    via.as_deref(),
+                    &action,
+                    &target,
+                    outcome,
+                    &detail,
+                    now,
+                )?;
                 to_json(&serde_json::Value::Null)
             }
             Command::ListAudit {
@@ -844,6 +1014,24 @@ impl RegistryObject {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn audit_via(
+        &self,
+        actor: &str,
+        via: Option<&str>,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        self.sql().exec(
+            "INSERT INTO audit (at, actor, action, target, outcome, detail, via) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![i(now), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via)],
+        )?;
+        Ok(())
+    }
+
     fn audit(
         &self,
         actor: &str,
@@ -853,11 +1041,28 @@ impl RegistryObject {
         detail: &str,
         now: i64,
     ) -> ApiResult<()> {
-        self.sql().exec(
-            "INSERT INTO audit (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            vec![i(now), s(actor), s(action), s(target), s(outcome.as_str()), s(detail)],
-        )?;
-        Ok(())
+        self.audit_via(actor, None, action, target, outcome, detail, now)
+    }
+
+    /// A change made by `actor`; a personal key's changes are its user's.
+    fn audit_as(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        self.audit_via(
+            &actor.client_id,
+            actor.via.as_deref(),
+            action,
+            target,
+            outcome,
+            detail,
+            now,
+        )
     }
 
     fn token_row(&self, id: &str) -> ApiResult<TokenRow> {
@@ -986,6 +1191,7 @@ impl RegistryObject {
             secret_hint: secret.hint,
             admin_id: Some(admin_id.clone()),
             rate_limit: None,
+            ..Default::default()
         };
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.sql().exec(
@@ -1003,7 +1209,6 @@ impl RegistryObject {
         Ok((admin, row.view()?))
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn create_token(
         &self,
         actor: &Actor,
@@ -1011,40 +1216,60 @@ impl RegistryObject {
         secret: NewSecret,
         now: i64,
     ) -> ApiResult<Token> {
-        let NewToken {
-            name,
-            description,
-            grants,
-            expires_at,
-            rate_limit,
-        } = new;
         self.purge_expired(now)?;
         self.sweep_retired(now).await?;
-        if self.name_taken(&name, None)? {
+        if new.kind == TokenKind::Global && !actor.is_master {
+            return Err(ApiError::new(
+                ErrorCode::InsufficientPermission,
+                "only admins (master tokens and global admin keys) create global keys",
+            ));
+        }
+        let project = match new.kind {
+            TokenKind::Global => None,
+            _ => Some(
+                new.project
+                    .unwrap_or_else(|| actor.access().home().to_string()),
+            ),
+        };
+        if let Some(p) = &project {
+            self.require_project("project", p)?;
+        }
+        for p in new.project_grants.keys() {
+            self.require_project(&format!("project_grants.{p}"), p)?;
+        }
+        self.require_personas(&new.personas)?;
+        if self.name_taken(&new.name, None)? {
             return Err(ApiError::conflict(format!(
-                "a token named '{name}' already exists"
+                "a token named '{}' already exists",
+                new.name
             )));
         }
         let row = TokenRow {
             id: store::random_id("tok_", 20),
             client_id: store::random_id("cli_", 16),
-            name,
-            description,
-            kind: TokenKind::Scoped.as_str().into(),
-            grants: to_json(&grants)?,
+            name: new.name,
+            description: new.description,
+            kind: new.kind.as_str().into(),
+            grants: to_json(&new.grants)?,
             created_by: actor.client_id.clone(),
             created_at: now,
             updated_at: now,
-            expires_at,
+            expires_at: new.expires_at,
             last_used_at: None,
             secret_hash: secret.hash,
             secret_hint: secret.hint,
             admin_id: None,
-            rate_limit: rate_limit.map(i64::from),
+            rate_limit: new.rate_limit.map(i64::from),
+            personas: to_json(&new.personas)?,
+            project,
+            project_grants: to_json(&new.project_grants)?,
+            global_admin: i64::from(new.global_admin),
+            member_id: None,
         };
+        self.check_may_delegate(actor, &row)?;
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "token.create",
             &row.id,
             Outcome::Success,
@@ -1054,27 +1279,109 @@ impl RegistryObject {
         row.view()
     }
 
+    /// A 400 naming the field, for a project that does not exist.
+    fn require_project(&self, field: &str, id: &str) -> ApiResult<()> {
+        if self.count(
+            "SELECT COUNT(*) AS n FROM projects WHERE id = ?",
+            vec![s(id)],
+        )? == 0
+        {
+            return Err(ApiError::invalid(vec![keyward_domain::FieldError::new(
+                field,
+                format!("there is no project '{id}'"),
+            )]));
+        }
+        Ok(())
+    }
+
+    fn require_personas(&self, ids: &[String]) -> ApiResult<()> {
+        let errors: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| {
+                self.count(
+                    "SELECT COUNT(*) AS n FROM personas WHERE id = ?",
+                    vec![s(*id)],
+                )
+                .map(|n| n == 0)
+                .unwrap_or(true)
+            })
+            .map(|(n, id)| {
+                keyward_domain::FieldError::new(
+                    format!("personas[{n}]"),
+                    format!("there is no persona '{id}'"),
+                )
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(errors))
+        }
+    }
+
+    /// A token's own grants and what it inherits (personas; a personal
+    /// key's user), as its KV record will carry them.
+    fn effective_grants(&self, row: &TokenRow) -> ApiResult<Vec<Grant>> {
+        let mut grants = row.grant_list()?;
+        grants.extend(self.ledger().context(row)?.inherited);
+        Ok(grants)
+    }
+
+    /// Tokens in projects the actor cannot reach, and master tokens and
+    /// global keys for anyone but admins, are not found rather than
+    /// forbidden: their existence is not the actor's business.
+    fn check_sees(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+        if actor.is_master || actor.token_id == row.id {
+            return Ok(());
+        }
+        match row.project() {
+            Some(p) if actor.access().reaches(&p) => Ok(()),
+            _ => Err(ApiError::not_found("token")),
+        }
+    }
+
+    /// No escalation: what the token will hold (its grants, its personas',
+    /// a global key's per project) must be held by a non-admin actor in
+    /// the token's project.
+    fn check_may_delegate(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+        if actor.is_master {
+            return Ok(());
+        }
+        let project = row.project().unwrap_or_default();
+        let principal = actor.principal_in(&self.catalog, &project);
+        if let keyward_domain::Decision::Deny(g) = principal.may("tokens", "manage", None) {
+            return Err(crate::insufficient(&g));
+        }
+        principal
+            .may_delegate(&self.catalog, &self.effective_grants(row)?)
+            .map_err(|g| escalation(&g))
+    }
+
     /// A non-master actor may manage only tokens whose grants it holds
     /// itself, else refreshing a stronger token would hand it that power.
     fn check_may_manage(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
         if actor.is_master || actor.token_id == row.id {
             return Ok(());
         }
-        if row.kind == TokenKind::Master.as_str() {
+        if row.kind == TokenKind::Master.as_str() || row.kind == TokenKind::Global.as_str() {
             return Err(ApiError::new(
                 ErrorCode::PrivilegeEscalation,
-                "only master tokens may manage master tokens",
+                "only admins may manage master tokens and global keys",
             ));
         }
-        let grants: Vec<Grant> =
-            serde_json::from_str(&row.grants).map_err(ApiError::unavailable)?;
-        actor
-            .principal(&self.catalog)
-            .may_delegate(&self.catalog, &grants)
-            .map_err(|g| escalation(&g))
+        self.check_sees(actor, row)?;
+        let personal =
+            row.kind == TokenKind::Personal.as_str() || row.kind == TokenKind::User.as_str();
+        if personal && (actor.member_id.is_none() || actor.member_id != row.member_id) {
+            return Err(ApiError::new(
+                ErrorCode::PrivilegeEscalation,
+                "a member's user token and personal keys are managed by that member or an admin",
+            ));
+        }
+        self.check_may_delegate(actor, row)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn update_token(
         &self,
         actor: &Actor,
@@ -1088,14 +1395,48 @@ impl RegistryObject {
             grants,
             expires_at,
             rate_limit,
+            personas,
+            project_grants,
+            global_admin,
         } = changes;
         let mut row = self.token_row(id)?;
+        self.check_sees(actor, &row)?;
         if row.kind == TokenKind::Master.as_str() {
             return Err(ApiError::conflict(
                 "master tokens cannot be edited; they go with their admin",
             ));
         }
+        if row.kind == TokenKind::User.as_str() {
+            return Err(ApiError::conflict(
+                "a user token is edited through its member: PATCH /api/v1/members/{id}",
+            ));
+        }
         self.check_may_manage(actor, &row)?;
+        let personal = row.kind == TokenKind::Personal.as_str();
+        let global = row.kind == TokenKind::Global.as_str();
+        let mut refused = vec![];
+        if personal
+            && (grants.as_ref().is_some_and(|g| !g.is_empty())
+                || personas.as_ref().is_some_and(|p| !p.is_empty()))
+        {
+            refused.push(keyward_domain::FieldError::new(
+                "grants",
+                "a personal key has no grants or personas of its own: it acts as its user",
+            ));
+        }
+        if !global && (project_grants.is_some() || global_admin.is_some()) {
+            refused.push(keyward_domain::FieldError::new(
+                if project_grants.is_some() {
+                    "project_grants"
+                } else {
+                    "global_admin"
+                },
+                "only global keys carry per-project grants or global admin",
+            ));
+        }
+        if !refused.is_empty() {
+            return Err(ApiError::invalid(refused));
+        }
         let mut changed = vec![];
         if let Some(name) = name {
             if name != row.name {
@@ -1116,6 +1457,22 @@ impl RegistryObject {
             row.grants = to_json(&g)?;
             changed.push("grants");
         }
+        if let Some(p) = personas {
+            self.require_personas(&p)?;
+            row.personas = to_json(&p)?;
+            changed.push("personas");
+        }
+        if let Some(pg) = project_grants {
+            for p in pg.keys() {
+                self.require_project(&format!("project_grants.{p}"), p)?;
+            }
+            row.project_grants = to_json(&pg)?;
+            changed.push("project_grants");
+        }
+        if let Some(a) = global_admin {
+            row.global_admin = i64::from(a);
+            changed.push("global_admin");
+        }
         if let Some(e) = expires_at {
             row.expires_at = e.at;
             changed.push("expires_at");
@@ -1124,14 +1481,12 @@ impl RegistryObject {
             row.rate_limit = r.per_minute.map(i64::from);
             changed.push("rate_limit");
         }
+        // The token as it will be must still be within the actor's reach.
+        self.check_may_delegate(actor, &row)?;
         row.updated_at = now;
-        self.replicate(&row, now).await?;
-        self.sql().exec(
-            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, updated_at = ? WHERE id = ?",
-            vec![s(&row.name), s(&row.description), s(&row.grants), oi(row.expires_at), oi(row.rate_limit), i(now), s(id)],
-        )?;
-        self.audit(
-            &actor.client_id,
+        self.save_token(&row, now).await?;
+        self.audit_as(
+            actor,
             "token.update",
             id,
             Outcome::Success,
@@ -1141,17 +1496,60 @@ impl RegistryObject {
         row.view()
     }
 
+    /// Writes a changed token: its KV records first, so the edge never
+    /// holds less than the registry promised, then the registry's row, then
+    /// the records of the personal keys that act as it.
+    async fn save_token(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+        self.replicate(row, now).await?;
+        self.sql().exec(
+            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, updated_at = ? WHERE id = ?",
+            vec![
+                s(&row.name), s(&row.description), s(&row.grants), oi(row.expires_at), oi(row.rate_limit),
+                s(&row.personas), s(&row.project_grants), i(row.global_admin), i(row.updated_at), s(&row.id),
+            ],
+        )?;
+        self.replicate_dependents(row, now).await
+    }
+
+    /// Personal keys hold what their user holds: after the user token
+    /// changes, their KV records are rewritten too.
+    async fn replicate_dependents(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+        if row.kind != TokenKind::User.as_str() {
+            return Ok(());
+        }
+        let Some(member) = &row.member_id else {
+            return Ok(());
+        };
+        for key in self
+            .sql()
+            .exec(
+                "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal'",
+                vec![s(member)],
+            )?
+            .to_array::<TokenRow>()?
+        {
+            self.replicate(&key, now).await?;
+        }
+        Ok(())
+    }
+
     async fn delete_token(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
         let row = self.token_row(id)?;
+        self.check_sees(actor, &row)?;
         if row.kind == TokenKind::Master.as_str() {
             return Err(ApiError::conflict(
                 "master tokens cannot be deleted; remove their admin instead",
             ));
         }
+        if row.kind == TokenKind::User.as_str() {
+            return Err(ApiError::conflict(
+                "a user token goes with its member: DELETE /api/v1/members/{id}",
+            ));
+        }
         self.check_may_manage(actor, &row)?;
         self.remove_token(&row).await?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "token.delete",
             id,
             Outcome::Success,
@@ -1197,8 +1595,8 @@ impl RegistryObject {
             now,
         )
         .await?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "token.refresh",
             id,
             Outcome::Success,
@@ -1229,18 +1627,53 @@ impl RegistryObject {
     #[allow(clippy::too_many_arguments)]
     fn list_tokens(
         &self,
+        actor: Option<&Actor>,
+        filter: TokenFilter,
         limit: u32,
         offset: u64,
         sort: TokenSortKey,
         descending: bool,
-        name: Option<String>,
-        client_id: Option<String>,
-        kind: Option<TokenKind>,
-        q: Option<String>,
         now: i64,
     ) -> ApiResult<Page<Token>> {
+        let TokenFilter {
+            name,
+            client_id,
+            kind,
+            q,
+            project,
+            persona,
+        } = filter;
         let mut clauses = vec!["(expires_at IS NULL OR expires_at > ?)".to_string()];
         let mut args = vec![i(now)];
+        let project_of_row = "(CASE WHEN kind IN ('master', 'global') THEN NULL ELSE COALESCE(project, 'default') END)";
+        if let Some(actor) = actor.filter(|a| !a.is_master) {
+            // Only tokens of projects the actor reaches, never master
+            // tokens or global keys.
+            let access = actor.access();
+            let mut reachable: Vec<String> = if access.kind == TokenKind::Global {
+                access.project_grants.keys().cloned().collect()
+            } else {
+                vec![access.home().to_string()]
+            };
+            if access.kind == TokenKind::Global && !access.grants.is_empty() {
+                reachable.push(keyward_domain::DEFAULT_PROJECT.to_string());
+            }
+            let marks = vec!["?"; reachable.len().max(1)].join(", ");
+            clauses.push(format!("({project_of_row} IN ({marks}) OR id = ?)"));
+            if reachable.is_empty() {
+                args.push(s(""));
+            }
+            args.extend(reachable.into_iter().map(s));
+            args.push(s(&actor.token_id));
+        }
+        if let Some(p) = project {
+            clauses.push(format!("{project_of_row} = ?"));
+            args.push(s(p));
+        }
+        if let Some(p) = persona {
+            clauses.push("personas LIKE ?".into());
+            args.push(s(format!("%\"{p}\"%")));
+        }
         if let Some(n) = name {
             clauses.push("name = ?".into());
             args.push(s(n));
@@ -1310,8 +1743,8 @@ impl RegistryObject {
         let (admin, master_token) = self
             .insert_admin(&actor.client_id, email, name, secret, now)
             .await?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "admin.create",
             &admin.id,
             Outcome::Success,
@@ -1341,8 +1774,8 @@ impl RegistryObject {
         }
         self.sql()
             .exec("DELETE FROM admins WHERE id = ?", vec![s(id)])?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "admin.delete",
             id,
             Outcome::Success,
@@ -1355,13 +1788,21 @@ impl RegistryObject {
     async fn create_bucket(
         &self,
         actor: &Actor,
+        project: &str,
         id: String,
         description: String,
         now: i64,
     ) -> ApiResult<Bucket> {
         if self.count(
-            "SELECT COUNT(*) AS n FROM buckets WHERE id = ?",
-            vec![s(&id)],
+            "SELECT COUNT(*) AS n FROM projects WHERE id = ?",
+            vec![s(project)],
+        )? == 0
+        {
+            return Err(ApiError::not_found("project"));
+        }
+        if self.count(
+            "SELECT COUNT(*) AS n FROM project_buckets WHERE project = ? AND id = ?",
+            vec![s(project), s(&id)],
         )? > 0
         {
             return Err(ApiError::conflict(format!("bucket {id} already exists")));
@@ -1373,25 +1814,26 @@ impl RegistryObject {
             created_at: ts(now),
         };
         self.kv()?
-            .put(&store::bucket_key(&id), "")?
+            .put(&store::bucket_key(project, &id), "")?
             .metadata(&bucket)?
             .execute()
             .await?;
         self.sql().exec(
-            "INSERT INTO buckets (id, description, created_by, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO project_buckets (project, id, description, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
             vec![
+                s(project),
                 s(&id),
                 s(&bucket.description),
                 s(&bucket.created_by),
                 i(now),
             ],
         )?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "bucket.create",
             &id,
             Outcome::Success,
-            "",
+            &format!("in project {project}"),
             now,
         )?;
         Ok(bucket)
@@ -1431,6 +1873,7 @@ impl RegistryObject {
                         _ => Outcome::Failed,
                     },
                     detail: r.detail,
+                    via: r.via,
                 })
                 .collect(),
             total,
@@ -1457,14 +1900,16 @@ impl RegistryObject {
     }
 
     fn welcome(&self, row: &InvitationRow) -> ApiResult<InvitationWelcome> {
-        let token = self.token_row(&row.token_id)?.view()?;
-        let effective = keyward_domain::Effective::of(&self.catalog, &token.grants);
+        let token_row = self.token_row(&row.token_id)?;
+        let holds = self.effective_grants(&token_row)?;
+        let token = token_row.view()?;
+        let effective = keyward_domain::Effective::of(&self.catalog, &holds);
         Ok(InvitationWelcome {
             inviter: row.inviter.clone(),
             email: row.email.clone(),
             message: row.message.clone(),
             token_name: token.name.clone(),
-            summary: keyward_domain::describe::summary(&self.catalog, &token.grants),
+            summary: keyward_domain::describe::summary(&self.catalog, &holds),
             permissions: effective.grouped(),
             grants: token.grants,
             token_expires_at: token.expires_at,
@@ -1534,8 +1979,8 @@ impl RegistryObject {
                 s(&row.status), s(&row.inviter), s(&row.created_by), i(now), i(expires_at),
             ],
         )?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "invitation.create",
             &row.id,
             Outcome::Success,
@@ -1621,8 +2066,8 @@ impl RegistryObject {
             "UPDATE invitations SET code_hash = ?, status = ?, delivery_error = NULL WHERE id = ?",
             vec![s(&row.code_hash), s(&row.status), s(id)],
         )?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "invitation.resend",
             id,
             Outcome::Success,
@@ -1656,8 +2101,8 @@ impl RegistryObject {
             "UPDATE invitations SET status = 'revoked' WHERE id = ?",
             vec![s(id)],
         )?;
-        self.audit(
-            &actor.client_id,
+        self.audit_as(
+            actor,
             "invitation.revoke",
             id,
             Outcome::Success,
@@ -1718,8 +2163,13 @@ impl RegistryObject {
         let itself = Actor {
             token_id: token.id.clone(),
             client_id: token.client_id.clone(),
+            via: None,
             is_master: false,
+            kind: TokenKind::parse(&token.kind).unwrap_or(TokenKind::Scoped),
+            project: token.project(),
             grants: vec![],
+            project_grants: Default::default(),
+            member_id: token.member_id.clone(),
         };
         let issued = self
             .refresh_token(&itself, &token.id, 0, secret, Some(&row.id), now)

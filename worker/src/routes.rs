@@ -34,6 +34,23 @@ pub enum Route {
     OpenInvitation(String),
     AcceptInvitation(String),
     Outbox,
+    /// A storage route inside `/projects/{id}/`.
+    InProject(String, Box<Route>),
+    ListPersonas,
+    CreatePersona,
+    GetPersona(String),
+    UpdatePersona(String),
+    DeletePersona(String),
+    ListMembers,
+    CreateMember,
+    GetMember(String),
+    UpdateMember(String),
+    DeleteMember(String),
+    ListPersonalKeys(String),
+    CreatePersonalKey(String),
+    DeletePersonalKey(String, String),
+    ListProjects,
+    CreateProject,
 }
 
 impl Route {
@@ -47,6 +64,22 @@ impl Route {
     /// The audit log's action name.
     pub fn action(&self) -> &'static str {
         match self {
+            Route::InProject(_, inner) => inner.action(),
+            Route::ListPersonas => "persona.list",
+            Route::CreatePersona => "persona.create",
+            Route::GetPersona(_) => "persona.read",
+            Route::UpdatePersona(_) => "persona.update",
+            Route::DeletePersona(_) => "persona.delete",
+            Route::ListMembers => "member.list",
+            Route::CreateMember => "member.create",
+            Route::GetMember(_) => "member.read",
+            Route::UpdateMember(_) => "member.update",
+            Route::DeleteMember(_) => "member.delete",
+            Route::ListPersonalKeys(_) => "personal_key.list",
+            Route::CreatePersonalKey(_) => "personal_key.create",
+            Route::DeletePersonalKey(..) => "token.delete",
+            Route::ListProjects => "project.list",
+            Route::CreateProject => "project.create",
             Route::Health => "health",
             Route::OpenApi => "openapi",
             Route::Catalog => "catalog.read",
@@ -80,6 +113,16 @@ impl Route {
 
     pub fn target(&self) -> String {
         match self {
+            Route::InProject(p, inner) => format!("{p}:{}", inner.target()),
+            Route::GetPersona(id)
+            | Route::UpdatePersona(id)
+            | Route::DeletePersona(id)
+            | Route::GetMember(id)
+            | Route::UpdateMember(id)
+            | Route::DeleteMember(id)
+            | Route::ListPersonalKeys(id)
+            | Route::CreatePersonalKey(id)
+            | Route::DeletePersonalKey(_, id) => id.clone(),
             Route::GetToken(id)
             | Route::UpdateToken(id)
             | Route::DeleteToken(id)
@@ -99,9 +142,21 @@ impl Route {
     /// Successful changes that the registry records in the same step as
     /// the change itself; the front records everything else.
     pub fn audited_by_registry(&self) -> bool {
+        if let Route::InProject(_, inner) = self {
+            return inner.audited_by_registry();
+        }
         matches!(
             self,
-            Route::CreateToken
+            Route::CreatePersona
+                | Route::UpdatePersona(_)
+                | Route::DeletePersona(_)
+                | Route::CreateMember
+                | Route::UpdateMember(_)
+                | Route::DeleteMember(_)
+                | Route::CreatePersonalKey(_)
+                | Route::DeletePersonalKey(..)
+                | Route::CreateProject
+                | Route::CreateToken
                 | Route::UpdateToken(_)
                 | Route::DeleteToken(_)
                 | Route::RefreshToken(_)
@@ -172,6 +227,12 @@ pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
         .map(decode_segment)
         .collect::<Result<_, _>>()?;
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // Storage inside a project: the same routes, acting in that project.
+    if let ["projects", project, "buckets", ..] = seg.as_slice() {
+        let inner_path = format!("/api/v1/{}", rest.splitn(3, '/').nth(2).unwrap_or(""));
+        let inner = resolve(raw_method, &inner_path)?;
+        return Ok(Route::InProject(project.to_string(), Box::new(inner)));
+    }
     use Method::*;
     let (allowed, route): (&[Method], Option<Route>) = match seg.as_slice() {
         ["health"] => (&[Get], matches!(method, Get).then_some(Route::Health)),
@@ -259,6 +320,61 @@ pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
             matches!(method, Post).then(|| Route::ResendInvitation(id.to_string())),
         ),
         ["outbox"] => (&[Get], matches!(method, Get).then_some(Route::Outbox)),
+        ["personas"] => (
+            &[Get, Post],
+            match method {
+                Get => Some(Route::ListPersonas),
+                Post => Some(Route::CreatePersona),
+                _ => None,
+            },
+        ),
+        ["personas", id] => (
+            &[Get, Patch, Delete],
+            match method {
+                Get => Some(Route::GetPersona(id.to_string())),
+                Patch => Some(Route::UpdatePersona(id.to_string())),
+                Delete => Some(Route::DeletePersona(id.to_string())),
+                _ => None,
+            },
+        ),
+        ["members"] => (
+            &[Get, Post],
+            match method {
+                Get => Some(Route::ListMembers),
+                Post => Some(Route::CreateMember),
+                _ => None,
+            },
+        ),
+        ["members", id] => (
+            &[Get, Patch, Delete],
+            match method {
+                Get => Some(Route::GetMember(id.to_string())),
+                Patch => Some(Route::UpdateMember(id.to_string())),
+                Delete => Some(Route::DeleteMember(id.to_string())),
+                _ => None,
+            },
+        ),
+        ["members", id, "keys"] => (
+            &[Get, Post],
+            match method {
+                Get => Some(Route::ListPersonalKeys(id.to_string())),
+                Post => Some(Route::CreatePersonalKey(id.to_string())),
+                _ => None,
+            },
+        ),
+        ["members", id, "keys", key] => (
+            &[Delete],
+            matches!(method, Delete)
+                .then(|| Route::DeletePersonalKey(id.to_string(), key.to_string())),
+        ),
+        ["projects"] => (
+            &[Get, Post],
+            match method {
+                Get => Some(Route::ListProjects),
+                Post => Some(Route::CreateProject),
+                _ => None,
+            },
+        ),
         _ => {
             return Err(ApiError::new(
                 ErrorCode::NotFound,

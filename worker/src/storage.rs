@@ -34,8 +34,13 @@ async fn list_prefix(kv: &KvStore, prefix: &str) -> ApiResult<Vec<worker::kv::Ke
 
 /// Existence check that also distinguishes "no such bucket" for callers
 /// allowed to know.
-async fn require_bucket(kv: &KvStore, bucket: &str) -> ApiResult<()> {
-    if kv.get(&store::bucket_key(bucket)).text().await?.is_some() {
+async fn require_bucket(kv: &KvStore, project: &str, bucket: &str) -> ApiResult<()> {
+    if kv
+        .get(&store::bucket_key(project, bucket))
+        .text()
+        .await?
+        .is_some()
+    {
         Ok(())
     } else {
         Err(ApiError::not_found("bucket"))
@@ -44,15 +49,16 @@ async fn require_bucket(kv: &KvStore, bucket: &str) -> ApiResult<()> {
 
 /// Buckets the token cannot read are invisible, not forbidden.
 pub async fn list_buckets(call: &mut Call<'_>) -> ApiResult<Response> {
-    let caller = call.caller()?;
-    let keys = list_prefix(&kv(call)?, "bucket:").await?;
+    let project = call.project()?;
+    let principal = call.principal()?;
+    let keys = list_prefix(&kv(call)?, &store::bucket_prefix(&project)).await?;
     let mut items: Vec<Bucket> = keys
         .into_iter()
         .filter_map(|k| {
             k.metadata
                 .and_then(|m| serde_json::from_value::<Bucket>(m).ok())
         })
-        .filter(|b| caller.principal.may("storage", "read", Some(&b.id)) == Decision::Allow)
+        .filter(|b| principal.may("storage", "read", Some(&b.id)) == Decision::Allow)
         .collect();
     items.sort_by(|a, b| a.id.cmp(&b.id));
     http::json(200, &BucketList { items })
@@ -76,6 +82,7 @@ pub async fn create_bucket(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
         .registry()?
         .call(&Command::CreateBucket {
             actor: caller.actor(),
+            project: Some(call.project()?),
             id,
             description,
         })
@@ -108,8 +115,9 @@ pub async fn list_objects(bucket: &str, call: &mut Call<'_>) -> ApiResult<Respon
     call.require("storage", "read", Some(bucket))?;
     check_ids(bucket, None)?;
     let kv = kv(call)?;
-    require_bucket(&kv, bucket).await?;
-    let prefix = store::object_prefix(bucket);
+    let project = call.project()?;
+    require_bucket(&kv, &project, bucket).await?;
+    let prefix = store::object_prefix(&project, bucket);
     let items = list_prefix(&kv, &prefix)
         .await?
         .into_iter()
@@ -135,7 +143,8 @@ pub async fn put_object(
     call.require("storage", "write", Some(bucket))?;
     check_ids(bucket, Some(key))?;
     let kv = kv(call)?;
-    require_bucket(&kv, bucket).await?;
+    let project = call.project()?;
+    require_bucket(&kv, &project, bucket).await?;
     let body = http::read_body(req, OBJECT_LIMIT).await?;
     let content_type = req
         .headers()
@@ -148,7 +157,7 @@ pub async fn put_object(
         size: body.len() as u64,
         updated_at: store::now().unix_timestamp(),
     };
-    kv.put_bytes(&store::object_key(bucket, key), &body)?
+    kv.put_bytes(&store::object_key(&project, bucket, key), &body)?
         .metadata(&meta)?
         .execute()
         .await?;
@@ -201,7 +210,7 @@ pub async fn get_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResu
     check_ids(bucket, Some(key))?;
     let kv = kv(call)?;
     let (value, meta) = kv
-        .get(&store::object_key(bucket, key))
+        .get(&store::object_key(&call.project()?, bucket, key))
         .bytes_with_metadata::<ObjectMeta>()
         .await?;
     let Some(bytes) = value else {
@@ -217,7 +226,7 @@ pub async fn delete_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiR
     call.require("storage", "write", Some(bucket))?;
     check_ids(bucket, Some(key))?;
     let kv = kv(call)?;
-    let name = store::object_key(bucket, key);
+    let name = store::object_key(&call.project()?, bucket, key);
     if kv.get(&name).bytes().await?.is_none() {
         return Err(ApiError::not_found("object"));
     }

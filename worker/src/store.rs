@@ -9,7 +9,7 @@
 //! its replica for the hot path.
 
 use keyward_domain::api::Token;
-use keyward_domain::{Secret, TokenKind};
+use keyward_domain::{Access, Grant, Secret, TokenKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -18,19 +18,33 @@ pub const KV_BINDING: &str = "KEYWARD";
 pub fn secret_key(hash: &str) -> String {
     format!("secret:{hash}")
 }
-pub fn bucket_key(id: &str) -> String {
-    format!("bucket:{id}")
+/// KV keys of a project's storage. The default project keeps the keys it
+/// had before projects existed, so its data needs no migration; others
+/// live under their own prefix, which no default-project key can share
+/// (bucket ids cannot contain ':').
+fn storage_prefix(project: &str, what: &str) -> String {
+    if project == keyward_domain::DEFAULT_PROJECT {
+        format!("{what}:")
+    } else {
+        format!("p:{project}:{what}:")
+    }
+}
+pub fn bucket_prefix(project: &str) -> String {
+    storage_prefix(project, "bucket")
+}
+pub fn bucket_key(project: &str, id: &str) -> String {
+    format!("{}{id}", bucket_prefix(project))
 }
 /// The welcome data of a pending invitation, by the hash of its code;
 /// expires with the invitation.
 pub fn invitation_key(code_hash: &str) -> String {
     format!("invitation:{code_hash}")
 }
-pub fn object_prefix(bucket: &str) -> String {
-    format!("object:{bucket}/")
+pub fn object_prefix(project: &str, bucket: &str) -> String {
+    format!("{}{bucket}/", storage_prefix(project, "object"))
 }
-pub fn object_key(bucket: &str, key: &str) -> String {
-    format!("object:{bucket}/{key}")
+pub fn object_key(project: &str, bucket: &str, key: &str) -> String {
+    format!("{}{key}", object_prefix(project, bucket))
 }
 
 /// The replica of a token that authentication reads.
@@ -41,11 +55,31 @@ pub struct AuthRecord {
     /// works until this instant (unix seconds), and never after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retired_until: Option<i64>,
+    /// Grants held through personas, or, for a personal key, everything its
+    /// user holds. Rewritten by the registry whenever those change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherited: Vec<Grant>,
+    /// A personal key's user (their client id): calls are theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_as: Option<String>,
 }
 
 impl AuthRecord {
     pub fn is_master(&self) -> bool {
         self.token.kind == TokenKind::Master
+    }
+
+    /// Everything the authorization decision needs, in domain terms.
+    pub fn access(&self) -> Access {
+        let mut grants = self.token.grants.clone();
+        grants.extend(self.inherited.iter().cloned());
+        Access {
+            kind: self.token.kind,
+            project: self.token.project.clone(),
+            grants,
+            project_grants: self.token.project_grants.clone(),
+            global_admin: self.token.global_admin && self.token.kind == TokenKind::Global,
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! `/tokens`: create, list, read, edit, refresh, delete.
 
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::{Command, NewExpiry, NewRateLimit, NewSecret};
+use crate::registry::{Command, NewExpiry, NewRateLimit, NewSecret, NewToken, TokenChanges};
 use crate::{store, Call};
-use keyward_domain::api::{self, CreateToken, IssuedToken, Page, RefreshToken, Token, UpdateToken};
+use keyward_domain::api::{
+    self, CreateToken, IssuedToken, Page, ProjectGrants, RefreshToken, Token, UpdateToken,
+};
 use keyward_domain::query::TokenQuery;
 use keyward_domain::validate::{self, MAX_OVERLAP_SECONDS};
 use keyward_domain::{expiry, grant, Catalog, ErrorCode, FieldError, Grant, Problem, TokenKind};
@@ -35,11 +37,89 @@ pub fn check_grants(catalog: &Catalog, grants: Vec<Grant>) -> ApiResult<Vec<Gran
     }
 }
 
-fn escalation(g: &Grant) -> ApiError {
-    ApiError::new(
-        ErrorCode::PrivilegeEscalation,
-        format!("you cannot grant {g}: your token does not hold it"),
-    )
+/// Where a new token lives: a scoped token in one project, a global key
+/// across projects.
+struct Scope {
+    project: Option<String>,
+    project_grants: ProjectGrants,
+    global_admin: bool,
+}
+
+impl Scope {
+    fn parse(
+        kind: TokenKind,
+        project: Option<String>,
+        project_grants: Option<ProjectGrants>,
+        global_admin: Option<bool>,
+    ) -> ApiResult<Scope> {
+        let mut errors = vec![];
+        let global = kind == TokenKind::Global;
+        if global && project.is_some() {
+            errors.push(FieldError::new(
+                "project",
+                "a global key belongs to no project; give project_grants instead",
+            ));
+        }
+        if !global && project_grants.is_some() {
+            errors.push(FieldError::new(
+                "project_grants",
+                "only global keys (kind: global) carry per-project grants",
+            ));
+        }
+        if !global && global_admin.is_some() {
+            errors.push(FieldError::new(
+                "global_admin",
+                "only global keys (kind: global) can be global admins",
+            ));
+        }
+        let project = match project {
+            Some(p) => collect(&mut errors, validate::project_id("project", &p)),
+            None => None,
+        };
+        if errors.is_empty() {
+            Ok(Scope {
+                project,
+                project_grants: project_grants.unwrap_or_default(),
+                global_admin: global_admin.unwrap_or(false),
+            })
+        } else {
+            Err(ApiError::invalid(errors))
+        }
+    }
+}
+
+/// Each project's grants checked like a token's, naming the project.
+pub fn check_project_grants(catalog: &Catalog, pg: ProjectGrants) -> ApiResult<ProjectGrants> {
+    let mut out = ProjectGrants::new();
+    for (project, grants) in pg {
+        validate::project_id(&format!("project_grants.{project}"), &project)
+            .map_err(|e| ApiError::invalid(vec![e]))?;
+        out.insert(project, check_grants(catalog, grants)?);
+    }
+    Ok(out)
+}
+
+/// Persona ids, deduplicated; whether they exist is the registry's call.
+pub fn persona_ids(ids: Vec<String>) -> ApiResult<Vec<String>> {
+    let mut errors = vec![];
+    let mut out: Vec<String> = vec![];
+    for (n, id) in ids.into_iter().enumerate() {
+        if validate::is_resource_id(&id) {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        } else {
+            errors.push(FieldError::new(
+                format!("personas[{n}]"),
+                "must be a persona id",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::invalid(errors))
+    }
 }
 
 fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
@@ -75,21 +155,35 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
     else {
         return Err(ApiError::invalid(errors));
     };
+    let kind = body.kind.unwrap_or(TokenKind::Scoped);
+    if !matches!(kind, TokenKind::Scoped | TokenKind::Global) {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "kind",
+            "must be scoped or global (user tokens come with members, personal keys from /members/{id}/keys)",
+        )]));
+    }
+    let scope = Scope::parse(kind, body.project, body.project_grants, body.global_admin)?;
     let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
-    caller
-        .principal
-        .may_delegate(call.catalog, &grants)
-        .map_err(|g| escalation(&g))?;
-    let secret = store::new_secret(TokenKind::Scoped);
+    let project_grants = check_project_grants(call.catalog, scope.project_grants)?;
+    let personas = persona_ids(body.personas.unwrap_or_default())?;
+    // The registry decides escalation: only it knows the personas' grants.
+    let secret = store::new_secret(kind);
     let token: Token = call
         .registry()?
         .call(&Command::CreateToken {
             actor: caller.actor(),
-            name,
-            description,
-            grants,
-            expires_at: expires_at.map(|t| t.unix_timestamp()),
-            rate_limit,
+            new: NewToken {
+                name,
+                description,
+                grants,
+                expires_at: expires_at.map(|t| t.unix_timestamp()),
+                rate_limit,
+                kind,
+                personas,
+                project: scope.project,
+                project_grants,
+                global_admin: scope.global_admin,
+            },
             secret: NewSecret::of(&secret),
         })
         .await?;
@@ -103,17 +197,23 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
 }
 
 pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
-    call.require("tokens", "read", None)?;
+    let caller = call.require("tokens", "read", None)?;
     let query = TokenQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;
-    let page: Page<Token> = call.registry()?.call(&Command::list_tokens(&query)).await?;
+    let page: Page<Token> = call
+        .registry()?
+        .call(&Command::list_tokens(&query, caller.actor()))
+        .await?;
     http::json(200, &page)
 }
 
 pub async fn get(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
-    call.require("tokens", "read", None)?;
+    let caller = call.require("tokens", "read", None)?;
     let token: Token = call
         .registry()?
-        .call(&Command::GetToken { id: id.to_string() })
+        .call(&Command::GetToken {
+            actor: Some(caller.actor()),
+            id: id.to_string(),
+        })
         .await?;
     http::json(200, &token)
 }
@@ -156,27 +256,30 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
     else {
         return Err(ApiError::invalid(errors));
     };
-    let grants = match body.grants {
-        Some(g) => {
-            let g = check_grants(call.catalog, g)?;
-            caller
-                .principal
-                .may_delegate(call.catalog, &g)
-                .map_err(|g| escalation(&g))?;
-            Some(g)
-        }
-        None => None,
-    };
+    let grants = body
+        .grants
+        .map(|g| check_grants(call.catalog, g))
+        .transpose()?;
+    let project_grants = body
+        .project_grants
+        .map(|pg| check_project_grants(call.catalog, pg))
+        .transpose()?;
+    let personas = body.personas.map(persona_ids).transpose()?;
     let token: Token = call
         .registry()?
         .call(&Command::UpdateToken {
             actor: caller.actor(),
             id: id.to_string(),
-            name,
-            description,
-            grants,
-            expires_at,
-            rate_limit,
+            changes: TokenChanges {
+                name,
+                description,
+                grants,
+                expires_at,
+                rate_limit,
+                personas,
+                project_grants,
+                global_admin: body.global_admin,
+            },
         })
         .await?;
     http::json(200, &token)
@@ -212,7 +315,10 @@ pub async fn refresh(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiRes
         caller.token().kind
     } else {
         call.registry()?
-            .call::<Token>(&Command::GetToken { id: id.to_string() })
+            .call::<Token>(&Command::GetToken {
+                actor: Some(caller.actor()),
+                id: id.to_string(),
+            })
             .await?
             .kind
     };

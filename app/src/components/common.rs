@@ -232,5 +232,7 @@ pub fn kind_label(kind: keyward_domain::TokenKind) -> &'static str {
         keyward_domain::TokenKind::Master => "Master",
         keyward_domain::TokenKind::Scoped => "Scoped",
         keyward_domain::TokenKind::Personal => "Personal",
+        keyward_domain::TokenKind::User => "User",
+        keyward_domain::TokenKind::Global => "Global",
     }
 }

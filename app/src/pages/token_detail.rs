@@ -230,6 +230,7 @@ fn EditToken(
                 grants: Some(draft.grants),
                 expires_at: draft.expiry,
                 rate_limit: Some(draft.rate_limit),
+                ..Default::default()
             };
             let r = api.send::<_, Token>(Method::PATCH, &path, &body).await;
             pending.set(false);

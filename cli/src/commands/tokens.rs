@@ -125,6 +125,7 @@ fn create(ctx: &Ctx, a: TokensCreateArgs) -> Result<(), CliError> {
         expires_at: a.expires_at.map(|i| i.0),
         expires_in: a.expires_in.map(|d| d.seconds()),
         rate_limit: a.rate_limit,
+        ..Default::default()
     };
     let issued: IssuedToken = ctx.client()?.post("/tokens", &body)?;
     show_issued(ctx.mode, &issued)
@@ -171,6 +172,7 @@ fn update(ctx: &Ctx, a: TokensUpdateArgs) -> Result<(), CliError> {
         } else {
             a.rate_limit.map(Some)
         },
+        ..Default::default()
     };
     if body == UpdateToken::default() {
         return Err(CliError::Usage(

@@ -182,12 +182,13 @@ async fn authenticate(
                 ));
             }
             let record = auth::lookup(env, &raw).await??;
-            let principal = Principal::new(
-                crate::catalog_ref(),
-                record.is_master(),
-                &record.token.grants,
-            );
-            let caller = auth::Caller { record, principal };
+            let access = record.access();
+            let principal = access.principal(crate::catalog_ref(), access.home());
+            let caller = auth::Caller {
+                record,
+                access,
+                principal,
+            };
             crate::note_use(env, ctx, &caller);
             let token = caller.token();
             Ok(Authenticated {
@@ -242,6 +243,7 @@ fn record(
     let env = env.clone();
     let cmd = Command::Audit {
         actor,
+        via: None,
         action,
         target,
         outcome,

@@ -1,0 +1,376 @@
+//! `/personas`, `/members` (with their personal keys) and `/projects`:
+//! input is parsed here, every decision and change is the registry's.
+
+use crate::http::{self, ApiError, ApiResult};
+use crate::invitations::{deliver, new_code};
+use crate::registry::directory::{DirectoryCommand, MemberDraft};
+use crate::registry::{Command, NewSecret};
+use crate::tokens::{check_grants, persona_ids};
+use crate::{store, Call};
+use keyward_domain::api::{
+    CreateMember, CreatePersona, CreatePersonalKey, CreateProject, IssuedToken, Member,
+    MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList,
+    UpdateMember, UpdatePersona,
+};
+use keyward_domain::{expiry, invitation, secret, validate, FieldError, TokenKind};
+use time::Duration;
+use worker::{Request, Response};
+
+async fn ask<T: serde::de::DeserializeOwned>(
+    call: &Call<'_>,
+    cmd: DirectoryCommand,
+) -> ApiResult<T> {
+    call.registry()?.call(&Command::Directory(cmd)).await
+}
+
+fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
+}
+
+// ---- personas -------------------------------------------------------------
+
+/// Anyone who may read tokens may see personas: linking one needs to know
+/// what it grants.
+pub async fn list_personas(call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("tokens", "read", None)?;
+    let list: PersonaList = ask(call, DirectoryCommand::ListPersonas).await?;
+    http::json(200, &list)
+}
+
+pub async fn get_persona(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require("tokens", "read", None)?;
+    let persona: Persona = ask(call, DirectoryCommand::GetPersona { id: id.into() }).await?;
+    http::json(200, &persona)
+}
+
+pub async fn create_persona(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require_admin("managing personas")?;
+    let body: CreatePersona = http::json_body(req).await?;
+    let mut errors = vec![];
+    let name = collect(&mut errors, validate::name("name", &body.name));
+    let description = collect(
+        &mut errors,
+        validate::description("description", body.description.as_deref().unwrap_or("")),
+    );
+    let (Some(name), Some(description)) = (name, description) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
+    let persona: Persona = ask(
+        call,
+        DirectoryCommand::CreatePersona {
+            actor: caller.actor(),
+            name,
+            description,
+            grants,
+        },
+    )
+    .await?;
+    http::json(201, &persona)
+}
+
+pub async fn update_persona(
+    id: &str,
+    req: &mut Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
+    let caller = call.require_admin("managing personas")?;
+    let body: UpdatePersona = http::json_body(req).await?;
+    let mut errors = vec![];
+    let name = body
+        .name
+        .map(|n| collect(&mut errors, validate::name("name", &n)));
+    let description = body
+        .description
+        .map(|d| collect(&mut errors, validate::description("description", &d)));
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let grants = body
+        .grants
+        .map(|g| check_grants(call.catalog, g))
+        .transpose()?;
+    let persona: Persona = ask(
+        call,
+        DirectoryCommand::UpdatePersona {
+            actor: caller.actor(),
+            id: id.into(),
+            name: name.flatten(),
+            description: description.flatten(),
+            grants,
+        },
+    )
+    .await?;
+    http::json(200, &persona)
+}
+
+/// `?unlink=true` confirms deleting a persona that tokens still link.
+pub async fn delete_persona(
+    id: &str,
+    req: &mut Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
+    let caller = call.require_admin("managing personas")?;
+    let mut unlink = false;
+    for (k, v) in http::query_pairs(req)? {
+        match (k.as_str(), v.as_str()) {
+            ("unlink", "true") => unlink = true,
+            ("unlink", "false") => unlink = false,
+            ("unlink", _) => {
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    "unlink",
+                    "must be true or false",
+                )]))
+            }
+            (other, _) => {
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    other,
+                    "unknown query parameter",
+                )]))
+            }
+        }
+    }
+    call.registry()?
+        .call::<serde_json::Value>(&Command::Directory(DirectoryCommand::DeletePersona {
+            actor: caller.actor(),
+            id: id.into(),
+            unlink,
+        }))
+        .await?;
+    http::no_content()
+}
+
+// ---- members --------------------------------------------------------------
+
+pub async fn list_members(call: &mut Call<'_>) -> ApiResult<Response> {
+    call.require_admin("managing members")?;
+    let list: MemberList = ask(call, DirectoryCommand::ListMembers).await?;
+    http::json(200, &list)
+}
+
+/// Admins, or the member themself (their profile).
+pub async fn get_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    let member: Member = ask(
+        call,
+        DirectoryCommand::GetMember {
+            actor: caller.actor(),
+            id: id.into(),
+        },
+    )
+    .await?;
+    http::json(200, &member)
+}
+
+/// Invites a member: their user token is created with a secret nobody
+/// sees, and the invitation hands them a fresh one, once.
+pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require_admin("inviting members")?;
+    let body: CreateMember = http::json_body(req).await?;
+    let mut errors = vec![];
+    let email = collect(&mut errors, validate::email("email", &body.email));
+    let name = collect(&mut errors, validate::name("name", &body.name));
+    let message = collect(&mut errors, invitation::message(body.message.as_deref()));
+    let validity = collect(&mut errors, invitation::validity(body.expires_in));
+    let project = match &body.project {
+        Some(p) => collect(&mut errors, validate::project_id("project", p)).map(Some),
+        None => Some(None),
+    };
+    let (Some(email), Some(name), Some(message), Some(validity), Some(project)) =
+        (email, name, message, validity, project)
+    else {
+        return Err(ApiError::invalid(errors));
+    };
+    let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
+    let personas = persona_ids(body.personas.unwrap_or_default())?;
+    let code = new_code();
+    let unseen = store::new_secret(TokenKind::User);
+    let created: MemberDraft = ask(
+        call,
+        DirectoryCommand::CreateMember {
+            actor: caller.actor(),
+            email,
+            name,
+            grants,
+            personas,
+            project,
+            message,
+            invitation_expires_at: (store::now() + Duration::seconds(validity as i64))
+                .unix_timestamp(),
+            code_hash: secret::hash_str(&code).0,
+            secret: NewSecret::of(&unseen),
+        },
+    )
+    .await?;
+    let invitation = deliver(call, created.draft, &code).await?;
+    http::json(
+        201,
+        &MemberCreated {
+            member: created.member,
+            invitation,
+        },
+    )
+}
+
+pub async fn update_member(
+    id: &str,
+    req: &mut Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
+    let caller = call.require_admin("managing members")?;
+    let body: UpdateMember = http::json_body(req).await?;
+    let name = match body.name {
+        Some(n) => Some(validate::name("name", &n).map_err(|e| ApiError::invalid(vec![e]))?),
+        None => None,
+    };
+    let grants = body
+        .grants
+        .map(|g| check_grants(call.catalog, g))
+        .transpose()?;
+    let personas = body.personas.map(persona_ids).transpose()?;
+    let member: Member = ask(
+        call,
+        DirectoryCommand::UpdateMember {
+            actor: caller.actor(),
+            id: id.into(),
+            name,
+            grants,
+            personas,
+        },
+    )
+    .await?;
+    http::json(200, &member)
+}
+
+pub async fn delete_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require_admin("managing members")?;
+    call.registry()?
+        .call::<serde_json::Value>(&Command::Directory(DirectoryCommand::DeleteMember {
+            actor: caller.actor(),
+            id: id.into(),
+        }))
+        .await?;
+    http::no_content()
+}
+
+// ---- personal keys ----------------------------------------------------------
+
+pub async fn list_keys(member_id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    let list: TokenList = ask(
+        call,
+        DirectoryCommand::ListPersonalKeys {
+            actor: caller.actor(),
+            member_id: member_id.into(),
+        },
+    )
+    .await?;
+    http::json(200, &list)
+}
+
+pub async fn create_key(
+    member_id: &str,
+    req: &mut Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    let body: CreatePersonalKey = http::json_body(req).await?;
+    let mut errors = vec![];
+    let name = collect(&mut errors, validate::name("name", &body.name));
+    let description = collect(
+        &mut errors,
+        validate::description("description", body.description.as_deref().unwrap_or("")),
+    );
+    let expires_at = collect(
+        &mut errors,
+        expiry::resolve(body.expires_at, body.expires_in, store::now()),
+    );
+    let (Some(name), Some(description), Some(expires_at)) = (name, description, expires_at) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let secret = store::new_secret(TokenKind::Personal);
+    let token: Token = ask(
+        call,
+        DirectoryCommand::CreatePersonalKey {
+            actor: caller.actor(),
+            member_id: member_id.into(),
+            name,
+            description,
+            expires_at: expires_at.map(|t| t.unix_timestamp()),
+            secret: NewSecret::of(&secret),
+        },
+    )
+    .await?;
+    http::json(
+        201,
+        &IssuedToken {
+            token,
+            secret: secret.expose().to_string(),
+        },
+    )
+}
+
+/// Deleting a personal key: the key must be that member's; the registry
+/// checks the caller is the member or an admin.
+pub async fn delete_key(member_id: &str, key_id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    let keys: TokenList = ask(
+        call,
+        DirectoryCommand::ListPersonalKeys {
+            actor: caller.actor(),
+            member_id: member_id.into(),
+        },
+    )
+    .await?;
+    if !keys.items.iter().any(|k| k.id == key_id) {
+        return Err(ApiError::not_found("personal key"));
+    }
+    call.registry()?
+        .call::<serde_json::Value>(&Command::DeleteToken {
+            actor: caller.actor(),
+            id: key_id.into(),
+        })
+        .await?;
+    http::no_content()
+}
+
+// ---- projects ---------------------------------------------------------------
+
+/// The projects the caller can reach.
+pub async fn list_projects(call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    let list: ProjectList = ask(
+        call,
+        DirectoryCommand::ListProjects {
+            actor: caller.actor(),
+        },
+    )
+    .await?;
+    http::json(200, &list)
+}
+
+pub async fn create_project(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require_admin("creating projects")?;
+    let body: CreateProject = http::json_body(req).await?;
+    let mut errors = vec![];
+    let id = collect(&mut errors, validate::project_id("id", &body.id));
+    let name = collect(&mut errors, validate::name("name", &body.name));
+    let description = collect(
+        &mut errors,
+        validate::description("description", body.description.as_deref().unwrap_or("")),
+    );
+    let (Some(id), Some(name), Some(description)) = (id, name, description) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let project: Project = ask(
+        call,
+        DirectoryCommand::CreateProject {
+            actor: caller.actor(),
+            id,
+            name,
+            description,
+        },
+    )
+    .await?;
+    http::json(201, &project)
+}
