@@ -409,6 +409,9 @@ pub struct InvitationWelcome {
     pub token_expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// `user` when the invitation makes the recipient a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_kind: Option<TokenKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

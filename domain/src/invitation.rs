@@ -132,6 +132,7 @@ mod tests {
             summary: "Read bucket in.c-tutorial; nothing else".into(),
             token_expires_at: None,
             expires_at: datetime!(2026-12-01 00:00:00 UTC),
+            token_kind: None,
         }
     }
 

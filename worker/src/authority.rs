@@ -86,7 +86,7 @@ pub struct RecordContext {
     pub project: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct TokenRow {
     pub id: String,
     pub client_id: String,
@@ -114,6 +114,35 @@ pub struct TokenRow {
     pub global_admin: i64,
     #[serde(default)]
     pub member_id: Option<String>,
+}
+
+impl Default for TokenRow {
+    /// Empty and unusable except as the base of a struct literal; the JSON
+    /// columns hold valid empty JSON.
+    fn default() -> TokenRow {
+        TokenRow {
+            id: String::new(),
+            client_id: String::new(),
+            name: String::new(),
+            description: String::new(),
+            kind: TokenKind::Scoped.as_str().into(),
+            grants: empty_list(),
+            created_by: String::new(),
+            created_at: 0,
+            updated_at: 0,
+            expires_at: None,
+            last_used_at: None,
+            secret_hash: String::new(),
+            secret_hint: String::new(),
+            admin_id: None,
+            rate_limit: None,
+            personas: empty_list(),
+            project: None,
+            project_grants: empty_map(),
+            global_admin: 0,
+            member_id: None,
+        }
+    }
 }
 
 fn empty_list() -> String {

@@ -175,7 +175,15 @@ pub async fn open(code: &str, call: &mut Call<'_>) -> ApiResult<Response> {
 /// Public: accept once, receive the secret once.
 pub async fn accept(code: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let hash = code_hash(code)?;
-    let secret = store::new_secret(TokenKind::Scoped);
+    // The secret's kind letter is the invited token's (a member's user
+    // token, or a scoped token); a token's kind never changes.
+    let welcome: InvitationWelcome = call
+        .registry()?
+        .call(&Command::OpenInvitation {
+            code_hash: hash.clone(),
+        })
+        .await?;
+    let secret = store::new_secret(welcome.token_kind.unwrap_or(TokenKind::Scoped));
     let token: Token = call
         .registry()?
         .call(&Command::AcceptInvitation {

@@ -548,8 +548,8 @@ impl Ledger for SqlLedger {
 
     fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {
         self.0.exec(
-            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 s(&row.id),
                 s(&row.client_id),
@@ -566,6 +566,11 @@ impl Ledger for SqlLedger {
                 s(&row.secret_hint),
                 row.admin_id.clone().map(SqlStorageValue::String).unwrap_or(SqlStorageValue::Null),
                 oi(row.rate_limit),
+                s(&row.personas),
+                os(row.project.as_deref()),
+                s(&row.project_grants),
+                i(row.global_admin),
+                os(row.member_id.as_deref()),
             ],
         )?;
         Ok(())
@@ -1379,6 +1384,10 @@ impl RegistryObject {
                 "a member's user token and personal keys are managed by that member or an admin",
             ));
         }
+        if personal {
+            // The member's own key: it holds what they hold, no more.
+            return Ok(());
+        }
         self.check_may_delegate(actor, row)
     }
 
@@ -1914,6 +1923,7 @@ impl RegistryObject {
             grants: token.grants,
             token_expires_at: token.expires_at,
             expires_at: ts(row.expires_at),
+            token_kind: Some(token.kind),
         })
     }
 
