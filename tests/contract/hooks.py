@@ -15,7 +15,7 @@ import schemathesis
 
 BASE = os.environ["KEYWARD_URL"].rstrip("/")
 SPARES = [s for s in os.environ["KEYWARD_MASTER_SECRETS"].split(",") if s]
-SECRET = re.compile(r"kw_[msp]_[0-9A-Za-z]{38}")
+SECRET = re.compile(r"kw_[mspug]_[0-9A-Za-z]{38}")
 
 
 def _works(secret):

@@ -253,6 +253,139 @@ const ROUTES: &[Route] = &[
         need: Need::Perm("storage", "read", true),
         ok: 200,
     },
+    Route {
+        method: "GET",
+        path: "/api/v1/personas",
+        body: none,
+        need: Need::Perm("tokens", "read", false),
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/personas",
+        body: |n| Some(json!({"name": format!("persona {n}")})),
+        need: Need::Master,
+        ok: 201,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/personas/per_missing",
+        body: none,
+        need: Need::Perm("tokens", "read", false),
+        ok: 404,
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/v1/personas/per_missing",
+        body: |_| Some(json!({"description": "d"})),
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/personas/per_missing",
+        body: none,
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/members",
+        body: none,
+        need: Need::Master,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/members",
+        body: |n| Some(json!({"email": format!("member{n}@example.com"), "name": "M"})),
+        need: Need::Master,
+        ok: 201,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/members/mem_missing",
+        body: none,
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/v1/members/mem_missing",
+        body: |_| Some(json!({"name": "N"})),
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/members/mem_missing",
+        body: none,
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/members/mem_missing/keys",
+        body: none,
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/members/mem_missing/keys",
+        body: |_| Some(json!({"name": "k"})),
+        need: Need::Master,
+        ok: 403,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/members/mem_missing/keys/tok_missing",
+        body: none,
+        need: Need::Master,
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/projects",
+        body: none,
+        need: Need::Token,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/projects",
+        body: |n| Some(json!({"id": format!("p{n}"), "name": "P"})),
+        need: Need::Master,
+        ok: 201,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/projects/default/buckets",
+        body: none,
+        need: Need::Token,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/projects/default/buckets",
+        body: |n| Some(json!({"id": format!("pb{n}")})),
+        need: Need::Perm("storage", "create_bucket", false),
+        ok: 201,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/projects/default/buckets/matrix/objects",
+        body: none,
+        need: Need::Perm("storage", "read", true),
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/projects/default/buckets/matrix/objects/fixed",
+        body: none,
+        need: Need::Perm("storage", "read", true),
+        ok: 200,
+    },
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -271,9 +404,11 @@ enum Credential {
     /// Every permission in the catalog on `*`, but not a master token.
     Star,
     Master,
+    /// A global key with global admin: an admin like a master token.
+    GlobalAdmin,
 }
 
-const CREDENTIALS: [Credential; 11] = [
+const CREDENTIALS: [Credential; 12] = [
     Credential::None,
     Credential::Malformed,
     Credential::BadChecksum,
@@ -285,6 +420,7 @@ const CREDENTIALS: [Credential; 11] = [
     Credential::OtherResource,
     Credential::Star,
     Credential::Master,
+    Credential::GlobalAdmin,
 ];
 
 /// The rule the table encodes: the answer a credential gets on a route.
@@ -301,7 +437,7 @@ fn expected(route: &Route, cred: Credential) -> (u16, &'static str) {
         _ => {}
     }
     let allowed = match (route.need, cred) {
-        (_, Master) => true,
+        (_, Master | GlobalAdmin) => true,
         (Need::Token, _) => true,
         (Need::Master, _) => false,
         (Need::Perm(..), Star) => true,
@@ -402,6 +538,18 @@ async fn credentials(app: &TestApp) -> Secrets {
     }
     let (_, star) = app.create_token("star", Value::Array(everything)).await;
     by_kind.push((Credential::Star, Some(star)));
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "global admin", "kind": "global", "global_admin": true}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    by_kind.push((
+        Credential::GlobalAdmin,
+        Some(r.json()["secret"].as_str().unwrap().to_string()),
+    ));
     by_kind.push((Credential::Master, Some(admin)));
     // Let the short-lived token expire.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -93,6 +93,16 @@ async fn openapi_document_is_served_and_names_every_contract_path() {
         "/api/v1/invitations/open/{code}",
         "/api/v1/invitations/open/{code}/accept",
         "/api/v1/outbox",
+        "/api/v1/personas",
+        "/api/v1/personas/{id}",
+        "/api/v1/members",
+        "/api/v1/members/{id}",
+        "/api/v1/members/{id}/keys",
+        "/api/v1/members/{id}/keys/{key}",
+        "/api/v1/projects",
+        "/api/v1/projects/{project}/buckets",
+        "/api/v1/projects/{project}/buckets/{bucket}/objects",
+        "/api/v1/projects/{project}/buckets/{bucket}/objects/{key}",
     ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }
@@ -114,6 +124,7 @@ async fn openapi_document_is_served_and_names_every_contract_path() {
         "privilege_escalation",
         "not_found",
         "conflict",
+        "persona_in_use",
         "invitation_used",
         "invitation_expired",
         "payload_too_large",
