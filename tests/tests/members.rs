@@ -356,3 +356,40 @@ async fn calls_by_a_personal_key_appear_as_the_user_via_the_key() {
         .json();
     assert_eq!(by_key["total"], 0, "{by_key}");
 }
+
+#[tokio::test]
+async fn token_managers_do_not_see_members_keys() {
+    let app = spawn_app().await;
+    let m = invite_and_accept(&app, "ida@example.com", json!({})).await;
+    let (key_id, _) = personal_key(&app, &m, "desk").await;
+    let (_, manager) = app
+        .create_token(
+            "manager",
+            json!([{"service": "tokens", "permission": "manage"}]),
+        )
+        .await;
+    let listed = app.get("/api/v1/tokens?limit=100", &manager).await.json();
+    let kinds: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        !kinds.contains(&"personal") && !kinds.contains(&"user"),
+        "{kinds:?}"
+    );
+    for r in [
+        app.get(&format!("/api/v1/tokens/{key_id}"), &manager).await,
+        app.delete(&format!("/api/v1/tokens/{key_id}"), &manager)
+            .await,
+    ] {
+        assert_eq!(r.status, 404, "{}", r.text);
+    }
+    // The admin sees them, with whose they are.
+    let all = app
+        .get("/api/v1/tokens?kind=personal", &app.admin_secret)
+        .await
+        .json();
+    assert_eq!(all["items"][0]["member_id"], json!(m.id));
+}

@@ -378,6 +378,7 @@ impl DurableObject for RegistryObject {
                 self.sweep_retired(self.now()).await?;
                 self.swept.set(true);
             }
+            self.replay_pending(self.now()).await?;
             let body = self.execute(cmd).await?;
             // Nothing is answered before it is on disk: a crash right after
             // the answer must not lose what the answer confirmed.
@@ -499,6 +500,7 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
         "INSERT OR IGNORE INTO project_buckets (project, id, description, created_by, created_at)
             SELECT 'default', id, description, created_by, created_at FROM buckets",
         "CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id)",
+        "CREATE TABLE IF NOT EXISTS pending_replication (token_id TEXT PRIMARY KEY)",
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
@@ -1340,6 +1342,13 @@ impl RegistryObject {
         if actor.is_master || actor.token_id == row.id {
             return Ok(());
         }
+        // A member's user token and personal keys are theirs and the
+        // admins' business only.
+        let personal =
+            row.kind == TokenKind::Personal.as_str() || row.kind == TokenKind::User.as_str();
+        if personal && (actor.member_id.is_none() || actor.member_id != row.member_id) {
+            return Err(ApiError::not_found("token"));
+        }
         match row.project() {
             Some(p) if actor.access().reaches(&p) => Ok(()),
             _ => Err(ApiError::not_found("token")),
@@ -1529,15 +1538,56 @@ impl RegistryObject {
         let Some(member) = &row.member_id else {
             return Ok(());
         };
-        for key in self
+        let keys = self
             .sql()
             .exec(
                 "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal'",
                 vec![s(member)],
             )?
-            .to_array::<TokenRow>()?
-        {
-            self.replicate(&key, now).await?;
+            .to_array::<TokenRow>()?;
+        self.replicate_all(&keys, now).await
+    }
+
+    /// Rewrites the KV records of tokens whose inherited grants changed.
+    /// They are noted as pending in the same step as the change that made
+    /// them stale, and crossed off one by one: if a write fails, the next
+    /// command finishes the job (see [`Self::replay_pending`]) rather than
+    /// leaving a record that holds what the registry no longer grants.
+    async fn replicate_all(&self, rows: &[TokenRow], now: i64) -> ApiResult<()> {
+        for row in rows {
+            self.sql().exec(
+                "INSERT OR IGNORE INTO pending_replication (token_id) VALUES (?)",
+                vec![s(&row.id)],
+            )?;
+        }
+        for row in rows {
+            self.replicate(row, now).await?;
+            self.sql().exec(
+                "DELETE FROM pending_replication WHERE token_id = ?",
+                vec![s(&row.id)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Finishes replications an earlier command could not complete.
+    async fn replay_pending(&self, now: i64) -> ApiResult<()> {
+        #[derive(Deserialize)]
+        struct Pending {
+            token_id: String,
+        }
+        let pending = self
+            .sql()
+            .exec("SELECT token_id FROM pending_replication", NO_ARGS)?
+            .to_array::<Pending>()?;
+        for p in pending {
+            if let Some(row) = self.ledger().token(&p.token_id)? {
+                self.replicate(&row, now).await?;
+            }
+            self.sql().exec(
+                "DELETE FROM pending_replication WHERE token_id = ?",
+                vec![s(&p.token_id)],
+            )?;
         }
         Ok(())
     }
@@ -1668,11 +1718,14 @@ impl RegistryObject {
                 reachable.push(keyward_domain::DEFAULT_PROJECT.to_string());
             }
             let marks = vec!["?"; reachable.len().max(1)].join(", ");
-            clauses.push(format!("({project_of_row} IN ({marks}) OR id = ?)"));
+            clauses.push(format!(
+                "(({project_of_row} IN ({marks}) AND (kind NOT IN ('user', 'personal') OR member_id = ?)) OR id = ?)"
+            ));
             if reachable.is_empty() {
                 args.push(s(""));
             }
             args.extend(reachable.into_iter().map(s));
+            args.push(s(actor.member_id.clone().unwrap_or_default()));
             args.push(s(&actor.token_id));
         }
         if let Some(p) = project {

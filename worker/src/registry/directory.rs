@@ -387,11 +387,27 @@ impl RegistryObject {
     /// the personal keys acting as a linked user), after its row changed.
     async fn replicate_linked(&self, persona_id: &str, now: i64) -> ApiResult<usize> {
         let linked = self.linking(persona_id)?;
-        for row in &linked {
-            self.replicate(row, now).await?;
-            self.replicate_dependents(row, now).await?;
-        }
+        let stale = self.stale_with(&linked)?;
+        self.replicate_all(&stale, now).await?;
         Ok(linked.len())
+    }
+
+    /// The tokens plus the personal keys of any user token among them.
+    fn stale_with(&self, linked: &[TokenRow]) -> ApiResult<Vec<TokenRow>> {
+        let mut stale = linked.to_vec();
+        for row in linked {
+            if let Some(member) = row.member_id.as_deref().filter(|_| row.kind == "user") {
+                stale.extend(
+                    self.sql()
+                        .exec(
+                            "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal'",
+                            vec![s(member)],
+                        )?
+                        .to_array::<TokenRow>()?,
+                );
+            }
+        }
+        Ok(stale)
     }
 
     async fn update_persona(
@@ -465,18 +481,27 @@ impl RegistryObject {
                 ),
             ));
         }
-        self.sql()
-            .exec("DELETE FROM personas WHERE id = ?", vec![s(id)])?;
-        for mut token in linked.iter().cloned() {
+        // Every registry change first, in one step; then the KV records,
+        // which `replicate_all` notes as pending until written.
+        for token in &linked {
             let kept: Vec<String> = token
                 .persona_ids()?
                 .into_iter()
                 .filter(|p| p != id)
                 .collect();
-            token.personas = to_json(&kept)?;
-            token.updated_at = now;
-            self.save_token(&token, now).await?;
+            self.sql().exec(
+                "UPDATE tokens SET personas = ?, updated_at = ? WHERE id = ?",
+                vec![s(to_json(&kept)?), i(now), s(&token.id)],
+            )?;
         }
+        let stale = self.stale_with(&linked)?;
+        self.sql()
+            .exec("DELETE FROM personas WHERE id = ?", vec![s(id)])?;
+        let refreshed: Vec<TokenRow> = stale
+            .iter()
+            .filter_map(|t| self.ledger().token(&t.id).ok().flatten())
+            .collect();
+        self.replicate_all(&refreshed, now).await?;
         self.audit_as(
             actor,
             "persona.delete",
