@@ -74,6 +74,18 @@ impl Session {
         self.whoami.with(|w| w.as_ref().is_some_and(is_admin))
     }
 
+    /// Master tokens and global admin keys: they administer the whole
+    /// deployment (personas, members, projects, global keys).
+    pub fn is_full_admin(&self) -> bool {
+        self.whoami.with(|w| w.as_ref().is_some_and(is_full_admin))
+    }
+
+    /// Signed in with a member's own user token.
+    pub fn is_user(&self) -> bool {
+        self.whoami
+            .with(|w| w.as_ref().is_some_and(|w| w.token.kind == TokenKind::User))
+    }
+
     pub fn token_id(&self) -> Option<String> {
         self.whoami
             .with_untracked(|w| w.as_ref().map(|w| w.token.id.clone()))
@@ -84,9 +96,14 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
-/// Master tokens and tokens that may read tokens get the admin pages.
+/// Master tokens and global keys with `global_admin`.
+pub fn is_full_admin(w: &WhoAmI) -> bool {
+    w.token.kind == TokenKind::Master || (w.token.kind == TokenKind::Global && w.token.global_admin)
+}
+
+/// Admins and tokens that may read tokens get the admin pages.
 pub fn is_admin(w: &WhoAmI) -> bool {
-    w.token.kind == TokenKind::Master
+    is_full_admin(w)
         || w.permissions
             .iter()
             .any(|s| s.service == "tokens" && s.permissions.iter().any(|p| p.permission == "read"))
@@ -99,4 +116,39 @@ pub fn home(w: &WhoAmI) -> &'static str {
     } else {
         "/console"
     }
+}
+
+const PROJECT_KEY: &str = "keyward.project";
+
+/// The project the admin pages work in, chosen in the header and kept for
+/// the tab's life. `explicit` says whether anyone chose one yet (the token
+/// list shows every project until then).
+#[derive(Clone, Copy)]
+pub struct ProjectChoice {
+    pub current: RwSignal<String>,
+    pub explicit: RwSignal<bool>,
+}
+
+impl ProjectChoice {
+    pub fn restore() -> ProjectChoice {
+        let stored = storage().and_then(|s| s.get_item(PROJECT_KEY).ok().flatten());
+        ProjectChoice {
+            explicit: RwSignal::new(stored.is_some()),
+            current: RwSignal::new(
+                stored.unwrap_or_else(|| keyward_domain::access::DEFAULT_PROJECT.to_string()),
+            ),
+        }
+    }
+
+    pub fn choose(&self, project: String) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(PROJECT_KEY, &project);
+        }
+        self.explicit.set(true);
+        self.current.set(project);
+    }
+}
+
+pub fn use_project() -> ProjectChoice {
+    expect_context::<ProjectChoice>()
 }

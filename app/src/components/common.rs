@@ -78,6 +78,9 @@ pub fn Dialog(
     #[prop(into)] testid: String,
     on_close: Callback<()>,
     children: Children,
+    /// For dialogs holding a permission grid.
+    #[prop(optional)]
+    wide: bool,
 ) -> impl IntoView {
     let node = NodeRef::<html::Div>::new();
     // Focus goes back to whatever opened the dialog when it closes.
@@ -109,6 +112,7 @@ pub fn Dialog(
         <div class="overlay">
             <div
                 class="dialog"
+                class:dialog-wide=wide
                 role="dialog"
                 aria-modal="true"
                 aria-labelledby=labelled_by
@@ -235,4 +239,41 @@ pub fn kind_label(kind: keyward_domain::TokenKind) -> &'static str {
         keyward_domain::TokenKind::User => "User",
         keyward_domain::TokenKind::Global => "Global",
     }
+}
+
+/// Where a token works, in words: its project, or "Global".
+pub fn project_label(token: &keyward_domain::api::Token) -> String {
+    use keyward_domain::TokenKind;
+    match token.kind {
+        TokenKind::Master => "Global (master)".to_string(),
+        TokenKind::Global if token.global_admin => "Global (admin)".to_string(),
+        TokenKind::Global => "Global".to_string(),
+        _ => token
+            .project
+            .clone()
+            .unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string()),
+    }
+}
+
+/// whoami's effective permissions back as grants (`*` is every resource),
+/// for the summary and the per-service view.
+pub fn grants_of(
+    permissions: &[keyward_domain::grant::ServicePermissions],
+) -> Vec<keyward_domain::Grant> {
+    use keyward_domain::{Grant, Resource};
+    permissions
+        .iter()
+        .flat_map(|s| {
+            s.permissions.iter().flat_map(move |p| {
+                if p.resources.is_empty() {
+                    vec![Grant::new(&s.service, &p.permission, None)]
+                } else {
+                    p.resources
+                        .iter()
+                        .map(|r| Grant::new(&s.service, &p.permission, Some(Resource::parse(r))))
+                        .collect()
+                }
+            })
+        })
+        .collect()
 }

@@ -22,6 +22,10 @@ pub fn PermissionGrid(
     /// What the signed-in token may hand on; rows beyond it say so.
     #[prop(optional, into)]
     held: Signal<Option<Effective>>,
+    /// Set when several grids share a page (a global key's per-project
+    /// grids): keeps element ids and radio groups apart.
+    #[prop(optional, into)]
+    prefix: String,
 ) -> impl IntoView {
     // The catalog does not change while the grid is shown: its structure is
     // rendered once, the rows react to the grid.
@@ -35,7 +39,7 @@ pub fn PermissionGrid(
                 .permissions
                 .into_iter()
                 .map(|def| {
-                    view! { <PermissionRow service=sid.clone() def grid known errors held /> }
+                    view! { <PermissionRow service=sid.clone() def grid known errors held prefix=prefix.clone() /> }
                 })
                 .collect_view();
             view! {
@@ -57,6 +61,7 @@ fn PermissionRow(
     known: Signal<Known>,
     errors: Signal<Vec<GrantError>>,
     held: Signal<Option<Effective>>,
+    prefix: String,
 ) -> impl IntoView {
     let pid = def.id.clone();
     let key = format!("{service}-{pid}");
@@ -102,12 +107,13 @@ fn PermissionRow(
     let widened = RwSignal::new(false);
     let widen_testid = format!("widen-{key}");
     let compact_testid = format!("implied-scope-{key}");
+    let scope_prefix = prefix.clone();
     let scope = resource_type.map(|rt| {
-        let (s, p) = (service.clone(), pid.clone());
+        let (s, p, prefix) = (service.clone(), pid.clone(), scope_prefix);
         let catalog = grid.with_untracked(|g| g.catalog().clone());
         let plural_noun = plural(&noun(&catalog, &rt));
         let choice = move || {
-            view! { <ScopeChoice service=s.clone() permission=p.clone() resource_type=rt.clone() grid row /> }
+            view! { <ScopeChoice service=s.clone() permission=p.clone() resource_type=rt.clone() grid row prefix=prefix.clone() /> }
         };
         let compact = move || {
             let r = row.get();
@@ -179,7 +185,7 @@ fn PermissionRow(
         }
     };
     let limit_testid = format!("limit-{key}");
-    let hint_id = format!("implied-{key}");
+    let hint_id = format!("{prefix}implied-{key}");
     let (perm_testid, grant_testid, implied_testid, error_testid) = (
         format!("perm-{key}"),
         format!("grant-{key}"),
@@ -226,6 +232,7 @@ fn ScopeChoice(
     resource_type: String,
     grid: RwSignal<Grid>,
     row: Signal<keyward_domain::describe::RowView>,
+    prefix: String,
 ) -> impl IntoView {
     let key = format!("{service}-{permission}");
     let catalog = grid.with_untracked(|g| g.catalog().clone());
@@ -309,10 +316,10 @@ fn ScopeChoice(
         format!("scope-{key}-only"),
         format!("resource-input-{key}"),
         format!("resource-add-{key}"),
-        format!("scope-{key}"),
+        format!("{prefix}scope-{key}"),
         format!("scope-{key}"),
     );
-    let input_id = format!("resource-input-{key}");
+    let input_id = format!("{prefix}resource-input-{key}");
     view! {
         <fieldset class="scope" data-testid=scope_testid>
             <legend class="sr-only">{legend}</legend>
@@ -387,14 +394,33 @@ fn ScopeChoice(
 }
 
 /// What the token will be able to do, in words, plus what still blocks it.
+/// `extra` are grants it gets from elsewhere (its linked personas), named
+/// in `sources`; the sentence covers both.
 #[component]
-pub fn GrantSummary(grid: RwSignal<Grid>) -> impl IntoView {
-    let text = move || grid.with(|g| summary(g.catalog(), &g.grants()));
+pub fn GrantSummary(
+    grid: RwSignal<Grid>,
+    #[prop(optional, into)] extra: Signal<Vec<Grant>>,
+    #[prop(optional, into)] sources: Signal<Vec<String>>,
+    #[prop(optional, into)] heading: Option<String>,
+) -> impl IntoView {
+    let text = move || {
+        grid.with(|g| {
+            let mut all = g.grants();
+            extra.with(|e| all.extend(e.iter().cloned()));
+            summary(g.catalog(), &all)
+        })
+    };
     let problems = move || grid.with(|g| g.problems());
+    let heading = heading.unwrap_or_else(|| "This token will be able to".to_string());
     view! {
         <section class="summary" aria-live="polite">
-            <h3>"This token will be able to"</h3>
+            <h3>{heading}</h3>
             <p data-testid="summary">{text}</p>
+            <Show when=move || sources.with(|s| !s.is_empty())>
+                <p class="summary-sources muted small" data-testid="summary-sources">
+                    {move || format!("Its own permissions plus those of {}.", sources.get().join(", "))}
+                </p>
+            </Show>
             <Show when=move || !problems().is_empty()>
                 <ul class="problems" data-testid="grid-problems">
                     {move || {

@@ -1,3 +1,4 @@
 pub mod common;
 pub mod grid;
+pub mod personas;
 pub mod token_form;

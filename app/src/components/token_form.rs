@@ -4,11 +4,13 @@
 use crate::api::ApiFailure;
 use crate::components::common::ErrorBanner;
 use crate::components::grid::{GrantError, GrantSummary, Known, PermissionGrid};
+use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
-use keyward_domain::api::WhoAmI;
+use keyward_domain::api::{Persona, Project, ProjectGrants, WhoAmI};
 use keyward_domain::describe::{ExpiryChoice, Grid};
-use keyward_domain::{Catalog, Effective, ErrorCode, Grant, Resource, TokenKind};
+use keyward_domain::{Catalog, Effective, ErrorCode, Grant};
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,15 @@ pub struct TokenDraft {
     pub grants: Vec<Grant>,
     /// Requests per minute; `None`: the deployment's default.
     pub rate_limit: Option<u32>,
+    /// The complete set of linked personas.
+    pub personas: Vec<String>,
+    /// Creating a project token: its project.
+    pub project: Option<String>,
+    /// A global key (created as one, or being edited).
+    pub global: bool,
+    pub global_admin: bool,
+    /// A global key's grants per project.
+    pub project_grants: ProjectGrants,
 }
 
 /// Starting values: empty for create, the token's for edit.
@@ -41,6 +52,13 @@ pub struct FormInit {
     /// Editing: the current expiry, offered as "keep".
     pub current_expiry: Option<Option<OffsetDateTime>>,
     pub rate_limit: Option<u32>,
+    pub personas: Vec<String>,
+    /// Creating: the project offered first. Editing: unused.
+    pub project: Option<String>,
+    /// Editing a global key.
+    pub global: bool,
+    pub global_admin: bool,
+    pub project_grants: ProjectGrants,
 }
 
 #[component]
@@ -54,6 +72,17 @@ pub fn TokenForm(
     #[prop(into)] pending_label: String,
     on_submit: Callback<TokenDraft>,
     #[prop(optional)] on_cancel: Option<Callback<()>>,
+    /// Personas that can be linked; the picker shows when there are any
+    /// (or any are linked).
+    #[prop(optional, into)]
+    personas: Signal<Vec<Persona>>,
+    /// Creating: the projects a token may be made in (no choice if empty).
+    #[prop(optional, into)]
+    projects: Signal<Vec<Project>>,
+    /// Creating: the chosen project, shared with the page (whose bucket
+    /// list feeds the grid).
+    #[prop(optional)]
+    project: Option<RwSignal<String>>,
 ) -> impl IntoView {
     let editing = init.current_expiry.is_some();
     let name = RwSignal::new(init.name.clone());
@@ -74,7 +103,59 @@ pub fn TokenForm(
                 .with(|w| w.as_ref().map(|w| held_by(&catalog, w)))
         })
     };
-    let grid = RwSignal::new(Grid::from_grants(catalog, &init.grants));
+    let grid = RwSignal::new(Grid::from_grants(catalog.clone(), &init.grants));
+    let chosen_personas = RwSignal::new(init.personas.clone());
+    let persona_extra =
+        Signal::derive(move || personas.with(|ps| chosen_personas.with(|c| persona_grants(ps, c))));
+    let persona_sources =
+        Signal::derive(move || personas.with(|ps| chosen_personas.with(|c| persona_names(ps, c))));
+    let project = project.unwrap_or_else(|| {
+        RwSignal::new(
+            init.project
+                .clone()
+                .unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string()),
+        )
+    });
+    let global = RwSignal::new(init.global);
+    let global_admin = RwSignal::new(init.global_admin);
+    // A global key's per-project grids, made on first choice of a project
+    // and kept (with their ticks) if it is unchosen and chosen again.
+    let owner = Owner::current();
+    let project_grids = StoredValue::new(
+        init.project_grants
+            .iter()
+            .map(|(p, g)| {
+                (
+                    p.clone(),
+                    RwSignal::new(Grid::from_grants(catalog.clone(), g)),
+                )
+            })
+            .collect::<BTreeMap<String, RwSignal<Grid>>>(),
+    );
+    let granted_projects =
+        RwSignal::new(init.project_grants.keys().cloned().collect::<Vec<String>>());
+    let grid_of = {
+        let catalog = catalog.clone();
+        move |p: &str| -> RwSignal<Grid> {
+            if let Some(g) = project_grids.with_value(|m| m.get(p).copied()) {
+                return g;
+            }
+            let make = || RwSignal::new(Grid::new(catalog.clone()));
+            let g = match &owner {
+                Some(o) => o.with(make),
+                None => make(),
+            };
+            project_grids.update_value(|m| {
+                m.insert(p.to_string(), g);
+            });
+            g
+        }
+    };
+    let grid_of_submit = grid_of.clone();
+    // Creating: where the token works. Editing a global key: its
+    // per-project grants (a token never changes project).
+    let show_scope = !editing || init.global;
+    let may_global = session.is_full_admin();
     // Client-side checks, by field, before anything is sent.
     let local = RwSignal::new(Vec::<(String, String)>::new());
     // The grants last sent, to place `grants[i]` errors next to their rows.
@@ -169,6 +250,20 @@ pub fn TokenForm(
                 },
             },
         };
+        let is_global = global.get_untracked();
+        let mut project_grants = ProjectGrants::new();
+        if is_global {
+            for p in granted_projects.get_untracked() {
+                let g = grid_of_submit(&p);
+                if !g.with_untracked(|g| g.problems()).is_empty() {
+                    errors.push((
+                        "project_grants".into(),
+                        format!("In project {p}, some permissions have no resources chosen."),
+                    ));
+                }
+                project_grants.insert(p, g.with_untracked(|g| g.grants()));
+            }
+        }
         let problems = grid.with_untracked(|g| g.problems());
         if !problems.is_empty() {
             errors.push((
@@ -189,6 +284,11 @@ pub fn TokenForm(
             expiry,
             grants,
             rate_limit: limit,
+            personas: chosen_personas.get_untracked(),
+            project: (!editing && !is_global).then(|| project.get_untracked()),
+            global: is_global,
+            global_admin: is_global && global_admin.get_untracked(),
+            project_grants,
         });
     };
 
@@ -197,6 +297,42 @@ pub fn TokenForm(
     let expiry_error = field_error("expires_at");
     let rate_limit_error = field_error("rate_limit");
     let grants_error = field_error("grants");
+    let project_error = field_error("project");
+    let project_grants_error = field_error("project_grants");
+    let personas_error = field_error("personas");
+    let picker_catalog = catalog.clone();
+    let scope_section = show_scope.then(|| {
+        view! {
+            <ScopeSection projects project global global_admin granted_projects may_global editing />
+            <p class="field-error" data-testid="error-project">{project_error}</p>
+        }
+    });
+    let grid_of_view = grid_of.clone();
+    let project_grid_views = move || {
+        let grid_of = grid_of_view.clone();
+        view! {
+            <Show when=move || global.get() && !global_admin.get()>
+                {
+                    let grid_of = grid_of.clone();
+                    view! {
+                        <For each=move || granted_projects.get() key=|p| p.clone() let:p>
+                            {
+                                let g = grid_of(&p);
+                                view! {
+                                    <section class="field project-grid" data-testid=format!("project-grid-{p}")>
+                                        <h3 class="section-title">{format!("Permissions in project {p} only")}</h3>
+                                        <PermissionGrid grid=g known held prefix=format!("{p}-") />
+                                        <GrantSummary grid=g heading=format!("In project {p}, in addition") />
+                                    </section>
+                                }
+                            }
+                        </For>
+                    }
+                }
+            </Show>
+            <p class="field-error" data-testid="error-project_grants">{project_grants_error}</p>
+        }
+    };
     let current = init.current_expiry.map(|c| match c {
         None => "Keep: never expires".to_string(),
         Some(at) => format!("Keep: {}", format::when(at)),
@@ -293,14 +429,32 @@ pub fn TokenForm(
                 </Show>
                 <p class="field-error" id="expiry-error" data-testid="error-expires_at">{expiry_error}</p>
             </fieldset>
-            <section class="field">
-                <h3 class="section-title">"Permissions"</h3>
-                <p class="muted">
-                    "A token starts with no permissions. Tick what it needs; permissions on buckets or components apply to all of them or only to the ones you pick."
-                </p>
-                <PermissionGrid grid known errors=grant_errors held />
-            </section>
-            <GrantSummary grid />
+            {scope_section}
+            <Show when=move || !(global.get() && global_admin.get())>
+                <section class="field">
+                    <h3 class="section-title">{move || if global.get() { "Permissions in every project" } else { "Permissions" }}</h3>
+                    <p class="muted">
+                        "A token starts with no permissions. Tick what it needs; permissions on buckets or components apply to all of them or only to the ones you pick."
+                    </p>
+                    <PermissionGrid grid known errors=grant_errors held />
+                </section>
+            </Show>
+            <Show when=move || personas.with(|p| !p.is_empty()) || chosen_personas.with(|c| !c.is_empty())>
+                <PersonaPicker personas chosen=chosen_personas catalog=picker_catalog.clone() subject="token" />
+                <p class="field-error" data-testid="error-personas">{personas_error}</p>
+            </Show>
+            <Show
+                when=move || !(global.get() && global_admin.get())
+                fallback=|| view! {
+                    <section class="summary" aria-live="polite">
+                        <h3>"This token will be able to"</h3>
+                        <p data-testid="summary">"Everything, in every project: it is a global admin key"</p>
+                    </section>
+                }
+            >
+                <GrantSummary grid extra=persona_extra sources=persona_sources />
+            </Show>
+            {project_grid_views}
             <p class="field-error" data-testid="error-grants">{grants_error}</p>
             <ErrorBanner failure />
             <div class="actions">
@@ -317,27 +471,113 @@ pub fn TokenForm(
     }
 }
 
-/// What the signed-in token holds, and so may grant: everything for a
-/// master token, else its effective permissions.
+/// Where the token will work: one project, or (admins) across projects
+/// as a global key.
+#[component]
+fn ScopeSection(
+    projects: Signal<Vec<Project>>,
+    project: RwSignal<String>,
+    global: RwSignal<bool>,
+    global_admin: RwSignal<bool>,
+    granted_projects: RwSignal<Vec<String>>,
+    may_global: bool,
+    editing: bool,
+) -> impl IntoView {
+    // The chosen project is always offered, even before the list loads.
+    let options = move || {
+        let mut ids: Vec<(String, String)> = projects.with(|ps| {
+            ps.iter()
+                .map(|p| (p.id.clone(), format!("{} ({})", p.name, p.id)))
+                .collect()
+        });
+        let current = project.get();
+        if !ids.iter().any(|(id, _)| *id == current) {
+            ids.insert(0, (current.clone(), current));
+        }
+        ids
+    };
+    let toggle_project = move |id: String| {
+        granted_projects.update(|g| {
+            if let Some(i) = g.iter().position(|x| *x == id) {
+                g.remove(i);
+            } else {
+                g.push(id);
+                g.sort();
+            }
+        })
+    };
+    view! {
+        <fieldset class="field scope-field" data-testid="token-scope">
+            <legend>{if editing { "Global key" } else { "Where the token works" }}</legend>
+            <div class="choices" hidden=editing>
+                <label class="choice">
+                    <input type="radio" name="token-scope" data-testid="scope-project"
+                        prop:checked=move || !global.get() on:change=move |_| global.set(false) />
+                    "In one project"
+                </label>
+                {may_global.then(|| view! {
+                    <label class="choice">
+                        <input type="radio" name="token-scope" data-testid="scope-global"
+                            prop:checked=move || global.get() on:change=move |_| global.set(true) />
+                        "Global key, across projects"
+                    </label>
+                })}
+            </div>
+            <Show when=move || !global.get() && !editing>
+                <label class="date-label" for="token-project">"Project"</label>
+                <select id="token-project" data-testid="token-project"
+                    prop:value=move || project.get()
+                    on:change=move |ev| project.set(event_target_value(&ev))>
+                    {move || options().into_iter().map(|(id, label)| {
+                        let selected = id == project.get_untracked();
+                        view! { <option value=id.clone() selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+                <p class="muted small">"A project token cannot reach any other project."</p>
+            </Show>
+            <Show when=move || global.get()>
+                <label class="choice global-admin">
+                    <input type="checkbox" data-testid="token-global-admin" bind:checked=global_admin />
+                    "Global admin: everything, in every project, including administering Keyward"
+                </label>
+                <Show when=move || global_admin.get()>
+                    <p class="banner banner-warn" role="note" data-testid="global-admin-warning">
+                        <strong>"Warning: "</strong>
+                        "a global admin key is as powerful as a master token. Prefer per-project grants."
+                    </p>
+                </Show>
+                <Show when=move || !global_admin.get()>
+                    <div class="project-choices">
+                        <p class="muted">"Grants below under “every project” hold everywhere; tick projects to add grants that hold only there."</p>
+                        <div class="choices">
+                            <For each=move || projects.get() key=|p| p.id.clone() let:p>
+                                {
+                                    let id = p.id.clone();
+                                    let here = id.clone();
+                                    view! {
+                                        <label class="choice">
+                                            <input type="checkbox" data-testid=format!("project-grant-{}", p.id)
+                                                prop:checked=move || granted_projects.with(|g| g.contains(&here))
+                                                on:change=move |_| toggle_project(id.clone()) />
+                                            {p.name.clone()} " " <code>{p.id.clone()}</code>
+                                        </label>
+                                    }
+                                }
+                            </For>
+                        </div>
+                    </div>
+                </Show>
+            </Show>
+        </fieldset>
+    }
+}
+
+/// What the signed-in token holds, and so may grant: everything for an
+/// admin, else its effective permissions.
 fn held_by(catalog: &Catalog, who: &WhoAmI) -> Effective {
-    if who.token.kind == TokenKind::Master {
+    if crate::session::is_full_admin(who) {
         return Effective::everything(catalog);
     }
-    let grants: Vec<Grant> = who
-        .permissions
-        .iter()
-        .flat_map(|s| {
-            s.permissions.iter().flat_map(move |p| {
-                if p.resources.is_empty() {
-                    vec![Grant::new(&s.service, &p.permission, None)]
-                } else {
-                    p.resources
-                        .iter()
-                        .map(|r| Grant::new(&s.service, &p.permission, Some(Resource::parse(r))))
-                        .collect()
-                }
-            })
-        })
-        .collect();
+    let grants = crate::components::common::grants_of(&who.permissions);
     Effective::of(catalog, &grants)
 }

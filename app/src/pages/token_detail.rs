@@ -3,17 +3,18 @@
 
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::common::{
-    kind_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
+    kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
 };
+use crate::components::personas::{persona_grants, persona_names};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::format;
 use crate::pages::audit::AuditTable;
-use crate::pages::token_new::{catalog_resource, known_resources};
+use crate::pages::token_new::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{
     AuditEntry, CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationStatus,
-    IssuedToken, Page, RefreshToken, Token, UpdateToken,
+    IssuedToken, Page, Persona, RefreshToken, Token, UpdateToken,
 };
 use keyward_domain::describe::held_permissions;
 use keyward_domain::{Catalog, ErrorCode, TokenKind};
@@ -91,13 +92,16 @@ fn TokenView(
             </header>
         }
     };
+    let personas = personas_resource(use_api());
+    let personas = Signal::derive(move || personas.get().unwrap_or_default());
     let overview = {
         let (t, c) = (token.clone(), catalog.clone());
         move || {
+            let (t, c, m) = (t.clone(), c.clone(), t.clone());
             view! {
                 <div class="detail-grid">
-                    <Permissions token=t.clone() catalog=c.clone() />
-                    <Metadata token=t.clone() />
+                    {move || view! { <Permissions token=t.clone() catalog=c.clone() personas=personas.get() /> }}
+                    <Metadata token=m personas />
                 </div>
             }
         }
@@ -133,12 +137,22 @@ fn TokenView(
 }
 
 #[component]
-fn Metadata(token: Token) -> impl IntoView {
+fn Metadata(token: Token, personas: Signal<Vec<Persona>>) -> impl IntoView {
+    let linked = token.personas.clone();
+    let persona_text = move || {
+        if linked.is_empty() {
+            "None".to_string()
+        } else {
+            personas.with(|ps| persona_names(ps, &linked)).join(", ")
+        }
+    };
     view! {
         <section class="card" aria-labelledby="meta-title" data-testid="token-meta">
             <h2 id="meta-title">"Details"</h2>
             <dl class="meta">
                 <dt>"Kind"</dt><dd>{kind_label(token.kind)}</dd>
+                <dt>"Project"</dt><dd data-testid="token-project-view">{project_label(&token)}</dd>
+                <dt>"Personas"</dt><dd data-testid="token-personas">{persona_text}</dd>
                 <dt>"Client ID"</dt><dd><code data-testid="token-client-id">{token.client_id.clone()}</code></dd>
                 <dt>"Secret"</dt><dd><code>{token.secret_hint.clone()}</code></dd>
                 <dt>"Expires"</dt><dd><Expiry expires_at=token.expires_at /></dd>
@@ -153,18 +167,48 @@ fn Metadata(token: Token) -> impl IntoView {
 }
 
 #[component]
-fn Permissions(token: Token, catalog: Catalog) -> impl IntoView {
-    if token.kind == TokenKind::Master {
+fn Permissions(token: Token, catalog: Catalog, personas: Vec<Persona>) -> impl IntoView {
+    if token.kind == TokenKind::Master || token.global_admin {
         return view! {
             <section class="card" data-testid="detail-permissions">
                 <h2>"Permissions"</h2>
-                <p>"Everything in the catalog, on all resources."</p>
+                <p data-testid="detail-summary">"Everything in the catalog, on all resources, in every project."</p>
             </section>
         }
         .into_any();
     }
-    let summary = keyward_domain::describe::summary(&catalog, &token.grants);
-    let services = held_permissions(&catalog, &token.grants);
+    // Its own grants plus its personas': what it can really do.
+    let mut grants = token.grants.clone();
+    grants.extend(persona_grants(&personas, &token.personas));
+    let summary = keyward_domain::describe::summary(&catalog, &grants);
+    let services = held_permissions(&catalog, &grants);
+    let from_personas = (!token.personas.is_empty()).then(|| {
+        let names = persona_names(&personas, &token.personas).join(", ");
+        view! {
+            <p class="muted" data-testid="detail-persona-note">
+                {format!("Its own permissions plus those of its personas: {names}.")}
+            </p>
+        }
+    });
+    let global = token.kind == TokenKind::Global;
+    let per_project = token
+        .project_grants
+        .iter()
+        .map(|(p, g)| {
+            view! {
+                <li data-testid=format!("detail-project-{p}")>
+                    <strong>{p.clone()}</strong>": "{keyward_domain::describe::summary(&catalog, g)}
+                </li>
+            }
+        })
+        .collect_view();
+    let per_project = global.then(|| {
+        view! {
+            <h3>"Per project"</h3>
+            <p class="muted small">"The permissions above hold in every project; these hold only in their project:"</p>
+            <ul data-testid="detail-project-grants">{per_project}</ul>
+        }
+    });
     let body = if services.is_empty() {
         view! { <p class="muted">"No permissions: this token can only refresh itself and say who it is."</p> }.into_any()
     } else {
@@ -200,7 +244,9 @@ fn Permissions(token: Token, catalog: Catalog) -> impl IntoView {
         <section class="card" aria-labelledby="perm-title" data-testid="detail-permissions">
             <h2 id="perm-title">"Permissions"</h2>
             <p class="summary-line" data-testid="detail-summary">{summary}</p>
+            {from_personas}
             {body}
+            {per_project}
         </section>
     }
     .into_any()
@@ -214,8 +260,12 @@ fn EditToken(
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let api = use_api();
-    let known = known_resources(api);
+    let known = known_in(api, Signal::stored(token.project.clone()));
     let known = Signal::derive(move || known.get().unwrap_or_default());
+    let personas = personas_resource(api);
+    let personas = Signal::derive(move || personas.get().unwrap_or_default());
+    let projects = projects_resource(api);
+    let projects = Signal::derive(move || projects.get().unwrap_or_default());
     let pending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFailure>);
     let path = format!("/tokens/{}", enc(&token.id));
@@ -230,7 +280,9 @@ fn EditToken(
                 grants: Some(draft.grants),
                 expires_at: draft.expiry,
                 rate_limit: Some(draft.rate_limit),
-                ..Default::default()
+                personas: Some(draft.personas),
+                project_grants: draft.global.then_some(draft.project_grants),
+                global_admin: draft.global.then_some(draft.global_admin),
             };
             let r = api.send::<_, Token>(Method::PATCH, &path, &body).await;
             pending.set(false);
@@ -249,6 +301,11 @@ fn EditToken(
         grants: token.grants.clone(),
         current_expiry: Some(token.expires_at),
         rate_limit: token.rate_limit,
+        personas: token.personas.clone(),
+        project: token.project.clone(),
+        global: token.kind == TokenKind::Global,
+        global_admin: token.global_admin,
+        project_grants: token.project_grants.clone(),
     };
     view! {
         <section class="card" data-testid="edit-panel">
@@ -264,6 +321,8 @@ fn EditToken(
                 pending_label="Saving…"
                 on_submit
                 on_cancel=Callback::new(move |_| open.set(Open::Nothing))
+                personas
+                projects
             />
         </section>
     }

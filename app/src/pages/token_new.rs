@@ -1,26 +1,66 @@
 //! `/tokens/new`: the form, then the secret, once.
 
+use crate::api::enc;
 use crate::api::{use_api, Api, ApiFailure};
 use crate::components::common::{FailurePanel, Loading, SecretReveal};
 use crate::components::grid::Known;
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
+use crate::session::{use_project, use_session};
 use gloo_net::http::Method;
-use keyward_domain::api::{BucketList, CreateToken, IssuedToken};
-use keyward_domain::Catalog;
+use keyward_domain::api::{
+    BucketList, CreateToken, IssuedToken, Persona, PersonaList, Project, ProjectList,
+};
+use keyward_domain::{Catalog, TokenKind};
 use leptos::prelude::*;
 
 /// Existing buckets for the grid's picker. A token that cannot list
 /// buckets still gets the grid: ids can be typed.
 pub fn known_resources(api: Api) -> LocalResource<Known> {
-    LocalResource::new(move || async move {
-        let mut known = Known::new();
-        if let Ok(list) = api.get::<BucketList>("/buckets").await {
-            known.insert(
-                "bucket".into(),
-                list.items.into_iter().map(|b| b.id).collect(),
-            );
+    known_in(api, Signal::stored(None))
+}
+
+/// The buckets of `project` (the caller's own when `None`).
+pub fn known_in(api: Api, project: Signal<Option<String>>) -> LocalResource<Known> {
+    LocalResource::new(move || {
+        let path = buckets_path(project.get().as_deref());
+        async move {
+            let mut known = Known::new();
+            if let Ok(list) = api.get::<BucketList>(&path).await {
+                known.insert(
+                    "bucket".into(),
+                    list.items.into_iter().map(|b| b.id).collect(),
+                );
+            }
+            known
         }
-        known
+    })
+}
+
+/// `/projects/{p}/buckets`, or the caller's own project's `/buckets`.
+pub fn buckets_path(project: Option<&str>) -> String {
+    match project {
+        Some(p) => format!("/projects/{}/buckets", enc(p)),
+        None => "/buckets".to_string(),
+    }
+}
+
+/// Every persona, for pickers; none if the token may not list them.
+pub fn personas_resource(api: Api) -> LocalResource<Vec<Persona>> {
+    LocalResource::new(move || async move {
+        api.get::<PersonaList>("/personas")
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
+    })
+}
+
+/// The projects the signed-in token reaches.
+pub fn projects_resource(api: Api) -> LocalResource<Vec<Project>> {
+    LocalResource::new(move || async move {
+        api.get::<ProjectList>("/projects")
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
     })
 }
 
@@ -32,9 +72,26 @@ pub fn catalog_resource(api: Api) -> LocalResource<Result<Catalog, ApiFailure>> 
 pub fn NewToken() -> impl IntoView {
     crate::set_title("Create token");
     let api = use_api();
+    let session = use_session();
+    let choice = use_project();
     let catalog = catalog_resource(api);
-    let known = known_resources(api);
+    // Admins start in the header's project; others in their own.
+    let start = if session.is_full_admin() {
+        choice.current.get_untracked()
+    } else {
+        session
+            .whoami
+            .with_untracked(|w| w.as_ref().map(|w| w.project.clone()))
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string())
+    };
+    let project = RwSignal::new(start);
+    let known = known_in(api, Signal::derive(move || Some(project.get())));
     let known = Signal::derive(move || known.get().unwrap_or_default());
+    let personas = personas_resource(api);
+    let personas = Signal::derive(move || personas.get().unwrap_or_default());
+    let projects = projects_resource(api);
+    let projects = Signal::derive(move || projects.get().unwrap_or_default());
     let issued = RwSignal::new(None::<IssuedToken>);
     let pending = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFailure>);
@@ -47,8 +104,13 @@ pub fn NewToken() -> impl IntoView {
                 description: (!draft.description.is_empty()).then_some(draft.description),
                 grants: Some(draft.grants),
                 expires_at: draft.expiry.flatten(),
+                expires_in: None,
                 rate_limit: draft.rate_limit,
-                ..Default::default()
+                personas: (!draft.personas.is_empty()).then_some(draft.personas),
+                project: draft.project,
+                kind: draft.global.then_some(TokenKind::Global),
+                project_grants: draft.global.then_some(draft.project_grants),
+                global_admin: draft.global.then_some(draft.global_admin),
             };
             let r = api
                 .send::<_, IssuedToken>(Method::POST, "/tokens", &body)
@@ -88,6 +150,9 @@ pub fn NewToken() -> impl IntoView {
                             submit_label="Create token"
                             pending_label="Creating…"
                             on_submit
+                            personas
+                            projects
+                            project
                         />
                     </div>
                 }.into_any(),

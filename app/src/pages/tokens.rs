@@ -1,8 +1,10 @@
 //! `/tokens`: the list, searchable, sortable, paginated.
 
 use crate::api::{query, use_api};
-use crate::components::common::{kind_label, Expiry, FailurePanel, Loading};
+use crate::components::common::{kind_label, project_label, Expiry, FailurePanel, Loading};
 use crate::format;
+use crate::pages::token_new::projects_resource;
+use crate::session::use_project;
 use keyward_domain::api::{Page, Token};
 use keyward_domain::TokenKind;
 use leptos::prelude::*;
@@ -43,6 +45,26 @@ pub fn TokenList() -> impl IntoView {
         descending: true,
     });
     let offset = RwSignal::new(0u64);
+    // The header's project, once one was chosen; "" lists every project.
+    let choice = use_project();
+    let project = RwSignal::new(if choice.explicit.get_untracked() {
+        choice.current.get_untracked()
+    } else {
+        String::new()
+    });
+    Effect::new(move |first: Option<()>| {
+        let p = choice.current.get();
+        if first.is_some() {
+            offset.set(0);
+            project.set(p);
+        }
+    });
+    let projects = projects_resource(api);
+    // `/tokens?persona=…` (from the personas page): the tokens linking it.
+    let persona = RwSignal::new(
+        leptos_router::hooks::use_query_map()
+            .with_untracked(|q| q.get("persona").unwrap_or_default()),
+    );
     let url = move || {
         let (q, client_id) = search_params(&search.get());
         format!(
@@ -53,6 +75,8 @@ pub fn TokenList() -> impl IntoView {
                 ("sort", sort.get().param()),
                 ("q", q),
                 ("client_id", client_id),
+                ("project", project.get()),
+                ("persona", persona.get()),
             ])
         )
     };
@@ -93,8 +117,31 @@ pub fn TokenList() -> impl IntoView {
                 bind:value=typed
             />
             <button type="submit" class="secondary">"Search"</button>
+            <label for="token-project-filter" class="sr-only">"Project"</label>
+            <select id="token-project-filter" class="project-filter" data-testid="token-project-filter"
+                prop:value=move || project.get()
+                on:change=move |ev| { offset.set(0); project.set(event_target_value(&ev)); }>
+                <option value="">"All projects"</option>
+                {move || {
+                    let mut ids: Vec<String> = projects.get().unwrap_or_default().into_iter().map(|p| p.id).collect();
+                    let current = project.get();
+                    if !current.is_empty() && !ids.contains(&current) {
+                        ids.push(current.clone());
+                    }
+                    ids.into_iter().map(|id| {
+                        let selected = id == current;
+                        view! { <option value=id.clone() selected=selected>{format!("Project {id}")}</option> }
+                    }).collect_view()
+                }}
+            </select>
             <Show when=move || !search.get().is_empty()>
                 <button type="button" class="link" on:click=clear>"Clear"</button>
+            </Show>
+            <Show when=move || !persona.get().is_empty()>
+                <span class="filter-chip" data-testid="persona-filter">
+                    {move || format!("Linking persona {}", persona.get())}
+                    <button type="button" class="link" on:click=move |_| { offset.set(0); persona.set(String::new()) }>"Show all"</button>
+                </span>
             </Show>
             <span class="updating" role="status" data-testid="list-updating">
                 {move || (loading.get() && page.with(Option::is_some)).then_some("Updating…")}
@@ -103,7 +150,7 @@ pub fn TokenList() -> impl IntoView {
         {move || match page.get() {
             None => view! { <Loading what="Loading tokens…" /> }.into_any(),
             Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-            Some(Ok(p)) => view! { <TokenTable page=p sort offset search /> }.into_any(),
+            Some(Ok(p)) => view! { <TokenTable page=p sort offset search project_filtered=!project.get_untracked().is_empty() /> }.into_any(),
         }}
     }
 }
@@ -114,10 +161,14 @@ fn TokenTable(
     sort: RwSignal<Sort>,
     offset: RwSignal<u64>,
     search: RwSignal<String>,
+    project_filtered: bool,
 ) -> impl IntoView {
     if page.total == 0 || page.items.is_empty() && page.offset == 0 {
-        let text = if search.get_untracked().is_empty() {
+        let text = if search.get_untracked().is_empty() && !project_filtered {
             "No tokens yet. A token starts with no permissions; create one and give it exactly what it needs.".to_string()
+        } else if search.get_untracked().is_empty() {
+            "No tokens in this project yet (global keys and master tokens belong to no project)."
+                .to_string()
         } else {
             format!("No tokens match “{}”.", search.get_untracked())
         };
@@ -141,6 +192,7 @@ fn TokenTable(
                     <tr>
                         <SortHeader label="Name" key="name" sort />
                         <th scope="col">"Kind"</th>
+                        <th scope="col">"Project"</th>
                         <th scope="col">"Client ID"</th>
                         <th scope="col">"Secret"</th>
                         <SortHeader label="Expires" key="expires_at" sort />
@@ -219,6 +271,10 @@ fn SortHeader(label: &'static str, key: &'static str, sort: RwSignal<Sort>) -> i
 #[component]
 fn TokenRow(token: Token) -> impl IntoView {
     let href = format!("/tokens/{}", token.id);
+    let project_class = match token.kind {
+        TokenKind::Master | TokenKind::Global => "badge badge-global",
+        _ => "badge badge-project",
+    };
     let kind_class = match token.kind {
         TokenKind::Master => "badge badge-master",
         _ => "badge",
@@ -230,6 +286,7 @@ fn TokenRow(token: Token) -> impl IntoView {
                 {(!token.description.is_empty()).then(|| view! { <div class="muted small clip">{token.description.clone()}</div> })}
             </td>
             <td data-label="Kind"><span class=kind_class>{kind_label(token.kind)}</span></td>
+            <td data-label="Project"><span class=project_class data-testid="token-project">{project_label(&token)}</span></td>
             <td data-label="Client ID"><code>{token.client_id.clone()}</code></td>
             <td data-label="Secret"><code>{token.secret_hint.clone()}</code></td>
             <td data-label="Expires"><Expiry expires_at=token.expires_at /></td>
