@@ -9,11 +9,12 @@ pub mod session;
 use crate::api::Api;
 use crate::components::common::kind_label;
 use crate::pages::{
-    admins::Admins, audit::AuditLog, console::Console, invite::Invite, outbox::Outbox,
-    signin::SignIn, token_detail::TokenDetail, token_new::NewToken, tokens::TokenList,
+    admins::Admins, audit::AuditLog, console::Console, invite::Invite, members::Members,
+    outbox::Outbox, personas::Personas, profile::Profile, signin::SignIn,
+    token_detail::TokenDetail, token_new::NewToken, tokens::TokenList,
 };
-use crate::session::{use_session, Session};
-use keyward_domain::api::WhoAmI;
+use crate::session::{use_project, use_session, ProjectChoice, Session};
+use keyward_domain::api::{ProjectList, WhoAmI};
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
@@ -35,6 +36,7 @@ pub fn mount() {
 pub fn App() -> impl IntoView {
     let session = Session::restore();
     provide_context(session);
+    provide_context(ProjectChoice::restore());
     // A session restored from sessionStorage knows its secret but not yet
     // who it is.
     Effect::new(move |_| {
@@ -62,6 +64,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=|| view! { <Protected><AuditLog /></Protected> } />
                     <Route path=path!("/outbox") view=|| view! { <Protected><Outbox /></Protected> } />
                     <Route path=path!("/console") view=|| view! { <Protected><Console /></Protected> } />
+                    <Route path=path!("/personas") view=|| view! { <Protected><Personas /></Protected> } />
+                    <Route path=path!("/members") view=|| view! { <Protected><Members /></Protected> } />
+                    <Route path=path!("/profile") view=|| view! { <Protected><Profile /></Protected> } />
                     <Route path=path!("/invite/:code") view=Invite />
                 </Routes>
             </main>
@@ -102,6 +107,12 @@ fn Header() -> impl IntoView {
                 <nav aria-label="Main">
                     <Show when=move || session.is_admin()>
                         <NavLink href="/tokens" testid="nav-tokens" label="Tokens" />
+                        <NavLink href="/personas" testid="nav-personas" label="Personas" />
+                    </Show>
+                    <Show when=move || session.is_full_admin()>
+                        <NavLink href="/members" testid="nav-members" label="Members" />
+                    </Show>
+                    <Show when=move || session.is_admin()>
                         <NavLink href="/admins" testid="nav-admins" label="Admins" />
                         <NavLink href="/audit" testid="nav-audit" label="Audit log" />
                     </Show>
@@ -109,8 +120,14 @@ fn Header() -> impl IntoView {
                         <NavLink href="/outbox" testid="nav-outbox" label="Outbox" />
                     </Show>
                     <NavLink href="/console" testid="nav-console" label="Console" />
+                    <Show when=move || session.is_user()>
+                        <NavLink href="/profile" testid="nav-profile" label="Profile" />
+                    </Show>
                 </nav>
                 <div class="who">
+                    <Show when=move || session.is_full_admin()>
+                        <ProjectSwitcher />
+                    </Show>
                     <span class="who-name" data-testid="who">
                         {move || who().map(|(n, k)| format!("{n} · {k}")).unwrap_or_default()}
                     </span>
@@ -120,6 +137,55 @@ fn Header() -> impl IntoView {
                 </div>
             </Show>
         </header>
+    }
+}
+
+/// The project the admin pages work in (kept for the tab's life).
+#[component]
+fn ProjectSwitcher() -> impl IntoView {
+    let session = use_session();
+    let choice = use_project();
+    let api = Api::new(session);
+    let projects = LocalResource::new(move || async move {
+        api.get::<ProjectList>("/projects")
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
+    });
+    let options = move || {
+        let mut ids: Vec<(String, String)> = projects
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        let current = choice.current.get();
+        if !ids.iter().any(|(id, _)| *id == current) {
+            ids.insert(0, (current.clone(), current));
+        }
+        ids.into_iter()
+            .map(|(id, name)| {
+                let selected = id == choice.current.get_untracked();
+                let label = if name == id {
+                    id.clone()
+                } else {
+                    format!("{name} ({id})")
+                };
+                view! { <option value=id selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <label class="project-switch">
+            <span class="project-switch-label">"Project"</span>
+            <select
+                data-testid="project-switcher"
+                prop:value=move || choice.current.get()
+                on:change=move |ev| choice.choose(event_target_value(&ev))
+            >
+                {options}
+            </select>
+        </label>
     }
 }
 

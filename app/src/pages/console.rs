@@ -4,28 +4,65 @@
 //! only leaves out buttons that would be refused.
 
 use crate::api::{enc, use_api, Api, ApiFailure};
-use crate::components::common::{ErrorBanner, Expiry, FailurePanel, Loading};
+use crate::components::common::{grants_of, ErrorBanner, Expiry, FailurePanel, Loading};
 use crate::format;
-use crate::pages::token_new::catalog_resource;
-use crate::session::use_session;
+use crate::pages::token_new::{buckets_path, catalog_resource, projects_resource};
+use crate::session::{is_full_admin, use_project, use_session};
 use keyward_domain::api::{BucketList, ObjectInfo, ObjectList, WhoAmI};
 use keyward_domain::describe::{held_permissions, holds, summary};
+use keyward_domain::grant::ServicePermissions;
 use keyward_domain::{Catalog, TokenKind};
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// Whether `w` may write to `bucket` (master tokens may do anything).
-fn can_write(w: &WhoAmI, bucket: &str) -> bool {
-    w.token.kind == TokenKind::Master || holds(&w.permissions, "storage", "write", bucket)
+/// whoami's permissions in `project` (a global key's differ per project).
+fn permissions_in<'a>(w: &'a WhoAmI, project: &str) -> &'a [ServicePermissions] {
+    if w.project == project {
+        return &w.permissions;
+    }
+    w.projects
+        .iter()
+        .find(|p| p.project == project)
+        .map(|p| p.permissions.as_slice())
+        .unwrap_or(&[])
 }
 
-fn objects_path(bucket: &str) -> String {
-    format!("/buckets/{}/objects", enc(bucket))
+/// Whether `w` may write to `bucket` in `project` (admins may do anything).
+fn can_write(w: &WhoAmI, project: &str, bucket: &str) -> bool {
+    is_full_admin(w) || holds(permissions_in(w, project), "storage", "write", bucket)
 }
 
-fn object_path(bucket: &str, key: &str) -> String {
-    format!("/buckets/{}/objects/{}", enc(bucket), enc(key))
+fn objects_path(project: &str, bucket: &str) -> String {
+    format!("{}/{}/objects", buckets_path(Some(project)), enc(bucket))
+}
+
+fn object_path(project: &str, bucket: &str, key: &str) -> String {
+    format!(
+        "{}/{}/objects/{}",
+        buckets_path(Some(project)),
+        enc(bucket),
+        enc(key)
+    )
+}
+
+/// The project the console starts in: the header's for admins, the first
+/// one a global key reaches, else the token's own.
+fn start_project(w: &WhoAmI, header: String) -> String {
+    if is_full_admin(w) {
+        header
+    } else if w.token.kind == TokenKind::Global
+        && !w.projects.iter().any(|p| p.project == w.project)
+    {
+        w.projects
+            .first()
+            .map(|p| p.project.clone())
+            .unwrap_or_else(|| w.project.clone())
+    } else if w.project.is_empty() {
+        keyward_domain::DEFAULT_PROJECT.to_string()
+    } else {
+        w.project.clone()
+    }
 }
 
 /// Content types worth showing inline.
@@ -65,7 +102,7 @@ pub fn Console() -> impl IntoView {
             (_, Some(Err(f))) => view! { <FailurePanel failure=f needs="a valid token" /> }.into_any(),
             (Some(w), Some(Ok(c))) => view! {
                 <YourAccess who=w.clone() catalog=c />
-                <Buckets who=w />
+                <ProjectView who=w />
             }.into_any(),
             _ => view! { <Loading what="Checking your token…" /> }.into_any(),
         }}
@@ -76,16 +113,35 @@ pub fn Console() -> impl IntoView {
 fn YourAccess(who: WhoAmI, catalog: Catalog) -> impl IntoView {
     let session = use_session();
     let master = who.token.kind == TokenKind::Master;
-    let line = if master {
-        "Everything: this is a master token.".to_string()
+    let master = master || is_full_admin(&who);
+    // A token's own grants say it best; one that inherits (personas, or a
+    // personal key acting as its member) shows what it effectively holds.
+    let inherits = !who.token.personas.is_empty()
+        || matches!(
+            who.token.kind,
+            TokenKind::Personal | TokenKind::User | TokenKind::Global
+        );
+    let grants = if inherits {
+        grants_of(&who.permissions)
     } else {
-        summary(&catalog, &who.token.grants)
+        who.token.grants.clone()
+    };
+    let line = if master {
+        "Everything, in every project: this is an admin token.".to_string()
+    } else {
+        summary(&catalog, &grants)
     };
     let held = if master {
         vec![]
     } else {
-        held_permissions(&catalog, &who.token.grants)
+        held_permissions(&catalog, &grants)
     };
+    let acting = who.acting_as.clone().map(|a| view! {
+        <p class="muted" data-testid="console-acting-as">
+            "This personal key acts as its member " <code>{a}</code> ": it holds exactly their permissions."
+        </p>
+    });
+    let user = who.token.kind == TokenKind::User;
     let list = held
         .into_iter()
         .flat_map(|s| {
@@ -111,6 +167,10 @@ fn YourAccess(who: WhoAmI, catalog: Catalog) -> impl IntoView {
             </p>
             <p class="summary-line" data-testid="console-summary">{line}</p>
             <ul class="access-list">{list}</ul>
+            {acting}
+            {user.then(|| view! {
+                <p>"Your personal keys are on " <a href="/profile" data-testid="console-profile-link">"your profile"</a> "."</p>
+            })}
             {move || session.is_admin().then(|| view! {
                 <p class="muted">"This token can also use the " <a href="/tokens">"admin pages"</a> "."</p>
             })}
@@ -118,11 +178,78 @@ fn YourAccess(who: WhoAmI, catalog: Catalog) -> impl IntoView {
     }
 }
 
+/// Which project the console works in, with a choice where the token
+/// reaches several, then that project's buckets.
 #[component]
-fn Buckets(who: WhoAmI) -> impl IntoView {
+fn ProjectView(who: WhoAmI) -> impl IntoView {
     let api = use_api();
-    let buckets =
-        LocalResource::new(move || async move { api.get::<BucketList>("/buckets").await });
+    let header = use_project();
+    let admin = is_full_admin(&who);
+    let project = RwSignal::new(start_project(&who, header.current.get_untracked()));
+    // Admins follow the header's switcher.
+    if admin {
+        Effect::new(move |_| project.set(header.current.get()));
+    }
+    let all = projects_resource(api);
+    let global_choices: Vec<String> = who.projects.iter().map(|p| p.project.clone()).collect();
+    let choices = move || {
+        let mut ids: Vec<String> = if admin {
+            all.get()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.id)
+                .collect()
+        } else {
+            global_choices.clone()
+        };
+        let current = project.get();
+        if !ids.contains(&current) {
+            ids.insert(0, current);
+        }
+        ids
+    };
+    let choices2 = choices.clone();
+    let who2 = who.clone();
+    view! {
+        <section class="card project-bar" data-testid="console-project-bar">
+            <p>
+                "Project: " <strong data-testid="console-project">{move || project.get()}</strong>
+            </p>
+            <Show when=move || { choices().len() > 1 && !admin }>
+                {
+                    let choices = choices2.clone();
+                    view! {
+                        <label class="inline-label">
+                            "Work in "
+                            <select data-testid="console-project-select"
+                                prop:value=move || project.get()
+                                on:change=move |ev| project.set(event_target_value(&ev))>
+                                {move || choices().into_iter().map(|id| {
+                                    let selected = id == project.get_untracked();
+                                    view! { <option value=id.clone() selected=selected>{id.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                }
+            </Show>
+            {admin.then(|| view! { <p class="muted small">"Switch projects in the header."</p> })}
+        </section>
+        {move || {
+            let p = project.get();
+            view! { <Buckets who=who2.clone() project=p /> }
+        }}
+    }
+}
+
+#[component]
+fn Buckets(who: WhoAmI, project: String) -> impl IntoView {
+    let api = use_api();
+    let list_path = buckets_path(Some(&project));
+    let buckets = LocalResource::new(move || {
+        let path = list_path.clone();
+        async move { api.get::<BucketList>(&path).await }
+    });
     let chosen = RwSignal::new(None::<String>);
     // The first bucket opens by itself.
     Effect::new(move |_| {
@@ -166,17 +293,17 @@ fn Buckets(who: WhoAmI) -> impl IntoView {
             }}
         </section>
         {move || chosen.get().map(|b| {
-            let write = can_write(&who, &b);
-            view! { <BucketView bucket=b write /> }
+            let write = can_write(&who, &project, &b);
+            view! { <BucketView project=project.clone() bucket=b write /> }
         })}
     }
 }
 
 #[component]
-fn BucketView(bucket: String, write: bool) -> impl IntoView {
+fn BucketView(project: String, bucket: String, write: bool) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let path = objects_path(&bucket);
+    let path = objects_path(&project, &bucket);
     let objects = LocalResource::new(move || {
         reload.track();
         let path = path.clone();
@@ -186,13 +313,14 @@ fn BucketView(bucket: String, write: bool) -> impl IntoView {
     let viewing = RwSignal::new(None::<(String, String)>);
     let title = format!("Objects in {bucket}");
     let table_bucket = bucket.clone();
+    let table_project = project.clone();
     view! {
         <section class="card" aria-labelledby="objects-title" data-testid="console-objects">
             <h2 id="objects-title">{title}</h2>
             <p class="muted" data-testid="console-mode">
                 {if write { "You can read, upload and delete objects here." } else { "You can read and download objects here; this token may not change them." }}
             </p>
-            {write.then(|| view! { <Upload bucket=bucket.clone() reload failure /> })}
+            {write.then(|| view! { <Upload project=project.clone() bucket=bucket.clone() reload failure /> })}
             <ErrorBanner failure />
             {move || match objects.get() {
                 None => view! { <Loading what="Loading objects…" /> }.into_any(),
@@ -201,7 +329,7 @@ fn BucketView(bucket: String, write: bool) -> impl IntoView {
                     <p class="empty" data-testid="console-empty">"No objects in this bucket yet."</p>
                 }.into_any(),
                 Some(Ok(l)) => view! {
-                    <ObjectTable bucket=table_bucket.clone() items=l.items write reload failure viewing />
+                    <ObjectTable project=table_project.clone() bucket=table_bucket.clone() items=l.items write reload failure viewing />
                 }.into_any(),
             }}
             {move || viewing.get().map(|(key, text)| view! {
@@ -219,6 +347,7 @@ fn BucketView(bucket: String, write: bool) -> impl IntoView {
 
 #[component]
 fn ObjectTable(
+    project: String,
     bucket: String,
     items: Vec<ObjectInfo>,
     write: bool,
@@ -241,7 +370,7 @@ fn ObjectTable(
                 <tbody>
                     <For each=move || items.clone() key=|o| (o.key.clone(), o.size, o.updated_at) let:o>
                         {
-                            let path = object_path(&bucket, &o.key);
+                            let path = object_path(&project, &bucket, &o.key);
                             let (view_path, dl_path, del_path) = (path.clone(), path.clone(), path);
                             let (k1, k2, k3, k4) = (o.key.clone(), o.key.clone(), o.key.clone(), o.key.clone());
                             let text = is_text(&o.content_type);
@@ -379,6 +508,7 @@ fn remove(
 /// Picks a file and stores it under a key (its name unless changed).
 #[component]
 fn Upload(
+    project: String,
     bucket: String,
     reload: RwSignal<u32>,
     failure: RwSignal<Option<ApiFailure>>,
@@ -418,7 +548,7 @@ fn Upload(
             t if t.is_empty() => "application/octet-stream".to_string(),
             t => t,
         };
-        let path = object_path(&bucket, &k);
+        let path = object_path(&project, &bucket, &k);
         pending.set(true);
         failure.set(None);
         leptos::task::spawn_local(async move {
