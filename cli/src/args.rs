@@ -151,6 +151,8 @@ pub enum KindArg {
     Master,
     Scoped,
     Personal,
+    User,
+    Global,
 }
 
 impl KindArg {
@@ -159,7 +161,42 @@ impl KindArg {
             KindArg::Master => TokenKind::Master,
             KindArg::Scoped => TokenKind::Scoped,
             KindArg::Personal => TokenKind::Personal,
+            KindArg::User => TokenKind::User,
+            KindArg::Global => TokenKind::Global,
         }
+    }
+}
+
+/// A global key's grant in one project: `PROJECT=service:permission[@resource]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectGrantArg {
+    pub project: String,
+    pub grant: Grant,
+}
+
+impl FromStr for ProjectGrantArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (project, grant) = s.split_once('=').ok_or_else(|| {
+            format!("'{s}' is not a project grant; expected PROJECT=service:permission[@resource]")
+        })?;
+        let project = keyward_domain::validate::project_id("project", project.trim())
+            .map_err(|e| format!("'{project}' {}", e.message))?;
+        Ok(ProjectGrantArg {
+            project,
+            grant: grant.parse::<GrantArg>()?.0,
+        })
+    }
+}
+
+impl ProjectGrantArg {
+    pub fn into_map(args: Vec<ProjectGrantArg>) -> keyward_domain::api::ProjectGrants {
+        let mut map = keyward_domain::api::ProjectGrants::new();
+        for a in args {
+            map.entry(a.project).or_default().push(a.grant);
+        }
+        map
     }
 }
 

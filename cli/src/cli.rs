@@ -2,7 +2,9 @@
 //! domain type here, so a malformed one is a usage error (exit 2) before
 //! any request is sent.
 
-use crate::args::{parse_limit, DurationArg, GrantArg, InstantArg, KindArg, SortArg};
+use crate::args::{
+    parse_limit, DurationArg, GrantArg, InstantArg, KindArg, ProjectGrantArg, SortArg,
+};
 use clap::{Args, Parser, Subcommand};
 
 const MAIN_AFTER_HELP: &str = "\
@@ -139,6 +141,42 @@ Examples:
   keyward invitations revoke inv_2m..."
     )]
     Invitations(InvitationsCommand),
+
+    /// Manage personas: named sets of grants that tokens link (admins)
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  keyward personas create \"Finance readers\" -g storage:read@finance
+  keyward tokens update tok_8f3k2... --persona per_4k2... --persona per_9x1...
+  keyward personas update per_4k2... -g 'storage:read@*'
+  keyward personas delete per_4k2... --unlink --yes"
+    )]
+    Personas(PersonasCommand),
+
+    /// Invite and manage members, and their personal keys
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  keyward members invite --email dana@example.com --name Dana -g 'storage:read@*'
+  keyward members update mem_3k... --persona per_4k2...
+  keyward members keys create mem_3k... laptop --expires-in 90d   # as the member
+  keyward members keys list mem_3k..."
+    )]
+    Members(MembersCommand),
+
+    /// List and create projects
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  keyward projects list
+  keyward projects create beta --name \"Project Beta\"
+  keyward tokens create beta-writer --project beta -g 'storage:write@*'
+  keyward tokens create deployer --global --project-grant alpha=storage:read@* --project-grant beta=storage:write@*"
+    )]
+    Projects(ProjectsCommand),
 
     /// Read the audit log
     #[command(after_help = "\
@@ -279,6 +317,12 @@ pub struct TokensListArgs {
     /// How many tokens to skip
     #[arg(long)]
     pub offset: Option<u64>,
+    /// Only tokens of this project
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only tokens linking this persona (its id)
+    #[arg(long, value_name = "PERSONA_ID")]
+    pub persona: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +347,25 @@ pub struct TokensCreateArgs {
     /// Requests per minute this token may make (default: the deployment's)
     #[arg(long, value_name = "PER_MINUTE")]
     pub rate_limit: Option<u32>,
+    /// Link this persona (its id); repeat for more
+    #[arg(long = "persona", value_name = "PERSONA_ID")]
+    pub personas: Vec<String>,
+    /// The project the token belongs to (default: your own)
+    #[arg(long, conflicts_with = "global")]
+    pub project: Option<String>,
+    /// Create a global key (admins only): grants per project, see --project-grant
+    #[arg(long)]
+    pub global: bool,
+    /// A global key's grant in one project, PROJECT=GRANT; repeat for more
+    #[arg(
+        long = "project-grant",
+        value_name = "PROJECT=GRANT",
+        requires = "global"
+    )]
+    pub project_grants: Vec<ProjectGrantArg>,
+    /// Make the global key a global admin: everything, in every project
+    #[arg(long, requires = "global")]
+    pub global_admin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -348,6 +411,16 @@ pub struct TokensUpdateArgs {
     /// Return the token to the deployment's default rate limit
     #[arg(long)]
     pub default_rate_limit: bool,
+    /// The complete set of linked personas (repeat); any other is unlinked
+    #[arg(
+        long = "persona",
+        value_name = "PERSONA_ID",
+        conflicts_with = "clear_personas"
+    )]
+    pub personas: Vec<String>,
+    /// Unlink every persona
+    #[arg(long)]
+    pub clear_personas: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -434,6 +507,198 @@ Examples:
         /// The invitation's id
         #[arg(value_parser = parse_id)]
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonasCommand {
+    /// List personas and how many tokens link each
+    #[command(after_help = "Example:\n  keyward personas list")]
+    List,
+    /// Create a persona
+    #[command(
+        after_help = "Example:\n  keyward personas create \"Finance readers\" -g storage:read@finance"
+    )]
+    Create {
+        /// A unique name
+        name: String,
+        /// What the persona is for
+        #[arg(long)]
+        description: Option<String>,
+        /// A grant, service:permission[@resource]; repeat for more
+        #[arg(short, long = "grant", value_name = "GRANT")]
+        grants: Vec<GrantArg>,
+    },
+    /// Change a persona; every token linking it changes at once
+    #[command(after_help = "Example:\n  keyward personas update per_4k2... -g 'storage:read@*'")]
+    Update {
+        /// The persona's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// A new name
+        #[arg(long)]
+        name: Option<String>,
+        /// A new description
+        #[arg(long)]
+        description: Option<String>,
+        /// The complete new grant set (repeat)
+        #[arg(
+            short,
+            long = "grant",
+            value_name = "GRANT",
+            conflicts_with = "clear_grants"
+        )]
+        grants: Vec<GrantArg>,
+        /// Remove every grant
+        #[arg(long)]
+        clear_grants: bool,
+    },
+    /// Delete a persona; with --unlink also when tokens still link it
+    #[command(after_help = "Example:\n  keyward personas delete per_4k2... --unlink --yes")]
+    Delete {
+        /// The persona's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// Unlink it from every token that links it
+        #[arg(long)]
+        unlink: bool,
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// List members
+    #[command(after_help = "Example:\n  keyward members list")]
+    List,
+    /// Invite a member by email; accepting gives them their user token
+    #[command(
+        after_help = "Example:\n  keyward members invite --email dana@example.com --name Dana -g 'storage:read@*'"
+    )]
+    Invite {
+        /// Their email address (unique)
+        #[arg(long)]
+        email: String,
+        /// Their display name
+        #[arg(long)]
+        name: String,
+        /// A grant; repeat for more
+        #[arg(short, long = "grant", value_name = "GRANT")]
+        grants: Vec<GrantArg>,
+        /// A persona to link (its id); repeat for more
+        #[arg(long = "persona", value_name = "PERSONA_ID")]
+        personas: Vec<String>,
+        /// Their project (default: default)
+        #[arg(long)]
+        project: Option<String>,
+        /// A note shown in the email and on the welcome page
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Change a member's name, grants or personas; their keys follow at once
+    #[command(
+        after_help = "Example:\n  keyward members update mem_3k... -g 'storage:read@*' --persona per_4k2..."
+    )]
+    Update {
+        /// The member's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// A new name
+        #[arg(long)]
+        name: Option<String>,
+        /// The complete new grant set (repeat)
+        #[arg(
+            short,
+            long = "grant",
+            value_name = "GRANT",
+            conflicts_with = "clear_grants"
+        )]
+        grants: Vec<GrantArg>,
+        /// Remove every grant
+        #[arg(long)]
+        clear_grants: bool,
+        /// The complete set of linked personas (repeat)
+        #[arg(
+            long = "persona",
+            value_name = "PERSONA_ID",
+            conflicts_with = "clear_personas"
+        )]
+        personas: Vec<String>,
+        /// Unlink every persona
+        #[arg(long)]
+        clear_personas: bool,
+    },
+    /// Remove a member, their user token and their personal keys
+    #[command(after_help = "Example:\n  keyward members delete mem_3k... --yes")]
+    Delete {
+        /// The member's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        yes: bool,
+    },
+    /// A member's personal keys: only the member creates them
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List a member's personal keys (admins, or the member)
+    #[command(after_help = "Example:\n  keyward members keys list mem_3k...")]
+    List {
+        /// The member's id
+        #[arg(value_parser = parse_id)]
+        member: String,
+    },
+    /// Create a personal key, signed in as the member; the secret is printed once
+    #[command(
+        after_help = "Example:\n  KEY=$(keyward members keys create mem_3k... laptop --expires-in 90d --quiet)"
+    )]
+    Create {
+        /// The member's id (your own)
+        #[arg(value_parser = parse_id)]
+        member: String,
+        /// A name for the key
+        name: String,
+        /// Expire after this long (e.g. 90d)
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<DurationArg>,
+    },
+    /// Delete a personal key (admins, or the member)
+    #[command(after_help = "Example:\n  keyward members keys delete mem_3k... tok_8f3k2... --yes")]
+    Delete {
+        /// The member's id
+        #[arg(value_parser = parse_id)]
+        member: String,
+        /// The key's token id
+        #[arg(value_parser = parse_id)]
+        key: String,
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectsCommand {
+    /// The projects you can reach
+    #[command(after_help = "Example:\n  keyward projects list")]
+    List,
+    /// Create a project (admins)
+    #[command(after_help = "Example:\n  keyward projects create beta --name \"Project Beta\"")]
+    Create {
+        /// The project id: lowercase letters, digits and '-'
+        id: String,
+        /// A display name
+        #[arg(long)]
+        name: String,
+        /// What the project is for
+        #[arg(long)]
+        description: Option<String>,
     },
 }
 

@@ -151,6 +151,18 @@ pub fn token_fields(t: &Token) -> String {
         ("kind", t.kind.to_string()),
         ("client id", t.client_id.clone()),
         ("grants", token_grants(t)),
+        (
+            "personas",
+            if t.personas.is_empty() {
+                "-".into()
+            } else {
+                t.personas.join(", ")
+            },
+        ),
+        (
+            "project",
+            t.project.clone().unwrap_or_else(|| "- (global)".into()),
+        ),
         ("created by", t.created_by.clone()),
         ("created at", instant(&t.created_at)),
         ("updated at", instant(&t.updated_at)),

@@ -6,6 +6,7 @@ mod audit;
 mod catalog;
 mod invitations;
 mod login;
+mod people;
 mod tokens;
 mod verify;
 mod whoami;
@@ -52,6 +53,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Tokens(c) => tokens::run(&ctx, c),
         Command::Admins(c) => admins::run(&ctx, c),
         Command::Invitations(c) => invitations::run(&ctx, c),
+        Command::Personas(c) => people::personas(&ctx, c),
+        Command::Members(c) => people::members(&ctx, c),
+        Command::Projects(c) => people::projects(&ctx, c),
         Command::Audit(a) => audit::run(&ctx, a),
         Command::Verify(a) => verify::run(&ctx, a),
         Command::Completions { shell } => {

@@ -48,6 +48,12 @@ fn list(ctx: &Ctx, a: TokensListArgs) -> Result<(), CliError> {
     if let Some(v) = a.offset {
         query.push(("offset", v.to_string()));
     }
+    if let Some(v) = a.project {
+        query.push(("project", v));
+    }
+    if let Some(v) = a.persona {
+        query.push(("persona", v));
+    }
     let page: Page<Token> = ctx.client()?.get("/tokens", &query)?;
     match ctx.mode {
         Mode::Json => output::json(&page),
@@ -125,7 +131,12 @@ fn create(ctx: &Ctx, a: TokensCreateArgs) -> Result<(), CliError> {
         expires_at: a.expires_at.map(|i| i.0),
         expires_in: a.expires_in.map(|d| d.seconds()),
         rate_limit: a.rate_limit,
-        ..Default::default()
+        kind: a.global.then_some(keyward_domain::TokenKind::Global),
+        personas: (!a.personas.is_empty()).then_some(a.personas),
+        project: a.project,
+        project_grants: (!a.project_grants.is_empty())
+            .then(|| crate::args::ProjectGrantArg::into_map(a.project_grants)),
+        global_admin: a.global_admin.then_some(true),
     };
     let issued: IssuedToken = ctx.client()?.post("/tokens", &body)?;
     show_issued(ctx.mode, &issued)
@@ -172,11 +183,16 @@ fn update(ctx: &Ctx, a: TokensUpdateArgs) -> Result<(), CliError> {
         } else {
             a.rate_limit.map(Some)
         },
+        personas: if a.clear_personas {
+            Some(vec![])
+        } else {
+            (!a.personas.is_empty()).then_some(a.personas)
+        },
         ..Default::default()
     };
     if body == UpdateToken::default() {
         return Err(CliError::Usage(
-            "nothing to update: give --name, --description, a grant option or an expiry option"
+            "nothing to update: give --name, --description, a grant, persona or expiry option"
                 .into(),
         ));
     }

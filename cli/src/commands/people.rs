@@ -1,0 +1,434 @@
+//! `keyward personas …`, `keyward members …` (with their personal keys) and
+//! `keyward projects …`.
+
+use super::{confirm, Ctx};
+use crate::args::GrantArg;
+use crate::cli::{KeysCommand, MembersCommand, PersonasCommand, ProjectsCommand};
+use crate::client::segment;
+use crate::error::CliError;
+use crate::output::{self, Mode, Table};
+use keyward_domain::api::{
+    CreateMember, CreatePersona, CreatePersonalKey, CreateProject, IssuedToken, Member,
+    MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, TokenList, UpdateMember,
+    UpdatePersona,
+};
+use keyward_domain::Grant;
+
+/// The complete set a `--grant … | --clear-grants` pair asks for, if any.
+fn grant_set(grants: Vec<GrantArg>, clear: bool) -> Option<Vec<Grant>> {
+    if clear {
+        Some(vec![])
+    } else if grants.is_empty() {
+        None
+    } else {
+        Some(GrantArg::into_grants(grants))
+    }
+}
+
+fn id_set(ids: Vec<String>, clear: bool) -> Option<Vec<String>> {
+    if clear {
+        Some(vec![])
+    } else if ids.is_empty() {
+        None
+    } else {
+        Some(ids)
+    }
+}
+
+fn grants_text(grants: &[Grant]) -> String {
+    if grants.is_empty() {
+        "-".into()
+    } else {
+        grants
+            .iter()
+            .map(Grant::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn done(ctx: &Ctx, json: serde_json::Value, human: String) -> Result<(), CliError> {
+    match ctx.mode {
+        Mode::Json => output::json(&json),
+        Mode::Quiet => Ok(()),
+        Mode::Human => {
+            output::out(&human);
+            Ok(())
+        }
+    }
+}
+
+pub fn personas(ctx: &Ctx, command: PersonasCommand) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    match command {
+        PersonasCommand::List => {
+            let list: PersonaList = client.get("/personas", &[])?;
+            match ctx.mode {
+                Mode::Json => output::json(&list),
+                Mode::Quiet => {
+                    output::out(
+                        &list
+                            .items
+                            .iter()
+                            .map(|p| format!("{}\n", p.id))
+                            .collect::<String>(),
+                    );
+                    Ok(())
+                }
+                Mode::Human => {
+                    let mut t = Table::new(vec!["ID", "NAME", "GRANTS", "TOKENS"]);
+                    for p in &list.items {
+                        t.row(vec![
+                            p.id.clone(),
+                            p.name.clone(),
+                            grants_text(&p.grants),
+                            p.linked_tokens.to_string(),
+                        ]);
+                    }
+                    t.print();
+                    Ok(())
+                }
+            }
+        }
+        PersonasCommand::Create {
+            name,
+            description,
+            grants,
+        } => {
+            let grants = GrantArg::into_grants(grants);
+            let p: Persona = client.post(
+                "/personas",
+                &CreatePersona {
+                    name,
+                    description,
+                    grants: (!grants.is_empty()).then_some(grants),
+                },
+            )?;
+            show_persona(ctx, &p)
+        }
+        PersonasCommand::Update {
+            id,
+            name,
+            description,
+            grants,
+            clear_grants,
+        } => {
+            let body = UpdatePersona {
+                name,
+                description,
+                grants: grant_set(grants, clear_grants),
+            };
+            if body == UpdatePersona::default() {
+                return Err(CliError::Usage(
+                    "nothing to update: give --name, --description, --grant or --clear-grants"
+                        .into(),
+                ));
+            }
+            let p: Persona = client.patch(&format!("/personas/{}", segment(&id)), &body)?;
+            show_persona(ctx, &p)
+        }
+        PersonasCommand::Delete { id, unlink, yes } => {
+            confirm(yes, &format!("Delete persona {id}?"))?;
+            let path = format!(
+                "/personas/{}{}",
+                segment(&id),
+                if unlink { "?unlink=true" } else { "" }
+            );
+            client.delete(&path)?;
+            done(
+                ctx,
+                serde_json::json!({"id": id, "deleted": true}),
+                format!("Deleted persona {id}.\n"),
+            )
+        }
+    }
+}
+
+fn show_persona(ctx: &Ctx, p: &Persona) -> Result<(), CliError> {
+    match ctx.mode {
+        Mode::Json => output::json(p),
+        Mode::Quiet => {
+            output::out(&format!("{}\n", p.id));
+            Ok(())
+        }
+        Mode::Human => {
+            output::out(&output::fields(&[
+                ("id", p.id.clone()),
+                ("name", p.name.clone()),
+                ("description", p.description.clone()),
+                ("grants", grants_text(&p.grants)),
+                ("linked tokens", p.linked_tokens.to_string()),
+            ]));
+            Ok(())
+        }
+    }
+}
+
+pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    match command {
+        MembersCommand::List => {
+            let list: MemberList = client.get("/members", &[])?;
+            match ctx.mode {
+                Mode::Json => output::json(&list),
+                Mode::Quiet => {
+                    output::out(
+                        &list
+                            .items
+                            .iter()
+                            .map(|m| format!("{}\n", m.id))
+                            .collect::<String>(),
+                    );
+                    Ok(())
+                }
+                Mode::Human => {
+                    let mut t = Table::new(vec![
+                        "ID", "EMAIL", "NAME", "STATUS", "PROJECT", "GRANTS", "KEYS",
+                    ]);
+                    for m in &list.items {
+                        t.row(vec![
+                            m.id.clone(),
+                            m.email.clone(),
+                            m.name.clone(),
+                            format!("{:?}", m.status).to_lowercase(),
+                            m.project.clone(),
+                            grants_text(&m.grants),
+                            m.personal_keys.to_string(),
+                        ]);
+                    }
+                    t.print();
+                    Ok(())
+                }
+            }
+        }
+        MembersCommand::Invite {
+            email,
+            name,
+            grants,
+            personas,
+            project,
+            message,
+        } => {
+            let grants = GrantArg::into_grants(grants);
+            let created: MemberCreated = client.post(
+                "/members",
+                &CreateMember {
+                    email,
+                    name,
+                    grants: (!grants.is_empty()).then_some(grants),
+                    personas: (!personas.is_empty()).then_some(personas),
+                    project,
+                    message,
+                    expires_in: None,
+                },
+            )?;
+            match ctx.mode {
+                Mode::Json => output::json(&created),
+                _ => {
+                    show_member(ctx, &created.member)?;
+                    output::note(&format!(
+                        "Invitation {} sent to {}; it expires {}.",
+                        created.invitation.id,
+                        created.invitation.email,
+                        output::instant(&created.invitation.expires_at)
+                    ));
+                    Ok(())
+                }
+            }
+        }
+        MembersCommand::Update {
+            id,
+            name,
+            grants,
+            clear_grants,
+            personas,
+            clear_personas,
+        } => {
+            let body = UpdateMember {
+                name,
+                grants: grant_set(grants, clear_grants),
+                personas: id_set(personas, clear_personas),
+            };
+            if body == UpdateMember::default() {
+                return Err(CliError::Usage(
+                    "nothing to update: give --name, --grant, --clear-grants, --persona or --clear-personas".into(),
+                ));
+            }
+            let m: Member = client.patch(&format!("/members/{}", segment(&id)), &body)?;
+            show_member(ctx, &m)
+        }
+        MembersCommand::Delete { id, yes } => {
+            confirm(
+                yes,
+                &format!("Remove member {id}, their user token and personal keys?"),
+            )?;
+            client.delete(&format!("/members/{}", segment(&id)))?;
+            done(
+                ctx,
+                serde_json::json!({"id": id, "deleted": true}),
+                format!("Removed member {id} and their tokens.\n"),
+            )
+        }
+        MembersCommand::Keys(k) => keys(ctx, k),
+    }
+}
+
+fn show_member(ctx: &Ctx, m: &Member) -> Result<(), CliError> {
+    match ctx.mode {
+        Mode::Json => output::json(m),
+        Mode::Quiet => {
+            output::out(&format!("{}\n", m.id));
+            Ok(())
+        }
+        Mode::Human => {
+            output::out(&output::fields(&[
+                ("id", m.id.clone()),
+                ("email", m.email.clone()),
+                ("name", m.name.clone()),
+                ("status", format!("{:?}", m.status).to_lowercase()),
+                ("project", m.project.clone()),
+                ("grants", grants_text(&m.grants)),
+                (
+                    "personas",
+                    if m.personas.is_empty() {
+                        "-".into()
+                    } else {
+                        m.personas.join(", ")
+                    },
+                ),
+                ("user token", m.user_token_id.clone()),
+                ("personal keys", m.personal_keys.to_string()),
+            ]));
+            Ok(())
+        }
+    }
+}
+
+fn keys(ctx: &Ctx, command: KeysCommand) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    match command {
+        KeysCommand::List { member } => {
+            let list: TokenList =
+                client.get(&format!("/members/{}/keys", segment(&member)), &[])?;
+            match ctx.mode {
+                Mode::Json => output::json(&list),
+                Mode::Quiet => {
+                    output::out(
+                        &list
+                            .items
+                            .iter()
+                            .map(|t| format!("{}\n", t.id))
+                            .collect::<String>(),
+                    );
+                    Ok(())
+                }
+                Mode::Human => {
+                    let mut t = Table::new(vec!["ID", "NAME", "EXPIRES", "LAST USED"]);
+                    for k in &list.items {
+                        t.row(vec![
+                            k.id.clone(),
+                            k.name.clone(),
+                            output::opt_instant(&k.expires_at, "never"),
+                            output::opt_instant(&k.last_used_at, "never"),
+                        ]);
+                    }
+                    t.print();
+                    Ok(())
+                }
+            }
+        }
+        KeysCommand::Create {
+            member,
+            name,
+            expires_in,
+        } => {
+            let issued: IssuedToken = client.post(
+                &format!("/members/{}/keys", segment(&member)),
+                &CreatePersonalKey {
+                    name,
+                    expires_in: expires_in.map(|d| d.seconds()),
+                    ..Default::default()
+                },
+            )?;
+            match ctx.mode {
+                Mode::Json => output::json(&issued),
+                _ => {
+                    output::issued(
+                        ctx.mode,
+                        &output::token_fields(&issued.token),
+                        &issued.secret,
+                    );
+                    Ok(())
+                }
+            }
+        }
+        KeysCommand::Delete { member, key, yes } => {
+            confirm(yes, &format!("Delete personal key {key}?"))?;
+            client.delete(&format!(
+                "/members/{}/keys/{}",
+                segment(&member),
+                segment(&key)
+            ))?;
+            done(
+                ctx,
+                serde_json::json!({"id": key, "deleted": true}),
+                format!("Deleted personal key {key}.\n"),
+            )
+        }
+    }
+}
+
+pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    match command {
+        ProjectsCommand::List => {
+            let list: ProjectList = client.get("/projects", &[])?;
+            match ctx.mode {
+                Mode::Json => output::json(&list),
+                Mode::Quiet => {
+                    output::out(
+                        &list
+                            .items
+                            .iter()
+                            .map(|p| format!("{}\n", p.id))
+                            .collect::<String>(),
+                    );
+                    Ok(())
+                }
+                Mode::Human => {
+                    let mut t = Table::new(vec!["ID", "NAME", "DESCRIPTION"]);
+                    for p in &list.items {
+                        t.row(vec![p.id.clone(), p.name.clone(), p.description.clone()]);
+                    }
+                    t.print();
+                    Ok(())
+                }
+            }
+        }
+        ProjectsCommand::Create {
+            id,
+            name,
+            description,
+        } => {
+            let p: Project = client.post(
+                "/projects",
+                &CreateProject {
+                    id,
+                    name,
+                    description,
+                },
+            )?;
+            match ctx.mode {
+                Mode::Json => output::json(&p),
+                Mode::Quiet => {
+                    output::out(&format!("{}\n", p.id));
+                    Ok(())
+                }
+                Mode::Human => {
+                    output::out(&format!("Created project {} ({}).\n", p.id, p.name));
+                    Ok(())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! `keyward personas|members|projects` and the token options that use them,
+//! against the real worker.
+
+mod common;
+
+use common::{spawn_app, Kw};
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn personas_are_created_linked_as_a_set_and_deleted_with_unlink() {
+    let app = spawn_app().await;
+    let kw = Kw::admin(&app);
+    let id = kw
+        .run(&[
+            "personas",
+            "create",
+            "Finance readers",
+            "-g",
+            "storage:read@finance",
+            "--quiet",
+        ])
+        .await
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert!(id.starts_with("per_"), "{id}");
+    let other = kw
+        .run(&[
+            "personas",
+            "create",
+            "Auditors",
+            "-g",
+            "audit:read",
+            "--quiet",
+        ])
+        .await
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let token = kw
+        .run(&[
+            "tokens",
+            "create",
+            "analyst",
+            "--persona",
+            &id,
+            "--persona",
+            &other,
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(token["token"]["personas"], json!([id, other]));
+    let token_id = token["token"]["id"].as_str().unwrap().to_string();
+    let secret = token["secret"].as_str().unwrap().to_string();
+    let me = kw
+        .as_token(&secret)
+        .run(&["whoami", "--json"])
+        .await
+        .ok()
+        .json();
+    assert!(me["permissions"].to_string().contains("finance"), "{me}");
+
+    // --persona on update is the complete set.
+    let updated = kw
+        .run(&["tokens", "update", &token_id, "--persona", &other, "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(updated["personas"], json!([other]));
+    let human = kw.run(&["tokens", "get", &token_id]).await.ok();
+    assert!(human.stdout.contains(&other), "{human}");
+
+    let list = kw.run(&["personas", "list"]).await.ok();
+    assert!(
+        list.stdout.contains("Finance readers") && list.stdout.contains("Auditors"),
+        "{list}"
+    );
+    kw.run(&["personas", "delete", &other, "--yes"])
+        .await
+        .fails(1, "persona_in_use");
+    kw.run(&["personas", "delete", &other, "--unlink", "--yes"])
+        .await
+        .ok();
+    let after = kw
+        .run(&["tokens", "get", &token_id, "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(after["personas"], json!([]));
+}
+
+#[tokio::test]
+async fn project_tokens_and_global_keys() {
+    let app = spawn_app().await;
+    let kw = Kw::admin(&app);
+    kw.run(&["projects", "create", "beta", "--name", "Project Beta"])
+        .await
+        .ok();
+    let list = kw.run(&["projects", "list", "--quiet"]).await.ok();
+    assert_eq!(list.stdout, "beta\ndefault\n");
+    let t = kw
+        .run(&[
+            "tokens",
+            "create",
+            "beta-writer",
+            "--project",
+            "beta",
+            "-g",
+            "storage:write@*",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(t["token"]["project"], "beta");
+    let listed = kw
+        .run(&["tokens", "list", "--project", "beta", "--quiet"])
+        .await
+        .ok();
+    assert_eq!(listed.stdout.lines().count(), 1, "{listed}");
+
+    let g = kw
+        .run(&[
+            "tokens",
+            "create",
+            "deployer",
+            "--global",
+            "--project-grant",
+            "beta=storage:write@*",
+            "--project-grant",
+            "default=storage:read@*",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(g["token"]["kind"], "global");
+    assert_eq!(
+        g["token"]["project_grants"]["beta"][0]["permission"],
+        "write"
+    );
+    assert!(g["secret"].as_str().unwrap().starts_with("kw_g_"));
+    // Malformed project grants are usage errors, before any request.
+    kw.run(&[
+        "tokens",
+        "create",
+        "x",
+        "--global",
+        "--project-grant",
+        "Beta=storage:read",
+    ])
+    .await
+    .fails(2, "");
+    kw.run(&[
+        "tokens",
+        "create",
+        "x",
+        "--project-grant",
+        "beta=storage:read",
+    ])
+    .await
+    .fails(2, "");
+}
+
+#[tokio::test]
+async fn members_are_invited_and_create_their_own_keys() {
+    let app = spawn_app().await;
+    let kw = Kw::admin(&app);
+    let member = kw
+        .run(&[
+            "members",
+            "invite",
+            "--email",
+            "dana@example.com",
+            "--name",
+            "Dana",
+            "-g",
+            "storage:read@*",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    let member_id = member["member"]["id"].as_str().unwrap().to_string();
+    assert_eq!(member["member"]["status"], "invited");
+    // Dana accepts the emailed link (the dev outbox holds it).
+    let outbox = app.get("/api/v1/outbox", &app.admin_secret).await.json();
+    let text = outbox["items"][0]["text"].as_str().unwrap().to_string();
+    let at = text.find("/invite/").unwrap();
+    let code: String = text[at + 8..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let accepted = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/invitations/open/{code}/accept"),
+            None,
+            None,
+        )
+        .await
+        .json();
+    let dana = accepted["secret"].as_str().unwrap().to_string();
+
+    // The admin cannot create Dana's key; Dana can.
+    kw.run(&["members", "keys", "create", &member_id, "laptop"])
+        .await
+        .fails(1, "insufficient_permission");
+    let key = kw
+        .as_token(&dana)
+        .run(&[
+            "members",
+            "keys",
+            "create",
+            &member_id,
+            "laptop",
+            "--expires-in",
+            "90d",
+            "--quiet",
+        ])
+        .await
+        .ok()
+        .secret();
+    assert!(key.starts_with("kw_p_"));
+    let keys = kw.run(&["members", "keys", "list", &member_id]).await.ok();
+    assert!(keys.stdout.contains("dana@example.com · laptop"), "{keys}");
+    let members = kw.run(&["members", "list"]).await.ok();
+    assert!(members.stdout.contains("active"), "{members}");
+
+    kw.run(&["members", "update", &member_id, "--clear-grants"])
+        .await
+        .ok();
+    let who = kw
+        .as_token(&key)
+        .run(&["whoami", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(who["permissions"], json!([]), "the key follows its user");
+    kw.run(&["members", "delete", &member_id, "--yes"])
+        .await
+        .ok();
+    kw.as_token(&key)
+        .run(&["whoami"])
+        .await
+        .fails(1, "invalid_token");
+}
