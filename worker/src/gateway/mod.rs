@@ -44,6 +44,9 @@ pub(crate) fn setting(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.trim().is_empty())
 }
 
+/// Who called (and through which personal key), the action and the target.
+type GatewayAudit = ((String, Option<String>), String, String);
+
 /// Who the gateway let through.
 struct Authenticated {
     identity: Identity,
@@ -51,12 +54,12 @@ struct Authenticated {
     /// The rate limiter's key and the caller's own limit.
     limit_key: String,
     limit: Option<u32>,
-    /// For the audit log.
-    actor: String,
+    /// For the audit log: who, and the personal key they acted through.
+    actor: (String, Option<String>),
 }
 
 pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
-    let mut audit: Option<(String, String, String)> = None;
+    let mut audit: Option<GatewayAudit> = None;
     let result = serve(req, env, ctx, &mut audit).await;
     if let Some((actor, action, target)) = audit {
         let (outcome, detail) = match &result {
@@ -79,7 +82,7 @@ async fn serve(
     req: Request,
     env: &Env,
     ctx: &Context,
-    audit: &mut Option<(String, String, String)>,
+    audit: &mut Option<GatewayAudit>,
 ) -> ApiResult<Response> {
     let table = table()?;
     let url = req
@@ -191,6 +194,7 @@ async fn authenticate(
             };
             crate::note_use(env, ctx, &caller);
             let token = caller.token();
+            let actor = caller.actor();
             Ok(Authenticated {
                 identity: Identity {
                     token_id: token.id.clone(),
@@ -199,7 +203,7 @@ async fn authenticate(
                 },
                 limit_key: token.id.clone(),
                 limit: token.rate_limit,
-                actor: token.client_id.clone(),
+                actor: (actor.client_id, actor.via),
                 principal: caller.principal,
             })
         }
@@ -221,7 +225,7 @@ async fn authenticate(
                 principal: Principal::new(crate::catalog_ref(), false, &verified.grants),
                 limit_key: format!("jwt:{client_id}"),
                 limit: None,
-                actor: client_id,
+                actor: (client_id, None),
             })
         }
         BearerShape::Malformed => Err(ApiError::new(
@@ -234,7 +238,7 @@ async fn authenticate(
 fn record(
     env: &Env,
     ctx: &Context,
-    actor: String,
+    (actor, via): (String, Option<String>),
     action: String,
     target: String,
     outcome: Outcome,
@@ -243,7 +247,7 @@ fn record(
     let env = env.clone();
     let cmd = Command::Audit {
         actor,
-        via: None,
+        via,
         action,
         target,
         outcome,
