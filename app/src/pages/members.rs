@@ -216,6 +216,11 @@ pub fn MemberKeys(member: Member, reload: RwSignal<u32>) -> impl IntoView {
     }
 }
 
+/// A stored personal key is named "<email> · <name>": the name part.
+pub fn key_label(stored: &str) -> &str {
+    stored.rsplit(" · ").next().unwrap_or(stored)
+}
+
 /// Personal keys with a delete (confirmed in place) each; shared by the
 /// members page and the profile.
 #[component]
@@ -259,7 +264,7 @@ pub fn KeyTable(
                             view! {
                                 <tr data-testid="key-row" data-key-id=k.id.clone()>
                                     <td data-label="Key">
-                                        <strong data-testid="key-name">{k.name.clone()}</strong>
+                                        <strong data-testid="key-name" title=k.name.clone()>{key_label(&k.name).to_string()}</strong>
                                         {(!k.description.is_empty()).then(|| view! { <div class="muted small">{k.description.clone()}</div> })}
                                     </td>
                                     <td data-label="Client ID"><code>{k.client_id.clone()}</code></td>

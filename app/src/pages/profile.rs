@@ -5,7 +5,7 @@
 
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::common::{grants_of, ErrorBanner, FailurePanel, Loading, SecretReveal};
-use crate::pages::members::KeyTable;
+use crate::pages::members::{key_label, KeyTable};
 use crate::pages::token_new::catalog_resource;
 use crate::session::use_session;
 use gloo_net::http::Method;
@@ -212,9 +212,4 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// A stored personal key is named "<email> · <name>": the name part.
-fn key_label(stored: &str) -> &str {
-    stored.rsplit(" · ").next().unwrap_or(stored)
 }
