@@ -91,6 +91,51 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     app
 }
 
+/// Starts today's worker on a copy of persisted state written earlier
+/// (`tests/fixtures/<name>/v3`), whose admin secret is `admin_secret`.
+pub async fn spawn_app_on_state(fixture: &str, admin_secret: &str) -> TestApp {
+    let root = repo_root();
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        keyward_domain::secret::random_id(10, |b| getrandom::getrandom(b).expect("rng"))
+    );
+    let state = root.join("target/test-state").join(unique);
+    let persist = state.join("persist");
+    copy_dir(
+        &root.join("tests/fixtures").join(fixture).join("v3"),
+        &persist.join("v3"),
+    );
+    let mut app = TestApp {
+        base_url: String::new(),
+        admin_secret: admin_secret.to_string(),
+        persist_dir: persist,
+        log_path: state.join("wrangler.log"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        child: None,
+        port: 0,
+        extra_vars: vec![],
+    };
+    app.start().await;
+    app
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("state dir");
+    for entry in std::fs::read_dir(from).expect("fixture dir") {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture file");
+        }
+    }
+}
+
 pub struct Answer {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,

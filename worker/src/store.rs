@@ -65,6 +65,17 @@ pub struct AuthRecord {
 }
 
 impl AuthRecord {
+    /// Records written before projects existed name none: a project-level
+    /// token without one is the default project's.
+    pub fn upgraded(mut self) -> AuthRecord {
+        if self.token.project.is_none()
+            && !matches!(self.token.kind, TokenKind::Master | TokenKind::Global)
+        {
+            self.token.project = Some(keyward_domain::DEFAULT_PROJECT.to_string());
+        }
+        self
+    }
+
     pub fn is_master(&self) -> bool {
         self.token.kind == TokenKind::Master
     }
@@ -95,7 +106,12 @@ pub struct KvReplica(pub worker::kv::KvStore);
 
 impl crate::authority::Replica for KvReplica {
     async fn get(&self, hash: &str) -> Result<Option<AuthRecord>, crate::authority::StoreError> {
-        Ok(self.0.get(&secret_key(hash)).json::<AuthRecord>().await?)
+        Ok(self
+            .0
+            .get(&secret_key(hash))
+            .json::<AuthRecord>()
+            .await?
+            .map(AuthRecord::upgraded))
     }
 
     async fn put(
