@@ -1538,14 +1538,19 @@ impl RegistryObject {
         let Some(member) = &row.member_id else {
             return Ok(());
         };
-        let keys = self
+        let keys = self.member_keys(member)?;
+        self.replicate_all(&keys, now).await
+    }
+
+    /// Every personal key of a member, expired or not.
+    fn member_keys(&self, member: &str) -> ApiResult<Vec<TokenRow>> {
+        Ok(self
             .sql()
             .exec(
                 "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal'",
                 vec![s(member)],
             )?
-            .to_array::<TokenRow>()?;
-        self.replicate_all(&keys, now).await
+            .to_array::<TokenRow>()?)
     }
 
     /// Rewrites the KV records of tokens whose inherited grants changed.

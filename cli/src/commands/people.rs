@@ -47,6 +47,37 @@ fn grants_text(grants: &[Grant]) -> String {
     }
 }
 
+/// A list as the API's JSON, one id a line (for `xargs`), or a table.
+fn listing<T: serde::Serialize, R>(
+    ctx: &Ctx,
+    all: &T,
+    items: &[R],
+    id: impl Fn(&R) -> String,
+    headers: Vec<&'static str>,
+    row: impl Fn(&R) -> Vec<String>,
+) -> Result<(), CliError> {
+    match ctx.mode {
+        Mode::Json => output::json(all),
+        Mode::Quiet => {
+            output::out(
+                &items
+                    .iter()
+                    .map(|r| format!("{}\n", id(r)))
+                    .collect::<String>(),
+            );
+            Ok(())
+        }
+        Mode::Human => {
+            let mut t = Table::new(headers);
+            for r in items {
+                t.row(row(r));
+            }
+            t.print();
+            Ok(())
+        }
+    }
+}
+
 fn done(ctx: &Ctx, json: serde_json::Value, human: String) -> Result<(), CliError> {
     match ctx.mode {
         Mode::Json => output::json(&json),
@@ -63,32 +94,21 @@ pub fn personas(ctx: &Ctx, command: PersonasCommand) -> Result<(), CliError> {
     match command {
         PersonasCommand::List => {
             let list: PersonaList = client.get("/personas", &[])?;
-            match ctx.mode {
-                Mode::Json => output::json(&list),
-                Mode::Quiet => {
-                    output::out(
-                        &list
-                            .items
-                            .iter()
-                            .map(|p| format!("{}\n", p.id))
-                            .collect::<String>(),
-                    );
-                    Ok(())
-                }
-                Mode::Human => {
-                    let mut t = Table::new(vec!["ID", "NAME", "GRANTS", "TOKENS"]);
-                    for p in &list.items {
-                        t.row(vec![
-                            p.id.clone(),
-                            p.name.clone(),
-                            grants_text(&p.grants),
-                            p.linked_tokens.to_string(),
-                        ]);
-                    }
-                    t.print();
-                    Ok(())
-                }
-            }
+            listing(
+                ctx,
+                &list,
+                &list.items,
+                |p| p.id.clone(),
+                vec!["ID", "NAME", "GRANTS", "TOKENS"],
+                |p| {
+                    vec![
+                        p.id.clone(),
+                        p.name.clone(),
+                        grants_text(&p.grants),
+                        p.linked_tokens.to_string(),
+                    ]
+                },
+            )
         }
         PersonasCommand::Create {
             name,
@@ -169,37 +189,24 @@ pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
     match command {
         MembersCommand::List => {
             let list: MemberList = client.get("/members", &[])?;
-            match ctx.mode {
-                Mode::Json => output::json(&list),
-                Mode::Quiet => {
-                    output::out(
-                        &list
-                            .items
-                            .iter()
-                            .map(|m| format!("{}\n", m.id))
-                            .collect::<String>(),
-                    );
-                    Ok(())
-                }
-                Mode::Human => {
-                    let mut t = Table::new(vec![
-                        "ID", "EMAIL", "NAME", "STATUS", "PROJECT", "GRANTS", "KEYS",
-                    ]);
-                    for m in &list.items {
-                        t.row(vec![
-                            m.id.clone(),
-                            m.email.clone(),
-                            m.name.clone(),
-                            format!("{:?}", m.status).to_lowercase(),
-                            m.project.clone(),
-                            grants_text(&m.grants),
-                            m.personal_keys.to_string(),
-                        ]);
-                    }
-                    t.print();
-                    Ok(())
-                }
-            }
+            listing(
+                ctx,
+                &list,
+                &list.items,
+                |m| m.id.clone(),
+                vec!["ID", "EMAIL", "NAME", "STATUS", "PROJECT", "GRANTS", "KEYS"],
+                |m| {
+                    vec![
+                        m.id.clone(),
+                        m.email.clone(),
+                        m.name.clone(),
+                        format!("{:?}", m.status).to_lowercase(),
+                        m.project.clone(),
+                        grants_text(&m.grants),
+                        m.personal_keys.to_string(),
+                    ]
+                },
+            )
         }
         MembersCommand::Invite {
             email,
@@ -310,32 +317,21 @@ fn keys(ctx: &Ctx, command: KeysCommand) -> Result<(), CliError> {
         KeysCommand::List { member } => {
             let list: TokenList =
                 client.get(&format!("/members/{}/keys", segment(&member)), &[])?;
-            match ctx.mode {
-                Mode::Json => output::json(&list),
-                Mode::Quiet => {
-                    output::out(
-                        &list
-                            .items
-                            .iter()
-                            .map(|t| format!("{}\n", t.id))
-                            .collect::<String>(),
-                    );
-                    Ok(())
-                }
-                Mode::Human => {
-                    let mut t = Table::new(vec!["ID", "NAME", "EXPIRES", "LAST USED"]);
-                    for k in &list.items {
-                        t.row(vec![
-                            k.id.clone(),
-                            k.name.clone(),
-                            output::opt_instant(&k.expires_at, "never"),
-                            output::opt_instant(&k.last_used_at, "never"),
-                        ]);
-                    }
-                    t.print();
-                    Ok(())
-                }
-            }
+            listing(
+                ctx,
+                &list,
+                &list.items,
+                |k| k.id.clone(),
+                vec!["ID", "NAME", "EXPIRES", "LAST USED"],
+                |k| {
+                    vec![
+                        k.id.clone(),
+                        k.name.clone(),
+                        output::opt_instant(&k.expires_at, "never"),
+                        output::opt_instant(&k.last_used_at, "never"),
+                    ]
+                },
+            )
         }
         KeysCommand::Create {
             member,
@@ -383,27 +379,14 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
     match command {
         ProjectsCommand::List => {
             let list: ProjectList = client.get("/projects", &[])?;
-            match ctx.mode {
-                Mode::Json => output::json(&list),
-                Mode::Quiet => {
-                    output::out(
-                        &list
-                            .items
-                            .iter()
-                            .map(|p| format!("{}\n", p.id))
-                            .collect::<String>(),
-                    );
-                    Ok(())
-                }
-                Mode::Human => {
-                    let mut t = Table::new(vec!["ID", "NAME", "DESCRIPTION"]);
-                    for p in &list.items {
-                        t.row(vec![p.id.clone(), p.name.clone(), p.description.clone()]);
-                    }
-                    t.print();
-                    Ok(())
-                }
-            }
+            listing(
+                ctx,
+                &list,
+                &list.items,
+                |p| p.id.clone(),
+                vec!["ID", "NAME", "DESCRIPTION"],
+                |p| vec![p.id.clone(), p.name.clone(), p.description.clone()],
+            )
         }
         ProjectsCommand::Create {
             id,

@@ -397,14 +397,7 @@ impl RegistryObject {
         let mut stale = linked.to_vec();
         for row in linked {
             if let Some(member) = row.member_id.as_deref().filter(|_| row.kind == "user") {
-                stale.extend(
-                    self.sql()
-                        .exec(
-                            "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal'",
-                            vec![s(member)],
-                        )?
-                        .to_array::<TokenRow>()?,
-                );
+                stale.extend(self.member_keys(member)?);
             }
         }
         Ok(stale)
