@@ -59,30 +59,13 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         root.join("worker/build/index.js").exists(),
         "the worker is not built: run the README's test command (it builds first)"
     );
-    let unique = format!(
-        "{}-{}",
-        std::process::id(),
-        keyward_domain::secret::random_id(10, |b| getrandom::getrandom(b).expect("rng"))
-    );
-    let state = root.join("target/test-state").join(unique);
-    std::fs::create_dir_all(&state).expect("state dir");
     let admin = mint(TokenKind::Master);
-    let mut app = TestApp {
-        base_url: String::new(),
-        admin_secret: admin.expose().to_string(),
-        persist_dir: state.join("persist"),
-        log_path: state.join("wrangler.log"),
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
-        child: None,
-        port: 0,
-        extra_vars: vars
-            .iter()
+    let mut app = TestApp::unstarted(
+        admin.expose(),
+        vars.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-    };
+    );
     app.extra_vars
         .push(("BOOTSTRAP_TOKEN_HASH".into(), admin.hash().0));
     app.start().await;
@@ -94,31 +77,11 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
 /// Starts today's worker on a copy of persisted state written earlier
 /// (`tests/fixtures/<name>/v3`), whose admin secret is `admin_secret`.
 pub async fn spawn_app_on_state(fixture: &str, admin_secret: &str) -> TestApp {
-    let root = repo_root();
-    let unique = format!(
-        "{}-{}",
-        std::process::id(),
-        keyward_domain::secret::random_id(10, |b| getrandom::getrandom(b).expect("rng"))
-    );
-    let state = root.join("target/test-state").join(unique);
-    let persist = state.join("persist");
+    let mut app = TestApp::unstarted(admin_secret, vec![]);
     copy_dir(
-        &root.join("tests/fixtures").join(fixture).join("v3"),
-        &persist.join("v3"),
+        &repo_root().join("tests/fixtures").join(fixture).join("v3"),
+        &app.persist_dir.join("v3"),
     );
-    let mut app = TestApp {
-        base_url: String::new(),
-        admin_secret: admin_secret.to_string(),
-        persist_dir: persist,
-        log_path: state.join("wrangler.log"),
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
-        child: None,
-        port: 0,
-        extra_vars: vec![],
-    };
     app.start().await;
     app
 }
@@ -163,6 +126,30 @@ impl Answer {
 }
 
 impl TestApp {
+    /// A test app with its own fresh state directory, not yet running.
+    fn unstarted(admin_secret: &str, extra_vars: Vec<(String, String)>) -> TestApp {
+        let unique = format!(
+            "{}-{}",
+            std::process::id(),
+            keyward_domain::secret::random_id(10, |b| getrandom::getrandom(b).expect("rng"))
+        );
+        let state = repo_root().join("target/test-state").join(unique);
+        std::fs::create_dir_all(&state).expect("state dir");
+        TestApp {
+            base_url: String::new(),
+            admin_secret: admin_secret.to_string(),
+            persist_dir: state.join("persist"),
+            log_path: state.join("wrangler.log"),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            child: None,
+            port: 0,
+            extra_vars,
+        }
+    }
+
     async fn start(&mut self) {
         let root = repo_root();
         self.port = free_port();
