@@ -167,7 +167,8 @@ test('deleting a linked persona asks first, then unlinks it from its tokens', as
   await row.getByTestId('persona-delete').click();
   await dialog.getByTestId('persona-delete-confirm').click();
   await page.getByTestId('persona-done').filter({ hasText: 'Readers' }).waitFor();
-  assert.equal(await page.getByTestId('persona-row').filter({ hasText: 'Readers' }).count(), 0);
+  await page.getByTestId('persona-row').filter({ hasText: 'Readers' }).waitFor({ state: 'detached' });
+  await page.getByTestId('persona-row').filter({ hasText: 'Auditors' }).waitFor();
 
   assert.equal((await app.api(`/api/v1/personas/${readers.id}`)).status, 404);
   const token = await json(await app.api(`/api/v1/tokens/${linkedToken.token.id}`));
@@ -375,7 +376,34 @@ test('projects: the header switcher, a project token, and a global key with per-
   await page.getByTestId('token-project-view').filter({ hasText: 'Global' }).waitFor();
   assert.match(await page.getByTestId('detail-project-beta').innerText(), /write all buckets/);
 
-  // The console follows the header's project.
+  // The global key's console offers its projects; it may write only in beta.
+  for (const [p, id] of [['alpha', 'alpha-data'], ['beta', 'beta-data']]) {
+    await json(await app.api(`/api/v1/projects/${p}/buckets`, { method: 'POST', body: { id } }), 201);
+  }
+  const gc = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const gp = await gc.newPage();
+  await signIn(gp, globalSecret);
+  await gp.waitForURL('**/console');
+  await gp.getByTestId('console-project').filter({ hasText: 'alpha' }).waitFor();
+  await gp.getByTestId('console-bucket').filter({ hasText: 'alpha-data' }).waitFor();
+  assert.deepEqual(await gp.getByTestId('console-bucket').allInnerTexts(), ['alpha-data']);
+  await gp.getByTestId('console-mode').filter({ hasText: 'may not change them' }).waitFor();
+  assert.equal(await gp.getByTestId('upload-form').count(), 0);
+  await gp.getByTestId('console-project-select').selectOption('beta');
+  await gp.getByTestId('console-project').filter({ hasText: 'beta' }).waitFor();
+  await gp.getByTestId('console-bucket').filter({ hasText: 'beta-data' }).waitFor();
+  await gp.getByTestId('upload-form').waitFor();
+  await gp.getByTestId('upload-file').setInputFiles({
+    name: 'g.txt', mimeType: 'text/plain', buffer: Buffer.from('from the global key\n'),
+  });
+  await gp.getByTestId('upload-submit').click();
+  await gp.getByTestId('object-row').filter({ hasText: 'g.txt' }).waitFor();
+  const stored = await app.api('/api/v1/projects/beta/buckets/beta-data/objects/g.txt');
+  assert.equal(await stored.text(), 'from the global key\n');
+  await screenshot(gp, 'console-global-key');
+  await gc.close();
+
+  // The admin's console follows the header's project.
   await page.getByTestId('nav-console').click();
   await page.getByTestId('console-project').filter({ hasText: 'beta' }).waitFor();
   await page.setViewportSize({ width: 375, height: 800 });
