@@ -509,7 +509,7 @@ fn ScopeSection(
     view! {
         <fieldset class="field scope-field" data-testid="token-scope">
             <legend>{if editing { "Global key" } else { "Where the token works" }}</legend>
-            <div class="choices" hidden=editing>
+            <div class="choices" hidden=editing || !may_global>
                 <label class="choice">
                     <input type="radio" name="token-scope" data-testid="scope-project"
                         prop:checked=move || !global.get() on:change=move |_| global.set(false) />

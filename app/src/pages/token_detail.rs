@@ -71,7 +71,10 @@ fn TokenView(
     crate::set_title(&token.name);
     let open = RwSignal::new(Open::Nothing);
     let is_master = token.kind == TokenKind::Master;
-    let editable = !is_master;
+    // A member's user token and personal keys follow the member: they are
+    // managed on the members page (and personal keys on the profile).
+    let of_member = matches!(token.kind, TokenKind::User | TokenKind::Personal);
+    let editable = !is_master && !of_member;
     let header = {
         let t = token.clone();
         view! {
@@ -121,6 +124,16 @@ fn TokenView(
     let id = token.id.clone();
     view! {
         {header}
+        {of_member.then(|| view! {
+            <p class="banner banner-info" role="note" data-testid="member-token-note">
+                {if token.kind == TokenKind::User {
+                    "This is a member's user token: it holds the member's permissions and personas. Change them on the "
+                } else {
+                    "This is a member's personal key: it has no permissions of its own and acts as its member. Manage members on the "
+                }}
+                <a href="/members">"Members page"</a>"."
+            </p>
+        })}
         {is_master.then(|| view! {
             <p class="banner banner-info" role="note">
                 "This is a master token: it holds every permission and belongs to an admin. It cannot be edited or deleted here; it goes when its admin is removed."
