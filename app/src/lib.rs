@@ -10,7 +10,7 @@ use crate::api::Api;
 use crate::components::common::kind_label;
 use crate::pages::{
     admins::Admins, audit::AuditLog, console::Console, invite::Invite, members::Members,
-    outbox::Outbox, personas::Personas, profile::Profile, signin::SignIn,
+    outbox::Outbox, personas::Personas, profile::Profile, projects::Projects, signin::SignIn,
     token_detail::TokenDetail, token_new::NewToken, tokens::TokenList,
 };
 use crate::session::{use_project, use_session, ProjectChoice, Session};
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/console") view=|| view! { <Protected><Console /></Protected> } />
                     <Route path=path!("/personas") view=|| view! { <Protected><Personas /></Protected> } />
                     <Route path=path!("/members") view=|| view! { <Protected><Members /></Protected> } />
+                    <Route path=path!("/projects") view=|| view! { <Protected><Projects /></Protected> } />
                     <Route path=path!("/profile") view=|| view! { <Protected><Profile /></Protected> } />
                     <Route path=path!("/invite/:code") view=Invite />
                 </Routes>
@@ -111,6 +112,7 @@ fn Header() -> impl IntoView {
                     </Show>
                     <Show when=move || session.is_full_admin()>
                         <NavLink href="/members" testid="nav-members" label="Members" />
+                        <NavLink href="/projects" testid="nav-projects" label="Projects" />
                     </Show>
                     <Show when=move || session.is_admin()>
                         <NavLink href="/admins" testid="nav-admins" label="Admins" />
@@ -146,11 +148,14 @@ fn ProjectSwitcher() -> impl IntoView {
     let session = use_session();
     let choice = use_project();
     let api = Api::new(session);
-    let projects = LocalResource::new(move || async move {
-        api.get::<ProjectList>("/projects")
-            .await
-            .map(|l| l.items)
-            .unwrap_or_default()
+    let projects = LocalResource::new(move || {
+        choice.version.track();
+        async move {
+            api.get::<ProjectList>("/projects")
+                .await
+                .map(|l| l.items)
+                .unwrap_or_default()
+        }
     });
     let options = move || {
         let mut ids: Vec<(String, String)> = projects

@@ -302,6 +302,21 @@ test('projects: the header switcher, a project token, and a global key with per-
   const { context, page } = await adminPage();
   const switcher = page.getByTestId('project-switcher');
   assert.equal(await switcher.inputValue(), 'default');
+  // A project made on the projects page shows up in the switcher.
+  await page.getByTestId('nav-projects').click();
+  await page.getByTestId('project-row').filter({ hasText: 'beta' }).waitFor();
+  await page.getByTestId('project-id').fill('Gamma!');
+  await page.getByTestId('project-name').fill('Gamma');
+  await page.getByTestId('project-create').click();
+  await page.getByTestId('form-error').waitFor();
+  await page.getByTestId('project-id').fill('gamma');
+  await page.getByTestId('project-create').click();
+  await page.getByTestId('project-created').filter({ hasText: 'gamma' }).waitFor();
+  await page.getByTestId('project-row').filter({ hasText: 'gamma' }).waitFor();
+  await switcher.locator('option[value="gamma"]').waitFor({ state: 'attached' });
+  const { items: projects } = await json(await app.api('/api/v1/projects'));
+  assert.ok(projects.some((p) => p.id === 'gamma' && p.name === 'Gamma'));
+  await page.getByTestId('nav-tokens').click();
   await switcher.locator('option[value="beta"]').waitFor({ state: 'attached' });
   await switcher.selectOption('beta');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('keyward.project')), 'beta');
@@ -402,6 +417,19 @@ test('projects: the header switcher, a project token, and a global key with per-
   assert.equal(await stored.text(), 'from the global key\n');
   await screenshot(gp, 'console-global-key');
   await gc.close();
+
+  // Editing the global key: its per-project grants are a complete set.
+  await page.getByTestId('edit-token').click();
+  assert.ok(await page.getByTestId('project-grant-alpha').isChecked());
+  assert.equal(await page.getByTestId('scope-global').count(), 0, 'a token never changes kind');
+  await page.getByTestId('project-grant-alpha').uncheck();
+  await page.getByTestId('token-submit').click();
+  await page.getByTestId('detail-project-beta').waitFor();
+  await page.getByTestId('detail-project-alpha').waitFor({ state: 'detached' });
+  const edited = await json(await app.api(`/api/v1/tokens/${key.id}`));
+  assert.deepEqual(Object.keys(edited.project_grants), ['beta']);
+  const gw2 = await whoami(globalSecret);
+  assert.deepEqual(gw2.projects.map((p) => p.project), ['beta']);
 
   // The admin's console follows the header's project.
   await page.getByTestId('nav-console').click();

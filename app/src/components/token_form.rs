@@ -509,20 +509,21 @@ fn ScopeSection(
     view! {
         <fieldset class="field scope-field" data-testid="token-scope">
             <legend>{if editing { "Global key" } else { "Where the token works" }}</legend>
-            <div class="choices" hidden=editing || !may_global>
-                <label class="choice">
-                    <input type="radio" name="token-scope" data-testid="scope-project"
-                        prop:checked=move || !global.get() on:change=move |_| global.set(false) />
-                    "In one project"
-                </label>
-                {may_global.then(|| view! {
+            // Only admins choose; a token never changes kind once made.
+            {(may_global && !editing).then(|| view! {
+                <div class="choices">
+                    <label class="choice">
+                        <input type="radio" name="token-scope" data-testid="scope-project"
+                            prop:checked=move || !global.get() on:change=move |_| global.set(false) />
+                        "In one project"
+                    </label>
                     <label class="choice">
                         <input type="radio" name="token-scope" data-testid="scope-global"
                             prop:checked=move || global.get() on:change=move |_| global.set(true) />
                         "Global key, across projects"
                     </label>
-                })}
-            </div>
+                </div>
+            })}
             <Show when=move || !global.get() && !editing>
                 <label class="date-label" for="token-project">"Project"</label>
                 <select id="token-project" data-testid="token-project"

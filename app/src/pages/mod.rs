@@ -6,6 +6,7 @@ pub mod members;
 pub mod outbox;
 pub mod personas;
 pub mod profile;
+pub mod projects;
 pub mod signin;
 pub mod token_detail;
 pub mod token_new;

@@ -1,0 +1,167 @@
+//! `/projects`: the projects of this deployment (admins). A project-level
+//! token acts only in its project; global keys carry grants per project.
+
+use crate::api::{use_api, ApiFailure};
+use crate::components::common::{ErrorBanner, FailurePanel, Loading};
+use crate::format;
+use crate::session::use_project;
+use gloo_net::http::Method;
+use keyward_domain::api::{CreateProject, Project, ProjectList};
+use keyward_domain::ErrorCode;
+use leptos::prelude::*;
+
+#[component]
+pub fn Projects() -> impl IntoView {
+    crate::set_title("Projects");
+    let api = use_api();
+    let choice = use_project();
+    let list = LocalResource::new(move || {
+        choice.version.track();
+        async move { api.get::<ProjectList>("/projects").await }
+    });
+    view! {
+        <div class="page-head"><h1>"Projects"</h1></div>
+        <p class="muted">
+            "Tokens made in a project act only there. Buckets live in a project. The default project holds everything from before projects. Choose the project you work in with the switcher in the header."
+        </p>
+        {move || match list.get() {
+            None => view! { <Loading what="Loading projects…" /> }.into_any(),
+            Some(Err(f)) => view! { <FailurePanel failure=f needs="an admin token" /> }.into_any(),
+            Some(Ok(l)) => view! {
+                <div class="table-wrap card">
+                    <table class="responsive" data-testid="project-table">
+                        <caption class="sr-only">"Projects"</caption>
+                        <thead><tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"ID"</th>
+                            <th scope="col">"Created"</th>
+                            <th scope="col"><span class="sr-only">"Actions"</span></th>
+                        </tr></thead>
+                        <tbody>
+                            <For each=move || l.items.clone() key=|p| p.id.clone() let:p>
+                                {
+                                    let id = p.id.clone();
+                                    let here = id.clone();
+                                    let current = move || choice.current.with(|c| *c == here);
+                                    view! {
+                                        <tr data-testid="project-row">
+                                            <td data-label="Name">
+                                                <strong>{p.name.clone()}</strong>
+                                                {(!p.description.is_empty()).then(|| view! { <div class="muted small">{p.description.clone()}</div> })}
+                                            </td>
+                                            <td data-label="ID"><code>{p.id.clone()}</code></td>
+                                            <td data-label="Created">{format::ago(Some(p.created_at), "")}</td>
+                                            <td data-label="">
+                                                <Show when=current.clone() fallback={
+                                                    let (id, name) = (id.clone(), p.name.clone());
+                                                    move || {
+                                                        let id = id.clone();
+                                                        view! {
+                                                            <button type="button" class="secondary small" data-testid="project-use"
+                                                                aria-label=format!("Work in {name}")
+                                                                on:click=move |_| choice.choose(id.clone())>"Work here"</button>
+                                                        }
+                                                    }
+                                                }>
+                                                    <span class="badge badge-ok">"Current"</span>
+                                                </Show>
+                                            </td>
+                                        </tr>
+                                    }
+                                }
+                            </For>
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any(),
+        }}
+        <NewProject />
+    }
+}
+
+#[component]
+fn NewProject() -> impl IntoView {
+    let api = use_api();
+    let choice = use_project();
+    let id = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let pending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let created = RwSignal::new(None::<Project>);
+    let field = move |f: &'static str| {
+        move || {
+            failure.with(|x| {
+                x.as_ref().and_then(|x| match f {
+                    "id" if x.code() == Some(ErrorCode::Conflict) => x
+                        .field("id")
+                        .or_else(|| x.problem.as_ref().map(|p| p.detail.clone())),
+                    _ => x.field(f),
+                })
+            })
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pending.set(true);
+        failure.set(None);
+        created.set(None);
+        let d = description.get_untracked();
+        let body = CreateProject {
+            id: id.get_untracked().trim().to_string(),
+            name: name.get_untracked().trim().to_string(),
+            description: (!d.trim().is_empty()).then_some(d),
+        };
+        leptos::task::spawn_local(async move {
+            let r = api
+                .send::<_, Project>(Method::POST, "/projects", &body)
+                .await;
+            pending.set(false);
+            match r {
+                Ok(p) => {
+                    id.set(String::new());
+                    name.set(String::new());
+                    description.set(String::new());
+                    created.set(Some(p));
+                    choice.version.update(|n| *n += 1);
+                }
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    };
+    let (id_error, name_error) = (field("id"), field("name"));
+    view! {
+        <section class="card" aria-labelledby="new-project-title">
+            <h2 id="new-project-title">"Create a project"</h2>
+            {move || created.get().map(|p| view! {
+                <p class="banner banner-info" role="status" data-testid="project-created">
+                    {format!("Project “{}” ({}) created.", p.name, p.id)}
+                </p>
+            })}
+            <form class="inline-form" data-testid="project-form" on:submit=submit novalidate>
+                <div class="field">
+                    <label for="project-id">"ID " <span class="muted">"(lowercase letters, digits, dashes)"</span></label>
+                    <input id="project-id" type="text" autocomplete="off" spellcheck="false" data-testid="project-id"
+                        aria-invalid=move || id_error().is_some().to_string() bind:value=id />
+                    <p class="field-error">{id_error}</p>
+                </div>
+                <div class="field">
+                    <label for="project-name">"Name"</label>
+                    <input id="project-name" type="text" autocomplete="off" data-testid="project-name"
+                        aria-invalid=move || name_error().is_some().to_string() bind:value=name />
+                    <p class="field-error">{name_error}</p>
+                </div>
+                <div class="field">
+                    <label for="project-description">"Description " <span class="muted">"(optional)"</span></label>
+                    <input id="project-description" type="text" autocomplete="off" data-testid="project-description" bind:value=description />
+                </div>
+                <div class="field actions-inline">
+                    <button type="submit" class="primary" data-testid="project-create" disabled=move || pending.get()>
+                        {move || if pending.get() { "Creating…" } else { "Create project" }}
+                    </button>
+                </div>
+            </form>
+            <ErrorBanner failure />
+        </section>
+    }
+}
