@@ -9,6 +9,27 @@ use leptos::prelude::*;
 use time::OffsetDateTime;
 use wasm_bindgen_futures::JsFuture;
 
+/// A confirmed DELETE from a dialog: pending while it runs, the last
+/// failure cleared first and kept to show, `on_done` on success.
+pub fn confirmed_delete(
+    api: crate::api::Api,
+    path: String,
+    pending: RwSignal<bool>,
+    failure: RwSignal<Option<ApiFailure>>,
+    on_done: impl FnOnce() + 'static,
+) {
+    pending.set(true);
+    failure.set(None);
+    leptos::task::spawn_local(async move {
+        let r = api.delete(&path).await;
+        pending.set(false);
+        match r {
+            Ok(()) => on_done(),
+            Err(f) => failure.set(Some(f)),
+        }
+    });
+}
+
 /// A failed load. A 403 names the missing permission instead of looking
 /// like a crash: the page is simply not for this token.
 #[component]

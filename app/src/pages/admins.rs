@@ -1,7 +1,9 @@
 //! `/admins`: list, add (the new master secret is shown once), remove.
 
 use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal};
+use crate::components::common::{
+    confirmed_delete, Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal,
+};
 use crate::format;
 use gloo_net::http::Method;
 use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
@@ -141,19 +143,9 @@ fn RemoveAdmin(
     let path = format!("/admins/{}", enc(&admin.id));
     let close = Callback::new(move |_| removing.set(None));
     let confirm = move |_| {
-        pending.set(true);
-        failure.set(None);
-        let path = path.clone();
-        leptos::task::spawn_local(async move {
-            let r = api.delete(&path).await;
-            pending.set(false);
-            match r {
-                Ok(()) => {
-                    removing.set(None);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
+        confirmed_delete(api, path.clone(), pending, failure, move || {
+            removing.set(None);
+            reload.update(|n| *n += 1);
         });
     };
     view! {

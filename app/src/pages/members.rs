@@ -3,7 +3,9 @@
 //! token, with which they make personal keys that act as them.
 
 use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{Dialog, ErrorBanner, Expiry, FailurePanel, Loading};
+use crate::components::common::{
+    confirmed_delete, Dialog, ErrorBanner, Expiry, FailurePanel, Loading,
+};
 use crate::components::grid::{GrantSummary, PermissionGrid};
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
@@ -550,20 +552,11 @@ fn DeleteMember(
     let who = member.name.clone();
     let close = Callback::new(move |_| open.set(Open::Nothing));
     let confirm = move |_| {
-        pending.set(true);
-        failure.set(None);
-        let (path, who) = (path.clone(), who.clone());
-        leptos::task::spawn_local(async move {
-            let r = api.delete(&path).await;
-            pending.set(false);
-            match r {
-                Ok(()) => {
-                    done.set(Some(format!("{who} removed.")));
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
+        let who = who.clone();
+        confirmed_delete(api, path.clone(), pending, failure, move || {
+            done.set(Some(format!("{who} removed.")));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
         });
     };
     let keys = match member.personal_keys {

@@ -3,7 +3,7 @@
 //! token at once.
 
 use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
+use crate::components::common::{confirmed_delete, Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{GrantSummary, PermissionGrid};
 use crate::pages::token_new::{catalog_resource, known_resources};
 use crate::session::use_session;
@@ -305,20 +305,11 @@ fn DeletePersona(
     let name = persona.name.clone();
     let close = Callback::new(move |_| open.set(Open::Nothing));
     let confirm = move |_| {
-        pending.set(true);
-        failure.set(None);
-        let (path, name) = (path.clone(), name.clone());
-        leptos::task::spawn_local(async move {
-            let r = api.delete(&path).await;
-            pending.set(false);
-            match r {
-                Ok(()) => {
-                    done.set(Some(format!("Persona “{name}” deleted.")));
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
+        let name = name.clone();
+        confirmed_delete(api, path.clone(), pending, failure, move || {
+            done.set(Some(format!("Persona “{name}” deleted.")));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
         });
     };
     let tokens = if linked == 1 {

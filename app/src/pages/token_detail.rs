@@ -3,7 +3,8 @@
 
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::common::{
-    kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
+    confirmed_delete, kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel,
+    Loading, SecretReveal,
 };
 use crate::components::personas::{persona_grants, persona_names};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
@@ -437,23 +438,14 @@ fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
             if !matches() {
                 return;
             }
-            pending.set(true);
-            failure.set(None);
-            let (path, id, navigate) = (path.clone(), id.clone(), navigate.clone());
-            leptos::task::spawn_local(async move {
-                let r = api.delete(&path).await;
-                pending.set(false);
-                match r {
-                    Ok(()) => {
-                        if session.token_id().as_deref() == Some(id.as_str()) {
-                            session.sign_out(Some(
-                                "You deleted the token you were signed in with.".into(),
-                            ));
-                        } else {
-                            navigate("/tokens", NavigateOptions::default());
-                        }
-                    }
-                    Err(f) => failure.set(Some(f)),
+            let (id, navigate) = (id.clone(), navigate.clone());
+            confirmed_delete(api, path.clone(), pending, failure, move || {
+                if session.token_id().as_deref() == Some(id.as_str()) {
+                    session.sign_out(Some(
+                        "You deleted the token you were signed in with.".into(),
+                    ));
+                } else {
+                    navigate("/tokens", NavigateOptions::default());
                 }
             });
         }
