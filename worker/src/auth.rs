@@ -25,10 +25,7 @@ impl Caller {
     /// name the user, with the key kept as `via`.
     pub fn actor(&self) -> Actor {
         let token = &self.record.token;
-        let (client_id, via) = match &self.record.acting_as {
-            Some(user) => (user.clone(), Some(token.client_id.clone())),
-            None => (token.client_id.clone(), None),
-        };
+        let (client_id, via) = self.audit_identity();
         Actor {
             token_id: token.id.clone(),
             client_id,
@@ -39,6 +36,15 @@ impl Caller {
             grants: self.access.grants.clone(),
             project_grants: self.access.project_grants.clone(),
             member_id: token.member_id.clone(),
+        }
+    }
+
+    /// Who the audit log names, and the personal key they acted through.
+    pub fn audit_identity(&self) -> (String, Option<String>) {
+        let own = self.record.token.client_id.clone();
+        match &self.record.acting_as {
+            Some(user) => (user.clone(), Some(own)),
+            None => (own, None),
         }
     }
 

@@ -103,9 +103,15 @@ impl Call<'_> {
         resource: Option<&str>,
     ) -> ApiResult<&Caller> {
         let caller = self.caller()?;
+        // The caller's home-project principal is already built; only a
+        // path naming a project needs another.
+        let in_project;
         let principal = match &self.project {
-            Some(_) => self.principal()?,
-            None => caller.principal.clone(),
+            Some(_) => {
+                in_project = self.principal()?;
+                &in_project
+            }
+            None => &caller.principal,
         };
         match principal.may(service, permission, resource) {
             keyward_domain::Decision::Allow => Ok(caller),
@@ -166,10 +172,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     if let Some(c) = &caller {
         note_use(&env, &ctx, c);
     }
-    let audit_identity = caller.as_ref().map(|c| {
-        let actor = c.actor();
-        (actor.client_id, actor.via)
-    });
+    let audit_identity = caller.as_ref().map(Caller::audit_identity);
     let mut call = Call {
         env: &env,
         catalog,

@@ -194,7 +194,6 @@ async fn authenticate(
             };
             crate::note_use(env, ctx, &caller);
             let token = caller.token();
-            let actor = caller.actor();
             Ok(Authenticated {
                 identity: Identity {
                     token_id: token.id.clone(),
@@ -203,7 +202,7 @@ async fn authenticate(
                 },
                 limit_key: token.id.clone(),
                 limit: token.rate_limit,
-                actor: (actor.client_id, actor.via),
+                actor: caller.audit_identity(),
                 principal: caller.principal,
             })
         }
