@@ -76,6 +76,10 @@ pub trait Ledger {
     fn context(&self, _row: &TokenRow) -> Result<RecordContext, StoreError> {
         Ok(RecordContext::default())
     }
+    /// Notes tokens whose KV records must be rewritten.
+    fn mark_stale(&self, ids: &[String]) -> Result<(), StoreError>;
+    fn clear_stale(&self, id: &str) -> Result<(), StoreError>;
+    fn stale(&self) -> Result<Vec<String>, StoreError>;
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -209,17 +213,16 @@ impl TokenRow {
         serde_json::from_str(&self.personas).map_err(ApiError::unavailable)
     }
 
-    fn record<L: Ledger>(&self, ledger: &L, retired_until: Option<i64>) -> ApiResult<AuthRecord> {
-        let context = ledger.context(self)?;
+    fn record(&self, context: &RecordContext, retired_until: Option<i64>) -> ApiResult<AuthRecord> {
         let mut token = self.view()?;
         if context.project.is_some() {
-            token.project = context.project;
+            token.project = context.project.clone();
         }
         Ok(AuthRecord {
             token,
             retired_until,
-            inherited: context.inherited,
-            acting_as: context.acting_as,
+            inherited: context.inherited.clone(),
+            acting_as: context.acting_as.clone(),
         })
     }
 
@@ -266,10 +269,11 @@ pub async fn replicate<L: Ledger, R: Replica>(
     row: &TokenRow,
     now: i64,
 ) -> ApiResult<()> {
+    let context = ledger.context(row)?;
     replica
         .put(
             &row.secret_hash,
-            &row.record(ledger, None)?,
+            &row.record(&context, None)?,
             row.expiration(now),
         )
         .await?;
@@ -277,12 +281,49 @@ pub async fn replicate<L: Ledger, R: Replica>(
         replica
             .put(
                 &retired.hash,
-                &row.record(ledger, Some(retired.until))?,
+                &row.record(&context, Some(retired.until))?,
                 Some(store::kv_expiration(retired.until, now)),
             )
             .await?;
     }
     Ok(())
+}
+
+/// Before a change to what tokens inherit (a persona's grants, a member's):
+/// the tokens are noted as stale, so that whatever happens after, the
+/// ledger knows which records may still hold the old grants. Noting first
+/// means a failure here changes nothing at all.
+pub fn note_stale<L: Ledger>(ledger: &L, rows: &[TokenRow]) -> ApiResult<()> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    Ok(ledger.mark_stale(&ids)?)
+}
+
+/// After the change: each noted token's records are rewritten, then it is
+/// crossed off. A failure leaves the rest noted for [`finish_stale`].
+pub async fn rewrite_stale<L: Ledger, R: Replica>(
+    ledger: &L,
+    replica: &R,
+    ids: &[String],
+    now: i64,
+) -> ApiResult<()> {
+    for id in ids {
+        // Re-read: the row is as the change left it (or gone).
+        if let Some(row) = ledger.token(id)? {
+            replicate(ledger, replica, &row, now).await?;
+        }
+        ledger.clear_stale(id)?;
+    }
+    Ok(())
+}
+
+/// Finishes what an earlier, failed rewrite left noted.
+pub async fn finish_stale<L: Ledger, R: Replica>(
+    ledger: &L,
+    replica: &R,
+    now: i64,
+) -> ApiResult<()> {
+    let ids = ledger.stale()?;
+    rewrite_stale(ledger, replica, &ids, now).await
 }
 
 /// The replica first, then the ledger: a failure at either leaves no
@@ -293,12 +334,9 @@ pub async fn create<L: Ledger, R: Replica>(
     row: &TokenRow,
     now: i64,
 ) -> ApiResult<()> {
+    let record = row.record(&ledger.context(row)?, None)?;
     let written = replica
-        .put(
-            &row.secret_hash,
-            &row.record(ledger, None)?,
-            row.expiration(now),
-        )
+        .put(&row.secret_hash, &record, row.expiration(now))
         .await;
     let stored = written.and_then(|_| ledger.insert_token(row));
     if let Err(e) = stored {
@@ -340,13 +378,15 @@ pub async fn refresh<L: Ledger, R: Replica>(
     after.secret_hint = new_hint;
     after.updated_at = now;
     let until = now + overlap_seconds as i64;
+    // Every record this refresh may write, before anything is written: a
+    // failed read later could otherwise cut the undo short.
+    let context = ledger.context(before)?;
+    let new_record = after.record(&context, None)?;
+    let retired_record = after.record(&context, Some(until))?;
+    let before_record = before.record(&context, None)?;
 
     if let Err(e) = replica
-        .put(
-            &after.secret_hash,
-            &after.record(ledger, None)?,
-            after.expiration(now),
-        )
+        .put(&after.secret_hash, &new_record, after.expiration(now))
         .await
     {
         let _ = replica.delete(&after.secret_hash).await;
@@ -363,7 +403,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
         replica
             .put(
                 &before.secret_hash,
-                &after.record(ledger, Some(until))?,
+                &retired_record,
                 Some(store::kv_expiration(until, now)),
             )
             .await
@@ -371,11 +411,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
     if let Err(e) = old_done {
         let _ = ledger.revert_refresh(before, invitation);
         let _ = replica
-            .put(
-                &before.secret_hash,
-                &before.record(ledger, None)?,
-                before.expiration(now),
-            )
+            .put(&before.secret_hash, &before_record, before.expiration(now))
             .await;
         let _ = replica.delete(&after.secret_hash).await;
         return Err(e.into());
@@ -499,6 +535,9 @@ mod tests {
         tokens: RefCell<HashMap<String, TokenRow>>,
         retired: RefCell<Vec<(String, String, i64)>>,
         invitations: RefCell<HashMap<String, &'static str>>,
+        /// What each token inherits (a persona's grants, say).
+        inherited: RefCell<HashMap<String, Vec<keyward_domain::Grant>>>,
+        stale: RefCell<Vec<String>>,
         faults: Rc<Faults>,
     }
 
@@ -569,6 +608,35 @@ mod tests {
                 self.tokens.borrow_mut().remove(id);
                 self.retired.borrow_mut().retain(|(_, t, _)| t != id);
             })
+        }
+        fn context(&self, row: &TokenRow) -> Result<RecordContext, StoreError> {
+            read(&self.faults)?;
+            Ok(RecordContext {
+                inherited: self
+                    .inherited
+                    .borrow()
+                    .get(&row.id)
+                    .cloned()
+                    .unwrap_or_default(),
+                ..Default::default()
+            })
+        }
+        fn mark_stale(&self, ids: &[String]) -> Result<(), StoreError> {
+            write(&self.faults, || {
+                let mut stale = self.stale.borrow_mut();
+                for id in ids {
+                    if !stale.contains(id) {
+                        stale.push(id.clone());
+                    }
+                }
+            })
+        }
+        fn clear_stale(&self, id: &str) -> Result<(), StoreError> {
+            write(&self.faults, || self.stale.borrow_mut().retain(|s| s != id))
+        }
+        fn stale(&self) -> Result<Vec<String>, StoreError> {
+            read(&self.faults)?;
+            Ok(self.stale.borrow().clone())
         }
     }
 
@@ -796,6 +864,68 @@ mod tests {
     #[test]
     fn accept_invitation_fails_closed() {
         refresh_case(0, true);
+    }
+
+    /// A change to what tokens inherit (a persona loses a grant) with a
+    /// failure at every storage call: the tokens' records either hold the
+    /// new grants or are still noted stale, no secret stops working, and
+    /// finishing the noted rewrites afterwards converges.
+    #[test]
+    fn inherited_grant_changes_converge() {
+        let read_all = vec![keyward_domain::Grant::parse_compact("storage:read@*").unwrap()];
+        each_fault(|mode, at| {
+            let w = World::new();
+            let (a, sa) = w.token("a");
+            let (b, sb) = w.token("b");
+            for t in [&a, &b] {
+                w.ledger
+                    .inherited
+                    .borrow_mut()
+                    .insert(t.id.clone(), read_all.clone());
+                block_on(replicate(&w.ledger, &w.replica, t, NOW)).expect("setup");
+            }
+            let rows = [a.clone(), b.clone()];
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            w.arm(at, mode);
+            let r = note_stale(&w.ledger, &rows).and_then(|()| {
+                // The change itself: the persona no longer grants anything.
+                w.ledger.inherited.borrow_mut().clear();
+                block_on(rewrite_stale(&w.ledger, &w.replica, &ids, NOW))
+            });
+            let fired = w.faults.fired.get();
+            w.faults.disarm();
+            for s in [&sa, &sb] {
+                assert!(
+                    w.works(s),
+                    "a rewrite must never stop a secret ({mode:?} at {at})"
+                );
+            }
+            let holds_old =
+                |t: &TokenRow| !w.replica.map.borrow()[&t.secret_hash].inherited.is_empty();
+            let changed = w.ledger.inherited.borrow().is_empty();
+            if !fired {
+                assert!(r.is_ok());
+                assert!(!holds_old(&a) && !holds_old(&b));
+                assert!(w.ledger.stale.borrow().is_empty());
+                return false;
+            }
+            assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+            if changed {
+                for t in [&a, &b] {
+                    assert!(
+                        !holds_old(t) || w.ledger.stale.borrow().contains(&t.id),
+                        "{} holds a removed grant without being noted stale ({mode:?} at {at})",
+                        t.id
+                    );
+                }
+            }
+            block_on(finish_stale(&w.ledger, &w.replica, NOW)).expect("finishing converges");
+            assert!(w.ledger.stale.borrow().is_empty());
+            if changed {
+                assert!(!holds_old(&a) && !holds_old(&b), "({mode:?} at {at})");
+            }
+            true
+        });
     }
 
     #[test]

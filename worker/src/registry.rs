@@ -378,7 +378,8 @@ impl DurableObject for RegistryObject {
                 self.sweep_retired(self.now()).await?;
                 self.swept.set(true);
             }
-            self.replay_pending(self.now()).await?;
+            // What an earlier command could not finish rewriting.
+            authority::finish_stale(&self.ledger(), &self.replica()?, self.now()).await?;
             let body = self.execute(cmd).await?;
             // Nothing is answered before it is on disk: a crash right after
             // the answer must not lose what the answer confirmed.
@@ -627,6 +628,38 @@ impl Ledger for SqlLedger {
         self.0
             .exec("DELETE FROM tokens WHERE id = ?", vec![s(id)])?;
         Ok(())
+    }
+
+    fn mark_stale(&self, ids: &[String]) -> Result<(), StoreError> {
+        for id in ids {
+            self.0.exec(
+                "INSERT OR IGNORE INTO pending_replication (token_id) VALUES (?)",
+                vec![s(id)],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn clear_stale(&self, id: &str) -> Result<(), StoreError> {
+        self.0.exec(
+            "DELETE FROM pending_replication WHERE token_id = ?",
+            vec![s(id)],
+        )?;
+        Ok(())
+    }
+
+    fn stale(&self) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Pending {
+            token_id: String,
+        }
+        Ok(self
+            .0
+            .exec("SELECT token_id FROM pending_replication", NO_ARGS)?
+            .to_array::<Pending>()?
+            .into_iter()
+            .map(|p| p.token_id)
+            .collect())
     }
 
     fn context(&self, row: &TokenRow) -> Result<authority::RecordContext, StoreError> {
@@ -1515,9 +1548,12 @@ impl RegistryObject {
     }
 
     /// Writes a changed token: its KV records first, so the edge never
-    /// holds less than the registry promised, then the registry's row, then
-    /// the records of the personal keys that act as it.
+    /// holds less than the registry promised, then the registry's row. A
+    /// user token's personal keys hold what it holds: they are noted stale
+    /// before the change and rewritten after it.
     async fn save_token(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+        let keys = self.dependents(row)?;
+        self.note_stale(&keys)?;
         self.replicate(row, now).await?;
         self.sql().exec(
             "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, updated_at = ? WHERE id = ?",
@@ -1526,20 +1562,15 @@ impl RegistryObject {
                 s(&row.personas), s(&row.project_grants), i(row.global_admin), i(row.updated_at), s(&row.id),
             ],
         )?;
-        self.replicate_dependents(row, now).await
+        self.rewrite_stale(&keys, now).await
     }
 
-    /// Personal keys hold what their user holds: after the user token
-    /// changes, their KV records are rewritten too.
-    async fn replicate_dependents(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
-        if row.kind != TokenKind::User.as_str() {
-            return Ok(());
+    /// The personal keys that act as a user token (none for other kinds).
+    fn dependents(&self, row: &TokenRow) -> ApiResult<Vec<TokenRow>> {
+        match &row.member_id {
+            Some(member) if row.kind == TokenKind::User.as_str() => self.member_keys(member),
+            _ => Ok(vec![]),
         }
-        let Some(member) = &row.member_id else {
-            return Ok(());
-        };
-        let keys = self.member_keys(member)?;
-        self.replicate_all(&keys, now).await
     }
 
     /// Every personal key of a member, expired or not.
@@ -1553,48 +1584,16 @@ impl RegistryObject {
             .to_array::<TokenRow>()?)
     }
 
-    /// Rewrites the KV records of tokens whose inherited grants changed.
-    /// They are noted as pending in the same step as the change that made
-    /// them stale, and crossed off one by one: if a write fails, the next
-    /// command finishes the job (see [`Self::replay_pending`]) rather than
-    /// leaving a record that holds what the registry no longer grants.
-    async fn replicate_all(&self, rows: &[TokenRow], now: i64) -> ApiResult<()> {
-        for row in rows {
-            self.sql().exec(
-                "INSERT OR IGNORE INTO pending_replication (token_id) VALUES (?)",
-                vec![s(&row.id)],
-            )?;
-        }
-        for row in rows {
-            self.replicate(row, now).await?;
-            self.sql().exec(
-                "DELETE FROM pending_replication WHERE token_id = ?",
-                vec![s(&row.id)],
-            )?;
-        }
-        Ok(())
+    /// See [`authority::note_stale`]: called before a change to what these
+    /// tokens inherit.
+    fn note_stale(&self, rows: &[TokenRow]) -> ApiResult<()> {
+        authority::note_stale(&self.ledger(), rows)
     }
 
-    /// Finishes replications an earlier command could not complete.
-    async fn replay_pending(&self, now: i64) -> ApiResult<()> {
-        #[derive(Deserialize)]
-        struct Pending {
-            token_id: String,
-        }
-        let pending = self
-            .sql()
-            .exec("SELECT token_id FROM pending_replication", NO_ARGS)?
-            .to_array::<Pending>()?;
-        for p in pending {
-            if let Some(row) = self.ledger().token(&p.token_id)? {
-                self.replicate(&row, now).await?;
-            }
-            self.sql().exec(
-                "DELETE FROM pending_replication WHERE token_id = ?",
-                vec![s(&p.token_id)],
-            )?;
-        }
-        Ok(())
+    /// See [`authority::rewrite_stale`]: called after the change.
+    async fn rewrite_stale(&self, rows: &[TokenRow], now: i64) -> ApiResult<()> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        authority::rewrite_stale(&self.ledger(), &self.replica()?, &ids, now).await
     }
 
     async fn delete_token(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {

@@ -383,15 +383,6 @@ impl RegistryObject {
         self.persona_view(&row)
     }
 
-    /// Rewrites the KV records of every token linking the persona (and of
-    /// the personal keys acting as a linked user), after its row changed.
-    async fn replicate_linked(&self, persona_id: &str, now: i64) -> ApiResult<usize> {
-        let linked = self.linking(persona_id)?;
-        let stale = self.stale_with(&linked)?;
-        self.replicate_all(&stale, now).await?;
-        Ok(linked.len())
-    }
-
     /// The tokens plus the personal keys of any user token among them.
     fn stale_with(&self, linked: &[TokenRow]) -> ApiResult<Vec<TokenRow>> {
         let mut stale = linked.to_vec();
@@ -433,13 +424,17 @@ impl RegistryObject {
             changed.push("grants");
         }
         row.updated_at = now;
+        // Within this command, before the answer: the lock keeps any other
+        // change out until every linked token holds the new grants.
+        let linked = self.linking(id)?;
+        let stale = self.stale_with(&linked)?;
+        self.note_stale(&stale)?;
         self.sql().exec(
             "UPDATE personas SET name = ?, description = ?, grants = ?, updated_at = ? WHERE id = ?",
             vec![s(&row.name), s(&row.description), s(&row.grants), i(now), s(id)],
         )?;
-        // Within this command, before the answer: the lock keeps any other
-        // change out until every linked token holds the new grants.
-        let tokens = self.replicate_linked(id, now).await?;
+        self.rewrite_stale(&stale, now).await?;
+        let tokens = linked.len();
         self.audit_as(
             actor,
             "persona.update",
@@ -474,8 +469,10 @@ impl RegistryObject {
                 ),
             ));
         }
-        // Every registry change first, in one step; then the KV records,
-        // which `replicate_all` notes as pending until written.
+        // The tokens are noted stale first; then every registry change, in
+        // one step; then their KV records.
+        let stale = self.stale_with(&linked)?;
+        self.note_stale(&stale)?;
         for token in &linked {
             let kept: Vec<String> = token
                 .persona_ids()?
@@ -487,14 +484,9 @@ impl RegistryObject {
                 vec![s(to_json(&kept)?), i(now), s(&token.id)],
             )?;
         }
-        let stale = self.stale_with(&linked)?;
         self.sql()
             .exec("DELETE FROM personas WHERE id = ?", vec![s(id)])?;
-        let refreshed: Vec<TokenRow> = stale
-            .iter()
-            .filter_map(|t| self.ledger().token(&t.id).ok().flatten())
-            .collect();
-        self.replicate_all(&refreshed, now).await?;
+        self.rewrite_stale(&stale, now).await?;
         self.audit_as(
             actor,
             "persona.delete",
