@@ -205,6 +205,12 @@ impl TokenRow {
         }
     }
 
+    /// A member's user token or personal key: the member's (and the
+    /// admins') business only.
+    pub fn is_members(&self) -> bool {
+        self.kind == TokenKind::User.as_str() || self.kind == TokenKind::Personal.as_str()
+    }
+
     pub fn grant_list(&self) -> ApiResult<Vec<keyward_domain::Grant>> {
         serde_json::from_str(&self.grants).map_err(ApiError::unavailable)
     }

@@ -1375,11 +1375,7 @@ impl RegistryObject {
         if actor.is_master || actor.token_id == row.id {
             return Ok(());
         }
-        // A member's user token and personal keys are theirs and the
-        // admins' business only.
-        let personal =
-            row.kind == TokenKind::Personal.as_str() || row.kind == TokenKind::User.as_str();
-        if personal && (actor.member_id.is_none() || actor.member_id != row.member_id) {
+        if row.is_members() && (actor.member_id.is_none() || actor.member_id != row.member_id) {
             return Err(ApiError::not_found("token"));
         }
         match row.project() {
@@ -1418,16 +1414,9 @@ impl RegistryObject {
             ));
         }
         self.check_sees(actor, row)?;
-        let personal =
-            row.kind == TokenKind::Personal.as_str() || row.kind == TokenKind::User.as_str();
-        if personal && (actor.member_id.is_none() || actor.member_id != row.member_id) {
-            return Err(ApiError::new(
-                ErrorCode::PrivilegeEscalation,
-                "a member's user token and personal keys are managed by that member or an admin",
-            ));
-        }
-        if personal {
-            // The member's own key: it holds what they hold, no more.
+        if row.is_members() {
+            // The member's own (check_sees let no one else's through): it
+            // holds what they hold, no more.
             return Ok(());
         }
         self.check_may_delegate(actor, row)

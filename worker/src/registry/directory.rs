@@ -387,9 +387,7 @@ impl RegistryObject {
     fn stale_with(&self, linked: &[TokenRow]) -> ApiResult<Vec<TokenRow>> {
         let mut stale = linked.to_vec();
         for row in linked {
-            if let Some(member) = row.member_id.as_deref().filter(|_| row.kind == "user") {
-                stale.extend(self.member_keys(member)?);
-            }
+            stale.extend(self.dependents(row)?);
         }
         Ok(stale)
     }
