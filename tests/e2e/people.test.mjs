@@ -231,6 +231,8 @@ test('a member is invited, accepts, makes a personal key that follows their perm
   await mp.getByTestId('profile-name').filter({ hasText: 'Ann Example' }).waitFor();
   assert.equal(await mp.getByTestId('profile-email').innerText(), EMAIL);
   assert.match(await mp.getByTestId('profile-summary').innerText(), /Read all buckets.*audit log/s);
+  // The persona they hold through, by name (the API shows a member only theirs).
+  await mp.getByTestId('profile-personas').filter({ hasText: auditors.name }).waitFor();
   await mp.getByTestId('keys-empty').waitFor();
 
   // A personal key: the secret once, with a copy button.

@@ -257,7 +257,8 @@ const ROUTES: &[Route] = &[
         method: "GET",
         path: "/api/v1/personas",
         body: none,
-        need: Need::Perm("tokens", "read", false),
+        // Without tokens:read, the personas the token holds through.
+        need: Need::Token,
         ok: 200,
     },
     Route {

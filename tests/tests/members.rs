@@ -195,6 +195,25 @@ async fn a_personal_key_follows_its_user() {
     )
     .await;
     assert_eq!(put(&app, &key, "notebooks", "c.json").await, 200);
+    // The member and their key see the personas they hold through, and no
+    // other.
+    app.post(
+        "/api/v1/personas",
+        &app.admin_secret,
+        json!({"name": "Unrelated"}),
+    )
+    .await;
+    for s in [&m.user_secret, &key] {
+        let seen = app.get("/api/v1/personas", s).await;
+        assert_eq!(seen.status, 200, "{}", seen.text);
+        let names: Vec<String> = seen.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["Writers"]);
+    }
     app.patch(
         &format!("/api/v1/personas/{p}"),
         &app.admin_secret,

@@ -29,11 +29,14 @@ fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<
 
 // ---- personas -------------------------------------------------------------
 
-/// Anyone who may read tokens may see personas: linking one needs to know
-/// what it grants.
+/// Anyone who may read tokens sees every persona (linking one needs to know
+/// what it grants); any other token sees the personas it holds through.
 pub async fn list_personas(call: &mut Call<'_>) -> ApiResult<Response> {
-    call.require("tokens", "read", None)?;
-    let list: PersonaList = ask(call, DirectoryCommand::ListPersonas).await?;
+    let linked_to = match call.require("tokens", "read", None) {
+        Ok(_) => None,
+        Err(_) => Some(call.caller()?.token().id.clone()),
+    };
+    let list: PersonaList = ask(call, DirectoryCommand::ListPersonas { linked_to }).await?;
     http::json(200, &list)
 }
 

@@ -5,11 +5,12 @@
 
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::common::{grants_of, ErrorBanner, FailurePanel, Loading, SecretReveal};
+use crate::components::personas::persona_names;
 use crate::pages::members::{key_label, KeyTable};
 use crate::pages::token_new::catalog_resource;
 use crate::session::use_session;
 use gloo_net::http::Method;
-use keyward_domain::api::{CreatePersonalKey, IssuedToken, Member, TokenList, WhoAmI};
+use keyward_domain::api::{CreatePersonalKey, IssuedToken, Member, PersonaList, TokenList, WhoAmI};
 use keyward_domain::describe::{held_permissions, summary};
 use keyward_domain::{Catalog, TokenKind};
 use leptos::prelude::*;
@@ -51,6 +52,14 @@ fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoV
         let path = member_path.clone();
         async move { api.get::<Member>(&path).await }
     });
+    // The personas this member holds through (the API shows a member only
+    // those).
+    let personas = LocalResource::new(move || async move {
+        api.get::<PersonaList>("/personas")
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
+    });
     let grants = grants_of(&who.permissions);
     let line = summary(&catalog, &grants);
     let list = held_permissions(&catalog, &grants)
@@ -79,6 +88,14 @@ fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoV
                         <dt>"Name"</dt><dd data-testid="profile-name">{m.name.clone()}</dd>
                         <dt>"Email"</dt><dd data-testid="profile-email">{m.email.clone()}</dd>
                         <dt>"Project"</dt><dd data-testid="profile-project">{m.project.clone()}</dd>
+                        <dt>"Personas"</dt>
+                        <dd data-testid="profile-personas">
+                            {move || {
+                                let known = personas.get().unwrap_or_default();
+                                let names = persona_names(&known, &m.personas);
+                                if names.is_empty() { "None".to_string() } else { names.join(", ") }
+                            }}
+                        </dd>
                     </dl>
                 }.into_any(),
             }}

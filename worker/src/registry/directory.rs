@@ -9,7 +9,12 @@ use keyward_domain::api::{Member, MemberStatus, Persona, Project};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "dir_op", rename_all = "snake_case")]
 pub enum DirectoryCommand {
-    ListPersonas,
+    ListPersonas {
+        /// Only the personas this token holds through (its own, or its
+        /// user's for a personal key); `None`: all.
+        #[serde(default)]
+        linked_to: Option<String>,
+    },
     GetPersona {
         id: String,
     },
@@ -156,9 +161,14 @@ impl RegistryObject {
     pub(super) async fn directory(&self, cmd: DirectoryCommand, now: i64) -> ApiResult<String> {
         use DirectoryCommand::*;
         match cmd {
-            ListPersonas => to_json(&keyward_domain::api::PersonaList {
-                items: self.personas()?,
-            }),
+            ListPersonas { linked_to } => {
+                let mut items = self.personas()?;
+                if let Some(token_id) = linked_to {
+                    let linked = self.personas_behind(&token_id)?;
+                    items.retain(|p| linked.contains(&p.id));
+                }
+                to_json(&keyward_domain::api::PersonaList { items })
+            }
             GetPersona { id } => to_json(&self.persona_view(&self.persona_row(&id)?)?),
             CreatePersona {
                 actor,
@@ -295,6 +305,15 @@ impl RegistryObject {
             .iter()
             .map(|p| self.persona_view(p))
             .collect()
+    }
+
+    /// The personas a token holds through: its own, or its user's.
+    fn personas_behind(&self, token_id: &str) -> ApiResult<Vec<String>> {
+        let row = self.token_row(token_id)?;
+        match (&row.member_id, row.kind.as_str()) {
+            (Some(member), "personal") => self.user_token_of(member)?.persona_ids(),
+            _ => row.persona_ids(),
+        }
     }
 
     fn persona_row(&self, id: &str) -> ApiResult<PersonaRow> {
