@@ -30,6 +30,27 @@ pub fn confirmed_delete(
     });
 }
 
+/// What a token holds, a line per permission: "Storage: Read buckets and
+/// objects — All buckets".
+#[component]
+pub fn HeldList(held: Vec<keyward_domain::describe::ServiceView>) -> impl IntoView {
+    let items = held
+        .into_iter()
+        .flat_map(|s| {
+            let service = s.title.clone();
+            s.permissions.into_iter().map(move |p| {
+                view! {
+                    <li>
+                        <strong>{format!("{service}: {}", p.title)}</strong>
+                        {(!p.scope.is_empty()).then(|| view! { <span class="scope-text">" — " {p.scope}</span> })}
+                    </li>
+                }
+            })
+        })
+        .collect_view();
+    view! { <ul class="access-list">{items}</ul> }
+}
+
 /// A failed load. A 403 names the missing permission instead of looking
 /// like a crash: the page is simply not for this token.
 #[component]

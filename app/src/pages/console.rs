@@ -4,7 +4,7 @@
 //! only leaves out buttons that would be refused.
 
 use crate::api::{enc, use_api, Api, ApiFailure};
-use crate::components::common::{grants_of, ErrorBanner, Expiry, FailurePanel, Loading};
+use crate::components::common::{grants_of, ErrorBanner, Expiry, FailurePanel, HeldList, Loading};
 use crate::format;
 use crate::pages::token_new::{buckets_path, catalog_resource, projects_resource};
 use crate::session::{is_full_admin, use_project, use_session};
@@ -142,20 +142,6 @@ fn YourAccess(who: WhoAmI, catalog: Catalog) -> impl IntoView {
         </p>
     });
     let user = who.token.kind == TokenKind::User;
-    let list = held
-        .into_iter()
-        .flat_map(|s| {
-            let service = s.title.clone();
-            s.permissions.into_iter().map(move |p| {
-                view! {
-                    <li>
-                        <strong>{format!("{service}: {}", p.title)}</strong>
-                        {(!p.scope.is_empty()).then(|| view! { <span class="scope-text">" — " {p.scope}</span> })}
-                    </li>
-                }
-            })
-        })
-        .collect_view();
     view! {
         <section class="card" aria-labelledby="access-title" data-testid="console-access">
             <h2 id="access-title">"Your access"</h2>
@@ -166,7 +152,7 @@ fn YourAccess(who: WhoAmI, catalog: Catalog) -> impl IntoView {
                 <Expiry expires_at=who.token.expires_at />
             </p>
             <p class="summary-line" data-testid="console-summary">{line}</p>
-            <ul class="access-list">{list}</ul>
+            <HeldList held />
             {acting}
             {user.then(|| view! {
                 <p>"Your personal keys are on " <a href="/profile" data-testid="console-profile-link">"your profile"</a> "."</p>

@@ -4,7 +4,9 @@
 //! holds exactly what the member holds.
 
 use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{grants_of, ErrorBanner, FailurePanel, Loading, SecretReveal};
+use crate::components::common::{
+    grants_of, ErrorBanner, FailurePanel, HeldList, Loading, SecretReveal,
+};
 use crate::components::personas::persona_names;
 use crate::pages::members::{key_label, KeyTable};
 use crate::pages::token_new::catalog_resource;
@@ -62,20 +64,7 @@ fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoV
     });
     let grants = grants_of(&who.permissions);
     let line = summary(&catalog, &grants);
-    let list = held_permissions(&catalog, &grants)
-        .into_iter()
-        .flat_map(|s| {
-            let service = s.title.clone();
-            s.permissions.into_iter().map(move |p| {
-                view! {
-                    <li>
-                        <strong>{format!("{service}: {}", p.title)}</strong>
-                        {(!p.scope.is_empty()).then(|| view! { <span class="scope-text">" — " {p.scope}</span> })}
-                    </li>
-                }
-            })
-        })
-        .collect_view();
+    let held = held_permissions(&catalog, &grants);
     let project = who.project.clone();
     view! {
         <section class="card" aria-labelledby="me-title" data-testid="profile">
@@ -101,7 +90,7 @@ fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoV
             }}
             <h3 class="section-title">"What you may do"</h3>
             <p class="summary-line" data-testid="profile-summary">{line}</p>
-            <ul class="access-list">{list}</ul>
+            <HeldList held />
             <p class="muted small">{format!("In project {project}. An admin sets these; your personal keys always hold exactly the same.")}</p>
         </section>
         <PersonalKeys member_id />
