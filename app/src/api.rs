@@ -52,6 +52,17 @@ impl ApiFailure {
         (!messages.is_empty()).then(|| messages.join("; "))
     }
 
+    /// The message for `field`; for `unique`, the field a name clash is
+    /// about, a 409's detail when no field is named.
+    pub fn field_or_conflict(&self, field: &str, unique: &str) -> Option<String> {
+        let conflict = field == unique && self.code() == Some(ErrorCode::Conflict);
+        self.field(field).or_else(|| {
+            conflict
+                .then(|| self.problem.as_ref().map(|p| p.detail.clone()))
+                .flatten()
+        })
+    }
+
     /// Field errors whose field starts with `prefix` (e.g. every `grants[i]`).
     pub fn fields_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
         self.problem

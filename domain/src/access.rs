@@ -36,10 +36,6 @@ impl Access {
         self.kind == TokenKind::Master || self.global_admin
     }
 
-    pub fn is_global(&self) -> bool {
-        matches!(self.kind, TokenKind::Master | TokenKind::Global)
-    }
-
     /// Where the token acts when a request names no project.
     pub fn home(&self) -> &str {
         self.project.as_deref().unwrap_or(DEFAULT_PROJECT)

@@ -73,9 +73,7 @@ pub trait Ledger {
     /// grants it inherits (its personas'; a personal key's user's) and, for
     /// a personal key, whom it acts as. Read fresh at every replication, so
     /// a changed persona or user reaches the edge with the next write.
-    fn context(&self, _row: &TokenRow) -> Result<RecordContext, StoreError> {
-        Ok(RecordContext::default())
-    }
+    fn context(&self, row: &TokenRow) -> Result<RecordContext, StoreError>;
     /// Notes tokens whose KV records must be rewritten.
     fn mark_stale(&self, ids: &[String]) -> Result<(), StoreError>;
     fn clear_stale(&self, id: &str) -> Result<(), StoreError>;

@@ -61,12 +61,6 @@ impl Actor {
         }
     }
 
-    /// Permissions in the actor's home project.
-    pub fn principal(&self, catalog: &Catalog) -> Principal {
-        let access = self.access();
-        access.principal(catalog, access.home())
-    }
-
     pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
         self.access().principal(catalog, project)
     }

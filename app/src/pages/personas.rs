@@ -10,7 +10,7 @@ use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersona, Persona, PersonaList, UpdatePersona};
 use keyward_domain::describe::{summary, Grid};
-use keyward_domain::{Catalog, ErrorCode};
+use keyward_domain::Catalog;
 use leptos::prelude::*;
 
 /// What is open on the page: nothing, the create form, one persona's edit
@@ -164,16 +164,7 @@ fn PersonaForm(
     let failure = RwSignal::new(None::<ApiFailure>);
     let local = RwSignal::new(None::<String>);
     let field = move |f: &'static str| {
-        move || {
-            failure.with(|x| {
-                x.as_ref().and_then(|x| match f {
-                    "name" if x.code() == Some(ErrorCode::Conflict) => x
-                        .field("name")
-                        .or_else(|| x.problem.as_ref().map(|p| p.detail.clone())),
-                    _ => x.field(f),
-                })
-            })
-        }
+        move || failure.with(|x| x.as_ref().and_then(|x| x.field_or_conflict(f, "name")))
     };
     let title = match &persona {
         Some(p) => format!("Edit persona “{}”", p.name),

@@ -7,7 +7,6 @@ use crate::format;
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreateProject, Project, ProjectList};
-use keyward_domain::ErrorCode;
 use leptos::prelude::*;
 
 #[component]
@@ -90,16 +89,7 @@ fn NewProject() -> impl IntoView {
     let failure = RwSignal::new(None::<ApiFailure>);
     let created = RwSignal::new(None::<Project>);
     let field = move |f: &'static str| {
-        move || {
-            failure.with(|x| {
-                x.as_ref().and_then(|x| match f {
-                    "id" if x.code() == Some(ErrorCode::Conflict) => x
-                        .field("id")
-                        .or_else(|| x.problem.as_ref().map(|p| p.detail.clone())),
-                    _ => x.field(f),
-                })
-            })
-        }
+        move || failure.with(|x| x.as_ref().and_then(|x| x.field_or_conflict(f, "id")))
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
