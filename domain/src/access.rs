@@ -33,7 +33,7 @@ impl Access {
     /// Master tokens and global admin keys: every permission in every
     /// project, and the administration of the deployment.
     pub fn is_admin(&self) -> bool {
-        self.kind == TokenKind::Master || self.global_admin
+        crate::policy::is_admin(self.kind, self.global_admin)
     }
 
     /// Where the token acts when a request names no project.
@@ -43,13 +43,7 @@ impl Access {
 
     /// Whether the token can act in `project` at all.
     pub fn reaches(&self, project: &str) -> bool {
-        self.is_admin()
-            || match self.kind {
-                TokenKind::Global => {
-                    !self.grants.is_empty() || self.project_grants.contains_key(project)
-                }
-                _ => self.home() == project,
-            }
+        crate::policy::reachable_projects(self).contains(project)
     }
 
     /// The grants that hold in `project`, before implication.

@@ -1,0 +1,666 @@
+//! The one authorization policy: who may see, manage, delegate to and
+//! reach what.
+//!
+//! Every decision about tokens is made here and nowhere else: the worker's
+//! front, the registry (its SQL takes [`visibility`] as parameters), the
+//! gateway, `/verify`, the app and the CLI ask these functions. Each hole
+//! this module closes lived in a gap between two places that used to
+//! decide on their own.
+//!
+//! | who | sees | manages | delegates | reaches |
+//! |---|---|---|---|---|
+//! | admin (master token, global admin key) | every token | every token (a master token only itself refreshes) | anything, except lifting its own expiry | every project |
+//! | any other token | itself; tokens of projects where it holds `tokens:read`; its member's own keys | itself; tokens it sees, holds `tokens:manage` for and is at least as strong as | only what it holds itself, in every dimension | its home project (a global key: where it has grants) |
+//! | a retired secret (inside a refresh's overlap) | as its token | nothing | nothing | as its token |
+
+use crate::access::{Access, DEFAULT_PROJECT};
+use crate::catalog::Catalog;
+use crate::grant::{Decision, Grant};
+use crate::secret::TokenKind;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Who acts: an authenticated token, as the edge saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub token_id: String,
+    pub access: Access,
+    /// A member's tokens (their user token and personal keys) carry it.
+    pub member_id: Option<String>,
+    /// Unix seconds; `None` never expires.
+    pub expires_at: Option<i64>,
+    /// Calls per minute; `None` is the deployment's default.
+    pub rate_limit: Option<u32>,
+    /// Authenticated with a secret that a refresh replaced and whose
+    /// overlap has not ended: it may use the API, never change tokens.
+    pub retired: bool,
+}
+
+/// A token as the policy judges it: one that exists, or one that a create
+/// or an edit proposes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// Empty for a token not created yet.
+    pub id: String,
+    pub kind: TokenKind,
+    /// A project-level token's project (`None` for master and global keys).
+    pub project: Option<String>,
+    pub member_id: Option<String>,
+    /// Its own grants plus what it inherits (personas; a personal key's
+    /// user), as its KV record will carry them.
+    pub grants: Vec<Grant>,
+    pub project_grants: BTreeMap<String, Vec<Grant>>,
+    pub global_admin: bool,
+    pub expires_at: Option<i64>,
+    pub rate_limit: Option<u32>,
+}
+
+impl Subject {
+    fn access(&self) -> Access {
+        Access {
+            kind: self.kind,
+            project: self.project.clone(),
+            grants: self.grants.clone(),
+            project_grants: self.project_grants.clone(),
+            global_admin: self.global_admin && self.kind == TokenKind::Global,
+        }
+    }
+
+    fn is_members(&self) -> bool {
+        matches!(self.kind, TokenKind::User | TokenKind::Personal)
+    }
+
+    /// The project whose `tokens:*` permissions govern this token.
+    fn home(&self) -> &str {
+        self.project.as_deref().unwrap_or(DEFAULT_PROJECT)
+    }
+}
+
+/// Why the policy says no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not the actor's business: answered as "not found", so that its
+    /// existence is not revealed either.
+    Hidden,
+    /// A retired secret is a usage-only credential.
+    RetiredSecret,
+    /// The actor lacks this permission.
+    Missing(Grant),
+    /// Only admins may do this; says what.
+    AdminOnly(String),
+    /// The token would hold more than the actor; says in which dimension.
+    Escalation(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Hidden => write!(f, "no such token"),
+            Refusal::RetiredSecret => write!(
+                f,
+                "this secret was replaced by a refresh: until its overlap ends it may use the API, \
+                 but not refresh, edit, delete or invite; use the new secret"
+            ),
+            Refusal::Missing(g) => write!(f, "this token lacks {g}"),
+            Refusal::AdminOnly(what) => write!(
+                f,
+                "{what} needs an admin: a master token or a global admin key"
+            ),
+            Refusal::Escalation(what) => write!(f, "you cannot grant or manage {what}"),
+        }
+    }
+}
+
+/// The one definition of an admin: master tokens and global admin keys.
+pub fn is_admin(kind: TokenKind, global_admin: bool) -> bool {
+    kind == TokenKind::Master || (kind == TokenKind::Global && global_admin)
+}
+
+/// Where an actor may act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    Everywhere,
+    Only(BTreeSet<String>),
+}
+
+impl Reach {
+    pub fn contains(&self, project: &str) -> bool {
+        match self {
+            Reach::Everywhere => true,
+            Reach::Only(set) => set.contains(project),
+        }
+    }
+}
+
+/// The projects in which `access` holds anything at all.
+pub fn reachable_projects(access: &Access) -> Reach {
+    if access.is_admin() || (access.kind == TokenKind::Global && !access.grants.is_empty()) {
+        return Reach::Everywhere;
+    }
+    match access.kind {
+        TokenKind::Global => Reach::Only(access.project_grants.keys().cloned().collect()),
+        _ => Reach::Only(BTreeSet::from([access.home().to_string()])),
+    }
+}
+
+/// The projects in which `access` holds `tokens:<permission>`.
+pub fn projects_with(access: &Access, catalog: &Catalog, permission: &str) -> Reach {
+    let holds = |project: &str| {
+        access
+            .principal(catalog, project)
+            .may("tokens", permission, None)
+            == Decision::Allow
+    };
+    // A global key's plain grants hold everywhere; its per-project grants
+    // only add to them.
+    let everywhere = || {
+        crate::grant::Principal::new(catalog, false, &access.grants).may("tokens", permission, None)
+            == Decision::Allow
+    };
+    match reachable_projects(access) {
+        Reach::Everywhere if access.is_admin() || everywhere() => Reach::Everywhere,
+        Reach::Everywhere => Reach::Only(
+            access
+                .project_grants
+                .keys()
+                .filter(|p| holds(p))
+                .cloned()
+                .collect(),
+        ),
+        Reach::Only(set) => Reach::Only(set.into_iter().filter(|p| holds(p)).collect()),
+    }
+}
+
+/// What a non-admin's token list may show, as parameters for a query:
+/// tokens of `projects` that are neither master tokens, global keys nor
+/// another member's, plus the actor itself and its member's tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visibility {
+    /// `None`: admins see everything.
+    pub projects: Option<Reach>,
+    pub token_id: String,
+    pub member_id: Option<String>,
+}
+
+pub fn visibility(actor: &Actor, catalog: &Catalog) -> Visibility {
+    Visibility {
+        projects: (!actor.access.is_admin()).then(|| projects_with(&actor.access, catalog, "read")),
+        token_id: actor.token_id.clone(),
+        member_id: actor.member_id.clone(),
+    }
+}
+
+impl Visibility {
+    /// The same rule as [`may_see`], evaluated on one token; the registry's
+    /// SQL encodes exactly this.
+    pub fn admits(&self, token: &Subject) -> bool {
+        let Some(reach) = &self.projects else {
+            return true;
+        };
+        if token.id == self.token_id {
+            return true;
+        }
+        if token.is_members() {
+            return self.member_id.is_some() && token.member_id == self.member_id;
+        }
+        match token.kind {
+            TokenKind::Master | TokenKind::Global => false,
+            _ => reach.contains(token.home()),
+        }
+    }
+}
+
+/// Whether `actor` may know that `token` exists.
+pub fn may_see(actor: &Actor, token: &Subject, catalog: &Catalog) -> Result<(), Refusal> {
+    if visibility(actor, catalog).admits(token) {
+        Ok(())
+    } else {
+        Err(Refusal::Hidden)
+    }
+}
+
+/// Every change to tokens, admins, personas, members and invitations
+/// starts here: a retired secret changes nothing.
+pub fn may_change(actor: &Actor) -> Result<(), Refusal> {
+    if actor.retired {
+        Err(Refusal::RetiredSecret)
+    } else {
+        Ok(())
+    }
+}
+
+/// Admin-only changes (admins, personas, members, projects, global keys).
+pub fn may_administer(actor: &Actor, what: &str) -> Result<(), Refusal> {
+    may_change(actor)?;
+    if actor.access.is_admin() {
+        Ok(())
+    } else {
+        Err(Refusal::AdminOnly(what.to_string()))
+    }
+}
+
+/// Whether `actor` may edit, refresh, delete or invite for `token` as it
+/// is now. What an edit makes of it is [`may_delegate`]'s question.
+pub fn may_manage(
+    actor: &Actor,
+    token: &Subject,
+    catalog: &Catalog,
+    default_rate_limit: u32,
+) -> Result<(), Refusal> {
+    may_change(actor)?;
+    if token.id == actor.token_id {
+        return Ok(());
+    }
+    // Master tokens and global keys are hidden from non-admins.
+    may_see(actor, token, catalog)?;
+    if token.kind == TokenKind::Master {
+        // Not even another admin: a master token goes with its admin.
+        return Err(Refusal::Escalation(
+            "another admin's master token: it is managed only by itself".into(),
+        ));
+    }
+    if actor.access.is_admin() {
+        return Ok(());
+    }
+    if token.is_members() {
+        // The member's own (may_see let no one else's through): it holds
+        // what its user holds, no more.
+        return Ok(());
+    }
+    let principal = actor.access.principal(catalog, token.home());
+    if let Decision::Deny(g) = principal.may("tokens", "manage", None) {
+        return Err(Refusal::Missing(g));
+    }
+    // Managing a stronger token (refreshing it hands over its power) is
+    // escalation too.
+    within_actor(actor, token, catalog, default_rate_limit)
+}
+
+/// Whether `actor` may create `proposed`, or turn a token it manages into
+/// `proposed`. Delegation is attenuation: a non-admin never makes a token
+/// hold more than itself in any dimension, and nobody lifts their own
+/// expiry. `default_rate_limit` is what `rate_limit: None` means.
+pub fn may_delegate(
+    actor: &Actor,
+    proposed: &Subject,
+    catalog: &Catalog,
+    default_rate_limit: u32,
+) -> Result<(), Refusal> {
+    may_change(actor)?;
+    let own = proposed.id == actor.token_id;
+    if own && later(proposed.expires_at, actor.expires_at) {
+        return Err(Refusal::Escalation(format!(
+            "an expiry later than this token's own ({})",
+            describe_expiry(actor.expires_at)
+        )));
+    }
+    if actor.access.is_admin() {
+        return Ok(());
+    }
+    if matches!(proposed.kind, TokenKind::Global | TokenKind::Master) && !own {
+        return Err(Refusal::AdminOnly(
+            "creating or managing global keys".into(),
+        ));
+    }
+    if !proposed.is_members() && !own {
+        let principal = actor.access.principal(catalog, proposed.home());
+        if let Decision::Deny(g) = principal.may("tokens", "manage", None) {
+            return Err(Refusal::Missing(g));
+        }
+    }
+    within_actor(actor, proposed, catalog, default_rate_limit)
+}
+
+/// `token` holds nothing `actor` does not: grants in each project,
+/// global admin, project, expiry and rate limit.
+fn within_actor(
+    actor: &Actor,
+    token: &Subject,
+    catalog: &Catalog,
+    default_rate_limit: u32,
+) -> Result<(), Refusal> {
+    if token.global_admin && !actor.access.is_admin() {
+        return Err(Refusal::Escalation("global_admin".into()));
+    }
+    let access = token.access();
+    if token.kind == TokenKind::Global {
+        // Plain grants hold in every project: the actor must hold them
+        // wherever it stands, i.e. as its own plain grants.
+        let everywhere = crate::grant::Principal::new(
+            catalog,
+            false,
+            if actor.access.kind == TokenKind::Global {
+                &actor.access.grants
+            } else {
+                &[]
+            },
+        );
+        everywhere
+            .may_delegate(catalog, &token.grants)
+            .map_err(|g| Refusal::Escalation(format!("{g} in every project")))?;
+        for project in token.project_grants.keys() {
+            let mine = actor.access.principal(catalog, project);
+            mine.may_delegate(catalog, &access.grants_in(project))
+                .map_err(|g| Refusal::Escalation(format!("{g} in project '{project}'")))?;
+        }
+    } else {
+        let project = token.home();
+        if !reachable_projects(&actor.access).contains(project) {
+            return Err(Refusal::Escalation(format!(
+                "a token in project '{project}', which this token cannot reach"
+            )));
+        }
+        actor
+            .access
+            .principal(catalog, project)
+            .may_delegate(catalog, &token.grants)
+            .map_err(|g| Refusal::Escalation(format!("{g}: your token does not hold it")))?;
+    }
+    if later(token.expires_at, actor.expires_at) {
+        return Err(Refusal::Escalation(format!(
+            "an expiry later than this token's own ({})",
+            describe_expiry(actor.expires_at)
+        )));
+    }
+    let theirs = token.rate_limit.unwrap_or(default_rate_limit);
+    let mine = actor.rate_limit.unwrap_or(default_rate_limit);
+    if theirs > mine {
+        return Err(Refusal::Escalation(format!(
+            "a rate limit of {theirs} per minute, above this token's own {mine}"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether expiry `a` is later than `b` (`None` is never).
+fn later(a: Option<i64>, b: Option<i64>) -> bool {
+    match (a, b) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(a), Some(b)) => a > b,
+    }
+}
+
+fn describe_expiry(at: Option<i64>) -> String {
+    match at.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) {
+        Some(t) => t
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| t.unix_timestamp().to_string()),
+        None => "never".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::default_catalog;
+    use proptest::prelude::*;
+
+    fn g(s: &str) -> Grant {
+        Grant::parse_compact(s).unwrap()
+    }
+
+    fn scoped(id: &str, project: &str, grants: &[&str]) -> Actor {
+        Actor {
+            token_id: id.into(),
+            access: Access {
+                kind: TokenKind::Scoped,
+                project: Some(project.into()),
+                grants: grants.iter().map(|s| g(s)).collect(),
+                project_grants: BTreeMap::new(),
+                global_admin: false,
+            },
+            member_id: None,
+            expires_at: None,
+            rate_limit: None,
+            retired: false,
+        }
+    }
+
+    fn subject_of(actor: &Actor) -> Subject {
+        Subject {
+            id: actor.token_id.clone(),
+            kind: actor.access.kind,
+            project: actor.access.project.clone(),
+            member_id: actor.member_id.clone(),
+            grants: actor.access.grants.clone(),
+            project_grants: actor.access.project_grants.clone(),
+            global_admin: actor.access.global_admin,
+            expires_at: actor.expires_at,
+            rate_limit: actor.rate_limit,
+        }
+    }
+
+    fn child(project: &str, grants: &[&str]) -> Subject {
+        Subject {
+            id: String::new(),
+            kind: TokenKind::Scoped,
+            project: Some(project.into()),
+            member_id: None,
+            grants: grants.iter().map(|s| g(s)).collect(),
+            project_grants: BTreeMap::new(),
+            global_admin: false,
+            expires_at: None,
+            rate_limit: None,
+        }
+    }
+
+    #[test]
+    fn a_global_key_with_tokens_manage_cannot_make_itself_admin() {
+        let c = default_catalog();
+        let mut key = scoped("k", "default", &["tokens:manage"]);
+        key.access.kind = TokenKind::Global;
+        key.access.project = None;
+        let mut me = subject_of(&key);
+        me.global_admin = true;
+        assert_eq!(
+            may_delegate(&key, &me, &c, 600),
+            Err(Refusal::Escalation("global_admin".into()))
+        );
+        let mut me = subject_of(&key);
+        me.project_grants
+            .insert("alpha".into(), vec![g("storage:write@*")]);
+        assert!(matches!(
+            may_delegate(&key, &me, &c, 600),
+            Err(Refusal::Escalation(_))
+        ));
+    }
+
+    #[test]
+    fn a_short_lived_manager_cannot_outlive_itself() {
+        let c = default_catalog();
+        let mut manager = scoped("m", "default", &["tokens:manage", "storage:read@*"]);
+        manager.expires_at = Some(1_000);
+        let mut me = subject_of(&manager);
+        me.expires_at = None;
+        assert!(matches!(
+            may_delegate(&manager, &me, &c, 600),
+            Err(Refusal::Escalation(e)) if e.contains("expiry")
+        ));
+        let forever = child("default", &["storage:read@x"]);
+        assert!(may_delegate(&manager, &forever, &c, 600).is_err());
+        let mut brief = forever.clone();
+        brief.expires_at = Some(900);
+        assert_eq!(may_delegate(&manager, &brief, &c, 600), Ok(()));
+        let mut faster = brief.clone();
+        faster.rate_limit = Some(601);
+        assert!(matches!(
+            may_delegate(&manager, &faster, &c, 600),
+            Err(Refusal::Escalation(e)) if e.contains("rate limit")
+        ));
+    }
+
+    #[test]
+    fn a_retired_secret_changes_nothing() {
+        let c = default_catalog();
+        let mut owner = scoped("t", "default", &["tokens:manage"]);
+        owner.retired = true;
+        let me = subject_of(&owner);
+        assert_eq!(
+            may_manage(&owner, &me, &c, 600),
+            Err(Refusal::RetiredSecret)
+        );
+        assert_eq!(
+            may_delegate(&owner, &child("default", &[]), &c, 600),
+            Err(Refusal::RetiredSecret)
+        );
+        owner.access.kind = TokenKind::Master;
+        assert_eq!(
+            may_administer(&owner, "adding admins"),
+            Err(Refusal::RetiredSecret)
+        );
+    }
+
+    #[test]
+    fn projects_bound_what_is_seen() {
+        let c = default_catalog();
+        let beta = scoped("b", "beta", &["tokens:read"]);
+        assert_eq!(
+            may_see(&beta, &child("alpha", &[]), &c),
+            Err(Refusal::Hidden)
+        );
+        assert_eq!(may_see(&beta, &child("beta", &[]), &c), Ok(()));
+        let reader_less = scoped("n", "beta", &["storage:read@*"]);
+        assert_eq!(
+            may_see(&reader_less, &child("beta", &[]), &c),
+            Err(Refusal::Hidden)
+        );
+        assert_eq!(may_see(&reader_less, &subject_of(&reader_less), &c), Ok(()));
+    }
+
+    // ---- property tests ---------------------------------------------------
+
+    const PROJECTS: [&str; 3] = ["default", "alpha", "beta"];
+
+    fn arb_grants() -> impl Strategy<Value = Vec<Grant>> {
+        let c = default_catalog();
+        let mut all = vec![];
+        for s in &c.services {
+            for p in &s.permissions {
+                if p.resource_type.is_some() {
+                    for r in ["*", "x", "y"] {
+                        all.push(g(&format!("{}:{}@{r}", s.id, p.id)));
+                    }
+                } else {
+                    all.push(g(&format!("{}:{}", s.id, p.id)));
+                }
+            }
+        }
+        prop::collection::vec(prop::sample::select(all), 0..5)
+    }
+
+    fn arb_kind() -> impl Strategy<Value = TokenKind> {
+        prop::sample::select(vec![
+            TokenKind::Master,
+            TokenKind::Scoped,
+            TokenKind::Global,
+            TokenKind::User,
+            TokenKind::Personal,
+        ])
+    }
+
+    prop_compose! {
+        fn arb_subject()(
+            id in prop::sample::select(vec!["t1", "t2", "t3", ""]),
+            kind in arb_kind(),
+            project in prop::sample::select(PROJECTS.to_vec()),
+            member in prop::option::of(prop::sample::select(vec!["m1", "m2"])),
+            grants in arb_grants(),
+            pg in prop::collection::btree_map(prop::sample::select(PROJECTS.to_vec()), arb_grants(), 0..3),
+            global_admin in any::<bool>(),
+            expires_at in prop::option::of(0i64..10),
+            rate_limit in prop::option::of(1u32..1200),
+        ) -> Subject {
+            let global = kind == TokenKind::Global;
+            Subject {
+                id: id.into(),
+                kind,
+                project: (!matches!(kind, TokenKind::Master | TokenKind::Global)).then(|| project.to_string()),
+                member_id: matches!(kind, TokenKind::User | TokenKind::Personal).then(|| member.unwrap_or("m1").to_string()),
+                grants,
+                project_grants: if global { pg.into_iter().map(|(k, v)| (k.to_string(), v)).collect() } else { BTreeMap::new() },
+                global_admin: global && global_admin,
+                expires_at,
+                rate_limit,
+            }
+        }
+    }
+
+    fn actor_from(s: &Subject, retired: bool) -> Actor {
+        Actor {
+            token_id: if s.id.is_empty() {
+                "t0".into()
+            } else {
+                s.id.clone()
+            },
+            access: s.access(),
+            member_id: s.member_id.clone(),
+            expires_at: s.expires_at,
+            rate_limit: s.rate_limit,
+            retired,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Whatever the actor and the proposed token, an admitted
+        /// delegation never gives a non-admin's token more than the actor
+        /// holds: in any project, any permission, global admin, project,
+        /// expiry or rate limit.
+        #[test]
+        fn delegation_never_exceeds_the_actor(a in arb_subject(), p in arb_subject(), retired in any::<bool>()) {
+            let c = default_catalog();
+            let actor = actor_from(&a, retired);
+            if may_delegate(&actor, &p, &c, 600).is_ok() {
+                prop_assert!(!actor.retired);
+                prop_assert!(!(p.id == actor.token_id && later(p.expires_at, actor.expires_at)));
+                if !actor.access.is_admin() {
+                    prop_assert!(!p.global_admin);
+                    prop_assert!(!later(p.expires_at, actor.expires_at));
+                    prop_assert!(p.rate_limit.unwrap_or(600) <= actor.rate_limit.unwrap_or(600));
+                    let theirs = p.access();
+                    for project in PROJECTS.iter().chain(["gamma"].iter()) {
+                        let held = theirs.principal(&c, project);
+                        let mine = actor.access.principal(&c, project);
+                        for grant in held.effective.grants() {
+                            prop_assert!(mine.effective.allows(grant),
+                                "{grant} in {project} exceeds the actor");
+                        }
+                    }
+                }
+            }
+        }
+
+        /// The list query's rule and may_see are one rule.
+        #[test]
+        fn visibility_is_may_see(a in arb_subject(), t in arb_subject()) {
+            let c = default_catalog();
+            let actor = actor_from(&a, false);
+            let v = visibility(&actor, &c);
+            prop_assert_eq!(v.admits(&t), may_see(&actor, &t, &c).is_ok());
+            // Nobody but admins sees another project's tokens or any admin
+            // credential that is not its own.
+            if may_see(&actor, &t, &c).is_ok() && !actor.access.is_admin() && t.id != actor.token_id {
+                prop_assert!(!matches!(t.kind, TokenKind::Master | TokenKind::Global));
+                if !t.is_members() {
+                    prop_assert_eq!(
+                        actor.access.principal(&c, t.home()).may("tokens", "read", None),
+                        Decision::Allow
+                    );
+                }
+            }
+        }
+
+        /// Managing implies seeing, and a retired secret manages nothing.
+        #[test]
+        fn managing_needs_seeing(a in arb_subject(), t in arb_subject(), retired in any::<bool>()) {
+            let c = default_catalog();
+            let actor = actor_from(&a, retired);
+            if may_manage(&actor, &t, &c, 600).is_ok() {
+                prop_assert!(!retired);
+                prop_assert!(may_see(&actor, &t, &c).is_ok());
+            }
+        }
+    }
+}
