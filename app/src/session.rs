@@ -98,10 +98,12 @@ pub fn use_session() -> Session {
 
 /// Master tokens and global keys with `global_admin`.
 pub fn is_full_admin(w: &WhoAmI) -> bool {
-    w.token.kind == TokenKind::Master || (w.token.kind == TokenKind::Global && w.token.global_admin)
+    keyward_domain::policy::is_admin(w.token.kind, w.token.global_admin)
 }
 
-/// Admins and tokens that may read tokens get the admin pages.
+/// Admins and tokens that may read tokens get the admin pages. (What each
+/// page then shows is the API's answer, decided by the domain's policy;
+/// this only picks the landing page.)
 pub fn is_admin(w: &WhoAmI) -> bool {
     is_full_admin(w)
         || w.permissions

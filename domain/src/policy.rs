@@ -143,18 +143,19 @@ pub fn reachable_projects(access: &Access) -> Reach {
     }
 }
 
-/// The projects in which `access` holds `tokens:<permission>`.
-pub fn projects_with(access: &Access, catalog: &Catalog, permission: &str) -> Reach {
+/// The projects in which `access` holds `service:permission` (on all
+/// resources, for permissions that take one).
+pub fn projects_with(access: &Access, catalog: &Catalog, service: &str, permission: &str) -> Reach {
     let holds = |project: &str| {
         access
             .principal(catalog, project)
-            .may("tokens", permission, None)
+            .may(service, permission, None)
             == Decision::Allow
     };
     // A global key's plain grants hold everywhere; its per-project grants
     // only add to them.
     let everywhere = || {
-        crate::grant::Principal::new(catalog, false, &access.grants).may("tokens", permission, None)
+        crate::grant::Principal::new(catalog, false, &access.grants).may(service, permission, None)
             == Decision::Allow
     };
     match reachable_projects(access) {
@@ -184,7 +185,8 @@ pub struct Visibility {
 
 pub fn visibility(actor: &Actor, catalog: &Catalog) -> Visibility {
     Visibility {
-        projects: (!actor.access.is_admin()).then(|| projects_with(&actor.access, catalog, "read")),
+        projects: (!actor.access.is_admin())
+            .then(|| projects_with(&actor.access, catalog, "tokens", "read")),
         token_id: actor.token_id.clone(),
         member_id: actor.member_id.clone(),
     }
@@ -217,6 +219,14 @@ pub fn may_see(actor: &Actor, token: &Subject, catalog: &Catalog) -> Result<(), 
     } else {
         Err(Refusal::Hidden)
     }
+}
+
+/// Whose audit entries `actor` may read: `None` for everything (admins);
+/// else the entries of projects where it holds `audit:read`. Entries about
+/// the deployment itself (admins, personas, members, projects, global
+/// keys) belong to no project and are admins' only.
+pub fn audit_reach(actor: &Actor, catalog: &Catalog) -> Option<Reach> {
+    (!actor.access.is_admin()).then(|| projects_with(&actor.access, catalog, "audit", "read"))
 }
 
 /// Every change to tokens, admins, personas, members and invitations
@@ -287,8 +297,10 @@ pub fn may_delegate(
     default_rate_limit: u32,
 ) -> Result<(), Refusal> {
     may_change(actor)?;
-    let own = proposed.id == actor.token_id;
-    if own && later(proposed.expires_at, actor.expires_at) {
+    // A token's kind never changes; a proposal that says otherwise is not
+    // the actor's own token, whatever its id.
+    let own = proposed.id == actor.token_id && proposed.kind == actor.access.kind;
+    if proposed.id == actor.token_id && later(proposed.expires_at, actor.expires_at) {
         return Err(Refusal::Escalation(format!(
             "an expiry later than this token's own ({})",
             describe_expiry(actor.expires_at)

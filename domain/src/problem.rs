@@ -13,6 +13,9 @@ pub enum ErrorCode {
     TokenExpired,
     InsufficientPermission,
     PrivilegeEscalation,
+    /// A secret replaced by a refresh, inside its overlap, tried to change
+    /// tokens: it is a usage-only credential.
+    RetiredSecret,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -38,7 +41,7 @@ impl ErrorCode {
         match self {
             InvalidRequest | UnknownPermission => 400,
             MissingToken | MalformedToken | InvalidToken | TokenExpired => 401,
-            InsufficientPermission | PrivilegeEscalation => 403,
+            InsufficientPermission | PrivilegeEscalation | RetiredSecret => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             Conflict | PersonaInUse => 409,
@@ -65,6 +68,7 @@ impl ErrorCode {
             TokenExpired => "token_expired",
             InsufficientPermission => "insufficient_permission",
             PrivilegeEscalation => "privilege_escalation",
+            RetiredSecret => "retired_secret",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             Conflict => "conflict",
@@ -93,6 +97,7 @@ impl ErrorCode {
             TokenExpired => "The bearer token has expired",
             InsufficientPermission => "The token lacks a permission",
             PrivilegeEscalation => "A token cannot grant what it does not hold",
+            RetiredSecret => "A replaced secret may only use the API",
             NotFound => "Not found",
             MethodNotAllowed => "Method not allowed",
             Conflict => "Conflict",

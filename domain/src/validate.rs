@@ -58,6 +58,30 @@ pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
     Ok(trimmed.to_string())
 }
 
+/// Names Keyward gives the tokens it makes itself (an admin's master
+/// token, a member's user token); nobody may take them first, which would
+/// block that admin or member.
+pub const RESERVED_TOKEN_NAMES: [&str; 2] = ["Master token of ", "User token of "];
+
+/// A token name chosen by a person: a [`name`] outside the reserved ones.
+pub fn token_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    let name = name(field, raw)?;
+    let lower = name.to_lowercase();
+    match RESERVED_TOKEN_NAMES
+        .iter()
+        .find(|p| lower.starts_with(&p.to_lowercase()))
+    {
+        Some(prefix) => Err(FieldError::new(
+            field,
+            format!(
+                "names starting with '{}' are reserved for tokens Keyward makes itself",
+                prefix.trim_end()
+            ),
+        )),
+        None => Ok(name),
+    }
+}
+
 pub fn description(field: &str, raw: &str) -> Result<String, FieldError> {
     if raw.chars().count() > DESCRIPTION_MAX {
         return Err(FieldError::new(
@@ -155,6 +179,13 @@ mod tests {
         assert!(name("name", "   ").is_err());
         assert!(name("name", &"x".repeat(101)).is_err());
         assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn keywards_own_token_names_are_reserved() {
+        assert!(token_name("name", "User token of eve@example.com").is_err());
+        assert!(token_name("name", "master TOKEN of x").is_err());
+        assert_eq!(token_name("name", " ci ").unwrap(), "ci");
     }
 
     #[test]

@@ -36,6 +36,9 @@ impl Caller {
             grants: self.access.grants.clone(),
             project_grants: self.access.project_grants.clone(),
             member_id: token.member_id.clone(),
+            expires_at: token.expires_at.map(|t| t.unix_timestamp()),
+            rate_limit: token.rate_limit,
+            retired: self.record.retired_until.is_some(),
         }
     }
 

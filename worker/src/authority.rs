@@ -203,10 +203,8 @@ impl TokenRow {
         }
     }
 
-    /// A member's user token or personal key: the member's (and the
-    /// admins') business only.
-    pub fn is_members(&self) -> bool {
-        self.kind == TokenKind::User.as_str() || self.kind == TokenKind::Personal.as_str()
+    pub fn token_kind(&self) -> ApiResult<TokenKind> {
+        TokenKind::parse(&self.kind).ok_or_else(|| ApiError::unavailable("corrupt token kind"))
     }
 
     pub fn grant_list(&self) -> ApiResult<Vec<keyward_domain::Grant>> {

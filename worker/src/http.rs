@@ -79,6 +79,20 @@ impl From<Problem> for ApiError {
     }
 }
 
+/// The policy's refusals, in the contract's terms.
+impl From<keyward_domain::policy::Refusal> for ApiError {
+    fn from(r: keyward_domain::policy::Refusal) -> Self {
+        use keyward_domain::policy::Refusal;
+        let code = match &r {
+            Refusal::Hidden => return ApiError::not_found("token"),
+            Refusal::RetiredSecret => ErrorCode::RetiredSecret,
+            Refusal::Missing(_) | Refusal::AdminOnly(_) => ErrorCode::InsufficientPermission,
+            Refusal::Escalation(_) => ErrorCode::PrivilegeEscalation,
+        };
+        ApiError::new(code, r.to_string())
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Headers every API answer carries: no caching of anything that may hold

@@ -119,7 +119,7 @@ pub async fn resend(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
 }
 
 pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
-    call.require("tokens", "read", None)?;
+    let reader = call.require("tokens", "read", None)?.actor();
     let mut token_id = None;
     for (k, v) in http::query_pairs(req)? {
         match k.as_str() {
@@ -135,7 +135,7 @@ pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response>
     }
     let items: Vec<Invitation> = call
         .registry()?
-        .call(&Command::ListInvitations { token_id })
+        .call(&Command::ListInvitations { reader, token_id })
         .await?;
     http::json(200, &InvitationList { items })
 }

@@ -190,7 +190,13 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             ),
         };
         if !(route.audited_by_registry() && outcome == Outcome::Success) {
-            record(&env, &ctx, (actor, via), &route, outcome, detail);
+            // The project the call acted in; an admin's call that names
+            // none is the deployment's.
+            let project = call
+                .project
+                .clone()
+                .or_else(|| call.caller.as_ref().and_then(|c| c.access.project.clone()));
+            record(&env, &ctx, (actor, via), project, &route, outcome, detail);
         }
     }
     Ok(match result {
@@ -277,6 +283,7 @@ fn record(
     env: &Env,
     ctx: &Context,
     (actor, via): (String, Option<String>),
+    project: Option<String>,
     route: &Route,
     outcome: Outcome,
     detail: String,
@@ -285,6 +292,7 @@ fn record(
     let cmd = Command::Audit {
         actor,
         via,
+        project,
         action: route.action().to_string(),
         target: route.target(),
         outcome,

@@ -114,8 +114,11 @@ fn verdict(code: VerifyCode) -> VerifyResponse {
 }
 
 pub async fn audit(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
-    call.require("audit", "read", None)?;
+    let reader = call.require("audit", "read", None)?.actor();
     let query = AuditQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;
-    let page: Page<AuditEntry> = call.registry()?.call(&Command::list_audit(&query)).await?;
+    let page: Page<AuditEntry> = call
+        .registry()?
+        .call(&Command::list_audit(&query, reader))
+        .await?;
     http::json(200, &page)
 }

@@ -31,7 +31,7 @@ struct Verdict {
 }
 
 /// The limit for a token: its own, or the deployment's default.
-fn limit_for(env: &Env, own: Option<u32>) -> ApiResult<u32> {
+pub(crate) fn limit_for(env: &Env, own: Option<u32>) -> ApiResult<u32> {
     if let Some(n) = own {
         return Ok(n);
     }

@@ -15,6 +15,7 @@ use keyward_domain::api::{
     Admin, AuditEntry, Bucket, Invitation, InvitationStatus, InvitationWelcome, Outcome, Page,
     ProjectGrants, Token,
 };
+use keyward_domain::policy;
 use keyward_domain::query::{AuditQuery, TokenQuery, TokenSortKey};
 use keyward_domain::{Access, Catalog, ErrorCode, Grant, Principal, TokenKind};
 use serde::de::DeserializeOwned;
@@ -48,6 +49,14 @@ pub struct Actor {
     pub project_grants: keyward_domain::api::ProjectGrants,
     #[serde(default)]
     pub member_id: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Authenticated with a secret that a refresh replaced (inside its
+    /// overlap): a usage-only credential.
+    #[serde(default)]
+    pub retired: bool,
 }
 
 impl Actor {
@@ -58,6 +67,18 @@ impl Actor {
             grants: self.grants.clone(),
             project_grants: self.project_grants.clone(),
             global_admin: self.is_master && self.kind == TokenKind::Global,
+        }
+    }
+
+    /// The actor as the policy sees it.
+    pub fn policy(&self) -> policy::Actor {
+        policy::Actor {
+            token_id: self.token_id.clone(),
+            access: self.access(),
+            member_id: self.member_id.clone(),
+            expires_at: self.expires_at,
+            rate_limit: self.rate_limit,
+            retired: self.retired,
         }
     }
 
@@ -170,12 +191,17 @@ pub enum Command {
         actor: String,
         #[serde(default)]
         via: Option<String>,
+        /// The project the call acted in (`None`: the deployment's).
+        #[serde(default)]
+        project: Option<String>,
         action: String,
         target: String,
         outcome: Outcome,
         detail: String,
     },
     ListAudit {
+        /// Who asks: non-admins read their projects' entries only.
+        reader: Actor,
         limit: u32,
         offset: u64,
         actor: Option<String>,
@@ -205,6 +231,8 @@ pub enum Command {
         id: String,
     },
     ListInvitations {
+        /// Who asks: invitations for tokens it may not see are not listed.
+        reader: Actor,
         token_id: Option<String>,
     },
     OpenInvitation {
@@ -239,8 +267,9 @@ impl Command {
             q: q.q.clone(),
         }
     }
-    pub fn list_audit(q: &AuditQuery) -> Command {
+    pub fn list_audit(q: &AuditQuery, reader: Actor) -> Command {
         Command::ListAudit {
+            reader,
             limit: q.limit,
             offset: q.offset,
             actor: q.actor.clone(),
@@ -457,6 +486,7 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
         "tokens ADD COLUMN global_admin INTEGER NOT NULL DEFAULT 0",
         "tokens ADD COLUMN member_id TEXT",
         "audit ADD COLUMN via TEXT",
+        "audit ADD COLUMN project TEXT",
     ] {
         let _ = sql.exec(&format!("ALTER TABLE {column}"), NO_ARGS);
     }
@@ -496,9 +526,74 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
             SELECT 'default', id, description, created_by, created_at FROM buckets",
         "CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id)",
         "CREATE TABLE IF NOT EXISTS pending_replication (token_id TEXT PRIMARY KEY)",
+        "CREATE INDEX IF NOT EXISTS audit_project ON audit(project, seq)",
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
+    names_per_project(sql)
+}
+
+/// The scope a token's name is unique in: its project, or the deployment
+/// for master tokens and global keys (`''`).
+const NAME_SCOPE: &str =
+    "(CASE WHEN kind IN ('master', 'global') THEN '' ELSE COALESCE(project, 'default') END)";
+
+/// Token names used to be unique across the deployment, which let any
+/// manager probe other projects for names. They are unique per project
+/// now: the table is rebuilt once without the column's UNIQUE, and an
+/// index on (scope, name) takes its place.
+fn names_per_project(sql: &SqlStorage) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Schema {
+        sql: String,
+    }
+    let schema = sql
+        .exec(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tokens'",
+            NO_ARGS,
+        )?
+        .to_array::<Schema>()?;
+    let global_names = schema
+        .first()
+        .is_some_and(|t| t.sql.contains("name TEXT NOT NULL UNIQUE"));
+    if global_names {
+        let columns = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id";
+        for stmt in [
+            "CREATE TABLE tokens_by_project (
+                id TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                description TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                grants TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                expires_at INTEGER,
+                last_used_at INTEGER,
+                secret_hash TEXT NOT NULL UNIQUE,
+                secret_hint TEXT NOT NULL,
+                admin_id TEXT,
+                rate_limit INTEGER,
+                personas TEXT NOT NULL DEFAULT '[]',
+                project TEXT,
+                project_grants TEXT NOT NULL DEFAULT '{}',
+                global_admin INTEGER NOT NULL DEFAULT 0,
+                member_id TEXT)"
+                .to_string(),
+            format!("INSERT INTO tokens_by_project ({columns}) SELECT {columns} FROM tokens"),
+            "DROP TABLE tokens".to_string(),
+            "ALTER TABLE tokens_by_project RENAME TO tokens".to_string(),
+            "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created_at, id)".to_string(),
+            "CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id)".to_string(),
+        ] {
+            sql.exec(&stmt, NO_ARGS)?;
+        }
+    }
+    sql.exec(
+        &format!("CREATE UNIQUE INDEX IF NOT EXISTS tokens_name ON tokens({NAME_SCOPE}, name)"),
+        NO_ARGS,
+    )?;
     Ok(())
 }
 
@@ -824,19 +919,12 @@ fn to_json<T: Serialize>(v: &T) -> ApiResult<String> {
     serde_json::to_string(v).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }
 
-fn escalation(g: &Grant) -> ApiError {
-    ApiError::new(
-        ErrorCode::PrivilegeEscalation,
-        format!("you cannot grant or manage {g}: your token does not hold it"),
-    )
-}
-
+/// `SELECT COUNT(*) AS n ...` as a number.
 impl RegistryObject {
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
     }
 
-    /// `SELECT COUNT(*) AS n ...` as a number.
     fn count(&self, query: &str, args: Vec<SqlStorageValue>) -> ApiResult<i64> {
         Ok(self
             .sql()
@@ -990,6 +1078,7 @@ impl RegistryObject {
             Command::Audit {
                 actor,
                 via,
+                project,
                 action,
                 target,
                 outcome,
@@ -998,6 +1087,7 @@ impl RegistryObject {
                 self.audit_via(
                     &actor,
                     via.as_deref(),
+                    project.as_deref(),
                     &action,
                     &target,
                     outcome,
@@ -1007,12 +1097,13 @@ impl RegistryObject {
                 to_json(&serde_json::Value::Null)
             }
             Command::ListAudit {
+                reader,
                 limit,
                 offset,
                 actor,
                 target,
                 action,
-            } => to_json(&self.list_audit(limit, offset, actor, target, action)?),
+            } => to_json(&self.list_audit(&reader, limit, offset, actor, target, action)?),
             Command::CreateInvitation {
                 actor,
                 token_id,
@@ -1035,8 +1126,8 @@ impl RegistryObject {
                 self.revoke_invitation(&actor, &id, now).await?;
                 to_json(&serde_json::Value::Null)
             }
-            Command::ListInvitations { token_id } => {
-                to_json(&self.list_invitations(token_id, now)?)
+            Command::ListInvitations { reader, token_id } => {
+                to_json(&self.list_invitations(&reader, token_id, now)?)
             }
             Command::OpenInvitation { code_hash } => {
                 let row = self.usable_invitation(&code_hash, now)?;
@@ -1053,6 +1144,7 @@ impl RegistryObject {
         &self,
         actor: &str,
         via: Option<&str>,
+        project: Option<&str>,
         action: &str,
         target: &str,
         outcome: Outcome,
@@ -1060,8 +1152,8 @@ impl RegistryObject {
         now: i64,
     ) -> ApiResult<()> {
         self.sql().exec(
-            "INSERT INTO audit (at, actor, action, target, outcome, detail, via) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            vec![i(now), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via)],
+            "INSERT INTO audit (at, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![i(now), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via), os(project)],
         )?;
         Ok(())
     }
@@ -1075,10 +1167,13 @@ impl RegistryObject {
         detail: &str,
         now: i64,
     ) -> ApiResult<()> {
-        self.audit_via(actor, None, action, target, outcome, detail, now)
+        self.audit_via(actor, None, None, action, target, outcome, detail, now)
     }
 
     /// A change made by `actor`; a personal key's changes are its user's.
+    /// The entry belongs to the project of the token or invitation it is
+    /// about; changes to the deployment (admins, personas, members,
+    /// projects, global keys) belong to none, and only admins read those.
     fn audit_as(
         &self,
         actor: &Actor,
@@ -1088,9 +1183,10 @@ impl RegistryObject {
         detail: &str,
         now: i64,
     ) -> ApiResult<()> {
-        self.audit_via(
-            &actor.client_id,
-            actor.via.as_deref(),
+        let project = self.project_of_target(action, target);
+        self.audit_in(
+            actor,
+            project.as_deref(),
             action,
             target,
             outcome,
@@ -1099,16 +1195,65 @@ impl RegistryObject {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn audit_in(
+        &self,
+        actor: &Actor,
+        project: Option<&str>,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        self.audit_via(
+            &actor.client_id,
+            actor.via.as_deref(),
+            project,
+            action,
+            target,
+            outcome,
+            detail,
+            now,
+        )
+    }
+
+    /// Unknown targets belong to no project: hidden from non-admins rather
+    /// than shown to the wrong ones.
+    fn project_of_target(&self, action: &str, target: &str) -> Option<String> {
+        let token_id = if action.starts_with("invitation.") {
+            self.invitation_by("id", target).ok()?.token_id
+        } else if action.starts_with("token.") || action.starts_with("personal_key.") {
+            target.to_string()
+        } else {
+            return None;
+        };
+        self.token_row(&token_id).ok()?.project()
+    }
+
     fn token_row(&self, id: &str) -> ApiResult<TokenRow> {
         self.ledger()
             .token(id)?
             .ok_or_else(|| ApiError::not_found("token"))
     }
 
-    fn name_taken(&self, name: &str, except_id: Option<&str>) -> ApiResult<bool> {
+    /// Whether `name` is taken in the scope of `project` (`None`: master
+    /// tokens and global keys, which share the deployment's scope).
+    fn name_taken(
+        &self,
+        name: &str,
+        project: Option<&str>,
+        except_id: Option<&str>,
+    ) -> ApiResult<bool> {
         Ok(self.count(
-            "SELECT COUNT(*) AS n FROM tokens WHERE name = ? AND id != ?",
-            vec![s(name), s(except_id.unwrap_or(""))],
+            &format!(
+                "SELECT COUNT(*) AS n FROM tokens WHERE {NAME_SCOPE} = ? AND name = ? AND id != ?"
+            ),
+            vec![
+                s(project.unwrap_or("")),
+                s(name),
+                s(except_id.unwrap_or("")),
+            ],
         )? > 0)
     }
 
@@ -1204,7 +1349,7 @@ impl RegistryObject {
         }
         let admin_id = store::random_id("adm_", 16);
         let token_name = format!("Master token of {email}");
-        if self.name_taken(&token_name, None)? {
+        if self.name_taken(&token_name, None, None)? {
             return Err(ApiError::conflict(format!(
                 "a token named '{token_name}' already exists"
             )));
@@ -1252,11 +1397,11 @@ impl RegistryObject {
     ) -> ApiResult<Token> {
         self.purge_expired(now)?;
         self.sweep_retired(now).await?;
+        // Refused early, before the project checks could tell a non-admin
+        // which projects exist.
+        policy::may_change(&actor.policy())?;
         if new.kind == TokenKind::Global && !actor.is_master {
-            return Err(ApiError::new(
-                ErrorCode::InsufficientPermission,
-                "only admins (master tokens and global admin keys) create global keys",
-            ));
+            return Err(policy::Refusal::AdminOnly("creating global keys".into()).into());
         }
         let project = match new.kind {
             TokenKind::Global => None,
@@ -1272,7 +1417,7 @@ impl RegistryObject {
             self.require_project(&format!("project_grants.{p}"), p)?;
         }
         self.require_personas(&new.personas)?;
-        if self.name_taken(&new.name, None)? {
+        if self.name_taken(&new.name, project.as_deref(), None)? {
             return Err(ApiError::conflict(format!(
                 "a token named '{}' already exists",
                 new.name
@@ -1362,58 +1507,51 @@ impl RegistryObject {
         Ok(grants)
     }
 
-    /// Tokens in projects the actor cannot reach, and master tokens and
-    /// global keys for anyone but admins, are not found rather than
-    /// forbidden: their existence is not the actor's business.
+    /// A token as the policy judges it, with what it inherits.
+    fn subject(&self, row: &TokenRow) -> ApiResult<policy::Subject> {
+        Ok(policy::Subject {
+            id: row.id.clone(),
+            kind: row.token_kind()?,
+            project: row.project(),
+            member_id: row.member_id.clone(),
+            grants: self.effective_grants(row)?,
+            project_grants: serde_json::from_str(&row.project_grants)
+                .map_err(ApiError::unavailable)?,
+            global_admin: row.global_admin != 0,
+            expires_at: row.expires_at,
+            rate_limit: row.rate_limit.and_then(|r| u32::try_from(r).ok()),
+        })
+    }
+
+    /// What `rate_limit: None` means here.
+    fn default_rate_limit(&self) -> ApiResult<u32> {
+        crate::ratelimit::limit_for(&self.env, None)
+    }
+
     fn check_sees(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
-        if actor.is_master || actor.token_id == row.id {
-            return Ok(());
-        }
-        if row.is_members() && (actor.member_id.is_none() || actor.member_id != row.member_id) {
-            return Err(ApiError::not_found("token"));
-        }
-        match row.project() {
-            Some(p) if actor.access().reaches(&p) => Ok(()),
-            _ => Err(ApiError::not_found("token")),
-        }
+        Ok(policy::may_see(
+            &actor.policy(),
+            &self.subject(row)?,
+            &self.catalog,
+        )?)
     }
 
-    /// No escalation: what the token will hold (its grants, its personas',
-    /// a global key's per project) must be held by a non-admin actor in
-    /// the token's project.
     fn check_may_delegate(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
-        if actor.is_master {
-            return Ok(());
-        }
-        let project = row.project().unwrap_or_default();
-        let principal = actor.principal_in(&self.catalog, &project);
-        if let keyward_domain::Decision::Deny(g) = principal.may("tokens", "manage", None) {
-            return Err(crate::insufficient(&g));
-        }
-        principal
-            .may_delegate(&self.catalog, &self.effective_grants(row)?)
-            .map_err(|g| escalation(&g))
+        Ok(policy::may_delegate(
+            &actor.policy(),
+            &self.subject(row)?,
+            &self.catalog,
+            self.default_rate_limit()?,
+        )?)
     }
 
-    /// A non-master actor may manage only tokens whose grants it holds
-    /// itself, else refreshing a stronger token would hand it that power.
     fn check_may_manage(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
-        if actor.is_master || actor.token_id == row.id {
-            return Ok(());
-        }
-        if row.kind == TokenKind::Master.as_str() || row.kind == TokenKind::Global.as_str() {
-            return Err(ApiError::new(
-                ErrorCode::PrivilegeEscalation,
-                "only admins may manage master tokens and global keys",
-            ));
-        }
-        self.check_sees(actor, row)?;
-        if row.is_members() {
-            // The member's own (check_sees let no one else's through): it
-            // holds what they hold, no more.
-            return Ok(());
-        }
-        self.check_may_delegate(actor, row)
+        Ok(policy::may_manage(
+            &actor.policy(),
+            &self.subject(row)?,
+            &self.catalog,
+            self.default_rate_limit()?,
+        )?)
     }
 
     async fn update_token(
@@ -1474,7 +1612,7 @@ impl RegistryObject {
         let mut changed = vec![];
         if let Some(name) = name {
             if name != row.name {
-                if self.name_taken(&name, Some(id))? {
+                if self.name_taken(&name, row.project().as_deref(), Some(id))? {
                     return Err(ApiError::conflict(format!(
                         "a token named '{name}' already exists"
                     )));
@@ -1594,8 +1732,9 @@ impl RegistryObject {
         }
         self.check_may_manage(actor, &row)?;
         self.remove_token(&row).await?;
-        self.audit_as(
+        self.audit_in(
             actor,
+            row.project().as_deref(),
             "token.delete",
             id,
             Outcome::Success,
@@ -1692,28 +1831,26 @@ impl RegistryObject {
         let mut clauses = vec!["(expires_at IS NULL OR expires_at > ?)".to_string()];
         let mut args = vec![i(now)];
         let project_of_row = "(CASE WHEN kind IN ('master', 'global') THEN NULL ELSE COALESCE(project, 'default') END)";
-        if let Some(actor) = actor.filter(|a| !a.is_master) {
-            // Only tokens of projects the actor reaches, never master
-            // tokens or global keys.
-            let access = actor.access();
-            let mut reachable: Vec<String> = if access.kind == TokenKind::Global {
-                access.project_grants.keys().cloned().collect()
-            } else {
-                vec![access.home().to_string()]
-            };
-            if access.kind == TokenKind::Global && !access.grants.is_empty() {
-                reachable.push(keyward_domain::DEFAULT_PROJECT.to_string());
+        if let Some(actor) = actor {
+            // The policy's own rule (`Visibility::admits`), as SQL.
+            let v = policy::visibility(&actor.policy(), &self.catalog);
+            if let Some(reach) = v.projects {
+                args.push(s(&v.token_id));
+                args.push(s(v.member_id.unwrap_or_default()));
+                let in_reach = match reach {
+                    policy::Reach::Everywhere => "1 = 1".to_string(),
+                    policy::Reach::Only(projects) if projects.is_empty() => "1 = 0".to_string(),
+                    policy::Reach::Only(projects) => {
+                        let marks = vec!["?"; projects.len()].join(", ");
+                        args.extend(projects.into_iter().map(s));
+                        format!("{project_of_row} IN ({marks})")
+                    }
+                };
+                clauses.push(format!(
+                    "(id = ? OR (kind IN ('user', 'personal') AND member_id = ? AND member_id != '') \
+                     OR (kind NOT IN ('user', 'personal', 'master', 'global') AND {in_reach}))"
+                ));
             }
-            let marks = vec!["?"; reachable.len().max(1)].join(", ");
-            clauses.push(format!(
-                "(({project_of_row} IN ({marks}) AND (kind NOT IN ('user', 'personal') OR member_id = ?)) OR id = ?)"
-            ));
-            if reachable.is_empty() {
-                args.push(s(""));
-            }
-            args.extend(reachable.into_iter().map(s));
-            args.push(s(actor.member_id.clone().unwrap_or_default()));
-            args.push(s(&actor.token_id));
         }
         if let Some(p) = project {
             clauses.push(format!("{project_of_row} = ?"));
@@ -1789,6 +1926,7 @@ impl RegistryObject {
         secret: NewSecret,
         now: i64,
     ) -> ApiResult<AdminWithToken> {
+        policy::may_administer(&actor.policy(), "managing admins")?;
         let (admin, master_token) = self
             .insert_admin(&actor.client_id, email, name, secret, now)
             .await?;
@@ -1807,6 +1945,7 @@ impl RegistryObject {
     }
 
     async fn delete_admin(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+        policy::may_administer(&actor.policy(), "managing admins")?;
         let admins = self.admins()?;
         let Some(admin) = admins.iter().find(|a| a.id == id) else {
             return Err(ApiError::not_found("admin"));
@@ -1877,8 +2016,9 @@ impl RegistryObject {
                 i(now),
             ],
         )?;
-        self.audit_as(
+        self.audit_in(
             actor,
+            Some(project),
             "bucket.create",
             &id,
             Outcome::Success,
@@ -1890,6 +2030,7 @@ impl RegistryObject {
 
     fn list_audit(
         &self,
+        reader: &Actor,
         limit: u32,
         offset: u64,
         actor: Option<String>,
@@ -1898,6 +2039,20 @@ impl RegistryObject {
     ) -> ApiResult<Page<AuditEntry>> {
         let mut clauses = vec!["1 = 1".to_string()];
         let mut args = vec![];
+        match policy::audit_reach(&reader.policy(), &self.catalog) {
+            None => {}
+            Some(policy::Reach::Everywhere) => clauses.push("project IS NOT NULL".into()),
+            Some(policy::Reach::Only(projects)) if projects.is_empty() => {
+                clauses.push("1 = 0".into())
+            }
+            Some(policy::Reach::Only(projects)) => {
+                clauses.push(format!(
+                    "project IN ({})",
+                    vec!["?"; projects.len()].join(", ")
+                ));
+                args.extend(projects.into_iter().map(s));
+            }
+        }
         for (column, value) in [("actor", actor), ("target", target), ("action", action)] {
             if let Some(v) = value {
                 clauses.push(format!("{column} = ?"));
@@ -2162,7 +2317,12 @@ impl RegistryObject {
         Ok(())
     }
 
-    fn list_invitations(&self, token_id: Option<String>, now: i64) -> ApiResult<Vec<Invitation>> {
+    fn list_invitations(
+        &self,
+        reader: &Actor,
+        token_id: Option<String>,
+        now: i64,
+    ) -> ApiResult<Vec<Invitation>> {
         let rows = match token_id {
             Some(t) => self.sql().exec(
                 "SELECT * FROM invitations WHERE token_id = ? ORDER BY created_at DESC, id",
@@ -2174,10 +2334,19 @@ impl RegistryObject {
             )?,
         }
         .to_array::<InvitationRow>()?;
-        Ok(rows
-            .iter()
-            .map(|r| r.view(&self.token_name(&r.token_id), now))
-            .collect())
+        let mut visible = vec![];
+        for r in rows {
+            // An invitation is as visible as its token; one whose token is
+            // gone is admins' only.
+            let seen = match self.ledger().token(&r.token_id)? {
+                Some(token) => self.check_sees(reader, &token).is_ok(),
+                None => reader.is_master,
+            };
+            if seen {
+                visible.push(r.view(&self.token_name(&r.token_id), now));
+            }
+        }
+        Ok(visible)
     }
 
     /// The invitation behind a code, if it can still be accepted; else the
@@ -2220,6 +2389,9 @@ impl RegistryObject {
             grants: vec![],
             project_grants: Default::default(),
             member_id: token.member_id.clone(),
+            expires_at: token.expires_at,
+            rate_limit: None,
+            retired: false,
         };
         let issued = self
             .refresh_token(&itself, &token.id, 0, secret, Some(&row.id), now)

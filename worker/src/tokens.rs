@@ -137,7 +137,7 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
     let body: CreateToken = http::json_body(req).await?;
     let now = store::now();
     let mut errors = vec![];
-    let name = collect(&mut errors, validate::name("name", &body.name));
+    let name = collect(&mut errors, validate::token_name("name", &body.name));
     let description = collect(
         &mut errors,
         validate::description("description", body.description.as_deref().unwrap_or("")),
@@ -224,7 +224,7 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
     let now = store::now();
     let mut errors = vec![];
     let name = match &body.name {
-        Some(n) => collect(&mut errors, validate::name("name", n)).map(Some),
+        Some(n) => collect(&mut errors, validate::token_name("name", n)).map(Some),
         None => Some(None),
     };
     let description = match &body.description {

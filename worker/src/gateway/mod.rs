@@ -247,6 +247,7 @@ fn record(
     let cmd = Command::Audit {
         actor,
         via,
+        project: None,
         action,
         target,
         outcome,

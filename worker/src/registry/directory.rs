@@ -138,14 +138,10 @@ impl ProjectRow {
 }
 
 fn admins_only(actor: &Actor, what: &str) -> ApiResult<()> {
-    if actor.is_master {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::InsufficientPermission,
-            format!("{what} needs an admin: a master token or a global admin key"),
-        ))
-    }
+    Ok(keyward_domain::policy::may_administer(
+        &actor.policy(),
+        what,
+    )?)
 }
 
 fn json_list<T: DeserializeOwned>(raw: &str) -> ApiResult<Vec<T>> {
@@ -577,7 +573,7 @@ impl RegistryObject {
         } else if actor.member_id.is_some() {
             Err(ApiError::not_found("member"))
         } else {
-            admins_only(actor, "managing members")
+            Err(keyward_domain::policy::Refusal::AdminOnly("managing members".into()).into())
         }
     }
 
@@ -606,7 +602,7 @@ impl RegistryObject {
         self.require_project("project", &project)?;
         self.require_personas(&personas)?;
         let token_name = format!("User token of {email}");
-        if self.name_taken(&token_name, None)? {
+        if self.name_taken(&token_name, Some(&project), None)? {
             return Err(ApiError::conflict(format!(
                 "a token named '{token_name}' already exists"
             )));
@@ -746,6 +742,7 @@ impl RegistryObject {
         secret: NewSecret,
         now: i64,
     ) -> ApiResult<Token> {
+        keyward_domain::policy::may_change(&actor.policy())?;
         let is_user = actor.kind == TokenKind::User;
         if !(is_user && actor.member_id.as_deref() == Some(member_id)) {
             self.check_member_or_admin(actor, member_id)?;
@@ -757,10 +754,10 @@ impl RegistryObject {
         let member = self.member_row(member_id)?;
         let user = self.user_token_of(member_id)?;
         self.purge_expired(now)?;
-        // Token names are unique across the deployment; two members may
-        // both call a key "laptop".
+        // Token names are unique per project; two members may both call a
+        // key "laptop".
         let full_name = format!("{} · {name}", member.email);
-        if self.name_taken(&full_name, None)? {
+        if self.name_taken(&full_name, user.project().as_deref(), None)? {
             return Err(ApiError::conflict(format!(
                 "you already have a personal key named '{name}'"
             )));
