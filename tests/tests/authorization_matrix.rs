@@ -407,9 +407,20 @@ enum Credential {
     Master,
     /// A global key with global admin: an admin like a master token.
     GlobalAdmin,
+    /// The Star token's old secret after a refresh with an overlap: it may
+    /// use the API, never change tokens, admins or the directory.
+    Retired,
+    /// A global key (not an admin) holding `tokens:manage` in every project.
+    GlobalManager,
+    /// Every permission, in project beta: the default project's routes are
+    /// out of its reach, and its own project has no `matrix` bucket.
+    OtherProject,
+    /// `tokens:manage` and `storage:read@*`, expiring within the hour: it
+    /// cannot mint a token that outlives it.
+    ShortLivedManager,
 }
 
-const CREDENTIALS: [Credential; 12] = [
+const CREDENTIALS: [Credential; 16] = [
     Credential::None,
     Credential::Malformed,
     Credential::BadChecksum,
@@ -422,7 +433,29 @@ const CREDENTIALS: [Credential; 12] = [
     Credential::Star,
     Credential::Master,
     Credential::GlobalAdmin,
+    Credential::Retired,
+    Credential::GlobalManager,
+    Credential::OtherProject,
+    Credential::ShortLivedManager,
 ];
+
+/// Changes to tokens, invitations, admins, personas, members, personal keys
+/// and projects: what a retired secret may never do.
+fn changes_control_plane(route: &Route) -> bool {
+    route.method != "GET"
+        && route.path.starts_with("/api/v1/")
+        && !route.path.contains("/buckets")
+        && !route.path.ends_with("/verify")
+}
+
+/// Whether a token holding exactly `held` (and what it implies) passes.
+fn holds(route: &Route, held: &[(&str, &str)]) -> bool {
+    match route.need {
+        Need::Public | Need::Token => true,
+        Need::Master => false,
+        Need::Perm(service, permission, _) => held.contains(&(service, permission)),
+    }
+}
 
 /// The rule the table encodes: the answer a credential gets on a route.
 fn expected(route: &Route, cred: Credential) -> (u16, &'static str) {
@@ -437,12 +470,32 @@ fn expected(route: &Route, cred: Credential) -> (u16, &'static str) {
         Expired => return (401, "token_expired"),
         _ => {}
     }
+    if cred == Retired && changes_control_plane(route) {
+        return (403, "retired_secret");
+    }
+    if cred == OtherProject {
+        if route.path.starts_with("/api/v1/projects/default/") {
+            return (403, "insufficient_permission");
+        }
+        if route.path.starts_with("/api/v1/buckets/matrix/") {
+            return (404, "not_found");
+        }
+    }
+    let manager = [("tokens", "manage"), ("tokens", "read")];
+    if cred == ShortLivedManager && route.method == "POST" && route.path == "/api/v1/tokens" {
+        // Its child would never expire.
+        return (403, "privilege_escalation");
+    }
     let allowed = match (route.need, cred) {
         (_, Master | GlobalAdmin) => true,
         (Need::Token, _) => true,
         (Need::Master, _) => false,
-        (Need::Perm(..), Star) => true,
+        (Need::Perm(..), Star | Retired | OtherProject) => true,
         (Need::Perm(..), Without | OtherResource) => false,
+        (_, GlobalManager) => holds(route, &manager),
+        (_, ShortLivedManager) => {
+            holds(route, &manager) || matches!(route.need, Need::Perm("storage", "read", _))
+        }
         _ => unreachable!(),
     };
     if allowed {
@@ -537,8 +590,85 @@ async fn credentials(app: &TestApp) -> Secrets {
             everything.push(g);
         }
     }
-    let (_, star) = app.create_token("star", Value::Array(everything)).await;
+    let (_, star) = app
+        .create_token("star", Value::Array(everything.clone()))
+        .await;
+    // The star token's secret, replaced with an hour of overlap.
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "star (retired)", "grants": everything.clone()}),
+        )
+        .await;
+    let v = r.json();
+    let refreshed = app
+        .post(
+            &format!(
+                "/api/v1/tokens/{}/refresh",
+                v["token"]["id"].as_str().unwrap()
+            ),
+            &admin,
+            json!({"overlap_seconds": 3600}),
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    by_kind.push((
+        Credential::Retired,
+        Some(v["secret"].as_str().unwrap().to_string()),
+    ));
+    let r = app
+        .post(
+            "/api/v1/projects",
+            &admin,
+            json!({"id": "beta", "name": "Beta"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "beta star", "project": "beta", "grants": everything.clone()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    by_kind.push((
+        Credential::OtherProject,
+        Some(r.json()["secret"].as_str().unwrap().to_string()),
+    ));
     by_kind.push((Credential::Star, Some(star)));
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "global manager", "kind": "global", "grants": [{"service": "tokens", "permission": "manage"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    by_kind.push((
+        Credential::GlobalManager,
+        Some(r.json()["secret"].as_str().unwrap().to_string()),
+    ));
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({
+                "name": "short-lived manager",
+                "expires_in": 3600,
+                "grants": [
+                    {"service": "tokens", "permission": "manage"},
+                    {"service": "storage", "permission": "read", "resource": "*"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    by_kind.push((
+        Credential::ShortLivedManager,
+        Some(r.json()["secret"].as_str().unwrap().to_string()),
+    ));
     let r = app
         .post(
             "/api/v1/tokens",
@@ -625,7 +755,12 @@ async fn every_endpoint_with_every_credential() {
                 );
             }
             // A denial names the missing permission as service:permission@resource.
-            if let (403, Need::Perm(service, permission, on_bucket)) = (answer.status, route.need) {
+            let names_the_permission = answer.status == 403
+                && answer.code() == "insufficient_permission"
+                && !(cred == Credential::OtherProject && route.path.contains("/projects/"));
+            if let (403, Need::Perm(service, permission, on_bucket), true) =
+                (answer.status, route.need, names_the_permission)
+            {
                 let named = if on_bucket {
                     format!("{service}:{permission}@{BUCKET}")
                 } else {

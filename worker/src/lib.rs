@@ -179,7 +179,16 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         caller,
         project: None,
     };
-    let result = dispatch(&route, &mut req, &mut call).await;
+    // A retired secret is refused before any handler runs: it learns
+    // nothing more from trying (not even whether the target exists).
+    let retired_change = match (&call.caller, route.changes_control_plane()) {
+        (Some(c), true) => keyward_domain::policy::may_change(&c.actor().policy()).err(),
+        _ => None,
+    };
+    let result = match retired_change {
+        Some(refusal) => Err(refusal.into()),
+        None => dispatch(&route, &mut req, &mut call).await,
+    };
     if let Some((actor, via)) = audit_identity {
         let (outcome, detail) = match &result {
             Ok(_) => (Outcome::Success, String::new()),

@@ -145,6 +145,12 @@ impl Route {
         if let Route::InProject(_, inner) = self {
             return inner.audited_by_registry();
         }
+        self.changes_control_plane() || matches!(self, Route::CreateBucket)
+    }
+
+    /// Changes to tokens, invitations, admins and the directory (not to
+    /// the data a token works on): what a retired secret may never do.
+    pub fn changes_control_plane(&self) -> bool {
         matches!(
             self,
             Route::CreatePersona
@@ -162,7 +168,6 @@ impl Route {
                 | Route::RefreshToken(_)
                 | Route::CreateAdmin
                 | Route::DeleteAdmin(_)
-                | Route::CreateBucket
                 | Route::CreateInvitation(_)
                 | Route::RevokeInvitation(_)
                 | Route::ResendInvitation(_)
