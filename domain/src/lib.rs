@@ -13,6 +13,7 @@ pub mod jwt;
 pub mod policy;
 pub mod problem;
 pub mod query;
+pub mod ratelimit;
 pub mod secret;
 pub mod validate;
 
