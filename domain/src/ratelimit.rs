@@ -84,37 +84,53 @@ impl Window {
         Lease::Granted { slots, until_ms }
     }
 
-    /// Seconds until `needed` slots have left the window.
+    /// Seconds until `needed` slots have left the window. Counting errs
+    /// late by up to a lease and a granule; the answer never says more than
+    /// a window (a client back a moment early gets another short wait).
     fn retry_after(&self, now: i64, needed: u32) -> u64 {
         let mut freed = 0;
         for (leaves, n) in &self.entries {
             freed += n;
             if freed >= needed {
-                return ((leaves - now + 999) / 1000).max(1) as u64;
+                return ((leaves - now + 999) / 1000).clamp(1, WINDOW_MS / 1000) as u64;
             }
         }
         1
     }
 
-    fn add(&mut self, leaves: i64, slots: u32) {
-        let at = self.entries.partition_point(|(l, _)| *l <= leaves);
-        // Merge with the neighbour before, keeping the later expiry (the
-        // conservative one), when they are close.
-        if at > 0 {
-            let (l, n) = self.entries[at - 1];
-            if leaves - l < GRANULE_MS {
-                self.entries[at - 1] = (leaves, n + slots);
-                return;
+    /// Takes back `slots` of the lease that ended at `until_ms` which its
+    /// isolate never spent (and, the lease being over, never will).
+    pub fn give_back(&mut self, until_ms: i64, slots: u32) {
+        let leaves = granule_end(until_ms + WINDOW_MS);
+        if let Some(at) = self.entries.iter().position(|(l, _)| *l == leaves) {
+            let n = &mut self.entries[at].1;
+            *n = n.saturating_sub(slots);
+            if *n == 0 {
+                self.entries.remove(at);
             }
         }
-        if let Some((l, n)) = self.entries.get(at).copied() {
-            if l - leaves < GRANULE_MS {
-                self.entries[at] = (l, n + slots);
-                return;
-            }
-        }
-        self.entries.insert(at, (leaves, slots));
     }
+
+    /// Counts `slots` until `leaves`, rounded up to the next granule so
+    /// that entries merge (bounding the state) without ever leaving early
+    /// or drifting later.
+    fn add(&mut self, leaves: i64, slots: u32) {
+        let leaves = granule_end(leaves);
+        let at = self.entries.partition_point(|(l, _)| *l < leaves);
+        match self.entries.get_mut(at) {
+            Some((l, n)) if *l == leaves => *n += slots,
+            _ => self.entries.insert(at, (leaves, slots)),
+        }
+    }
+}
+
+fn granule_end(at: i64) -> i64 {
+    at.div_euclid(GRANULE_MS) * GRANULE_MS
+        + if at.rem_euclid(GRANULE_MS) == 0 {
+            0
+        } else {
+            GRANULE_MS
+        }
 }
 
 #[cfg(test)]
@@ -160,6 +176,32 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_never_exceeds_a_window() {
+        let mut w = Window::default();
+        assert!(matches!(w.lease(1_950, 1), Lease::Granted { .. }));
+        // The slot leaves at 62.0 s (61.95 rounded up to the granule).
+        assert_eq!(w.lease(1_960, 1), Lease::Refused { retry_after: 60 });
+        assert_eq!(w.lease(61_960, 1), Lease::Refused { retry_after: 1 });
+        assert!(matches!(w.lease(62_000, 1), Lease::Granted { .. }));
+    }
+
+    #[test]
+    fn merged_entries_leave_on_time_under_steady_traffic() {
+        let mut w = Window::default();
+        for t in (0..=3_000).step_by(50) {
+            assert!(matches!(
+                w.lease(t, 10_000),
+                Lease::Granted { slots: 100, .. }
+            ));
+        }
+        // At 62.2 s the leases made up to 1.2 s have left (usable until
+        // t + 1 s, counted 60 s after that): 36 of the 61 remain.
+        assert_eq!(w.used(62_200), 36 * 100);
+        // And nothing stays counted past its own instant plus a granule.
+        assert_eq!(w.used(64_000 + GRANULE_MS), 0);
+    }
+
+    #[test]
     fn state_stays_bounded_under_any_traffic() {
         let mut w = Window::default();
         for t in 0..200_000 {
@@ -180,13 +222,22 @@ mod tests {
             let mut now = 0;
             // Instants at which calls were admitted.
             let mut admitted: Vec<i64> = vec![];
+            let mut returns: Vec<(i64, u32)> = vec![];
             for (gap, spend) in steps {
                 now += gap;
+                for (until, n) in std::mem::take(&mut returns) {
+                    if until < now { w.give_back(until, n) } else { returns.push((until, n)) }
+                }
                 if let Lease::Granted { slots, until_ms } = w.lease(now, limit) {
                     admitted.push(now);
                     // The rest of the lease: not spent, spent at once, or
                     // spent at the last instant the lease allows.
-                    let at = match spend { 0 => continue, 1 => now, _ => until_ms };
+                    let at = match spend {
+                        // Unspent: given back once the lease is over.
+                        0 => { returns.push((until_ms, slots - 1)); continue }
+                        1 => now,
+                        _ => until_ms,
+                    };
                     admitted.extend(std::iter::repeat_n(at, slots as usize - 1));
                 }
             }

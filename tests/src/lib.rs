@@ -31,6 +31,11 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// How soon a data-plane call is in the audit log (README, "Audit"): the
+/// queue hands batches over after at most 1 s; the rest is margin for a
+/// loaded 2-core machine.
+pub const AUDIT_DELAY: Duration = Duration::from_secs(5);
+
 pub fn mint(kind: TokenKind) -> Secret {
     Secret::generate(kind, |buf| getrandom::getrandom(buf).expect("OS CSPRNG"))
 }
@@ -265,6 +270,28 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// Reads the audit log (`query` is the part after `?`) until `wanted`
+    /// holds of its items, within the README's bound for a data-plane
+    /// call to appear ([`AUDIT_DELAY`]); returns the last page read.
+    pub async fn audit_until(
+        &self,
+        query: &str,
+        secret: &str,
+        wanted: impl Fn(&[Value]) -> bool,
+    ) -> Value {
+        let started = Instant::now();
+        loop {
+            let page = self.get(&format!("/api/v1/audit?{query}"), secret).await;
+            assert_eq!(page.status, 200, "{}", page.text);
+            let page = page.json();
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if wanted(&items) || started.elapsed() > AUDIT_DELAY {
+                return page;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn send(

@@ -272,7 +272,7 @@ async fn projects_bound_invitations_audit_and_names() {
     // The audit log: beta's entries only, never alpha's nor the admins'.
     let mut seen = 0;
     for _ in 0..50 {
-        let audit = app.get("/api/v1/audit?limit=200", &beta).await;
+        let audit = app.get("/api/v1/audit?limit=100", &beta).await;
         assert_eq!(audit.status, 200, "{}", audit.text);
         let items = audit.json()["items"]
             .as_array()
@@ -375,7 +375,7 @@ async fn the_token_list_is_exactly_what_may_see_admits() {
         actors.push(s);
     }
     let all: Vec<Value> = app
-        .get("/api/v1/tokens?limit=200", &app.admin_secret)
+        .get("/api/v1/tokens?limit=100", &app.admin_secret)
         .await
         .json()["items"]
         .as_array()
@@ -386,7 +386,7 @@ async fn the_token_list_is_exactly_what_may_see_admits() {
         .map(|t| t["id"].as_str().unwrap().to_string())
         .collect();
     for secret in &actors {
-        let listed = app.get("/api/v1/tokens?limit=200", secret).await;
+        let listed = app.get("/api/v1/tokens?limit=100", secret).await;
         let listed: Vec<String> = match listed.status {
             200 => listed.json()["items"]
                 .as_array()

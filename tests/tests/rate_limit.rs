@@ -105,3 +105,78 @@ async fn gateway_calls_share_the_token_window() {
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
 }
+
+/// The promise under concurrency: many connections, several tokens, each
+/// token admitted exactly its limit within the window (isolates spend
+/// leased slices of the budget, never more), the rest refused with a
+/// `Retry-After` that the window bears out.
+#[tokio::test]
+async fn exactly_the_limit_is_admitted_under_concurrent_load() {
+    let app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "100000")]).await;
+    const LIMIT: usize = 60;
+    const CALLS: usize = 90;
+    let mut secrets = vec![];
+    for n in 0..3 {
+        let (_, s) = token(&app, &format!("busy {n}"), json!([]), Some(LIMIT as u32)).await;
+        secrets.push(s);
+    }
+    // 3 tokens × 90 calls over 16 connections at once.
+    let jobs: Vec<(usize, String)> = (0..CALLS)
+        .flat_map(|_| secrets.iter().cloned().enumerate())
+        .collect();
+    let jobs = std::sync::Arc::new(tokio::sync::Mutex::new(jobs));
+    let mut workers = vec![];
+    for _ in 0..16 {
+        let jobs = jobs.clone();
+        let client = app.client.clone();
+        let url = app.url("/api/v1/whoami");
+        workers.push(tokio::spawn(async move {
+            let mut seen = vec![];
+            loop {
+                let Some((n, secret)) = jobs.lock().await.pop() else {
+                    break;
+                };
+                let r = client
+                    .get(&url)
+                    .bearer_auth(&secret)
+                    .send()
+                    .await
+                    .expect("answer");
+                let retry = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                seen.push((n, r.status().as_u16(), retry));
+                let _ = r.bytes().await;
+            }
+            seen
+        }));
+    }
+    let started = std::time::Instant::now();
+    let mut admitted = [0usize; 3];
+    let mut refused = [0usize; 3];
+    for w in workers {
+        for (n, status, retry) in w.await.expect("worker") {
+            match status {
+                200 => admitted[n] += 1,
+                429 => {
+                    refused[n] += 1;
+                    let retry = retry.expect("429 carries Retry-After");
+                    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+                }
+                other => panic!("unexpected status {other}"),
+            }
+        }
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(50),
+        "the burst must fit in one window for the count to mean anything"
+    );
+    assert_eq!(
+        admitted, [LIMIT; 3],
+        "admitted per token (refused {refused:?})"
+    );
+    assert_eq!(refused, [CALLS - LIMIT; 3]);
+    println!("rate limit: {LIMIT} of {CALLS} admitted for each of 3 tokens over 16 connections");
+}

@@ -5,6 +5,7 @@
 //! `storage` and `meta`; the registry Durable Object owns every change.
 
 mod admins;
+mod audit;
 mod auth;
 mod authority;
 mod directory;
@@ -24,7 +25,7 @@ use auth::Caller;
 use http::{ApiError, ApiResult};
 use keyward_domain::api::Outcome;
 use keyward_domain::{Catalog, ErrorCode, Grant};
-use registry::{Command, Registry};
+use registry::Registry;
 use routes::Route;
 use std::sync::OnceLock;
 use worker::{event, Context, Env, Request, Response};
@@ -169,10 +170,9 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     if let Err(e) = ratelimit::enforce_caller(&env, caller.as_ref()).await {
         return Ok(http::problem_response(&e));
     }
-    if let Some(c) = &caller {
-        note_use(&env, &ctx, c);
-    }
-    let audit_identity = caller.as_ref().map(Caller::audit_identity);
+    let audit_identity = caller
+        .as_ref()
+        .map(|c| (c.audit_identity(), c.token().id.clone()));
     let mut call = Call {
         env: &env,
         catalog,
@@ -189,7 +189,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Some(refusal) => Err(refusal.into()),
         None => dispatch(&route, &mut req, &mut call).await,
     };
-    if let Some((actor, via)) = audit_identity {
+    if let Some(((actor, via), token_id)) = audit_identity {
         let (outcome, detail) = match &result {
             Ok(_) => (Outcome::Success, String::new()),
             Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
@@ -198,14 +198,26 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 format!("{}: {}", e.code().as_str(), e.problem.detail),
             ),
         };
-        if !(route.audited_by_registry() && outcome == Outcome::Success) {
+        // A change the registry recorded itself still counts as a use.
+        let logged = !(route.audited_by_registry() && outcome == Outcome::Success);
+        {
             // The project the call acted in; an admin's call that names
             // none is the deployment's.
             let project = call
                 .project
                 .clone()
                 .or_else(|| call.caller.as_ref().and_then(|c| c.access.project.clone()));
-            record(&env, &ctx, (actor, via), project, &route, outcome, detail);
+            record(
+                &env,
+                &ctx,
+                (actor, via),
+                Some(token_id),
+                project,
+                &route,
+                outcome,
+                detail,
+                logged,
+            );
         }
     }
     Ok(match result {
@@ -266,55 +278,45 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
     }
 }
 
-/// `last_used_at` is written at most once a minute per token (KV allows one
-/// write per second per key), after the response.
-fn note_use(env: &Env, ctx: &Context, caller: &Caller) {
-    let now = store::now();
-    let stale = caller
-        .token()
-        .last_used_at
-        .map(|t| (now - t).whole_seconds() >= 60)
-        .unwrap_or(true);
-    if stale {
-        let env = env.clone();
-        let token_id = caller.token().id.clone();
-        ctx.wait_until(async move {
-            if let Ok(r) = Registry::from_env(&env) {
-                let _ = r
-                    .call::<serde_json::Value>(&Command::Touch { token_id })
-                    .await;
-            }
-        });
-    }
-}
-
+/// A call's audit entry, to the audit store after the answer.
+#[allow(clippy::too_many_arguments)]
 fn record(
     env: &Env,
     ctx: &Context,
     (actor, via): (String, Option<String>),
+    token_id: Option<String>,
     project: Option<String>,
     route: &Route,
     outcome: Outcome,
     detail: String,
+    logged: bool,
 ) {
-    let env = env.clone();
-    let cmd = Command::Audit {
-        actor,
-        via,
-        project,
-        action: route.action().to_string(),
-        target: route.target(),
-        outcome,
-        detail,
-    };
-    ctx.wait_until(async move {
-        match Registry::from_env(&env) {
-            Ok(r) => {
-                if let Err(e) = r.call::<serde_json::Value>(&cmd).await {
-                    worker::console_error!("audit write failed: {}", e.problem.detail);
-                }
-            }
-            Err(e) => worker::console_error!("audit unavailable: {}", e.problem.detail),
-        }
-    });
+    let at_ms = worker::Date::now().as_millis() as i64;
+    audit::record(
+        env,
+        ctx,
+        audit::AuditEvent {
+            id: audit::event_id(at_ms),
+            at_ms,
+            actor,
+            via,
+            project,
+            action: route.action().to_string(),
+            target: route.target(),
+            outcome,
+            detail,
+            token_id,
+            logged,
+        },
+    );
+}
+
+/// The audit queue's consumer (this worker consumes its own queue).
+#[event(queue)]
+async fn queue(
+    batch: worker::MessageBatch<audit::AuditEvent>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    audit::consume(batch, &env).await
 }

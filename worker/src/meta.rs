@@ -2,7 +2,6 @@
 
 use crate::auth::{self, Rejection};
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::Command;
 use crate::tokens::check_grants;
 use crate::{store, Call};
 use keyward_domain::api::{
@@ -116,9 +115,7 @@ fn verdict(code: VerifyCode) -> VerifyResponse {
 pub async fn audit(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let reader = call.require("audit", "read", None)?.actor();
     let query = AuditQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;
-    let page: Page<AuditEntry> = call
-        .registry()?
-        .call(&Command::list_audit(&query, reader))
-        .await?;
+    let reach = keyward_domain::policy::audit_reach(&reader.policy(), call.catalog);
+    let page: Page<AuditEntry> = crate::audit::list(call.env, reach, &query).await?;
     http::json(200, &page)
 }

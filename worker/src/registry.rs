@@ -12,11 +12,11 @@ use crate::http::{ApiError, ApiResult};
 use crate::store;
 use futures_util::lock::Mutex;
 use keyward_domain::api::{
-    Admin, AuditEntry, Bucket, Invitation, InvitationStatus, InvitationWelcome, Outcome, Page,
-    ProjectGrants, Token,
+    Admin, Bucket, Invitation, InvitationStatus, InvitationWelcome, Outcome, Page, ProjectGrants,
+    Token,
 };
 use keyward_domain::policy;
-use keyward_domain::query::{AuditQuery, TokenQuery, TokenSortKey};
+use keyward_domain::query::{TokenQuery, TokenSortKey};
 use keyward_domain::{Access, Catalog, ErrorCode, Grant, Principal, TokenKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -166,8 +166,10 @@ pub enum Command {
         overlap_seconds: u64,
         secret: NewSecret,
     },
+    /// Tokens used (token id, unix seconds of the last use), one command
+    /// per audit batch.
     Touch {
-        token_id: String,
+        used: Vec<(String, i64)>,
     },
     ListAdmins,
     CreateAdmin {
@@ -186,27 +188,6 @@ pub enum Command {
         project: Option<String>,
         id: String,
         description: String,
-    },
-    Audit {
-        actor: String,
-        #[serde(default)]
-        via: Option<String>,
-        /// The project the call acted in (`None`: the deployment's).
-        #[serde(default)]
-        project: Option<String>,
-        action: String,
-        target: String,
-        outcome: Outcome,
-        detail: String,
-    },
-    ListAudit {
-        /// Who asks: non-admins read their projects' entries only.
-        reader: Actor,
-        limit: u32,
-        offset: u64,
-        actor: Option<String>,
-        target: Option<String>,
-        action: Option<String>,
     },
     CreateInvitation {
         actor: Actor,
@@ -265,16 +246,6 @@ impl Command {
             client_id: q.client_id.clone(),
             kind: q.kind,
             q: q.q.clone(),
-        }
-    }
-    pub fn list_audit(q: &AuditQuery, reader: Actor) -> Command {
-        Command::ListAudit {
-            reader,
-            limit: q.limit,
-            offset: q.offset,
-            actor: q.actor.clone(),
-            target: q.target.clone(),
-            action: q.action.clone(),
         }
     }
 }
@@ -389,12 +360,6 @@ impl DurableObject for RegistryObject {
                 migrate(&self.state.storage().sql())?;
                 self.migrated.set(true);
             }
-            // An audit entry of a read is one synchronous insert: it needs
-            // neither the lock nor a flush, and every API call sends one, so
-            // queueing it behind token changes would pile calls up in memory.
-            if let Command::Audit { .. } = cmd {
-                return self.execute(cmd).await;
-            }
             let _one_at_a_time = self.lock.lock().await;
             if !self.swept.get() {
                 // Once per start: heal what a crash may have left half-done.
@@ -407,6 +372,7 @@ impl DurableObject for RegistryObject {
             // Nothing is answered before it is on disk: a crash right after
             // the answer must not lose what the answer confirmed.
             self.state.storage().sync().await?;
+            self.forward_audit().await;
             Ok::<String, ApiError>(body)
         }
         .await;
@@ -487,6 +453,9 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
         "tokens ADD COLUMN member_id TEXT",
         "audit ADD COLUMN via TEXT",
         "audit ADD COLUMN project TEXT",
+        // The registry's own entries are an outbox for the audit store.
+        "audit ADD COLUMN at_ms INTEGER",
+        "audit ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0",
     ] {
         let _ = sql.exec(&format!("ALTER TABLE {column}"), NO_ARGS);
     }
@@ -526,7 +495,7 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
             SELECT 'default', id, description, created_by, created_at FROM buckets",
         "CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id)",
         "CREATE TABLE IF NOT EXISTS pending_replication (token_id TEXT PRIMARY KEY)",
-        "CREATE INDEX IF NOT EXISTS audit_project ON audit(project, seq)",
+        "CREATE INDEX IF NOT EXISTS audit_outbox ON audit(forwarded, seq)",
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
@@ -840,6 +809,10 @@ impl AdminRow {
 struct AuditRow {
     seq: i64,
     at: i64,
+    #[serde(default)]
+    at_ms: Option<i64>,
+    #[serde(default)]
+    project: Option<String>,
     actor: String,
     action: String,
     target: String,
@@ -1046,8 +1019,10 @@ impl RegistryObject {
                     .refresh_token(&actor, &id, overlap_seconds, secret, None, now)
                     .await?,
             ),
-            Command::Touch { token_id } => {
-                self.touch(&token_id, now).await?;
+            Command::Touch { used } => {
+                for (token_id, at) in used {
+                    self.touch(&token_id, at.min(now), now).await?;
+                }
                 to_json(&serde_json::Value::Null)
             }
             Command::ListAdmins => to_json(&self.admins()?),
@@ -1075,35 +1050,6 @@ impl RegistryObject {
                         .await?,
                 )
             }
-            Command::Audit {
-                actor,
-                via,
-                project,
-                action,
-                target,
-                outcome,
-                detail,
-            } => {
-                self.audit_via(
-                    &actor,
-                    via.as_deref(),
-                    project.as_deref(),
-                    &action,
-                    &target,
-                    outcome,
-                    &detail,
-                    now,
-                )?;
-                to_json(&serde_json::Value::Null)
-            }
-            Command::ListAudit {
-                reader,
-                limit,
-                offset,
-                actor,
-                target,
-                action,
-            } => to_json(&self.list_audit(&reader, limit, offset, actor, target, action)?),
             Command::CreateInvitation {
                 actor,
                 token_id,
@@ -1152,10 +1098,66 @@ impl RegistryObject {
         now: i64,
     ) -> ApiResult<()> {
         self.sql().exec(
-            "INSERT INTO audit (at, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![i(now), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via), os(project)],
+            "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via), os(project)],
         )?;
         Ok(())
+    }
+
+    /// Hands the entries written by changes to the audit store, oldest
+    /// first, and marks them as handed over. Runs after each command has
+    /// been written to disk; an entry the store refuses stays here and goes
+    /// with the next command's (so none is lost, and the store ignores
+    /// one it already has).
+    async fn forward_audit(&self) {
+        let pending = match self.sql().exec(
+            "SELECT * FROM audit WHERE forwarded = 0 ORDER BY seq LIMIT 500",
+            NO_ARGS,
+        ) {
+            Ok(cursor) => cursor.to_array::<AuditRow>().unwrap_or_default(),
+            Err(e) => {
+                worker::console_error!("audit outbox unreadable: {e}");
+                return;
+            }
+        };
+        let Some(last) = pending.last().map(|r| r.seq) else {
+            return;
+        };
+        let events: Vec<crate::audit::AuditEvent> = pending
+            .into_iter()
+            .map(|r| crate::audit::AuditEvent {
+                id: format!("reg_{:012}", r.seq),
+                at_ms: r.at_ms.unwrap_or(r.at * 1000),
+                actor: r.actor,
+                via: r.via,
+                project: r.project,
+                action: r.action,
+                target: r.target,
+                outcome: match r.outcome.as_str() {
+                    "success" => Outcome::Success,
+                    "denied" => Outcome::Denied,
+                    _ => Outcome::Failed,
+                },
+                detail: r.detail,
+                token_id: None,
+                logged: true,
+            })
+            .collect();
+        match crate::audit::store(&self.env, &events).await {
+            Ok(()) => {
+                if let Err(e) = self.sql().exec(
+                    "UPDATE audit SET forwarded = 1 WHERE forwarded = 0 AND seq <= ?",
+                    vec![i(last)],
+                ) {
+                    worker::console_error!("audit outbox not marked: {e}");
+                }
+            }
+            Err(e) => worker::console_error!(
+                "audit store unavailable, {} entries kept for the next command: {}",
+                events.len(),
+                e.problem.detail
+            ),
+        }
     }
 
     fn audit(
@@ -1794,17 +1796,19 @@ impl RegistryObject {
         after.view()
     }
 
-    async fn touch(&self, token_id: &str, now: i64) -> ApiResult<()> {
+    /// `last_used_at` moves at most once a minute per token (KV allows one
+    /// write per second per key, and the list needs no finer grain).
+    async fn touch(&self, token_id: &str, at: i64, now: i64) -> ApiResult<()> {
         let Ok(mut row) = self.token_row(token_id) else {
             return Ok(()); // deleted meanwhile: nothing to resurrect
         };
-        if row.last_used_at.map(|t| now - t < 60).unwrap_or(false) {
+        if row.last_used_at.map(|t| at - t < 60).unwrap_or(false) {
             return Ok(());
         }
-        row.last_used_at = Some(now);
+        row.last_used_at = Some(at);
         self.sql().exec(
             "UPDATE tokens SET last_used_at = ? WHERE id = ?",
-            vec![i(now), s(token_id)],
+            vec![i(at), s(token_id)],
         )?;
         self.replicate(&row, now).await
     }
@@ -2028,63 +2032,6 @@ impl RegistryObject {
         Ok(bucket)
     }
 
-    fn list_audit(
-        &self,
-        reader: &Actor,
-        limit: u32,
-        offset: u64,
-        actor: Option<String>,
-        target: Option<String>,
-        action: Option<String>,
-    ) -> ApiResult<Page<AuditEntry>> {
-        let mut clauses = vec!["1 = 1".to_string()];
-        let mut args = vec![];
-        match policy::audit_reach(&reader.policy(), &self.catalog) {
-            None => {}
-            Some(policy::Reach::Everywhere) => clauses.push("project IS NOT NULL".into()),
-            Some(policy::Reach::Only(projects)) if projects.is_empty() => {
-                clauses.push("1 = 0".into())
-            }
-            Some(policy::Reach::Only(projects)) => {
-                clauses.push(format!(
-                    "project IN ({})",
-                    vec!["?"; projects.len()].join(", ")
-                ));
-                args.extend(projects.into_iter().map(s));
-            }
-        }
-        for (column, value) in [("actor", actor), ("target", target), ("action", action)] {
-            if let Some(v) = value {
-                clauses.push(format!("{column} = ?"));
-                args.push(s(v));
-            }
-        }
-        let filter = clauses.join(" AND ");
-        let (total, rows) =
-            self.page_of::<AuditRow>("audit", &filter, args, "seq DESC", limit, offset)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|r| AuditEntry {
-                    id: format!("aud_{:012}", r.seq),
-                    at: ts(r.at),
-                    actor: r.actor,
-                    action: r.action,
-                    target: r.target,
-                    outcome: match r.outcome.as_str() {
-                        "success" => Outcome::Success,
-                        "denied" => Outcome::Denied,
-                        _ => Outcome::Failed,
-                    },
-                    detail: r.detail,
-                    via: r.via,
-                })
-                .collect(),
-            total,
-            limit,
-            offset,
-        })
-    }
     fn invitation_by(&self, column: &str, value: &str) -> ApiResult<InvitationRow> {
         self.sql()
             .exec(

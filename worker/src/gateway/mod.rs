@@ -12,7 +12,6 @@ mod proxy;
 
 use crate::auth;
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::{Command, Registry};
 use crate::store;
 use keyward_domain::api::Outcome;
 use keyward_domain::gateway::{Credential, Identity, Miss, RouteTable};
@@ -44,8 +43,9 @@ pub(crate) fn setting(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.trim().is_empty())
 }
 
-/// Who called (and through which personal key), the action and the target.
-type GatewayAudit = ((String, Option<String>), String, String);
+/// Who called (and through which personal key), the Keyward token, the
+/// action and the target.
+type GatewayAudit = ((String, Option<String>), Option<String>, String, String);
 
 /// Who the gateway let through.
 struct Authenticated {
@@ -56,12 +56,14 @@ struct Authenticated {
     limit: Option<u32>,
     /// For the audit log: who, and the personal key they acted through.
     actor: (String, Option<String>),
+    /// A Keyward token's id (JWTs have none), for `last_used_at`.
+    token_id: Option<String>,
 }
 
 pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
     let mut audit: Option<GatewayAudit> = None;
-    let result = serve(req, env, ctx, &mut audit).await;
-    if let Some((actor, action, target)) = audit {
+    let result = serve(req, env, &mut audit).await;
+    if let Some((actor, token_id, action, target)) = audit {
         let (outcome, detail) = match &result {
             Ok(resp) => (Outcome::Success, format!("upstream {}", resp.status_code())),
             Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
@@ -70,7 +72,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
                 format!("{}: {}", e.code().as_str(), e.problem.detail),
             ),
         };
-        record(env, ctx, actor, action, target, outcome, detail);
+        record(env, ctx, actor, token_id, action, target, outcome, detail);
     }
     match result {
         Ok(resp) => resp,
@@ -78,12 +80,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
     }
 }
 
-async fn serve(
-    req: Request,
-    env: &Env,
-    ctx: &Context,
-    audit: &mut Option<GatewayAudit>,
-) -> ApiResult<Response> {
+async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> ApiResult<Response> {
     let table = table()?;
     let url = req
         .url()
@@ -117,7 +114,6 @@ async fn serve(
     let who = authenticate(
         &req,
         env,
-        ctx,
         table,
         route.accepts(Credential::Keyward),
         route.accepts(Credential::Jwt),
@@ -125,6 +121,7 @@ async fn serve(
     .await?;
     *audit = Some((
         who.actor.clone(),
+        who.token_id.clone(),
         format!("gateway.{}", route.name),
         rest.clone(),
     ));
@@ -170,7 +167,6 @@ async fn serve(
 async fn authenticate(
     req: &Request,
     env: &Env,
-    ctx: &Context,
     table: &RouteTable,
     keyward_ok: bool,
     jwt_ok: bool,
@@ -192,7 +188,6 @@ async fn authenticate(
                 access,
                 principal,
             };
-            crate::note_use(env, ctx, &caller);
             let token = caller.token();
             Ok(Authenticated {
                 identity: Identity {
@@ -201,6 +196,7 @@ async fn authenticate(
                     kind: token.kind.as_str().to_string(),
                 },
                 limit_key: token.id.clone(),
+                token_id: Some(token.id.clone()),
                 limit: token.rate_limit,
                 actor: caller.audit_identity(),
                 principal: caller.principal,
@@ -223,6 +219,7 @@ async fn authenticate(
                 },
                 principal: Principal::new(crate::catalog_ref(), false, &verified.grants),
                 limit_key: format!("jwt:{client_id}"),
+                token_id: None,
                 limit: None,
                 actor: (client_id, None),
             })
@@ -234,35 +231,35 @@ async fn authenticate(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record(
     env: &Env,
     ctx: &Context,
     (actor, via): (String, Option<String>),
+    token_id: Option<String>,
     action: String,
     target: String,
     outcome: Outcome,
     detail: String,
 ) {
-    let env = env.clone();
-    let cmd = Command::Audit {
-        actor,
-        via,
-        project: None,
-        action,
-        target,
-        outcome,
-        detail,
-    };
-    ctx.wait_until(async move {
-        match Registry::from_env(&env) {
-            Ok(r) => {
-                if let Err(e) = r.call::<serde_json::Value>(&cmd).await {
-                    worker::console_error!("audit write failed: {}", e.problem.detail);
-                }
-            }
-            Err(e) => worker::console_error!("audit unavailable: {}", e.problem.detail),
-        }
-    });
+    let at_ms = worker::Date::now().as_millis() as i64;
+    crate::audit::record(
+        env,
+        ctx,
+        crate::audit::AuditEvent {
+            id: crate::audit::event_id(at_ms),
+            at_ms,
+            actor,
+            via,
+            project: None,
+            action,
+            target,
+            outcome,
+            detail,
+            token_id,
+            logged: true,
+        },
+    );
 }
 
 /// Seconds since the epoch, from the runtime's clock.

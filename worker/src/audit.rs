@@ -1,0 +1,274 @@
+//! The audit store: every call and every change, in D1, indexed by actor,
+//! target, action, project and time.
+//!
+//! Data-plane calls never wait on it and never touch a global object: the
+//! entry is sent to a Queue after the answer, and this worker's own queue
+//! consumer writes batches (`INSERT OR IGNORE` by event id, so redelivery
+//! is harmless: at least once, never twice). The same batch carries
+//! `last_used_at`: one registry command per batch, not per call. The
+//! control plane stays exact and ordered in the registry, which writes each
+//! change's entry in the same step as the change and forwards it here
+//! before answering (see `RegistryObject::forward_audit`).
+
+use crate::http::{ApiError, ApiResult};
+use crate::registry::{Command, Registry};
+use keyward_domain::api::{AuditEntry, Outcome, Page};
+use keyward_domain::policy::Reach;
+use keyward_domain::query::AuditQuery;
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use wasm_bindgen::JsValue;
+use worker::{Context, D1Database, Env, MessageBatch};
+
+pub const DB_BINDING: &str = "AUDIT_DB";
+pub const QUEUE_BINDING: &str = "AUDIT_QUEUE";
+
+/// One audited call or change, as it travels and as it is stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Unique per event: redelivery writes it once.
+    pub id: String,
+    pub at_ms: i64,
+    pub actor: String,
+    #[serde(default)]
+    pub via: Option<String>,
+    /// The project the call acted in; `None`: the deployment's (admins').
+    #[serde(default)]
+    pub project: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    pub detail: String,
+    /// The authenticated token, whose `last_used_at` the batch updates.
+    #[serde(default)]
+    pub token_id: Option<String>,
+    /// `false`: only a use of `token_id`; the registry logged the change.
+    #[serde(default = "yes")]
+    pub logged: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl AuditEvent {
+    fn row(&self) -> Vec<JsValue> {
+        vec![
+            JsValue::from_str(&self.id),
+            JsValue::from_f64(self.at_ms as f64),
+            JsValue::from_str(&self.actor),
+            self.via.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+            self.project
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+            JsValue::from_str(&self.action),
+            JsValue::from_str(&self.target),
+            JsValue::from_str(self.outcome.as_str()),
+            JsValue::from_str(&self.detail),
+        ]
+    }
+}
+
+thread_local! {
+    static SCHEMA_READY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Creates the table and its indexes once per isolate.
+async fn db(env: &Env) -> ApiResult<D1Database> {
+    let db = env.d1(DB_BINDING)?;
+    if !SCHEMA_READY.with(Cell::get) {
+        db.batch(
+            [
+                "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS audit_time ON audit (at_ms, id)",
+                "CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at_ms)",
+                "CREATE INDEX IF NOT EXISTS audit_target ON audit (target, at_ms)",
+                "CREATE INDEX IF NOT EXISTS audit_action ON audit (action, at_ms)",
+                "CREATE INDEX IF NOT EXISTS audit_project ON audit (project, at_ms)",
+            ]
+            .into_iter()
+            .map(|sql| db.prepare(sql))
+            .collect(),
+        )
+        .await?;
+        SCHEMA_READY.with(|r| r.set(true));
+    }
+    Ok(db)
+}
+
+/// Writes events, each at most once.
+pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let db = db(env).await?;
+    let statements = events
+        .iter()
+        .map(|e| {
+            db.prepare(
+                "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&e.row())
+        })
+        .collect::<worker::Result<Vec<_>>>()?;
+    db.batch(statements).await?;
+    Ok(())
+}
+
+/// Records a data-plane call after the answer: to the queue, or, should
+/// the queue refuse, straight to the store. Nothing here can change the
+/// answer the caller already has.
+pub fn record(env: &Env, ctx: &Context, event: AuditEvent) {
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let queued = match env.queue(QUEUE_BINDING) {
+            Ok(q) => q.send(&event).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = queued {
+            worker::console_error!("audit queue refused an event ({e}); writing it directly");
+            if let Err(e) = store(&env, std::slice::from_ref(&event)).await {
+                worker::console_error!("audit write failed: {}", e.problem.detail);
+            }
+        }
+    });
+}
+
+/// The queue consumer: one D1 batch and one registry command per batch.
+pub async fn consume(batch: MessageBatch<AuditEvent>, env: &Env) -> worker::Result<()> {
+    let events: Vec<AuditEvent> = batch.messages()?.iter().map(|m| m.body().clone()).collect();
+    let logged: Vec<AuditEvent> = events.iter().filter(|e| e.logged).cloned().collect();
+    if let Err(e) = store(env, &logged).await {
+        // Redelivered later; the ids make the retry harmless.
+        worker::console_error!("audit batch not stored: {}", e.problem.detail);
+        batch.retry_all();
+        return Ok(());
+    }
+    batch.ack_all();
+    let mut last_used: BTreeMap<String, i64> = BTreeMap::new();
+    for e in &events {
+        if let (Some(token), Outcome::Success) = (&e.token_id, e.outcome) {
+            let at = last_used.entry(token.clone()).or_default();
+            *at = (*at).max(e.at_ms / 1000);
+        }
+    }
+    if !last_used.is_empty() {
+        let touched = Registry::from_env(env).map(|r| async move {
+            r.call::<serde_json::Value>(&Command::Touch {
+                used: last_used.into_iter().collect(),
+            })
+            .await
+        });
+        match touched {
+            Ok(f) => {
+                if let Err(e) = f.await {
+                    worker::console_error!("last_used_at not updated: {}", e.problem.detail);
+                }
+            }
+            Err(e) => worker::console_error!("registry unavailable: {}", e.problem.detail),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    at_ms: f64,
+    actor: String,
+    via: Option<String>,
+    action: String,
+    target: String,
+    outcome: String,
+    detail: String,
+}
+
+#[derive(Deserialize)]
+struct Total {
+    n: f64,
+}
+
+/// A page of the log, newest first. `reach`: `None` reads everything (an
+/// admin); else only entries of those projects (the policy's
+/// `audit_reach`).
+pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<Page<AuditEntry>> {
+    let db = db(env).await?;
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut args: Vec<JsValue> = vec![];
+    match reach {
+        None => {}
+        Some(Reach::Everywhere) => clauses.push("project IS NOT NULL".into()),
+        Some(Reach::Only(projects)) if projects.is_empty() => clauses.push("1 = 0".into()),
+        Some(Reach::Only(projects)) => {
+            clauses.push(format!(
+                "project IN ({})",
+                vec!["?"; projects.len()].join(", ")
+            ));
+            args.extend(projects.iter().map(|p| JsValue::from_str(p)));
+        }
+    }
+    for (column, value) in [
+        ("actor", &q.actor),
+        ("target", &q.target),
+        ("action", &q.action),
+    ] {
+        if let Some(v) = value {
+            clauses.push(format!("{column} = ?"));
+            args.push(JsValue::from_str(v));
+        }
+    }
+    let filter = clauses.join(" AND ");
+    let total = db
+        .prepare(format!("SELECT COUNT(*) AS n FROM audit WHERE {filter}"))
+        .bind(&args)?
+        .first::<Total>(None)
+        .await?
+        .map(|t| t.n as u64)
+        .unwrap_or(0);
+    let mut page_args = args.clone();
+    page_args.push(JsValue::from_f64(f64::from(q.limit)));
+    page_args.push(JsValue::from_f64(q.offset as f64));
+    let rows = db
+        .prepare(format!(
+            "SELECT id, at_ms, actor, via, action, target, outcome, detail FROM audit WHERE {filter} ORDER BY at_ms DESC, id DESC LIMIT ? OFFSET ?"
+        ))
+        .bind(&page_args)?
+        .all()
+        .await?
+        .results::<Row>()?;
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                at: time::OffsetDateTime::from_unix_timestamp((r.at_ms as i64).div_euclid(1000))
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                actor: r.actor,
+                action: r.action,
+                target: r.target,
+                outcome: match r.outcome.as_str() {
+                    "success" => Outcome::Success,
+                    "denied" => Outcome::Denied,
+                    _ => Outcome::Failed,
+                },
+                detail: r.detail,
+                via: r.via,
+            })
+            .collect(),
+        total,
+        limit: q.limit,
+        offset: q.offset,
+    })
+}
+
+/// A fresh event id: time-ordered, unique.
+pub fn event_id(at_ms: i64) -> String {
+    format!("evt_{at_ms:013}_{}", crate::store::random_id("", 10))
+}
+
+impl From<worker::d1::D1Error> for ApiError {
+    fn from(e: worker::d1::D1Error) -> Self {
+        ApiError::unavailable(e)
+    }
+}
