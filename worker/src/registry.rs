@@ -1401,9 +1401,10 @@ impl RegistryObject {
         self.sweep_retired(now).await?;
         // Refused early, before the project checks could tell a non-admin
         // which projects exist.
-        policy::may_change(&actor.policy())?;
-        if new.kind == TokenKind::Global && !actor.is_master {
-            return Err(policy::Refusal::AdminOnly("creating global keys".into()).into());
+        if new.kind == TokenKind::Global {
+            policy::may_administer(&actor.policy(), "creating global keys")?;
+        } else {
+            policy::may_change(&actor.policy())?;
         }
         let project = match new.kind {
             TokenKind::Global => None,
