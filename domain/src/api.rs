@@ -186,6 +186,9 @@ pub struct VerifyRequest {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require: Option<Vec<Grant>>,
+    /// The project `require` must hold in; the key's own when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,9 +207,15 @@ pub struct VerifyResponse {
     pub code: VerifyCode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<Token>,
-    /// For `INSUFFICIENT_PERMISSIONS`: the first required grant not held.
+    /// For `INSUFFICIENT_PERMISSIONS`: the first required grant not held,
+    /// or `project '<id>'` when the key cannot act in the project at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
+    /// Whenever the key was found: the project the answer holds for (the
+    /// request's `project`, else the key's own; `default` for master
+    /// tokens and global keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

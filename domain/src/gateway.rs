@@ -119,6 +119,9 @@ impl PathPattern {
                         "pattern '{source}': a parameter must be a whole segment"
                     ))
                 }
+                None if matches!(*part, "." | "..") => {
+                    return Err(format!("pattern '{source}': '{part}' is not a segment"))
+                }
                 None => Segment::Literal(part.to_string()),
             };
             segments.push(seg);
@@ -130,11 +133,24 @@ impl PathPattern {
     }
 
     /// Matches a raw (still percent-encoded) path relative to `/gw`.
-    /// Parameters come back decoded; `None` when the path does not fit.
-    pub fn matches(&self, raw_path: &str) -> Option<BTreeMap<String, String>> {
+    /// Parameters come back decoded. `None` when the path does not fit;
+    /// `Some(Err)` when it fits but a parameter or the tail is unsafe to
+    /// forward (see [`safe_segment`]): such a call is refused, never tried
+    /// against a later route.
+    pub fn matches(&self, raw_path: &str) -> Option<Result<BTreeMap<String, String>, String>> {
         let rest = raw_path.strip_prefix('/')?;
         let parts: Vec<&str> = rest.split('/').collect();
         let mut params = BTreeMap::new();
+        let mut unsafe_part: Option<String> = None;
+        let mut check = |name: &str, raw: &str| -> Option<String> {
+            match safe_segment(raw)? {
+                Ok(decoded) => Some(decoded),
+                Err(why) => {
+                    unsafe_part.get_or_insert_with(|| format!("'{{{name}}}' {why}"));
+                    Some(String::new())
+                }
+            }
+        };
         for (i, seg) in self.segments.iter().enumerate() {
             match seg {
                 Segment::Rest(name) => {
@@ -142,12 +158,13 @@ impl PathPattern {
                     if tail.is_empty() || tail.iter().any(|p| p.is_empty()) {
                         return None;
                     }
-                    let decoded: Vec<String> = tail
-                        .iter()
-                        .map(|p| percent_decode(p))
-                        .collect::<Option<_>>()?;
+                    let decoded: Vec<String> =
+                        tail.iter().map(|p| check(name, p)).collect::<Option<_>>()?;
                     params.insert(name.clone(), decoded.join("/"));
-                    return Some(params);
+                    return Some(match unsafe_part {
+                        Some(why) => Err(why),
+                        None => Ok(params),
+                    });
                 }
                 Segment::Literal(lit) => {
                     if percent_decode(parts.get(i)?)? != *lit {
@@ -159,11 +176,18 @@ impl PathPattern {
                     if part.is_empty() {
                         return None;
                     }
-                    params.insert(name.clone(), percent_decode(part)?);
+                    let decoded = check(name, part)?;
+                    params.insert(name.clone(), decoded);
                 }
             }
         }
-        (parts.len() == self.segments.len()).then_some(params)
+        if parts.len() != self.segments.len() {
+            return None;
+        }
+        Some(match unsafe_part {
+            Some(why) => Err(why),
+            None => Ok(params),
+        })
     }
 
     fn has_param(&self, name: &str) -> bool {
@@ -178,6 +202,45 @@ impl Segment {
             Segment::Literal(_) => None,
         }
     }
+}
+
+/// One raw path segment that lands in a parameter, decoded once, if it is
+/// safe to authorize on and forward. `None` for bad escapes or non-UTF-8
+/// (no route then fits); `Err` names what is refused.
+///
+/// The gateway authorizes on the decoded value but forwards the raw path,
+/// so anything an upstream (or a proxy in front of it) might resolve
+/// differently is refused: an encoded `/` or `\` that some servers decode
+/// into a separator (`..%2F..%2Fprivate`), `;` path parameters that some
+/// servers strip (`..;/private`, Tomcat), `.` and `..` segments or any
+/// `..` at all, encoded dots (`%2E%2E`, which URL parsers treat as `..`),
+/// a `%` left after one decode (double encoding), and control characters.
+pub fn safe_segment(raw: &str) -> Option<Result<String, &'static str>> {
+    let decoded = percent_decode(raw)?;
+    let lower = raw.to_ascii_lowercase();
+    let why = if lower.contains("%2f") {
+        Some("contains an encoded '/'")
+    } else if decoded.contains('/') {
+        Some("contains '/'")
+    } else if decoded.contains('\\') {
+        Some("contains '\\'")
+    } else if decoded.contains(';') {
+        Some("contains ';'")
+    } else if lower.contains("%2e") {
+        Some("contains an encoded '.'")
+    } else if decoded == "." || decoded.contains("..") {
+        Some("is or contains a dot segment")
+    } else if decoded.contains('%') {
+        Some("is encoded twice")
+    } else if decoded.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    };
+    Some(match why {
+        Some(w) => Err(w),
+        None => Ok(decoded),
+    })
 }
 
 /// Percent-decoding of one path segment; `None` for bad escapes or
@@ -368,6 +431,8 @@ pub enum Miss {
     NotFound,
     /// The path fits, the method does not; the methods that would.
     MethodNotAllowed(Vec<String>),
+    /// The path fits a route but a parameter is unsafe to forward.
+    UnsafePath(String),
 }
 
 /// A call that fits a route, with the grants it needs.
@@ -470,7 +535,8 @@ impl RouteTable {
     pub fn resolve(&self, method: &str, raw_path: &str) -> Result<RouteMatch<'_>, Miss> {
         let mut allowed: Vec<String> = vec![];
         for route in &self.routes {
-            if let Some(params) = route.pattern.matches(raw_path) {
+            if let Some(fit) = route.pattern.matches(raw_path) {
+                let params = fit.map_err(Miss::UnsafePath)?;
                 if route.methods.iter().any(|m| m == method) {
                     return Ok(RouteMatch { route, params });
                 }
@@ -495,22 +561,33 @@ pub struct Identity {
     pub token_id: String,
     pub client_id: String,
     pub kind: String,
+    /// The project the call was authorized in.
+    pub project: String,
 }
 
 /// Names of the headers the gateway adds (any the client sent are dropped).
 pub const HEADER_TOKEN_ID: &str = "x-keyward-token-id";
 pub const HEADER_CLIENT_ID: &str = "x-keyward-client-id";
 pub const HEADER_KIND: &str = "x-keyward-kind";
+pub const HEADER_PROJECT: &str = "x-keyward-project";
 pub const HEADER_TIMESTAMP: &str = "x-keyward-timestamp";
+/// `v1=<hex>`: kept for one release so existing verifiers keep working;
+/// it does not cover the project.
 pub const HEADER_SIGNATURE: &str = "x-keyward-signature";
+/// `v2=<hex>`: covers the project too.
+pub const HEADER_SIGNATURE_V2: &str = "x-keyward-signature-v2";
 
-/// The exact bytes signed for the upstream, lines joined by `\n`:
+/// The request header a caller names the project with (the gateway's
+/// counterpart of `/api/v1/projects/{project}/…`); never forwarded.
+pub const REQUEST_HEADER_PROJECT: &str = "x-keyward-project";
+
+/// The v1 string, lines joined by `\n`:
 ///
 /// ```text
 /// KEYWARD-HMAC-SHA256
 /// <X-Keyward-Timestamp: unix seconds>
 /// <method, upper case>
-/// <path and query as sent upstream, e.g. /components/x/run?async=1>
+/// <path and query as sent upstream, e.g. /components/x/run?a=1>
 /// <X-Keyward-Token-Id>
 /// <X-Keyward-Client-Id>
 /// <X-Keyward-Kind>
@@ -525,19 +602,53 @@ pub fn string_to_sign(timestamp: i64, method: &str, path_and_query: &str, id: &I
     )
 }
 
-/// `v1=<lowercase hex HMAC-SHA256(key, string_to_sign)>`, the value of
-/// `X-Keyward-Signature`.
-pub fn sign(key: &[u8], string_to_sign: &str) -> String {
+/// The v2 string: its own first line (so no v1 string is ever a v2
+/// string), the v1 lines, then the project:
+///
+/// ```text
+/// KEYWARD-HMAC-SHA256-V2
+/// <X-Keyward-Timestamp>
+/// <METHOD>
+/// <path?query as sent upstream>
+/// <X-Keyward-Token-Id>
+/// <X-Keyward-Client-Id>
+/// <X-Keyward-Kind>
+/// <X-Keyward-Project>
+/// ```
+pub fn string_to_sign_v2(
+    timestamp: i64,
+    method: &str,
+    path_and_query: &str,
+    id: &Identity,
+) -> String {
+    format!(
+        "KEYWARD-HMAC-SHA256-V2\n{timestamp}\n{method}\n{path_and_query}\n{}\n{}\n{}\n{}",
+        id.token_id, id.client_id, id.kind, id.project
+    )
+}
+
+fn hmac_hex(key: &[u8], message: &str) -> String {
     // HMAC takes keys of any length, so this cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(string_to_sign.as_bytes());
+    mac.update(message.as_bytes());
     let tag = mac.finalize().into_bytes();
-    let mut out = String::with_capacity(3 + tag.len() * 2);
-    out.push_str("v1=");
+    let mut out = String::with_capacity(tag.len() * 2);
     for b in tag {
         out.push_str(&format!("{b:02x}"));
     }
     out
+}
+
+/// `v1=<lowercase hex HMAC-SHA256(key, string_to_sign)>`, the value of
+/// `X-Keyward-Signature`.
+pub fn sign(key: &[u8], string_to_sign: &str) -> String {
+    format!("v1={}", hmac_hex(key, string_to_sign))
+}
+
+/// `v2=<lowercase hex HMAC-SHA256(key, string_to_sign_v2)>`, the value of
+/// `X-Keyward-Signature-V2`.
+pub fn sign_v2(key: &[u8], string_to_sign_v2: &str) -> String {
+    format!("v2={}", hmac_hex(key, string_to_sign_v2))
 }
 
 /// A value safe to carry in a header and in the signed lines: visible
@@ -632,10 +743,12 @@ mod tests {
         assert!(PathPattern::parse("/{rest*}/x").is_err());
         assert!(PathPattern::parse("/a{b}").is_err());
         assert!(PathPattern::parse("/{a}/{a}").is_err());
+        assert!(PathPattern::parse("/a/../b").is_err());
+        assert!(PathPattern::parse("/./b").is_err());
         let p = PathPattern::parse("/a/{b}").unwrap();
         assert!(p.matches("/a/x/").is_none());
         assert!(p.matches("/a/").is_none());
-        assert_eq!(p.matches("/a/x%20y").unwrap()["b"], "x y");
+        assert_eq!(p.matches("/a/x%20y").unwrap().unwrap()["b"], "x y");
         assert!(p.matches("/a/%ZZ").is_none());
     }
 
@@ -678,11 +791,90 @@ mod tests {
             token_id: "tok_1".into(),
             client_id: "cl_1".into(),
             kind: "scoped".into(),
+            project: "alpha".into(),
         };
         assert_eq!(
             string_to_sign(1700000000, "POST", "/components/x/run?a=1", &id),
             "KEYWARD-HMAC-SHA256\n1700000000\nPOST\n/components/x/run?a=1\ntok_1\ncl_1\nscoped"
         );
+    }
+
+    #[test]
+    fn the_v2_signature_covers_the_project() {
+        let id = Identity {
+            token_id: "tok_1".into(),
+            client_id: "cl_1".into(),
+            kind: "scoped".into(),
+            project: "alpha".into(),
+        };
+        let v2 = string_to_sign_v2(1700000000, "POST", "/components/x/run?a=1", &id);
+        assert_eq!(
+            v2,
+            "KEYWARD-HMAC-SHA256-V2\n1700000000\nPOST\n/components/x/run?a=1\ntok_1\ncl_1\nscoped\nalpha"
+        );
+        // A fixed vector, so any verifier can check its implementation.
+        assert_eq!(
+            sign_v2(b"test-gateway-signing-key", &v2),
+            "v2=43ad60476ef6061e62b5db40bb6ba2b673da471df8f52785e9bf8aa7e50dcc3d"
+        );
+        let beta = Identity {
+            project: "beta".into(),
+            ..id.clone()
+        };
+        assert_ne!(
+            sign_v2(b"k", &v2),
+            sign_v2(
+                b"k",
+                &string_to_sign_v2(1700000000, "POST", "/components/x/run?a=1", &beta)
+            )
+        );
+        // The v1 string does not see the project: why v2 exists.
+        assert_eq!(
+            string_to_sign(1, "GET", "/", &id),
+            string_to_sign(1, "GET", "/", &beta)
+        );
+    }
+
+    #[test]
+    fn smuggled_paths_are_refused_not_authorized() {
+        let t = shipped();
+        for path in [
+            "/reports/pub/..%2F..%2Fprivate%2Fx",
+            "/reports/pub/..;/private/x",
+            "/reports/pub/x;jsessionid=1",
+            "/reports/pub/a%2fb",
+            "/reports/pub/a%5Cb",
+            "/reports/pub/a\\b",
+            "/reports/pub/%2E%2E/private",
+            "/reports/pub/.%2e/private",
+            "/reports/pub/./x",
+            "/reports/pub/../x",
+            "/reports/pub/x/..",
+            "/reports/pub/a..b",
+            "/reports/pub/%252F",
+            "/reports/pub/%00",
+            "/reports/..%2Fprivate/x",
+            "/reports/pub%3B/x",
+            "/components/..%2Fadmin/run",
+            "/components/%2e%2e/run",
+        ] {
+            assert!(
+                matches!(t.resolve("GET", path), Err(Miss::UnsafePath(_))),
+                "{path}: {:?}",
+                t.resolve("GET", path).map(|m| m.params)
+            );
+        }
+        // Refused whatever the method: the path is the problem.
+        assert!(matches!(
+            t.resolve("DELETE", "/reports/pub/..;/x"),
+            Err(Miss::UnsafePath(_))
+        ));
+        // Ordinary names still pass, dots and spaces included.
+        let ok = t.resolve("GET", "/reports/pub/2024/q1.v2.csv").unwrap();
+        assert_eq!(ok.params["path"], "2024/q1.v2.csv");
+        let ok = t.resolve("GET", "/reports/pub/my%20file.csv").unwrap();
+        assert_eq!(ok.params["path"], "my file.csv");
+        assert!(t.resolve("GET", "/reports/pub/.hidden").is_ok());
     }
 
     proptest! {
@@ -692,13 +884,46 @@ mod tests {
             let enc: String = b.bytes().map(|c| if c.is_ascii_alphanumeric() || c == b'/' || c == b'-' || c == b'.' { (c as char).to_string() } else { format!("%{c:02X}") }).collect();
             let path = format!("/x/{a}/{enc}");
             match p.matches(&path) {
-                Some(m) => {
+                Some(Ok(m)) => {
                     prop_assert_eq!(&m["a"], &a);
                     prop_assert_eq!(&m["b"], &b);
                 }
+                // `.`/`..` segments (or parameters) are refused.
+                Some(Err(_)) => prop_assert!(a.contains("..") || a == "." || b.split('/').any(|s| s == "." || s.contains(".."))),
                 // Empty segments (`//`) in the rest never match.
                 None => prop_assert!(b.split('/').any(|s| s.is_empty())),
             }
+        }
+
+        #[test]
+        fn no_accepted_parameter_hides_a_separator_or_a_dot_segment(
+            a in "([a-z.;/\\\\%]|%2[eEfF]|%5[cC]|%3[bB]|%25|%00){1,12}",
+            b in "([a-z.;/\\\\%]|%2[eEfF]|%5[cC]|%3[bB]|%25|%00){1,24}",
+        ) {
+            let p = PathPattern::parse("/x/{a}/{b*}").unwrap();
+            if let Some(Ok(m)) = p.matches(&format!("/x/{a}/{b}")) {
+                for bad in ["..", "/", "\\", ";", "%"] {
+                    prop_assert!(!m["a"].contains(bad), "{:?}", m);
+                }
+                prop_assert!(m["a"] != ".");
+                for seg in m["b"].split('/') {
+                    prop_assert!(!seg.is_empty() && seg != ".");
+                    for bad in ["..", "\\", ";", "%"] {
+                        prop_assert!(!seg.contains(bad), "{:?}", m);
+                    }
+                }
+                // What is forwarded has no encoded separator or dot either.
+                let raw = format!("{a}/{b}").to_ascii_lowercase();
+                for enc in ["%2f", "%2e", "%5c"] {
+                    prop_assert!(!raw.contains(enc), "{raw}");
+                }
+            }
+        }
+
+        #[test]
+        fn safe_segments_decode_to_what_was_encoded(s in "[A-Za-z0-9 _~é-]{1,20}") {
+            let enc: String = s.bytes().map(|c| if c.is_ascii_alphanumeric() { (c as char).to_string() } else { format!("%{c:02X}") }).collect();
+            prop_assert_eq!(safe_segment(&enc), Some(Ok(s)));
         }
 
         #[test]
@@ -713,7 +938,7 @@ mod tests {
 
         #[test]
         fn different_lines_sign_differently(m in "[A-Z]{3,6}", p in "/[a-z/?=&]{0,20}", q in "/[a-z/?=&]{0,20}") {
-            let id = Identity { token_id: "t".into(), client_id: "c".into(), kind: "scoped".into() };
+            let id = Identity { token_id: "t".into(), client_id: "c".into(), kind: "scoped".into(), project: "default".into() };
             if p != q {
                 prop_assert_ne!(sign(b"k", &string_to_sign(1, &m, &p, &id)), sign(b"k", &string_to_sign(1, &m, &q, &id)));
             }

@@ -78,6 +78,8 @@ pub enum JwtError {
     MissingClaim(&'static str),
     UnknownKey(String),
     BadSignature,
+    /// A `typ` header that says this is not an access token.
+    WrongType(String),
 }
 
 impl fmt::Display for JwtError {
@@ -93,6 +95,10 @@ impl fmt::Display for JwtError {
             JwtError::MissingClaim(c) => write!(f, "the JWT has no '{c}' claim"),
             JwtError::UnknownKey(k) => write!(f, "no key '{k}' in the issuer's key set"),
             JwtError::BadSignature => f.write_str("the JWT signature does not verify"),
+            JwtError::WrongType(t) => write!(
+                f,
+                "the JWT type '{t}' is not accepted (only JWT or at+jwt access tokens)"
+            ),
         }
     }
 }
@@ -199,6 +205,7 @@ pub fn decode(token: &str) -> Result<UnverifiedJwt, JwtError> {
             "'crit' extensions are not supported".into(),
         ));
     }
+    check_type(header.get("typ"))?;
     let kid = match header.get("kid") {
         None | Some(Value::Null) => None,
         Some(Value::String(k)) => Some(k.clone()),
@@ -213,6 +220,42 @@ pub fn decode(token: &str) -> Result<UnverifiedJwt, JwtError> {
         signing_input: format!("{h}.{p}"),
         signature,
     })
+}
+
+/// The project a call acts in when its credential may act in `projects`:
+/// the one it names, if listed, else the first. `Err` carries the list.
+pub fn project_among<'a>(
+    projects: &'a [String],
+    named: Option<&str>,
+) -> Result<String, &'a [String]> {
+    match named {
+        Some(p) if projects.iter().any(|q| q == p) => Ok(p.to_string()),
+        Some(_) => Err(projects),
+        None => projects.first().cloned().ok_or(projects),
+    }
+}
+
+/// `typ` is optional (RFC 7519 §5.1), but when present it must say this is
+/// a JWT or an RFC 9068 access token: an ID token's or a logout token's
+/// type, or anything else another protocol signed with the same keys, is
+/// not a bearer credential here. Media types compare case-insensitively
+/// and may carry the `application/` prefix (RFC 7515 §4.1.9).
+pub fn check_type(typ: Option<&Value>) -> Result<(), JwtError> {
+    match typ {
+        None => Ok(()),
+        Some(Value::String(t)) => {
+            let lower = t.to_ascii_lowercase();
+            let bare = lower.strip_prefix("application/").unwrap_or(&lower);
+            if matches!(bare, "jwt" | "at+jwt") {
+                Ok(())
+            } else {
+                Err(JwtError::WrongType(t.chars().take(40).collect()))
+            }
+        }
+        Some(other) => Err(JwtError::WrongType(
+            other.to_string().chars().take(40).collect(),
+        )),
+    }
 }
 
 /// One public key of a JWKS (RFC 7517); unknown members are ignored.
@@ -416,6 +459,16 @@ pub struct IssuerConfig {
     pub jwks_cache_seconds: i64,
     #[serde(default)]
     pub mappings: Vec<ScopeMapping>,
+    /// The projects this issuer's tokens may act in; the first is where
+    /// they act when the call names none. Issuers are not bound to a
+    /// Keyward project, so this is configuration: by default only the
+    /// `default` project, never "any project the caller names".
+    #[serde(default = "default_projects")]
+    pub projects: Vec<String>,
+}
+
+fn default_projects() -> Vec<String> {
+    vec![crate::access::DEFAULT_PROJECT.to_string()]
 }
 
 fn both_algorithms() -> Vec<Algorithm> {
@@ -441,6 +494,13 @@ impl IssuerConfig {
         }
         if !(0..=600).contains(&self.leeway_seconds) {
             return Err(format!("issuer {}: leeway must be 0–600 s", self.id));
+        }
+        if self.projects.is_empty() {
+            return Err(format!("issuer {}: no projects", self.id));
+        }
+        for p in &self.projects {
+            crate::validate::project_id("projects", p)
+                .map_err(|e| format!("issuer {}: project '{p}' {}", self.id, e.message))?;
         }
         Ok(())
     }
@@ -481,6 +541,7 @@ impl IssuerConfig {
             leeway_seconds: self.leeway_seconds,
             jwks_cache_seconds: self.jwks_cache_seconds,
             mappings: self.mappings.clone(),
+            projects: self.projects.clone(),
         }))
     }
 }
@@ -496,9 +557,17 @@ pub struct Issuer {
     pub leeway_seconds: i64,
     pub jwks_cache_seconds: i64,
     pub mappings: Vec<ScopeMapping>,
+    /// Never empty (checked when the table is parsed).
+    pub projects: Vec<String>,
 }
 
 impl Issuer {
+    /// The project a call with this issuer's token acts in; see
+    /// [`project_among`].
+    pub fn project(&self, named: Option<&str>) -> Result<String, &[String]> {
+        project_among(&self.projects, named)
+    }
+
     /// Everything but the signature: algorithm allowed for this issuer,
     /// `iss` exact, an `aud` we answer to, `exp` required and not passed,
     /// `nbf` (if any) reached, both with `leeway_seconds` of skew, and a
@@ -651,6 +720,71 @@ mod tests {
             decode(&token(json!({"alg": "ES256", "crit": ["x"]}), c)),
             Err(JwtError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_typ_other_than_jwt_or_at_jwt_is_refused() {
+        let c = claims(json!({}));
+        for ok in [
+            "JWT",
+            "jwt",
+            "Jwt",
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "application/JWT",
+        ] {
+            assert!(
+                decode(&token(json!({"alg": "ES256", "typ": ok}), c.clone())).is_ok(),
+                "{ok}"
+            );
+        }
+        // No typ at all is fine (it is optional).
+        assert!(decode(&token(json!({"alg": "ES256"}), c.clone())).is_ok());
+        for bad in [
+            json!("JWS"),
+            json!("id_token+jwt"),
+            json!("logout+jwt"),
+            json!("dpop+jwt"),
+            json!("secevent+jwt"),
+            json!("application/jose"),
+            json!(""),
+            json!("JWT "),
+            json!(1),
+            json!(null),
+            json!(["JWT"]),
+        ] {
+            assert!(
+                matches!(
+                    decode(&token(
+                        json!({"alg": "ES256", "typ": bad.clone()}),
+                        c.clone()
+                    )),
+                    Err(JwtError::WrongType(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_issuer_acts_in_its_projects_only() {
+        let i = issuer();
+        assert_eq!(i.projects, ["default"]);
+        assert_eq!(i.project(None).as_deref(), Ok("default"));
+        assert_eq!(i.project(Some("default")).as_deref(), Ok("default"));
+        assert!(i.project(Some("beta")).is_err());
+        let cfg: IssuerConfig = serde_json::from_value(json!({
+            "id": "p", "issuer": "https://p", "audiences": ["a"], "jwks": "{}",
+            "projects": ["alpha", "beta"]
+        }))
+        .unwrap();
+        cfg.check_shape().unwrap();
+        let mut bad = cfg.clone();
+        bad.projects = vec![];
+        assert!(bad.check_shape().is_err());
+        bad.projects = vec!["Not A Project".into()];
+        assert!(bad.check_shape().is_err());
     }
 
     #[test]

@@ -342,3 +342,262 @@ async fn an_upstream_that_is_down_is_a_502() {
     let denied = call(&app, Method::POST, "/gw/components/d/run", Some(&secret)).await;
     assert_problem(&denied, 403, "insufficient_permission");
 }
+
+async fn new_project(app: &TestApp, id: &str) {
+    let r = app
+        .post(
+            "/api/v1/projects",
+            &app.admin_secret,
+            serde_json::json!({"id": id, "name": id}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "create project: {}", r.text);
+}
+
+async fn token_with(app: &TestApp, body: serde_json::Value) -> String {
+    let r = app.post("/api/v1/tokens", &app.admin_secret, body).await;
+    assert_eq!(r.status, 201, "create token: {}", r.text);
+    r.json()["secret"].as_str().unwrap().to_string()
+}
+
+async fn get_in(app: &TestApp, path: &str, secret: &str, project: Option<&str>) -> Answer {
+    let mut req = app.client.get(app.url(path)).bearer_auth(secret);
+    if let Some(p) = project {
+        req = req.header("x-keyward-project", p);
+    }
+    let resp = req.send().await.unwrap();
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        text: resp.text().await.unwrap(),
+    }
+}
+
+/// Checks both signatures on what the upstream received and returns the
+/// project it was told.
+fn signed_project(seen: &keyward_tests::upstream::Received) -> String {
+    let h = |n: &str| {
+        seen.header(n)
+            .unwrap_or_else(|| panic!("no {n}: {seen:#?}"))
+    };
+    let (ts, method, token, client, kind, project) = (
+        h("x-keyward-timestamp"),
+        seen.method.clone(),
+        h("x-keyward-token-id"),
+        h("x-keyward-client-id"),
+        h("x-keyward-kind"),
+        h("x-keyward-project"),
+    );
+    let v1 = format!(
+        "KEYWARD-HMAC-SHA256\n{ts}\n{method}\n{}\n{token}\n{client}\n{kind}",
+        seen.target
+    );
+    assert_eq!(
+        h("x-keyward-signature"),
+        format!("v1={}", hmac_hex(KEY.as_bytes(), &v1))
+    );
+    let v2 = format!(
+        "KEYWARD-HMAC-SHA256-V2\n{ts}\n{method}\n{}\n{token}\n{client}\n{kind}\n{project}",
+        seen.target
+    );
+    assert_eq!(
+        h("x-keyward-signature-v2"),
+        format!("v2={}", hmac_hex(KEY.as_bytes(), &v2))
+    );
+    project
+}
+
+#[tokio::test]
+async fn gateway_calls_act_in_a_project_that_the_upstream_is_told_and_that_is_signed() {
+    let upstream = Upstream::start().await;
+    let app = gateway_app(&upstream.url, &[]).await;
+    new_project(&app, "alpha").await;
+    new_project(&app, "beta").await;
+    let read_any = g(&["storage:read@*"]);
+    let report = "/gw/reports/in.c-main/2024/q1.csv";
+
+    // A token of another project: beta's reader reads "in.c-main" in
+    // beta, and the upstream is told so; it cannot act in alpha.
+    let beta = token_with(
+        &app,
+        serde_json::json!({"name": "beta reader", "project": "beta", "grants": read_any}),
+    )
+    .await;
+    let a = get_in(&app, report, &beta, None).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(signed_project(&upstream.last().unwrap()), "beta");
+    let a = get_in(&app, report, &beta, Some("beta")).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let calls = upstream.calls().len();
+    for other in ["alpha", "default"] {
+        let a = get_in(&app, report, &beta, Some(other)).await;
+        assert_problem(&a, 403, "insufficient_permission");
+        let detail = a.json()["detail"].as_str().unwrap().to_string();
+        assert!(
+            detail.contains("'beta'") && detail.contains(&format!("'{other}'")),
+            "{detail}"
+        );
+    }
+    assert_eq!(upstream.calls().len(), calls, "denied calls were forwarded");
+
+    // A default-project token is told as such.
+    let (_, default_reader) = app.create_token("reader", read_any.clone()).await;
+    assert_eq!(
+        get_in(&app, report, &default_reader, None).await.status,
+        200
+    );
+    assert_eq!(signed_project(&upstream.last().unwrap()), "default");
+    assert_problem(
+        &get_in(&app, report, &default_reader, Some("alpha")).await,
+        403,
+        "insufficient_permission",
+    );
+
+    // A global key holds its grants where they were given.
+    let global = token_with(
+        &app,
+        serde_json::json!({"name": "alpha global", "kind": "global",
+                           "project_grants": {"alpha": read_any}}),
+    )
+    .await;
+    assert_eq!(
+        get_in(&app, report, &global, Some("alpha")).await.status,
+        200
+    );
+    assert_eq!(signed_project(&upstream.last().unwrap()), "alpha");
+    assert_problem(
+        &get_in(&app, report, &global, Some("beta")).await,
+        403,
+        "insufficient_permission",
+    );
+    assert_problem(
+        &get_in(&app, report, &global, None).await,
+        403,
+        "insufficient_permission",
+    );
+
+    // An admin acts anywhere it names.
+    assert_eq!(
+        get_in(&app, report, &app.admin_secret, Some("beta"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(signed_project(&upstream.last().unwrap()), "beta");
+
+    // A header that is no project id is a 400, not "no project named".
+    let calls = upstream.calls().len();
+    for bad in ["Beta", "../alpha", "", "a b"] {
+        assert_problem(
+            &get_in(&app, report, &beta, Some(bad)).await,
+            400,
+            "invalid_request",
+        );
+    }
+    assert_eq!(upstream.calls().len(), calls);
+}
+
+#[tokio::test]
+async fn smuggled_paths_are_400_and_never_forwarded() {
+    let upstream = Upstream::start().await;
+    let app = gateway_app(&upstream.url, &[]).await;
+    let (_, reader) = app.create_token("reader", g(&["storage:read@pub"])).await;
+    let (_, runner) = app.create_token("runner", g(&["components:run@*"])).await;
+    for path in [
+        "/gw/reports/pub/..%2F..%2Fprivate%2Fx",
+        "/gw/reports/pub/..;/private/x",
+        "/gw/reports/pub/x;jsessionid=1",
+        "/gw/reports/pub/a%5Cb.csv",
+        "/gw/reports/pub/a%2fb.csv",
+        "/gw/reports/pub/q1..csv",
+        "/gw/reports/pub/%252e%252e/private",
+        "/gw/reports/..%2Fprivate/x",
+    ] {
+        let a = call(&app, Method::GET, path, Some(&reader)).await;
+        assert_problem(&a, 400, "invalid_request");
+    }
+    let a = call(
+        &app,
+        Method::POST,
+        "/gw/components/x..%2F..%2Fadmin/run",
+        Some(&runner),
+    )
+    .await;
+    assert_problem(&a, 400, "invalid_request");
+    assert!(
+        upstream.calls().is_empty(),
+        "forwarded: {:#?}",
+        upstream.calls()
+    );
+    // Ordinary names still go through.
+    let ok = call(
+        &app,
+        Method::GET,
+        "/gw/reports/pub/2024/q1.v2%20final.csv",
+        Some(&reader),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(
+        upstream.last().unwrap().target,
+        "/reports/pub/2024/q1.v2%20final.csv"
+    );
+}
+
+#[tokio::test]
+async fn the_upstream_sees_what_the_edge_saw_not_what_the_client_claims() {
+    let upstream = Upstream::start().await;
+    let app = gateway_app(&upstream.url, &[]).await;
+    let (_, reader) = app.create_token("reader", g(&["storage:read@pub"])).await;
+    let resp = app
+        .client
+        .get(app.url("/gw/reports/pub/x.csv"))
+        .bearer_auth(&reader)
+        .header("x-original-url", "/reports/private/x.csv")
+        .header("x-rewrite-url", "/reports/private/x.csv")
+        .header("forwarded", "for=6.6.6.6;proto=https;host=evil.test")
+        .header("x-forwarded-for", "6.6.6.6")
+        .header("x-forwarded-host", "evil.test")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-prefix", "/admin")
+        .header("x-real-ip", "6.6.6.6")
+        .header("x-keyward-project", "default")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        200,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    let seen = upstream.last().unwrap();
+    for name in [
+        "x-original-url",
+        "x-rewrite-url",
+        "forwarded",
+        "x-forwarded-host",
+        "x-forwarded-prefix",
+        "x-real-ip",
+    ] {
+        assert!(seen.header(name).is_none(), "{name} arrived: {seen:#?}");
+    }
+    // What the edge saw: the connecting address, the scheme it was called on.
+    let xff = seen.header("x-forwarded-for").expect("X-Forwarded-For");
+    // The test client connects from 127.0.0.1.
+    assert_eq!(xff, "127.0.0.1");
+    assert_eq!(seen.header("x-forwarded-proto").as_deref(), Some("http"));
+    assert!(
+        !format!("{:?}", seen.headers).contains("6.6.6.6")
+            && !format!("{:?}", seen.headers).contains("evil.test"),
+        "{seen:#?}"
+    );
+    // Exactly one of each of the gateway's own.
+    for name in ["x-forwarded-for", "x-forwarded-proto", "x-keyward-project"] {
+        assert_eq!(
+            seen.headers.iter().filter(|(k, _)| k == name).count(),
+            1,
+            "{name}: {seen:#?}"
+        );
+    }
+}

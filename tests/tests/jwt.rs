@@ -345,3 +345,58 @@ async fn bad_tokens_are_401() {
         "only the sanity call got through"
     );
 }
+
+#[tokio::test]
+async fn a_typ_that_is_not_an_access_token_is_401_and_jwts_act_in_their_issuers_project() {
+    let t = idp().await;
+    let path = "/gw/components/c1/run";
+    let good = claims("components.run:c1");
+    let es = |typ: Option<&str>| {
+        let mut h = json!({"alg": "ES256", "kid": "ec-1"});
+        if let Some(typ) = typ {
+            h["typ"] = json!(typ);
+        }
+        sign(h, good.clone(), Key::Ec(&t.ec))
+    };
+
+    // A correctly signed token of another kind (an ID token, a logout
+    // token, a DPoP proof) is not a bearer credential.
+    for typ in ["id_token+jwt", "logout+jwt", "dpop+jwt", "JWS"] {
+        assert_401(&run(&t.app, path, &es(Some(typ))).await, "invalid_token");
+    }
+    assert!(t.upstream.calls().is_empty(), "{:#?}", t.upstream.calls());
+    // JWT and RFC 9068 access tokens pass, in any case; so does no typ.
+    for typ in [
+        Some("JWT"),
+        Some("jwt"),
+        Some("at+jwt"),
+        Some("application/at+JWT"),
+        None,
+    ] {
+        let a = run(&t.app, path, &es(typ)).await;
+        assert_eq!(a.status, 200, "{typ:?}: {}", a.text);
+    }
+
+    // Issuers are not bound to a Keyward project: their tokens act in the
+    // projects gateway.json lists for them, `default` unless it says more.
+    let seen = t.upstream.last().unwrap();
+    assert_eq!(seen.header("x-keyward-project").as_deref(), Some("default"));
+    let calls = t.upstream.calls().len();
+    let elsewhere = t
+        .app
+        .client
+        .post(t.app.url(path))
+        .bearer_auth(es(None))
+        .header("x-keyward-project", "beta")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status().as_u16(), 403);
+    let text = elsewhere.text().await.unwrap();
+    assert!(text.contains("insufficient_permission"), "{text}");
+    assert!(
+        text.contains("'default'") && text.contains("'beta'"),
+        "{text}"
+    );
+    assert_eq!(t.upstream.calls().len(), calls);
+}

@@ -66,3 +66,105 @@ async fn verify_answers_each_case() {
     let r = app.post("/api/v1/verify", &key, json!({"key": key})).await;
     assert_eq!(r.status, 403);
 }
+
+/// The answer says which project it holds for, and a backend can ask
+/// about another: a key of project beta holds nothing in `default`.
+#[tokio::test]
+async fn verify_answers_in_a_project() {
+    let app = spawn_app().await;
+    for p in ["alpha", "beta"] {
+        let r = app
+            .post(
+                "/api/v1/projects",
+                &app.admin_secret,
+                json!({"id": p, "name": p}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let (_, backend) = app
+        .create_token(
+            "backend",
+            json!([{"service": "tokens", "permission": "verify"}]),
+        )
+        .await;
+    let read_any = json!([{"service": "storage", "permission": "read", "resource": "*"}]);
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "beta reader", "project": "beta", "grants": read_any}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let beta_key = r.json()["secret"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "alpha deployer", "kind": "global",
+                   "project_grants": {"alpha": read_any}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let global_key = r.json()["secret"].as_str().unwrap().to_string();
+    let (_, default_key) = app.create_token("default reader", read_any.clone()).await;
+
+    let verify = |body: serde_json::Value| {
+        let app = &app;
+        let backend = backend.clone();
+        async move {
+            let a = app.post("/api/v1/verify", &backend, body).await;
+            assert_eq!(a.status, 200, "{}", a.text);
+            a.json()
+        }
+    };
+    let need = json!([{"service": "storage", "permission": "read", "resource": "in.c-main"}]);
+
+    // Without a project: the key's own, and the answer says which.
+    let own = verify(json!({"key": beta_key, "require": need})).await;
+    assert_eq!(own["code"], "VALID", "{own}");
+    assert_eq!(own["project"], "beta", "{own}");
+    let own = verify(json!({"key": default_key, "require": need})).await;
+    assert_eq!(own["project"], "default", "{own}");
+
+    // A project the key cannot reach: not valid, naming the project, even
+    // with nothing required.
+    for require in [need.clone(), json!([])] {
+        let other =
+            verify(json!({"key": beta_key, "require": require, "project": "default"})).await;
+        assert_eq!(other["valid"], false, "{other}");
+        assert_eq!(other["code"], "INSUFFICIENT_PERMISSIONS", "{other}");
+        assert_eq!(other["missing"], "project 'default'", "{other}");
+        assert_eq!(other["project"], "default", "{other}");
+    }
+    let other = verify(json!({"key": default_key, "require": need, "project": "alpha"})).await;
+    assert_eq!(other["code"], "INSUFFICIENT_PERMISSIONS", "{other}");
+
+    // A global key: its grants hold where they were given.
+    let alpha = verify(json!({"key": global_key, "require": need, "project": "alpha"})).await;
+    assert_eq!(alpha["code"], "VALID", "{alpha}");
+    assert_eq!(alpha["project"], "alpha");
+    let beta = verify(json!({"key": global_key, "require": need, "project": "beta"})).await;
+    assert_eq!(beta["code"], "INSUFFICIENT_PERMISSIONS", "{beta}");
+    // Its home is `default`, where it holds nothing.
+    let home = verify(json!({"key": global_key, "require": need})).await;
+    assert_eq!(home["project"], "default", "{home}");
+    assert_eq!(home["valid"], false, "{home}");
+
+    // Keys that are not found say nothing about projects.
+    let gone = verify(json!({"key": "kw_s_nope", "project": "beta"})).await;
+    assert_eq!(gone["code"], "MALFORMED");
+    assert!(gone.get("project").is_none(), "{gone}");
+
+    // Not a project id: a 400, nothing looked up.
+    let bad = app
+        .post(
+            "/api/v1/verify",
+            &backend,
+            json!({"key": beta_key, "project": "Not A Project"}),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert_eq!(bad.code(), "invalid_request");
+}

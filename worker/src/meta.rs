@@ -72,31 +72,45 @@ fn projects_of(
         .collect()
 }
 
-/// For other backends: is this key valid, and does it hold these grants?
+/// For other backends: is this key valid, and does it hold these grants
+/// in this project (the key's own unless the request names one)?
 pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     call.require("tokens", "verify", None)?;
     let body: VerifyRequest = http::json_body(req).await?;
     let require = check_grants(call.catalog, body.require.unwrap_or_default())?;
+    let named = match body.project {
+        Some(p) => Some(
+            keyward_domain::validate::project_id("project", &p)
+                .map_err(|e| ApiError::invalid(vec![e]))?,
+        ),
+        None => None,
+    };
     let answer = match auth::lookup(call.env, &body.key).await? {
         Err(Rejection::Malformed(_)) => verdict(VerifyCode::Malformed),
         Err(Rejection::NotFound) => verdict(VerifyCode::NotFound),
         Err(Rejection::Expired) => verdict(VerifyCode::Expired),
         Ok(record) => {
             let access = record.access();
-            let principal = access.principal(call.catalog, access.home());
-            match principal.effective.missing_from(call.catalog, &require) {
-                None => VerifyResponse {
-                    valid: true,
-                    code: VerifyCode::Valid,
-                    token: Some(record.token),
-                    missing: None,
+            let project = named.unwrap_or_else(|| access.home().to_string());
+            let missing = if access.reaches(&project) {
+                access
+                    .principal(call.catalog, &project)
+                    .effective
+                    .missing_from(call.catalog, &require)
+                    .map(|m| m.to_string())
+            } else {
+                // Nothing holds there, not even an empty `require`.
+                Some(format!("project '{project}'"))
+            };
+            VerifyResponse {
+                valid: missing.is_none(),
+                code: match missing {
+                    None => VerifyCode::Valid,
+                    Some(_) => VerifyCode::InsufficientPermissions,
                 },
-                Some(m) => VerifyResponse {
-                    valid: false,
-                    code: VerifyCode::InsufficientPermissions,
-                    token: Some(record.token),
-                    missing: Some(m.to_string()),
-                },
+                token: Some(record.token),
+                missing,
+                project: Some(project),
             }
         }
     };
@@ -109,6 +123,7 @@ fn verdict(code: VerifyCode) -> VerifyResponse {
         code,
         token: None,
         missing: None,
+        project: None,
     }
 }
 

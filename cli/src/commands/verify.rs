@@ -22,6 +22,7 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
     let body = VerifyRequest {
         key,
         require: (!require.is_empty()).then_some(require),
+        project: a.project,
     };
     let answer: VerifyResponse = ctx.client()?.post("/verify", &body)?;
     match ctx.mode {
@@ -30,6 +31,9 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
         Mode::Human => {
             if let Some(t) = &answer.token {
                 output::out(&output::token_fields(t));
+            }
+            if let Some(p) = &answer.project {
+                output::note(&format!("checked in project {p}"));
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct Verified {
     pub subject: String,
     pub jti: Option<String>,
     pub grants: Vec<Grant>,
+    /// The issuer's projects, the first where calls act by default.
+    pub projects: Vec<String>,
 }
 
 fn reject(e: JwtError) -> ApiError {
@@ -81,6 +83,7 @@ pub async fn authenticate(raw: &str, env: &Env, table: &RouteTable) -> ApiResult
             .filter(|j| keyward_domain::gateway::is_header_safe(j))
             .map(str::to_string),
         grants: issuer.grants_for(&token.claims),
+        projects: issuer.projects.clone(),
     })
 }
 

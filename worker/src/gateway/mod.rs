@@ -3,9 +3,12 @@
 //! secret or JWT), rate limited, authorized against **every** grant the
 //! route requires, and proxied to the upstream with signed identity headers.
 //!
-//! Order of checks: route (404/405), credential (401), rate limit (429),
-//! grants (403), upstream (502/504). Nothing reaches the upstream unless
-//! all of them pass.
+//! Order of checks: route (404/405, 400 for a smuggled path), credential
+//! (401), rate limit (429), project and grants (403), upstream (502/504).
+//! Nothing reaches the upstream unless all of them pass.
+//!
+//! Every call is authorized inside one project, as the API's calls are:
+//! the caller's own unless `X-Keyward-Project` names another it reaches.
 
 mod jwt;
 mod proxy;
@@ -14,9 +17,9 @@ use crate::auth;
 use crate::http::{self, ApiError, ApiResult};
 use crate::store;
 use keyward_domain::api::Outcome;
-use keyward_domain::gateway::{Credential, Identity, Miss, RouteTable};
+use keyward_domain::gateway::{Credential, Identity, Miss, RouteTable, REQUEST_HEADER_PROJECT};
 use keyward_domain::jwt::{classify, BearerShape};
-use keyward_domain::{Decision, ErrorCode, Principal};
+use keyward_domain::{Access, Decision, ErrorCode, Grant, Principal};
 use std::sync::OnceLock;
 use std::time::Duration;
 use worker::{Context, Env, Request, Response};
@@ -43,14 +46,104 @@ pub(crate) fn setting(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.trim().is_empty())
 }
 
-/// Who called (and through which personal key), the Keyward token, the
-/// action and the target.
-type GatewayAudit = ((String, Option<String>), Option<String>, String, String);
+impl Authenticated {
+    /// The project the call acts in (the one named, else the caller's
+    /// own) and the caller's permissions there. A project the credential
+    /// cannot reach is refused, naming both.
+    fn project(&self, named: Option<&str>) -> ApiResult<(String, Principal)> {
+        let catalog = crate::catalog_ref();
+        match &self.reach {
+            Reach::Keyward(access) => {
+                let project = named.unwrap_or(access.home()).to_string();
+                if !access.reaches(&project) {
+                    return Err(ApiError::new(
+                        ErrorCode::InsufficientPermission,
+                        match &access.project {
+                            Some(home) => format!(
+                                "this token belongs to project '{home}' and cannot reach project '{project}'"
+                            ),
+                            None => format!("this key has no grants in project '{project}'"),
+                        },
+                    ));
+                }
+                let principal = access.principal(catalog, &project);
+                Ok((project, principal))
+            }
+            Reach::Jwt { projects, grants } => {
+                let project = keyward_domain::jwt::project_among(projects, named).map_err(
+                    |may| {
+                        ApiError::new(
+                            ErrorCode::InsufficientPermission,
+                            format!(
+                                "tokens of this issuer act in project '{}' and cannot reach project '{}'",
+                                may.join("', '"),
+                                named.unwrap_or_default()
+                            ),
+                        )
+                    },
+                )?;
+                Ok((project, Principal::new(catalog, false, grants)))
+            }
+        }
+    }
+}
+
+/// The project the request names in `X-Keyward-Project`, if any; a value
+/// that is not a project id is a 400, never "no project named".
+fn named_project(req: &Request) -> ApiResult<Option<String>> {
+    let Some(raw) = req.headers().get(REQUEST_HEADER_PROJECT)? else {
+        return Ok(None);
+    };
+    let raw = raw.trim();
+    keyward_domain::validate::project_id(REQUEST_HEADER_PROJECT, raw).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("X-Keyward-Project {}", e.message),
+        )
+    })?;
+    Ok(Some(raw.to_string()))
+}
+
+/// The client's address as the edge saw it. On Cloudflare `CF-Connecting-IP`
+/// is always set by the edge (a client's own value is overwritten). Local
+/// `wrangler dev` sets it to the connecting address, but keeps one a client
+/// sent: in development the address is only as good as the client. A
+/// value that is not an IP address is not passed on: the upstream then
+/// gets no `X-Forwarded-For` rather than a made-up one.
+fn client_ip(req: &Request) -> Option<String> {
+    let raw = req.headers().get("cf-connecting-ip").ok().flatten()?;
+    raw.trim()
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
+}
+
+/// Who called (and through which personal key), the action, the target
+/// and, once chosen, the project the call acted in.
+type GatewayAudit = (
+    (String, Option<String>),
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+/// Where a credential may act.
+enum Reach {
+    Keyward(Box<Access>),
+    /// A JWT: its issuer's projects (the first when none is named) and the
+    /// grants its claims map to, which hold in each of them.
+    Jwt {
+        projects: Vec<String>,
+        grants: Vec<Grant>,
+    },
+}
 
 /// Who the gateway let through.
 struct Authenticated {
+    /// Without its project until [`Authenticated::project`] chose it.
     identity: Identity,
-    principal: Principal,
+    reach: Reach,
     /// The rate limiter's key and the caller's own limit.
     limit_key: String,
     limit: Option<u32>,
@@ -63,7 +156,7 @@ struct Authenticated {
 pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
     let mut audit: Option<GatewayAudit> = None;
     let result = serve(req, env, &mut audit).await;
-    if let Some((actor, token_id, action, target)) = audit {
+    if let Some((actor, token_id, action, target, project)) = audit {
         let (outcome, detail) = match &result {
             Ok(resp) => (Outcome::Success, format!("upstream {}", resp.status_code())),
             Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
@@ -72,7 +165,9 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
                 format!("{}: {}", e.code().as_str(), e.problem.detail),
             ),
         };
-        record(env, ctx, actor, token_id, action, target, outcome, detail);
+        record(
+            env, ctx, actor, token_id, project, action, target, outcome, detail,
+        );
     }
     match result {
         Ok(resp) => resp,
@@ -97,6 +192,10 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
             ErrorCode::NotFound,
             format!("no gateway route at {}", url.path()),
         ),
+        Miss::UnsafePath(why) => ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("the gateway path is refused: {why}"),
+        ),
         Miss::MethodNotAllowed(allowed) => {
             let mut e = ApiError::new(
                 ErrorCode::MethodNotAllowed,
@@ -111,7 +210,8 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         .required()
         .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e))?;
 
-    let who = authenticate(
+    let named = named_project(&req)?;
+    let mut who = authenticate(
         &req,
         env,
         table,
@@ -124,13 +224,19 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         who.token_id.clone(),
         format!("gateway.{}", route.name),
         rest.clone(),
+        None,
     ));
     crate::ratelimit::enforce(env, &who.limit_key, who.limit).await?;
+    let (project, principal) = who.project(named.as_deref())?;
+    if let Some(a) = audit.as_mut() {
+        a.4 = Some(project.clone());
+    }
     for wanted in &required {
-        if let Decision::Deny(missing) = who.principal.decide(wanted) {
+        if let Decision::Deny(missing) = principal.decide(wanted) {
             return Err(crate::insufficient(&missing));
         }
     }
+    who.identity.project = project;
 
     let upstream = route
         .upstream
@@ -150,12 +256,15 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         .and_then(|s| s.trim().parse::<u64>().ok())
         .filter(|ms| *ms > 0)
         .unwrap_or(table.timeout_ms);
+    let client_ip = client_ip(&req);
     proxy::forward(
         req,
         &proxy::Target {
             base: &upstream,
             rest: &rest,
             query: url.query(),
+            client_ip: client_ip.as_deref(),
+            scheme: url.scheme(),
         },
         &who.identity,
         key.as_bytes(),
@@ -194,12 +303,13 @@ async fn authenticate(
                     token_id: token.id.clone(),
                     client_id: token.client_id.clone(),
                     kind: token.kind.as_str().to_string(),
+                    project: String::new(),
                 },
                 limit_key: token.id.clone(),
                 token_id: Some(token.id.clone()),
                 limit: token.rate_limit,
                 actor: caller.audit_identity(),
-                principal: caller.principal,
+                reach: Reach::Keyward(Box::new(caller.access)),
             })
         }
         BearerShape::Jwt => {
@@ -216,8 +326,12 @@ async fn authenticate(
                     token_id: verified.jti.unwrap_or_default(),
                     client_id: client_id.clone(),
                     kind: "jwt".into(),
+                    project: String::new(),
                 },
-                principal: Principal::new(crate::catalog_ref(), false, &verified.grants),
+                reach: Reach::Jwt {
+                    projects: verified.projects,
+                    grants: verified.grants,
+                },
                 limit_key: format!("jwt:{client_id}"),
                 token_id: None,
                 limit: None,
@@ -237,6 +351,7 @@ fn record(
     ctx: &Context,
     (actor, via): (String, Option<String>),
     token_id: Option<String>,
+    project: Option<String>,
     action: String,
     target: String,
     outcome: Outcome,
@@ -251,7 +366,7 @@ fn record(
             at_ms,
             actor,
             via,
-            project: None,
+            project,
             action,
             target,
             outcome,

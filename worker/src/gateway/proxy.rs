@@ -5,8 +5,8 @@
 use crate::http::{ApiError, ApiResult};
 use futures_util::future::{select, Either};
 use keyward_domain::gateway::{
-    self, Identity, HEADER_CLIENT_ID, HEADER_KIND, HEADER_SIGNATURE, HEADER_TIMESTAMP,
-    HEADER_TOKEN_ID,
+    self, Identity, HEADER_CLIENT_ID, HEADER_KIND, HEADER_PROJECT, HEADER_SIGNATURE,
+    HEADER_SIGNATURE_V2, HEADER_TIMESTAMP, HEADER_TOKEN_ID,
 };
 use keyward_domain::ErrorCode;
 use std::time::Duration;
@@ -20,11 +20,19 @@ pub struct Target<'a> {
     /// The raw path after `/gw`.
     pub rest: &'a str,
     pub query: Option<&'a str>,
+    /// What the edge saw: the client's address (`CF-Connecting-IP`, which
+    /// Cloudflare sets and clients cannot) and the scheme it was called on.
+    pub client_ip: Option<&'a str>,
+    pub scheme: &'a str,
 }
 
 /// Headers that must not travel: the caller's credential, hop-by-hop
-/// headers (RFC 9110 §7.6.1), and anything claiming to be ours, which only
-/// the gateway may set.
+/// headers (RFC 9110 §7.6.1), anything claiming to be ours, which only
+/// the gateway may set, and what a client could use to make the upstream
+/// (or a proxy before it) see another path or another client than the
+/// edge did: `X-Original-URL`/`X-Rewrite-URL` (path overrides some
+/// frameworks honour), `Forwarded`, `X-Forwarded-*` and `X-Real-IP`. The
+/// gateway sets `X-Forwarded-For` and `X-Forwarded-Proto` itself.
 fn forwardable(name: &str) -> bool {
     !(matches!(
         name,
@@ -38,7 +46,12 @@ fn forwardable(name: &str) -> bool {
             | "transfer-encoding"
             | "upgrade"
             | "content-length"
+            | "x-original-url"
+            | "x-rewrite-url"
+            | "forwarded"
+            | "x-real-ip"
     ) || name.starts_with("x-keyward-")
+        || name.starts_with("x-forwarded-")
         || name.starts_with("cf-"))
 }
 
@@ -71,6 +84,7 @@ pub async fn forward(
         &identity.token_id,
         &identity.client_id,
         &identity.kind,
+        &identity.project,
         &path_and_query,
     ]
     .iter()
@@ -86,6 +100,10 @@ pub async fn forward(
         key,
         &gateway::string_to_sign(timestamp, &method, &path_and_query, identity),
     );
+    let signature_v2 = gateway::sign_v2(
+        key,
+        &gateway::string_to_sign_v2(timestamp, &method, &path_and_query, identity),
+    );
 
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
@@ -96,8 +114,14 @@ pub async fn forward(
     headers.set(HEADER_TOKEN_ID, &identity.token_id)?;
     headers.set(HEADER_CLIENT_ID, &identity.client_id)?;
     headers.set(HEADER_KIND, &identity.kind)?;
+    headers.set(HEADER_PROJECT, &identity.project)?;
     headers.set(HEADER_TIMESTAMP, &timestamp.to_string())?;
     headers.set(HEADER_SIGNATURE, &signature)?;
+    headers.set(HEADER_SIGNATURE_V2, &signature_v2)?;
+    if let Some(ip) = target.client_ip {
+        headers.set("x-forwarded-for", ip)?;
+    }
+    headers.set("x-forwarded-proto", target.scheme)?;
 
     let mut init = RequestInit::new();
     init.with_method(crate::routes::method(&method).unwrap_or(Method::Get))
