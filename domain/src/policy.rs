@@ -90,6 +90,11 @@ pub enum Refusal {
     AdminOnly(String),
     /// The token would hold more than the actor; says in which dimension.
     Escalation(String),
+    /// The request acts in a project the token cannot reach.
+    OutOfReach {
+        home: Option<String>,
+        project: String,
+    },
 }
 
 impl fmt::Display for Refusal {
@@ -107,6 +112,17 @@ impl fmt::Display for Refusal {
                 "{what} needs an admin: a master token or a global admin key"
             ),
             Refusal::Escalation(what) => write!(f, "you cannot grant or manage {what}"),
+            Refusal::OutOfReach {
+                home: Some(home),
+                project,
+            } => write!(
+                f,
+                "this token belongs to project '{home}' and cannot reach project '{project}'"
+            ),
+            Refusal::OutOfReach {
+                home: None,
+                project,
+            } => write!(f, "this key has no grants in project '{project}'"),
         }
     }
 }
@@ -129,6 +145,19 @@ impl Reach {
             Reach::Everywhere => true,
             Reach::Only(set) => set.contains(project),
         }
+    }
+}
+
+/// Whether a request of `access` may act in `project` at all (the API's
+/// `/projects/{id}/…`, the gateway's `X-Keyward-Project`, `/verify`).
+pub fn may_act_in(access: &Access, project: &str) -> Result<(), Refusal> {
+    if reachable_projects(access).contains(project) {
+        Ok(())
+    } else {
+        Err(Refusal::OutOfReach {
+            home: access.project.clone(),
+            project: project.to_string(),
+        })
     }
 }
 

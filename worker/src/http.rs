@@ -86,7 +86,9 @@ impl From<keyward_domain::policy::Refusal> for ApiError {
         let code = match &r {
             Refusal::Hidden => return ApiError::not_found("token"),
             Refusal::RetiredSecret => ErrorCode::RetiredSecret,
-            Refusal::Missing(_) | Refusal::AdminOnly(_) => ErrorCode::InsufficientPermission,
+            Refusal::Missing(_) | Refusal::AdminOnly(_) | Refusal::OutOfReach { .. } => {
+                ErrorCode::InsufficientPermission
+            }
             Refusal::Escalation(_) => ErrorCode::PrivilegeEscalation,
         };
         ApiError::new(code, r.to_string())

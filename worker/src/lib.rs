@@ -74,19 +74,8 @@ impl Call<'_> {
         if keyward_domain::validate::project_id("project", &project).is_err() {
             return Err(ApiError::not_found("project"));
         }
-        if caller.access.reaches(&project) {
-            Ok(project)
-        } else {
-            Err(ApiError::new(
-                ErrorCode::InsufficientPermission,
-                match &caller.access.project {
-                    Some(home) => format!(
-                        "this token belongs to project '{home}' and cannot reach project '{project}'"
-                    ),
-                    None => format!("this key has no grants in project '{project}'"),
-                },
-            ))
-        }
+        keyward_domain::policy::may_act_in(&caller.access, &project)?;
+        Ok(project)
     }
 
     /// The caller's permissions in the request's project.

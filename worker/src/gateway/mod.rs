@@ -55,17 +55,7 @@ impl Authenticated {
         match &self.reach {
             Reach::Keyward(access) => {
                 let project = named.unwrap_or(access.home()).to_string();
-                if !access.reaches(&project) {
-                    return Err(ApiError::new(
-                        ErrorCode::InsufficientPermission,
-                        match &access.project {
-                            Some(home) => format!(
-                                "this token belongs to project '{home}' and cannot reach project '{project}'"
-                            ),
-                            None => format!("this key has no grants in project '{project}'"),
-                        },
-                    ));
-                }
+                keyward_domain::policy::may_act_in(access, &project)?;
                 let principal = access.principal(catalog, &project);
                 Ok((project, principal))
             }
