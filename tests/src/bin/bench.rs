@@ -7,6 +7,7 @@
 //! 1. a bare JS worker answering 200 (the JS ceiling, `bench/ref-bare`);
 //! 2. a bare workers-rs worker answering 200 (the Rust ceiling,
 //!    `bench/bare-rs`, built like Keyward's worker);
+//!    (2b: the same behind Keyward's `[assets]` router, for context);
 //! 3. the hand-written check a team would write instead (`bench/ref-check`:
 //!    SHA-256 of the bearer, one KV get, one grant);
 //! 4. Keyward's validated `GET /api/v1/whoami` with one token, and with
@@ -347,6 +348,7 @@ impl Table {
 
 const JS_BARE: &str = "1  bare JS worker, 200";
 const RS_BARE: &str = "2  bare workers-rs worker, 200";
+const RS_ASSETS: &str = "2b bare workers-rs behind Keyward's [assets] router";
 const JS_CHECK: &str = "3  hand-written JS check (SHA-256, KV get, grant)";
 const KW_ONE: &str = "4a Keyward GET /api/v1/whoami, 1 token";
 const KW_FIRST: &str = "4b Keyward whoami, 1,000 tokens, first use of each";
@@ -388,6 +390,18 @@ async fn main() {
             name: RS_BARE,
             method: get.clone(),
             url: format!("{}/", w.base_url),
+            secrets: vec!["unused-but-sent-as-everywhere".into()],
+            expect: 200,
+            one_pass: false,
+        };
+        table.run(s, connections, seconds).await;
+    }
+    {
+        let w = Wrangler::start("bare-rs-assets", "bench/bare-rs/wrangler-assets.toml").await;
+        let s = Scenario {
+            name: RS_ASSETS,
+            method: get.clone(),
+            url: format!("{}/api/v1/whoami", w.base_url),
             secrets: vec!["unused-but-sent-as-everywhere".into()],
             expect: 200,
             one_pass: false,
@@ -616,6 +630,18 @@ async fn main() {
             if met { "met" } else { "missed" }
         );
     }
+    // Not a goal: how much of the gap is the assets router in front of
+    // Keyward (wrangler.toml's run_worker_first), which bare workers lack.
+    println!(
+        "{:<46} {:>7.2}  (context: the [assets] hop alone)",
+        "bare workers-rs behind [assets] ÷ bare, req/s",
+        table.get(RS_ASSETS).rps / table.get(RS_BARE).rps
+    );
+    println!(
+        "{:<46} {:>7.2}  (context)",
+        "Keyward 1 token ÷ bare workers-rs [assets]",
+        one.rps / table.get(RS_ASSETS).rps
+    );
 
     println!();
     let root = repo_root();
