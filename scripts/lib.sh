@@ -51,12 +51,19 @@ build_worker() {
   echo "$digest" > "$stamp"
 }
 
+# The security headers of every page and asset (dist/_headers), from the
+# built index.html: cheap, so written on every build, skipped or not.
+write_headers() {
+  node "$ROOT/scripts/headers.mjs" "$ROOT/dist" || { log "writing dist/_headers failed"; return 1; }
+}
+
 build_app() {
   local digest stamp="$ROOT/dist/.digest"
   digest=$(tree_digest app/src app/Cargo.toml app/index.html style domain Cargo.lock Cargo.toml Trunk.toml)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -f "$ROOT/dist/index.html" ]; then
     log "app up to date"
-    return 0
+    write_headers
+    return
   fi
   log "building the app (Leptos → wasm, Trunk)"
   (
@@ -65,6 +72,7 @@ build_app() {
     cd "$ROOT" && trunk build --release
   ) || { log "the app build failed"; return 1; }
   echo "$digest" > "$stamp"
+  write_headers
 }
 
 build_all() {

@@ -3,6 +3,35 @@
 
 use crate::api::InvitationWelcome;
 use crate::problem::FieldError;
+use crate::secret;
+
+/// An invitation code: 32 random base62 characters (about 190 bits) and a
+/// 6-character base62 CRC32, like a secret's. The checksum lets the edge
+/// refuse made-up codes before any storage is read; it is no secret, so it
+/// stops garbage, not a determined guesser (the failure limiter does that).
+pub const CODE_LEN: usize = secret::RANDOM_LEN + secret::CHECKSUM_LEN;
+
+/// Keeps an invitation code's checksum apart from a secret's: a secret's
+/// random part never passes as a code, nor the other way round.
+fn code_checksum(random: &str) -> String {
+    secret::checksum(&format!("kwi_{random}"))
+}
+
+/// A new invitation code from the caller's CSPRNG.
+pub fn new_code(fill: impl FnMut(&mut [u8])) -> String {
+    let mut code = secret::random_id(secret::RANDOM_LEN, fill);
+    let sum = code_checksum(&code);
+    code.push_str(&sum);
+    code
+}
+
+/// Whether `raw` has the shape and checksum of a code [`new_code`] made.
+/// Codes issued before codes carried a checksum (32 characters) fail it.
+pub fn is_code(raw: &str) -> bool {
+    raw.len() == CODE_LEN
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric())
+        && code_checksum(&raw[..secret::RANDOM_LEN]) == raw[secret::RANDOM_LEN..]
+}
 
 pub const DEFAULT_VALIDITY_SECONDS: u64 = 7 * 24 * 3600;
 pub const MAX_VALIDITY_SECONDS: u64 = 30 * 24 * 3600;
@@ -133,6 +162,41 @@ mod tests {
             token_expires_at: None,
             expires_at: datetime!(2026-12-01 00:00:00 UTC),
             token_kind: None,
+        }
+    }
+
+    fn os_random(buf: &mut [u8]) {
+        getrandom::getrandom(buf).expect("os randomness");
+    }
+
+    #[test]
+    fn new_codes_pass_and_damaged_or_old_codes_do_not() {
+        let code = new_code(os_random);
+        assert_eq!(code.len(), CODE_LEN);
+        assert!(is_code(&code));
+        assert!(!is_code(&code[..32]), "a code from before checksums");
+        assert!(!is_code(&format!("{code}0")));
+        assert!(!is_code(""));
+        assert!(!is_code(&"-".repeat(CODE_LEN)));
+        // A secret's random part and checksum do not make a code.
+        let s = crate::Secret::generate(crate::TokenKind::Scoped, os_random);
+        assert!(!is_code(&s.expose()[5..]));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn any_single_character_change_is_refused(pos in 0usize..CODE_LEN, c in proptest::char::range('0', 'z')) {
+            let code = new_code(os_random);
+            let mut bytes = code.into_bytes();
+            proptest::prop_assume!(c.is_ascii_alphanumeric() && bytes[pos] != c as u8);
+            bytes[pos] = c as u8;
+            proptest::prop_assert!(!is_code(&String::from_utf8(bytes).unwrap()));
+        }
+
+        #[test]
+        fn is_code_never_panics(raw in "\\PC{0,50}") {
+            let _ = is_code(&raw);
         }
     }
 

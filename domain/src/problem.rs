@@ -27,6 +27,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     RateLimited,
     EmailFailed,
+    /// Invitations need an email provider (or the dev outbox, explicitly).
+    EmailNotConfigured,
     Internal,
     Unavailable,
     /// The gateway's upstream could not be reached or broke the connection.
@@ -50,6 +52,7 @@ impl ErrorCode {
             UnsupportedMediaType => 415,
             RateLimited => 429,
             EmailFailed => 502,
+            EmailNotConfigured => 503,
             Internal => 500,
             Unavailable => 503,
             UpstreamUnavailable => 502,
@@ -79,6 +82,7 @@ impl ErrorCode {
             UnsupportedMediaType => "unsupported_media_type",
             RateLimited => "rate_limited",
             EmailFailed => "email_failed",
+            EmailNotConfigured => "email_not_configured",
             Internal => "internal",
             Unavailable => "unavailable",
             UpstreamUnavailable => "upstream_unavailable",
@@ -108,6 +112,7 @@ impl ErrorCode {
             UnsupportedMediaType => "Unsupported media type",
             RateLimited => "Too many requests",
             EmailFailed => "The email could not be sent",
+            EmailNotConfigured => "No email delivery is configured",
             Internal => "Internal error",
             Unavailable => "Storage is unavailable; the request was denied",
             UpstreamUnavailable => "The upstream service could not be reached",

@@ -196,7 +196,7 @@ pub fn hash_str(s: &str) -> SecretHash {
     SecretHash(out)
 }
 
-fn checksum(payload: &str) -> String {
+pub(crate) fn checksum(payload: &str) -> String {
     let mut n = crc32fast::hash(payload.as_bytes()) as u64;
     let mut out = [b'0'; CHECKSUM_LEN];
     for slot in out.iter_mut().rev() {

@@ -38,6 +38,19 @@ fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
 
+/// Characters that change how text around them is shown without showing
+/// themselves: bidirectional controls (a name could read as another one,
+/// or reverse what follows it in a list) and zero-width characters (two
+/// names that look the same but differ).
+pub fn is_invisible_control(c: char) -> bool {
+    matches!(c,
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        | '\u{200B}'..='\u{200D}'
+        | '\u{2060}' | '\u{FEFF}')
+}
+
 pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -53,6 +66,15 @@ pub fn name(field: &str, raw: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(
             field,
             "must not contain control characters",
+        ));
+    }
+    if let Some(c) = trimmed.chars().find(|c| is_invisible_control(*c)) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "must not contain bidirectional control or zero-width characters (found U+{:04X})",
+                c as u32
+            ),
         ));
     }
     Ok(trimmed.to_string())
@@ -179,6 +201,48 @@ mod tests {
         assert!(name("name", "   ").is_err());
         assert!(name("name", &"x".repeat(101)).is_err());
         assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    const INVISIBLE: &[char] = &[
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+        '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{200B}', '\u{200C}',
+        '\u{200D}', '\u{2060}', '\u{FEFF}',
+    ];
+
+    #[test]
+    fn names_refuse_each_bidi_control_and_zero_width_character() {
+        for c in INVISIBLE {
+            let e = name("persona name", &format!("ci{c}deploy")).unwrap_err();
+            assert_eq!(e.field, "persona name");
+            assert!(
+                e.message.contains(&format!("U+{:04X}", *c as u32)),
+                "{}",
+                e.message
+            );
+        }
+        // Other scripts and ordinary punctuation stay welcome.
+        assert_eq!(name("name", "Zoë — داده 数据").unwrap(), "Zoë — داده 数据");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_invisible_character_anywhere_in_a_name_is_refused(
+            before in "[a-zA-Z0-9 ]{0,40}",
+            after in "[a-zA-Z0-9 ]{0,40}",
+            pick in 0usize..17,
+        ) {
+            let raw = format!("x{before}{}{after}x", INVISIBLE[pick]);
+            let e = name("name", &raw).unwrap_err();
+            proptest::prop_assert_eq!(e.field, "name");
+        }
+
+        #[test]
+        fn names_without_them_are_judged_as_before(raw in "\\PC{0,120}") {
+            let clean: String = raw.chars().filter(|c| !is_invisible_control(*c)).collect();
+            let trimmed = clean.trim();
+            let ok = !trimmed.is_empty() && trimmed.chars().count() <= NAME_MAX;
+            proptest::prop_assert_eq!(name("name", &clean).is_ok(), ok);
+        }
     }
 
     #[test]

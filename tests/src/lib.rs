@@ -52,6 +52,13 @@ pub struct TestApp {
     extra_vars: Vec<(String, String)>,
 }
 
+/// Settings every test app gets unless the test names them itself: the
+/// dev outbox stands in for email, as under the run command; and the suites
+/// that send many malformed tokens on purpose (bad input, the authorization
+/// matrix, contract fuzzing), all from one address, are not cut off by the
+/// failure limiter, whose own tests set `FAILURE_LIMIT`.
+const TEST_DEFAULTS: &[(&str, &str)] = &[("DEV_OUTBOX", "true"), ("FAILURE_LIMIT", "1000000")];
+
 /// Starts a fresh app with a bootstrapped admin.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -132,7 +139,12 @@ impl Answer {
 
 impl TestApp {
     /// A test app with its own fresh state directory, not yet running.
-    fn unstarted(admin_secret: &str, extra_vars: Vec<(String, String)>) -> TestApp {
+    fn unstarted(admin_secret: &str, mut extra_vars: Vec<(String, String)>) -> TestApp {
+        for (name, value) in TEST_DEFAULTS {
+            if !extra_vars.iter().any(|(k, _)| k == name) {
+                extra_vars.push((name.to_string(), value.to_string()));
+            }
+        }
         let unique = format!(
             "{}-{}",
             std::process::id(),

@@ -169,6 +169,7 @@ pub async fn get_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
 /// sees, and the invitation hands them a fresh one, once.
 pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_admin("inviting members")?;
+    crate::invitations::require_email(call)?;
     let body: CreateMember = http::json_body(req).await?;
     let mut errors = vec![];
     let email = collect(&mut errors, validate::email("email", &body.email));

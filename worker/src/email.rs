@@ -1,12 +1,16 @@
 //! Email delivery: an HTTP email API in the style of Resend/Postmark
-//! (`EMAIL_API_URL`, `EMAIL_API_KEY`, `EMAIL_FROM`), or, when no API is
-//! configured, the dev outbox: messages kept in KV, listed in the admin app
-//! and logged to the console.
+//! (`EMAIL_API_URL`, `EMAIL_API_KEY`, `EMAIL_FROM`), or, only when
+//! `DEV_OUTBOX = "true"` says so, the dev outbox: messages kept in KV,
+//! listed in the admin app and logged to the console. With neither,
+//! invitations are refused (503 `email_not_configured`): a deployment that
+//! forgot its provider must not quietly keep live links in KV.
 
+use crate::http::{ApiError, ApiResult};
 use crate::store;
 use futures_util::future::{select, Either};
 use keyward_domain::api::OutboxMessage;
 use keyward_domain::invitation::Email;
+use keyward_domain::ErrorCode;
 use std::time::Duration;
 use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
@@ -33,11 +37,16 @@ fn setting(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.trim().is_empty())
 }
 
+/// The dev outbox is on only when asked for by name.
+fn dev_outbox(env: &Env) -> bool {
+    setting(env, "DEV_OUTBOX").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 impl Mailer {
-    pub fn from_env(env: &Env) -> Mailer {
+    pub fn from_env(env: &Env) -> ApiResult<Mailer> {
         let from = setting(env, "EMAIL_FROM").unwrap_or_else(|| DEFAULT_FROM.to_string());
         match setting(env, "EMAIL_API_URL") {
-            Some(url) => Mailer::Provider {
+            Some(url) => Ok(Mailer::Provider {
                 url,
                 key: setting(env, "EMAIL_API_KEY").unwrap_or_default(),
                 from,
@@ -46,8 +55,13 @@ impl Mailer {
                         .and_then(|s| s.parse().ok())
                         .unwrap_or(10_000),
                 ),
-            },
-            None => Mailer::Outbox { from },
+            }),
+            None if dev_outbox(env) => Ok(Mailer::Outbox { from }),
+            None => Err(ApiError::new(
+                ErrorCode::EmailNotConfigured,
+                "no email provider is configured (EMAIL_API_URL), so no invitation was created; \
+                 for local development set DEV_OUTBOX = \"true\"",
+            )),
         }
     }
 

@@ -1,5 +1,6 @@
 //! HTTP plumbing: problem responses, JSON bodies, limits and headers.
 
+use futures_util::StreamExt;
 use keyward_domain::{api, ErrorCode, FieldError, Problem};
 use serde::{de::DeserializeOwned, Serialize};
 use worker::{Headers, Request, Response};
@@ -157,22 +158,33 @@ pub fn problem_response(err: &ApiError) -> Response {
     }
 }
 
-/// Reads a body up to `limit` bytes; the Content-Length is trusted only to
-/// refuse early, the real length is always checked.
+/// Reads a body up to `limit` bytes. The Content-Length is trusted only to
+/// refuse early; the body is read chunk by chunk and refused as soon as it
+/// passes the limit, so a chunked body without a length is never buffered
+/// beyond it.
 pub async fn read_body(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     if let Some(len) = req.headers().get("content-length")? {
         if len.parse::<usize>().map(|n| n > limit).unwrap_or(false) {
             return Err(too_large(limit));
         }
     }
-    let body = req.bytes().await.map_err(|_| {
+    if req.inner().body().is_none() {
+        return Ok(vec![]);
+    }
+    let unreadable = || {
         ApiError::new(
             ErrorCode::InvalidRequest,
             "the request body could not be read",
         )
-    })?;
-    if body.len() > limit {
-        return Err(too_large(limit));
+    };
+    let mut stream = req.stream().map_err(|_| unreadable())?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| unreadable())?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(body)
 }

@@ -5,6 +5,7 @@
 use crate::email::{Mailer, OUTBOX_PREFIX};
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, InvitationDraft, NewSecret};
+use crate::store::InvitationReplica;
 use crate::{store, Call};
 use keyward_domain::api::{
     CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationWelcome,
@@ -14,20 +15,24 @@ use keyward_domain::{invitation, secret, validate, ErrorCode, FieldError, TokenK
 use time::Duration;
 use worker::{Request, Response};
 
-/// 32 base62 characters: about 190 random bits.
-const CODE_LEN: usize = 32;
-
 pub(crate) fn new_code() -> String {
-    secret::random_id(CODE_LEN, store::fill_random)
+    invitation::new_code(store::fill_random)
 }
 
-/// Codes that cannot be ours are refused before any storage is touched.
+/// Codes that cannot be ours (wrong shape or checksum, or issued before
+/// codes had one) are refused before any storage is touched.
 fn code_hash(code: &str) -> ApiResult<String> {
-    if code.len() == CODE_LEN && code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if invitation::is_code(code) {
         Ok(secret::hash_str(code).0)
     } else {
         Err(ApiError::not_found("invitation"))
     }
+}
+
+/// Invitations go out by email: without a provider (or the dev outbox,
+/// switched on explicitly) none is created.
+pub(crate) fn require_email(call: &Call<'_>) -> ApiResult<()> {
+    Mailer::from_env(call.env).map(|_| ())
 }
 
 fn public_base_url(call: &Call<'_>) -> String {
@@ -48,7 +53,7 @@ pub(crate) async fn deliver(
 ) -> ApiResult<Invitation> {
     let link = format!("{}/invite/{code}", public_base_url(call));
     let email = invitation::email(&draft.welcome, &link);
-    let outcome = Mailer::from_env(call.env)
+    let outcome = Mailer::from_env(call.env)?
         .send(call.env, &draft.invitation.email, &email)
         .await;
     let recorded: Invitation = call
@@ -72,6 +77,7 @@ pub(crate) async fn deliver(
 
 pub async fn create(token_id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
+    require_email(call)?;
     let body: CreateInvitation = http::json_body(req).await?;
     let mut errors: Vec<FieldError> = vec![];
     let email = validate::email("email", &body.email)
@@ -105,6 +111,7 @@ pub async fn create(token_id: &str, req: &mut Request, call: &mut Call<'_>) -> A
 
 pub async fn resend(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
+    require_email(call)?;
     let code = new_code();
     let draft: InvitationDraft = call
         .registry()?
@@ -151,38 +158,43 @@ pub async fn revoke(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     http::no_content()
 }
 
-/// Public: the welcome page's data. Pending invitations are read from KV;
-/// anything else asks the registry, which knows used from expired.
-pub async fn open(code: &str, call: &mut Call<'_>) -> ApiResult<Response> {
-    let hash = code_hash(code)?;
+/// What KV says about a code. Public endpoints answer from KV alone: an
+/// unknown code never reaches the registry.
+async fn replica(call: &Call<'_>, hash: &str) -> ApiResult<InvitationWelcome> {
     let kv = call.env.kv(store::KV_BINDING)?;
-    if let Some(welcome) = kv
-        .get(&store::invitation_key(&hash))
-        .json::<InvitationWelcome>()
+    match kv
+        .get(&store::invitation_key(hash))
+        .json::<InvitationReplica>()
         .await?
     {
-        if welcome.expires_at > store::now() {
-            return http::json(200, &welcome);
+        None => Err(ApiError::not_found("invitation")),
+        Some(InvitationReplica::Accepted { .. }) => Err(ApiError::new(
+            ErrorCode::InvitationUsed,
+            "this invitation was already accepted; ask the sender for a new one",
+        )),
+        Some(InvitationReplica::Pending(welcome)) if welcome.expires_at <= store::now() => {
+            Err(ApiError::new(
+                ErrorCode::InvitationExpired,
+                "this invitation has expired; ask the sender for a new one",
+            ))
         }
+        Some(InvitationReplica::Pending(welcome)) => Ok(*welcome),
     }
-    let welcome: InvitationWelcome = call
-        .registry()?
-        .call(&Command::OpenInvitation { code_hash: hash })
-        .await?;
-    http::json(200, &welcome)
 }
 
-/// Public: accept once, receive the secret once.
+/// Public: the welcome page's data, from KV.
+pub async fn open(code: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let hash = code_hash(code)?;
+    http::json(200, &replica(call, &hash).await?)
+}
+
+/// Public: accept once, receive the secret once. KV turns away unknown,
+/// used and expired codes; the registry decides the rest exactly once.
 pub async fn accept(code: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let hash = code_hash(code)?;
+    let welcome = replica(call, &hash).await?;
     // The secret's kind letter is the invited token's (a member's user
     // token, or a scoped token); a token's kind never changes.
-    let welcome: InvitationWelcome = call
-        .registry()?
-        .call(&Command::OpenInvitation {
-            code_hash: hash.clone(),
-        })
-        .await?;
     let secret = store::new_secret(welcome.token_kind.unwrap_or(TokenKind::Scoped));
     let token: Token = call
         .registry()?

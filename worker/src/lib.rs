@@ -11,6 +11,7 @@ mod authority;
 mod directory;
 mod email;
 mod gateway;
+mod guard;
 mod http;
 mod invitations;
 mod meta;
@@ -30,6 +31,7 @@ use routes::Route;
 use std::sync::OnceLock;
 use worker::{event, Context, Env, Request, Response};
 
+pub use guard::FailureGuard;
 pub use ratelimit::RateLimiter;
 pub use registry::RegistryObject;
 
@@ -140,20 +142,44 @@ pub fn insufficient(missing: &Grant) -> ApiError {
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let client = guard::client_address(&req);
     if req.path().starts_with("/gw/") {
-        return Ok(gateway::handle(req, &env, &ctx).await);
+        if let Some(e) = guard::blocked(&client) {
+            return Ok(http::problem_response(&e));
+        }
+        let resp = gateway::handle(req, &env, &ctx).await;
+        if guard::counts_response(&resp) {
+            if let Some(e) = guard::note_failure(&env, &client).await {
+                return Ok(http::problem_response(&e));
+            }
+        }
+        return Ok(resp);
     }
     let route = match routes::resolve(&req.inner().method(), &req.path()) {
         Ok(r) => r,
         Err(e) => return Ok(http::problem_response(&e)),
     };
+    // Everything that takes a credential or an invitation code; health
+    // and the OpenAPI document stay reachable.
+    if !matches!(route, Route::Health | Route::OpenApi) {
+        if let Some(e) = guard::blocked(&client) {
+            return Ok(http::problem_response(&e));
+        }
+    }
     let catalog = catalog_ref();
     let caller = if route.is_public() {
         None
     } else {
         match auth::authenticate(&req, &env, catalog).await {
             Ok(c) => Some(c),
-            Err(e) => return Ok(http::problem_response(&e)),
+            Err(e) => {
+                if guard::counts(&e) {
+                    if let Some(refused) = guard::note_failure(&env, &client).await {
+                        return Ok(http::problem_response(&refused));
+                    }
+                }
+                return Ok(http::problem_response(&e));
+            }
         }
     };
     if let Err(e) = ratelimit::enforce_caller(&env, caller.as_ref()).await {
@@ -174,10 +200,19 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         (Some(c), true) => keyward_domain::policy::may_change(&c.actor().policy()).err(),
         _ => None,
     };
-    let result = match retired_change {
+    let mut result = match retired_change {
         Some(refusal) => Err(refusal.into()),
         None => dispatch(&route, &mut req, &mut call).await,
     };
+    if let Err(e) = &result {
+        if matches!(route, Route::OpenInvitation(_) | Route::AcceptInvitation(_))
+            && e.code() == ErrorCode::NotFound
+        {
+            if let Some(refused) = guard::note_failure(&env, &client).await {
+                result = Err(refused);
+            }
+        }
+    }
     if let Some(((actor, via), token_id)) = audit_identity {
         let (outcome, detail) = match &result {
             Ok(_) => (Outcome::Success, String::new()),
@@ -255,7 +290,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Route::CreateBucket => storage::create_bucket(req, call).await,
         Route::ListObjects(b) => storage::list_objects(b, call).await,
         Route::PutObject(b, k) => storage::put_object(b, k, req, call).await,
-        Route::GetObject(b, k) => storage::get_object(b, k, call).await,
+        Route::GetObject(b, k) => storage::get_object(b, k, req, call).await,
         Route::DeleteObject(b, k) => storage::delete_object(b, k, call).await,
         Route::CreateInvitation(id) => invitations::create(id, req, call).await,
         Route::ListInvitations => invitations::list(req, call).await,

@@ -2163,7 +2163,7 @@ impl RegistryObject {
                 let welcome = self.welcome(&row)?;
                 self.kv()?
                     .put(&store::invitation_key(&row.code_hash), to_json(&welcome)?)?
-                    .expiration(store::kv_expiration(row.expires_at, now))
+                    .expiration(store::invitation_expiration(row.expires_at, now))
                     .execute()
                     .await?;
                 row.status = InvitationStatus::Pending.as_str().into();
@@ -2344,9 +2344,23 @@ impl RegistryObject {
         let issued = self
             .refresh_token(&itself, &token.id, 0, secret, Some(&row.id), now)
             .await?;
-        // The welcome copy is a cache; the registry already says "accepted".
-        if let Err(e) = self.kv()?.delete(&store::invitation_key(code_hash)).await {
-            worker::console_error!("could not drop the welcome copy of {}: {e}", row.id);
+        // The public endpoints answer from KV alone; if this write fails
+        // they show the welcome a while longer, and accepting still goes
+        // through this command, which says "used".
+        let used = store::InvitationReplica::Accepted { accepted: true };
+        let marked = match self
+            .kv()?
+            .put(&store::invitation_key(code_hash), to_json(&used)?)
+        {
+            Ok(put) => {
+                put.expiration(store::invitation_expiration(row.expires_at, now))
+                    .execute()
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = marked {
+            worker::console_error!("could not mark {} used in KV: {e}", row.id);
         }
         self.audit(
             &token.client_id,

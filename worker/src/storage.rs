@@ -205,9 +205,80 @@ fn check_body_matches(content_type: &str, body: &[u8]) -> ApiResult<()> {
     }
 }
 
-pub async fn get_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+/// Types a browser shows without running anything, served inline when
+/// `?inline=true` asks for it. Never HTML, SVG or XML: those run script on
+/// the app's origin.
+const INLINE_SAFE: &[&str] = &[
+    "text/plain",
+    "text/csv",
+    "application/json",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+];
+
+fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// `?inline=true|false`; anything else is refused.
+fn wants_inline(req: &Request) -> ApiResult<bool> {
+    let mut inline = false;
+    for (k, v) in http::query_pairs(req)? {
+        if k == "inline" {
+            inline = match v.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ApiError::invalid(vec![FieldError::new(
+                        "inline",
+                        "must be true or false",
+                    )]))
+                }
+            };
+        }
+    }
+    Ok(inline)
+}
+
+/// A download name made of the key's last segment, in characters no
+/// header parser can misread.
+fn download_name(key: &str) -> String {
+    let last = key.rsplit('/').next().unwrap_or(key);
+    let name: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.trim_matches('.').is_empty() {
+        "object".to_string()
+    } else {
+        name
+    }
+}
+
+/// Objects are the uploader's bytes: by default a download, never a page
+/// of the app's origin, and sandboxed should a browser render it anyway.
+pub async fn get_object(
+    bucket: &str,
+    key: &str,
+    req: &Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
     call.require("storage", "read", Some(bucket))?;
     check_ids(bucket, Some(key))?;
+    let inline = wants_inline(req)?;
     let kv = kv(call)?;
     let (value, meta) = kv
         .get(&store::object_key(&call.project()?, bucket, key))
@@ -219,7 +290,38 @@ pub async fn get_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResu
     let content_type = meta
         .map(|m| m.content_type)
         .unwrap_or_else(|| "application/octet-stream".to_string());
-    http::raw(200, &content_type, bytes)
+    let kind = essence(&content_type);
+    let (served_type, disposition) = if inline {
+        if !INLINE_SAFE.contains(&kind.as_str()) {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "inline",
+                format!(
+                    "objects of type '{kind}' are served only as downloads; inline works for {}",
+                    INLINE_SAFE.join(", ")
+                ),
+            )]));
+        }
+        // Text was checked to be UTF-8 when it was stored.
+        let served = if kind.starts_with("text/") {
+            format!("{kind}; charset=utf-8")
+        } else {
+            kind
+        };
+        (served, "inline".to_string())
+    } else {
+        (
+            content_type,
+            format!("attachment; filename=\"{}\"", download_name(key)),
+        )
+    };
+    let mut resp = http::raw(200, &served_type, bytes)?;
+    let h = resp.headers_mut();
+    let _ = h.set("content-disposition", &disposition);
+    let _ = h.set(
+        "content-security-policy",
+        "default-src 'none'; sandbox; frame-ancestors 'none'",
+    );
+    Ok(resp)
 }
 
 pub async fn delete_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResult<Response> {

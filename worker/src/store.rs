@@ -8,7 +8,7 @@
 //! The registry (a Durable Object) is the source of truth for tokens; KV is
 //! its replica for the hot path.
 
-use keyward_domain::api::Token;
+use keyward_domain::api::{InvitationWelcome, Token};
 use keyward_domain::{Access, Grant, Secret, TokenKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -35,10 +35,28 @@ pub fn bucket_prefix(project: &str) -> String {
 pub fn bucket_key(project: &str, id: &str) -> String {
     format!("{}{id}", bucket_prefix(project))
 }
-/// The welcome data of a pending invitation, by the hash of its code;
-/// expires with the invitation.
+/// What the public invitation endpoints read, by the hash of the code:
+/// an [`InvitationReplica`], kept a week past the invitation's expiry.
 pub fn invitation_key(code_hash: &str) -> String {
     format!("invitation:{code_hash}")
+}
+
+/// How long KV keeps an invitation's replica after the invitation expired,
+/// so a late click is told "expired" or "used" rather than "not found".
+pub const INVITATION_KEPT_SECONDS: i64 = 7 * 24 * 3600;
+
+pub fn invitation_expiration(expires_at: i64, now: i64) -> u64 {
+    kv_expiration(expires_at.saturating_add(INVITATION_KEPT_SECONDS), now)
+}
+
+/// An invitation as KV holds it. Written only by the registry: the welcome
+/// data once the email is out, a marker once accepted; deleted when
+/// revoked or re-sent. A code with nothing in KV is unknown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum InvitationReplica {
+    Pending(Box<InvitationWelcome>),
+    Accepted { accepted: bool },
 }
 pub fn object_prefix(project: &str, bucket: &str) -> String {
     format!("{}{bucket}/", storage_prefix(project, "object"))
@@ -167,6 +185,26 @@ pub fn kv_expiration(at: i64, now: i64) -> u64 {
 
 #[cfg(test)]
 mod native_smoke {
+    #[test]
+    fn invitation_replicas_round_trip_and_old_welcomes_read_as_pending() {
+        use super::InvitationReplica;
+        let used: InvitationReplica = serde_json::from_str(
+            &serde_json::to_string(&InvitationReplica::Accepted { accepted: true }).unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(
+            used,
+            InvitationReplica::Accepted { accepted: true }
+        ));
+        let welcome = serde_json::json!({
+            "inviter": "Ann", "email": "b@example.com", "message": "", "token_name": "t",
+            "grants": [], "permissions": [], "summary": "nothing",
+            "token_expires_at": null, "expires_at": "2026-12-01T00:00:00Z"
+        });
+        let pending: InvitationReplica = serde_json::from_value(welcome).unwrap();
+        assert!(matches!(pending, InvitationReplica::Pending(_)));
+    }
+
     #[test]
     fn kv_expiration_respects_the_floor() {
         assert_eq!(super::kv_expiration(100, 1000), 1061);

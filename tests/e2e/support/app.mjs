@@ -42,7 +42,10 @@ export async function spawnApp({ vars = {} } = {}) {
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', join(dir, 'persist'),
     '--var', `BOOTSTRAP_TOKEN_HASH:${hash}`, '--var', `PUBLIC_BASE_URL:${url}`];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  // As in the HTTP tests: the dev outbox stands in for email, and the
+  // failure limiter does not cut off one test's deliberate bad tokens.
+  const settings = { DEV_OUTBOX: 'true', FAILURE_LIMIT: '1000000', ...vars };
+  for (const [k, v] of Object.entries(settings)) args.push('--var', `${k}:${v}`);
   const child = spawn(process.execPath, args, {
     cwd: root, detached: true, stdio: ['ignore', log, log],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
