@@ -234,6 +234,15 @@ impl Outcome {
             Outcome::Failed => "failed",
         }
     }
+
+    /// As stored; anything unknown reads as a failure, never a success.
+    pub fn from_stored(s: &str) -> Outcome {
+        match s {
+            "success" => Outcome::Success,
+            "denied" => Outcome::Denied,
+            _ => Outcome::Failed,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -247,11 +247,7 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
                 actor: r.actor,
                 action: r.action,
                 target: r.target,
-                outcome: match r.outcome.as_str() {
-                    "success" => Outcome::Success,
-                    "denied" => Outcome::Denied,
-                    _ => Outcome::Failed,
-                },
+                outcome: Outcome::from_stored(&r.outcome),
                 detail: r.detail,
                 via: r.via,
             })

@@ -1133,11 +1133,7 @@ impl RegistryObject {
                 project: r.project,
                 action: r.action,
                 target: r.target,
-                outcome: match r.outcome.as_str() {
-                    "success" => Outcome::Success,
-                    "denied" => Outcome::Denied,
-                    _ => Outcome::Failed,
-                },
+                outcome: Outcome::from_stored(&r.outcome),
                 detail: r.detail,
                 token_id: None,
                 logged: true,
