@@ -167,7 +167,29 @@ impl TestApp {
         }
     }
 
+    /// Starts wrangler on free ports. A port found free can be taken by
+    /// another test's runtime before wrangler binds it (workerd opens
+    /// loopback sockets of its own); then it starts again on new ports.
     async fn start(&mut self) {
+        for attempt in 1..=5 {
+            let logged = std::fs::metadata(&self.log_path)
+                .map(|m| m.len())
+                .unwrap_or(0);
+            match self.try_start().await {
+                Ok(()) => return,
+                Err(status) => {
+                    let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+                    let this_try = log.get(logged as usize..).unwrap_or(&log);
+                    if attempt < 5 && this_try.contains("Address already in use") {
+                        continue;
+                    }
+                    panic!("wrangler exited ({status}): {log}");
+                }
+            }
+        }
+    }
+
+    async fn try_start(&mut self) -> Result<(), std::process::ExitStatus> {
         let root = repo_root();
         self.port = free_port();
         let inspector = free_port();
@@ -210,15 +232,14 @@ impl TestApp {
                 .await
             {
                 if r.status() == StatusCode::OK {
-                    break;
+                    return Ok(());
                 }
             }
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!(
-                        "wrangler exited ({status}): {}",
-                        std::fs::read_to_string(&self.log_path).unwrap_or_default()
-                    );
+                    // Whatever of its group is left goes with it.
+                    self.kill();
+                    return Err(status);
                 }
             }
             assert!(
