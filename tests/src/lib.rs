@@ -414,6 +414,18 @@ impl TestApp {
         )
     }
 
+    /// Creates project `id` with the admin.
+    pub async fn create_project(&self, id: &str) {
+        let r = self
+            .post(
+                "/api/v1/projects",
+                &self.admin_secret.clone(),
+                serde_json::json!({"id": id, "name": format!("Project {id}")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create project: {}", r.text);
+    }
+
     pub async fn create_bucket(&self, id: &str) {
         let r = self
             .post(

@@ -21,21 +21,10 @@ async fn issued(app: &TestApp, secret: &str, body: Value) -> (Value, String) {
     )
 }
 
-async fn project(app: &TestApp, id: &str) {
-    let r = app
-        .post(
-            "/api/v1/projects",
-            &app.admin_secret,
-            json!({"id": id, "name": format!("Project {id}")}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "create project: {}", r.text);
-}
-
 #[tokio::test]
 async fn a_global_key_holding_tokens_manage_cannot_make_itself_an_admin() {
     let app = spawn_app().await;
-    project(&app, "alpha").await;
+    app.create_project("alpha").await;
     let (key, secret) = issued(
         &app,
         &app.admin_secret,
@@ -228,8 +217,8 @@ async fn a_short_lived_manager_cannot_outlive_or_outrun_itself() {
 #[tokio::test]
 async fn projects_bound_invitations_audit_and_names() {
     let app = spawn_app().await;
-    project(&app, "alpha").await;
-    project(&app, "beta").await;
+    app.create_project("alpha").await;
+    app.create_project("beta").await;
     let (alpha_token, _) = issued(
         &app,
         &app.admin_secret,
@@ -341,8 +330,8 @@ async fn projects_bound_invitations_audit_and_names() {
 #[tokio::test]
 async fn the_token_list_is_exactly_what_may_see_admits() {
     let app = spawn_app().await;
-    project(&app, "alpha").await;
-    project(&app, "beta").await;
+    app.create_project("alpha").await;
+    app.create_project("beta").await;
     let read = grant("tokens", "read", None);
     let mut ids = vec![];
     for (n, (p, grants)) in [

@@ -7,17 +7,6 @@ use keyward_tests::{spawn_app, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-async fn project(app: &TestApp, id: &str) {
-    let r = app
-        .post(
-            "/api/v1/projects",
-            &app.admin_secret,
-            json!({"id": id, "name": format!("Project {id}")}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "create project: {}", r.text);
-}
-
 async fn bucket_in(app: &TestApp, project: &str, id: &str) {
     let r = app
         .post(
@@ -52,7 +41,7 @@ async fn token(app: &TestApp, secret: &str, body: Value) -> (Value, String) {
 #[tokio::test]
 async fn a_project_key_cannot_cross_projects() {
     let app = spawn_app().await;
-    project(&app, "beta").await;
+    app.create_project("beta").await;
     // The same bucket id in two projects: two different buckets.
     app.create_bucket("data").await;
     bucket_in(&app, "beta", "data").await;
@@ -155,7 +144,7 @@ async fn a_project_key_cannot_cross_projects() {
 #[tokio::test]
 async fn project_token_managers_stay_in_their_project() {
     let app = spawn_app().await;
-    project(&app, "beta").await;
+    app.create_project("beta").await;
     let (other, _) = app.create_token("default token", json!([])).await;
     let (_, manager) = token(
         &app,
@@ -214,7 +203,7 @@ async fn project_token_managers_stay_in_their_project() {
 async fn a_global_key_has_different_grants_per_project() {
     let app = spawn_app().await;
     for p in ["alpha", "beta", "gamma"] {
-        project(&app, p).await;
+        app.create_project(p).await;
         bucket_in(&app, p, "conf").await;
     }
     let (t, key) = token(
@@ -311,7 +300,7 @@ async fn a_global_key_has_different_grants_per_project() {
 #[tokio::test]
 async fn a_global_admin_key_holds_everything_everywhere() {
     let app = spawn_app().await;
-    project(&app, "alpha").await;
+    app.create_project("alpha").await;
     let (_, key) = token(
         &app,
         &app.admin_secret,
