@@ -384,23 +384,8 @@ impl DurableObject for RegistryObject {
 }
 
 fn migrate(sql: &SqlStorage) -> ApiResult<()> {
+    sql.exec(&tokens_table("tokens"), NO_ARGS)?;
     for stmt in [
-        "CREATE TABLE IF NOT EXISTS tokens (
-            id TEXT PRIMARY KEY,
-            client_id TEXT NOT NULL UNIQUE,
-            name TEXT NOT NULL UNIQUE,
-            description TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            grants TEXT NOT NULL,
-            created_by TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL,
-            expires_at INTEGER,
-            last_used_at INTEGER,
-            secret_hash TEXT NOT NULL UNIQUE,
-            secret_hint TEXT NOT NULL,
-            admin_id TEXT,
-            rate_limit INTEGER)",
         "CREATE TABLE IF NOT EXISTS retired_secrets (
             hash TEXT PRIMARY KEY,
             token_id TEXT NOT NULL,
@@ -502,6 +487,35 @@ fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     names_per_project(sql)
 }
 
+/// The tokens table as it is now (state from before some of its columns
+/// gains them by `ALTER TABLE`, and loses the deployment-wide UNIQUE on
+/// `name` in [`names_per_project`]).
+fn tokens_table(name: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {name} (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            grants TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            last_used_at INTEGER,
+            secret_hash TEXT NOT NULL UNIQUE,
+            secret_hint TEXT NOT NULL,
+            admin_id TEXT,
+            rate_limit INTEGER,
+            personas TEXT NOT NULL DEFAULT '[]',
+            project TEXT,
+            project_grants TEXT NOT NULL DEFAULT '{{}}',
+            global_admin INTEGER NOT NULL DEFAULT 0,
+            member_id TEXT)"
+    )
+}
+
 /// The scope a token's name is unique in: its project, or the deployment
 /// for master tokens and global keys (`''`).
 const NAME_SCOPE: &str =
@@ -528,28 +542,7 @@ fn names_per_project(sql: &SqlStorage) -> ApiResult<()> {
     if global_names {
         let columns = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id";
         for stmt in [
-            "CREATE TABLE tokens_by_project (
-                id TEXT PRIMARY KEY,
-                client_id TEXT NOT NULL UNIQUE,
-                name TEXT NOT NULL,
-                description TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                grants TEXT NOT NULL,
-                created_by TEXT NOT NULL,
-                created_at INTEGER NOT NULL,
-                updated_at INTEGER NOT NULL,
-                expires_at INTEGER,
-                last_used_at INTEGER,
-                secret_hash TEXT NOT NULL UNIQUE,
-                secret_hint TEXT NOT NULL,
-                admin_id TEXT,
-                rate_limit INTEGER,
-                personas TEXT NOT NULL DEFAULT '[]',
-                project TEXT,
-                project_grants TEXT NOT NULL DEFAULT '{}',
-                global_admin INTEGER NOT NULL DEFAULT 0,
-                member_id TEXT)"
-                .to_string(),
+            tokens_table("tokens_by_project"),
             format!("INSERT INTO tokens_by_project ({columns}) SELECT {columns} FROM tokens"),
             "DROP TABLE tokens".to_string(),
             "ALTER TABLE tokens_by_project RENAME TO tokens".to_string(),
