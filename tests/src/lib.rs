@@ -414,6 +414,28 @@ impl TestApp {
         )
     }
 
+    /// Opens an invitation's public welcome page data (no credential).
+    pub async fn open_invitation(&self, code: &str) -> Answer {
+        self.send(
+            Method::GET,
+            &format!("/api/v1/invitations/open/{code}"),
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// Accepts an invitation, as its recipient (no credential).
+    pub async fn accept_invitation(&self, code: &str) -> Answer {
+        self.send(
+            Method::POST,
+            &format!("/api/v1/invitations/open/{code}/accept"),
+            None,
+            None,
+        )
+        .await
+    }
+
     /// Creates project `id` with the admin.
     pub async fn create_project(&self, id: &str) {
         let r = self

@@ -14,26 +14,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn open(app: &TestApp, code: &str) -> Answer {
-    app.send(
-        Method::GET,
-        &format!("/api/v1/invitations/open/{code}"),
-        None,
-        None,
-    )
-    .await
-}
-
-async fn accept(app: &TestApp, code: &str) -> Answer {
-    app.send(
-        Method::POST,
-        &format!("/api/v1/invitations/open/{code}/accept"),
-        None,
-        None,
-    )
-    .await
-}
-
 /// Sends a token by invitation through the dev outbox; returns the code.
 async fn invite(app: &TestApp, name: &str, email: &str) -> String {
     let (token, _) = app.create_token(name, json!([])).await;
@@ -93,7 +73,7 @@ async fn public_invitation_answers_and_health_never_reach_the_registry() {
         "codes carry a checksum"
     );
     assert!(keyward_domain::invitation::is_code(&pending));
-    assert_eq!(accept(&app, &used).await.status, 200);
+    assert_eq!(app.accept_invitation(&used).await.status, 200);
 
     app.stop();
     let registry = find_dir(&app.persist_dir, "RegistryObject").expect("the registry's storage");
@@ -126,9 +106,9 @@ async fn public_invitation_answers_and_health_never_reach_the_registry() {
             .status,
         200
     );
-    let r = open(&app, &pending).await;
+    let r = app.open_invitation(&pending).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = open(&app, &used).await;
+    let r = app.open_invitation(&used).await;
     assert_eq!(
         (r.status, r.code().as_str()),
         (410, "invitation_used"),
@@ -144,14 +124,14 @@ async fn public_invitation_answers_and_health_never_reach_the_registry() {
     damaged[3] = if damaged[3] == b'a' { b'b' } else { b'a' };
     let damaged = String::from_utf8(damaged).unwrap();
     for code in [&pending[..32], damaged.as_str(), never_issued.as_str()] {
-        let r = open(&app, code).await;
+        let r = app.open_invitation(code).await;
         assert_eq!(
             (r.status, r.code().as_str()),
             (404, "not_found"),
             "{code}: {}",
             r.text
         );
-        let r = accept(&app, code).await;
+        let r = app.accept_invitation(code).await;
         assert_eq!(
             (r.status, r.code().as_str()),
             (404, "not_found"),
@@ -159,7 +139,7 @@ async fn public_invitation_answers_and_health_never_reach_the_registry() {
             r.text
         );
     }
-    let r = accept(&app, &used).await;
+    let r = app.accept_invitation(&used).await;
     assert_eq!((r.status, r.code().as_str()), (410, "invitation_used"));
 }
 
@@ -432,7 +412,7 @@ async fn answers_that_carry_secrets_are_never_cached() {
         )
         .await;
     let code = invite(&app, "sent", "s@example.com").await;
-    let accepted = accept(&app, &code).await;
+    let accepted = app.accept_invitation(&code).await;
     let member = app
         .post(
             "/api/v1/members",
@@ -586,12 +566,44 @@ async fn chunked_over_the_limit(app: &TestApp, path: &str, limit: usize) -> (Str
         sent += chunk.len();
     }
     // No terminating chunk: the body never ends.
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(15), stream.read(&mut answer))
+    let mut answer = vec![];
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(15), stream.read(&mut buf))
         .await
         .expect("an answer before the body ends")
         .unwrap();
     let took = started.elapsed();
+    answer.extend_from_slice(&buf[..n]);
+    // The head and the problem body may come in separate reads: read on
+    // until the body is complete (its Content-Length) or the peer is idle.
+    let complete = |a: &[u8]| {
+        let text = String::from_utf8_lossy(a);
+        let Some(end) = text.find("\r\n\r\n") else {
+            return false;
+        };
+        if text[..end]
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            return text.ends_with("0\r\n\r\n");
+        }
+        let length = text[..end]
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            })
+            .unwrap_or(0);
+        a.len() >= end + 4 + length
+    };
+    while !complete(&answer) {
+        match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let n = answer.len();
     drop(stream);
     // wrangler's local dev proxy holds the next request back behind the
     // abandoned one until that request gives up (Cloudflare's edge does

@@ -3,7 +3,7 @@
 //! exactly once; failures leave nothing usable.
 
 use keyward_tests::email::{Behaviour, EmailProvider};
-use keyward_tests::{spawn_app, spawn_app_with, Answer, TestApp};
+use keyward_tests::{spawn_app, spawn_app_with, TestApp};
 use reqwest::Method;
 use serde_json::json;
 
@@ -22,28 +22,6 @@ async fn app_with_provider() -> (TestApp, EmailProvider) {
 /// The invitation code at the end of an `/invite/<code>` link.
 fn code_of(link: &str) -> String {
     path_of(link).trim_start_matches("/invite/").to_string()
-}
-
-/// The public welcome data of an invitation.
-async fn open(app: &TestApp, code: &str) -> Answer {
-    app.send(
-        Method::GET,
-        &format!("/api/v1/invitations/open/{code}"),
-        None,
-        None,
-    )
-    .await
-}
-
-/// Accepting an invitation, as the recipient (no credential).
-async fn accept(app: &TestApp, code: &str) -> Answer {
-    app.send(
-        Method::POST,
-        &format!("/api/v1/invitations/open/{code}/accept"),
-        None,
-        None,
-    )
-    .await
 }
 
 fn path_of(link: &str) -> String {
@@ -106,7 +84,7 @@ async fn send_open_accept_once_and_use_the_token() {
         .unwrap();
     assert_eq!(page.status(), 200);
 
-    let welcome = open(&app, &code).await;
+    let welcome = app.open_invitation(&code).await;
     assert_eq!(welcome.status, 200, "{}", welcome.text);
     let w = welcome.json();
     assert_eq!(w["token_name"], "tutorial");
@@ -115,7 +93,7 @@ async fn send_open_accept_once_and_use_the_token() {
     assert!(w["summary"].as_str().unwrap().contains("in.c-tutorial"));
     assert!(!welcome.text.contains("kw_"));
 
-    let accepted = accept(&app, &code).await;
+    let accepted = app.accept_invitation(&code).await;
     assert_eq!(accepted.status, 200, "{}", accepted.text);
     let secret = accepted.json()["secret"].as_str().unwrap().to_string();
     assert_eq!(accepted.json()["token"]["id"], token["id"]);
@@ -137,13 +115,13 @@ async fn send_open_accept_once_and_use_the_token() {
         "earlier secret replaced"
     );
 
-    let again = accept(&app, &code).await;
+    let again = app.accept_invitation(&code).await;
     assert_eq!(
         (again.status, again.code().as_str()),
         (410, "invitation_used")
     );
     assert!(!again.text.contains(&secret));
-    let reopen = open(&app, &code).await;
+    let reopen = app.open_invitation(&code).await;
     assert_eq!(
         (reopen.status, reopen.code().as_str()),
         (410, "invitation_used")
@@ -248,7 +226,7 @@ async fn provider_failure_or_timeout_leaves_a_failed_invitation_that_can_be_rese
     assert_eq!(r.json()["invitation"]["status"], "pending");
     let link = provider.captured()[0].invite_link().unwrap();
     let code = code_of(&link);
-    let accepted = accept(&app, &code).await;
+    let accepted = app.accept_invitation(&code).await;
     assert_eq!(accepted.status, 200);
 }
 
@@ -271,7 +249,7 @@ async fn revoked_and_expired_invitations_cannot_be_used() {
             .status,
         204
     );
-    let r = accept(&app, &code1).await;
+    let r = app.accept_invitation(&code1).await;
     assert_eq!(r.status, 404);
     assert_eq!(
         app.delete(&format!("/api/v1/invitations/{inv_id}"), &app.admin_secret)
@@ -290,9 +268,9 @@ async fn revoked_and_expired_invitations_cannot_be_used() {
     assert_eq!(r.status, 201);
     let code2 = code_of(&provider.captured()[1].invite_link().unwrap());
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let r = open(&app, &code2).await;
+    let r = app.open_invitation(&code2).await;
     assert_eq!((r.status, r.code().as_str()), (410, "invitation_expired"));
-    let r = accept(&app, &code2).await;
+    let r = app.accept_invitation(&code2).await;
     assert_eq!((r.status, r.code().as_str()), (410, "invitation_expired"));
 
     let bad = app
@@ -377,7 +355,7 @@ async fn without_a_provider_the_dev_outbox_keeps_the_message() {
         .find(|w| w.contains("/invite/"))
         .unwrap();
     let code = code_of(link);
-    let accepted = accept(&app, &code).await;
+    let accepted = app.accept_invitation(&code).await;
     assert_eq!(accepted.status, 200);
     assert!(app.log().contains("[dev outbox] to f@example.com"));
     let (_, scoped) = app
