@@ -224,25 +224,23 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         };
         // A change the registry recorded itself still counts as a use.
         let logged = !(route.audited_by_registry() && outcome == Outcome::Success);
-        {
-            // The project the call acted in; an admin's call that names
-            // none is the deployment's.
-            let project = call
-                .project
-                .clone()
-                .or_else(|| call.caller.as_ref().and_then(|c| c.access.project.clone()));
-            record(
-                &env,
-                &ctx,
-                (actor, via),
-                Some(token_id),
-                project,
-                &route,
-                outcome,
-                detail,
-                logged,
-            );
-        }
+        // The project the call acted in; an admin's call that names none
+        // is the deployment's.
+        let project = call
+            .project
+            .clone()
+            .or_else(|| call.caller.as_ref().and_then(|c| c.access.project.clone()));
+        record(
+            &env,
+            &ctx,
+            (actor, via),
+            Some(token_id),
+            project,
+            &route,
+            outcome,
+            detail,
+            logged,
+        );
     }
     Ok(match result {
         Ok(resp) => resp,
