@@ -5,7 +5,8 @@
 //! lives in a Durable Object, one per token (`id_from_name(token id)`). An
 //! isolate does not ask it per call: it leases a slice of the budget
 //! (`keyward_domain::ratelimit`) and spends it locally, going back only
-//! when the slice is spent or its lease (1 s) ends. Slices shrink to one
+//! when the slice is spent or its lease (30 s) ends, and then settling it:
+//! what it did not spend goes back to the budget. Slices shrink to one
 //! slot as the budget runs low, so the limit stays exact. The object keeps
 //! its window (bounded, whatever the traffic) in memory and in storage, so
 //! a restarted or evicted object picks up where it left.
@@ -26,11 +27,26 @@ pub const BINDING: &str = "RATE_LIMITER";
 /// Without `DEFAULT_RATE_LIMIT`, tokens without their own limit get this.
 pub const FALLBACK_PER_MINUTE: u32 = 600;
 
-/// A lease held by this isolate.
-struct Held {
-    left: u32,
+/// A lease held by this isolate: the slots it kept beyond the first.
+#[derive(Clone, Copy)]
+struct Slice {
     until_ms: i64,
+    held: u32,
+    spent: u32,
+    last_ms: i64,
+}
+
+impl Slice {
+    fn live(&self, now: i64) -> bool {
+        self.spent < self.held && now <= self.until_ms
+    }
+}
+
+/// A token's leases in this isolate (more than one only when calls missed
+/// at once and each leased), under the limit they were leased for.
+struct Held {
     limit: u32,
+    slices: Vec<Slice>,
 }
 
 thread_local! {
@@ -40,42 +56,39 @@ thread_local! {
 }
 
 /// Spends one slot of a live lease, if this isolate holds one. `Err`
-/// carries what an ended lease left unspent, to give back.
-fn spend_local(key: &str, limit: u32, now: i64) -> Result<(), Option<(i64, u32)>> {
+/// carries the leases this isolate is done with (spent out, over, or
+/// leased under another limit), to settle with the limiter.
+fn spend_local(key: &str, limit: u32, now: i64) -> Result<(), Vec<Slice>> {
     LEASES.with(|leases| {
         let mut leases = leases.borrow_mut();
-        match leases.get_mut(key) {
-            Some(h) if h.limit == limit && h.left > 0 && now <= h.until_ms => {
-                h.left -= 1;
-                Ok(())
+        let Some(h) = leases.get_mut(key) else {
+            return Err(vec![]);
+        };
+        if h.limit == limit {
+            if let Some(slice) = h.slices.iter_mut().find(|s| s.live(now)) {
+                slice.spent += 1;
+                slice.last_ms = now;
+                return Ok(());
             }
-            Some(h) if h.left > 0 && now > h.until_ms => {
-                let unspent = (h.until_ms, h.left);
-                leases.remove(key);
-                Err(Some(unspent))
-            }
-            _ => Err(None),
         }
+        // Nothing left to spend here: every slice is done with.
+        Err(leases.remove(key).map(|h| h.slices).unwrap_or_default())
     })
 }
 
-fn hold(key: &str, held: Held, now: i64) {
+fn hold(key: &str, limit: u32, slice: Slice, now: i64) {
     LEASES.with(|leases| {
         let mut leases = leases.borrow_mut();
         if leases.len() >= 4096 {
-            leases.retain(|_, h| h.until_ms >= now && h.left > 0);
+            // Forgotten leases are never settled: they stay counted until
+            // they end (the limit errs on the side of refusing).
+            leases.retain(|_, h| h.slices.iter().any(|s| s.live(now)));
         }
-        // Two calls that missed at once both leased: keep both slices,
-        // spendable until the earlier lease ends.
-        match leases.get_mut(key) {
-            Some(h) if h.limit == held.limit && h.left > 0 && now <= h.until_ms => {
-                h.left += held.left;
-                h.until_ms = h.until_ms.min(held.until_ms);
-            }
-            _ => {
-                leases.insert(key.to_string(), held);
-            }
-        }
+        let h = leases.entry(key.to_string()).or_insert(Held {
+            limit,
+            slices: vec![],
+        });
+        h.slices.push(slice);
     })
 }
 
@@ -115,11 +128,11 @@ pub async fn enforce_caller(env: &Env, caller: Option<&Caller>) -> ApiResult<()>
 pub async fn enforce(env: &Env, key: &str, own_limit: Option<u32>) -> ApiResult<()> {
     let limit = limit_for(env, own_limit)?;
     let now = worker::Date::now().as_millis() as i64;
-    let unspent = match spend_local(key, limit, now) {
+    let done = match spend_local(key, limit, now) {
         Ok(()) => return Ok(()),
-        Err(unspent) => unspent,
+        Err(done) => done,
     };
-    let lease = ask(env, key, limit, unspent).await.map_err(|e| {
+    let lease = ask(env, key, limit, &done).await.map_err(|e| {
         worker::console_error!("rate limiter failed: {}", e.problem.detail);
         ApiError::new(
             ErrorCode::Unavailable,
@@ -132,10 +145,12 @@ pub async fn enforce(env: &Env, key: &str, own_limit: Option<u32>) -> ApiResult<
             if slots > 1 {
                 hold(
                     key,
-                    Held {
-                        left: slots - 1,
+                    limit,
+                    Slice {
                         until_ms,
-                        limit,
+                        held: slots - 1,
+                        spent: 0,
+                        last_ms: now,
                     },
                     now,
                 );
@@ -164,14 +179,17 @@ struct Answer {
     retry_after: u64,
 }
 
-async fn ask(env: &Env, key: &str, limit: u32, unspent: Option<(i64, u32)>) -> ApiResult<Lease> {
+async fn ask(env: &Env, key: &str, limit: u32, done: &[Slice]) -> ApiResult<Lease> {
     let stub = env.durable_object(BINDING)?.id_from_name(key)?.get_stub()?;
-    let url = match unspent {
-        Some((until, n)) => {
-            format!("https://ratelimit/lease?limit={limit}&unspent={n}&until={until}")
-        }
-        None => format!("https://ratelimit/lease?limit={limit}"),
-    };
+    // Each settled lease as `until.held.spent.last`.
+    let settled: Vec<String> = done
+        .iter()
+        .map(|s| format!("{}.{}.{}.{}", s.until_ms, s.held, s.spent, s.last_ms))
+        .collect();
+    let url = format!(
+        "https://ratelimit/lease?limit={limit}&settle={}",
+        settled.join(",")
+    );
     let mut resp = stub.fetch_with_str(&url).await?;
     if resp.status_code() != 200 {
         return Err(ApiError::unavailable(format!(
@@ -220,9 +238,23 @@ impl DurableObject for RateLimiter {
         let limit = param("limit")
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| worker::Error::RustError("no limit".into()))?;
-        let unspent = param("unspent")
-            .and_then(|n| u32::try_from(n).ok())
-            .zip(param("until"));
+        let settled: Vec<(i64, u32, u32, i64)> = url
+            .query_pairs()
+            .find(|(k, _)| k == "settle")
+            .map(|(_, v)| {
+                v.split(',')
+                    .filter_map(|one| {
+                        let mut f = one.split('.');
+                        Some((
+                            f.next()?.parse().ok()?,
+                            f.next()?.parse().ok()?,
+                            f.next()?.parse().ok()?,
+                            f.next()?.parse().ok()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         if self.window.borrow().is_none() {
             let stored: Option<Window> = self.state.storage().get(WINDOW_KEY).await?;
             let mut slot = self.window.borrow_mut();
@@ -236,8 +268,8 @@ impl DurableObject for RateLimiter {
         let (lease, snapshot) = {
             let mut slot = self.window.borrow_mut();
             let window = slot.get_or_insert_with(Window::default);
-            if let Some((n, until)) = unspent {
-                window.give_back(until, n);
+            for (until, held, spent, last) in settled {
+                window.settle(until, held, spent, last);
             }
             let lease = window.lease(worker::Date::now().as_millis() as i64, limit);
             (lease, window.clone())
