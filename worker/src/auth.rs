@@ -1,5 +1,11 @@
 //! Bearer authentication: the format and checksum are checked before any
 //! storage is touched; then one KV read; then expiry. Every failure denies.
+//!
+//! The KV read happens on every call, so a revocation or change is seen
+//! exactly as soon as KV shows it. What is skipped is the work after it:
+//! each isolate keeps the records it parsed, keyed by secret hash and
+//! compared byte for byte with what KV just returned, so an unchanged
+//! record is neither parsed again nor its permissions derived again.
 
 use crate::authority;
 use crate::http::{ApiError, ApiResult};
@@ -7,17 +13,86 @@ use crate::registry::{Actor, Command, NewSecret, Registry};
 use crate::store::{self, AuthRecord};
 use keyward_domain::api::Token;
 use keyward_domain::{Access, Catalog, ErrorCode, Principal, Secret, SecretError};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::rc::Rc;
 use worker::{Env, Request};
 
-/// An authenticated caller.
-pub struct Caller {
+/// A token's KV record as this isolate understood it.
+pub struct Known {
+    /// The record's text in KV, to tell whether it changed since.
+    text: String,
     pub record: AuthRecord,
     pub access: Access,
     /// The caller's permissions in its home project.
     pub principal: Principal,
 }
 
+impl Known {
+    pub fn new(record: AuthRecord, text: String) -> Known {
+        let access = record.access();
+        let principal = access.principal(crate::catalog_ref(), access.home());
+        Known {
+            text,
+            record,
+            access,
+            principal,
+        }
+    }
+}
+
+impl std::borrow::Borrow<AuthRecord> for Rc<Known> {
+    fn borrow(&self) -> &AuthRecord {
+        &self.record
+    }
+}
+
+/// An authenticated caller.
+pub struct Caller(Rc<Known>);
+
+impl Deref for Caller {
+    type Target = Known;
+    fn deref(&self) -> &Known {
+        &self.0
+    }
+}
+
+/// Records parsed by this isolate, by secret hash. Bounded: when full it
+/// starts over (a miss costs one parse, never a wrong answer).
+const KNOWN_MAX: usize = 4096;
+
+thread_local! {
+    static KNOWN: RefCell<HashMap<String, Rc<Known>>> = RefCell::new(HashMap::new());
+}
+
+/// The parsed form of `text`, the KV record of `hash`: this isolate's copy
+/// when the text is unchanged, else parsed now (and kept).
+pub(crate) fn understood(hash: &str, text: String) -> Result<Rc<Known>, authority::StoreError> {
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(hash).cloned()) {
+        if known.text == text {
+            return Ok(known);
+        }
+    }
+    let record = serde_json::from_str::<AuthRecord>(&text)
+        .map_err(|e| authority::StoreError(format!("a stored token record is unreadable: {e}")))?
+        .upgraded();
+    let known = Rc::new(Known::new(record, text));
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= KNOWN_MAX {
+            k.clear();
+        }
+        k.insert(hash.to_string(), known.clone());
+    });
+    Ok(known)
+}
+
 impl Caller {
+    pub fn of(known: Rc<Known>) -> Caller {
+        Caller(known)
+    }
+
     pub fn token(&self) -> &Token {
         &self.record.token
     }
@@ -96,6 +171,13 @@ pub fn bearer(req: &Request) -> ApiResult<String> {
 /// Looks a key up. `Ok(Err(_))` is a rejection; `Err(_)` is a storage
 /// failure, which callers turn into a denial.
 pub async fn lookup(env: &Env, raw: &str) -> ApiResult<Result<AuthRecord, Rejection>> {
+    Ok(lookup_known(env, raw)
+        .await?
+        .map(|known| known.record.clone()))
+}
+
+/// [`lookup`], sharing this isolate's parsed copy of the record.
+pub async fn lookup_known(env: &Env, raw: &str) -> ApiResult<Result<Rc<Known>, Rejection>> {
     let replica = store::KvReplica(env.kv(store::KV_BINDING)?);
     let now = store::now();
     match authority::authenticate(&replica, raw, now).await? {
@@ -107,7 +189,9 @@ pub async fn lookup(env: &Env, raw: &str) -> ApiResult<Result<AuthRecord, Reject
         return Ok(Err(Rejection::NotFound));
     };
     Ok(match bootstrap(env, &secret).await? {
-        Some(record) => authority::check(record, now),
+        Some(record) => {
+            authority::verdict(&record, now).map(|()| Rc::new(Known::new(record, String::new())))
+        }
         None => Err(Rejection::NotFound),
     })
 }
@@ -145,14 +229,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub async fn authenticate(req: &Request, env: &Env, catalog: &Catalog) -> ApiResult<Caller> {
+pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
     let raw = bearer(req)?;
-    let record = lookup(env, &raw).await??;
-    let access = record.access();
-    let principal = access.principal(catalog, access.home());
-    Ok(Caller {
-        record,
-        access,
-        principal,
-    })
+    Ok(Caller(lookup_known(env, &raw).await??))
 }

@@ -38,7 +38,10 @@ impl From<worker::kv::KvError> for StoreError {
 /// The KV records authentication reads, by secret hash.
 #[allow(async_fn_in_trait)]
 pub trait Replica {
-    async fn get(&self, hash: &str) -> Result<Option<AuthRecord>, StoreError>;
+    /// What a read yields: the record, or something that holds it (the
+    /// edge's parsed copy, shared between calls).
+    type Record: std::borrow::Borrow<AuthRecord>;
+    async fn get(&self, hash: &str) -> Result<Option<Self::Record>, StoreError>;
     async fn put(
         &self,
         hash: &str,
@@ -239,7 +242,7 @@ pub async fn authenticate<R: Replica>(
     replica: &R,
     raw: &str,
     now: OffsetDateTime,
-) -> ApiResult<Result<AuthRecord, Rejection>> {
+) -> ApiResult<Result<R::Record, Rejection>> {
     let secret = match Secret::parse(raw) {
         Ok(s) => s,
         Err(e) => return Ok(Err(Rejection::Malformed(e))),
@@ -247,11 +250,12 @@ pub async fn authenticate<R: Replica>(
     let Some(record) = replica.get(secret.hash().as_str()).await? else {
         return Ok(Err(Rejection::NotFound));
     };
-    Ok(check(record, now))
+    Ok(verdict(std::borrow::Borrow::borrow(&record), now).map(|()| record))
 }
 
-/// The checks on a found record, shared with the bootstrap path.
-pub fn check(record: AuthRecord, now: OffsetDateTime) -> Result<AuthRecord, Rejection> {
+/// The checks on a found record, shared with the bootstrap path: the
+/// overlap deadline, then the expiry.
+pub fn verdict(record: &AuthRecord, now: OffsetDateTime) -> Result<(), Rejection> {
     if let Some(until) = record.retired_until {
         if now.unix_timestamp() >= until {
             return Err(Rejection::NotFound);
@@ -260,7 +264,7 @@ pub fn check(record: AuthRecord, now: OffsetDateTime) -> Result<AuthRecord, Reje
     if expiry::is_expired(record.token.expires_at, now) {
         return Err(Rejection::Expired);
     }
-    Ok(record)
+    Ok(())
 }
 
 /// Writes every KV record of a token: its current secret and any secret
@@ -509,6 +513,7 @@ mod tests {
     }
 
     impl Replica for MemReplica {
+        type Record = AuthRecord;
         async fn get(&self, hash: &str) -> Result<Option<AuthRecord>, StoreError> {
             read(&self.faults)?;
             Ok(self.map.borrow().get(hash).cloned())

@@ -123,13 +123,14 @@ pub struct ObjectMeta {
 pub struct KvReplica(pub worker::kv::KvStore);
 
 impl crate::authority::Replica for KvReplica {
-    async fn get(&self, hash: &str) -> Result<Option<AuthRecord>, crate::authority::StoreError> {
-        Ok(self
-            .0
-            .get(&secret_key(hash))
-            .json::<AuthRecord>()
-            .await?
-            .map(AuthRecord::upgraded))
+    /// This isolate's parsed copy, shared between calls while KV's text is
+    /// unchanged (`crate::auth::understood`).
+    type Record = std::rc::Rc<crate::auth::Known>;
+    async fn get(&self, hash: &str) -> Result<Option<Self::Record>, crate::authority::StoreError> {
+        match self.0.get(&secret_key(hash)).text().await? {
+            Some(text) => Ok(Some(crate::auth::understood(hash, text)?)),
+            None => Ok(None),
+        }
     }
 
     async fn put(

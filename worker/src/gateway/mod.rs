@@ -279,14 +279,7 @@ async fn authenticate(
                     "this route does not accept Keyward tokens",
                 ));
             }
-            let record = auth::lookup(env, &raw).await??;
-            let access = record.access();
-            let principal = access.principal(crate::catalog_ref(), access.home());
-            let caller = auth::Caller {
-                record,
-                access,
-                principal,
-            };
+            let caller = auth::Caller::of(auth::lookup_known(env, &raw).await??);
             let token = caller.token();
             Ok(Authenticated {
                 identity: Identity {
@@ -299,7 +292,7 @@ async fn authenticate(
                 token_id: Some(token.id.clone()),
                 limit: token.rate_limit,
                 actor: caller.audit_identity(),
-                reach: Reach::Keyward(Box::new(caller.access)),
+                reach: Reach::Keyward(Box::new(caller.access.clone())),
             })
         }
         BearerShape::Jwt => {
