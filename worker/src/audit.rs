@@ -1,8 +1,9 @@
 //! The audit store: every call and every change, in D1, indexed by actor,
 //! target, action, project and time.
 //!
-//! Data-plane calls never wait on it and never touch a global object: the
-//! entry is sent to a Queue after the answer, and this worker's own queue
+//! Data-plane calls never wait on it and never touch a global object: each
+//! isolate gathers its calls' entries for a moment and sends them to a
+//! Queue as one message after the answers, and this worker's own queue
 //! consumer writes batches (`INSERT OR IGNORE` by event id, so redelivery
 //! is harmless: at least once, never twice). The same batch carries
 //! `last_used_at`: one registry command per batch, not per call. The
@@ -16,7 +17,7 @@ use keyward_domain::api::{AuditEntry, Outcome, Page};
 use keyward_domain::policy::Reach;
 use keyward_domain::query::AuditQuery;
 use serde::{Deserialize, Serialize};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 use worker::{Context, D1Database, Env, MessageBatch};
@@ -116,28 +117,107 @@ pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
     Ok(())
 }
 
-/// Records a data-plane call after the answer: to the queue, or, should
-/// the queue refuse, straight to the store. Nothing here can change the
-/// answer the caller already has.
+/// Events this isolate has answered for but not yet queued.
+struct Pending {
+    events: Vec<AuditEvent>,
+    /// A call's `wait_until` will send them shortly.
+    flush_due: bool,
+}
+
+thread_local! {
+    static PENDING: RefCell<Pending> = const {
+        RefCell::new(Pending { events: Vec::new(), flush_due: false })
+    };
+}
+
+/// Events per queue message; well under a message's 128 KB.
+pub const BATCH_MAX: usize = 100;
+/// How long an event may wait in its isolate for others to join it.
+pub const BATCH_WAIT_MS: u64 = 50;
+
+/// Records a data-plane call after the answer. The isolate gathers the
+/// events of its calls for up to [`BATCH_WAIT_MS`] (or [`BATCH_MAX`]
+/// events) and sends them as one queue message: the first call of a batch
+/// keeps its `wait_until` open until then, the others only add to it.
+/// Should the queue refuse, the batch goes straight to the store. Nothing
+/// here can change an answer already given.
 pub fn record(env: &Env, ctx: &Context, event: AuditEvent) {
-    let env = env.clone();
-    ctx.wait_until(async move {
-        let queued = match env.queue(QUEUE_BINDING) {
-            Ok(q) => q.send(&event).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = queued {
-            worker::console_error!("audit queue refused an event ({e}); writing it directly");
-            if let Err(e) = store(&env, std::slice::from_ref(&event)).await {
-                worker::console_error!("audit write failed: {}", e.problem.detail);
-            }
+    enum Then {
+        Nothing,
+        SendNow(Vec<AuditEvent>),
+        SendLater,
+    }
+    let then = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        p.events.push(event);
+        if p.events.len() >= BATCH_MAX {
+            Then::SendNow(std::mem::take(&mut p.events))
+        } else if !p.flush_due {
+            p.flush_due = true;
+            Then::SendLater
+        } else {
+            Then::Nothing
         }
     });
+    let env = env.clone();
+    match then {
+        Then::Nothing => {}
+        Then::SendNow(batch) => ctx.wait_until(async move { send(&env, batch).await }),
+        Then::SendLater => ctx.wait_until(async move {
+            worker::Delay::from(std::time::Duration::from_millis(BATCH_WAIT_MS)).await;
+            let batch = PENDING.with(|p| {
+                let mut p = p.borrow_mut();
+                p.flush_due = false;
+                std::mem::take(&mut p.events)
+            });
+            send(&env, batch).await
+        }),
+    }
+}
+
+/// One queue message for the batch (its events as JSON text: one value
+/// crosses into JavaScript, not one per field).
+async fn send(env: &Env, batch: Vec<AuditEvent>) {
+    if batch.is_empty() {
+        return;
+    }
+    let queued = match (env.queue(QUEUE_BINDING), serde_json::to_string(&batch)) {
+        (Ok(q), Ok(text)) => q.send(text).await.map_err(|e| e.to_string()),
+        (Err(e), _) => Err(e.to_string()),
+        (_, Err(e)) => Err(e.to_string()),
+    };
+    if let Err(e) = queued {
+        worker::console_error!(
+            "audit queue refused {} events ({e}); writing them directly",
+            batch.len()
+        );
+        if let Err(e) = store(env, &batch).await {
+            worker::console_error!("audit write failed: {}", e.problem.detail);
+        }
+    }
+}
+
+/// A queue message: a batch as JSON text, or (sent by earlier versions,
+/// perhaps still in the queue) one event.
+fn events_of(body: &serde_json::Value) -> Vec<AuditEvent> {
+    let parsed = match body {
+        serde_json::Value::String(text) => serde_json::from_str::<Vec<AuditEvent>>(text),
+        other => serde_json::from_value::<AuditEvent>(other.clone()).map(|e| vec![e]),
+    };
+    parsed.unwrap_or_else(|e| {
+        // Unreadable forever: retrying would only block the queue.
+        worker::console_error!("an audit message is unreadable and was dropped: {e}");
+        vec![]
+    })
 }
 
 /// The queue consumer: one D1 batch and one registry command per batch.
-pub async fn consume(batch: MessageBatch<AuditEvent>, env: &Env) -> worker::Result<()> {
-    let events: Vec<AuditEvent> = batch.messages()?.iter().map(|m| m.body().clone()).collect();
+pub async fn consume(batch: MessageBatch<serde_json::Value>, env: &Env) -> worker::Result<()> {
+    let events: Vec<AuditEvent> = batch
+        .messages()?
+        .iter()
+        .flat_map(|m| events_of(m.body()))
+        .collect();
     let logged: Vec<AuditEvent> = events.iter().filter(|e| e.logged).cloned().collect();
     if let Err(e) = store(env, &logged).await {
         // Redelivered later; the ids make the retry harmless.

@@ -38,10 +38,15 @@ pub fn openapi() -> ApiResult<Response> {
 
 pub fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.caller()?;
+    let mut token = caller.token().clone();
+    // This call is the token's latest use (the edge's copy of the record
+    // does not follow every use; the registry's does, within the audit
+    // delay).
+    token.last_used_at = Some(crate::store::now());
     http::json(
         200,
         &WhoAmI {
-            token: caller.token().clone(),
+            token,
             permissions: caller.principal.effective.grouped(),
             project: caller.access.home().to_string(),
             projects: projects_of(caller, call.catalog),

@@ -1014,7 +1014,7 @@ impl RegistryObject {
             ),
             Command::Touch { used } => {
                 for (token_id, at) in used {
-                    self.touch(&token_id, at.min(now), now).await?;
+                    self.touch(&token_id, at.min(now))?;
                 }
                 to_json(&serde_json::Value::Null)
             }
@@ -1788,19 +1788,16 @@ impl RegistryObject {
 
     /// `last_used_at` moves at most once a minute per token (KV allows one
     /// write per second per key, and the list needs no finer grain).
-    async fn touch(&self, token_id: &str, at: i64, now: i64) -> ApiResult<()> {
-        let Ok(mut row) = self.token_row(token_id) else {
-            return Ok(()); // deleted meanwhile: nothing to resurrect
-        };
-        if row.last_used_at.map(|t| at - t < 60).unwrap_or(false) {
-            return Ok(());
-        }
-        row.last_used_at = Some(at);
+    /// Notes a token's last use, here only: its KV record is not rewritten
+    /// (that would cost a KV write per token and minute and change the
+    /// record every edge isolate has parsed), so the edge's copy keeps the
+    /// value of the token's last change.
+    fn touch(&self, token_id: &str, at: i64) -> ApiResult<()> {
         self.sql().exec(
-            "UPDATE tokens SET last_used_at = ? WHERE id = ?",
-            vec![i(at), s(token_id)],
+            "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            vec![i(at), s(token_id), i(at)],
         )?;
-        self.replicate(&row, now).await
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
