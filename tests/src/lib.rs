@@ -49,7 +49,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     child: Option<Child>,
     port: u16,
+    /// workerd's inspector (DevTools protocol), for `scripts/bench`'s profile.
+    pub inspector_port: u16,
     extra_vars: Vec<(String, String)>,
+    /// Another configuration than the repository's `wrangler.toml`.
+    config: Option<PathBuf>,
 }
 
 /// Settings every test app gets unless the test names them itself: the
@@ -163,7 +167,9 @@ impl TestApp {
                 .expect("client"),
             child: None,
             port: 0,
+            inspector_port: 0,
             extra_vars,
+            config: None,
         }
     }
 
@@ -193,6 +199,7 @@ impl TestApp {
         let root = repo_root();
         self.port = free_port();
         let inspector = free_port();
+        self.inspector_port = inspector;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -206,6 +213,7 @@ impl TestApp {
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
             .arg(&self.persist_dir)
+            .args(self.config.iter().flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]))
             .current_dir(&root)
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
@@ -281,6 +289,46 @@ impl TestApp {
             libc::kill(-pgid, libc::SIGKILL);
         }
         let _ = child.wait();
+    }
+
+    /// Restarts on the same persisted state under `wrangler.toml` less the
+    /// binding blocks named (`"[[d1_databases]]"`, …), as if those services
+    /// were gone; `&[]` restores the real configuration.
+    pub async fn restart_without(&mut self, blocks: &[&str]) {
+        self.stop();
+        self.config = (!blocks.is_empty()).then(|| self.config_without(blocks));
+        self.start().await;
+    }
+
+    fn config_without(&self, blocks: &[&str]) -> PathBuf {
+        let root = repo_root();
+        let real = std::fs::read_to_string(root.join("wrangler.toml")).expect("wrangler.toml");
+        let mut out = String::new();
+        let mut skipping = false;
+        for line in real.lines() {
+            let header = line.trim_start().starts_with('[');
+            if header {
+                skipping = blocks.contains(&line.trim());
+            }
+            if skipping {
+                continue;
+            }
+            // Paths in a configuration are relative to its own folder.
+            let line = match line.split_once('=') {
+                Some((k, v)) if k.trim() == "main" || k.trim() == "directory" => {
+                    let rel = v.trim().trim_matches('"');
+                    format!("{k}= \"{}\"", root.join(rel).display())
+                }
+                _ => line.to_string(),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        let path = self
+            .persist_dir
+            .with_file_name(format!("wrangler-without-{}.toml", blocks.len()));
+        std::fs::write(&path, out).expect("configuration written");
+        path
     }
 
     /// Restarts on the same persisted state.

@@ -128,3 +128,74 @@ async fn under_concurrent_load_no_entry_is_lost_or_duplicated() {
         done.elapsed().as_millis()
     );
 }
+
+/// The audit queue and then the audit store go away (their bindings
+/// removed, as if the services were down): no call is decided otherwise,
+/// the log answers 503 rather than a partial page, a call's entry still
+/// reaches the store while only the queue is gone, and a change made while
+/// the store is gone waits in the registry and is in the log once the store
+/// is back, once.
+#[tokio::test]
+async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
+    const QUEUE: [&str; 2] = ["[[queues.producers]]", "[[queues.consumers]]"];
+    let mut app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "100000")]).await;
+    let r = app
+        .post("/api/v1/tokens", &app.admin_secret, json!({"name": "plain"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (client, secret) = (
+        r.json()["token"]["client_id"].as_str().unwrap().to_string(),
+        r.json()["secret"].as_str().unwrap().to_string(),
+    );
+
+    // The queue is gone: the call's entry goes to the store directly.
+    app.restart_without(&QUEUE).await;
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+    let page = app
+        .audit_until(
+            &format!("actor={client}&action=whoami"),
+            &app.admin_secret,
+            |items| !items.is_empty(),
+        )
+        .await;
+    assert_eq!(page["total"], 1, "{page}");
+
+    // The store is gone too.
+    let mut both = QUEUE.to_vec();
+    both.push("[[d1_databases]]");
+    app.restart_without(&both).await;
+    let refused = app.get("/api/v1/tokens", &secret).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert_eq!(refused.code(), "insufficient_permission");
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+    let unknown = keyward_tests::mint(keyward_domain::TokenKind::Scoped);
+    assert_eq!(app.get("/api/v1/whoami", unknown.expose()).await.status, 401);
+    let made = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "made while the store is down"}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let made_id = made.json()["token"]["id"].as_str().unwrap().to_string();
+    let log = app.get("/api/v1/audit", &app.admin_secret).await;
+    assert_eq!(log.status, 503, "{}", log.text);
+    assert_eq!(log.code(), "unavailable");
+
+    // Back: the next command hands the held entry over.
+    app.restart_without(&[]).await;
+    assert_eq!(app.get("/api/v1/tokens", &app.admin_secret).await.status, 200);
+    let page = app
+        .audit_until("action=token.create", &app.admin_secret, |items| {
+            items.iter().any(|e| e["target"].as_str() == Some(made_id.as_str()))
+        })
+        .await;
+    let held: Vec<_> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"].as_str() == Some(made_id.as_str()))
+        .collect();
+    assert_eq!(held.len(), 1, "the change made while the store was down: {page}");
+}

@@ -17,6 +17,9 @@
 //! 5. a gateway route to a local upstream;
 //! 6. a malformed token (refused from its shape).
 //!
+//! Every worker is started first; then 4b runs once and the rest in
+//! `BENCH_ROUNDS` (default 2) rounds, each scenario's best round counting.
+//!
 //! Then the ratios against their goals, the gzipped bundle sizes, and the
 //! first-request latency of a fresh Keyward worker.
 
@@ -331,18 +334,27 @@ impl Table {
         );
     }
 
-    async fn run(&mut self, s: Scenario, connections: usize, seconds: u64) {
-        let s = Arc::new(s);
-        let f = drive(s.clone(), connections, Duration::from_secs(seconds)).await;
+    fn print(name: &str, f: &Figures) {
         println!(
             "{:<58} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>6}",
-            s.name, f.rps, f.p50, f.p95, f.p99, f.unexpected
+            name, f.rps, f.p50, f.p95, f.p99, f.unexpected
         );
+    }
+
+    async fn run(&mut self, s: Arc<Scenario>, connections: usize, seconds: u64) {
+        let f = drive(s.clone(), connections, Duration::from_secs(seconds)).await;
+        Self::print(s.name, &f);
         self.rows.push((s.name, f));
     }
 
+    /// A scenario's best round (the most calls per second).
     fn get(&self, name: &str) -> &Figures {
-        &self.rows.iter().find(|(n, _)| *n == name).expect("ran").1
+        self.rows
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, f)| f)
+            .max_by(|a, b| a.rps.total_cmp(&b.rps))
+            .expect("ran")
     }
 }
 
@@ -360,6 +372,9 @@ const KW_MALFORMED: &str = "6  Keyward whoami, malformed token (401)";
 async fn main() {
     let seconds = env_num("BENCH_SECONDS", 10);
     let connections = env_num("BENCH_CONNECTIONS", 32) as usize;
+    if let Ok(what) = std::env::var("BENCH_PROFILE") {
+        return profile(&what, connections, seconds).await;
+    }
     let get = reqwest::Method::GET;
     let mut table = Table { rows: vec![] };
     println!(
@@ -369,54 +384,24 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
-    Table::header();
-
-    // The yardsticks, each alone on the runtime while it is measured.
-    {
-        let w = Wrangler::start("ref-bare", "bench/ref-bare/wrangler.toml").await;
-        let s = Scenario {
-            name: JS_BARE,
-            method: get.clone(),
-            url: format!("{}/", w.base_url),
-            secrets: vec!["unused-but-sent-as-everywhere".into()],
-            expect: 200,
-            one_pass: false,
-        };
-        table.run(s, connections, seconds).await;
-    }
-    {
-        let w = Wrangler::start("bare-rs", "bench/bare-rs/wrangler.toml").await;
-        let s = Scenario {
-            name: RS_BARE,
-            method: get.clone(),
-            url: format!("{}/", w.base_url),
-            secrets: vec!["unused-but-sent-as-everywhere".into()],
-            expect: 200,
-            one_pass: false,
-        };
-        table.run(s, connections, seconds).await;
-    }
-    {
-        let w = Wrangler::start("bare-rs-assets", "bench/bare-rs/wrangler-assets.toml").await;
-        let s = Scenario {
-            name: RS_ASSETS,
-            method: get.clone(),
-            url: format!("{}/api/v1/whoami", w.base_url),
-            secrets: vec!["unused-but-sent-as-everywhere".into()],
-            expect: 200,
-            one_pass: false,
-        };
-        table.run(s, connections, seconds).await;
-    }
-    {
+    // Every worker is up before anything is measured, and the scenarios
+    // run in rounds (`BENCH_ROUNDS`, default 2), each scenario's best round
+    // counting: the machine's noise (other tenants, the load driver on the
+    // same cores) then hits every row alike instead of one row's run.
+    let rounds = env_num("BENCH_ROUNDS", 2).max(1);
+    let ref_bare = Wrangler::start("ref-bare", "bench/ref-bare/wrangler.toml").await;
+    let bare_rs = Wrangler::start("bare-rs", "bench/bare-rs/wrangler.toml").await;
+    let bare_rs_assets =
+        Wrangler::start("bare-rs-assets", "bench/bare-rs/wrangler-assets.toml").await;
+    let check_secret = mint(TokenKind::Scoped).expose().to_string();
+    let ref_check = {
         let state = Wrangler::state_dir("ref-check");
         let persist = state.join("persist");
-        let secret = mint(TokenKind::Scoped).expose().to_string();
         let record = json!({
             "id": "tok_bench", "name": "bench", "grants": ["tokens:read"],
             "expires_at": null, "revoked": false,
         });
-        seed_kv(&persist, &hash_str(&secret).0, &record.to_string());
+        seed_kv(&persist, &hash_str(&check_secret).0, &record.to_string());
         let w = Wrangler::start_on(
             "ref-check",
             "bench/ref-check/wrangler.toml",
@@ -426,7 +411,7 @@ async fn main() {
         .await;
         let probe = reqwest::Client::new()
             .get(format!("{}/", w.base_url))
-            .bearer_auth(&secret)
+            .bearer_auth(&check_secret)
             .send()
             .await
             .expect("the reference check answers");
@@ -435,16 +420,8 @@ async fn main() {
             200,
             "the seeded record is not found"
         );
-        let s = Scenario {
-            name: JS_CHECK,
-            method: get.clone(),
-            url: format!("{}/", w.base_url),
-            secrets: vec![secret],
-            expect: 200,
-            one_pass: false,
-        };
-        table.run(s, connections, seconds).await;
-    }
+        w
+    };
 
     // Keyward.
     let upstream = Upstream::start_quiet().await;
@@ -505,50 +482,91 @@ async fn main() {
     }
     assert_eq!(many.len(), 1000);
     eprintln!("1,000 tokens in {:.1} s", made.elapsed().as_secs_f64());
-    let keyward = [
-        Scenario {
-            name: KW_ONE,
-            method: get.clone(),
-            url: app.url("/api/v1/whoami"),
-            secrets: vec![api_token.clone()],
-            expect: 200,
+
+    let scenario = |name, method: &reqwest::Method, url: String, secrets: Vec<String>, expect| {
+        Arc::new(Scenario {
+            name,
+            method: method.clone(),
+            url,
+            secrets,
+            expect,
             one_pass: false,
-        },
-        Scenario {
-            name: KW_FIRST,
-            method: get.clone(),
-            url: app.url("/api/v1/whoami"),
-            secrets: many.clone(),
-            expect: 200,
-            one_pass: true,
-        },
-        Scenario {
-            name: KW_MANY,
-            method: get.clone(),
-            url: app.url("/api/v1/whoami"),
-            secrets: many,
-            expect: 200,
-            one_pass: false,
-        },
-        Scenario {
-            name: KW_GATEWAY,
-            method: reqwest::Method::POST,
-            url: app.url("/gw/components/bench/run"),
-            secrets: vec![gw_token],
-            expect: 200,
-            one_pass: false,
-        },
-        Scenario {
-            name: KW_MALFORMED,
-            method: get.clone(),
-            url: app.url("/api/v1/whoami"),
-            secrets: vec!["kw_s_not-a-real-secret".into()],
-            expect: 401,
-            one_pass: false,
-        },
+        })
+    };
+    let unused = || vec!["unused-but-sent-as-everywhere".to_string()];
+    let whoami = app.url("/api/v1/whoami");
+    let timed = [
+        scenario(JS_BARE, &get, format!("{}/", ref_bare.base_url), unused(), 200),
+        scenario(RS_BARE, &get, format!("{}/", bare_rs.base_url), unused(), 200),
+        scenario(
+            RS_ASSETS,
+            &get,
+            format!("{}/api/v1/whoami", bare_rs_assets.base_url),
+            unused(),
+            200,
+        ),
+        scenario(
+            JS_CHECK,
+            &get,
+            format!("{}/", ref_check.base_url),
+            vec![check_secret.clone()],
+            200,
+        ),
+        scenario(KW_ONE, &get, whoami.clone(), vec![api_token.clone()], 200),
+        scenario(KW_MANY, &get, whoami.clone(), many.clone(), 200),
+        scenario(
+            KW_GATEWAY,
+            &reqwest::Method::POST,
+            app.url("/gw/components/bench/run"),
+            vec![gw_token],
+            200,
+        ),
+        scenario(
+            KW_MALFORMED,
+            &get,
+            whoami.clone(),
+            vec!["kw_s_not-a-real-secret".into()],
+            401,
+        ),
     ];
-    for s in keyward {
-        table.run(s, connections, seconds).await;
+    Table::header();
+    // Each of the 1,000 tokens' first call, once, before any round.
+    table
+        .run(
+            Arc::new(Scenario {
+                name: KW_FIRST,
+                method: get.clone(),
+                url: whoami.clone(),
+                secrets: many,
+                expect: 200,
+                one_pass: true,
+            }),
+            connections,
+            seconds,
+        )
+        .await;
+    for round in 1..=rounds {
+        eprintln!("round {round} of {rounds} …");
+        for s in &timed {
+            table.run(s.clone(), connections, seconds).await;
+        }
+    }
+    drop((ref_bare, bare_rs, bare_rs_assets, ref_check));
+    println!();
+    println!("best of {rounds} rounds:");
+    Table::header();
+    for name in [
+        JS_BARE,
+        RS_BARE,
+        RS_ASSETS,
+        JS_CHECK,
+        KW_ONE,
+        KW_FIRST,
+        KW_MANY,
+        KW_GATEWAY,
+        KW_MALFORMED,
+    ] {
+        Table::print(name, table.get(name));
     }
 
     // A fresh worker on the same state: from wrangler's "Ready on" to the
@@ -675,4 +693,52 @@ async fn main() {
         fresh.1.as_secs_f64() * 1000.0,
         fresh.0.as_secs_f64()
     );
+}
+
+/// `BENCH_PROFILE=whoami|malformed scripts/bench`: instead of the table,
+/// Keyward alone under one scenario's load while `bench/profile.mjs`
+/// samples its isolate through the inspector; prints where the CPU goes
+/// and leaves the profile in `target/bench-profile-<what>.cpuprofile`.
+async fn profile(what: &str, connections: usize, seconds: u64) {
+    let app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "1000000")]).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&app.admin_secret)
+        .json(&json!({"name": "bench-api", "grants": [], "rate_limit": 100000}))
+        .send()
+        .await
+        .expect("the worker answers");
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    let secret = body["secret"].as_str().expect("secret").to_string();
+    let (secret, expect) = match what {
+        "malformed" => ("kw_s_not-a-real-secret".to_string(), 401),
+        _ => (secret, 200),
+    };
+    let s = Arc::new(Scenario {
+        name: "profiled",
+        method: reqwest::Method::GET,
+        url: app.url("/api/v1/whoami"),
+        secrets: vec![secret],
+        expect,
+        one_pass: false,
+    });
+    let out = repo_root().join(format!("target/bench-profile-{what}.cpuprofile"));
+    let load = tokio::spawn(drive(s, connections, Duration::from_secs(seconds + 1)));
+    // Sample the steady state: after the warm-up, before the end.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = tokio::process::Command::new("node")
+        .arg(repo_root().join("bench/profile.mjs"))
+        .arg(app.inspector_port.to_string())
+        .arg(seconds.saturating_sub(2).max(1).to_string())
+        .arg(&out)
+        .status()
+        .await
+        .expect("node runs");
+    let f = load.await.expect("load");
+    println!(
+        "{what}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} unexpected answers (while profiled)",
+        f.rps, f.p50, f.p99, f.unexpected
+    );
+    assert!(status.success(), "the profiler failed");
 }
