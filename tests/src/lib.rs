@@ -213,7 +213,11 @@ impl TestApp {
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
             .arg(&self.persist_dir)
-            .args(self.config.iter().flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]))
+            .args(
+                self.config
+                    .iter()
+                    .flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]),
+            )
             .current_dir(&root)
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")

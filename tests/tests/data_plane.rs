@@ -140,7 +140,11 @@ async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
     const QUEUE: [&str; 2] = ["[[queues.producers]]", "[[queues.consumers]]"];
     let mut app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "100000")]).await;
     let r = app
-        .post("/api/v1/tokens", &app.admin_secret, json!({"name": "plain"}))
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "plain"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let (client, secret) = (
@@ -169,7 +173,10 @@ async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
     assert_eq!(refused.code(), "insufficient_permission");
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
     let unknown = keyward_tests::mint(keyward_domain::TokenKind::Scoped);
-    assert_eq!(app.get("/api/v1/whoami", unknown.expose()).await.status, 401);
+    assert_eq!(
+        app.get("/api/v1/whoami", unknown.expose()).await.status,
+        401
+    );
     let made = app
         .post(
             "/api/v1/tokens",
@@ -185,10 +192,15 @@ async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
 
     // Back: the next command hands the held entry over.
     app.restart_without(&[]).await;
-    assert_eq!(app.get("/api/v1/tokens", &app.admin_secret).await.status, 200);
+    assert_eq!(
+        app.get("/api/v1/tokens", &app.admin_secret).await.status,
+        200
+    );
     let page = app
         .audit_until("action=token.create", &app.admin_secret, |items| {
-            items.iter().any(|e| e["target"].as_str() == Some(made_id.as_str()))
+            items
+                .iter()
+                .any(|e| e["target"].as_str() == Some(made_id.as_str()))
         })
         .await;
     let held: Vec<_> = page["items"]
@@ -197,5 +209,9 @@ async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
         .iter()
         .filter(|e| e["target"].as_str() == Some(made_id.as_str()))
         .collect();
-    assert_eq!(held.len(), 1, "the change made while the store was down: {page}");
+    assert_eq!(
+        held.len(),
+        1,
+        "the change made while the store was down: {page}"
+    );
 }

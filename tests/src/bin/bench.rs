@@ -12,8 +12,9 @@
 //!    SHA-256 of the bearer, one KV get, one grant);
 //! 4. Keyward's validated `GET /api/v1/whoami` with one token, and with
 //!    1,000 distinct tokens: first one measured pass over all of them (each
-//!    token's first use), then the timed run, every connection cycling
-//!    round-robin through its own offset;
+//!    token's first use), then timed runs, each after an unmeasured pass
+//!    (every token used a moment before, as under steady traffic), every
+//!    connection cycling round-robin through its own offset;
 //! 5. a gateway route to a local upstream;
 //! 6. a malformed token (refused from its shape).
 //!
@@ -45,6 +46,8 @@ struct Scenario {
     /// One pass over `secrets` instead of a timed run: each connection
     /// sends its share once, no warm-up, all measured.
     one_pass: bool,
+    /// The process group of the runtime serving it (wrangler, workerd).
+    server: i32,
 }
 
 struct Figures {
@@ -53,6 +56,30 @@ struct Figures {
     p95: f64,
     p99: f64,
     unexpected: usize,
+    /// Server CPU time per call at a fixed rate (see [`cost`]), in
+    /// microseconds; not measured for one-pass scenarios.
+    cpu_us: f64,
+}
+
+/// CPU time (user + system) of every process in a group, in seconds.
+fn group_cpu_seconds(pgid: i32) -> f64 {
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the command name (which may hold spaces): state,
+        // ppid, pgrp, …, utime (14th of the line), stime (15th).
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        if f.len() > 12 && f[2].parse::<i32>() == Ok(pgid) {
+            total += f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0);
+        }
+    }
+    total as f64 / ticks
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -147,7 +174,45 @@ async fn drive(s: Arc<Scenario>, connections: usize, duration: Duration) -> Figu
         p95: pct(&latencies, 0.95),
         p99: pct(&latencies, 0.99),
         unexpected,
+        cpu_us: f64::NAN,
     }
+}
+
+/// Calls per second offered when measuring a call's cost: below every
+/// scenario's capacity on two cores, so each server does the same work.
+const COST_RATE: u64 = 250;
+
+/// The server CPU time one call costs, in microseconds: `COST_RATE` calls
+/// a second for `seconds`, open loop, over the scenario's secrets, then
+/// what they left behind (audit batches) for another 1.5 s. Unlike req/s
+/// under saturation, this hardly depends on the load driver sharing the
+/// cores, nor on other tenants of the machine.
+async fn cost(s: Arc<Scenario>, seconds: u64) -> f64 {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let calls = COST_RATE * seconds;
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / COST_RATE));
+    let before = group_cpu_seconds(s.server);
+    let mut sent = tokio::task::JoinSet::new();
+    for i in 0..calls as usize {
+        tick.tick().await;
+        let (client, s) = (client.clone(), s.clone());
+        sent.spawn(async move {
+            let r = client
+                .request(s.method.clone(), &s.url)
+                .bearer_auth(&s.secrets[i % s.secrets.len()])
+                .send()
+                .await;
+            if let Ok(resp) = r {
+                let _ = resp.bytes().await;
+            }
+        });
+    }
+    while sent.join_next().await.is_some() {}
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    (group_cpu_seconds(s.server) - before) * 1e6 / calls as f64
 }
 
 fn pct(sorted: &[u64], p: f64) -> f64 {
@@ -225,13 +290,24 @@ impl Wrangler {
 
     /// Waits for wrangler's "Ready on" line, without sending a request.
     async fn ready(&mut self) -> Instant {
+        match self.try_ready().await {
+            Ok(at) => at,
+            Err(log) => panic!("{log}"),
+        }
+    }
+
+    /// Like [`Wrangler::ready`]; `Err` with the log if wrangler exited.
+    async fn try_ready(&mut self) -> Result<Instant, String> {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             if self.log().contains("Ready on") {
-                return Instant::now();
+                return Ok(Instant::now());
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
-                panic!("wrangler exited ({status}): {}", self.log());
+                // Exited: nothing of it is left to stop, and its state
+                // stays for another try.
+                self.child = None;
+                return Err(format!("wrangler exited ({status}): {}", self.log()));
             }
             assert!(
                 Instant::now() < deadline,
@@ -251,8 +327,17 @@ impl Wrangler {
 
     async fn start_on(label: &str, config: &str, persist: &Path, state: PathBuf) -> Wrangler {
         eprintln!("starting {label} …");
-        let mut w = Self::spawn(&repo_root().join(config), persist, state, &[]);
-        w.ready().await;
+        // A port found free can be taken by another runtime's own loopback
+        // sockets before wrangler binds it: then again, on new ports.
+        let mut attempt = 1;
+        let w = loop {
+            let mut w = Self::spawn(&repo_root().join(config), persist, state.clone(), &[]);
+            match w.try_ready().await {
+                Ok(_) => break w,
+                Err(log) if attempt < 5 && log.contains("Address already in use") => attempt += 1,
+                Err(log) => panic!("{label}: {log}"),
+            }
+        };
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         while client.get(&w.base_url).send().await.is_err() {
@@ -260,6 +345,12 @@ impl Wrangler {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         w
+    }
+}
+
+impl Wrangler {
+    fn pgid(&self) -> i32 {
+        self.child.as_ref().map(|c| c.id() as i32).unwrap_or(0)
     }
 }
 
@@ -329,22 +420,49 @@ struct Table {
 impl Table {
     fn header() {
         println!(
-            "{:<58} {:>9} {:>8} {:>8} {:>8} {:>6}",
-            "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"
+            "{:<58} {:>9} {:>8} {:>8} {:>8} {:>6} {:>9}",
+            "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "µs/call"
         );
     }
 
     fn print(name: &str, f: &Figures) {
         println!(
-            "{:<58} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>6}",
-            name, f.rps, f.p50, f.p95, f.p99, f.unexpected
+            "{:<58} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>9.0}",
+            name, f.rps, f.p50, f.p95, f.p99, f.unexpected, f.cpu_us
         );
     }
 
     async fn run(&mut self, s: Arc<Scenario>, connections: usize, seconds: u64) {
-        let f = drive(s.clone(), connections, Duration::from_secs(seconds)).await;
+        if s.secrets.len() > connections && !s.one_pass {
+            // Many tokens: one unmeasured pass over all of them first, so the
+            // timed run finds each one used a moment ago (as in steady
+            // traffic), whatever ran since its first use.
+            let pass = Arc::new(Scenario {
+                name: s.name,
+                method: s.method.clone(),
+                url: s.url.clone(),
+                secrets: s.secrets.clone(),
+                expect: s.expect,
+                one_pass: true,
+                server: s.server,
+            });
+            drive(pass, connections, Duration::ZERO).await;
+        }
+        let mut f = drive(s.clone(), connections, Duration::from_secs(seconds)).await;
+        if !s.one_pass {
+            f.cpu_us = cost(s.clone(), seconds.div_ceil(2)).await;
+        }
         Self::print(s.name, &f);
         self.rows.push((s.name, f));
+    }
+
+    /// A scenario's lowest cost per call over the rounds.
+    fn cost_of(&self, name: &str) -> f64 {
+        self.rows
+            .iter()
+            .filter(|(n, f)| *n == name && f.cpu_us.is_finite())
+            .map(|(_, f)| f.cpu_us)
+            .fold(f64::INFINITY, f64::min)
     }
 
     /// A scenario's best round (the most calls per second).
@@ -483,7 +601,8 @@ async fn main() {
     assert_eq!(many.len(), 1000);
     eprintln!("1,000 tokens in {:.1} s", made.elapsed().as_secs_f64());
 
-    let scenario = |name, method: &reqwest::Method, url: String, secrets: Vec<String>, expect| {
+    let keyward = app.process_group().expect("Keyward runs");
+    let scenario = |name, server, method: &reqwest::Method, url, secrets, expect| {
         Arc::new(Scenario {
             name,
             method: method.clone(),
@@ -491,15 +610,31 @@ async fn main() {
             secrets,
             expect,
             one_pass: false,
+            server,
         })
     };
     let unused = || vec!["unused-but-sent-as-everywhere".to_string()];
     let whoami = app.url("/api/v1/whoami");
     let timed = [
-        scenario(JS_BARE, &get, format!("{}/", ref_bare.base_url), unused(), 200),
-        scenario(RS_BARE, &get, format!("{}/", bare_rs.base_url), unused(), 200),
+        scenario(
+            JS_BARE,
+            ref_bare.pgid(),
+            &get,
+            format!("{}/", ref_bare.base_url),
+            unused(),
+            200,
+        ),
+        scenario(
+            RS_BARE,
+            bare_rs.pgid(),
+            &get,
+            format!("{}/", bare_rs.base_url),
+            unused(),
+            200,
+        ),
         scenario(
             RS_ASSETS,
+            bare_rs_assets.pgid(),
             &get,
             format!("{}/api/v1/whoami", bare_rs_assets.base_url),
             unused(),
@@ -507,15 +642,24 @@ async fn main() {
         ),
         scenario(
             JS_CHECK,
+            ref_check.pgid(),
             &get,
             format!("{}/", ref_check.base_url),
             vec![check_secret.clone()],
             200,
         ),
-        scenario(KW_ONE, &get, whoami.clone(), vec![api_token.clone()], 200),
-        scenario(KW_MANY, &get, whoami.clone(), many.clone(), 200),
+        scenario(
+            KW_ONE,
+            keyward,
+            &get,
+            whoami.clone(),
+            vec![api_token.clone()],
+            200,
+        ),
+        scenario(KW_MANY, keyward, &get, whoami.clone(), many.clone(), 200),
         scenario(
             KW_GATEWAY,
+            keyward,
             &reqwest::Method::POST,
             app.url("/gw/components/bench/run"),
             vec![gw_token],
@@ -523,6 +667,7 @@ async fn main() {
         ),
         scenario(
             KW_MALFORMED,
+            keyward,
             &get,
             whoami.clone(),
             vec!["kw_s_not-a-real-secret".into()],
@@ -540,6 +685,7 @@ async fn main() {
                 secrets: many,
                 expect: 200,
                 one_pass: true,
+                server: keyward,
             }),
             connections,
             seconds,
@@ -660,6 +806,37 @@ async fn main() {
         "Keyward 1 token ÷ bare workers-rs [assets]",
         one.rps / table.get(RS_ASSETS).rps
     );
+    // The same comparisons in server CPU per call (the runtime's processes
+    // only, so the load driver's share of the two cores and other tenants
+    // of the machine weigh less): how much more work a call costs.
+    println!();
+    println!(
+        "server CPU per call at {COST_RATE} calls/s (wrangler and workerd, audit work included):"
+    );
+    for (name, a, b) in [
+        ("Keyward 1 token ÷ JS check", KW_ONE, JS_CHECK),
+        ("Keyward 1 token ÷ bare workers-rs", KW_ONE, RS_BARE),
+        (
+            "Keyward 1 token ÷ bare workers-rs [assets]",
+            KW_ONE,
+            RS_ASSETS,
+        ),
+        ("Keyward 1,000 tokens ÷ 1 token", KW_MANY, KW_ONE),
+        ("Keyward malformed ÷ bare workers-rs", KW_MALFORMED, RS_BARE),
+        (
+            "Keyward malformed ÷ bare workers-rs [assets]",
+            KW_MALFORMED,
+            RS_ASSETS,
+        ),
+        (
+            "bare workers-rs [assets] ÷ bare workers-rs",
+            RS_ASSETS,
+            RS_BARE,
+        ),
+    ] {
+        let (x, y) = (table.cost_of(a), table.cost_of(b));
+        println!("{name:<46} {:>7.2}  ({x:.0} µs ÷ {y:.0} µs)", x / y);
+    }
 
     println!();
     let root = repo_root();
@@ -722,6 +899,7 @@ async fn profile(what: &str, connections: usize, seconds: u64) {
         secrets: vec![secret],
         expect,
         one_pass: false,
+        server: app.process_group().expect("Keyward runs"),
     });
     let out = repo_root().join(format!("target/bench-profile-{what}.cpuprofile"));
     let load = tokio::spawn(drive(s, connections, Duration::from_secs(seconds + 1)));
