@@ -3,9 +3,21 @@
 //! each appears within the README's bound, and `last_used_at` rides the
 //! same batches.
 
-use keyward_tests::{spawn_app_with, AUDIT_DELAY};
+use keyward_tests::{spawn_app_with, TestApp, AUDIT_DELAY};
 use serde_json::json;
 use std::time::Instant;
+
+/// One `whoami` call, then the audit page of its client's `whoami` entries
+/// once one is there (or the bound has passed).
+async fn whoami_until_logged(app: &TestApp, secret: &str, client: &str) -> serde_json::Value {
+    assert_eq!(app.get("/api/v1/whoami", secret).await.status, 200);
+    app.audit_until(
+        &format!("actor={client}&action=whoami"),
+        &app.admin_secret,
+        |items| !items.is_empty(),
+    )
+    .await
+}
 
 #[tokio::test]
 async fn a_call_is_in_the_audit_log_and_last_used_within_the_bound() {
@@ -27,14 +39,7 @@ async fn a_call_is_in_the_audit_log_and_last_used_within_the_bound() {
     assert!(v["token"]["last_used_at"].is_null());
 
     let called = Instant::now();
-    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
-    let page = app
-        .audit_until(
-            &format!("actor={client}&action=whoami"),
-            &app.admin_secret,
-            |items| !items.is_empty(),
-        )
-        .await;
+    let page = whoami_until_logged(&app, &secret, &client).await;
     let seen_after = called.elapsed();
     assert_eq!(page["total"], 1, "{page}");
     assert!(seen_after <= AUDIT_DELAY, "appeared after {seen_after:?}");
@@ -139,29 +144,12 @@ async fn under_concurrent_load_no_entry_is_lost_or_duplicated() {
 async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
     const QUEUE: [&str; 2] = ["[[queues.producers]]", "[[queues.consumers]]"];
     let mut app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "100000")]).await;
-    let r = app
-        .post(
-            "/api/v1/tokens",
-            &app.admin_secret,
-            json!({"name": "plain"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let (client, secret) = (
-        r.json()["token"]["client_id"].as_str().unwrap().to_string(),
-        r.json()["secret"].as_str().unwrap().to_string(),
-    );
+    let (token, secret) = app.create_token("plain", json!([])).await;
+    let client = token["client_id"].as_str().unwrap().to_string();
 
     // The queue is gone: the call's entry goes to the store directly.
     app.restart_without(&QUEUE).await;
-    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
-    let page = app
-        .audit_until(
-            &format!("actor={client}&action=whoami"),
-            &app.admin_secret,
-            |items| !items.is_empty(),
-        )
-        .await;
+    let page = whoami_until_logged(&app, &secret, &client).await;
     assert_eq!(page["total"], 1, "{page}");
 
     // The store is gone too.
@@ -177,15 +165,10 @@ async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
         app.get("/api/v1/whoami", unknown.expose()).await.status,
         401
     );
-    let made = app
-        .post(
-            "/api/v1/tokens",
-            &app.admin_secret,
-            json!({"name": "made while the store is down"}),
-        )
+    let (made, _) = app
+        .create_token("made while the store is down", json!([]))
         .await;
-    assert_eq!(made.status, 201, "{}", made.text);
-    let made_id = made.json()["token"]["id"].as_str().unwrap().to_string();
+    let made_id = made["id"].as_str().unwrap().to_string();
     let log = app.get("/api/v1/audit", &app.admin_secret).await;
     assert_eq!(log.status, 503, "{}", log.text);
     assert_eq!(log.code(), "unavailable");

@@ -6,7 +6,8 @@
 //! Queue as one message after the answers, and this worker's own queue
 //! consumer writes batches (`INSERT OR IGNORE` by event id, so redelivery
 //! is harmless: at least once, never twice). The same batch carries
-//! `last_used_at`: one registry command per batch, not per call. The
+//! `last_used_at`: at most one registry command per batch, naming only the
+//! tokens the consumer has not moved in the last minute. The
 //! control plane stays exact and ordered in the registry, which writes each
 //! change's entry in the same step as the change and forwards it here
 //! before answering (see `RegistryObject::forward_audit`).
@@ -18,7 +19,7 @@ use keyward_domain::policy::Reach;
 use keyward_domain::query::AuditQuery;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use wasm_bindgen::JsValue;
 use worker::{Context, D1Database, Env, MessageBatch};
 
@@ -233,23 +234,46 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: &Env) -> worke
             *at = (*at).max(e.at_ms / 1000);
         }
     }
-    if !last_used.is_empty() {
-        let touched = Registry::from_env(env).map(|r| async move {
-            r.call::<serde_json::Value>(&Command::Touch {
-                used: last_used.into_iter().collect(),
-            })
+    // A token this consumer moved less than a minute ago waits: the
+    // registry hears of each busy token about once a minute, however many
+    // calls it makes.
+    last_used.retain(|token, at| {
+        TOUCHED.with(|t| {
+            t.borrow()
+                .get(token)
+                .is_none_or(|prev| *at - prev >= TOUCH_EVERY_S)
+        })
+    });
+    if last_used.is_empty() {
+        return Ok(());
+    }
+    let used: Vec<(String, i64)> = last_used.into_iter().collect();
+    let touched = match Registry::from_env(env) {
+        Ok(r) => r
+            .call::<serde_json::Value>(&Command::Touch { used: used.clone() })
             .await
-        });
-        match touched {
-            Ok(f) => {
-                if let Err(e) = f.await {
-                    worker::console_error!("last_used_at not updated: {}", e.problem.detail);
-                }
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match touched {
+        Ok(()) => TOUCHED.with(|t| {
+            let mut t = t.borrow_mut();
+            if t.len() >= 100_000 {
+                t.clear();
             }
-            Err(e) => worker::console_error!("registry unavailable: {}", e.problem.detail),
-        }
+            t.extend(used);
+        }),
+        Err(e) => worker::console_error!("last_used_at not updated: {}", e.problem.detail),
     }
     Ok(())
+}
+
+/// How often at most one consumer isolate moves a token's `last_used_at`.
+const TOUCH_EVERY_S: i64 = 60;
+
+thread_local! {
+    /// When this isolate last moved each token's `last_used_at` (unix s).
+    static TOUCHED: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
 }
 
 #[derive(Deserialize)]
