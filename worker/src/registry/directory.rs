@@ -3,8 +3,14 @@
 //! holds rewrites that token's KV records before it is answered, so the
 //! edge sees it at once in the same location.
 
-use super::*;
-use keyward_domain::api::{Member, MemberStatus, Persona, Project};
+use super::{i, s, to_json, Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
+use crate::authority::{self, ts, TokenRow};
+use crate::http::{ApiError, ApiResult};
+use crate::store;
+use keyward_domain::api::{Member, MemberStatus, Outcome, Persona, Project, Token};
+use keyward_domain::{ErrorCode, Grant, TokenKind};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "dir_op", rename_all = "snake_case")]
