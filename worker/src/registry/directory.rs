@@ -3,7 +3,8 @@
 //! holds rewrites that token's KV records before it is answered, so the
 //! edge sees it at once in the same location.
 
-use super::{i, s, to_json, Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
+use super::rows::{i, s, to_json, MemberRow, PersonaRow, ProjectRow};
+use super::{Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::{self, ts, TokenRow};
 use crate::http::{ApiError, ApiResult};
 use crate::store;
@@ -100,47 +101,6 @@ pub enum DirectoryCommand {
 pub struct MemberDraft {
     pub member: Member,
     pub draft: InvitationDraft,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct PersonaRow {
-    id: String,
-    name: String,
-    description: String,
-    grants: String,
-    created_by: String,
-    created_at: i64,
-    updated_at: i64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct MemberRow {
-    id: String,
-    email: String,
-    name: String,
-    created_by: String,
-    created_at: i64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct ProjectRow {
-    id: String,
-    name: String,
-    description: String,
-    created_by: String,
-    created_at: i64,
-}
-
-impl ProjectRow {
-    fn view(&self) -> Project {
-        Project {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-            created_by: self.created_by.clone(),
-            created_at: ts(self.created_at),
-        }
-    }
 }
 
 fn admins_only(actor: &Actor, what: &str) -> ApiResult<()> {

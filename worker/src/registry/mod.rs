@@ -18,7 +18,7 @@ use keyward_domain::policy;
 use keyward_domain::query::TokenSortKey;
 use keyward_domain::{Catalog, ErrorCode, Grant, TokenKind};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, SqlStorage,
     SqlStorageValue, State,
@@ -26,10 +26,12 @@ use worker::{
 
 pub(crate) mod directory;
 mod protocol;
+mod rows;
 mod schema;
 
 pub use protocol::*;
 
+use rows::{i, oi, os, s, to_json, AdminRow, AuditRow, Count, InvitationRow};
 use schema::{migrate, NAME_SCOPE};
 
 pub const BINDING: &str = "REGISTRY";
@@ -339,114 +341,6 @@ impl SqlLedger {
             .into_iter()
             .next())
     }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct AdminRow {
-    id: String,
-    email: String,
-    name: String,
-    created_at: i64,
-    master_token_id: String,
-}
-
-impl AdminRow {
-    fn view(&self) -> Admin {
-        Admin {
-            id: self.id.clone(),
-            email: self.email.clone(),
-            name: self.name.clone(),
-            created_at: ts(self.created_at),
-            master_token_id: self.master_token_id.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct AuditRow {
-    seq: i64,
-    at: i64,
-    #[serde(default)]
-    at_ms: Option<i64>,
-    #[serde(default)]
-    project: Option<String>,
-    actor: String,
-    action: String,
-    target: String,
-    outcome: String,
-    detail: String,
-    #[serde(default)]
-    via: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct InvitationRow {
-    id: String,
-    code_hash: String,
-    token_id: String,
-    email: String,
-    message: String,
-    status: String,
-    inviter: String,
-    created_by: String,
-    created_at: i64,
-    expires_at: i64,
-    accepted_at: Option<i64>,
-    delivery_error: Option<String>,
-}
-
-impl InvitationRow {
-    /// The status as of now: a pending invitation past its expiry is expired.
-    fn status(&self, now: i64) -> InvitationStatus {
-        let stored = InvitationStatus::parse(&self.status).unwrap_or(InvitationStatus::Failed);
-        if stored == InvitationStatus::Pending && now >= self.expires_at {
-            InvitationStatus::Expired
-        } else {
-            stored
-        }
-    }
-
-    fn view(&self, token_name: &str, now: i64) -> Invitation {
-        Invitation {
-            id: self.id.clone(),
-            email: self.email.clone(),
-            status: self.status(now),
-            expires_at: ts(self.expires_at),
-            created_by: self.created_by.clone(),
-            token_id: self.token_id.clone(),
-            token_name: token_name.to_string(),
-            message: self.message.clone(),
-            created_at: ts(self.created_at),
-            accepted_at: self.accepted_at.map(ts),
-            delivery_error: self.delivery_error.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Count {
-    n: i64,
-}
-
-fn s(v: impl Into<String>) -> SqlStorageValue {
-    SqlStorageValue::String(v.into())
-}
-fn i(v: i64) -> SqlStorageValue {
-    SqlStorageValue::Integer(v)
-}
-fn os(v: Option<&str>) -> SqlStorageValue {
-    match v {
-        Some(v) => s(v),
-        None => SqlStorageValue::Null,
-    }
-}
-fn oi(v: Option<i64>) -> SqlStorageValue {
-    v.map(SqlStorageValue::Integer)
-        .unwrap_or(SqlStorageValue::Null)
-}
-
-fn to_json<T: Serialize>(v: &T) -> ApiResult<String> {
-    serde_json::to_string(v).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }
 
 /// `SELECT COUNT(*) AS n ...` as a number.
