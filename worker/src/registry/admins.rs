@@ -1,0 +1,165 @@
+//! Admins and their master tokens, the first one included.
+
+use super::rows::{i, s, AdminRow, Count};
+use super::{Actor, AdminWithToken, NewSecret, RegistryObject, NO_ARGS};
+use crate::authority::{self, TokenRow};
+use crate::http::{ApiError, ApiResult};
+use crate::store;
+use keyward_domain::api::{Admin, Outcome, Token};
+use keyward_domain::policy;
+use keyward_domain::TokenKind;
+
+impl RegistryObject {
+    /// The first admin, created on first use of the bootstrap secret when no
+    /// admin exists yet.
+    pub(super) async fn bootstrap(&self, secret: NewSecret, now: i64) -> ApiResult<Option<Token>> {
+        let admins = self
+            .sql()
+            .exec("SELECT COUNT(*) AS n FROM admins", NO_ARGS)?
+            .to_array::<Count>()?;
+        if admins.first().map(|c| c.n > 0).unwrap_or(true) {
+            return Ok(None);
+        }
+        let (_, token) = self
+            .insert_admin(
+                "bootstrap",
+                "admin@localhost".into(),
+                "First admin".into(),
+                secret,
+                now,
+            )
+            .await?;
+        self.audit(
+            "bootstrap",
+            "admin.bootstrap",
+            &token.client_id,
+            Outcome::Success,
+            "first admin created",
+            now,
+        )?;
+        Ok(Some(token))
+    }
+
+    async fn insert_admin(
+        &self,
+        created_by: &str,
+        email: String,
+        name: String,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<(Admin, Token)> {
+        if self.count(
+            "SELECT COUNT(*) AS n FROM admins WHERE email = ?",
+            vec![s(&email)],
+        )? > 0
+        {
+            return Err(ApiError::conflict(format!(
+                "an admin with email {email} already exists"
+            )));
+        }
+        let admin_id = store::random_id("adm_", 16);
+        let token_name = format!("Master token of {email}");
+        if self.name_taken(&token_name, None, None)? {
+            return Err(ApiError::conflict(format!(
+                "a token named '{token_name}' already exists"
+            )));
+        }
+        let row = TokenRow {
+            id: store::random_id("tok_", 20),
+            client_id: store::random_id("cli_", 16),
+            name: token_name,
+            description: format!("Master token of admin {name}"),
+            kind: TokenKind::Master.as_str().into(),
+            grants: "[]".into(),
+            created_by: created_by.into(),
+            created_at: now,
+            updated_at: now,
+            expires_at: None,
+            last_used_at: None,
+            secret_hash: secret.hash,
+            secret_hint: secret.hint,
+            admin_id: Some(admin_id.clone()),
+            rate_limit: None,
+            ..Default::default()
+        };
+        authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
+        self.sql().exec(
+            "INSERT INTO admins (id, email, name, created_at, master_token_id) VALUES (?, ?, ?, ?, ?)",
+            vec![s(&admin_id), s(&email), s(&name), i(now), s(&row.id)],
+        )?;
+        let admin = AdminRow {
+            id: admin_id,
+            email,
+            name,
+            created_at: now,
+            master_token_id: row.id.clone(),
+        }
+        .view();
+        Ok((admin, row.view()?))
+    }
+
+    pub(super) fn admins(&self) -> ApiResult<Vec<Admin>> {
+        Ok(self
+            .sql()
+            .exec("SELECT * FROM admins ORDER BY created_at, id", NO_ARGS)?
+            .to_array::<AdminRow>()?
+            .iter()
+            .map(AdminRow::view)
+            .collect())
+    }
+
+    pub(super) async fn create_admin(
+        &self,
+        actor: &Actor,
+        email: String,
+        name: String,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<AdminWithToken> {
+        policy::may_administer(&actor.policy(), "managing admins")?;
+        let (admin, master_token) = self
+            .insert_admin(&actor.client_id, email, name, secret, now)
+            .await?;
+        self.audit_as(
+            actor,
+            "admin.create",
+            &admin.id,
+            Outcome::Success,
+            &format!("added admin {}", admin.email),
+            now,
+        )?;
+        Ok(AdminWithToken {
+            admin,
+            master_token,
+        })
+    }
+
+    pub(super) async fn delete_admin(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+        policy::may_administer(&actor.policy(), "managing admins")?;
+        let admins = self.admins()?;
+        let Some(admin) = admins.iter().find(|a| a.id == id) else {
+            return Err(ApiError::not_found("admin"));
+        };
+        if admins.len() == 1 {
+            return Err(ApiError::conflict("the last admin cannot be removed"));
+        }
+        let rows = self
+            .sql()
+            .exec("SELECT * FROM tokens WHERE admin_id = ?", vec![s(id)])?
+            .to_array::<TokenRow>()?;
+        for row in &rows {
+            self.remove_token(row).await?;
+        }
+        self.sql()
+            .exec("DELETE FROM admins WHERE id = ?", vec![s(id)])?;
+        self.audit_as(
+            actor,
+            "admin.delete",
+            id,
+            Outcome::Success,
+            &format!("removed admin {} and {} token(s)", admin.email, rows.len()),
+            now,
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! The registry's own audit entries: written with each change, then
+//! handed to the audit store (an outbox).
+
+use super::rows::{i, os, s, AuditRow};
+use super::{Actor, RegistryObject, NO_ARGS};
+use crate::http::ApiResult;
+use keyward_domain::api::Outcome;
+
+impl RegistryObject {
+    #[allow(clippy::too_many_arguments)]
+    fn audit_via(
+        &self,
+        actor: &str,
+        via: Option<&str>,
+        project: Option<&str>,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        self.sql().exec(
+            "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via), os(project)],
+        )?;
+        Ok(())
+    }
+
+    /// Hands the entries written by changes to the audit store, oldest
+    /// first, and marks them as handed over. Runs after each command has
+    /// been written to disk; an entry the store refuses stays here and goes
+    /// with the next command's (so none is lost, and the store ignores
+    /// one it already has).
+    pub(super) async fn forward_audit(&self) {
+        let pending = match self.sql().exec(
+            "SELECT * FROM audit WHERE forwarded = 0 ORDER BY seq LIMIT 500",
+            NO_ARGS,
+        ) {
+            Ok(cursor) => cursor.to_array::<AuditRow>().unwrap_or_default(),
+            Err(e) => {
+                worker::console_error!("audit outbox unreadable: {e}");
+                return;
+            }
+        };
+        let Some(last) = pending.last().map(|r| r.seq) else {
+            return;
+        };
+        let events: Vec<crate::audit::AuditEvent> = pending
+            .into_iter()
+            .map(|r| crate::audit::AuditEvent {
+                id: format!("reg_{:012}", r.seq),
+                at_ms: r.at_ms.unwrap_or(r.at * 1000),
+                actor: r.actor,
+                via: r.via,
+                project: r.project,
+                action: r.action,
+                target: r.target,
+                outcome: Outcome::from_stored(&r.outcome),
+                detail: r.detail,
+                token_id: None,
+                logged: true,
+            })
+            .collect();
+        match crate::audit::store(&self.env, &events).await {
+            Ok(()) => {
+                if let Err(e) = self.sql().exec(
+                    "UPDATE audit SET forwarded = 1 WHERE forwarded = 0 AND seq <= ?",
+                    vec![i(last)],
+                ) {
+                    worker::console_error!("audit outbox not marked: {e}");
+                }
+            }
+            Err(e) => worker::console_error!(
+                "audit store unavailable, {} entries kept for the next command: {}",
+                events.len(),
+                e.problem.detail
+            ),
+        }
+    }
+
+    pub(super) fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        self.audit_via(actor, None, None, action, target, outcome, detail, now)
+    }
+
+    /// A change made by `actor`; a personal key's changes are its user's.
+    /// The entry belongs to the project of the token or invitation it is
+    /// about; changes to the deployment (admins, personas, members,
+    /// projects, global keys) belong to none, and only admins read those.
+    pub(super) fn audit_as(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        let project = self.project_of_target(action, target);
+        self.audit_in(
+            actor,
+            project.as_deref(),
+            action,
+            target,
+            outcome,
+            detail,
+            now,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn audit_in(
+        &self,
+        actor: &Actor,
+        project: Option<&str>,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        self.audit_via(
+            &actor.client_id,
+            actor.via.as_deref(),
+            project,
+            action,
+            target,
+            outcome,
+            detail,
+            now,
+        )
+    }
+
+    /// Unknown targets belong to no project: hidden from non-admins rather
+    /// than shown to the wrong ones.
+    fn project_of_target(&self, action: &str, target: &str) -> Option<String> {
+        let token_id = if action.starts_with("invitation.") {
+            self.invitation_by("id", target).ok()?.token_id
+        } else if action.starts_with("token.") || action.starts_with("personal_key.") {
+            target.to_string()
+        } else {
+            return None;
+        };
+        self.token_row(&token_id).ok()?.project()
+    }
+}

@@ -1,0 +1,107 @@
+//! What a command must find before it changes a token: existing projects
+//! and personas, and the policy's verdict on the actor and the token.
+
+use super::rows::s;
+use super::{Actor, RegistryObject};
+use crate::authority::{Ledger, TokenRow};
+use crate::http::{ApiError, ApiResult};
+use keyward_domain::policy;
+use keyward_domain::Grant;
+
+impl RegistryObject {
+    /// A 400 naming the field, for a project that does not exist.
+    pub(super) fn require_project(&self, field: &str, id: &str) -> ApiResult<()> {
+        if self.count(
+            "SELECT COUNT(*) AS n FROM projects WHERE id = ?",
+            vec![s(id)],
+        )? == 0
+        {
+            return Err(ApiError::invalid(vec![keyward_domain::FieldError::new(
+                field,
+                format!("there is no project '{id}'"),
+            )]));
+        }
+        Ok(())
+    }
+
+    pub(super) fn require_personas(&self, ids: &[String]) -> ApiResult<()> {
+        let errors: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| {
+                self.count(
+                    "SELECT COUNT(*) AS n FROM personas WHERE id = ?",
+                    vec![s(*id)],
+                )
+                .map(|n| n == 0)
+                .unwrap_or(true)
+            })
+            .map(|(n, id)| {
+                keyward_domain::FieldError::new(
+                    format!("personas[{n}]"),
+                    format!("there is no persona '{id}'"),
+                )
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(errors))
+        }
+    }
+
+    /// A token's own grants and what it inherits (personas; a personal
+    /// key's user), as its KV record will carry them.
+    pub(super) fn effective_grants(&self, row: &TokenRow) -> ApiResult<Vec<Grant>> {
+        let mut grants = row.grant_list()?;
+        grants.extend(self.ledger().context(row)?.inherited);
+        Ok(grants)
+    }
+
+    /// A token as the policy judges it, with what it inherits.
+    fn subject(&self, row: &TokenRow) -> ApiResult<policy::Subject> {
+        Ok(policy::Subject {
+            id: row.id.clone(),
+            kind: row.token_kind()?,
+            project: row.project(),
+            member_id: row.member_id.clone(),
+            grants: self.effective_grants(row)?,
+            project_grants: serde_json::from_str(&row.project_grants)
+                .map_err(ApiError::unavailable)?,
+            global_admin: row.global_admin != 0,
+            expires_at: row.expires_at,
+            rate_limit: row.rate_limit.and_then(|r| u32::try_from(r).ok()),
+        })
+    }
+
+    /// What `rate_limit: None` means here.
+    fn default_rate_limit(&self) -> ApiResult<u32> {
+        crate::ratelimit::limit_for(&self.env, None)
+    }
+
+    pub(super) fn check_sees(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+        Ok(policy::may_see(
+            &actor.policy(),
+            &self.subject(row)?,
+            &self.catalog,
+        )?)
+    }
+
+    pub(super) fn check_may_delegate(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+        Ok(policy::may_delegate(
+            &actor.policy(),
+            &self.subject(row)?,
+            &self.catalog,
+            self.default_rate_limit()?,
+        )?)
+    }
+
+    pub(super) fn check_may_manage(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+        Ok(policy::may_manage(
+            &actor.policy(),
+            &self.subject(row)?,
+            &self.catalog,
+            self.default_rate_limit()?,
+        )?)
+    }
+}

@@ -1,0 +1,274 @@
+//! The registry's protocol: the commands the front sends it, who acts,
+//! and what the commands carry.
+
+use super::directory;
+use keyward_domain::api::{Admin, Invitation, InvitationWelcome, ProjectGrants, Token};
+use keyward_domain::policy;
+use keyward_domain::query::TokenQuery;
+use keyward_domain::{Access, Catalog, Grant, Principal, TokenKind};
+use serde::{Deserialize, Serialize};
+
+/// Who is acting, as the front authenticated them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Actor {
+    pub token_id: String,
+    /// Who the audit log names: the token, or a personal key's user.
+    pub client_id: String,
+    /// The personal key a member acts through.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// An admin: a master token or a global admin key.
+    pub is_master: bool,
+    pub kind: TokenKind,
+    pub project: Option<String>,
+    /// Own and inherited grants.
+    pub grants: Vec<Grant>,
+    #[serde(default)]
+    pub project_grants: keyward_domain::api::ProjectGrants,
+    #[serde(default)]
+    pub member_id: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Authenticated with a secret that a refresh replaced (inside its
+    /// overlap): a usage-only credential.
+    #[serde(default)]
+    pub retired: bool,
+}
+
+impl Actor {
+    pub fn access(&self) -> Access {
+        Access {
+            kind: self.kind,
+            project: self.project.clone(),
+            grants: self.grants.clone(),
+            project_grants: self.project_grants.clone(),
+            global_admin: self.is_master && self.kind == TokenKind::Global,
+        }
+    }
+
+    /// The actor as the policy sees it.
+    pub fn policy(&self) -> policy::Actor {
+        policy::Actor {
+            token_id: self.token_id.clone(),
+            access: self.access(),
+            member_id: self.member_id.clone(),
+            expires_at: self.expires_at,
+            rate_limit: self.rate_limit,
+            retired: self.retired,
+        }
+    }
+
+    pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
+        self.access().principal(catalog, project)
+    }
+}
+
+/// What the registry learns of a new secret: never the secret itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewSecret {
+    pub hash: String,
+    pub hint: String,
+}
+
+impl NewSecret {
+    pub fn of(secret: &keyward_domain::Secret) -> NewSecret {
+        NewSecret {
+            hash: secret.hash().0,
+            hint: secret.hint(),
+        }
+    }
+}
+
+/// A changed expiry; `at: None` is "never". (A bare `Option<Option<_>>`
+/// would lose the difference between "unchanged" and "never" in JSON.)
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewExpiry {
+    pub at: Option<i64>,
+}
+
+/// A changed rate limit; `per_minute: None` is the default limit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewRateLimit {
+    pub per_minute: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    Bootstrap {
+        secret: NewSecret,
+    },
+    CreateToken {
+        actor: Actor,
+        new: NewToken,
+        secret: NewSecret,
+    },
+    GetToken {
+        /// Who asks: tokens in projects it cannot reach do not exist for it.
+        #[serde(default)]
+        actor: Option<Actor>,
+        id: String,
+    },
+    ListTokens {
+        #[serde(default)]
+        actor: Option<Actor>,
+        limit: u32,
+        offset: u64,
+        sort: String,
+        descending: bool,
+        name: Option<String>,
+        client_id: Option<String>,
+        kind: Option<TokenKind>,
+        q: Option<String>,
+        #[serde(default)]
+        project: Option<String>,
+        #[serde(default)]
+        persona: Option<String>,
+    },
+    UpdateToken {
+        actor: Actor,
+        id: String,
+        changes: TokenChanges,
+    },
+    /// Personas, members, personal keys and projects.
+    Directory(directory::DirectoryCommand),
+    DeleteToken {
+        actor: Actor,
+        id: String,
+    },
+    RefreshToken {
+        actor: Actor,
+        id: String,
+        overlap_seconds: u64,
+        secret: NewSecret,
+    },
+    /// Tokens used (token id, unix seconds of the last use), one command
+    /// per audit batch.
+    Touch {
+        used: Vec<(String, i64)>,
+    },
+    ListAdmins,
+    CreateAdmin {
+        actor: Actor,
+        email: String,
+        name: String,
+        secret: NewSecret,
+    },
+    DeleteAdmin {
+        actor: Actor,
+        id: String,
+    },
+    CreateBucket {
+        actor: Actor,
+        #[serde(default)]
+        project: Option<String>,
+        id: String,
+        description: String,
+    },
+    CreateInvitation {
+        actor: Actor,
+        token_id: String,
+        email: String,
+        message: String,
+        expires_at: i64,
+        code_hash: String,
+    },
+    /// Records the outcome of sending the email: usable only once sent.
+    InvitationSent {
+        id: String,
+        error: Option<String>,
+    },
+    ReissueInvitation {
+        actor: Actor,
+        id: String,
+        code_hash: String,
+    },
+    RevokeInvitation {
+        actor: Actor,
+        id: String,
+    },
+    ListInvitations {
+        /// Who asks: invitations for tokens it may not see are not listed.
+        reader: Actor,
+        token_id: Option<String>,
+    },
+    OpenInvitation {
+        code_hash: String,
+    },
+    AcceptInvitation {
+        code_hash: String,
+        secret: NewSecret,
+    },
+}
+
+/// An invitation ready to be emailed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvitationDraft {
+    pub invitation: Invitation,
+    pub welcome: InvitationWelcome,
+}
+
+impl Command {
+    pub fn list_tokens(q: &TokenQuery, actor: Actor) -> Command {
+        Command::ListTokens {
+            actor: Some(actor),
+            project: q.project.clone(),
+            persona: q.persona.clone(),
+            limit: q.limit,
+            offset: q.offset,
+            sort: q.sort.as_str().to_string(),
+            descending: q.descending,
+            name: q.name.clone(),
+            client_id: q.client_id.clone(),
+            kind: q.kind,
+            q: q.q.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminWithToken {
+    pub admin: Admin,
+    pub master_token: Token,
+}
+
+/// A scoped token or global key to create, as validated by the front.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub description: String,
+    pub grants: Vec<Grant>,
+    pub expires_at: Option<i64>,
+    pub rate_limit: Option<u32>,
+    pub kind: TokenKind,
+    pub personas: Vec<String>,
+    /// `None`: the actor's own project.
+    pub project: Option<String>,
+    pub project_grants: ProjectGrants,
+    pub global_admin: bool,
+}
+
+/// Changes to a token; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TokenChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub grants: Option<Vec<Grant>>,
+    pub expires_at: Option<NewExpiry>,
+    pub rate_limit: Option<NewRateLimit>,
+    pub personas: Option<Vec<String>>,
+    pub project_grants: Option<ProjectGrants>,
+    pub global_admin: Option<bool>,
+}
+
+/// Which tokens a list shows.
+pub struct TokenFilter {
+    pub name: Option<String>,
+    pub client_id: Option<String>,
+    pub kind: Option<TokenKind>,
+    pub q: Option<String>,
+    pub project: Option<String>,
+    pub persona: Option<String>,
+}

@@ -1,0 +1,183 @@
+//! The registry's SQLite tables, and the migrations of state written by
+//! earlier versions.
+
+use super::NO_ARGS;
+use crate::http::ApiResult;
+use serde::Deserialize;
+use worker::SqlStorage;
+
+pub(super) fn migrate(sql: &SqlStorage) -> ApiResult<()> {
+    sql.exec(&tokens_table("tokens"), NO_ARGS)?;
+    for stmt in [
+        "CREATE TABLE IF NOT EXISTS retired_secrets (
+            hash TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            until INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS admins (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            master_token_id TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS buckets (
+            id TEXT PRIMARY KEY,
+            description TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, seq)",
+        "CREATE TABLE IF NOT EXISTS invitations (
+            id TEXT PRIMARY KEY,
+            code_hash TEXT NOT NULL UNIQUE,
+            token_id TEXT NOT NULL,
+            email TEXT NOT NULL,
+            message TEXT NOT NULL,
+            status TEXT NOT NULL,
+            inviter TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            accepted_at INTEGER,
+            delivery_error TEXT)",
+        "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created_at, id)",
+    ] {
+        sql.exec(stmt, NO_ARGS)?;
+    }
+    // State written before these columns existed lacks them; on newer
+    // state each fails with "duplicate column", which is the point.
+    for column in [
+        "tokens ADD COLUMN rate_limit INTEGER",
+        "tokens ADD COLUMN personas TEXT NOT NULL DEFAULT '[]'",
+        "tokens ADD COLUMN project TEXT",
+        "tokens ADD COLUMN project_grants TEXT NOT NULL DEFAULT '{}'",
+        "tokens ADD COLUMN global_admin INTEGER NOT NULL DEFAULT 0",
+        "tokens ADD COLUMN member_id TEXT",
+        "audit ADD COLUMN via TEXT",
+        "audit ADD COLUMN project TEXT",
+        // The registry's own entries are an outbox for the audit store.
+        "audit ADD COLUMN at_ms INTEGER",
+        "audit ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0",
+    ] {
+        let _ = sql.exec(&format!("ALTER TABLE {column}"), NO_ARGS);
+    }
+    for stmt in [
+        "CREATE TABLE IF NOT EXISTS personas (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL,
+            grants TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS members (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS projects (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL)",
+        "INSERT OR IGNORE INTO projects (id, name, description, created_by, created_at)
+            VALUES ('default', 'Default project', 'Everything from before projects', 'keyward', 0)",
+        // Bucket ids are unique within a project; buckets from before
+        // projects belong to the default one.
+        "CREATE TABLE IF NOT EXISTS project_buckets (
+            project TEXT NOT NULL,
+            id TEXT NOT NULL,
+            description TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (project, id))",
+        "INSERT OR IGNORE INTO project_buckets (project, id, description, created_by, created_at)
+            SELECT 'default', id, description, created_by, created_at FROM buckets",
+        "CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id)",
+        "CREATE TABLE IF NOT EXISTS pending_replication (token_id TEXT PRIMARY KEY)",
+        "CREATE INDEX IF NOT EXISTS audit_outbox ON audit(forwarded, seq)",
+    ] {
+        sql.exec(stmt, NO_ARGS)?;
+    }
+    names_per_project(sql)
+}
+
+/// The tokens table as it is now (state from before some of its columns
+/// gains them by `ALTER TABLE`, and loses the deployment-wide UNIQUE on
+/// `name` in [`names_per_project`]).
+fn tokens_table(name: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {name} (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            grants TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            last_used_at INTEGER,
+            secret_hash TEXT NOT NULL UNIQUE,
+            secret_hint TEXT NOT NULL,
+            admin_id TEXT,
+            rate_limit INTEGER,
+            personas TEXT NOT NULL DEFAULT '[]',
+            project TEXT,
+            project_grants TEXT NOT NULL DEFAULT '{{}}',
+            global_admin INTEGER NOT NULL DEFAULT 0,
+            member_id TEXT)"
+    )
+}
+
+/// The scope a token's name is unique in: its project, or the deployment
+/// for master tokens and global keys (`''`).
+pub(super) const NAME_SCOPE: &str =
+    "(CASE WHEN kind IN ('master', 'global') THEN '' ELSE COALESCE(project, 'default') END)";
+
+/// Token names used to be unique across the deployment, which let any
+/// manager probe other projects for names. They are unique per project
+/// now: the table is rebuilt once without the column's UNIQUE, and an
+/// index on (scope, name) takes its place.
+fn names_per_project(sql: &SqlStorage) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Schema {
+        sql: String,
+    }
+    let schema = sql
+        .exec(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tokens'",
+            NO_ARGS,
+        )?
+        .to_array::<Schema>()?;
+    let global_names = schema
+        .first()
+        .is_some_and(|t| t.sql.contains("name TEXT NOT NULL UNIQUE"));
+    if global_names {
+        let columns = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id";
+        for stmt in [
+            tokens_table("tokens_by_project"),
+            format!("INSERT INTO tokens_by_project ({columns}) SELECT {columns} FROM tokens"),
+            "DROP TABLE tokens".to_string(),
+            "ALTER TABLE tokens_by_project RENAME TO tokens".to_string(),
+            "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created_at, id)".to_string(),
+            "CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member_id)".to_string(),
+        ] {
+            sql.exec(&stmt, NO_ARGS)?;
+        }
+    }
+    sql.exec(
+        &format!("CREATE UNIQUE INDEX IF NOT EXISTS tokens_name ON tokens({NAME_SCOPE}, name)"),
+        NO_ARGS,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,508 @@
+//! Tokens: create, update, delete, refresh, list, last use, and the
+//! rewrites of tokens whose KV records went stale.
+
+use super::rows::{i, oi, s, to_json};
+use super::schema::NAME_SCOPE;
+use super::{Actor, NewSecret, NewToken, RegistryObject, TokenChanges, TokenFilter};
+use crate::authority::{self, Ledger, RetiredRow, TokenRow};
+use crate::http::{ApiError, ApiResult};
+use crate::store;
+use keyward_domain::api::{Outcome, Page, Token};
+use keyward_domain::policy;
+use keyward_domain::query::TokenSortKey;
+use keyward_domain::TokenKind;
+
+impl RegistryObject {
+    pub(super) fn token_row(&self, id: &str) -> ApiResult<TokenRow> {
+        self.ledger()
+            .token(id)?
+            .ok_or_else(|| ApiError::not_found("token"))
+    }
+
+    /// Whether `name` is taken in the scope of `project` (`None`: master
+    /// tokens and global keys, which share the deployment's scope).
+    pub(super) fn name_taken(
+        &self,
+        name: &str,
+        project: Option<&str>,
+        except_id: Option<&str>,
+    ) -> ApiResult<bool> {
+        Ok(self.count(
+            &format!(
+                "SELECT COUNT(*) AS n FROM tokens WHERE {NAME_SCOPE} = ? AND name = ? AND id != ?"
+            ),
+            vec![
+                s(project.unwrap_or("")),
+                s(name),
+                s(except_id.unwrap_or("")),
+            ],
+        )? > 0)
+    }
+
+    /// Expired tokens leave the registry (KV drops its copies on its own),
+    /// which frees their names.
+    pub(super) fn purge_expired(&self, now: i64) -> ApiResult<()> {
+        let sql = self.sql();
+        sql.exec(
+            "DELETE FROM retired_secrets WHERE token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?)",
+            vec![i(now)],
+        )?;
+        sql.exec(
+            "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master'",
+            vec![i(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Replaced secrets whose time is up are deleted from KV, then
+    /// forgotten. Normally a refresh has deleted them already; after a crash
+    /// between a refresh's registry step and its KV delete, this is what
+    /// stops the old secret.
+    pub(super) async fn sweep_retired(&self, now: i64) -> ApiResult<()> {
+        let due = self
+            .sql()
+            .exec(
+                "SELECT hash, until FROM retired_secrets WHERE until <= ?",
+                vec![i(now)],
+            )?
+            .to_array::<RetiredRow>()?;
+        let replica = self.replica()?;
+        for r in due {
+            use authority::Replica;
+            replica.delete(&r.hash).await?;
+            self.sql().exec(
+                "DELETE FROM retired_secrets WHERE hash = ?",
+                vec![s(&r.hash)],
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn replicate(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+        authority::replicate(&self.ledger(), &self.replica()?, row, now).await
+    }
+
+    pub(super) async fn create_token(
+        &self,
+        actor: &Actor,
+        new: NewToken,
+        secret: NewSecret,
+        now: i64,
+    ) -> ApiResult<Token> {
+        self.purge_expired(now)?;
+        self.sweep_retired(now).await?;
+        // Refused early, before the project checks could tell a non-admin
+        // which projects exist.
+        if new.kind == TokenKind::Global {
+            policy::may_administer(&actor.policy(), "creating global keys")?;
+        } else {
+            policy::may_change(&actor.policy())?;
+        }
+        let project = match new.kind {
+            TokenKind::Global => None,
+            _ => Some(
+                new.project
+                    .unwrap_or_else(|| actor.access().home().to_string()),
+            ),
+        };
+        if let Some(p) = &project {
+            self.require_project("project", p)?;
+        }
+        for p in new.project_grants.keys() {
+            self.require_project(&format!("project_grants.{p}"), p)?;
+        }
+        self.require_personas(&new.personas)?;
+        if self.name_taken(&new.name, project.as_deref(), None)? {
+            return Err(ApiError::conflict(format!(
+                "a token named '{}' already exists",
+                new.name
+            )));
+        }
+        let row = TokenRow {
+            id: store::random_id("tok_", 20),
+            client_id: store::random_id("cli_", 16),
+            name: new.name,
+            description: new.description,
+            kind: new.kind.as_str().into(),
+            grants: to_json(&new.grants)?,
+            created_by: actor.client_id.clone(),
+            created_at: now,
+            updated_at: now,
+            expires_at: new.expires_at,
+            last_used_at: None,
+            secret_hash: secret.hash,
+            secret_hint: secret.hint,
+            admin_id: None,
+            rate_limit: new.rate_limit.map(i64::from),
+            personas: to_json(&new.personas)?,
+            project,
+            project_grants: to_json(&new.project_grants)?,
+            global_admin: i64::from(new.global_admin),
+            member_id: None,
+        };
+        self.check_may_delegate(actor, &row)?;
+        authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
+        self.audit_as(
+            actor,
+            "token.create",
+            &row.id,
+            Outcome::Success,
+            &format!("created '{}' ({})", row.name, row.client_id),
+            now,
+        )?;
+        row.view()
+    }
+
+    pub(super) async fn update_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: TokenChanges,
+        now: i64,
+    ) -> ApiResult<Token> {
+        let TokenChanges {
+            name,
+            description,
+            grants,
+            expires_at,
+            rate_limit,
+            personas,
+            project_grants,
+            global_admin,
+        } = changes;
+        let mut row = self.token_row(id)?;
+        self.check_sees(actor, &row)?;
+        if row.kind == TokenKind::Master.as_str() {
+            return Err(ApiError::conflict(
+                "master tokens cannot be edited; they go with their admin",
+            ));
+        }
+        if row.kind == TokenKind::User.as_str() {
+            return Err(ApiError::conflict(
+                "a user token is edited through its member: PATCH /api/v1/members/{id}",
+            ));
+        }
+        self.check_may_manage(actor, &row)?;
+        let personal = row.kind == TokenKind::Personal.as_str();
+        let global = row.kind == TokenKind::Global.as_str();
+        let mut refused = vec![];
+        if personal
+            && (grants.as_ref().is_some_and(|g| !g.is_empty())
+                || personas.as_ref().is_some_and(|p| !p.is_empty()))
+        {
+            refused.push(keyward_domain::FieldError::new(
+                "grants",
+                "a personal key has no grants or personas of its own: it acts as its user",
+            ));
+        }
+        if !global && (project_grants.is_some() || global_admin.is_some()) {
+            refused.push(keyward_domain::FieldError::new(
+                if project_grants.is_some() {
+                    "project_grants"
+                } else {
+                    "global_admin"
+                },
+                "only global keys carry per-project grants or global admin",
+            ));
+        }
+        if !refused.is_empty() {
+            return Err(ApiError::invalid(refused));
+        }
+        let mut changed = vec![];
+        if let Some(name) = name {
+            if name != row.name {
+                if self.name_taken(&name, row.project().as_deref(), Some(id))? {
+                    return Err(ApiError::conflict(format!(
+                        "a token named '{name}' already exists"
+                    )));
+                }
+                row.name = name;
+                changed.push("name");
+            }
+        }
+        if let Some(d) = description {
+            row.description = d;
+            changed.push("description");
+        }
+        if let Some(g) = grants {
+            row.grants = to_json(&g)?;
+            changed.push("grants");
+        }
+        if let Some(p) = personas {
+            self.require_personas(&p)?;
+            row.personas = to_json(&p)?;
+            changed.push("personas");
+        }
+        if let Some(pg) = project_grants {
+            for p in pg.keys() {
+                self.require_project(&format!("project_grants.{p}"), p)?;
+            }
+            row.project_grants = to_json(&pg)?;
+            changed.push("project_grants");
+        }
+        if let Some(a) = global_admin {
+            row.global_admin = i64::from(a);
+            changed.push("global_admin");
+        }
+        if let Some(e) = expires_at {
+            row.expires_at = e.at;
+            changed.push("expires_at");
+        }
+        if let Some(r) = rate_limit {
+            row.rate_limit = r.per_minute.map(i64::from);
+            changed.push("rate_limit");
+        }
+        // The token as it will be must still be within the actor's reach.
+        self.check_may_delegate(actor, &row)?;
+        row.updated_at = now;
+        self.save_token(&row, now).await?;
+        self.audit_as(
+            actor,
+            "token.update",
+            id,
+            Outcome::Success,
+            &format!("changed {}", changed.join(", ")),
+            now,
+        )?;
+        row.view()
+    }
+
+    /// Writes a changed token: its KV records first, so the edge never
+    /// holds less than the registry promised, then the registry's row. A
+    /// user token's personal keys hold what it holds: they are noted stale
+    /// before the change and rewritten after it.
+    pub(super) async fn save_token(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+        let keys = self.dependents(row)?;
+        self.note_stale(&keys)?;
+        self.replicate(row, now).await?;
+        self.sql().exec(
+            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, updated_at = ? WHERE id = ?",
+            vec![
+                s(&row.name), s(&row.description), s(&row.grants), oi(row.expires_at), oi(row.rate_limit),
+                s(&row.personas), s(&row.project_grants), i(row.global_admin), i(row.updated_at), s(&row.id),
+            ],
+        )?;
+        self.rewrite_stale(&keys, now).await
+    }
+
+    /// The personal keys that act as a user token (none for other kinds).
+    pub(super) fn dependents(&self, row: &TokenRow) -> ApiResult<Vec<TokenRow>> {
+        match &row.member_id {
+            Some(member) if row.kind == TokenKind::User.as_str() => self.member_keys(member),
+            _ => Ok(vec![]),
+        }
+    }
+
+    /// Every personal key of a member, expired or not.
+    fn member_keys(&self, member: &str) -> ApiResult<Vec<TokenRow>> {
+        Ok(self
+            .sql()
+            .exec(
+                "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal'",
+                vec![s(member)],
+            )?
+            .to_array::<TokenRow>()?)
+    }
+
+    /// See [`authority::note_stale`]: called before a change to what these
+    /// tokens inherit.
+    pub(super) fn note_stale(&self, rows: &[TokenRow]) -> ApiResult<()> {
+        authority::note_stale(&self.ledger(), rows)
+    }
+
+    /// See [`authority::rewrite_stale`]: called after the change.
+    pub(super) async fn rewrite_stale(&self, rows: &[TokenRow], now: i64) -> ApiResult<()> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        authority::rewrite_stale(&self.ledger(), &self.replica()?, &ids, now).await
+    }
+
+    pub(super) async fn delete_token(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+        let row = self.token_row(id)?;
+        self.check_sees(actor, &row)?;
+        if row.kind == TokenKind::Master.as_str() {
+            return Err(ApiError::conflict(
+                "master tokens cannot be deleted; remove their admin instead",
+            ));
+        }
+        if row.kind == TokenKind::User.as_str() {
+            return Err(ApiError::conflict(
+                "a user token goes with its member: DELETE /api/v1/members/{id}",
+            ));
+        }
+        self.check_may_manage(actor, &row)?;
+        self.remove_token(&row).await?;
+        self.audit_in(
+            actor,
+            row.project().as_deref(),
+            "token.delete",
+            id,
+            Outcome::Success,
+            &format!("deleted '{}' ({})", row.name, row.client_id),
+            now,
+        )?;
+        Ok(())
+    }
+
+    pub(super) async fn remove_token(&self, row: &TokenRow) -> ApiResult<()> {
+        authority::delete(&self.ledger(), &self.replica()?, row).await
+    }
+
+    /// A new secret for the same token; see [`authority::refresh`] for the
+    /// write order. Accepting an invitation is a refresh that also uses up
+    /// the invitation, in the same ledger step.
+    pub(super) async fn refresh_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        overlap_seconds: u64,
+        secret: NewSecret,
+        invitation: Option<&str>,
+        now: i64,
+    ) -> ApiResult<keyward_domain::api::Token> {
+        let row = self.token_row(id)?;
+        if row.kind == TokenKind::Master.as_str() && actor.token_id != row.id {
+            return Err(ApiError::conflict(
+                "a master token can be refreshed only by itself",
+            ));
+        }
+        self.check_may_manage(actor, &row)?;
+        let after = authority::refresh(
+            &self.ledger(),
+            &self.replica()?,
+            &row,
+            authority::Rotation {
+                new_hash: secret.hash,
+                new_hint: secret.hint,
+                overlap_seconds,
+                invitation,
+            },
+            now,
+        )
+        .await?;
+        self.audit_as(
+            actor,
+            "token.refresh",
+            id,
+            Outcome::Success,
+            &format!(
+                "new secret {}; old secret valid for {overlap_seconds} s more",
+                after.secret_hint
+            ),
+            now,
+        )?;
+        after.view()
+    }
+
+    /// `last_used_at` moves at most once a minute per token (KV allows one
+    /// write per second per key, and the list needs no finer grain).
+    /// Notes a token's last use, here only: its KV record is not rewritten
+    /// (that would cost a KV write per token and minute and change the
+    /// record every edge isolate has parsed), so the edge's copy keeps the
+    /// value of the token's last change.
+    pub(super) fn touch(&self, token_id: &str, at: i64) -> ApiResult<()> {
+        self.sql().exec(
+            "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            vec![i(at), s(token_id), i(at)],
+        )?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn list_tokens(
+        &self,
+        actor: Option<&Actor>,
+        filter: TokenFilter,
+        limit: u32,
+        offset: u64,
+        sort: TokenSortKey,
+        descending: bool,
+        now: i64,
+    ) -> ApiResult<Page<Token>> {
+        let TokenFilter {
+            name,
+            client_id,
+            kind,
+            q,
+            project,
+            persona,
+        } = filter;
+        let mut clauses = vec!["(expires_at IS NULL OR expires_at > ?)".to_string()];
+        let mut args = vec![i(now)];
+        let project_of_row = "(CASE WHEN kind IN ('master', 'global') THEN NULL ELSE COALESCE(project, 'default') END)";
+        if let Some(actor) = actor {
+            // The policy's own rule (`Visibility::admits`), as SQL.
+            let v = policy::visibility(&actor.policy(), &self.catalog);
+            if let Some(reach) = v.projects {
+                args.push(s(&v.token_id));
+                args.push(s(v.member_id.unwrap_or_default()));
+                let in_reach = match reach {
+                    policy::Reach::Everywhere => "1 = 1".to_string(),
+                    policy::Reach::Only(projects) if projects.is_empty() => "1 = 0".to_string(),
+                    policy::Reach::Only(projects) => {
+                        let marks = vec!["?"; projects.len()].join(", ");
+                        args.extend(projects.into_iter().map(s));
+                        format!("{project_of_row} IN ({marks})")
+                    }
+                };
+                clauses.push(format!(
+                    "(id = ? OR (kind IN ('user', 'personal') AND member_id = ? AND member_id != '') \
+                     OR (kind NOT IN ('user', 'personal', 'master', 'global') AND {in_reach}))"
+                ));
+            }
+        }
+        if let Some(p) = project {
+            clauses.push(format!("{project_of_row} = ?"));
+            args.push(s(p));
+        }
+        if let Some(p) = persona {
+            clauses.push("personas LIKE ?".into());
+            args.push(s(format!("%\"{p}\"%")));
+        }
+        if let Some(n) = name {
+            clauses.push("name = ?".into());
+            args.push(s(n));
+        }
+        if let Some(c) = client_id {
+            clauses.push("client_id = ?".into());
+            args.push(s(c));
+        }
+        if let Some(k) = kind {
+            clauses.push("kind = ?".into());
+            args.push(s(k.as_str()));
+        }
+        if let Some(q) = q {
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            clauses.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')".into());
+            args.push(s(pattern.clone()));
+            args.push(s(pattern));
+        }
+        let filter = clauses.join(" AND ");
+        // Never-expiring sorts after every date; never-used before every date.
+        let column = match sort {
+            TokenSortKey::Name => "name",
+            TokenSortKey::CreatedAt => "created_at",
+            TokenSortKey::ExpiresAt => "COALESCE(expires_at, 9007199254740991)",
+            TokenSortKey::LastUsedAt => "COALESCE(last_used_at, 0)",
+        };
+        let dir = if descending { "DESC" } else { "ASC" };
+        let (total, rows) = self.page_of::<TokenRow>(
+            "tokens",
+            &filter,
+            args,
+            &format!("{column} {dir}, id {dir}"),
+            limit,
+            offset,
+        )?;
+        Ok(Page {
+            items: rows.iter().map(TokenRow::view).collect::<ApiResult<_>>()?,
+            total,
+            limit,
+            offset,
+        })
+    }
+}
