@@ -25,24 +25,20 @@ impl RegistryObject {
     }
 
     pub(super) fn require_personas(&self, ids: &[String]) -> ApiResult<()> {
-        let errors: Vec<_> = ids
-            .iter()
-            .enumerate()
-            .filter(|(_, id)| {
-                self.count(
-                    "SELECT COUNT(*) AS n FROM personas WHERE id = ?",
-                    vec![s(*id)],
-                )
-                .map(|n| n == 0)
-                .unwrap_or(true)
-            })
-            .map(|(n, id)| {
-                keyward_domain::FieldError::new(
+        let mut errors = vec![];
+        for (n, id) in ids.iter().enumerate() {
+            // A storage failure is a failure, never "no such persona".
+            let found = self.count(
+                "SELECT COUNT(*) AS n FROM personas WHERE id = ?",
+                vec![s(id)],
+            )?;
+            if found == 0 {
+                errors.push(keyward_domain::FieldError::new(
                     format!("personas[{n}]"),
                     format!("there is no persona '{id}'"),
-                )
-            })
-            .collect();
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {

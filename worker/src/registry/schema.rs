@@ -50,22 +50,31 @@ pub(super) fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
-    // State written before these columns existed lacks them; on newer
-    // state each fails with "duplicate column", which is the point.
-    for column in [
-        "tokens ADD COLUMN rate_limit INTEGER",
-        "tokens ADD COLUMN personas TEXT NOT NULL DEFAULT '[]'",
-        "tokens ADD COLUMN project TEXT",
-        "tokens ADD COLUMN project_grants TEXT NOT NULL DEFAULT '{}'",
-        "tokens ADD COLUMN global_admin INTEGER NOT NULL DEFAULT 0",
-        "tokens ADD COLUMN member_id TEXT",
-        "audit ADD COLUMN via TEXT",
-        "audit ADD COLUMN project TEXT",
+    // State written before these columns existed lacks them: each is added
+    // where it is missing, and any failure to add one stops the registry
+    // (a half-migrated schema must not serve).
+    for (table, column, definition) in [
+        ("tokens", "rate_limit", "INTEGER"),
+        ("tokens", "personas", "TEXT NOT NULL DEFAULT '[]'"),
+        ("tokens", "project", "TEXT"),
+        ("tokens", "project_grants", "TEXT NOT NULL DEFAULT '{}'"),
+        ("tokens", "global_admin", "INTEGER NOT NULL DEFAULT 0"),
+        ("tokens", "member_id", "TEXT"),
+        ("audit", "via", "TEXT"),
+        ("audit", "project", "TEXT"),
         // The registry's own entries are an outbox for the audit store.
-        "audit ADD COLUMN at_ms INTEGER",
-        "audit ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0",
+        ("audit", "at_ms", "INTEGER"),
+        ("audit", "forwarded", "INTEGER NOT NULL DEFAULT 0"),
     ] {
-        let _ = sql.exec(&format!("ALTER TABLE {column}"), NO_ARGS);
+        let missing = sql
+            .exec(&format!("SELECT {column} FROM {table} LIMIT 0"), NO_ARGS)
+            .is_err();
+        if missing {
+            sql.exec(
+                &format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"),
+                NO_ARGS,
+            )?;
+        }
     }
     for stmt in [
         "CREATE TABLE IF NOT EXISTS personas (
