@@ -4,6 +4,7 @@ pub mod api;
 pub mod components;
 pub mod format;
 pub mod pages;
+pub mod resources;
 pub mod session;
 
 use crate::api::Api;

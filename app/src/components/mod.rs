@@ -1,4 +1,6 @@
+pub mod audit_table;
 pub mod common;
 pub mod grid;
+pub mod keys;
 pub mod personas;
 pub mod token_form;

@@ -6,7 +6,7 @@
 use crate::api::{enc, use_api, Api, ApiFailure};
 use crate::components::common::{grants_of, ErrorBanner, Expiry, FailurePanel, HeldList, Loading};
 use crate::format;
-use crate::pages::token_new::{buckets_path, catalog_resource, projects_resource};
+use crate::resources::{buckets_path, catalog_resource, projects_resource};
 use crate::session::{is_full_admin, use_project, use_session};
 use keyward_domain::api::{BucketList, ObjectInfo, ObjectList, WhoAmI};
 use keyward_domain::describe::{held_permissions, holds, summary};

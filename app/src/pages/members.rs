@@ -3,18 +3,17 @@
 //! token, with which they make personal keys that act as them.
 
 use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{
-    confirmed_delete, Dialog, ErrorBanner, Expiry, FailurePanel, Loading,
-};
+use crate::components::common::{confirmed_delete, Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{GrantSummary, PermissionGrid};
+use crate::components::keys::KeyTable;
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
-use crate::pages::token_new::{catalog_resource, known_in, personas_resource, projects_resource};
+use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::{
-    CreateMember, Member, MemberCreated, MemberList, MemberStatus, Persona, Project, Token,
-    TokenList, UpdateMember,
+    CreateMember, Member, MemberCreated, MemberList, MemberStatus, Persona, Project, TokenList,
+    UpdateMember,
 };
 use keyward_domain::describe::{summary, Grid};
 use keyward_domain::Catalog;
@@ -215,96 +214,6 @@ pub fn MemberKeys(member: Member, reload: RwSignal<u32>) -> impl IntoView {
                 Some(Ok(l)) => view! { <KeyTable items=l.items member_id=member_id.clone() failure on_deleted /> }.into_any(),
             }}
         </section>
-    }
-}
-
-/// A stored personal key is named "<email> · <name>": the name part.
-pub fn key_label(stored: &str) -> &str {
-    stored.rsplit(" · ").next().unwrap_or(stored)
-}
-
-/// Personal keys with a delete (confirmed in place) each; shared by the
-/// members page and the profile.
-#[component]
-pub fn KeyTable(
-    items: Vec<Token>,
-    member_id: String,
-    failure: RwSignal<Option<ApiFailure>>,
-    on_deleted: Callback<()>,
-) -> impl IntoView {
-    let api = use_api();
-    let confirming = RwSignal::new(None::<String>);
-    let member_id = StoredValue::new(member_id);
-    view! {
-        <div class="table-wrap">
-            <table class="responsive" data-testid="key-table">
-                <thead><tr>
-                    <th scope="col">"Key"</th>
-                    <th scope="col">"Client ID"</th>
-                    <th scope="col">"Expires"</th>
-                    <th scope="col">"Last used"</th>
-                    <th scope="col"><span class="sr-only">"Actions"</span></th>
-                </tr></thead>
-                <tbody>
-                    <For each=move || items.clone() key=|k| k.id.clone() let:k>
-                        {
-                            let (id, id2, id3) = (k.id.clone(), k.id.clone(), k.id.clone());
-                            let asking = move || confirming.with(|c| c.as_deref() == Some(id.as_str()));
-                            let asking2 = asking.clone();
-                            let name = k.name.clone();
-                            let label = name.clone();
-                            let delete = move |_| {
-                                let path = member_id.with_value(|m| format!("/members/{}/keys/{}", enc(m), enc(&id3)));
-                                failure.set(None);
-                                leptos::task::spawn_local(async move {
-                                    match api.delete(&path).await {
-                                        Ok(()) => on_deleted.run(()),
-                                        Err(f) => failure.set(Some(f)),
-                                    }
-                                });
-                            };
-                            view! {
-                                <tr data-testid="key-row" data-key-id=k.id.clone()>
-                                    <td data-label="Key">
-                                        <strong data-testid="key-name" title=k.name.clone()>{key_label(&k.name).to_string()}</strong>
-                                        {(!k.description.is_empty()).then(|| view! { <div class="muted small">{k.description.clone()}</div> })}
-                                    </td>
-                                    <td data-label="Client ID"><code>{k.client_id.clone()}</code></td>
-                                    <td data-label="Expires"><Expiry expires_at=k.expires_at /></td>
-                                    <td data-label="Last used">{format::ago(k.last_used_at, "Never used")}</td>
-                                    <td data-label="">
-                                        <div class="row-actions">
-                                            <Show when=move || !asking()>
-                                                {
-                                                    let (id, name) = (id2.clone(), name.clone());
-                                                    view! {
-                                                        <button type="button" class="danger small" data-testid="key-delete"
-                                                            aria-label=format!("Delete {name}")
-                                                            on:click=move |_| confirming.set(Some(id.clone()))>"Delete"</button>
-                                                    }
-                                                }
-                                            </Show>
-                                            <Show when=asking2.clone()>
-                                                {
-                                                    let (delete, label) = (delete.clone(), label.clone());
-                                                    view! {
-                                                        <span class="small">"It stops working at once."</span>
-                                                        <button type="button" class="danger small" data-testid="key-delete-confirm"
-                                                            aria-label=format!("Really delete {label}")
-                                                            on:click=delete>"Really delete"</button>
-                                                        <button type="button" class="secondary small" on:click=move |_| confirming.set(None)>"Keep"</button>
-                                                    }
-                                                }
-                                            </Show>
-                                        </div>
-                                    </td>
-                                </tr>
-                            }
-                        }
-                    </For>
-                </tbody>
-            </table>
-        </div>
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::common::{confirmed_delete, Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{GrantSummary, PermissionGrid};
-use crate::pages::token_new::{catalog_resource, known_resources};
+use crate::resources::{catalog_resource, known_resources};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersona, Persona, PersonaList, UpdatePersona};

@@ -7,9 +7,9 @@ use crate::api::{enc, use_api, ApiFailure};
 use crate::components::common::{
     grants_of, ErrorBanner, FailurePanel, HeldList, Loading, SecretReveal,
 };
+use crate::components::keys::{key_label, KeyTable};
 use crate::components::personas::persona_names;
-use crate::pages::members::{key_label, KeyTable};
-use crate::pages::token_new::catalog_resource;
+use crate::resources::catalog_resource;
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersonalKey, IssuedToken, Member, PersonaList, TokenList, WhoAmI};

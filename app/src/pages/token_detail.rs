@@ -2,6 +2,7 @@
 //! delete, and the token's audit trail.
 
 use crate::api::{enc, use_api, ApiFailure};
+use crate::components::audit_table::AuditTable;
 use crate::components::common::{
     confirmed_delete, kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel,
     Loading, SecretReveal,
@@ -9,8 +10,7 @@ use crate::components::common::{
 use crate::components::personas::{persona_grants, persona_names};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::format;
-use crate::pages::audit::AuditTable;
-use crate::pages::token_new::{catalog_resource, known_in, personas_resource, projects_resource};
+use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{

@@ -3,7 +3,7 @@
 use crate::api::{query, use_api};
 use crate::components::common::{kind_label, project_label, Expiry, FailurePanel, Loading};
 use crate::format;
-use crate::pages::token_new::projects_resource;
+use crate::resources::projects_resource;
 use crate::session::use_project;
 use keyward_domain::api::{Page, Token};
 use keyward_domain::TokenKind;
