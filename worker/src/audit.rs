@@ -121,15 +121,19 @@ pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
 /// Events this isolate has answered for but not yet queued.
 struct Pending {
     events: Vec<AuditEvent>,
-    /// A call's `wait_until` will send them shortly.
-    flush_due: bool,
+    /// When a call's `wait_until` undertook to send them (ms), if one did.
+    flush_due: Option<i64>,
 }
 
 thread_local! {
     static PENDING: RefCell<Pending> = const {
-        RefCell::new(Pending { events: Vec::new(), flush_due: false })
+        RefCell::new(Pending { events: Vec::new(), flush_due: None })
     };
 }
+
+/// A flush this late never ran (its call's context was cut short):
+/// another call undertakes it.
+const FLUSH_OVERDUE_MS: i64 = 5_000;
 
 /// Events per queue message; well under a message's 128 KB.
 pub const BATCH_MAX: usize = 100;
@@ -148,13 +152,14 @@ pub fn record(env: &Env, ctx: &Context, event: AuditEvent) {
         SendNow(Vec<AuditEvent>),
         SendLater,
     }
+    let now = event.at_ms;
     let then = PENDING.with(|p| {
         let mut p = p.borrow_mut();
         p.events.push(event);
         if p.events.len() >= BATCH_MAX {
             Then::SendNow(std::mem::take(&mut p.events))
-        } else if !p.flush_due {
-            p.flush_due = true;
+        } else if p.flush_due.is_none_or(|at| now - at > FLUSH_OVERDUE_MS) {
+            p.flush_due = Some(now);
             Then::SendLater
         } else {
             Then::Nothing
@@ -168,7 +173,7 @@ pub fn record(env: &Env, ctx: &Context, event: AuditEvent) {
             worker::Delay::from(std::time::Duration::from_millis(BATCH_WAIT_MS)).await;
             let batch = PENDING.with(|p| {
                 let mut p = p.borrow_mut();
-                p.flush_due = false;
+                p.flush_due = None;
                 std::mem::take(&mut p.events)
             });
             send(&env, batch).await
