@@ -32,7 +32,7 @@ pub struct Known {
 impl Known {
     pub fn new(record: AuthRecord, text: String) -> Known {
         let access = record.access();
-        let principal = access.principal(crate::catalog_ref(), access.home());
+        let principal = access.principal(crate::catalog::catalog_ref(), access.home());
         Known {
             text,
             record,

@@ -1,12 +1,13 @@
 //! `/personas`, `/members` (with their personal keys) and `/projects`:
 //! input is parsed here, every decision and change is the registry's.
 
+use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
 use crate::invitations::{deliver, new_code};
 use crate::registry::directory::{DirectoryCommand, MemberDraft};
 use crate::registry::{Command, NewSecret};
+use crate::store;
 use crate::tokens::{check_grants, persona_ids};
-use crate::{store, Call};
 use keyward_domain::api::{
     CreateMember, CreatePersona, CreatePersonalKey, CreateProject, IssuedToken, Member,
     MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList,

@@ -1,9 +1,10 @@
 //! Health, the OpenAPI document, whoami, verify and the audit log.
 
 use crate::auth::{self, Rejection};
+use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
+use crate::store;
 use crate::tokens::check_grants;
-use crate::{store, Call};
 use keyward_domain::api::{
     AuditEntry, Health, Page, ProjectPermissions, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
 };
