@@ -115,22 +115,18 @@ pub fn record(
     detail: String,
     logged: bool,
 ) {
-    let at_ms = worker::Date::now().as_millis() as i64;
     audit::record(
         env,
         ctx,
-        audit::AuditEvent {
-            id: audit::event_id(at_ms),
-            at_ms,
-            actor,
-            via,
+        audit::AuditEvent::for_call(
+            (actor, via),
+            token_id,
             project,
-            action: route.action().to_string(),
-            target: route.target(),
+            route.action().to_string(),
+            route.target(),
             outcome,
             detail,
-            token_id,
             logged,
-        },
+        ),
     );
 }

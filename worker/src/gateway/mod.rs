@@ -340,23 +340,19 @@ fn record(
     outcome: Outcome,
     detail: String,
 ) {
-    let at_ms = worker::Date::now().as_millis() as i64;
     crate::audit::record(
         env,
         ctx,
-        crate::audit::AuditEvent {
-            id: crate::audit::event_id(at_ms),
-            at_ms,
-            actor,
-            via,
+        crate::audit::AuditEvent::for_call(
+            (actor, via),
+            token_id,
             project,
             action,
             target,
             outcome,
             detail,
-            token_id,
-            logged: true,
-        },
+            true,
+        ),
     );
 }
 
