@@ -1,30 +1,26 @@
 //! Keyward's worker: the token authority at the edge.
 //!
 //! A thin fetch entry: resolve the route, authenticate, hand off to the
-//! handler, record the call. Handlers live in `tokens`, `admins`,
-//! `storage` and `meta`; the registry Durable Object owns every change.
+//! handler, record the call. Handlers live in `handlers/`; the registry
+//! Durable Object owns every change.
 
-mod admins;
 mod audit;
 mod auth;
 mod authority;
 mod call;
 mod catalog;
-mod directory;
 mod email;
 mod gateway;
 mod guard;
+mod handlers;
 mod http;
-mod invitations;
-mod meta;
 mod ratelimit;
 mod registry;
 mod routes;
-mod storage;
 mod store;
-mod tokens;
 
 use call::{record, Call};
+use handlers::{admins, directory, invitations, meta, storage, tokens};
 use http::ApiResult;
 use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;

@@ -6,8 +6,7 @@ use crate::call::Call;
 use crate::email::{Mailer, OUTBOX_PREFIX};
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, InvitationDraft, NewSecret};
-use crate::store;
-use crate::store::InvitationReplica;
+use crate::store::{self, InvitationReplica};
 use keyward_domain::api::{
     CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationWelcome,
     IssuedToken, OutboxList, OutboxMessage, Token,

@@ -2,9 +2,9 @@
 
 use crate::auth::{self, Rejection};
 use crate::call::Call;
+use crate::handlers::tokens::check_grants;
 use crate::http::{self, ApiError, ApiResult};
 use crate::store;
-use crate::tokens::check_grants;
 use keyward_domain::api::{
     AuditEntry, Health, Page, ProjectPermissions, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
 };
@@ -12,7 +12,7 @@ use keyward_domain::query::AuditQuery;
 
 use worker::{Request, Response};
 
-const OPENAPI: &str = include_str!("../openapi.json");
+const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// Reads KV, so "ok" means storage answers. Only reads: health is public,
 /// and a public endpoint that wrote on every call would let anyone spend
