@@ -7,17 +7,19 @@
 //! compared byte for byte with what KV just returned, so an unchanged
 //! record is neither parsed again nor its permissions derived again.
 
-use crate::authority;
+use crate::authority::{self, AuthRecord};
 use crate::http::{ApiError, ApiResult};
 use crate::registry::{Actor, Command, NewSecret, Registry};
-use crate::store::{self, AuthRecord};
+use crate::store;
 use keyward_domain::api::Token;
-use keyward_domain::{Access, Catalog, ErrorCode, Principal, Secret, SecretError};
+use keyward_domain::{Access, Catalog, ErrorCode, Principal, Secret};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::rc::Rc;
 use worker::{Env, Request};
+
+pub use crate::authority::Rejection;
 
 /// A token's KV record as this isolate understood it.
 pub struct Known {
@@ -129,26 +131,6 @@ impl Caller {
     /// The caller's permissions inside `project`.
     pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
         self.access.principal(catalog, project)
-    }
-}
-
-/// Why a presented key is not accepted (shared with `/verify`).
-pub enum Rejection {
-    Malformed(SecretError),
-    NotFound,
-    Expired,
-}
-
-impl From<Rejection> for ApiError {
-    fn from(r: Rejection) -> ApiError {
-        match r {
-            Rejection::Malformed(e) => ApiError::new(ErrorCode::MalformedToken, e.to_string()),
-            Rejection::NotFound => ApiError::new(
-                ErrorCode::InvalidToken,
-                "the token is unknown, deleted, or was replaced by a refresh",
-            ),
-            Rejection::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
-        }
     }
 }
 

@@ -8,8 +8,9 @@
 //! The registry (a Durable Object) is the source of truth for tokens; KV is
 //! its replica for the hot path.
 
-use keyward_domain::api::{InvitationWelcome, Token};
-use keyward_domain::{Access, Grant, Secret, TokenKind};
+use crate::authority::{kv_expiration, AuthRecord};
+use keyward_domain::api::InvitationWelcome;
+use keyward_domain::{Secret, TokenKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -63,53 +64,6 @@ pub fn object_prefix(project: &str, bucket: &str) -> String {
 }
 pub fn object_key(project: &str, bucket: &str, key: &str) -> String {
     format!("{}{key}", object_prefix(project, bucket))
-}
-
-/// The replica of a token that authentication reads.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthRecord {
-    pub token: Token,
-    /// Set on a secret replaced by a refresh with an overlap: the old secret
-    /// works until this instant (unix seconds), and never after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retired_until: Option<i64>,
-    /// Grants held through personas, or, for a personal key, everything its
-    /// user holds. Rewritten by the registry whenever those change.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inherited: Vec<Grant>,
-    /// A personal key's user (their client id): calls are theirs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acting_as: Option<String>,
-}
-
-impl AuthRecord {
-    /// Records written before projects existed name none: a project-level
-    /// token without one is the default project's.
-    pub fn upgraded(mut self) -> AuthRecord {
-        if self.token.project.is_none()
-            && !matches!(self.token.kind, TokenKind::Master | TokenKind::Global)
-        {
-            self.token.project = Some(keyward_domain::DEFAULT_PROJECT.to_string());
-        }
-        self
-    }
-
-    pub fn is_master(&self) -> bool {
-        self.token.kind == TokenKind::Master
-    }
-
-    /// Everything the authorization decision needs, in domain terms.
-    pub fn access(&self) -> Access {
-        let mut grants = self.token.grants.clone();
-        grants.extend(self.inherited.iter().cloned());
-        Access {
-            kind: self.token.kind,
-            project: self.token.project.clone(),
-            grants,
-            project_grants: self.token.project_grants.clone(),
-            global_admin: self.token.global_admin && self.token.kind == TokenKind::Global,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,12 +130,6 @@ pub fn random_id(prefix: &str, len: usize) -> String {
         "{prefix}{}",
         keyward_domain::secret::random_id(len, fill_random)
     )
-}
-
-/// KV refuses expirations less than 60 s ahead; authentication checks the
-/// exact instant itself, so the stored copy may outlive it a little.
-pub fn kv_expiration(at: i64, now: i64) -> u64 {
-    at.max(now + 61) as u64
 }
 
 #[cfg(test)]
