@@ -10,45 +10,14 @@
 use crate::authority::{self, AuthRecord};
 use crate::http::{ApiError, ApiResult};
 use crate::registry::{Actor, Command, NewSecret, Registry};
-use crate::store;
+use crate::store::{self, Known};
 use keyward_domain::api::Token;
-use keyward_domain::{Access, Catalog, ErrorCode, Principal, Secret};
-use std::cell::RefCell;
-use std::collections::HashMap;
+use keyward_domain::{Catalog, ErrorCode, Principal, Secret};
 use std::ops::Deref;
 use std::rc::Rc;
 use worker::{Env, Request};
 
 pub use crate::authority::Rejection;
-
-/// A token's KV record as this isolate understood it.
-pub struct Known {
-    /// The record's text in KV, to tell whether it changed since.
-    text: String,
-    pub record: AuthRecord,
-    pub access: Access,
-    /// The caller's permissions in its home project.
-    pub principal: Principal,
-}
-
-impl Known {
-    pub fn new(record: AuthRecord, text: String) -> Known {
-        let access = record.access();
-        let principal = access.principal(crate::catalog::catalog_ref(), access.home());
-        Known {
-            text,
-            record,
-            access,
-            principal,
-        }
-    }
-}
-
-impl std::borrow::Borrow<AuthRecord> for Rc<Known> {
-    fn borrow(&self) -> &AuthRecord {
-        &self.record
-    }
-}
 
 /// An authenticated caller.
 pub struct Caller(Rc<Known>);
@@ -58,36 +27,6 @@ impl Deref for Caller {
     fn deref(&self) -> &Known {
         &self.0
     }
-}
-
-/// Records parsed by this isolate, by secret hash. Bounded: when full it
-/// starts over (a miss costs one parse, never a wrong answer).
-const KNOWN_MAX: usize = 4096;
-
-thread_local! {
-    static KNOWN: RefCell<HashMap<String, Rc<Known>>> = RefCell::new(HashMap::new());
-}
-
-/// The parsed form of `text`, the KV record of `hash`: this isolate's copy
-/// when the text is unchanged, else parsed now (and kept).
-pub(crate) fn understood(hash: &str, text: String) -> Result<Rc<Known>, authority::StoreError> {
-    if let Some(known) = KNOWN.with(|k| k.borrow().get(hash).cloned()) {
-        if known.text == text {
-            return Ok(known);
-        }
-    }
-    let record = serde_json::from_str::<AuthRecord>(&text)
-        .map_err(|e| authority::StoreError(format!("a stored token record is unreadable: {e}")))?
-        .upgraded();
-    let known = Rc::new(Known::new(record, text));
-    KNOWN.with(|k| {
-        let mut k = k.borrow_mut();
-        if k.len() >= KNOWN_MAX {
-            k.clear();
-        }
-        k.insert(hash.to_string(), known.clone());
-    });
-    Ok(known)
 }
 
 impl Caller {

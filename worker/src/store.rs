@@ -8,10 +8,13 @@
 //! The registry (a Durable Object) is the source of truth for tokens; KV is
 //! its replica for the hot path.
 
-use crate::authority::{kv_expiration, AuthRecord};
+use crate::authority::{self, kv_expiration, AuthRecord};
 use keyward_domain::api::InvitationWelcome;
-use keyward_domain::{Secret, TokenKind};
+use keyward_domain::{Access, Principal, Secret, TokenKind};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use time::OffsetDateTime;
 
 pub const KV_BINDING: &str = "KEYWARD";
@@ -73,16 +76,75 @@ pub struct ObjectMeta {
     pub updated_at: i64,
 }
 
+/// A token's KV record as this isolate understood it.
+pub struct Known {
+    /// The record's text in KV, to tell whether it changed since.
+    text: String,
+    pub record: AuthRecord,
+    pub access: Access,
+    /// The caller's permissions in its home project.
+    pub principal: Principal,
+}
+
+impl Known {
+    pub fn new(record: AuthRecord, text: String) -> Known {
+        let access = record.access();
+        let principal = access.principal(crate::catalog::catalog_ref(), access.home());
+        Known {
+            text,
+            record,
+            access,
+            principal,
+        }
+    }
+}
+
+impl std::borrow::Borrow<AuthRecord> for Rc<Known> {
+    fn borrow(&self) -> &AuthRecord {
+        &self.record
+    }
+}
+
+/// Records parsed by this isolate, by secret hash. Bounded: when full it
+/// starts over (a miss costs one parse, never a wrong answer).
+const KNOWN_MAX: usize = 4096;
+
+thread_local! {
+    static KNOWN: RefCell<HashMap<String, Rc<Known>>> = RefCell::new(HashMap::new());
+}
+
+/// The parsed form of `text`, the KV record of `hash`: this isolate's copy
+/// when the text is unchanged, else parsed now (and kept).
+pub(crate) fn understood(hash: &str, text: String) -> Result<Rc<Known>, authority::StoreError> {
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(hash).cloned()) {
+        if known.text == text {
+            return Ok(known);
+        }
+    }
+    let record = serde_json::from_str::<AuthRecord>(&text)
+        .map_err(|e| authority::StoreError(format!("a stored token record is unreadable: {e}")))?
+        .upgraded();
+    let known = Rc::new(Known::new(record, text));
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= KNOWN_MAX {
+            k.clear();
+        }
+        k.insert(hash.to_string(), known.clone());
+    });
+    Ok(known)
+}
+
 /// Workers KV as the token authority's replica.
 pub struct KvReplica(pub worker::kv::KvStore);
 
 impl crate::authority::Replica for KvReplica {
     /// This isolate's parsed copy, shared between calls while KV's text is
-    /// unchanged (`crate::auth::understood`).
-    type Record = std::rc::Rc<crate::auth::Known>;
+    /// unchanged (`understood`).
+    type Record = Rc<Known>;
     async fn get(&self, hash: &str) -> Result<Option<Self::Record>, crate::authority::StoreError> {
         match self.0.get(&secret_key(hash)).text().await? {
-            Some(text) => Ok(Some(crate::auth::understood(hash, text)?)),
+            Some(text) => Ok(Some(understood(hash, text)?)),
             None => Ok(None),
         }
     }
