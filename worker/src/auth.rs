@@ -15,6 +15,7 @@ use keyward_domain::api::Token;
 use keyward_domain::{Catalog, ErrorCode, Principal, Secret};
 use std::ops::Deref;
 use std::rc::Rc;
+use subtle::ConstantTimeEq;
 use worker::{Env, Request};
 
 pub use crate::authority::Rejection;
@@ -126,9 +127,11 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
     };
     if expected.trim().is_empty()
         || secret.kind() != keyward_domain::TokenKind::Master
-        || !constant_time_eq(
-            expected.trim().as_bytes(),
-            secret.hash().as_str().as_bytes(),
+        || !bool::from(
+            expected
+                .trim()
+                .as_bytes()
+                .ct_eq(secret.hash().as_str().as_bytes()),
         )
     {
         return Ok(None);
@@ -144,10 +147,6 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
         inherited: vec![],
         acting_as: None,
     }))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
