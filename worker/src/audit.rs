@@ -55,6 +55,34 @@ fn yes() -> bool {
 }
 
 impl AuditEvent {
+    /// A call's entry, stamped now: the API's calls and the gateway's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_call(
+        (actor, via): (String, Option<String>),
+        token_id: Option<String>,
+        project: Option<String>,
+        action: String,
+        target: String,
+        outcome: Outcome,
+        detail: String,
+        logged: bool,
+    ) -> AuditEvent {
+        let at_ms = worker::Date::now().as_millis() as i64;
+        AuditEvent {
+            id: event_id(at_ms),
+            at_ms,
+            actor,
+            via,
+            project,
+            action,
+            target,
+            outcome,
+            detail,
+            token_id,
+            logged,
+        }
+    }
+
     fn row(&self) -> Vec<JsValue> {
         vec![
             JsValue::from_str(&self.id),
@@ -368,7 +396,7 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
 }
 
 /// A fresh event id: time-ordered, unique.
-pub fn event_id(at_ms: i64) -> String {
+fn event_id(at_ms: i64) -> String {
     format!("evt_{at_ms:013}_{}", crate::store::random_id("", 10))
 }
 

@@ -7,46 +7,18 @@
 //! compared byte for byte with what KV just returned, so an unchanged
 //! record is neither parsed again nor its permissions derived again.
 
-use crate::authority;
+use crate::authority::{self, AuthRecord};
 use crate::http::{ApiError, ApiResult};
 use crate::registry::{Actor, Command, NewSecret, Registry};
-use crate::store::{self, AuthRecord};
+use crate::store::{self, Known};
 use keyward_domain::api::Token;
-use keyward_domain::{Access, Catalog, ErrorCode, Principal, Secret, SecretError};
-use std::cell::RefCell;
-use std::collections::HashMap;
+use keyward_domain::{Catalog, ErrorCode, Principal, Secret};
 use std::ops::Deref;
 use std::rc::Rc;
+use subtle::ConstantTimeEq;
 use worker::{Env, Request};
 
-/// A token's KV record as this isolate understood it.
-pub struct Known {
-    /// The record's text in KV, to tell whether it changed since.
-    text: String,
-    pub record: AuthRecord,
-    pub access: Access,
-    /// The caller's permissions in its home project.
-    pub principal: Principal,
-}
-
-impl Known {
-    pub fn new(record: AuthRecord, text: String) -> Known {
-        let access = record.access();
-        let principal = access.principal(crate::catalog_ref(), access.home());
-        Known {
-            text,
-            record,
-            access,
-            principal,
-        }
-    }
-}
-
-impl std::borrow::Borrow<AuthRecord> for Rc<Known> {
-    fn borrow(&self) -> &AuthRecord {
-        &self.record
-    }
-}
+pub use crate::authority::Rejection;
 
 /// An authenticated caller.
 pub struct Caller(Rc<Known>);
@@ -56,36 +28,6 @@ impl Deref for Caller {
     fn deref(&self) -> &Known {
         &self.0
     }
-}
-
-/// Records parsed by this isolate, by secret hash. Bounded: when full it
-/// starts over (a miss costs one parse, never a wrong answer).
-const KNOWN_MAX: usize = 4096;
-
-thread_local! {
-    static KNOWN: RefCell<HashMap<String, Rc<Known>>> = RefCell::new(HashMap::new());
-}
-
-/// The parsed form of `text`, the KV record of `hash`: this isolate's copy
-/// when the text is unchanged, else parsed now (and kept).
-pub(crate) fn understood(hash: &str, text: String) -> Result<Rc<Known>, authority::StoreError> {
-    if let Some(known) = KNOWN.with(|k| k.borrow().get(hash).cloned()) {
-        if known.text == text {
-            return Ok(known);
-        }
-    }
-    let record = serde_json::from_str::<AuthRecord>(&text)
-        .map_err(|e| authority::StoreError(format!("a stored token record is unreadable: {e}")))?
-        .upgraded();
-    let known = Rc::new(Known::new(record, text));
-    KNOWN.with(|k| {
-        let mut k = k.borrow_mut();
-        if k.len() >= KNOWN_MAX {
-            k.clear();
-        }
-        k.insert(hash.to_string(), known.clone());
-    });
-    Ok(known)
 }
 
 impl Caller {
@@ -129,26 +71,6 @@ impl Caller {
     /// The caller's permissions inside `project`.
     pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
         self.access.principal(catalog, project)
-    }
-}
-
-/// Why a presented key is not accepted (shared with `/verify`).
-pub enum Rejection {
-    Malformed(SecretError),
-    NotFound,
-    Expired,
-}
-
-impl From<Rejection> for ApiError {
-    fn from(r: Rejection) -> ApiError {
-        match r {
-            Rejection::Malformed(e) => ApiError::new(ErrorCode::MalformedToken, e.to_string()),
-            Rejection::NotFound => ApiError::new(
-                ErrorCode::InvalidToken,
-                "the token is unknown, deleted, or was replaced by a refresh",
-            ),
-            Rejection::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
-        }
     }
 }
 
@@ -205,9 +127,11 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
     };
     if expected.trim().is_empty()
         || secret.kind() != keyward_domain::TokenKind::Master
-        || !constant_time_eq(
-            expected.trim().as_bytes(),
-            secret.hash().as_str().as_bytes(),
+        || !bool::from(
+            expected
+                .trim()
+                .as_bytes()
+                .ct_eq(secret.hash().as_str().as_bytes()),
         )
     {
         return Ok(None);
@@ -223,10 +147,6 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
         inherited: vec![],
         acting_as: None,
     }))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {

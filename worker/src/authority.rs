@@ -6,12 +6,10 @@
 //! that each request fails closed: denied or 503, with no secret working
 //! afterwards that should not, and every secret that should still working.
 
-use crate::auth::Rejection;
 use crate::http::{ApiError, ApiResult};
-use crate::store::{self, AuthRecord};
 use keyward_domain::api::Token;
-use keyward_domain::{expiry, Secret, TokenKind};
-use serde::Deserialize;
+use keyward_domain::{expiry, Access, ErrorCode, Grant, Secret, SecretError, TokenKind};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// A storage call failed (or timed out: a timed-out write may or may not
@@ -33,6 +31,79 @@ impl From<worker::kv::KvError> for StoreError {
     fn from(e: worker::kv::KvError) -> StoreError {
         StoreError(e.to_string())
     }
+}
+
+/// Why a presented key is not accepted (shared with `/verify`).
+pub enum Rejection {
+    Malformed(SecretError),
+    NotFound,
+    Expired,
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> ApiError {
+        match r {
+            Rejection::Malformed(e) => ApiError::new(ErrorCode::MalformedToken, e.to_string()),
+            Rejection::NotFound => ApiError::new(
+                ErrorCode::InvalidToken,
+                "the token is unknown, deleted, or was replaced by a refresh",
+            ),
+            Rejection::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
+        }
+    }
+}
+
+/// The replica of a token that authentication reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRecord {
+    pub token: Token,
+    /// Set on a secret replaced by a refresh with an overlap: the old secret
+    /// works until this instant (unix seconds), and never after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_until: Option<i64>,
+    /// Grants held through personas, or, for a personal key, everything its
+    /// user holds. Rewritten by the registry whenever those change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherited: Vec<Grant>,
+    /// A personal key's user (their client id): calls are theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_as: Option<String>,
+}
+
+impl AuthRecord {
+    /// Records written before projects existed name none: a project-level
+    /// token without one is the default project's.
+    pub fn upgraded(mut self) -> AuthRecord {
+        if self.token.project.is_none()
+            && !matches!(self.token.kind, TokenKind::Master | TokenKind::Global)
+        {
+            self.token.project = Some(keyward_domain::DEFAULT_PROJECT.to_string());
+        }
+        self
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.token.kind == TokenKind::Master
+    }
+
+    /// Everything the authorization decision needs, in domain terms.
+    pub fn access(&self) -> Access {
+        let mut grants = self.token.grants.clone();
+        grants.extend(self.inherited.iter().cloned());
+        Access {
+            kind: self.token.kind,
+            project: self.token.project.clone(),
+            grants,
+            project_grants: self.token.project_grants.clone(),
+            global_admin: self.token.global_admin && self.token.kind == TokenKind::Global,
+        }
+    }
+}
+
+/// KV refuses expirations less than 60 s ahead; authentication checks the
+/// exact instant itself, so the stored copy may outlive it a little.
+pub fn kv_expiration(at: i64, now: i64) -> u64 {
+    at.max(now + 61) as u64
 }
 
 /// The KV records authentication reads, by secret hash.
@@ -232,7 +303,7 @@ impl TokenRow {
     }
 
     fn expiration(&self, now: i64) -> Option<u64> {
-        self.expires_at.map(|at| store::kv_expiration(at, now))
+        self.expires_at.map(|at| kv_expiration(at, now))
     }
 }
 
@@ -288,7 +359,7 @@ pub async fn replicate<L: Ledger, R: Replica>(
             .put(
                 &retired.hash,
                 &row.record(&context, Some(retired.until))?,
-                Some(store::kv_expiration(retired.until, now)),
+                Some(kv_expiration(retired.until, now)),
             )
             .await?;
     }
@@ -410,7 +481,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
             .put(
                 &before.secret_hash,
                 &retired_record,
-                Some(store::kv_expiration(until, now)),
+                Some(kv_expiration(until, now)),
             )
             .await
     };

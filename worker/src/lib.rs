@@ -1,144 +1,35 @@
 //! Keyward's worker: the token authority at the edge.
 //!
 //! A thin fetch entry: resolve the route, authenticate, hand off to the
-//! handler, record the call. Handlers live in `tokens`, `admins`,
-//! `storage` and `meta`; the registry Durable Object owns every change.
+//! handler, record the call. Handlers live in `handlers/`; the registry
+//! Durable Object owns every change.
 
-mod admins;
 mod audit;
 mod auth;
 mod authority;
-mod directory;
+mod call;
+mod catalog;
 mod email;
 mod gateway;
 mod guard;
+mod handlers;
 mod http;
-mod invitations;
-mod meta;
 mod ratelimit;
 mod registry;
 mod routes;
-mod storage;
 mod store;
-mod tokens;
 
-use auth::Caller;
-use http::{ApiError, ApiResult};
+use call::{record, Call};
+use handlers::{admins, directory, invitations, meta, storage, tokens};
+use http::ApiResult;
 use keyward_domain::api::Outcome;
-use keyward_domain::{Catalog, ErrorCode, Grant};
-use registry::Registry;
+use keyward_domain::ErrorCode;
 use routes::Route;
-use std::sync::OnceLock;
 use worker::{event, Context, Env, Request, Response};
 
 pub use guard::FailureGuard;
 pub use ratelimit::RateLimiter;
 pub use registry::RegistryObject;
-
-static CATALOG: OnceLock<Catalog> = OnceLock::new();
-
-/// The catalog shipped with the worker, parsed once per isolate.
-pub fn catalog() -> Catalog {
-    catalog_ref().clone()
-}
-
-fn catalog_ref() -> &'static Catalog {
-    CATALOG.get_or_init(|| {
-        Catalog::from_json(include_str!("../catalog.json"))
-            .expect("catalog.json is checked by the tests")
-    })
-}
-
-/// What a handler needs.
-pub struct Call<'a> {
-    pub env: &'a Env,
-    pub catalog: &'a Catalog,
-    pub caller: Option<Caller>,
-    /// The project a `/projects/{id}/...` path names.
-    pub project: Option<String>,
-}
-
-impl Call<'_> {
-    pub fn caller(&self) -> ApiResult<&Caller> {
-        self.caller
-            .as_ref()
-            .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "authentication required"))
-    }
-
-    /// The project the request acts in: the one its path names, else the
-    /// caller's own. A token that cannot reach it is refused outright.
-    pub fn project(&self) -> ApiResult<String> {
-        let caller = self.caller()?;
-        let project = self
-            .project
-            .clone()
-            .unwrap_or_else(|| caller.access.home().to_string());
-        if keyward_domain::validate::project_id("project", &project).is_err() {
-            return Err(ApiError::not_found("project"));
-        }
-        keyward_domain::policy::may_act_in(&caller.access, &project)?;
-        Ok(project)
-    }
-
-    /// The caller's permissions in the request's project.
-    pub fn principal(&self) -> ApiResult<keyward_domain::Principal> {
-        let project = self.project()?;
-        Ok(self.caller()?.principal_in(self.catalog, &project))
-    }
-
-    /// Requires `service:permission[@resource]` in the request's project,
-    /// naming it when missing.
-    pub fn require(
-        &self,
-        service: &str,
-        permission: &str,
-        resource: Option<&str>,
-    ) -> ApiResult<&Caller> {
-        let caller = self.caller()?;
-        // The caller's home-project principal is already built; only a
-        // path naming a project needs another.
-        let in_project;
-        let principal = match &self.project {
-            Some(_) => {
-                in_project = self.principal()?;
-                &in_project
-            }
-            None => &caller.principal,
-        };
-        match principal.may(service, permission, resource) {
-            keyward_domain::Decision::Allow => Ok(caller),
-            keyward_domain::Decision::Deny(missing) => Err(insufficient(&missing)),
-        }
-    }
-
-    pub fn require_master(&self) -> ApiResult<&Caller> {
-        self.require_admin("managing admins")
-    }
-
-    /// Master tokens and global admin keys.
-    pub fn require_admin(&self, what: &str) -> ApiResult<&Caller> {
-        let caller = self.caller()?;
-        if caller.access.is_admin() {
-            Ok(caller)
-        } else {
-            Err(ApiError::new(
-                ErrorCode::InsufficientPermission,
-                format!("{what} needs an admin: a master token or a global admin key"),
-            ))
-        }
-    }
-
-    pub fn registry(&self) -> ApiResult<Registry> {
-        Registry::from_env(self.env)
-    }
-}
-
-pub fn insufficient(missing: &Grant) -> ApiError {
-    ApiError::new(
-        ErrorCode::InsufficientPermission,
-        format!("this token lacks {missing}"),
-    )
-}
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
@@ -166,7 +57,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             return Ok(http::problem_response(&e));
         }
     }
-    let catalog = catalog_ref();
+    let catalog = catalog::catalog_ref();
     let caller = if route.is_public() {
         None
     } else {
@@ -298,39 +189,6 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Route::AcceptInvitation(code) => invitations::accept(code, call).await,
         Route::Outbox => invitations::outbox(call).await,
     }
-}
-
-/// A call's audit entry, to the audit store after the answer.
-#[allow(clippy::too_many_arguments)]
-fn record(
-    env: &Env,
-    ctx: &Context,
-    (actor, via): (String, Option<String>),
-    token_id: Option<String>,
-    project: Option<String>,
-    route: &Route,
-    outcome: Outcome,
-    detail: String,
-    logged: bool,
-) {
-    let at_ms = worker::Date::now().as_millis() as i64;
-    audit::record(
-        env,
-        ctx,
-        audit::AuditEvent {
-            id: audit::event_id(at_ms),
-            at_ms,
-            actor,
-            via,
-            project,
-            action: route.action().to_string(),
-            target: route.target(),
-            outcome,
-            detail,
-            token_id,
-            logged,
-        },
-    );
 }
 
 /// The audit queue's consumer (this worker consumes its own queue).

@@ -8,9 +8,13 @@
 //! The registry (a Durable Object) is the source of truth for tokens; KV is
 //! its replica for the hot path.
 
-use keyward_domain::api::{InvitationWelcome, Token};
-use keyward_domain::{Access, Grant, Secret, TokenKind};
+use crate::authority::{self, kv_expiration, AuthRecord};
+use keyward_domain::api::InvitationWelcome;
+use keyward_domain::{Access, Principal, Secret, TokenKind};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use time::OffsetDateTime;
 
 pub const KV_BINDING: &str = "KEYWARD";
@@ -65,53 +69,6 @@ pub fn object_key(project: &str, bucket: &str, key: &str) -> String {
     format!("{}{key}", object_prefix(project, bucket))
 }
 
-/// The replica of a token that authentication reads.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthRecord {
-    pub token: Token,
-    /// Set on a secret replaced by a refresh with an overlap: the old secret
-    /// works until this instant (unix seconds), and never after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retired_until: Option<i64>,
-    /// Grants held through personas, or, for a personal key, everything its
-    /// user holds. Rewritten by the registry whenever those change.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inherited: Vec<Grant>,
-    /// A personal key's user (their client id): calls are theirs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acting_as: Option<String>,
-}
-
-impl AuthRecord {
-    /// Records written before projects existed name none: a project-level
-    /// token without one is the default project's.
-    pub fn upgraded(mut self) -> AuthRecord {
-        if self.token.project.is_none()
-            && !matches!(self.token.kind, TokenKind::Master | TokenKind::Global)
-        {
-            self.token.project = Some(keyward_domain::DEFAULT_PROJECT.to_string());
-        }
-        self
-    }
-
-    pub fn is_master(&self) -> bool {
-        self.token.kind == TokenKind::Master
-    }
-
-    /// Everything the authorization decision needs, in domain terms.
-    pub fn access(&self) -> Access {
-        let mut grants = self.token.grants.clone();
-        grants.extend(self.inherited.iter().cloned());
-        Access {
-            kind: self.token.kind,
-            project: self.token.project.clone(),
-            grants,
-            project_grants: self.token.project_grants.clone(),
-            global_admin: self.token.global_admin && self.token.kind == TokenKind::Global,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectMeta {
     pub content_type: String,
@@ -119,16 +76,75 @@ pub struct ObjectMeta {
     pub updated_at: i64,
 }
 
+/// A token's KV record as this isolate understood it.
+pub struct Known {
+    /// The record's text in KV, to tell whether it changed since.
+    text: String,
+    pub record: AuthRecord,
+    pub access: Access,
+    /// The caller's permissions in its home project.
+    pub principal: Principal,
+}
+
+impl Known {
+    pub fn new(record: AuthRecord, text: String) -> Known {
+        let access = record.access();
+        let principal = access.principal(crate::catalog::catalog_ref(), access.home());
+        Known {
+            text,
+            record,
+            access,
+            principal,
+        }
+    }
+}
+
+impl std::borrow::Borrow<AuthRecord> for Rc<Known> {
+    fn borrow(&self) -> &AuthRecord {
+        &self.record
+    }
+}
+
+/// Records parsed by this isolate, by secret hash. Bounded: when full it
+/// starts over (a miss costs one parse, never a wrong answer).
+const KNOWN_MAX: usize = 4096;
+
+thread_local! {
+    static KNOWN: RefCell<HashMap<String, Rc<Known>>> = RefCell::new(HashMap::new());
+}
+
+/// The parsed form of `text`, the KV record of `hash`: this isolate's copy
+/// when the text is unchanged, else parsed now (and kept).
+pub(crate) fn understood(hash: &str, text: String) -> Result<Rc<Known>, authority::StoreError> {
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(hash).cloned()) {
+        if known.text == text {
+            return Ok(known);
+        }
+    }
+    let record = serde_json::from_str::<AuthRecord>(&text)
+        .map_err(|e| authority::StoreError(format!("a stored token record is unreadable: {e}")))?
+        .upgraded();
+    let known = Rc::new(Known::new(record, text));
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= KNOWN_MAX {
+            k.clear();
+        }
+        k.insert(hash.to_string(), known.clone());
+    });
+    Ok(known)
+}
+
 /// Workers KV as the token authority's replica.
 pub struct KvReplica(pub worker::kv::KvStore);
 
 impl crate::authority::Replica for KvReplica {
     /// This isolate's parsed copy, shared between calls while KV's text is
-    /// unchanged (`crate::auth::understood`).
-    type Record = std::rc::Rc<crate::auth::Known>;
+    /// unchanged (`understood`).
+    type Record = Rc<Known>;
     async fn get(&self, hash: &str) -> Result<Option<Self::Record>, crate::authority::StoreError> {
         match self.0.get(&secret_key(hash)).text().await? {
-            Some(text) => Ok(Some(crate::auth::understood(hash, text)?)),
+            Some(text) => Ok(Some(understood(hash, text)?)),
             None => Ok(None),
         }
     }
@@ -176,12 +192,6 @@ pub fn random_id(prefix: &str, len: usize) -> String {
         "{prefix}{}",
         keyward_domain::secret::random_id(len, fill_random)
     )
-}
-
-/// KV refuses expirations less than 60 s ahead; authentication checks the
-/// exact instant itself, so the stored copy may outlive it a little.
-pub fn kv_expiration(at: i64, now: i64) -> u64 {
-    at.max(now + 61) as u64
 }
 
 #[cfg(test)]

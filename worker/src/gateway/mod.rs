@@ -51,7 +51,7 @@ impl Authenticated {
     /// own) and the caller's permissions there. A project the credential
     /// cannot reach is refused, naming both.
     fn project(&self, named: Option<&str>) -> ApiResult<(String, Principal)> {
-        let catalog = crate::catalog_ref();
+        let catalog = crate::catalog::catalog_ref();
         match &self.reach {
             Reach::Keyward(access) => {
                 let project = named.unwrap_or(access.home()).to_string();
@@ -223,7 +223,7 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
     }
     for wanted in &required {
         if let Decision::Deny(missing) = principal.decide(wanted) {
-            return Err(crate::insufficient(&missing));
+            return Err(crate::call::insufficient(&missing));
         }
     }
     who.identity.project = project;
@@ -340,23 +340,19 @@ fn record(
     outcome: Outcome,
     detail: String,
 ) {
-    let at_ms = worker::Date::now().as_millis() as i64;
     crate::audit::record(
         env,
         ctx,
-        crate::audit::AuditEvent {
-            id: crate::audit::event_id(at_ms),
-            at_ms,
-            actor,
-            via,
+        crate::audit::AuditEvent::for_call(
+            (actor, via),
+            token_id,
             project,
             action,
             target,
             outcome,
             detail,
-            token_id,
-            logged: true,
-        },
+            true,
+        ),
     );
 }
 

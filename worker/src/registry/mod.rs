@@ -93,7 +93,7 @@ impl DurableObject for RegistryObject {
         RegistryObject {
             state,
             env,
-            catalog: crate::catalog(),
+            catalog: crate::catalog::catalog(),
             lock: Mutex::new(()),
             migrated: std::cell::Cell::new(false),
             swept: std::cell::Cell::new(false),

@@ -5,7 +5,7 @@ use super::directory;
 use keyward_domain::api::{Admin, Invitation, InvitationWelcome, ProjectGrants, Token};
 use keyward_domain::policy;
 use keyward_domain::query::TokenQuery;
-use keyward_domain::{Access, Catalog, Grant, Principal, TokenKind};
+use keyward_domain::{Access, Grant, TokenKind};
 use serde::{Deserialize, Serialize};
 
 /// Who is acting, as the front authenticated them.
@@ -58,10 +58,6 @@ impl Actor {
             rate_limit: self.rate_limit,
             retired: self.retired,
         }
-    }
-
-    pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
-        self.access().principal(catalog, project)
     }
 }
 

@@ -1,9 +1,9 @@
 //! The built-in protected service: buckets and objects in KV.
 
+use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult, OBJECT_LIMIT};
 use crate::registry::Command;
 use crate::store::{self, ObjectMeta};
-use crate::Call;
 use keyward_domain::api::{Bucket, BucketList, CreateBucket, ObjectInfo, ObjectList};
 use keyward_domain::{validate, Decision, FieldError};
 use time::OffsetDateTime;

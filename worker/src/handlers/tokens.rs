@@ -1,8 +1,9 @@
 //! `/tokens`: create, list, read, edit, refresh, delete.
 
+use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, NewExpiry, NewRateLimit, NewSecret, NewToken, TokenChanges};
-use crate::{store, Call};
+use crate::store;
 use keyward_domain::api::{
     self, CreateToken, IssuedToken, Page, ProjectGrants, RefreshToken, Token, UpdateToken,
 };

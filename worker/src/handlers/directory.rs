@@ -1,12 +1,13 @@
 //! `/personas`, `/members` (with their personal keys) and `/projects`:
 //! input is parsed here, every decision and change is the registry's.
 
+use crate::call::Call;
+use crate::handlers::invitations::{deliver, new_code};
+use crate::handlers::tokens::{check_grants, persona_ids};
 use crate::http::{self, ApiError, ApiResult};
-use crate::invitations::{deliver, new_code};
 use crate::registry::directory::{DirectoryCommand, MemberDraft};
 use crate::registry::{Command, NewSecret};
-use crate::tokens::{check_grants, persona_ids};
-use crate::{store, Call};
+use crate::store;
 use keyward_domain::api::{
     CreateMember, CreatePersona, CreatePersonalKey, CreateProject, IssuedToken, Member,
     MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList,
@@ -169,7 +170,7 @@ pub async fn get_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
 /// sees, and the invitation hands them a fresh one, once.
 pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_admin("inviting members")?;
-    crate::invitations::require_email(call)?;
+    crate::handlers::invitations::require_email(call)?;
     let body: CreateMember = http::json_body(req).await?;
     let mut errors = vec![];
     let email = collect(&mut errors, validate::email("email", &body.email));

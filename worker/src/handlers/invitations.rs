@@ -2,11 +2,11 @@
 //! the email carries a single-use link, never a secret; accepting issues
 //! the token's secret once, as a refresh.
 
+use crate::call::Call;
 use crate::email::{Mailer, OUTBOX_PREFIX};
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, InvitationDraft, NewSecret};
-use crate::store::InvitationReplica;
-use crate::{store, Call};
+use crate::store::{self, InvitationReplica};
 use keyward_domain::api::{
     CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationWelcome,
     IssuedToken, OutboxList, OutboxMessage, Token,

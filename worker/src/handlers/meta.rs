@@ -1,9 +1,10 @@
 //! Health, the OpenAPI document, whoami, verify and the audit log.
 
 use crate::auth::{self, Rejection};
+use crate::call::Call;
+use crate::handlers::tokens::check_grants;
 use crate::http::{self, ApiError, ApiResult};
-use crate::tokens::check_grants;
-use crate::{store, Call};
+use crate::store;
 use keyward_domain::api::{
     AuditEntry, Health, Page, ProjectPermissions, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
 };
@@ -11,7 +12,7 @@ use keyward_domain::query::AuditQuery;
 
 use worker::{Request, Response};
 
-const OPENAPI: &str = include_str!("../openapi.json");
+const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// Reads KV, so "ok" means storage answers. Only reads: health is public,
 /// and a public endpoint that wrote on every call would let anyone spend

@@ -1,8 +1,9 @@
 //! `/admins`: people whose master tokens hold everything.
 
+use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{AdminWithToken, Command, NewSecret};
-use crate::{store, Call};
+use crate::store;
 use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
 use keyward_domain::{validate, TokenKind};
 use worker::{Request, Response};
