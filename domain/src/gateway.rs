@@ -246,20 +246,41 @@ pub fn safe_segment(raw: &str) -> Option<Result<String, &'static str>> {
 /// Percent-decoding of one path segment; `None` for bad escapes or
 /// non-UTF-8, which then match no route.
 pub fn percent_decode(s: &str) -> Option<String> {
+    decode_percent(s).ok()
+}
+
+/// Why a percent-encoded path segment does not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PercentError {
+    /// A `%` not followed by exactly two hex digits.
+    BadEscape,
+    /// The decoded bytes are not UTF-8.
+    NotUtf8,
+}
+
+/// Strict percent-decoding, the one decoder of every path segment (the
+/// API's and the gateway's): each `%` starts exactly two hex digits — not
+/// `%+5`, which a radix parser would read as 0x05 — and the result must be
+/// UTF-8.
+pub fn decode_percent(s: &str) -> Result<String, PercentError> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                .ok_or(PercentError::BadEscape)?;
+            let digit = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+            out.push(digit(hex[0]) << 4 | digit(hex[1]));
             i += 3;
         } else {
             out.push(bytes[i]);
             i += 1;
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).map_err(|_| PercentError::NotUtf8)
 }
 
 /// Where a required grant's resource comes from.
@@ -660,6 +681,16 @@ pub fn is_header_safe(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding_is_strict() {
+        assert_eq!(decode_percent("a%41%c3%A9"), Ok("aAé".to_string()));
+        for bad in ["%+5", "%-1", "% 5", "%5", "%", "%zz", "x%4"] {
+            assert_eq!(decode_percent(bad), Err(PercentError::BadEscape), "{bad}");
+        }
+        assert_eq!(decode_percent("%FF"), Err(PercentError::NotUtf8));
+        assert_eq!(percent_decode("%+5"), None);
+    }
     use crate::catalog::default_catalog;
     use proptest::prelude::*;
 

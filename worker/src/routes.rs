@@ -176,29 +176,16 @@ impl Route {
 }
 
 fn decode_segment(s: &str) -> Result<String, ApiError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::InvalidRequest,
-                        "bad percent-encoding in the path",
-                    )
-                })?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+    use keyward_domain::gateway::{decode_percent, PercentError};
+    decode_percent(s).map_err(|e| match e {
+        PercentError::BadEscape => ApiError::new(
+            ErrorCode::InvalidRequest,
+            "bad percent-encoding in the path",
+        ),
+        PercentError::NotUtf8 => {
+            ApiError::new(ErrorCode::InvalidRequest, "the path is not valid UTF-8")
         }
-    }
-    String::from_utf8(out)
-        .map_err(|_| ApiError::new(ErrorCode::InvalidRequest, "the path is not valid UTF-8"))
+    })
 }
 
 /// Parses the request method exactly. (worker's own conversion maps every

@@ -396,3 +396,29 @@ async fn objects_must_be_what_their_content_type_says() {
         200
     );
 }
+
+/// A `%` must start exactly two hex digits: `%+5` once decoded to the
+/// control character 0x05 (a radix parser accepts the sign) and reached a
+/// handler as a token id.
+#[tokio::test]
+async fn a_percent_sign_without_two_hex_digits_is_refused_in_every_path() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/tokens/%+5",
+        "/api/v1/tokens/%-1",
+        "/api/v1/tokens/%4",
+        "/api/v1/personas/a%zz",
+    ] {
+        let r = app.get(path, &app.admin_secret).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "invalid_request"),
+            "{path}: {}",
+            r.text
+        );
+    }
+    let fine = app
+        .get("/api/v1/tokens/%74ok_none", &app.admin_secret)
+        .await;
+    assert_eq!(fine.status, 404, "{}", fine.text);
+}
