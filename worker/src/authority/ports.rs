@@ -1,0 +1,308 @@
+//! The token authority's ports and records: the [`Ledger`] and the
+//! [`Replica`] it runs against, the rows and records they hold, and why a
+//! presented secret is refused.
+
+use crate::http::{ApiError, ApiResult};
+use keyward_domain::api::Token;
+use keyward_domain::{Access, ErrorCode, Grant, SecretError, TokenKind};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// A storage call failed (or timed out: a timed-out write may or may not
+/// have landed, and both cases are handled).
+#[derive(Debug, Clone)]
+pub struct StoreError(pub String);
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::unavailable(e.0)
+    }
+}
+impl From<worker::Error> for StoreError {
+    fn from(e: worker::Error) -> StoreError {
+        StoreError(e.to_string())
+    }
+}
+impl From<worker::kv::KvError> for StoreError {
+    fn from(e: worker::kv::KvError) -> StoreError {
+        StoreError(e.to_string())
+    }
+}
+
+/// Why a presented key is not accepted (shared with `/verify`).
+pub enum Rejection {
+    Malformed(SecretError),
+    NotFound,
+    Expired,
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> ApiError {
+        match r {
+            Rejection::Malformed(e) => ApiError::new(ErrorCode::MalformedToken, e.to_string()),
+            Rejection::NotFound => ApiError::new(
+                ErrorCode::InvalidToken,
+                "the token is unknown, deleted, or was replaced by a refresh",
+            ),
+            Rejection::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
+        }
+    }
+}
+
+/// The replica of a token that authentication reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRecord {
+    pub token: Token,
+    /// Set on a secret replaced by a refresh with an overlap: the old secret
+    /// works until this instant (unix seconds), and never after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_until: Option<i64>,
+    /// Grants held through personas, or, for a personal key, everything its
+    /// user holds. Rewritten by the registry whenever those change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherited: Vec<Grant>,
+    /// A personal key's user (their client id): calls are theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_as: Option<String>,
+}
+
+impl AuthRecord {
+    /// Records written before projects existed name none: a project-level
+    /// token without one is the default project's.
+    pub fn upgraded(mut self) -> AuthRecord {
+        if self.token.project.is_none()
+            && !matches!(self.token.kind, TokenKind::Master | TokenKind::Global)
+        {
+            self.token.project = Some(keyward_domain::DEFAULT_PROJECT.to_string());
+        }
+        self
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.token.kind == TokenKind::Master
+    }
+
+    /// Everything the authorization decision needs, in domain terms.
+    pub fn access(&self) -> Access {
+        let mut grants = self.token.grants.clone();
+        grants.extend(self.inherited.iter().cloned());
+        Access {
+            kind: self.token.kind,
+            project: self.token.project.clone(),
+            grants,
+            project_grants: self.token.project_grants.clone(),
+            global_admin: self.token.global_admin && self.token.kind == TokenKind::Global,
+        }
+    }
+}
+
+/// KV refuses expirations less than 60 s ahead; authentication checks the
+/// exact instant itself, so the stored copy may outlive it a little.
+pub fn kv_expiration(at: i64, now: i64) -> u64 {
+    at.max(now + 61) as u64
+}
+
+/// The KV records authentication reads, by secret hash.
+#[allow(async_fn_in_trait)]
+pub trait Replica {
+    /// What a read yields: the record, or something that holds it (the
+    /// edge's parsed copy, shared between calls).
+    type Record: std::borrow::Borrow<AuthRecord>;
+    async fn get(&self, hash: &str) -> Result<Option<Self::Record>, StoreError>;
+    async fn put(
+        &self,
+        hash: &str,
+        record: &AuthRecord,
+        expiration: Option<u64>,
+    ) -> Result<(), StoreError>;
+    async fn delete(&self, hash: &str) -> Result<(), StoreError>;
+}
+
+/// The registry's records of tokens and their secrets.
+pub trait Ledger {
+    fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError>;
+    /// Secrets replaced by a refresh and still within their overlap after
+    /// `now` (`i64::MIN`: all of them).
+    fn retired(&self, token_id: &str, now: i64) -> Result<Vec<RetiredRow>, StoreError>;
+    fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError>;
+    /// In one step: `row`'s secret becomes current, the old hash is kept as
+    /// retired until `until`, and the invitation (if any) is accepted.
+    fn commit_refresh(
+        &self,
+        row: &TokenRow,
+        old_hash: &str,
+        until: i64,
+        invitation: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Undoes [`Ledger::commit_refresh`]; harmless if it never happened.
+    fn revert_refresh(&self, before: &TokenRow, invitation: Option<&str>)
+        -> Result<(), StoreError>;
+    fn delete_token(&self, id: &str) -> Result<(), StoreError>;
+    /// What a token's KV record carries besides the token itself: the
+    /// grants it inherits (its personas'; a personal key's user's) and, for
+    /// a personal key, whom it acts as. Read fresh at every replication, so
+    /// a changed persona or user reaches the edge with the next write.
+    fn context(&self, row: &TokenRow) -> Result<RecordContext, StoreError>;
+    /// Notes tokens whose KV records must be rewritten.
+    fn mark_stale(&self, ids: &[String]) -> Result<(), StoreError>;
+    fn clear_stale(&self, id: &str) -> Result<(), StoreError>;
+    fn stale(&self) -> Result<Vec<String>, StoreError>;
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordContext {
+    pub inherited: Vec<keyward_domain::Grant>,
+    pub acting_as: Option<String>,
+    /// A personal key's project is its user's.
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TokenRow {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub grants: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub secret_hash: String,
+    pub secret_hint: String,
+    pub admin_id: Option<String>,
+    #[serde(default)]
+    pub rate_limit: Option<i64>,
+    #[serde(default = "empty_list")]
+    pub personas: String,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default = "empty_map")]
+    pub project_grants: String,
+    #[serde(default)]
+    pub global_admin: i64,
+    #[serde(default)]
+    pub member_id: Option<String>,
+}
+
+impl Default for TokenRow {
+    /// Empty and unusable except as the base of a struct literal; the JSON
+    /// columns hold valid empty JSON.
+    fn default() -> TokenRow {
+        TokenRow {
+            id: String::new(),
+            client_id: String::new(),
+            name: String::new(),
+            description: String::new(),
+            kind: TokenKind::Scoped.as_str().into(),
+            grants: empty_list(),
+            created_by: String::new(),
+            created_at: 0,
+            updated_at: 0,
+            expires_at: None,
+            last_used_at: None,
+            secret_hash: String::new(),
+            secret_hint: String::new(),
+            admin_id: None,
+            rate_limit: None,
+            personas: empty_list(),
+            project: None,
+            project_grants: empty_map(),
+            global_admin: 0,
+            member_id: None,
+        }
+    }
+}
+
+fn empty_list() -> String {
+    "[]".into()
+}
+fn empty_map() -> String {
+    "{}".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RetiredRow {
+    pub hash: String,
+    pub until: i64,
+}
+
+pub fn ts(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl TokenRow {
+    pub fn view(&self) -> ApiResult<Token> {
+        Ok(Token {
+            id: self.id.clone(),
+            client_id: self.client_id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            kind: TokenKind::parse(&self.kind)
+                .ok_or_else(|| ApiError::unavailable("corrupt token kind"))?,
+            grants: serde_json::from_str(&self.grants).map_err(ApiError::unavailable)?,
+            created_by: self.created_by.clone(),
+            created_at: ts(self.created_at),
+            updated_at: ts(self.updated_at),
+            expires_at: self.expires_at.map(ts),
+            last_used_at: self.last_used_at.map(ts),
+            secret_hint: self.secret_hint.clone(),
+            rate_limit: self.rate_limit.map(|r| r as u32),
+            personas: serde_json::from_str(&self.personas).map_err(ApiError::unavailable)?,
+            project: self.project(),
+            project_grants: serde_json::from_str(&self.project_grants)
+                .map_err(ApiError::unavailable)?,
+            global_admin: self.global_admin != 0,
+            member_id: self.member_id.clone(),
+        })
+    }
+
+    /// Master tokens and global keys belong to no project; everything else
+    /// to its own, and tokens from before projects to the default one.
+    pub fn project(&self) -> Option<String> {
+        match self.kind.as_str() {
+            "master" | "global" => None,
+            _ => Some(
+                self.project
+                    .clone()
+                    .unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string()),
+            ),
+        }
+    }
+
+    pub fn token_kind(&self) -> ApiResult<TokenKind> {
+        TokenKind::parse(&self.kind).ok_or_else(|| ApiError::unavailable("corrupt token kind"))
+    }
+
+    pub fn grant_list(&self) -> ApiResult<Vec<keyward_domain::Grant>> {
+        serde_json::from_str(&self.grants).map_err(ApiError::unavailable)
+    }
+
+    pub fn persona_ids(&self) -> ApiResult<Vec<String>> {
+        serde_json::from_str(&self.personas).map_err(ApiError::unavailable)
+    }
+
+    pub(super) fn record(
+        &self,
+        context: &RecordContext,
+        retired_until: Option<i64>,
+    ) -> ApiResult<AuthRecord> {
+        let mut token = self.view()?;
+        if context.project.is_some() {
+            token.project = context.project.clone();
+        }
+        Ok(AuthRecord {
+            token,
+            retired_until,
+            inherited: context.inherited.clone(),
+            acting_as: context.acting_as.clone(),
+        })
+    }
+
+    pub(super) fn expiration(&self, now: i64) -> Option<u64> {
+        self.expires_at.map(|at| kv_expiration(at, now))
+    }
+}
