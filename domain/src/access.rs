@@ -30,20 +30,9 @@ pub struct Access {
 }
 
 impl Access {
-    /// Master tokens and global admin keys: every permission in every
-    /// project, and the administration of the deployment.
-    pub fn is_admin(&self) -> bool {
-        crate::policy::is_admin(self.kind, self.global_admin)
-    }
-
     /// Where the token acts when a request names no project.
     pub fn home(&self) -> &str {
         self.project.as_deref().unwrap_or(DEFAULT_PROJECT)
-    }
-
-    /// Whether the token can act in `project` at all.
-    pub fn reaches(&self, project: &str) -> bool {
-        crate::policy::reachable_projects(self).contains(project)
     }
 
     /// The grants that hold in `project`, before implication.

@@ -2,7 +2,6 @@
 //! resource type, and which permissions imply others. It is configuration
 //! shipped with the worker (`worker/catalog.json`) and served to clients.
 
-use crate::grant::{Grant, Resource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -129,51 +128,6 @@ impl Catalog {
         self.resource_types.iter().find(|t| t.id == id)
     }
 
-    /// Checks that a grant names something in the catalog with the right
-    /// resource shape.
-    pub fn check(&self, grant: &Grant) -> Result<(), CatalogError> {
-        let service = self
-            .service(&grant.service)
-            .ok_or_else(|| CatalogError::UnknownService(grant.service.clone()))?;
-        let def = service
-            .permissions
-            .iter()
-            .find(|p| p.id == grant.permission)
-            .ok_or_else(|| {
-                CatalogError::UnknownPermission(format!("{}:{}", grant.service, grant.permission))
-            })?;
-        match (&def.resource_type, &grant.resource) {
-            (Some(_), None) => Err(CatalogError::ResourceMismatch(format!(
-                "{}:{} needs a resource (\"*\" or an id)",
-                grant.service, grant.permission
-            ))),
-            (None, Some(_)) => Err(CatalogError::ResourceMismatch(format!(
-                "{}:{} takes no resource",
-                grant.service, grant.permission
-            ))),
-            (Some(_), Some(Resource::Id(id))) if !crate::validate::is_resource_id(id) => {
-                Err(CatalogError::InvalidResource(format!(
-                    "'{id}' is not a valid resource id (1-96 characters of letters, digits, '.', '_', '-')"
-                )))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Every grant in the catalog on `*`: what a master token holds.
-    pub fn everything(&self) -> Vec<Grant> {
-        self.services
-            .iter()
-            .flat_map(|s| {
-                s.permissions.iter().map(move |p| Grant {
-                    service: s.id.clone(),
-                    permission: p.id.clone(),
-                    resource: p.resource_type.as_ref().map(|_| Resource::All),
-                })
-            })
-            .collect()
-    }
-
     /// Implied permissions of one permission, transitively, itself excluded.
     pub fn implied_by(&self, service: &str, permission: &str) -> Vec<String> {
         let Some(svc) = self.service(service) else {
@@ -204,6 +158,7 @@ pub(crate) fn default_catalog() -> Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grant::{Grant, Resource};
 
     #[test]
     fn default_catalog_has_the_documented_services() {

@@ -8,57 +8,18 @@
 //! parameters their pattern captures.
 
 use crate::catalog::Catalog;
-use crate::grant::{Grant, Resource};
+use crate::grant::Grant;
 use crate::jwt::IssuerConfig;
-use crate::validate;
+use crate::template::is_env_name_byte;
+pub use crate::template::{is_header_safe, GrantTemplate, ResourceTemplate, Setting};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// Upstream calls that take longer than this (until the response headers)
 /// are answered 504, unless the table or `GATEWAY_TIMEOUT_MS` says otherwise.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
-
-/// A configuration value that is either written in the file or taken from
-/// the environment: `"${NAME}"` (the whole string) names a variable, so that
-/// URLs and keys differ per deployment while the routes ship with the code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Setting {
-    Literal(String),
-    Env(String),
-}
-
-impl Setting {
-    pub fn parse(s: &str) -> Setting {
-        match s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-            Some(name) if !name.is_empty() && name.bytes().all(is_env_name_byte) => {
-                Setting::Env(name.to_string())
-            }
-            _ => Setting::Literal(s.to_string()),
-        }
-    }
-
-    /// The value, or `None` when the variable is unset or empty: a setting
-    /// that is not there leaves its route or issuer inactive, never open.
-    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-        match self {
-            Setting::Literal(s) => Some(s.clone()),
-            Setting::Env(name) => env(name).filter(|v| !v.trim().is_empty()),
-        }
-    }
-}
-
-fn is_env_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-impl<'de> Deserialize<'de> for Setting {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Setting::parse(&String::deserialize(d)?))
-    }
-}
 
 /// One segment of a path pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,99 +242,6 @@ pub fn decode_percent(s: &str) -> Result<String, PercentError> {
         }
     }
     String::from_utf8(out).map_err(|_| PercentError::NotUtf8)
-}
-
-/// Where a required grant's resource comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResourceTemplate {
-    None,
-    Fixed(Resource),
-    Param(String),
-}
-
-/// `service:permission@{param}` (or a fixed resource, or none).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantTemplate {
-    pub service: String,
-    pub permission: String,
-    pub resource: ResourceTemplate,
-}
-
-impl GrantTemplate {
-    pub fn parse(s: &str) -> Result<GrantTemplate, String> {
-        let bad = || format!("'{s}' is not a grant (service:permission[@resource|@{{param}}])");
-        let (sp, resource) = match s.split_once('@') {
-            Some((sp, r)) => {
-                let res = match r.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-                    Some(name) if !name.is_empty() && name.bytes().all(is_env_name_byte) => {
-                        ResourceTemplate::Param(name.to_string())
-                    }
-                    Some(_) => return Err(bad()),
-                    None if r.is_empty() || r.contains(['{', '}']) => return Err(bad()),
-                    None => ResourceTemplate::Fixed(Resource::parse(r)),
-                };
-                (sp, res)
-            }
-            None => (s, ResourceTemplate::None),
-        };
-        let (service, permission) = sp.split_once(':').ok_or_else(bad)?;
-        if service.is_empty() || permission.is_empty() {
-            return Err(bad());
-        }
-        Ok(GrantTemplate {
-            service: service.to_string(),
-            permission: permission.to_string(),
-            resource,
-        })
-    }
-
-    /// The concrete grant for these parameters. A parameter used as a
-    /// resource must be a valid resource id: `*` from a path must never
-    /// turn into "every resource".
-    pub fn instantiate(&self, params: &BTreeMap<String, String>) -> Result<Grant, String> {
-        let resource = match &self.resource {
-            ResourceTemplate::None => None,
-            ResourceTemplate::Fixed(r) => Some(r.clone()),
-            ResourceTemplate::Param(name) => {
-                let value = params
-                    .get(name)
-                    .ok_or_else(|| format!("no parameter '{name}'"))?;
-                if !validate::is_resource_id(value) {
-                    return Err(format!("'{value}' is not a valid {name}"));
-                }
-                Some(Resource::Id(value.clone()))
-            }
-        };
-        Ok(Grant::new(&self.service, &self.permission, resource))
-    }
-
-    fn param(&self) -> Option<&str> {
-        match &self.resource {
-            ResourceTemplate::Param(n) => Some(n),
-            _ => None,
-        }
-    }
-
-    /// Checks the shape against the catalog with a stand-in resource id.
-    pub fn check(&self, catalog: &Catalog) -> Result<(), String> {
-        let mut params = BTreeMap::new();
-        if let Some(p) = self.param() {
-            params.insert(p.to_string(), "x".to_string());
-        }
-        let g = self.instantiate(&params)?;
-        catalog.check(&g).map_err(|e| e.to_string())
-    }
-}
-
-impl fmt::Display for GrantTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.service, self.permission)?;
-        match &self.resource {
-            ResourceTemplate::None => Ok(()),
-            ResourceTemplate::Fixed(r) => write!(f, "@{}", r.as_str()),
-            ResourceTemplate::Param(p) => write!(f, "@{{{p}}}"),
-        }
-    }
 }
 
 /// How a route's callers may prove who they are.
@@ -672,15 +540,10 @@ pub fn sign_v2(key: &[u8], string_to_sign_v2: &str) -> String {
     format!("v2={}", hmac_hex(key, string_to_sign_v2))
 }
 
-/// A value safe to carry in a header and in the signed lines: visible
-/// ASCII only, so no line break can forge another line.
-pub fn is_header_safe(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grant::Resource;
 
     #[test]
     fn percent_decoding_is_strict() {

@@ -1,6 +1,6 @@
 //! Grants, effective permissions and the one authorization decision.
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -96,6 +96,55 @@ impl fmt::Display for Grant {
             write!(f, "@{}", r.as_str())?;
         }
         Ok(())
+    }
+}
+
+/// What a catalog admits as grants (here, with the grants, so that the
+/// catalog itself knows nothing of them).
+impl Catalog {
+    /// Checks that a grant names something in the catalog with the right
+    /// resource shape.
+    pub fn check(&self, grant: &Grant) -> Result<(), CatalogError> {
+        let service = self
+            .service(&grant.service)
+            .ok_or_else(|| CatalogError::UnknownService(grant.service.clone()))?;
+        let def = service
+            .permissions
+            .iter()
+            .find(|p| p.id == grant.permission)
+            .ok_or_else(|| {
+                CatalogError::UnknownPermission(format!("{}:{}", grant.service, grant.permission))
+            })?;
+        match (&def.resource_type, &grant.resource) {
+            (Some(_), None) => Err(CatalogError::ResourceMismatch(format!(
+                "{}:{} needs a resource (\"*\" or an id)",
+                grant.service, grant.permission
+            ))),
+            (None, Some(_)) => Err(CatalogError::ResourceMismatch(format!(
+                "{}:{} takes no resource",
+                grant.service, grant.permission
+            ))),
+            (Some(_), Some(Resource::Id(id))) if !crate::validate::is_resource_id(id) => {
+                Err(CatalogError::InvalidResource(format!(
+                    "'{id}' is not a valid resource id (1-96 characters of letters, digits, '.', '_', '-')"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Every grant in the catalog on `*`: what a master token holds.
+    pub fn everything(&self) -> Vec<Grant> {
+        self.services
+            .iter()
+            .flat_map(|s| {
+                s.permissions.iter().map(move |p| Grant {
+                    service: s.id.clone(),
+                    permission: p.id.clone(),
+                    resource: p.resource_type.as_ref().map(|_| Resource::All),
+                })
+            })
+            .collect()
     }
 }
 

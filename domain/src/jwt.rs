@@ -7,8 +7,8 @@
 //! Keyward never issues these tokens, and a JWT principal is never master.
 
 use crate::catalog::Catalog;
-use crate::gateway::{GrantTemplate, Setting};
 use crate::grant::Grant;
+use crate::template::{is_header_safe, GrantTemplate, ResourceTemplate, Setting};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
@@ -419,7 +419,7 @@ impl<'de> Deserialize<'de> for ScopeMapping {
             .collect::<Result<Vec<_>, _>>()
             .map_err(serde::de::Error::custom)?;
         for g in &grants {
-            if let crate::gateway::ResourceTemplate::Param(p) = &g.resource {
+            if let ResourceTemplate::Param(p) = &g.resource {
                 if value.param.as_deref() != Some(p.as_str()) {
                     return Err(serde::de::Error::custom(format!(
                         "{g}: '{p}' is not the parameter of '{}'",
@@ -601,7 +601,7 @@ impl Issuer {
             }
         }
         match c.subject() {
-            Some(s) if !s.is_empty() && crate::gateway::is_header_safe(s) => Ok(()),
+            Some(s) if !s.is_empty() && is_header_safe(s) => Ok(()),
             Some(_) => Err(JwtError::Malformed("'sub' is not printable ASCII".into())),
             None => Err(JwtError::MissingClaim("sub")),
         }

@@ -15,6 +15,7 @@ pub mod problem;
 pub mod query;
 pub mod ratelimit;
 pub mod secret;
+pub mod template;
 pub mod validate;
 
 pub use access::{Access, DEFAULT_PROJECT};

@@ -132,6 +132,20 @@ pub fn is_admin(kind: TokenKind, global_admin: bool) -> bool {
     kind == TokenKind::Master || (kind == TokenKind::Global && global_admin)
 }
 
+/// The policy's answers as methods of the access they are about.
+impl Access {
+    /// Master tokens and global admin keys: every permission in every
+    /// project, and the administration of the deployment.
+    pub fn is_admin(&self) -> bool {
+        is_admin(self.kind, self.global_admin)
+    }
+
+    /// Whether the token can act in `project` at all.
+    pub fn reaches(&self, project: &str) -> bool {
+        reachable_projects(self).contains(project)
+    }
+}
+
 /// Where an actor may act.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
