@@ -4,7 +4,7 @@
 //! Data-plane calls never wait on it and never touch a global object: each
 //! isolate gathers its calls' entries for a moment and sends them to a
 //! Queue as one message after the answers, and this worker's own queue
-//! consumer writes batches (`INSERT OR IGNORE` by event id, so redelivery
+//! consumer (`consumer.rs`) writes batches (`INSERT OR IGNORE` by event id, so redelivery
 //! is harmless: at least once, never twice). The same batch carries
 //! `last_used_at`: at most one registry command per batch, naming only the
 //! tokens the consumer has not moved in the last minute. The
@@ -13,15 +13,14 @@
 //! before answering (see `RegistryObject::forward_audit`).
 
 use crate::http::{ApiError, ApiResult};
-use crate::registry::{Command, Registry};
 use keyward_domain::api::{AuditEntry, Outcome, Page};
 use keyward_domain::policy::Reach;
 use keyward_domain::query::AuditQuery;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+
 use wasm_bindgen::JsValue;
-use worker::{Context, D1Database, Env, MessageBatch};
+use worker::{Context, D1Database, Env};
 
 pub const DB_BINDING: &str = "AUDIT_DB";
 pub const QUEUE_BINDING: &str = "AUDIT_QUEUE";
@@ -229,84 +228,6 @@ async fn send(env: &Env, batch: Vec<AuditEvent>) {
             worker::console_error!("audit write failed: {}", e.problem.detail);
         }
     }
-}
-
-/// A queue message: a batch as JSON text, or (sent by earlier versions,
-/// perhaps still in the queue) one event.
-fn events_of(body: &serde_json::Value) -> Vec<AuditEvent> {
-    let parsed = match body {
-        serde_json::Value::String(text) => serde_json::from_str::<Vec<AuditEvent>>(text),
-        other => serde_json::from_value::<AuditEvent>(other.clone()).map(|e| vec![e]),
-    };
-    parsed.unwrap_or_else(|e| {
-        // Unreadable forever: retrying would only block the queue.
-        worker::console_error!("an audit message is unreadable and was dropped: {e}");
-        vec![]
-    })
-}
-
-/// The queue consumer: one D1 batch and one registry command per batch.
-pub async fn consume(batch: MessageBatch<serde_json::Value>, env: &Env) -> worker::Result<()> {
-    let events: Vec<AuditEvent> = batch
-        .messages()?
-        .iter()
-        .flat_map(|m| events_of(m.body()))
-        .collect();
-    let logged: Vec<AuditEvent> = events.iter().filter(|e| e.logged).cloned().collect();
-    if let Err(e) = store(env, &logged).await {
-        // Redelivered later; the ids make the retry harmless.
-        worker::console_error!("audit batch not stored: {}", e.problem.detail);
-        batch.retry_all();
-        return Ok(());
-    }
-    batch.ack_all();
-    let mut last_used: BTreeMap<String, i64> = BTreeMap::new();
-    for e in &events {
-        if let (Some(token), Outcome::Success) = (&e.token_id, e.outcome) {
-            let at = last_used.entry(token.clone()).or_default();
-            *at = (*at).max(e.at_ms / 1000);
-        }
-    }
-    // A token this consumer moved less than a minute ago waits: the
-    // registry hears of each busy token about once a minute, however many
-    // calls it makes.
-    last_used.retain(|token, at| {
-        TOUCHED.with(|t| {
-            t.borrow()
-                .get(token)
-                .is_none_or(|prev| *at - prev >= TOUCH_EVERY_S)
-        })
-    });
-    if last_used.is_empty() {
-        return Ok(());
-    }
-    let used: Vec<(String, i64)> = last_used.into_iter().collect();
-    let touched = match Registry::from_env(env) {
-        Ok(r) => r
-            .call::<serde_json::Value>(&Command::Touch { used: used.clone() })
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match touched {
-        Ok(()) => TOUCHED.with(|t| {
-            let mut t = t.borrow_mut();
-            if t.len() >= 100_000 {
-                t.clear();
-            }
-            t.extend(used);
-        }),
-        Err(e) => worker::console_error!("last_used_at not updated: {}", e.problem.detail),
-    }
-    Ok(())
-}
-
-/// How often at most one consumer isolate moves a token's `last_used_at`.
-const TOUCH_EVERY_S: i64 = 60;
-
-thread_local! {
-    /// When this isolate last moved each token's `last_used_at` (unix s).
-    static TOUCHED: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
 }
 
 #[derive(Deserialize)]

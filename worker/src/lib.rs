@@ -9,6 +9,7 @@ mod auth;
 mod authority;
 mod call;
 mod catalog;
+mod consumer;
 mod email;
 mod gateway;
 mod guard;
@@ -73,7 +74,11 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             }
         }
     };
-    if let Err(e) = ratelimit::enforce_caller(&env, caller.as_ref()).await {
+    let limited = match caller.as_ref() {
+        Some(c) => ratelimit::enforce(&env, &c.token().id, c.token().rate_limit).await,
+        None => Ok(()),
+    };
+    if let Err(e) = limited {
         return Ok(http::problem_response(&e));
     }
     let audit_identity = caller
@@ -198,5 +203,5 @@ async fn queue(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
-    audit::consume(batch, &env).await
+    consumer::consume(batch, &env).await
 }

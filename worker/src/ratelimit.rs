@@ -14,7 +14,6 @@
 //! Fail closed: if the limiter cannot be asked when a lease is needed, the
 //! call is answered 503 `unavailable`, never let through uncounted.
 
-use crate::auth::Caller;
 use crate::http::{ApiError, ApiResult};
 use keyward_domain::ratelimit::{Lease, Window};
 use keyward_domain::ErrorCode;
@@ -111,14 +110,6 @@ pub(crate) fn limit_for(env: &Env, own: Option<u32>) -> ApiResult<u32> {
                     "DEFAULT_RATE_LIMIT '{s}' is not a positive integer"
                 ))
             }),
-    }
-}
-
-/// The hook for authenticated API calls.
-pub async fn enforce_caller(env: &Env, caller: Option<&Caller>) -> ApiResult<()> {
-    match caller {
-        Some(c) => enforce(env, &c.token().id, c.token().rate_limit).await,
-        None => Ok(()),
     }
 }
 
