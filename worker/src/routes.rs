@@ -369,3 +369,143 @@ pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
         project: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A concrete path for a template: each `{name}` filled with `x-name`.
+    fn concrete(template: &str) -> String {
+        let filled: Vec<String> = template
+            .split('/')
+            .map(|s| match s.strip_prefix('{') {
+                Some(name) => format!("x-{}", name.trim_end_matches('}')),
+                None => s.to_string(),
+            })
+            .collect();
+        format!("/api/v1{}", filled.join("/"))
+    }
+
+    fn err(method: &str, path: &str) -> ApiError {
+        resolve(method, path).expect_err(path)
+    }
+
+    #[test]
+    fn every_entry_resolves_to_itself() {
+        for def in ROUTES {
+            let path = concrete(def.path);
+            let route = resolve(def.method.as_ref(), &path).expect(&path);
+            assert!(std::ptr::eq(route.def, def), "{} {path}", def.method);
+            for name in def.path.split('/').filter_map(|s| s.strip_prefix('{')) {
+                let name = name.trim_end_matches('}');
+                assert_eq!(route.param(name), format!("x-{name}"));
+            }
+            assert!(route.project().is_none());
+            // Every name the target uses is a parameter of the path.
+            route.target();
+        }
+    }
+
+    #[test]
+    fn storage_routes_also_answer_in_a_project() {
+        let route = resolve("PUT", "/api/v1/projects/p1/buckets/b/objects/k").unwrap();
+        assert_eq!(route.endpoint(), Endpoint::PutObject);
+        assert_eq!(route.project(), Some("p1"));
+        assert_eq!(route.target(), "p1:b/k");
+        assert_eq!(route.action(), "object.put");
+        let e = err("GET", "/api/v1/projects/p1/buckets/b/x");
+        assert_eq!(e.problem.detail, "no API at /api/v1/buckets/b/x");
+    }
+
+    #[test]
+    fn a_wrong_method_lists_the_tables_methods() {
+        for def in ROUTES {
+            let path = concrete(def.path);
+            let expected: Vec<String> = ROUTES
+                .iter()
+                .filter(|d| d.path == def.path)
+                .map(|d| d.method.to_string())
+                .collect();
+            for wrong in ["OPTIONS", "TRACE", "HEAD", "QUERY", "get"] {
+                let e = err(wrong, &path);
+                assert_eq!(e.code(), ErrorCode::MethodNotAllowed);
+                assert_eq!(e.allow.as_deref(), Some(expected.join(", ").as_str()));
+                assert_eq!(
+                    e.problem.detail,
+                    format!("{wrong} is not allowed here; use {}", expected.join(", "))
+                );
+            }
+        }
+        assert_eq!(
+            err("PUT", "/api/v1/tokens/t1").allow.as_deref(),
+            Some("GET, PATCH, DELETE")
+        );
+    }
+
+    #[test]
+    fn an_unknown_path_is_404() {
+        for path in [
+            "/api/v1/nope",
+            "/api/v1/",
+            "/api/v1",
+            "/elsewhere",
+            "/api/v1/tokens/a/b/c",
+        ] {
+            let e = err("GET", path);
+            assert_eq!(e.code(), ErrorCode::NotFound);
+            assert_eq!(e.problem.detail, format!("no API at {path}"));
+        }
+    }
+
+    #[test]
+    fn an_encoded_slash_stays_in_its_parameter() {
+        let route = resolve("GET", "/api/v1/tokens/a%2Fb").unwrap();
+        assert_eq!(route.endpoint(), Endpoint::GetToken);
+        assert_eq!(route.param("id"), "a/b");
+        let route = resolve("DELETE", "/api/v1/buckets/b%2F1/objects/k%2F%252F").unwrap();
+        assert_eq!(route.param("bucket"), "b/1");
+        assert_eq!(route.param("key"), "k/%2F");
+        assert_eq!(route.target(), "b/1/k/%2F");
+        // Trailing slashes are ignored; an empty segment is an empty parameter.
+        assert_eq!(
+            resolve("GET", "/api/v1/tokens/t1/").unwrap().param("id"),
+            "t1"
+        );
+        assert_eq!(
+            resolve("POST", "/api/v1/tokens//refresh")
+                .unwrap()
+                .param("id"),
+            ""
+        );
+    }
+
+    #[test]
+    fn a_bad_escape_is_400() {
+        for (path, detail) in [
+            ("/api/v1/tokens/a%zz", "bad percent-encoding in the path"),
+            ("/api/v1/nowhere/%+5", "bad percent-encoding in the path"),
+            ("/api/v1/tokens/%ff", "the path is not valid UTF-8"),
+        ] {
+            let e = err("GET", path);
+            assert_eq!(e.code(), ErrorCode::InvalidRequest, "{path}");
+            assert_eq!(e.problem.detail, detail);
+        }
+    }
+
+    #[test]
+    fn actions_are_named_and_entries_unique() {
+        for (i, def) in ROUTES.iter().enumerate() {
+            assert!(!def.action.is_empty(), "{} {}", def.method, def.path);
+            assert!(
+                !ROUTES[..i]
+                    .iter()
+                    .any(|d| d.method == def.method && d.path == def.path),
+                "{} {} twice",
+                def.method,
+                def.path
+            );
+            // A control-plane change is always recorded by the registry.
+            assert!(!def.flags.changes_control_plane || def.flags.audited_by_registry);
+        }
+    }
+}
