@@ -25,7 +25,7 @@ use handlers::{admins, directory, invitations, meta, storage, tokens};
 use http::ApiResult;
 use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;
-use routes::Route;
+use routes::{Endpoint, Route};
 use worker::{event, Context, Env, Request, Response};
 
 pub use guard::FailureGuard;
@@ -53,7 +53,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     };
     // Everything that takes a credential or an invitation code; health
     // and the OpenAPI document stay reachable.
-    if !matches!(route, Route::Health | Route::OpenApi) {
+    if !matches!(route.endpoint(), Endpoint::Health | Endpoint::OpenApi) {
         if let Some(e) = guard::blocked(&client) {
             return Ok(http::problem_response(&e));
         }
@@ -101,8 +101,10 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         None => dispatch(&route, &mut req, &mut call).await,
     };
     if let Err(e) = &result {
-        if matches!(route, Route::OpenInvitation(_) | Route::AcceptInvitation(_))
-            && e.code() == ErrorCode::NotFound
+        if matches!(
+            route.endpoint(),
+            Endpoint::OpenInvitation | Endpoint::AcceptInvitation
+        ) && e.code() == ErrorCode::NotFound
         {
             if let Some(refused) = guard::note_failure(&env, &client).await {
                 result = Err(refused);
@@ -145,54 +147,54 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
 }
 
 async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
-    match route {
-        Route::InProject(project, inner) => {
-            call.project = Some(project.clone());
-            Box::pin(dispatch(inner, req, call)).await
-        }
-        Route::ListPersonas => directory::list_personas(call).await,
-        Route::CreatePersona => directory::create_persona(req, call).await,
-        Route::GetPersona(id) => directory::get_persona(id, call).await,
-        Route::UpdatePersona(id) => directory::update_persona(id, req, call).await,
-        Route::DeletePersona(id) => directory::delete_persona(id, req, call).await,
-        Route::ListMembers => directory::list_members(call).await,
-        Route::CreateMember => directory::create_member(req, call).await,
-        Route::GetMember(id) => directory::get_member(id, call).await,
-        Route::UpdateMember(id) => directory::update_member(id, req, call).await,
-        Route::DeleteMember(id) => directory::delete_member(id, call).await,
-        Route::ListPersonalKeys(id) => directory::list_keys(id, call).await,
-        Route::CreatePersonalKey(id) => directory::create_key(id, req, call).await,
-        Route::DeletePersonalKey(member, key) => directory::delete_key(member, key, call).await,
-        Route::ListProjects => directory::list_projects(call).await,
-        Route::CreateProject => directory::create_project(req, call).await,
-        Route::Health => meta::health(call).await,
-        Route::OpenApi => meta::openapi(),
-        Route::Catalog => http::json(200, call.catalog),
-        Route::WhoAmI => meta::whoami(call),
-        Route::Verify => meta::verify(req, call).await,
-        Route::Audit => meta::audit(req, call).await,
-        Route::ListTokens => tokens::list(req, call).await,
-        Route::CreateToken => tokens::create(req, call).await,
-        Route::GetToken(id) => tokens::get(id, call).await,
-        Route::UpdateToken(id) => tokens::update(id, req, call).await,
-        Route::DeleteToken(id) => tokens::delete(id, call).await,
-        Route::RefreshToken(id) => tokens::refresh(id, req, call).await,
-        Route::ListAdmins => admins::list(call).await,
-        Route::CreateAdmin => admins::create(req, call).await,
-        Route::DeleteAdmin(id) => admins::delete(id, call).await,
-        Route::ListBuckets => storage::list_buckets(call).await,
-        Route::CreateBucket => storage::create_bucket(req, call).await,
-        Route::ListObjects(b) => storage::list_objects(b, call).await,
-        Route::PutObject(b, k) => storage::put_object(b, k, req, call).await,
-        Route::GetObject(b, k) => storage::get_object(b, k, req, call).await,
-        Route::DeleteObject(b, k) => storage::delete_object(b, k, call).await,
-        Route::CreateInvitation(id) => invitations::create(id, req, call).await,
-        Route::ListInvitations => invitations::list(req, call).await,
-        Route::RevokeInvitation(id) => invitations::revoke(id, call).await,
-        Route::ResendInvitation(id) => invitations::resend(id, call).await,
-        Route::OpenInvitation(code) => invitations::open(code, call).await,
-        Route::AcceptInvitation(code) => invitations::accept(code, call).await,
-        Route::Outbox => invitations::outbox(call).await,
+    if let Some(project) = route.project() {
+        call.project = Some(project.to_string());
+    }
+    let p = |name| route.param(name);
+    match route.endpoint() {
+        Endpoint::ListPersonas => directory::list_personas(call).await,
+        Endpoint::CreatePersona => directory::create_persona(req, call).await,
+        Endpoint::GetPersona => directory::get_persona(p("id"), call).await,
+        Endpoint::UpdatePersona => directory::update_persona(p("id"), req, call).await,
+        Endpoint::DeletePersona => directory::delete_persona(p("id"), req, call).await,
+        Endpoint::ListMembers => directory::list_members(call).await,
+        Endpoint::CreateMember => directory::create_member(req, call).await,
+        Endpoint::GetMember => directory::get_member(p("id"), call).await,
+        Endpoint::UpdateMember => directory::update_member(p("id"), req, call).await,
+        Endpoint::DeleteMember => directory::delete_member(p("id"), call).await,
+        Endpoint::ListPersonalKeys => directory::list_keys(p("id"), call).await,
+        Endpoint::CreatePersonalKey => directory::create_key(p("id"), req, call).await,
+        Endpoint::DeletePersonalKey => directory::delete_key(p("id"), p("key"), call).await,
+        Endpoint::ListProjects => directory::list_projects(call).await,
+        Endpoint::CreateProject => directory::create_project(req, call).await,
+        Endpoint::Health => meta::health(call).await,
+        Endpoint::OpenApi => meta::openapi(),
+        Endpoint::Catalog => http::json(200, call.catalog),
+        Endpoint::WhoAmI => meta::whoami(call),
+        Endpoint::Verify => meta::verify(req, call).await,
+        Endpoint::Audit => meta::audit(req, call).await,
+        Endpoint::ListTokens => tokens::list(req, call).await,
+        Endpoint::CreateToken => tokens::create(req, call).await,
+        Endpoint::GetToken => tokens::get(p("id"), call).await,
+        Endpoint::UpdateToken => tokens::update(p("id"), req, call).await,
+        Endpoint::DeleteToken => tokens::delete(p("id"), call).await,
+        Endpoint::RefreshToken => tokens::refresh(p("id"), req, call).await,
+        Endpoint::ListAdmins => admins::list(call).await,
+        Endpoint::CreateAdmin => admins::create(req, call).await,
+        Endpoint::DeleteAdmin => admins::delete(p("id"), call).await,
+        Endpoint::ListBuckets => storage::list_buckets(call).await,
+        Endpoint::CreateBucket => storage::create_bucket(req, call).await,
+        Endpoint::ListObjects => storage::list_objects(p("bucket"), call).await,
+        Endpoint::PutObject => storage::put_object(p("bucket"), p("key"), req, call).await,
+        Endpoint::GetObject => storage::get_object(p("bucket"), p("key"), req, call).await,
+        Endpoint::DeleteObject => storage::delete_object(p("bucket"), p("key"), call).await,
+        Endpoint::CreateInvitation => invitations::create(p("id"), req, call).await,
+        Endpoint::ListInvitations => invitations::list(req, call).await,
+        Endpoint::RevokeInvitation => invitations::revoke(p("id"), call).await,
+        Endpoint::ResendInvitation => invitations::resend(p("id"), call).await,
+        Endpoint::OpenInvitation => invitations::open(p("code"), call).await,
+        Endpoint::AcceptInvitation => invitations::accept(p("code"), call).await,
+        Endpoint::Outbox => invitations::outbox(call).await,
     }
 }
 

@@ -1,11 +1,14 @@
-//! The route table: method and path to a [`Route`], or a precise 404/405.
+//! The route table: one entry per method and path, from which resolution
+//! (with its precise 404/405), the audit names, the flags and dispatch all
+//! derive.
 
 use crate::http::ApiError;
 use keyward_domain::ErrorCode;
 use worker::Method;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+/// The handler a route runs; `dispatch` in `lib.rs` has one arm per name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
     Health,
     OpenApi,
     Catalog,
@@ -14,164 +17,230 @@ pub enum Route {
     Audit,
     ListTokens,
     CreateToken,
-    GetToken(String),
-    UpdateToken(String),
-    DeleteToken(String),
-    RefreshToken(String),
+    GetToken,
+    UpdateToken,
+    DeleteToken,
+    RefreshToken,
     ListAdmins,
     CreateAdmin,
-    DeleteAdmin(String),
+    DeleteAdmin,
     ListBuckets,
     CreateBucket,
-    ListObjects(String),
-    PutObject(String, String),
-    GetObject(String, String),
-    DeleteObject(String, String),
-    CreateInvitation(String),
+    ListObjects,
+    PutObject,
+    GetObject,
+    DeleteObject,
+    CreateInvitation,
     ListInvitations,
-    RevokeInvitation(String),
-    ResendInvitation(String),
-    OpenInvitation(String),
-    AcceptInvitation(String),
+    RevokeInvitation,
+    ResendInvitation,
+    OpenInvitation,
+    AcceptInvitation,
     Outbox,
-    /// A storage route inside `/projects/{id}/`.
-    InProject(String, Box<Route>),
     ListPersonas,
     CreatePersona,
-    GetPersona(String),
-    UpdatePersona(String),
-    DeletePersona(String),
+    GetPersona,
+    UpdatePersona,
+    DeletePersona,
     ListMembers,
     CreateMember,
-    GetMember(String),
-    UpdateMember(String),
-    DeleteMember(String),
-    ListPersonalKeys(String),
-    CreatePersonalKey(String),
-    DeletePersonalKey(String, String),
+    GetMember,
+    UpdateMember,
+    DeleteMember,
+    ListPersonalKeys,
+    CreatePersonalKey,
+    DeletePersonalKey,
     ListProjects,
     CreateProject,
 }
 
+/// How the audit target is formed from the path's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// No target.
+    None,
+    /// The named parameter.
+    Param(&'static str),
+    /// `{bucket}/{key}`.
+    Object,
+}
+
+/// What a route is besides its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    /// Reachable without a credential.
+    pub public: bool,
+    /// Changes tokens, invitations, admins or the directory (not the data
+    /// a token works on): what a retired secret may never do.
+    pub changes_control_plane: bool,
+    /// A successful call is recorded by the registry in the same step as
+    /// the change itself; the front records everything else.
+    pub audited_by_registry: bool,
+}
+
+const PLAIN: Flags = Flags {
+    public: false,
+    changes_control_plane: false,
+    audited_by_registry: false,
+};
+const PUBLIC: Flags = Flags {
+    public: true,
+    ..PLAIN
+};
+/// Every control-plane change is recorded by the registry.
+const CONTROL: Flags = Flags {
+    changes_control_plane: true,
+    audited_by_registry: true,
+    ..PLAIN
+};
+const REGISTRY: Flags = Flags {
+    audited_by_registry: true,
+    ..PLAIN
+};
+
+/// One route: method, path template under `/api/v1` (`{name}` is one
+/// path segment), handler, audit action, audit target, flags.
+#[derive(Debug)]
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub endpoint: Endpoint,
+    pub action: &'static str,
+    pub target: Target,
+    pub flags: Flags,
+}
+
+const fn def(
+    method: Method,
+    path: &'static str,
+    endpoint: Endpoint,
+    action: &'static str,
+    target: Target,
+    flags: Flags,
+) -> RouteDef {
+    RouteDef {
+        method,
+        path,
+        endpoint,
+        action,
+        target,
+        flags,
+    }
+}
+
+use Endpoint as E;
+use Method::{Delete, Get, Patch, Post, Put};
+use Target::{Object, Param};
+
+/// Every API route. For one path, the order of its entries is the order
+/// of the methods in a 405's `Allow`. The storage routes (`/buckets…`)
+/// also answer inside `/projects/{project}/`, acting in that project.
+#[rustfmt::skip]
+pub static ROUTES: &[RouteDef] = &[
+    def(Get, "/health", E::Health, "health", Target::None, PUBLIC),
+    def(Get, "/openapi.json", E::OpenApi, "openapi", Target::None, PUBLIC),
+    def(Get, "/catalog", E::Catalog, "catalog.read", Target::None, PLAIN),
+    def(Get, "/whoami", E::WhoAmI, "whoami", Target::None, PLAIN),
+    def(Post, "/verify", E::Verify, "token.verify", Target::None, PLAIN),
+    def(Get, "/audit", E::Audit, "audit.read", Target::None, PLAIN),
+    def(Get, "/tokens", E::ListTokens, "token.list", Target::None, PLAIN),
+    def(Post, "/tokens", E::CreateToken, "token.create", Target::None, CONTROL),
+    def(Get, "/tokens/{id}", E::GetToken, "token.read", Param("id"), PLAIN),
+    def(Patch, "/tokens/{id}", E::UpdateToken, "token.update", Param("id"), CONTROL),
+    def(Delete, "/tokens/{id}", E::DeleteToken, "token.delete", Param("id"), CONTROL),
+    def(Post, "/tokens/{id}/refresh", E::RefreshToken, "token.refresh", Param("id"), CONTROL),
+    def(Get, "/admins", E::ListAdmins, "admin.list", Target::None, PLAIN),
+    def(Post, "/admins", E::CreateAdmin, "admin.create", Target::None, CONTROL),
+    def(Delete, "/admins/{id}", E::DeleteAdmin, "admin.delete", Param("id"), CONTROL),
+    def(Get, "/buckets", E::ListBuckets, "bucket.list", Target::None, PLAIN),
+    def(Post, "/buckets", E::CreateBucket, "bucket.create", Target::None, REGISTRY),
+    def(Get, "/buckets/{bucket}/objects", E::ListObjects, "object.list", Param("bucket"), PLAIN),
+    def(Get, "/buckets/{bucket}/objects/{key}", E::GetObject, "object.read", Object, PLAIN),
+    def(Put, "/buckets/{bucket}/objects/{key}", E::PutObject, "object.put", Object, PLAIN),
+    def(Delete, "/buckets/{bucket}/objects/{key}", E::DeleteObject, "object.delete", Object, PLAIN),
+    def(Post, "/tokens/{id}/invitations", E::CreateInvitation, "invitation.create", Param("id"), CONTROL),
+    def(Get, "/invitations", E::ListInvitations, "invitation.list", Target::None, PLAIN),
+    def(Get, "/invitations/open/{code}", E::OpenInvitation, "invitation.open", Target::None, PUBLIC),
+    def(Post, "/invitations/open/{code}/accept", E::AcceptInvitation, "invitation.accept", Target::None, PUBLIC),
+    def(Delete, "/invitations/{id}", E::RevokeInvitation, "invitation.revoke", Param("id"), CONTROL),
+    def(Post, "/invitations/{id}/resend", E::ResendInvitation, "invitation.resend", Param("id"), CONTROL),
+    def(Get, "/outbox", E::Outbox, "outbox.read", Target::None, PLAIN),
+    def(Get, "/personas", E::ListPersonas, "persona.list", Target::None, PLAIN),
+    def(Post, "/personas", E::CreatePersona, "persona.create", Target::None, CONTROL),
+    def(Get, "/personas/{id}", E::GetPersona, "persona.read", Param("id"), PLAIN),
+    def(Patch, "/personas/{id}", E::UpdatePersona, "persona.update", Param("id"), CONTROL),
+    def(Delete, "/personas/{id}", E::DeletePersona, "persona.delete", Param("id"), CONTROL),
+    def(Get, "/members", E::ListMembers, "member.list", Target::None, PLAIN),
+    def(Post, "/members", E::CreateMember, "member.create", Target::None, CONTROL),
+    def(Get, "/members/{id}", E::GetMember, "member.read", Param("id"), PLAIN),
+    def(Patch, "/members/{id}", E::UpdateMember, "member.update", Param("id"), CONTROL),
+    def(Delete, "/members/{id}", E::DeleteMember, "member.delete", Param("id"), CONTROL),
+    def(Get, "/members/{id}/keys", E::ListPersonalKeys, "personal_key.list", Param("id"), PLAIN),
+    def(Post, "/members/{id}/keys", E::CreatePersonalKey, "personal_key.create", Param("id"), CONTROL),
+    def(Delete, "/members/{id}/keys/{key}", E::DeletePersonalKey, "token.delete", Param("key"), CONTROL),
+    def(Get, "/projects", E::ListProjects, "project.list", Target::None, PLAIN),
+    def(Post, "/projects", E::CreateProject, "project.create", Target::None, CONTROL),
+];
+
+/// A request's route: its table entry, the decoded path parameters, and
+/// the project it acts in (the storage routes under `/projects/{project}/`).
+#[derive(Debug, Clone)]
+pub struct Route {
+    def: &'static RouteDef,
+    params: Vec<(&'static str, String)>,
+    project: Option<String>,
+}
+
 impl Route {
+    pub fn endpoint(&self) -> Endpoint {
+        self.def.endpoint
+    }
+
+    /// The project named in the path (`/projects/{project}/buckets…`).
+    pub fn project(&self) -> Option<&str> {
+        self.project.as_deref()
+    }
+
+    /// A path parameter, percent-decoded. The names are the table's.
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("route {} has no parameter {name}", self.def.path))
+    }
+
     pub fn is_public(&self) -> bool {
-        matches!(
-            self,
-            Route::Health | Route::OpenApi | Route::OpenInvitation(_) | Route::AcceptInvitation(_)
-        )
+        self.def.flags.public
     }
 
     /// The audit log's action name.
     pub fn action(&self) -> &'static str {
-        match self {
-            Route::InProject(_, inner) => inner.action(),
-            Route::ListPersonas => "persona.list",
-            Route::CreatePersona => "persona.create",
-            Route::GetPersona(_) => "persona.read",
-            Route::UpdatePersona(_) => "persona.update",
-            Route::DeletePersona(_) => "persona.delete",
-            Route::ListMembers => "member.list",
-            Route::CreateMember => "member.create",
-            Route::GetMember(_) => "member.read",
-            Route::UpdateMember(_) => "member.update",
-            Route::DeleteMember(_) => "member.delete",
-            Route::ListPersonalKeys(_) => "personal_key.list",
-            Route::CreatePersonalKey(_) => "personal_key.create",
-            Route::DeletePersonalKey(..) => "token.delete",
-            Route::ListProjects => "project.list",
-            Route::CreateProject => "project.create",
-            Route::Health => "health",
-            Route::OpenApi => "openapi",
-            Route::Catalog => "catalog.read",
-            Route::WhoAmI => "whoami",
-            Route::Verify => "token.verify",
-            Route::Audit => "audit.read",
-            Route::ListTokens => "token.list",
-            Route::CreateToken => "token.create",
-            Route::GetToken(_) => "token.read",
-            Route::UpdateToken(_) => "token.update",
-            Route::DeleteToken(_) => "token.delete",
-            Route::RefreshToken(_) => "token.refresh",
-            Route::ListAdmins => "admin.list",
-            Route::CreateAdmin => "admin.create",
-            Route::DeleteAdmin(_) => "admin.delete",
-            Route::ListBuckets => "bucket.list",
-            Route::CreateBucket => "bucket.create",
-            Route::ListObjects(_) => "object.list",
-            Route::PutObject(..) => "object.put",
-            Route::GetObject(..) => "object.read",
-            Route::DeleteObject(..) => "object.delete",
-            Route::CreateInvitation(_) => "invitation.create",
-            Route::ListInvitations => "invitation.list",
-            Route::RevokeInvitation(_) => "invitation.revoke",
-            Route::ResendInvitation(_) => "invitation.resend",
-            Route::OpenInvitation(_) => "invitation.open",
-            Route::AcceptInvitation(_) => "invitation.accept",
-            Route::Outbox => "outbox.read",
-        }
+        self.def.action
     }
 
     pub fn target(&self) -> String {
-        match self {
-            Route::InProject(p, inner) => format!("{p}:{}", inner.target()),
-            Route::GetPersona(id)
-            | Route::UpdatePersona(id)
-            | Route::DeletePersona(id)
-            | Route::GetMember(id)
-            | Route::UpdateMember(id)
-            | Route::DeleteMember(id)
-            | Route::ListPersonalKeys(id)
-            | Route::CreatePersonalKey(id)
-            | Route::DeletePersonalKey(_, id) => id.clone(),
-            Route::GetToken(id)
-            | Route::UpdateToken(id)
-            | Route::DeleteToken(id)
-            | Route::RefreshToken(id)
-            | Route::DeleteAdmin(id)
-            | Route::ListObjects(id)
-            | Route::CreateInvitation(id)
-            | Route::RevokeInvitation(id)
-            | Route::ResendInvitation(id) => id.clone(),
-            Route::PutObject(b, k) | Route::GetObject(b, k) | Route::DeleteObject(b, k) => {
-                format!("{b}/{k}")
-            }
-            _ => String::new(),
+        let target = match self.def.target {
+            Target::None => String::new(),
+            Target::Param(name) => self.param(name).to_string(),
+            Target::Object => format!("{}/{}", self.param("bucket"), self.param("key")),
+        };
+        match &self.project {
+            Some(p) => format!("{p}:{target}"),
+            None => target,
         }
     }
 
     /// Successful changes that the registry records in the same step as
     /// the change itself; the front records everything else.
     pub fn audited_by_registry(&self) -> bool {
-        if let Route::InProject(_, inner) = self {
-            return inner.audited_by_registry();
-        }
-        self.changes_control_plane() || matches!(self, Route::CreateBucket)
+        self.def.flags.audited_by_registry
     }
 
     /// Changes to tokens, invitations, admins and the directory (not to
     /// the data a token works on): what a retired secret may never do.
     pub fn changes_control_plane(&self) -> bool {
-        matches!(
-            self,
-            Route::CreatePersona
-                | Route::UpdatePersona(_)
-                | Route::DeletePersona(_)
-                | Route::CreateMember
-                | Route::UpdateMember(_)
-                | Route::DeleteMember(_)
-                | Route::CreatePersonalKey(_)
-                | Route::DeletePersonalKey(..)
-                | Route::CreateProject
-                | Route::CreateToken
-                | Route::UpdateToken(_)
-                | Route::DeleteToken(_)
-                | Route::RefreshToken(_)
-                | Route::CreateAdmin
-                | Route::DeleteAdmin(_)
-                | Route::CreateInvitation(_)
-                | Route::RevokeInvitation(_)
-                | Route::ResendInvitation(_)
-        )
+        self.def.flags.changes_control_plane
     }
 }
 
@@ -204,183 +273,239 @@ pub fn method(raw: &str) -> Option<Method> {
     })
 }
 
+type Router = matchit::Router<Vec<&'static RouteDef>>;
+
+thread_local! {
+    /// The table as a matcher, built once per isolate: path template to
+    /// its entries, in table order.
+    static ROUTER: &'static Router = Box::leak(Box::new(build_router()));
+}
+
+fn build_router() -> Router {
+    let mut paths: Vec<(&'static str, Vec<&'static RouteDef>)> = Vec::new();
+    for def in ROUTES {
+        match paths.iter_mut().find(|(p, _)| *p == def.path) {
+            Some((_, defs)) => defs.push(def),
+            None => paths.push((def.path, vec![def])),
+        }
+    }
+    let mut router = Router::new();
+    for (path, defs) in paths {
+        // matchit 0.7 spells a parameter `:name`.
+        let template = path.replace('{', ":").replace('}', "");
+        if let Err(e) = router.insert(template, defs) {
+            panic!("route table: {path}: {e}");
+        }
+    }
+    router
+}
+
+/// A decoded segment as matched: `%` and `/` escaped again so that a
+/// decoded slash stays inside its segment, and an empty segment as a lone
+/// `%` (which no escaped segment is) so that it still fills a parameter.
+fn match_segment(decoded: &str) -> String {
+    if decoded.is_empty() {
+        return "%".to_string();
+    }
+    decoded.replace('%', "%25").replace('/', "%2F")
+}
+
+fn unmatch_segment(matched: &str) -> String {
+    if matched == "%" {
+        return String::new();
+    }
+    keyward_domain::gateway::decode_percent(matched).unwrap_or_else(|_| matched.to_string())
+}
+
 pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
-    // An unknown method matches no route arm and so gets 405 with `Allow`.
-    let method = &method(raw_method).unwrap_or(Method::Connect);
+    let not_found = || ApiError::new(ErrorCode::NotFound, format!("no API at {path}"));
     let Some(rest) = path.strip_prefix("/api/v1/") else {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("no API at {path}"),
-        ));
+        return Err(not_found());
     };
+    // Every segment is decoded before matching: a bad escape anywhere is
+    // a 400, and literals match in any spelling.
     let segments: Vec<String> = rest
         .trim_end_matches('/')
         .split('/')
         .map(decode_segment)
         .collect::<Result<_, _>>()?;
-    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     // Storage inside a project: the same routes, acting in that project.
-    if let ["projects", project, "buckets", ..] = seg.as_slice() {
-        let inner_path = format!("/api/v1/{}", rest.splitn(3, '/').nth(2).unwrap_or(""));
-        let inner = resolve(raw_method, &inner_path)?;
-        return Ok(Route::InProject(project.to_string(), Box::new(inner)));
-    }
-    use Method::*;
-    let (allowed, route): (&[Method], Option<Route>) = match seg.as_slice() {
-        ["health"] => (&[Get], matches!(method, Get).then_some(Route::Health)),
-        ["openapi.json"] => (&[Get], matches!(method, Get).then_some(Route::OpenApi)),
-        ["catalog"] => (&[Get], matches!(method, Get).then_some(Route::Catalog)),
-        ["whoami"] => (&[Get], matches!(method, Get).then_some(Route::WhoAmI)),
-        ["verify"] => (&[Post], matches!(method, Post).then_some(Route::Verify)),
-        ["audit"] => (&[Get], matches!(method, Get).then_some(Route::Audit)),
-        ["tokens"] => (
-            &[Get, Post],
-            match method {
-                Get => Some(Route::ListTokens),
-                Post => Some(Route::CreateToken),
-                _ => None,
-            },
-        ),
-        ["tokens", id] => (
-            &[Get, Patch, Delete],
-            match method {
-                Get => Some(Route::GetToken(id.to_string())),
-                Patch => Some(Route::UpdateToken(id.to_string())),
-                Delete => Some(Route::DeleteToken(id.to_string())),
-                _ => None,
-            },
-        ),
-        ["tokens", id, "refresh"] => (
-            &[Post],
-            matches!(method, Post).then(|| Route::RefreshToken(id.to_string())),
-        ),
-        ["admins"] => (
-            &[Get, Post],
-            match method {
-                Get => Some(Route::ListAdmins),
-                Post => Some(Route::CreateAdmin),
-                _ => None,
-            },
-        ),
-        ["admins", id] => (
-            &[Delete],
-            matches!(method, Delete).then(|| Route::DeleteAdmin(id.to_string())),
-        ),
-        ["buckets"] => (
-            &[Get, Post],
-            match method {
-                Get => Some(Route::ListBuckets),
-                Post => Some(Route::CreateBucket),
-                _ => None,
-            },
-        ),
-        ["buckets", b, "objects"] => (
-            &[Get],
-            matches!(method, Get).then(|| Route::ListObjects(b.to_string())),
-        ),
-        ["buckets", b, "objects", key] => (
-            &[Get, Put, Delete],
-            match method {
-                Get => Some(Route::GetObject(b.to_string(), key.to_string())),
-                Put => Some(Route::PutObject(b.to_string(), key.to_string())),
-                Delete => Some(Route::DeleteObject(b.to_string(), key.to_string())),
-                _ => None,
-            },
-        ),
-        ["tokens", id, "invitations"] => (
-            &[Post],
-            matches!(method, Post).then(|| Route::CreateInvitation(id.to_string())),
-        ),
-        ["invitations"] => (
-            &[Get],
-            matches!(method, Get).then_some(Route::ListInvitations),
-        ),
-        ["invitations", "open", code] => (
-            &[Get],
-            matches!(method, Get).then(|| Route::OpenInvitation(code.to_string())),
-        ),
-        ["invitations", "open", code, "accept"] => (
-            &[Post],
-            matches!(method, Post).then(|| Route::AcceptInvitation(code.to_string())),
-        ),
-        ["invitations", id] => (
-            &[Delete],
-            matches!(method, Delete).then(|| Route::RevokeInvitation(id.to_string())),
-        ),
-        ["invitations", id, "resend"] => (
-            &[Post],
-            matches!(method, Post).then(|| Route::ResendInvitation(id.to_string())),
-        ),
-        ["outbox"] => (&[Get], matches!(method, Get).then_some(Route::Outbox)),
-        ["personas"] => (
-            &[Get, Post],
-            match method {
-                Get => Some(Route::ListPersonas),
-                Post => Some(Route::CreatePersona),
-                _ => None,
-            },
-        ),
-        ["personas", id] => (
-            &[Get, Patch, Delete],
-            match method {
-                Get => Some(Route::GetPersona(id.to_string())),
-                Patch => Some(Route::UpdatePersona(id.to_string())),
-                Delete => Some(Route::DeletePersona(id.to_string())),
-                _ => None,
-            },
-        ),
-        ["members"] => (
-            &[Get, Post],
-            match method {
-                Get => Some(Route::ListMembers),
-                Post => Some(Route::CreateMember),
-                _ => None,
-            },
-        ),
-        ["members", id] => (
-            &[Get, Patch, Delete],
-            match method {
-                Get => Some(Route::GetMember(id.to_string())),
-                Patch => Some(Route::UpdateMember(id.to_string())),
-                Delete => Some(Route::DeleteMember(id.to_string())),
-                _ => None,
-            },
-        ),
-        ["members", id, "keys"] => (
-            &[Get, Post],
-            match method {
-                Get => Some(Route::ListPersonalKeys(id.to_string())),
-                Post => Some(Route::CreatePersonalKey(id.to_string())),
-                _ => None,
-            },
-        ),
-        ["members", id, "keys", key] => (
-            &[Delete],
-            matches!(method, Delete)
-                .then(|| Route::DeletePersonalKey(id.to_string(), key.to_string())),
-        ),
-        ["projects"] => (
-            &[Get, Post],
-            match method {
-                Get => Some(Route::ListProjects),
-                Post => Some(Route::CreateProject),
-                _ => None,
-            },
-        ),
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::NotFound,
-                format!("no API at {path}"),
-            ))
+    if let [first, project, third, ..] = segments.as_slice() {
+        if first == "projects" && third == "buckets" {
+            let inner_path = format!("/api/v1/{}", rest.splitn(3, '/').nth(2).unwrap_or(""));
+            let mut inner = resolve(raw_method, &inner_path)?;
+            inner.project = Some(project.clone());
+            return Ok(inner);
         }
-    };
-    route.ok_or_else(|| {
-        let names: Vec<String> = allowed.iter().map(|m| m.to_string()).collect();
+    }
+    let matched_path: String = segments
+        .iter()
+        .map(|s| format!("/{}", match_segment(s)))
+        .collect();
+    let router = ROUTER.with(|r| *r);
+    let matched = router.at(&matched_path).map_err(|_| not_found())?;
+    // An unknown method matches no entry and so gets 405 with `Allow`.
+    let method = method(raw_method);
+    let Some(def) = matched
+        .value
+        .iter()
+        .find(|d| Some(&d.method) == method.as_ref())
+    else {
+        let names: Vec<String> = matched.value.iter().map(|d| d.method.to_string()).collect();
         let mut err = ApiError::new(
             ErrorCode::MethodNotAllowed,
             format!("{raw_method} is not allowed here; use {}", names.join(", ")),
         );
         err.allow = Some(names.join(", "));
-        err
+        return Err(err);
+    };
+    Ok(Route {
+        def,
+        params: matched
+            .params
+            .iter()
+            .map(|(name, value)| (name, unmatch_segment(value)))
+            .collect(),
+        project: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A concrete path for a template: each `{name}` filled with `x-name`.
+    fn concrete(template: &str) -> String {
+        let filled: Vec<String> = template
+            .split('/')
+            .map(|s| match s.strip_prefix('{') {
+                Some(name) => format!("x-{}", name.trim_end_matches('}')),
+                None => s.to_string(),
+            })
+            .collect();
+        format!("/api/v1{}", filled.join("/"))
+    }
+
+    fn err(method: &str, path: &str) -> ApiError {
+        resolve(method, path).expect_err(path)
+    }
+
+    #[test]
+    fn every_entry_resolves_to_itself() {
+        for def in ROUTES {
+            let path = concrete(def.path);
+            let route = resolve(def.method.as_ref(), &path).expect(&path);
+            assert!(std::ptr::eq(route.def, def), "{} {path}", def.method);
+            for name in def.path.split('/').filter_map(|s| s.strip_prefix('{')) {
+                let name = name.trim_end_matches('}');
+                assert_eq!(route.param(name), format!("x-{name}"));
+            }
+            assert!(route.project().is_none());
+            // Every name the target uses is a parameter of the path.
+            route.target();
+        }
+    }
+
+    #[test]
+    fn storage_routes_also_answer_in_a_project() {
+        let route = resolve("PUT", "/api/v1/projects/p1/buckets/b/objects/k").unwrap();
+        assert_eq!(route.endpoint(), Endpoint::PutObject);
+        assert_eq!(route.project(), Some("p1"));
+        assert_eq!(route.target(), "p1:b/k");
+        assert_eq!(route.action(), "object.put");
+        let e = err("GET", "/api/v1/projects/p1/buckets/b/x");
+        assert_eq!(e.problem.detail, "no API at /api/v1/buckets/b/x");
+    }
+
+    #[test]
+    fn a_wrong_method_lists_the_tables_methods() {
+        for def in ROUTES {
+            let path = concrete(def.path);
+            let expected: Vec<String> = ROUTES
+                .iter()
+                .filter(|d| d.path == def.path)
+                .map(|d| d.method.to_string())
+                .collect();
+            for wrong in ["OPTIONS", "TRACE", "HEAD", "QUERY", "get"] {
+                let e = err(wrong, &path);
+                assert_eq!(e.code(), ErrorCode::MethodNotAllowed);
+                assert_eq!(e.allow.as_deref(), Some(expected.join(", ").as_str()));
+                assert_eq!(
+                    e.problem.detail,
+                    format!("{wrong} is not allowed here; use {}", expected.join(", "))
+                );
+            }
+        }
+        assert_eq!(
+            err("PUT", "/api/v1/tokens/t1").allow.as_deref(),
+            Some("GET, PATCH, DELETE")
+        );
+    }
+
+    #[test]
+    fn an_unknown_path_is_404() {
+        for path in [
+            "/api/v1/nope",
+            "/api/v1/",
+            "/api/v1",
+            "/elsewhere",
+            "/api/v1/tokens/a/b/c",
+        ] {
+            let e = err("GET", path);
+            assert_eq!(e.code(), ErrorCode::NotFound);
+            assert_eq!(e.problem.detail, format!("no API at {path}"));
+        }
+    }
+
+    #[test]
+    fn an_encoded_slash_stays_in_its_parameter() {
+        let route = resolve("GET", "/api/v1/tokens/a%2Fb").unwrap();
+        assert_eq!(route.endpoint(), Endpoint::GetToken);
+        assert_eq!(route.param("id"), "a/b");
+        let route = resolve("DELETE", "/api/v1/buckets/b%2F1/objects/k%2F%252F").unwrap();
+        assert_eq!(route.param("bucket"), "b/1");
+        assert_eq!(route.param("key"), "k/%2F");
+        assert_eq!(route.target(), "b/1/k/%2F");
+        // Trailing slashes are ignored; an empty segment is an empty parameter.
+        assert_eq!(
+            resolve("GET", "/api/v1/tokens/t1/").unwrap().param("id"),
+            "t1"
+        );
+        assert_eq!(
+            resolve("POST", "/api/v1/tokens//refresh")
+                .unwrap()
+                .param("id"),
+            ""
+        );
+    }
+
+    #[test]
+    fn a_bad_escape_is_400() {
+        for (path, detail) in [
+            ("/api/v1/tokens/a%zz", "bad percent-encoding in the path"),
+            ("/api/v1/nowhere/%+5", "bad percent-encoding in the path"),
+            ("/api/v1/tokens/%ff", "the path is not valid UTF-8"),
+        ] {
+            let e = err("GET", path);
+            assert_eq!(e.code(), ErrorCode::InvalidRequest, "{path}");
+            assert_eq!(e.problem.detail, detail);
+        }
+    }
+
+    #[test]
+    fn actions_are_named_and_entries_unique() {
+        for (i, def) in ROUTES.iter().enumerate() {
+            assert!(!def.action.is_empty(), "{} {}", def.method, def.path);
+            assert!(
+                !ROUTES[..i]
+                    .iter()
+                    .any(|d| d.method == def.method && d.path == def.path),
+                "{} {} twice",
+                def.method,
+                def.path
+            );
+            // A control-plane change is always recorded by the registry.
+            assert!(!def.flags.changes_control_plane || def.flags.audited_by_registry);
+        }
+    }
 }
