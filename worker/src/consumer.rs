@@ -24,7 +24,8 @@ fn events_of(body: &serde_json::Value) -> Vec<AuditEvent> {
     })
 }
 
-/// The queue consumer: one D1 batch and one registry command per batch.
+/// The queue consumer: one D1 batch, and at most one registry command
+/// per batch (only for the tokens not moved in the last minute).
 pub async fn consume(batch: MessageBatch<serde_json::Value>, env: &Env) -> worker::Result<()> {
     let events: Vec<AuditEvent> = batch
         .messages()?
