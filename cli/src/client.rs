@@ -150,26 +150,3 @@ fn snippet(text: &str) -> String {
         t
     }
 }
-
-/// Percent-encodes one path segment, so an id can never change the path.
-pub fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn segments_are_encoded() {
-        assert_eq!(super::segment("tok_A1"), "tok_A1");
-        assert_eq!(super::segment("../admins"), "..%2Fadmins");
-        assert_eq!(super::segment("a b?"), "a%20b%3F");
-    }
-}

@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod grant;
 pub mod invitation;
 pub mod jwt;
+pub mod paths;
 pub mod policy;
 pub mod problem;
 pub mod query;

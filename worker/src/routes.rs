@@ -3,6 +3,7 @@
 //! derive.
 
 use crate::http::ApiError;
+use keyward_domain::paths::{self as P, PathTemplate};
 use keyward_domain::ErrorCode;
 use worker::Method;
 
@@ -103,7 +104,7 @@ const REGISTRY: Flags = Flags {
 #[derive(Debug)]
 pub struct RouteDef {
     pub method: Method,
-    pub path: &'static str,
+    pub path: PathTemplate,
     pub endpoint: Endpoint,
     pub action: &'static str,
     pub target: Target,
@@ -112,7 +113,7 @@ pub struct RouteDef {
 
 const fn def(
     method: Method,
-    path: &'static str,
+    path: PathTemplate,
     endpoint: Endpoint,
     action: &'static str,
     target: Target,
@@ -137,49 +138,49 @@ use Target::{Object, Param};
 /// also answer inside `/projects/{project}/`, acting in that project.
 #[rustfmt::skip]
 pub static ROUTES: &[RouteDef] = &[
-    def(Get, "/health", E::Health, "health", Target::None, PUBLIC),
-    def(Get, "/openapi.json", E::OpenApi, "openapi", Target::None, PUBLIC),
-    def(Get, "/catalog", E::Catalog, "catalog.read", Target::None, PLAIN),
-    def(Get, "/whoami", E::WhoAmI, "whoami", Target::None, PLAIN),
-    def(Post, "/verify", E::Verify, "token.verify", Target::None, PLAIN),
-    def(Get, "/audit", E::Audit, "audit.read", Target::None, PLAIN),
-    def(Get, "/tokens", E::ListTokens, "token.list", Target::None, PLAIN),
-    def(Post, "/tokens", E::CreateToken, "token.create", Target::None, CONTROL),
-    def(Get, "/tokens/{id}", E::GetToken, "token.read", Param("id"), PLAIN),
-    def(Patch, "/tokens/{id}", E::UpdateToken, "token.update", Param("id"), CONTROL),
-    def(Delete, "/tokens/{id}", E::DeleteToken, "token.delete", Param("id"), CONTROL),
-    def(Post, "/tokens/{id}/refresh", E::RefreshToken, "token.refresh", Param("id"), CONTROL),
-    def(Get, "/admins", E::ListAdmins, "admin.list", Target::None, PLAIN),
-    def(Post, "/admins", E::CreateAdmin, "admin.create", Target::None, CONTROL),
-    def(Delete, "/admins/{id}", E::DeleteAdmin, "admin.delete", Param("id"), CONTROL),
-    def(Get, "/buckets", E::ListBuckets, "bucket.list", Target::None, PLAIN),
-    def(Post, "/buckets", E::CreateBucket, "bucket.create", Target::None, REGISTRY),
-    def(Get, "/buckets/{bucket}/objects", E::ListObjects, "object.list", Param("bucket"), PLAIN),
-    def(Get, "/buckets/{bucket}/objects/{key}", E::GetObject, "object.read", Object, PLAIN),
-    def(Put, "/buckets/{bucket}/objects/{key}", E::PutObject, "object.put", Object, PLAIN),
-    def(Delete, "/buckets/{bucket}/objects/{key}", E::DeleteObject, "object.delete", Object, PLAIN),
-    def(Post, "/tokens/{id}/invitations", E::CreateInvitation, "invitation.create", Param("id"), CONTROL),
-    def(Get, "/invitations", E::ListInvitations, "invitation.list", Target::None, PLAIN),
-    def(Get, "/invitations/open/{code}", E::OpenInvitation, "invitation.open", Target::None, PUBLIC),
-    def(Post, "/invitations/open/{code}/accept", E::AcceptInvitation, "invitation.accept", Target::None, PUBLIC),
-    def(Delete, "/invitations/{id}", E::RevokeInvitation, "invitation.revoke", Param("id"), CONTROL),
-    def(Post, "/invitations/{id}/resend", E::ResendInvitation, "invitation.resend", Param("id"), CONTROL),
-    def(Get, "/outbox", E::Outbox, "outbox.read", Target::None, PLAIN),
-    def(Get, "/personas", E::ListPersonas, "persona.list", Target::None, PLAIN),
-    def(Post, "/personas", E::CreatePersona, "persona.create", Target::None, CONTROL),
-    def(Get, "/personas/{id}", E::GetPersona, "persona.read", Param("id"), PLAIN),
-    def(Patch, "/personas/{id}", E::UpdatePersona, "persona.update", Param("id"), CONTROL),
-    def(Delete, "/personas/{id}", E::DeletePersona, "persona.delete", Param("id"), CONTROL),
-    def(Get, "/members", E::ListMembers, "member.list", Target::None, PLAIN),
-    def(Post, "/members", E::CreateMember, "member.create", Target::None, CONTROL),
-    def(Get, "/members/{id}", E::GetMember, "member.read", Param("id"), PLAIN),
-    def(Patch, "/members/{id}", E::UpdateMember, "member.update", Param("id"), CONTROL),
-    def(Delete, "/members/{id}", E::DeleteMember, "member.delete", Param("id"), CONTROL),
-    def(Get, "/members/{id}/keys", E::ListPersonalKeys, "personal_key.list", Param("id"), PLAIN),
-    def(Post, "/members/{id}/keys", E::CreatePersonalKey, "personal_key.create", Param("id"), CONTROL),
-    def(Delete, "/members/{id}/keys/{key}", E::DeletePersonalKey, "token.delete", Param("key"), CONTROL),
-    def(Get, "/projects", E::ListProjects, "project.list", Target::None, PLAIN),
-    def(Post, "/projects", E::CreateProject, "project.create", Target::None, CONTROL),
+    def(Get, P::HEALTH, E::Health, "health", Target::None, PUBLIC),
+    def(Get, P::OPENAPI, E::OpenApi, "openapi", Target::None, PUBLIC),
+    def(Get, P::CATALOG, E::Catalog, "catalog.read", Target::None, PLAIN),
+    def(Get, P::WHOAMI, E::WhoAmI, "whoami", Target::None, PLAIN),
+    def(Post, P::VERIFY, E::Verify, "token.verify", Target::None, PLAIN),
+    def(Get, P::AUDIT, E::Audit, "audit.read", Target::None, PLAIN),
+    def(Get, P::TOKENS, E::ListTokens, "token.list", Target::None, PLAIN),
+    def(Post, P::TOKENS, E::CreateToken, "token.create", Target::None, CONTROL),
+    def(Get, P::TOKEN, E::GetToken, "token.read", Param("id"), PLAIN),
+    def(Patch, P::TOKEN, E::UpdateToken, "token.update", Param("id"), CONTROL),
+    def(Delete, P::TOKEN, E::DeleteToken, "token.delete", Param("id"), CONTROL),
+    def(Post, P::TOKEN_REFRESH, E::RefreshToken, "token.refresh", Param("id"), CONTROL),
+    def(Get, P::ADMINS, E::ListAdmins, "admin.list", Target::None, PLAIN),
+    def(Post, P::ADMINS, E::CreateAdmin, "admin.create", Target::None, CONTROL),
+    def(Delete, P::ADMIN, E::DeleteAdmin, "admin.delete", Param("id"), CONTROL),
+    def(Get, P::BUCKETS, E::ListBuckets, "bucket.list", Target::None, PLAIN),
+    def(Post, P::BUCKETS, E::CreateBucket, "bucket.create", Target::None, REGISTRY),
+    def(Get, P::OBJECTS, E::ListObjects, "object.list", Param("bucket"), PLAIN),
+    def(Get, P::OBJECT, E::GetObject, "object.read", Object, PLAIN),
+    def(Put, P::OBJECT, E::PutObject, "object.put", Object, PLAIN),
+    def(Delete, P::OBJECT, E::DeleteObject, "object.delete", Object, PLAIN),
+    def(Post, P::TOKEN_INVITATIONS, E::CreateInvitation, "invitation.create", Param("id"), CONTROL),
+    def(Get, P::INVITATIONS, E::ListInvitations, "invitation.list", Target::None, PLAIN),
+    def(Get, P::INVITATION_OPEN, E::OpenInvitation, "invitation.open", Target::None, PUBLIC),
+    def(Post, P::INVITATION_ACCEPT, E::AcceptInvitation, "invitation.accept", Target::None, PUBLIC),
+    def(Delete, P::INVITATION, E::RevokeInvitation, "invitation.revoke", Param("id"), CONTROL),
+    def(Post, P::INVITATION_RESEND, E::ResendInvitation, "invitation.resend", Param("id"), CONTROL),
+    def(Get, P::OUTBOX, E::Outbox, "outbox.read", Target::None, PLAIN),
+    def(Get, P::PERSONAS, E::ListPersonas, "persona.list", Target::None, PLAIN),
+    def(Post, P::PERSONAS, E::CreatePersona, "persona.create", Target::None, CONTROL),
+    def(Get, P::PERSONA, E::GetPersona, "persona.read", Param("id"), PLAIN),
+    def(Patch, P::PERSONA, E::UpdatePersona, "persona.update", Param("id"), CONTROL),
+    def(Delete, P::PERSONA, E::DeletePersona, "persona.delete", Param("id"), CONTROL),
+    def(Get, P::MEMBERS, E::ListMembers, "member.list", Target::None, PLAIN),
+    def(Post, P::MEMBERS, E::CreateMember, "member.create", Target::None, CONTROL),
+    def(Get, P::MEMBER, E::GetMember, "member.read", Param("id"), PLAIN),
+    def(Patch, P::MEMBER, E::UpdateMember, "member.update", Param("id"), CONTROL),
+    def(Delete, P::MEMBER, E::DeleteMember, "member.delete", Param("id"), CONTROL),
+    def(Get, P::MEMBER_KEYS, E::ListPersonalKeys, "personal_key.list", Param("id"), PLAIN),
+    def(Post, P::MEMBER_KEYS, E::CreatePersonalKey, "personal_key.create", Param("id"), CONTROL),
+    def(Delete, P::MEMBER_KEY, E::DeletePersonalKey, "token.delete", Param("key"), CONTROL),
+    def(Get, P::PROJECTS, E::ListProjects, "project.list", Target::None, PLAIN),
+    def(Post, P::PROJECTS, E::CreateProject, "project.create", Target::None, CONTROL),
 ];
 
 /// A request's route: its table entry, the decoded path parameters, and
@@ -207,7 +208,7 @@ impl Route {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("route {} has no parameter {name}", self.def.path))
+            .unwrap_or_else(|| panic!("route {} has no parameter {name}", self.def.path.template()))
     }
 
     pub fn is_public(&self) -> bool {
@@ -284,9 +285,9 @@ thread_local! {
 fn build_router() -> Router {
     let mut paths: Vec<(&'static str, Vec<&'static RouteDef>)> = Vec::new();
     for def in ROUTES {
-        match paths.iter_mut().find(|(p, _)| *p == def.path) {
+        match paths.iter_mut().find(|(p, _)| *p == def.path.template()) {
             Some((_, defs)) => defs.push(def),
-            None => paths.push((def.path, vec![def])),
+            None => paths.push((def.path.template(), vec![def])),
         }
     }
     let mut router = Router::new();
@@ -319,7 +320,7 @@ fn unmatch_segment(matched: &str) -> String {
 
 pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
     let not_found = || ApiError::new(ErrorCode::NotFound, format!("no API at {path}"));
-    let Some(rest) = path.strip_prefix("/api/v1/") else {
+    let Some(rest) = path.strip_prefix(P::BASE).and_then(|p| p.strip_prefix('/')) else {
         return Err(not_found());
     };
     // Every segment is decoded before matching: a bad escape anywhere is
@@ -375,8 +376,9 @@ mod tests {
     use super::*;
 
     /// A concrete path for a template: each `{name}` filled with `x-name`.
-    fn concrete(template: &str) -> String {
+    fn concrete(template: PathTemplate) -> String {
         let filled: Vec<String> = template
+            .template()
             .split('/')
             .map(|s| match s.strip_prefix('{') {
                 Some(name) => format!("x-{}", name.trim_end_matches('}')),
@@ -396,8 +398,7 @@ mod tests {
             let path = concrete(def.path);
             let route = resolve(def.method.as_ref(), &path).expect(&path);
             assert!(std::ptr::eq(route.def, def), "{} {path}", def.method);
-            for name in def.path.split('/').filter_map(|s| s.strip_prefix('{')) {
-                let name = name.trim_end_matches('}');
+            for name in def.path.params() {
                 assert_eq!(route.param(name), format!("x-{name}"));
             }
             assert!(route.project().is_none());
@@ -495,12 +496,12 @@ mod tests {
     #[test]
     fn actions_are_named_and_entries_unique() {
         for (i, def) in ROUTES.iter().enumerate() {
-            assert!(!def.action.is_empty(), "{} {}", def.method, def.path);
+            assert!(!def.action.is_empty(), "{} {:?}", def.method, def.path);
             assert!(
                 !ROUTES[..i]
                     .iter()
                     .any(|d| d.method == def.method && d.path == def.path),
-                "{} {} twice",
+                "{} {:?} twice",
                 def.method,
                 def.path
             );

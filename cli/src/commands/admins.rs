@@ -3,10 +3,10 @@
 
 use super::{confirm, Ctx};
 use crate::cli::AdminsCommand;
-use crate::client::segment;
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{AdminCreated, AdminList, CreateAdmin};
+use keyward_domain::paths as P;
 
 pub fn run(ctx: &Ctx, command: AdminsCommand) -> Result<(), CliError> {
     match command {
@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, command: AdminsCommand) -> Result<(), CliError> {
 }
 
 fn list(ctx: &Ctx) -> Result<(), CliError> {
-    let admins: AdminList = ctx.client()?.get("/admins", &[])?;
+    let admins: AdminList = ctx.client()?.get(P::ADMINS.template(), &[])?;
     match ctx.mode {
         Mode::Json => output::json(&admins),
         Mode::Quiet => {
@@ -45,7 +45,7 @@ fn list(ctx: &Ctx) -> Result<(), CliError> {
 fn create(ctx: &Ctx, email: String, name: String) -> Result<(), CliError> {
     let created: AdminCreated = ctx
         .client()?
-        .post("/admins", &CreateAdmin { email, name })?;
+        .post(P::ADMINS.template(), &CreateAdmin { email, name })?;
     if ctx.mode == Mode::Json {
         return output::json(&created);
     }
@@ -68,7 +68,7 @@ fn delete(ctx: &Ctx, id: &str, yes: bool) -> Result<(), CliError> {
         yes,
         &format!("Remove admin {id} and delete their master and personal tokens?"),
     )?;
-    client.delete(&format!("/admins/{}", segment(id)))?;
+    client.delete(&P::ADMIN.with(&[id]))?;
     match ctx.mode {
         Mode::Json => output::json(&serde_json::json!({"id": id, "deleted": true})),
         Mode::Quiet => Ok(()),

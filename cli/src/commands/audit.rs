@@ -5,6 +5,7 @@ use crate::cli::AuditArgs;
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{AuditEntry, Page};
+use keyward_domain::paths as P;
 
 pub fn run(ctx: &Ctx, a: AuditArgs) -> Result<(), CliError> {
     let mut query: Vec<(&str, String)> = vec![];
@@ -23,7 +24,7 @@ pub fn run(ctx: &Ctx, a: AuditArgs) -> Result<(), CliError> {
     if let Some(v) = a.offset {
         query.push(("offset", v.to_string()));
     }
-    let page: Page<AuditEntry> = ctx.client()?.get("/audit", &query)?;
+    let page: Page<AuditEntry> = ctx.client()?.get(P::AUDIT.template(), &query)?;
     match ctx.mode {
         Mode::Json => output::json(&page),
         Mode::Quiet => {

@@ -3,10 +3,11 @@
 use super::Ctx;
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
+use keyward_domain::paths as P;
 use keyward_domain::Catalog;
 
 pub fn run(ctx: &Ctx) -> Result<(), CliError> {
-    let catalog: Catalog = ctx.client()?.get("/catalog", &[])?;
+    let catalog: Catalog = ctx.client()?.get(P::CATALOG.template(), &[])?;
     if ctx.mode == Mode::Json {
         return output::json(&catalog);
     }

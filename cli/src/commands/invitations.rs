@@ -2,10 +2,10 @@
 
 use super::Ctx;
 use crate::cli::InvitationsCommand;
-use crate::client::segment;
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{CreateInvitation, Invitation, InvitationCreated, InvitationList};
+use keyward_domain::paths as P;
 
 pub fn run(ctx: &Ctx, command: InvitationsCommand) -> Result<(), CliError> {
     match command {
@@ -20,23 +20,21 @@ pub fn run(ctx: &Ctx, command: InvitationsCommand) -> Result<(), CliError> {
                 message,
                 expires_in: expires_in.map(|d| d.seconds()),
             };
-            let created: InvitationCreated = ctx.client()?.post(
-                &format!("/tokens/{}/invitations", segment(&token_id)),
-                &body,
-            )?;
+            let created: InvitationCreated = ctx
+                .client()?
+                .post(&P::TOKEN_INVITATIONS.with(&[&token_id]), &body)?;
             show(ctx.mode, &created)
         }
         InvitationsCommand::Resend { id } => {
-            let sent: InvitationCreated = ctx.client()?.post(
-                &format!("/invitations/{}/resend", segment(&id)),
-                &serde_json::json!({}),
-            )?;
+            let sent: InvitationCreated = ctx
+                .client()?
+                .post(&P::INVITATION_RESEND.with(&[&id]), &serde_json::json!({}))?;
             show(ctx.mode, &sent)
         }
         InvitationsCommand::List { token_id } => {
             let query: Vec<(&str, String)> =
                 token_id.into_iter().map(|t| ("token_id", t)).collect();
-            let list: InvitationList = ctx.client()?.get("/invitations", &query)?;
+            let list: InvitationList = ctx.client()?.get(P::INVITATIONS.template(), &query)?;
             match ctx.mode {
                 Mode::Json => output::json(&list),
                 Mode::Quiet => {
@@ -69,8 +67,7 @@ pub fn run(ctx: &Ctx, command: InvitationsCommand) -> Result<(), CliError> {
             }
         }
         InvitationsCommand::Revoke { id } => {
-            ctx.client()?
-                .delete(&format!("/invitations/{}", segment(&id)))?;
+            ctx.client()?.delete(&P::INVITATION.with(&[&id]))?;
             match ctx.mode {
                 Mode::Json => output::json(&serde_json::json!({"id": id, "revoked": true})),
                 Mode::Quiet => Ok(()),

@@ -6,6 +6,7 @@ use crate::config::{self, ConfigFile, Settings};
 use crate::error::CliError;
 use crate::output::{self, Mode};
 use keyward_domain::api::WhoAmI;
+use keyward_domain::paths as P;
 use std::io::{BufRead, IsTerminal};
 
 pub fn login(ctx: &Ctx) -> Result<(), CliError> {
@@ -26,7 +27,7 @@ pub fn login(ctx: &Ctx) -> Result<(), CliError> {
         url: url.clone(),
         token: Some(token.clone()),
     })?;
-    let me: WhoAmI = client.get("/whoami", &[])?;
+    let me: WhoAmI = client.get(P::WHOAMI.template(), &[])?;
     ConfigFile {
         url: Some(url.clone()),
         token: Some(token),

@@ -4,7 +4,6 @@
 use super::{confirm, Ctx};
 use crate::args::GrantArg;
 use crate::cli::{KeysCommand, MembersCommand, PersonasCommand, ProjectsCommand};
-use crate::client::segment;
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{
@@ -12,6 +11,7 @@ use keyward_domain::api::{
     MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, TokenList, UpdateMember,
     UpdatePersona,
 };
+use keyward_domain::paths as P;
 use keyward_domain::Grant;
 
 /// The complete set a `--grant … | --clear-grants` pair asks for, if any.
@@ -93,7 +93,7 @@ pub fn personas(ctx: &Ctx, command: PersonasCommand) -> Result<(), CliError> {
     let client = ctx.client()?;
     match command {
         PersonasCommand::List => {
-            let list: PersonaList = client.get("/personas", &[])?;
+            let list: PersonaList = client.get(P::PERSONAS.template(), &[])?;
             listing(
                 ctx,
                 &list,
@@ -117,7 +117,7 @@ pub fn personas(ctx: &Ctx, command: PersonasCommand) -> Result<(), CliError> {
         } => {
             let grants = GrantArg::into_grants(grants);
             let p: Persona = client.post(
-                "/personas",
+                P::PERSONAS.template(),
                 &CreatePersona {
                     name,
                     description,
@@ -144,14 +144,14 @@ pub fn personas(ctx: &Ctx, command: PersonasCommand) -> Result<(), CliError> {
                         .into(),
                 ));
             }
-            let p: Persona = client.patch(&format!("/personas/{}", segment(&id)), &body)?;
+            let p: Persona = client.patch(&P::PERSONA.with(&[&id]), &body)?;
             show_persona(ctx, &p)
         }
         PersonasCommand::Delete { id, unlink, yes } => {
             confirm(yes, &format!("Delete persona {id}?"))?;
             let path = format!(
-                "/personas/{}{}",
-                segment(&id),
+                "{}{}",
+                P::PERSONA.with(&[&id]),
                 if unlink { "?unlink=true" } else { "" }
             );
             client.delete(&path)?;
@@ -188,7 +188,7 @@ pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
     let client = ctx.client()?;
     match command {
         MembersCommand::List => {
-            let list: MemberList = client.get("/members", &[])?;
+            let list: MemberList = client.get(P::MEMBERS.template(), &[])?;
             listing(
                 ctx,
                 &list,
@@ -218,7 +218,7 @@ pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
         } => {
             let grants = GrantArg::into_grants(grants);
             let created: MemberCreated = client.post(
-                "/members",
+                P::MEMBERS.template(),
                 &CreateMember {
                     email,
                     name,
@@ -261,7 +261,7 @@ pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
                     "nothing to update: give --name, --grant, --clear-grants, --persona or --clear-personas".into(),
                 ));
             }
-            let m: Member = client.patch(&format!("/members/{}", segment(&id)), &body)?;
+            let m: Member = client.patch(&P::MEMBER.with(&[&id]), &body)?;
             show_member(ctx, &m)
         }
         MembersCommand::Delete { id, yes } => {
@@ -269,7 +269,7 @@ pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
                 yes,
                 &format!("Remove member {id}, their user token and personal keys?"),
             )?;
-            client.delete(&format!("/members/{}", segment(&id)))?;
+            client.delete(&P::MEMBER.with(&[&id]))?;
             done(
                 ctx,
                 serde_json::json!({"id": id, "deleted": true}),
@@ -315,8 +315,7 @@ fn keys(ctx: &Ctx, command: KeysCommand) -> Result<(), CliError> {
     let client = ctx.client()?;
     match command {
         KeysCommand::List { member } => {
-            let list: TokenList =
-                client.get(&format!("/members/{}/keys", segment(&member)), &[])?;
+            let list: TokenList = client.get(&P::MEMBER_KEYS.with(&[&member]), &[])?;
             listing(
                 ctx,
                 &list,
@@ -339,7 +338,7 @@ fn keys(ctx: &Ctx, command: KeysCommand) -> Result<(), CliError> {
             expires_in,
         } => {
             let issued: IssuedToken = client.post(
-                &format!("/members/{}/keys", segment(&member)),
+                &P::MEMBER_KEYS.with(&[&member]),
                 &CreatePersonalKey {
                     name,
                     expires_in: expires_in.map(|d| d.seconds()),
@@ -360,11 +359,7 @@ fn keys(ctx: &Ctx, command: KeysCommand) -> Result<(), CliError> {
         }
         KeysCommand::Delete { member, key, yes } => {
             confirm(yes, &format!("Delete personal key {key}?"))?;
-            client.delete(&format!(
-                "/members/{}/keys/{}",
-                segment(&member),
-                segment(&key)
-            ))?;
+            client.delete(&P::MEMBER_KEY.with(&[&member, &key]))?;
             done(
                 ctx,
                 serde_json::json!({"id": key, "deleted": true}),
@@ -378,7 +373,7 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
     let client = ctx.client()?;
     match command {
         ProjectsCommand::List => {
-            let list: ProjectList = client.get("/projects", &[])?;
+            let list: ProjectList = client.get(P::PROJECTS.template(), &[])?;
             listing(
                 ctx,
                 &list,
@@ -394,7 +389,7 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
             description,
         } => {
             let p: Project = client.post(
-                "/projects",
+                P::PROJECTS.template(),
                 &CreateProject {
                     id,
                     name,

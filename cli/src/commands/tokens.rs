@@ -3,10 +3,10 @@
 use super::{confirm, Ctx};
 use crate::args::GrantArg;
 use crate::cli::{TokensCommand, TokensCreateArgs, TokensListArgs, TokensUpdateArgs};
-use crate::client::segment;
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{CreateToken, IssuedToken, Page, RefreshToken, Token, UpdateToken};
+use keyward_domain::paths as P;
 use keyward_domain::Grant;
 use time::OffsetDateTime;
 
@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, command: TokensCommand) -> Result<(), CliError> {
 }
 
 fn path(id: &str) -> String {
-    format!("/tokens/{}", segment(id))
+    P::TOKEN.with(&[id])
 }
 
 fn list(ctx: &Ctx, a: TokensListArgs) -> Result<(), CliError> {
@@ -54,7 +54,7 @@ fn list(ctx: &Ctx, a: TokensListArgs) -> Result<(), CliError> {
     if let Some(v) = a.persona {
         query.push(("persona", v));
     }
-    let page: Page<Token> = ctx.client()?.get("/tokens", &query)?;
+    let page: Page<Token> = ctx.client()?.get(P::TOKENS.template(), &query)?;
     match ctx.mode {
         Mode::Json => output::json(&page),
         // One id a line, for `xargs`.
@@ -138,7 +138,7 @@ fn create(ctx: &Ctx, a: TokensCreateArgs) -> Result<(), CliError> {
             .then(|| crate::args::ProjectGrantArg::into_map(a.project_grants)),
         global_admin: a.global_admin.then_some(true),
     };
-    let issued: IssuedToken = ctx.client()?.post("/tokens", &body)?;
+    let issued: IssuedToken = ctx.client()?.post(P::TOKENS.template(), &body)?;
     show_issued(ctx.mode, &issued)
 }
 

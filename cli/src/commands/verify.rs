@@ -6,6 +6,7 @@ use crate::cli::VerifyArgs;
 use crate::error::CliError;
 use crate::output::{self, Mode};
 use keyward_domain::api::{VerifyCode, VerifyRequest, VerifyResponse};
+use keyward_domain::paths as P;
 use std::io::Read;
 
 pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
@@ -24,7 +25,7 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
         require: (!require.is_empty()).then_some(require),
         project: a.project,
     };
-    let answer: VerifyResponse = ctx.client()?.post("/verify", &body)?;
+    let answer: VerifyResponse = ctx.client()?.post(P::VERIFY.template(), &body)?;
     match ctx.mode {
         Mode::Json => output::json(&answer)?,
         Mode::Quiet => {}

@@ -4,10 +4,11 @@ use super::Ctx;
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::WhoAmI;
+use keyward_domain::paths as P;
 
 pub fn run(ctx: &Ctx) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let me: WhoAmI = client.get("/whoami", &[])?;
+    let me: WhoAmI = client.get(P::WHOAMI.template(), &[])?;
     match ctx.mode {
         Mode::Json => output::json(&me),
         // The client id is what the audit log shows, so it is the one thing
