@@ -1,17 +1,20 @@
 //! The HTTP contract's bodies, shared by the worker (which serves them) and
 //! the app (which sends and reads them), so the two cannot drift apart.
 
+use crate::contract::shapes::*;
 use crate::grant::{Grant, ServicePermissions};
 use crate::problem::FieldError;
 use crate::secret::TokenKind;
+use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize};
+use serde_with::skip_serializing_none;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 /// A global key's grants, per project id.
 pub type ProjectGrants = BTreeMap<String, Vec<Grant>>;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Token {
     pub id: String,
     pub client_id: String,
@@ -21,22 +24,26 @@ pub struct Token {
     pub grants: Vec<Grant>,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<Timestamp>")]
     pub expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<Timestamp>")]
     pub last_used_at: Option<OffsetDateTime>,
     pub secret_hint: String,
-    /// Requests per minute this token may make; `None` means the
+    /// Requests per minute this token may make; `null` means the
     /// deployment's default.
     #[serde(default)]
     pub rate_limit: Option<u32>,
     /// Linked persona ids (Atlan): their grants count as the token's own.
     #[serde(default)]
     pub personas: Vec<String>,
-    /// The project a project-level token belongs to; `None` for master
+    /// The project a project-level token belongs to; `null` for master
     /// tokens and global keys.
     #[serde(default)]
     pub project: Option<String>,
@@ -51,75 +58,74 @@ pub struct Token {
     pub member_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    #[schemars(with = "Name")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grants: Option<Vec<Grant>>,
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    /// Must lie in the future and within ten years; give this or
+    /// `expires_in`.
+    #[schemars(with = "Option<Timestamp>")]
     pub expires_at: Option<OffsetDateTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Seconds from now.
+    #[schemars(with = "Option<Lifetime>")]
     pub expires_in: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<RateLimit>")]
     pub rate_limit: Option<u32>,
     /// `scoped` (the default) or `global` (admins only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<CreatableKind>")]
     pub kind: Option<TokenKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Persona ids to link.
+    #[schemars(with = "Option<Vec<ResourceId>>")]
     pub personas: Option<Vec<String>>,
     /// A scoped token's project; default: the caller's own project.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ProjectId>")]
     pub project: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A global key's grants per project id (a complete set).
     pub project_grants: Option<ProjectGrants>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_admin: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct IssuedToken {
     pub token: Token,
+    /// Shown in this response only.
     pub secret: String,
 }
 
 /// `PATCH /tokens/{id}`: absent fields stay; `expires_at: null` means never.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateToken {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Name>")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The complete set: what is left out is removed.
     pub grants: Option<Vec<Grant>>,
     #[serde(
         default,
         deserialize_with = "present_rfc3339",
-        serialize_with = "serialize_present_rfc3339",
-        skip_serializing_if = "Option::is_none"
+        serialize_with = "serialize_present_rfc3339"
     )]
+    /// `null`: never expires; otherwise in the future and within ten years.
+    #[schemars(with = "Option<Timestamp>")]
     pub expires_at: Option<Option<OffsetDateTime>>,
     /// `null` returns the token to the default limit.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<RateLimit>")]
     pub rate_limit: Option<Option<u32>>,
     /// The complete set of linked personas: what is left out is unlinked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<ResourceId>>")]
     pub personas: Option<Vec<String>>,
     /// A global key's complete per-project grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_grants: Option<ProjectGrants>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_admin: Option<bool>,
 }
 
@@ -143,14 +149,16 @@ fn serialize_present_rfc3339<S: serde::Serializer>(
     time::serde::rfc3339::option::serialize(&v.flatten(), s)
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshToken {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Overlap>")]
     pub overlap_seconds: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -158,7 +166,8 @@ pub struct Page<T> {
     pub offset: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WhoAmI {
     pub token: Token,
     pub permissions: Vec<ServicePermissions>,
@@ -170,28 +179,27 @@ pub struct WhoAmI {
     #[serde(default)]
     pub projects: Vec<ProjectPermissions>,
     /// For a personal key: the member it acts as.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acting_as: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProjectPermissions {
     pub project: String,
     pub permissions: Vec<ServicePermissions>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     pub key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require: Option<Vec<Grant>>,
     /// The project `require` must hold in; the key's own when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ProjectId>")]
     pub project: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VerifyCode {
     Valid,
@@ -201,24 +209,22 @@ pub enum VerifyCode {
     InsufficientPermissions,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VerifyResponse {
     pub valid: bool,
     pub code: VerifyCode,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<Token>,
     /// For `INSUFFICIENT_PERMISSIONS`: the first required grant not held,
     /// or `project '<id>'` when the key cannot act in the project at all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
     /// Whenever the key was found: the project the answer holds for (the
     /// request's `project`, else the key's own; `default` for master
     /// tokens and global keys).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Success,
@@ -245,10 +251,12 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AuditEntry {
     pub id: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub at: OffsetDateTime,
     /// The acting token's client id (or `anonymous`).
     pub actor: String,
@@ -257,83 +265,92 @@ pub struct AuditEntry {
     pub outcome: Outcome,
     pub detail: String,
     /// The personal key a call was made with, when `actor` is its user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Admin {
     pub id: String,
     pub email: String,
     pub name: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
     pub master_token_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAdmin {
+    #[schemars(with = "Email")]
     pub email: String,
+    #[schemars(with = "Name")]
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AdminCreated {
     pub admin: Admin,
     pub master_token: Token,
     pub secret: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AdminList {
     pub items: Vec<Admin>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Bucket {
     pub id: String,
     pub description: String,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBucket {
+    #[schemars(with = "ResourceId")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BucketList {
     pub items: Vec<Bucket>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ObjectInfo {
     pub key: String,
     pub size: u64,
     pub content_type: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ObjectList {
     pub items: Vec<ObjectInfo>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Health {
+    #[schemars(extend("enum" = ["ok", "degraded"]))]
     pub status: String,
     pub version: String,
+    /// Whether a KV write and read just succeeded.
+    #[schemars(extend("enum" = ["ok", "error"]))]
     pub kv: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InvitationStatus {
     /// Created, email not yet confirmed sent: not usable.
@@ -370,12 +387,13 @@ impl InvitationStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Invitation {
     pub id: String,
     pub email: String,
     pub status: InvitationStatus,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub expires_at: OffsetDateTime,
     /// The inviting token's client id.
     pub created_by: String,
@@ -383,37 +401,41 @@ pub struct Invitation {
     pub token_name: String,
     pub message: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<Timestamp>")]
     pub accepted_at: Option<OffsetDateTime>,
     /// Why the last delivery failed, for `failed` invitations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_error: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvitation {
+    #[schemars(with = "Email")]
     pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Message>")]
     pub message: Option<String>,
     /// Seconds the invitation stays valid: default 7 days, at most 30.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<InvitationValidity>")]
     pub expires_in: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InvitationCreated {
     pub invitation: Invitation,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InvitationList {
     pub items: Vec<Invitation>,
 }
 
 /// What the recipient sees before accepting: no secret, no admin data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InvitationWelcome {
     pub inviter: String,
     pub email: String,
@@ -424,15 +446,17 @@ pub struct InvitationWelcome {
     /// The grants in plain words.
     pub summary: String,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<Timestamp>")]
     pub token_expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub expires_at: OffsetDateTime,
     /// `user` when the invitation makes the recipient a member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_kind: Option<TokenKind>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OutboxMessage {
     pub id: String,
     pub to: String,
@@ -441,17 +465,18 @@ pub struct OutboxMessage {
     pub text: String,
     pub html: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub sent_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OutboxList {
     pub items: Vec<OutboxMessage>,
 }
 
 /// A named, reusable set of grants (Atlan): linking it to a token gives
 /// the token its grants, and editing it changes every linked token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Persona {
     pub id: String,
     pub name: String,
@@ -459,41 +484,45 @@ pub struct Persona {
     pub grants: Vec<Grant>,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: OffsetDateTime,
     /// How many tokens link it.
     pub linked_tokens: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePersona {
+    #[schemars(with = "Name")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grants: Option<Vec<Grant>>,
 }
 
 /// Absent fields stay; `grants` is a complete set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePersona {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Name>")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The complete set: what is left out is removed.
     pub grants: Option<Vec<Grant>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PersonaList {
     pub items: Vec<Persona>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MemberStatus {
     /// Invited; the invitation has not been accepted yet.
@@ -503,7 +532,7 @@ pub enum MemberStatus {
 
 /// A person with their own grants and personas (Dataiku's users). Their
 /// user token is what they sign in with; their personal keys act as them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Member {
     pub id: String,
     pub email: String,
@@ -515,93 +544,104 @@ pub struct Member {
     pub status: MemberStatus,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
     pub personal_keys: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMember {
+    #[schemars(with = "Email")]
     pub email: String,
+    #[schemars(with = "Name")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grants: Option<Vec<Grant>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<ResourceId>>")]
     pub personas: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ProjectId>")]
     pub project: Option<String>,
     /// The invitation email's message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Message>")]
     pub message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<InvitationValidity>")]
     pub expires_in: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MemberCreated {
     pub member: Member,
     pub invitation: Invitation,
 }
 
 /// Absent fields stay; `grants` and `personas` are complete sets.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Name>")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The complete set: what is left out is removed.
     pub grants: Option<Vec<Grant>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The complete set of linked personas.
+    #[schemars(with = "Option<Vec<ResourceId>>")]
     pub personas: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MemberList {
     pub items: Vec<Member>,
 }
 
 /// A personal key: no grants of its own, it acts as its user.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePersonalKey {
+    #[schemars(with = "Name")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    /// Must lie in the future and within ten years; give this or
+    /// `expires_in`.
+    #[schemars(with = "Option<Timestamp>")]
     pub expires_at: Option<OffsetDateTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Seconds from now.
+    #[schemars(with = "Option<Lifetime>")]
     pub expires_in: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TokenList {
     pub items: Vec<Token>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Project {
     pub id: String,
     pub name: String,
     pub description: String,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
+    #[schemars(with = "ProjectId")]
     pub id: String,
+    #[schemars(with = "Name")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProjectList {
     pub items: Vec<Project>,
 }

@@ -2,23 +2,24 @@
 //! resource type, and which permissions imply others. It is configuration
 //! shipped with the worker (`worker/catalog.json`) and served to clients.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Catalog {
     pub services: Vec<Service>,
     pub resource_types: Vec<ResourceType>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Service {
     pub id: String,
     pub title: String,
     pub permissions: Vec<PermissionDef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PermissionDef {
     pub id: String,
     pub title: String,
@@ -29,7 +30,7 @@ pub struct PermissionDef {
     pub implies: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResourceType {
     pub id: String,
     pub title: String,

@@ -1,6 +1,7 @@
 //! Grants, effective permissions and the one authorization decision.
 
 use crate::catalog::{Catalog, CatalogError};
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -241,13 +242,13 @@ pub fn normalize(grants: Vec<Grant>) -> Vec<Grant> {
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ServicePermissions {
     pub service: String,
     pub permissions: Vec<PermissionResources>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PermissionResources {
     pub permission: String,
     pub resources: Vec<String>,

@@ -7,7 +7,7 @@ pub const BASE: &str = "/api/v1";
 
 /// A path template: literal segments and `{name}` parameters, each
 /// parameter exactly one path segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PathTemplate(&'static str);
 
 impl PathTemplate {

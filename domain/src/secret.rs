@@ -3,6 +3,7 @@
 //! The checksum lets the edge reject typos and garbage without a storage
 //! lookup; the hash is the only form in which a secret is ever stored.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -15,7 +16,9 @@ pub const CHECKSUM_LEN: usize = 6;
 /// `kw_` + kind letter + `_` + random + checksum.
 pub const SECRET_LEN: usize = PREFIX.len() + 2 + RANDOM_LEN + CHECKSUM_LEN;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {
     Master,

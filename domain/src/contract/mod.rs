@@ -1,0 +1,537 @@
+//! The OpenAPI document, generated: paths from [`operations::OPERATIONS`]
+//! (whose templates the worker's route table uses too), schemas from the
+//! API types, the grant schema from the catalog. `worker/openapi.json` is
+//! this output, and a test fails when the two differ.
+
+pub mod operations;
+pub mod shapes;
+
+use crate::catalog::Catalog;
+use crate::grant::Grant;
+use crate::paths::{PathTemplate, BASE, PROJECT_SCOPE};
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+
+/// Writes a type's schema into the generator and answers its reference.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// The schema of `T` (a reference for named types).
+pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// What a request carries.
+#[derive(Clone, Copy)]
+pub enum Body {
+    None,
+    Json {
+        schema: SchemaFn,
+        required: bool,
+    },
+    /// Any bytes, with their content type (objects).
+    Bytes,
+}
+
+/// What a response carries.
+#[derive(Clone, Copy)]
+pub enum Reply {
+    Empty,
+    Json(SchemaFn),
+    /// Some JSON object (this document).
+    AnyJson,
+    Problem,
+    Bytes,
+}
+
+#[derive(Clone, Copy)]
+pub struct Response {
+    pub status: u16,
+    pub description: &'static str,
+    pub reply: Reply,
+    /// Name and description of each header it documents.
+    pub headers: &'static [(&'static str, &'static str)],
+}
+
+impl Response {
+    pub const fn headers(self, headers: &'static [(&'static str, &'static str)]) -> Response {
+        Response { headers, ..self }
+    }
+}
+
+pub const fn json(status: u16, description: &'static str, schema: SchemaFn) -> Response {
+    reply(status, description, Reply::Json(schema))
+}
+pub const fn any_json(status: u16, description: &'static str) -> Response {
+    reply(status, description, Reply::AnyJson)
+}
+pub const fn empty(status: u16, description: &'static str) -> Response {
+    reply(status, description, Reply::Empty)
+}
+pub const fn bytes(status: u16, description: &'static str) -> Response {
+    reply(status, description, Reply::Bytes)
+}
+pub const fn problem(status: u16, description: &'static str) -> Response {
+    reply(status, description, Reply::Problem)
+}
+const fn reply(status: u16, description: &'static str, reply: Reply) -> Response {
+    Response {
+        status,
+        description,
+        reply,
+        headers: &[],
+    }
+}
+
+pub const RETRY_AFTER: &[(&str, &str)] =
+    &[("Retry-After", "Seconds until a request is allowed again")];
+
+/// A query parameter; its schema as JSON text.
+#[derive(Clone, Copy)]
+pub struct Query {
+    pub name: &'static str,
+    pub schema: &'static str,
+    pub description: &'static str,
+}
+
+pub const fn query(name: &'static str, schema: &'static str, description: &'static str) -> Query {
+    Query {
+        name,
+        schema,
+        description,
+    }
+}
+
+pub const LIMIT: Query = query(
+    "limit",
+    r#"{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}"#,
+    "",
+);
+pub const OFFSET: Query = query(
+    "offset",
+    r#"{"type": "integer", "minimum": 0, "default": 0, "maximum": 1000000000}"#,
+    "",
+);
+
+/// One method on one path.
+#[derive(Clone, Copy)]
+pub struct Operation {
+    pub method: &'static str,
+    pub path: PathTemplate,
+    pub summary: &'static str,
+    /// Also answers under `/projects/{project}`, acting in that project.
+    pub in_projects: bool,
+    /// Needs no credential.
+    pub public: bool,
+    pub query: &'static [Query],
+    pub body: Body,
+    pub responses: &'static [Response],
+}
+
+const fn operation(method: &'static str, path: PathTemplate, summary: &'static str) -> Operation {
+    Operation {
+        method,
+        path,
+        summary,
+        in_projects: false,
+        public: false,
+        query: &[],
+        body: Body::None,
+        responses: &[],
+    }
+}
+pub const fn get(path: PathTemplate, summary: &'static str) -> Operation {
+    operation("get", path, summary)
+}
+pub const fn post(path: PathTemplate, summary: &'static str) -> Operation {
+    operation("post", path, summary)
+}
+pub const fn put(path: PathTemplate, summary: &'static str) -> Operation {
+    operation("put", path, summary)
+}
+pub const fn patch(path: PathTemplate, summary: &'static str) -> Operation {
+    operation("patch", path, summary)
+}
+pub const fn delete(path: PathTemplate, summary: &'static str) -> Operation {
+    operation("delete", path, summary)
+}
+
+impl Operation {
+    pub const fn in_projects(self) -> Operation {
+        Operation {
+            in_projects: true,
+            ..self
+        }
+    }
+    pub const fn public(self) -> Operation {
+        Operation {
+            public: true,
+            ..self
+        }
+    }
+    pub const fn query(self, query: &'static [Query]) -> Operation {
+        Operation { query, ..self }
+    }
+    pub const fn json_body(self, schema: SchemaFn) -> Operation {
+        let body = Body::Json {
+            schema,
+            required: true,
+        };
+        Operation { body, ..self }
+    }
+    pub const fn optional_json_body(self, schema: SchemaFn) -> Operation {
+        let body = Body::Json {
+            schema,
+            required: false,
+        };
+        Operation { body, ..self }
+    }
+    pub const fn bytes_body(self) -> Operation {
+        Operation {
+            body: Body::Bytes,
+            ..self
+        }
+    }
+    pub const fn responses(self, responses: &'static [Response]) -> Operation {
+        Operation { responses, ..self }
+    }
+}
+
+/// The generated document for a deployment's catalog.
+pub fn document(catalog: &Catalog) -> Value {
+    // Requests are described as they are read, answers as they are written
+    // (a field with a default may be left out of a request, yet is always
+    // in an answer).
+    let mut requests = generator(Contract::Deserialize);
+    let mut answers = generator(Contract::Serialize);
+    let mut paths = Map::new();
+    let mut scoped = Map::new();
+    for op in operations::OPERATIONS {
+        let item = path_item(&mut paths, op.path, None);
+        let json = operation_json(op, false, &mut requests, &mut answers);
+        item.insert(op.method.into(), json);
+        if op.in_projects {
+            let item = path_item(&mut scoped, op.path, Some(PROJECT_SCOPE));
+            let json = operation_json(op, true, &mut requests, &mut answers);
+            item.insert(op.method.into(), json);
+        }
+    }
+    paths.extend(scoped);
+    let mut schemas = answers.take_definitions(true);
+    for (name, schema) in requests.take_definitions(true) {
+        schemas.entry(name).or_insert(schema);
+    }
+    schemas.insert("Grant".into(), grant_schema(catalog));
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Keyward",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Scoped API tokens enforced at the edge. Errors are application/problem+json with a stable `code`.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "kw_<m|s|p|u|g>_<random><checksum>"}
+            },
+            "schemas": schemas,
+        },
+    })
+}
+
+/// The document as the worker serves it: pretty-printed, with a final
+/// newline.
+pub fn render(catalog: &Catalog) -> String {
+    let mut text = serde_json::to_string_pretty(&document(catalog)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn generator(contract: Contract) -> SchemaGenerator {
+    SchemaSettings::openapi3()
+        .with(|s| s.contract = contract)
+        .into_generator()
+}
+
+/// The path item of a template (under a prefix), created with its path
+/// parameters on first use.
+fn path_item(
+    paths: &mut Map<String, Value>,
+    path: PathTemplate,
+    prefix: Option<PathTemplate>,
+) -> &mut Map<String, Value> {
+    let full = format!(
+        "{BASE}{}{}",
+        prefix.map(|p| p.template()).unwrap_or(""),
+        path.template()
+    );
+    let item = paths.entry(full).or_insert_with(|| {
+        let names = prefix
+            .into_iter()
+            .flat_map(|p| p.params())
+            .chain(path.params());
+        let params: Vec<Value> = names.map(|n| path_parameter(path, n)).collect();
+        let mut item = Map::new();
+        if !params.is_empty() {
+            item.insert("parameters".into(), Value::Array(params));
+        }
+        Value::Object(item)
+    });
+    match item {
+        Value::Object(map) => map,
+        _ => unreachable!("path items are objects"),
+    }
+}
+
+fn path_parameter(path: PathTemplate, name: &str) -> Value {
+    let (schema, description) = match name {
+        "project" => (shapes::ProjectId::json_schema_value(), "A project id"),
+        "bucket" => (shapes::ResourceId::json_schema_value(), "A bucket id"),
+        "key" if path.template().contains("{bucket}") => (
+            json!({"type": "string", "pattern": shapes::object_key_pattern()}),
+            "1-256 printable ASCII characters; '/' must be percent-encoded",
+        ),
+        _ => (json!({"type": "string"}), ""),
+    };
+    json!({"name": name, "in": "path", "required": true, "schema": schema, "description": description})
+}
+
+/// An operation's JSON; `in_project`: its variant under
+/// `/projects/{project}`, which also answers 404 for an unknown project.
+fn operation_json(
+    op: &Operation,
+    in_project: bool,
+    requests: &mut SchemaGenerator,
+    answers: &mut SchemaGenerator,
+) -> Value {
+    let mut out = Map::new();
+    let summary = if in_project {
+        format!("{} — in the named project", op.summary)
+    } else {
+        op.summary.to_string()
+    };
+    out.insert("summary".into(), summary.into());
+    if op.public {
+        out.insert("security".into(), json!([]));
+    }
+    if !op.query.is_empty() {
+        let params: Vec<Value> = op
+            .query
+            .iter()
+            .map(|q| {
+                let schema: Value = serde_json::from_str(q.schema).unwrap_or(Value::Null);
+                json!({"name": q.name, "in": "query", "required": false, "schema": schema, "description": q.description})
+            })
+            .collect();
+        out.insert("parameters".into(), Value::Array(params));
+    }
+    match op.body {
+        Body::None => {}
+        Body::Json { schema, required } => {
+            let schema = schema(requests).to_value();
+            out.insert(
+                "requestBody".into(),
+                json!({"required": required, "content": {"application/json": {"schema": schema}}}),
+            );
+        }
+        Body::Bytes => {
+            out.insert(
+                "requestBody".into(),
+                json!({"required": false, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}),
+            );
+        }
+    }
+    let mut responses = Map::new();
+    for r in op.responses {
+        responses.insert(r.status.to_string(), response_json(r, answers));
+    }
+    if in_project && !responses.contains_key("404") {
+        let not_found = problem(404, "`not_found`");
+        responses.insert("404".into(), response_json(&not_found, answers));
+    }
+    out.insert("responses".into(), Value::Object(responses));
+    Value::Object(out)
+}
+
+fn response_json(r: &Response, answers: &mut SchemaGenerator) -> Value {
+    let mut out = Map::new();
+    out.insert("description".into(), r.description.into());
+    let content = match r.reply {
+        Reply::Empty => None,
+        Reply::Json(schema) => Some(("application/json", schema(answers).to_value())),
+        Reply::AnyJson => Some(("application/json", json!({"type": "object"}))),
+        Reply::Problem => Some((
+            "application/problem+json",
+            answers
+                .subschema_for::<crate::problem::Problem>()
+                .to_value(),
+        )),
+        Reply::Bytes => Some(("*/*", json!({"type": "string", "format": "binary"}))),
+    };
+    if let Some((media, schema)) = content {
+        out.insert("content".into(), json!({ media: {"schema": schema} }));
+    }
+    if !r.headers.is_empty() {
+        let headers: Map<String, Value> = r
+            .headers
+            .iter()
+            .map(|(name, description)| {
+                let kind = if *name == "Retry-After" {
+                    "integer"
+                } else {
+                    "string"
+                };
+                (
+                    name.to_string(),
+                    json!({"schema": {"type": kind}, "description": description}),
+                )
+            })
+            .collect();
+        out.insert("headers".into(), Value::Object(headers));
+    }
+    Value::Object(out)
+}
+
+/// One alternative per permission of the catalog, so that a request naming
+/// a permission the deployment does not offer fails the schema too.
+fn grant_schema(catalog: &Catalog) -> Value {
+    let one_of: Vec<Value> = catalog
+        .services
+        .iter()
+        .flat_map(|service| {
+            service.permissions.iter().map(move |p| {
+                let mut properties = json!({
+                    "service": {"type": "string", "enum": [service.id]},
+                    "permission": {"type": "string", "enum": [p.id]},
+                });
+                let mut required = vec!["service", "permission"];
+                if let Some(rt) = &p.resource_type {
+                    let noun = rt.replace('_', " ");
+                    properties["resource"] = json!({
+                        "type": "string",
+                        "pattern": format!("^(\\*|{})$", shapes::resource_id_pattern().trim_start_matches('^').trim_end_matches('$')),
+                        "description": format!("`*` for every {noun}, or one {noun} id"),
+                    });
+                    required.push("resource");
+                }
+                json!({
+                    "type": "object",
+                    "title": format!("{}:{}", service.id, p.id),
+                    "required": required,
+                    "additionalProperties": false,
+                    "properties": properties,
+                })
+            })
+        })
+        .collect();
+    json!({
+        "description": "One permission of the catalog (`GET /api/v1/catalog`), on `*` or one resource for permissions with a resource type.",
+        "oneOf": one_of,
+    })
+}
+
+/// Grants are checked against the deployment's catalog, so their schema is
+/// [`grant_schema`]; this stands in until the document replaces it.
+impl JsonSchema for Grant {
+    fn schema_name() -> Cow<'static, str> {
+        "Grant".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "object"})
+    }
+}
+
+trait InlineValue {
+    fn json_schema_value() -> Value;
+}
+
+impl<T: JsonSchema> InlineValue for T {
+    fn json_schema_value() -> Value {
+        T::json_schema(&mut SchemaGenerator::default()).to_value()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::from_json(include_str!("../../../worker/catalog.json"))
+            .expect("the shipped catalog")
+    }
+
+    #[test]
+    fn every_operation_is_documented_once_with_its_parameters() {
+        let doc = document(&catalog());
+        let mut seen = std::collections::BTreeSet::new();
+        for op in operations::OPERATIONS {
+            assert!(
+                seen.insert((op.method, op.path)),
+                "{} {:?} twice",
+                op.method,
+                op.path
+            );
+            let path = format!("{BASE}{}", op.path.template());
+            let item = &doc["paths"][&path];
+            assert!(item[op.method].is_object(), "{} {path}", op.method);
+            let documented: Vec<&str> = item["parameters"]
+                .as_array()
+                .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(documented, op.path.params().collect::<Vec<_>>(), "{path}");
+        }
+    }
+
+    /// The worker serves `worker/openapi.json` as it is (`include_str!`).
+    #[test]
+    fn the_served_document_is_the_generated_one() {
+        let served = include_str!("../../../worker/openapi.json");
+        assert!(
+            served == render(&catalog()),
+            "worker/openapi.json is not what the API types generate; run\n  \
+             cargo run -q -p keyward-domain --example openapi > worker/openapi.json"
+        );
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document(&catalog());
+        let text = doc.to_string();
+        for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = piece.split('"').next().unwrap_or("");
+            assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_grant_schema_lists_the_catalog() {
+        let catalog = catalog();
+        let doc = document(&catalog);
+        let titles: Vec<&str> = doc["components"]["schemas"]["Grant"]["oneOf"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|g| g["title"].as_str()).collect())
+            .unwrap_or_default();
+        let expected: usize = catalog.services.iter().map(|s| s.permissions.len()).sum();
+        assert_eq!(titles.len(), expected);
+        assert!(titles.contains(&"storage:write"));
+    }
+
+    #[test]
+    fn requests_refuse_unknown_fields_and_answers_always_carry_their_fields() {
+        let doc = document(&catalog());
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["CreateToken"]["additionalProperties"], json!(false));
+        assert_eq!(schemas["CreateToken"]["required"], json!(["name"]));
+        let token_required = schemas["Token"]["required"].to_string();
+        for field in ["expires_at", "last_used_at", "rate_limit", "personas"] {
+            assert!(token_required.contains(field), "{field}: {token_required}");
+        }
+        assert_eq!(
+            schemas["Token"]["properties"]["expires_at"]["nullable"],
+            json!(true)
+        );
+    }
+}

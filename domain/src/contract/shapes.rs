@@ -1,0 +1,101 @@
+//! What the document says of a field beyond its Rust type: the limits the
+//! parsers in `validate`, `invitation` and `expiry` enforce, stated from
+//! the same constants. Each shape is a type that exists only to carry a
+//! schema (`#[schemars(with = "Name")]` on a field of type `String`).
+//!
+//! A shape may say less than the parser enforces, never more: the contract
+//! fuzzer sends what a shape forbids and expects a 4xx.
+
+use crate::invitation::{DEFAULT_VALIDITY_SECONDS, MAX_VALIDITY_SECONDS, MESSAGE_MAX};
+use crate::validate::{
+    DESCRIPTION_MAX, EMAIL_MAX, MAX_LIFETIME_SECONDS, MAX_OVERLAP_SECONDS, NAME_MAX,
+    OBJECT_KEY_MAX, PROJECT_ID_MAX, RATE_LIMIT_MAX, RESOURCE_ID_MAX,
+};
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use std::borrow::Cow;
+
+/// C0 and C1 controls, as a character-class body.
+const CONTROLS: &str = r"\u0000-\u001F\u007F-\u009F";
+/// Controls but tab and line feeds, which descriptions and messages keep.
+const CONTROLS_BUT_LINES: &str = r"\u0000-\u0008\u000B-\u001F\u007F-\u009F";
+
+/// A name: at least one visible character, no controls.
+pub fn name_pattern() -> String {
+    format!("^[^{CONTROLS}]*[^\\s{CONTROLS}][^{CONTROLS}]*$")
+}
+
+/// A resource id (bucket, component, persona …).
+pub fn resource_id_pattern() -> String {
+    format!("^[A-Za-z0-9._-]{{1,{RESOURCE_ID_MAX}}}$")
+}
+
+pub fn project_id_pattern() -> String {
+    format!("^[a-z][a-z0-9-]{{0,{}}}$", PROJECT_ID_MAX - 1)
+}
+
+pub fn object_key_pattern() -> String {
+    format!("^[\\u0020-\\u007E]{{1,{OBJECT_KEY_MAX}}}$")
+}
+
+fn free_text_pattern() -> String {
+    format!("^[^{CONTROLS_BUT_LINES}]*$")
+}
+
+fn email_pattern() -> String {
+    let part = format!("[^@\\s.{CONTROLS}]+");
+    format!("^[^@\\s{CONTROLS}]+@{part}(\\.{part})+$")
+}
+
+macro_rules! shape {
+    ($(#[$doc:meta])* $name:ident => $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                $schema
+            }
+        }
+    };
+}
+
+shape!(/// An instant, RFC 3339.
+    Timestamp => json_schema!({"type": "string", "format": "date-time"}));
+shape!(Name => json_schema!({
+    "type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": name_pattern()
+}));
+shape!(Description => json_schema!({
+    "type": "string", "maxLength": DESCRIPTION_MAX, "pattern": free_text_pattern()
+}));
+shape!(/// An invitation email's message.
+    Message => json_schema!({
+    "type": "string", "maxLength": MESSAGE_MAX, "pattern": free_text_pattern()
+}));
+shape!(Email => json_schema!({
+    "type": "string", "maxLength": EMAIL_MAX, "pattern": email_pattern()
+}));
+shape!(ResourceId => json_schema!({"type": "string", "pattern": resource_id_pattern()}));
+shape!(ProjectId => json_schema!({
+    "type": "string", "pattern": project_id_pattern(), "maxLength": PROJECT_ID_MAX
+}));
+shape!(/// Seconds from now.
+    Lifetime => json_schema!({
+    "type": "integer", "minimum": 1, "maximum": MAX_LIFETIME_SECONDS
+}));
+shape!(/// Seconds the invitation stays valid.
+    InvitationValidity => json_schema!({
+    "type": "integer", "minimum": 1, "maximum": MAX_VALIDITY_SECONDS,
+    "default": DEFAULT_VALIDITY_SECONDS
+}));
+shape!(/// Requests per minute.
+    RateLimit => json_schema!({"type": "integer", "minimum": 1, "maximum": RATE_LIMIT_MAX}));
+shape!(/// Seconds the old secret keeps working.
+    Overlap => json_schema!({"type": "integer", "minimum": 0, "maximum": MAX_OVERLAP_SECONDS}));
+shape!(/// The kinds of token `POST /tokens` makes.
+    CreatableKind => json_schema!({"type": "string", "enum": ["scoped", "global"]}));
