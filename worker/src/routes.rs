@@ -1,193 +1,20 @@
-//! The route table: one entry per method and path, from which resolution
-//! (with its precise 404/405), the audit names, the flags and dispatch all
-//! derive.
+//! Resolution over the route table (`keyward_domain::contract::OPERATIONS`):
+//! the request's method and path to its entry and decoded parameters, or a
+//! precise 404/405. The audit names, the flags and dispatch all come from
+//! the entry.
 
 use crate::http::ApiError;
-use keyward_domain::paths::{self as P, PathTemplate};
+pub use keyward_domain::contract::Endpoint;
+use keyward_domain::contract::{Operation, Target, OPERATIONS};
+use keyward_domain::paths as P;
 use keyward_domain::ErrorCode;
 use worker::Method;
-
-/// The handler a route runs; `dispatch` in `lib.rs` has one arm per name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    Health,
-    OpenApi,
-    Catalog,
-    WhoAmI,
-    Verify,
-    Audit,
-    ListTokens,
-    CreateToken,
-    GetToken,
-    UpdateToken,
-    DeleteToken,
-    RefreshToken,
-    ListAdmins,
-    CreateAdmin,
-    DeleteAdmin,
-    ListBuckets,
-    CreateBucket,
-    ListObjects,
-    PutObject,
-    GetObject,
-    DeleteObject,
-    CreateInvitation,
-    ListInvitations,
-    RevokeInvitation,
-    ResendInvitation,
-    OpenInvitation,
-    AcceptInvitation,
-    Outbox,
-    ListPersonas,
-    CreatePersona,
-    GetPersona,
-    UpdatePersona,
-    DeletePersona,
-    ListMembers,
-    CreateMember,
-    GetMember,
-    UpdateMember,
-    DeleteMember,
-    ListPersonalKeys,
-    CreatePersonalKey,
-    DeletePersonalKey,
-    ListProjects,
-    CreateProject,
-}
-
-/// How the audit target is formed from the path's parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// No target.
-    None,
-    /// The named parameter.
-    Param(&'static str),
-    /// `{bucket}/{key}`.
-    Object,
-}
-
-/// What a route is besides its handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Flags {
-    /// Reachable without a credential.
-    pub public: bool,
-    /// Changes tokens, invitations, admins or the directory (not the data
-    /// a token works on): what a retired secret may never do.
-    pub changes_control_plane: bool,
-    /// A successful call is recorded by the registry in the same step as
-    /// the change itself; the front records everything else.
-    pub audited_by_registry: bool,
-}
-
-const PLAIN: Flags = Flags {
-    public: false,
-    changes_control_plane: false,
-    audited_by_registry: false,
-};
-const PUBLIC: Flags = Flags {
-    public: true,
-    ..PLAIN
-};
-/// Every control-plane change is recorded by the registry.
-const CONTROL: Flags = Flags {
-    changes_control_plane: true,
-    audited_by_registry: true,
-    ..PLAIN
-};
-const REGISTRY: Flags = Flags {
-    audited_by_registry: true,
-    ..PLAIN
-};
-
-/// One route: method, path template under `/api/v1` (`{name}` is one
-/// path segment), handler, audit action, audit target, flags.
-#[derive(Debug)]
-pub struct RouteDef {
-    pub method: Method,
-    pub path: PathTemplate,
-    pub endpoint: Endpoint,
-    pub action: &'static str,
-    pub target: Target,
-    pub flags: Flags,
-}
-
-const fn def(
-    method: Method,
-    path: PathTemplate,
-    endpoint: Endpoint,
-    action: &'static str,
-    target: Target,
-    flags: Flags,
-) -> RouteDef {
-    RouteDef {
-        method,
-        path,
-        endpoint,
-        action,
-        target,
-        flags,
-    }
-}
-
-use Endpoint as E;
-use Method::{Delete, Get, Patch, Post, Put};
-use Target::{Object, Param};
-
-/// Every API route. For one path, the order of its entries is the order
-/// of the methods in a 405's `Allow`. The storage routes (`/buckets…`)
-/// also answer inside `/projects/{project}/`, acting in that project.
-#[rustfmt::skip]
-pub static ROUTES: &[RouteDef] = &[
-    def(Get, P::HEALTH, E::Health, "health", Target::None, PUBLIC),
-    def(Get, P::OPENAPI, E::OpenApi, "openapi", Target::None, PUBLIC),
-    def(Get, P::CATALOG, E::Catalog, "catalog.read", Target::None, PLAIN),
-    def(Get, P::WHOAMI, E::WhoAmI, "whoami", Target::None, PLAIN),
-    def(Post, P::VERIFY, E::Verify, "token.verify", Target::None, PLAIN),
-    def(Get, P::AUDIT, E::Audit, "audit.read", Target::None, PLAIN),
-    def(Get, P::TOKENS, E::ListTokens, "token.list", Target::None, PLAIN),
-    def(Post, P::TOKENS, E::CreateToken, "token.create", Target::None, CONTROL),
-    def(Get, P::TOKEN, E::GetToken, "token.read", Param("id"), PLAIN),
-    def(Patch, P::TOKEN, E::UpdateToken, "token.update", Param("id"), CONTROL),
-    def(Delete, P::TOKEN, E::DeleteToken, "token.delete", Param("id"), CONTROL),
-    def(Post, P::TOKEN_REFRESH, E::RefreshToken, "token.refresh", Param("id"), CONTROL),
-    def(Get, P::ADMINS, E::ListAdmins, "admin.list", Target::None, PLAIN),
-    def(Post, P::ADMINS, E::CreateAdmin, "admin.create", Target::None, CONTROL),
-    def(Delete, P::ADMIN, E::DeleteAdmin, "admin.delete", Param("id"), CONTROL),
-    def(Get, P::BUCKETS, E::ListBuckets, "bucket.list", Target::None, PLAIN),
-    def(Post, P::BUCKETS, E::CreateBucket, "bucket.create", Target::None, REGISTRY),
-    def(Get, P::OBJECTS, E::ListObjects, "object.list", Param("bucket"), PLAIN),
-    def(Get, P::OBJECT, E::GetObject, "object.read", Object, PLAIN),
-    def(Put, P::OBJECT, E::PutObject, "object.put", Object, PLAIN),
-    def(Delete, P::OBJECT, E::DeleteObject, "object.delete", Object, PLAIN),
-    def(Post, P::TOKEN_INVITATIONS, E::CreateInvitation, "invitation.create", Param("id"), CONTROL),
-    def(Get, P::INVITATIONS, E::ListInvitations, "invitation.list", Target::None, PLAIN),
-    def(Get, P::INVITATION_OPEN, E::OpenInvitation, "invitation.open", Target::None, PUBLIC),
-    def(Post, P::INVITATION_ACCEPT, E::AcceptInvitation, "invitation.accept", Target::None, PUBLIC),
-    def(Delete, P::INVITATION, E::RevokeInvitation, "invitation.revoke", Param("id"), CONTROL),
-    def(Post, P::INVITATION_RESEND, E::ResendInvitation, "invitation.resend", Param("id"), CONTROL),
-    def(Get, P::OUTBOX, E::Outbox, "outbox.read", Target::None, PLAIN),
-    def(Get, P::PERSONAS, E::ListPersonas, "persona.list", Target::None, PLAIN),
-    def(Post, P::PERSONAS, E::CreatePersona, "persona.create", Target::None, CONTROL),
-    def(Get, P::PERSONA, E::GetPersona, "persona.read", Param("id"), PLAIN),
-    def(Patch, P::PERSONA, E::UpdatePersona, "persona.update", Param("id"), CONTROL),
-    def(Delete, P::PERSONA, E::DeletePersona, "persona.delete", Param("id"), CONTROL),
-    def(Get, P::MEMBERS, E::ListMembers, "member.list", Target::None, PLAIN),
-    def(Post, P::MEMBERS, E::CreateMember, "member.create", Target::None, CONTROL),
-    def(Get, P::MEMBER, E::GetMember, "member.read", Param("id"), PLAIN),
-    def(Patch, P::MEMBER, E::UpdateMember, "member.update", Param("id"), CONTROL),
-    def(Delete, P::MEMBER, E::DeleteMember, "member.delete", Param("id"), CONTROL),
-    def(Get, P::MEMBER_KEYS, E::ListPersonalKeys, "personal_key.list", Param("id"), PLAIN),
-    def(Post, P::MEMBER_KEYS, E::CreatePersonalKey, "personal_key.create", Param("id"), CONTROL),
-    def(Delete, P::MEMBER_KEY, E::DeletePersonalKey, "token.delete", Param("key"), CONTROL),
-    def(Get, P::PROJECTS, E::ListProjects, "project.list", Target::None, PLAIN),
-    def(Post, P::PROJECTS, E::CreateProject, "project.create", Target::None, CONTROL),
-];
 
 /// A request's route: its table entry, the decoded path parameters, and
 /// the project it acts in (the storage routes under `/projects/{project}/`).
 #[derive(Debug, Clone)]
 pub struct Route {
-    def: &'static RouteDef,
+    def: &'static Operation,
     params: Vec<(&'static str, String)>,
     project: Option<String>,
 }
@@ -274,7 +101,7 @@ pub fn method(raw: &str) -> Option<Method> {
     })
 }
 
-type Router = matchit::Router<Vec<&'static RouteDef>>;
+type Router = matchit::Router<Vec<&'static Operation>>;
 
 thread_local! {
     /// The table as a matcher, built once per isolate: path template to
@@ -283,8 +110,8 @@ thread_local! {
 }
 
 fn build_router() -> Router {
-    let mut paths: Vec<(&'static str, Vec<&'static RouteDef>)> = Vec::new();
-    for def in ROUTES {
+    let mut paths: Vec<(&'static str, Vec<&'static Operation>)> = Vec::new();
+    for def in OPERATIONS {
         match paths.iter_mut().find(|(p, _)| *p == def.path.template()) {
             Some((_, defs)) => defs.push(def),
             None => paths.push((def.path.template(), vec![def])),
@@ -345,12 +172,12 @@ pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
         .collect();
     let router = ROUTER.with(|r| *r);
     let matched = router.at(&matched_path).map_err(|_| not_found())?;
-    // An unknown method matches no entry and so gets 405 with `Allow`.
-    let method = method(raw_method);
+    // An unknown method matches no entry and so gets 405 with `Allow`;
+    // methods are case-sensitive.
     let Some(def) = matched
         .value
         .iter()
-        .find(|d| Some(&d.method) == method.as_ref())
+        .find(|d| d.method.as_str() == raw_method)
     else {
         let names: Vec<String> = matched.value.iter().map(|d| d.method.to_string()).collect();
         let mut err = ApiError::new(
@@ -374,6 +201,7 @@ pub fn resolve(raw_method: &str, path: &str) -> Result<Route, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use keyward_domain::paths::PathTemplate;
 
     /// A concrete path for a template: each `{name}` filled with `x-name`.
     fn concrete(template: PathTemplate) -> String {
@@ -394,9 +222,9 @@ mod tests {
 
     #[test]
     fn every_entry_resolves_to_itself() {
-        for def in ROUTES {
+        for def in OPERATIONS {
             let path = concrete(def.path);
-            let route = resolve(def.method.as_ref(), &path).expect(&path);
+            let route = resolve(def.method.as_str(), &path).expect(&path);
             assert!(std::ptr::eq(route.def, def), "{} {path}", def.method);
             for name in def.path.params() {
                 assert_eq!(route.param(name), format!("x-{name}"));
@@ -420,9 +248,9 @@ mod tests {
 
     #[test]
     fn a_wrong_method_lists_the_tables_methods() {
-        for def in ROUTES {
+        for def in OPERATIONS {
             let path = concrete(def.path);
-            let expected: Vec<String> = ROUTES
+            let expected: Vec<String> = OPERATIONS
                 .iter()
                 .filter(|d| d.path == def.path)
                 .map(|d| d.method.to_string())
@@ -495,10 +323,10 @@ mod tests {
 
     #[test]
     fn actions_are_named_and_entries_unique() {
-        for (i, def) in ROUTES.iter().enumerate() {
+        for (i, def) in OPERATIONS.iter().enumerate() {
             assert!(!def.action.is_empty(), "{} {:?}", def.method, def.path);
             assert!(
-                !ROUTES[..i]
+                !OPERATIONS[..i]
                     .iter()
                     .any(|d| d.method == def.method && d.path == def.path),
                 "{} {:?} twice",

@@ -4,7 +4,11 @@
 //! this output, and a test fails when the two differ.
 
 pub mod operations;
+mod route;
 pub mod shapes;
+
+pub use operations::OPERATIONS;
+pub use route::*;
 
 use crate::catalog::Catalog;
 use crate::grant::Grant;
@@ -13,190 +17,6 @@ use schemars::generate::{Contract, SchemaSettings};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
-
-/// Writes a type's schema into the generator and answers its reference.
-pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
-
-/// The schema of `T` (a reference for named types).
-pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
-    generator.subschema_for::<T>()
-}
-
-/// What a request carries.
-#[derive(Clone, Copy)]
-pub enum Body {
-    None,
-    Json {
-        schema: SchemaFn,
-        required: bool,
-    },
-    /// Any bytes, with their content type (objects).
-    Bytes,
-}
-
-/// What a response carries.
-#[derive(Clone, Copy)]
-pub enum Reply {
-    Empty,
-    Json(SchemaFn),
-    /// Some JSON object (this document).
-    AnyJson,
-    Problem,
-    Bytes,
-}
-
-#[derive(Clone, Copy)]
-pub struct Response {
-    pub status: u16,
-    pub description: &'static str,
-    pub reply: Reply,
-    /// Name and description of each header it documents.
-    pub headers: &'static [(&'static str, &'static str)],
-}
-
-impl Response {
-    pub const fn headers(self, headers: &'static [(&'static str, &'static str)]) -> Response {
-        Response { headers, ..self }
-    }
-}
-
-pub const fn json(status: u16, description: &'static str, schema: SchemaFn) -> Response {
-    reply(status, description, Reply::Json(schema))
-}
-pub const fn any_json(status: u16, description: &'static str) -> Response {
-    reply(status, description, Reply::AnyJson)
-}
-pub const fn empty(status: u16, description: &'static str) -> Response {
-    reply(status, description, Reply::Empty)
-}
-pub const fn bytes(status: u16, description: &'static str) -> Response {
-    reply(status, description, Reply::Bytes)
-}
-pub const fn problem(status: u16, description: &'static str) -> Response {
-    reply(status, description, Reply::Problem)
-}
-const fn reply(status: u16, description: &'static str, reply: Reply) -> Response {
-    Response {
-        status,
-        description,
-        reply,
-        headers: &[],
-    }
-}
-
-pub const RETRY_AFTER: &[(&str, &str)] =
-    &[("Retry-After", "Seconds until a request is allowed again")];
-
-/// A query parameter; its schema as JSON text.
-#[derive(Clone, Copy)]
-pub struct Query {
-    pub name: &'static str,
-    pub schema: &'static str,
-    pub description: &'static str,
-}
-
-pub const fn query(name: &'static str, schema: &'static str, description: &'static str) -> Query {
-    Query {
-        name,
-        schema,
-        description,
-    }
-}
-
-pub const LIMIT: Query = query(
-    "limit",
-    r#"{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}"#,
-    "",
-);
-pub const OFFSET: Query = query(
-    "offset",
-    r#"{"type": "integer", "minimum": 0, "default": 0, "maximum": 1000000000}"#,
-    "",
-);
-
-/// One method on one path.
-#[derive(Clone, Copy)]
-pub struct Operation {
-    pub method: &'static str,
-    pub path: PathTemplate,
-    pub summary: &'static str,
-    /// Also answers under `/projects/{project}`, acting in that project.
-    pub in_projects: bool,
-    /// Needs no credential.
-    pub public: bool,
-    pub query: &'static [Query],
-    pub body: Body,
-    pub responses: &'static [Response],
-}
-
-const fn operation(method: &'static str, path: PathTemplate, summary: &'static str) -> Operation {
-    Operation {
-        method,
-        path,
-        summary,
-        in_projects: false,
-        public: false,
-        query: &[],
-        body: Body::None,
-        responses: &[],
-    }
-}
-pub const fn get(path: PathTemplate, summary: &'static str) -> Operation {
-    operation("get", path, summary)
-}
-pub const fn post(path: PathTemplate, summary: &'static str) -> Operation {
-    operation("post", path, summary)
-}
-pub const fn put(path: PathTemplate, summary: &'static str) -> Operation {
-    operation("put", path, summary)
-}
-pub const fn patch(path: PathTemplate, summary: &'static str) -> Operation {
-    operation("patch", path, summary)
-}
-pub const fn delete(path: PathTemplate, summary: &'static str) -> Operation {
-    operation("delete", path, summary)
-}
-
-impl Operation {
-    pub const fn in_projects(self) -> Operation {
-        Operation {
-            in_projects: true,
-            ..self
-        }
-    }
-    pub const fn public(self) -> Operation {
-        Operation {
-            public: true,
-            ..self
-        }
-    }
-    pub const fn query(self, query: &'static [Query]) -> Operation {
-        Operation { query, ..self }
-    }
-    pub const fn json_body(self, schema: SchemaFn) -> Operation {
-        let body = Body::Json {
-            schema,
-            required: true,
-        };
-        Operation { body, ..self }
-    }
-    pub const fn optional_json_body(self, schema: SchemaFn) -> Operation {
-        let body = Body::Json {
-            schema,
-            required: false,
-        };
-        Operation { body, ..self }
-    }
-    pub const fn bytes_body(self) -> Operation {
-        Operation {
-            body: Body::Bytes,
-            ..self
-        }
-    }
-    pub const fn responses(self, responses: &'static [Response]) -> Operation {
-        Operation { responses, ..self }
-    }
-}
 
 /// The generated document for a deployment's catalog.
 pub fn document(catalog: &Catalog) -> Value {
@@ -210,11 +30,11 @@ pub fn document(catalog: &Catalog) -> Value {
     for op in operations::OPERATIONS {
         let item = path_item(&mut paths, op.path, None);
         let json = operation_json(op, false, &mut requests, &mut answers);
-        item.insert(op.method.into(), json);
+        item.insert(op.method.lowercase().into(), json);
         if op.in_projects {
             let item = path_item(&mut scoped, op.path, Some(PROJECT_SCOPE));
             let json = operation_json(op, true, &mut requests, &mut answers);
-            item.insert(op.method.into(), json);
+            item.insert(op.method.lowercase().into(), json);
         }
     }
     paths.extend(scoped);
@@ -314,7 +134,7 @@ fn operation_json(
         op.summary.to_string()
     };
     out.insert("summary".into(), summary.into());
-    if op.public {
+    if op.flags.public {
         out.insert("security".into(), json!([]));
     }
     if !op.query.is_empty() {
@@ -476,7 +296,11 @@ mod tests {
             );
             let path = format!("{BASE}{}", op.path.template());
             let item = &doc["paths"][&path];
-            assert!(item[op.method].is_object(), "{} {path}", op.method);
+            assert!(
+                item[op.method.lowercase()].is_object(),
+                "{} {path}",
+                op.method
+            );
             let documented: Vec<&str> = item["parameters"]
                 .as_array()
                 .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
