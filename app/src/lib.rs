@@ -3,6 +3,7 @@
 pub mod api;
 pub mod components;
 pub mod format;
+pub mod mutation;
 pub mod pages;
 pub mod resources;
 pub mod session;

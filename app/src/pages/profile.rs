@@ -9,6 +9,7 @@ use crate::components::common::{
 };
 use crate::components::keys::{key_label, KeyTable};
 use crate::components::personas::persona_names;
+use crate::mutation::Mutation;
 use crate::resources::catalog_resource;
 use crate::session::use_session;
 use gloo_net::http::Method;
@@ -117,12 +118,22 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
     });
     let name = RwSignal::new(String::new());
     let expiry = RwSignal::new(Some(30u64));
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let list_failure = RwSignal::new(None::<ApiFailure>);
     let issued = RwSignal::new(None::<IssuedToken>);
     let local = RwSignal::new(None::<String>);
     let create_path = format!("/members/{}/keys", enc(&member_id));
+    let create = Mutation::new(
+        move |body: CreatePersonalKey| {
+            let path = create_path.clone();
+            async move { api.send::<_, IssuedToken>(Method::POST, &path, &body).await }
+        },
+        move |t: IssuedToken| {
+            name.set(String::new());
+            issued.set(Some(t));
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (create.pending(), create.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = name.get_untracked().trim().to_string();
@@ -133,26 +144,11 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
             return;
         }
         local.set(None);
-        pending.set(true);
-        failure.set(None);
         issued.set(None);
-        let body = CreatePersonalKey {
+        create.dispatch(CreatePersonalKey {
             name: n,
             expires_in: expiry.get_untracked().map(|d| d * 86_400),
             ..Default::default()
-        };
-        let path = create_path.clone();
-        leptos::task::spawn_local(async move {
-            let r = api.send::<_, IssuedToken>(Method::POST, &path, &body).await;
-            pending.set(false);
-            match r {
-                Ok(t) => {
-                    name.set(String::new());
-                    issued.set(Some(t));
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
         });
     };
     let on_deleted = Callback::new(move |_| {

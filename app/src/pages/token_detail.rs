@@ -4,12 +4,12 @@
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::audit_table::AuditTable;
 use crate::components::common::{
-    confirmed_delete, kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel,
-    Loading, SecretReveal,
+    kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
 };
 use crate::components::personas::{persona_grants, persona_names};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::format;
+use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::use_session;
 use gloo_net::http::Method;
@@ -280,35 +280,30 @@ fn EditToken(
     let personas = Signal::derive(move || personas.get().unwrap_or_default());
     let projects = projects_resource(api);
     let projects = Signal::derive(move || projects.get().unwrap_or_default());
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let path = format!("/tokens/{}", enc(&token.id));
+    let save = Mutation::new(
+        move |body: UpdateToken| {
+            let path = path.clone();
+            async move { api.send::<_, Token>(Method::PATCH, &path, &body).await }
+        },
+        move |_| {
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
     let on_submit = Callback::new(move |draft: TokenDraft| {
-        pending.set(true);
-        failure.set(None);
-        let path = path.clone();
-        leptos::task::spawn_local(async move {
-            let body = UpdateToken {
-                name: Some(draft.name),
-                description: Some(draft.description),
-                grants: Some(draft.grants),
-                expires_at: draft.expiry,
-                rate_limit: Some(draft.rate_limit),
-                personas: Some(draft.personas),
-                project_grants: draft.global.then_some(draft.project_grants),
-                global_admin: draft.global.then_some(draft.global_admin),
-            };
-            let r = api.send::<_, Token>(Method::PATCH, &path, &body).await;
-            pending.set(false);
-            match r {
-                Ok(_) => {
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
-        });
+        save.dispatch(UpdateToken {
+            name: Some(draft.name),
+            description: Some(draft.description),
+            grants: Some(draft.grants),
+            expires_at: draft.expiry,
+            rate_limit: Some(draft.rate_limit),
+            personas: Some(draft.personas),
+            project_grants: draft.global.then_some(draft.project_grants),
+            global_admin: draft.global.then_some(draft.global_admin),
+        })
     });
+    let (pending, failure) = (save.pending(), save.failure());
     let init = FormInit {
         name: token.name.clone(),
         description: token.description.clone(),
@@ -352,33 +347,28 @@ fn RefreshDialog(
     let api = use_api();
     let session = use_session();
     let overlap = RwSignal::new(0u64);
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let own = session.token_id().as_deref() == Some(token.id.as_str());
     let path = format!("/tokens/{}/refresh", enc(&token.id));
-    let confirm = move |_| {
-        pending.set(true);
-        failure.set(None);
-        let path = path.clone();
-        leptos::task::spawn_local(async move {
-            let secs = overlap.get_untracked();
-            let body = RefreshToken {
-                overlap_seconds: (secs > 0).then_some(secs),
-            };
-            let r = api.send::<_, IssuedToken>(Method::POST, &path, &body).await;
-            pending.set(false);
-            match r {
-                Ok(t) => {
-                    // Refreshing the token we are signed in with replaces our secret too.
-                    if session.token_id().as_deref() == Some(t.token.id.as_str()) {
-                        session.replace_secret(t.secret.clone());
-                    }
-                    revealed.set(Some(t));
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
+    let refresh = Mutation::new(
+        move |body: RefreshToken| {
+            let path = path.clone();
+            async move { api.send::<_, IssuedToken>(Method::POST, &path, &body).await }
+        },
+        move |t: IssuedToken| {
+            // Refreshing the token we are signed in with replaces our secret too.
+            if session.token_id().as_deref() == Some(t.token.id.as_str()) {
+                session.replace_secret(t.secret.clone());
             }
+            revealed.set(Some(t));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (refresh.pending(), refresh.failure());
+    let confirm = move |_| {
+        let secs = overlap.get_untracked();
+        refresh.dispatch(RefreshToken {
+            overlap_seconds: (secs > 0).then_some(secs),
         });
     };
     view! {
@@ -422,32 +412,33 @@ fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let typed = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let name = token.name.clone();
     let matches = {
         let name = name.clone();
         move || typed.with(|t| t == &name)
     };
-    let path = format!("/tokens/{}", enc(&token.id));
     let id = token.id.clone();
+    let delete = Mutation::new(
+        move |path: String| async move { api.delete(&path).await },
+        move |()| {
+            if session.token_id().as_deref() == Some(id.as_str()) {
+                session.sign_out(Some(
+                    "You deleted the token you were signed in with.".into(),
+                ));
+            } else {
+                navigate("/tokens", NavigateOptions::default());
+            }
+        },
+    );
+    let (pending, failure) = (delete.pending(), delete.failure());
+    let path = format!("/tokens/{}", enc(&token.id));
     let confirm = {
         let matches = matches.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            if !matches() {
-                return;
+            if matches() {
+                delete.dispatch(path.clone());
             }
-            let (id, navigate) = (id.clone(), navigate.clone());
-            confirmed_delete(api, path.clone(), pending, failure, move || {
-                if session.token_id().as_deref() == Some(id.as_str()) {
-                    session.sign_out(Some(
-                        "You deleted the token you were signed in with.".into(),
-                    ));
-                } else {
-                    navigate("/tokens", NavigateOptions::default());
-                }
-            });
         }
     };
     view! {
@@ -560,35 +551,33 @@ fn SendDialog(
     let email = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let days = RwSignal::new(7u64);
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let create_path = format!("/tokens/{}/invitations", enc(&id));
     let close = move || sending.set(false);
+    let send = Mutation::new(
+        move |body: CreateInvitation| {
+            let path = create_path.clone();
+            async move {
+                let r = api
+                    .send::<_, InvitationCreated>(Method::POST, &path, &body)
+                    .await;
+                reload.update(|n| *n += 1);
+                r
+            }
+        },
+        move |c: InvitationCreated| {
+            sent.set(Some(c.invitation));
+            sending.set(false);
+        },
+    );
+    let (pending, failure) = (send.pending(), send.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        pending.set(true);
-        failure.set(None);
         sent.set(None);
-        let path = create_path.clone();
         let text = message.get_untracked();
-        let body = CreateInvitation {
+        send.dispatch(CreateInvitation {
             email: email.get_untracked().trim().to_string(),
             message: (!text.trim().is_empty()).then_some(text),
             expires_in: Some(days.get_untracked() * 86_400),
-        };
-        leptos::task::spawn_local(async move {
-            let r = api
-                .send::<_, InvitationCreated>(Method::POST, &path, &body)
-                .await;
-            pending.set(false);
-            match r {
-                Ok(c) => {
-                    sent.set(Some(c.invitation));
-                    sending.set(false);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
-            reload.update(|n| *n += 1);
         });
     };
     let email_failed = move || {
@@ -661,9 +650,10 @@ fn InvitationTable(
     failure: RwSignal<Option<ApiFailure>>,
 ) -> impl IntoView {
     let api = use_api();
-    let act = move |method: Method, path: String| {
-        failure.set(None);
-        leptos::task::spawn_local(async move {
+    // Re-send (POST) or revoke (DELETE); the list reloads either way.
+    let act = Mutation::reporting_to(
+        failure,
+        move |(method, path): (Method, String)| async move {
             let r = match method {
                 Method::DELETE => api.delete(&path).await,
                 _ => api
@@ -671,12 +661,12 @@ fn InvitationTable(
                     .await
                     .map(|_| ()),
             };
-            if let Err(f) = r {
-                failure.set(Some(f));
-            }
             reload.update(|n| *n += 1);
-        });
-    };
+            r
+        },
+        |()| {},
+    );
+    let act = move |method: Method, path: String| act.dispatch((method, path));
     view! {
         <div class="table-wrap">
             <table class="responsive" data-testid="invitation-table">
