@@ -1,10 +1,11 @@
 //! Personal keys: their table, shared by the members page and the profile.
 
-use crate::api::{enc, use_api, ApiFailure};
+use crate::api::{use_api, ApiFailure};
 use crate::components::common::Expiry;
 use crate::format;
 use crate::mutation::Mutation;
 use keyward_domain::api::Token;
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 /// A stored personal key is named "<email> · <name>": the name part.
@@ -48,7 +49,7 @@ pub fn KeyTable(
                             let name = k.name.clone();
                             let label = name.clone();
                             let delete = move |_| {
-                                delete.dispatch(member_id.with_value(|m| format!("/members/{}/keys/{}", enc(m), enc(&id3))));
+                                delete.dispatch(member_id.with_value(|m| paths::MEMBER_KEY.with(&[m, &id3])));
                             };
                             view! {
                                 <tr data-testid="key-row" data-key-id=k.id.clone()>

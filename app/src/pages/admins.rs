@@ -1,11 +1,12 @@
 //! `/admins`: list, add (the new master secret is shown once), remove.
 
-use crate::api::{enc, use_api};
+use crate::api::use_api;
 use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal};
 use crate::format;
 use crate::mutation::Mutation;
 use gloo_net::http::Method;
 use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 #[component]
@@ -15,7 +16,7 @@ pub fn Admins() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        async move { api.get::<AdminList>("/admins").await }
+        async move { api.get::<AdminList>(paths::ADMINS.template()).await }
     });
     let created = RwSignal::new(None::<AdminCreated>);
     let removing = RwSignal::new(None::<Admin>);
@@ -78,7 +79,7 @@ fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> i
     let name = RwSignal::new(String::new());
     let add = Mutation::new(
         move |body: CreateAdmin| async move {
-            api.send::<_, AdminCreated>(Method::POST, "/admins", &body)
+            api.send::<_, AdminCreated>(Method::POST, paths::ADMINS.template(), &body)
                 .await
         },
         move |c: AdminCreated| {
@@ -131,7 +132,7 @@ fn RemoveAdmin(
     last: bool,
 ) -> impl IntoView {
     let api = use_api();
-    let path = format!("/admins/{}", enc(&admin.id));
+    let path = paths::ADMIN.with(&[&admin.id]);
     let close = Callback::new(move |_| removing.set(None));
     let remove = Mutation::new(
         move |path: String| async move { api.delete(&path).await },

@@ -3,7 +3,7 @@
 //! delete only where it may write. The API decides in the end; the console
 //! only leaves out buttons that would be refused.
 
-use crate::api::{enc, use_api, ApiFailure};
+use crate::api::{use_api, ApiFailure};
 use crate::components::common::{grants_of, ErrorBanner, Expiry, FailurePanel, HeldList, Loading};
 use crate::format;
 use crate::mutation::Mutation;
@@ -12,6 +12,7 @@ use crate::session::{is_full_admin, use_project, use_session};
 use keyward_domain::api::{BucketList, ObjectInfo, ObjectList, WhoAmI};
 use keyward_domain::describe::{held_permissions, holds, summary};
 use keyward_domain::grant::ServicePermissions;
+use keyward_domain::paths;
 use keyward_domain::{Catalog, TokenKind};
 use leptos::html;
 use leptos::prelude::*;
@@ -35,15 +36,18 @@ fn can_write(w: &WhoAmI, project: &str, bucket: &str) -> bool {
 }
 
 fn objects_path(project: &str, bucket: &str) -> String {
-    format!("{}/{}/objects", buckets_path(Some(project)), enc(bucket))
+    format!(
+        "{}{}",
+        paths::PROJECT_SCOPE.with(&[project]),
+        paths::OBJECTS.with(&[bucket])
+    )
 }
 
 fn object_path(project: &str, bucket: &str, key: &str) -> String {
     format!(
-        "{}/{}/objects/{}",
-        buckets_path(Some(project)),
-        enc(bucket),
-        enc(key)
+        "{}{}",
+        paths::PROJECT_SCOPE.with(&[project]),
+        paths::OBJECT.with(&[bucket, key])
     )
 }
 

@@ -1,13 +1,14 @@
 //! `/invite/:code`: the public page an invitation email links to. It shows
 //! what the token will be able to do, and on accepting, its secret, once.
 
-use crate::api::{self, enc, ApiFailure};
+use crate::api::{self, ApiFailure};
 use crate::components::common::{Expiry, Loading, SecretReveal};
 use crate::format;
 use crate::mutation::Mutation;
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{InvitationWelcome, IssuedToken, WhoAmI};
+use keyward_domain::paths;
 use keyward_domain::ErrorCode;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -42,7 +43,7 @@ pub fn Invite() -> impl IntoView {
             api::call::<InvitationWelcome>(
                 None,
                 Method::GET,
-                &format!("/invitations/open/{}", enc(&code)),
+                &paths::INVITATION_OPEN.with(&[&code]),
                 None,
             )
             .await
@@ -54,7 +55,7 @@ pub fn Invite() -> impl IntoView {
             api::call::<IssuedToken>(
                 None,
                 Method::POST,
-                &format!("/invitations/open/{}/accept", enc(&code)),
+                &paths::INVITATION_ACCEPT.with(&[&code]),
                 Some("{}".into()),
             )
             .await
@@ -143,7 +144,8 @@ fn OpenConsole(secret: String) -> impl IntoView {
     let navigate = use_navigate();
     let open = Mutation::new(
         move |secret: String| async move {
-            let r = api::call::<WhoAmI>(Some(&secret), Method::GET, "/whoami", None).await;
+            let r = api::call::<WhoAmI>(Some(&secret), Method::GET, paths::WHOAMI.template(), None)
+                .await;
             r.map(|who| (secret, who))
         },
         move |(secret, who)| {

@@ -2,7 +2,7 @@
 //! users). An admin invites them by email; accepting gives them their user
 //! token, with which they make personal keys that act as them.
 
-use crate::api::{enc, use_api, ApiFailure};
+use crate::api::{use_api, ApiFailure};
 use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{GrantSummary, PermissionGrid};
 use crate::components::keys::KeyTable;
@@ -17,6 +17,7 @@ use keyward_domain::api::{
     UpdateMember,
 };
 use keyward_domain::describe::{summary, Grid};
+use keyward_domain::paths;
 use keyward_domain::Catalog;
 use leptos::prelude::*;
 
@@ -38,7 +39,7 @@ pub fn Members() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        async move { api.get::<MemberList>("/members").await }
+        async move { api.get::<MemberList>(paths::MEMBERS.template()).await }
     });
     let catalog = catalog_resource(api);
     let personas = personas_resource(api);
@@ -191,7 +192,7 @@ fn MemberTable(
 pub fn MemberKeys(member: Member, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let local = RwSignal::new(0u32);
-    let path = format!("/members/{}/keys", enc(&member.id));
+    let path = paths::MEMBER_KEYS.with(&[&member.id]);
     let keys = LocalResource::new(move || {
         local.track();
         let path = path.clone();
@@ -243,7 +244,7 @@ fn InviteDialog(
     let local = RwSignal::new(None::<String>);
     let invite = Mutation::new(
         move |body: CreateMember| async move {
-            api.send::<_, MemberCreated>(Method::POST, "/members", &body)
+            api.send::<_, MemberCreated>(Method::POST, paths::MEMBERS.template(), &body)
                 .await
         },
         move |c: MemberCreated| {
@@ -378,7 +379,7 @@ fn EditMember(
     let extra = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_grants(ps, c))));
     let sources = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_names(ps, c))));
     let local = RwSignal::new(None::<String>);
-    let path = format!("/members/{}", enc(&member.id));
+    let path = paths::MEMBER.with(&[&member.id]);
     let save = Mutation::new(
         move |body: UpdateMember| {
             let path = path.clone();
@@ -445,7 +446,7 @@ fn DeleteMember(
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
-    let path = format!("/members/{}", enc(&member.id));
+    let path = paths::MEMBER.with(&[&member.id]);
     let who = member.name.clone();
     let close = Callback::new(move |_| open.set(Open::Nothing));
     let remove = Mutation::new(

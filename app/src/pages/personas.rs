@@ -11,6 +11,7 @@ use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersona, Persona, PersonaList, UpdatePersona};
 use keyward_domain::describe::{summary, Grid};
+use keyward_domain::paths;
 use keyward_domain::{Catalog, Grant};
 use leptos::prelude::*;
 
@@ -32,7 +33,7 @@ pub fn Personas() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        async move { api.get::<PersonaList>("/personas").await }
+        async move { api.get::<PersonaList>(paths::PERSONAS.template()).await }
     });
     let catalog = catalog_resource(api);
     let open = RwSignal::new(Open::Nothing);
@@ -180,7 +181,7 @@ fn PersonaForm(
                             description: (!d.is_empty()).then_some(d),
                             grants: Some(grants),
                         };
-                        api.send::<_, Persona>(Method::POST, "/personas", &body)
+                        api.send::<_, Persona>(Method::POST, paths::PERSONAS.template(), &body)
                             .await
                     }
                     Some(p) => {
@@ -189,12 +190,8 @@ fn PersonaForm(
                             description: Some(d),
                             grants: Some(grants),
                         };
-                        api.send::<_, Persona>(
-                            Method::PATCH,
-                            &format!("/personas/{}", enc(&p.id)),
-                            &body,
-                        )
-                        .await
+                        api.send::<_, Persona>(Method::PATCH, &paths::PERSONA.with(&[&p.id]), &body)
+                            .await
                     }
                 }
             }
@@ -287,9 +284,9 @@ fn DeletePersona(
     let api = use_api();
     let linked = persona.linked_tokens;
     let path = if linked > 0 {
-        format!("/personas/{}?unlink=true", enc(&persona.id))
+        format!("{}?unlink=true", paths::PERSONA.with(&[&persona.id]))
     } else {
-        format!("/personas/{}", enc(&persona.id))
+        paths::PERSONA.with(&[&persona.id])
     };
     let name = persona.name.clone();
     let close = Callback::new(move |_| open.set(Open::Nothing));

@@ -8,6 +8,7 @@ use crate::mutation::Mutation;
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreateProject, Project, ProjectList};
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 #[component]
@@ -17,7 +18,7 @@ pub fn Projects() -> impl IntoView {
     let choice = use_project();
     let list = LocalResource::new(move || {
         choice.version.track();
-        async move { api.get::<ProjectList>("/projects").await }
+        async move { api.get::<ProjectList>(paths::PROJECTS.template()).await }
     });
     view! {
         <div class="page-head"><h1>"Projects"</h1></div>
@@ -89,7 +90,7 @@ fn NewProject() -> impl IntoView {
     let created = RwSignal::new(None::<Project>);
     let create = Mutation::new(
         move |body: CreateProject| async move {
-            api.send::<_, Project>(Method::POST, "/projects", &body)
+            api.send::<_, Project>(Method::POST, paths::PROJECTS.template(), &body)
                 .await
         },
         move |p: Project| {

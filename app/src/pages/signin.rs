@@ -6,13 +6,16 @@ use crate::mutation::Mutation;
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{Health, WhoAmI};
+use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 #[component]
 pub fn HealthLine() -> impl IntoView {
-    let health = LocalResource::new(|| api::call::<Health>(None, Method::GET, "/health", None));
+    let health = LocalResource::new(|| {
+        api::call::<Health>(None, Method::GET, paths::HEALTH.template(), None)
+    });
     view! {
         <p class="health" data-testid="health" role="status">
             {move || match health.get() {
@@ -89,8 +92,13 @@ fn SignInForm() -> impl IntoView {
     let local = RwSignal::new(None::<String>);
     let verify = Mutation::new(
         move |candidate: String| async move {
-            let r: Result<WhoAmI, ApiFailure> =
-                api::call(Some(&candidate), Method::GET, "/whoami", None).await;
+            let r: Result<WhoAmI, ApiFailure> = api::call(
+                Some(&candidate),
+                Method::GET,
+                paths::WHOAMI.template(),
+                None,
+            )
+            .await;
             r.map(|who| (candidate, who))
         },
         move |(candidate, who): (String, WhoAmI)| {

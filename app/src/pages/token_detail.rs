@@ -18,6 +18,7 @@ use keyward_domain::api::{
     IssuedToken, Page, Persona, RefreshToken, Token, UpdateToken,
 };
 use keyward_domain::describe::held_permissions;
+use keyward_domain::paths;
 use keyward_domain::{Catalog, ErrorCode, TokenKind};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -41,7 +42,7 @@ pub fn TokenDetail() -> impl IntoView {
     let token = LocalResource::new(move || {
         let id = id();
         reload.track();
-        async move { api.get::<Token>(&format!("/tokens/{}", enc(&id))).await }
+        async move { api.get::<Token>(&paths::TOKEN.with(&[&id])).await }
     });
     let catalog = catalog_resource(api);
     // A new secret outlives the reload that follows a refresh, but nothing else.
@@ -280,7 +281,7 @@ fn EditToken(
     let personas = Signal::derive(move || personas.get().unwrap_or_default());
     let projects = projects_resource(api);
     let projects = Signal::derive(move || projects.get().unwrap_or_default());
-    let path = format!("/tokens/{}", enc(&token.id));
+    let path = paths::TOKEN.with(&[&token.id]);
     let save = Mutation::new(
         move |body: UpdateToken| {
             let path = path.clone();
@@ -348,7 +349,7 @@ fn RefreshDialog(
     let session = use_session();
     let overlap = RwSignal::new(0u64);
     let own = session.token_id().as_deref() == Some(token.id.as_str());
-    let path = format!("/tokens/{}/refresh", enc(&token.id));
+    let path = paths::TOKEN_REFRESH.with(&[&token.id]);
     let refresh = Mutation::new(
         move |body: RefreshToken| {
             let path = path.clone();
@@ -431,7 +432,7 @@ fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
         },
     );
     let (pending, failure) = (delete.pending(), delete.failure());
-    let path = format!("/tokens/{}", enc(&token.id));
+    let path = paths::TOKEN.with(&[&token.id]);
     let confirm = {
         let matches = matches.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -468,7 +469,7 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let entries = LocalResource::new(move || {
         reload.track();
-        let path = format!("/audit?target={}&limit=20", enc(&id));
+        let path = format!("{}?target={}&limit=20", paths::AUDIT.template(), enc(&id));
         async move { api.get::<Page<AuditEntry>>(&path).await }
     });
     view! {
@@ -490,7 +491,7 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
 fn TokenInvitations(id: String, name: String) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let list_path = format!("/invitations?token_id={}", enc(&id));
+    let list_path = format!("{}?token_id={}", paths::INVITATIONS.template(), enc(&id));
     let list = LocalResource::new(move || {
         reload.track();
         let path = list_path.clone();
@@ -551,7 +552,7 @@ fn SendDialog(
     let email = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let days = RwSignal::new(7u64);
-    let create_path = format!("/tokens/{}/invitations", enc(&id));
+    let create_path = paths::TOKEN_INVITATIONS.with(&[&id]);
     let close = move || sending.set(false);
     let send = Mutation::new(
         move |body: CreateInvitation| {
@@ -687,7 +688,7 @@ fn InvitationTable(
                             <td data-label="Valid until">{format::when(i.expires_at)}</td>
                             <td data-label="">
                                 {matches!(i.status, InvitationStatus::Failed | InvitationStatus::Pending).then(|| {
-                                    let path = format!("/invitations/{}/resend", enc(&i.id));
+                                    let path = paths::INVITATION_RESEND.with(&[&i.id]);
                                     view! {
                                         <button type="button" class="secondary small" data-testid="invitation-resend"
                                             aria-label=format!("Re-send the invitation to {} (the old link stops working)", i.email)
@@ -695,7 +696,7 @@ fn InvitationTable(
                                     }
                                 })}
                                 {matches!(i.status, InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending).then(|| {
-                                    let path = format!("/invitations/{}", enc(&i.id));
+                                    let path = paths::INVITATION.with(&[&i.id]);
                                     view! {
                                         <button type="button" class="danger small" data-testid="invitation-revoke"
                                             aria-label=format!("Revoke the invitation to {}", i.email)

@@ -8,6 +8,7 @@ use crate::resources::{catalog_resource, known_in, personas_resource, projects_r
 use crate::session::{use_project, use_session};
 use gloo_net::http::Method;
 use keyward_domain::api::{CreateToken, IssuedToken};
+use keyward_domain::paths;
 use keyward_domain::TokenKind;
 use leptos::prelude::*;
 
@@ -38,7 +39,7 @@ pub fn NewToken() -> impl IntoView {
     let issued = RwSignal::new(None::<IssuedToken>);
     let create = Mutation::new(
         move |body: CreateToken| async move {
-            api.send::<_, IssuedToken>(Method::POST, "/tokens", &body)
+            api.send::<_, IssuedToken>(Method::POST, paths::TOKENS.template(), &body)
                 .await
         },
         move |t| issued.set(Some(t)),
