@@ -386,7 +386,7 @@ fn ObjectTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|o| (o.key.clone(), o.size, o.updated_at) let:o>
+                    <For each=move || items.clone() key=|o| o.key.clone() let:o>
                         {
                             let path = object_path(&project, &bucket, &o.key);
                             let (view_path, dl_path, del_path) = (path.clone(), path.clone(), path);

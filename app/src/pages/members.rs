@@ -111,7 +111,7 @@ fn MemberTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|m| serde_json::to_string(m).unwrap_or_else(|_| m.id.clone()) let:m>
+                    <For each=move || items.clone() key=|m| m.id.clone() let:m>
                         {
                             let (class, label) = status_badge(m.status);
                             let (edit, delete) = (m.clone(), m.clone());

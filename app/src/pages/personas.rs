@@ -97,7 +97,7 @@ fn PersonaTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|p| (p.id.clone(), p.updated_at, p.linked_tokens) let:p>
+                    <For each=move || items.clone() key=|p| p.id.clone() let:p>
                         {
                             let line = catalog.with_value(|c| summary(c, &p.grants));
                             let (edit, delete) = (p.clone(), p.clone());

@@ -678,7 +678,7 @@ fn InvitationTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|i| (i.id.clone(), i.status.as_str()) let:i>
+                    <For each=move || items.clone() key=|i| i.id.clone() let:i>
                         <tr data-testid="invitation-row">
                             <td data-label="Email">{i.email.clone()}</td>
                             <td data-label="Status">
