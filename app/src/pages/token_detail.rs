@@ -292,18 +292,7 @@ fn EditToken(
             reload.update(|n| *n += 1);
         },
     );
-    let on_submit = Callback::new(move |draft: TokenDraft| {
-        save.dispatch(UpdateToken {
-            name: Some(draft.name),
-            description: Some(draft.description),
-            grants: Some(draft.grants),
-            expires_at: draft.expiry,
-            rate_limit: Some(draft.rate_limit),
-            personas: Some(draft.personas),
-            project_grants: draft.global.then_some(draft.project_grants),
-            global_admin: draft.global.then_some(draft.global_admin),
-        })
-    });
+    let on_submit = Callback::new(move |draft: TokenDraft| save.dispatch(draft.update_body()));
     let (pending, failure) = (save.pending(), save.failure());
     let init = FormInit {
         name: token.name.clone(),

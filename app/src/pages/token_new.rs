@@ -9,7 +9,6 @@ use crate::session::{use_project, use_session};
 use gloo_net::http::Method;
 use keyward_domain::api::{CreateToken, IssuedToken};
 use keyward_domain::paths;
-use keyward_domain::TokenKind;
 use leptos::prelude::*;
 
 #[component]
@@ -44,21 +43,7 @@ pub fn NewToken() -> impl IntoView {
         },
         move |t| issued.set(Some(t)),
     );
-    let on_submit = Callback::new(move |draft: TokenDraft| {
-        create.dispatch(CreateToken {
-            name: draft.name,
-            description: (!draft.description.is_empty()).then_some(draft.description),
-            grants: Some(draft.grants),
-            expires_at: draft.expiry.flatten(),
-            expires_in: None,
-            rate_limit: draft.rate_limit,
-            personas: (!draft.personas.is_empty()).then_some(draft.personas),
-            project: draft.project,
-            kind: draft.global.then_some(TokenKind::Global),
-            project_grants: draft.global.then_some(draft.project_grants),
-            global_admin: draft.global.then_some(draft.global_admin),
-        })
-    });
+    let on_submit = Callback::new(move |draft: TokenDraft| create.dispatch(draft.create_body()));
     let (pending, failure) = (create.pending(), create.failure());
 
     view! {
