@@ -9,7 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::fmt;
 use wasm_bindgen::JsValue;
 
-pub const BASE: &str = "/api/v1";
+pub use keyward_domain::paths::BASE;
 
 /// Why a request did not give what was asked for.
 #[derive(Debug, Clone, PartialEq)]

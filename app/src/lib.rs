@@ -3,6 +3,7 @@
 pub mod api;
 pub mod components;
 pub mod format;
+pub mod mutation;
 pub mod pages;
 pub mod resources;
 pub mod session;
@@ -16,6 +17,7 @@ use crate::pages::{
 };
 use crate::session::{use_project, use_session, ProjectChoice, Session};
 use keyward_domain::api::{ProjectList, WhoAmI};
+use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
@@ -44,7 +46,7 @@ pub fn App() -> impl IntoView {
         if session.secret.with(Option::is_some) && session.whoami.with(Option::is_none) {
             let api = Api::new(session);
             leptos::task::spawn_local(async move {
-                if let Ok(w) = api.get::<WhoAmI>("/whoami").await {
+                if let Ok(w) = api.get::<WhoAmI>(paths::WHOAMI.template()).await {
                     session.whoami.set(Some(w));
                 }
             });
@@ -152,7 +154,7 @@ fn ProjectSwitcher() -> impl IntoView {
     let projects = LocalResource::new(move || {
         choice.version.track();
         async move {
-            api.get::<ProjectList>("/projects")
+            api.get::<ProjectList>(paths::PROJECTS.template())
                 .await
                 .map(|l| l.items)
                 .unwrap_or_default()

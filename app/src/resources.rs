@@ -1,9 +1,9 @@
 //! The data the pages share, each as a resource over the API.
 
-use crate::api::enc;
 use crate::api::{Api, ApiFailure};
 use crate::components::grid::Known;
 use keyward_domain::api::{BucketList, Persona, PersonaList, Project, ProjectList};
+use keyward_domain::paths;
 use keyward_domain::Catalog;
 use leptos::prelude::*;
 
@@ -33,15 +33,19 @@ pub fn known_in(api: Api, project: Signal<Option<String>>) -> LocalResource<Know
 /// `/projects/{p}/buckets`, or the caller's own project's `/buckets`.
 pub fn buckets_path(project: Option<&str>) -> String {
     match project {
-        Some(p) => format!("/projects/{}/buckets", enc(p)),
-        None => "/buckets".to_string(),
+        Some(p) => format!(
+            "{}{}",
+            paths::PROJECT_SCOPE.with(&[p]),
+            paths::BUCKETS.template()
+        ),
+        None => paths::BUCKETS.template().to_string(),
     }
 }
 
 /// Every persona, for pickers; none if the token may not list them.
 pub fn personas_resource(api: Api) -> LocalResource<Vec<Persona>> {
     LocalResource::new(move || async move {
-        api.get::<PersonaList>("/personas")
+        api.get::<PersonaList>(paths::PERSONAS.template())
             .await
             .map(|l| l.items)
             .unwrap_or_default()
@@ -51,7 +55,7 @@ pub fn personas_resource(api: Api) -> LocalResource<Vec<Persona>> {
 /// The projects the signed-in token reaches.
 pub fn projects_resource(api: Api) -> LocalResource<Vec<Project>> {
     LocalResource::new(move || async move {
-        api.get::<ProjectList>("/projects")
+        api.get::<ProjectList>(paths::PROJECTS.template())
             .await
             .map(|l| l.items)
             .unwrap_or_default()
@@ -59,5 +63,5 @@ pub fn projects_resource(api: Api) -> LocalResource<Vec<Project>> {
 }
 
 pub fn catalog_resource(api: Api) -> LocalResource<Result<Catalog, ApiFailure>> {
-    LocalResource::new(move || async move { api.get::<Catalog>("/catalog").await })
+    LocalResource::new(move || async move { api.get::<Catalog>(paths::CATALOG.template()).await })
 }

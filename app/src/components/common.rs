@@ -9,27 +9,6 @@ use leptos::prelude::*;
 use time::OffsetDateTime;
 use wasm_bindgen_futures::JsFuture;
 
-/// A confirmed DELETE from a dialog: pending while it runs, the last
-/// failure cleared first and kept to show, `on_done` on success.
-pub fn confirmed_delete(
-    api: crate::api::Api,
-    path: String,
-    pending: RwSignal<bool>,
-    failure: RwSignal<Option<ApiFailure>>,
-    on_done: impl FnOnce() + 'static,
-) {
-    pending.set(true);
-    failure.set(None);
-    leptos::task::spawn_local(async move {
-        let r = api.delete(&path).await;
-        pending.set(false);
-        match r {
-            Ok(()) => on_done(),
-            Err(f) => failure.set(Some(f)),
-        }
-    });
-}
-
 /// What a token holds, a line per permission: "Storage: Read buckets and
 /// objects — All buckets".
 #[component]

@@ -1,9 +1,11 @@
 //! Personal keys: their table, shared by the members page and the profile.
 
-use crate::api::{enc, use_api, ApiFailure};
+use crate::api::{use_api, ApiFailure};
 use crate::components::common::Expiry;
 use crate::format;
+use crate::mutation::Mutation;
 use keyward_domain::api::Token;
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 /// A stored personal key is named "<email> · <name>": the name part.
@@ -23,6 +25,11 @@ pub fn KeyTable(
     let api = use_api();
     let confirming = RwSignal::new(None::<String>);
     let member_id = StoredValue::new(member_id);
+    let delete = Mutation::reporting_to(
+        failure,
+        move |path: String| async move { api.delete(&path).await },
+        move |()| on_deleted.run(()),
+    );
     view! {
         <div class="table-wrap">
             <table class="responsive" data-testid="key-table">
@@ -42,14 +49,7 @@ pub fn KeyTable(
                             let name = k.name.clone();
                             let label = name.clone();
                             let delete = move |_| {
-                                let path = member_id.with_value(|m| format!("/members/{}/keys/{}", enc(m), enc(&id3)));
-                                failure.set(None);
-                                leptos::task::spawn_local(async move {
-                                    match api.delete(&path).await {
-                                        Ok(()) => on_deleted.run(()),
-                                        Err(f) => failure.set(Some(f)),
-                                    }
-                                });
+                                delete.dispatch(member_id.with_value(|m| paths::MEMBER_KEY.with(&[m, &id3])));
                             };
                             view! {
                                 <tr data-testid="key-row" data-key-id=k.id.clone()>

@@ -74,11 +74,25 @@ pub fn PersonaPicker(
                 fallback=|| view! { <p class="muted" data-testid="personas-none">"No personas yet. Admins create them on the Personas page."</p> }
             >
                 <ul class="persona-options" role="list">
-                    <For each=move || personas.get() key=|p| (p.id.clone(), p.updated_at) let:p>
+                    <For each=move || personas.get() key=|p| p.id.clone() let:p>
                         {
                             let id = p.id.clone();
                             let here = id.clone();
-                            let line = catalog.with_value(|c| summary(c, &p.grants));
+                            // The row stays while the list changes: its name and
+                            // grants are read from the list by id.
+                            let current = {
+                                let id = id.clone();
+                                move || personas.with(|ps| ps.iter().find(|x| x.id == id).cloned())
+                            };
+                            let name = {
+                                let current = current.clone();
+                                move || current().map(|p| p.name).unwrap_or_default()
+                            };
+                            let line = move || {
+                                current()
+                                    .map(|p| catalog.with_value(|c| summary(c, &p.grants)))
+                                    .unwrap_or_default()
+                            };
                             view! {
                                 <li>
                                     <label class="persona-option" data-testid="persona-option">
@@ -89,7 +103,7 @@ pub fn PersonaPicker(
                                             on:change=move |_| toggle(id.clone())
                                         />
                                         <span>
-                                            <strong class="persona-name">{p.name.clone()}</strong>
+                                            <strong class="persona-name">{name}</strong>
                                             <span class="muted small persona-line">" — " {line}</span>
                                         </span>
                                     </label>

@@ -1,12 +1,12 @@
 //! `/admins`: list, add (the new master secret is shown once), remove.
 
-use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{
-    confirmed_delete, Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal,
-};
+use crate::api::use_api;
+use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal};
 use crate::format;
+use crate::mutation::Mutation;
 use gloo_net::http::Method;
 use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 #[component]
@@ -16,7 +16,7 @@ pub fn Admins() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        async move { api.get::<AdminList>("/admins").await }
+        async move { api.get::<AdminList>(paths::ADMINS.template()).await }
     });
     let created = RwSignal::new(None::<AdminCreated>);
     let removing = RwSignal::new(None::<Admin>);
@@ -77,32 +77,26 @@ fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> i
     let api = use_api();
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
+    let add = Mutation::new(
+        move |body: CreateAdmin| async move {
+            api.send::<_, AdminCreated>(Method::POST, paths::ADMINS.template(), &body)
+                .await
+        },
+        move |c: AdminCreated| {
+            email.set(String::new());
+            name.set(String::new());
+            created.set(Some(c));
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (add.pending(), add.failure());
     let field =
         move |f: &'static str| move || failure.with(|x| x.as_ref().and_then(|x| x.field(f)));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        pending.set(true);
-        failure.set(None);
-        let body = CreateAdmin {
+        add.dispatch(CreateAdmin {
             email: email.get_untracked().trim().to_string(),
             name: name.get_untracked().trim().to_string(),
-        };
-        leptos::task::spawn_local(async move {
-            let r = api
-                .send::<_, AdminCreated>(Method::POST, "/admins", &body)
-                .await;
-            pending.set(false);
-            match r {
-                Ok(c) => {
-                    email.set(String::new());
-                    name.set(String::new());
-                    created.set(Some(c));
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
         });
     };
     view! {
@@ -138,16 +132,17 @@ fn RemoveAdmin(
     last: bool,
 ) -> impl IntoView {
     let api = use_api();
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
-    let path = format!("/admins/{}", enc(&admin.id));
+    let path = paths::ADMIN.with(&[&admin.id]);
     let close = Callback::new(move |_| removing.set(None));
-    let confirm = move |_| {
-        confirmed_delete(api, path.clone(), pending, failure, move || {
+    let remove = Mutation::new(
+        move |path: String| async move { api.delete(&path).await },
+        move |()| {
             removing.set(None);
             reload.update(|n| *n += 1);
-        });
-    };
+        },
+    );
+    let (pending, failure) = (remove.pending(), remove.failure());
+    let confirm = move |_| remove.dispatch(path.clone());
     view! {
         <Dialog title=format!("Remove {}?", admin.name) testid="remove-admin-dialog" on_close=close>
             <p>

@@ -4,6 +4,7 @@ use crate::api::{query, use_api};
 use crate::components::audit_table::AuditTable;
 use crate::components::common::{FailurePanel, Loading};
 use keyward_domain::api::{AuditEntry, Page};
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 const LIMIT: u64 = 50;
@@ -28,7 +29,8 @@ pub fn AuditLog() -> impl IntoView {
     let page = LocalResource::new(move || {
         let f = applied.get();
         let path = format!(
-            "/audit{}",
+            "{}{}",
+            paths::AUDIT.template(),
             query(&[
                 ("limit", LIMIT.to_string()),
                 ("offset", offset.get().to_string()),

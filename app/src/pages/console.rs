@@ -3,14 +3,16 @@
 //! delete only where it may write. The API decides in the end; the console
 //! only leaves out buttons that would be refused.
 
-use crate::api::{enc, use_api, Api, ApiFailure};
+use crate::api::{use_api, ApiFailure};
 use crate::components::common::{grants_of, ErrorBanner, Expiry, FailurePanel, HeldList, Loading};
 use crate::format;
+use crate::mutation::Mutation;
 use crate::resources::{buckets_path, catalog_resource, projects_resource};
 use crate::session::{is_full_admin, use_project, use_session};
 use keyward_domain::api::{BucketList, ObjectInfo, ObjectList, WhoAmI};
 use keyward_domain::describe::{held_permissions, holds, summary};
 use keyward_domain::grant::ServicePermissions;
+use keyward_domain::paths;
 use keyward_domain::{Catalog, TokenKind};
 use leptos::html;
 use leptos::prelude::*;
@@ -34,15 +36,18 @@ fn can_write(w: &WhoAmI, project: &str, bucket: &str) -> bool {
 }
 
 fn objects_path(project: &str, bucket: &str) -> String {
-    format!("{}/{}/objects", buckets_path(Some(project)), enc(bucket))
+    format!(
+        "{}{}",
+        paths::PROJECT_SCOPE.with(&[project]),
+        paths::OBJECTS.with(&[bucket])
+    )
 }
 
 fn object_path(project: &str, bucket: &str, key: &str) -> String {
     format!(
-        "{}/{}/objects/{}",
-        buckets_path(Some(project)),
-        enc(bucket),
-        enc(key)
+        "{}{}",
+        paths::PROJECT_SCOPE.with(&[project]),
+        paths::OBJECT.with(&[bucket, key])
     )
 }
 
@@ -343,6 +348,33 @@ fn ObjectTable(
 ) -> impl IntoView {
     let api = use_api();
     let confirming = RwSignal::new(None::<String>);
+    // View and download read the object; delete removes it. All three
+    // report to the bucket's banner.
+    let show = Mutation::reporting_to(
+        failure,
+        move |(path, key): (String, String)| async move {
+            api.get_bytes(&path).await.map(|(bytes, _)| (key, bytes))
+        },
+        move |(key, bytes): (String, Vec<u8>)| {
+            viewing.set(Some((key, String::from_utf8_lossy(&bytes).into_owned())))
+        },
+    );
+    let download = Mutation::reporting_to(
+        failure,
+        move |(path, key): (String, String)| async move { api.get_bytes(&path).await.map(|b| (key, b)) },
+        move |(key, (bytes, content_type)): (String, (Vec<u8>, String))| {
+            save_as(&bytes, &content_type, &key)
+        },
+    );
+    let remove = Mutation::reporting_to(
+        failure,
+        move |path: String| async move {
+            let r = api.delete(&path).await;
+            reload.update(|n| *n += 1);
+            r
+        },
+        move |()| viewing.set(None),
+    );
     view! {
         <div class="table-wrap">
             <table class="responsive" data-testid="object-table">
@@ -354,7 +386,7 @@ fn ObjectTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|o| (o.key.clone(), o.size, o.updated_at) let:o>
+                    <For each=move || items.clone() key=|o| o.key.clone() let:o>
                         {
                             let path = object_path(&project, &bucket, &o.key);
                             let (view_path, dl_path, del_path) = (path.clone(), path.clone(), path);
@@ -371,11 +403,11 @@ fn ObjectTable(
                                             {text.then(|| view! {
                                                 <button type="button" class="secondary small" data-testid="object-view-button"
                                                     aria-label=format!("View {k1}")
-                                                    on:click=move |_| show(api, view_path.clone(), k1.clone(), viewing, failure)>"View"</button>
+                                                    on:click=move |_| show.dispatch((view_path.clone(), k1.clone()))>"View"</button>
                                             })}
                                             <button type="button" class="secondary small" data-testid="object-download"
                                                 aria-label=format!("Download {k2}")
-                                                on:click=move |_| download(api, dl_path.clone(), k2.clone(), failure)>"Download"</button>
+                                                on:click=move |_| download.dispatch((dl_path.clone(), k2.clone()))>"Download"</button>
                                             {write.then(|| {
                                                 let asking = {
                                                     let k = k3.clone();
@@ -399,7 +431,7 @@ fn ObjectTable(
                                                             view! {
                                                                 <button type="button" class="danger small" data-testid="object-delete-confirm"
                                                                     aria-label=format!("Really delete {k}")
-                                                                    on:click=move |_| remove(api, p.clone(), reload, failure, viewing)>"Really delete"</button>
+                                                                    on:click=move |_| remove.dispatch(p.clone())>"Really delete"</button>
                                                                 <button type="button" class="secondary small" on:click=move |_| confirming.set(None)>"Keep"</button>
                                                             }
                                                         }
@@ -416,34 +448,6 @@ fn ObjectTable(
             </table>
         </div>
     }
-}
-
-fn show(
-    api: Api,
-    path: String,
-    key: String,
-    viewing: RwSignal<Option<(String, String)>>,
-    failure: RwSignal<Option<ApiFailure>>,
-) {
-    failure.set(None);
-    leptos::task::spawn_local(async move {
-        match api.get_bytes(&path).await {
-            Ok((bytes, _)) => {
-                viewing.set(Some((key, String::from_utf8_lossy(&bytes).into_owned())))
-            }
-            Err(f) => failure.set(Some(f)),
-        }
-    });
-}
-
-fn download(api: Api, path: String, key: String, failure: RwSignal<Option<ApiFailure>>) {
-    failure.set(None);
-    leptos::task::spawn_local(async move {
-        match api.get_bytes(&path).await {
-            Ok((bytes, content_type)) => save_as(&bytes, &content_type, &key),
-            Err(f) => failure.set(Some(f)),
-        }
-    });
 }
 
 /// Hands bytes to the browser as a download named after the object's key.
@@ -474,23 +478,6 @@ fn save_as(bytes: &[u8], content_type: &str, key: &str) {
     });
 }
 
-fn remove(
-    api: Api,
-    path: String,
-    reload: RwSignal<u32>,
-    failure: RwSignal<Option<ApiFailure>>,
-    viewing: RwSignal<Option<(String, String)>>,
-) {
-    failure.set(None);
-    leptos::task::spawn_local(async move {
-        match api.delete(&path).await {
-            Ok(()) => viewing.set(None),
-            Err(f) => failure.set(Some(f)),
-        }
-        reload.update(|n| *n += 1);
-    });
-}
-
 /// Picks a file and stores it under a key (its name unless changed).
 #[component]
 fn Upload(
@@ -502,8 +489,29 @@ fn Upload(
     let api = use_api();
     let file_input = NodeRef::<html::Input>::new();
     let key = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
     let done = RwSignal::new(None::<String>);
+    let upload = Mutation::reporting_to(
+        failure,
+        move |(path, content_type, file): (String, String, web_sys::File)| async move {
+            let r = api
+                .put_raw::<ObjectInfo>(&path, &content_type, file.into())
+                .await;
+            reload.update(|n| *n += 1);
+            r
+        },
+        move |o: ObjectInfo| {
+            done.set(Some(format!(
+                "Uploaded {} ({}).",
+                o.key,
+                human_size(o.size)
+            )));
+            key.set(String::new());
+            if let Some(i) = file_input.get_untracked() {
+                i.set_value("");
+            }
+        },
+    );
+    let pending = upload.pending();
     let picked = move |_| {
         let name = file_input
             .get_untracked()
@@ -535,29 +543,7 @@ fn Upload(
             t => t,
         };
         let path = object_path(&project, &bucket, &k);
-        pending.set(true);
-        failure.set(None);
-        leptos::task::spawn_local(async move {
-            let r = api
-                .put_raw::<ObjectInfo>(&path, &content_type, file.into())
-                .await;
-            pending.set(false);
-            match r {
-                Ok(o) => {
-                    done.set(Some(format!(
-                        "Uploaded {} ({}).",
-                        o.key,
-                        human_size(o.size)
-                    )));
-                    key.set(String::new());
-                    if let Some(i) = file_input.get_untracked() {
-                        i.set_value("");
-                    }
-                }
-                Err(f) => failure.set(Some(f)),
-            }
-            reload.update(|n| *n += 1);
-        });
+        upload.dispatch((path, content_type, file));
     };
     view! {
         <form class="inline-form" data-testid="upload-form" on:submit=submit>

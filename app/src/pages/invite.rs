@@ -1,12 +1,14 @@
 //! `/invite/:code`: the public page an invitation email links to. It shows
 //! what the token will be able to do, and on accepting, its secret, once.
 
-use crate::api::{self, enc, ApiFailure};
+use crate::api::{self, ApiFailure};
 use crate::components::common::{Expiry, Loading, SecretReveal};
 use crate::format;
+use crate::mutation::Mutation;
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{InvitationWelcome, IssuedToken, WhoAmI};
+use keyward_domain::paths;
 use keyward_domain::ErrorCode;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -41,34 +43,27 @@ pub fn Invite() -> impl IntoView {
             api::call::<InvitationWelcome>(
                 None,
                 Method::GET,
-                &format!("/invitations/open/{}", enc(&code)),
+                &paths::INVITATION_OPEN.with(&[&code]),
                 None,
             )
             .await
         }
     });
     let issued = RwSignal::new(None::<IssuedToken>);
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
-    let accept = move |_| {
-        let code = code();
-        pending.set(true);
-        failure.set(None);
-        leptos::task::spawn_local(async move {
-            let r = api::call::<IssuedToken>(
+    let accept = Mutation::new(
+        move |code: String| async move {
+            api::call::<IssuedToken>(
                 None,
                 Method::POST,
-                &format!("/invitations/open/{}/accept", enc(&code)),
+                &paths::INVITATION_ACCEPT.with(&[&code]),
                 Some("{}".into()),
             )
-            .await;
-            pending.set(false);
-            match r {
-                Ok(t) => issued.set(Some(t)),
-                Err(f) => failure.set(Some(f)),
-            }
-        });
-    };
+            .await
+        },
+        move |t| issued.set(Some(t)),
+    );
+    let (pending, failure) = (accept.pending(), accept.failure());
+    let accept = move |_| accept.dispatch(code());
     let accept_failure = move || {
         failure.get().map(|f| {
             let (title, text) = explain(&f);
@@ -147,24 +142,19 @@ pub fn Invite() -> impl IntoView {
 fn OpenConsole(secret: String) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
-    let open = move |_| {
-        let (secret, navigate) = (secret.clone(), navigate.clone());
-        pending.set(true);
-        failure.set(None);
-        leptos::task::spawn_local(async move {
-            let r = api::call::<WhoAmI>(Some(&secret), Method::GET, "/whoami", None).await;
-            pending.set(false);
-            match r {
-                Ok(who) => {
-                    session.sign_in(secret, who);
-                    navigate("/console", NavigateOptions::default());
-                }
-                Err(f) => failure.set(Some(f)),
-            }
-        });
-    };
+    let open = Mutation::new(
+        move |secret: String| async move {
+            let r = api::call::<WhoAmI>(Some(&secret), Method::GET, paths::WHOAMI.template(), None)
+                .await;
+            r.map(|who| (secret, who))
+        },
+        move |(secret, who)| {
+            session.sign_in(secret, who);
+            navigate("/console", NavigateOptions::default());
+        },
+    );
+    let (pending, failure) = (open.pending(), open.failure());
+    let open = move |_| open.dispatch(secret.clone());
     view! {
         {move || failure.get().map(|f| view! {
             <div class="banner banner-bad" role="alert" data-testid="invite-console-error">{f.to_string()}</div>

@@ -2,12 +2,13 @@
 //! users). An admin invites them by email; accepting gives them their user
 //! token, with which they make personal keys that act as them.
 
-use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{confirmed_delete, Dialog, ErrorBanner, FailurePanel, Loading};
+use crate::api::{use_api, ApiFailure};
+use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{GrantSummary, PermissionGrid};
 use crate::components::keys::KeyTable;
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
+use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::use_project;
 use gloo_net::http::Method;
@@ -16,6 +17,7 @@ use keyward_domain::api::{
     UpdateMember,
 };
 use keyward_domain::describe::{summary, Grid};
+use keyward_domain::paths;
 use keyward_domain::Catalog;
 use leptos::prelude::*;
 
@@ -37,7 +39,7 @@ pub fn Members() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        async move { api.get::<MemberList>("/members").await }
+        async move { api.get::<MemberList>(paths::MEMBERS.template()).await }
     });
     let catalog = catalog_resource(api);
     let personas = personas_resource(api);
@@ -109,7 +111,7 @@ fn MemberTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|m| serde_json::to_string(m).unwrap_or_else(|_| m.id.clone()) let:m>
+                    <For each=move || items.clone() key=|m| m.id.clone() let:m>
                         {
                             let (class, label) = status_badge(m.status);
                             let (edit, delete) = (m.clone(), m.clone());
@@ -190,7 +192,7 @@ fn MemberTable(
 pub fn MemberKeys(member: Member, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let local = RwSignal::new(0u32);
-    let path = format!("/members/{}/keys", enc(&member.id));
+    let path = paths::MEMBER_KEYS.with(&[&member.id]);
     let keys = LocalResource::new(move || {
         local.track();
         let path = path.clone();
@@ -239,9 +241,23 @@ fn InviteDialog(
     let chosen = RwSignal::new(Vec::<String>::new());
     let extra = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_grants(ps, c))));
     let sources = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_names(ps, c))));
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let local = RwSignal::new(None::<String>);
+    let invite = Mutation::new(
+        move |body: CreateMember| async move {
+            api.send::<_, MemberCreated>(Method::POST, paths::MEMBERS.template(), &body)
+                .await
+        },
+        move |c: MemberCreated| {
+            done.set(Some(format!(
+                "Invitation sent to {}. It can be accepted once, until {}.",
+                c.member.email,
+                format::when(c.invitation.expires_at)
+            )));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (invite.pending(), invite.failure());
     let field =
         move |f: &'static str| move || failure.with(|x| x.as_ref().and_then(|x| x.field(f)));
     let close = Callback::new(move |_| open.set(Open::Nothing));
@@ -252,11 +268,9 @@ fn InviteDialog(
             return;
         }
         local.set(None);
-        pending.set(true);
-        failure.set(None);
         let text = message.get_untracked();
         let picked = chosen.get_untracked();
-        let body = CreateMember {
+        invite.dispatch(CreateMember {
             email: email.get_untracked().trim().to_string(),
             name: name.get_untracked().trim().to_string(),
             grants: Some(grid.with_untracked(|g| g.grants())),
@@ -264,24 +278,6 @@ fn InviteDialog(
             project: Some(project.get_untracked()),
             message: (!text.trim().is_empty()).then_some(text),
             expires_in: Some(days.get_untracked() * 86_400),
-        };
-        leptos::task::spawn_local(async move {
-            let r = api
-                .send::<_, MemberCreated>(Method::POST, "/members", &body)
-                .await;
-            pending.set(false);
-            match r {
-                Ok(c) => {
-                    done.set(Some(format!(
-                        "Invitation sent to {}. It can be accepted once, until {}.",
-                        c.member.email,
-                        format::when(c.invitation.expires_at)
-                    )));
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
         });
     };
     let project_options = move || {
@@ -382,10 +378,23 @@ fn EditMember(
     let chosen = RwSignal::new(member.personas.clone());
     let extra = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_grants(ps, c))));
     let sources = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_names(ps, c))));
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let local = RwSignal::new(None::<String>);
-    let path = format!("/members/{}", enc(&member.id));
+    let path = paths::MEMBER.with(&[&member.id]);
+    let save = Mutation::new(
+        move |body: UpdateMember| {
+            let path = path.clone();
+            async move { api.send::<_, Member>(Method::PATCH, &path, &body).await }
+        },
+        move |m: Member| {
+            done.set(Some(format!(
+                "{} saved: their user token and personal keys hold the new permissions now.",
+                m.name
+            )));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (save.pending(), save.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if !grid.with_untracked(|g| g.problems()).is_empty() {
@@ -393,28 +402,10 @@ fn EditMember(
             return;
         }
         local.set(None);
-        pending.set(true);
-        failure.set(None);
-        let body = UpdateMember {
+        save.dispatch(UpdateMember {
             name: Some(name.get_untracked().trim().to_string()),
             grants: Some(grid.with_untracked(|g| g.grants())),
             personas: Some(chosen.get_untracked()),
-        };
-        let path = path.clone();
-        leptos::task::spawn_local(async move {
-            let r = api.send::<_, Member>(Method::PATCH, &path, &body).await;
-            pending.set(false);
-            match r {
-                Ok(m) => {
-                    done.set(Some(format!(
-                        "{} saved: their user token and personal keys hold the new permissions now.",
-                        m.name
-                    )));
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
         });
     };
     let name_error = move || failure.with(|x| x.as_ref().and_then(|x| x.field("name")));
@@ -455,19 +446,19 @@ fn DeleteMember(
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
-    let path = format!("/members/{}", enc(&member.id));
+    let path = paths::MEMBER.with(&[&member.id]);
     let who = member.name.clone();
     let close = Callback::new(move |_| open.set(Open::Nothing));
-    let confirm = move |_| {
-        let who = who.clone();
-        confirmed_delete(api, path.clone(), pending, failure, move || {
+    let remove = Mutation::new(
+        move |path: String| async move { api.delete(&path).await },
+        move |()| {
             done.set(Some(format!("{who} removed.")));
             open.set(Open::Nothing);
             reload.update(|n| *n += 1);
-        });
-    };
+        },
+    );
+    let (pending, failure) = (remove.pending(), remove.failure());
+    let confirm = move |_| remove.dispatch(path.clone());
     let keys = match member.personal_keys {
         0 => "their user token stops working".to_string(),
         1 => "their user token and their personal key stop working".to_string(),

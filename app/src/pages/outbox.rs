@@ -6,6 +6,7 @@ use crate::api::use_api;
 use crate::components::common::{FailurePanel, Loading};
 use crate::format;
 use keyward_domain::api::{OutboxList, OutboxMessage};
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 /// Splits `text` into pieces, marking those that are links into `origin`
@@ -55,7 +56,7 @@ pub fn Outbox() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        async move { api.get::<OutboxList>("/outbox").await }
+        async move { api.get::<OutboxList>(paths::OUTBOX.template()).await }
     });
     view! {
         <div class="page-head">

@@ -2,15 +2,17 @@
 //! token gives the token its grants; editing it changes every linked
 //! token at once.
 
-use crate::api::{enc, use_api, ApiFailure};
-use crate::components::common::{confirmed_delete, Dialog, ErrorBanner, FailurePanel, Loading};
+use crate::api::{enc, use_api};
+use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{GrantSummary, PermissionGrid};
+use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, known_resources};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersona, Persona, PersonaList, UpdatePersona};
 use keyward_domain::describe::{summary, Grid};
-use keyward_domain::Catalog;
+use keyward_domain::paths;
+use keyward_domain::{Catalog, Grant};
 use leptos::prelude::*;
 
 /// What is open on the page: nothing, the create form, one persona's edit
@@ -31,7 +33,7 @@ pub fn Personas() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        async move { api.get::<PersonaList>("/personas").await }
+        async move { api.get::<PersonaList>(paths::PERSONAS.template()).await }
     });
     let catalog = catalog_resource(api);
     let open = RwSignal::new(Open::Nothing);
@@ -95,7 +97,7 @@ fn PersonaTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|p| (p.id.clone(), p.updated_at, p.linked_tokens) let:p>
+                    <For each=move || items.clone() key=|p| p.id.clone() let:p>
                         {
                             let line = catalog.with_value(|c| summary(c, &p.grants));
                             let (edit, delete) = (p.clone(), p.clone());
@@ -160,17 +162,54 @@ fn PersonaForm(
         catalog,
         persona.as_ref().map(|p| p.grants.as_slice()).unwrap_or(&[]),
     ));
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let local = RwSignal::new(None::<String>);
-    let field = move |f: &'static str| {
-        move || failure.with(|x| x.as_ref().and_then(|x| x.field_or_conflict(f, "name")))
-    };
     let title = match &persona {
         Some(p) => format!("Edit persona “{}”", p.name),
         None => "Create persona".to_string(),
     };
     let linked = persona.as_ref().map(|p| p.linked_tokens).unwrap_or(0);
+    // Creating (no persona) or saving one: (name, description, grants).
+    let creating = editing.is_none();
+    let save = Mutation::new(
+        move |(n, d, grants): (String, String, Vec<Grant>)| {
+            let editing = editing.clone();
+            async move {
+                match &editing {
+                    None => {
+                        let body = CreatePersona {
+                            name: n,
+                            description: (!d.is_empty()).then_some(d),
+                            grants: Some(grants),
+                        };
+                        api.send::<_, Persona>(Method::POST, paths::PERSONAS.template(), &body)
+                            .await
+                    }
+                    Some(p) => {
+                        let body = UpdatePersona {
+                            name: Some(n),
+                            description: Some(d),
+                            grants: Some(grants),
+                        };
+                        api.send::<_, Persona>(Method::PATCH, &paths::PERSONA.with(&[&p.id]), &body)
+                            .await
+                    }
+                }
+            }
+        },
+        move |p: Persona| {
+            done.set(Some(if creating {
+                format!("Persona “{}” created.", p.name)
+            } else {
+                format!("Persona “{}” saved.", p.name)
+            }));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (save.pending(), save.failure());
+    let field = move |f: &'static str| {
+        move || failure.with(|x| x.as_ref().and_then(|x| x.field_or_conflict(f, "name")))
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = name.get_untracked().trim().to_string();
@@ -185,50 +224,8 @@ fn PersonaForm(
             return;
         }
         local.set(None);
-        pending.set(true);
-        failure.set(None);
         let grants = grid.with_untracked(|g| g.grants());
-        let d = description.get_untracked();
-        let editing = editing.clone();
-        leptos::task::spawn_local(async move {
-            let r = match &editing {
-                None => {
-                    let body = CreatePersona {
-                        name: n,
-                        description: (!d.is_empty()).then_some(d),
-                        grants: Some(grants),
-                    };
-                    api.send::<_, Persona>(Method::POST, "/personas", &body)
-                        .await
-                }
-                Some(p) => {
-                    let body = UpdatePersona {
-                        name: Some(n),
-                        description: Some(d),
-                        grants: Some(grants),
-                    };
-                    api.send::<_, Persona>(
-                        Method::PATCH,
-                        &format!("/personas/{}", enc(&p.id)),
-                        &body,
-                    )
-                    .await
-                }
-            };
-            pending.set(false);
-            match r {
-                Ok(p) => {
-                    done.set(Some(if editing.is_some() {
-                        format!("Persona “{}” saved.", p.name)
-                    } else {
-                        format!("Persona “{}” created.", p.name)
-                    }));
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
-        });
+        save.dispatch((n, description.get_untracked(), grants));
     };
     let name_error = field("name");
     let description_error = field("description");
@@ -285,24 +282,24 @@ fn DeletePersona(
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let linked = persona.linked_tokens;
     let path = if linked > 0 {
-        format!("/personas/{}?unlink=true", enc(&persona.id))
+        format!("{}?unlink=true", paths::PERSONA.with(&[&persona.id]))
     } else {
-        format!("/personas/{}", enc(&persona.id))
+        paths::PERSONA.with(&[&persona.id])
     };
     let name = persona.name.clone();
     let close = Callback::new(move |_| open.set(Open::Nothing));
-    let confirm = move |_| {
-        let name = name.clone();
-        confirmed_delete(api, path.clone(), pending, failure, move || {
+    let delete = Mutation::new(
+        move |path: String| async move { api.delete(&path).await },
+        move |()| {
             done.set(Some(format!("Persona “{name}” deleted.")));
             open.set(Open::Nothing);
             reload.update(|n| *n += 1);
-        });
-    };
+        },
+    );
+    let (pending, failure) = (delete.pending(), delete.failure());
+    let confirm = move |_| delete.dispatch(path.clone());
     let tokens = if linked == 1 {
         "1 token links".to_string()
     } else {

@@ -3,17 +3,19 @@
 //! key has no permissions of its own: it acts as its member, so it always
 //! holds exactly what the member holds.
 
-use crate::api::{enc, use_api, ApiFailure};
+use crate::api::{use_api, ApiFailure};
 use crate::components::common::{
     grants_of, ErrorBanner, FailurePanel, HeldList, Loading, SecretReveal,
 };
 use crate::components::keys::{key_label, KeyTable};
 use crate::components::personas::persona_names;
+use crate::mutation::Mutation;
 use crate::resources::catalog_resource;
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersonalKey, IssuedToken, Member, PersonaList, TokenList, WhoAmI};
 use keyward_domain::describe::{held_permissions, summary};
+use keyward_domain::paths;
 use keyward_domain::{Catalog, TokenKind};
 use leptos::prelude::*;
 
@@ -23,7 +25,10 @@ pub fn Profile() -> impl IntoView {
     let api = use_api();
     let session = use_session();
     // Fresh, not the sign-in's: an admin may have changed the member since.
-    let who = LocalResource::new(move || async move { api.get::<WhoAmI>("/whoami").await });
+    let who =
+        LocalResource::new(
+            move || async move { api.get::<WhoAmI>(paths::WHOAMI.template()).await },
+        );
     let catalog = catalog_resource(api);
     view! {
         <div class="page-head"><h1>"Your profile"</h1></div>
@@ -49,7 +54,7 @@ pub fn Profile() -> impl IntoView {
 #[component]
 fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoView {
     let api = use_api();
-    let member_path = format!("/members/{}", enc(&member_id));
+    let member_path = paths::MEMBER.with(&[&member_id]);
     let member = LocalResource::new(move || {
         let path = member_path.clone();
         async move { api.get::<Member>(&path).await }
@@ -57,7 +62,7 @@ fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoV
     // The personas this member holds through (the API shows a member only
     // those).
     let personas = LocalResource::new(move || async move {
-        api.get::<PersonaList>("/personas")
+        api.get::<PersonaList>(paths::PERSONAS.template())
             .await
             .map(|l| l.items)
             .unwrap_or_default()
@@ -109,7 +114,7 @@ const KEY_EXPIRY: [(Option<u64>, &str); 4] = [
 fn PersonalKeys(member_id: String) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let keys_path = format!("/members/{}/keys", enc(&member_id));
+    let keys_path = paths::MEMBER_KEYS.with(&[&member_id]);
     let keys = LocalResource::new(move || {
         reload.track();
         let path = keys_path.clone();
@@ -117,12 +122,22 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
     });
     let name = RwSignal::new(String::new());
     let expiry = RwSignal::new(Some(30u64));
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let list_failure = RwSignal::new(None::<ApiFailure>);
     let issued = RwSignal::new(None::<IssuedToken>);
     let local = RwSignal::new(None::<String>);
-    let create_path = format!("/members/{}/keys", enc(&member_id));
+    let create_path = paths::MEMBER_KEYS.with(&[&member_id]);
+    let create = Mutation::new(
+        move |body: CreatePersonalKey| {
+            let path = create_path.clone();
+            async move { api.send::<_, IssuedToken>(Method::POST, &path, &body).await }
+        },
+        move |t: IssuedToken| {
+            name.set(String::new());
+            issued.set(Some(t));
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (create.pending(), create.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = name.get_untracked().trim().to_string();
@@ -133,26 +148,11 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
             return;
         }
         local.set(None);
-        pending.set(true);
-        failure.set(None);
         issued.set(None);
-        let body = CreatePersonalKey {
+        create.dispatch(CreatePersonalKey {
             name: n,
             expires_in: expiry.get_untracked().map(|d| d * 86_400),
             ..Default::default()
-        };
-        let path = create_path.clone();
-        leptos::task::spawn_local(async move {
-            let r = api.send::<_, IssuedToken>(Method::POST, &path, &body).await;
-            pending.set(false);
-            match r {
-                Ok(t) => {
-                    name.set(String::new());
-                    issued.set(Some(t));
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
         });
     };
     let on_deleted = Callback::new(move |_| {

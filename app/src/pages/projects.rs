@@ -1,12 +1,14 @@
 //! `/projects`: the projects of this deployment (admins). A project-level
 //! token acts only in its project; global keys carry grants per project.
 
-use crate::api::{use_api, ApiFailure};
+use crate::api::use_api;
 use crate::components::common::{ErrorBanner, FailurePanel, Loading};
 use crate::format;
+use crate::mutation::Mutation;
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreateProject, Project, ProjectList};
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 #[component]
@@ -16,7 +18,7 @@ pub fn Projects() -> impl IntoView {
     let choice = use_project();
     let list = LocalResource::new(move || {
         choice.version.track();
-        async move { api.get::<ProjectList>("/projects").await }
+        async move { api.get::<ProjectList>(paths::PROJECTS.template()).await }
     });
     view! {
         <div class="page-head"><h1>"Projects"</h1></div>
@@ -85,38 +87,32 @@ fn NewProject() -> impl IntoView {
     let id = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let created = RwSignal::new(None::<Project>);
+    let create = Mutation::new(
+        move |body: CreateProject| async move {
+            api.send::<_, Project>(Method::POST, paths::PROJECTS.template(), &body)
+                .await
+        },
+        move |p: Project| {
+            id.set(String::new());
+            name.set(String::new());
+            description.set(String::new());
+            created.set(Some(p));
+            choice.version.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (create.pending(), create.failure());
     let field = move |f: &'static str| {
         move || failure.with(|x| x.as_ref().and_then(|x| x.field_or_conflict(f, "id")))
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        pending.set(true);
-        failure.set(None);
         created.set(None);
         let d = description.get_untracked();
-        let body = CreateProject {
+        create.dispatch(CreateProject {
             id: id.get_untracked().trim().to_string(),
             name: name.get_untracked().trim().to_string(),
             description: (!d.trim().is_empty()).then_some(d),
-        };
-        leptos::task::spawn_local(async move {
-            let r = api
-                .send::<_, Project>(Method::POST, "/projects", &body)
-                .await;
-            pending.set(false);
-            match r {
-                Ok(p) => {
-                    id.set(String::new());
-                    name.set(String::new());
-                    description.set(String::new());
-                    created.set(Some(p));
-                    choice.version.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
         });
     };
     let (id_error, name_error) = (field("id"), field("name"));

@@ -2,16 +2,20 @@
 
 use crate::api::{self, ApiFailure};
 use crate::components::common::kind_label;
+use crate::mutation::Mutation;
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{Health, WhoAmI};
+use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 #[component]
 pub fn HealthLine() -> impl IntoView {
-    let health = LocalResource::new(|| api::call::<Health>(None, Method::GET, "/health", None));
+    let health = LocalResource::new(|| {
+        api::call::<Health>(None, Method::GET, paths::HEALTH.template(), None)
+    });
     view! {
         <p class="health" data-testid="health" role="status">
             {move || match health.get() {
@@ -84,32 +88,43 @@ fn SignInForm() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let secret = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    // A check made here before sending ("paste a token first").
+    let local = RwSignal::new(None::<String>);
+    let verify = Mutation::new(
+        move |candidate: String| async move {
+            let r: Result<WhoAmI, ApiFailure> = api::call(
+                Some(&candidate),
+                Method::GET,
+                paths::WHOAMI.template(),
+                None,
+            )
+            .await;
+            r.map(|who| (candidate, who))
+        },
+        move |(candidate, who): (String, WhoAmI)| {
+            let home = crate::session::home(&who);
+            session.sign_in(candidate, who);
+            secret.set(String::new());
+            navigate(home, NavigateOptions::default());
+        },
+    );
+    let pending = verify.pending();
+    let error = Signal::derive(move || {
+        local.get().or_else(|| {
+            verify
+                .failure()
+                .with(|f| f.as_ref().map(|f| f.signin_reason()))
+        })
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let candidate = secret.get_untracked().trim().to_string();
         if candidate.is_empty() {
-            error.set(Some("Paste a token first.".into()));
+            local.set(Some("Paste a token first.".into()));
             return;
         }
-        pending.set(true);
-        error.set(None);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let r: Result<WhoAmI, ApiFailure> =
-                api::call(Some(&candidate), Method::GET, "/whoami", None).await;
-            pending.set(false);
-            match r {
-                Ok(who) => {
-                    let home = crate::session::home(&who);
-                    session.sign_in(candidate, who);
-                    secret.set(String::new());
-                    navigate(home, NavigateOptions::default());
-                }
-                Err(f) => error.set(Some(f.signin_reason())),
-            }
-        });
+        local.set(None);
+        verify.dispatch(candidate);
     };
     view! {
         {move || session.ended.get().map(|reason| view! {

@@ -4,12 +4,12 @@
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::audit_table::AuditTable;
 use crate::components::common::{
-    confirmed_delete, kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel,
-    Loading, SecretReveal,
+    kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
 };
 use crate::components::personas::{persona_grants, persona_names};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::format;
+use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::use_session;
 use gloo_net::http::Method;
@@ -18,6 +18,7 @@ use keyward_domain::api::{
     IssuedToken, Page, Persona, RefreshToken, Token, UpdateToken,
 };
 use keyward_domain::describe::held_permissions;
+use keyward_domain::paths;
 use keyward_domain::{Catalog, ErrorCode, TokenKind};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -41,7 +42,7 @@ pub fn TokenDetail() -> impl IntoView {
     let token = LocalResource::new(move || {
         let id = id();
         reload.track();
-        async move { api.get::<Token>(&format!("/tokens/{}", enc(&id))).await }
+        async move { api.get::<Token>(&paths::TOKEN.with(&[&id])).await }
     });
     let catalog = catalog_resource(api);
     // A new secret outlives the reload that follows a refresh, but nothing else.
@@ -280,35 +281,19 @@ fn EditToken(
     let personas = Signal::derive(move || personas.get().unwrap_or_default());
     let projects = projects_resource(api);
     let projects = Signal::derive(move || projects.get().unwrap_or_default());
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
-    let path = format!("/tokens/{}", enc(&token.id));
-    let on_submit = Callback::new(move |draft: TokenDraft| {
-        pending.set(true);
-        failure.set(None);
-        let path = path.clone();
-        leptos::task::spawn_local(async move {
-            let body = UpdateToken {
-                name: Some(draft.name),
-                description: Some(draft.description),
-                grants: Some(draft.grants),
-                expires_at: draft.expiry,
-                rate_limit: Some(draft.rate_limit),
-                personas: Some(draft.personas),
-                project_grants: draft.global.then_some(draft.project_grants),
-                global_admin: draft.global.then_some(draft.global_admin),
-            };
-            let r = api.send::<_, Token>(Method::PATCH, &path, &body).await;
-            pending.set(false);
-            match r {
-                Ok(_) => {
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
-        });
-    });
+    let path = paths::TOKEN.with(&[&token.id]);
+    let save = Mutation::new(
+        move |body: UpdateToken| {
+            let path = path.clone();
+            async move { api.send::<_, Token>(Method::PATCH, &path, &body).await }
+        },
+        move |_| {
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let on_submit = Callback::new(move |draft: TokenDraft| save.dispatch(draft.update_body()));
+    let (pending, failure) = (save.pending(), save.failure());
     let init = FormInit {
         name: token.name.clone(),
         description: token.description.clone(),
@@ -352,33 +337,28 @@ fn RefreshDialog(
     let api = use_api();
     let session = use_session();
     let overlap = RwSignal::new(0u64);
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let own = session.token_id().as_deref() == Some(token.id.as_str());
-    let path = format!("/tokens/{}/refresh", enc(&token.id));
-    let confirm = move |_| {
-        pending.set(true);
-        failure.set(None);
-        let path = path.clone();
-        leptos::task::spawn_local(async move {
-            let secs = overlap.get_untracked();
-            let body = RefreshToken {
-                overlap_seconds: (secs > 0).then_some(secs),
-            };
-            let r = api.send::<_, IssuedToken>(Method::POST, &path, &body).await;
-            pending.set(false);
-            match r {
-                Ok(t) => {
-                    // Refreshing the token we are signed in with replaces our secret too.
-                    if session.token_id().as_deref() == Some(t.token.id.as_str()) {
-                        session.replace_secret(t.secret.clone());
-                    }
-                    revealed.set(Some(t));
-                    open.set(Open::Nothing);
-                    reload.update(|n| *n += 1);
-                }
-                Err(f) => failure.set(Some(f)),
+    let path = paths::TOKEN_REFRESH.with(&[&token.id]);
+    let refresh = Mutation::new(
+        move |body: RefreshToken| {
+            let path = path.clone();
+            async move { api.send::<_, IssuedToken>(Method::POST, &path, &body).await }
+        },
+        move |t: IssuedToken| {
+            // Refreshing the token we are signed in with replaces our secret too.
+            if session.token_id().as_deref() == Some(t.token.id.as_str()) {
+                session.replace_secret(t.secret.clone());
             }
+            revealed.set(Some(t));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (refresh.pending(), refresh.failure());
+    let confirm = move |_| {
+        let secs = overlap.get_untracked();
+        refresh.dispatch(RefreshToken {
+            overlap_seconds: (secs > 0).then_some(secs),
         });
     };
     view! {
@@ -422,32 +402,33 @@ fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let typed = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
     let name = token.name.clone();
     let matches = {
         let name = name.clone();
         move || typed.with(|t| t == &name)
     };
-    let path = format!("/tokens/{}", enc(&token.id));
     let id = token.id.clone();
+    let delete = Mutation::new(
+        move |path: String| async move { api.delete(&path).await },
+        move |()| {
+            if session.token_id().as_deref() == Some(id.as_str()) {
+                session.sign_out(Some(
+                    "You deleted the token you were signed in with.".into(),
+                ));
+            } else {
+                navigate("/tokens", NavigateOptions::default());
+            }
+        },
+    );
+    let (pending, failure) = (delete.pending(), delete.failure());
+    let path = paths::TOKEN.with(&[&token.id]);
     let confirm = {
         let matches = matches.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            if !matches() {
-                return;
+            if matches() {
+                delete.dispatch(path.clone());
             }
-            let (id, navigate) = (id.clone(), navigate.clone());
-            confirmed_delete(api, path.clone(), pending, failure, move || {
-                if session.token_id().as_deref() == Some(id.as_str()) {
-                    session.sign_out(Some(
-                        "You deleted the token you were signed in with.".into(),
-                    ));
-                } else {
-                    navigate("/tokens", NavigateOptions::default());
-                }
-            });
         }
     };
     view! {
@@ -477,7 +458,7 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let entries = LocalResource::new(move || {
         reload.track();
-        let path = format!("/audit?target={}&limit=20", enc(&id));
+        let path = format!("{}?target={}&limit=20", paths::AUDIT.template(), enc(&id));
         async move { api.get::<Page<AuditEntry>>(&path).await }
     });
     view! {
@@ -499,7 +480,7 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
 fn TokenInvitations(id: String, name: String) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let list_path = format!("/invitations?token_id={}", enc(&id));
+    let list_path = format!("{}?token_id={}", paths::INVITATIONS.template(), enc(&id));
     let list = LocalResource::new(move || {
         reload.track();
         let path = list_path.clone();
@@ -560,35 +541,33 @@ fn SendDialog(
     let email = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let days = RwSignal::new(7u64);
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
-    let create_path = format!("/tokens/{}/invitations", enc(&id));
+    let create_path = paths::TOKEN_INVITATIONS.with(&[&id]);
     let close = move || sending.set(false);
+    let send = Mutation::new(
+        move |body: CreateInvitation| {
+            let path = create_path.clone();
+            async move {
+                let r = api
+                    .send::<_, InvitationCreated>(Method::POST, &path, &body)
+                    .await;
+                reload.update(|n| *n += 1);
+                r
+            }
+        },
+        move |c: InvitationCreated| {
+            sent.set(Some(c.invitation));
+            sending.set(false);
+        },
+    );
+    let (pending, failure) = (send.pending(), send.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        pending.set(true);
-        failure.set(None);
         sent.set(None);
-        let path = create_path.clone();
         let text = message.get_untracked();
-        let body = CreateInvitation {
+        send.dispatch(CreateInvitation {
             email: email.get_untracked().trim().to_string(),
             message: (!text.trim().is_empty()).then_some(text),
             expires_in: Some(days.get_untracked() * 86_400),
-        };
-        leptos::task::spawn_local(async move {
-            let r = api
-                .send::<_, InvitationCreated>(Method::POST, &path, &body)
-                .await;
-            pending.set(false);
-            match r {
-                Ok(c) => {
-                    sent.set(Some(c.invitation));
-                    sending.set(false);
-                }
-                Err(f) => failure.set(Some(f)),
-            }
-            reload.update(|n| *n += 1);
         });
     };
     let email_failed = move || {
@@ -661,9 +640,10 @@ fn InvitationTable(
     failure: RwSignal<Option<ApiFailure>>,
 ) -> impl IntoView {
     let api = use_api();
-    let act = move |method: Method, path: String| {
-        failure.set(None);
-        leptos::task::spawn_local(async move {
+    // Re-send (POST) or revoke (DELETE); the list reloads either way.
+    let act = Mutation::reporting_to(
+        failure,
+        move |(method, path): (Method, String)| async move {
             let r = match method {
                 Method::DELETE => api.delete(&path).await,
                 _ => api
@@ -671,12 +651,12 @@ fn InvitationTable(
                     .await
                     .map(|_| ()),
             };
-            if let Err(f) = r {
-                failure.set(Some(f));
-            }
             reload.update(|n| *n += 1);
-        });
-    };
+            r
+        },
+        |()| {},
+    );
+    let act = move |method: Method, path: String| act.dispatch((method, path));
     view! {
         <div class="table-wrap">
             <table class="responsive" data-testid="invitation-table">
@@ -687,7 +667,7 @@ fn InvitationTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|i| (i.id.clone(), i.status.as_str()) let:i>
+                    <For each=move || items.clone() key=|i| i.id.clone() let:i>
                         <tr data-testid="invitation-row">
                             <td data-label="Email">{i.email.clone()}</td>
                             <td data-label="Status">
@@ -697,7 +677,7 @@ fn InvitationTable(
                             <td data-label="Valid until">{format::when(i.expires_at)}</td>
                             <td data-label="">
                                 {matches!(i.status, InvitationStatus::Failed | InvitationStatus::Pending).then(|| {
-                                    let path = format!("/invitations/{}/resend", enc(&i.id));
+                                    let path = paths::INVITATION_RESEND.with(&[&i.id]);
                                     view! {
                                         <button type="button" class="secondary small" data-testid="invitation-resend"
                                             aria-label=format!("Re-send the invitation to {} (the old link stops working)", i.email)
@@ -705,7 +685,7 @@ fn InvitationTable(
                                     }
                                 })}
                                 {matches!(i.status, InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending).then(|| {
-                                    let path = format!("/invitations/{}", enc(&i.id));
+                                    let path = paths::INVITATION.with(&[&i.id]);
                                     view! {
                                         <button type="button" class="danger small" data-testid="invitation-revoke"
                                             aria-label=format!("Revoke the invitation to {}", i.email)

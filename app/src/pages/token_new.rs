@@ -1,13 +1,14 @@
 //! `/tokens/new`: the form, then the secret, once.
 
-use crate::api::{use_api, ApiFailure};
+use crate::api::use_api;
 use crate::components::common::{FailurePanel, Loading, SecretReveal};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
+use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::{use_project, use_session};
 use gloo_net::http::Method;
 use keyward_domain::api::{CreateToken, IssuedToken};
-use keyward_domain::TokenKind;
+use keyward_domain::paths;
 use leptos::prelude::*;
 
 #[component]
@@ -35,35 +36,15 @@ pub fn NewToken() -> impl IntoView {
     let projects = projects_resource(api);
     let projects = Signal::derive(move || projects.get().unwrap_or_default());
     let issued = RwSignal::new(None::<IssuedToken>);
-    let pending = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiFailure>);
-    let on_submit = Callback::new(move |draft: TokenDraft| {
-        pending.set(true);
-        failure.set(None);
-        leptos::task::spawn_local(async move {
-            let body = CreateToken {
-                name: draft.name,
-                description: (!draft.description.is_empty()).then_some(draft.description),
-                grants: Some(draft.grants),
-                expires_at: draft.expiry.flatten(),
-                expires_in: None,
-                rate_limit: draft.rate_limit,
-                personas: (!draft.personas.is_empty()).then_some(draft.personas),
-                project: draft.project,
-                kind: draft.global.then_some(TokenKind::Global),
-                project_grants: draft.global.then_some(draft.project_grants),
-                global_admin: draft.global.then_some(draft.global_admin),
-            };
-            let r = api
-                .send::<_, IssuedToken>(Method::POST, "/tokens", &body)
-                .await;
-            pending.set(false);
-            match r {
-                Ok(t) => issued.set(Some(t)),
-                Err(f) => failure.set(Some(f)),
-            }
-        });
-    });
+    let create = Mutation::new(
+        move |body: CreateToken| async move {
+            api.send::<_, IssuedToken>(Method::POST, paths::TOKENS.template(), &body)
+                .await
+        },
+        move |t| issued.set(Some(t)),
+    );
+    let on_submit = Callback::new(move |draft: TokenDraft| create.dispatch(draft.create_body()));
+    let (pending, failure) = (create.pending(), create.failure());
 
     view! {
         <div class="page-head">

@@ -6,6 +6,7 @@ use crate::format;
 use crate::resources::projects_resource;
 use crate::session::use_project;
 use keyward_domain::api::{Page, Token};
+use keyward_domain::paths;
 use keyward_domain::TokenKind;
 use leptos::prelude::*;
 
@@ -68,7 +69,8 @@ pub fn TokenList() -> impl IntoView {
     let url = move || {
         let (q, client_id) = search_params(&search.get());
         format!(
-            "/tokens{}",
+            "{}{}",
+            paths::TOKENS.template(),
             query(&[
                 ("limit", LIMIT.to_string()),
                 ("offset", offset.get().to_string()),

@@ -1,0 +1,485 @@
+//! The token form, shared by create and edit: name, description, expiry,
+//! where the token works, the permission grid and its summary. It never
+//! clears itself on failure. Its fields are read into a plain [`FormState`]
+//! and checked by [`validate`] (`state.rs`, tested natively); the sections
+//! below only show and edit them.
+
+mod scope;
+mod state;
+
+use crate::api::ApiFailure;
+use crate::components::common::ErrorBanner;
+use crate::components::grid::{GrantError, GrantSummary, Known, PermissionGrid};
+use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
+use crate::format;
+use keyward_domain::api::{Persona, Project, ProjectGrants, WhoAmI};
+use keyward_domain::describe::Grid;
+use keyward_domain::{Catalog, Effective, FieldError, Grant};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+use state::{field_message, grant_errors};
+pub use state::{validate, ExpiryPick, FormState, TokenDraft};
+
+/// Starting values: empty for create, the token's for edit.
+#[derive(Debug, Clone, Default)]
+pub struct FormInit {
+    pub name: String,
+    pub description: String,
+    pub grants: Vec<Grant>,
+    /// Editing: the current expiry, offered as "keep".
+    pub current_expiry: Option<Option<OffsetDateTime>>,
+    pub rate_limit: Option<u32>,
+    pub personas: Vec<String>,
+    /// Creating: the project offered first. Editing: unused.
+    pub project: Option<String>,
+    /// Editing a global key.
+    pub global: bool,
+    pub global_admin: bool,
+    pub project_grants: ProjectGrants,
+}
+
+#[component]
+pub fn TokenForm(
+    catalog: Catalog,
+    init: FormInit,
+    #[prop(into)] known: Signal<Known>,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(into)] failure: Signal<Option<ApiFailure>>,
+    #[prop(into)] submit_label: String,
+    #[prop(into)] pending_label: String,
+    on_submit: Callback<TokenDraft>,
+    #[prop(optional)] on_cancel: Option<Callback<()>>,
+    /// Personas that can be linked; the picker shows when there are any
+    /// (or any are linked).
+    #[prop(optional, into)]
+    personas: Signal<Vec<Persona>>,
+    /// Creating: the projects a token may be made in (no choice if empty).
+    #[prop(optional, into)]
+    projects: Signal<Vec<Project>>,
+    /// Creating: the chosen project, shared with the page (whose bucket
+    /// list feeds the grid).
+    #[prop(optional)]
+    project: Option<RwSignal<String>>,
+) -> impl IntoView {
+    let session = crate::session::use_session();
+    let fields = Fields::new(&catalog, &init, project);
+    let errors = Errors {
+        local: RwSignal::new(vec![]),
+        failure,
+        sent: RwSignal::new(vec![]),
+    };
+    let held = {
+        let catalog = catalog.clone();
+        Signal::derive(move || {
+            session
+                .whoami
+                .with(|w| w.as_ref().map(|w| held_by(&catalog, w)))
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match validate(&fields.read(), format::now()) {
+            Err(problems) => errors.local.set(problems),
+            Ok(draft) => {
+                errors.local.set(vec![]);
+                // Kept to place `grants[i]` errors next to their rows.
+                errors.sent.set(draft.grants.clone());
+                on_submit.run(draft);
+            }
+        }
+    };
+    // Creating: where the token works. Editing a global key: its
+    // per-project grants (a token never changes project).
+    let scope = (!fields.editing || init.global).then(|| {
+        view! {
+            <scope::ScopeSection fields projects may_global=session.is_full_admin() />
+            <p class="field-error" data-testid="error-project">{errors.of("project")}</p>
+        }
+    });
+    view! {
+        <form class="token-form" data-testid="token-form" on:submit=submit novalidate>
+            <NameFields fields errors />
+            <RateLimitField fields errors />
+            <ExpiryField fields errors current=init.current_expiry />
+            {scope}
+            <GrantsSection fields known held errors />
+            <PersonasSection fields personas catalog errors />
+            <SummarySection fields personas />
+            <ProjectGrids fields known held errors />
+            <p class="field-error" data-testid="error-grants">{errors.of("grants")}</p>
+            <FormActions failure pending submit_label pending_label on_cancel />
+        </form>
+    }
+}
+
+/// The form's fields, a signal each; [`Fields::read`] gives the plain
+/// [`FormState`].
+#[derive(Clone, Copy)]
+struct Fields {
+    editing: bool,
+    name: RwSignal<String>,
+    description: RwSignal<String>,
+    rate_limit: RwSignal<String>,
+    pick: RwSignal<ExpiryPick>,
+    custom_date: RwSignal<String>,
+    grid: RwSignal<Grid>,
+    personas: RwSignal<Vec<String>>,
+    project: RwSignal<String>,
+    global: RwSignal<bool>,
+    global_admin: RwSignal<bool>,
+    granted_projects: RwSignal<Vec<String>>,
+    /// A global key's per-project grids, made on first choice of a project
+    /// and kept (with their ticks) if it is unchosen and chosen again.
+    project_grids: StoredValue<BTreeMap<String, RwSignal<Grid>>>,
+    catalog: StoredValue<Catalog>,
+    /// The form's owner: per-project grids outlive the rows showing them.
+    owner: StoredValue<Option<Owner>>,
+}
+
+impl Fields {
+    fn new(catalog: &Catalog, init: &FormInit, project: Option<RwSignal<String>>) -> Fields {
+        let editing = init.current_expiry.is_some();
+        let grids = init
+            .project_grants
+            .iter()
+            .map(|(p, g)| {
+                (
+                    p.clone(),
+                    RwSignal::new(Grid::from_grants(catalog.clone(), g)),
+                )
+            })
+            .collect();
+        let first_project = init
+            .project
+            .clone()
+            .unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string());
+        Fields {
+            editing,
+            name: RwSignal::new(init.name.clone()),
+            description: RwSignal::new(init.description.clone()),
+            rate_limit: RwSignal::new(init.rate_limit.map(|r| r.to_string()).unwrap_or_default()),
+            pick: RwSignal::new(if editing {
+                ExpiryPick::Keep
+            } else {
+                ExpiryPick::Days(30)
+            }),
+            custom_date: RwSignal::new(String::new()),
+            grid: RwSignal::new(Grid::from_grants(catalog.clone(), &init.grants)),
+            personas: RwSignal::new(init.personas.clone()),
+            project: project.unwrap_or_else(|| RwSignal::new(first_project)),
+            global: RwSignal::new(init.global),
+            global_admin: RwSignal::new(init.global_admin),
+            granted_projects: RwSignal::new(init.project_grants.keys().cloned().collect()),
+            project_grids: StoredValue::new(grids),
+            catalog: StoredValue::new(catalog.clone()),
+            owner: StoredValue::new(Owner::current()),
+        }
+    }
+
+    /// What the form holds now, as plain data (not tracked).
+    fn read(&self) -> FormState {
+        FormState {
+            editing: self.editing,
+            name: self.name.get_untracked(),
+            description: self.description.get_untracked(),
+            rate_limit: self.rate_limit.get_untracked(),
+            expiry: self.pick.get_untracked(),
+            custom_date: self.custom_date.get_untracked(),
+            grid: self.grid.get_untracked(),
+            personas: self.personas.get_untracked(),
+            project: self.project.get_untracked(),
+            global: self.global.get_untracked(),
+            global_admin: self.global_admin.get_untracked(),
+            granted_projects: self.granted_projects.get_untracked(),
+            project_grids: self.project_grids.with_value(|m| {
+                m.iter()
+                    .map(|(p, g)| (p.clone(), g.get_untracked()))
+                    .collect()
+            }),
+        }
+    }
+
+    /// Project `p`'s grid, made empty on first use.
+    fn grid_of(&self, p: &str) -> RwSignal<Grid> {
+        if let Some(g) = self.project_grids.with_value(|m| m.get(p).copied()) {
+            return g;
+        }
+        let make = || RwSignal::new(Grid::new(self.catalog.get_value()));
+        let g = match self.owner.get_value() {
+            Some(o) => o.with(make),
+            None => make(),
+        };
+        self.project_grids.update_value(|m| {
+            m.insert(p.to_string(), g);
+        });
+        g
+    }
+
+    /// A global admin key: everything, so no grids.
+    fn admin_key(&self) -> bool {
+        self.global.get() && self.global_admin.get()
+    }
+}
+
+/// Where each field's message comes from: the form's own checks, else the
+/// API's last answer.
+#[derive(Clone, Copy)]
+struct Errors {
+    local: RwSignal<Vec<FieldError>>,
+    failure: Signal<Option<ApiFailure>>,
+    /// The grants last sent, to place `grants[i]` errors next to their rows.
+    sent: RwSignal<Vec<Grant>>,
+}
+
+impl Errors {
+    fn of(self, field: &'static str) -> impl Fn() -> Option<String> + Copy + Send + Sync {
+        move || {
+            self.local
+                .with(|l| self.failure.with(|f| field_message(l, f.as_ref(), field)))
+        }
+    }
+
+    fn grants(self) -> Signal<Vec<GrantError>> {
+        Signal::derive(move || {
+            self.failure
+                .with(|f| self.sent.with(|s| grant_errors(f.as_ref(), s)))
+        })
+    }
+}
+
+#[component]
+fn NameFields(fields: Fields, errors: Errors) -> impl IntoView {
+    let (name_error, description_error) = (errors.of("name"), errors.of("description"));
+    view! {
+        <div class="field">
+            <label for="token-name">"Name"</label>
+            <input
+                id="token-name"
+                type="text"
+                required
+                maxlength="100"
+                autocomplete="off"
+                data-testid="token-name"
+                aria-invalid=move || name_error().is_some().to_string()
+                aria-describedby="token-name-error"
+                bind:value=fields.name
+            />
+            <p class="field-error" id="token-name-error" data-testid="error-name">{name_error}</p>
+        </div>
+        <div class="field">
+            <label for="token-description">"Description " <span class="muted">"(optional)"</span></label>
+            <textarea
+                id="token-description"
+                rows="2"
+                maxlength="1000"
+                data-testid="token-description"
+                aria-describedby="token-description-error"
+                prop:value=move || fields.description.get()
+                on:input=move |ev| fields.description.set(event_target_value(&ev))
+            ></textarea>
+            <p class="field-error" id="token-description-error" data-testid="error-description">{description_error}</p>
+        </div>
+    }
+}
+
+#[component]
+fn RateLimitField(fields: Fields, errors: Errors) -> impl IntoView {
+    let rate_limit_error = errors.of("rate_limit");
+    view! {
+        <div class="field">
+            <label for="token-rate-limit">"Rate limit " <span class="muted">"(requests per minute; empty: the deployment's default)"</span></label>
+            <input
+                id="token-rate-limit"
+                type="number"
+                min="1"
+                max="100000"
+                inputmode="numeric"
+                placeholder="Default"
+                data-testid="token-rate-limit"
+                aria-invalid=move || rate_limit_error().is_some().to_string()
+                aria-describedby="token-rate-limit-error"
+                bind:value=fields.rate_limit
+            />
+            <p class="field-error" id="token-rate-limit-error" data-testid="error-rate_limit">{rate_limit_error}</p>
+        </div>
+    }
+}
+
+/// Expiration: keep (editing), a number of days, a date, or never.
+#[component]
+fn ExpiryField(
+    fields: Fields,
+    errors: Errors,
+    current: Option<Option<OffsetDateTime>>,
+) -> impl IntoView {
+    let pick = fields.pick;
+    let option = move |p: ExpiryPick, label: String, testid: &'static str| {
+        view! {
+            <label class="choice">
+                <input type="radio" name="expiry" data-testid=testid
+                    prop:checked=move || pick.get() == p on:change=move |_| pick.set(p) />
+                {label}
+            </label>
+        }
+    };
+    let keep = current.map(|c| match c {
+        None => "Keep: never expires".to_string(),
+        Some(at) => format!("Keep: {}", format::when(at)),
+    });
+    let today = format::now().date().to_string();
+    view! {
+        <fieldset class="field expiry-field" aria-describedby="expiry-error">
+            <legend>"Expiration"</legend>
+            <div class="choices">
+                {keep.map(|c| option(ExpiryPick::Keep, c, "expiry-keep"))}
+                {option(ExpiryPick::Days(7), "7 days".into(), "expiry-7")}
+                {option(ExpiryPick::Days(30), "30 days".into(), "expiry-30")}
+                {option(ExpiryPick::Days(90), "90 days".into(), "expiry-90")}
+                {option(ExpiryPick::Custom, "Custom date".into(), "expiry-custom")}
+                {option(ExpiryPick::Never, "Never".into(), "expiry-never")}
+            </div>
+            <Show when=move || pick.get() == ExpiryPick::Custom>
+                <label class="date-label">
+                    "Expires at the end of (UTC)"
+                    <input type="date" min=today.clone() data-testid="expiry-date" bind:value=fields.custom_date />
+                </label>
+            </Show>
+            <Show when=move || pick.get() == ExpiryPick::Never>
+                <p class="banner banner-warn" data-testid="never-warning" role="note">
+                    <strong>"Warning: "</strong>
+                    "a token that never expires stays valid until someone deletes it. Prefer an expiry and refresh the token when needed."
+                </p>
+            </Show>
+            <p class="field-error" id="expiry-error" data-testid="error-expires_at">{errors.of("expires_at")}</p>
+        </fieldset>
+    }
+}
+
+/// The grid of the token's own grants (for a global key: in every project).
+#[component]
+fn GrantsSection(
+    fields: Fields,
+    known: Signal<Known>,
+    held: Signal<Option<Effective>>,
+    errors: Errors,
+) -> impl IntoView {
+    let grid = fields.grid;
+    let title = move || {
+        if fields.global.get() {
+            "Permissions in every project"
+        } else {
+            "Permissions"
+        }
+    };
+    view! {
+        <Show when=move || !fields.admin_key()>
+            <section class="field">
+                <h3 class="section-title">{title}</h3>
+                <p class="muted">
+                    "A token starts with no permissions. Tick what it needs; permissions on buckets or components apply to all of them or only to the ones you pick."
+                </p>
+                <PermissionGrid grid known errors=errors.grants() held />
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn PersonasSection(
+    fields: Fields,
+    personas: Signal<Vec<Persona>>,
+    catalog: Catalog,
+    errors: Errors,
+) -> impl IntoView {
+    let chosen = fields.personas;
+    view! {
+        <Show when=move || personas.with(|p| !p.is_empty()) || chosen.with(|c| !c.is_empty())>
+            <PersonaPicker personas chosen catalog=catalog.clone() subject="token" />
+            <p class="field-error" data-testid="error-personas">{errors.of("personas")}</p>
+        </Show>
+    }
+}
+
+/// What the token will be able to do, its personas' grants included.
+#[component]
+fn SummarySection(fields: Fields, personas: Signal<Vec<Persona>>) -> impl IntoView {
+    let chosen = fields.personas;
+    let extra = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_grants(ps, c))));
+    let sources = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_names(ps, c))));
+    view! {
+        <Show
+            when=move || !fields.admin_key()
+            fallback=|| view! {
+                <section class="summary" aria-live="polite">
+                    <h3>"This token will be able to"</h3>
+                    <p data-testid="summary">"Everything, in every project: it is a global admin key"</p>
+                </section>
+            }
+        >
+            <GrantSummary grid=fields.grid extra sources />
+        </Show>
+    }
+}
+
+/// A global key's grids for the projects ticked in the scope section.
+#[component]
+fn ProjectGrids(
+    fields: Fields,
+    known: Signal<Known>,
+    held: Signal<Option<Effective>>,
+    errors: Errors,
+) -> impl IntoView {
+    view! {
+        <Show when=move || fields.global.get() && !fields.global_admin.get()>
+            <For each=move || fields.granted_projects.get() key=|p| p.clone() let:p>
+                {
+                    let g = fields.grid_of(&p);
+                    view! {
+                        <section class="field project-grid" data-testid=format!("project-grid-{p}")>
+                            <h3 class="section-title">{format!("Permissions in project {p} only")}</h3>
+                            <PermissionGrid grid=g known held prefix=format!("{p}-") />
+                            <GrantSummary grid=g heading=format!("In project {p}, in addition") />
+                        </section>
+                    }
+                }
+            </For>
+        </Show>
+        <p class="field-error" data-testid="error-project_grants">{errors.of("project_grants")}</p>
+    }
+}
+
+/// The API's refusal, submit and cancel.
+#[component]
+fn FormActions(
+    failure: Signal<Option<ApiFailure>>,
+    pending: Signal<bool>,
+    submit_label: String,
+    pending_label: String,
+    on_cancel: Option<Callback<()>>,
+) -> impl IntoView {
+    view! {
+        <ErrorBanner failure />
+        <div class="actions">
+            <button type="submit" class="primary" data-testid="token-submit" disabled=move || pending.get()>
+                {move || if pending.get() { pending_label.clone() } else { submit_label.clone() }}
+            </button>
+            {on_cancel.map(|cancel| view! {
+                <button type="button" class="secondary" data-testid="token-cancel" on:click=move |_| cancel.run(())>
+                    "Cancel"
+                </button>
+            })}
+        </div>
+    }
+}
+
+/// What the signed-in token holds, and so may grant: everything for an
+/// admin, else its effective permissions.
+fn held_by(catalog: &Catalog, who: &WhoAmI) -> Effective {
+    if crate::session::is_full_admin(who) {
+        return Effective::everything(catalog);
+    }
+    let grants = crate::components::common::grants_of(&who.permissions);
+    Effective::of(catalog, &grants)
+}

@@ -1,0 +1,506 @@
+//! The token form's state as plain data, and its checks: what is validated
+//! before anything is sent, and how the API's answer is placed next to the
+//! fields. No signals here, so it is tested natively.
+
+use crate::api::ApiFailure;
+use crate::components::grid::GrantError;
+use keyward_domain::api::{CreateToken, ProjectGrants, UpdateToken};
+use keyward_domain::describe::{ExpiryChoice, Grid};
+use keyward_domain::validate::RATE_LIMIT_MAX;
+use keyward_domain::{ErrorCode, FieldError, Grant, TokenKind};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryPick {
+    /// Editing only: leave the expiry as it is.
+    Keep,
+    Days(u32),
+    Custom,
+    Never,
+}
+
+/// Everything the form holds, as typed.
+#[derive(Debug, Clone)]
+pub struct FormState {
+    /// Editing an existing token (else creating one).
+    pub editing: bool,
+    pub name: String,
+    pub description: String,
+    /// As typed; empty: the deployment's default.
+    pub rate_limit: String,
+    pub expiry: ExpiryPick,
+    /// `YYYY-MM-DD`, for [`ExpiryPick::Custom`].
+    pub custom_date: String,
+    /// The grants (for a global key: those that hold in every project).
+    pub grid: Grid,
+    /// The linked personas (a complete set).
+    pub personas: Vec<String>,
+    /// Creating a project token: its project.
+    pub project: String,
+    /// A global key (created as one, or being edited).
+    pub global: bool,
+    pub global_admin: bool,
+    /// A global key's projects with grants of their own, in order.
+    pub granted_projects: Vec<String>,
+    /// Their grids; a project without one has no grants yet.
+    pub project_grids: BTreeMap<String, Grid>,
+}
+
+/// What the form hands over on submit: checked, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenDraft {
+    pub name: String,
+    pub description: String,
+    /// `None`: keep the current expiry; `Some(None)`: never.
+    pub expiry: Option<Option<OffsetDateTime>>,
+    pub grants: Vec<Grant>,
+    /// Requests per minute; `None`: the deployment's default.
+    pub rate_limit: Option<u32>,
+    /// The complete set of linked personas.
+    pub personas: Vec<String>,
+    /// Creating a project token: its project.
+    pub project: Option<String>,
+    /// A global key (created as one, or being edited).
+    pub global: bool,
+    pub global_admin: bool,
+    /// A global key's grants per project.
+    pub project_grants: ProjectGrants,
+}
+
+impl TokenDraft {
+    /// The body that creates the token.
+    pub fn create_body(self) -> CreateToken {
+        CreateToken {
+            name: self.name,
+            description: (!self.description.is_empty()).then_some(self.description),
+            grants: Some(self.grants),
+            expires_at: self.expiry.flatten(),
+            expires_in: None,
+            rate_limit: self.rate_limit,
+            personas: (!self.personas.is_empty()).then_some(self.personas),
+            project: self.project,
+            kind: self.global.then_some(TokenKind::Global),
+            project_grants: self.global.then_some(self.project_grants),
+            global_admin: self.global.then_some(self.global_admin),
+        }
+    }
+
+    /// The body that saves an edit: every field, so that what is shown is
+    /// what the token holds afterwards.
+    pub fn update_body(self) -> UpdateToken {
+        UpdateToken {
+            name: Some(self.name),
+            description: Some(self.description),
+            grants: Some(self.grants),
+            expires_at: self.expiry,
+            rate_limit: Some(self.rate_limit),
+            personas: Some(self.personas),
+            project_grants: self.global.then_some(self.project_grants),
+            global_admin: self.global.then_some(self.global_admin),
+        }
+    }
+}
+
+/// Checks the form as the API would, field by field, before anything is
+/// sent; `now` is when the expiry counts from.
+pub fn validate(state: &FormState, now: OffsetDateTime) -> Result<TokenDraft, Vec<FieldError>> {
+    let mut errors = vec![];
+    let name = state.name.trim();
+    if name.is_empty() {
+        errors.push(FieldError::new("name", "Give the token a name."));
+    }
+    let rate_limit = match state.rate_limit.trim() {
+        "" => None,
+        t => match t.parse::<u32>() {
+            Ok(n) if (1..=RATE_LIMIT_MAX).contains(&n) => Some(n),
+            _ => {
+                errors.push(FieldError::new(
+                    "rate_limit",
+                    format!(
+                        "A whole number of requests per minute, 1 to {RATE_LIMIT_MAX}; or empty for the default."
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    let expiry = match state.expiry {
+        ExpiryPick::Keep => None,
+        ExpiryPick::Never => Some(None),
+        ExpiryPick::Days(d) => ExpiryChoice::Days(d).expires_at(now).ok(),
+        ExpiryPick::Custom => match ExpiryChoice::parse_date(&state.custom_date) {
+            None => {
+                errors.push(FieldError::new("expires_at", "Choose a date."));
+                None
+            }
+            Some(d) => match ExpiryChoice::On(d).expires_at(now) {
+                Ok(at) => Some(at),
+                Err(e) => {
+                    errors.push(FieldError::new("expires_at", e));
+                    None
+                }
+            },
+        },
+    };
+    let mut project_grants = ProjectGrants::new();
+    if state.global {
+        for p in &state.granted_projects {
+            let grid = state.project_grids.get(p);
+            if grid.is_some_and(|g| !g.problems().is_empty()) {
+                errors.push(FieldError::new(
+                    "project_grants",
+                    format!("In project {p}, some permissions have no resources chosen."),
+                ));
+            }
+            project_grants.insert(p.clone(), grid.map(Grid::grants).unwrap_or_default());
+        }
+    }
+    if !state.grid.problems().is_empty() {
+        errors.push(FieldError::new(
+            "grants",
+            "Some permissions have no resources chosen: see the list under the summary.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(TokenDraft {
+        name: name.to_string(),
+        description: state.description.clone(),
+        expiry,
+        grants: state.grid.grants(),
+        rate_limit,
+        personas: state.personas.clone(),
+        project: (!state.editing && !state.global).then(|| state.project.clone()),
+        global: state.global,
+        global_admin: state.global && state.global_admin,
+        project_grants,
+    })
+}
+
+/// The message shown under `field`: the form's own check first, else the
+/// API's answer (a 409 on a token form is a name already taken).
+pub fn field_message(
+    local: &[FieldError],
+    failure: Option<&ApiFailure>,
+    field: &str,
+) -> Option<String> {
+    let mine = local
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.clone());
+    mine.or_else(|| {
+        failure.and_then(|f| match field {
+            "expires_at" => f.field("expires_at").or_else(|| f.field("expires_in")),
+            "name" if f.code() == Some(ErrorCode::Conflict) => f
+                .field("name")
+                .or_else(|| f.problem.as_ref().map(|p| p.detail.clone())),
+            other => f.field(other),
+        })
+    })
+}
+
+/// The API's `grants[i]` errors, placed on the rows of the grants sent.
+pub fn grant_errors(failure: Option<&ApiFailure>, sent: &[Grant]) -> Vec<GrantError> {
+    let Some(f) = failure else { return vec![] };
+    f.fields_with_prefix("grants[")
+        .into_iter()
+        .filter_map(|(field, message)| {
+            let i: usize = field
+                .trim_start_matches("grants[")
+                .split(']')
+                .next()?
+                .parse()
+                .ok()?;
+            let g = sent.get(i)?;
+            Some((
+                g.service.clone(),
+                g.permission.clone(),
+                format!("{g}: {message}"),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use keyward_domain::{Catalog, Problem};
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-29 12:00 UTC);
+
+    fn catalog() -> Catalog {
+        Catalog::from_json(include_str!("../../../../worker/catalog.json")).unwrap()
+    }
+
+    fn g(s: &str) -> Grant {
+        Grant::parse_compact(s).unwrap()
+    }
+
+    /// A valid new project token: a name, 30 days, one grant.
+    fn valid() -> FormState {
+        FormState {
+            editing: false,
+            name: "  ci deploy  ".into(),
+            description: "for CI".into(),
+            rate_limit: String::new(),
+            expiry: ExpiryPick::Days(30),
+            custom_date: String::new(),
+            grid: Grid::from_grants(catalog(), &[g("storage:read@in.c-main")]),
+            personas: vec![],
+            project: "default".into(),
+            global: false,
+            global_admin: false,
+            granted_projects: vec![],
+            project_grids: BTreeMap::new(),
+        }
+    }
+
+    fn fields(r: Result<TokenDraft, Vec<FieldError>>) -> Vec<String> {
+        r.expect_err("invalid")
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_form_gives_the_draft_and_its_create_body() {
+        let draft = validate(&valid(), NOW).unwrap();
+        assert_eq!(draft.name, "ci deploy");
+        assert_eq!(draft.grants, vec![g("storage:read@in.c-main")]);
+        assert_eq!(draft.rate_limit, None);
+        assert_eq!(draft.project.as_deref(), Some("default"));
+        let expected = ExpiryChoice::Days(30).expires_at(NOW).unwrap();
+        assert_eq!(draft.expiry, Some(expected));
+        let body = draft.create_body();
+        assert_eq!(body.name, "ci deploy");
+        assert_eq!(body.description.as_deref(), Some("for CI"));
+        assert_eq!(body.expires_at, expected);
+        assert_eq!(body.grants, Some(vec![g("storage:read@in.c-main")]));
+        assert_eq!(
+            (body.kind, body.personas, body.project_grants),
+            (None, None, None)
+        );
+        assert_eq!(body.project.as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn an_edit_keeps_the_expiry_and_sends_every_field() {
+        let state = FormState {
+            editing: true,
+            expiry: ExpiryPick::Keep,
+            rate_limit: " 120 ".into(),
+            personas: vec!["per_a".into()],
+            ..valid()
+        };
+        let draft = validate(&state, NOW).unwrap();
+        assert_eq!(draft.project, None, "a token never changes project");
+        let body = draft.update_body();
+        assert_eq!(body.expires_at, None);
+        assert_eq!(body.rate_limit, Some(Some(120)));
+        assert_eq!(body.personas, Some(vec!["per_a".to_string()]));
+        assert_eq!(body.description.as_deref(), Some("for CI"));
+        assert_eq!((body.project_grants, body.global_admin), (None, None));
+    }
+
+    #[test]
+    fn never_and_a_custom_date_are_expiries() {
+        let never = FormState {
+            expiry: ExpiryPick::Never,
+            ..valid()
+        };
+        assert_eq!(validate(&never, NOW).unwrap().expiry, Some(None));
+        let custom = FormState {
+            expiry: ExpiryPick::Custom,
+            custom_date: "2027-01-31".into(),
+            ..valid()
+        };
+        assert_eq!(
+            validate(&custom, NOW).unwrap().expiry,
+            Some(Some(datetime!(2027-01-31 23:59:59 UTC)))
+        );
+    }
+
+    #[test]
+    fn a_blank_name_is_refused() {
+        let state = FormState {
+            name: "   ".into(),
+            ..valid()
+        };
+        assert_eq!(fields(validate(&state, NOW)), ["name"]);
+    }
+
+    #[test]
+    fn a_rate_limit_must_be_a_whole_number_in_range() {
+        for bad in ["0", "-1", "1.5", "lots", &(RATE_LIMIT_MAX + 1).to_string()] {
+            let state = FormState {
+                rate_limit: bad.into(),
+                ..valid()
+            };
+            assert_eq!(fields(validate(&state, NOW)), ["rate_limit"], "{bad}");
+        }
+        let max = FormState {
+            rate_limit: RATE_LIMIT_MAX.to_string(),
+            ..valid()
+        };
+        assert_eq!(
+            validate(&max, NOW).unwrap().rate_limit,
+            Some(RATE_LIMIT_MAX)
+        );
+    }
+
+    #[test]
+    fn a_custom_expiry_needs_a_future_date() {
+        let missing = FormState {
+            expiry: ExpiryPick::Custom,
+            custom_date: String::new(),
+            ..valid()
+        };
+        let errors = validate(&missing, NOW).unwrap_err();
+        assert_eq!(
+            errors,
+            vec![FieldError::new("expires_at", "Choose a date.")]
+        );
+        let past = FormState {
+            expiry: ExpiryPick::Custom,
+            custom_date: "2020-01-01".into(),
+            ..valid()
+        };
+        assert_eq!(fields(validate(&past, NOW)), ["expires_at"]);
+    }
+
+    #[test]
+    fn a_permission_without_its_resources_is_refused() {
+        let mut state = valid();
+        state.grid.set_all("storage", "write", false);
+        assert_eq!(fields(validate(&state, NOW)), ["grants"]);
+    }
+
+    #[test]
+    fn a_global_key_sends_its_grants_per_project_and_no_project() {
+        let mut state = FormState {
+            global: true,
+            granted_projects: vec!["analytics".into(), "sales".into()],
+            ..valid()
+        };
+        state.project_grids.insert(
+            "analytics".into(),
+            Grid::from_grants(catalog(), &[g("audit:read")]),
+        );
+        let draft = validate(&state, NOW).unwrap();
+        assert_eq!(draft.project, None);
+        assert_eq!(draft.project_grants["analytics"], vec![g("audit:read")]);
+        assert_eq!(
+            draft.project_grants["sales"],
+            vec![],
+            "chosen, nothing ticked"
+        );
+        let body = draft.create_body();
+        assert_eq!(body.kind, Some(TokenKind::Global));
+        assert_eq!(body.global_admin, Some(false));
+
+        state
+            .project_grids
+            .get_mut("analytics")
+            .unwrap()
+            .set_all("storage", "read", false);
+        assert_eq!(fields(validate(&state, NOW)), ["project_grants"]);
+        // Only a global key's projects count.
+        state.global = false;
+        assert!(validate(&state, NOW).is_ok());
+    }
+
+    #[test]
+    fn global_admin_holds_only_for_a_global_key() {
+        let state = FormState {
+            global_admin: true,
+            ..valid()
+        };
+        assert!(!validate(&state, NOW).unwrap().global_admin);
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_in_form_order() {
+        let mut state = FormState {
+            name: String::new(),
+            rate_limit: "0".into(),
+            expiry: ExpiryPick::Custom,
+            ..valid()
+        };
+        state.grid.set_all("storage", "write", false);
+        assert_eq!(
+            fields(validate(&state, NOW)),
+            ["name", "rate_limit", "expires_at", "grants"]
+        );
+    }
+
+    fn failure(code: ErrorCode, detail: &str, errors: &[(&str, &str)]) -> ApiFailure {
+        let mut problem = Problem::new(code, detail);
+        if !errors.is_empty() {
+            problem.errors = Some(
+                errors
+                    .iter()
+                    .map(|(f, m)| FieldError::new(*f, *m))
+                    .collect(),
+            );
+        }
+        ApiFailure {
+            status: 400,
+            message: detail.into(),
+            problem: Some(problem),
+        }
+    }
+
+    #[test]
+    fn field_messages_prefer_the_forms_own_then_the_apis() {
+        let local = vec![FieldError::new("name", "Give the token a name.")];
+        let api = failure(
+            ErrorCode::InvalidRequest,
+            "bad",
+            &[("name", "too long"), ("expires_in", "too far")],
+        );
+        assert_eq!(
+            field_message(&local, Some(&api), "name").as_deref(),
+            Some("Give the token a name.")
+        );
+        assert_eq!(
+            field_message(&[], Some(&api), "name").as_deref(),
+            Some("too long")
+        );
+        assert_eq!(
+            field_message(&[], Some(&api), "expires_at").as_deref(),
+            Some("too far")
+        );
+        assert_eq!(field_message(&[], Some(&api), "rate_limit"), None);
+        assert_eq!(field_message(&[], None, "name"), None);
+        let taken = failure(ErrorCode::Conflict, "A token named x exists.", &[]);
+        assert_eq!(
+            field_message(&[], Some(&taken), "name").as_deref(),
+            Some("A token named x exists.")
+        );
+    }
+
+    #[test]
+    fn grant_errors_land_on_the_rows_sent() {
+        let sent = vec![g("audit:read"), g("storage:read@in.c-main")];
+        let api = failure(
+            ErrorCode::InvalidRequest,
+            "bad",
+            &[
+                ("grants[1]", "not held"),
+                ("grants[7]", "gone"),
+                ("name", "x"),
+            ],
+        );
+        let errors = grant_errors(Some(&api), &sent);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].0.as_str(), errors[0].1.as_str()),
+            ("storage", "read")
+        );
+        assert!(errors[0].2.ends_with(": not held"), "{}", errors[0].2);
+        assert!(grant_errors(None, &sent).is_empty());
+    }
+}

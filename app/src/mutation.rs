@@ -1,0 +1,75 @@
+//! Every change the user starts (a form's submit, a confirm button) is a
+//! [`Mutation`]: a Leptos [`Action`] with one pending/failure pattern. It is
+//! pending while its request runs; its last failure is kept to show (as the
+//! app's [`ApiFailure`]) and cleared when it runs again; on success its
+//! `on_ok` gets the answer.
+
+use crate::api::ApiFailure;
+use leptos::prelude::*;
+use std::future::Future;
+use std::rc::Rc;
+
+pub struct Mutation<I: 'static> {
+    action: Action<I, ()>,
+    failure: RwSignal<Option<ApiFailure>>,
+}
+
+impl<I: 'static> Clone for Mutation<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I: 'static> Copy for Mutation<I> {}
+
+impl<I: Clone + 'static> Mutation<I> {
+    /// `run` sends the request made from the input; `on_ok` gets its answer.
+    pub fn new<O, Fut>(run: impl Fn(I) -> Fut + 'static, on_ok: impl Fn(O) + 'static) -> Mutation<I>
+    where
+        O: 'static,
+        Fut: Future<Output = Result<O, ApiFailure>> + 'static,
+    {
+        Mutation::reporting_to(RwSignal::new(None), run, on_ok)
+    }
+
+    /// As [`Mutation::new`], with failures kept in `failure`: for several
+    /// mutations (or checks made before sending) that share one banner.
+    pub fn reporting_to<O, Fut>(
+        failure: RwSignal<Option<ApiFailure>>,
+        run: impl Fn(I) -> Fut + 'static,
+        on_ok: impl Fn(O) + 'static,
+    ) -> Mutation<I>
+    where
+        O: 'static,
+        Fut: Future<Output = Result<O, ApiFailure>> + 'static,
+    {
+        let on_ok = Rc::new(on_ok);
+        let action = Action::new_unsync_local(move |input: &I| {
+            failure.set(None);
+            let request = run(input.clone());
+            let on_ok = Rc::clone(&on_ok);
+            async move {
+                match request.await {
+                    Ok(answer) => on_ok(answer),
+                    Err(f) => failure.set(Some(f)),
+                }
+            }
+        });
+        Mutation { action, failure }
+    }
+
+    /// Starts the request; the last failure is cleared at once.
+    pub fn dispatch(&self, input: I) {
+        self.action.dispatch_local(input);
+    }
+
+    /// Whether a request is running.
+    pub fn pending(&self) -> Signal<bool> {
+        self.action.pending().into()
+    }
+
+    /// The last failure, until the next dispatch.
+    pub fn failure(&self) -> RwSignal<Option<ApiFailure>> {
+        self.failure
+    }
+}
