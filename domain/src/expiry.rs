@@ -4,6 +4,10 @@ use crate::problem::FieldError;
 use crate::validate::MAX_LIFETIME_SECONDS;
 use time::{Duration, OffsetDateTime};
 
+/// Atlan's API reads a validity of this many seconds (13 years) as
+/// "never expires"; Atlan-style clients send it, so it means the same here.
+pub const NEVER_SECONDS: u64 = 409_968_000;
+
 /// Resolves the two ways of asking for an expiry into an instant (or none).
 pub fn resolve(
     expires_at: Option<OffsetDateTime>,
@@ -16,11 +20,15 @@ pub fn resolve(
             "give either expires_at or expires_in, not both",
         )),
         (Some(at), None) => at_instant("expires_at", at, now).map(Some),
+        (None, Some(NEVER_SECONDS)) => Ok(None),
         (None, Some(secs)) => {
             if secs == 0 || secs > MAX_LIFETIME_SECONDS {
                 return Err(FieldError::new(
                     "expires_in",
-                    format!("must be between 1 and {MAX_LIFETIME_SECONDS} seconds"),
+                    format!(
+                        "must be between 1 and {MAX_LIFETIME_SECONDS} seconds, \
+                         or {NEVER_SECONDS} for never"
+                    ),
                 ));
             }
             Ok(Some(truncate(now + Duration::seconds(secs as i64))))
@@ -82,6 +90,19 @@ mod tests {
         assert!(resolve(None, Some(0), NOW).is_err());
         assert!(resolve(Some(NOW + Duration::hours(1)), Some(5), NOW).is_err());
         assert!(resolve(None, Some(u64::MAX), NOW).is_err());
+    }
+
+    #[test]
+    fn atlans_never_is_never_and_only_that_value() {
+        assert_eq!(resolve(None, Some(NEVER_SECONDS), NOW).unwrap(), None);
+        for near in [NEVER_SECONDS - 1, NEVER_SECONDS + 1] {
+            assert_eq!(
+                resolve(None, Some(near), NOW).unwrap_err().field,
+                "expires_in"
+            );
+        }
+        // Both given is still refused, whatever the seconds.
+        assert!(resolve(Some(NOW + Duration::hours(1)), Some(NEVER_SECONDS), NOW).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! A shape may say less than the parser enforces, never more: the contract
 //! fuzzer sends what a shape forbids and expects a 4xx.
 
+use crate::expiry::NEVER_SECONDS;
 use crate::invitation::{DEFAULT_VALIDITY_SECONDS, MAX_VALIDITY_SECONDS, MESSAGE_MAX};
 use crate::validate::{
     DESCRIPTION_MAX, EMAIL_MAX, MAX_LIFETIME_SECONDS, MAX_OVERLAP_SECONDS, NAME_MAX,
@@ -84,9 +85,12 @@ shape!(ResourceId => json_schema!({"type": "string", "pattern": resource_id_patt
 shape!(ProjectId => json_schema!({
     "type": "string", "pattern": project_id_pattern(), "maxLength": PROJECT_ID_MAX
 }));
-shape!(/// Seconds from now.
+shape!(/// Seconds from now, or Atlan's "never".
     Lifetime => json_schema!({
-    "type": "integer", "minimum": 1, "maximum": MAX_LIFETIME_SECONDS
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIFETIME_SECONDS},
+        {"type": "integer", "enum": [NEVER_SECONDS]}
+    ]
 }));
 shape!(/// Seconds the invitation stays valid.
     InvitationValidity => json_schema!({

@@ -239,3 +239,119 @@ async fn rate_limit_is_set_changed_and_reset() {
         (400, Some("rate_limit"))
     );
 }
+
+/// Atlan's API reads a validity of 409968000 seconds as "never expires";
+/// an Atlan-style client sends exactly that.
+#[tokio::test]
+async fn a_validity_of_409968000_seconds_means_never() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "atlan-style", "expires_in": 409968000u64}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = r.json()["token"].clone();
+    assert!(token["expires_at"].is_null(), "{token}");
+    // One second either side is an ordinary (too long) validity: refused.
+    for seconds in [409967999u64, 409968001] {
+        let r = app
+            .post(
+                "/api/v1/tokens",
+                &app.admin_secret,
+                json!({"name": format!("near-{seconds}"), "expires_in": seconds}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{seconds}: {}", r.text);
+        assert_eq!(r.json()["errors"][0]["field"], "expires_in");
+    }
+    // The same for a personal key.
+    let member = app
+        .post(
+            "/api/v1/members",
+            &app.admin_secret,
+            json!({"email": "ana@example.com", "name": "Ana"}),
+        )
+        .await;
+    assert_eq!(member.status, 201, "{}", member.text);
+    let member_id = member.json()["member"]["id"].as_str().unwrap().to_string();
+    let key = app
+        .post(
+            &format!("/api/v1/members/{member_id}/keys"),
+            &app.admin_secret,
+            json!({"name": "laptop", "expires_in": 409968000u64}),
+        )
+        .await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    assert!(key.json()["token"]["expires_at"].is_null());
+}
+
+/// A token is its own actor: removing the admin who made it leaves it
+/// working, and it stays attributed to that admin.
+#[tokio::test]
+async fn a_token_outlives_the_admin_who_created_it() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/admins",
+            &app.admin_secret,
+            json!({"email": "leaver@example.com", "name": "Leaver"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let created = r.json();
+    let admin_id = created["admin"]["id"].as_str().unwrap().to_string();
+    let leaver_secret = created["secret"].as_str().unwrap().to_string();
+    let leaver_client = created["master_token"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.create_bucket("in.c-main").await;
+    let (token, secret) = app
+        .create_token_as(
+            &leaver_secret,
+            "pipeline",
+            json!([{"service": "storage", "permission": "read", "resource": "in.c-main"}]),
+        )
+        .await;
+    let id = token["id"].as_str().unwrap().to_string();
+    assert_eq!(token["created_by"], leaver_client.as_str());
+
+    let gone = app
+        .delete(&format!("/api/v1/admins/{admin_id}"), &app.admin_secret)
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.text);
+    // The admin's own secret is dead…
+    assert_eq!(app.get("/api/v1/whoami", &leaver_secret).await.status, 401);
+    // …the token it made still works, with exactly its grant…
+    let me = app.get("/api/v1/whoami", &secret).await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(
+        app.get("/api/v1/buckets/in.c-main/objects", &secret)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.get("/api/v1/tokens", &secret).await.status, 403);
+    // …and is still attributed to the admin who made it.
+    let read = app
+        .get(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+        .await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.json()["created_by"], leaver_client.as_str());
+    let log = app
+        .audit_until("action=token.create", &app.admin_secret, |items| {
+            items.iter().any(|e| e["target"] == id.as_str())
+        })
+        .await;
+    let entry = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"] == id.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["actor"], leaver_client.as_str(), "{log}");
+}
