@@ -234,8 +234,21 @@ fn normalize_set(set: BTreeSet<Grant>) -> BTreeSet<Grant> {
         .collect()
 }
 
-/// A token's explicit grants, deduplicated and sorted, with per-resource
-/// grants dropped where a `*` grant of the same permission covers them.
+/// A token's explicit grants as stored: deduplicated and sorted, each kept
+/// as given. A grant that a `*` grant covers today is kept too (Celonis
+/// lets a key hold "all pools" and one pool): `*` wins while both are
+/// held, and removing the `*` later leaves the one resource, not nothing.
+pub fn explicit(grants: Vec<Grant>) -> Vec<Grant> {
+    grants
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Grants deduplicated and sorted, with per-resource grants dropped where
+/// a `*` grant of the same permission covers them: the shortest statement
+/// of what they allow.
 pub fn normalize(grants: Vec<Grant>) -> Vec<Grant> {
     normalize_set(grants.into_iter().collect())
         .into_iter()
@@ -388,6 +401,24 @@ mod tests {
         }
         assert!(Grant::parse_compact("storage").is_none());
         assert!(Grant::parse_compact("storage:read@").is_none());
+    }
+
+    #[test]
+    fn explicit_grants_keep_covered_ones_and_drop_duplicates() {
+        let n = explicit(vec![
+            g("storage:write@a"),
+            g("storage:read@*"),
+            g("storage:read@a"),
+            g("storage:write@a"),
+        ]);
+        assert_eq!(
+            n,
+            vec![
+                g("storage:read@*"),
+                g("storage:read@a"),
+                g("storage:write@a")
+            ]
+        );
     }
 
     #[test]

@@ -601,3 +601,42 @@ async fn the_upstream_sees_what_the_edge_saw_not_what_the_client_claims() {
         );
     }
 }
+
+/// Dataiku's API node: reading a deployment needs read on the service AND
+/// view on the infrastructure; either side alone is refused, naming what
+/// is missing, and never reaches the upstream.
+#[tokio::test]
+async fn reading_a_deployment_needs_both_sides() {
+    let upstream = Upstream::start().await;
+    let app = gateway_app(&upstream.url, &[]).await;
+    let (_, service_only) = app
+        .create_token("svc-read", g(&["api_services:read@churn"]))
+        .await;
+    let (_, infra_only) = app
+        .create_token("infra-view", g(&["infrastructures:view@prod"]))
+        .await;
+    let (_, both) = app
+        .create_token(
+            "both-read",
+            g(&["api_services:read@churn", "infrastructures:view@prod"]),
+        )
+        .await;
+    let path = "/gw/deployments/churn/prod";
+    let before = upstream.calls().len();
+    let a = call(&app, Method::GET, path, Some(&service_only)).await;
+    assert_problem(&a, 403, "insufficient_permission");
+    assert!(a.text.contains("infrastructures:view@prod"), "{}", a.text);
+    let b = call(&app, Method::GET, path, Some(&infra_only)).await;
+    assert_problem(&b, 403, "insufficient_permission");
+    assert!(b.text.contains("api_services:read@churn"), "{}", b.text);
+    assert_eq!(
+        upstream.calls().len(),
+        before,
+        "a refusal reached the upstream"
+    );
+    assert_eq!(call(&app, Method::GET, path, Some(&both)).await.status, 200);
+    assert_eq!(upstream.calls().len(), before + 1);
+    // Reading is not deploying.
+    let deploy = call(&app, Method::POST, path, Some(&both)).await;
+    assert_problem(&deploy, 403, "insufficient_permission");
+}

@@ -25,7 +25,7 @@ pub fn check_grants(catalog: &Catalog, grants: Vec<Grant>) -> ApiResult<Vec<Gran
         })
         .collect();
     if errors.is_empty() {
-        Ok(grant::normalize(grants))
+        Ok(grant::explicit(grants))
     } else {
         let detail = errors
             .iter()
