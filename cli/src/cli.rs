@@ -728,6 +728,10 @@ pub struct VerifyArgs {
     /// A grant the key must hold, service:permission[@resource]; repeat for more
     #[arg(short, long = "require", value_name = "GRANT")]
     pub require: Vec<GrantArg>,
+    /// A grant of which at least one must hold (besides every --require);
+    /// repeat for the alternatives
+    #[arg(long = "any", value_name = "GRANT")]
+    pub any: Vec<GrantArg>,
     /// The project the grants must hold in (default: the key's own)
     #[arg(long, value_name = "PROJECT")]
     pub project: Option<String>,

@@ -4,6 +4,7 @@
 use crate::contract::shapes::*;
 use crate::grant::{Grant, ServicePermissions};
 use crate::problem::FieldError;
+use crate::requirement::Requirement;
 use crate::secret::TokenKind;
 use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize};
@@ -72,7 +73,7 @@ pub struct CreateToken {
     /// `expires_in`.
     #[schemars(with = "Option<Timestamp>")]
     pub expires_at: Option<OffsetDateTime>,
-    /// Seconds from now.
+    /// Seconds from now; `409968000` means never (as in Atlan's API).
     #[schemars(with = "Option<Lifetime>")]
     pub expires_in: Option<u64>,
     #[schemars(with = "Option<RateLimit>")]
@@ -193,7 +194,9 @@ pub struct ProjectPermissions {
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     pub key: String,
-    pub require: Option<Vec<Grant>>,
+    /// What must hold: grants (a list: all of them), or `{"all": [...]}`
+    /// and `{"any": [...]}` of grants and of each other.
+    pub require: Option<Requirement>,
     /// The project `require` must hold in; the key's own when absent.
     #[schemars(with = "Option<ProjectId>")]
     pub project: Option<String>,
@@ -215,7 +218,8 @@ pub struct VerifyResponse {
     pub valid: bool,
     pub code: VerifyCode,
     pub token: Option<Token>,
-    /// For `INSUFFICIENT_PERMISSIONS`: the first required grant not held,
+    /// For `INSUFFICIENT_PERMISSIONS`: the first required grant not held
+    /// (for an unmet `any`: `any of (…)`),
     /// or `project '<id>'` when the key cannot act in the project at all.
     pub missing: Option<String>,
     /// Whenever the key was found: the project the answer holds for (the
@@ -608,7 +612,7 @@ pub struct CreatePersonalKey {
     /// `expires_in`.
     #[schemars(with = "Option<Timestamp>")]
     pub expires_at: Option<OffsetDateTime>,
-    /// Seconds from now.
+    /// Seconds from now; `409968000` means never (as in Atlan's API).
     #[schemars(with = "Option<Lifetime>")]
     pub expires_in: Option<u64>,
 }

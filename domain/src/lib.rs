@@ -16,6 +16,7 @@ pub mod policy;
 pub mod problem;
 pub mod query;
 pub mod ratelimit;
+pub mod requirement;
 pub mod secret;
 pub mod template;
 pub mod validate;

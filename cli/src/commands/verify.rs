@@ -7,6 +7,7 @@ use crate::error::CliError;
 use crate::output::{self, Mode};
 use keyward_domain::api::{VerifyCode, VerifyRequest, VerifyResponse};
 use keyward_domain::paths as P;
+use keyward_domain::requirement::Requirement;
 use std::io::Read;
 
 pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
@@ -19,10 +20,21 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
     } else {
         a.key
     };
-    let require = GrantArg::into_grants(a.require);
+    let grant = |g| Requirement::Grant(g);
+    let mut all: Vec<Requirement> = GrantArg::into_grants(a.require)
+        .into_iter()
+        .map(grant)
+        .collect();
+    let any: Vec<Requirement> = GrantArg::into_grants(a.any)
+        .into_iter()
+        .map(grant)
+        .collect();
+    if !any.is_empty() {
+        all.push(Requirement::Any(any));
+    }
     let body = VerifyRequest {
         key,
-        require: (!require.is_empty()).then_some(require),
+        require: (!all.is_empty()).then_some(Requirement::All(all)),
         project: a.project,
     };
     let answer: VerifyResponse = ctx.client()?.post(P::VERIFY.template(), &body)?;

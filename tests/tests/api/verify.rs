@@ -168,3 +168,92 @@ async fn verify_answers_in_a_project() {
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert_eq!(bad.code(), "invalid_request");
 }
+
+/// Unkey's permission queries: `require` also takes `{"all": [...]}` and
+/// `{"any": [...]}`, nested; the plain list keeps meaning "all of these".
+#[tokio::test]
+async fn require_takes_nested_all_and_any() {
+    let app = spawn_app().await;
+    let (_, backend) = app
+        .create_token(
+            "backend",
+            json!([{"service": "tokens", "permission": "verify"}]),
+        )
+        .await;
+    let (_, key) = app
+        .create_token(
+            "client",
+            json!([
+                {"service": "storage", "permission": "write", "resource": "in.c-a"},
+                {"service": "audit", "permission": "read"}
+            ]),
+        )
+        .await;
+    let read =
+        |bucket: &str| json!({"service": "storage", "permission": "read", "resource": bucket});
+    let verify = |require: serde_json::Value| {
+        let app = &app;
+        let backend = backend.clone();
+        let key = key.clone();
+        async move {
+            let r = app
+                .post(
+                    "/api/v1/verify",
+                    &backend,
+                    json!({"key": key, "require": require}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.json()
+        }
+    };
+    // any: one alternative is enough (write on in.c-a implies read there).
+    let any = verify(json!({"any": [read("in.c-b"), read("in.c-a")]})).await;
+    assert_eq!(any["code"], "VALID", "{any}");
+    // all of (audit:read, any of (...)), nested.
+    let nested = verify(json!({"all": [
+        {"service": "audit", "permission": "read"},
+        {"any": [read("in.c-z"), {"all": [read("in.c-a")]}]}
+    ]}))
+    .await;
+    assert_eq!(nested["code"], "VALID", "{nested}");
+    // No alternative holds: refused, naming the alternatives.
+    let none =
+        verify(json!({"any": [read("in.c-b"), {"service": "tokens", "permission": "manage"}]}))
+            .await;
+    assert_eq!(none["code"], "INSUFFICIENT_PERMISSIONS");
+    assert_eq!(
+        none["missing"],
+        "any of (storage:read@in.c-b, tokens:manage)"
+    );
+    // all: the first missing grant, as for the plain list.
+    let all = verify(json!({"all": [read("in.c-a"), read("in.c-b")]})).await;
+    assert_eq!(all["missing"], "storage:read@in.c-b");
+    let list = verify(json!([read("in.c-a"), read("in.c-b")])).await;
+    assert_eq!(list["missing"], "storage:read@in.c-b");
+
+    // Bad shapes are a 400 naming the place; a grant outside the catalog
+    // inside an `any` is still unknown.
+    let bad = app
+        .post(
+            "/api/v1/verify",
+            &backend,
+            json!({"key": key, "require": {"any": {"service": "audit"}}}),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(
+        bad.text.contains("require.any: must be an array"),
+        "{}",
+        bad.text
+    );
+    let unknown = app
+        .post(
+            "/api/v1/verify",
+            &backend,
+            json!({"key": key, "require": {"any": [{"service": "billing", "permission": "pay"}]}}),
+        )
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.text);
+    assert_eq!(unknown.code(), "unknown_permission");
+}

@@ -9,6 +9,7 @@ use keyward_domain::api::{
     AuditEntry, Health, Page, ProjectPermissions, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
 };
 use keyward_domain::query::AuditQuery;
+use keyward_domain::requirement::Requirement;
 
 use worker::{Request, Response};
 
@@ -80,7 +81,11 @@ fn projects_of(
 pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     call.require("tokens", "verify", None)?;
     let body: VerifyRequest = http::json_body(req).await?;
-    let require = check_grants(call.catalog, body.require.unwrap_or_default())?;
+    let require = body.require.unwrap_or(Requirement::All(vec![]));
+    check_grants(
+        call.catalog,
+        require.grants().into_iter().cloned().collect(),
+    )?;
     let named = match body.project {
         Some(p) => Some(
             keyward_domain::validate::project_id("project", &p)
@@ -96,11 +101,8 @@ pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             let access = record.access();
             let project = named.unwrap_or_else(|| access.home().to_string());
             let missing = if access.reaches(&project) {
-                access
-                    .principal(call.catalog, &project)
-                    .effective
-                    .missing_from(call.catalog, &require)
-                    .map(|m| m.to_string())
+                let held = access.principal(call.catalog, &project).effective;
+                require.unmet(call.catalog, &held)
             } else {
                 // Nothing holds there, not even an empty `require`.
                 Some(format!("project '{project}'"))
