@@ -173,9 +173,40 @@ mod tests {
                 "tokens",
                 "audit",
                 "api_services",
-                "infrastructures"
+                "infrastructures",
+                "projects",
+                "datasets"
             ]
         );
+        // Dataiku DSS project keys: admin ⇒ everything project-wide;
+        // write ⇒ read, for configuration and for data.
+        assert_eq!(
+            c.implied_by("projects", "admin"),
+            [
+                "read_conf",
+                "read_data",
+                "run_scenarios",
+                "write_conf",
+                "write_data"
+            ]
+        );
+        assert_eq!(c.implied_by("projects", "write_conf"), ["read_conf"]);
+        assert!(c.implied_by("projects", "read_conf").is_empty());
+        // … and per dataset.
+        for (write, read) in [
+            ("write_data", "read_data"),
+            ("write_metadata", "read_metadata"),
+            ("write_schema", "read_schema"),
+        ] {
+            assert_eq!(c.implied_by("datasets", write), [read]);
+            assert_eq!(
+                c.permission("datasets", read)
+                    .unwrap()
+                    .resource_type
+                    .as_deref(),
+                Some("dataset")
+            );
+        }
         // Dataiku API Deployer: admin ⇒ write and deploy ⇒ read; admin ⇒ deploy ⇒ view.
         assert_eq!(
             c.implied_by("api_services", "admin"),

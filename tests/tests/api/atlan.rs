@@ -267,25 +267,6 @@ async fn a_validity_of_409968000_seconds_means_never() {
         assert_eq!(r.status, 400, "{seconds}: {}", r.text);
         assert_eq!(r.json()["errors"][0]["field"], "expires_in");
     }
-    // The same for a personal key.
-    let member = app
-        .post(
-            "/api/v1/members",
-            &app.admin_secret,
-            json!({"email": "ana@example.com", "name": "Ana"}),
-        )
-        .await;
-    assert_eq!(member.status, 201, "{}", member.text);
-    let member_id = member.json()["member"]["id"].as_str().unwrap().to_string();
-    let key = app
-        .post(
-            &format!("/api/v1/members/{member_id}/keys"),
-            &app.admin_secret,
-            json!({"name": "laptop", "expires_in": 409968000u64}),
-        )
-        .await;
-    assert_eq!(key.status, 201, "{}", key.text);
-    assert!(key.json()["token"]["expires_at"].is_null());
 }
 
 /// A token is its own actor: removing the admin who made it leaves it

@@ -1,7 +1,8 @@
 //! Dataiku DSS: permissions imply others (write ⇒ read), and calls made
 //! with a key appear in the audit log as performed by that key.
 
-use keyward_tests::spawn_app;
+use keyward_tests::upstream::Upstream;
+use keyward_tests::{spawn_app, spawn_app_with, TestApp};
 use reqwest::Method;
 use serde_json::json;
 
@@ -99,4 +100,99 @@ async fn audit_log_shows_the_keys_client_id_for_its_calls() {
         .unwrap()
         .iter()
         .all(|e| e["action"] == "token.create"));
+}
+
+fn grant(service: &str, permission: &str, resource: &str) -> serde_json::Value {
+    json!({"service": service, "permission": permission, "resource": resource})
+}
+
+async fn status(app: &TestApp, method: Method, path: &str, secret: &str) -> u16 {
+    app.send(method, path, Some(secret), None).await.status
+}
+
+/// A DSS project key: project-wide permissions (admin ⇒ everything in the
+/// project) and per-dataset ones (write ⇒ read), used through the
+/// gateway's example routes; neither reaches another project or dataset.
+#[tokio::test]
+async fn project_keys_carry_project_wide_and_per_dataset_permissions() {
+    let upstream = Upstream::start().await;
+    let app = spawn_app_with(&[
+        ("UPSTREAM_URL", upstream.url.as_str()),
+        ("GATEWAY_SIGNING_KEY", "test-gateway-signing-key"),
+    ])
+    .await;
+    let (_, admin) = app
+        .create_token("churn-admin", json!([grant("projects", "admin", "CHURN")]))
+        .await;
+    let (_, conf) = app
+        .create_token(
+            "churn-conf",
+            json!([grant("projects", "write_conf", "CHURN")]),
+        )
+        .await;
+    let (_, webapp) = app
+        .create_token(
+            "webapp",
+            json!([
+                grant("datasets", "read_data", "CHURN.customers"),
+                grant("datasets", "write_schema", "CHURN.customers")
+            ]),
+        )
+        .await;
+    let config = "/gw/dss/projects/CHURN/config";
+    let run = "/gw/dss/projects/CHURN/scenarios/nightly/run";
+    let data = "/gw/dss/datasets/CHURN.customers/data";
+    let other_data = "/gw/dss/datasets/CHURN.orders/data";
+
+    // admin ⇒ run scenarios and (through write ⇒ read) read configuration.
+    assert_eq!(status(&app, Method::GET, config, &admin).await, 200);
+    assert_eq!(status(&app, Method::POST, run, &admin).await, 200);
+    assert_eq!(
+        status(&app, Method::GET, "/gw/dss/projects/FRAUD/config", &admin).await,
+        403
+    );
+    // write configuration ⇒ read configuration, but not running scenarios.
+    assert_eq!(status(&app, Method::GET, config, &conf).await, 200);
+    assert_eq!(status(&app, Method::POST, run, &conf).await, 403);
+    // Project-wide permissions are not per-dataset ones, and back.
+    assert_eq!(status(&app, Method::GET, data, &admin).await, 403);
+    assert_eq!(status(&app, Method::GET, data, &webapp).await, 200);
+    assert_eq!(status(&app, Method::GET, other_data, &webapp).await, 403);
+    assert_eq!(status(&app, Method::GET, config, &webapp).await, 403);
+
+    // whoami shows the implied permissions per service.
+    let me = app.get("/api/v1/whoami", &admin).await.json();
+    let projects = me["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "projects")
+        .cloned()
+        .unwrap_or_default();
+    let held: Vec<&str> = projects["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["permission"].as_str())
+        .collect();
+    assert_eq!(
+        held,
+        [
+            "admin",
+            "read_conf",
+            "read_data",
+            "run_scenarios",
+            "write_conf",
+            "write_data"
+        ]
+    );
+    let me = app.get("/api/v1/whoami", &webapp).await.json();
+    assert_eq!(
+        me["permissions"],
+        json!([{"service": "datasets", "permissions": [
+            {"permission": "read_data", "resources": ["CHURN.customers"]},
+            {"permission": "read_schema", "resources": ["CHURN.customers"]},
+            {"permission": "write_schema", "resources": ["CHURN.customers"]}
+        ]}])
+    );
 }
