@@ -2,6 +2,7 @@
 //! as an error (nothing written) and as a partial write (written, but
 //! reported failed — what a timeout can look like).
 use super::*;
+use crate::http::ApiError;
 use futures::executor::block_on;
 use keyward_domain::{ErrorCode, TokenKind};
 use std::cell::{Cell, RefCell};
@@ -209,8 +210,8 @@ fn row(name: &str, secret: &Secret) -> TokenRow {
         client_id: format!("cli_{name}"),
         name: name.into(),
         description: String::new(),
-        kind: "scoped".into(),
-        grants: "[]".into(),
+        kind: TokenKind::Scoped,
+        grants: vec![],
         created_by: "test".into(),
         created_at: NOW,
         updated_at: NOW,
@@ -317,7 +318,7 @@ fn authentication_fails_closed() {
             return false;
         }
         let err = r.err().expect("a storage failure is never access");
-        assert_eq!(err.code(), ErrorCode::Unavailable);
+        assert_eq!(ApiError::from(err).code(), ErrorCode::Unavailable);
         true
     });
     assert!(cases >= 4);
@@ -339,7 +340,10 @@ fn create_fails_closed() {
             assert!(r.is_ok() && w.works(&secret) && w.listed("tok_new"));
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         assert!(
             !w.works(&secret),
             "a failed create left a working secret ({mode:?} at {at})"
@@ -382,7 +386,10 @@ fn refresh_case(overlap: u64, invitation: bool) {
             assert_eq!(w.works(&old), overlap > 0);
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         assert!(
             w.works(&old),
             "the old secret must still work after a failed refresh ({mode:?} at {at})"
@@ -465,7 +472,10 @@ fn inherited_grant_changes_converge() {
             assert!(w.ledger.stale.borrow().is_empty());
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         if changed {
             for t in [&a, &b] {
                 assert!(
@@ -514,7 +524,10 @@ fn delete_fails_closed() {
             assert!(r.is_ok() && !w.works(&secret) && !w.works(&next) && !w.listed("tok_doomed"));
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         for s in [&secret, &next] {
             assert!(
                 !w.works(s) || w.listed("tok_doomed"),

@@ -1,9 +1,9 @@
 //! The registry's own audit entries: written with each change, then
 //! handed to the audit store (an outbox).
 
-use super::rows::{i, os, s, AuditRow};
+use super::fault::RegResult;
+use super::rows::{i, os, s, AuditRow, Typed};
 use super::{Actor, RegistryObject, NO_ARGS};
-use crate::http::ApiResult;
 use keyward_domain::api::Outcome;
 
 impl RegistryObject {
@@ -18,7 +18,7 @@ impl RegistryObject {
         outcome: Outcome,
         detail: &str,
         now: i64,
-    ) -> ApiResult<()> {
+    ) -> RegResult<()> {
         self.sql().exec(
             "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via), os(project)],
@@ -36,7 +36,13 @@ impl RegistryObject {
             "SELECT * FROM audit WHERE forwarded = 0 ORDER BY seq LIMIT 500",
             NO_ARGS,
         ) {
-            Ok(cursor) => cursor.to_array::<AuditRow>().unwrap_or_default(),
+            Ok(cursor) => match cursor.rows::<AuditRow>() {
+                Ok(rows) => rows,
+                Err(e) => {
+                    worker::console_error!("audit outbox unreadable: {}", e.0);
+                    return;
+                }
+            },
             Err(e) => {
                 worker::console_error!("audit outbox unreadable: {e}");
                 return;
@@ -55,7 +61,7 @@ impl RegistryObject {
                 project: r.project,
                 action: r.action,
                 target: r.target,
-                outcome: Outcome::from_stored(&r.outcome),
+                outcome: r.outcome,
                 detail: r.detail,
                 token_id: None,
                 logged: true,
@@ -86,7 +92,7 @@ impl RegistryObject {
         outcome: Outcome,
         detail: &str,
         now: i64,
-    ) -> ApiResult<()> {
+    ) -> RegResult<()> {
         self.audit_via(actor, None, None, action, target, outcome, detail, now)
     }
 
@@ -102,7 +108,7 @@ impl RegistryObject {
         outcome: Outcome,
         detail: &str,
         now: i64,
-    ) -> ApiResult<()> {
+    ) -> RegResult<()> {
         let project = self.project_of_target(action, target);
         self.audit_in(
             actor,
@@ -125,7 +131,7 @@ impl RegistryObject {
         outcome: Outcome,
         detail: &str,
         now: i64,
-    ) -> ApiResult<()> {
+    ) -> RegResult<()> {
         self.audit_via(
             &actor.client_id,
             actor.via.as_deref(),

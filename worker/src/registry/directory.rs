@@ -3,10 +3,10 @@
 //! holds rewrites that token's KV records before it is answered, so the
 //! edge sees it at once in the same location.
 
-use super::rows::{to_json, MemberRow, ProjectRow};
+use super::fault::RegResult;
+use super::rows::{select, to_json, MemberRow, ProjectRow};
 use super::{Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::TokenRow;
-use crate::http::ApiResult;
 use keyward_domain::api::Member;
 use keyward_domain::Grant;
 use serde::{Deserialize, Serialize};
@@ -101,7 +101,7 @@ pub struct MemberDraft {
     pub draft: InvitationDraft,
 }
 
-pub(super) fn admins_only(actor: &Actor, what: &str) -> ApiResult<()> {
+pub(super) fn admins_only(actor: &Actor, what: &str) -> RegResult<()> {
     Ok(keyward_domain::policy::may_administer(
         &actor.policy(),
         what,
@@ -109,7 +109,7 @@ pub(super) fn admins_only(actor: &Actor, what: &str) -> ApiResult<()> {
 }
 
 impl RegistryObject {
-    pub(super) async fn directory(&self, cmd: DirectoryCommand, now: i64) -> ApiResult<String> {
+    pub(super) async fn directory(&self, cmd: DirectoryCommand, now: i64) -> RegResult<String> {
         use DirectoryCommand::*;
         match cmd {
             ListPersonas { linked_to } => {
@@ -143,13 +143,14 @@ impl RegistryObject {
                 to_json(&serde_json::Value::Null)
             }
             ListMembers => to_json(&keyward_domain::api::MemberList {
-                items: self
-                    .sql()
-                    .exec("SELECT * FROM members ORDER BY created_at, id", NO_ARGS)?
-                    .to_array::<MemberRow>()?
-                    .iter()
-                    .map(|m| self.member_view(m))
-                    .collect::<ApiResult<_>>()?,
+                items: select::<MemberRow>(
+                    &self.sql(),
+                    "SELECT * FROM members ORDER BY created_at, id",
+                    NO_ARGS,
+                )?
+                .iter()
+                .map(|m| self.member_view(m))
+                .collect::<RegResult<_>>()?,
             }),
             GetMember { actor, id } => {
                 self.check_member_or_admin(&actor, &id)?;
@@ -205,7 +206,7 @@ impl RegistryObject {
                         .personal_keys(&member_id, now)?
                         .iter()
                         .map(TokenRow::view)
-                        .collect::<ApiResult<_>>()?,
+                        .collect(),
                 })
             }
             CreatePersonalKey {
@@ -229,14 +230,15 @@ impl RegistryObject {
                     .await?,
             ),
             ListProjects { actor } => to_json(&keyward_domain::api::ProjectList {
-                items: self
-                    .sql()
-                    .exec("SELECT * FROM projects ORDER BY id", NO_ARGS)?
-                    .to_array::<ProjectRow>()?
-                    .iter()
-                    .filter(|p| actor.access().reaches(&p.id))
-                    .map(ProjectRow::view)
-                    .collect(),
+                items: select::<ProjectRow>(
+                    &self.sql(),
+                    "SELECT * FROM projects ORDER BY id",
+                    NO_ARGS,
+                )?
+                .iter()
+                .filter(|p| actor.access().reaches(&p.id))
+                .map(ProjectRow::view)
+                .collect(),
             }),
             CreateProject {
                 actor,

@@ -1,9 +1,9 @@
 //! The directory's projects.
 
 use super::directory::admins_only;
+use super::fault::{Fault, RegResult};
 use super::rows::{i, s, ProjectRow};
 use super::{Actor, RegistryObject};
-use crate::http::{ApiError, ApiResult};
 use keyward_domain::api::{Outcome, Project};
 
 impl RegistryObject {
@@ -14,14 +14,14 @@ impl RegistryObject {
         name: String,
         description: String,
         now: i64,
-    ) -> ApiResult<Project> {
+    ) -> RegResult<Project> {
         admins_only(actor, "creating projects")?;
         if self.count(
             "SELECT COUNT(*) AS n FROM projects WHERE id = ?",
             vec![s(&id)],
         )? > 0
         {
-            return Err(ApiError::conflict(format!("project {id} already exists")));
+            return Err(Fault::conflict(format!("project {id} already exists")));
         }
         let row = ProjectRow {
             id,

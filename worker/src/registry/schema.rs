@@ -1,12 +1,12 @@
 //! The registry's SQLite tables, and the migrations of state written by
 //! earlier versions.
 
+use super::fault::RegResult;
 use super::NO_ARGS;
-use crate::http::ApiResult;
 use serde::Deserialize;
 use worker::SqlStorage;
 
-pub(super) fn migrate(sql: &SqlStorage) -> ApiResult<()> {
+pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
     sql.exec(&tokens_table("tokens"), NO_ARGS)?;
     for stmt in [
         "CREATE TABLE IF NOT EXISTS retired_secrets (
@@ -157,7 +157,7 @@ pub(super) const NAME_SCOPE: &str =
 /// manager probe other projects for names. They are unique per project
 /// now: the table is rebuilt once without the column's UNIQUE, and an
 /// index on (scope, name) takes its place.
-fn names_per_project(sql: &SqlStorage) -> ApiResult<()> {
+fn names_per_project(sql: &SqlStorage) -> RegResult<()> {
     #[derive(Deserialize)]
     struct Schema {
         sql: String,
