@@ -1,12 +1,61 @@
 //! The registry's SQLite tables, and the migrations of state written by
 //! earlier versions.
+//!
+//! Migrations are numbered by their place in [`MIGRATIONS`]; SQLite's
+//! `PRAGMA user_version` holds how many have run. Each runs once, in
+//! order, and its number is recorded right after it; any failure stops the
+//! registry with an error (a half-migrated schema must not serve). State
+//! from before the numbering has version 0: every migration is written to
+//! be harmless on state that already has what it creates.
 
-use super::fault::RegResult;
+use super::fault::{Fault, RegResult};
+use super::rows::{select, Count};
 use super::NO_ARGS;
 use serde::Deserialize;
 use worker::SqlStorage;
 
+type Migration = fn(&SqlStorage) -> RegResult<()>;
+
+/// In order; never reorder or remove one, only append.
+const MIGRATIONS: [(&str, Migration); 4] = [
+    ("tables of the first release", first_tables),
+    ("columns added since", added_columns),
+    ("personas, members, projects and outboxes", directory_tables),
+    ("token names unique per project", names_per_project),
+];
+
 pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
+    let done = select::<Count>(
+        sql,
+        "SELECT user_version AS n FROM pragma_user_version",
+        NO_ARGS,
+    )?
+    .first()
+    .map(|c| c.n)
+    .ok_or_else(|| Fault::unavailable("the schema version could not be read"))?;
+    let done = usize::try_from(done)
+        .ok()
+        .filter(|n| *n <= MIGRATIONS.len())
+        .ok_or_else(|| {
+            Fault::unavailable(format!(
+                "schema version {done} is not one this build knows (0 to {})",
+                MIGRATIONS.len()
+            ))
+        })?;
+    for (n, (what, step)) in MIGRATIONS.iter().enumerate().skip(done) {
+        let version = n + 1;
+        step(sql).map_err(|e| match e {
+            Fault::Storage(cause) => {
+                Fault::unavailable(format!("migration {version} ({what}) failed: {cause}"))
+            }
+            other => other,
+        })?;
+        sql.exec(&format!("PRAGMA user_version = {version}"), NO_ARGS)?;
+    }
+    Ok(())
+}
+
+fn first_tables(sql: &SqlStorage) -> RegResult<()> {
     sql.exec(&tokens_table("tokens"), NO_ARGS)?;
     for stmt in [
         "CREATE TABLE IF NOT EXISTS retired_secrets (
@@ -50,9 +99,13 @@ pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
-    // State written before these columns existed lacks them: each is added
-    // where it is missing, and any failure to add one stops the registry
-    // (a half-migrated schema must not serve).
+    Ok(())
+}
+
+/// State written before these columns existed lacks them: each is added
+/// where it is missing. The probe only decides whether to add; adding
+/// fails loudly.
+fn added_columns(sql: &SqlStorage) -> RegResult<()> {
     for (table, column, definition) in [
         ("tokens", "rate_limit", "INTEGER"),
         ("tokens", "personas", "TEXT NOT NULL DEFAULT '[]'"),
@@ -76,6 +129,10 @@ pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
             )?;
         }
     }
+    Ok(())
+}
+
+fn directory_tables(sql: &SqlStorage) -> RegResult<()> {
     for stmt in [
         "CREATE TABLE IF NOT EXISTS personas (
             id TEXT PRIMARY KEY,
@@ -116,7 +173,7 @@ pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
-    names_per_project(sql)
+    Ok(())
 }
 
 /// The tokens table as it is now (state from before some of its columns
