@@ -1,12 +1,15 @@
 //! The registry's SQLite tables, and the migrations of state written by
 //! earlier versions.
 //!
-//! Migrations are numbered by their place in [`MIGRATIONS`]; SQLite's
-//! `PRAGMA user_version` holds how many have run. Each runs once, in
-//! order, and its number is recorded right after it; any failure stops the
-//! registry with an error (a half-migrated schema must not serve). State
-//! from before the numbering has version 0: every migration is written to
-//! be harmless on state that already has what it creates.
+//! Migrations are numbered by their place in [`MIGRATIONS`], and the
+//! one-row table `schema_version` holds how many have run: SQLite's own
+//! `PRAGMA user_version` is refused by Durable Objects' storage ("not
+//! authorized: SQLITE_AUTH", workerd via wrangler 4.86). Each migration
+//! runs once, in order, and its number is recorded in the same turn (which
+//! the runtime commits atomically); any failure stops the registry with an
+//! error naming it (a half-migrated schema must not serve). State from
+//! before the numbering has version 0: every migration is written to be
+//! harmless on state that already has what it creates.
 
 use super::fault::{Fault, RegResult};
 use super::rows::{select, Count};
@@ -50,7 +53,10 @@ pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
             }
             other => other,
         })?;
-        sql.exec(&format!("PRAGMA user_version = {version}"), NO_ARGS)?;
+        sql.exec(
+            "INSERT OR REPLACE INTO schema_version (one, version) VALUES (1, ?)",
+            vec![super::rows::i(version as i64)],
+        )?;
     }
     Ok(())
 }
