@@ -28,14 +28,15 @@ const MIGRATIONS: [(&str, Migration); 4] = [
 ];
 
 pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
-    let done = select::<Count>(
-        sql,
-        "SELECT user_version AS n FROM pragma_user_version",
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            version INTEGER NOT NULL)",
         NO_ARGS,
-    )?
-    .first()
-    .map(|c| c.n)
-    .ok_or_else(|| Fault::unavailable("the schema version could not be read"))?;
+    )?;
+    let done = select::<Count>(sql, "SELECT version AS n FROM schema_version", NO_ARGS)?
+        .first()
+        .map_or(0, |c| c.n);
     let done = usize::try_from(done)
         .ok()
         .filter(|n| *n <= MIGRATIONS.len())
