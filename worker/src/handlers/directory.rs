@@ -5,7 +5,7 @@ use crate::call::Call;
 use crate::handlers::invitations::{deliver, new_code};
 use crate::handlers::tokens::{check_grants, persona_ids};
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::directory::{DirectoryCommand, MemberDraft};
+use crate::registry::directory::{DirectoryCommand, MemberDraft, NewMember};
 use crate::registry::{Command, NewSecret};
 use crate::store;
 use keyward_domain::api::{
@@ -195,11 +195,13 @@ pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
         call,
         DirectoryCommand::CreateMember {
             actor: caller.actor(),
-            email,
-            name,
-            grants,
-            personas,
-            project,
+            member: NewMember {
+                email,
+                name,
+                grants,
+                personas,
+                project,
+            },
             message,
             invitation_expires_at: (store::now() + Duration::seconds(validity as i64))
                 .unix_timestamp(),

@@ -6,6 +6,25 @@ use super::rows::{i, os, s, AuditRow, Typed};
 use super::{Actor, RegistryObject, NO_ARGS};
 use keyward_domain::api::Outcome;
 
+/// The fields a change sets, named for its audit entry.
+#[derive(Default)]
+pub(super) struct Changed(Vec<&'static str>);
+
+impl Changed {
+    /// Sets `slot` to `value`, if there is one, and notes `field`.
+    pub(super) fn set<T>(&mut self, field: &'static str, slot: &mut T, value: Option<T>) {
+        if let Some(v) = value {
+            *slot = v;
+            self.0.push(field);
+        }
+    }
+
+    /// "name, grants": what changed, in the order it was set.
+    pub(super) fn list(&self) -> String {
+        self.0.join(", ")
+    }
+}
+
 impl RegistryObject {
     #[allow(clippy::too_many_arguments)]
     fn audit_via(

@@ -48,11 +48,7 @@ pub enum DirectoryCommand {
     },
     CreateMember {
         actor: Actor,
-        email: String,
-        name: String,
-        grants: Vec<Grant>,
-        personas: Vec<String>,
-        project: Option<String>,
+        member: NewMember,
         message: String,
         invitation_expires_at: i64,
         code_hash: String,
@@ -92,6 +88,17 @@ pub enum DirectoryCommand {
         name: String,
         description: String,
     },
+}
+
+/// A member to invite, as validated by the front.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewMember {
+    pub email: String,
+    pub name: String,
+    pub grants: Vec<Grant>,
+    pub personas: Vec<String>,
+    /// `None`: the default project.
+    pub project: Option<String>,
 }
 
 /// A new member: the record, and the invitation to deliver.
@@ -158,20 +165,14 @@ impl RegistryObject {
             }
             CreateMember {
                 actor,
-                email,
-                name,
-                grants,
-                personas,
-                project,
+                member,
                 message,
                 invitation_expires_at,
                 code_hash,
                 secret,
             } => {
                 admins_only(&actor, "inviting members")?;
-                let member = self
-                    .create_member(&actor, email, name, grants, personas, project, secret, now)
-                    .await?;
+                let member = self.create_member(&actor, member, secret, now).await?;
                 let draft = self.create_invitation(
                     &actor,
                     &member.user_token_id,

@@ -1,6 +1,7 @@
 //! The directory's members, their user tokens and their personal keys.
 
-use super::directory::admins_only;
+use super::audit::Changed;
+use super::directory::{admins_only, NewMember};
 use super::fault::{Fault, RegResult};
 use super::rows::{i, s, MemberRow, Typed};
 use super::{Actor, NewSecret, RegistryObject};
@@ -71,18 +72,20 @@ impl RegistryObject {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn create_member(
         &self,
         actor: &Actor,
-        email: String,
-        name: String,
-        grants: Vec<Grant>,
-        personas: Vec<String>,
-        project: Option<String>,
+        new: NewMember,
         secret: NewSecret,
         now: i64,
     ) -> RegResult<Member> {
+        let NewMember {
+            email,
+            name,
+            grants,
+            personas,
+            project,
+        } = new;
         if self.count(
             "SELECT COUNT(*) AS n FROM members WHERE email = ?",
             vec![s(&email)],
@@ -159,24 +162,19 @@ impl RegistryObject {
         admins_only(actor, "managing members")?;
         let mut member = self.member_row(id)?;
         let mut user = self.user_token_of(id)?;
-        let mut changed = vec![];
-        if let Some(n) = name {
-            member.name = n;
+        let mut changed = Changed::default();
+        if let Some(n) = &name {
             self.sql().exec(
                 "UPDATE members SET name = ? WHERE id = ?",
-                vec![s(&member.name), s(id)],
+                vec![s(n), s(id)],
             )?;
-            changed.push("name");
         }
-        if let Some(g) = grants {
-            user.grants = g;
-            changed.push("grants");
+        changed.set("name", &mut member.name, name);
+        changed.set("grants", &mut user.grants, grants);
+        if let Some(p) = &personas {
+            self.require_personas(p)?;
         }
-        if let Some(p) = personas {
-            self.require_personas(&p)?;
-            user.personas = p;
-            changed.push("personas");
-        }
+        changed.set("personas", &mut user.personas, personas);
         user.updated_at = now;
         // The user token and, through it, every personal key: a permission
         // taken from the user is gone from their keys before this answers.
@@ -186,7 +184,7 @@ impl RegistryObject {
             "member.update",
             id,
             Outcome::Success,
-            &format!("changed {}", changed.join(", ")),
+            &format!("changed {}", changed.list()),
             now,
         )?;
         self.member_view(&member)

@@ -1,5 +1,6 @@
 //! The directory's personas: named sets of grants that tokens link.
 
+use super::audit::Changed;
 use super::directory::admins_only;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, json, s, select, PersonaRow, Typed};
@@ -133,24 +134,17 @@ impl RegistryObject {
     ) -> RegResult<Persona> {
         admins_only(actor, "managing personas")?;
         let mut row = self.persona_row(id)?;
-        let mut changed = vec![];
-        if let Some(n) = name {
-            if n != row.name && self.persona_name_taken(&n, id)? {
+        if let Some(n) = &name {
+            if *n != row.name && self.persona_name_taken(n, id)? {
                 return Err(Fault::conflict(format!(
                     "a persona named '{n}' already exists"
                 )));
             }
-            row.name = n;
-            changed.push("name");
         }
-        if let Some(d) = description {
-            row.description = d;
-            changed.push("description");
-        }
-        if let Some(g) = grants {
-            row.grants = g;
-            changed.push("grants");
-        }
+        let mut changed = Changed::default();
+        changed.set("name", &mut row.name, name);
+        changed.set("description", &mut row.description, description);
+        changed.set("grants", &mut row.grants, grants);
         row.updated_at = now;
         // Within this command, before the answer: the lock keeps any other
         // change out until every linked token holds the new grants.
@@ -170,7 +164,7 @@ impl RegistryObject {
             Outcome::Success,
             &format!(
                 "changed {}; {tokens} linked token(s) updated",
-                changed.join(", ")
+                changed.list()
             ),
             now,
         )?;

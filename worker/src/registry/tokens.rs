@@ -1,6 +1,7 @@
 //! Tokens: create, update, delete, refresh, list, last use, and the
 //! rewrites of tokens whose KV records went stale.
 
+use super::audit::Changed;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, json, oi, s, Typed};
 use super::schema::NAME_SCOPE;
@@ -160,16 +161,6 @@ impl RegistryObject {
         changes: TokenChanges,
         now: i64,
     ) -> RegResult<Token> {
-        let TokenChanges {
-            name,
-            description,
-            grants,
-            expires_at,
-            rate_limit,
-            personas,
-            project_grants,
-            global_admin,
-        } = changes;
         let mut row = self.token_row(id)?;
         self.check_sees(actor, &row)?;
         if row.kind == TokenKind::Master {
@@ -187,17 +178,17 @@ impl RegistryObject {
         let global = row.kind == TokenKind::Global;
         let mut refused = vec![];
         if personal
-            && (grants.as_ref().is_some_and(|g| !g.is_empty())
-                || personas.as_ref().is_some_and(|p| !p.is_empty()))
+            && (changes.grants.as_ref().is_some_and(|g| !g.is_empty())
+                || changes.personas.as_ref().is_some_and(|p| !p.is_empty()))
         {
             refused.push(keyward_domain::FieldError::new(
                 "grants",
                 "a personal key has no grants or personas of its own: it acts as its user",
             ));
         }
-        if !global && (project_grants.is_some() || global_admin.is_some()) {
+        if !global && (changes.project_grants.is_some() || changes.global_admin.is_some()) {
             refused.push(keyward_domain::FieldError::new(
-                if project_grants.is_some() {
+                if changes.project_grants.is_some() {
                     "project_grants"
                 } else {
                     "global_admin"
@@ -208,50 +199,34 @@ impl RegistryObject {
         if !refused.is_empty() {
             return Err(Fault::invalid(refused));
         }
-        let mut changed = vec![];
-        if let Some(name) = name {
-            if name != row.name {
-                if self.name_taken(&name, row.project().as_deref(), Some(id))? {
-                    return Err(Fault::conflict(format!(
-                        "a token named '{name}' already exists"
-                    )));
-                }
-                row.name = name;
-                changed.push("name");
+        let mut changed = Changed::default();
+        if let Some(name) = changes.name.filter(|n| *n != row.name) {
+            if self.name_taken(&name, row.project().as_deref(), Some(id))? {
+                return Err(Fault::conflict(format!(
+                    "a token named '{name}' already exists"
+                )));
             }
+            changed.set("name", &mut row.name, Some(name));
         }
-        if let Some(d) = description {
-            row.description = d;
-            changed.push("description");
+        changed.set("description", &mut row.description, changes.description);
+        changed.set("grants", &mut row.grants, changes.grants);
+        if let Some(p) = &changes.personas {
+            self.require_personas(p)?;
         }
-        if let Some(g) = grants {
-            row.grants = g;
-            changed.push("grants");
+        changed.set("personas", &mut row.personas, changes.personas);
+        for p in changes.project_grants.iter().flat_map(|pg| pg.keys()) {
+            self.require_project(&format!("project_grants.{p}"), p)?;
         }
-        if let Some(p) = personas {
-            self.require_personas(&p)?;
-            row.personas = p;
-            changed.push("personas");
-        }
-        if let Some(pg) = project_grants {
-            for p in pg.keys() {
-                self.require_project(&format!("project_grants.{p}"), p)?;
-            }
-            row.project_grants = pg;
-            changed.push("project_grants");
-        }
-        if let Some(a) = global_admin {
-            row.global_admin = a;
-            changed.push("global_admin");
-        }
-        if let Some(e) = expires_at {
-            row.expires_at = e.at;
-            changed.push("expires_at");
-        }
-        if let Some(r) = rate_limit {
-            row.rate_limit = r.per_minute;
-            changed.push("rate_limit");
-        }
+        changed.set(
+            "project_grants",
+            &mut row.project_grants,
+            changes.project_grants,
+        );
+        changed.set("global_admin", &mut row.global_admin, changes.global_admin);
+        let expires_at = changes.expires_at.map(|e| e.at);
+        changed.set("expires_at", &mut row.expires_at, expires_at);
+        let rate_limit = changes.rate_limit.map(|r| r.per_minute);
+        changed.set("rate_limit", &mut row.rate_limit, rate_limit);
         // The token as it will be must still be within the actor's reach.
         self.check_may_delegate(actor, &row)?;
         row.updated_at = now;
@@ -261,7 +236,7 @@ impl RegistryObject {
             "token.update",
             id,
             Outcome::Success,
-            &format!("changed {}", changed.join(", ")),
+            &format!("changed {}", changed.list()),
             now,
         )?;
         Ok(row.view())
