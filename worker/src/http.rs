@@ -227,6 +227,13 @@ pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request
     api::decode(&body).map_err(ApiError::invalid)
 }
 
+/// A whole number in a URL's query, if it is there and parses.
+pub fn query_number(url: &worker::Url, name: &str) -> Option<i64> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
 pub fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {
     let url = req
         .url()

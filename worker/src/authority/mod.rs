@@ -177,7 +177,14 @@ pub async fn refresh<L: Ledger, R: Replica>(
         let _ = replica.delete(&after.secret_hash).await;
         return Err(e);
     }
-    if let Err(e) = ledger.commit_refresh(&after, &before.secret_hash, until, invitation, now) {
+    let switch = Switch {
+        row: &after,
+        old_hash: &before.secret_hash,
+        until,
+        invitation,
+        now,
+    };
+    if let Err(e) = ledger.commit_refresh(&switch) {
         let _ = ledger.revert_refresh(before, invitation);
         let _ = replica.delete(&after.secret_hash).await;
         return Err(e);

@@ -125,16 +125,9 @@ pub trait Ledger {
     /// `now` (`i64::MIN`: all of them).
     fn retired(&self, token_id: &str, now: i64) -> Result<Vec<RetiredRow>, StoreError>;
     fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError>;
-    /// In one step: `row`'s secret becomes current, the old hash is kept as
-    /// retired until `until`, and the invitation (if any) is accepted.
-    fn commit_refresh(
-        &self,
-        row: &TokenRow,
-        old_hash: &str,
-        until: i64,
-        invitation: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError>;
+    /// In one step: the new secret becomes current, the old one is kept as
+    /// retired, and the invitation (if any) is accepted.
+    fn commit_refresh(&self, switch: &Switch<'_>) -> Result<(), StoreError>;
     /// Undoes [`Ledger::commit_refresh`]; harmless if it never happened.
     fn revert_refresh(&self, before: &TokenRow, invitation: Option<&str>)
         -> Result<(), StoreError>;
@@ -148,6 +141,18 @@ pub trait Ledger {
     fn mark_stale(&self, ids: &[String]) -> Result<(), StoreError>;
     fn clear_stale(&self, id: &str) -> Result<(), StoreError>;
     fn stale(&self) -> Result<Vec<String>, StoreError>;
+}
+
+/// A refresh's ledger step (see [`Ledger::commit_refresh`]).
+pub struct Switch<'a> {
+    /// The token with its new secret.
+    pub row: &'a TokenRow,
+    pub old_hash: &'a str,
+    /// Until when the old secret keeps working.
+    pub until: i64,
+    /// The invitation this refresh accepts, if any.
+    pub invitation: Option<&'a str>,
+    pub now: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

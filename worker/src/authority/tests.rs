@@ -122,20 +122,16 @@ impl Ledger for MemLedger {
             self.tokens.borrow_mut().insert(row.id.clone(), row.clone());
         })
     }
-    fn commit_refresh(
-        &self,
-        row: &TokenRow,
-        old_hash: &str,
-        until: i64,
-        invitation: Option<&str>,
-        _now: i64,
-    ) -> Result<(), StoreError> {
+    fn commit_refresh(&self, switch: &Switch<'_>) -> Result<(), StoreError> {
+        let row = switch.row;
         write(&self.faults, || {
             self.tokens.borrow_mut().insert(row.id.clone(), row.clone());
-            self.retired
-                .borrow_mut()
-                .push((old_hash.to_string(), row.id.clone(), until));
-            if let Some(i) = invitation {
+            self.retired.borrow_mut().push((
+                switch.old_hash.to_string(),
+                row.id.clone(),
+                switch.until,
+            ));
+            if let Some(i) = switch.invitation {
                 self.invitations
                     .borrow_mut()
                     .insert(i.to_string(), "accepted");

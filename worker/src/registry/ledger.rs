@@ -2,7 +2,7 @@
 
 use super::rows::{i, s, select, token_values, PersonaRow, TOKEN_COLUMNS};
 use super::NO_ARGS;
-use crate::authority::{self, Ledger, RetiredRow, StoreError, TokenRow};
+use crate::authority::{self, Ledger, RetiredRow, StoreError, Switch, TokenRow};
 use keyward_domain::{Grant, TokenKind};
 use serde::Deserialize;
 use worker::SqlStorage;
@@ -54,14 +54,14 @@ impl Ledger for SqlLedger {
         Ok(())
     }
 
-    fn commit_refresh(
-        &self,
-        row: &TokenRow,
-        old_hash: &str,
-        until: i64,
-        invitation: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    fn commit_refresh(&self, switch: &Switch<'_>) -> Result<(), StoreError> {
+        let Switch {
+            row,
+            old_hash,
+            until,
+            invitation,
+            now,
+        } = *switch;
         self.set_secret(row)?;
         self.0.exec(
             "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until) VALUES (?, ?, ?)",
