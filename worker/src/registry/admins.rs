@@ -1,5 +1,6 @@
 //! Admins and their master tokens, the first one included.
 
+use super::audit::Entry;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, s, select, AdminRow, Count, Typed};
 use super::{Actor, AdminWithToken, NewSecret, RegistryObject, NO_ARGS};
@@ -28,10 +29,12 @@ impl RegistryObject {
             .await?;
         self.audit(
             "bootstrap",
-            "admin.bootstrap",
-            &token.client_id,
-            Outcome::Success,
-            "first admin created",
+            Entry::new(
+                "admin.bootstrap",
+                &token.client_id,
+                Outcome::Success,
+                "first admin created",
+            ),
             now,
         )?;
         Ok(Some(token))
@@ -119,10 +122,12 @@ impl RegistryObject {
             .await?;
         self.audit_as(
             actor,
-            "admin.create",
-            &admin.id,
-            Outcome::Success,
-            &format!("added admin {}", admin.email),
+            Entry::new(
+                "admin.create",
+                &admin.id,
+                Outcome::Success,
+                &format!("added admin {}", admin.email),
+            ),
             now,
         )?;
         Ok(AdminWithToken {
@@ -151,10 +156,12 @@ impl RegistryObject {
             .exec("DELETE FROM admins WHERE id = ?", vec![s(id)])?;
         self.audit_as(
             actor,
-            "admin.delete",
-            id,
-            Outcome::Success,
-            &format!("removed admin {} and {} token(s)", admin.email, rows.len()),
+            Entry::new(
+                "admin.delete",
+                id,
+                Outcome::Success,
+                &format!("removed admin {} and {} token(s)", admin.email, rows.len()),
+            ),
             now,
         )?;
         Ok(())

@@ -25,22 +25,38 @@ impl Changed {
     }
 }
 
+/// What an audit entry says happened: the action, its target, how it
+/// went, and the details.
+pub(super) struct Entry<'a> {
+    action: &'a str,
+    target: &'a str,
+    outcome: Outcome,
+    detail: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    pub(super) fn new(action: &'a str, target: &'a str, outcome: Outcome, detail: &'a str) -> Self {
+        Entry {
+            action,
+            target,
+            outcome,
+            detail,
+        }
+    }
+}
+
 impl RegistryObject {
-    #[allow(clippy::too_many_arguments)]
-    fn audit_via(
+    /// The one writer of the registry's entries.
+    fn write_entry(
         &self,
-        actor: &str,
-        via: Option<&str>,
+        (actor, via): (&str, Option<&str>),
         project: Option<&str>,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
+        e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
         self.sql().exec(
             "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via), os(project)],
+            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project)],
         )?;
         Ok(())
     }
@@ -103,64 +119,29 @@ impl RegistryObject {
         }
     }
 
-    pub(super) fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
-        now: i64,
-    ) -> RegResult<()> {
-        self.audit_via(actor, None, None, action, target, outcome, detail, now)
+    /// An entry of no project, by someone other than a token's holder
+    /// (the system, the bootstrap, an invitation's recipient).
+    pub(super) fn audit(&self, actor: &str, e: Entry<'_>, now: i64) -> RegResult<()> {
+        self.write_entry((actor, None), None, e, now)
     }
 
     /// A change made by `actor`; a personal key's changes are its user's.
     /// The entry belongs to the project of the token or invitation it is
     /// about; changes to the deployment (admins, personas, members,
     /// projects, global keys) belong to none, and only admins read those.
-    pub(super) fn audit_as(
-        &self,
-        actor: &Actor,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
-        now: i64,
-    ) -> RegResult<()> {
-        let project = self.project_of_target(action, target);
-        self.audit_in(
-            actor,
-            project.as_deref(),
-            action,
-            target,
-            outcome,
-            detail,
-            now,
-        )
+    pub(super) fn audit_as(&self, actor: &Actor, e: Entry<'_>, now: i64) -> RegResult<()> {
+        let project = self.project_of_target(e.action, e.target);
+        self.audit_in(actor, project.as_deref(), e, now)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn audit_in(
         &self,
         actor: &Actor,
         project: Option<&str>,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
+        e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
-        self.audit_via(
-            &actor.client_id,
-            actor.via.as_deref(),
-            project,
-            action,
-            target,
-            outcome,
-            detail,
-            now,
-        )
+        self.write_entry((&actor.client_id, actor.via.as_deref()), project, e, now)
     }
 
     /// Unknown targets belong to no project: hidden from non-admins rather

@@ -1,5 +1,6 @@
 //! Buckets, per project.
 
+use super::audit::Entry;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, s};
 use super::{Actor, RegistryObject};
@@ -54,10 +55,12 @@ impl RegistryObject {
         self.audit_in(
             actor,
             Some(project),
-            "bucket.create",
-            &id,
-            Outcome::Success,
-            &format!("in project {project}"),
+            Entry::new(
+                "bucket.create",
+                &id,
+                Outcome::Success,
+                &format!("in project {project}"),
+            ),
             now,
         )?;
         Ok(bucket)

@@ -1,5 +1,6 @@
 //! Invitations: a token sent by email, accepted once.
 
+use super::audit::Entry;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, s, to_json, AdminRow, InvitationRow, Typed};
 use super::{Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
@@ -111,10 +112,12 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "invitation.create",
-            &row.id,
-            Outcome::Success,
-            &format!("token {} to {}", token_id, row.email),
+            Entry::new(
+                "invitation.create",
+                &row.id,
+                Outcome::Success,
+                &format!("token {} to {}", token_id, row.email),
+            ),
             now,
         )?;
         Ok(InvitationDraft {
@@ -149,7 +152,11 @@ impl RegistryObject {
             Some(e) => {
                 row.status = InvitationStatus::Failed;
                 row.delivery_error = Some(e.clone());
-                self.audit("system", "invitation.delivery", id, Outcome::Failed, e, now)?;
+                self.audit(
+                    "system",
+                    Entry::new("invitation.delivery", id, Outcome::Failed, e),
+                    now,
+                )?;
             }
         }
         self.sql().exec(
@@ -198,10 +205,7 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "invitation.resend",
-            id,
-            Outcome::Success,
-            &row.email,
+            Entry::new("invitation.resend", id, Outcome::Success, &row.email),
             now,
         )?;
         Ok(InvitationDraft {
@@ -238,10 +242,7 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "invitation.revoke",
-            id,
-            Outcome::Success,
-            &row.email,
+            Entry::new("invitation.revoke", id, Outcome::Success, &row.email),
             now,
         )?;
         Ok(())
@@ -340,10 +341,12 @@ impl RegistryObject {
         }
         self.audit(
             &token.client_id,
-            "invitation.accept",
-            &row.id,
-            Outcome::Success,
-            &format!("accepted by {}", row.email),
+            Entry::new(
+                "invitation.accept",
+                &row.id,
+                Outcome::Success,
+                &format!("accepted by {}", row.email),
+            ),
             now,
         )?;
         Ok(issued)

@@ -1,6 +1,6 @@
 //! The directory's members, their user tokens and their personal keys.
 
-use super::audit::Changed;
+use super::audit::{Changed, Entry};
 use super::directory::{admins_only, NewMember};
 use super::fault::{Fault, RegResult};
 use super::rows::{i, s, MemberRow, Typed};
@@ -141,10 +141,12 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "member.create",
-            &member.id,
-            Outcome::Success,
-            &format!("invited member {}", member.email),
+            Entry::new(
+                "member.create",
+                &member.id,
+                Outcome::Success,
+                &format!("invited member {}", member.email),
+            ),
             now,
         )?;
         self.member_view(&member)
@@ -181,10 +183,12 @@ impl RegistryObject {
         self.save_token(&user, now).await?;
         self.audit_as(
             actor,
-            "member.update",
-            id,
-            Outcome::Success,
-            &format!("changed {}", changed.list()),
+            Entry::new(
+                "member.update",
+                id,
+                Outcome::Success,
+                &format!("changed {}", changed.list()),
+            ),
             now,
         )?;
         self.member_view(&member)
@@ -209,13 +213,15 @@ impl RegistryObject {
             .exec("DELETE FROM members WHERE id = ?", vec![s(id)])?;
         self.audit_as(
             actor,
-            "member.delete",
-            id,
-            Outcome::Success,
-            &format!(
-                "removed member {} and {} token(s)",
-                member.email,
-                keys.len()
+            Entry::new(
+                "member.delete",
+                id,
+                Outcome::Success,
+                &format!(
+                    "removed member {} and {} token(s)",
+                    member.email,
+                    keys.len()
+                ),
             ),
             now,
         )
@@ -272,10 +278,12 @@ impl RegistryObject {
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
             actor,
-            "personal_key.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created personal key '{name}' ({})", row.client_id),
+            Entry::new(
+                "personal_key.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created personal key '{name}' ({})", row.client_id),
+            ),
             now,
         )?;
         Ok(row.view())

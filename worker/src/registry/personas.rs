@@ -1,6 +1,6 @@
 //! The directory's personas: named sets of grants that tokens link.
 
-use super::audit::Changed;
+use super::audit::{Changed, Entry};
 use super::directory::admins_only;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, json, s, select, PersonaRow, Typed};
@@ -105,10 +105,12 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "persona.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created persona '{}'", row.name),
+            Entry::new(
+                "persona.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created persona '{}'", row.name),
+            ),
             now,
         )?;
         self.persona_view(&row)
@@ -159,12 +161,14 @@ impl RegistryObject {
         let tokens = linked.len();
         self.audit_as(
             actor,
-            "persona.update",
-            id,
-            Outcome::Success,
-            &format!(
-                "changed {}; {tokens} linked token(s) updated",
-                changed.list()
+            Entry::new(
+                "persona.update",
+                id,
+                Outcome::Success,
+                &format!(
+                    "changed {}; {tokens} linked token(s) updated",
+                    changed.list()
+                ),
             ),
             now,
         )?;
@@ -204,13 +208,15 @@ impl RegistryObject {
         self.rewrite_stale(&stale, now).await?;
         self.audit_as(
             actor,
-            "persona.delete",
-            id,
-            Outcome::Success,
-            &format!(
-                "deleted persona '{}', unlinked from {} token(s)",
-                row.name,
-                linked.len()
+            Entry::new(
+                "persona.delete",
+                id,
+                Outcome::Success,
+                &format!(
+                    "deleted persona '{}', unlinked from {} token(s)",
+                    row.name,
+                    linked.len()
+                ),
             ),
             now,
         )

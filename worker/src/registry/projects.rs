@@ -1,5 +1,6 @@
 //! The directory's projects.
 
+use super::audit::Entry;
 use super::directory::admins_only;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, s, ProjectRow};
@@ -36,10 +37,12 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "project.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created project '{}'", row.name),
+            Entry::new(
+                "project.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created project '{}'", row.name),
+            ),
             now,
         )?;
         Ok(row.view())

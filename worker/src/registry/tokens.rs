@@ -1,7 +1,7 @@
 //! Tokens: create, update, delete, refresh, list, last use, and the
 //! rewrites of tokens whose KV records went stale.
 
-use super::audit::Changed;
+use super::audit::{Changed, Entry};
 use super::fault::{Fault, RegResult};
 use super::rows::{i, json, oi, s, Typed};
 use super::schema::NAME_SCOPE;
@@ -145,10 +145,12 @@ impl RegistryObject {
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
             actor,
-            "token.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created '{}' ({})", row.name, row.client_id),
+            Entry::new(
+                "token.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created '{}' ({})", row.name, row.client_id),
+            ),
             now,
         )?;
         Ok(row.view())
@@ -233,10 +235,12 @@ impl RegistryObject {
         self.save_token(&row, now).await?;
         self.audit_as(
             actor,
-            "token.update",
-            id,
-            Outcome::Success,
-            &format!("changed {}", changed.list()),
+            Entry::new(
+                "token.update",
+                id,
+                Outcome::Success,
+                &format!("changed {}", changed.list()),
+            ),
             now,
         )?;
         Ok(row.view())
@@ -309,10 +313,12 @@ impl RegistryObject {
         self.audit_in(
             actor,
             row.project().as_deref(),
-            "token.delete",
-            id,
-            Outcome::Success,
-            &format!("deleted '{}' ({})", row.name, row.client_id),
+            Entry::new(
+                "token.delete",
+                id,
+                Outcome::Success,
+                &format!("deleted '{}' ({})", row.name, row.client_id),
+            ),
             now,
         )?;
         Ok(())
@@ -356,12 +362,14 @@ impl RegistryObject {
         .await?;
         self.audit_as(
             actor,
-            "token.refresh",
-            id,
-            Outcome::Success,
-            &format!(
-                "new secret {}; old secret valid for {overlap_seconds} s more",
-                after.secret_hint
+            Entry::new(
+                "token.refresh",
+                id,
+                Outcome::Success,
+                &format!(
+                    "new secret {}; old secret valid for {overlap_seconds} s more",
+                    after.secret_hint
+                ),
             ),
             now,
         )?;
