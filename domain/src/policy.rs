@@ -77,7 +77,7 @@ impl Subject {
 }
 
 /// Why the policy says no.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Refusal {
     /// Not the actor's business: answered as "not found", so that its
     /// existence is not revealed either.

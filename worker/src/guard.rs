@@ -223,9 +223,7 @@ impl DurableObject for FailureGuard {
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
         let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .and_then(|(_, v)| v.parse::<i64>().ok())
+            crate::http::query_number(&url, name)
                 .filter(|n| *n > 0)
                 .ok_or_else(|| worker::Error::RustError(format!("no {name}")))
         };

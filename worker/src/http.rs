@@ -39,9 +39,6 @@ impl ApiError {
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
     }
-    pub fn conflict(detail: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::Conflict, detail)
-    }
     /// Storage failed: deny, never allow. The cause goes to the log only.
     pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
         #[cfg(target_arch = "wasm32")]
@@ -93,6 +90,25 @@ impl From<keyward_domain::policy::Refusal> for ApiError {
             Refusal::Escalation(_) => ErrorCode::PrivilegeEscalation,
         };
         ApiError::new(code, r.to_string())
+    }
+}
+
+/// The registry's business refusals, in the contract's terms: the one
+/// place they become HTTP problems.
+impl From<keyward_domain::RegistryError> for ApiError {
+    fn from(e: keyward_domain::RegistryError) -> Self {
+        use keyward_domain::RegistryError as E;
+        let code = match e {
+            E::Invalid { errors } => return ApiError::invalid(errors),
+            E::Policy(r) => return r.into(),
+            E::NotFound { .. } => ErrorCode::NotFound,
+            E::Conflict { .. } => ErrorCode::Conflict,
+            E::PersonaInUse { .. } => ErrorCode::PersonaInUse,
+            E::InvitationUsed => ErrorCode::InvitationUsed,
+            E::InvitationExpired => ErrorCode::InvitationExpired,
+            E::NotPermitted { .. } => ErrorCode::InsufficientPermission,
+        };
+        ApiError::new(code, e.to_string())
     }
 }
 
@@ -209,6 +225,13 @@ pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request
         return Ok(T::default());
     }
     api::decode(&body).map_err(ApiError::invalid)
+}
+
+/// A whole number in a URL's query, if it is there and parses.
+pub fn query_number(url: &worker::Url, name: &str) -> Option<i64> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .and_then(|(_, v)| v.parse().ok())
 }
 
 pub fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {

@@ -221,12 +221,7 @@ impl DurableObject for RateLimiter {
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .and_then(|(_, v)| v.parse::<i64>().ok())
-        };
-        let limit = param("limit")
+        let limit = crate::http::query_number(&url, "limit")
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| worker::Error::RustError("no limit".into()))?;
         let settled: Vec<(i64, u32, u32, i64)> = url

@@ -6,7 +6,6 @@
 //! that each request fails closed: denied or 503, with no secret working
 //! afterwards that should not, and every secret that should still working.
 
-use crate::http::ApiResult;
 use keyward_domain::{expiry, Secret};
 use time::OffsetDateTime;
 
@@ -22,7 +21,7 @@ pub async fn authenticate<R: Replica>(
     replica: &R,
     raw: &str,
     now: OffsetDateTime,
-) -> ApiResult<Result<R::Record, Rejection>> {
+) -> Result<Result<R::Record, Rejection>, StoreError> {
     let secret = match Secret::parse(raw) {
         Ok(s) => s,
         Err(e) => return Ok(Err(Rejection::Malformed(e))),
@@ -54,12 +53,12 @@ pub async fn replicate<L: Ledger, R: Replica>(
     replica: &R,
     row: &TokenRow,
     now: i64,
-) -> ApiResult<()> {
+) -> Result<(), StoreError> {
     let context = ledger.context(row)?;
     replica
         .put(
             &row.secret_hash,
-            &row.record(&context, None)?,
+            &row.record(&context, None),
             row.expiration(now),
         )
         .await?;
@@ -67,7 +66,7 @@ pub async fn replicate<L: Ledger, R: Replica>(
         replica
             .put(
                 &retired.hash,
-                &row.record(&context, Some(retired.until))?,
+                &row.record(&context, Some(retired.until)),
                 Some(kv_expiration(retired.until, now)),
             )
             .await?;
@@ -79,9 +78,9 @@ pub async fn replicate<L: Ledger, R: Replica>(
 /// the tokens are noted as stale, so that whatever happens after, the
 /// ledger knows which records may still hold the old grants. Noting first
 /// means a failure here changes nothing at all.
-pub fn note_stale<L: Ledger>(ledger: &L, rows: &[TokenRow]) -> ApiResult<()> {
+pub fn note_stale<L: Ledger>(ledger: &L, rows: &[TokenRow]) -> Result<(), StoreError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    Ok(ledger.mark_stale(&ids)?)
+    ledger.mark_stale(&ids)
 }
 
 /// After the change: each noted token's records are rewritten, then it is
@@ -91,7 +90,7 @@ pub async fn rewrite_stale<L: Ledger, R: Replica>(
     replica: &R,
     ids: &[String],
     now: i64,
-) -> ApiResult<()> {
+) -> Result<(), StoreError> {
     for id in ids {
         // Re-read: the row is as the change left it (or gone).
         if let Some(row) = ledger.token(id)? {
@@ -107,7 +106,7 @@ pub async fn finish_stale<L: Ledger, R: Replica>(
     ledger: &L,
     replica: &R,
     now: i64,
-) -> ApiResult<()> {
+) -> Result<(), StoreError> {
     let ids = ledger.stale()?;
     rewrite_stale(ledger, replica, &ids, now).await
 }
@@ -119,15 +118,15 @@ pub async fn create<L: Ledger, R: Replica>(
     replica: &R,
     row: &TokenRow,
     now: i64,
-) -> ApiResult<()> {
-    let record = row.record(&ledger.context(row)?, None)?;
+) -> Result<(), StoreError> {
+    let record = row.record(&ledger.context(row)?, None);
     let written = replica
         .put(&row.secret_hash, &record, row.expiration(now))
         .await;
     let stored = written.and_then(|_| ledger.insert_token(row));
     if let Err(e) = stored {
         let _ = replica.delete(&row.secret_hash).await;
-        return Err(e.into());
+        return Err(e);
     }
     Ok(())
 }
@@ -152,7 +151,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
     before: &TokenRow,
     rotation: Rotation<'_>,
     now: i64,
-) -> ApiResult<TokenRow> {
+) -> Result<TokenRow, StoreError> {
     let Rotation {
         new_hash,
         new_hint,
@@ -167,21 +166,28 @@ pub async fn refresh<L: Ledger, R: Replica>(
     // Every record this refresh may write, before anything is written: a
     // failed read later could otherwise cut the undo short.
     let context = ledger.context(before)?;
-    let new_record = after.record(&context, None)?;
-    let retired_record = after.record(&context, Some(until))?;
-    let before_record = before.record(&context, None)?;
+    let new_record = after.record(&context, None);
+    let retired_record = after.record(&context, Some(until));
+    let before_record = before.record(&context, None);
 
     if let Err(e) = replica
         .put(&after.secret_hash, &new_record, after.expiration(now))
         .await
     {
         let _ = replica.delete(&after.secret_hash).await;
-        return Err(e.into());
+        return Err(e);
     }
-    if let Err(e) = ledger.commit_refresh(&after, &before.secret_hash, until, invitation, now) {
+    let switch = Switch {
+        row: &after,
+        old_hash: &before.secret_hash,
+        until,
+        invitation,
+        now,
+    };
+    if let Err(e) = ledger.commit_refresh(&switch) {
         let _ = ledger.revert_refresh(before, invitation);
         let _ = replica.delete(&after.secret_hash).await;
-        return Err(e.into());
+        return Err(e);
     }
     let old_done = if overlap_seconds == 0 {
         replica.delete(&before.secret_hash).await
@@ -200,7 +206,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
             .put(&before.secret_hash, &before_record, before.expiration(now))
             .await;
         let _ = replica.delete(&after.secret_hash).await;
-        return Err(e.into());
+        return Err(e);
     }
     Ok(after)
 }
@@ -212,7 +218,7 @@ pub async fn delete<L: Ledger, R: Replica>(
     ledger: &L,
     replica: &R,
     row: &TokenRow,
-) -> ApiResult<()> {
+) -> Result<(), StoreError> {
     for retired in ledger.retired(&row.id, i64::MIN)? {
         replica.delete(&retired.hash).await?;
     }

@@ -2,8 +2,8 @@
 //! [`Replica`] it runs against, the rows and records they hold, and why a
 //! presented secret is refused.
 
-use crate::http::{ApiError, ApiResult};
-use keyward_domain::api::Token;
+use crate::http::ApiError;
+use keyward_domain::api::{ProjectGrants, Token};
 use keyward_domain::{Access, ErrorCode, Grant, SecretError, TokenKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -125,16 +125,9 @@ pub trait Ledger {
     /// `now` (`i64::MIN`: all of them).
     fn retired(&self, token_id: &str, now: i64) -> Result<Vec<RetiredRow>, StoreError>;
     fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError>;
-    /// In one step: `row`'s secret becomes current, the old hash is kept as
-    /// retired until `until`, and the invitation (if any) is accepted.
-    fn commit_refresh(
-        &self,
-        row: &TokenRow,
-        old_hash: &str,
-        until: i64,
-        invitation: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError>;
+    /// In one step: the new secret becomes current, the old one is kept as
+    /// retired, and the invitation (if any) is accepted.
+    fn commit_refresh(&self, switch: &Switch<'_>) -> Result<(), StoreError>;
     /// Undoes [`Ledger::commit_refresh`]; harmless if it never happened.
     fn revert_refresh(&self, before: &TokenRow, invitation: Option<&str>)
         -> Result<(), StoreError>;
@@ -150,6 +143,18 @@ pub trait Ledger {
     fn stale(&self) -> Result<Vec<String>, StoreError>;
 }
 
+/// A refresh's ledger step (see [`Ledger::commit_refresh`]).
+pub struct Switch<'a> {
+    /// The token with its new secret.
+    pub row: &'a TokenRow,
+    pub old_hash: &'a str,
+    /// Until when the old secret keeps working.
+    pub until: i64,
+    /// The invitation this refresh accepts, if any.
+    pub invitation: Option<&'a str>,
+    pub now: i64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordContext {
     pub inherited: Vec<keyward_domain::Grant>,
@@ -158,15 +163,18 @@ pub struct RecordContext {
     pub project: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A token as the registry keeps it, typed: the ledger converts its
+/// storage's values once, on the way in and out.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TokenRow {
     pub id: String,
     pub client_id: String,
     pub name: String,
     pub description: String,
-    pub kind: String,
-    pub grants: String,
+    pub kind: TokenKind,
+    pub grants: Vec<Grant>,
     pub created_by: String,
+    /// Unix seconds, like every instant in the registry.
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: Option<i64>,
@@ -174,31 +182,25 @@ pub struct TokenRow {
     pub secret_hash: String,
     pub secret_hint: String,
     pub admin_id: Option<String>,
-    #[serde(default)]
-    pub rate_limit: Option<i64>,
-    #[serde(default = "empty_list")]
-    pub personas: String,
-    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Ids of the personas the token links.
+    pub personas: Vec<String>,
     pub project: Option<String>,
-    #[serde(default = "empty_map")]
-    pub project_grants: String,
-    #[serde(default)]
-    pub global_admin: i64,
-    #[serde(default)]
+    pub project_grants: ProjectGrants,
+    pub global_admin: bool,
     pub member_id: Option<String>,
 }
 
 impl Default for TokenRow {
-    /// Empty and unusable except as the base of a struct literal; the JSON
-    /// columns hold valid empty JSON.
+    /// Empty and unusable except as the base of a struct literal.
     fn default() -> TokenRow {
         TokenRow {
             id: String::new(),
             client_id: String::new(),
             name: String::new(),
             description: String::new(),
-            kind: TokenKind::Scoped.as_str().into(),
-            grants: empty_list(),
+            kind: TokenKind::Scoped,
+            grants: vec![],
             created_by: String::new(),
             created_at: 0,
             updated_at: 0,
@@ -208,20 +210,13 @@ impl Default for TokenRow {
             secret_hint: String::new(),
             admin_id: None,
             rate_limit: None,
-            personas: empty_list(),
+            personas: vec![],
             project: None,
-            project_grants: empty_map(),
-            global_admin: 0,
+            project_grants: ProjectGrants::new(),
+            global_admin: false,
             member_id: None,
         }
     }
-}
-
-fn empty_list() -> String {
-    "[]".into()
-}
-fn empty_map() -> String {
-    "{}".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -235,36 +230,34 @@ pub fn ts(secs: i64) -> OffsetDateTime {
 }
 
 impl TokenRow {
-    pub fn view(&self) -> ApiResult<Token> {
-        Ok(Token {
+    pub fn view(&self) -> Token {
+        Token {
             id: self.id.clone(),
             client_id: self.client_id.clone(),
             name: self.name.clone(),
             description: self.description.clone(),
-            kind: TokenKind::parse(&self.kind)
-                .ok_or_else(|| ApiError::unavailable("corrupt token kind"))?,
-            grants: serde_json::from_str(&self.grants).map_err(ApiError::unavailable)?,
+            kind: self.kind,
+            grants: self.grants.clone(),
             created_by: self.created_by.clone(),
             created_at: ts(self.created_at),
             updated_at: ts(self.updated_at),
             expires_at: self.expires_at.map(ts),
             last_used_at: self.last_used_at.map(ts),
             secret_hint: self.secret_hint.clone(),
-            rate_limit: self.rate_limit.map(|r| r as u32),
-            personas: serde_json::from_str(&self.personas).map_err(ApiError::unavailable)?,
+            rate_limit: self.rate_limit,
+            personas: self.personas.clone(),
             project: self.project(),
-            project_grants: serde_json::from_str(&self.project_grants)
-                .map_err(ApiError::unavailable)?,
-            global_admin: self.global_admin != 0,
+            project_grants: self.project_grants.clone(),
+            global_admin: self.global_admin,
             member_id: self.member_id.clone(),
-        })
+        }
     }
 
     /// Master tokens and global keys belong to no project; everything else
     /// to its own, and tokens from before projects to the default one.
     pub fn project(&self) -> Option<String> {
-        match self.kind.as_str() {
-            "master" | "global" => None,
+        match self.kind {
+            TokenKind::Master | TokenKind::Global => None,
             _ => Some(
                 self.project
                     .clone()
@@ -273,33 +266,17 @@ impl TokenRow {
         }
     }
 
-    pub fn token_kind(&self) -> ApiResult<TokenKind> {
-        TokenKind::parse(&self.kind).ok_or_else(|| ApiError::unavailable("corrupt token kind"))
-    }
-
-    pub fn grant_list(&self) -> ApiResult<Vec<keyward_domain::Grant>> {
-        serde_json::from_str(&self.grants).map_err(ApiError::unavailable)
-    }
-
-    pub fn persona_ids(&self) -> ApiResult<Vec<String>> {
-        serde_json::from_str(&self.personas).map_err(ApiError::unavailable)
-    }
-
-    pub(super) fn record(
-        &self,
-        context: &RecordContext,
-        retired_until: Option<i64>,
-    ) -> ApiResult<AuthRecord> {
-        let mut token = self.view()?;
+    pub(super) fn record(&self, context: &RecordContext, retired_until: Option<i64>) -> AuthRecord {
+        let mut token = self.view();
         if context.project.is_some() {
             token.project = context.project.clone();
         }
-        Ok(AuthRecord {
+        AuthRecord {
             token,
             retired_until,
             inherited: context.inherited.clone(),
             acting_as: context.acting_as.clone(),
-        })
+        }
     }
 
     pub(super) fn expiration(&self, now: i64) -> Option<u64> {

@@ -2,6 +2,7 @@
 //! as an error (nothing written) and as a partial write (written, but
 //! reported failed — what a timeout can look like).
 use super::*;
+use crate::http::ApiError;
 use futures::executor::block_on;
 use keyward_domain::{ErrorCode, TokenKind};
 use std::cell::{Cell, RefCell};
@@ -121,20 +122,16 @@ impl Ledger for MemLedger {
             self.tokens.borrow_mut().insert(row.id.clone(), row.clone());
         })
     }
-    fn commit_refresh(
-        &self,
-        row: &TokenRow,
-        old_hash: &str,
-        until: i64,
-        invitation: Option<&str>,
-        _now: i64,
-    ) -> Result<(), StoreError> {
+    fn commit_refresh(&self, switch: &Switch<'_>) -> Result<(), StoreError> {
+        let row = switch.row;
         write(&self.faults, || {
             self.tokens.borrow_mut().insert(row.id.clone(), row.clone());
-            self.retired
-                .borrow_mut()
-                .push((old_hash.to_string(), row.id.clone(), until));
-            if let Some(i) = invitation {
+            self.retired.borrow_mut().push((
+                switch.old_hash.to_string(),
+                row.id.clone(),
+                switch.until,
+            ));
+            if let Some(i) = switch.invitation {
                 self.invitations
                     .borrow_mut()
                     .insert(i.to_string(), "accepted");
@@ -209,8 +206,8 @@ fn row(name: &str, secret: &Secret) -> TokenRow {
         client_id: format!("cli_{name}"),
         name: name.into(),
         description: String::new(),
-        kind: "scoped".into(),
-        grants: "[]".into(),
+        kind: TokenKind::Scoped,
+        grants: vec![],
         created_by: "test".into(),
         created_at: NOW,
         updated_at: NOW,
@@ -317,7 +314,7 @@ fn authentication_fails_closed() {
             return false;
         }
         let err = r.err().expect("a storage failure is never access");
-        assert_eq!(err.code(), ErrorCode::Unavailable);
+        assert_eq!(ApiError::from(err).code(), ErrorCode::Unavailable);
         true
     });
     assert!(cases >= 4);
@@ -339,7 +336,10 @@ fn create_fails_closed() {
             assert!(r.is_ok() && w.works(&secret) && w.listed("tok_new"));
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         assert!(
             !w.works(&secret),
             "a failed create left a working secret ({mode:?} at {at})"
@@ -382,7 +382,10 @@ fn refresh_case(overlap: u64, invitation: bool) {
             assert_eq!(w.works(&old), overlap > 0);
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         assert!(
             w.works(&old),
             "the old secret must still work after a failed refresh ({mode:?} at {at})"
@@ -465,7 +468,10 @@ fn inherited_grant_changes_converge() {
             assert!(w.ledger.stale.borrow().is_empty());
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         if changed {
             for t in [&a, &b] {
                 assert!(
@@ -514,7 +520,10 @@ fn delete_fails_closed() {
             assert!(r.is_ok() && !w.works(&secret) && !w.works(&next) && !w.listed("tok_doomed"));
             return false;
         }
-        assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Unavailable));
+        assert_eq!(
+            r.err().map(|e| ApiError::from(e).code()),
+            Some(ErrorCode::Unavailable)
+        );
         for s in [&secret, &next] {
             assert!(
                 !w.works(s) || w.listed("tok_doomed"),

@@ -155,9 +155,10 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
                 format!("{}: {}", e.code().as_str(), e.problem.detail),
             ),
         };
-        record(
-            env, ctx, actor, token_id, project, action, target, outcome, detail,
+        let event = crate::audit::AuditEvent::for_call(
+            actor, token_id, project, action, target, outcome, detail, true,
         );
+        crate::audit::record(env, ctx, event);
     }
     match result {
         Ok(resp) => resp,
@@ -326,34 +327,6 @@ async fn authenticate(
             "the bearer value is neither a Keyward secret nor a JWT",
         )),
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn record(
-    env: &Env,
-    ctx: &Context,
-    (actor, via): (String, Option<String>),
-    token_id: Option<String>,
-    project: Option<String>,
-    action: String,
-    target: String,
-    outcome: Outcome,
-    detail: String,
-) {
-    crate::audit::record(
-        env,
-        ctx,
-        crate::audit::AuditEvent::for_call(
-            (actor, via),
-            token_id,
-            project,
-            action,
-            target,
-            outcome,
-            detail,
-            true,
-        ),
-    );
 }
 
 /// Seconds since the epoch, from the runtime's clock.

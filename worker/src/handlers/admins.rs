@@ -49,11 +49,12 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
 
 pub async fn delete(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_master()?;
-    call.registry()?
-        .call::<serde_json::Value>(&Command::DeleteAdmin {
+    super::carried_out(
+        call,
+        Command::DeleteAdmin {
             actor: caller.actor(),
             id: id.to_string(),
-        })
-        .await?;
-    http::no_content()
+        },
+    )
+    .await
 }

@@ -5,13 +5,13 @@ use crate::call::Call;
 use crate::handlers::invitations::{deliver, new_code};
 use crate::handlers::tokens::{check_grants, persona_ids};
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::directory::{DirectoryCommand, MemberDraft};
+use crate::registry::directory::{DirectoryCommand, MemberDraft, NewMember};
 use crate::registry::{Command, NewSecret};
 use crate::store;
 use keyward_domain::api::{
-    CreateMember, CreatePersona, CreatePersonalKey, CreateProject, IssuedToken, Member,
-    MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList,
-    UpdateMember, UpdatePersona,
+    CreateMember, CreatePersona, CreatePersonalKey, CreateProject, Member, MemberCreated,
+    MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList, UpdateMember,
+    UpdatePersona,
 };
 use keyward_domain::{expiry, invitation, secret, validate, FieldError, TokenKind};
 use time::Duration;
@@ -134,14 +134,15 @@ pub async fn delete_persona(
             }
         }
     }
-    call.registry()?
-        .call::<serde_json::Value>(&Command::Directory(DirectoryCommand::DeletePersona {
+    super::carried_out(
+        call,
+        Command::Directory(DirectoryCommand::DeletePersona {
             actor: caller.actor(),
             id: id.into(),
             unlink,
-        }))
-        .await?;
-    http::no_content()
+        }),
+    )
+    .await
 }
 
 // ---- members --------------------------------------------------------------
@@ -194,11 +195,13 @@ pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
         call,
         DirectoryCommand::CreateMember {
             actor: caller.actor(),
-            email,
-            name,
-            grants,
-            personas,
-            project,
+            member: NewMember {
+                email,
+                name,
+                grants,
+                personas,
+                project,
+            },
             message,
             invitation_expires_at: (store::now() + Duration::seconds(validity as i64))
                 .unix_timestamp(),
@@ -249,13 +252,14 @@ pub async fn update_member(
 
 pub async fn delete_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_admin("managing members")?;
-    call.registry()?
-        .call::<serde_json::Value>(&Command::Directory(DirectoryCommand::DeleteMember {
+    super::carried_out(
+        call,
+        Command::Directory(DirectoryCommand::DeleteMember {
             actor: caller.actor(),
             id: id.into(),
-        }))
-        .await?;
-    http::no_content()
+        }),
+    )
+    .await
 }
 
 // ---- personal keys ----------------------------------------------------------
@@ -306,13 +310,7 @@ pub async fn create_key(
         },
     )
     .await?;
-    http::json(
-        201,
-        &IssuedToken {
-            token,
-            secret: secret.expose().to_string(),
-        },
-    )
+    super::issued(201, token, &secret)
 }
 
 /// Deleting a personal key: the key must be that member's; the registry
@@ -330,13 +328,14 @@ pub async fn delete_key(member_id: &str, key_id: &str, call: &mut Call<'_>) -> A
     if !keys.items.iter().any(|k| k.id == key_id) {
         return Err(ApiError::not_found("personal key"));
     }
-    call.registry()?
-        .call::<serde_json::Value>(&Command::DeleteToken {
+    super::carried_out(
+        call,
+        Command::DeleteToken {
             actor: caller.actor(),
             id: key_id.into(),
-        })
-        .await?;
-    http::no_content()
+        },
+    )
+    .await
 }
 
 // ---- projects ---------------------------------------------------------------

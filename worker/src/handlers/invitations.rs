@@ -8,8 +8,8 @@ use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, InvitationDraft, NewSecret};
 use crate::store::{self, InvitationReplica};
 use keyward_domain::api::{
-    CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationWelcome,
-    IssuedToken, OutboxList, OutboxMessage, Token,
+    CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationWelcome, OutboxList,
+    OutboxMessage, Token,
 };
 use keyward_domain::{invitation, secret, validate, ErrorCode, FieldError, TokenKind};
 use time::Duration;
@@ -149,13 +149,14 @@ pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response>
 
 pub async fn revoke(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
-    call.registry()?
-        .call::<serde_json::Value>(&Command::RevokeInvitation {
+    super::carried_out(
+        call,
+        Command::RevokeInvitation {
             actor: caller.actor(),
             id: id.to_string(),
-        })
-        .await?;
-    http::no_content()
+        },
+    )
+    .await
 }
 
 /// What KV says about a code. Public endpoints answer from KV alone: an
@@ -203,13 +204,7 @@ pub async fn accept(code: &str, call: &mut Call<'_>) -> ApiResult<Response> {
             secret: NewSecret::of(&secret),
         })
         .await?;
-    http::json(
-        200,
-        &IssuedToken {
-            token,
-            secret: secret.expose().to_string(),
-        },
-    )
+    super::issued(200, token, &secret)
 }
 
 /// The dev outbox (no email provider configured): admins only, as the

@@ -5,7 +5,7 @@ use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, NewExpiry, NewRateLimit, NewSecret, NewToken, TokenChanges};
 use crate::store;
 use keyward_domain::api::{
-    self, CreateToken, IssuedToken, Page, ProjectGrants, RefreshToken, Token, UpdateToken,
+    self, CreateToken, Page, ProjectGrants, RefreshToken, Token, UpdateToken,
 };
 use keyward_domain::query::TokenQuery;
 use keyward_domain::validate::{self, MAX_OVERLAP_SECONDS};
@@ -188,13 +188,7 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             secret: NewSecret::of(&secret),
         })
         .await?;
-    http::json(
-        201,
-        &IssuedToken {
-            token,
-            secret: secret.expose().to_string(),
-        },
-    )
+    super::issued(201, token, &secret)
 }
 
 pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
@@ -288,13 +282,14 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
 
 pub async fn delete(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
-    call.registry()?
-        .call::<serde_json::Value>(&Command::DeleteToken {
+    super::carried_out(
+        call,
+        Command::DeleteToken {
             actor: caller.actor(),
             id: id.to_string(),
-        })
-        .await?;
-    http::no_content()
+        },
+    )
+    .await
 }
 
 /// Any token may refresh itself; refreshing another needs `tokens:manage`.
@@ -333,11 +328,5 @@ pub async fn refresh(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiRes
             secret: NewSecret::of(&secret),
         })
         .await?;
-    http::json(
-        200,
-        &IssuedToken {
-            token,
-            secret: secret.expose().to_string(),
-        },
-    )
+    super::issued(200, token, &secret)
 }

@@ -1,9 +1,10 @@
 //! Admins and their master tokens, the first one included.
 
-use super::rows::{i, s, AdminRow, Count};
+use super::audit::Entry;
+use super::fault::{Fault, RegResult};
+use super::rows::{i, s, select, AdminRow, Count, Typed};
 use super::{Actor, AdminWithToken, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::{self, TokenRow};
-use crate::http::{ApiError, ApiResult};
 use crate::store;
 use keyward_domain::api::{Admin, Outcome, Token};
 use keyward_domain::policy;
@@ -12,11 +13,8 @@ use keyward_domain::TokenKind;
 impl RegistryObject {
     /// The first admin, created on first use of the bootstrap secret when no
     /// admin exists yet.
-    pub(super) async fn bootstrap(&self, secret: NewSecret, now: i64) -> ApiResult<Option<Token>> {
-        let admins = self
-            .sql()
-            .exec("SELECT COUNT(*) AS n FROM admins", NO_ARGS)?
-            .to_array::<Count>()?;
+    pub(super) async fn bootstrap(&self, secret: NewSecret, now: i64) -> RegResult<Option<Token>> {
+        let admins = select::<Count>(&self.sql(), "SELECT COUNT(*) AS n FROM admins", NO_ARGS)?;
         if admins.first().map(|c| c.n > 0).unwrap_or(true) {
             return Ok(None);
         }
@@ -31,10 +29,12 @@ impl RegistryObject {
             .await?;
         self.audit(
             "bootstrap",
-            "admin.bootstrap",
-            &token.client_id,
-            Outcome::Success,
-            "first admin created",
+            Entry::new(
+                "admin.bootstrap",
+                &token.client_id,
+                Outcome::Success,
+                "first admin created",
+            ),
             now,
         )?;
         Ok(Some(token))
@@ -47,20 +47,20 @@ impl RegistryObject {
         name: String,
         secret: NewSecret,
         now: i64,
-    ) -> ApiResult<(Admin, Token)> {
+    ) -> RegResult<(Admin, Token)> {
         if self.count(
             "SELECT COUNT(*) AS n FROM admins WHERE email = ?",
             vec![s(&email)],
         )? > 0
         {
-            return Err(ApiError::conflict(format!(
+            return Err(Fault::conflict(format!(
                 "an admin with email {email} already exists"
             )));
         }
         let admin_id = store::random_id("adm_", 16);
         let token_name = format!("Master token of {email}");
         if self.name_taken(&token_name, None, None)? {
-            return Err(ApiError::conflict(format!(
+            return Err(Fault::conflict(format!(
                 "a token named '{token_name}' already exists"
             )));
         }
@@ -69,8 +69,7 @@ impl RegistryObject {
             client_id: store::random_id("cli_", 16),
             name: token_name,
             description: format!("Master token of admin {name}"),
-            kind: TokenKind::Master.as_str().into(),
-            grants: "[]".into(),
+            kind: TokenKind::Master,
             created_by: created_by.into(),
             created_at: now,
             updated_at: now,
@@ -95,17 +94,18 @@ impl RegistryObject {
             master_token_id: row.id.clone(),
         }
         .view();
-        Ok((admin, row.view()?))
+        Ok((admin, row.view()))
     }
 
-    pub(super) fn admins(&self) -> ApiResult<Vec<Admin>> {
-        Ok(self
-            .sql()
-            .exec("SELECT * FROM admins ORDER BY created_at, id", NO_ARGS)?
-            .to_array::<AdminRow>()?
-            .iter()
-            .map(AdminRow::view)
-            .collect())
+    pub(super) fn admins(&self) -> RegResult<Vec<Admin>> {
+        Ok(select::<AdminRow>(
+            &self.sql(),
+            "SELECT * FROM admins ORDER BY created_at, id",
+            NO_ARGS,
+        )?
+        .iter()
+        .map(AdminRow::view)
+        .collect())
     }
 
     pub(super) async fn create_admin(
@@ -115,17 +115,19 @@ impl RegistryObject {
         name: String,
         secret: NewSecret,
         now: i64,
-    ) -> ApiResult<AdminWithToken> {
+    ) -> RegResult<AdminWithToken> {
         policy::may_administer(&actor.policy(), "managing admins")?;
         let (admin, master_token) = self
             .insert_admin(&actor.client_id, email, name, secret, now)
             .await?;
         self.audit_as(
             actor,
-            "admin.create",
-            &admin.id,
-            Outcome::Success,
-            &format!("added admin {}", admin.email),
+            Entry::new(
+                "admin.create",
+                &admin.id,
+                Outcome::Success,
+                &format!("added admin {}", admin.email),
+            ),
             now,
         )?;
         Ok(AdminWithToken {
@@ -134,19 +136,19 @@ impl RegistryObject {
         })
     }
 
-    pub(super) async fn delete_admin(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+    pub(super) async fn delete_admin(&self, actor: &Actor, id: &str, now: i64) -> RegResult<()> {
         policy::may_administer(&actor.policy(), "managing admins")?;
         let admins = self.admins()?;
         let Some(admin) = admins.iter().find(|a| a.id == id) else {
-            return Err(ApiError::not_found("admin"));
+            return Err(Fault::not_found("admin"));
         };
         if admins.len() == 1 {
-            return Err(ApiError::conflict("the last admin cannot be removed"));
+            return Err(Fault::conflict("the last admin cannot be removed"));
         }
         let rows = self
             .sql()
             .exec("SELECT * FROM tokens WHERE admin_id = ?", vec![s(id)])?
-            .to_array::<TokenRow>()?;
+            .rows::<TokenRow>()?;
         for row in &rows {
             self.remove_token(row).await?;
         }
@@ -154,10 +156,12 @@ impl RegistryObject {
             .exec("DELETE FROM admins WHERE id = ?", vec![s(id)])?;
         self.audit_as(
             actor,
-            "admin.delete",
-            id,
-            Outcome::Success,
-            &format!("removed admin {} and {} token(s)", admin.email, rows.len()),
+            Entry::new(
+                "admin.delete",
+                id,
+                Outcome::Success,
+                &format!("removed admin {} and {} token(s)", admin.email, rows.len()),
+            ),
             now,
         )?;
         Ok(())

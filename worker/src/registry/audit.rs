@@ -1,27 +1,62 @@
 //! The registry's own audit entries: written with each change, then
 //! handed to the audit store (an outbox).
 
-use super::rows::{i, os, s, AuditRow};
+use super::fault::RegResult;
+use super::rows::{i, os, s, AuditRow, Typed};
 use super::{Actor, RegistryObject, NO_ARGS};
-use crate::http::ApiResult;
 use keyward_domain::api::Outcome;
 
+/// The fields a change sets, named for its audit entry.
+#[derive(Default)]
+pub(super) struct Changed(Vec<&'static str>);
+
+impl Changed {
+    /// Sets `slot` to `value`, if there is one, and notes `field`.
+    pub(super) fn set<T>(&mut self, field: &'static str, slot: &mut T, value: Option<T>) {
+        if let Some(v) = value {
+            *slot = v;
+            self.0.push(field);
+        }
+    }
+
+    /// "name, grants": what changed, in the order it was set.
+    pub(super) fn list(&self) -> String {
+        self.0.join(", ")
+    }
+}
+
+/// What an audit entry says happened: the action, its target, how it
+/// went, and the details.
+pub(super) struct Entry<'a> {
+    action: &'a str,
+    target: &'a str,
+    outcome: Outcome,
+    detail: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    pub(super) fn new(action: &'a str, target: &'a str, outcome: Outcome, detail: &'a str) -> Self {
+        Entry {
+            action,
+            target,
+            outcome,
+            detail,
+        }
+    }
+}
+
 impl RegistryObject {
-    #[allow(clippy::too_many_arguments)]
-    fn audit_via(
+    /// The one writer of the registry's entries.
+    fn write_entry(
         &self,
-        actor: &str,
-        via: Option<&str>,
+        (actor, via): (&str, Option<&str>),
         project: Option<&str>,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
+        e: Entry<'_>,
         now: i64,
-    ) -> ApiResult<()> {
+    ) -> RegResult<()> {
         self.sql().exec(
             "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(action), s(target), s(outcome.as_str()), s(detail), os(via), os(project)],
+            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project)],
         )?;
         Ok(())
     }
@@ -36,7 +71,13 @@ impl RegistryObject {
             "SELECT * FROM audit WHERE forwarded = 0 ORDER BY seq LIMIT 500",
             NO_ARGS,
         ) {
-            Ok(cursor) => cursor.to_array::<AuditRow>().unwrap_or_default(),
+            Ok(cursor) => match cursor.rows::<AuditRow>() {
+                Ok(rows) => rows,
+                Err(e) => {
+                    worker::console_error!("audit outbox unreadable: {}", e.0);
+                    return;
+                }
+            },
             Err(e) => {
                 worker::console_error!("audit outbox unreadable: {e}");
                 return;
@@ -55,7 +96,7 @@ impl RegistryObject {
                 project: r.project,
                 action: r.action,
                 target: r.target,
-                outcome: Outcome::from_stored(&r.outcome),
+                outcome: r.outcome,
                 detail: r.detail,
                 token_id: None,
                 logged: true,
@@ -78,64 +119,29 @@ impl RegistryObject {
         }
     }
 
-    pub(super) fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
-        now: i64,
-    ) -> ApiResult<()> {
-        self.audit_via(actor, None, None, action, target, outcome, detail, now)
+    /// An entry of no project, by someone other than a token's holder
+    /// (the system, the bootstrap, an invitation's recipient).
+    pub(super) fn audit(&self, actor: &str, e: Entry<'_>, now: i64) -> RegResult<()> {
+        self.write_entry((actor, None), None, e, now)
     }
 
     /// A change made by `actor`; a personal key's changes are its user's.
     /// The entry belongs to the project of the token or invitation it is
     /// about; changes to the deployment (admins, personas, members,
     /// projects, global keys) belong to none, and only admins read those.
-    pub(super) fn audit_as(
-        &self,
-        actor: &Actor,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
-        now: i64,
-    ) -> ApiResult<()> {
-        let project = self.project_of_target(action, target);
-        self.audit_in(
-            actor,
-            project.as_deref(),
-            action,
-            target,
-            outcome,
-            detail,
-            now,
-        )
+    pub(super) fn audit_as(&self, actor: &Actor, e: Entry<'_>, now: i64) -> RegResult<()> {
+        let project = self.project_of_target(e.action, e.target);
+        self.audit_in(actor, project.as_deref(), e, now)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn audit_in(
         &self,
         actor: &Actor,
         project: Option<&str>,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        detail: &str,
+        e: Entry<'_>,
         now: i64,
-    ) -> ApiResult<()> {
-        self.audit_via(
-            &actor.client_id,
-            actor.via.as_deref(),
-            project,
-            action,
-            target,
-            outcome,
-            detail,
-            now,
-        )
+    ) -> RegResult<()> {
+        self.write_entry((&actor.client_id, actor.via.as_deref()), project, e, now)
     }
 
     /// Unknown targets belong to no project: hidden from non-admins rather

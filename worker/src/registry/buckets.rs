@@ -1,9 +1,10 @@
 //! Buckets, per project.
 
+use super::audit::Entry;
+use super::fault::{Fault, RegResult};
 use super::rows::{i, s};
 use super::{Actor, RegistryObject};
 use crate::authority::ts;
-use crate::http::{ApiError, ApiResult};
 use crate::store;
 use keyward_domain::api::{Bucket, Outcome};
 
@@ -15,20 +16,20 @@ impl RegistryObject {
         id: String,
         description: String,
         now: i64,
-    ) -> ApiResult<Bucket> {
+    ) -> RegResult<Bucket> {
         if self.count(
             "SELECT COUNT(*) AS n FROM projects WHERE id = ?",
             vec![s(project)],
         )? == 0
         {
-            return Err(ApiError::not_found("project"));
+            return Err(Fault::not_found("project"));
         }
         if self.count(
             "SELECT COUNT(*) AS n FROM project_buckets WHERE project = ? AND id = ?",
             vec![s(project), s(&id)],
         )? > 0
         {
-            return Err(ApiError::conflict(format!("bucket {id} already exists")));
+            return Err(Fault::conflict(format!("bucket {id} already exists")));
         }
         let bucket = Bucket {
             id: id.clone(),
@@ -54,10 +55,12 @@ impl RegistryObject {
         self.audit_in(
             actor,
             Some(project),
-            "bucket.create",
-            &id,
-            Outcome::Success,
-            &format!("in project {project}"),
+            Entry::new(
+                "bucket.create",
+                &id,
+                Outcome::Success,
+                &format!("in project {project}"),
+            ),
             now,
         )?;
         Ok(bucket)

@@ -1,22 +1,22 @@
 //! What a command must find before it changes a token: existing projects
 //! and personas, and the policy's verdict on the actor and the token.
 
+use super::fault::{Fault, RegResult};
 use super::rows::s;
 use super::{Actor, RegistryObject};
 use crate::authority::{Ledger, TokenRow};
-use crate::http::{ApiError, ApiResult};
 use keyward_domain::policy;
 use keyward_domain::Grant;
 
 impl RegistryObject {
     /// A 400 naming the field, for a project that does not exist.
-    pub(super) fn require_project(&self, field: &str, id: &str) -> ApiResult<()> {
+    pub(super) fn require_project(&self, field: &str, id: &str) -> RegResult<()> {
         if self.count(
             "SELECT COUNT(*) AS n FROM projects WHERE id = ?",
             vec![s(id)],
         )? == 0
         {
-            return Err(ApiError::invalid(vec![keyward_domain::FieldError::new(
+            return Err(Fault::invalid(vec![keyward_domain::FieldError::new(
                 field,
                 format!("there is no project '{id}'"),
             )]));
@@ -24,7 +24,7 @@ impl RegistryObject {
         Ok(())
     }
 
-    pub(super) fn require_personas(&self, ids: &[String]) -> ApiResult<()> {
+    pub(super) fn require_personas(&self, ids: &[String]) -> RegResult<()> {
         let mut errors = vec![];
         for (n, id) in ids.iter().enumerate() {
             // A storage failure is a failure, never "no such persona".
@@ -42,40 +42,40 @@ impl RegistryObject {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::invalid(errors))
+            Err(Fault::invalid(errors))
         }
     }
 
     /// A token's own grants and what it inherits (personas; a personal
     /// key's user), as its KV record will carry them.
-    pub(super) fn effective_grants(&self, row: &TokenRow) -> ApiResult<Vec<Grant>> {
-        let mut grants = row.grant_list()?;
+    pub(super) fn effective_grants(&self, row: &TokenRow) -> RegResult<Vec<Grant>> {
+        let mut grants = row.grants.clone();
         grants.extend(self.ledger().context(row)?.inherited);
         Ok(grants)
     }
 
     /// A token as the policy judges it, with what it inherits.
-    fn subject(&self, row: &TokenRow) -> ApiResult<policy::Subject> {
+    fn subject(&self, row: &TokenRow) -> RegResult<policy::Subject> {
         Ok(policy::Subject {
             id: row.id.clone(),
-            kind: row.token_kind()?,
+            kind: row.kind,
             project: row.project(),
             member_id: row.member_id.clone(),
             grants: self.effective_grants(row)?,
-            project_grants: serde_json::from_str(&row.project_grants)
-                .map_err(ApiError::unavailable)?,
-            global_admin: row.global_admin != 0,
+            project_grants: row.project_grants.clone(),
+            global_admin: row.global_admin,
             expires_at: row.expires_at,
-            rate_limit: row.rate_limit.and_then(|r| u32::try_from(r).ok()),
+            rate_limit: row.rate_limit,
         })
     }
 
     /// What `rate_limit: None` means here.
-    fn default_rate_limit(&self) -> ApiResult<u32> {
-        crate::ratelimit::limit_for(&self.env, None)
+    fn default_rate_limit(&self) -> RegResult<u32> {
+        // A misconfigured default is reported (and logged) as unavailable.
+        crate::ratelimit::limit_for(&self.env, None).map_err(|e| Fault::Storage(e.problem.detail))
     }
 
-    pub(super) fn check_sees(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+    pub(super) fn check_sees(&self, actor: &Actor, row: &TokenRow) -> RegResult<()> {
         Ok(policy::may_see(
             &actor.policy(),
             &self.subject(row)?,
@@ -83,7 +83,7 @@ impl RegistryObject {
         )?)
     }
 
-    pub(super) fn check_may_delegate(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+    pub(super) fn check_may_delegate(&self, actor: &Actor, row: &TokenRow) -> RegResult<()> {
         Ok(policy::may_delegate(
             &actor.policy(),
             &self.subject(row)?,
@@ -92,7 +92,7 @@ impl RegistryObject {
         )?)
     }
 
-    pub(super) fn check_may_manage(&self, actor: &Actor, row: &TokenRow) -> ApiResult<()> {
+    pub(super) fn check_may_manage(&self, actor: &Actor, row: &TokenRow) -> RegResult<()> {
         Ok(policy::may_manage(
             &actor.policy(),
             &self.subject(row)?,

@@ -3,10 +3,10 @@
 //! holds rewrites that token's KV records before it is answered, so the
 //! edge sees it at once in the same location.
 
-use super::rows::{to_json, MemberRow, ProjectRow};
+use super::fault::RegResult;
+use super::rows::{select, to_json, MemberRow, ProjectRow};
 use super::{Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::TokenRow;
-use crate::http::ApiResult;
 use keyward_domain::api::Member;
 use keyward_domain::Grant;
 use serde::{Deserialize, Serialize};
@@ -48,11 +48,7 @@ pub enum DirectoryCommand {
     },
     CreateMember {
         actor: Actor,
-        email: String,
-        name: String,
-        grants: Vec<Grant>,
-        personas: Vec<String>,
-        project: Option<String>,
+        member: NewMember,
         message: String,
         invitation_expires_at: i64,
         code_hash: String,
@@ -94,6 +90,17 @@ pub enum DirectoryCommand {
     },
 }
 
+/// A member to invite, as validated by the front.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewMember {
+    pub email: String,
+    pub name: String,
+    pub grants: Vec<Grant>,
+    pub personas: Vec<String>,
+    /// `None`: the default project.
+    pub project: Option<String>,
+}
+
 /// A new member: the record, and the invitation to deliver.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemberDraft {
@@ -101,7 +108,7 @@ pub struct MemberDraft {
     pub draft: InvitationDraft,
 }
 
-pub(super) fn admins_only(actor: &Actor, what: &str) -> ApiResult<()> {
+pub(super) fn admins_only(actor: &Actor, what: &str) -> RegResult<()> {
     Ok(keyward_domain::policy::may_administer(
         &actor.policy(),
         what,
@@ -109,7 +116,7 @@ pub(super) fn admins_only(actor: &Actor, what: &str) -> ApiResult<()> {
 }
 
 impl RegistryObject {
-    pub(super) async fn directory(&self, cmd: DirectoryCommand, now: i64) -> ApiResult<String> {
+    pub(super) async fn directory(&self, cmd: DirectoryCommand, now: i64) -> RegResult<String> {
         use DirectoryCommand::*;
         match cmd {
             ListPersonas { linked_to } => {
@@ -143,13 +150,14 @@ impl RegistryObject {
                 to_json(&serde_json::Value::Null)
             }
             ListMembers => to_json(&keyward_domain::api::MemberList {
-                items: self
-                    .sql()
-                    .exec("SELECT * FROM members ORDER BY created_at, id", NO_ARGS)?
-                    .to_array::<MemberRow>()?
-                    .iter()
-                    .map(|m| self.member_view(m))
-                    .collect::<ApiResult<_>>()?,
+                items: select::<MemberRow>(
+                    &self.sql(),
+                    "SELECT * FROM members ORDER BY created_at, id",
+                    NO_ARGS,
+                )?
+                .iter()
+                .map(|m| self.member_view(m))
+                .collect::<RegResult<_>>()?,
             }),
             GetMember { actor, id } => {
                 self.check_member_or_admin(&actor, &id)?;
@@ -157,20 +165,14 @@ impl RegistryObject {
             }
             CreateMember {
                 actor,
-                email,
-                name,
-                grants,
-                personas,
-                project,
+                member,
                 message,
                 invitation_expires_at,
                 code_hash,
                 secret,
             } => {
                 admins_only(&actor, "inviting members")?;
-                let member = self
-                    .create_member(&actor, email, name, grants, personas, project, secret, now)
-                    .await?;
+                let member = self.create_member(&actor, member, secret, now).await?;
                 let draft = self.create_invitation(
                     &actor,
                     &member.user_token_id,
@@ -205,7 +207,7 @@ impl RegistryObject {
                         .personal_keys(&member_id, now)?
                         .iter()
                         .map(TokenRow::view)
-                        .collect::<ApiResult<_>>()?,
+                        .collect(),
                 })
             }
             CreatePersonalKey {
@@ -229,14 +231,15 @@ impl RegistryObject {
                     .await?,
             ),
             ListProjects { actor } => to_json(&keyward_domain::api::ProjectList {
-                items: self
-                    .sql()
-                    .exec("SELECT * FROM projects ORDER BY id", NO_ARGS)?
-                    .to_array::<ProjectRow>()?
-                    .iter()
-                    .filter(|p| actor.access().reaches(&p.id))
-                    .map(ProjectRow::view)
-                    .collect(),
+                items: select::<ProjectRow>(
+                    &self.sql(),
+                    "SELECT * FROM projects ORDER BY id",
+                    NO_ARGS,
+                )?
+                .iter()
+                .filter(|p| actor.access().reaches(&p.id))
+                .map(ProjectRow::view)
+                .collect(),
             }),
             CreateProject {
                 actor,

@@ -1,25 +1,26 @@
 //! Invitations: a token sent by email, accepted once.
 
-use super::rows::{i, s, to_json, AdminRow, InvitationRow};
+use super::audit::Entry;
+use super::fault::{Fault, RegResult};
+use super::rows::{i, s, to_json, AdminRow, InvitationRow, Typed};
 use super::{Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::{ts, Ledger};
-use crate::http::{ApiError, ApiResult};
 use crate::store;
 use keyward_domain::api::{Invitation, InvitationStatus, InvitationWelcome, Outcome, Token};
-use keyward_domain::{ErrorCode, TokenKind};
+use keyward_domain::{RegistryError, TokenKind};
 use worker::SqlStorageValue;
 
 impl RegistryObject {
-    pub(super) fn invitation_by(&self, column: &str, value: &str) -> ApiResult<InvitationRow> {
+    pub(super) fn invitation_by(&self, column: &str, value: &str) -> RegResult<InvitationRow> {
         self.sql()
             .exec(
                 &format!("SELECT * FROM invitations WHERE {column} = ?"),
                 vec![s(value)],
             )?
-            .to_array::<InvitationRow>()?
+            .rows::<InvitationRow>()?
             .into_iter()
             .next()
-            .ok_or_else(|| ApiError::not_found("invitation"))
+            .ok_or_else(|| Fault::not_found("invitation"))
     }
 
     fn token_name(&self, token_id: &str) -> String {
@@ -28,10 +29,10 @@ impl RegistryObject {
             .unwrap_or_else(|_| "(deleted token)".to_string())
     }
 
-    pub(super) fn welcome(&self, row: &InvitationRow) -> ApiResult<InvitationWelcome> {
+    pub(super) fn welcome(&self, row: &InvitationRow) -> RegResult<InvitationWelcome> {
         let token_row = self.token_row(&row.token_id)?;
         let holds = self.effective_grants(&token_row)?;
-        let token = token_row.view()?;
+        let token = token_row.view();
         let effective = keyward_domain::Effective::of(&self.catalog, &holds);
         Ok(InvitationWelcome {
             inviter: row.inviter.clone(),
@@ -56,8 +57,8 @@ impl RegistryObject {
                 "SELECT * FROM admins WHERE master_token_id = ?",
                 vec![s(&actor.token_id)],
             )
-            .and_then(|c| c.to_array::<AdminRow>())
             .ok()
+            .and_then(|c| c.rows::<AdminRow>().ok())
             .and_then(|rows| rows.into_iter().next());
         match admin {
             Some(a) => format!("{} ({})", a.name, a.email),
@@ -78,10 +79,10 @@ impl RegistryObject {
         expires_at: i64,
         code_hash: String,
         now: i64,
-    ) -> ApiResult<InvitationDraft> {
+    ) -> RegResult<InvitationDraft> {
         let token = self.token_row(token_id)?;
-        if token.kind == TokenKind::Master.as_str() {
-            return Err(ApiError::conflict(
+        if token.kind == TokenKind::Master {
+            return Err(Fault::conflict(
                 "master tokens cannot be sent by invitation",
             ));
         }
@@ -93,7 +94,7 @@ impl RegistryObject {
             token_id: token_id.to_string(),
             email,
             message,
-            status: InvitationStatus::Sending.as_str().into(),
+            status: InvitationStatus::Sending,
             inviter: self.inviter_name(actor),
             created_by: actor.client_id.clone(),
             created_at: now,
@@ -106,15 +107,17 @@ impl RegistryObject {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
             vec![
                 s(&row.id), s(&row.code_hash), s(&row.token_id), s(&row.email), s(&row.message),
-                s(&row.status), s(&row.inviter), s(&row.created_by), i(now), i(expires_at),
+                s(row.status.as_str()), s(&row.inviter), s(&row.created_by), i(now), i(expires_at),
             ],
         )?;
         self.audit_as(
             actor,
-            "invitation.create",
-            &row.id,
-            Outcome::Success,
-            &format!("token {} to {}", token_id, row.email),
+            Entry::new(
+                "invitation.create",
+                &row.id,
+                Outcome::Success,
+                &format!("token {} to {}", token_id, row.email),
+            ),
             now,
         )?;
         Ok(InvitationDraft {
@@ -130,10 +133,10 @@ impl RegistryObject {
         id: &str,
         error: Option<String>,
         now: i64,
-    ) -> ApiResult<Invitation> {
+    ) -> RegResult<Invitation> {
         let mut row = self.invitation_by("id", id)?;
-        if row.status != InvitationStatus::Sending.as_str() {
-            return Err(ApiError::conflict("the invitation is not being sent"));
+        if row.status != InvitationStatus::Sending {
+            return Err(Fault::conflict("the invitation is not being sent"));
         }
         match &error {
             None => {
@@ -143,19 +146,23 @@ impl RegistryObject {
                     .expiration(store::invitation_expiration(row.expires_at, now))
                     .execute()
                     .await?;
-                row.status = InvitationStatus::Pending.as_str().into();
+                row.status = InvitationStatus::Pending;
                 row.delivery_error = None;
             }
             Some(e) => {
-                row.status = InvitationStatus::Failed.as_str().into();
+                row.status = InvitationStatus::Failed;
                 row.delivery_error = Some(e.clone());
-                self.audit("system", "invitation.delivery", id, Outcome::Failed, e, now)?;
+                self.audit(
+                    "system",
+                    Entry::new("invitation.delivery", id, Outcome::Failed, e),
+                    now,
+                )?;
             }
         }
         self.sql().exec(
             "UPDATE invitations SET status = ?, delivery_error = ? WHERE id = ?",
             vec![
-                s(&row.status),
+                s(row.status.as_str()),
                 row.delivery_error
                     .clone()
                     .map(SqlStorageValue::String)
@@ -174,12 +181,12 @@ impl RegistryObject {
         id: &str,
         code_hash: String,
         now: i64,
-    ) -> ApiResult<InvitationDraft> {
+    ) -> RegResult<InvitationDraft> {
         let mut row = self.invitation_by("id", id)?;
         match row.status(now) {
             InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending => {}
             other => {
-                return Err(ApiError::conflict(format!(
+                return Err(Fault::conflict(format!(
                     "a {} invitation cannot be re-sent",
                     other.as_str()
                 )))
@@ -191,17 +198,14 @@ impl RegistryObject {
             .delete(&store::invitation_key(&row.code_hash))
             .await?;
         row.code_hash = code_hash;
-        row.status = InvitationStatus::Sending.as_str().into();
+        row.status = InvitationStatus::Sending;
         self.sql().exec(
             "UPDATE invitations SET code_hash = ?, status = ?, delivery_error = NULL WHERE id = ?",
-            vec![s(&row.code_hash), s(&row.status), s(id)],
+            vec![s(&row.code_hash), s(row.status.as_str()), s(id)],
         )?;
         self.audit_as(
             actor,
-            "invitation.resend",
-            id,
-            Outcome::Success,
-            &row.email,
+            Entry::new("invitation.resend", id, Outcome::Success, &row.email),
             now,
         )?;
         Ok(InvitationDraft {
@@ -215,12 +219,12 @@ impl RegistryObject {
         actor: &Actor,
         id: &str,
         now: i64,
-    ) -> ApiResult<()> {
+    ) -> RegResult<()> {
         let row = self.invitation_by("id", id)?;
         match row.status(now) {
             InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending => {}
             other => {
-                return Err(ApiError::conflict(format!(
+                return Err(Fault::conflict(format!(
                     "a {} invitation cannot be revoked",
                     other.as_str()
                 )))
@@ -238,10 +242,7 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "invitation.revoke",
-            id,
-            Outcome::Success,
-            &row.email,
+            Entry::new("invitation.revoke", id, Outcome::Success, &row.email),
             now,
         )?;
         Ok(())
@@ -252,7 +253,7 @@ impl RegistryObject {
         reader: &Actor,
         token_id: Option<String>,
         now: i64,
-    ) -> ApiResult<Vec<Invitation>> {
+    ) -> RegResult<Vec<Invitation>> {
         let rows = match token_id {
             Some(t) => self.sql().exec(
                 "SELECT * FROM invitations WHERE token_id = ? ORDER BY created_at DESC, id",
@@ -263,7 +264,7 @@ impl RegistryObject {
                 NO_ARGS,
             )?,
         }
-        .to_array::<InvitationRow>()?;
+        .rows::<InvitationRow>()?;
         let mut visible = vec![];
         for r in rows {
             // An invitation is as visible as its token; one whose token is
@@ -281,19 +282,13 @@ impl RegistryObject {
 
     /// The invitation behind a code, if it can still be accepted; else the
     /// contract's 410 (used, expired) or 404 (unknown, revoked, unsent).
-    pub(super) fn usable_invitation(&self, code_hash: &str, now: i64) -> ApiResult<InvitationRow> {
+    pub(super) fn usable_invitation(&self, code_hash: &str, now: i64) -> RegResult<InvitationRow> {
         let row = self.invitation_by("code_hash", code_hash)?;
         match row.status(now) {
             InvitationStatus::Pending => Ok(row),
-            InvitationStatus::Accepted => Err(ApiError::new(
-                ErrorCode::InvitationUsed,
-                "this invitation was already accepted; ask the sender for a new one",
-            )),
-            InvitationStatus::Expired => Err(ApiError::new(
-                ErrorCode::InvitationExpired,
-                "this invitation has expired; ask the sender for a new one",
-            )),
-            _ => Err(ApiError::not_found("invitation")),
+            InvitationStatus::Accepted => Err(RegistryError::InvitationUsed.into()),
+            InvitationStatus::Expired => Err(RegistryError::InvitationExpired.into()),
+            _ => Err(Fault::not_found("invitation")),
         }
     }
 
@@ -304,17 +299,17 @@ impl RegistryObject {
         code_hash: &str,
         secret: NewSecret,
         now: i64,
-    ) -> ApiResult<Token> {
+    ) -> RegResult<Token> {
         let row = self.usable_invitation(code_hash, now)?;
         let token = self
             .token_row(&row.token_id)
-            .map_err(|_| ApiError::not_found("the invited token no longer exists; invitation"))?;
+            .map_err(|_| Fault::not_found("the invited token no longer exists; invitation"))?;
         let itself = Actor {
             token_id: token.id.clone(),
             client_id: token.client_id.clone(),
             via: None,
             is_master: false,
-            kind: TokenKind::parse(&token.kind).unwrap_or(TokenKind::Scoped),
+            kind: token.kind,
             project: token.project(),
             grants: vec![],
             project_grants: Default::default(),
@@ -346,10 +341,12 @@ impl RegistryObject {
         }
         self.audit(
             &token.client_id,
-            "invitation.accept",
-            &row.id,
-            Outcome::Success,
-            &format!("accepted by {}", row.email),
+            Entry::new(
+                "invitation.accept",
+                &row.id,
+                Outcome::Success,
+                &format!("accepted by {}", row.email),
+            ),
             now,
         )?;
         Ok(issued)

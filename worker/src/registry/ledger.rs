@@ -1,11 +1,11 @@
 //! The registry's SQLite tables as the token authority's ledger.
 
-use super::rows::{i, oi, os, s};
+use super::rows::{i, s, select, token_values, PersonaRow, TOKEN_COLUMNS};
 use super::NO_ARGS;
-use crate::authority::{self, Ledger, RetiredRow, StoreError, TokenRow};
+use crate::authority::{self, Ledger, RetiredRow, StoreError, Switch, TokenRow};
 use keyward_domain::{Grant, TokenKind};
 use serde::Deserialize;
-use worker::{SqlStorage, SqlStorageValue};
+use worker::SqlStorage;
 
 /// The registry's SQLite tables as the token authority's ledger. Each
 /// method's statements run in one turn of the object's event loop, which
@@ -30,62 +30,38 @@ impl SqlLedger {
 
 impl Ledger for SqlLedger {
     fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
-        Ok(self
-            .0
-            .exec("SELECT * FROM tokens WHERE id = ?", vec![s(id)])?
-            .to_array::<TokenRow>()?
-            .into_iter()
-            .next())
+        Ok(
+            select::<TokenRow>(&self.0, "SELECT * FROM tokens WHERE id = ?", vec![s(id)])?
+                .into_iter()
+                .next(),
+        )
     }
 
     fn retired(&self, token_id: &str, now: i64) -> Result<Vec<RetiredRow>, StoreError> {
-        Ok(self
-            .0
-            .exec(
-                "SELECT hash, until FROM retired_secrets WHERE token_id = ? AND until > ?",
-                vec![s(token_id), i(now)],
-            )?
-            .to_array::<RetiredRow>()?)
+        select(
+            &self.0,
+            "SELECT hash, until FROM retired_secrets WHERE token_id = ? AND until > ?",
+            vec![s(token_id), i(now)],
+        )
     }
 
     fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {
+        let marks = vec!["?"; 20].join(", ");
         self.0.exec(
-            "INSERT INTO tokens (id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                s(&row.id),
-                s(&row.client_id),
-                s(&row.name),
-                s(&row.description),
-                s(&row.kind),
-                s(&row.grants),
-                s(&row.created_by),
-                i(row.created_at),
-                i(row.updated_at),
-                oi(row.expires_at),
-                oi(row.last_used_at),
-                s(&row.secret_hash),
-                s(&row.secret_hint),
-                row.admin_id.clone().map(SqlStorageValue::String).unwrap_or(SqlStorageValue::Null),
-                oi(row.rate_limit),
-                s(&row.personas),
-                os(row.project.as_deref()),
-                s(&row.project_grants),
-                i(row.global_admin),
-                os(row.member_id.as_deref()),
-            ],
+            &format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ({marks})"),
+            token_values(row)?,
         )?;
         Ok(())
     }
 
-    fn commit_refresh(
-        &self,
-        row: &TokenRow,
-        old_hash: &str,
-        until: i64,
-        invitation: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    fn commit_refresh(&self, switch: &Switch<'_>) -> Result<(), StoreError> {
+        let Switch {
+            row,
+            old_hash,
+            until,
+            invitation,
+            now,
+        } = *switch;
         self.set_secret(row)?;
         self.0.exec(
             "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until) VALUES (?, ?, ?)",
@@ -162,7 +138,7 @@ impl Ledger for SqlLedger {
     }
 
     fn context(&self, row: &TokenRow) -> Result<authority::RecordContext, StoreError> {
-        if row.kind != TokenKind::Personal.as_str() {
+        if row.kind != TokenKind::Personal {
             return Ok(authority::RecordContext {
                 inherited: self.persona_grants(&row.personas)?,
                 ..Default::default()
@@ -176,8 +152,7 @@ impl Ledger for SqlLedger {
         let Some(user) = self.user_token(member)? else {
             return Ok(Default::default());
         };
-        let mut inherited: Vec<Grant> =
-            serde_json::from_str(&user.grants).map_err(|e| StoreError(e.to_string()))?;
+        let mut inherited = user.grants.clone();
         inherited.extend(self.persona_grants(&user.personas)?);
         Ok(authority::RecordContext {
             inherited,
@@ -188,39 +163,27 @@ impl Ledger for SqlLedger {
 }
 
 impl SqlLedger {
-    /// The grants of the personas in a token's `personas` column; personas
-    /// deleted meanwhile give nothing.
-    pub fn persona_grants(&self, personas_json: &str) -> Result<Vec<Grant>, StoreError> {
-        let ids: Vec<String> =
-            serde_json::from_str(personas_json).map_err(|e| StoreError(e.to_string()))?;
+    /// The grants of these personas; personas deleted meanwhile give
+    /// nothing.
+    pub fn persona_grants(&self, personas: &[String]) -> Result<Vec<Grant>, StoreError> {
         let mut grants = vec![];
-        for id in ids {
-            #[derive(Deserialize)]
-            struct G {
-                grants: String,
-            }
-            for row in self
-                .0
-                .exec("SELECT grants FROM personas WHERE id = ?", vec![s(&id)])?
-                .to_array::<G>()?
+        for id in personas {
+            for persona in
+                select::<PersonaRow>(&self.0, "SELECT * FROM personas WHERE id = ?", vec![s(id)])?
             {
-                let g: Vec<Grant> =
-                    serde_json::from_str(&row.grants).map_err(|e| StoreError(e.to_string()))?;
-                grants.extend(g);
+                grants.extend(persona.grants);
             }
         }
         Ok(grants)
     }
 
     pub fn user_token(&self, member_id: &str) -> Result<Option<TokenRow>, StoreError> {
-        Ok(self
-            .0
-            .exec(
-                "SELECT * FROM tokens WHERE member_id = ? AND kind = 'user'",
-                vec![s(member_id)],
-            )?
-            .to_array::<TokenRow>()?
-            .into_iter()
-            .next())
+        Ok(select::<TokenRow>(
+            &self.0,
+            "SELECT * FROM tokens WHERE member_id = ? AND kind = 'user'",
+            vec![s(member_id)],
+        )?
+        .into_iter()
+        .next())
     }
 }

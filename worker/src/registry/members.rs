@@ -1,41 +1,42 @@
 //! The directory's members, their user tokens and their personal keys.
 
-use super::directory::admins_only;
-use super::rows::{i, s, to_json, MemberRow};
+use super::audit::{Changed, Entry};
+use super::directory::{admins_only, NewMember};
+use super::fault::{Fault, RegResult};
+use super::rows::{i, s, MemberRow, Typed};
 use super::{Actor, NewSecret, RegistryObject};
 use crate::authority::{self, ts, TokenRow};
-use crate::http::{ApiError, ApiResult};
 use crate::store;
 use keyward_domain::api::{Member, MemberStatus, Outcome, Token};
-use keyward_domain::{ErrorCode, Grant, TokenKind};
+use keyward_domain::{Grant, RegistryError, TokenKind};
 
 impl RegistryObject {
-    pub(super) fn member_row(&self, id: &str) -> ApiResult<MemberRow> {
+    pub(super) fn member_row(&self, id: &str) -> RegResult<MemberRow> {
         self.sql()
             .exec("SELECT * FROM members WHERE id = ?", vec![s(id)])?
-            .to_array::<MemberRow>()?
+            .rows::<MemberRow>()?
             .into_iter()
             .next()
-            .ok_or_else(|| ApiError::not_found("member"))
+            .ok_or_else(|| Fault::not_found("member"))
     }
 
-    pub(super) fn user_token_of(&self, member_id: &str) -> ApiResult<TokenRow> {
+    pub(super) fn user_token_of(&self, member_id: &str) -> RegResult<TokenRow> {
         self.ledger()
             .user_token(member_id)?
-            .ok_or_else(|| ApiError::unavailable("a member without a user token"))
+            .ok_or_else(|| Fault::unavailable("a member without a user token"))
     }
 
-    pub(super) fn personal_keys(&self, member_id: &str, now: i64) -> ApiResult<Vec<TokenRow>> {
+    pub(super) fn personal_keys(&self, member_id: &str, now: i64) -> RegResult<Vec<TokenRow>> {
         Ok(self
             .sql()
             .exec(
                 "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal' AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id",
                 vec![s(member_id), i(now)],
             )?
-            .to_array::<TokenRow>()?)
+            .rows::<TokenRow>()?)
     }
 
-    pub(super) fn member_view(&self, row: &MemberRow) -> ApiResult<Member> {
+    pub(super) fn member_view(&self, row: &MemberRow) -> RegResult<Member> {
         let user = self.user_token_of(&row.id)?;
         let accepted = self.count(
             "SELECT COUNT(*) AS n FROM invitations WHERE token_id = ? AND status = 'accepted'",
@@ -46,8 +47,8 @@ impl RegistryObject {
             email: row.email.clone(),
             name: row.name.clone(),
             project: user.project().unwrap_or_default(),
-            grants: user.grant_list()?,
-            personas: user.persona_ids()?,
+            grants: user.grants.clone(),
+            personas: user.personas.clone(),
             user_token_id: user.id.clone(),
             status: if accepted {
                 MemberStatus::Active
@@ -61,34 +62,36 @@ impl RegistryObject {
     }
 
     /// Admins see every member; a member sees themself.
-    pub(super) fn check_member_or_admin(&self, actor: &Actor, member_id: &str) -> ApiResult<()> {
+    pub(super) fn check_member_or_admin(&self, actor: &Actor, member_id: &str) -> RegResult<()> {
         if actor.is_master || actor.member_id.as_deref() == Some(member_id) {
             Ok(())
         } else if actor.member_id.is_some() {
-            Err(ApiError::not_found("member"))
+            Err(Fault::not_found("member"))
         } else {
             Err(keyward_domain::policy::Refusal::AdminOnly("managing members".into()).into())
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn create_member(
         &self,
         actor: &Actor,
-        email: String,
-        name: String,
-        grants: Vec<Grant>,
-        personas: Vec<String>,
-        project: Option<String>,
+        new: NewMember,
         secret: NewSecret,
         now: i64,
-    ) -> ApiResult<Member> {
+    ) -> RegResult<Member> {
+        let NewMember {
+            email,
+            name,
+            grants,
+            personas,
+            project,
+        } = new;
         if self.count(
             "SELECT COUNT(*) AS n FROM members WHERE email = ?",
             vec![s(&email)],
         )? > 0
         {
-            return Err(ApiError::conflict(format!(
+            return Err(Fault::conflict(format!(
                 "a member with email {email} already exists"
             )));
         }
@@ -97,7 +100,7 @@ impl RegistryObject {
         self.require_personas(&personas)?;
         let token_name = format!("User token of {email}");
         if self.name_taken(&token_name, Some(&project), None)? {
-            return Err(ApiError::conflict(format!(
+            return Err(Fault::conflict(format!(
                 "a token named '{token_name}' already exists"
             )));
         }
@@ -113,16 +116,15 @@ impl RegistryObject {
             client_id: store::random_id("cli_", 16),
             name: token_name,
             description: format!("{} signs in with this token", member.name),
-            kind: TokenKind::User.as_str().into(),
-            grants: to_json(&grants)?,
+            kind: TokenKind::User,
+            grants,
             created_by: actor.client_id.clone(),
             created_at: now,
             updated_at: now,
             secret_hash: secret.hash,
             secret_hint: secret.hint,
-            personas: to_json(&personas)?,
+            personas,
             project: Some(project),
-            project_grants: "{}".into(),
             member_id: Some(member.id.clone()),
             ..Default::default()
         };
@@ -139,10 +141,12 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "member.create",
-            &member.id,
-            Outcome::Success,
-            &format!("invited member {}", member.email),
+            Entry::new(
+                "member.create",
+                &member.id,
+                Outcome::Success,
+                &format!("invited member {}", member.email),
+            ),
             now,
         )?;
         self.member_view(&member)
@@ -156,44 +160,41 @@ impl RegistryObject {
         grants: Option<Vec<Grant>>,
         personas: Option<Vec<String>>,
         now: i64,
-    ) -> ApiResult<Member> {
+    ) -> RegResult<Member> {
         admins_only(actor, "managing members")?;
         let mut member = self.member_row(id)?;
         let mut user = self.user_token_of(id)?;
-        let mut changed = vec![];
-        if let Some(n) = name {
-            member.name = n;
+        let mut changed = Changed::default();
+        if let Some(n) = &name {
             self.sql().exec(
                 "UPDATE members SET name = ? WHERE id = ?",
-                vec![s(&member.name), s(id)],
+                vec![s(n), s(id)],
             )?;
-            changed.push("name");
         }
-        if let Some(g) = grants {
-            user.grants = to_json(&g)?;
-            changed.push("grants");
+        changed.set("name", &mut member.name, name);
+        changed.set("grants", &mut user.grants, grants);
+        if let Some(p) = &personas {
+            self.require_personas(p)?;
         }
-        if let Some(p) = personas {
-            self.require_personas(&p)?;
-            user.personas = to_json(&p)?;
-            changed.push("personas");
-        }
+        changed.set("personas", &mut user.personas, personas);
         user.updated_at = now;
         // The user token and, through it, every personal key: a permission
         // taken from the user is gone from their keys before this answers.
         self.save_token(&user, now).await?;
         self.audit_as(
             actor,
-            "member.update",
-            id,
-            Outcome::Success,
-            &format!("changed {}", changed.join(", ")),
+            Entry::new(
+                "member.update",
+                id,
+                Outcome::Success,
+                &format!("changed {}", changed.list()),
+            ),
             now,
         )?;
         self.member_view(&member)
     }
 
-    pub(super) async fn delete_member(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+    pub(super) async fn delete_member(&self, actor: &Actor, id: &str, now: i64) -> RegResult<()> {
         admins_only(actor, "managing members")?;
         let member = self.member_row(id)?;
         // Keys first, the user token last: a failure midway leaves the
@@ -204,7 +205,7 @@ impl RegistryObject {
                 "SELECT * FROM tokens WHERE member_id = ? ORDER BY kind = 'user'",
                 vec![s(id)],
             )?
-            .to_array::<TokenRow>()?;
+            .rows::<TokenRow>()?;
         for key in &keys {
             self.remove_token(key).await?;
         }
@@ -212,13 +213,15 @@ impl RegistryObject {
             .exec("DELETE FROM members WHERE id = ?", vec![s(id)])?;
         self.audit_as(
             actor,
-            "member.delete",
-            id,
-            Outcome::Success,
-            &format!(
-                "removed member {} and {} token(s)",
-                member.email,
-                keys.len()
+            Entry::new(
+                "member.delete",
+                id,
+                Outcome::Success,
+                &format!(
+                    "removed member {} and {} token(s)",
+                    member.email,
+                    keys.len()
+                ),
             ),
             now,
         )
@@ -235,15 +238,15 @@ impl RegistryObject {
         expires_at: Option<i64>,
         secret: NewSecret,
         now: i64,
-    ) -> ApiResult<Token> {
+    ) -> RegResult<Token> {
         keyward_domain::policy::may_change(&actor.policy())?;
         let is_user = actor.kind == TokenKind::User;
         if !(is_user && actor.member_id.as_deref() == Some(member_id)) {
             self.check_member_or_admin(actor, member_id)?;
-            return Err(ApiError::new(
-                ErrorCode::InsufficientPermission,
-                "a personal key can be created only by its member, signed in with their user token",
-            ));
+            return Err(RegistryError::NotPermitted {
+                detail: "a personal key can be created only by its member, signed in with their user token".into(),
+            }
+            .into());
         }
         let member = self.member_row(member_id)?;
         let user = self.user_token_of(member_id)?;
@@ -252,7 +255,7 @@ impl RegistryObject {
         // key "laptop".
         let full_name = format!("{} · {name}", member.email);
         if self.name_taken(&full_name, user.project().as_deref(), None)? {
-            return Err(ApiError::conflict(format!(
+            return Err(Fault::conflict(format!(
                 "you already have a personal key named '{name}'"
             )));
         }
@@ -261,29 +264,28 @@ impl RegistryObject {
             client_id: store::random_id("cli_", 16),
             name: full_name,
             description,
-            kind: TokenKind::Personal.as_str().into(),
-            grants: "[]".into(),
+            kind: TokenKind::Personal,
             created_by: user.client_id.clone(),
             created_at: now,
             updated_at: now,
             expires_at,
             secret_hash: secret.hash,
             secret_hint: secret.hint,
-            personas: "[]".into(),
             project: user.project(),
-            project_grants: "{}".into(),
             member_id: Some(member_id.to_string()),
             ..Default::default()
         };
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
             actor,
-            "personal_key.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created personal key '{name}' ({})", row.client_id),
+            Entry::new(
+                "personal_key.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created personal key '{name}' ({})", row.client_id),
+            ),
             now,
         )?;
-        row.view()
+        Ok(row.view())
     }
 }

@@ -12,7 +12,7 @@ use crate::http::{ApiError, ApiResult};
 use crate::store;
 use futures_util::lock::Mutex;
 use keyward_domain::query::TokenSortKey;
-use keyward_domain::{Catalog, ErrorCode};
+use keyward_domain::{Catalog, ErrorCode, RegistryError};
 use serde::de::DeserializeOwned;
 use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, SqlStorage,
@@ -24,6 +24,7 @@ mod audit;
 mod buckets;
 mod checks;
 pub(crate) mod directory;
+mod fault;
 mod invitations;
 mod ledger;
 mod members;
@@ -36,11 +37,15 @@ mod tokens;
 
 pub use protocol::*;
 
+use fault::{Fault, RegResult};
+
 use ledger::SqlLedger;
-use rows::{i, to_json, Count};
+use rows::{i, select, to_json, Count, Row};
 use schema::migrate;
 
 pub const BINDING: &str = "REGISTRY";
+/// The status of a registry answer that carries a [`RegistryError`].
+const REFUSED: u16 = 422;
 const NO_ARGS: Option<Vec<SqlStorageValue>> = None;
 
 /// The front's handle on the registry.
@@ -55,6 +60,8 @@ impl Registry {
         Ok(Registry { stub })
     }
 
+    /// Sends a command; a business refusal comes back as the registry's
+    /// [`RegistryError`] and becomes its HTTP problem here, at the edge.
     pub async fn call<T: DeserializeOwned>(&self, cmd: &Command) -> ApiResult<T> {
         let body = serde_json::to_string(cmd)
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
@@ -65,13 +72,16 @@ impl Registry {
         let mut resp = self.stub.fetch_with_request(req).await?;
         let status = resp.status_code();
         let text = resp.text().await?;
-        if status == 200 {
-            serde_json::from_str(&text).map_err(ApiError::unavailable)
-        } else {
-            match serde_json::from_str::<keyward_domain::Problem>(&text) {
+        match status {
+            200 => serde_json::from_str(&text).map_err(ApiError::unavailable),
+            REFUSED => match serde_json::from_str::<RegistryError>(&text) {
+                Ok(refused) => Err(refused.into()),
+                Err(e) => Err(ApiError::unavailable(e)),
+            },
+            _ => match serde_json::from_str::<keyward_domain::Problem>(&text) {
                 Ok(p) => Err(p.into()),
                 Err(e) => Err(ApiError::unavailable(e)),
-            }
+            },
         }
     }
 }
@@ -103,7 +113,7 @@ impl DurableObject for RegistryObject {
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let result = async {
             let cmd: Command = serde_json::from_str(&req.text().await?)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                .map_err(|e| Fault::Internal(e.to_string()))?;
             if !self.migrated.get() {
                 migrate(&self.state.storage().sql())?;
                 self.migrated.set(true);
@@ -121,12 +131,19 @@ impl DurableObject for RegistryObject {
             // the answer must not lose what the answer confirmed.
             self.state.storage().sync().await?;
             self.forward_audit().await;
-            Ok::<String, ApiError>(body)
+            Ok::<String, Fault>(body)
         }
         .await;
         Ok(match result {
             Ok(body) => Response::ok(body)?,
-            Err(e) => crate::http::problem_response(&e),
+            Err(Fault::Refused(refused)) => Response::from_json(&refused)?.with_status(REFUSED),
+            // Storage failed: the front answers 503, as for its own storage.
+            Err(Fault::Storage(cause)) => {
+                crate::http::problem_response(&ApiError::unavailable(cause))
+            }
+            Err(Fault::Internal(cause)) => {
+                crate::http::problem_response(&ApiError::new(ErrorCode::Internal, cause))
+            }
         })
     }
 }
@@ -137,18 +154,15 @@ impl RegistryObject {
         self.state.storage().sql()
     }
 
-    fn count(&self, query: &str, args: Vec<SqlStorageValue>) -> ApiResult<i64> {
-        Ok(self
-            .sql()
-            .exec(query, args)?
-            .to_array::<Count>()?
+    fn count(&self, query: &str, args: Vec<SqlStorageValue>) -> RegResult<i64> {
+        Ok(select::<Count>(&self.sql(), query, args)?
             .first()
             .map(|c| c.n)
             .unwrap_or(0))
     }
 
     /// One page of `table` rows matching `filter`, and how many match.
-    fn page_of<T: DeserializeOwned>(
+    fn page_of<T: Row>(
         &self,
         table: &str,
         filter: &str,
@@ -156,7 +170,7 @@ impl RegistryObject {
         order: &str,
         limit: u32,
         offset: u64,
-    ) -> ApiResult<(u64, Vec<T>)> {
+    ) -> RegResult<(u64, Vec<T>)> {
         let total = self.count(
             &format!("SELECT COUNT(*) AS n FROM {table} WHERE {filter}"),
             args.clone(),
@@ -164,13 +178,11 @@ impl RegistryObject {
         let mut page_args = args;
         page_args.push(i(limit as i64));
         page_args.push(i(offset as i64));
-        let rows = self
-            .sql()
-            .exec(
-                &format!("SELECT * FROM {table} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"),
-                page_args,
-            )?
-            .to_array::<T>()?;
+        let rows = select::<T>(
+            &self.sql(),
+            &format!("SELECT * FROM {table} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"),
+            page_args,
+        )?;
         Ok((total, rows))
     }
 
@@ -178,11 +190,11 @@ impl RegistryObject {
         SqlLedger(self.sql())
     }
 
-    fn replica(&self) -> ApiResult<store::KvReplica> {
+    fn replica(&self) -> RegResult<store::KvReplica> {
         Ok(store::KvReplica(self.kv()?))
     }
 
-    fn kv(&self) -> ApiResult<worker::kv::KvStore> {
+    fn kv(&self) -> RegResult<worker::kv::KvStore> {
         Ok(self.env.kv(store::KV_BINDING)?)
     }
 
@@ -190,7 +202,7 @@ impl RegistryObject {
         store::now().unix_timestamp()
     }
 
-    async fn execute(&self, cmd: Command) -> ApiResult<String> {
+    async fn execute(&self, cmd: Command) -> RegResult<String> {
         let now = self.now();
         match cmd {
             Command::Bootstrap { secret } => to_json(&self.bootstrap(secret, now).await?),
@@ -202,7 +214,7 @@ impl RegistryObject {
                 if let Some(actor) = &actor {
                     self.check_sees(actor, &row)?;
                 }
-                to_json(&row.view()?)
+                to_json(&row.view())
             }
             Command::ListTokens {
                 actor,

@@ -1,18 +1,14 @@
 //! The directory's personas: named sets of grants that tokens link.
 
+use super::audit::{Changed, Entry};
 use super::directory::admins_only;
-use super::rows::{i, s, to_json, PersonaRow};
+use super::fault::{Fault, RegResult};
+use super::rows::{i, json, s, select, PersonaRow, Typed};
 use super::{Actor, RegistryObject, NO_ARGS};
 use crate::authority::{ts, TokenRow};
-use crate::http::{ApiError, ApiResult};
 use crate::store;
 use keyward_domain::api::{Outcome, Persona};
-use keyward_domain::{ErrorCode, Grant};
-use serde::de::DeserializeOwned;
-
-fn json_list<T: DeserializeOwned>(raw: &str) -> ApiResult<Vec<T>> {
-    serde_json::from_str(raw).map_err(ApiError::unavailable)
-}
+use keyward_domain::{Grant, RegistryError, TokenKind};
 
 /// `LIKE` pattern for an id inside a JSON list column.
 fn in_list(id: &str) -> String {
@@ -20,39 +16,37 @@ fn in_list(id: &str) -> String {
 }
 
 impl RegistryObject {
-    pub(super) fn personas(&self) -> ApiResult<Vec<Persona>> {
-        self.sql()
-            .exec("SELECT * FROM personas ORDER BY name", NO_ARGS)?
-            .to_array::<PersonaRow>()?
+    pub(super) fn personas(&self) -> RegResult<Vec<Persona>> {
+        select::<PersonaRow>(&self.sql(), "SELECT * FROM personas ORDER BY name", NO_ARGS)?
             .iter()
             .map(|p| self.persona_view(p))
             .collect()
     }
 
     /// The personas a token holds through: its own, or its user's.
-    pub(super) fn personas_behind(&self, token_id: &str) -> ApiResult<Vec<String>> {
+    pub(super) fn personas_behind(&self, token_id: &str) -> RegResult<Vec<String>> {
         let row = self.token_row(token_id)?;
-        match (&row.member_id, row.kind.as_str()) {
-            (Some(member), "personal") => self.user_token_of(member)?.persona_ids(),
-            _ => row.persona_ids(),
+        match (&row.member_id, row.kind) {
+            (Some(member), TokenKind::Personal) => Ok(self.user_token_of(member)?.personas),
+            _ => Ok(row.personas),
         }
     }
 
-    pub(super) fn persona_row(&self, id: &str) -> ApiResult<PersonaRow> {
+    pub(super) fn persona_row(&self, id: &str) -> RegResult<PersonaRow> {
         self.sql()
             .exec("SELECT * FROM personas WHERE id = ?", vec![s(id)])?
-            .to_array::<PersonaRow>()?
+            .rows::<PersonaRow>()?
             .into_iter()
             .next()
-            .ok_or_else(|| ApiError::not_found("persona"))
+            .ok_or_else(|| Fault::not_found("persona"))
     }
 
-    pub(super) fn persona_view(&self, row: &PersonaRow) -> ApiResult<Persona> {
+    pub(super) fn persona_view(&self, row: &PersonaRow) -> RegResult<Persona> {
         Ok(Persona {
             id: row.id.clone(),
             name: row.name.clone(),
             description: row.description.clone(),
-            grants: json_list(&row.grants)?,
+            grants: row.grants.clone(),
             created_by: row.created_by.clone(),
             created_at: ts(row.created_at),
             updated_at: ts(row.updated_at),
@@ -61,25 +55,21 @@ impl RegistryObject {
     }
 
     /// Every token that links the persona.
-    fn linking(&self, persona_id: &str) -> ApiResult<Vec<TokenRow>> {
+    fn linking(&self, persona_id: &str) -> RegResult<Vec<TokenRow>> {
         Ok(self
             .sql()
             .exec(
                 "SELECT * FROM tokens WHERE personas LIKE ?",
                 vec![s(in_list(persona_id))],
             )?
-            .to_array::<TokenRow>()?
+            .rows::<TokenRow>()?
             .into_iter()
             // LIKE is a pre-filter; the JSON list decides.
-            .filter(|t| {
-                t.persona_ids()
-                    .map(|ids| ids.iter().any(|i| i == persona_id))
-                    .unwrap_or(false)
-            })
+            .filter(|t| t.personas.iter().any(|p| p == persona_id))
             .collect())
     }
 
-    fn persona_name_taken(&self, name: &str, except: &str) -> ApiResult<bool> {
+    fn persona_name_taken(&self, name: &str, except: &str) -> RegResult<bool> {
         Ok(self.count(
             "SELECT COUNT(*) AS n FROM personas WHERE name = ? AND id != ?",
             vec![s(name), s(except)],
@@ -93,10 +83,10 @@ impl RegistryObject {
         description: String,
         grants: Vec<Grant>,
         now: i64,
-    ) -> ApiResult<Persona> {
+    ) -> RegResult<Persona> {
         admins_only(actor, "managing personas")?;
         if self.persona_name_taken(&name, "")? {
-            return Err(ApiError::conflict(format!(
+            return Err(Fault::conflict(format!(
                 "a persona named '{name}' already exists"
             )));
         }
@@ -104,28 +94,30 @@ impl RegistryObject {
             id: store::random_id("per_", 16),
             name,
             description,
-            grants: to_json(&grants)?,
+            grants,
             created_by: actor.client_id.clone(),
             created_at: now,
             updated_at: now,
         };
         self.sql().exec(
             "INSERT INTO personas (id, name, description, grants, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            vec![s(&row.id), s(&row.name), s(&row.description), s(&row.grants), s(&row.created_by), i(now), i(now)],
+            vec![s(&row.id), s(&row.name), s(&row.description), json(&row.grants)?, s(&row.created_by), i(now), i(now)],
         )?;
         self.audit_as(
             actor,
-            "persona.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created persona '{}'", row.name),
+            Entry::new(
+                "persona.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created persona '{}'", row.name),
+            ),
             now,
         )?;
         self.persona_view(&row)
     }
 
     /// The tokens plus the personal keys of any user token among them.
-    fn stale_with(&self, linked: &[TokenRow]) -> ApiResult<Vec<TokenRow>> {
+    fn stale_with(&self, linked: &[TokenRow]) -> RegResult<Vec<TokenRow>> {
         let mut stale = linked.to_vec();
         for row in linked {
             stale.extend(self.dependents(row)?);
@@ -141,27 +133,20 @@ impl RegistryObject {
         description: Option<String>,
         grants: Option<Vec<Grant>>,
         now: i64,
-    ) -> ApiResult<Persona> {
+    ) -> RegResult<Persona> {
         admins_only(actor, "managing personas")?;
         let mut row = self.persona_row(id)?;
-        let mut changed = vec![];
-        if let Some(n) = name {
-            if n != row.name && self.persona_name_taken(&n, id)? {
-                return Err(ApiError::conflict(format!(
+        if let Some(n) = &name {
+            if *n != row.name && self.persona_name_taken(n, id)? {
+                return Err(Fault::conflict(format!(
                     "a persona named '{n}' already exists"
                 )));
             }
-            row.name = n;
-            changed.push("name");
         }
-        if let Some(d) = description {
-            row.description = d;
-            changed.push("description");
-        }
-        if let Some(g) = grants {
-            row.grants = to_json(&g)?;
-            changed.push("grants");
-        }
+        let mut changed = Changed::default();
+        changed.set("name", &mut row.name, name);
+        changed.set("description", &mut row.description, description);
+        changed.set("grants", &mut row.grants, grants);
         row.updated_at = now;
         // Within this command, before the answer: the lock keeps any other
         // change out until every linked token holds the new grants.
@@ -170,18 +155,20 @@ impl RegistryObject {
         self.note_stale(&stale)?;
         self.sql().exec(
             "UPDATE personas SET name = ?, description = ?, grants = ?, updated_at = ? WHERE id = ?",
-            vec![s(&row.name), s(&row.description), s(&row.grants), i(now), s(id)],
+            vec![s(&row.name), s(&row.description), json(&row.grants)?, i(now), s(id)],
         )?;
         self.rewrite_stale(&stale, now).await?;
         let tokens = linked.len();
         self.audit_as(
             actor,
-            "persona.update",
-            id,
-            Outcome::Success,
-            &format!(
-                "changed {}; {tokens} linked token(s) updated",
-                changed.join(", ")
+            Entry::new(
+                "persona.update",
+                id,
+                Outcome::Success,
+                &format!(
+                    "changed {}; {tokens} linked token(s) updated",
+                    changed.list()
+                ),
             ),
             now,
         )?;
@@ -194,33 +181,26 @@ impl RegistryObject {
         id: &str,
         unlink: bool,
         now: i64,
-    ) -> ApiResult<()> {
+    ) -> RegResult<()> {
         admins_only(actor, "managing personas")?;
         let row = self.persona_row(id)?;
         let linked = self.linking(id)?;
         if !linked.is_empty() && !unlink {
-            return Err(ApiError::new(
-                ErrorCode::PersonaInUse,
-                format!(
-                    "{} token(s) link the persona '{}'; delete with ?unlink=true to unlink them too",
-                    linked.len(),
-                    row.name
-                ),
-            ));
+            return Err(RegistryError::PersonaInUse {
+                persona: row.name,
+                tokens: linked.len(),
+            }
+            .into());
         }
         // The tokens are noted stale first; then every registry change, in
         // one step; then their KV records.
         let stale = self.stale_with(&linked)?;
         self.note_stale(&stale)?;
         for token in &linked {
-            let kept: Vec<String> = token
-                .persona_ids()?
-                .into_iter()
-                .filter(|p| p != id)
-                .collect();
+            let kept: Vec<&String> = token.personas.iter().filter(|p| *p != id).collect();
             self.sql().exec(
                 "UPDATE tokens SET personas = ?, updated_at = ? WHERE id = ?",
-                vec![s(to_json(&kept)?), i(now), s(&token.id)],
+                vec![json(&kept)?, i(now), s(&token.id)],
             )?;
         }
         self.sql()
@@ -228,13 +208,15 @@ impl RegistryObject {
         self.rewrite_stale(&stale, now).await?;
         self.audit_as(
             actor,
-            "persona.delete",
-            id,
-            Outcome::Success,
-            &format!(
-                "deleted persona '{}', unlinked from {} token(s)",
-                row.name,
-                linked.len()
+            Entry::new(
+                "persona.delete",
+                id,
+                Outcome::Success,
+                &format!(
+                    "deleted persona '{}', unlinked from {} token(s)",
+                    row.name,
+                    linked.len()
+                ),
             ),
             now,
         )

@@ -1,9 +1,10 @@
 //! The directory's projects.
 
+use super::audit::Entry;
 use super::directory::admins_only;
+use super::fault::{Fault, RegResult};
 use super::rows::{i, s, ProjectRow};
 use super::{Actor, RegistryObject};
-use crate::http::{ApiError, ApiResult};
 use keyward_domain::api::{Outcome, Project};
 
 impl RegistryObject {
@@ -14,14 +15,14 @@ impl RegistryObject {
         name: String,
         description: String,
         now: i64,
-    ) -> ApiResult<Project> {
+    ) -> RegResult<Project> {
         admins_only(actor, "creating projects")?;
         if self.count(
             "SELECT COUNT(*) AS n FROM projects WHERE id = ?",
             vec![s(&id)],
         )? > 0
         {
-            return Err(ApiError::conflict(format!("project {id} already exists")));
+            return Err(Fault::conflict(format!("project {id} already exists")));
         }
         let row = ProjectRow {
             id,
@@ -36,10 +37,12 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            "project.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created project '{}'", row.name),
+            Entry::new(
+                "project.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created project '{}'", row.name),
+            ),
             now,
         )?;
         Ok(row.view())

@@ -1,12 +1,157 @@
-//! The registry's rows as SQLite returns them, their API views, and the
-//! values its statements take.
+//! The registry's rows, typed, and the SQL boundary: each row is read as
+//! SQLite returns it ([`Row::Sql`]) and converted once into its typed form
+//! (token kinds, grant lists, statuses); statements take typed values back
+//! through the helpers at the end. Nothing past this file compares or
+//! parses stored strings.
 
-use crate::authority::ts;
-use crate::http::{ApiError, ApiResult};
-use keyward_domain::api::{Admin, Invitation, InvitationStatus, Project};
-use keyward_domain::ErrorCode;
+use super::fault::{Fault, RegResult};
+use crate::authority::{ts, StoreError, TokenRow};
+use keyward_domain::api::{Admin, Invitation, InvitationStatus, Outcome, Project};
+use keyward_domain::{Grant, TokenKind};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::SqlStorageValue;
+use worker::{SqlCursor, SqlStorage, SqlStorageValue};
+
+/// A row as its table stores it, and how it becomes typed.
+pub(super) trait Row: Sized {
+    type Sql: DeserializeOwned;
+    fn typed(sql: Self::Sql) -> Result<Self, StoreError>;
+}
+
+/// A query's rows, typed.
+pub(super) trait Typed {
+    fn rows<T: Row>(&self) -> Result<Vec<T>, StoreError>;
+}
+
+impl Typed for SqlCursor {
+    fn rows<T: Row>(&self) -> Result<Vec<T>, StoreError> {
+        self.to_array::<T::Sql>()?
+            .into_iter()
+            .map(T::typed)
+            .collect()
+    }
+}
+
+/// Every row `query` returns, typed.
+pub(super) fn select<T: Row>(
+    sql: &SqlStorage,
+    query: &str,
+    args: impl Into<Option<Vec<SqlStorageValue>>>,
+) -> Result<Vec<T>, StoreError> {
+    sql.exec(query, args)?.rows()
+}
+
+/// Rows whose columns need no conversion.
+macro_rules! plain_rows {
+    ($($t:ty),*) => {$(
+        impl Row for $t {
+            type Sql = $t;
+            fn typed(sql: $t) -> Result<$t, StoreError> {
+                Ok(sql)
+            }
+        }
+    )*};
+}
+plain_rows!(AdminRow, MemberRow, ProjectRow, Count, RetiredSql);
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError(format!("a stored {what} is unreadable: {e}"))
+}
+
+fn json_column<T: DeserializeOwned>(what: &str, raw: &str) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(|e| corrupt(what, e))
+}
+
+/// The `tokens` table's columns as SQLite returns them.
+#[derive(Deserialize)]
+pub(super) struct TokenSql {
+    id: String,
+    client_id: String,
+    name: String,
+    description: String,
+    kind: String,
+    grants: String,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+    secret_hash: String,
+    secret_hint: String,
+    admin_id: Option<String>,
+    #[serde(default)]
+    rate_limit: Option<i64>,
+    #[serde(default)]
+    personas: Option<String>,
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    project_grants: Option<String>,
+    #[serde(default)]
+    global_admin: i64,
+    #[serde(default)]
+    member_id: Option<String>,
+}
+
+impl Row for TokenRow {
+    type Sql = TokenSql;
+    fn typed(t: TokenSql) -> Result<TokenRow, StoreError> {
+        Ok(TokenRow {
+            kind: TokenKind::parse(&t.kind).ok_or_else(|| corrupt("token kind", &t.kind))?,
+            grants: json_column("token's grants", &t.grants)?,
+            personas: json_column("token's personas", t.personas.as_deref().unwrap_or("[]"))?,
+            project_grants: json_column(
+                "token's project grants",
+                t.project_grants.as_deref().unwrap_or("{}"),
+            )?,
+            global_admin: t.global_admin != 0,
+            // A limit out of range was never written; it reads as none.
+            rate_limit: t.rate_limit.and_then(|r| u32::try_from(r).ok()),
+            id: t.id,
+            client_id: t.client_id,
+            name: t.name,
+            description: t.description,
+            created_by: t.created_by,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+            secret_hash: t.secret_hash,
+            secret_hint: t.secret_hint,
+            admin_id: t.admin_id,
+            project: t.project,
+            member_id: t.member_id,
+        })
+    }
+}
+
+/// A token's columns, in the order of [`TOKEN_COLUMNS`].
+pub(super) const TOKEN_COLUMNS: &str = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id";
+
+pub(super) fn token_values(row: &TokenRow) -> Result<Vec<SqlStorageValue>, StoreError> {
+    Ok(vec![
+        s(&row.id),
+        s(&row.client_id),
+        s(&row.name),
+        s(&row.description),
+        s(row.kind.as_str()),
+        json(&row.grants)?,
+        s(&row.created_by),
+        i(row.created_at),
+        i(row.updated_at),
+        oi(row.expires_at),
+        oi(row.last_used_at),
+        s(&row.secret_hash),
+        s(&row.secret_hint),
+        os(row.admin_id.as_deref()),
+        oi(row.rate_limit.map(i64::from)),
+        json(&row.personas)?,
+        os(row.project.as_deref()),
+        json(&row.project_grants)?,
+        i(i64::from(row.global_admin)),
+        os(row.member_id.as_deref()),
+    ])
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct AdminRow {
@@ -29,31 +174,64 @@ impl AdminRow {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(super) struct AuditRow {
     pub(super) seq: i64,
     pub(super) at: i64,
-    #[serde(default)]
     pub(super) at_ms: Option<i64>,
-    #[serde(default)]
     pub(super) project: Option<String>,
     pub(super) actor: String,
     pub(super) action: String,
     pub(super) target: String,
-    pub(super) outcome: String,
+    pub(super) outcome: Outcome,
     pub(super) detail: String,
-    #[serde(default)]
     pub(super) via: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Deserialize)]
+pub(super) struct AuditSql {
+    seq: i64,
+    at: i64,
+    #[serde(default)]
+    at_ms: Option<i64>,
+    #[serde(default)]
+    project: Option<String>,
+    actor: String,
+    action: String,
+    target: String,
+    outcome: String,
+    detail: String,
+    #[serde(default)]
+    via: Option<String>,
+}
+
+impl Row for AuditRow {
+    type Sql = AuditSql;
+    fn typed(a: AuditSql) -> Result<AuditRow, StoreError> {
+        Ok(AuditRow {
+            outcome: Outcome::from_stored(&a.outcome),
+            seq: a.seq,
+            at: a.at,
+            at_ms: a.at_ms,
+            project: a.project,
+            actor: a.actor,
+            action: a.action,
+            target: a.target,
+            detail: a.detail,
+            via: a.via,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
 pub(super) struct InvitationRow {
     pub(super) id: String,
     pub(super) code_hash: String,
     pub(super) token_id: String,
     pub(super) email: String,
     pub(super) message: String,
-    pub(super) status: String,
+    /// As stored: `Pending` past its expiry is shown as expired.
+    pub(super) status: InvitationStatus,
     pub(super) inviter: String,
     pub(super) created_by: String,
     pub(super) created_at: i64,
@@ -62,14 +240,50 @@ pub(super) struct InvitationRow {
     pub(super) delivery_error: Option<String>,
 }
 
+#[derive(Deserialize)]
+pub(super) struct InvitationSql {
+    id: String,
+    code_hash: String,
+    token_id: String,
+    email: String,
+    message: String,
+    status: String,
+    inviter: String,
+    created_by: String,
+    created_at: i64,
+    expires_at: i64,
+    accepted_at: Option<i64>,
+    delivery_error: Option<String>,
+}
+
+impl Row for InvitationRow {
+    type Sql = InvitationSql;
+    fn typed(v: InvitationSql) -> Result<InvitationRow, StoreError> {
+        Ok(InvitationRow {
+            // An unknown status is never usable.
+            status: InvitationStatus::parse(&v.status).unwrap_or(InvitationStatus::Failed),
+            id: v.id,
+            code_hash: v.code_hash,
+            token_id: v.token_id,
+            email: v.email,
+            message: v.message,
+            inviter: v.inviter,
+            created_by: v.created_by,
+            created_at: v.created_at,
+            expires_at: v.expires_at,
+            accepted_at: v.accepted_at,
+            delivery_error: v.delivery_error,
+        })
+    }
+}
+
 impl InvitationRow {
     /// The status as of now: a pending invitation past its expiry is expired.
     pub(super) fn status(&self, now: i64) -> InvitationStatus {
-        let stored = InvitationStatus::parse(&self.status).unwrap_or(InvitationStatus::Failed);
-        if stored == InvitationStatus::Pending && now >= self.expires_at {
+        if self.status == InvitationStatus::Pending && now >= self.expires_at {
             InvitationStatus::Expired
         } else {
-            stored
+            self.status
         }
     }
 
@@ -90,15 +304,41 @@ impl InvitationRow {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(super) struct PersonaRow {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) description: String,
-    pub(super) grants: String,
+    pub(super) grants: Vec<Grant>,
     pub(super) created_by: String,
     pub(super) created_at: i64,
     pub(super) updated_at: i64,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PersonaSql {
+    id: String,
+    name: String,
+    description: String,
+    grants: String,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl Row for PersonaRow {
+    type Sql = PersonaSql;
+    fn typed(p: PersonaSql) -> Result<PersonaRow, StoreError> {
+        Ok(PersonaRow {
+            grants: json_column("persona's grants", &p.grants)?,
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            created_by: p.created_by,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +376,9 @@ pub(super) struct Count {
     pub(super) n: i64,
 }
 
+/// `retired_secrets` rows.
+pub(super) type RetiredSql = crate::authority::RetiredRow;
+
 pub(super) fn s(v: impl Into<String>) -> SqlStorageValue {
     SqlStorageValue::String(v.into())
 }
@@ -152,7 +395,14 @@ pub(super) fn oi(v: Option<i64>) -> SqlStorageValue {
     v.map(SqlStorageValue::Integer)
         .unwrap_or(SqlStorageValue::Null)
 }
+/// A JSON column (grant lists, persona lists, per-project grants).
+pub(super) fn json<T: Serialize>(v: &T) -> Result<SqlStorageValue, StoreError> {
+    serde_json::to_string(v)
+        .map(SqlStorageValue::String)
+        .map_err(|e| StoreError(e.to_string()))
+}
 
-pub(super) fn to_json<T: Serialize>(v: &T) -> ApiResult<String> {
-    serde_json::to_string(v).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+/// An answer to the front.
+pub(super) fn to_json<T: Serialize>(v: &T) -> RegResult<String> {
+    serde_json::to_string(v).map_err(|e| Fault::Internal(e.to_string()))
 }

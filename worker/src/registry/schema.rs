@@ -1,12 +1,68 @@
 //! The registry's SQLite tables, and the migrations of state written by
 //! earlier versions.
+//!
+//! Migrations are numbered by their place in [`MIGRATIONS`], and the
+//! one-row table `schema_version` holds how many have run: SQLite's own
+//! `PRAGMA user_version` is refused by Durable Objects' storage ("not
+//! authorized: SQLITE_AUTH", workerd via wrangler 4.86). Each migration
+//! runs once, in order, and its number is recorded in the same turn (which
+//! the runtime commits atomically); any failure stops the registry with an
+//! error naming it (a half-migrated schema must not serve). State from
+//! before the numbering has version 0: every migration is written to be
+//! harmless on state that already has what it creates.
 
+use super::fault::{Fault, RegResult};
+use super::rows::{select, Count};
 use super::NO_ARGS;
-use crate::http::ApiResult;
 use serde::Deserialize;
 use worker::SqlStorage;
 
-pub(super) fn migrate(sql: &SqlStorage) -> ApiResult<()> {
+type Migration = fn(&SqlStorage) -> RegResult<()>;
+
+/// In order; never reorder or remove one, only append.
+const MIGRATIONS: [(&str, Migration); 4] = [
+    ("tables of the first release", first_tables),
+    ("columns added since", added_columns),
+    ("personas, members, projects and outboxes", directory_tables),
+    ("token names unique per project", names_per_project),
+];
+
+pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            version INTEGER NOT NULL)",
+        NO_ARGS,
+    )?;
+    let done = select::<Count>(sql, "SELECT version AS n FROM schema_version", NO_ARGS)?
+        .first()
+        .map_or(0, |c| c.n);
+    let done = usize::try_from(done)
+        .ok()
+        .filter(|n| *n <= MIGRATIONS.len())
+        .ok_or_else(|| {
+            Fault::unavailable(format!(
+                "schema version {done} is not one this build knows (0 to {})",
+                MIGRATIONS.len()
+            ))
+        })?;
+    for (n, (what, step)) in MIGRATIONS.iter().enumerate().skip(done) {
+        let version = n + 1;
+        step(sql).map_err(|e| match e {
+            Fault::Storage(cause) => {
+                Fault::unavailable(format!("migration {version} ({what}) failed: {cause}"))
+            }
+            other => other,
+        })?;
+        sql.exec(
+            "INSERT OR REPLACE INTO schema_version (one, version) VALUES (1, ?)",
+            vec![super::rows::i(version as i64)],
+        )?;
+    }
+    Ok(())
+}
+
+fn first_tables(sql: &SqlStorage) -> RegResult<()> {
     sql.exec(&tokens_table("tokens"), NO_ARGS)?;
     for stmt in [
         "CREATE TABLE IF NOT EXISTS retired_secrets (
@@ -50,9 +106,13 @@ pub(super) fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
-    // State written before these columns existed lacks them: each is added
-    // where it is missing, and any failure to add one stops the registry
-    // (a half-migrated schema must not serve).
+    Ok(())
+}
+
+/// State written before these columns existed lacks them: each is added
+/// where it is missing. The probe only decides whether to add; adding
+/// fails loudly.
+fn added_columns(sql: &SqlStorage) -> RegResult<()> {
     for (table, column, definition) in [
         ("tokens", "rate_limit", "INTEGER"),
         ("tokens", "personas", "TEXT NOT NULL DEFAULT '[]'"),
@@ -76,6 +136,10 @@ pub(super) fn migrate(sql: &SqlStorage) -> ApiResult<()> {
             )?;
         }
     }
+    Ok(())
+}
+
+fn directory_tables(sql: &SqlStorage) -> RegResult<()> {
     for stmt in [
         "CREATE TABLE IF NOT EXISTS personas (
             id TEXT PRIMARY KEY,
@@ -116,7 +180,7 @@ pub(super) fn migrate(sql: &SqlStorage) -> ApiResult<()> {
     ] {
         sql.exec(stmt, NO_ARGS)?;
     }
-    names_per_project(sql)
+    Ok(())
 }
 
 /// The tokens table as it is now (state from before some of its columns
@@ -157,7 +221,7 @@ pub(super) const NAME_SCOPE: &str =
 /// manager probe other projects for names. They are unique per project
 /// now: the table is rebuilt once without the column's UNIQUE, and an
 /// index on (scope, name) takes its place.
-fn names_per_project(sql: &SqlStorage) -> ApiResult<()> {
+fn names_per_project(sql: &SqlStorage) -> RegResult<()> {
     #[derive(Deserialize)]
     struct Schema {
         sql: String,

@@ -1,11 +1,12 @@
 //! Tokens: create, update, delete, refresh, list, last use, and the
 //! rewrites of tokens whose KV records went stale.
 
-use super::rows::{i, oi, s, to_json};
+use super::audit::{Changed, Entry};
+use super::fault::{Fault, RegResult};
+use super::rows::{i, json, oi, s, Typed};
 use super::schema::NAME_SCOPE;
 use super::{Actor, NewSecret, NewToken, RegistryObject, TokenChanges, TokenFilter};
 use crate::authority::{self, Ledger, RetiredRow, TokenRow};
-use crate::http::{ApiError, ApiResult};
 use crate::store;
 use keyward_domain::api::{Outcome, Page, Token};
 use keyward_domain::policy;
@@ -13,10 +14,10 @@ use keyward_domain::query::TokenSortKey;
 use keyward_domain::TokenKind;
 
 impl RegistryObject {
-    pub(super) fn token_row(&self, id: &str) -> ApiResult<TokenRow> {
+    pub(super) fn token_row(&self, id: &str) -> RegResult<TokenRow> {
         self.ledger()
             .token(id)?
-            .ok_or_else(|| ApiError::not_found("token"))
+            .ok_or_else(|| Fault::not_found("token"))
     }
 
     /// Whether `name` is taken in the scope of `project` (`None`: master
@@ -26,7 +27,7 @@ impl RegistryObject {
         name: &str,
         project: Option<&str>,
         except_id: Option<&str>,
-    ) -> ApiResult<bool> {
+    ) -> RegResult<bool> {
         Ok(self.count(
             &format!(
                 "SELECT COUNT(*) AS n FROM tokens WHERE {NAME_SCOPE} = ? AND name = ? AND id != ?"
@@ -41,7 +42,7 @@ impl RegistryObject {
 
     /// Expired tokens leave the registry (KV drops its copies on its own),
     /// which frees their names.
-    pub(super) fn purge_expired(&self, now: i64) -> ApiResult<()> {
+    pub(super) fn purge_expired(&self, now: i64) -> RegResult<()> {
         let sql = self.sql();
         sql.exec(
             "DELETE FROM retired_secrets WHERE token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?)",
@@ -58,14 +59,14 @@ impl RegistryObject {
     /// forgotten. Normally a refresh has deleted them already; after a crash
     /// between a refresh's registry step and its KV delete, this is what
     /// stops the old secret.
-    pub(super) async fn sweep_retired(&self, now: i64) -> ApiResult<()> {
+    pub(super) async fn sweep_retired(&self, now: i64) -> RegResult<()> {
         let due = self
             .sql()
             .exec(
                 "SELECT hash, until FROM retired_secrets WHERE until <= ?",
                 vec![i(now)],
             )?
-            .to_array::<RetiredRow>()?;
+            .rows::<RetiredRow>()?;
         let replica = self.replica()?;
         for r in due {
             use authority::Replica;
@@ -78,8 +79,8 @@ impl RegistryObject {
         Ok(())
     }
 
-    async fn replicate(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
-        authority::replicate(&self.ledger(), &self.replica()?, row, now).await
+    async fn replicate(&self, row: &TokenRow, now: i64) -> RegResult<()> {
+        Ok(authority::replicate(&self.ledger(), &self.replica()?, row, now).await?)
     }
 
     pub(super) async fn create_token(
@@ -88,7 +89,7 @@ impl RegistryObject {
         new: NewToken,
         secret: NewSecret,
         now: i64,
-    ) -> ApiResult<Token> {
+    ) -> RegResult<Token> {
         self.purge_expired(now)?;
         self.sweep_retired(now).await?;
         // Refused early, before the project checks could tell a non-admin
@@ -113,7 +114,7 @@ impl RegistryObject {
         }
         self.require_personas(&new.personas)?;
         if self.name_taken(&new.name, project.as_deref(), None)? {
-            return Err(ApiError::conflict(format!(
+            return Err(Fault::conflict(format!(
                 "a token named '{}' already exists",
                 new.name
             )));
@@ -123,8 +124,8 @@ impl RegistryObject {
             client_id: store::random_id("cli_", 16),
             name: new.name,
             description: new.description,
-            kind: new.kind.as_str().into(),
-            grants: to_json(&new.grants)?,
+            kind: new.kind,
+            grants: new.grants,
             created_by: actor.client_id.clone(),
             created_at: now,
             updated_at: now,
@@ -133,24 +134,26 @@ impl RegistryObject {
             secret_hash: secret.hash,
             secret_hint: secret.hint,
             admin_id: None,
-            rate_limit: new.rate_limit.map(i64::from),
-            personas: to_json(&new.personas)?,
+            rate_limit: new.rate_limit,
+            personas: new.personas,
             project,
-            project_grants: to_json(&new.project_grants)?,
-            global_admin: i64::from(new.global_admin),
+            project_grants: new.project_grants,
+            global_admin: new.global_admin,
             member_id: None,
         };
         self.check_may_delegate(actor, &row)?;
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
             actor,
-            "token.create",
-            &row.id,
-            Outcome::Success,
-            &format!("created '{}' ({})", row.name, row.client_id),
+            Entry::new(
+                "token.create",
+                &row.id,
+                Outcome::Success,
+                &format!("created '{}' ({})", row.name, row.client_id),
+            ),
             now,
         )?;
-        row.view()
+        Ok(row.view())
     }
 
     pub(super) async fn update_token(
@@ -159,45 +162,35 @@ impl RegistryObject {
         id: &str,
         changes: TokenChanges,
         now: i64,
-    ) -> ApiResult<Token> {
-        let TokenChanges {
-            name,
-            description,
-            grants,
-            expires_at,
-            rate_limit,
-            personas,
-            project_grants,
-            global_admin,
-        } = changes;
+    ) -> RegResult<Token> {
         let mut row = self.token_row(id)?;
         self.check_sees(actor, &row)?;
-        if row.kind == TokenKind::Master.as_str() {
-            return Err(ApiError::conflict(
+        if row.kind == TokenKind::Master {
+            return Err(Fault::conflict(
                 "master tokens cannot be edited; they go with their admin",
             ));
         }
-        if row.kind == TokenKind::User.as_str() {
-            return Err(ApiError::conflict(
+        if row.kind == TokenKind::User {
+            return Err(Fault::conflict(
                 "a user token is edited through its member: PATCH /api/v1/members/{id}",
             ));
         }
         self.check_may_manage(actor, &row)?;
-        let personal = row.kind == TokenKind::Personal.as_str();
-        let global = row.kind == TokenKind::Global.as_str();
+        let personal = row.kind == TokenKind::Personal;
+        let global = row.kind == TokenKind::Global;
         let mut refused = vec![];
         if personal
-            && (grants.as_ref().is_some_and(|g| !g.is_empty())
-                || personas.as_ref().is_some_and(|p| !p.is_empty()))
+            && (changes.grants.as_ref().is_some_and(|g| !g.is_empty())
+                || changes.personas.as_ref().is_some_and(|p| !p.is_empty()))
         {
             refused.push(keyward_domain::FieldError::new(
                 "grants",
                 "a personal key has no grants or personas of its own: it acts as its user",
             ));
         }
-        if !global && (project_grants.is_some() || global_admin.is_some()) {
+        if !global && (changes.project_grants.is_some() || changes.global_admin.is_some()) {
             refused.push(keyward_domain::FieldError::new(
-                if project_grants.is_some() {
+                if changes.project_grants.is_some() {
                     "project_grants"
                 } else {
                     "global_admin"
@@ -206,126 +199,112 @@ impl RegistryObject {
             ));
         }
         if !refused.is_empty() {
-            return Err(ApiError::invalid(refused));
+            return Err(Fault::invalid(refused));
         }
-        let mut changed = vec![];
-        if let Some(name) = name {
-            if name != row.name {
-                if self.name_taken(&name, row.project().as_deref(), Some(id))? {
-                    return Err(ApiError::conflict(format!(
-                        "a token named '{name}' already exists"
-                    )));
-                }
-                row.name = name;
-                changed.push("name");
+        let mut changed = Changed::default();
+        if let Some(name) = changes.name.filter(|n| *n != row.name) {
+            if self.name_taken(&name, row.project().as_deref(), Some(id))? {
+                return Err(Fault::conflict(format!(
+                    "a token named '{name}' already exists"
+                )));
             }
+            changed.set("name", &mut row.name, Some(name));
         }
-        if let Some(d) = description {
-            row.description = d;
-            changed.push("description");
+        changed.set("description", &mut row.description, changes.description);
+        changed.set("grants", &mut row.grants, changes.grants);
+        if let Some(p) = &changes.personas {
+            self.require_personas(p)?;
         }
-        if let Some(g) = grants {
-            row.grants = to_json(&g)?;
-            changed.push("grants");
+        changed.set("personas", &mut row.personas, changes.personas);
+        for p in changes.project_grants.iter().flat_map(|pg| pg.keys()) {
+            self.require_project(&format!("project_grants.{p}"), p)?;
         }
-        if let Some(p) = personas {
-            self.require_personas(&p)?;
-            row.personas = to_json(&p)?;
-            changed.push("personas");
-        }
-        if let Some(pg) = project_grants {
-            for p in pg.keys() {
-                self.require_project(&format!("project_grants.{p}"), p)?;
-            }
-            row.project_grants = to_json(&pg)?;
-            changed.push("project_grants");
-        }
-        if let Some(a) = global_admin {
-            row.global_admin = i64::from(a);
-            changed.push("global_admin");
-        }
-        if let Some(e) = expires_at {
-            row.expires_at = e.at;
-            changed.push("expires_at");
-        }
-        if let Some(r) = rate_limit {
-            row.rate_limit = r.per_minute.map(i64::from);
-            changed.push("rate_limit");
-        }
+        changed.set(
+            "project_grants",
+            &mut row.project_grants,
+            changes.project_grants,
+        );
+        changed.set("global_admin", &mut row.global_admin, changes.global_admin);
+        let expires_at = changes.expires_at.map(|e| e.at);
+        changed.set("expires_at", &mut row.expires_at, expires_at);
+        let rate_limit = changes.rate_limit.map(|r| r.per_minute);
+        changed.set("rate_limit", &mut row.rate_limit, rate_limit);
         // The token as it will be must still be within the actor's reach.
         self.check_may_delegate(actor, &row)?;
         row.updated_at = now;
         self.save_token(&row, now).await?;
         self.audit_as(
             actor,
-            "token.update",
-            id,
-            Outcome::Success,
-            &format!("changed {}", changed.join(", ")),
+            Entry::new(
+                "token.update",
+                id,
+                Outcome::Success,
+                &format!("changed {}", changed.list()),
+            ),
             now,
         )?;
-        row.view()
+        Ok(row.view())
     }
 
     /// Writes a changed token: its KV records first, so the edge never
     /// holds less than the registry promised, then the registry's row. A
     /// user token's personal keys hold what it holds: they are noted stale
     /// before the change and rewritten after it.
-    pub(super) async fn save_token(&self, row: &TokenRow, now: i64) -> ApiResult<()> {
+    pub(super) async fn save_token(&self, row: &TokenRow, now: i64) -> RegResult<()> {
         let keys = self.dependents(row)?;
         self.note_stale(&keys)?;
         self.replicate(row, now).await?;
         self.sql().exec(
             "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, updated_at = ? WHERE id = ?",
             vec![
-                s(&row.name), s(&row.description), s(&row.grants), oi(row.expires_at), oi(row.rate_limit),
-                s(&row.personas), s(&row.project_grants), i(row.global_admin), i(row.updated_at), s(&row.id),
+                s(&row.name), s(&row.description), json(&row.grants)?, oi(row.expires_at), oi(row.rate_limit.map(i64::from)),
+                json(&row.personas)?, json(&row.project_grants)?, i(i64::from(row.global_admin)), i(row.updated_at), s(&row.id),
             ],
         )?;
         self.rewrite_stale(&keys, now).await
     }
 
     /// The personal keys that act as a user token (none for other kinds).
-    pub(super) fn dependents(&self, row: &TokenRow) -> ApiResult<Vec<TokenRow>> {
+    pub(super) fn dependents(&self, row: &TokenRow) -> RegResult<Vec<TokenRow>> {
         match &row.member_id {
-            Some(member) if row.kind == TokenKind::User.as_str() => self.member_keys(member),
+            Some(member) if row.kind == TokenKind::User => self.member_keys(member),
             _ => Ok(vec![]),
         }
     }
 
     /// Every personal key of a member, expired or not.
-    fn member_keys(&self, member: &str) -> ApiResult<Vec<TokenRow>> {
+    fn member_keys(&self, member: &str) -> RegResult<Vec<TokenRow>> {
         Ok(self
             .sql()
             .exec(
                 "SELECT * FROM tokens WHERE member_id = ? AND kind = 'personal'",
                 vec![s(member)],
             )?
-            .to_array::<TokenRow>()?)
+            .rows::<TokenRow>()?)
     }
 
     /// See [`authority::note_stale`]: called before a change to what these
     /// tokens inherit.
-    pub(super) fn note_stale(&self, rows: &[TokenRow]) -> ApiResult<()> {
-        authority::note_stale(&self.ledger(), rows)
+    pub(super) fn note_stale(&self, rows: &[TokenRow]) -> RegResult<()> {
+        Ok(authority::note_stale(&self.ledger(), rows)?)
     }
 
     /// See [`authority::rewrite_stale`]: called after the change.
-    pub(super) async fn rewrite_stale(&self, rows: &[TokenRow], now: i64) -> ApiResult<()> {
+    pub(super) async fn rewrite_stale(&self, rows: &[TokenRow], now: i64) -> RegResult<()> {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        authority::rewrite_stale(&self.ledger(), &self.replica()?, &ids, now).await
+        Ok(authority::rewrite_stale(&self.ledger(), &self.replica()?, &ids, now).await?)
     }
 
-    pub(super) async fn delete_token(&self, actor: &Actor, id: &str, now: i64) -> ApiResult<()> {
+    pub(super) async fn delete_token(&self, actor: &Actor, id: &str, now: i64) -> RegResult<()> {
         let row = self.token_row(id)?;
         self.check_sees(actor, &row)?;
-        if row.kind == TokenKind::Master.as_str() {
-            return Err(ApiError::conflict(
+        if row.kind == TokenKind::Master {
+            return Err(Fault::conflict(
                 "master tokens cannot be deleted; remove their admin instead",
             ));
         }
-        if row.kind == TokenKind::User.as_str() {
-            return Err(ApiError::conflict(
+        if row.kind == TokenKind::User {
+            return Err(Fault::conflict(
                 "a user token goes with its member: DELETE /api/v1/members/{id}",
             ));
         }
@@ -334,17 +313,19 @@ impl RegistryObject {
         self.audit_in(
             actor,
             row.project().as_deref(),
-            "token.delete",
-            id,
-            Outcome::Success,
-            &format!("deleted '{}' ({})", row.name, row.client_id),
+            Entry::new(
+                "token.delete",
+                id,
+                Outcome::Success,
+                &format!("deleted '{}' ({})", row.name, row.client_id),
+            ),
             now,
         )?;
         Ok(())
     }
 
-    pub(super) async fn remove_token(&self, row: &TokenRow) -> ApiResult<()> {
-        authority::delete(&self.ledger(), &self.replica()?, row).await
+    pub(super) async fn remove_token(&self, row: &TokenRow) -> RegResult<()> {
+        Ok(authority::delete(&self.ledger(), &self.replica()?, row).await?)
     }
 
     /// A new secret for the same token; see [`authority::refresh`] for the
@@ -358,10 +339,10 @@ impl RegistryObject {
         secret: NewSecret,
         invitation: Option<&str>,
         now: i64,
-    ) -> ApiResult<keyward_domain::api::Token> {
+    ) -> RegResult<keyward_domain::api::Token> {
         let row = self.token_row(id)?;
-        if row.kind == TokenKind::Master.as_str() && actor.token_id != row.id {
-            return Err(ApiError::conflict(
+        if row.kind == TokenKind::Master && actor.token_id != row.id {
+            return Err(Fault::conflict(
                 "a master token can be refreshed only by itself",
             ));
         }
@@ -381,16 +362,18 @@ impl RegistryObject {
         .await?;
         self.audit_as(
             actor,
-            "token.refresh",
-            id,
-            Outcome::Success,
-            &format!(
-                "new secret {}; old secret valid for {overlap_seconds} s more",
-                after.secret_hint
+            Entry::new(
+                "token.refresh",
+                id,
+                Outcome::Success,
+                &format!(
+                    "new secret {}; old secret valid for {overlap_seconds} s more",
+                    after.secret_hint
+                ),
             ),
             now,
         )?;
-        after.view()
+        Ok(after.view())
     }
 
     /// `last_used_at` moves at most once a minute per token (KV allows one
@@ -399,7 +382,7 @@ impl RegistryObject {
     /// (that would cost a KV write per token and minute and change the
     /// record every edge isolate has parsed), so the edge's copy keeps the
     /// value of the token's last change.
-    pub(super) fn touch(&self, token_id: &str, at: i64) -> ApiResult<()> {
+    pub(super) fn touch(&self, token_id: &str, at: i64) -> RegResult<()> {
         self.sql().exec(
             "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
             vec![i(at), s(token_id), i(at)],
@@ -417,7 +400,7 @@ impl RegistryObject {
         sort: TokenSortKey,
         descending: bool,
         now: i64,
-    ) -> ApiResult<Page<Token>> {
+    ) -> RegResult<Page<Token>> {
         let TokenFilter {
             name,
             client_id,
@@ -499,7 +482,7 @@ impl RegistryObject {
             offset,
         )?;
         Ok(Page {
-            items: rows.iter().map(TokenRow::view).collect::<ApiResult<_>>()?,
+            items: rows.iter().map(TokenRow::view).collect(),
             total,
             limit,
             offset,
