@@ -33,9 +33,10 @@ pub fn is_code(raw: &str) -> bool {
         && code_checksum(&raw[..secret::RANDOM_LEN]) == raw[secret::RANDOM_LEN..]
 }
 
-pub const DEFAULT_VALIDITY_SECONDS: u64 = 7 * 24 * 3600;
-pub const MAX_VALIDITY_SECONDS: u64 = 30 * 24 * 3600;
-pub const MESSAGE_MAX: usize = 2000;
+pub use crate::validate::{
+    INVITATION_DEFAULT_SECONDS as DEFAULT_VALIDITY_SECONDS,
+    INVITATION_MAX_SECONDS as MAX_VALIDITY_SECONDS, MESSAGE_MAX,
+};
 
 pub fn validity(expires_in: Option<u64>) -> Result<u64, FieldError> {
     match expires_in {

@@ -11,6 +11,11 @@ pub const EMAIL_MAX: usize = 254;
 /// Ten years: long enough for anything real, short enough never to overflow.
 pub const MAX_LIFETIME_SECONDS: u64 = 10 * 366 * 24 * 3600;
 pub const MAX_OVERLAP_SECONDS: u64 = 7 * 24 * 3600;
+/// How long an invitation stays valid: by default, and at most.
+pub const INVITATION_DEFAULT_SECONDS: u64 = 7 * 24 * 3600;
+pub const INVITATION_MAX_SECONDS: u64 = 30 * 24 * 3600;
+/// An invitation email's message.
+pub const MESSAGE_MAX: usize = 2000;
 /// Per-token rate limits, in requests per minute.
 pub const RATE_LIMIT_MAX: u32 = 100_000;
 

@@ -7,10 +7,10 @@
 //! fuzzer sends what a shape forbids and expects a 4xx.
 
 use crate::expiry::NEVER_SECONDS;
-use crate::invitation::{DEFAULT_VALIDITY_SECONDS, MAX_VALIDITY_SECONDS, MESSAGE_MAX};
 use crate::validate::{
-    DESCRIPTION_MAX, EMAIL_MAX, MAX_LIFETIME_SECONDS, MAX_OVERLAP_SECONDS, NAME_MAX,
-    OBJECT_KEY_MAX, PROJECT_ID_MAX, RATE_LIMIT_MAX, RESOURCE_ID_MAX,
+    DESCRIPTION_MAX, EMAIL_MAX, INVITATION_DEFAULT_SECONDS, INVITATION_MAX_SECONDS,
+    MAX_LIFETIME_SECONDS, MAX_OVERLAP_SECONDS, MESSAGE_MAX, NAME_MAX, OBJECT_KEY_MAX,
+    PROJECT_ID_MAX, RATE_LIMIT_MAX, RESOURCE_ID_MAX,
 };
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use std::borrow::Cow;
@@ -94,8 +94,8 @@ shape!(/// Seconds from now, or Atlan's "never".
 }));
 shape!(/// Seconds the invitation stays valid.
     InvitationValidity => json_schema!({
-    "type": "integer", "minimum": 1, "maximum": MAX_VALIDITY_SECONDS,
-    "default": DEFAULT_VALIDITY_SECONDS
+    "type": "integer", "minimum": 1, "maximum": INVITATION_MAX_SECONDS,
+    "default": INVITATION_DEFAULT_SECONDS
 }));
 shape!(/// Requests per minute.
     RateLimit => json_schema!({"type": "integer", "minimum": 1, "maximum": RATE_LIMIT_MAX}));
