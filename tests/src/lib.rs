@@ -209,6 +209,8 @@ impl TestApp {
         let mut cmd = Command::new("node");
         cmd.arg(wrangler)
             .args(["dev", "--local", "--ip", "127.0.0.1"])
+            // Exposes /__scheduled, which runs the Cron Trigger's handler.
+            .arg("--test-scheduled")
             .args(["--port", &self.port.to_string()])
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
@@ -464,6 +466,18 @@ impl TestApp {
             v["token"].clone(),
             v["secret"].as_str().expect("secret").to_string(),
         )
+    }
+
+    /// Runs the worker's Cron Trigger (`#[event(scheduled)]`) once, as the
+    /// platform would every five minutes.
+    pub async fn run_scheduled(&self) {
+        let r = self
+            .client
+            .get(self.url("/__scheduled?cron=*/5+*+*+*+*"))
+            .send()
+            .await
+            .expect("the scheduled handler answers");
+        assert_eq!(r.status(), 200, "scheduled event: {:?}", r.text().await);
     }
 
     /// Opens an invitation's public welcome page data (no credential).

@@ -198,6 +198,20 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
     }
 }
 
+/// The Cron Trigger (`[triggers]` in wrangler.toml): the registry deletes
+/// expired tokens and forgets finished overlaps. Never on a call's path.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let swept = match registry::Registry::from_env(&env) {
+        Ok(r) => r.call::<usize>(&registry::Command::Sweep).await,
+        Err(e) => Err(e),
+    };
+    match swept {
+        Ok(n) => worker::console_log!("sweep: {n} expired tokens deleted"),
+        Err(e) => worker::console_error!("sweep failed: {}", e.problem.detail),
+    }
+}
+
 /// The audit queue's consumer (this worker consumes its own queue).
 #[event(queue)]
 async fn queue(

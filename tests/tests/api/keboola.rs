@@ -222,3 +222,78 @@ async fn any_token_may_refresh_itself() {
         .await;
     assert_eq!(r.status, 403);
 }
+
+/// Keboola: expired tokens are "deleted automatically". The Cron Trigger
+/// deletes them from the registry, which frees their names, and the audit
+/// log says so — before the sweep, nothing has said it.
+#[tokio::test]
+async fn the_scheduled_sweep_deletes_expired_tokens_and_says_so() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "nightly", "expires_in": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["token"]["id"].as_str().unwrap().to_string();
+    let (kept, _) = app.create_token("kept", json!([])).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let expiries = |page: &serde_json::Value| -> Vec<serde_json::Value> {
+        page["items"].as_array().cloned().unwrap_or_default()
+    };
+    let before = app
+        .get("/api/v1/audit?action=token.expire", &app.admin_secret)
+        .await
+        .json();
+    assert_eq!(
+        expiries(&before),
+        Vec::<serde_json::Value>::new(),
+        "{before}"
+    );
+
+    app.run_scheduled().await;
+    let after = app
+        .audit_until("action=token.expire", &app.admin_secret, |items| {
+            !items.is_empty()
+        })
+        .await;
+    let entries = expiries(&after);
+    assert_eq!(entries.len(), 1, "{after}");
+    assert_eq!(entries[0]["target"], id.as_str());
+    assert_eq!(entries[0]["actor"], "system");
+    assert!(entries[0]["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("'nightly' expired and was deleted"));
+    // Gone from the registry, not only hidden; the name is free again.
+    assert_eq!(
+        app.get(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+            .await
+            .status,
+        404
+    );
+    let again = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "nightly"}),
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    // A token that has not expired is untouched; a second sweep finds nothing.
+    let kept_id = kept["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/tokens/{kept_id}"), &app.admin_secret)
+            .await
+            .status,
+        200
+    );
+    app.run_scheduled().await;
+    let twice = app
+        .get("/api/v1/audit?action=token.expire", &app.admin_secret)
+        .await
+        .json();
+    assert_eq!(expiries(&twice).len(), 1, "{twice}");
+}

@@ -125,6 +125,16 @@ impl RegistryObject {
         self.write_entry((actor, None), None, e, now)
     }
 
+    /// An entry of a project by the system (the scheduled sweep).
+    pub(super) fn audit_system(
+        &self,
+        project: Option<&str>,
+        e: Entry<'_>,
+        now: i64,
+    ) -> RegResult<()> {
+        self.write_entry(("system", None), project, e, now)
+    }
+
     /// A change made by `actor`; a personal key's changes are its user's.
     /// The entry belongs to the project of the token or invitation it is
     /// about; changes to the deployment (admins, personas, members,

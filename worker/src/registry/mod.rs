@@ -270,6 +270,7 @@ impl RegistryObject {
                     .refresh_token(&actor, &id, overlap_seconds, secret, None, now)
                     .await?,
             ),
+            Command::Sweep => to_json(&self.sweep(now).await?),
             Command::Touch { used } => {
                 for (token_id, at) in used {
                     self.touch(&token_id, at.min(now))?;

@@ -140,6 +140,8 @@ pub enum Command {
         overlap_seconds: u64,
         secret: NewSecret,
     },
+    /// The Cron Trigger's sweep: expired tokens and finished overlaps.
+    Sweep,
     /// Tokens used (token id, unix seconds of the last use), one command
     /// per audit batch.
     Touch {

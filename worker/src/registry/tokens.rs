@@ -41,18 +41,42 @@ impl RegistryObject {
     }
 
     /// Expired tokens leave the registry (KV drops its copies on its own),
-    /// which frees their names.
-    pub(super) fn purge_expired(&self, now: i64) -> RegResult<()> {
+    /// which frees their names, and the audit says so (Keboola: "deleted
+    /// automatically"). Runs on every token creation and from the Cron
+    /// Trigger; answers how many left.
+    pub(super) fn purge_expired(&self, now: i64) -> RegResult<usize> {
         let sql = self.sql();
+        let expired = sql
+            .exec(
+                "SELECT * FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master'",
+                vec![i(now)],
+            )?
+            .rows::<TokenRow>()?;
         sql.exec(
-            "DELETE FROM retired_secrets WHERE token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?)",
+            "DELETE FROM retired_secrets WHERE token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master')",
             vec![i(now)],
         )?;
         sql.exec(
             "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master'",
             vec![i(now)],
         )?;
-        Ok(())
+        for row in &expired {
+            let detail = format!("'{}' expired and was deleted; its name is free", row.name);
+            self.audit_system(
+                row.project().as_deref(),
+                Entry::new("token.expire", &row.id, Outcome::Success, &detail),
+                now,
+            )?;
+        }
+        Ok(expired.len())
+    }
+
+    /// The scheduled sweep: expired tokens, then replaced secrets whose
+    /// overlap is over.
+    pub(super) async fn sweep(&self, now: i64) -> RegResult<usize> {
+        let expired = self.purge_expired(now)?;
+        self.sweep_retired(now).await?;
+        Ok(expired)
     }
 
     /// Replaced secrets whose time is up are deleted from KV, then
