@@ -180,7 +180,9 @@ async fn catalog_is_served_from_the_shipped_file() {
             "tokens",
             "audit",
             "api_services",
-            "infrastructures"
+            "infrastructures",
+            "projects",
+            "datasets"
         ]
     );
 }
