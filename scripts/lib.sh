@@ -68,6 +68,13 @@ build_app() {
   log "building the app (Leptos → wasm, Trunk)"
   (
     wasm_env
+    # Smaller wasm (app/index.html builds with the `app` profile): Leptos's
+    # type-erased views (less monomorphized code), and where std is built
+    # from source anyway, panics that abort at once (no formatting code).
+    export RUSTFLAGS="--cfg erase_components"
+    if [ "${RUSTC_BOOTSTRAP:-}" = 1 ]; then
+      RUSTFLAGS="$RUSTFLAGS -Zunstable-options -Cpanic=immediate-abort"
+    fi
     cd "$ROOT" && cargo fetch --target wasm32-unknown-unknown >/dev/null 2>&1 || true
     cd "$ROOT" && trunk build --release
   ) || { log "the app build failed"; return 1; }

@@ -10,8 +10,17 @@ pub fn now() -> OffsetDateTime {
 }
 
 pub fn absolute(t: OffsetDateTime) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    t.format(&fmt).unwrap_or_else(|_| t.to_string())
+    // By hand, not `time`'s format descriptions: their machinery is wasm the
+    // browser would download for one fixed shape.
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 pub fn iso(t: OffsetDateTime) -> String {
@@ -22,6 +31,16 @@ pub fn iso(t: OffsetDateTime) -> String {
 /// "in 3 days (2026-12-01 12:00 UTC)".
 pub fn when(t: OffsetDateTime) -> String {
     format!("{} ({})", relative(t, now()), absolute(t))
+}
+
+/// When something was created; the records Keyward has from the start (the
+/// `default` project) carry no date (the Unix epoch) and say so.
+pub fn created(t: OffsetDateTime) -> String {
+    if t == OffsetDateTime::UNIX_EPOCH {
+        "Built in".to_string()
+    } else {
+        relative(t, now())
+    }
 }
 
 pub fn ago(t: Option<OffsetDateTime>, none: &str) -> String {
@@ -61,6 +80,19 @@ pub fn expiry(expires_at: Option<OffsetDateTime>) -> ExpiryText {
             relative: relative(at, now),
             absolute: absolute(at),
         },
+    }
+}
+
+/// The expiry as the end of a sentence: "never expires", "expired 2 days
+/// ago (…)", "expires in 29 days (2026-12-28 12:00 UTC)".
+pub fn expiry_phrase(expires_at: Option<OffsetDateTime>) -> String {
+    let e = expiry(expires_at);
+    match e.state {
+        ExpiryState::Never => "never expires".to_string(),
+        ExpiryState::Expired => format!("expired {} ({})", e.relative, e.absolute),
+        ExpiryState::Soon | ExpiryState::Later => {
+            format!("expires {} ({})", e.relative, e.absolute)
+        }
     }
 }
 

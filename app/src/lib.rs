@@ -98,8 +98,16 @@ fn Header() -> impl IntoView {
                 .map(|w| (w.token.name.clone(), kind_label(w.token.kind)))
         })
     };
+    // On a phone the navigation and the account sit behind a menu button;
+    // following a link closes it.
+    let menu_open = RwSignal::new(false);
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
-        <header class="topbar">
+        <header class="topbar" class:menu-open=move || menu_open.get()>
             <a class="brand" href="/">
                 <svg class="logo" aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
                     <circle cx="8" cy="12" r="4.5" fill="none" stroke="currentColor" stroke-width="2.2" />
@@ -108,6 +116,17 @@ fn Header() -> impl IntoView {
                 "Keyward"
             </a>
             <Show when=move || session.signed_in()>
+                <button
+                    type="button"
+                    class="menu-toggle secondary small"
+                    data-testid="menu-toggle"
+                    aria-controls="topbar-menu"
+                    aria-expanded=move || if menu_open.get() { "true" } else { "false" }
+                    on:click=move |_| menu_open.update(|o| *o = !*o)
+                >
+                    "Menu"
+                </button>
+                <div class="topbar-menu" id="topbar-menu">
                 <nav aria-label="Main">
                     <Show when=move || session.is_admin()>
                         <NavLink href="/tokens" testid="nav-tokens" label="Tokens" />
@@ -133,12 +152,13 @@ fn Header() -> impl IntoView {
                     <Show when=move || session.is_full_admin()>
                         <ProjectSwitcher />
                     </Show>
-                    <span class="who-name" data-testid="who">
+                    <span class="who-name" data-testid="who" title=move || who().map(|(n, k)| format!("{n} · {k}"))>
                         {move || who().map(|(n, k)| format!("{n} · {k}")).unwrap_or_default()}
                     </span>
                     <button type="button" class="secondary small" data-testid="signout" on:click=move |_| session.sign_out(None)>
                         "Sign out"
                     </button>
+                </div>
                 </div>
             </Show>
         </header>
@@ -174,12 +194,12 @@ fn ProjectSwitcher() -> impl IntoView {
         ids.into_iter()
             .map(|(id, name)| {
                 let selected = id == choice.current.get_untracked();
-                let label = if name == id {
+                let title = if name == id {
                     id.clone()
                 } else {
                     format!("{name} ({id})")
                 };
-                view! { <option value=id selected=selected>{label}</option> }
+                view! { <option value=id selected=selected title=title>{name}</option> }
             })
             .collect_view()
     };

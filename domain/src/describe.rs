@@ -718,9 +718,22 @@ impl ExpiryChoice {
     }
 
     /// Parses the value of an `<input type="date">` ("2026-12-31").
+    /// Read by hand: `time`'s format-description parser would add its whole
+    /// machinery to the app's wasm for this one shape.
     pub fn parse_date(s: &str) -> Option<Date> {
-        let fmt = time::macros::format_description!("[year]-[month]-[day]");
-        Date::parse(s.trim(), &fmt).ok()
+        let s = s.trim();
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        if !(digits(0..4) && digits(5..7) && digits(8..10)) {
+            return None;
+        }
+        let year: i32 = s[0..4].parse().ok()?;
+        let month: u8 = s[5..7].parse().ok()?;
+        let day: u8 = s[8..10].parse().ok()?;
+        Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()
     }
 }
 
@@ -1010,5 +1023,19 @@ mod tests {
             Some(date!(2026 - 12 - 31))
         );
         assert_eq!(ExpiryChoice::parse_date("31/12/2026"), None);
+        assert_eq!(
+            ExpiryChoice::parse_date(" 2026-02-28 "),
+            Some(date!(2026 - 02 - 28))
+        );
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "",
+            "2026-01-01x",
+        ] {
+            assert_eq!(ExpiryChoice::parse_date(bad), None, "{bad}");
+        }
     }
 }

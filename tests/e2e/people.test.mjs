@@ -437,6 +437,8 @@ test('projects: the header switcher, a project token, and a global key with per-
   await page.getByTestId('nav-console').click();
   await page.getByTestId('console-project').filter({ hasText: 'beta' }).waitFor();
   await page.setViewportSize({ width: 375, height: 800 });
+  // On a phone the navigation is behind the menu button.
+  await page.getByTestId('menu-toggle').click();
   await page.getByTestId('nav-tokens').click();
   await page.getByTestId('token-row').first().waitFor();
   await noSidewaysOverflow(page);

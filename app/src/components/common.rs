@@ -56,13 +56,44 @@ pub fn FailurePanel(failure: ApiFailure, #[prop(into)] needs: String) -> impl In
         }
         .into_any()
     } else {
+        let technical = match failure.status {
+            0 => failure.to_string(),
+            status => format!("HTTP {status}: {failure}"),
+        };
         view! {
             <section class="panel panel-bad" data-testid="load-error" role="alert">
                 <h2>"Could not load this page"</h2>
-                <p>{failure.to_string()}</p>
+                <p data-testid="load-error-text">{failure_sentence(&failure)}</p>
+                <p>
+                    <button type="button" data-testid="load-retry" on:click=|_| {
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.location().reload();
+                        }
+                    }>"Retry"</button>
+                </p>
+                <details class="technical">
+                    <summary>"Technical detail"</summary>
+                    <pre data-testid="load-error-detail">{technical}</pre>
+                </details>
             </section>
         }
         .into_any()
+    }
+}
+
+/// What went wrong, in a sentence for a person; the status and the API's
+/// words go under "Technical detail".
+pub fn failure_sentence(failure: &ApiFailure) -> String {
+    match failure.status {
+        0 => "Keyward could not be reached. Check your connection, then try again.".into(),
+        404 => "This was not found: it may have been deleted, or the link is wrong.".into(),
+        429 => "Too many requests for now. Wait a moment, then try again.".into(),
+        s if s >= 500 => "Keyward could not answer just now. Try again in a moment.".into(),
+        _ => match &failure.problem {
+            Some(p) if !p.detail.is_empty() => p.detail.clone(),
+            Some(p) => p.title.clone(),
+            None => "The request failed. Try again.".into(),
+        },
     }
 }
 
@@ -297,4 +328,55 @@ pub fn grants_of(
             })
         })
         .collect()
+}
+
+/// Who made something, given their client id: the person's name where there
+/// is one (an admin behind a master token, a member behind a user token),
+/// else the token's name; the client id stays beside it. Looked up with the
+/// signed-in token's own rights: what it may not see stays a client id.
+#[component]
+pub fn CreatedBy(client_id: String) -> impl IntoView {
+    use keyward_domain::api::{AdminList, MemberList, Page, Token};
+    use keyward_domain::{paths, TokenKind};
+    let api = crate::api::use_api();
+    let cid = client_id.clone();
+    let name = LocalResource::new(move || {
+        let cid = cid.clone();
+        async move {
+            let path = format!(
+                "{}?client_id={}&limit=1",
+                paths::TOKENS.template(),
+                crate::api::enc(&cid)
+            );
+            let token = api
+                .get::<Page<Token>>(&path)
+                .await
+                .ok()?
+                .items
+                .into_iter()
+                .find(|t| t.client_id == cid)?;
+            let person = match token.kind {
+                TokenKind::Master => api
+                    .get::<AdminList>(paths::ADMINS.template())
+                    .await
+                    .ok()
+                    .and_then(|p| p.items.into_iter().find(|a| a.master_token_id == token.id))
+                    .map(|a| a.name),
+                TokenKind::User => api
+                    .get::<MemberList>(paths::MEMBERS.template())
+                    .await
+                    .ok()
+                    .and_then(|p| p.items.into_iter().find(|m| m.user_token_id == token.id))
+                    .map(|m| m.name),
+                _ => None,
+            };
+            Some(person.unwrap_or(token.name))
+        }
+    });
+    view! {
+        <span data-testid="created-by">
+            {move || name.get().flatten().map(|n| view! { <strong>{n}</strong> " " })}
+            <code class="muted">{client_id.clone()}</code>
+        </span>
+    }
 }

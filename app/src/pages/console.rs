@@ -4,7 +4,7 @@
 //! only leaves out buttons that would be refused.
 
 use crate::api::{use_api, ApiFailure};
-use crate::components::common::{grants_of, ErrorBanner, Expiry, FailurePanel, HeldList, Loading};
+use crate::components::common::{grants_of, ErrorBanner, FailurePanel, HeldList, Loading};
 use crate::format;
 use crate::mutation::Mutation;
 use crate::resources::{buckets_path, catalog_resource, projects_resource};
@@ -153,8 +153,9 @@ fn YourAccess(who: WhoAmI, catalog: Catalog) -> impl IntoView {
             <p>
                 "Signed in with the token "
                 <strong data-testid="console-token-name">{who.token.name.clone()}</strong>
-                ". "
-                <Expiry expires_at=who.token.expires_at />
+                ", which "
+                <span data-testid="console-expiry">{format::expiry_phrase(who.token.expires_at)}</span>
+                "."
             </p>
             <p class="summary-line" data-testid="console-summary">{line}</p>
             <HeldList held />

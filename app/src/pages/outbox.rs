@@ -9,22 +9,24 @@ use keyward_domain::api::{OutboxList, OutboxMessage};
 use keyward_domain::paths;
 use leptos::prelude::*;
 
-/// Splits `text` into pieces, marking those that are links into `origin`
-/// (e.g. `http://host:8787/invite/…`). Everything else stays text, so
-/// nothing in a message can inject markup.
+/// Splits `text` into pieces, marking the http(s) links. A link is shown
+/// and opened on `origin` — the app's own, whatever host the worker wrote
+/// into the email (`localhost` while the page runs on `127.0.0.1`) — so a
+/// message can never send the reader off this app. Everything else stays
+/// text, so nothing in a message can inject markup.
 pub fn segments(text: &str, origin: &str) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = vec![];
-    let prefix = format!("{origin}/");
     let mut rest = text;
     while !rest.is_empty() {
         let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         let (word, after) = rest.split_at(end);
-        if !origin.is_empty() && word.starts_with(&prefix) {
-            let link = word.trim_end_matches(['.', ',', ';', ':', ')', '>', '"', '\'']);
-            out.push((link.to_string(), true));
-            push_text(&mut out, &word[link.len()..]);
-        } else {
-            push_text(&mut out, word);
+        let link = word.trim_end_matches(['.', ',', ';', ':', ')', '>', '"', '\'']);
+        match on_origin(link, origin) {
+            Some(href) => {
+                out.push((href, true));
+                push_text(&mut out, &word[link.len()..]);
+            }
+            None => push_text(&mut out, word),
         }
         let ws = after
             .find(|c: char| !c.is_whitespace())
@@ -34,6 +36,19 @@ pub fn segments(text: &str, origin: &str) -> Vec<(String, bool)> {
     }
     out.retain(|(s, _)| !s.is_empty());
     out
+}
+
+/// `http(s)://any-host/path?query` as the same path on `origin`.
+fn on_origin(word: &str, origin: &str) -> Option<String> {
+    if origin.is_empty() {
+        return None;
+    }
+    let after_scheme = word
+        .strip_prefix("https://")
+        .or_else(|| word.strip_prefix("http://"))?;
+    let slash = after_scheme.find('/')?;
+    let path = &after_scheme[slash..];
+    (path.len() > 1).then(|| format!("{origin}{path}"))
 }
 
 fn push_text(out: &mut Vec<(String, bool)>, s: &str) {
@@ -66,7 +81,7 @@ pub fn Outbox() -> impl IntoView {
             </button>
         </div>
         <p class="muted">
-            "No email provider is configured, so emails are kept here instead of being sent. Links into this app can be opened directly."
+            "No email provider is configured, so emails are kept here instead of being sent. Their links open here, in this app."
         </p>
         {move || match list.get() {
             None => view! { <Loading what="Loading the outbox…" /> }.into_any(),
@@ -109,5 +124,33 @@ fn Message(message: OutboxMessage) -> impl IntoView {
             </header>
             <pre class="mail-text" data-testid="outbox-text">{body}</pre>
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segments;
+
+    #[test]
+    fn links_open_on_the_pages_own_origin() {
+        let text = "Open http://localhost:8787/invite/abc. Or https://evil.example/x\nbye";
+        assert_eq!(
+            segments(text, "http://127.0.0.1:8787"),
+            vec![
+                ("Open ".to_string(), false),
+                ("http://127.0.0.1:8787/invite/abc".to_string(), true),
+                (". Or ".to_string(), false),
+                ("http://127.0.0.1:8787/x".to_string(), true),
+                ("\nbye".to_string(), false),
+            ]
+        );
+        assert_eq!(
+            segments("<b>http://h/</b>", "http://a"),
+            vec![("<b>http://h/</b>".to_string(), false)]
+        );
+        assert_eq!(
+            segments("x http://h/y", ""),
+            vec![("x http://h/y".to_string(), false)]
+        );
     }
 }

@@ -51,7 +51,7 @@ pub fn Projects() -> impl IntoView {
                                                 {(!p.description.is_empty()).then(|| view! { <div class="muted small">{p.description.clone()}</div> })}
                                             </td>
                                             <td data-label="ID"><code>{p.id.clone()}</code></td>
-                                            <td data-label="Created">{format::ago(Some(p.created_at), "")}</td>
+                                            <td data-label="Created" data-testid="project-created-at">{format::created(p.created_at)}</td>
                                             <td data-label="">
                                                 <Show when=current.clone() fallback={
                                                     let (id, name) = (id.clone(), p.name.clone());

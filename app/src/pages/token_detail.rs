@@ -4,7 +4,8 @@
 use crate::api::{enc, use_api, ApiFailure};
 use crate::components::audit_table::AuditTable;
 use crate::components::common::{
-    kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
+    kind_label, project_label, CreatedBy, Dialog, ErrorBanner, Expiry, FailurePanel, Loading,
+    SecretReveal,
 };
 use crate::components::personas::{persona_grants, persona_names};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
@@ -173,7 +174,7 @@ fn Metadata(token: Token, personas: Signal<Vec<Persona>>) -> impl IntoView {
                 <dt>"Expires"</dt><dd><Expiry expires_at=token.expires_at /></dd>
                 <dt>"Rate limit"</dt><dd data-testid="token-rate-limit-view">{token.rate_limit.map(|r| format!("{r} requests per minute")).unwrap_or_else(|| "The deployment's default".into())}</dd>
                 <dt>"Last used"</dt><dd>{token.last_used_at.map(format::when).unwrap_or_else(|| "Never used".into())}</dd>
-                <dt>"Created"</dt><dd>{format::when(token.created_at)} " by " <code>{token.created_by.clone()}</code></dd>
+                <dt>"Created"</dt><dd>{format::when(token.created_at)} " by " <CreatedBy client_id=token.created_by.clone() /></dd>
                 <dt>"Updated"</dt><dd>{format::when(token.updated_at)}</dd>
                 <dt>"Token ID"</dt><dd><code>{token.id.clone()}</code></dd>
             </dl>
@@ -458,8 +459,17 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let entries = LocalResource::new(move || {
         reload.track();
-        let path = format!("{}?target={}&limit=20", paths::AUDIT.template(), enc(&id));
-        async move { api.get::<Page<AuditEntry>>(&path).await }
+        // Changes only: opening this page reads the token, and those reads
+        // would otherwise fill its own activity (the API filters by one
+        // action, not by kind, so the reads are left out here).
+        let path = format!("{}?target={}&limit=100", paths::AUDIT.template(), enc(&id));
+        async move {
+            api.get::<Page<AuditEntry>>(&path).await.map(|mut p| {
+                p.items.retain(|e| !is_read(&e.action));
+                p.items.truncate(20);
+                p
+            })
+        }
     });
     view! {
         <section class="card" aria-labelledby="audit-title" data-testid="token-audit">
@@ -472,6 +482,11 @@ fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// Audit actions that only looked (`token.read`, `tokens.list`, …).
+fn is_read(action: &str) -> bool {
+    action.ends_with(".read") || action.ends_with(".list")
 }
 
 /// Invitations to this token: send one by email, see their state,

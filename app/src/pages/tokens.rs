@@ -196,7 +196,6 @@ fn TokenTable(
                         <th scope="col">"Kind"</th>
                         <th scope="col">"Project"</th>
                         <th scope="col">"Client ID"</th>
-                        <th scope="col">"Secret"</th>
                         <SortHeader label="Expires" key="expires_at" sort />
                         <SortHeader label="Last used" key="last_used_at" sort />
                         <SortHeader label="Created" key="created_at" sort />
@@ -290,13 +289,9 @@ fn TokenRow(token: Token) -> impl IntoView {
             <td data-label="Kind"><span class=kind_class>{kind_label(token.kind)}</span></td>
             <td data-label="Project"><span class=project_class data-testid="token-project">{project_label(&token)}</span></td>
             <td data-label="Client ID"><code>{token.client_id.clone()}</code></td>
-            <td data-label="Secret"><code>{token.secret_hint.clone()}</code></td>
             <td data-label="Expires"><Expiry expires_at=token.expires_at /></td>
             <td data-label="Last used">{format::ago(token.last_used_at, "Never used")}</td>
-            <td data-label="Created">
-                <div>{format::ago(Some(token.created_at), "")}</div>
-                <div class="muted small">"by " <code>{token.created_by.clone()}</code></div>
-            </td>
+            <td data-label="Created">{format::ago(Some(token.created_at), "")}</td>
         </tr>
     }
 }

@@ -1,0 +1,24 @@
+// The admin app's wasm as the browser downloads it: raw and gzip -9 bytes of
+// dist/*_bg.wasm, and its budget. `node scripts/app-size.mjs` prints the
+// figure (scripts/bench); tests/e2e/size.test.mjs fails above the budget.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync, constants } from 'node:zlib';
+
+export const BUDGET_GZ_BYTES = 300 * 1024;
+
+export function appWasmSize(dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')) {
+  const files = readdirSync(dist).filter((f) => f.endsWith('_bg.wasm'));
+  if (files.length !== 1) throw new Error(`expected one *_bg.wasm in ${dist}, found ${files.length}`);
+  const bytes = readFileSync(join(dist, files[0]));
+  const gz = gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
+  return { file: files[0], raw: bytes.length, gz };
+}
+
+export const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { file, raw, gz } = appWasmSize();
+  console.log(`app wasm (dist/${file}): ${kib(gz)} gzipped, ${kib(raw)} raw (budget ${kib(BUDGET_GZ_BYTES)} gzipped)`);
+}
