@@ -3,4 +3,5 @@ pub mod common;
 pub mod grid;
 pub mod keys;
 pub mod personas;
+pub mod toast;
 pub mod token_form;

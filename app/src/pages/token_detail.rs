@@ -7,6 +7,7 @@ use crate::components::common::{
     kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading, SecretReveal,
 };
 use crate::components::personas::{persona_grants, persona_names};
+use crate::components::toast::use_toasts;
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::format;
 use crate::mutation::Mutation;
@@ -86,8 +87,11 @@ fn TokenView(
                     {(!t.description.is_empty()).then(|| view! { <p class="muted">{t.description.clone()}</p> })}
                 </div>
                 <div class="actions">
+                    // While the form is open, "Edit" would do nothing.
                     {editable.then(|| view! {
-                        <button type="button" class="secondary" data-testid="edit-token" on:click=move |_| open.set(Open::Edit)>"Edit"</button>
+                        <Show when=move || open.get() != Open::Edit>
+                            <button type="button" class="secondary" data-testid="edit-token" on:click=move |_| open.set(Open::Edit)>"Edit"</button>
+                        </Show>
                     })}
                     <button type="button" class="secondary" data-testid="refresh-token" on:click=move |_| open.set(Open::Refresh)>"Refresh secret"</button>
                     {editable.then(|| view! {
@@ -282,12 +286,14 @@ fn EditToken(
     let projects = projects_resource(api);
     let projects = Signal::derive(move || projects.get().unwrap_or_default());
     let path = paths::TOKEN.with(&[&token.id]);
+    let toasts = use_toasts();
     let save = Mutation::new(
         move |body: UpdateToken| {
             let path = path.clone();
             async move { api.send::<_, Token>(Method::PATCH, &path, &body).await }
         },
-        move |_| {
+        move |t: Token| {
+            toasts.say(format!("Saved the changes to “{}”.", t.name));
             open.set(Open::Nothing);
             reload.update(|n| *n += 1);
         },
@@ -339,6 +345,7 @@ fn RefreshDialog(
     let overlap = RwSignal::new(0u64);
     let own = session.token_id().as_deref() == Some(token.id.as_str());
     let path = paths::TOKEN_REFRESH.with(&[&token.id]);
+    let toasts = use_toasts();
     let refresh = Mutation::new(
         move |body: RefreshToken| {
             let path = path.clone();
@@ -349,6 +356,10 @@ fn RefreshDialog(
             if session.token_id().as_deref() == Some(t.token.id.as_str()) {
                 session.replace_secret(t.secret.clone());
             }
+            toasts.say(format!(
+                "A new secret was issued for “{}”: copy it from the top of the page.",
+                t.token.name
+            ));
             revealed.set(Some(t));
             open.set(Open::Nothing);
             reload.update(|n| *n += 1);
@@ -408,9 +419,12 @@ fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
         move || typed.with(|t| t == &name)
     };
     let id = token.id.clone();
+    let toasts = use_toasts();
+    let deleted = format!("Deleted the token “{}”.", token.name);
     let delete = Mutation::new(
         move |path: String| async move { api.delete(&path).await },
         move |()| {
+            toasts.say(deleted.clone());
             if session.token_id().as_deref() == Some(id.as_str()) {
                 session.sign_out(Some(
                     "You deleted the token you were signed in with.".into(),
@@ -543,6 +557,7 @@ fn SendDialog(
     let days = RwSignal::new(7u64);
     let create_path = paths::TOKEN_INVITATIONS.with(&[&id]);
     let close = move || sending.set(false);
+    let toasts = use_toasts();
     let send = Mutation::new(
         move |body: CreateInvitation| {
             let path = create_path.clone();
@@ -555,6 +570,7 @@ fn SendDialog(
             }
         },
         move |c: InvitationCreated| {
+            toasts.say(format!("Invitation sent to {}.", c.invitation.email));
             sent.set(Some(c.invitation));
             sending.set(false);
         },
