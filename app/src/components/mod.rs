@@ -1,6 +1,7 @@
 pub mod audit_table;
 pub mod common;
 pub mod grid;
+pub mod handover;
 pub mod keys;
 pub mod personas;
 pub mod toast;
