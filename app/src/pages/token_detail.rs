@@ -81,6 +81,7 @@ fn TokenView(
     let editable = !is_master && !of_member;
     let header = {
         let t = token.clone();
+        let dup_href = format!("/tokens/new?from={}", enc(&t.id));
         view! {
             <header class="detail-head">
                 <div>
@@ -92,6 +93,13 @@ fn TokenView(
                     {editable.then(|| view! {
                         <Show when=move || open.get() != Open::Edit>
                             <button type="button" class="secondary" data-testid="edit-token" on:click=move |_| open.set(Open::Edit)>"Edit"</button>
+                        </Show>
+                    })}
+                    {editable.then(|| view! {
+                        <Show when=move || open.get() != Open::Edit>
+                            <a class="button secondary" data-testid="duplicate-token" href=dup_href.clone()>
+                                "Duplicate with the same permissions"
+                            </a>
                         </Show>
                     })}
                     <button type="button" class="secondary" data-testid="refresh-token" on:click=move |_| open.set(Open::Refresh)>"Refresh secret"</button>

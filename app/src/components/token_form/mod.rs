@@ -12,9 +12,9 @@ use crate::components::common::ErrorBanner;
 use crate::components::grid::{GrantError, GrantSummary, Known, PermissionGrid};
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
-use keyward_domain::api::{Persona, Project, ProjectGrants, WhoAmI};
+use keyward_domain::api::{Persona, Project, ProjectGrants, Token, WhoAmI};
 use keyward_domain::describe::Grid;
-use keyward_domain::{Catalog, Effective, FieldError, Grant};
+use keyward_domain::{Catalog, Effective, FieldError, Grant, TokenKind};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -38,6 +38,35 @@ pub struct FormInit {
     pub global: bool,
     pub global_admin: bool,
     pub project_grants: ProjectGrants,
+}
+
+impl FormInit {
+    /// A new token with the same permissions as `t`: its grants, personas,
+    /// rate limit, project and (a global key) its per-project grants; a
+    /// name to change, and the usual expiry.
+    pub fn duplicate_of(t: &Token) -> FormInit {
+        FormInit {
+            name: format!("{} (copy)", t.name),
+            description: t.description.clone(),
+            grants: t.grants.clone(),
+            current_expiry: None,
+            rate_limit: t.rate_limit,
+            personas: t.personas.clone(),
+            project: t.project.clone(),
+            global: t.kind == TokenKind::Global,
+            global_admin: t.global_admin,
+            project_grants: t.project_grants.clone(),
+        }
+    }
+
+    /// A new token holding a copy of a persona's grants (not linked: later
+    /// changes to the persona do not reach it).
+    pub fn from_persona(p: &Persona) -> FormInit {
+        FormInit {
+            grants: p.grants.clone(),
+            ..FormInit::default()
+        }
+    }
 }
 
 #[component]
