@@ -94,6 +94,16 @@ test('save, refresh, send and delete each end with a polite toast; editing hides
   await page.getByTestId('edit-panel').waitFor();
   assert.equal(await page.getByTestId('edit-token').count(), 0, 'no Edit button while editing');
   assert.doesNotMatch(await page.getByTestId('edit-panel').innerText(), /starts with no permissions/);
+  // The summary is phrased as the API stores it, says what saving changes,
+  // and stays in view above the grid.
+  assert.equal(await page.getByTestId('summary-change').innerText(), 'No change to its own permissions');
+  await page.getByTestId('grant-audit-read').check();
+  assert.equal(await page.getByTestId('summary-change').innerText(), 'Adds read the audit log');
+  await page.getByTestId('scope-storage-read-all').check();
+  assert.equal(await page.getByTestId('summary-change').innerText(), 'Adds read all buckets; read the audit log');
+  assert.equal(await page.getByTestId('summary-box').evaluate((el) => getComputedStyle(el).position), 'sticky');
+  await page.getByTestId('grant-audit-read').scrollIntoViewIfNeeded();
+  assert.ok(await inView(page, 'summary-box'), 'the summary stays in view while the grid scrolls');
   await page.getByTestId('token-description').fill('now described');
   await page.getByTestId('token-submit').click();
   await toast(/Saved the changes to “toasted”/);
@@ -115,5 +125,98 @@ test('save, refresh, send and delete each end with a polite toast; editing hides
   await page.waitForURL('**/tokens');
   await toast(/Deleted the token “toasted”/);
   assert.equal((await app.api(`/api/v1/tokens/${token.id}`)).status, 404);
+  await page.close();
+});
+
+test('the send dialog says what is handed over and its expiry; nothing needs a confirmation, never a warning', async () => {
+  const make = async (body) => {
+    const r = await app.api('/api/v1/tokens', { method: 'POST', body });
+    assert.equal(r.status, 201, await r.text());
+    return (await r.json()).token;
+  };
+  const reader = await make({ name: 'reader', expires_in: 7 * 86400,
+    grants: [{ service: 'storage', permission: 'read', resource: BUCKET }] });
+  const forever = await make({ name: 'forever', grants: [{ service: 'audit', permission: 'read' }] });
+  const empty = await make({ name: 'empty', expires_in: 86400 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page);
+  const open = async (t) => {
+    await page.goto(`${app.url}/tokens/${t.id}`);
+    await page.getByTestId('send-token').click();
+    await page.getByTestId('send-dialog').waitFor();
+  };
+
+  await open(reader);
+  await page.getByTestId('send-can-do').filter({ hasText: `Read bucket ${BUCKET}; nothing else` }).waitFor();
+  assert.match(await page.getByTestId('send-expiry').innerText(), /^The token expires in (6|7) days/);
+  assert.equal(await page.getByTestId('send-nothing-warning').count(), 0);
+  assert.equal(await page.getByTestId('send-never-warning').count(), 0);
+  await screenshot(page, 'send-dialog-summary');
+
+  await open(forever);
+  await page.getByTestId('send-never-warning').waitFor();
+  assert.equal(await page.getByTestId('send-expiry').innerText(), 'The token never expires.');
+
+  // Nothing to hand over: warned, and Send waits for an explicit yes.
+  await open(empty);
+  await page.getByTestId('send-nothing-warning').waitFor();
+  assert.match(await page.getByTestId('send-can-do').innerText(), /^Nothing/);
+  await page.getByTestId('send-email').fill('empty@example.com');
+  assert.ok(await page.getByTestId('send-confirm').isDisabled(), 'no send without the confirmation');
+  await page.getByTestId('send-email').press('Enter');
+  assert.equal((await (await app.api(`/api/v1/invitations?token_id=${empty.id}`)).json()).items.length, 0);
+  await page.getByTestId('send-nothing-confirm').check();
+  await page.getByTestId('send-confirm').click();
+  await page.getByTestId('invite-sent').filter({ hasText: 'empty@example.com' }).waitFor();
+  await page.close();
+});
+
+test('templates: duplicate a token with the same permissions, or start from a copy of a persona', async () => {
+  const r = await app.api('/api/v1/tokens', {
+    method: 'POST',
+    body: { name: 'original', rate_limit: 90, grants: [
+      { service: 'storage', permission: 'read', resource: BUCKET },
+      { service: 'audit', permission: 'read' },
+    ] },
+  });
+  assert.equal(r.status, 201, await r.text());
+  const { token } = await r.json();
+  const pr = await app.api('/api/v1/personas', {
+    method: 'POST', body: { name: 'Auditor', grants: [{ service: 'audit', permission: 'read' }] },
+  });
+  assert.equal(pr.status, 201, await pr.text());
+  const persona = await pr.json();
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page);
+  await page.goto(`${app.url}/tokens/${token.id}`);
+  const detail = await page.getByTestId('detail-summary').innerText();
+  await page.getByTestId('duplicate-token').click();
+  await page.waitForURL(`**/tokens/new?from=${token.id}`);
+  await page.getByTestId('template-note').filter({ hasText: 'Duplicating “original”' }).waitFor();
+  assert.equal(await page.getByTestId('token-name').inputValue(), 'original (copy)');
+  assert.equal(await page.getByTestId('token-rate-limit').inputValue(), '90');
+  assert.equal(await page.getByTestId('summary').innerText(), detail);
+  await page.getByTestId('token-submit').click();
+  await page.getByTestId('secret-text').waitFor();
+  const list = await (await app.api('/api/v1/tokens?q=original')).json();
+  const copy = list.items.find((t) => t.name === 'original (copy)');
+  const sorted = (gs) => gs.map((g) => JSON.stringify(g)).sort();
+  assert.deepEqual(sorted(copy.grants), sorted(token.grants));
+  assert.equal(copy.rate_limit, 90);
+
+  // From a persona: its grants are copied, the persona is not linked.
+  await page.goto(`${app.url}/tokens/new`);
+  await page.getByTestId('token-template').selectOption(persona.id);
+  await page.waitForURL(`**/tokens/new?persona=${persona.id}`);
+  await page.getByTestId('template-note').filter({ hasText: 'persona “Auditor”' }).waitFor();
+  assert.ok(await page.getByTestId('grant-audit-read').isChecked());
+  assert.match(await page.getByTestId('summary').innerText(), /^Read the audit log; nothing else/);
+  await page.getByTestId('token-name').fill('from auditor');
+  await page.getByTestId('token-submit').click();
+  await page.getByTestId('secret-text').waitFor();
+  const made = (await (await app.api('/api/v1/tokens?q=auditor')).json()).items.find((t) => t.name === 'from auditor');
+  assert.deepEqual(made.grants, [{ service: 'audit', permission: 'read' }]);
+  assert.deepEqual(made.personas ?? [], []);
   await page.close();
 });

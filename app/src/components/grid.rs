@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 /// Existing resources per resource type (e.g. `bucket` → bucket ids).
 pub type Known = BTreeMap<String, Vec<String>>;
 
+/// How many resources a picker lists at once; a search finds the others.
+const SHOWN: usize = 100;
+
 /// An API error that names one grant, placed next to its row.
 pub type GrantError = (String, String, String);
 
@@ -264,6 +267,64 @@ fn ScopeChoice(
         }
     };
     let add_click = add.clone();
+    // The picker: a search over the resources, at most SHOWN of its
+    // matches listed (fast at 10,000 buckets), and all matches picked in one go.
+    let search = RwSignal::new(String::new());
+    let matching = move || {
+        let needle = search.with(|q| q.trim().to_lowercase());
+        scope()
+            .map(|sc| {
+                sc.resources
+                    .into_iter()
+                    .filter(|r| needle.is_empty() || r.id.to_lowercase().contains(&needle))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let select_matching = {
+        let (s, p) = (service.clone(), permission.clone());
+        move |_| {
+            let ids: Vec<String> = matching().into_iter().map(|r| r.id).collect();
+            grid.update(|g| g.select_resources(&s, &p, &ids));
+        }
+    };
+    let search_testid = format!("resource-search-{key}");
+    let matching_testid = format!("resource-select-matching-{key}");
+    let count_testid = format!("resource-count-{key}");
+    let search_label = format!("Search {}", plural(&noun_one));
+    let picker = move || {
+        let sc = scope()?;
+        if sc.all || sc.resources.is_empty() {
+            return None;
+        }
+        let total = sc.resources.len();
+        let found = matching();
+        let open = found.iter().filter(|r| !r.checked && !r.locked).count();
+        let filtered = search.with(|q| !q.trim().is_empty());
+        let count = match (filtered, found.len() > SHOWN) {
+            (false, false) => String::new(),
+            (false, true) => format!("Showing {SHOWN} of {total}; search to find the others."),
+            (true, false) => format!("{} of {total} match.", found.len()),
+            (true, true) => format!(
+                "{} of {total} match; showing the first {SHOWN}.",
+                found.len()
+            ),
+        };
+        Some(view! {
+            <div class="resource-search inline">
+                <input type="search" autocomplete="off" spellcheck="false"
+                    aria-label=search_label.clone() placeholder=search_label.clone()
+                    data-testid=search_testid.clone() bind:value=search />
+                {(filtered && open > 0).then(|| view! {
+                    <button type="button" class="secondary small" data-testid=matching_testid.clone()
+                        on:click=select_matching.clone()>
+                        {format!("Select all {} matching", found.len())}
+                    </button>
+                })}
+            </div>
+            <p class="muted small" role="status" data-testid=count_testid.clone()>{count}</p>
+        })
+    };
     let resources = {
         let (s, p, key) = (service.clone(), permission.clone(), key.clone());
         move || {
@@ -273,9 +334,9 @@ fn ScopeChoice(
             if sc.all {
                 return ().into_any();
             }
-            let items = sc
-                .resources
+            let items = matching()
                 .into_iter()
+                .take(SHOWN)
                 .map(|r| {
                     let (s, p, id) = (s.clone(), p.clone(), r.id.clone());
                     let toggle = move |_| grid.update(|g| g.toggle_resource(&s, &p, &id));
@@ -350,6 +411,7 @@ fn ScopeChoice(
                     <span class="implied">"(implied)"</span>
                 </Show>
             </div>
+            {picker}
             {resources}
             <Show when=move || !all()>
                 <div class="add-resource">
@@ -402,6 +464,13 @@ pub fn GrantSummary(
     #[prop(optional, into)] extra: Signal<Vec<Grant>>,
     #[prop(optional, into)] sources: Signal<Vec<String>>,
     #[prop(optional, into)] heading: Option<String>,
+    /// Editing: the grants saved now; the summary then says what saving
+    /// adds and removes.
+    #[prop(optional)]
+    before: Option<Vec<Grant>>,
+    /// Kept in view above the grid while it scrolls.
+    #[prop(optional)]
+    sticky: bool,
 ) -> impl IntoView {
     let text = move || {
         grid.with(|g| {
@@ -411,11 +480,21 @@ pub fn GrantSummary(
         })
     };
     let problems = move || grid.with(|g| g.problems());
+    let change = before.map(|before| {
+        let text = move || {
+            grid.with(|g| {
+                keyward_domain::describe::change(g.catalog(), &before, &g.grants())
+                    .unwrap_or_else(|| "No change to its own permissions".to_string())
+            })
+        };
+        view! { <p class="summary-change" data-testid="summary-change">{text}</p> }
+    });
     let heading = heading.unwrap_or_else(|| "This token will be able to".to_string());
     view! {
-        <section class="summary" aria-live="polite">
+        <section class="summary" class:summary-sticky=sticky aria-live="polite" data-testid="summary-box">
             <h3>{heading}</h3>
             <p data-testid="summary">{text}</p>
+            {change}
             <Show when=move || sources.with(|s| !s.is_empty())>
                 <p class="summary-sources muted small" data-testid="summary-sources">
                     {move || format!("Its own permissions plus those of {}.", sources.get().join(", "))}

@@ -145,9 +145,9 @@ pub fn TokenForm(
             <RateLimitField fields errors />
             <ExpiryField fields errors current=init.current_expiry />
             {scope}
+            <SummarySection fields personas before=fields.editing.then(|| init.grants.clone()) />
             <GrantsSection fields known held errors />
             <PersonasSection fields personas catalog errors />
-            <SummarySection fields personas />
             <ProjectGrids fields known held errors />
             <p class="field-error" data-testid="error-grants">{errors.of("grants")}</p>
             <FormActions failure pending submit_label pending_label on_cancel />
@@ -504,7 +504,11 @@ fn PersonasSection(
 
 /// What the token will be able to do, its personas' grants included.
 #[component]
-fn SummarySection(fields: Fields, personas: Signal<Vec<Persona>>) -> impl IntoView {
+fn SummarySection(
+    fields: Fields,
+    personas: Signal<Vec<Persona>>,
+    before: Option<Vec<Grant>>,
+) -> impl IntoView {
     let chosen = fields.personas;
     let extra = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_grants(ps, c))));
     let sources = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_names(ps, c))));
@@ -518,7 +522,7 @@ fn SummarySection(fields: Fields, personas: Signal<Vec<Persona>>) -> impl IntoVi
                 </section>
             }
         >
-            <GrantSummary grid=fields.grid extra sources />
+            <GrantSummary grid=fields.grid extra sources before=before.clone() sticky=true />
         </Show>
     }
 }
