@@ -338,6 +338,34 @@ impl Grid {
     /// The explicit grants the grid stands for, without those another
     /// ticked grant already implies: the complete set to send.
     pub fn grants(&self) -> Vec<Grant> {
+        let raw = self.ticked_grants();
+        raw.iter()
+            .filter(|g| self.covering(&raw, g).is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// The ticked grants that [`Grid::grants`] leaves out because another
+    /// ticked permission covers them, each with one that covers it (read on
+    /// a bucket under write on all buckets): shown, never dropped silently.
+    pub fn absorbed(&self) -> Vec<(Grant, Grant)> {
+        let raw = self.ticked_grants();
+        raw.iter()
+            .filter_map(|g| self.covering(&raw, g).map(|by| (g.clone(), by.clone())))
+            .collect()
+    }
+
+    /// Another permission's grant among `raw` that implies `g`.
+    fn covering<'a>(&self, raw: &'a [Grant], g: &Grant) -> Option<&'a Grant> {
+        raw.iter().find(|other| {
+            *other != g
+                && other.permission != g.permission
+                && Effective::of(&self.catalog, std::slice::from_ref(*other)).allows(g)
+        })
+    }
+
+    /// Every ticked choice as grants, normalized.
+    fn ticked_grants(&self) -> Vec<Grant> {
         let mut raw = vec![];
         for ((service, permission), choice) in &self.choices {
             if !choice.ticked {
@@ -358,17 +386,7 @@ impl Grid {
                 ),
             }
         }
-        let raw = normalize(raw);
-        raw.iter()
-            .filter(|g| {
-                !raw.iter().any(|other| {
-                    other != *g
-                        && other.permission != g.permission
-                        && Effective::of(&self.catalog, std::slice::from_ref(other)).allows(g)
-                })
-            })
-            .cloned()
-            .collect()
+        normalize(raw)
     }
 
     /// What blocks submitting: (service, permission, message).
@@ -816,6 +834,24 @@ mod tests {
         let mut grid = Grid::new(catalog_for_change());
         grid.select_resources("audit", "read", &["x".into()]);
         assert!(grid.grants().is_empty());
+    }
+
+    #[test]
+    fn a_grant_another_covers_is_named_not_dropped_silently() {
+        let p = |x: &str| Grant::parse_compact(x).unwrap();
+        let mut grid = Grid::from_grants(catalog_for_change(), &[p("storage:read@b1")]);
+        assert!(grid.absorbed().is_empty());
+        grid.toggle("storage", "write");
+        grid.set_all("storage", "write", true);
+        assert_eq!(grid.grants(), [p("storage:write@*")]);
+        assert_eq!(
+            grid.absorbed(),
+            [(p("storage:read@b1"), p("storage:write@*"))]
+        );
+        // Unticking write keeps read on b1: the grid never forgot it.
+        grid.toggle("storage", "write");
+        assert_eq!(grid.grants(), [p("storage:read@b1")]);
+        assert!(grid.absorbed().is_empty());
     }
 
     #[test]

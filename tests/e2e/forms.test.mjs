@@ -220,3 +220,23 @@ test('templates: duplicate a token with the same permissions, or start from a co
   assert.deepEqual(made.personas ?? [], []);
   await page.close();
 });
+
+test('read on one bucket plus write on all is said, not silently rewritten', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(page);
+  await page.goto(`${app.url}/tokens/new`);
+  await page.getByTestId('grant-storage-read').check();
+  await page.getByTestId(`resource-storage-read-${BUCKET}`).check();
+  await page.getByTestId('grant-storage-write').check();
+  await page.getByTestId('scope-storage-write-all').check();
+  const note = page.getByTestId('summary-absorbed');
+  await note.waitFor();
+  assert.equal(await note.innerText(),
+    `storage:read@${BUCKET} is covered by storage:write@*, so only storage:write@* is saved; once saved, removing storage:write@* later removes storage:read@${BUCKET} too.`);
+  assert.equal(await page.getByTestId('summary').innerText(), 'Read and write all buckets; nothing else');
+  // Unticking write here keeps the read that was picked.
+  await page.getByTestId('grant-storage-write').uncheck();
+  assert.equal(await page.getByTestId('summary').innerText(), `Read bucket ${BUCKET}; nothing else`);
+  assert.equal(await note.count(), 0);
+  await page.close();
+});

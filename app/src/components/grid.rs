@@ -480,6 +480,18 @@ pub fn GrantSummary(
         })
     };
     let problems = move || grid.with(|g| g.problems());
+    // Grants the API would not store on their own, because another one
+    // covers them: said here, so nothing is rewritten silently.
+    let absorbed = move || {
+        grid.with(|g| {
+            g.absorbed()
+                .into_iter()
+                .map(|(g, by)| {
+                    format!("{g} is covered by {by}, so only {by} is saved; once saved, removing {by} later removes {g} too.")
+                })
+                .collect::<Vec<_>>()
+        })
+    };
     let change = before.map(|before| {
         let text = move || {
             grid.with(|g| {
@@ -495,6 +507,11 @@ pub fn GrantSummary(
             <h3>{heading}</h3>
             <p data-testid="summary">{text}</p>
             {change}
+            <Show when=move || !absorbed().is_empty()>
+                <ul class="absorbed muted small" data-testid="summary-absorbed">
+                    {move || absorbed().into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                </ul>
+            </Show>
             <Show when=move || sources.with(|s| !s.is_empty())>
                 <p class="summary-sources muted small" data-testid="summary-sources">
                     {move || format!("Its own permissions plus those of {}.", sources.get().join(", "))}
