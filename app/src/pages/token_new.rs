@@ -140,23 +140,23 @@ fn TemplatePicker(personas: Signal<Vec<Persona>>, chosen: Memo<Option<String>>) 
         };
         navigate(&to, NavigateOptions::default());
     };
+    // Hidden (not left out) while there are no personas, so that the
+    // handler is made once, outside any reactive closure.
     view! {
-        <Show when=move || personas.with(|p| !p.is_empty())>
-            <div class="field template-picker">
-                <label for="token-template">"Start from"</label>
-                <select id="token-template" data-testid="token-template" on:change=pick.clone()>
-                    <option value="" selected=move || chosen.get().is_none()>"Nothing: a token with no permissions"</option>
-                    {move || personas.get().into_iter().map(|p| {
-                        let id = p.id.clone();
-                        view! {
-                            <option value=p.id.clone() selected=move || chosen.get().as_deref() == Some(id.as_str())>
-                                {format!("The permissions of persona {} (copied)", p.name)}
-                            </option>
-                        }
-                    }).collect_view()}
-                </select>
-                <p class="muted small">"Copies the persona's permissions into the token; to have the token follow the persona instead, link it under Personas below."</p>
-            </div>
-        </Show>
+        <div class="field template-picker" style:display=move || if personas.with(Vec::is_empty) { "none" } else { "" }>
+            <label for="token-template">"Start from"</label>
+            <select id="token-template" data-testid="token-template" on:change=pick>
+                <option value="" selected=move || chosen.get().is_none()>"Nothing: a token with no permissions"</option>
+                {move || personas.get().into_iter().map(|p| {
+                    let id = p.id.clone();
+                    view! {
+                        <option value=p.id.clone() selected=move || chosen.get().as_deref() == Some(id.as_str())>
+                            {format!("The permissions of persona {} (copied)", p.name)}
+                        </option>
+                    }
+                }).collect_view()}
+            </select>
+            <p class="muted small">"Copies the persona's permissions into the token; to have the token follow the persona instead, link it under Personas below."</p>
+        </div>
     }
 }
