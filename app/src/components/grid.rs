@@ -283,7 +283,7 @@ fn ScopeChoice(
     };
     let select_matching = {
         let (s, p) = (service.clone(), permission.clone());
-        move |_| {
+        move |_: leptos::ev::MouseEvent| {
             let ids: Vec<String> = matching().into_iter().map(|r| r.id).collect();
             grid.update(|g| g.select_resources(&s, &p, &ids));
         }
@@ -292,38 +292,47 @@ fn ScopeChoice(
     let matching_testid = format!("resource-select-matching-{key}");
     let count_testid = format!("resource-count-{key}");
     let search_label = format!("Search {}", plural(&noun_one));
-    let picker = move || {
-        let sc = scope()?;
-        if sc.all || sc.resources.is_empty() {
-            return None;
-        }
-        let total = sc.resources.len();
+    // What the picker says: how many match, and whether any are left to pick.
+    let found = move || {
+        let total = scope().map_or(0, |sc| sc.resources.len());
         let found = matching();
         let open = found.iter().filter(|r| !r.checked && !r.locked).count();
         let filtered = search.with(|q| !q.trim().is_empty());
-        let count = match (filtered, found.len() > SHOWN) {
+        (total, found.len(), open, filtered)
+    };
+    let count = move || {
+        let (total, n, _, filtered) = found();
+        match (filtered, n > SHOWN) {
             (false, false) => String::new(),
             (false, true) => format!("Showing {SHOWN} of {total}; search to find the others."),
-            (true, false) => format!("{} of {total} match.", found.len()),
-            (true, true) => format!(
-                "{} of {total} match; showing the first {SHOWN}.",
-                found.len()
-            ),
-        };
-        Some(view! {
+            (true, false) => format!("{n} of {total} match."),
+            (true, true) => format!("{n} of {total} match; showing the first {SHOWN}."),
+        }
+    };
+    let has_list = move || scope().is_some_and(|sc| !sc.all && !sc.resources.is_empty());
+    // The search box is made once (it keeps focus while typing); only the
+    // count and the button follow the search.
+    let picker = view! {
+        <Show when=has_list>
             <div class="resource-search inline">
                 <input type="search" autocomplete="off" spellcheck="false"
                     aria-label=search_label.clone() placeholder=search_label.clone()
                     data-testid=search_testid.clone() bind:value=search />
-                {(filtered && open > 0).then(|| view! {
-                    <button type="button" class="secondary small" data-testid=matching_testid.clone()
-                        on:click=select_matching.clone()>
-                        {format!("Select all {} matching", found.len())}
-                    </button>
-                })}
+                {
+                    let (testid, select) = (matching_testid.clone(), select_matching.clone());
+                    move || {
+                        let (_, n, open, filtered) = found();
+                        (filtered && open > 0).then(|| view! {
+                            <button type="button" class="secondary small" data-testid=testid.clone()
+                                on:click=select.clone()>
+                                {format!("Select all {n} matching")}
+                            </button>
+                        })
+                    }
+                }
             </div>
             <p class="muted small" role="status" data-testid=count_testid.clone()>{count}</p>
-        })
+        </Show>
     };
     let resources = {
         let (s, p, key) = (service.clone(), permission.clone(), key.clone());
