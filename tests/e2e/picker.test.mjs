@@ -41,7 +41,10 @@ test('250 buckets: the picker lists 100, searches, and selects all matches at on
   await page.getByTestId('resource-select-matching-storage-read').click();
   assert.ok(await page.getByTestId('resource-storage-read-sales-049').isChecked());
   assert.equal(await page.getByTestId('resource-select-matching-storage-read').count(), 0, 'nothing left to select');
-  await page.getByTestId('resource-search-storage-read').fill('data-01');
+  // Typed key by key, the box keeps focus.
+  await page.getByTestId('resource-search-storage-read').fill('');
+  await page.getByTestId('resource-search-storage-read').pressSequentially('data-01');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'resource-search-storage-read');
   await page.getByTestId('resource-count-storage-read').filter({ hasText: '10 of 250 match' }).waitFor();
   assert.ok(!(await page.getByTestId('resource-storage-read-data-010').isChecked()));
   await screenshot(page, 'picker-search');
