@@ -475,7 +475,7 @@ pub fn GrantSummary(
     #[prop(optional, into)] heading: Option<String>,
     /// Editing: the grants saved now; the summary then says what saving
     /// adds and removes.
-    #[prop(optional)]
+    #[prop(default = None)]
     before: Option<Vec<Grant>>,
     /// Kept in view above the grid while it scrolls.
     #[prop(optional)]
