@@ -131,8 +131,9 @@ test('save, refresh, send and delete each end with a polite toast; editing hides
 test('the send dialog says what is handed over and its expiry; nothing needs a confirmation, never a warning', async () => {
   const make = async (body) => {
     const r = await app.api('/api/v1/tokens', { method: 'POST', body });
-    assert.equal(r.status, 201, await r.text());
-    return (await r.json()).token;
+    const text = await r.text();
+    assert.equal(r.status, 201, text);
+    return JSON.parse(text).token;
   };
   const reader = await make({ name: 'reader', expires_in: 7 * 86400,
     grants: [{ service: 'storage', permission: 'read', resource: BUCKET }] });
@@ -179,13 +180,15 @@ test('templates: duplicate a token with the same permissions, or start from a co
       { service: 'audit', permission: 'read' },
     ] },
   });
-  assert.equal(r.status, 201, await r.text());
-  const { token } = await r.json();
+  const made0 = await r.text();
+  assert.equal(r.status, 201, made0);
+  const { token } = JSON.parse(made0);
   const pr = await app.api('/api/v1/personas', {
     method: 'POST', body: { name: 'Auditor', grants: [{ service: 'audit', permission: 'read' }] },
   });
-  assert.equal(pr.status, 201, await pr.text());
-  const persona = await pr.json();
+  const ptext = await pr.text();
+  assert.equal(pr.status, 201, ptext);
+  const persona = JSON.parse(ptext);
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await signIn(page);
