@@ -40,6 +40,7 @@ pub fn App() -> impl IntoView {
     let session = Session::restore();
     provide_context(session);
     provide_context(ProjectChoice::restore());
+    let toasts = crate::components::toast::Toasts::provide();
     // A session restored from sessionStorage knows its secret but not yet
     // who it is.
     Effect::new(move |_| {
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:code") view=Invite />
                 </Routes>
             </main>
+            <crate::components::toast::ToastRegion toasts />
         </Router>
     }
 }

@@ -228,6 +228,28 @@ impl Grid {
         }
     }
 
+    /// Picks every one of `ids` under "Only selected" (a search's matches);
+    /// those already picked, or covered by an implying permission, stay.
+    pub fn select_resources(&mut self, service: &str, permission: &str, ids: &[String]) {
+        if self
+            .def(service, permission)
+            .and_then(|d| d.resource_type.as_ref())
+            .is_none()
+        {
+            return;
+        }
+        let covered = match self.implied_scope(service, permission) {
+            Some(Scope::All) => return,
+            Some(Scope::Only(ids)) => ids,
+            None => BTreeSet::new(),
+        };
+        let choice = self.choice_mut(service, permission);
+        choice.ticked = true;
+        if let Scope::Only(picked) = &mut choice.scope {
+            picked.extend(ids.iter().filter(|id| !covered.contains(*id)).cloned());
+        }
+    }
+
     /// Adds a typed resource id (it may not exist yet) to "Only selected".
     pub fn add_resource(
         &mut self,
@@ -316,6 +338,34 @@ impl Grid {
     /// The explicit grants the grid stands for, without those another
     /// ticked grant already implies: the complete set to send.
     pub fn grants(&self) -> Vec<Grant> {
+        let raw = self.ticked_grants();
+        raw.iter()
+            .filter(|g| self.covering(&raw, g).is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// The ticked grants that [`Grid::grants`] leaves out because another
+    /// ticked permission covers them, each with one that covers it (read on
+    /// a bucket under write on all buckets): shown, never dropped silently.
+    pub fn absorbed(&self) -> Vec<(Grant, Grant)> {
+        let raw = self.ticked_grants();
+        raw.iter()
+            .filter_map(|g| self.covering(&raw, g).map(|by| (g.clone(), by.clone())))
+            .collect()
+    }
+
+    /// Another permission's grant among `raw` that implies `g`.
+    fn covering<'a>(&self, raw: &'a [Grant], g: &Grant) -> Option<&'a Grant> {
+        raw.iter().find(|other| {
+            *other != g
+                && other.permission != g.permission
+                && Effective::of(&self.catalog, std::slice::from_ref(*other)).allows(g)
+        })
+    }
+
+    /// Every ticked choice as grants, normalized.
+    fn ticked_grants(&self) -> Vec<Grant> {
         let mut raw = vec![];
         for ((service, permission), choice) in &self.choices {
             if !choice.ticked {
@@ -336,17 +386,7 @@ impl Grid {
                 ),
             }
         }
-        let raw = normalize(raw);
-        raw.iter()
-            .filter(|g| {
-                !raw.iter().any(|other| {
-                    other != *g
-                        && other.permission != g.permission
-                        && Effective::of(&self.catalog, std::slice::from_ref(other)).allows(g)
-                })
-            })
-            .cloned()
-            .collect()
+        normalize(raw)
     }
 
     /// What blocks submitting: (service, permission, message).
@@ -558,6 +598,30 @@ pub fn summary(catalog: &Catalog, grants: &[Grant]) -> String {
     upper_first(&parts.join("; "))
 }
 
+/// What saving `after` in place of `before` changes, in the summary's
+/// words ("Adds read all buckets; removes read the audit log"), compared
+/// as effective permissions (closed under implication, `*` covering each
+/// resource), so a change of wording that grants the same is no change.
+/// `None`: nothing changes.
+pub fn change(catalog: &Catalog, before: &[Grant], after: &[Grant]) -> Option<String> {
+    let (b, a) = (
+        Effective::of(catalog, before),
+        Effective::of(catalog, after),
+    );
+    let added: Vec<Grant> = a.grants().filter(|g| !b.allows(g)).cloned().collect();
+    let removed: Vec<Grant> = b.grants().filter(|g| !a.allows(g)).cloned().collect();
+    let phrase =
+        |gs: &[Grant]| lower_first(summary(catalog, gs).trim_end_matches("; nothing else"));
+    let mut parts = vec![];
+    if !added.is_empty() {
+        parts.push(format!("adds {}", phrase(&added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("removes {}", phrase(&removed)));
+    }
+    (!parts.is_empty()).then(|| upper_first(&parts.join("; ")))
+}
+
 /// One permission a token holds, for the read-only per-service view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldPermission {
@@ -756,6 +820,82 @@ pub fn holds(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn selecting_a_searchs_matches_picks_them_all_at_once() {
+        let mut grid = Grid::new(catalog_for_change());
+        let ids: Vec<String> = (0..10_000).map(|i| format!("b{i:05}")).collect();
+        let matching: Vec<String> = ids.iter().filter(|i| i.ends_with('7')).cloned().collect();
+        grid.select_resources("storage", "read", &matching);
+        let grants = grid.grants();
+        assert_eq!(grants.len(), 1_000);
+        assert!(grants.iter().all(|g| g.permission == "read"));
+        // Under write on some buckets, read on those is implied and stays so.
+        let mut grid = Grid::from_grants(
+            catalog_for_change(),
+            &[Grant::parse_compact("storage:write@b1").unwrap()],
+        );
+        grid.select_resources("storage", "read", &["b1".into(), "b2".into()]);
+        assert_eq!(
+            grid.grants(),
+            [
+                Grant::parse_compact("storage:read@b2").unwrap(),
+                Grant::parse_compact("storage:write@b1").unwrap()
+            ]
+        );
+        // A permission without a resource type takes none.
+        let mut grid = Grid::new(catalog_for_change());
+        grid.select_resources("audit", "read", &["x".into()]);
+        assert!(grid.grants().is_empty());
+    }
+
+    #[test]
+    fn a_grant_another_covers_is_named_not_dropped_silently() {
+        let p = |x: &str| Grant::parse_compact(x).unwrap();
+        let mut grid = Grid::from_grants(catalog_for_change(), &[p("storage:read@b1")]);
+        assert!(grid.absorbed().is_empty());
+        grid.toggle("storage", "write");
+        grid.set_all("storage", "write", true);
+        assert_eq!(grid.grants(), [p("storage:write@*")]);
+        assert_eq!(
+            grid.absorbed(),
+            [(p("storage:read@b1"), p("storage:write@*"))]
+        );
+        // Unticking write keeps read on b1: the grid never forgot it.
+        grid.toggle("storage", "write");
+        assert_eq!(grid.grants(), [p("storage:read@b1")]);
+        assert!(grid.absorbed().is_empty());
+    }
+
+    #[test]
+    fn a_change_says_what_it_adds_and_removes_as_effective_permissions() {
+        let c = catalog_for_change();
+        let g = |x: &str| Grant::parse_compact(x).unwrap();
+        let before = [g("storage:write@b1")];
+        assert_eq!(
+            change(&c, &before, &[g("storage:write@b1"), g("storage:read@*")]).as_deref(),
+            Some("Adds read all buckets")
+        );
+        assert_eq!(
+            change(&c, &before, &[g("audit:read")]).as_deref(),
+            Some("Adds read the audit log; removes read and write bucket b1")
+        );
+        // Read on b1 stated again beside write on b1 grants nothing new.
+        assert_eq!(
+            change(&c, &before, &[g("storage:write@b1"), g("storage:read@b1")]),
+            None
+        );
+        assert_eq!(change(&c, &[], &[]), None);
+        assert_eq!(
+            change(&c, &[g("storage:read@*")], &[g("storage:read@b1")]).as_deref(),
+            Some("Removes read all buckets")
+        );
+    }
+
+    fn catalog_for_change() -> Catalog {
+        Catalog::from_json(include_str!("../../worker/catalog.json")).unwrap()
+    }
+
     use super::*;
     use crate::catalog::default_catalog;
     use time::macros::{date, datetime};

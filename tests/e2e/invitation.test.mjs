@@ -208,6 +208,10 @@ test('a failed email says so, and the invitation can be re-sent', async () => {
     await page.goto(`${broken.url}/tokens/${token.id}`);
     await page.getByTestId('send-token').click();
     await page.getByTestId('send-email').fill('nobody@example.com');
+    // A token with no permissions is sent only once the sender confirms it.
+    await page.getByTestId('send-nothing-warning').waitFor();
+    assert.ok(await page.getByTestId('send-confirm').isDisabled());
+    await page.getByTestId('send-nothing-confirm').check();
     await page.getByTestId('send-confirm').click();
     const failed = page.getByTestId('send-email-failed');
     await failed.waitFor();

@@ -182,7 +182,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::ListAdmins => admins::list(call).await,
         Endpoint::CreateAdmin => admins::create(req, call).await,
         Endpoint::DeleteAdmin => admins::delete(p("id"), call).await,
-        Endpoint::ListBuckets => storage::list_buckets(call).await,
+        Endpoint::ListBuckets => storage::list_buckets(req, call).await,
         Endpoint::CreateBucket => storage::create_bucket(req, call).await,
         Endpoint::ListObjects => storage::list_objects(p("bucket"), call).await,
         Endpoint::PutObject => storage::put_object(p("bucket"), p("key"), req, call).await,

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 /// Existing resources per resource type (e.g. `bucket` → bucket ids).
 pub type Known = BTreeMap<String, Vec<String>>;
 
+/// How many resources a picker lists at once; a search finds the others.
+const SHOWN: usize = 100;
+
 /// An API error that names one grant, placed next to its row.
 pub type GrantError = (String, String, String);
 
@@ -264,6 +267,73 @@ fn ScopeChoice(
         }
     };
     let add_click = add.clone();
+    // The picker: a search over the resources, at most SHOWN of its
+    // matches listed (fast at 10,000 buckets), and all matches picked in one go.
+    let search = RwSignal::new(String::new());
+    let matching = move || {
+        let needle = search.with(|q| q.trim().to_lowercase());
+        scope()
+            .map(|sc| {
+                sc.resources
+                    .into_iter()
+                    .filter(|r| needle.is_empty() || r.id.to_lowercase().contains(&needle))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let select_matching = {
+        let (s, p) = (service.clone(), permission.clone());
+        move |_: leptos::ev::MouseEvent| {
+            let ids: Vec<String> = matching().into_iter().map(|r| r.id).collect();
+            grid.update(|g| g.select_resources(&s, &p, &ids));
+        }
+    };
+    let search_testid = format!("resource-search-{key}");
+    let matching_testid = format!("resource-select-matching-{key}");
+    let count_testid = format!("resource-count-{key}");
+    let search_label = format!("Search {}", plural(&noun_one));
+    // What the picker says: how many match, and whether any are left to pick.
+    let found = move || {
+        let total = scope().map_or(0, |sc| sc.resources.len());
+        let found = matching();
+        let open = found.iter().filter(|r| !r.checked && !r.locked).count();
+        let filtered = search.with(|q| !q.trim().is_empty());
+        (total, found.len(), open, filtered)
+    };
+    let count = move || {
+        let (total, n, _, filtered) = found();
+        match (filtered, n > SHOWN) {
+            (false, false) => String::new(),
+            (false, true) => format!("Showing {SHOWN} of {total}; search to find the others."),
+            (true, false) => format!("{n} of {total} match."),
+            (true, true) => format!("{n} of {total} match; showing the first {SHOWN}."),
+        }
+    };
+    let has_list = move || scope().is_some_and(|sc| !sc.all && !sc.resources.is_empty());
+    // The search box is made once (it keeps focus while typing); only the
+    // count and the button follow the search.
+    let picker = view! {
+        <Show when=has_list>
+            <div class="resource-search inline">
+                <input type="search" autocomplete="off" spellcheck="false"
+                    aria-label=search_label.clone() placeholder=search_label.clone()
+                    data-testid=search_testid.clone() bind:value=search />
+                {
+                    let (testid, select) = (matching_testid.clone(), select_matching.clone());
+                    move || {
+                        let (_, n, open, filtered) = found();
+                        (filtered && open > 0).then(|| view! {
+                            <button type="button" class="secondary small" data-testid=testid.clone()
+                                on:click=select.clone()>
+                                {format!("Select all {n} matching")}
+                            </button>
+                        })
+                    }
+                }
+            </div>
+            <p class="muted small" role="status" data-testid=count_testid.clone()>{count}</p>
+        </Show>
+    };
     let resources = {
         let (s, p, key) = (service.clone(), permission.clone(), key.clone());
         move || {
@@ -273,9 +343,9 @@ fn ScopeChoice(
             if sc.all {
                 return ().into_any();
             }
-            let items = sc
-                .resources
+            let items = matching()
                 .into_iter()
+                .take(SHOWN)
                 .map(|r| {
                     let (s, p, id) = (s.clone(), p.clone(), r.id.clone());
                     let toggle = move |_| grid.update(|g| g.toggle_resource(&s, &p, &id));
@@ -350,6 +420,7 @@ fn ScopeChoice(
                     <span class="implied">"(implied)"</span>
                 </Show>
             </div>
+            {picker}
             {resources}
             <Show when=move || !all()>
                 <div class="add-resource">
@@ -402,6 +473,13 @@ pub fn GrantSummary(
     #[prop(optional, into)] extra: Signal<Vec<Grant>>,
     #[prop(optional, into)] sources: Signal<Vec<String>>,
     #[prop(optional, into)] heading: Option<String>,
+    /// Editing: the grants saved now; the summary then says what saving
+    /// adds and removes.
+    #[prop(default = None)]
+    before: Option<Vec<Grant>>,
+    /// Kept in view above the grid while it scrolls.
+    #[prop(optional)]
+    sticky: bool,
 ) -> impl IntoView {
     let text = move || {
         grid.with(|g| {
@@ -411,11 +489,38 @@ pub fn GrantSummary(
         })
     };
     let problems = move || grid.with(|g| g.problems());
+    // Grants the API would not store on their own, because another one
+    // covers them: said here, so nothing is rewritten silently.
+    let absorbed = move || {
+        grid.with(|g| {
+            g.absorbed()
+                .into_iter()
+                .map(|(g, by)| {
+                    format!("{g} is covered by {by}, so only {by} is saved; once saved, removing {by} later removes {g} too.")
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let change = before.map(|before| {
+        let text = move || {
+            grid.with(|g| {
+                keyward_domain::describe::change(g.catalog(), &before, &g.grants())
+                    .unwrap_or_else(|| "No change to its own permissions".to_string())
+            })
+        };
+        view! { <p class="summary-change" data-testid="summary-change">{text}</p> }
+    });
     let heading = heading.unwrap_or_else(|| "This token will be able to".to_string());
     view! {
-        <section class="summary" aria-live="polite">
+        <section class="summary" class:summary-sticky=sticky aria-live="polite" data-testid="summary-box">
             <h3>{heading}</h3>
             <p data-testid="summary">{text}</p>
+            {change}
+            <Show when=move || !absorbed().is_empty()>
+                <ul class="absorbed muted small" data-testid="summary-absorbed">
+                    {move || absorbed().into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                </ul>
+            </Show>
             <Show when=move || sources.with(|s| !s.is_empty())>
                 <p class="summary-sources muted small" data-testid="summary-sources">
                     {move || format!("Its own permissions plus those of {}.", sources.get().join(", "))}

@@ -7,7 +7,9 @@ use crate::components::common::{
     kind_label, project_label, CreatedBy, Dialog, ErrorBanner, Expiry, FailurePanel, Loading,
     SecretReveal,
 };
+use crate::components::handover::handover;
 use crate::components::personas::{persona_grants, persona_names};
+use crate::components::toast::use_toasts;
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::format;
 use crate::mutation::Mutation;
@@ -80,6 +82,7 @@ fn TokenView(
     let editable = !is_master && !of_member;
     let header = {
         let t = token.clone();
+        let dup_href = format!("/tokens/new?from={}", enc(&t.id));
         view! {
             <header class="detail-head">
                 <div>
@@ -87,8 +90,18 @@ fn TokenView(
                     {(!t.description.is_empty()).then(|| view! { <p class="muted">{t.description.clone()}</p> })}
                 </div>
                 <div class="actions">
+                    // While the form is open, "Edit" would do nothing.
                     {editable.then(|| view! {
-                        <button type="button" class="secondary" data-testid="edit-token" on:click=move |_| open.set(Open::Edit)>"Edit"</button>
+                        <Show when=move || open.get() != Open::Edit>
+                            <button type="button" class="secondary" data-testid="edit-token" on:click=move |_| open.set(Open::Edit)>"Edit"</button>
+                        </Show>
+                    })}
+                    {editable.then(|| view! {
+                        <Show when=move || open.get() != Open::Edit>
+                            <a class="button secondary" data-testid="duplicate-token" href=dup_href.clone()>
+                                "Duplicate with the same permissions"
+                            </a>
+                        </Show>
                     })}
                     <button type="button" class="secondary" data-testid="refresh-token" on:click=move |_| open.set(Open::Refresh)>"Refresh secret"</button>
                     {editable.then(|| view! {
@@ -147,7 +160,7 @@ fn TokenView(
         </Show>
         <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
         <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
-        {editable.then(|| view! { <TokenInvitations id=id.clone() name=token.name.clone() /> })}
+        {editable.then(|| view! { <TokenInvitations token=token.clone() catalog=catalog.clone() personas /> })}
         <TokenAudit id=id.clone() reload />
     }
 }
@@ -283,12 +296,14 @@ fn EditToken(
     let projects = projects_resource(api);
     let projects = Signal::derive(move || projects.get().unwrap_or_default());
     let path = paths::TOKEN.with(&[&token.id]);
+    let toasts = use_toasts();
     let save = Mutation::new(
         move |body: UpdateToken| {
             let path = path.clone();
             async move { api.send::<_, Token>(Method::PATCH, &path, &body).await }
         },
-        move |_| {
+        move |t: Token| {
+            toasts.say(format!("Saved the changes to “{}”.", t.name));
             open.set(Open::Nothing);
             reload.update(|n| *n += 1);
         },
@@ -340,6 +355,7 @@ fn RefreshDialog(
     let overlap = RwSignal::new(0u64);
     let own = session.token_id().as_deref() == Some(token.id.as_str());
     let path = paths::TOKEN_REFRESH.with(&[&token.id]);
+    let toasts = use_toasts();
     let refresh = Mutation::new(
         move |body: RefreshToken| {
             let path = path.clone();
@@ -350,6 +366,10 @@ fn RefreshDialog(
             if session.token_id().as_deref() == Some(t.token.id.as_str()) {
                 session.replace_secret(t.secret.clone());
             }
+            toasts.say(format!(
+                "A new secret was issued for “{}”: copy it from the top of the page.",
+                t.token.name
+            ));
             revealed.set(Some(t));
             open.set(Open::Nothing);
             reload.update(|n| *n += 1);
@@ -409,9 +429,12 @@ fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
         move || typed.with(|t| t == &name)
     };
     let id = token.id.clone();
+    let toasts = use_toasts();
+    let deleted = format!("Deleted the token “{}”.", token.name);
     let delete = Mutation::new(
         move |path: String| async move { api.delete(&path).await },
         move |()| {
+            toasts.say(deleted.clone());
             if session.token_id().as_deref() == Some(id.as_str()) {
                 session.sign_out(Some(
                     "You deleted the token you were signed in with.".into(),
@@ -492,8 +515,13 @@ fn is_read(action: &str) -> bool {
 /// Invitations to this token: send one by email, see their state,
 /// re-send or revoke.
 #[component]
-fn TokenInvitations(id: String, name: String) -> impl IntoView {
+fn TokenInvitations(
+    token: Token,
+    catalog: Catalog,
+    personas: Signal<Vec<Persona>>,
+) -> impl IntoView {
     let api = use_api();
+    let id = token.id.clone();
     let reload = RwSignal::new(0u32);
     let list_path = format!("{}?token_id={}", paths::INVITATIONS.template(), enc(&id));
     let list = LocalResource::new(move || {
@@ -506,7 +534,7 @@ fn TokenInvitations(id: String, name: String) -> impl IntoView {
     // Outlives the list's reloads, which re-create the table.
     let row_failure = RwSignal::new(None::<ApiFailure>);
     let dialog = move || {
-        view! { <SendDialog id=id.clone() name=name.clone() sending sent reload /> }
+        view! { <SendDialog token=token.clone() catalog=catalog.clone() personas sending sent reload /> }
     };
     view! {
         <section class="card" aria-labelledby="invite-title" data-testid="token-invitations">
@@ -546,8 +574,9 @@ const VALIDITY_DAYS: [u64; 4] = [1, 7, 14, 30];
 
 #[component]
 fn SendDialog(
-    id: String,
-    name: String,
+    token: Token,
+    catalog: Catalog,
+    personas: Signal<Vec<Persona>>,
     sending: RwSignal<bool>,
     sent: RwSignal<Option<Invitation>>,
     reload: RwSignal<u32>,
@@ -556,8 +585,31 @@ fn SendDialog(
     let email = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let days = RwSignal::new(7u64);
+    let (id, name) = (token.id.clone(), token.name.clone());
     let create_path = paths::TOKEN_INVITATIONS.with(&[&id]);
+    // What is handed over, and whether the sender must confirm it.
+    let what = {
+        let token = token.clone();
+        Signal::derive(move || {
+            let mut grants = token.grants.clone();
+            personas.with(|ps| grants.extend(persona_grants(ps, &token.personas)));
+            handover(
+                &catalog,
+                token.kind == TokenKind::Master || token.global_admin,
+                &grants,
+                &token.project_grants,
+                token.expires_at.is_none(),
+            )
+        })
+    };
+    let expiry_text = match token.expires_at {
+        Some(at) => format!("The token expires {}.", format::when(at)),
+        None => "The token never expires.".to_string(),
+    };
+    let nothing_confirmed = RwSignal::new(false);
+    let blocked = move || what.with(|w| w.nothing) && !nothing_confirmed.get();
     let close = move || sending.set(false);
+    let toasts = use_toasts();
     let send = Mutation::new(
         move |body: CreateInvitation| {
             let path = create_path.clone();
@@ -570,6 +622,7 @@ fn SendDialog(
             }
         },
         move |c: InvitationCreated| {
+            toasts.say(format!("Invitation sent to {}.", c.invitation.email));
             sent.set(Some(c.invitation));
             sending.set(false);
         },
@@ -577,6 +630,9 @@ fn SendDialog(
     let (pending, failure) = (send.pending(), send.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if what.with_untracked(|w| w.nothing) && !nothing_confirmed.get_untracked() {
+            return;
+        }
         sent.set(None);
         let text = message.get_untracked();
         send.dispatch(CreateInvitation {
@@ -603,6 +659,29 @@ fn SendDialog(
                     " The email holds a link, never the secret: accepting the invitation issues a new secret and shows it once. "
                     "If a secret was already revealed for this token, it is replaced and stops working when the invitation is accepted."
                 </p>
+                <section class="handover" aria-labelledby="send-can-do-title" data-testid="send-handover">
+                    <h3 id="send-can-do-title">"What the recipient can do with it"</h3>
+                    <ul>
+                        {move || what.get().can_do.into_iter().map(|line| view! { <li data-testid="send-can-do">{line}</li> }).collect_view()}
+                    </ul>
+                    <p data-testid="send-expiry">{expiry_text}</p>
+                </section>
+                <Show when=move || what.with(|w| w.nothing)>
+                    <div class="banner banner-bad" role="alert" data-testid="send-nothing-warning">
+                        <strong>"This token can do nothing. "</strong>
+                        "The recipient could only ask who the token is and refresh it. Give it permissions first (Edit), or confirm that this is what you mean to send."
+                        <label class="choice">
+                            <input type="checkbox" data-testid="send-nothing-confirm" bind:checked=nothing_confirmed />
+                            "Send it anyway, with no permissions"
+                        </label>
+                    </div>
+                </Show>
+                <Show when=move || what.with(|w| w.never_expires && !w.nothing)>
+                    <p class="banner banner-warn" role="note" data-testid="send-never-warning">
+                        <strong>"This token never expires. "</strong>
+                        "Whoever accepts keeps it until someone deletes it; consider giving it an expiry (Edit) before sending."
+                    </p>
+                </Show>
                 <div class="field">
                     <label for="send-email">"Recipient's email"</label>
                     <input id="send-email" type="email" autocomplete="off" required data-testid="send-email" bind:value=email
@@ -638,7 +717,7 @@ fn SendDialog(
                 })}
                 <ErrorBanner failure=other_failure />
                 <div class="actions">
-                    <button type="submit" class="primary" data-testid="send-confirm" disabled=move || pending.get()>
+                    <button type="submit" class="primary" data-testid="send-confirm" disabled=move || pending.get() || blocked()>
                         {move || if pending.get() { "Sending…" } else { "Send invitation" }}
                     </button>
                     <button type="button" class="secondary" data-testid="send-cancel" on:click=move |_| close()>"Cancel"</button>

@@ -7,9 +7,11 @@ use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
 use crate::session::{use_project, use_session};
 use gloo_net::http::Method;
-use keyward_domain::api::{CreateToken, IssuedToken};
+use keyward_domain::api::{CreateToken, IssuedToken, Persona, Token};
 use keyward_domain::paths;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 #[component]
 pub fn NewToken() -> impl IntoView {
@@ -31,8 +33,23 @@ pub fn NewToken() -> impl IntoView {
     let project = RwSignal::new(start);
     let known = known_in(api, Signal::derive(move || Some(project.get())));
     let known = Signal::derive(move || known.get().unwrap_or_default());
-    let personas = personas_resource(api);
-    let personas = Signal::derive(move || personas.get().unwrap_or_default());
+    let loaded_personas = personas_resource(api);
+    let personas = Signal::derive(move || loaded_personas.get().unwrap_or_default());
+    // Templates: `?from=<token id>` duplicates a token's permissions,
+    // `?persona=<id>` starts from a copy of a persona's grants.
+    let query = use_query_map();
+    let from = Memo::new(move |_| query.with(|q| q.get("from")).filter(|s| !s.is_empty()));
+    let from_persona =
+        Memo::new(move |_| query.with(|q| q.get("persona")).filter(|s| !s.is_empty()));
+    let source = LocalResource::new(move || {
+        let id = from.get();
+        async move {
+            match id {
+                Some(id) => Some(api.get::<Token>(&paths::TOKEN.with(&[&id])).await),
+                None => None,
+            }
+        }
+    });
     let projects = projects_resource(api);
     let projects = Signal::derive(move || projects.get().unwrap_or_default());
     let issued = RwSignal::new(None::<IssuedToken>);
@@ -62,11 +79,36 @@ pub fn NewToken() -> impl IntoView {
             None => match catalog.get() {
                 None => view! { <Loading what="Loading the permission catalog…" /> }.into_any(),
                 Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:manage" /> }.into_any(),
-                Some(Ok(c)) => view! {
+                Some(Ok(c)) => {
+                    let (init, note) = match (from.get(), from_persona.get()) {
+                        (Some(_), _) => match source.get().flatten() {
+                            None => return view! { <Loading what="Loading the token to duplicate…" /> }.into_any(),
+                            Some(Err(f)) => return view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
+                            Some(Ok(t)) => {
+                                // A copy works where the original does.
+                                if let Some(p) = t.project.clone().filter(|p| *p != project.get_untracked()) {
+                                    project.set(p);
+                                }
+                                let note = format!("Duplicating “{}”: the same permissions, personas and rate limit. Give the copy its own name and expiry.", t.name);
+                                (FormInit::duplicate_of(&t), Some(note))
+                            }
+                        },
+                        (None, Some(id)) => match loaded_personas.get() {
+                            None => return view! { <Loading what="Loading personas…" /> }.into_any(),
+                            Some(ps) => match ps.iter().find(|p| p.id == id) {
+                                Some(p) => (FormInit::from_persona(p), Some(format!("Started from the permissions of persona “{}” (a copy: later changes to the persona do not reach this token).", p.name))),
+                                None => (FormInit::default(), Some("That persona no longer exists: the token starts with no permissions.".to_string())),
+                            },
+                        },
+                        (None, None) => (FormInit::default(), None),
+                    };
+                    view! {
                     <div class="card">
+                        <TemplatePicker personas chosen=from_persona />
+                        {note.map(|n| view! { <p class="banner banner-info" role="note" data-testid="template-note">{n}</p> })}
                         <TokenForm
                             catalog=c
-                            init=FormInit::default()
+                            init
                             known
                             pending
                             failure
@@ -78,8 +120,43 @@ pub fn NewToken() -> impl IntoView {
                             project
                         />
                     </div>
-                }.into_any(),
+                    }.into_any()
+                }
             },
         }}
+    }
+}
+
+/// "Start from": a blank token or a copy of a persona's grants.
+#[component]
+fn TemplatePicker(personas: Signal<Vec<Persona>>, chosen: Memo<Option<String>>) -> impl IntoView {
+    let navigate = use_navigate();
+    let pick = move |ev: leptos::ev::Event| {
+        let id = event_target_value(&ev);
+        let to = if id.is_empty() {
+            "/tokens/new".to_string()
+        } else {
+            format!("/tokens/new?persona={}", crate::api::enc(&id))
+        };
+        navigate(&to, NavigateOptions::default());
+    };
+    // Hidden (not left out) while there are no personas, so that the
+    // handler is made once, outside any reactive closure.
+    view! {
+        <div class="field template-picker" style:display=move || if personas.with(Vec::is_empty) { "none" } else { "" }>
+            <label for="token-template">"Start from"</label>
+            <select id="token-template" data-testid="token-template" on:change=pick>
+                <option value="" selected=move || chosen.get().is_none()>"Nothing: a token with no permissions"</option>
+                {move || personas.get().into_iter().map(|p| {
+                    let id = p.id.clone();
+                    view! {
+                        <option value=p.id.clone() selected=move || chosen.get().as_deref() == Some(id.as_str())>
+                            {format!("The permissions of persona {} (copied)", p.name)}
+                        </option>
+                    }
+                }).collect_view()}
+            </select>
+            <p class="muted small">"Copies the persona's permissions into the token; to have the token follow the persona instead, link it under Personas below."</p>
+        </div>
     }
 }

@@ -96,7 +96,8 @@ pub static OPERATIONS: &[Operation] = &[
     get(P::BUCKETS, E::ListBuckets, "Buckets the token can read (others are invisible)")
         .audit("bucket.list", Target::None)
         .in_projects()
-        .responses(&[json(200, "OK", schema::<BucketList>), E401, E403, E429, E503]),
+        .query(&[query("q", r#"{"type": "string"}"#, "only bucket ids containing this text (case-insensitive)"), query("limit", r#"{"type": "integer", "minimum": 1, "maximum": 1000}"#, "at most this many buckets, first by id (default: all)")])
+        .responses(&[json(200, "OK", schema::<BucketList>), E400, E401, E403, E429, E503]),
     post(P::BUCKETS, E::CreateBucket, "Create a bucket (needs storage:create_bucket)")
         .audit("bucket.create", Target::None)
         .audited_by_registry()

@@ -4,7 +4,7 @@
 
 use keyward_tests::spawn_app;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 #[tokio::test]
@@ -296,4 +296,60 @@ async fn the_scheduled_sweep_deletes_expired_tokens_and_says_so() {
         .await
         .json();
     assert_eq!(expiries(&twice).len(), 1, "{twice}");
+}
+
+/// The bucket list searches ids (`q`, case-insensitive) and caps its
+/// length (`limit`), for pickers over thousands of buckets; a token still
+/// sees only the buckets it can read.
+#[tokio::test]
+async fn the_bucket_list_searches_and_limits() {
+    let app = spawn_app().await;
+    for id in [
+        "in.c-sales-eu",
+        "in.c-sales-us",
+        "in.c-main",
+        "out.c-Sales-report",
+    ] {
+        app.create_bucket(id).await;
+    }
+    let ids = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = app.get("/api/v1/buckets", &app.admin_secret).await;
+    assert_eq!(all.status, 200);
+    assert_eq!(
+        ids(all.json()).len(),
+        4,
+        "no query: every bucket, as before"
+    );
+    let sales = app.get("/api/v1/buckets?q=SALES", &app.admin_secret).await;
+    assert_eq!(
+        ids(sales.json()),
+        ["in.c-sales-eu", "in.c-sales-us", "out.c-Sales-report"]
+    );
+    let first = app
+        .get("/api/v1/buckets?q=sales&limit=2", &app.admin_secret)
+        .await;
+    assert_eq!(ids(first.json()), ["in.c-sales-eu", "in.c-sales-us"]);
+    for bad in ["0", "1001", "x"] {
+        let r = app
+            .get(&format!("/api/v1/buckets?limit={bad}"), &app.admin_secret)
+            .await;
+        assert_eq!(r.status, 400, "limit={bad}");
+        assert_eq!(r.json()["errors"][0]["field"], "limit");
+    }
+    // A token reading one bucket finds only that one, whatever it searches.
+    let (_, secret) = app
+        .create_token(
+            "eu reader",
+            json!([{"service": "storage", "permission": "read", "resource": "in.c-sales-eu"}]),
+        )
+        .await;
+    let mine = app.get("/api/v1/buckets?q=sales", &secret).await;
+    assert_eq!(ids(mine.json()), ["in.c-sales-eu"]);
 }

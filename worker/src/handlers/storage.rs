@@ -47,8 +47,50 @@ async fn require_bucket(kv: &KvStore, project: &str, bucket: &str) -> ApiResult<
     }
 }
 
+/// The most buckets one answer gives when asked for a `limit`.
+pub const BUCKET_LIMIT_MAX: usize = 1000;
+
+/// `GET /buckets?q=&limit=`: ids containing `q` (case-insensitive), at
+/// most `limit` of them, first by id. Other parameters are ignored, as
+/// they always were.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BucketQuery {
+    pub q: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl BucketQuery {
+    pub fn parse(pairs: &[(String, String)]) -> Result<BucketQuery, Vec<FieldError>> {
+        let mut out = BucketQuery::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "q" => out.q = (!v.trim().is_empty()).then(|| v.trim().to_lowercase()),
+                "limit" => match v.parse::<usize>() {
+                    Ok(n) if (1..=BUCKET_LIMIT_MAX).contains(&n) => out.limit = Some(n),
+                    _ => {
+                        return Err(vec![FieldError::new(
+                            "limit",
+                            format!("a whole number from 1 to {BUCKET_LIMIT_MAX}"),
+                        )])
+                    }
+                },
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `id` matches the search.
+    pub fn matches(&self, id: &str) -> bool {
+        self.q
+            .as_deref()
+            .is_none_or(|q| id.to_lowercase().contains(q))
+    }
+}
+
 /// Buckets the token cannot read are invisible, not forbidden.
-pub async fn list_buckets(call: &mut Call<'_>) -> ApiResult<Response> {
+pub async fn list_buckets(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let query = BucketQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;
     let project = call.project()?;
     let principal = call.principal()?;
     let keys = list_prefix(&kv(call)?, &store::bucket_prefix(&project)).await?;
@@ -58,9 +100,13 @@ pub async fn list_buckets(call: &mut Call<'_>) -> ApiResult<Response> {
             k.metadata
                 .and_then(|m| serde_json::from_value::<Bucket>(m).ok())
         })
+        .filter(|b| query.matches(&b.id))
         .filter(|b| principal.may("storage", "read", Some(&b.id)) == Decision::Allow)
         .collect();
     items.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(limit) = query.limit {
+        items.truncate(limit);
+    }
     http::json(200, &BucketList { items })
 }
 
@@ -334,4 +380,30 @@ pub async fn delete_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiR
     }
     kv.delete(&name).await?;
     http::no_content()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_bucket_query_searches_ids_case_insensitively_and_limits() {
+        let q = BucketQuery::parse(&pairs(&[("q", " Sales "), ("limit", "5")])).unwrap();
+        assert_eq!(q.limit, Some(5));
+        assert!(q.matches("in.c-sales-eu") && q.matches("SALES"));
+        assert!(!q.matches("in.c-main"));
+        let all = BucketQuery::parse(&pairs(&[("q", ""), ("other", "x")])).unwrap();
+        assert_eq!(all, BucketQuery::default());
+        assert!(all.matches("anything"));
+        for bad in ["0", "-1", "x", "1001"] {
+            let e = BucketQuery::parse(&pairs(&[("limit", bad)])).unwrap_err();
+            assert_eq!(e[0].field, "limit", "{bad}");
+        }
+    }
 }

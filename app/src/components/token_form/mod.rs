@@ -12,14 +12,14 @@ use crate::components::common::ErrorBanner;
 use crate::components::grid::{GrantError, GrantSummary, Known, PermissionGrid};
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
-use keyward_domain::api::{Persona, Project, ProjectGrants, WhoAmI};
+use keyward_domain::api::{Persona, Project, ProjectGrants, Token, WhoAmI};
 use keyward_domain::describe::Grid;
-use keyward_domain::{Catalog, Effective, FieldError, Grant};
+use keyward_domain::{Catalog, Effective, FieldError, Grant, TokenKind};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-use state::{field_message, grant_errors};
+use state::{field_message, form_problems, grant_errors, FormProblem};
 pub use state::{validate, ExpiryPick, FormState, TokenDraft};
 
 /// Starting values: empty for create, the token's for edit.
@@ -38,6 +38,35 @@ pub struct FormInit {
     pub global: bool,
     pub global_admin: bool,
     pub project_grants: ProjectGrants,
+}
+
+impl FormInit {
+    /// A new token with the same permissions as `t`: its grants, personas,
+    /// rate limit, project and (a global key) its per-project grants; a
+    /// name to change, and the usual expiry.
+    pub fn duplicate_of(t: &Token) -> FormInit {
+        FormInit {
+            name: format!("{} (copy)", t.name),
+            description: t.description.clone(),
+            grants: t.grants.clone(),
+            current_expiry: None,
+            rate_limit: t.rate_limit,
+            personas: t.personas.clone(),
+            project: t.project.clone(),
+            global: t.kind == TokenKind::Global,
+            global_admin: t.global_admin,
+            project_grants: t.project_grants.clone(),
+        }
+    }
+
+    /// A new token holding a copy of a persona's grants (not linked: later
+    /// changes to the persona do not reach it).
+    pub fn from_persona(p: &Persona) -> FormInit {
+        FormInit {
+            grants: p.grants.clone(),
+            ..FormInit::default()
+        }
+    }
 }
 
 #[component]
@@ -81,7 +110,12 @@ pub fn TokenForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match validate(&fields.read(), format::now()) {
-            Err(problems) => errors.local.set(problems),
+            Err(problems) => {
+                errors.local.set(problems);
+                // Say what is wrong where the eye is: the list at the top,
+                // and the first field with a problem scrolled to and focused.
+                focus_first(&errors.problems_untracked());
+            }
             Ok(draft) => {
                 errors.local.set(vec![]);
                 // Kept to place `grants[i]` errors next to their rows.
@@ -90,6 +124,12 @@ pub fn TokenForm(
             }
         }
     };
+    // The API refused the form: the same, once its answer is in.
+    Effect::new(move |_| {
+        if failure.with(Option::is_some) {
+            focus_first(&errors.problems_untracked());
+        }
+    });
     // Creating: where the token works. Editing a global key: its
     // per-project grants (a token never changes project).
     let scope = (!fields.editing || init.global).then(|| {
@@ -100,13 +140,14 @@ pub fn TokenForm(
     });
     view! {
         <form class="token-form" data-testid="token-form" on:submit=submit novalidate>
+            <FormErrors errors />
             <NameFields fields errors />
             <RateLimitField fields errors />
             <ExpiryField fields errors current=init.current_expiry />
             {scope}
+            <SummarySection fields personas before=fields.editing.then(|| init.grants.clone()) />
             <GrantsSection fields known held errors />
             <PersonasSection fields personas catalog errors />
-            <SummarySection fields personas />
             <ProjectGrids fields known held errors />
             <p class="field-error" data-testid="error-grants">{errors.of("grants")}</p>
             <FormActions failure pending submit_label pending_label on_cancel />
@@ -241,12 +282,67 @@ impl Errors {
         }
     }
 
+    /// Every field's problem, in the form's order.
+    fn problems(self) -> Vec<FormProblem> {
+        self.local
+            .with(|l| self.failure.with(|f| form_problems(l, f.as_ref())))
+    }
+
+    fn problems_untracked(self) -> Vec<FormProblem> {
+        self.local.with_untracked(|l| {
+            self.failure
+                .with_untracked(|f| form_problems(l, f.as_ref()))
+        })
+    }
+
     fn grants(self) -> Signal<Vec<GrantError>> {
         Signal::derive(move || {
             self.failure
                 .with(|f| self.sent.with(|s| grant_errors(f.as_ref(), s)))
         })
     }
+}
+
+/// The list of what stops the form, at its top.
+#[component]
+fn FormErrors(errors: Errors) -> impl IntoView {
+    move || {
+        let problems = errors.problems();
+        (!problems.is_empty()).then(|| {
+            let count = if problems.len() == 1 {
+                "One thing to fix before saving:".to_string()
+            } else {
+                format!("{} things to fix before saving:", problems.len())
+            };
+            view! {
+                <div class="banner banner-bad form-errors" role="alert" data-testid="form-errors">
+                    <strong>{count}</strong>
+                    <ul>
+                        {problems.into_iter().map(|p| view! {
+                            <li data-testid="form-errors-item"><strong>{p.label}</strong>": "{p.message}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    }
+}
+
+/// Scrolls to and focuses the element of the first problem, once the
+/// page shows the messages.
+fn focus_first(problems: &[FormProblem]) {
+    let Some(anchor) = problems.first().map(|p| p.anchor) else {
+        return;
+    };
+    request_animation_frame(move || {
+        let el = document()
+            .get_element_by_id(anchor)
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+        if let Some(el) = el {
+            el.scroll_into_view_with_bool(false);
+            let _ = el.focus();
+        }
+    });
 }
 
 #[component]
@@ -330,7 +426,7 @@ fn ExpiryField(
     });
     let today = format::now().date().to_string();
     view! {
-        <fieldset class="field expiry-field" aria-describedby="expiry-error">
+        <fieldset class="field expiry-field" id="token-expiry" tabindex="-1" aria-describedby="expiry-error">
             <legend>"Expiration"</legend>
             <div class="choices">
                 {keep.map(|c| option(ExpiryPick::Keep, c, "expiry-keep"))}
@@ -375,10 +471,14 @@ fn GrantsSection(
     };
     view! {
         <Show when=move || !fields.admin_key()>
-            <section class="field">
+            <section class="field" id="token-grants" tabindex="-1">
                 <h3 class="section-title">{title}</h3>
-                <p class="muted">
-                    "A token starts with no permissions. Tick what it needs; permissions on buckets or components apply to all of them or only to the ones you pick."
+                <p class="muted" data-testid="grants-intro">
+                    {if fields.editing {
+                        "Tick what the token needs; untick what it should no longer do. Permissions on buckets or components apply to all of them or only to the ones you pick."
+                    } else {
+                        "A token starts with no permissions. Tick what it needs; permissions on buckets or components apply to all of them or only to the ones you pick."
+                    }}
                 </p>
                 <PermissionGrid grid known errors=errors.grants() held />
             </section>
@@ -397,14 +497,18 @@ fn PersonasSection(
     view! {
         <Show when=move || personas.with(|p| !p.is_empty()) || chosen.with(|c| !c.is_empty())>
             <PersonaPicker personas chosen catalog=catalog.clone() subject="token" />
-            <p class="field-error" data-testid="error-personas">{errors.of("personas")}</p>
+            <p class="field-error" id="error-personas" tabindex="-1" data-testid="error-personas">{errors.of("personas")}</p>
         </Show>
     }
 }
 
 /// What the token will be able to do, its personas' grants included.
 #[component]
-fn SummarySection(fields: Fields, personas: Signal<Vec<Persona>>) -> impl IntoView {
+fn SummarySection(
+    fields: Fields,
+    personas: Signal<Vec<Persona>>,
+    before: Option<Vec<Grant>>,
+) -> impl IntoView {
     let chosen = fields.personas;
     let extra = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_grants(ps, c))));
     let sources = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_names(ps, c))));
@@ -418,7 +522,7 @@ fn SummarySection(fields: Fields, personas: Signal<Vec<Persona>>) -> impl IntoVi
                 </section>
             }
         >
-            <GrantSummary grid=fields.grid extra sources />
+            <GrantSummary grid=fields.grid extra sources before=before.clone() sticky=true />
         </Show>
     }
 }
@@ -446,7 +550,7 @@ fn ProjectGrids(
                 }
             </For>
         </Show>
-        <p class="field-error" data-testid="error-project_grants">{errors.of("project_grants")}</p>
+        <p class="field-error" id="error-project_grants" tabindex="-1" data-testid="error-project_grants">{errors.of("project_grants")}</p>
     }
 }
 

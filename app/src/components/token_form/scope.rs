@@ -13,7 +13,7 @@ pub(super) fn ScopeSection(
 ) -> impl IntoView {
     let (editing, global) = (fields.editing, fields.global);
     view! {
-        <fieldset class="field scope-field" data-testid="token-scope">
+        <fieldset class="field scope-field" id="token-scope" tabindex="-1" data-testid="token-scope">
             <legend>{if editing { "Global key" } else { "Where the token works" }}</legend>
             // Only admins choose; a token never changes kind once made.
             {(may_global && !editing).then(|| view! {

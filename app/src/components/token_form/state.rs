@@ -201,6 +201,61 @@ pub fn field_message(
     })
 }
 
+/// The form's fields in the order they appear: the field's name in the
+/// API, its label, and the id of the element that takes focus for it.
+pub const FIELDS: [(&str, &str, &str); 8] = [
+    ("name", "Name", "token-name"),
+    ("description", "Description", "token-description"),
+    ("rate_limit", "Rate limit", "token-rate-limit"),
+    ("expires_at", "Expiration", "token-expiry"),
+    ("project", "Project", "token-scope"),
+    ("grants", "Permissions", "token-grants"),
+    ("personas", "Personas", "error-personas"),
+    (
+        "project_grants",
+        "Permissions per project",
+        "error-project_grants",
+    ),
+];
+
+/// One problem to list at the top of the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormProblem {
+    pub label: &'static str,
+    /// The element to scroll to and focus.
+    pub anchor: &'static str,
+    pub message: String,
+}
+
+/// Every field's problem, in the form's order (the first is the one to
+/// focus): the form's own checks first, else the API's answer; the API's
+/// `grants[i]` errors count as the permissions'.
+pub fn form_problems(local: &[FieldError], failure: Option<&ApiFailure>) -> Vec<FormProblem> {
+    FIELDS
+        .iter()
+        .filter_map(|&(field, label, anchor)| {
+            let message = field_message(local, failure, field).or_else(|| {
+                (field == "grants")
+                    .then(|| {
+                        let each = failure?.fields_with_prefix("grants[");
+                        (!each.is_empty()).then(|| {
+                            each.into_iter()
+                                .map(|(_, m)| m)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        })
+                    })
+                    .flatten()
+            })?;
+            Some(FormProblem {
+                label,
+                anchor,
+                message,
+            })
+        })
+        .collect()
+}
+
 /// The API's `grants[i]` errors, placed on the rows of the grants sent.
 pub fn grant_errors(failure: Option<&ApiFailure>, sent: &[Grant]) -> Vec<GrantError> {
     let Some(f) = failure else { return vec![] };
@@ -502,5 +557,54 @@ mod tests {
         );
         assert!(errors[0].2.ends_with(": not held"), "{}", errors[0].2);
         assert!(grant_errors(None, &sent).is_empty());
+    }
+
+    #[test]
+    fn problems_are_listed_in_the_forms_order_with_where_to_focus() {
+        let local = vec![
+            FieldError::new("grants", "Some permissions have no resources chosen."),
+            FieldError::new("rate_limit", "A whole number."),
+            FieldError::new("name", "Give the token a name."),
+        ];
+        let problems = form_problems(&local, None);
+        let order: Vec<_> = problems.iter().map(|p| p.anchor).collect();
+        assert_eq!(order, ["token-name", "token-rate-limit", "token-grants"]);
+        assert_eq!(problems[0].label, "Name");
+        assert_eq!(problems[0].message, "Give the token a name.");
+        assert!(form_problems(&[], None).is_empty());
+    }
+
+    #[test]
+    fn the_apis_field_errors_are_problems_too() {
+        let api = failure(
+            ErrorCode::InvalidRequest,
+            "bad",
+            &[
+                ("grants[0]", "not held"),
+                ("description", "control characters"),
+            ],
+        );
+        let problems = form_problems(&[], Some(&api));
+        assert_eq!(
+            problems,
+            vec![
+                FormProblem {
+                    label: "Description",
+                    anchor: "token-description",
+                    message: "control characters".into()
+                },
+                FormProblem {
+                    label: "Permissions",
+                    anchor: "token-grants",
+                    message: "not held".into()
+                },
+            ]
+        );
+        // A failure naming no field (a network error) is not a field's problem.
+        assert!(form_problems(&[], Some(&failure(ErrorCode::Unavailable, "down", &[]))).is_empty());
+        // Every anchor is distinct.
+        let mut anchors: Vec<_> = FIELDS.iter().map(|f| f.2).collect();
+        anchors.dedup();
+        assert_eq!(anchors.len(), FIELDS.len());
     }
 }
