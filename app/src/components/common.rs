@@ -380,3 +380,50 @@ pub fn CreatedBy(client_id: String) -> impl IntoView {
         </span>
     }
 }
+
+/// A row's two-step delete: "Delete", then "Really delete" or "Keep". One
+/// row of a table asks at a time: `confirming` holds the asking row's id.
+/// The buttons' test ids are `testid` and `{testid}-confirm`.
+#[component]
+pub fn RowDelete(
+    #[prop(into)] id: String,
+    /// What the row is, for the buttons' accessible names.
+    #[prop(into)]
+    label: String,
+    confirming: RwSignal<Option<String>>,
+    #[prop(into)] testid: String,
+    /// Said beside the confirmation, if anything.
+    #[prop(optional, into)]
+    warning: Option<String>,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    let asking = {
+        let id = id.clone();
+        move || confirming.with(|c| c.as_deref() == Some(id.as_str()))
+    };
+    let ask = {
+        let asking = asking.clone();
+        move || !asking()
+    };
+    let confirm_id = format!("{testid}-confirm");
+    let (ask_label, confirm_label) = (format!("Delete {label}"), format!("Really delete {label}"));
+    view! {
+        <Show when=ask>
+            {
+                let id = id.clone();
+                view! {
+                    <button type="button" class="danger small" data-testid=testid.clone()
+                        aria-label=ask_label.clone()
+                        on:click=move |_| confirming.set(Some(id.clone()))>"Delete"</button>
+                }
+            }
+        </Show>
+        <Show when=asking.clone()>
+            {warning.clone().map(|w| view! { <span class="small">{w}</span> })}
+            <button type="button" class="danger small" data-testid=confirm_id.clone()
+                aria-label=confirm_label.clone()
+                on:click=move |_| on_confirm.run(())>"Really delete"</button>
+            <button type="button" class="secondary small" on:click=move |_| confirming.set(None)>"Keep"</button>
+        </Show>
+    }
+}

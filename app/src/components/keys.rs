@@ -1,7 +1,7 @@
 //! Personal keys: their table, shared by the members page and the profile.
 
 use crate::api::{use_api, ApiFailure};
-use crate::components::common::Expiry;
+use crate::components::common::{Expiry, RowDelete};
 use crate::format;
 use crate::mutation::Mutation;
 use keyward_domain::api::Token;
@@ -43,14 +43,10 @@ pub fn KeyTable(
                 <tbody>
                     <For each=move || items.clone() key=|k| k.id.clone() let:k>
                         {
-                            let (id, id2, id3) = (k.id.clone(), k.id.clone(), k.id.clone());
-                            let asking = move || confirming.with(|c| c.as_deref() == Some(id.as_str()));
-                            let asking2 = asking.clone();
-                            let name = k.name.clone();
-                            let label = name.clone();
-                            let delete = move |_| {
-                                delete.dispatch(member_id.with_value(|m| paths::MEMBER_KEY.with(&[m, &id3])));
-                            };
+                            let id = k.id.clone();
+                            let delete = Callback::new(move |()| {
+                                delete.dispatch(member_id.with_value(|m| paths::MEMBER_KEY.with(&[m, &id])));
+                            });
                             view! {
                                 <tr data-testid="key-row" data-key-id=k.id.clone()>
                                     <td data-label="Key">
@@ -62,28 +58,8 @@ pub fn KeyTable(
                                     <td data-label="Last used">{format::ago(k.last_used_at, "Never used")}</td>
                                     <td data-label="">
                                         <div class="row-actions">
-                                            <Show when=move || !asking()>
-                                                {
-                                                    let (id, name) = (id2.clone(), name.clone());
-                                                    view! {
-                                                        <button type="button" class="danger small" data-testid="key-delete"
-                                                            aria-label=format!("Delete {name}")
-                                                            on:click=move |_| confirming.set(Some(id.clone()))>"Delete"</button>
-                                                    }
-                                                }
-                                            </Show>
-                                            <Show when=asking2.clone()>
-                                                {
-                                                    let (delete, label) = (delete.clone(), label.clone());
-                                                    view! {
-                                                        <span class="small">"It stops working at once."</span>
-                                                        <button type="button" class="danger small" data-testid="key-delete-confirm"
-                                                            aria-label=format!("Really delete {label}")
-                                                            on:click=delete>"Really delete"</button>
-                                                        <button type="button" class="secondary small" on:click=move |_| confirming.set(None)>"Keep"</button>
-                                                    }
-                                                }
-                                            </Show>
+                                            <RowDelete id=k.id.clone() label=k.name.clone() confirming=confirming
+                                                testid="key-delete" warning="It stops working at once." on_confirm=delete />
                                         </div>
                                     </td>
                                 </tr>

@@ -4,7 +4,9 @@
 //! only leaves out buttons that would be refused.
 
 use crate::api::{use_api, ApiFailure};
-use crate::components::common::{grants_of, ErrorBanner, FailurePanel, HeldList, Loading};
+use crate::components::common::{
+    grants_of, ErrorBanner, FailurePanel, HeldList, Loading, RowDelete,
+};
 use crate::format;
 use crate::mutation::Mutation;
 use crate::resources::{buckets_path, catalog_resource, projects_resource};
@@ -391,7 +393,7 @@ fn ObjectTable(
                         {
                             let path = object_path(&project, &bucket, &o.key);
                             let (view_path, dl_path, del_path) = (path.clone(), path.clone(), path);
-                            let (k1, k2, k3, k4) = (o.key.clone(), o.key.clone(), o.key.clone(), o.key.clone());
+                            let (k1, k2, k3) = (o.key.clone(), o.key.clone(), o.key.clone());
                             let text = is_text(&o.content_type);
                             view! {
                                 <tr data-testid="object-row">
@@ -410,33 +412,11 @@ fn ObjectTable(
                                                 aria-label=format!("Download {k2}")
                                                 on:click=move |_| download.dispatch((dl_path.clone(), k2.clone()))>"Download"</button>
                                             {write.then(|| {
-                                                let asking = {
-                                                    let k = k3.clone();
-                                                    move || confirming.with(|c| c.as_deref() == Some(k.as_str()))
-                                                };
-                                                let asking2 = asking.clone();
+                                                let p = del_path.clone();
                                                 view! {
-                                                    <Show when=move || !asking()>
-                                                        {
-                                                            let k = k3.clone();
-                                                            view! {
-                                                                <button type="button" class="danger small" data-testid="object-delete"
-                                                                    aria-label=format!("Delete {k}")
-                                                                    on:click=move |_| confirming.set(Some(k.clone()))>"Delete"</button>
-                                                            }
-                                                        }
-                                                    </Show>
-                                                    <Show when=asking2.clone()>
-                                                        {
-                                                            let (p, k) = (del_path.clone(), k4.clone());
-                                                            view! {
-                                                                <button type="button" class="danger small" data-testid="object-delete-confirm"
-                                                                    aria-label=format!("Really delete {k}")
-                                                                    on:click=move |_| remove.dispatch(p.clone())>"Really delete"</button>
-                                                                <button type="button" class="secondary small" on:click=move |_| confirming.set(None)>"Keep"</button>
-                                                            }
-                                                        }
-                                                    </Show>
+                                                    <RowDelete id=k3.clone() label=k3.clone() confirming=confirming
+                                                        testid="object-delete"
+                                                        on_confirm=Callback::new(move |()| remove.dispatch(p.clone())) />
                                                 }
                                             })}
                                         </div>
