@@ -117,6 +117,34 @@ impl FromStr for InstantArg {
     }
 }
 
+/// `--meta KEY=VALUE`: the value as JSON when it is JSON (`2`, `true`,
+/// `{"a":1}`), else as a string, so `--meta team=payments` needs no quotes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetaArg(pub String, pub serde_json::Value);
+
+impl FromStr for MetaArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))?;
+        if !keyward_domain::conditions::is_meta_key(k) {
+            return Err(format!(
+                "'{k}': keys are 1 to 64 letters, digits, '_' or '-'"
+            ));
+        }
+        let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into()));
+        Ok(MetaArg(k.to_string(), value))
+    }
+}
+
+impl MetaArg {
+    pub fn into_meta(args: Vec<MetaArg>) -> keyward_domain::conditions::Meta {
+        keyward_domain::conditions::Meta(args.into_iter().map(|MetaArg(k, v)| (k, v)).collect())
+    }
+}
+
 /// `tokens list --sort`: a key, `-` in front for descending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortArg(String);

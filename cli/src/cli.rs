@@ -3,7 +3,7 @@
 //! any request is sent.
 
 use crate::args::{
-    parse_limit, DurationArg, GrantArg, InstantArg, KindArg, ProjectGrantArg, SortArg,
+    parse_limit, DurationArg, GrantArg, InstantArg, KindArg, MetaArg, ProjectGrantArg, SortArg,
 };
 use clap::{Args, Parser, Subcommand};
 
@@ -323,6 +323,12 @@ pub struct TokensListArgs {
     /// Only tokens linking this persona (its id)
     #[arg(long, value_name = "PERSONA_ID")]
     pub persona: Option<String>,
+    /// Only disabled tokens
+    #[arg(long)]
+    pub disabled: bool,
+    /// Only tokens whose metadata has this value at this key, KEY=VALUE; repeat for more
+    #[arg(long = "meta", value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -366,6 +372,18 @@ pub struct TokensCreateArgs {
     /// Make the global key a global admin: everything, in every project
     #[arg(long, requires = "global")]
     pub global_admin: bool,
+    /// Create it disabled: it works once enabled (`tokens update --enable`)
+    #[arg(long)]
+    pub disabled: bool,
+    /// Not usable before this RFC 3339 instant
+    #[arg(long, value_name = "INSTANT")]
+    pub not_before: Option<InstantArg>,
+    /// A network (CIDR) or address it may be used from; repeat for more
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allowed_ips: Vec<String>,
+    /// Metadata, KEY=VALUE (VALUE as JSON if it is JSON); repeat for more
+    #[arg(long = "meta", value_name = "KEY=VALUE")]
+    pub meta: Vec<MetaArg>,
 }
 
 #[derive(Debug, Args)]
@@ -421,6 +439,30 @@ pub struct TokensUpdateArgs {
     /// Unlink every persona
     #[arg(long)]
     pub clear_personas: bool,
+    /// Turn the token off: every use answers 401 token_disabled
+    #[arg(long, conflicts_with = "enable")]
+    pub disable: bool,
+    /// Turn a disabled token back on
+    #[arg(long)]
+    pub enable: bool,
+    /// Not usable before this RFC 3339 instant
+    #[arg(long, value_name = "INSTANT", conflicts_with = "clear_not_before")]
+    pub not_before: Option<InstantArg>,
+    /// Remove the not-before instant
+    #[arg(long)]
+    pub clear_not_before: bool,
+    /// The complete list of networks it may be used from (repeat)
+    #[arg(long = "allow-ip", value_name = "CIDR", conflicts_with = "any_ip")]
+    pub allowed_ips: Vec<String>,
+    /// Allow every address again
+    #[arg(long)]
+    pub any_ip: bool,
+    /// The complete new metadata, KEY=VALUE (repeat); replaces the old
+    #[arg(long = "meta", value_name = "KEY=VALUE", conflicts_with = "clear_meta")]
+    pub meta: Vec<MetaArg>,
+    /// Remove all metadata
+    #[arg(long)]
+    pub clear_meta: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -735,6 +777,9 @@ pub struct VerifyArgs {
     /// The project the grants must hold in (default: the key's own)
     #[arg(long, value_name = "PROJECT")]
     pub project: Option<String>,
+    /// The address the key was presented from (checked against its allowed networks)
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
 }
 
 #[cfg(test)]

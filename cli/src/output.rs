@@ -169,6 +169,31 @@ pub fn token_fields(t: &Token) -> String {
         ("expires at", opt_instant(&t.expires_at, "never")),
         ("last used at", opt_instant(&t.last_used_at, "never")),
         ("secret hint", t.secret_hint.clone()),
+        (
+            "enabled",
+            if t.enabled { "yes" } else { "no (disabled)" }.into(),
+        ),
+        ("not before", opt_instant(&t.not_before, "-")),
+        (
+            "allowed ips",
+            if t.allowed_ips.is_empty() {
+                "any".into()
+            } else {
+                t.allowed_ips
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        (
+            "meta",
+            if t.meta.is_empty() {
+                "-".into()
+            } else {
+                serde_json::to_string(&t.meta).unwrap_or_default()
+            },
+        ),
     ])
 }
 

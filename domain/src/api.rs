@@ -1,6 +1,7 @@
 //! The HTTP contract's bodies, shared by the worker (which serves them) and
 //! the app (which sends and reads them), so the two cannot drift apart.
 
+use crate::conditions::{Cidr, Meta};
 use crate::contract::shapes::*;
 use crate::grant::{Grant, ServicePermissions};
 use crate::problem::FieldError;
@@ -57,6 +58,24 @@ pub struct Token {
     /// The member a user token or personal key belongs to.
     #[serde(default)]
     pub member_id: Option<String>,
+    /// `false`: every use answers 401 `token_disabled` until an admin
+    /// turns it back on.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Unusable before this instant (401 `token_not_yet_valid`).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<Timestamp>")]
+    pub not_before: Option<OffsetDateTime>,
+    /// Networks it may be used from; empty: anywhere.
+    #[serde(default)]
+    pub allowed_ips: Vec<Cidr>,
+    /// The admin's own JSON object, returned by verify and whoami.
+    #[serde(default)]
+    pub meta: Meta,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[skip_serializing_none]
@@ -90,6 +109,16 @@ pub struct CreateToken {
     /// A global key's grants per project id (a complete set).
     pub project_grants: Option<ProjectGrants>,
     pub global_admin: Option<bool>,
+    /// `false` creates it turned off; default `true`.
+    pub enabled: Option<bool>,
+    /// Not usable before this instant (within ten years; before the expiry).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<Timestamp>")]
+    pub not_before: Option<OffsetDateTime>,
+    /// IPv4/IPv6 networks or addresses it may be used from (at most 64).
+    #[schemars(with = "Option<Vec<Cidr>>")]
+    pub allowed_ips: Option<Vec<String>>,
+    pub meta: Option<Meta>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -128,6 +157,22 @@ pub struct UpdateToken {
     /// A global key's complete per-project grants.
     pub project_grants: Option<ProjectGrants>,
     pub global_admin: Option<bool>,
+    /// `false` turns the token off at once, `true` back on; a disabled
+    /// token cannot turn itself back on (it cannot authenticate).
+    pub enabled: Option<bool>,
+    /// `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "present_rfc3339",
+        serialize_with = "serialize_present_rfc3339"
+    )]
+    #[schemars(with = "Option<Timestamp>")]
+    pub not_before: Option<Option<OffsetDateTime>>,
+    /// The complete list; `[]` allows every address again.
+    #[schemars(with = "Option<Vec<Cidr>>")]
+    pub allowed_ips: Option<Vec<String>>,
+    /// The complete object; `{}` clears it.
+    pub meta: Option<Meta>,
 }
 
 /// A field that is present (even as `null`) becomes `Some(_)`.
@@ -200,6 +245,10 @@ pub struct VerifyRequest {
     /// The project `require` must hold in; the key's own when absent.
     #[schemars(with = "Option<ProjectId>")]
     pub project: Option<String>,
+    /// The address the key was presented from, checked against its
+    /// `allowed_ips`. A key with an allow-list is `IP_NOT_ALLOWED` without it.
+    #[schemars(with = "Option<String>")]
+    pub ip: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -209,6 +258,9 @@ pub enum VerifyCode {
     Malformed,
     NotFound,
     Expired,
+    Disabled,
+    NotYetValid,
+    IpNotAllowed,
     InsufficientPermissions,
 }
 

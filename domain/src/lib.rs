@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod catalog;
+pub mod conditions;
 pub mod contract;
 pub mod describe;
 pub mod expiry;

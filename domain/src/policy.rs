@@ -15,6 +15,7 @@
 
 use crate::access::{Access, DEFAULT_PROJECT};
 use crate::catalog::Catalog;
+use crate::conditions::{self, Cidr};
 use crate::grant::{Decision, Grant};
 use crate::secret::TokenKind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +35,8 @@ pub struct Actor {
     /// Authenticated with a secret that a refresh replaced and whose
     /// overlap has not ended: it may use the API, never change tokens.
     pub retired: bool,
+    /// The networks it may be used from (empty: anywhere).
+    pub allowed_ips: Vec<Cidr>,
 }
 
 /// A token as the policy judges it: one that exists, or one that a create
@@ -53,6 +56,7 @@ pub struct Subject {
     pub global_admin: bool,
     pub expires_at: Option<i64>,
     pub rate_limit: Option<u32>,
+    pub allowed_ips: Vec<Cidr>,
 }
 
 impl Subject {
@@ -367,7 +371,8 @@ pub fn may_delegate(
 }
 
 /// `token` holds nothing `actor` does not: grants in each project,
-/// global admin, project, expiry and rate limit.
+/// global admin, project, expiry, rate limit and the networks it works
+/// from.
 fn within_actor(
     actor: &Actor,
     token: &Subject,
@@ -424,6 +429,13 @@ fn within_actor(
             "a rate limit of {theirs} per minute, above this token's own {mine}"
         )));
     }
+    // A token confined to some networks would otherwise mint a token that
+    // works from anywhere.
+    if !conditions::within(&token.allowed_ips, &actor.allowed_ips) {
+        return Err(Refusal::Escalation(
+            "use from networks outside this token's own allowed_ips".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -469,6 +481,7 @@ mod tests {
             expires_at: None,
             rate_limit: None,
             retired: false,
+            allowed_ips: vec![],
         }
     }
 
@@ -483,6 +496,7 @@ mod tests {
             global_admin: actor.access.global_admin,
             expires_at: actor.expires_at,
             rate_limit: actor.rate_limit,
+            allowed_ips: actor.allowed_ips.clone(),
         }
     }
 
@@ -497,6 +511,7 @@ mod tests {
             global_admin: false,
             expires_at: None,
             rate_limit: None,
+            allowed_ips: vec![],
         }
     }
 
@@ -625,6 +640,7 @@ mod tests {
             global_admin in any::<bool>(),
             expires_at in prop::option::of(0i64..10),
             rate_limit in prop::option::of(1u32..1200),
+            allowed_ips in prop::collection::vec(prop::sample::select(NETWORKS.to_vec()), 0..3),
         ) -> Subject {
             let global = kind == TokenKind::Global;
             Subject {
@@ -637,9 +653,19 @@ mod tests {
                 global_admin: global && global_admin,
                 expires_at,
                 rate_limit,
+                allowed_ips: allowed_ips.iter().map(|n| n.parse().unwrap()).collect(),
             }
         }
     }
+
+    /// Nested and disjoint networks, both families.
+    const NETWORKS: [&str; 5] = [
+        "10.0.0.0/8",
+        "10.1.0.0/16",
+        "192.0.2.0/24",
+        "2001:db8::/32",
+        "0.0.0.0/0",
+    ];
 
     fn actor_from(s: &Subject, retired: bool) -> Actor {
         Actor {
@@ -653,6 +679,7 @@ mod tests {
             expires_at: s.expires_at,
             rate_limit: s.rate_limit,
             retired,
+            allowed_ips: s.allowed_ips.clone(),
         }
     }
 
@@ -674,6 +701,12 @@ mod tests {
                     prop_assert!(!p.global_admin);
                     prop_assert!(!later(p.expires_at, actor.expires_at));
                     prop_assert!(p.rate_limit.unwrap_or(600) <= actor.rate_limit.unwrap_or(600));
+                    for probe in ["10.1.2.3", "10.200.0.1", "192.0.2.9", "2001:db8::1", "8.8.8.8"] {
+                        let ip = probe.parse().ok();
+                        prop_assert!(!conditions::admits_address(&p.allowed_ips, ip)
+                            || conditions::admits_address(&actor.allowed_ips, ip),
+                            "{probe} admitted beyond the actor");
+                    }
                     let theirs = p.access();
                     for project in PROJECTS.iter().chain(["gamma"].iter()) {
                         let held = theirs.principal(&c, project);

@@ -12,6 +12,12 @@ pub enum ErrorCode {
     MalformedToken,
     InvalidToken,
     TokenExpired,
+    /// Turned off by an admin (`enabled: false`); turning it on restores it.
+    TokenDisabled,
+    /// Its `not_before` instant has not come yet.
+    TokenNotYetValid,
+    /// The caller's address is outside the token's `allowed_ips`.
+    IpNotAllowed,
     InsufficientPermission,
     PrivilegeEscalation,
     /// A secret replaced by a refresh, inside its overlap, tried to change
@@ -43,8 +49,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | UnknownPermission => 400,
-            MissingToken | MalformedToken | InvalidToken | TokenExpired => 401,
-            InsufficientPermission | PrivilegeEscalation | RetiredSecret => 403,
+            MissingToken | MalformedToken | InvalidToken | TokenExpired | TokenDisabled
+            | TokenNotYetValid => 401,
+            InsufficientPermission | PrivilegeEscalation | RetiredSecret | IpNotAllowed => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             Conflict | PersonaInUse => 409,
@@ -70,6 +77,9 @@ impl ErrorCode {
             MalformedToken => "malformed_token",
             InvalidToken => "invalid_token",
             TokenExpired => "token_expired",
+            TokenDisabled => "token_disabled",
+            TokenNotYetValid => "token_not_yet_valid",
+            IpNotAllowed => "ip_not_allowed",
             InsufficientPermission => "insufficient_permission",
             PrivilegeEscalation => "privilege_escalation",
             RetiredSecret => "retired_secret",
@@ -100,6 +110,9 @@ impl ErrorCode {
             MalformedToken => "The bearer token is malformed",
             InvalidToken => "The bearer token is not valid",
             TokenExpired => "The bearer token has expired",
+            TokenDisabled => "The bearer token is disabled",
+            TokenNotYetValid => "The bearer token is not valid yet",
+            IpNotAllowed => "The token may not be used from this address",
             InsufficientPermission => "The token lacks a permission",
             PrivilegeEscalation => "A token cannot grant what it does not hold",
             RetiredSecret => "A replaced secret may only use the API",

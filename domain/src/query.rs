@@ -39,6 +39,10 @@ pub struct TokenQuery {
     pub project: Option<String>,
     /// Tokens linking one persona.
     pub persona: Option<String>,
+    /// `enabled=false`: the disabled ones.
+    pub enabled: Option<bool>,
+    /// `meta.<key>=<value>`: tokens whose metadata has that value there.
+    pub meta: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +95,8 @@ impl TokenQuery {
             q: None,
             project: None,
             persona: None,
+            enabled: None,
+            meta: vec![],
         };
         for (k, v) in pairs {
             match k.as_str() {
@@ -120,6 +126,22 @@ impl TokenQuery {
                 "q" => query.q = text(v),
                 "project" => query.project = text(v),
                 "persona" => query.persona = text(v),
+                "enabled" => match v.as_str() {
+                    "true" => query.enabled = Some(true),
+                    "false" => query.enabled = Some(false),
+                    _ => errors.push(FieldError::new("enabled", "must be true or false")),
+                },
+                key if key.starts_with("meta.") => {
+                    let name = &key["meta.".len()..];
+                    if crate::conditions::is_meta_key(name) && query.meta.len() < 8 {
+                        query.meta.push((name.to_string(), v.clone()));
+                    } else {
+                        errors.push(FieldError::new(
+                            key,
+                            "meta filters name a key of letters, digits, '_' or '-' (at most 8 filters)",
+                        ));
+                    }
+                }
                 "kind" => match TokenKind::parse(v) {
                     Some(kind) => query.kind = Some(kind),
                     None => errors.push(FieldError::new(

@@ -13,6 +13,7 @@ use crate::registry::{Actor, Command, NewSecret, Registry};
 use crate::store::{self, Known};
 use keyward_domain::api::Token;
 use keyward_domain::{Catalog, ErrorCode, Principal, Secret};
+use std::net::IpAddr;
 use std::ops::Deref;
 use std::rc::Rc;
 use subtle::ConstantTimeEq;
@@ -56,6 +57,7 @@ impl Caller {
             expires_at: token.expires_at.map(|t| t.unix_timestamp()),
             rate_limit: token.rate_limit,
             retired: self.record.retired_until.is_some(),
+            allowed_ips: token.allowed_ips.clone(),
         }
     }
 
@@ -90,19 +92,39 @@ pub fn bearer(req: &Request) -> ApiResult<String> {
     }
 }
 
-/// Looks a key up. `Ok(Err(_))` is a rejection; `Err(_)` is a storage
-/// failure, which callers turn into a denial.
-pub async fn lookup(env: &Env, raw: &str) -> ApiResult<Result<AuthRecord, Rejection>> {
-    Ok(lookup_known(env, raw)
+/// The client's address as the edge saw it. On Cloudflare
+/// `CF-Connecting-IP` is always set by the edge (a client's own value is
+/// overwritten). Local `wrangler dev` sets it to the connecting address,
+/// but keeps one a client sent: in development the address is only as
+/// good as the client. Without one the address is unknown, which a token
+/// with an allow-list refuses; a value that is not an IP address counts
+/// as unknown.
+pub fn client_address(req: &Request) -> Option<IpAddr> {
+    let raw = req.headers().get("cf-connecting-ip").ok().flatten()?;
+    raw.trim().parse::<IpAddr>().ok()
+}
+
+/// Looks a key up, as presented from `from`. `Ok(Err(_))` is a rejection;
+/// `Err(_)` is a storage failure, which callers turn into a denial.
+pub async fn lookup(
+    env: &Env,
+    raw: &str,
+    from: Option<IpAddr>,
+) -> ApiResult<Result<AuthRecord, Rejection>> {
+    Ok(lookup_known(env, raw, from)
         .await?
         .map(|known| known.record.clone()))
 }
 
 /// [`lookup`], sharing this isolate's parsed copy of the record.
-pub async fn lookup_known(env: &Env, raw: &str) -> ApiResult<Result<Rc<Known>, Rejection>> {
+pub async fn lookup_known(
+    env: &Env,
+    raw: &str,
+    from: Option<IpAddr>,
+) -> ApiResult<Result<Rc<Known>, Rejection>> {
     let replica = store::KvReplica(env.kv(store::KV_BINDING)?);
     let now = store::now();
-    match authority::authenticate(&replica, raw, now).await? {
+    match authority::authenticate(&replica, raw, now, from).await? {
         Err(Rejection::NotFound) => {}
         other => return Ok(other),
     }
@@ -111,9 +133,8 @@ pub async fn lookup_known(env: &Env, raw: &str) -> ApiResult<Result<Rc<Known>, R
         return Ok(Err(Rejection::NotFound));
     };
     Ok(match bootstrap(env, &secret).await? {
-        Some(record) => {
-            authority::verdict(&record, now).map(|()| Rc::new(Known::new(record, String::new())))
-        }
+        Some(record) => authority::verdict(&record, now, from)
+            .map(|()| Rc::new(Known::new(record, String::new()))),
         None => Err(Rejection::NotFound),
     })
 }
@@ -151,5 +172,5 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
 
 pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
     let raw = bearer(req)?;
-    Ok(Caller(lookup_known(env, &raw).await??))
+    Ok(Caller(lookup_known(env, &raw, client_address(req)).await??))
 }

@@ -1,11 +1,12 @@
 //! `keyward tokens list|get|create|update|refresh|delete`.
 
 use super::{confirm, Ctx};
-use crate::args::GrantArg;
+use crate::args::{GrantArg, MetaArg};
 use crate::cli::{TokensCommand, TokensCreateArgs, TokensListArgs, TokensUpdateArgs};
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{CreateToken, IssuedToken, Page, RefreshToken, Token, UpdateToken};
+use keyward_domain::conditions::Meta;
 use keyward_domain::paths as P;
 use keyward_domain::Grant;
 use time::OffsetDateTime;
@@ -26,6 +27,14 @@ fn path(id: &str) -> String {
 }
 
 fn list(ctx: &Ctx, a: TokensListArgs) -> Result<(), CliError> {
+    let meta = a
+        .meta
+        .iter()
+        .map(|m| match m.split_once('=') {
+            Some((k, v)) => Ok((format!("meta.{k}"), v.to_string())),
+            None => Err(CliError::Usage(format!("--meta '{m}' is not KEY=VALUE"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut query: Vec<(&str, String)> = vec![];
     if let Some(v) = a.name {
         query.push(("name", v));
@@ -53,6 +62,12 @@ fn list(ctx: &Ctx, a: TokensListArgs) -> Result<(), CliError> {
     }
     if let Some(v) = a.persona {
         query.push(("persona", v));
+    }
+    if a.disabled {
+        query.push(("enabled", "false".into()));
+    }
+    for (k, v) in &meta {
+        query.push((k.as_str(), v.clone()));
     }
     let page: Page<Token> = ctx.client()?.get(P::TOKENS.template(), &query)?;
     match ctx.mode {
@@ -137,6 +152,10 @@ fn create(ctx: &Ctx, a: TokensCreateArgs) -> Result<(), CliError> {
         project_grants: (!a.project_grants.is_empty())
             .then(|| crate::args::ProjectGrantArg::into_map(a.project_grants)),
         global_admin: a.global_admin.then_some(true),
+        enabled: a.disabled.then_some(false),
+        not_before: a.not_before.map(|i| i.0),
+        allowed_ips: (!a.allowed_ips.is_empty()).then_some(a.allowed_ips),
+        meta: (!a.meta.is_empty()).then(|| MetaArg::into_meta(a.meta)),
     };
     let issued: IssuedToken = ctx.client()?.post(P::TOKENS.template(), &body)?;
     show_issued(ctx.mode, &issued)
@@ -187,6 +206,26 @@ fn update(ctx: &Ctx, a: TokensUpdateArgs) -> Result<(), CliError> {
             Some(vec![])
         } else {
             (!a.personas.is_empty()).then_some(a.personas)
+        },
+        enabled: if a.disable {
+            Some(false)
+        } else {
+            a.enable.then_some(true)
+        },
+        not_before: if a.clear_not_before {
+            Some(None)
+        } else {
+            a.not_before.map(|i| Some(i.0))
+        },
+        allowed_ips: if a.any_ip {
+            Some(vec![])
+        } else {
+            (!a.allowed_ips.is_empty()).then_some(a.allowed_ips)
+        },
+        meta: if a.clear_meta {
+            Some(Meta::default())
+        } else {
+            (!a.meta.is_empty()).then(|| MetaArg::into_meta(a.meta))
         },
         ..Default::default()
     };

@@ -36,6 +36,7 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
         key,
         require: (!all.is_empty()).then_some(Requirement::All(all)),
         project: a.project,
+        ip: a.ip,
     };
     let answer: VerifyResponse = ctx.client()?.post(P::VERIFY.template(), &body)?;
     match ctx.mode {
@@ -61,6 +62,9 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
         VerifyCode::Malformed => "MALFORMED",
         VerifyCode::NotFound => "NOT_FOUND",
         VerifyCode::Expired => "EXPIRED",
+        VerifyCode::Disabled => "DISABLED",
+        VerifyCode::NotYetValid => "NOT_YET_VALID",
+        VerifyCode::IpNotAllowed => "IP_NOT_ALLOWED",
         VerifyCode::InsufficientPermissions => "INSUFFICIENT_PERMISSIONS",
     };
     let mut message = format!("not valid: {code}");

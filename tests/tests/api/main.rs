@@ -25,6 +25,7 @@ mod jwt;
 mod keboola;
 mod load;
 mod members;
+mod peers;
 mod personas;
 mod policy;
 mod projects;

@@ -7,6 +7,7 @@
 //! afterwards that should not, and every secret that should still working.
 
 use keyward_domain::{expiry, Secret};
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 mod ports;
@@ -16,11 +17,13 @@ mod tests;
 pub use ports::*;
 
 /// Format and checksum first (no storage touched), then one replica read,
-/// then the overlap deadline and the expiry.
+/// then the record's own checks ([`verdict`]). `from` is the address the
+/// secret was presented from, as the platform reports it.
 pub async fn authenticate<R: Replica>(
     replica: &R,
     raw: &str,
     now: OffsetDateTime,
+    from: Option<IpAddr>,
 ) -> Result<Result<R::Record, Rejection>, StoreError> {
     let secret = match Secret::parse(raw) {
         Ok(s) => s,
@@ -29,12 +32,17 @@ pub async fn authenticate<R: Replica>(
     let Some(record) = replica.get(secret.hash().as_str()).await? else {
         return Ok(Err(Rejection::NotFound));
     };
-    Ok(verdict(std::borrow::Borrow::borrow(&record), now).map(|()| record))
+    Ok(verdict(std::borrow::Borrow::borrow(&record), now, from).map(|()| record))
 }
 
 /// The checks on a found record, shared with the bootstrap path: the
-/// overlap deadline, then the expiry.
-pub fn verdict(record: &AuthRecord, now: OffsetDateTime) -> Result<(), Rejection> {
+/// overlap deadline, the expiry, then the token's conditions (enabled, not
+/// before, allowed networks), all decided by the domain.
+pub fn verdict(
+    record: &AuthRecord,
+    now: OffsetDateTime,
+    from: Option<IpAddr>,
+) -> Result<(), Rejection> {
     if let Some(until) = record.retired_until {
         if now.unix_timestamp() >= until {
             return Err(Rejection::NotFound);
@@ -43,7 +51,10 @@ pub fn verdict(record: &AuthRecord, now: OffsetDateTime) -> Result<(), Rejection
     if expiry::is_expired(record.token.expires_at, now) {
         return Err(Rejection::Expired);
     }
-    Ok(())
+    record
+        .conditions()
+        .admit(now, from)
+        .map_err(Rejection::Unusable)
 }
 
 /// Writes every KV record of a token: its current secret and any secret

@@ -4,6 +4,7 @@
 
 use crate::http::ApiError;
 use keyward_domain::api::{ProjectGrants, Token};
+use keyward_domain::conditions::{Cidr, Meta, Unusable, UseConditions};
 use keyward_domain::{Access, ErrorCode, Grant, SecretError, TokenKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -34,6 +35,8 @@ pub enum Rejection {
     Malformed(SecretError),
     NotFound,
     Expired,
+    /// Found and unexpired, but its conditions refuse this use.
+    Unusable(Unusable),
 }
 
 impl From<Rejection> for ApiError {
@@ -45,6 +48,20 @@ impl From<Rejection> for ApiError {
                 "the token is unknown, deleted, or was replaced by a refresh",
             ),
             Rejection::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
+            Rejection::Unusable(Unusable::Disabled) => ApiError::new(
+                ErrorCode::TokenDisabled,
+                "the token is disabled; an admin can enable it again",
+            ),
+            Rejection::Unusable(Unusable::NotYetValid) => ApiError::new(
+                ErrorCode::TokenNotYetValid,
+                "the token is not valid yet (see its not_before)",
+            ),
+            // Names nothing about the list: a caller outside it learns
+            // only that this address is not on it.
+            Rejection::Unusable(Unusable::AddressNotAllowed) => ApiError::new(
+                ErrorCode::IpNotAllowed,
+                "this token may not be used from this address",
+            ),
         }
     }
 }
@@ -80,6 +97,14 @@ impl AuthRecord {
 
     pub fn is_master(&self) -> bool {
         self.token.kind == TokenKind::Master
+    }
+
+    pub fn conditions(&self) -> UseConditions<'_> {
+        UseConditions {
+            enabled: self.token.enabled,
+            not_before: self.token.not_before,
+            allowed_ips: &self.token.allowed_ips,
+        }
     }
 
     /// Everything the authorization decision needs, in domain terms.
@@ -189,6 +214,10 @@ pub struct TokenRow {
     pub project_grants: ProjectGrants,
     pub global_admin: bool,
     pub member_id: Option<String>,
+    pub enabled: bool,
+    pub not_before: Option<i64>,
+    pub allowed_ips: Vec<Cidr>,
+    pub meta: Meta,
 }
 
 impl Default for TokenRow {
@@ -215,6 +244,10 @@ impl Default for TokenRow {
             project_grants: ProjectGrants::new(),
             global_admin: false,
             member_id: None,
+            enabled: true,
+            not_before: None,
+            allowed_ips: vec![],
+            meta: Meta::default(),
         }
     }
 }
@@ -250,6 +283,10 @@ impl TokenRow {
             project_grants: self.project_grants.clone(),
             global_admin: self.global_admin,
             member_id: self.member_id.clone(),
+            enabled: self.enabled,
+            not_before: self.not_before.map(ts),
+            allowed_ips: self.allowed_ips.clone(),
+            meta: self.meta.clone(),
         }
     }
 

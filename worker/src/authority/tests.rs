@@ -247,7 +247,7 @@ impl World {
         let armed = self.faults.fail_at.get();
         self.faults.disarm();
         let ok = matches!(
-            block_on(authenticate(&self.replica, secret.expose(), ts(NOW))),
+            block_on(authenticate(&self.replica, secret.expose(), ts(NOW), None)),
             Ok(Ok(_))
         );
         self.faults.fail_at.set(armed);
@@ -308,7 +308,7 @@ fn authentication_fails_closed() {
         let w = World::new();
         let (_, secret) = w.token("a");
         w.arm(at, mode);
-        let r = block_on(authenticate(&w.replica, secret.expose(), ts(NOW)));
+        let r = block_on(authenticate(&w.replica, secret.expose(), ts(NOW), None));
         if !w.faults.fired.get() {
             assert!(matches!(r, Ok(Ok(_))));
             return false;

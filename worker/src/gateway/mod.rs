@@ -94,20 +94,6 @@ fn named_project(req: &Request) -> ApiResult<Option<String>> {
     Ok(Some(raw.to_string()))
 }
 
-/// The client's address as the edge saw it. On Cloudflare `CF-Connecting-IP`
-/// is always set by the edge (a client's own value is overwritten). Local
-/// `wrangler dev` sets it to the connecting address, but keeps one a client
-/// sent: in development the address is only as good as the client. A
-/// value that is not an IP address is not passed on: the upstream then
-/// gets no `X-Forwarded-For` rather than a made-up one.
-fn client_ip(req: &Request) -> Option<String> {
-    let raw = req.headers().get("cf-connecting-ip").ok().flatten()?;
-    raw.trim()
-        .parse::<std::net::IpAddr>()
-        .ok()
-        .map(|ip| ip.to_string())
-}
-
 /// Who called (and through which personal key), the action, the target
 /// and, once chosen, the project the call acted in.
 type GatewayAudit = (
@@ -247,7 +233,7 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         .and_then(|s| s.trim().parse::<u64>().ok())
         .filter(|ms| *ms > 0)
         .unwrap_or(table.timeout_ms);
-    let client_ip = client_ip(&req);
+    let client_ip = auth::client_address(&req).map(|ip| ip.to_string());
     proxy::forward(
         req,
         &proxy::Target {
@@ -280,7 +266,8 @@ async fn authenticate(
                     "this route does not accept Keyward tokens",
                 ));
             }
-            let caller = auth::Caller::of(auth::lookup_known(env, &raw).await??);
+            let caller =
+                auth::Caller::of(auth::lookup_known(env, &raw, auth::client_address(req)).await??);
             let token = caller.token();
             Ok(Authenticated {
                 identity: Identity {

@@ -8,8 +8,10 @@ use crate::store;
 use keyward_domain::api::{
     AuditEntry, Health, Page, ProjectPermissions, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
 };
+use keyward_domain::conditions::Unusable;
 use keyward_domain::query::AuditQuery;
 use keyward_domain::requirement::Requirement;
+use keyward_domain::FieldError;
 
 use worker::{Request, Response};
 
@@ -93,10 +95,22 @@ pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         ),
         None => None,
     };
-    let answer = match auth::lookup(call.env, &body.key).await? {
+    let from = match body.ip.as_deref().map(str::trim) {
+        Some(raw) => Some(raw.parse::<std::net::IpAddr>().map_err(|_| {
+            ApiError::invalid(vec![FieldError::new(
+                "ip",
+                "must be an IPv4 or IPv6 address",
+            )])
+        })?),
+        None => None,
+    };
+    let answer = match auth::lookup(call.env, &body.key, from).await? {
         Err(Rejection::Malformed(_)) => verdict(VerifyCode::Malformed),
         Err(Rejection::NotFound) => verdict(VerifyCode::NotFound),
         Err(Rejection::Expired) => verdict(VerifyCode::Expired),
+        Err(Rejection::Unusable(Unusable::Disabled)) => verdict(VerifyCode::Disabled),
+        Err(Rejection::Unusable(Unusable::NotYetValid)) => verdict(VerifyCode::NotYetValid),
+        Err(Rejection::Unusable(Unusable::AddressNotAllowed)) => verdict(VerifyCode::IpNotAllowed),
         Ok(record) => {
             let access = record.access();
             let project = named.unwrap_or_else(|| access.home().to_string());

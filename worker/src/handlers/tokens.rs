@@ -2,14 +2,18 @@
 
 use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::{Command, NewExpiry, NewRateLimit, NewSecret, NewToken, TokenChanges};
+use crate::registry::{
+    Command, NewExpiry, NewNotBefore, NewRateLimit, NewSecret, NewToken, TokenChanges,
+};
 use crate::store;
 use keyward_domain::api::{
     self, CreateToken, Page, ProjectGrants, RefreshToken, Token, UpdateToken,
 };
+use keyward_domain::conditions::{self, Cidr, Meta};
 use keyward_domain::query::TokenQuery;
 use keyward_domain::validate::{self, MAX_OVERLAP_SECONDS};
 use keyward_domain::{expiry, grant, Catalog, ErrorCode, FieldError, Grant, Problem, TokenKind};
+use time::OffsetDateTime;
 use worker::{Request, Response};
 
 /// Checks every grant against the catalog, naming each one at fault.
@@ -123,6 +127,51 @@ pub fn persona_ids(ids: Vec<String>) -> ApiResult<Vec<String>> {
     }
 }
 
+/// The peer controls of a create or an edit, parsed together so that one
+/// answer names every bad field.
+struct Controls {
+    not_before: Option<NewNotBefore>,
+    allowed_ips: Option<Vec<Cidr>>,
+    meta: Option<Meta>,
+}
+
+impl Controls {
+    fn parse(
+        not_before: Option<Option<OffsetDateTime>>,
+        allowed_ips: Option<Vec<String>>,
+        meta: Option<Meta>,
+        now: OffsetDateTime,
+    ) -> ApiResult<Controls> {
+        let mut errors = vec![];
+        let not_before = match not_before {
+            Some(Some(at)) => collect(&mut errors, conditions::not_before("not_before", at, now))
+                .map(|at| NewNotBefore { at: Some(at) }),
+            Some(None) => Some(NewNotBefore { at: None }),
+            None => None,
+        };
+        let allowed_ips = match allowed_ips {
+            Some(raw) => match conditions::allowed_ips("allowed_ips", &raw) {
+                Ok(list) => Some(list),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let meta = meta.and_then(|m| collect(&mut errors, Meta::parse("meta", m.0)));
+        if errors.is_empty() {
+            Ok(Controls {
+                not_before,
+                allowed_ips,
+                meta,
+            })
+        } else {
+            Err(ApiError::invalid(errors))
+        }
+    }
+}
+
 fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
     match r {
         Ok(v) => Some(v),
@@ -167,6 +216,7 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
     let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
     let project_grants = check_project_grants(call.catalog, scope.project_grants)?;
     let personas = persona_ids(body.personas.unwrap_or_default())?;
+    let controls = Controls::parse(body.not_before.map(Some), body.allowed_ips, body.meta, now)?;
     // The registry decides escalation: only it knows the personas' grants.
     let secret = store::new_secret(kind);
     let token: Token = call
@@ -184,6 +234,10 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
                 project: scope.project,
                 project_grants,
                 global_admin: scope.global_admin,
+                enabled: body.enabled.unwrap_or(true),
+                not_before: controls.not_before.and_then(|n| n.at),
+                allowed_ips: controls.allowed_ips.unwrap_or_default(),
+                meta: controls.meta.unwrap_or_default(),
             },
             secret: NewSecret::of(&secret),
         })
@@ -260,6 +314,7 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
         .map(|pg| check_project_grants(call.catalog, pg))
         .transpose()?;
     let personas = body.personas.map(persona_ids).transpose()?;
+    let controls = Controls::parse(body.not_before, body.allowed_ips, body.meta, now)?;
     let token: Token = call
         .registry()?
         .call(&Command::UpdateToken {
@@ -274,6 +329,10 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
                 personas,
                 project_grants,
                 global_admin: body.global_admin,
+                enabled: body.enabled,
+                not_before: controls.not_before,
+                allowed_ips: controls.allowed_ips,
+                meta: controls.meta,
             },
         })
         .await?;

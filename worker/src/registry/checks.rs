@@ -66,6 +66,7 @@ impl RegistryObject {
             global_admin: row.global_admin,
             expires_at: row.expires_at,
             rate_limit: row.rate_limit,
+            allowed_ips: row.allowed_ips.clone(),
         })
     }
 

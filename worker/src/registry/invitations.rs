@@ -317,6 +317,7 @@ impl RegistryObject {
             expires_at: token.expires_at,
             rate_limit: None,
             retired: false,
+            allowed_ips: token.allowed_ips.clone(),
         };
         let issued = self
             .refresh_token(&itself, &token.id, 0, secret, Some(&row.id), now)

@@ -46,10 +46,11 @@ impl Ledger for SqlLedger {
     }
 
     fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {
-        let marks = vec!["?"; 20].join(", ");
+        let values = token_values(row)?;
+        let marks = vec!["?"; values.len()].join(", ");
         self.0.exec(
             &format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ({marks})"),
-            token_values(row)?,
+            values,
         )?;
         Ok(())
     }

@@ -228,6 +228,8 @@ impl RegistryObject {
                 q,
                 project,
                 persona,
+                enabled,
+                meta,
             } => {
                 let sort_column = match sort.as_str() {
                     "name" => TokenSortKey::Name,
@@ -244,6 +246,8 @@ impl RegistryObject {
                         q,
                         project,
                         persona,
+                        enabled,
+                        meta,
                     },
                     limit,
                     offset,

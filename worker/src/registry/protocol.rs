@@ -3,6 +3,7 @@
 
 use super::directory;
 use keyward_domain::api::{Admin, Invitation, InvitationWelcome, ProjectGrants, Token};
+use keyward_domain::conditions::{Cidr, Meta};
 use keyward_domain::policy;
 use keyward_domain::query::TokenQuery;
 use keyward_domain::{Access, Grant, TokenKind};
@@ -35,6 +36,9 @@ pub struct Actor {
     /// overlap): a usage-only credential.
     #[serde(default)]
     pub retired: bool,
+    /// The networks the actor itself may be used from.
+    #[serde(default)]
+    pub allowed_ips: Vec<Cidr>,
 }
 
 impl Actor {
@@ -57,6 +61,7 @@ impl Actor {
             expires_at: self.expires_at,
             rate_limit: self.rate_limit,
             retired: self.retired,
+            allowed_ips: self.allowed_ips.clone(),
         }
     }
 }
@@ -81,6 +86,12 @@ impl NewSecret {
 /// would lose the difference between "unchanged" and "never" in JSON.)
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewExpiry {
+    pub at: Option<i64>,
+}
+
+/// A changed not-before; `at: None` removes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewNotBefore {
     pub at: Option<i64>,
 }
 
@@ -122,6 +133,11 @@ pub enum Command {
         project: Option<String>,
         #[serde(default)]
         persona: Option<String>,
+        #[serde(default)]
+        enabled: Option<bool>,
+        /// `meta.<key>=<value>` filters, all of which must match.
+        #[serde(default)]
+        meta: Vec<(String, String)>,
     },
     UpdateToken {
         actor: Actor,
@@ -222,6 +238,8 @@ impl Command {
             client_id: q.client_id.clone(),
             kind: q.kind,
             q: q.q.clone(),
+            enabled: q.enabled,
+            meta: q.meta.clone(),
         }
     }
 }
@@ -246,6 +264,10 @@ pub struct NewToken {
     pub project: Option<String>,
     pub project_grants: ProjectGrants,
     pub global_admin: bool,
+    pub enabled: bool,
+    pub not_before: Option<i64>,
+    pub allowed_ips: Vec<Cidr>,
+    pub meta: Meta,
 }
 
 /// Changes to a token; `None` leaves a field as it is.
@@ -259,6 +281,10 @@ pub struct TokenChanges {
     pub personas: Option<Vec<String>>,
     pub project_grants: Option<ProjectGrants>,
     pub global_admin: Option<bool>,
+    pub enabled: Option<bool>,
+    pub not_before: Option<NewNotBefore>,
+    pub allowed_ips: Option<Vec<Cidr>>,
+    pub meta: Option<Meta>,
 }
 
 /// Which tokens a list shows.
@@ -269,4 +295,6 @@ pub struct TokenFilter {
     pub q: Option<String>,
     pub project: Option<String>,
     pub persona: Option<String>,
+    pub enabled: Option<bool>,
+    pub meta: Vec<(String, String)>,
 }

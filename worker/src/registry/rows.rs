@@ -91,6 +91,18 @@ pub(super) struct TokenSql {
     global_admin: i64,
     #[serde(default)]
     member_id: Option<String>,
+    #[serde(default = "one")]
+    enabled: i64,
+    #[serde(default)]
+    not_before: Option<i64>,
+    #[serde(default)]
+    allowed_ips: Option<String>,
+    #[serde(default)]
+    meta: Option<String>,
+}
+
+fn one() -> i64 {
+    1
 }
 
 impl Row for TokenRow {
@@ -105,6 +117,15 @@ impl Row for TokenRow {
                 t.project_grants.as_deref().unwrap_or("{}"),
             )?,
             global_admin: t.global_admin != 0,
+            // Anything but an explicit 0 would be a guess; a corrupt value
+            // reads as disabled (fail closed).
+            enabled: t.enabled == 1,
+            not_before: t.not_before,
+            allowed_ips: json_column(
+                "token's allowed networks",
+                t.allowed_ips.as_deref().unwrap_or("[]"),
+            )?,
+            meta: json_column("token's metadata", t.meta.as_deref().unwrap_or("{}"))?,
             // A limit out of range was never written; it reads as none.
             rate_limit: t.rate_limit.and_then(|r| u32::try_from(r).ok()),
             id: t.id,
@@ -126,7 +147,7 @@ impl Row for TokenRow {
 }
 
 /// A token's columns, in the order of [`TOKEN_COLUMNS`].
-pub(super) const TOKEN_COLUMNS: &str = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id";
+pub(super) const TOKEN_COLUMNS: &str = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id, enabled, not_before, allowed_ips, meta";
 
 pub(super) fn token_values(row: &TokenRow) -> Result<Vec<SqlStorageValue>, StoreError> {
     Ok(vec![
@@ -150,6 +171,10 @@ pub(super) fn token_values(row: &TokenRow) -> Result<Vec<SqlStorageValue>, Store
         json(&row.project_grants)?,
         i(i64::from(row.global_admin)),
         os(row.member_id.as_deref()),
+        i(i64::from(row.enabled)),
+        oi(row.not_before),
+        json(&row.allowed_ips)?,
+        json(&row.meta)?,
     ])
 }
 

@@ -20,11 +20,12 @@ use worker::SqlStorage;
 type Migration = fn(&SqlStorage) -> RegResult<()>;
 
 /// In order; never reorder or remove one, only append.
-const MIGRATIONS: [(&str, Migration); 4] = [
+const MIGRATIONS: [(&str, Migration); 5] = [
     ("tables of the first release", first_tables),
     ("columns added since", added_columns),
     ("personas, members, projects and outboxes", directory_tables),
     ("token names unique per project", names_per_project),
+    ("token conditions and metadata", token_conditions),
 ];
 
 pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
@@ -109,23 +110,44 @@ fn first_tables(sql: &SqlStorage) -> RegResult<()> {
     Ok(())
 }
 
-/// State written before these columns existed lacks them: each is added
-/// where it is missing. The probe only decides whether to add; adding
-/// fails loudly.
+/// State written before these columns existed lacks them.
 fn added_columns(sql: &SqlStorage) -> RegResult<()> {
-    for (table, column, definition) in [
-        ("tokens", "rate_limit", "INTEGER"),
-        ("tokens", "personas", "TEXT NOT NULL DEFAULT '[]'"),
-        ("tokens", "project", "TEXT"),
-        ("tokens", "project_grants", "TEXT NOT NULL DEFAULT '{}'"),
-        ("tokens", "global_admin", "INTEGER NOT NULL DEFAULT 0"),
-        ("tokens", "member_id", "TEXT"),
-        ("audit", "via", "TEXT"),
-        ("audit", "project", "TEXT"),
-        // The registry's own entries are an outbox for the audit store.
-        ("audit", "at_ms", "INTEGER"),
-        ("audit", "forwarded", "INTEGER NOT NULL DEFAULT 0"),
-    ] {
+    add_missing(
+        sql,
+        &[
+            ("tokens", "rate_limit", "INTEGER"),
+            ("tokens", "personas", "TEXT NOT NULL DEFAULT '[]'"),
+            ("tokens", "project", "TEXT"),
+            ("tokens", "project_grants", "TEXT NOT NULL DEFAULT '{}'"),
+            ("tokens", "global_admin", "INTEGER NOT NULL DEFAULT 0"),
+            ("tokens", "member_id", "TEXT"),
+            ("audit", "via", "TEXT"),
+            ("audit", "project", "TEXT"),
+            // The registry's own entries are an outbox for the audit store.
+            ("audit", "at_ms", "INTEGER"),
+            ("audit", "forwarded", "INTEGER NOT NULL DEFAULT 0"),
+        ],
+    )
+}
+
+/// Enabled, not-before, the allowed networks and the metadata of tokens
+/// (issue 17's peer controls).
+fn token_conditions(sql: &SqlStorage) -> RegResult<()> {
+    add_missing(
+        sql,
+        &[
+            ("tokens", "enabled", "INTEGER NOT NULL DEFAULT 1"),
+            ("tokens", "not_before", "INTEGER"),
+            ("tokens", "allowed_ips", "TEXT NOT NULL DEFAULT '[]'"),
+            ("tokens", "meta", "TEXT NOT NULL DEFAULT '{}'"),
+        ],
+    )
+}
+
+/// Adds each column where it is missing. The probe only decides whether
+/// to add; adding fails loudly.
+fn add_missing(sql: &SqlStorage, columns: &[(&str, &str, &str)]) -> RegResult<()> {
+    for (table, column, definition) in columns {
         let missing = sql
             .exec(&format!("SELECT {column} FROM {table} LIMIT 0"), NO_ARGS)
             .is_err();

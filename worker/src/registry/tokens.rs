@@ -11,7 +11,7 @@ use crate::store;
 use keyward_domain::api::{Outcome, Page, Token};
 use keyward_domain::policy;
 use keyward_domain::query::TokenSortKey;
-use keyward_domain::TokenKind;
+use keyward_domain::{conditions, TokenKind};
 
 impl RegistryObject {
     pub(super) fn token_row(&self, id: &str) -> RegResult<TokenRow> {
@@ -164,7 +164,12 @@ impl RegistryObject {
             project_grants: new.project_grants,
             global_admin: new.global_admin,
             member_id: None,
+            enabled: new.enabled,
+            not_before: new.not_before,
+            allowed_ips: new.allowed_ips,
+            meta: new.meta,
         };
+        conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
         self.check_may_delegate(actor, &row)?;
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
@@ -253,14 +258,28 @@ impl RegistryObject {
         changed.set("expires_at", &mut row.expires_at, expires_at);
         let rate_limit = changes.rate_limit.map(|r| r.per_minute);
         changed.set("rate_limit", &mut row.rate_limit, rate_limit);
+        let was_enabled = row.enabled;
+        changed.set("enabled", &mut row.enabled, changes.enabled);
+        let not_before = changes.not_before.map(|n| n.at);
+        changed.set("not_before", &mut row.not_before, not_before);
+        changed.set("allowed_ips", &mut row.allowed_ips, changes.allowed_ips);
+        changed.set("meta", &mut row.meta, changes.meta);
+        conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
         // The token as it will be must still be within the actor's reach.
         self.check_may_delegate(actor, &row)?;
         row.updated_at = now;
         self.save_token(&row, now).await?;
+        // Turning a token off or on is its own entry, so the log answers
+        // "who disabled this, and when" without reading details.
+        let action = match (was_enabled, row.enabled) {
+            (true, false) => "token.disable",
+            (false, true) => "token.enable",
+            _ => "token.update",
+        };
         self.audit_as(
             actor,
             Entry::new(
-                "token.update",
+                action,
                 id,
                 Outcome::Success,
                 &format!("changed {}", changed.list()),
@@ -279,10 +298,12 @@ impl RegistryObject {
         self.note_stale(&keys)?;
         self.replicate(row, now).await?;
         self.sql().exec(
-            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, updated_at = ? WHERE id = ?",
+            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, enabled = ?, not_before = ?, allowed_ips = ?, meta = ?, updated_at = ? WHERE id = ?",
             vec![
                 s(&row.name), s(&row.description), json(&row.grants)?, oi(row.expires_at), oi(row.rate_limit.map(i64::from)),
-                json(&row.personas)?, json(&row.project_grants)?, i(i64::from(row.global_admin)), i(row.updated_at), s(&row.id),
+                json(&row.personas)?, json(&row.project_grants)?, i(i64::from(row.global_admin)),
+                i(i64::from(row.enabled)), oi(row.not_before), json(&row.allowed_ips)?, json(&row.meta)?,
+                i(row.updated_at), s(&row.id),
             ],
         )?;
         self.rewrite_stale(&keys, now).await
@@ -432,6 +453,8 @@ impl RegistryObject {
             q,
             project,
             persona,
+            enabled,
+            meta,
         } = filter;
         let mut clauses = vec!["(expires_at IS NULL OR expires_at > ?)".to_string()];
         let mut args = vec![i(now)];
@@ -464,6 +487,27 @@ impl RegistryObject {
         if let Some(p) = persona {
             clauses.push("personas LIKE ?".into());
             args.push(s(format!("%\"{p}\"%")));
+        }
+        if let Some(e) = enabled {
+            clauses.push("enabled = ?".into());
+            args.push(i(i64::from(e)));
+        }
+        // Each key was checked to be a plain word, so the JSON path needs
+        // no quoting; the value is compared as `Meta::matches` does.
+        for (key, value) in meta {
+            let path = format!("$.{key}");
+            clauses.push(
+                "(CASE json_type(meta, ?) WHEN 'text' THEN json_extract(meta, ?) \
+                 WHEN 'integer' THEN CAST(json_extract(meta, ?) AS TEXT) \
+                 WHEN 'real' THEN CAST(json_extract(meta, ?) AS TEXT) \
+                 WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' \
+                 ELSE NULL END) = ?"
+                    .into(),
+            );
+            for _ in 0..4 {
+                args.push(s(&path));
+            }
+            args.push(s(value));
         }
         if let Some(n) = name {
             clauses.push("name = ?".into());

@@ -83,6 +83,7 @@ impl TokenDraft {
             kind: self.global.then_some(TokenKind::Global),
             project_grants: self.global.then_some(self.project_grants),
             global_admin: self.global.then_some(self.global_admin),
+            ..CreateToken::default()
         }
     }
 
@@ -98,6 +99,7 @@ impl TokenDraft {
             personas: Some(self.personas),
             project_grants: self.global.then_some(self.project_grants),
             global_admin: self.global.then_some(self.global_admin),
+            ..UpdateToken::default()
         }
     }
 }
