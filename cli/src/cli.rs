@@ -384,6 +384,28 @@ pub struct TokensCreateArgs {
     /// Metadata, KEY=VALUE (VALUE as JSON if it is JSON); repeat for more
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     pub meta: Vec<MetaArg>,
+    /// How many times the token may be used (in total, or per --refill period)
+    #[arg(long, value_name = "N")]
+    pub uses: Option<u32>,
+    /// Refill the uses: daily or monthly (00:00 UTC)
+    #[arg(long, value_enum, requires = "uses")]
+    pub refill: Option<RefillArg>,
+}
+
+/// `--refill`: when a usage-limited token's uses come back.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RefillArg {
+    Daily,
+    Monthly,
+}
+
+impl RefillArg {
+    pub fn refill(self) -> keyward_domain::quota::Refill {
+        match self {
+            RefillArg::Daily => keyward_domain::quota::Refill::Daily,
+            RefillArg::Monthly => keyward_domain::quota::Refill::Monthly,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -463,6 +485,15 @@ pub struct TokensUpdateArgs {
     /// Remove all metadata
     #[arg(long)]
     pub clear_meta: bool,
+    /// A new usage limit: how many times it may be used
+    #[arg(long, value_name = "N", conflicts_with = "unlimited_uses")]
+    pub uses: Option<u32>,
+    /// With --uses: refill daily or monthly (00:00 UTC)
+    #[arg(long, value_enum, requires = "uses")]
+    pub refill: Option<RefillArg>,
+    /// Lift the usage limit
+    #[arg(long)]
+    pub unlimited_uses: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -187,6 +187,21 @@ pub fn token_fields(t: &Token) -> String {
             },
         ),
         (
+            "uses",
+            match &t.usage_limit {
+                None => "unlimited".into(),
+                Some(u) => {
+                    let refill = u
+                        .refill
+                        .map_or(String::new(), |r| format!(", refilled {}", r.as_str()));
+                    match t.remaining_uses {
+                        Some(left) => format!("{left} left of {}{refill}", u.uses),
+                        None => format!("{}{refill}", u.uses),
+                    }
+                }
+            },
+        ),
+        (
             "meta",
             if t.meta.is_empty() {
                 "-".into()

@@ -5,6 +5,7 @@ use crate::conditions::{Cidr, Meta};
 use crate::contract::shapes::*;
 use crate::grant::{Grant, ServicePermissions};
 use crate::problem::FieldError;
+use crate::quota::UsageLimit;
 use crate::requirement::Requirement;
 use crate::secret::TokenKind;
 use schemars::JsonSchema;
@@ -72,6 +73,13 @@ pub struct Token {
     /// The admin's own JSON object, returned by verify and whoami.
     #[serde(default)]
     pub meta: Meta,
+    /// How many times it may be used (in total, or per day or month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limit: Option<UsageLimit>,
+    /// With a usage limit: the uses left now. Counted live by the token's
+    /// limiter and filled in by `GET /tokens/{id}` and whoami; never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_uses: Option<u32>,
 }
 
 fn yes() -> bool {
@@ -119,6 +127,8 @@ pub struct CreateToken {
     #[schemars(with = "Option<Vec<Cidr>>")]
     pub allowed_ips: Option<Vec<String>>,
     pub meta: Option<Meta>,
+    /// Uses in total, or per day or month (Unkey's `remaining` + refill).
+    pub usage_limit: Option<UsageLimit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -173,6 +183,12 @@ pub struct UpdateToken {
     pub allowed_ips: Option<Vec<String>>,
     /// The complete object; `{}` clears it.
     pub meta: Option<Meta>,
+    /// `null` lifts the limit. A changed number of uses keeps the uses
+    /// already counted in the current period; a changed refill starts
+    /// counting afresh.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<UsageLimit>")]
+    pub usage_limit: Option<Option<UsageLimit>>,
 }
 
 /// A field that is present (even as `null`) becomes `Some(_)`.

@@ -16,6 +16,7 @@ pub mod paths;
 pub mod policy;
 pub mod problem;
 pub mod query;
+pub mod quota;
 pub mod ratelimit;
 pub mod registry_error;
 pub mod requirement;

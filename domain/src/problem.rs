@@ -33,6 +33,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// A usage-limited token has spent its uses (until its refill, if any).
+    UsageExhausted,
     EmailFailed,
     /// Invitations need an email provider (or the dev outbox, explicitly).
     EmailNotConfigured,
@@ -58,7 +60,7 @@ impl ErrorCode {
             InvitationUsed | InvitationExpired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            RateLimited => 429,
+            RateLimited | UsageExhausted => 429,
             EmailFailed => 502,
             EmailNotConfigured => 503,
             Internal => 500,
@@ -92,6 +94,7 @@ impl ErrorCode {
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             RateLimited => "rate_limited",
+            UsageExhausted => "usage_exhausted",
             EmailFailed => "email_failed",
             EmailNotConfigured => "email_not_configured",
             Internal => "internal",
@@ -125,6 +128,7 @@ impl ErrorCode {
             PayloadTooLarge => "The request body is too large",
             UnsupportedMediaType => "Unsupported media type",
             RateLimited => "Too many requests",
+            UsageExhausted => "The token has used up its uses",
             EmailFailed => "The email could not be sent",
             EmailNotConfigured => "No email delivery is configured",
             Internal => "Internal error",

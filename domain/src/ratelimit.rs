@@ -77,13 +77,19 @@ impl Window {
 
     /// Leases slots for a call made at `now` under `limit`.
     pub fn lease(&mut self, now: i64, limit: u32) -> Lease {
+        self.lease_at_most(now, limit, u32::MAX)
+    }
+
+    /// [`Window::lease`], granting no more than `cap` slots (a usage limit
+    /// may have fewer uses left than the window has slots).
+    pub fn lease_at_most(&mut self, now: i64, limit: u32, cap: u32) -> Lease {
         let used = self.used(now);
         if used >= limit {
             return Lease::Refused {
                 retry_after: self.retry_after(now, used - limit + 1),
             };
         }
-        let slots = slice(limit - used);
+        let slots = slice(limit - used).clamp(1, cap.max(1));
         // A single slot is the calling request's: used now. More may be
         // used until the lease ends, and count as if they were.
         let until_ms = if slots > 1 { now + LEASE_MS } else { now };

@@ -75,7 +75,10 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         }
     };
     let limited = match caller.as_ref() {
-        Some(c) => ratelimit::enforce(&env, &c.token().id, c.token().rate_limit).await,
+        Some(c) => {
+            let t = c.token();
+            ratelimit::enforce(&env, &t.id, t.rate_limit, t.usage_limit).await
+        }
         None => Ok(()),
     };
     if let Err(e) = limited {
@@ -170,7 +173,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::Health => meta::health(call).await,
         Endpoint::OpenApi => meta::openapi(),
         Endpoint::Catalog => http::json(200, call.catalog),
-        Endpoint::WhoAmI => meta::whoami(call),
+        Endpoint::WhoAmI => meta::whoami(call).await,
         Endpoint::Verify => meta::verify(req, call).await,
         Endpoint::Audit => meta::audit(req, call).await,
         Endpoint::ListTokens => tokens::list(req, call).await,

@@ -11,11 +11,16 @@
 //! its window (bounded, whatever the traffic) in memory and in storage, so
 //! a restarted or evicted object picks up where it left.
 //!
+//! A usage-limited token's uses (`keyward_domain::quota`) are counted by
+//! the same object and leased in the same slices: a slot is then both a
+//! call in the minute and one of the token's uses.
+//!
 //! Fail closed: if the limiter cannot be asked when a lease is needed, the
 //! call is answered 503 `unavailable`, never let through uncounted.
 
 use crate::http::{ApiError, ApiResult};
-use keyward_domain::ratelimit::{Lease, Window};
+use keyward_domain::quota::{Take, Tally, UsageLimit};
+use keyward_domain::ratelimit::{slice, Lease, Window};
 use keyward_domain::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -33,6 +38,8 @@ struct Slice {
     held: u32,
     spent: u32,
     last_ms: i64,
+    /// For a usage-limited token: the usage period the slots count in.
+    period: Option<i64>,
 }
 
 impl Slice {
@@ -45,6 +52,7 @@ impl Slice {
 /// at once and each leased), under the limit they were leased for.
 struct Held {
     limit: u32,
+    quota: Option<UsageLimit>,
     slices: Vec<Slice>,
 }
 
@@ -57,13 +65,18 @@ thread_local! {
 /// Spends one slot of a live lease, if this isolate holds one. `Err`
 /// carries the leases this isolate is done with (spent out, over, or
 /// leased under another limit), to settle with the limiter.
-fn spend_local(key: &str, limit: u32, now: i64) -> Result<(), Vec<Slice>> {
+fn spend_local(
+    key: &str,
+    limit: u32,
+    quota: Option<UsageLimit>,
+    now: i64,
+) -> Result<(), Vec<Slice>> {
     LEASES.with(|leases| {
         let mut leases = leases.borrow_mut();
         let Some(h) = leases.get_mut(key) else {
             return Err(vec![]);
         };
-        if h.limit == limit {
+        if h.limit == limit && h.quota == quota {
             if let Some(slice) = h.slices.iter_mut().find(|s| s.live(now)) {
                 slice.spent += 1;
                 slice.last_ms = now;
@@ -75,7 +88,7 @@ fn spend_local(key: &str, limit: u32, now: i64) -> Result<(), Vec<Slice>> {
     })
 }
 
-fn hold(key: &str, limit: u32, slice: Slice, now: i64) {
+fn hold(key: &str, limit: u32, quota: Option<UsageLimit>, slice: Slice, now: i64) {
     LEASES.with(|leases| {
         let mut leases = leases.borrow_mut();
         if leases.len() >= 4096 {
@@ -85,6 +98,7 @@ fn hold(key: &str, limit: u32, slice: Slice, now: i64) {
         }
         let h = leases.entry(key.to_string()).or_insert(Held {
             limit,
+            quota,
             slices: vec![],
         });
         h.slices.push(slice);
@@ -113,35 +127,65 @@ pub(crate) fn limit_for(env: &Env, own: Option<u32>) -> ApiResult<u32> {
     }
 }
 
-/// Counts one call against `key` (a token id, or `jwt:<issuer>:<sub>`), or
-/// answers 429 with `Retry-After`. Most calls spend a slot of a lease this
-/// isolate already holds and await nothing.
-pub async fn enforce(env: &Env, key: &str, own_limit: Option<u32>) -> ApiResult<()> {
+/// Counts one call against `key` (a token id, or `jwt:<issuer>:<sub>`),
+/// and one use of a usage-limited token, or answers 429 (`rate_limited`
+/// or `usage_exhausted`) with `Retry-After` where waiting helps. Most
+/// calls spend a slot of a lease this isolate already holds and await
+/// nothing.
+pub async fn enforce(
+    env: &Env,
+    key: &str,
+    own_limit: Option<u32>,
+    quota: Option<UsageLimit>,
+) -> ApiResult<()> {
     let limit = limit_for(env, own_limit)?;
     let now = worker::Date::now().as_millis() as i64;
-    let done = match spend_local(key, limit, now) {
+    let done = match spend_local(key, limit, quota, now) {
         Ok(()) => return Ok(()),
         Err(done) => done,
     };
-    let lease = ask(env, key, limit, &done).await.map_err(|e| {
+    let answer = ask(env, key, limit, quota, &done).await.map_err(|e| {
         worker::console_error!("rate limiter failed: {}", e.problem.detail);
         ApiError::new(
             ErrorCode::Unavailable,
             "the rate limiter is unavailable; the request was not carried out",
         )
     })?;
-    match lease {
+    if answer.exhausted {
+        let uses = quota.map_or(0, |q| q.uses);
+        let mut err =
+            ApiError::new(
+                ErrorCode::UsageExhausted,
+                match quota.and_then(|q| q.refill) {
+                    Some(r) => {
+                        format!(
+                    "this token may be used {uses} times {}; retry after the refill in {} s",
+                    if r == keyward_domain::quota::Refill::Daily { "a day" } else { "a month" },
+                    answer.retry_after
+                )
+                    }
+                    None => format!("this token may be used {uses} times, and has been"),
+                },
+            );
+        if quota.and_then(|q| q.refill).is_some() {
+            err.retry_after = Some(answer.retry_after.max(1));
+        }
+        return Err(err);
+    }
+    match answer.lease() {
         Lease::Granted { slots, until_ms } => {
             // The first slot is this call's.
             if slots > 1 {
                 hold(
                     key,
                     limit,
+                    quota,
                     Slice {
                         until_ms,
                         held: slots - 1,
                         spent: 0,
                         last_ms: now,
+                        period: answer.period,
                     },
                     now,
                 );
@@ -162,23 +206,68 @@ pub async fn enforce(env: &Env, key: &str, own_limit: Option<u32>) -> ApiResult<
 }
 
 /// The limiter's answer on the wire.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Default)]
 struct Answer {
     /// Slots granted (0: refused).
     slots: u32,
     until_ms: i64,
     retry_after: u64,
+    /// A usage-limited token with no uses left.
+    #[serde(default)]
+    exhausted: bool,
+    /// The usage period granted slots count in.
+    #[serde(default)]
+    period: Option<i64>,
 }
 
-async fn ask(env: &Env, key: &str, limit: u32, done: &[Slice]) -> ApiResult<Lease> {
+impl Answer {
+    fn lease(&self) -> Lease {
+        if self.slots > 0 {
+            Lease::Granted {
+                slots: self.slots,
+                until_ms: self.until_ms,
+            }
+        } else {
+            Lease::Refused {
+                retry_after: self.retry_after.max(1),
+            }
+        }
+    }
+}
+
+fn quota_query(quota: Option<UsageLimit>) -> String {
+    match quota {
+        Some(q) => format!(
+            "&uses={}&refill={}",
+            q.uses,
+            q.refill.map_or("", |r| r.as_str())
+        ),
+        None => String::new(),
+    }
+}
+
+async fn ask(
+    env: &Env,
+    key: &str,
+    limit: u32,
+    quota: Option<UsageLimit>,
+    done: &[Slice],
+) -> ApiResult<Answer> {
     let stub = env.durable_object(BINDING)?.id_from_name(key)?.get_stub()?;
-    // Each settled lease as `until.held.spent.last`.
+    // Each settled lease as `until.held.spent.last[.period]`.
     let settled: Vec<String> = done
         .iter()
-        .map(|s| format!("{}.{}.{}.{}", s.until_ms, s.held, s.spent, s.last_ms))
+        .map(|s| {
+            let mut one = format!("{}.{}.{}.{}", s.until_ms, s.held, s.spent, s.last_ms);
+            if let Some(p) = s.period {
+                one.push_str(&format!(".{p}"));
+            }
+            one
+        })
         .collect();
     let url = format!(
-        "https://ratelimit/lease?limit={limit}&settle={}",
+        "https://ratelimit/lease?limit={limit}{}&settle={}",
+        quota_query(quota),
         settled.join(",")
     );
     let mut resp = stub.fetch_with_str(&url).await?;
@@ -188,93 +277,206 @@ async fn ask(env: &Env, key: &str, limit: u32, done: &[Slice]) -> ApiResult<Leas
             resp.status_code()
         )));
     }
-    let a = resp.json::<Answer>().await.map_err(ApiError::unavailable)?;
-    Ok(if a.slots > 0 {
-        Lease::Granted {
-            slots: a.slots,
-            until_ms: a.until_ms,
-        }
-    } else {
-        Lease::Refused {
-            retry_after: a.retry_after.max(1),
-        }
-    })
+    resp.json::<Answer>().await.map_err(ApiError::unavailable)
 }
 
-/// One per token: the slots counted in the last minute.
+/// The uses a usage-limited token has left, as its limiter counts them
+/// (uses leased to isolates count as used until they settle).
+pub async fn remaining_uses(env: &Env, token_id: &str, quota: UsageLimit) -> ApiResult<u32> {
+    let stub = env
+        .durable_object(BINDING)?
+        .id_from_name(token_id)?
+        .get_stub()?;
+    let url = format!(
+        "https://ratelimit/remaining?x=1{}",
+        quota_query(Some(quota))
+    );
+    let mut resp = stub.fetch_with_str(&url).await?;
+    if resp.status_code() != 200 {
+        return Err(ApiError::unavailable("the limiter did not answer"));
+    }
+    #[derive(Deserialize)]
+    struct Remaining {
+        remaining: u32,
+    }
+    Ok(resp
+        .json::<Remaining>()
+        .await
+        .map_err(ApiError::unavailable)?
+        .remaining)
+}
+
+/// One per token: the slots counted in the last minute, and the uses of a
+/// usage-limited token.
 #[durable_object]
 pub struct RateLimiter {
     state: State,
     /// Loaded from storage on the first call after the object starts.
-    window: RefCell<Option<Window>>,
+    counts: RefCell<Option<Counts>>,
+}
+
+#[derive(Clone, Default)]
+struct Counts {
+    window: Window,
+    tally: Tally,
 }
 
 const WINDOW_KEY: &str = "window";
+const TALLY_KEY: &str = "tally";
+
+/// A settled lease: until, held, spent, last use, and its usage period.
+type Settled = (i64, u32, u32, i64, Option<i64>);
+
+fn settled(url: &worker::Url) -> Vec<Settled> {
+    url.query_pairs()
+        .find(|(k, _)| k == "settle")
+        .map(|(_, v)| {
+            v.split(',')
+                .filter_map(|one| {
+                    let mut f = one.split('.');
+                    Some((
+                        f.next()?.parse().ok()?,
+                        f.next()?.parse().ok()?,
+                        f.next()?.parse().ok()?,
+                        f.next()?.parse().ok()?,
+                        f.next().and_then(|p| p.parse().ok()),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The usage limit a request names (`uses`, `refill`), if any.
+fn quota_of(url: &worker::Url) -> worker::Result<Option<UsageLimit>> {
+    let Some(uses) = crate::http::query_number(url, "uses") else {
+        return Ok(None);
+    };
+    let uses = u32::try_from(uses).map_err(|_| worker::Error::RustError("bad uses".into()))?;
+    let refill = match url.query_pairs().find(|(k, _)| k == "refill") {
+        Some((_, r)) if !r.is_empty() => Some(
+            keyward_domain::quota::Refill::parse(&r)
+                .ok_or_else(|| worker::Error::RustError("bad refill".into()))?,
+        ),
+        _ => None,
+    };
+    Ok(Some(UsageLimit { uses, refill }))
+}
+
+impl RateLimiter {
+    async fn load(&self) -> worker::Result<()> {
+        if self.counts.borrow().is_none() {
+            let window: Option<Window> = self.state.storage().get(WINDOW_KEY).await?;
+            let tally: Option<Tally> = self.state.storage().get(TALLY_KEY).await?;
+            let mut slot = self.counts.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(Counts {
+                    window: window.unwrap_or_default(),
+                    tally: tally.unwrap_or_default(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
 
 impl DurableObject for RateLimiter {
     fn new(state: State, _env: Env) -> Self {
         RateLimiter {
             state,
-            window: RefCell::new(None),
+            counts: RefCell::new(None),
         }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
+        let quota = quota_of(&url)?;
+        self.load().await?;
+        let now = worker::Date::now().as_millis() as i64;
+        if url.path() == "/remaining" {
+            let quota = quota.ok_or_else(|| worker::Error::RustError("no uses".into()))?;
+            let remaining = {
+                let mut slot = self.counts.borrow_mut();
+                let counts = slot.get_or_insert_with(Counts::default);
+                counts.tally.remaining(&quota, now)
+            };
+            return Response::from_json(&serde_json::json!({ "remaining": remaining }));
+        }
         let limit = crate::http::query_number(&url, "limit")
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| worker::Error::RustError("no limit".into()))?;
-        let settled: Vec<(i64, u32, u32, i64)> = url
-            .query_pairs()
-            .find(|(k, _)| k == "settle")
-            .map(|(_, v)| {
-                v.split(',')
-                    .filter_map(|one| {
-                        let mut f = one.split('.');
-                        Some((
-                            f.next()?.parse().ok()?,
-                            f.next()?.parse().ok()?,
-                            f.next()?.parse().ok()?,
-                            f.next()?.parse().ok()?,
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if self.window.borrow().is_none() {
-            let stored: Option<Window> = self.state.storage().get(WINDOW_KEY).await?;
-            let mut slot = self.window.borrow_mut();
-            if slot.is_none() {
-                *slot = Some(stored.unwrap_or_default());
-            }
-        }
         // Synchronous from here: no other call of this object interleaves
         // between counting and recording. The storage write is output
         // gated: the answer leaves only once it is durable.
-        let (lease, snapshot) = {
-            let mut slot = self.window.borrow_mut();
-            let window = slot.get_or_insert_with(Window::default);
-            for (until, held, spent, last) in settled {
-                window.settle(until, held, spent, last);
-            }
-            let lease = window.lease(worker::Date::now().as_millis() as i64, limit);
-            (lease, window.clone())
-        };
-        let answer = match lease {
-            Lease::Granted { slots, until_ms } => {
-                self.state.storage().put(WINDOW_KEY, &snapshot).await?;
-                Answer {
-                    slots,
-                    until_ms,
-                    retry_after: 0,
+        let (answer, snapshot) = {
+            let mut slot = self.counts.borrow_mut();
+            let counts = slot.get_or_insert_with(Counts::default);
+            for (until, held, spent, last, period) in settled(&url) {
+                counts.window.settle(until, held, spent, last);
+                if let Some(p) = period {
+                    counts.tally.give_back(p, held.saturating_sub(spent));
                 }
             }
-            Lease::Refused { retry_after } => Answer {
-                slots: 0,
-                until_ms: 0,
-                retry_after,
-            },
+            let answer = grant(counts, limit, quota, now);
+            (answer, counts.clone())
         };
+        if answer.slots > 0 {
+            self.state
+                .storage()
+                .put(WINDOW_KEY, &snapshot.window)
+                .await?;
+            if quota.is_some() {
+                self.state.storage().put(TALLY_KEY, &snapshot.tally).await?;
+            }
+        }
         Response::from_json(&answer)
+    }
+}
+
+/// A lease of the minute's slots, no larger than the uses left.
+fn grant(counts: &mut Counts, limit: u32, quota: Option<UsageLimit>, now: i64) -> Answer {
+    let cap = match quota {
+        Some(q) => match counts.tally.remaining(&q, now) {
+            0 => {
+                return Answer {
+                    exhausted: true,
+                    retry_after: q
+                        .until_refill_ms(now)
+                        .map_or(0, |ms| ((ms + 999) / 1000) as u64),
+                    ..Answer::default()
+                }
+            }
+            left => slice(left).max(1),
+        },
+        None => u32::MAX,
+    };
+    match counts.window.lease_at_most(now, limit, cap) {
+        Lease::Granted { slots, until_ms } => {
+            let period = match quota {
+                Some(q) => match counts.tally.take(&q, now, slots) {
+                    Take::Granted { period, .. } => Some(period),
+                    // The cap came from the same count, so this does not
+                    // happen; if it did, the call is refused, not let
+                    // through uncounted.
+                    Take::Exhausted { .. } => {
+                        return Answer {
+                            exhausted: true,
+                            ..Answer::default()
+                        }
+                    }
+                },
+                None => None,
+            };
+            Answer {
+                slots,
+                until_ms,
+                period,
+                ..Answer::default()
+            }
+        }
+        Lease::Refused { retry_after } => Answer {
+            retry_after,
+            ..Answer::default()
+        },
     }
 }

@@ -8,6 +8,7 @@ use crate::output::{self, Mode, Table};
 use keyward_domain::api::{CreateToken, IssuedToken, Page, RefreshToken, Token, UpdateToken};
 use keyward_domain::conditions::Meta;
 use keyward_domain::paths as P;
+use keyward_domain::quota::UsageLimit;
 use keyward_domain::Grant;
 use time::OffsetDateTime;
 
@@ -156,6 +157,10 @@ fn create(ctx: &Ctx, a: TokensCreateArgs) -> Result<(), CliError> {
         not_before: a.not_before.map(|i| i.0),
         allowed_ips: (!a.allowed_ips.is_empty()).then_some(a.allowed_ips),
         meta: (!a.meta.is_empty()).then(|| MetaArg::into_meta(a.meta)),
+        usage_limit: a.uses.map(|uses| UsageLimit {
+            uses,
+            refill: a.refill.map(|r| r.refill()),
+        }),
     };
     let issued: IssuedToken = ctx.client()?.post(P::TOKENS.template(), &body)?;
     show_issued(ctx.mode, &issued)
@@ -226,6 +231,16 @@ fn update(ctx: &Ctx, a: TokensUpdateArgs) -> Result<(), CliError> {
             Some(Meta::default())
         } else {
             (!a.meta.is_empty()).then(|| MetaArg::into_meta(a.meta))
+        },
+        usage_limit: if a.unlimited_uses {
+            Some(None)
+        } else {
+            a.uses.map(|uses| {
+                Some(UsageLimit {
+                    uses,
+                    refill: a.refill.map(|r| r.refill()),
+                })
+            })
         },
         ..Default::default()
     };

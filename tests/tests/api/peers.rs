@@ -490,3 +490,133 @@ async fn metadata_travels_with_the_token_and_finds_it() {
     let now = app.get(&format!("/api/v1/tokens/{id}"), admin).await;
     assert_eq!(now.json()["meta"], json!({}));
 }
+
+/// Unkey's `remaining`: a token with N uses. The count is exact across
+/// concurrent calls (the token's limiter leases uses as it leases rate
+/// slots), a spent token answers 429 `usage_exhausted` on the API and the
+/// gateway, and the token shows what is left.
+#[tokio::test]
+async fn a_usage_limited_token_is_used_exactly_n_times() {
+    let upstream = Upstream::start().await;
+    let app = spawn_app_with(&[
+        ("UPSTREAM_URL", upstream.url.as_str()),
+        ("GATEWAY_SIGNING_KEY", "test-gateway-signing-key"),
+    ])
+    .await;
+    let (token, secret) = create(
+        &app,
+        json!({"name": "trial", "grants": read_bucket(), "usage_limit": {"uses": 25}}),
+    )
+    .await;
+    assert_eq!(token["usage_limit"], json!({"uses": 25}));
+    let id = token["id"].as_str().unwrap().to_string();
+    let fresh = app
+        .get(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+        .await;
+    assert_eq!(fresh.json()["remaining_uses"], 25);
+
+    // 40 calls at once, over the API and the gateway: exactly 25 get in.
+    let report = "/gw/reports/in.c-main/2024/q1.csv";
+    let mut handles = vec![];
+    for n in 0..40 {
+        let client = app.client.clone();
+        let url = app.url(if n % 2 == 0 { "/api/v1/whoami" } else { report });
+        let secret = secret.clone();
+        handles.push(tokio::spawn(async move {
+            let r = client.get(url).bearer_auth(secret).send().await.unwrap();
+            Answer {
+                status: r.status().as_u16(),
+                headers: r.headers().clone(),
+                text: r.text().await.unwrap_or_default(),
+            }
+        }));
+    }
+    let mut answers = vec![];
+    for h in handles {
+        answers.push(h.await.unwrap());
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        25,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        15,
+        "{statuses:?}"
+    );
+    for a in answers.iter().filter(|a| a.status == 429) {
+        if a.header("content-type").as_deref() == Some("application/problem+json") {
+            assert_eq!(a.code(), "usage_exhausted", "{}", a.text);
+        }
+        assert_eq!(
+            a.header("retry-after"),
+            None,
+            "no refill: waiting does not help"
+        );
+    }
+    let after = app
+        .get(&format!("/api/v1/tokens/{id}"), &app.admin_secret)
+        .await;
+    assert_eq!(after.json()["remaining_uses"], 0);
+
+    // Raising the limit gives the difference.
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"usage_limit": {"uses": 27}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+    let who = app.get("/api/v1/whoami", &secret).await;
+    assert_eq!(who.status, 200, "{}", who.text);
+    assert_eq!(who.json()["token"]["remaining_uses"], 0);
+    assert_problem(
+        &app.get("/api/v1/whoami", &secret).await,
+        429,
+        "usage_exhausted",
+    );
+
+    // A daily refill counts afresh, and a spent token is told when to
+    // come back (00:00 UTC).
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"usage_limit": {"uses": 1, "refill": "daily"}}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["usage_limit"],
+        json!({"uses": 1, "refill": "daily"})
+    );
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+    let over = app.get("/api/v1/whoami", &secret).await;
+    assert_problem(&over, 429, "usage_exhausted");
+    let wait: u64 = over.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "until 00:00 UTC: {wait}");
+
+    // Lifting the limit ends counting.
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"usage_limit": null}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+
+    let bad = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_secret,
+            json!({"name": "zero", "usage_limit": {"uses": 0}}),
+        )
+        .await;
+    assert_problem(&bad, 400, "invalid_request");
+    assert_eq!(bad.json()["errors"][0]["field"], "usage_limit.uses");
+}

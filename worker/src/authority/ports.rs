@@ -5,6 +5,7 @@
 use crate::http::ApiError;
 use keyward_domain::api::{ProjectGrants, Token};
 use keyward_domain::conditions::{Cidr, Meta, Unusable, UseConditions};
+use keyward_domain::quota::UsageLimit;
 use keyward_domain::{Access, ErrorCode, Grant, SecretError, TokenKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -218,6 +219,7 @@ pub struct TokenRow {
     pub not_before: Option<i64>,
     pub allowed_ips: Vec<Cidr>,
     pub meta: Meta,
+    pub usage_limit: Option<UsageLimit>,
 }
 
 impl Default for TokenRow {
@@ -248,6 +250,7 @@ impl Default for TokenRow {
             not_before: None,
             allowed_ips: vec![],
             meta: Meta::default(),
+            usage_limit: None,
         }
     }
 }
@@ -287,6 +290,8 @@ impl TokenRow {
             not_before: self.not_before.map(ts),
             allowed_ips: self.allowed_ips.clone(),
             meta: self.meta.clone(),
+            usage_limit: self.usage_limit,
+            remaining_uses: None,
         }
     }
 

@@ -123,6 +123,8 @@ struct Authenticated {
     /// The rate limiter's key and the caller's own limit.
     limit_key: String,
     limit: Option<u32>,
+    /// A usage-limited token's uses.
+    quota: Option<keyward_domain::quota::UsageLimit>,
     /// For the audit log: who, and the personal key they acted through.
     actor: (String, Option<String>),
     /// A Keyward token's id (JWTs have none), for `last_used_at`.
@@ -203,7 +205,7 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         rest.clone(),
         None,
     ));
-    crate::ratelimit::enforce(env, &who.limit_key, who.limit).await?;
+    crate::ratelimit::enforce(env, &who.limit_key, who.limit, who.quota).await?;
     let (project, principal) = who.project(named.as_deref())?;
     if let Some(a) = audit.as_mut() {
         a.4 = Some(project.clone());
@@ -279,6 +281,7 @@ async fn authenticate(
                 limit_key: token.id.clone(),
                 token_id: Some(token.id.clone()),
                 limit: token.rate_limit,
+                quota: token.usage_limit,
                 actor: caller.audit_identity(),
                 reach: Reach::Keyward(Box::new(caller.access.clone())),
             })
@@ -306,6 +309,7 @@ async fn authenticate(
                 limit_key: format!("jwt:{client_id}"),
                 token_id: None,
                 limit: None,
+                quota: None,
                 actor: (client_id, None),
             })
         }

@@ -40,13 +40,14 @@ pub fn openapi() -> ApiResult<Response> {
     http::raw(200, "application/json", OPENAPI.as_bytes().to_vec())
 }
 
-pub fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
+pub async fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.caller()?;
     let mut token = caller.token().clone();
     // This call is the token's latest use (the edge's copy of the record
     // does not follow every use; the registry's does, within the audit
     // delay).
     token.last_used_at = Some(crate::store::now());
+    token.remaining_uses = super::tokens::remaining_uses(call.env, &token).await;
     http::json(
         200,
         &WhoAmI {

@@ -3,7 +3,8 @@
 use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{
-    Command, NewExpiry, NewNotBefore, NewRateLimit, NewSecret, NewToken, TokenChanges,
+    Command, NewExpiry, NewNotBefore, NewRateLimit, NewSecret, NewToken, NewUsageLimit,
+    TokenChanges,
 };
 use crate::store;
 use keyward_domain::api::{
@@ -11,6 +12,7 @@ use keyward_domain::api::{
 };
 use keyward_domain::conditions::{self, Cidr, Meta};
 use keyward_domain::query::TokenQuery;
+use keyward_domain::quota::UsageLimit;
 use keyward_domain::validate::{self, MAX_OVERLAP_SECONDS};
 use keyward_domain::{expiry, grant, Catalog, ErrorCode, FieldError, Grant, Problem, TokenKind};
 use time::OffsetDateTime;
@@ -133,6 +135,7 @@ struct Controls {
     not_before: Option<NewNotBefore>,
     allowed_ips: Option<Vec<Cidr>>,
     meta: Option<Meta>,
+    usage_limit: Option<NewUsageLimit>,
 }
 
 impl Controls {
@@ -140,6 +143,7 @@ impl Controls {
         not_before: Option<Option<OffsetDateTime>>,
         allowed_ips: Option<Vec<String>>,
         meta: Option<Meta>,
+        usage_limit: Option<Option<UsageLimit>>,
         now: OffsetDateTime,
     ) -> ApiResult<Controls> {
         let mut errors = vec![];
@@ -160,11 +164,18 @@ impl Controls {
             None => None,
         };
         let meta = meta.and_then(|m| collect(&mut errors, Meta::parse("meta", m.0)));
+        let usage_limit = match usage_limit {
+            Some(Some(u)) => collect(&mut errors, u.check("usage_limit"))
+                .map(|u| NewUsageLimit { limit: Some(u) }),
+            Some(None) => Some(NewUsageLimit { limit: None }),
+            None => None,
+        };
         if errors.is_empty() {
             Ok(Controls {
                 not_before,
                 allowed_ips,
                 meta,
+                usage_limit,
             })
         } else {
             Err(ApiError::invalid(errors))
@@ -216,7 +227,13 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
     let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
     let project_grants = check_project_grants(call.catalog, scope.project_grants)?;
     let personas = persona_ids(body.personas.unwrap_or_default())?;
-    let controls = Controls::parse(body.not_before.map(Some), body.allowed_ips, body.meta, now)?;
+    let controls = Controls::parse(
+        body.not_before.map(Some),
+        body.allowed_ips,
+        body.meta,
+        body.usage_limit.map(Some),
+        now,
+    )?;
     // The registry decides escalation: only it knows the personas' grants.
     let secret = store::new_secret(kind);
     let token: Token = call
@@ -238,6 +255,7 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
                 not_before: controls.not_before.and_then(|n| n.at),
                 allowed_ips: controls.allowed_ips.unwrap_or_default(),
                 meta: controls.meta.unwrap_or_default(),
+                usage_limit: controls.usage_limit.and_then(|u| u.limit),
             },
             secret: NewSecret::of(&secret),
         })
@@ -255,15 +273,30 @@ pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response>
     http::json(200, &page)
 }
 
+/// A usage-limited token's uses left, as its limiter counts them now.
+/// Unknown (absent) if the limiter does not answer: this is a figure to
+/// show, not a decision.
+pub async fn remaining_uses(env: &worker::Env, token: &Token) -> Option<u32> {
+    let quota = token.usage_limit?;
+    match crate::ratelimit::remaining_uses(env, &token.id, quota).await {
+        Ok(n) => Some(n),
+        Err(e) => {
+            worker::console_error!("remaining uses of {}: {}", token.id, e.problem.detail);
+            None
+        }
+    }
+}
+
 pub async fn get(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "read", None)?;
-    let token: Token = call
+    let mut token: Token = call
         .registry()?
         .call(&Command::GetToken {
             actor: Some(caller.actor()),
             id: id.to_string(),
         })
         .await?;
+    token.remaining_uses = remaining_uses(call.env, &token).await;
     http::json(200, &token)
 }
 
@@ -314,7 +347,13 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
         .map(|pg| check_project_grants(call.catalog, pg))
         .transpose()?;
     let personas = body.personas.map(persona_ids).transpose()?;
-    let controls = Controls::parse(body.not_before, body.allowed_ips, body.meta, now)?;
+    let controls = Controls::parse(
+        body.not_before,
+        body.allowed_ips,
+        body.meta,
+        body.usage_limit,
+        now,
+    )?;
     let token: Token = call
         .registry()?
         .call(&Command::UpdateToken {
@@ -333,6 +372,7 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
                 not_before: controls.not_before,
                 allowed_ips: controls.allowed_ips,
                 meta: controls.meta,
+                usage_limit: controls.usage_limit,
             },
         })
         .await?;

@@ -6,6 +6,7 @@ use keyward_domain::api::{Admin, Invitation, InvitationWelcome, ProjectGrants, T
 use keyward_domain::conditions::{Cidr, Meta};
 use keyward_domain::policy;
 use keyward_domain::query::TokenQuery;
+use keyward_domain::quota::UsageLimit;
 use keyward_domain::{Access, Grant, TokenKind};
 use serde::{Deserialize, Serialize};
 
@@ -268,6 +269,7 @@ pub struct NewToken {
     pub not_before: Option<i64>,
     pub allowed_ips: Vec<Cidr>,
     pub meta: Meta,
+    pub usage_limit: Option<UsageLimit>,
 }
 
 /// Changes to a token; `None` leaves a field as it is.
@@ -285,6 +287,13 @@ pub struct TokenChanges {
     pub not_before: Option<NewNotBefore>,
     pub allowed_ips: Option<Vec<Cidr>>,
     pub meta: Option<Meta>,
+    pub usage_limit: Option<NewUsageLimit>,
+}
+
+/// A changed usage limit; `limit: None` lifts it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewUsageLimit {
+    pub limit: Option<UsageLimit>,
 }
 
 /// Which tokens a list shows.

@@ -99,6 +99,8 @@ pub(super) struct TokenSql {
     allowed_ips: Option<String>,
     #[serde(default)]
     meta: Option<String>,
+    #[serde(default)]
+    usage_limit: Option<String>,
 }
 
 fn one() -> i64 {
@@ -126,6 +128,10 @@ impl Row for TokenRow {
                 t.allowed_ips.as_deref().unwrap_or("[]"),
             )?,
             meta: json_column("token's metadata", t.meta.as_deref().unwrap_or("{}"))?,
+            usage_limit: json_column(
+                "token's usage limit",
+                t.usage_limit.as_deref().unwrap_or("null"),
+            )?,
             // A limit out of range was never written; it reads as none.
             rate_limit: t.rate_limit.and_then(|r| u32::try_from(r).ok()),
             id: t.id,
@@ -147,7 +153,7 @@ impl Row for TokenRow {
 }
 
 /// A token's columns, in the order of [`TOKEN_COLUMNS`].
-pub(super) const TOKEN_COLUMNS: &str = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id, enabled, not_before, allowed_ips, meta";
+pub(super) const TOKEN_COLUMNS: &str = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id, enabled, not_before, allowed_ips, meta, usage_limit";
 
 pub(super) fn token_values(row: &TokenRow) -> Result<Vec<SqlStorageValue>, StoreError> {
     Ok(vec![
@@ -175,6 +181,7 @@ pub(super) fn token_values(row: &TokenRow) -> Result<Vec<SqlStorageValue>, Store
         oi(row.not_before),
         json(&row.allowed_ips)?,
         json(&row.meta)?,
+        json(&row.usage_limit)?,
     ])
 }
 

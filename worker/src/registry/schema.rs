@@ -130,8 +130,8 @@ fn added_columns(sql: &SqlStorage) -> RegResult<()> {
     )
 }
 
-/// Enabled, not-before, the allowed networks and the metadata of tokens
-/// (issue 17's peer controls).
+/// Enabled, not-before, the allowed networks, the metadata and the usage
+/// limit of tokens (issue 17's peer controls).
 fn token_conditions(sql: &SqlStorage) -> RegResult<()> {
     add_missing(
         sql,
@@ -140,6 +140,7 @@ fn token_conditions(sql: &SqlStorage) -> RegResult<()> {
             ("tokens", "not_before", "INTEGER"),
             ("tokens", "allowed_ips", "TEXT NOT NULL DEFAULT '[]'"),
             ("tokens", "meta", "TEXT NOT NULL DEFAULT '{}'"),
+            ("tokens", "usage_limit", "TEXT NOT NULL DEFAULT 'null'"),
         ],
     )
 }

@@ -168,6 +168,7 @@ impl RegistryObject {
             not_before: new.not_before,
             allowed_ips: new.allowed_ips,
             meta: new.meta,
+            usage_limit: new.usage_limit,
         };
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
         self.check_may_delegate(actor, &row)?;
@@ -264,6 +265,8 @@ impl RegistryObject {
         changed.set("not_before", &mut row.not_before, not_before);
         changed.set("allowed_ips", &mut row.allowed_ips, changes.allowed_ips);
         changed.set("meta", &mut row.meta, changes.meta);
+        let usage_limit = changes.usage_limit.map(|u| u.limit);
+        changed.set("usage_limit", &mut row.usage_limit, usage_limit);
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
         // The token as it will be must still be within the actor's reach.
         self.check_may_delegate(actor, &row)?;
@@ -298,11 +301,11 @@ impl RegistryObject {
         self.note_stale(&keys)?;
         self.replicate(row, now).await?;
         self.sql().exec(
-            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, enabled = ?, not_before = ?, allowed_ips = ?, meta = ?, updated_at = ? WHERE id = ?",
+            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, enabled = ?, not_before = ?, allowed_ips = ?, meta = ?, usage_limit = ?, updated_at = ? WHERE id = ?",
             vec![
                 s(&row.name), s(&row.description), json(&row.grants)?, oi(row.expires_at), oi(row.rate_limit.map(i64::from)),
                 json(&row.personas)?, json(&row.project_grants)?, i(i64::from(row.global_admin)),
-                i(i64::from(row.enabled)), oi(row.not_before), json(&row.allowed_ips)?, json(&row.meta)?,
+                i(i64::from(row.enabled)), oi(row.not_before), json(&row.allowed_ips)?, json(&row.meta)?, json(&row.usage_limit)?,
                 i(row.updated_at), s(&row.id),
             ],
         )?;
