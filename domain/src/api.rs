@@ -3,6 +3,7 @@
 
 use crate::conditions::{Cidr, Meta};
 use crate::contract::shapes::*;
+pub use crate::expiry::Policy as ExpiryPolicy;
 use crate::grant::{Grant, ServicePermissions};
 use crate::problem::FieldError;
 use crate::quota::UsageLimit;
@@ -699,6 +700,23 @@ pub struct Project {
     #[serde(with = "time::serde::rfc3339")]
     #[schemars(with = "Timestamp")]
     pub created_at: OffsetDateTime,
+    /// How long its tokens may live.
+    #[serde(default)]
+    pub expiry_policy: ExpiryPolicy,
+}
+
+/// `PATCH /projects/{project}` (admins): absent fields stay.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProject {
+    #[schemars(with = "Option<Name>")]
+    pub name: Option<String>,
+    #[schemars(with = "Option<Description>")]
+    pub description: Option<String>,
+    /// Held by token creations and expiry changes from now on; existing
+    /// tokens keep their expiry.
+    pub expiry_policy: Option<ExpiryPolicy>,
 }
 
 #[skip_serializing_none]
@@ -711,6 +729,8 @@ pub struct CreateProject {
     pub name: String,
     #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
+    /// Default: no cap beyond the deployment's, "never" allowed.
+    pub expiry_policy: Option<ExpiryPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -56,6 +56,99 @@ pub fn is_expired(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> bo
     matches!(expires_at, Some(at) if now >= at)
 }
 
+/// A project's rule for its tokens' lifetimes (GitHub organisations'
+/// maximum lifetime for fine-grained tokens): how long a token may live at
+/// most, and whether it may never expire. Held at creation and whenever an
+/// edit changes a token's expiry.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ExpiryPolicy")]
+pub struct Policy {
+    /// The longest a token may live, in seconds from its creation or edit
+    /// (60 to ten years); `null`: up to the deployment's ten years.
+    #[serde(default)]
+    #[schemars(range(min = 60, max = 316_224_000))]
+    pub max_lifetime_seconds: Option<u64>,
+    /// Whether a token may never expire; `false` needs an expiry on every
+    /// token. Default `true`.
+    #[serde(default = "yes")]
+    pub allow_never: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            max_lifetime_seconds: None,
+            allow_never: true,
+        }
+    }
+}
+
+impl Policy {
+    /// A policy as a request gives it.
+    pub fn check(self, field: &str) -> Result<Policy, FieldError> {
+        match self.max_lifetime_seconds {
+            Some(s) if !(60..=MAX_LIFETIME_SECONDS).contains(&s) => Err(FieldError::new(
+                format!("{field}.max_lifetime_seconds"),
+                format!("must be from 60 to {MAX_LIFETIME_SECONDS} seconds, or null"),
+            )),
+            _ => Ok(self),
+        }
+    }
+
+    /// Whether a token expiring at `expires_at` (unix seconds; `None`
+    /// never) may be set now. A cap without "never" allowed is the usual
+    /// pairing, but each is checked on its own.
+    pub fn admits(&self, expires_at: Option<i64>, now: i64) -> Result<(), FieldError> {
+        match expires_at {
+            None if !self.allow_never => Err(FieldError::new(
+                "expires_at",
+                format!(
+                    "this project requires an expiry{}",
+                    self.max_lifetime_seconds
+                        .map_or(String::new(), |s| format!(" within {}", describe_span(s)))
+                ),
+            )),
+            Some(at) => match self.max_lifetime_seconds {
+                Some(max) if at - now > max as i64 => Err(FieldError::new(
+                    "expires_at",
+                    format!(
+                        "this project allows tokens to live at most {}",
+                        describe_span(max)
+                    ),
+                )),
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// The latest expiry the policy admits for a token set now.
+    pub fn latest(&self, now: i64) -> Option<i64> {
+        self.max_lifetime_seconds.map(|s| now + s as i64)
+    }
+}
+
+/// "90 days", "12 hours", "45 minutes": a span as people say it.
+pub fn describe_span(seconds: u64) -> String {
+    let (n, unit) = if seconds % 86_400 == 0 {
+        (seconds / 86_400, "day")
+    } else if seconds % 3_600 == 0 {
+        (seconds / 3_600, "hour")
+    } else if seconds % 60 == 0 {
+        (seconds / 60, "minute")
+    } else {
+        (seconds, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Whole seconds, so stored and served instants compare equal.
 pub fn truncate(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
@@ -67,6 +160,34 @@ mod tests {
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
+
+    #[test]
+    fn a_project_policy_caps_lifetimes_and_may_forbid_never() {
+        let now = 1_000_000;
+        let p = Policy {
+            max_lifetime_seconds: Some(90 * 86_400),
+            allow_never: false,
+        };
+        assert!(p.admits(Some(now + 90 * 86_400), now).is_ok());
+        let e = p.admits(Some(now + 90 * 86_400 + 1), now).unwrap_err();
+        assert_eq!(e.field, "expires_at");
+        assert!(e.message.contains("90 days"), "{}", e.message);
+        let e = p.admits(None, now).unwrap_err();
+        assert!(
+            e.message.contains("requires an expiry within 90 days"),
+            "{}",
+            e.message
+        );
+        assert!(Policy::default().admits(None, now).is_ok());
+        assert!(Policy::default().check("p").is_ok());
+        let bad = Policy {
+            max_lifetime_seconds: Some(59),
+            allow_never: true,
+        };
+        assert_eq!(bad.check("p").unwrap_err().field, "p.max_lifetime_seconds");
+        assert_eq!(describe_span(3_600), "1 hour");
+        assert_eq!(describe_span(150), "150 seconds");
+    }
 
     #[test]
     fn never_in_or_at() {

@@ -96,6 +96,7 @@ templates! {
     MEMBER_KEYS = "/members/{id}/keys";
     MEMBER_KEY = "/members/{id}/keys/{key}";
     PROJECTS = "/projects";
+    PROJECT = "/projects/{project}";
     /// The storage routes (`/buckets…`) also answer under this prefix,
     /// acting in the named project.
     PROJECT_SCOPE = "/projects/{project}";

@@ -170,6 +170,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::DeletePersonalKey => directory::delete_key(p("id"), p("key"), call).await,
         Endpoint::ListProjects => directory::list_projects(call).await,
         Endpoint::CreateProject => directory::create_project(req, call).await,
+        Endpoint::UpdateProject => directory::update_project(p("project"), req, call).await,
         Endpoint::Health => meta::health(call).await,
         Endpoint::OpenApi => meta::openapi(),
         Endpoint::Catalog => http::json(200, call.catalog),

@@ -211,4 +211,10 @@ pub static OPERATIONS: &[Operation] = &[
         .control()
         .json_body(schema::<CreateProject>)
         .responses(&[json(201, "Created", schema::<Project>), E400, E401, E403, E409, E413, E429, E503]),
+    patch(P::PROJECT, E::UpdateProject, "Edit a project: its name, description and expiry policy (admins)")
+        .audit("project.update", Param("project"))
+        .control()
+        .audited_by_registry()
+        .json_body(schema::<UpdateProject>)
+        .responses(&[json(200, "OK", schema::<Project>), E400, E401, E403, E404, E413, E429, E503]),
 ];

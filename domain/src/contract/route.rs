@@ -90,6 +90,7 @@ pub enum Endpoint {
     DeletePersonalKey,
     ListProjects,
     CreateProject,
+    UpdateProject,
 }
 
 /// How the audit target is formed from the path's parameters.

@@ -360,6 +360,13 @@ const ROUTES: &[Route] = &[
         ok: 201,
     },
     Route {
+        method: "PATCH",
+        path: "/api/v1/projects/default",
+        body: |_| Some(json!({"description": "Everything from before projects"})),
+        need: Need::Master,
+        ok: 200,
+    },
+    Route {
         method: "GET",
         path: "/api/v1/projects/default/buckets",
         body: none,

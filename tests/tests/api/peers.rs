@@ -620,3 +620,112 @@ async fn a_usage_limited_token_is_used_exactly_n_times() {
     assert_problem(&bad, 400, "invalid_request");
     assert_eq!(bad.json()["errors"][0]["field"], "usage_limit.uses");
 }
+
+/// GitHub organisations' maximum lifetime for fine-grained tokens: an
+/// admin sets how long a project's tokens may live and whether "never" is
+/// allowed; creation and expiry changes are held to it, tokens from before
+/// keep theirs.
+#[tokio::test]
+async fn a_project_expiry_policy_holds_creation_and_edits() {
+    let app = spawn_app().await;
+    let admin = &app.admin_secret;
+    let (old, _) = create(&app, json!({"name": "from-before"})).await;
+    let (_, manager) = app
+        .create_token(
+            "manager",
+            json!([{"service": "tokens", "permission": "manage"}]),
+        )
+        .await;
+
+    let policy =
+        json!({"expiry_policy": {"max_lifetime_seconds": 90 * 86_400, "allow_never": false}});
+    let refused = app
+        .patch("/api/v1/projects/default", &manager, policy.clone())
+        .await;
+    assert_problem(&refused, 403, "insufficient_permission");
+    let set = app.patch("/api/v1/projects/default", admin, policy).await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(
+        set.json()["expiry_policy"]["max_lifetime_seconds"],
+        90 * 86_400
+    );
+    let listed = app.get("/api/v1/projects", admin).await;
+    assert_eq!(
+        listed.json()["items"][0]["expiry_policy"]["allow_never"],
+        false
+    );
+
+    let never = app
+        .post("/api/v1/tokens", admin, json!({"name": "forever"}))
+        .await;
+    assert_problem(&never, 400, "invalid_request");
+    assert_eq!(never.json()["errors"][0]["field"], "expires_at");
+    assert!(
+        never.text.contains("requires an expiry within 90 days"),
+        "{}",
+        never.text
+    );
+    let long = app
+        .post(
+            "/api/v1/tokens",
+            admin,
+            json!({"name": "long", "expires_in": 91 * 86_400}),
+        )
+        .await;
+    assert_problem(&long, 400, "invalid_request");
+    assert!(long.text.contains("at most 90 days"), "{}", long.text);
+    let (ok, _) = create(
+        &app,
+        json!({"name": "quarterly", "expires_in": 30 * 86_400}),
+    )
+    .await;
+
+    // Edits: a changed expiry is held to the policy; other edits of a
+    // token from before are not.
+    let id = ok["id"].as_str().unwrap();
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            admin,
+            json!({"expires_at": null}),
+        )
+        .await;
+    assert_problem(&r, 400, "invalid_request");
+    let old_id = old["id"].as_str().unwrap();
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{old_id}"),
+            admin,
+            json!({"description": "kept"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["expires_at"], Value::Null);
+
+    // Other projects are not bound by it; a bad policy is refused.
+    app.create_project("lab").await;
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            admin,
+            json!({"name": "forever", "project": "lab"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let bad = app
+        .patch(
+            "/api/v1/projects/lab",
+            admin,
+            json!({"expiry_policy": {"max_lifetime_seconds": 5}}),
+        )
+        .await;
+    assert_problem(&bad, 400, "invalid_request");
+    assert_eq!(
+        bad.json()["errors"][0]["field"],
+        "expiry_policy.max_lifetime_seconds"
+    );
+    let missing = app
+        .patch("/api/v1/projects/nope", admin, json!({"description": "x"}))
+        .await;
+    assert_problem(&missing, 404, "not_found");
+}

@@ -5,13 +5,13 @@ use crate::call::Call;
 use crate::handlers::invitations::{deliver, new_code};
 use crate::handlers::tokens::{check_grants, persona_ids};
 use crate::http::{self, ApiError, ApiResult};
-use crate::registry::directory::{DirectoryCommand, MemberDraft, NewMember};
+use crate::registry::directory::{DirectoryCommand, MemberDraft, NewMember, ProjectChanges};
 use crate::registry::{Command, NewSecret};
 use crate::store;
 use keyward_domain::api::{
     CreateMember, CreatePersona, CreatePersonalKey, CreateProject, Member, MemberCreated,
     MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList, UpdateMember,
-    UpdatePersona,
+    UpdatePersona, UpdateProject,
 };
 use keyward_domain::{expiry, invitation, secret, validate, FieldError, TokenKind};
 use time::Duration;
@@ -363,7 +363,15 @@ pub async fn create_project(req: &mut Request, call: &mut Call<'_>) -> ApiResult
         &mut errors,
         validate::description("description", body.description.as_deref().unwrap_or("")),
     );
-    let (Some(id), Some(name), Some(description)) = (id, name, description) else {
+    let policy = collect(
+        &mut errors,
+        body.expiry_policy
+            .unwrap_or_default()
+            .check("expiry_policy"),
+    );
+    let (Some(id), Some(name), Some(description), Some(expiry_policy)) =
+        (id, name, description, policy)
+    else {
         return Err(ApiError::invalid(errors));
     };
     let project: Project = ask(
@@ -373,8 +381,47 @@ pub async fn create_project(req: &mut Request, call: &mut Call<'_>) -> ApiResult
             id,
             name,
             description,
+            expiry_policy,
         },
     )
     .await?;
     http::json(201, &project)
+}
+
+pub async fn update_project(
+    id: &str,
+    req: &mut Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
+    let caller = call.require_admin("editing projects")?;
+    let body: UpdateProject = http::json_body(req).await?;
+    let mut errors = vec![];
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| collect(&mut errors, validate::name("name", n)));
+    let description = body
+        .description
+        .as_deref()
+        .and_then(|d| collect(&mut errors, validate::description("description", d)));
+    let expiry_policy = body
+        .expiry_policy
+        .and_then(|p| collect(&mut errors, p.check("expiry_policy")));
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let project: Project = ask(
+        call,
+        DirectoryCommand::UpdateProject {
+            actor: caller.actor(),
+            id: id.to_string(),
+            changes: ProjectChanges {
+                name,
+                description,
+                expiry_policy,
+            },
+        },
+    )
+    .await?;
+    http::json(200, &project)
 }

@@ -87,7 +87,22 @@ pub enum DirectoryCommand {
         id: String,
         name: String,
         description: String,
+        #[serde(default)]
+        expiry_policy: keyward_domain::api::ExpiryPolicy,
     },
+    UpdateProject {
+        actor: Actor,
+        id: String,
+        changes: ProjectChanges,
+    },
+}
+
+/// Changes to a project; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProjectChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub expiry_policy: Option<keyward_domain::api::ExpiryPolicy>,
 }
 
 /// A member to invite, as validated by the front.
@@ -246,7 +261,13 @@ impl RegistryObject {
                 id,
                 name,
                 description,
-            } => to_json(&self.create_project(&actor, id, name, description, now)?),
+                expiry_policy,
+            } => {
+                to_json(&self.create_project(&actor, id, name, description, expiry_policy, now)?)
+            }
+            UpdateProject { actor, id, changes } => {
+                to_json(&self.update_project(&actor, &id, changes, now)?)
+            }
         }
     }
 }

@@ -259,6 +259,9 @@ impl RegistryObject {
                 "you already have a personal key named '{name}'"
             )));
         }
+        self.expiry_policy(user.project().as_deref())?
+            .admits(expires_at, now)
+            .map_err(|e| Fault::invalid(vec![e]))?;
         let row = TokenRow {
             id: store::random_id("tok_", 20),
             client_id: store::random_id("cli_", 16),

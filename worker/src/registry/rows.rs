@@ -6,7 +6,7 @@
 
 use super::fault::{Fault, RegResult};
 use crate::authority::{ts, StoreError, TokenRow};
-use keyward_domain::api::{Admin, Invitation, InvitationStatus, Outcome, Project};
+use keyward_domain::api::{Admin, ExpiryPolicy, Invitation, InvitationStatus, Outcome, Project};
 use keyward_domain::{Grant, TokenKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -389,6 +389,10 @@ pub(super) struct ProjectRow {
     pub(super) description: String,
     pub(super) created_by: String,
     pub(super) created_at: i64,
+    #[serde(default)]
+    pub(super) max_lifetime: Option<i64>,
+    #[serde(default = "one")]
+    pub(super) allow_never: i64,
 }
 
 impl ProjectRow {
@@ -399,6 +403,16 @@ impl ProjectRow {
             description: self.description.clone(),
             created_by: self.created_by.clone(),
             created_at: ts(self.created_at),
+            expiry_policy: self.expiry_policy(),
+        }
+    }
+
+    pub(super) fn expiry_policy(&self) -> ExpiryPolicy {
+        ExpiryPolicy {
+            // A negative value was never written; it reads as the
+            // strictest cap rather than as none.
+            max_lifetime_seconds: self.max_lifetime.map(|s| u64::try_from(s).unwrap_or(60)),
+            allow_never: self.allow_never != 0,
         }
     }
 }

@@ -131,7 +131,8 @@ fn added_columns(sql: &SqlStorage) -> RegResult<()> {
 }
 
 /// Enabled, not-before, the allowed networks, the metadata and the usage
-/// limit of tokens (issue 17's peer controls).
+/// limit of tokens, and projects' expiry policies (issue 17's peer
+/// controls).
 fn token_conditions(sql: &SqlStorage) -> RegResult<()> {
     add_missing(
         sql,
@@ -141,6 +142,8 @@ fn token_conditions(sql: &SqlStorage) -> RegResult<()> {
             ("tokens", "allowed_ips", "TEXT NOT NULL DEFAULT '[]'"),
             ("tokens", "meta", "TEXT NOT NULL DEFAULT '{}'"),
             ("tokens", "usage_limit", "TEXT NOT NULL DEFAULT 'null'"),
+            ("projects", "max_lifetime", "INTEGER"),
+            ("projects", "allow_never", "INTEGER NOT NULL DEFAULT 1"),
         ],
     )
 }

@@ -171,6 +171,9 @@ impl RegistryObject {
             usage_limit: new.usage_limit,
         };
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
+        self.expiry_policy(row.project().as_deref())?
+            .admits(row.expires_at, now)
+            .map_err(|e| Fault::invalid(vec![e]))?;
         self.check_may_delegate(actor, &row)?;
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
@@ -256,6 +259,13 @@ impl RegistryObject {
         );
         changed.set("global_admin", &mut row.global_admin, changes.global_admin);
         let expires_at = changes.expires_at.map(|e| e.at);
+        if let Some(at) = expires_at {
+            // Only a changed expiry is held to the project's policy:
+            // tokens from before a stricter policy keep theirs until then.
+            self.expiry_policy(row.project().as_deref())?
+                .admits(at, now)
+                .map_err(|e| Fault::invalid(vec![e]))?;
+        }
         changed.set("expires_at", &mut row.expires_at, expires_at);
         let rate_limit = changes.rate_limit.map(|r| r.per_minute);
         changed.set("rate_limit", &mut row.rate_limit, rate_limit);
