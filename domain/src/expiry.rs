@@ -137,11 +137,11 @@ impl Policy {
 
 /// "90 days", "12 hours", "45 minutes": a span as people say it.
 pub fn describe_span(seconds: u64) -> String {
-    let (n, unit) = if seconds % 86_400 == 0 {
+    let (n, unit) = if seconds.is_multiple_of(86_400) {
         (seconds / 86_400, "day")
-    } else if seconds % 3_600 == 0 {
+    } else if seconds.is_multiple_of(3_600) {
         (seconds / 3_600, "hour")
-    } else if seconds % 60 == 0 {
+    } else if seconds.is_multiple_of(60) {
         (seconds / 60, "minute")
     } else {
         (seconds, "second")
