@@ -772,6 +772,35 @@ pub enum ProjectsCommand {
         /// What the project is for
         #[arg(long)]
         description: Option<String>,
+        /// The longest its tokens may live: a number and s, m, h or d (e.g. 90d)
+        #[arg(long, value_name = "DURATION")]
+        max_lifetime: Option<DurationArg>,
+        /// Every token of the project must expire
+        #[arg(long)]
+        require_expiry: bool,
+    },
+    /// Edit a project's name, description or expiry policy (admins)
+    #[command(
+        after_help = "Example:\n  keyward projects update default --max-lifetime 90d --require-expiry"
+    )]
+    Update {
+        /// The project id
+        id: String,
+        /// A new display name
+        #[arg(long)]
+        name: Option<String>,
+        /// A new description
+        #[arg(long)]
+        description: Option<String>,
+        /// The longest its tokens may live from now on (e.g. 90d); sets the whole policy
+        #[arg(long, value_name = "DURATION", conflicts_with = "no_max_lifetime")]
+        max_lifetime: Option<DurationArg>,
+        /// No cap beyond the deployment's; sets the whole policy
+        #[arg(long)]
+        no_max_lifetime: bool,
+        /// With a policy option: every token must expire
+        #[arg(long)]
+        require_expiry: bool,
     },
 }
 

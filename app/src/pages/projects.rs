@@ -113,6 +113,7 @@ fn NewProject() -> impl IntoView {
             id: id.get_untracked().trim().to_string(),
             name: name.get_untracked().trim().to_string(),
             description: (!d.trim().is_empty()).then_some(d),
+            expiry_policy: None,
         });
     };
     let (id_error, name_error) = (field("id"), field("name"));

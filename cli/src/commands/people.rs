@@ -7,9 +7,9 @@ use crate::cli::{KeysCommand, MembersCommand, PersonasCommand, ProjectsCommand};
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{
-    CreateMember, CreatePersona, CreatePersonalKey, CreateProject, IssuedToken, Member,
-    MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, TokenList, UpdateMember,
-    UpdatePersona,
+    CreateMember, CreatePersona, CreatePersonalKey, CreateProject, ExpiryPolicy, IssuedToken,
+    Member, MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, TokenList,
+    UpdateMember, UpdatePersona, UpdateProject,
 };
 use keyward_domain::paths as P;
 use keyward_domain::Grant;
@@ -383,10 +383,56 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
                 |p| vec![p.id.clone(), p.name.clone(), p.description.clone()],
             )
         }
+        ProjectsCommand::Update {
+            id,
+            name,
+            description,
+            max_lifetime,
+            no_max_lifetime,
+            require_expiry,
+        } => {
+            let policy = (max_lifetime.is_some() || no_max_lifetime || require_expiry).then(|| {
+                ExpiryPolicy {
+                    max_lifetime_seconds: max_lifetime.map(|d| d.seconds()),
+                    allow_never: !require_expiry,
+                }
+            });
+            let body = UpdateProject {
+                name,
+                description,
+                expiry_policy: policy,
+            };
+            if body == UpdateProject::default() {
+                return Err(CliError::Usage(
+                    "nothing to update: give --name, --description or a policy option".into(),
+                ));
+            }
+            let p: Project = client.patch(&P::PROJECT.with(&[&id]), &body)?;
+            match ctx.mode {
+                Mode::Json => output::json(&p),
+                _ => {
+                    output::out(&format!(
+                        "Updated project {}: tokens live at most {}{}.\n",
+                        p.id,
+                        p.expiry_policy
+                            .max_lifetime_seconds
+                            .map_or("ten years".into(), keyward_domain::expiry::describe_span),
+                        if p.expiry_policy.allow_never {
+                            ", or never expire"
+                        } else {
+                            ""
+                        }
+                    ));
+                    Ok(())
+                }
+            }
+        }
         ProjectsCommand::Create {
             id,
             name,
             description,
+            max_lifetime,
+            require_expiry,
         } => {
             let p: Project = client.post(
                 P::PROJECTS.template(),
@@ -394,6 +440,12 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
                     id,
                     name,
                     description,
+                    expiry_policy: (max_lifetime.is_some() || require_expiry).then(|| {
+                        ExpiryPolicy {
+                            max_lifetime_seconds: max_lifetime.map(|d| d.seconds()),
+                            allow_never: !require_expiry,
+                        }
+                    }),
                 },
             )?;
             match ctx.mode {
