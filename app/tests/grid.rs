@@ -164,7 +164,12 @@ async fn renders_every_service_as_levels_and_ticks() {
     );
     assert_eq!(
         m.options("level-infrastructures-admin"),
-        ["No access", "View", "View and deploy", "View, deploy and admin"]
+        [
+            "No access",
+            "View",
+            "View and deploy",
+            "View, deploy and admin"
+        ]
     );
     // Every control has its label.
     let label = m
@@ -190,6 +195,9 @@ async fn read_and_write_shows_read_as_implied() {
     settle().await;
     m.choose("level-storage-write", "write").await;
     assert_eq!(m.level("level-storage-write"), "write");
+    // Write on no bucket yet implies nothing (issue 16, defect 3).
+    assert!(m.find("implied-storage-read").is_none());
+    m.click("resource-storage-write-in.c-tutorial").await;
     assert_eq!(m.text("implied-storage-read"), "implied by write");
 
     // tokens:manage implies tokens:read in the same way.

@@ -126,7 +126,8 @@ impl Grid {
         self.choice(service, permission).is_some_and(|c| c.ticked)
     }
 
-    /// Ticked permissions of the same service that imply this one.
+    /// Ticked permissions of the same service that imply this one, on at
+    /// least one resource: write on no bucket yet implies nothing.
     pub fn implied_by(&self, service: &str, permission: &str) -> Vec<String> {
         let Some(svc) = self.catalog.service(service) else {
             return vec![];
@@ -134,6 +135,12 @@ impl Grid {
         svc.permissions
             .iter()
             .filter(|p| p.id != permission && self.is_ticked(service, &p.id))
+            .filter(|p| {
+                p.resource_type.is_none()
+                    || self
+                        .choice(service, &p.id)
+                        .is_some_and(|c| c.scope != Scope::Only(BTreeSet::new()))
+            })
             .filter(|p| {
                 self.catalog
                     .implied_by(service, &p.id)
@@ -1056,13 +1063,13 @@ mod tests {
         assert_eq!(with_article(&noun(&c, "bucket")), "a bucket");
         let mut grid = Grid::new(c);
         grid.toggle("api_services", "admin");
+        grid.set_all("api_services", "admin", true);
         let read = grid.row("api_services", "read", &[]);
         assert!(read.locked);
         assert_eq!(read.implied_by, ["admin"]);
         // write is implied by admin too, so it cannot be unticked on its own.
         assert!(!grid.toggle("api_services", "write"));
         assert!(grid.row("api_services", "write", &[]).locked);
-        grid.set_all("api_services", "admin", true);
         assert_eq!(grid.grants(), vec![g("api_services:admin@*")]);
     }
 
@@ -1070,6 +1077,11 @@ mod tests {
     fn ticking_write_implies_read_and_locks_it() {
         let mut grid = Grid::new(default_catalog());
         assert!(grid.toggle("storage", "write"));
+        // Issue 16, defect 3: write on no bucket yet implies nothing, so
+        // read is not shown as implied (nor locked) before one is picked.
+        let read = grid.row("storage", "read", &[]);
+        assert!(!read.checked && !read.locked);
+        grid.toggle_resource("storage", "write", "b1");
         let read = grid.row("storage", "read", &[]);
         assert!(read.checked && read.locked);
         assert_eq!(read.implied_by, ["write"]);
@@ -1353,10 +1365,13 @@ mod tests {
             assert_eq!(grid.grants(), [g("storage:read@*")]);
             grid.set_level("storage", &s, 2);
             assert_eq!(grid.grants(), [g("storage:write@*")]);
-            // From nothing, a level starts on no resource: least privilege.
+            // From nothing, a level starts on no resource: least privilege,
+            // and read is implied only once write is on a bucket.
             let mut grid = Grid::new(c.clone());
             grid.set_level("storage", &s, 2);
             assert_eq!(grid.problems().len(), 1);
+            assert!(!grid.row("storage", "read", &[]).checked);
+            grid.toggle_resource("storage", "write", "b1");
             assert!(grid.row("storage", "read", &[]).locked);
         }
 

@@ -234,7 +234,8 @@ mod tests {
         assert!(e.text.contains("Read bucket in.c-tutorial; nothing else"));
         assert!(e.text.contains("does not expire"));
         assert!(
-            e.text.contains("valid until Tuesday 1 December 2026, 00:00 UTC (2026-12-01T00:00:00Z)"),
+            e.text
+                .contains("valid until Tuesday 1 December 2026, 00:00 UTC (2026-12-01T00:00:00Z)"),
             "{}",
             e.text
         );

@@ -87,9 +87,11 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   assert.deepEqual(await level.locator('option').allInnerTexts(), ['No access', 'Read', 'Read and write']);
   assert.equal(await level.inputValue(), 'none');
   await level.selectOption('write');
-  assert.equal(await page.getByTestId('implied-storage-read').innerText(), 'implied by write');
   assert.ok(await page.getByTestId('scope-storage-write-only').isChecked(), 'least privilege by default');
+  // Write on no bucket yet implies no read (issue #16, defect 3).
+  assert.equal(await page.getByTestId('implied-storage-read').count(), 0);
   await page.getByTestId(`resource-storage-write-${BUCKET}`).check();
+  assert.equal(await page.getByTestId('implied-storage-read').innerText(), 'implied by write');
   assert.equal(await page.getByTestId('summary').innerText(), `Read and write bucket ${BUCKET}; nothing else`);
   // The grid works by keyboard alone: Space ticks and unticks.
   await page.getByTestId('grant-audit-read').focus();
