@@ -1420,6 +1420,9 @@ mod tests {
             }
         }
 
+        /// The other permissions' choices, and what they grant.
+        type Outside = (Vec<(String, String, Option<Choice>)>, Vec<Grant>);
+
         proptest! {
             /// Defect 3 of issue 16: a level never rewrites another choice.
             /// Whatever the grid holds, moving one control changes neither
@@ -1442,7 +1445,7 @@ mod tests {
                     apply(&mut grid, &controls, &perms, o);
                 }
                 let (service, control) = &controls[c % controls.len()];
-                let outside = |g: &Grid| -> (Vec<(String, String, Option<Choice>)>, Vec<Grant>) {
+                let outside = |g: &Grid| -> Outside {
                     let choices = perms.iter()
                         .filter(|(s, p)| !(s == service && control.contains(p)))
                         .map(|(s, p)| (s.clone(), p.clone(), g.choice(s, p).cloned()))
