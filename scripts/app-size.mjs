@@ -6,8 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants } from 'node:zlib';
 
-// A regression guard a little above today's size (544 KiB gzipped with the
-// grid's search, templates and toasts; README "The admin app's size"). Issue #16 asks for 300 KiB, with 250 KiB as the goal:
+// A regression guard a little above today's size (555 KiB gzipped with the
+// grid's access levels and server-side search, templates and toasts; README
+// "The admin app's size"). Issue #16 asks for 300 KiB, with 250 KiB as the goal:
 // not met yet, so this is not that budget.
 export const BUDGET_GZ_BYTES = 560 * 1024;
 export const TARGET_GZ_BYTES = 250 * 1024;

@@ -3,13 +3,13 @@
 //! Run with `test_components` (scripts/components.sh).
 #![cfg(target_arch = "wasm32")]
 
-use keyward_app::components::grid::{GrantSummary, Known, PermissionGrid};
+use keyward_app::components::grid::{Finder, GrantSummary, PermissionGrid};
 use keyward_domain::describe::Grid;
 use keyward_domain::{Catalog, Grant};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{HtmlElement, HtmlInputElement};
+use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -35,15 +35,10 @@ fn mount(buckets: &[&str]) -> Mounted {
         .expect("appended");
     let catalog = Catalog::from_json(CATALOG).expect("the shipped catalog");
     let grid = RwSignal::new(Grid::new(catalog));
-    let mut known = Known::new();
-    known.insert(
-        "bucket".into(),
-        buckets.iter().map(|b| b.to_string()).collect(),
-    );
-    let known = Signal::stored(known);
+    let finder = Finder::fixed(buckets.iter().map(|b| b.to_string()).collect());
     let handle = leptos::mount::mount_to(root.clone(), move || {
         view! {
-            <PermissionGrid grid known />
+            <PermissionGrid grid finder />
             <GrantSummary grid />
         }
     });
@@ -88,6 +83,30 @@ impl Mounted {
         settle().await;
     }
 
+    /// Chooses an option of a `<select>` as a person would.
+    async fn choose(&self, testid: &str, value: &str) {
+        let select: HtmlSelectElement = self.get(testid).unchecked_into();
+        select.set_value(value);
+        assert_eq!(select.value(), value, "{testid} has an option {value}");
+        let ev = web_sys::Event::new("change").expect("an event");
+        select.dispatch_event(&ev).expect("dispatched");
+        settle().await;
+    }
+
+    fn level(&self, testid: &str) -> String {
+        self.get(testid)
+            .unchecked_into::<HtmlSelectElement>()
+            .value()
+    }
+
+    fn options(&self, testid: &str) -> Vec<String> {
+        let select: HtmlSelectElement = self.get(testid).unchecked_into();
+        (0..select.length())
+            .filter_map(|i| select.item(i))
+            .filter_map(|o| o.text_content())
+            .collect()
+    }
+
     fn checked(&self, testid: &str) -> bool {
         self.input(testid).checked()
     }
@@ -110,60 +129,85 @@ fn g(s: &str) -> Grant {
 }
 
 #[wasm_bindgen_test]
-async fn renders_every_service_and_permission() {
+async fn renders_every_service_as_levels_and_ticks() {
     let m = mount(&[]);
     settle().await;
+    // Permissions outside any chain of implication are ticks.
     for id in [
-        "grant-storage-read",
-        "grant-storage-write",
         "grant-storage-create_bucket",
         "grant-components-run",
-        "grant-tokens-read",
-        "grant-tokens-manage",
         "grant-tokens-verify",
         "grant-audit-read",
+        "grant-projects-run_scenarios",
+        "grant-projects-admin",
     ] {
         assert!(!m.checked(id), "{id} starts unticked");
         assert!(!m.disabled(id), "{id} starts enabled");
     }
-    // Every tick box has its label: the permission's title.
+    // The others are one access level per chain, from the catalog alone.
+    for id in [
+        "level-storage-write",
+        "level-tokens-manage",
+        "level-api_services-admin",
+        "level-infrastructures-admin",
+        "level-projects-write_conf",
+        "level-projects-write_data",
+        "level-datasets-write_data",
+        "level-datasets-write_metadata",
+        "level-datasets-write_schema",
+    ] {
+        assert_eq!(m.level(id), "none", "{id} starts at no access");
+    }
+    assert_eq!(
+        m.options("level-storage-write"),
+        ["No access", "Read", "Read and write"]
+    );
+    assert_eq!(
+        m.options("level-infrastructures-admin"),
+        [
+            "No access",
+            "View",
+            "View and deploy",
+            "View, deploy and admin"
+        ]
+    );
+    // Every control has its label.
     let label = m
-        .get("grant-storage-write")
+        .get("grant-storage-create_bucket")
         .closest("label")
         .ok()
         .flatten()
         .and_then(|l| l.text_content())
         .unwrap_or_default();
-    assert!(label.contains("Write and delete objects"), "label: {label}");
+    assert!(label.contains("Create buckets"), "label: {label}");
+    assert!(m
+        .root
+        .query_selector("label[for='level-storage-write']")
+        .ok()
+        .flatten()
+        .is_some());
     assert_eq!(m.text("summary"), "Nothing: this token cannot do anything");
 }
 
 #[wasm_bindgen_test]
-async fn ticking_write_shows_read_as_implied() {
+async fn read_and_write_shows_read_as_implied() {
     let m = mount(&["in.c-tutorial"]);
     settle().await;
-    m.click("grant-storage-write").await;
-    assert!(m.checked("grant-storage-write"));
-    assert!(
-        m.checked("grant-storage-read"),
-        "read is ticked by implication"
-    );
-    assert!(
-        m.disabled("grant-storage-read"),
-        "implied read cannot be unticked"
-    );
+    m.choose("level-storage-write", "write").await;
+    assert_eq!(m.level("level-storage-write"), "write");
+    // Write on no bucket yet implies nothing (issue 16, defect 3).
+    assert!(m.find("implied-storage-read").is_none());
+    m.click("resource-storage-write-in.c-tutorial").await;
     assert_eq!(m.text("implied-storage-read"), "implied by write");
 
     // tokens:manage implies tokens:read in the same way.
-    m.click("grant-tokens-manage").await;
-    assert!(m.checked("grant-tokens-read") && m.disabled("grant-tokens-read"));
+    m.choose("level-tokens-manage", "manage").await;
     assert_eq!(m.text("implied-tokens-read"), "implied by manage");
 
-    // Unticking write frees read again.
-    m.click("grant-storage-write").await;
-    assert!(!m.checked("grant-storage-read"));
-    assert!(!m.disabled("grant-storage-read"));
-    assert_eq!(m.text("implied-storage-read"), "");
+    // No access on storage leaves tokens as they were.
+    m.choose("level-storage-write", "none").await;
+    assert!(m.find("implied-storage-read").is_none());
+    assert_eq!(m.level("level-tokens-manage"), "manage");
     assert_eq!(m.grants(), vec![g("tokens:manage")]);
 }
 
@@ -171,7 +215,7 @@ async fn ticking_write_shows_read_as_implied() {
 async fn all_versus_only_selected() {
     let m = mount(&["in.c-tutorial", "raw"]);
     settle().await;
-    m.click("grant-storage-write").await;
+    m.choose("level-storage-write", "write").await;
     // Least privilege: "only selected" with nothing picked yet.
     assert!(m.checked("scope-storage-write-only"));
     assert!(!m.checked("scope-storage-write-all"));
@@ -224,7 +268,7 @@ async fn all_versus_only_selected() {
 async fn typed_resource_ids_for_buckets_that_do_not_exist_yet() {
     let m = mount(&[]);
     settle().await;
-    m.click("grant-storage-read").await;
+    m.choose("level-storage-write", "read").await;
     m.type_into("resource-input-storage-read", "not valid!")
         .await;
     m.click("resource-add-storage-read").await;

@@ -5,6 +5,7 @@
 
 use crate::catalog::{Catalog, PermissionDef};
 use crate::grant::{normalize, Effective, Grant, Resource};
+use crate::level::Levels;
 use crate::validate;
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, Duration, OffsetDateTime, Time};
@@ -125,7 +126,8 @@ impl Grid {
         self.choice(service, permission).is_some_and(|c| c.ticked)
     }
 
-    /// Ticked permissions of the same service that imply this one.
+    /// Ticked permissions of the same service that imply this one, on at
+    /// least one resource: write on no bucket yet implies nothing.
     pub fn implied_by(&self, service: &str, permission: &str) -> Vec<String> {
         let Some(svc) = self.catalog.service(service) else {
             return vec![];
@@ -133,6 +135,12 @@ impl Grid {
         svc.permissions
             .iter()
             .filter(|p| p.id != permission && self.is_ticked(service, &p.id))
+            .filter(|p| {
+                p.resource_type.is_none()
+                    || self
+                        .choice(service, &p.id)
+                        .is_some_and(|c| c.scope != Scope::Only(BTreeSet::new()))
+            })
             .filter(|p| {
                 self.catalog
                     .implied_by(service, &p.id)
@@ -279,6 +287,70 @@ impl Grid {
         Ok(())
     }
 
+    /// The level `control` is at: its ticked permissions, closed under
+    /// implication. A widening of an implied permission (read on more
+    /// buckets than write) does not change it.
+    pub fn level(&self, service: &str, control: &Levels) -> usize {
+        let ticked: BTreeSet<String> = control
+            .permissions
+            .iter()
+            .filter(|p| self.is_ticked(service, p))
+            .cloned()
+            .collect();
+        control.of(&self.catalog, service, &ticked)
+    }
+
+    /// Moves `control` to `level`. Only that control's permissions change,
+    /// and the resources chosen travel with the level: read on a bucket
+    /// becomes read and write on that bucket, and back. Going up drops an
+    /// old top permission that the new one covers (it would be saved
+    /// twice); one that reaches further stays, as a widening.
+    pub fn set_level(&mut self, service: &str, control: &Levels, level: usize) {
+        let Some(target) = control.levels.get(level) else {
+            return;
+        };
+        let current = &control.levels[self.level(service, control)];
+        let carried = current
+            .top
+            .iter()
+            .filter_map(|p| self.choice(service, p).map(|c| c.scope.clone()))
+            .reduce(union);
+        for p in &control.permissions {
+            let was_top = current.top.contains(p);
+            if target.top.contains(p) {
+                let choice = self.choice_mut(service, p);
+                if !(was_top && choice.ticked) {
+                    if let Some(carried) = &carried {
+                        choice.scope = if choice.ticked {
+                            union(choice.scope.clone(), carried.clone())
+                        } else {
+                            carried.clone()
+                        };
+                    }
+                }
+                choice.ticked = true;
+            } else if !target.held.contains(p) {
+                self.choice_mut(service, p).ticked = false;
+            }
+        }
+        // Old tops now implied: kept only where they reach further.
+        for p in &control.permissions {
+            if target.top.contains(p) || !target.held.contains(p) || !current.top.contains(p) {
+                continue;
+            }
+            let cover = target
+                .top
+                .iter()
+                .filter(|t| self.catalog.implied_by(service, t).contains(p))
+                .filter_map(|t| self.choice(service, t).map(|c| c.scope.clone()))
+                .reduce(union);
+            let choice = self.choice_mut(service, p);
+            if cover.is_some_and(|c| covers(&c, &choice.scope)) {
+                choice.ticked = false;
+            }
+        }
+    }
+
     /// What the row of one permission shows; `known` lists the existing
     /// resources of its type (buckets from the API).
     pub fn row(&self, service: &str, permission: &str, known: &[String]) -> RowView {
@@ -421,6 +493,25 @@ impl Grid {
 
     fn resource_noun(&self, resource_type: &str) -> String {
         resource_noun(&self.catalog, resource_type)
+    }
+}
+
+fn union(a: Scope, b: Scope) -> Scope {
+    match (a, b) {
+        (Scope::Only(mut a), Scope::Only(b)) => {
+            a.extend(b);
+            Scope::Only(a)
+        }
+        _ => Scope::All,
+    }
+}
+
+/// Whether `outer` includes every resource of `inner`.
+fn covers(outer: &Scope, inner: &Scope) -> bool {
+    match (outer, inner) {
+        (Scope::All, _) => true,
+        (Scope::Only(_), Scope::All) => false,
+        (Scope::Only(o), Scope::Only(i)) => i.is_subset(o),
     }
 }
 
@@ -972,13 +1063,13 @@ mod tests {
         assert_eq!(with_article(&noun(&c, "bucket")), "a bucket");
         let mut grid = Grid::new(c);
         grid.toggle("api_services", "admin");
+        grid.set_all("api_services", "admin", true);
         let read = grid.row("api_services", "read", &[]);
         assert!(read.locked);
         assert_eq!(read.implied_by, ["admin"]);
         // write is implied by admin too, so it cannot be unticked on its own.
         assert!(!grid.toggle("api_services", "write"));
         assert!(grid.row("api_services", "write", &[]).locked);
-        grid.set_all("api_services", "admin", true);
         assert_eq!(grid.grants(), vec![g("api_services:admin@*")]);
     }
 
@@ -986,6 +1077,11 @@ mod tests {
     fn ticking_write_implies_read_and_locks_it() {
         let mut grid = Grid::new(default_catalog());
         assert!(grid.toggle("storage", "write"));
+        // Issue 16, defect 3: write on no bucket yet implies nothing, so
+        // read is not shown as implied (nor locked) before one is picked.
+        let read = grid.row("storage", "read", &[]);
+        assert!(!read.checked && !read.locked);
+        grid.toggle_resource("storage", "write", "b1");
         let read = grid.row("storage", "read", &[]);
         assert!(read.checked && read.locked);
         assert_eq!(read.implied_by, ["write"]);
@@ -1176,6 +1272,206 @@ mod tests {
             "2026-01-01x",
         ] {
             assert_eq!(ExpiryChoice::parse_date(bad), None, "{bad}");
+        }
+    }
+
+    mod levels {
+        use super::*;
+        use crate::level::{controls, Control, Levels};
+        use proptest::prelude::*;
+
+        fn level_controls(c: &Catalog) -> Vec<(String, Levels)> {
+            c.services
+                .iter()
+                .flat_map(|s| {
+                    controls(c, &s.id).into_iter().filter_map(|k| match k {
+                        Control::Levels(l) => Some((s.id.clone(), l)),
+                        Control::Tick(_) => None,
+                    })
+                })
+                .collect()
+        }
+
+        fn storage(c: &Catalog) -> Levels {
+            level_controls(c)
+                .into_iter()
+                .find(|(s, _)| s == "storage")
+                .unwrap()
+                .1
+        }
+
+        #[test]
+        fn every_level_read_back_is_the_same_level_and_stores_its_top_only() {
+            let c = default_catalog();
+            for (service, control) in level_controls(&c) {
+                for (i, level) in control.levels.iter().enumerate() {
+                    for all in [true, false] {
+                        let mut grid = Grid::new(c.clone());
+                        grid.set_level(&service, &control, i);
+                        assert_eq!(grid.level(&service, &control), i);
+                        if control.resource_type.is_some() {
+                            for p in &level.top {
+                                if all {
+                                    grid.set_all(&service, p, true);
+                                } else {
+                                    grid.toggle_resource(&service, p, "r1");
+                                }
+                            }
+                        }
+                        assert!(grid.problems().is_empty());
+                        let grants = grid.grants();
+                        let stored: BTreeSet<&str> =
+                            grants.iter().map(|g| g.permission.as_str()).collect();
+                        let top: BTreeSet<&str> = level.top.iter().map(String::as_str).collect();
+                        assert_eq!(stored, top, "{service} {}", level.label);
+                        for g in &grants {
+                            assert!(c.check(g).is_ok(), "{g}");
+                        }
+                        let again = Grid::from_grants(c.clone(), &grants);
+                        assert_eq!(
+                            again.level(&service, &control),
+                            i,
+                            "{service} {}",
+                            level.label
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn the_resources_travel_with_the_level() {
+            let c = default_catalog();
+            let s = storage(&c);
+            let mut grid = Grid::new(c.clone());
+            grid.set_level("storage", &s, 1);
+            grid.toggle_resource("storage", "read", "b1");
+            assert_eq!(grid.grants(), [g("storage:read@b1")]);
+            grid.set_level("storage", &s, 2);
+            assert_eq!(grid.grants(), [g("storage:write@b1")]);
+            assert!(grid.absorbed().is_empty(), "read is not kept twice");
+            grid.set_all("storage", "write", true);
+            assert_eq!(grid.grants(), [g("storage:write@*")]);
+            // Down again: read on what write was on, never nothing.
+            grid.set_level("storage", &s, 1);
+            assert_eq!(grid.grants(), [g("storage:read@*")]);
+            grid.set_level("storage", &s, 0);
+            assert!(grid.grants().is_empty());
+            // A read that reaches further than write stays, both ways.
+            let mut grid =
+                Grid::from_grants(c.clone(), &[g("storage:read@*"), g("storage:write@b1")]);
+            assert_eq!(grid.level("storage", &s), 2);
+            grid.set_level("storage", &s, 1);
+            assert_eq!(grid.grants(), [g("storage:read@*")]);
+            grid.set_level("storage", &s, 2);
+            assert_eq!(grid.grants(), [g("storage:write@*")]);
+            // From nothing, a level starts on no resource: least privilege,
+            // and read is implied only once write is on a bucket.
+            let mut grid = Grid::new(c.clone());
+            grid.set_level("storage", &s, 2);
+            assert_eq!(grid.problems().len(), 1);
+            assert!(!grid.row("storage", "read", &[]).checked);
+            grid.toggle_resource("storage", "write", "b1");
+            assert!(grid.row("storage", "read", &[]).locked);
+        }
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Level(usize, usize),
+            Tick(usize),
+            Pick(usize, usize, u8),
+            All(usize, usize, bool),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                (0..16usize, 0..8usize).prop_map(|(c, l)| Op::Level(c, l)),
+                (0..40usize).prop_map(Op::Tick),
+                (0..16usize, 0..4usize, 0..3u8).prop_map(|(c, p, r)| Op::Pick(c, p, r)),
+                (0..16usize, 0..4usize, any::<bool>()).prop_map(|(c, p, a)| Op::All(c, p, a)),
+            ]
+        }
+
+        fn apply(
+            grid: &mut Grid,
+            controls: &[(String, Levels)],
+            perms: &[(String, String)],
+            op: &Op,
+        ) {
+            match op {
+                Op::Level(c, l) => {
+                    let (s, k) = &controls[c % controls.len()];
+                    grid.set_level(s, k, l % k.levels.len());
+                }
+                Op::Tick(p) => {
+                    let (s, p) = &perms[p % perms.len()];
+                    grid.toggle(s, p);
+                }
+                Op::Pick(c, p, r) => {
+                    let (s, k) = &controls[c % controls.len()];
+                    let p = &k.permissions[p % k.permissions.len()];
+                    grid.toggle_resource(s, p, &format!("r{r}"));
+                }
+                Op::All(c, p, a) => {
+                    let (s, k) = &controls[c % controls.len()];
+                    let p = &k.permissions[p % k.permissions.len()];
+                    grid.set_all(s, p, *a);
+                }
+            }
+        }
+
+        /// The other permissions' choices, and what they grant.
+        type Outside = (Vec<(String, String, Option<Choice>)>, Vec<Grant>);
+
+        proptest! {
+            /// Defect 3 of issue 16: a level never rewrites another choice.
+            /// Whatever the grid holds, moving one control changes neither
+            /// the other permissions' choices nor what they grant, every
+            /// grant is one the catalog knows, and a clean grid reads back
+            /// as the same levels.
+            #[test]
+            fn a_level_changes_its_own_permissions_only(
+                ops in proptest::collection::vec(op(), 0..12),
+                c in 0..16usize,
+                l in 0..8usize,
+            ) {
+                let cat = default_catalog();
+                let controls = level_controls(&cat);
+                let perms: Vec<(String, String)> = cat.services.iter()
+                    .flat_map(|s| s.permissions.iter().map(move |p| (s.id.clone(), p.id.clone())))
+                    .collect();
+                let mut grid = Grid::new(cat.clone());
+                for o in &ops {
+                    apply(&mut grid, &controls, &perms, o);
+                }
+                let (service, control) = &controls[c % controls.len()];
+                let outside = |g: &Grid| -> Outside {
+                    let choices = perms.iter()
+                        .filter(|(s, p)| !(s == service && control.contains(p)))
+                        .map(|(s, p)| (s.clone(), p.clone(), g.choice(s, p).cloned()))
+                        .collect();
+                    let eff = Effective::of(&cat, &g.grants());
+                    let held = eff.grants()
+                        .filter(|x| !(x.service == *service && control.contains(&x.permission)))
+                        .cloned()
+                        .collect();
+                    (choices, held)
+                };
+                let before = outside(&grid);
+                let level = l % control.levels.len();
+                grid.set_level(service, control, level);
+                prop_assert_eq!(grid.level(service, control), level);
+                prop_assert_eq!(outside(&grid), before);
+                for x in grid.grants() {
+                    prop_assert!(cat.check(&x).is_ok(), "{}", x);
+                }
+                if grid.problems().is_empty() && grid.absorbed().is_empty() {
+                    let again = Grid::from_grants(cat.clone(), &grid.grants());
+                    for (s, k) in &controls {
+                        prop_assert_eq!(again.level(s, k), grid.level(s, k), "{} {}", s, k.key());
+                    }
+                }
+            }
         }
     }
 }

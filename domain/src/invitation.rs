@@ -91,12 +91,26 @@ fn escape(s: &str) -> String {
 fn when(t: Option<time::OffsetDateTime>) -> String {
     match t {
         None => "does not expire".to_string(),
-        Some(t) => format!(
-            "is valid until {}",
-            t.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        ),
+        Some(t) => format!("is valid until {}", human_utc(t)),
     }
+}
+
+/// "Tuesday 1 December 2026, 00:00 UTC (2026-12-01T00:00:00Z)": an email
+/// cannot know its reader's time zone, so the date is in words in UTC and
+/// the exact instant follows for anyone who converts it.
+fn human_utc(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{} {} {} {}, {:02}:{:02} UTC ({})",
+        t.weekday(),
+        t.day(),
+        t.month(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    )
 }
 
 /// The invitation email, plain text and HTML.
@@ -219,7 +233,12 @@ mod tests {
         assert!(e.text.contains("Hi <b>Bob</b>"));
         assert!(e.text.contains("Read bucket in.c-tutorial; nothing else"));
         assert!(e.text.contains("does not expire"));
-        assert!(e.text.contains("2026-12-01T00:00:00Z"));
+        assert!(
+            e.text
+                .contains("valid until Tuesday 1 December 2026, 00:00 UTC (2026-12-01T00:00:00Z)"),
+            "{}",
+            e.text
+        );
         assert!(e.html.contains("Hi &lt;b&gt;Bob&lt;/b&gt;"));
         assert!(e.html.contains("Ann &lt;ops&gt;"));
         assert!(e.html.contains("href=\"https://k.example/invite/abc\""));

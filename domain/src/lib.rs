@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod grant;
 pub mod invitation;
 pub mod jwt;
+pub mod level;
 pub mod paths;
 pub mod policy;
 pub mod problem;

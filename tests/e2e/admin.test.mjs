@@ -81,13 +81,17 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await page.getByTestId('token-description').fill('made by the browser test');
   await page.getByTestId('expiry-7').check();
   await page.getByTestId('token-rate-limit').fill('120');
-  await page.getByTestId('grant-storage-write').check();
-  const read = page.getByTestId('grant-storage-read');
-  assert.ok(await read.isChecked(), 'read is implied');
-  assert.ok(await read.isDisabled(), 'implied read cannot be unticked');
-  assert.equal(await page.getByTestId('implied-storage-read').innerText(), 'implied by write');
+  // One access level for buckets, from the catalog's implications: read
+  // comes with write, and only write is stored.
+  const level = page.getByTestId('level-storage-write');
+  assert.deepEqual(await level.locator('option').allInnerTexts(), ['No access', 'Read', 'Read and write']);
+  assert.equal(await level.inputValue(), 'none');
+  await level.selectOption('write');
   assert.ok(await page.getByTestId('scope-storage-write-only').isChecked(), 'least privilege by default');
+  // Write on no bucket yet implies no read (issue #16, defect 3).
+  assert.equal(await page.getByTestId('implied-storage-read').count(), 0);
   await page.getByTestId(`resource-storage-write-${BUCKET}`).check();
+  assert.equal(await page.getByTestId('implied-storage-read').innerText(), 'implied by write');
   assert.equal(await page.getByTestId('summary').innerText(), `Read and write bucket ${BUCKET}; nothing else`);
   // The grid works by keyboard alone: Space ticks and unticks.
   await page.getByTestId('grant-audit-read').focus();
@@ -95,6 +99,15 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   assert.ok(await page.getByTestId('grant-audit-read').isChecked());
   await page.keyboard.press('Space');
   assert.ok(!(await page.getByTestId('grant-audit-read').isChecked()));
+  // … and the arrow keys move an access level.
+  const tokensLevel = page.getByTestId('level-tokens-manage');
+  await tokensLevel.focus();
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await tokensLevel.inputValue(), 'read');
+  assert.match(await page.getByTestId('summary').innerText(), /view tokens and invitations/);
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await tokensLevel.inputValue(), 'none');
+  assert.equal(await page.getByTestId('summary').innerText(), `Read and write bucket ${BUCKET}; nothing else`);
   await screenshot(page, 'create-grid');
 
   // Failures land next to their fields, and nothing typed or ticked is lost.
@@ -154,6 +167,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
 
   // Edit: add read on all buckets; PATCH saves the complete set.
   await page.getByTestId('edit-token').click();
+  assert.equal(await page.getByTestId('level-storage-write').inputValue(), 'write');
   assert.match(await page.getByTestId('implied-scope-storage-read').innerText(), new RegExp(`^On: ${BUCKET}`));
   await page.getByTestId('widen-storage-read').click();
   await page.getByTestId('scope-storage-read-all').check();
@@ -264,7 +278,7 @@ test('narrow screens: list, grid and detail at 375 px', async () => {
   await page.getByTestId('token-row').first().waitFor();
   await screenshot(page, 'tokens-list-375');
   await page.getByTestId('new-token').click();
-  await page.getByTestId('grant-storage-write').check();
+  await page.getByTestId('level-storage-write').selectOption('write');
   await page.getByTestId('scope-storage-write-all').check();
   assert.equal(await page.getByTestId('summary').innerText(), 'Read and write all buckets; nothing else');
   // Nothing overflows sideways.
@@ -456,7 +470,7 @@ test('the grid says what a non-master token cannot hand on', async () => {
   assert.equal(await page.getByTestId('limit-tokens-read').count(), 0, 'manage implies read');
   // Trying anyway: the API refuses, the page explains, the form stays.
   await page.getByTestId('token-name').fill('too much');
-  await page.getByTestId('grant-storage-write').check();
+  await page.getByTestId('level-storage-write').selectOption('write');
   await page.getByTestId(`resource-storage-write-${BUCKET}`).check();
   await page.getByTestId('token-submit').click();
   await page.getByTestId('form-error').filter({ hasText: /cannot grant (or manage )?storage:write/ }).waitFor();

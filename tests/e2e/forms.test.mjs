@@ -37,7 +37,7 @@ test('a failed Create lists the errors at the top and focuses the first invalid 
   await page.getByTestId('new-token').click();
   await page.getByTestId('token-form').waitFor();
   // No name, and write on "only selected" buckets with none picked.
-  await page.getByTestId('grant-storage-write').check();
+  await page.getByTestId('level-storage-write').selectOption('write');
   await page.getByTestId('token-submit').scrollIntoViewIfNeeded();
   await page.getByTestId('token-submit').click();
   const list = page.getByTestId('form-errors');
@@ -224,22 +224,42 @@ test('templates: duplicate a token with the same permissions, or start from a co
   await page.close();
 });
 
-test('read on one bucket plus write on all is said, not silently rewritten', async () => {
+test('an access level keeps the buckets chosen, and a covered grant is said, not silently rewritten', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await signIn(page);
   await page.goto(`${app.url}/tokens/new`);
-  await page.getByTestId('grant-storage-read').check();
+  const level = page.getByTestId('level-storage-write');
+  const summary = () => page.getByTestId('summary').innerText();
+  await level.selectOption('read');
   await page.getByTestId(`resource-storage-read-${BUCKET}`).check();
-  await page.getByTestId('grant-storage-write').check();
+  assert.equal(await summary(), `Read bucket ${BUCKET}; nothing else`);
+  // Up a level: the bucket chosen comes along, nothing else changes.
+  await level.selectOption('write');
+  assert.ok(await page.getByTestId(`resource-storage-write-${BUCKET}`).isChecked());
+  assert.equal(await summary(), `Read and write bucket ${BUCKET}; nothing else`);
+  await page.getByTestId('scope-storage-write-all').check();
+  assert.equal(await summary(), 'Read and write all buckets; nothing else');
+  // Down a level: read stays where write was, never nothing.
+  await level.selectOption('read');
+  assert.equal(await summary(), 'Read all buckets; nothing else');
+  assert.ok(await page.getByTestId('scope-storage-read-all').isChecked());
+
+  // Read widened beside write, then write widened over it: said.
+  await page.getByTestId('scope-storage-read-only').check();
+  await page.getByTestId(`resource-storage-read-${BUCKET}`).check();
+  await level.selectOption('write');
+  assert.equal(await summary(), `Read and write bucket ${BUCKET}; nothing else`);
+  await page.getByTestId('widen-storage-read').click();
+  await page.getByTestId('scope-storage-read-all').check();
   await page.getByTestId('scope-storage-write-all').check();
   const note = page.getByTestId('summary-absorbed');
   await note.waitFor();
   assert.equal(await note.innerText(),
-    `storage:read@${BUCKET} is covered by storage:write@*, so only storage:write@* is saved; once saved, removing storage:write@* later removes storage:read@${BUCKET} too.`);
-  assert.equal(await page.getByTestId('summary').innerText(), 'Read and write all buckets; nothing else');
-  // Unticking write here keeps the read that was picked.
-  await page.getByTestId('grant-storage-write').uncheck();
-  assert.equal(await page.getByTestId('summary').innerText(), `Read bucket ${BUCKET}; nothing else`);
+    'storage:read@* is covered by storage:write@*, so only storage:write@* is saved; once saved, removing storage:write@* later removes storage:read@* too.');
+  assert.equal(await summary(), 'Read and write all buckets; nothing else');
+  // The level itself never leaves a grant behind unsaid.
+  await level.selectOption('none');
+  assert.equal(await summary(), 'Nothing: this token cannot do anything');
   assert.equal(await note.count(), 0);
   await page.close();
 });

@@ -83,7 +83,7 @@ test('personas link to a token as a complete set: unticking one unlinks it', asy
   await page.getByTestId('personas-empty').waitFor();
 
   await createPersona(page, 'Readers', async (form) => {
-    await form.getByTestId('grant-storage-read').check();
+    await form.getByTestId('level-storage-write').selectOption('read');
     await form.getByTestId('scope-storage-read-all').check();
     assert.equal(await form.getByTestId('summary').innerText(), 'Read all buckets; nothing else');
   });
@@ -193,7 +193,7 @@ test('a member is invited, accepts, makes a personal key that follows their perm
   await dialog.getByTestId('member-name-input').fill('Ann Example');
   await dialog.getByTestId('member-message').fill('Welcome to the data team.');
   assert.equal(await dialog.getByTestId('member-project').inputValue(), 'default');
-  await dialog.getByTestId('grant-storage-read').check();
+  await dialog.getByTestId('level-storage-write').selectOption('read');
   await dialog.getByTestId('scope-storage-read-all').check();
   await dialog.getByTestId('grant-audit-read').check();
   await dialog.getByTestId(`persona-${auditors.id}`).check();
@@ -329,7 +329,7 @@ test('projects: the header switcher, a project token, and a global key with per-
   await page.getByTestId('new-token').click();
   assert.equal(await page.getByTestId('token-project').inputValue(), 'beta');
   await page.getByTestId('token-name').fill('beta reader');
-  await page.getByTestId('grant-storage-read').check();
+  await page.getByTestId('level-storage-write').selectOption('read');
   await page.getByTestId('scope-storage-read-all').check();
   await page.getByTestId('token-submit').click();
   const betaSecret = (await page.getByTestId('secret-text').innerText()).trim();
@@ -356,9 +356,9 @@ test('projects: the header switcher, a project token, and a global key with per-
   await page.getByTestId('project-grant-beta').check();
   const alpha = page.getByTestId('project-grid-alpha');
   const beta = page.getByTestId('project-grid-beta');
-  await alpha.getByTestId('grant-storage-read').check();
+  await alpha.getByTestId('level-storage-write').selectOption('read');
   await alpha.getByTestId('scope-storage-read-all').check();
-  await beta.getByTestId('grant-storage-write').check();
+  await beta.getByTestId('level-storage-write').selectOption('write');
   await beta.getByTestId('scope-storage-write-all').check();
   assert.equal(await alpha.getByTestId('summary').innerText(), 'Read all buckets; nothing else');
   assert.match(await beta.getByTestId('summary').innerText(), /Read and write all buckets/);

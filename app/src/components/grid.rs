@@ -1,18 +1,107 @@
-//! The permission grid: one group per catalog service, one tick box per
-//! permission, a scope per resource-typed permission. All state lives in a
-//! [`Grid`] (pure, tested in the domain); the view only derives from it.
+//! The permission grid: one group per catalog service, in it one access
+//! level per group of permissions linked by implication ("No access /
+//! Read / Read and write") and a tick for each permission outside any such
+//! group, and a scope per resource-typed permission. All state lives in a
+//! [`Grid`] (pure, tested in the domain, as are the levels); the view only
+//! derives from it.
 
+use crate::api::{query, Api};
+use crate::resources::buckets_path;
+use keyward_domain::api::BucketList;
 use keyward_domain::catalog::PermissionDef;
 use keyward_domain::describe::{all_label, noun, plural, summary, with_article, Grid};
+use keyward_domain::level::{controls, Control, Levels};
 use keyward_domain::{Effective, Grant, Resource};
 use leptos::prelude::*;
-use std::collections::BTreeMap;
-
-/// Existing resources per resource type (e.g. `bucket` → bucket ids).
-pub type Known = BTreeMap<String, Vec<String>>;
 
 /// How many resources a picker lists at once; a search finds the others.
 const SHOWN: usize = 100;
+
+/// How long typing pauses before the picker asks the API.
+const SEARCH_PAUSE_MS: u32 = 200;
+
+/// Where the picker finds existing resources: the API's bucket search in
+/// one project. Searching on the server keeps the picker as fast at 10,000
+/// buckets as at ten; ids of any type can still be typed.
+#[derive(Clone, Copy)]
+pub struct Finder {
+    source: Source,
+}
+
+#[derive(Clone, Copy)]
+enum Source {
+    Api {
+        api: Api,
+        /// `None`: the caller's own project.
+        project: Signal<Option<String>>,
+    },
+    /// A list already at hand, searched here (the component tests).
+    Fixed(StoredValue<Vec<String>>),
+}
+
+impl Finder {
+    pub fn buckets(api: Api, project: Signal<Option<String>>) -> Finder {
+        Finder {
+            source: Source::Api { api, project },
+        }
+    }
+
+    pub fn fixed(buckets: Vec<String>) -> Finder {
+        Finder {
+            source: Source::Fixed(StoredValue::new(buckets)),
+        }
+    }
+
+    /// The same search in another project (a global key's per-project grids).
+    pub fn in_project(self, project: String) -> Finder {
+        match self.source {
+            Source::Api { api, .. } => Finder::buckets(api, Signal::stored(Some(project))),
+            Source::Fixed(_) => self,
+        }
+    }
+
+    /// Subscribes the caller to what the search depends on besides its
+    /// text (the project chosen on the page).
+    fn track(self) {
+        if let Source::Api { project, .. } = self.source {
+            project.track();
+        }
+    }
+
+    /// Up to `limit` ids of `resource_type` containing `q` (any case),
+    /// first by id; `None` for types that cannot be listed.
+    async fn search(self, resource_type: &str, q: &str, limit: usize) -> Option<Vec<String>> {
+        if resource_type != "bucket" {
+            return None;
+        }
+        let q = q.trim().to_string();
+        match self.source {
+            Source::Fixed(ids) => Some(ids.with_value(|ids| {
+                let needle = q.to_lowercase();
+                let mut found: Vec<String> = ids
+                    .iter()
+                    .filter(|id| id.to_lowercase().contains(&needle))
+                    .cloned()
+                    .collect();
+                found.sort();
+                found.truncate(limit);
+                found
+            })),
+            Source::Api { api, project } => {
+                let path = buckets_path(project.get_untracked().as_deref());
+                let path = format!("{path}{}", query(&[("q", q), ("limit", limit.to_string())]));
+                // A token that cannot list buckets still gets the grid: ids
+                // can be typed.
+                Some(
+                    api.get::<BucketList>(&path)
+                        .await
+                        .map(|l| l.items.into_iter().map(|b| b.id).collect())
+                        .unwrap_or_default(),
+                )
+            }
+        }
+    }
+}
 
 /// An API error that names one grant, placed next to its row.
 pub type GrantError = (String, String, String);
@@ -20,7 +109,7 @@ pub type GrantError = (String, String, String);
 #[component]
 pub fn PermissionGrid(
     grid: RwSignal<Grid>,
-    #[prop(into)] known: Signal<Known>,
+    finder: Finder,
     #[prop(optional, into)] errors: Signal<Vec<GrantError>>,
     /// What the signed-in token may hand on; rows beyond it say so.
     #[prop(optional, into)]
@@ -35,19 +124,26 @@ pub fn PermissionGrid(
     let catalog = grid.with_untracked(|g| g.catalog().clone());
     let services = catalog
         .services
-        .into_iter()
+        .iter()
         .map(|svc| {
             let sid = svc.id.clone();
-            let rows = svc
-                .permissions
+            let def = |p: &str| svc.permissions.iter().find(|d| d.id == p).cloned();
+            let rows = controls(&catalog, &svc.id)
                 .into_iter()
-                .map(|def| {
-                    view! { <PermissionRow service=sid.clone() def grid known errors held prefix=prefix.clone() /> }
+                .map(|control| match control {
+                    Control::Tick(p) => def(&p).map(|def| {
+                        view! { <PermissionRow service=sid.clone() def tick=true grid finder errors held prefix=prefix.clone() /> }
+                            .into_any()
+                    }),
+                    Control::Levels(levels) => {
+                        let defs = levels.permissions.iter().filter_map(|p| def(p)).collect();
+                        Some(view! { <LevelControl service=sid.clone() levels defs grid finder errors held prefix=prefix.clone() /> }.into_any())
+                    }
                 })
                 .collect_view();
             view! {
                 <fieldset class="grid-service" data-testid=format!("grid-service-{}", svc.id)>
-                    <legend>{svc.title}</legend>
+                    <legend>{svc.title.clone()}</legend>
                     {rows}
                 </fieldset>
             }
@@ -56,12 +152,78 @@ pub fn PermissionGrid(
     view! { <div class="grid" data-testid="grid">{services}</div> }
 }
 
+/// One access level over permissions linked by implication, then, for
+/// each permission the level holds, what it is on.
+#[component]
+fn LevelControl(
+    service: String,
+    levels: Levels,
+    defs: Vec<PermissionDef>,
+    grid: RwSignal<Grid>,
+    finder: Finder,
+    errors: Signal<Vec<GrantError>>,
+    held: Signal<Option<Effective>>,
+    prefix: String,
+) -> impl IntoView {
+    let key = format!("{service}-{}", levels.key());
+    let select_id = format!("{prefix}level-{key}");
+    let label = match &levels.subject {
+        Some(s) => format!("Access to {s}"),
+        None => "Access".to_string(),
+    };
+    let levels = StoredValue::new(levels);
+    let level = {
+        let s = service.clone();
+        Memo::new(move |_| levels.with_value(|l| grid.with(|g| g.level(&s, l))))
+    };
+    let choose = {
+        let s = service.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            levels.with_value(|l| {
+                if let Some(i) = l.by_value(&value) {
+                    grid.update(|g| g.set_level(&s, l, i));
+                }
+            })
+        }
+    };
+    let options = levels.with_value(|l| {
+        l.levels
+            .iter()
+            .enumerate()
+            .map(|(i, lv)| {
+                view! { <option value=lv.value() prop:selected=move || level.get() == i>{lv.label.clone()}</option> }
+            })
+            .collect_view()
+    });
+    let rows = defs
+        .into_iter()
+        .map(|def| {
+            view! { <PermissionRow service=service.clone() def tick=false grid finder errors held prefix=prefix.clone() /> }
+        })
+        .collect_view();
+    view! {
+        <div class="level-control" data-testid=format!("level-control-{key}")>
+            <div class="perm-head">
+                <label class="level-label" for=select_id.clone()>{label}</label>
+                <select id=select_id data-testid=format!("level-{key}") on:change=choose>
+                    {options}
+                </select>
+            </div>
+            {rows}
+        </div>
+    }
+}
+
+/// One permission: a tick box of its own (`tick`), or, under a level,
+/// shown only while the level holds it.
 #[component]
 fn PermissionRow(
     service: String,
     def: PermissionDef,
+    tick: bool,
     grid: RwSignal<Grid>,
-    known: Signal<Known>,
+    finder: Finder,
     errors: Signal<Vec<GrantError>>,
     held: Signal<Option<Effective>>,
     prefix: String,
@@ -70,16 +232,10 @@ fn PermissionRow(
     let key = format!("{service}-{pid}");
     let resource_type = def.resource_type.clone();
     let row = {
-        let (s, p, rt) = (service.clone(), pid.clone(), resource_type.clone());
-        move || {
-            let ids = rt
-                .as_ref()
-                .and_then(|rt| known.with(|k| k.get(rt).cloned()))
-                .unwrap_or_default();
-            grid.with(|g| g.row(&s, &p, &ids))
-        }
+        let (s, p) = (service.clone(), pid.clone());
+        Memo::new(move |_| grid.with(|g| g.row(&s, &p, &[])))
     };
-    let row = Signal::derive(row);
+    let row: Signal<keyward_domain::describe::RowView> = row.into();
     let toggle = {
         let (s, p) = (service.clone(), pid.clone());
         move |_| {
@@ -116,7 +272,7 @@ fn PermissionRow(
         let catalog = grid.with_untracked(|g| g.catalog().clone());
         let plural_noun = plural(&noun(&catalog, &rt));
         let choice = move || {
-            view! { <ScopeChoice service=s.clone() permission=p.clone() resource_type=rt.clone() grid row prefix=prefix.clone() /> }
+            view! { <ScopeChoice service=s.clone() permission=p.clone() resource_type=rt.clone() grid row finder prefix=prefix.clone() /> }
         };
         let compact = move || {
             let r = row.get();
@@ -195,8 +351,9 @@ fn PermissionRow(
         format!("implied-{key}"),
         format!("grant-error-{key}"),
     );
-    view! {
-        <div class="perm" class:perm-on=move || row.get().checked data-testid=perm_testid>
+    let title = def.title.clone();
+    let head = if tick {
+        view! {
             <div class="perm-head">
                 <label class="perm-label">
                     <input
@@ -207,13 +364,33 @@ fn PermissionRow(
                         aria-describedby=hint_id.clone()
                         on:change=toggle
                     />
-                    <span class="perm-title">{def.title.clone()}</span>
+                    <span class="perm-title">{title}</span>
                 </label>
                 <code class="perm-id">{format!("{service}:{pid}")}</code>
                 <span class="implied" id=hint_id data-testid=implied_testid>
                     {implied_note}
                 </span>
             </div>
+        }
+        .into_any()
+    } else {
+        let id = format!("{service}:{pid}");
+        view! {
+            <Show when=move || row.get().checked>
+                <div class="perm-head" data-testid=format!("level-perm-{key}")>
+                    <span class="perm-title">{title.clone()}</span>
+                    <code class="perm-id">{id.clone()}</code>
+                    <span class="implied" id=hint_id.clone() data-testid=implied_testid.clone()>
+                        {implied_note}
+                    </span>
+                </div>
+            </Show>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="perm" class:perm-on=move || row.get().checked class:perm-in-level=!tick data-testid=perm_testid>
+            {head}
             {move || limit().map(|text| view! { <p class="limit" data-testid=limit_testid.clone()>{text}</p> })}
             {scope}
             <Show when={
@@ -235,6 +412,7 @@ fn ScopeChoice(
     resource_type: String,
     grid: RwSignal<Grid>,
     row: Signal<keyward_domain::describe::RowView>,
+    finder: Finder,
     prefix: String,
 ) -> impl IntoView {
     let key = format!("{service}-{permission}");
@@ -267,22 +445,48 @@ fn ScopeChoice(
         }
     };
     let add_click = add.clone();
-    // The picker: a search over the resources, at most SHOWN of its
-    // matches listed (fast at 10,000 buckets), and all matches picked in one go.
+    // The picker: the API searches (after a pause in typing) and answers
+    // at most SHOWN + 1 ids, so it stays fast at 10,000 buckets; ids picked
+    // or implied are listed too, whether or not they exist.
     let search = RwSignal::new(String::new());
-    let matching = move || {
-        let needle = search.with(|q| q.trim().to_lowercase());
-        scope()
-            .map(|sc| {
-                sc.resources
-                    .into_iter()
-                    .filter(|r| needle.is_empty() || r.id.to_lowercase().contains(&needle))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
+    let results = {
+        let rt = resource_type.clone();
+        LocalResource::new(move || {
+            finder.track();
+            let q = search.get();
+            let rt = rt.clone();
+            async move {
+                if !q.is_empty() {
+                    gloo_timers::future::TimeoutFuture::new(SEARCH_PAUSE_MS).await;
+                    if search.get_untracked() != q {
+                        // Typed on meanwhile: the newer search answers.
+                        return None;
+                    }
+                }
+                finder.search(&rt, &q, SHOWN + 1).await
+            }
+        })
+    };
+    let found = move || results.get().flatten().unwrap_or_default();
+    let matching = {
+        let (s, p) = (service.clone(), permission.clone());
+        move || {
+            let needle = search.with(|q| q.trim().to_lowercase());
+            let ids = found();
+            grid.with(|g| g.row(&s, &p, &ids))
+                .scope
+                .map(|sc| {
+                    sc.resources
+                        .into_iter()
+                        .filter(|r| needle.is_empty() || r.id.to_lowercase().contains(&needle))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
     };
     let select_matching = {
         let (s, p) = (service.clone(), permission.clone());
+        let matching = matching.clone();
         move |_: leptos::ev::MouseEvent| {
             let ids: Vec<String> = matching().into_iter().map(|r| r.id).collect();
             grid.update(|g| g.select_resources(&s, &p, &ids));
@@ -292,26 +496,40 @@ fn ScopeChoice(
     let matching_testid = format!("resource-select-matching-{key}");
     let count_testid = format!("resource-count-{key}");
     let search_label = format!("Search {}", plural(&noun_one));
-    // What the picker says: how many match, and whether any are left to pick.
-    let found = move || {
-        let total = scope().map_or(0, |sc| sc.resources.len());
-        let found = matching();
-        let open = found.iter().filter(|r| !r.checked && !r.locked).count();
-        let filtered = search.with(|q| !q.trim().is_empty());
-        (total, found.len(), open, filtered)
-    };
-    let count = move || {
-        let (total, n, _, filtered) = found();
-        match (filtered, n > SHOWN) {
-            (false, false) => String::new(),
-            (false, true) => format!("Showing {SHOWN} of {total}; search to find the others."),
-            (true, false) => format!("{n} of {total} match."),
-            (true, true) => format!("{n} of {total} match; showing the first {SHOWN}."),
+    // What the picker says: how many match (the API answers one more than
+    // it lists, to know there are others), and whether any are left to pick.
+    let state = {
+        let matching = matching.clone();
+        move || {
+            let more = found().len() > SHOWN;
+            let listed = matching();
+            let open = listed.iter().filter(|r| !r.checked && !r.locked).count();
+            let filtered = search.with(|q| !q.trim().is_empty());
+            (listed.len().min(SHOWN), more, open, filtered)
         }
     };
-    let has_list = move || scope().is_some_and(|sc| !sc.all && !sc.resources.is_empty());
+    let count = {
+        let state = state.clone();
+        move || {
+            let (n, more, _, filtered) = state();
+            match (filtered, more) {
+                (false, false) => String::new(),
+                (false, true) => format!("Showing the first {SHOWN}; search to find the others."),
+                (true, false) => format!("{n} match."),
+                (true, true) => format!("More than {SHOWN} match; showing the first {SHOWN}."),
+            }
+        }
+    };
+    let has_list = {
+        let matching = matching.clone();
+        move || {
+            scope().is_some_and(|sc| !sc.all)
+                && (search.with(|q| !q.is_empty()) || !matching().is_empty())
+        }
+    };
     // The search box is made once (it keeps focus while typing); only the
-    // count and the button follow the search.
+    // count and the button follow the search. "Select all" is offered only
+    // when the API listed every match.
     let picker = view! {
         <Show when=has_list>
             <div class="resource-search inline">
@@ -319,10 +537,10 @@ fn ScopeChoice(
                     aria-label=search_label.clone() placeholder=search_label.clone()
                     data-testid=search_testid.clone() bind:value=search />
                 {
-                    let (testid, select) = (matching_testid.clone(), select_matching.clone());
+                    let (testid, select, state) = (matching_testid.clone(), select_matching.clone(), state.clone());
                     move || {
-                        let (_, n, open, filtered) = found();
-                        (filtered && open > 0).then(|| view! {
+                        let (n, more, open, filtered) = state();
+                        (filtered && !more && open > 0).then(|| view! {
                             <button type="button" class="secondary small" data-testid=testid.clone()
                                 on:click=select.clone()>
                                 {format!("Select all {n} matching")}
@@ -331,7 +549,7 @@ fn ScopeChoice(
                     }
                 }
             </div>
-            <p class="muted small" role="status" data-testid=count_testid.clone()>{count}</p>
+            <p class="muted small" role="status" data-testid=count_testid.clone()>{count.clone()}</p>
         </Show>
     };
     let resources = {

@@ -4,12 +4,12 @@
 
 use crate::api::{use_api, ApiFailure};
 use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
-use crate::components::grid::{GrantSummary, PermissionGrid};
+use crate::components::grid::{Finder, GrantSummary, PermissionGrid};
 use crate::components::keys::KeyTable;
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
 use crate::mutation::Mutation;
-use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
+use crate::resources::{catalog_resource, personas_resource, projects_resource};
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::{
@@ -235,8 +235,7 @@ fn InviteDialog(
     let message = RwSignal::new(String::new());
     let days = RwSignal::new(7u64);
     let project = RwSignal::new(choice.current.get_untracked());
-    let known = known_in(api, Signal::derive(move || Some(project.get())));
-    let known = Signal::derive(move || known.get().unwrap_or_default());
+    let finder = Finder::buckets(api, Signal::derive(move || Some(project.get())));
     let grid = RwSignal::new(Grid::new(catalog.clone()));
     let chosen = RwSignal::new(Vec::<String>::new());
     let extra = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_grants(ps, c))));
@@ -343,7 +342,7 @@ fn InviteDialog(
                 </div>
                 <section class="field">
                     <h3 class="section-title">"Permissions"</h3>
-                    <PermissionGrid grid known prefix="member-" />
+                    <PermissionGrid grid finder prefix="member-" />
                 </section>
                 <PersonaPicker personas chosen catalog=catalog.clone() subject="member" />
                 <GrantSummary grid extra sources heading="This member will be able to" />
@@ -371,8 +370,7 @@ fn EditMember(
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
-    let known = known_in(api, Signal::stored(Some(member.project.clone())));
-    let known = Signal::derive(move || known.get().unwrap_or_default());
+    let finder = Finder::buckets(api, Signal::stored(Some(member.project.clone())));
     let name = RwSignal::new(member.name.clone());
     let grid = RwSignal::new(Grid::from_grants(catalog.clone(), &member.grants));
     let chosen = RwSignal::new(member.personas.clone());
@@ -421,7 +419,7 @@ fn EditMember(
                 </div>
                 <section class="field">
                     <h3 class="section-title">"Permissions"</h3>
-                    <PermissionGrid grid known prefix="member-" />
+                    <PermissionGrid grid finder prefix="member-" />
                 </section>
                 <PersonaPicker personas chosen catalog subject="member" />
                 <GrantSummary grid extra sources heading="This member will be able to" />

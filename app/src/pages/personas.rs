@@ -4,9 +4,9 @@
 
 use crate::api::{enc, use_api};
 use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
-use crate::components::grid::{GrantSummary, PermissionGrid};
+use crate::components::grid::{Finder, GrantSummary, PermissionGrid};
 use crate::mutation::Mutation;
-use crate::resources::{catalog_resource, known_resources};
+use crate::resources::catalog_resource;
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersona, Persona, PersonaList, UpdatePersona};
@@ -148,8 +148,7 @@ fn PersonaForm(
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
-    let known = known_resources(api);
-    let known = Signal::derive(move || known.get().unwrap_or_default());
+    let finder = Finder::buckets(api, Signal::stored(None));
     let editing = persona.clone();
     let name = RwSignal::new(persona.as_ref().map(|p| p.name.clone()).unwrap_or_default());
     let description = RwSignal::new(
@@ -256,7 +255,7 @@ fn PersonaForm(
                 </div>
                 <section class="field">
                     <h3 class="section-title">"Permissions"</h3>
-                    <PermissionGrid grid known prefix="persona-" />
+                    <PermissionGrid grid finder prefix="persona-" />
                 </section>
                 <GrantSummary grid heading="Tokens linking this persona will be able to" />
                 <p class="field-error" data-testid="persona-error-grants">{move || local.get().or_else(grants_error)}</p>

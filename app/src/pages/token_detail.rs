@@ -7,13 +7,14 @@ use crate::components::common::{
     kind_label, project_label, CreatedBy, Dialog, ErrorBanner, Expiry, FailurePanel, Loading,
     SecretReveal,
 };
+use crate::components::grid::Finder;
 use crate::components::handover::handover;
 use crate::components::personas::{persona_grants, persona_names};
 use crate::components::toast::use_toasts;
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::format;
 use crate::mutation::Mutation;
-use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
+use crate::resources::{catalog_resource, personas_resource, projects_resource};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{
@@ -289,8 +290,7 @@ fn EditToken(
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let api = use_api();
-    let known = known_in(api, Signal::stored(token.project.clone()));
-    let known = Signal::derive(move || known.get().unwrap_or_default());
+    let finder = Finder::buckets(api, Signal::stored(token.project.clone()));
     let personas = personas_resource(api);
     let personas = Signal::derive(move || personas.get().unwrap_or_default());
     let projects = projects_resource(api);
@@ -329,7 +329,7 @@ fn EditToken(
             <TokenForm
                 catalog
                 init
-                known
+                finder
                 pending
                 failure
                 submit_label="Save changes"

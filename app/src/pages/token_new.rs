@@ -2,9 +2,10 @@
 
 use crate::api::use_api;
 use crate::components::common::{FailurePanel, Loading, SecretReveal};
+use crate::components::grid::Finder;
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::mutation::Mutation;
-use crate::resources::{catalog_resource, known_in, personas_resource, projects_resource};
+use crate::resources::{catalog_resource, personas_resource, projects_resource};
 use crate::session::{use_project, use_session};
 use gloo_net::http::Method;
 use keyward_domain::api::{CreateToken, IssuedToken, Persona, Token};
@@ -31,8 +32,7 @@ pub fn NewToken() -> impl IntoView {
             .unwrap_or_else(|| keyward_domain::DEFAULT_PROJECT.to_string())
     };
     let project = RwSignal::new(start);
-    let known = known_in(api, Signal::derive(move || Some(project.get())));
-    let known = Signal::derive(move || known.get().unwrap_or_default());
+    let finder = Finder::buckets(api, Signal::derive(move || Some(project.get())));
     let loaded_personas = personas_resource(api);
     let personas = Signal::derive(move || loaded_personas.get().unwrap_or_default());
     // Templates: `?from=<token id>` duplicates a token's permissions,
@@ -109,7 +109,7 @@ pub fn NewToken() -> impl IntoView {
                         <TokenForm
                             catalog=c
                             init
-                            known
+                            finder
                             pending
                             failure
                             submit_label="Create token"

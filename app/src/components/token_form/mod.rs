@@ -9,7 +9,7 @@ mod state;
 
 use crate::api::ApiFailure;
 use crate::components::common::ErrorBanner;
-use crate::components::grid::{GrantError, GrantSummary, Known, PermissionGrid};
+use crate::components::grid::{Finder, GrantError, GrantSummary, PermissionGrid};
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
 use keyward_domain::api::{Persona, Project, ProjectGrants, Token, WhoAmI};
@@ -73,7 +73,7 @@ impl FormInit {
 pub fn TokenForm(
     catalog: Catalog,
     init: FormInit,
-    #[prop(into)] known: Signal<Known>,
+    finder: Finder,
     #[prop(into)] pending: Signal<bool>,
     #[prop(into)] failure: Signal<Option<ApiFailure>>,
     #[prop(into)] submit_label: String,
@@ -146,9 +146,9 @@ pub fn TokenForm(
             <ExpiryField fields errors current=init.current_expiry />
             {scope}
             <SummarySection fields personas before=fields.editing.then(|| init.grants.clone()) />
-            <GrantsSection fields known held errors />
+            <GrantsSection fields finder held errors />
             <PersonasSection fields personas catalog errors />
-            <ProjectGrids fields known held errors />
+            <ProjectGrids fields finder held errors />
             <p class="field-error" data-testid="error-grants">{errors.of("grants")}</p>
             <FormActions failure pending submit_label pending_label on_cancel />
         </form>
@@ -457,7 +457,7 @@ fn ExpiryField(
 #[component]
 fn GrantsSection(
     fields: Fields,
-    known: Signal<Known>,
+    finder: Finder,
     held: Signal<Option<Effective>>,
     errors: Errors,
 ) -> impl IntoView {
@@ -475,12 +475,12 @@ fn GrantsSection(
                 <h3 class="section-title">{title}</h3>
                 <p class="muted" data-testid="grants-intro">
                     {if fields.editing {
-                        "Tick what the token needs; untick what it should no longer do. Permissions on buckets or components apply to all of them or only to the ones you pick."
+                        "Choose what the token needs, one access level per kind of resource, and lower or remove what it should no longer do. Access to buckets or components applies to all of them or only to the ones you pick."
                     } else {
-                        "A token starts with no permissions. Tick what it needs; permissions on buckets or components apply to all of them or only to the ones you pick."
+                        "A token starts with no permissions. Choose an access level for what it needs, and tick the rest; access to buckets or components applies to all of them or only to the ones you pick."
                     }}
                 </p>
-                <PermissionGrid grid known errors=errors.grants() held />
+                <PermissionGrid grid finder errors=errors.grants() held />
             </section>
         </Show>
     }
@@ -531,7 +531,7 @@ fn SummarySection(
 #[component]
 fn ProjectGrids(
     fields: Fields,
-    known: Signal<Known>,
+    finder: Finder,
     held: Signal<Option<Effective>>,
     errors: Errors,
 ) -> impl IntoView {
@@ -543,7 +543,7 @@ fn ProjectGrids(
                     view! {
                         <section class="field project-grid" data-testid=format!("project-grid-{p}")>
                             <h3 class="section-title">{format!("Permissions in project {p} only")}</h3>
-                            <PermissionGrid grid=g known held prefix=format!("{p}-") />
+                            <PermissionGrid grid=g finder=finder.in_project(p.clone()) held prefix=format!("{p}-") />
                             <GrantSummary grid=g heading=format!("In project {p}, in addition") />
                         </section>
                     }
