@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod contract;
 pub mod describe;
 pub mod expiry;
+pub mod explain;
 pub mod gateway;
 pub mod grant;
 pub mod invitation;
@@ -20,6 +21,7 @@ pub mod registry_error;
 pub mod requirement;
 pub mod secret;
 pub mod template;
+pub mod usage;
 pub mod validate;
 
 pub use access::{Access, DEFAULT_PROJECT};

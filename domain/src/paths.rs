@@ -78,6 +78,9 @@ templates! {
     TOKEN = "/tokens/{id}";
     TOKEN_REFRESH = "/tokens/{id}/refresh";
     TOKEN_INVITATIONS = "/tokens/{id}/invitations";
+    TOKEN_EXPLAIN = "/tokens/{id}/explain";
+    TOKEN_ROUTES = "/tokens/{id}/routes";
+    TOKEN_USAGE = "/tokens/{id}/usage";
     ADMINS = "/admins";
     ADMIN = "/admins/{id}";
     BUCKETS = "/buckets";

@@ -272,6 +272,21 @@ pub fn audit_reach(actor: &Actor, catalog: &Catalog) -> Option<Reach> {
     (!actor.access.is_admin()).then(|| projects_with(&actor.access, catalog, "audit", "read"))
 }
 
+/// Whether `actor` may read what `token`'s calls used (its usage
+/// summary): it must see the token, and read the audit entries of the
+/// token's project, as `GET /audit` would let it. A token hidden from the
+/// actor is [`Refusal::Hidden`].
+pub fn may_read_usage(actor: &Actor, token: &Subject, catalog: &Catalog) -> Result<(), Refusal> {
+    may_see(actor, token, catalog)?;
+    match audit_reach(actor, catalog) {
+        None => Ok(()),
+        // Master tokens and global keys are never visible to non-admins,
+        // so the token here is a project's.
+        Some(reach) if reach.contains(token.home()) => Ok(()),
+        Some(_) => Err(Refusal::Missing(Grant::new("audit", "read", None))),
+    }
+}
+
 /// Every change to tokens, admins, personas, members and invitations
 /// starts here: a retired secret changes nothing.
 pub fn may_change(actor: &Actor) -> Result<(), Refusal> {

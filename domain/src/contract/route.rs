@@ -90,6 +90,9 @@ pub enum Endpoint {
     DeletePersonalKey,
     ListProjects,
     CreateProject,
+    ExplainToken,
+    TokenRoutes,
+    TokenUsage,
 }
 
 /// How the audit target is formed from the path's parameters.
