@@ -31,6 +31,7 @@ mod members;
 mod personas;
 mod projects;
 mod protocol;
+mod provenance;
 mod rows;
 mod schema;
 mod tokens;
@@ -252,6 +253,7 @@ impl RegistryObject {
                     now,
                 )?)
             }
+            Command::TokenHoldings { actor, id } => to_json(&self.holdings(&actor, &id)?),
             Command::UpdateToken { actor, id, changes } => {
                 to_json(&self.update_token(&actor, &id, changes, now).await?)
             }

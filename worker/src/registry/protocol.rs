@@ -123,6 +123,12 @@ pub enum Command {
         #[serde(default)]
         persona: Option<String>,
     },
+    /// A token's grants with where each comes from (explain, usage), for
+    /// an actor who may see it.
+    TokenHoldings {
+        actor: Actor,
+        id: String,
+    },
     UpdateToken {
         actor: Actor,
         id: String,
