@@ -216,13 +216,14 @@ Examples:
     #[command(after_help = "\
 Summarises the audit log: per grant the calls needed (with counts and last
 use), the grants the token holds but never used, and a proposed complete grant
-set. Apply the proposal with
-  keyward tokens update <id> --grant ... (one --grant per proposed grant)
+set. --apply narrows the token's own grants to that proposal in one step
+(refused with 409 if the audit log changed meanwhile; needs tokens:manage).
 Needs to see the token and audit:read in its project.
 
 Examples:
   keyward usage tok_8f3k2...
-  keyward usage tok_8f3k2... --days 90 --json | jq '.proposed_grants'")]
+  keyward usage tok_8f3k2... --days 90 --json | jq '.proposed_grants'
+  keyward usage tok_8f3k2... --apply --yes")]
     Usage(UsageArgs),
 
     /// Print a shell completion script
@@ -795,6 +796,12 @@ pub struct UsageArgs {
     /// The window in days, 1 to 365
     #[arg(long, default_value = "30", value_parser = parse_days)]
     pub days: keyward_domain::usage::Days,
+    /// Narrow the token's own grants to the proposal shown (audited as token.narrow)
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: do not ask (required when stdin is not a terminal)
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
 }
 
 fn parse_project(s: &str) -> Result<String, String> {

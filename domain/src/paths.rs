@@ -81,6 +81,7 @@ templates! {
     TOKEN_EXPLAIN = "/tokens/{id}/explain";
     TOKEN_ROUTES = "/tokens/{id}/routes";
     TOKEN_USAGE = "/tokens/{id}/usage";
+    TOKEN_NARROW = "/tokens/{id}/narrow";
     ADMINS = "/admins";
     ADMIN = "/admins/{id}";
     BUCKETS = "/buckets";

@@ -34,6 +34,11 @@ impl Days {
         }
     }
 
+    /// `days` as a JSON body gives it.
+    pub fn of(days: Option<u32>) -> Result<Days, FieldError> {
+        Days::parse(days.map(|d| d.to_string()).as_deref())
+    }
+
     pub fn get(self) -> u32 {
         self.0
     }
@@ -97,6 +102,20 @@ pub struct Usage {
     /// Grants in the proposal that the token does not hold as written
     /// (narrower forms of what it holds, e.g. one bucket instead of `*`).
     pub added: Vec<Grant>,
+}
+
+/// `POST /tokens/{id}/narrow`: apply the proposal of the usage summary.
+/// `grants` is the proposal as the caller reviewed it; should the usage
+/// have changed since (a new call, another edit), the request is refused
+/// with 409 rather than applying a set nobody saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NarrowRequest {
+    /// The window the proposal was made for (1 to 365; default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// `proposed_grants` of `GET /tokens/{id}/usage?days=…`, as reviewed.
+    pub grants: Vec<Grant>,
 }
 
 /// The smallest set of grants, within `own`, that together with
@@ -216,6 +235,9 @@ mod tests {
         assert_eq!(Days::parse(None).unwrap().get(), 30);
         assert_eq!(Days::parse(Some("365")).unwrap().get(), 365);
         assert_eq!(Days::parse(Some("1")).unwrap().seconds(), 86_400);
+        assert_eq!(Days::of(Some(7)).unwrap().get(), 7);
+        assert_eq!(Days::of(None).unwrap().get(), 30);
+        assert!(Days::of(Some(0)).is_err());
         for bad in ["0", "366", "-1", "x", "", "1.5"] {
             assert_eq!(Days::parse(Some(bad)).unwrap_err().field, "days", "{bad}");
         }

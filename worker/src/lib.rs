@@ -172,6 +172,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::ExplainToken => insight::explain(p("id"), req, call).await,
         Endpoint::TokenRoutes => insight::routes(p("id"), req, call).await,
         Endpoint::TokenUsage => insight::usage(p("id"), req, call).await,
+        Endpoint::NarrowToken => insight::narrow(p("id"), req, call).await,
         Endpoint::Health => meta::health(call).await,
         Endpoint::OpenApi => meta::openapi(),
         Endpoint::Catalog => http::json(200, call.catalog),

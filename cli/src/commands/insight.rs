@@ -5,9 +5,10 @@ use super::Ctx;
 use crate::cli::{ExplainArgs, UsageArgs};
 use crate::error::CliError;
 use crate::output::{self, Mode, Table};
+use keyward_domain::api::Token;
 use keyward_domain::explain::{Coverage, ExplainRequest, Explanation, RoutesReport, Verdict};
 use keyward_domain::paths as P;
-use keyward_domain::usage::Usage;
+use keyward_domain::usage::{NarrowRequest, Usage};
 
 pub fn explain(ctx: &Ctx, a: ExplainArgs) -> Result<(), CliError> {
     if a.routes {
@@ -132,8 +133,38 @@ pub fn usage(ctx: &Ctx, a: UsageArgs) -> Result<(), CliError> {
         &P::TOKEN_USAGE.with(&[&a.id]),
         &[("days", a.days.get().to_string())],
     )?;
+    show_usage(ctx, &u)?;
+    if !a.apply {
+        return Ok(());
+    }
+    super::confirm(
+        a.yes,
+        &format!(
+            "Replace {}'s own grants with the {} proposed?",
+            a.id,
+            u.proposed_grants.len()
+        ),
+    )?;
+    let token: Token = ctx.client()?.post(
+        &P::TOKEN_NARROW.with(&[&a.id]),
+        &NarrowRequest {
+            days: Some(u.days),
+            grants: u.proposed_grants.clone(),
+        },
+    )?;
+    if ctx.mode == Mode::Human {
+        output::note(&format!(
+            "narrowed: {} now holds {}",
+            token.id,
+            output::grants(&token.grants)
+        ));
+    }
+    Ok(())
+}
+
+fn show_usage(ctx: &Ctx, u: &Usage) -> Result<(), CliError> {
     match ctx.mode {
-        Mode::Json => output::json(&u),
+        Mode::Json => output::json(u),
         Mode::Quiet => {
             let grants: String = u.proposed_grants.iter().map(|g| format!("{g}\n")).collect();
             output::out(&grants);

@@ -11,7 +11,7 @@ use crate::api::*;
 use crate::catalog::Catalog;
 use crate::explain::{ExplainRequest, Explanation, RoutesReport};
 use crate::paths as P;
-use crate::usage::Usage;
+use crate::usage::{NarrowRequest, Usage};
 use Target::{Object, Param};
 
 /// The answers most operations share.
@@ -95,6 +95,11 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("token.usage", Param("id"))
         .query(&[query("days", r#"{"type": "integer", "minimum": 1, "maximum": 365, "default": 30}"#, "the window, in days (1 to 365; anything else is 400 `invalid_request` naming `days`)")])
         .responses(&[json(200, "OK", schema::<Usage>), E400, E401, E403, E404, E429, E503]),
+    post(P::TOKEN_NARROW, E::NarrowToken, "Narrow the token's own grants to the usage summary's proposal, as reviewed (`grants`); audited as `token.narrow` beside the `token.update` of the change. 409 `conflict` when the proposal is no longer what the audit log gives (needs tokens:manage, and audit:read in the token's project)")
+        .audit("token.narrow", Param("id"))
+        .control()
+        .json_body(schema::<NarrowRequest>)
+        .responses(&[json(200, "The token with its narrowed grants", schema::<Token>), E400, E401, E403, E404, E409, E413, E429, E503]),
     get(P::ADMINS, E::ListAdmins, "List admins (needs a master token)")
         .audit("admin.list", Target::None)
         .responses(&[json(200, "OK", schema::<AdminList>), E401, E403, E429, E503]),

@@ -93,6 +93,7 @@ pub enum Endpoint {
     ExplainToken,
     TokenRoutes,
     TokenUsage,
+    NarrowToken,
 }
 
 /// How the audit target is formed from the path's parameters.

@@ -165,6 +165,13 @@ const ROUTES: &[Route] = &[
         ok: 404,
     },
     Route {
+        method: "POST",
+        path: "/api/v1/tokens/tok_doesnotexist000000/narrow",
+        body: |_| Some(json!({"grants": []})),
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
         method: "GET",
         path: "/api/v1/invitations",
         body: none,

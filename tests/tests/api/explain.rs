@@ -460,3 +460,82 @@ async fn an_over_granted_ci_token_is_narrowed_to_what_its_calls_used() {
     );
     let _ = viewer;
 }
+
+#[tokio::test]
+async fn a_reviewed_proposal_is_applied_in_one_step_and_audited_as_a_narrowing() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    app.create_bucket("in.c-main").await;
+    let (nightly, nightly_secret) = app
+        .create_token("nightly", g(&["storage:read@*", "tokens:read"]))
+        .await;
+    let nightly_id = id(&nightly);
+    let listed = app
+        .get("/api/v1/buckets/in.c-main/objects", &nightly_secret)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let u = usage_until(&app, &nightly_id, 1).await;
+    assert_eq!(u["proposed_grants"], g(&["storage:read@in.c-main"]));
+
+    // A proposal other than what the audit log gives is not applied.
+    let stale = app
+        .post(
+            &format!("/api/v1/tokens/{nightly_id}/narrow"),
+            &admin,
+            json!({"grants": g(&["storage:read@*"])}),
+        )
+        .await;
+    assert_eq!(
+        (stale.status, stale.code()),
+        (409, "conflict".into()),
+        "{}",
+        stale.text
+    );
+    let bad = app
+        .post(
+            &format!("/api/v1/tokens/{nightly_id}/narrow"),
+            &admin,
+            json!({"days": 0, "grants": []}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (400, "invalid_request".into()),
+        "{}",
+        bad.text
+    );
+
+    let done = app
+        .post(
+            &format!("/api/v1/tokens/{nightly_id}/narrow"),
+            &admin,
+            json!({"days": 30, "grants": u["proposed_grants"]}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.json()["grants"], g(&["storage:read@in.c-main"]));
+    let still = app
+        .get("/api/v1/buckets/in.c-main/objects", &nightly_secret)
+        .await;
+    assert_eq!(still.status, 200, "{}", still.text);
+    let gone = app.get("/api/v1/tokens", &nightly_secret).await;
+    assert_eq!(gone.status, 403, "{}", gone.text);
+
+    // The log says what changed and why.
+    let page = app
+        .audit_until(&format!("target={nightly_id}"), &admin, |items| {
+            items.iter().any(|e| e["action"] == "token.narrow")
+                && items.iter().any(|e| e["action"] == "token.update")
+        })
+        .await;
+    let narrow = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "token.narrow")
+        .cloned()
+        .expect("a token.narrow entry");
+    assert_eq!(narrow["outcome"], "success");
+    let detail = narrow["detail"].as_str().unwrap();
+    assert!(detail.contains("storage:read@*, tokens:read"), "{detail}");
+}

@@ -7,8 +7,9 @@ use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::Command;
 use crate::store;
+use keyward_domain::api::Token;
 use keyward_domain::explain::{self, ExplainRequest, Holdings};
-use keyward_domain::usage::{self, Days};
+use keyward_domain::usage::{self, Days, NarrowRequest, Usage};
 use keyward_domain::{policy, ErrorCode, Problem};
 use worker::{Request, Response};
 
@@ -69,15 +70,9 @@ pub async fn routes(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
     http::json(200, &report)
 }
 
-pub async fn usage(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
-    let pairs = http::query_pairs(req)?;
-    let days = Days::parse(
-        pairs
-            .iter()
-            .find(|(k, _)| k == "days")
-            .map(|(_, v)| v.as_str()),
-    )
-    .map_err(|e| ApiError::invalid(vec![e]))?;
+/// The usage summary of a token the caller may see and whose audit
+/// entries it may read.
+async fn summary(id: &str, days: Days, call: &Call<'_>) -> ApiResult<Usage> {
     let holdings = holdings(id, call).await?;
     // Seeing the token is not enough: its usage comes from the audit log,
     // which the caller must be allowed to read for the token's project.
@@ -89,8 +84,54 @@ pub async fn usage(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResul
     let now = store::now().unix_timestamp();
     let uses =
         crate::audit::uses(call.env, &holdings.token_id, (now - days.seconds()) * 1000).await?;
-    http::json(
-        200,
-        &usage::summarise(call.catalog, &holdings, &uses, days, now),
+    Ok(usage::summarise(call.catalog, &holdings, &uses, days, now))
+}
+
+pub async fn usage(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let pairs = http::query_pairs(req)?;
+    let days = Days::parse(
+        pairs
+            .iter()
+            .find(|(k, _)| k == "days")
+            .map(|(_, v)| v.as_str()),
     )
+    .map_err(|e| ApiError::invalid(vec![e]))?;
+    http::json(200, &summary(id, days, call).await?)
+}
+
+/// Applies the proposal the caller reviewed, if it is still what the
+/// audit log gives; the registry makes the edit with every usual check.
+pub async fn narrow(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.require("tokens", "manage", None)?.actor();
+    let body: NarrowRequest = http::json_body(req).await?;
+    let days = Days::of(body.days).map_err(|e| ApiError::invalid(vec![e]))?;
+    let reviewed = crate::handlers::tokens::check_grants(call.catalog, body.grants)?;
+    let summary = summary(id, days, call).await?;
+    if keyward_domain::grant::explicit(summary.proposed_grants.clone()) != reviewed {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "the proposal is no longer what the audit log gives (the token was used or changed since); read the usage again and review the new proposal",
+        ));
+    }
+    let removed: Vec<String> = summary.removed.iter().map(ToString::to_string).collect();
+    let detail = format!(
+        "narrowed to what {} calls used in {} days; removed or narrowed: {}",
+        summary.calls,
+        summary.days,
+        if removed.is_empty() {
+            "nothing".to_string()
+        } else {
+            removed.join(", ")
+        }
+    );
+    let token: Token = call
+        .registry()?
+        .call(&Command::NarrowToken {
+            actor: caller,
+            id: id.to_string(),
+            grants: reviewed,
+            detail,
+        })
+        .await?;
+    http::json(200, &token)
 }

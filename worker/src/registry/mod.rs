@@ -254,6 +254,12 @@ impl RegistryObject {
                 )?)
             }
             Command::TokenHoldings { actor, id } => to_json(&self.holdings(&actor, &id)?),
+            Command::NarrowToken {
+                actor,
+                id,
+                grants,
+                detail,
+            } => to_json(&self.narrow_token(&actor, &id, grants, &detail, now).await?),
             Command::UpdateToken { actor, id, changes } => {
                 to_json(&self.update_token(&actor, &id, changes, now).await?)
             }

@@ -129,6 +129,14 @@ pub enum Command {
         actor: Actor,
         id: String,
     },
+    /// The token's own grants narrowed to a usage proposal (`detail`
+    /// says what was used), audited as `token.narrow`.
+    NarrowToken {
+        actor: Actor,
+        id: String,
+        grants: Vec<Grant>,
+        detail: String,
+    },
     UpdateToken {
         actor: Actor,
         id: String,

@@ -2,12 +2,14 @@
 //! The KV record carries the inherited grants as one flat list; only the
 //! registry knows which persona or member each came from.
 
+use super::audit::Entry;
 use super::fault::{Fault, RegResult};
 use super::rows::{s, select, PersonaRow};
-use super::{Actor, RegistryObject};
+use super::{Actor, RegistryObject, TokenChanges};
 use crate::authority::Ledger;
+use keyward_domain::api::{Outcome, Token};
 use keyward_domain::explain::{Held, Holdings, Source};
-use keyward_domain::TokenKind;
+use keyward_domain::{Grant, TokenKind};
 
 impl RegistryObject {
     /// A token's grants with their sources, for an actor who may see it
@@ -88,5 +90,33 @@ impl RegistryObject {
             }
         }
         Ok(out)
+    }
+
+    /// Applies a usage summary's proposal: an ordinary edit of the
+    /// token's grants (with every check and its `token.update` entry),
+    /// then an entry saying why.
+    pub(super) async fn narrow_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        grants: Vec<Grant>,
+        detail: &str,
+        now: i64,
+    ) -> RegResult<Token> {
+        let changes = TokenChanges {
+            grants: Some(grants),
+            ..Default::default()
+        };
+        let token = self.update_token(actor, id, changes, now).await?;
+        // The change is made and recorded: a failure to add the reason is
+        // logged, not turned into an error for a change that happened.
+        if let Err(e) = self.audit_as(
+            actor,
+            Entry::new("token.narrow", id, Outcome::Success, detail),
+            now,
+        ) {
+            worker::console_error!("token.narrow entry not written: {e:?}");
+        }
+        Ok(token)
     }
 }
