@@ -516,6 +516,30 @@ mod tests {
     }
 
     #[test]
+    fn usage_needs_the_token_in_sight_and_its_projects_audit() {
+        let c = default_catalog();
+        let mut token = child("alpha", &["storage:read@*"]);
+        token.id = "t".into();
+        // Sees the token but may not read alpha's audit entries.
+        let viewer = scoped("v", "alpha", &["tokens:read"]);
+        assert_eq!(
+            may_read_usage(&viewer, &token, &c),
+            Err(Refusal::Missing(g("audit:read")))
+        );
+        let auditor = scoped("a", "alpha", &["tokens:read", "audit:read"]);
+        assert_eq!(may_read_usage(&auditor, &token, &c), Ok(()));
+        // Another project's auditor does not even see the token.
+        let stranger = scoped("s", "beta", &["tokens:read", "audit:read"]);
+        assert_eq!(may_read_usage(&stranger, &token, &c), Err(Refusal::Hidden));
+        // A token asking about itself still needs its project's audit.
+        let me = scoped("t", "alpha", &["storage:read@*"]);
+        assert_eq!(
+            may_read_usage(&me, &token, &c),
+            Err(Refusal::Missing(g("audit:read")))
+        );
+    }
+
+    #[test]
     fn a_global_key_with_tokens_manage_cannot_make_itself_admin() {
         let c = default_catalog();
         let mut key = scoped("k", "default", &["tokens:manage"]);

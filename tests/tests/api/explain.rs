@@ -539,3 +539,83 @@ async fn a_reviewed_proposal_is_applied_in_one_step_and_audited_as_a_narrowing()
     let detail = narrow["detail"].as_str().unwrap();
     assert!(detail.contains("storage:read@*, tokens:read"), "{detail}");
 }
+
+#[tokio::test]
+async fn a_personal_key_is_explained_through_its_member_and_the_members_persona() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    let persona = app
+        .post(
+            "/api/v1/personas",
+            &admin,
+            json!({"name": "Loaders", "grants": g(&["storage:write@out.c-x"])}),
+        )
+        .await;
+    assert_eq!(persona.status, 201, "{}", persona.text);
+    let persona_id = persona.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/api/v1/members",
+            &admin,
+            json!({"email": "dana@example.com", "name": "Dana", "grants": g(&["storage:read@in.c-main"]), "personas": [persona_id]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let member_id = r.json()["member"]["id"].as_str().unwrap().to_string();
+    let outbox = app.get("/api/v1/outbox", &admin).await.json();
+    let text = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["to"] == "dana@example.com")
+        .expect("an email to the member")["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = text.find("/invite/").expect("an invite link");
+    let code: String = text[at + 8..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let accepted = app.accept_invitation(&code).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let user_secret = accepted.json()["secret"].as_str().unwrap().to_string();
+    let key = app
+        .post(
+            &format!("/api/v1/members/{member_id}/keys"),
+            &user_secret,
+            json!({"name": "laptop"}),
+        )
+        .await;
+    assert_eq!(key.status, 201, "{}", key.text);
+    let key_id = id(&key.json()["token"]);
+
+    // The member asks about their own key.
+    let e = explain(
+        &app,
+        &user_secret,
+        &key_id,
+        json!({"service": "storage", "permission": "read", "resource": "in.c-main"}),
+    )
+    .await;
+    assert_eq!(e.status, 200, "{}", e.text);
+    let e = e.json();
+    assert_eq!(e["decision"], "allow");
+    assert_eq!(
+        e["via"][0]["source"],
+        json!({"kind": "member", "id": member_id})
+    );
+    let e = explain(
+        &app,
+        &admin,
+        &key_id,
+        json!({"service": "storage", "permission": "write", "resource": "out.c-x"}),
+    )
+    .await
+    .json();
+    assert_eq!(e["decision"], "allow");
+    assert_eq!(
+        e["via"][0]["source"],
+        json!({"kind": "member_persona", "member": member_id, "id": persona_id, "name": "Loaders"})
+    );
+}
