@@ -197,6 +197,35 @@ Examples:
   printf '%s' \"$KEY\" | keyward verify - --json")]
     Verify(VerifyArgs),
 
+    /// Explain the edge's decision: may this token do service:permission[@resource], and why (or why not); exit 1 if not
+    #[command(after_help = "\
+Prints the decision and its derivation: the grant that admits the call and
+where it comes from (the token's own grants, a persona, its member's, a `*`
+grant, implied by a stronger permission), or why not (no grant, with the
+missing one; a project out of reach; expired). Exit status is 0 when allowed,
+1 when denied. Anyone who may see the token may ask. With --routes, lists the
+gateway routes the token can call and the grant missing for the others.
+
+Examples:
+  keyward explain tok_8f3k2... storage read --resource in.c-main
+  keyward explain tok_8f3k2... tokens manage --project beta --json
+  keyward explain tok_8f3k2... --routes")]
+    Explain(ExplainArgs),
+
+    /// What a token's calls used in the last N days, its unused grants, and a narrowed grant set
+    #[command(after_help = "\
+Summarises the audit log: per grant the calls needed (with counts and last
+use), the grants the token holds but never used, and a proposed complete grant
+set. --apply narrows the token's own grants to that proposal in one step
+(refused with 409 if the audit log changed meanwhile; needs tokens:manage).
+Needs to see the token and audit:read in its project.
+
+Examples:
+  keyward usage tok_8f3k2...
+  keyward usage tok_8f3k2... --days 90 --json | jq '.proposed_grants'
+  keyward usage tok_8f3k2... --apply --yes")]
+    Usage(UsageArgs),
+
     /// Print a shell completion script
     #[command(after_help = "\
 Examples:
@@ -840,6 +869,53 @@ pub struct VerifyArgs {
     /// The address the key was presented from (checked against its allowed networks)
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The token's id
+    #[arg(value_parser = parse_id)]
+    pub id: String,
+    /// The service (see `keyward catalog`)
+    #[arg(required_unless_present = "routes")]
+    pub service: Option<String>,
+    /// The permission
+    #[arg(required_unless_present = "routes")]
+    pub permission: Option<String>,
+    /// The resource (an id, or '*' for every resource of its type)
+    #[arg(long, value_name = "RESOURCE")]
+    pub resource: Option<String>,
+    /// The project the call would act in (default: the token's own)
+    #[arg(long, value_name = "PROJECT", value_parser = parse_project)]
+    pub project: Option<String>,
+    /// List the gateway routes the token can call instead
+    #[arg(long, conflicts_with_all = ["service", "permission", "resource"])]
+    pub routes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// The token's id
+    #[arg(value_parser = parse_id)]
+    pub id: String,
+    /// The window in days, 1 to 365
+    #[arg(long, default_value = "30", value_parser = parse_days)]
+    pub days: keyward_domain::usage::Days,
+    /// Narrow the token's own grants to the proposal shown (audited as token.narrow)
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: do not ask (required when stdin is not a terminal)
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+}
+
+fn parse_project(s: &str) -> Result<String, String> {
+    keyward_domain::validate::project_id("project", s.trim())
+        .map_err(|e| format!("'{s}' {}", e.message))
+}
+
+fn parse_days(s: &str) -> Result<keyward_domain::usage::Days, String> {
+    keyward_domain::usage::Days::parse(Some(s)).map_err(|e| format!("'{s}' {}", e.message))
 }
 
 #[cfg(test)]

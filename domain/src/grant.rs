@@ -150,36 +150,78 @@ impl Catalog {
 }
 
 /// A grant set closed under implication, with `*` absorbing per-resource
-/// grants of the same permission.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Effective(BTreeSet<Grant>);
+/// grants of the same permission. Each grant remembers which of the grants
+/// it was built from produce it (themselves, or by implication), so that a
+/// decision can say what admitted it: the derivation is a by-product of
+/// the one decision, never a second computation.
+#[derive(Debug, Clone, Default)]
+pub struct Effective(BTreeMap<Grant, Vec<usize>>);
+
+/// Two sets are equal when they allow the same grants; where each came
+/// from is not part of what they allow.
+impl PartialEq for Effective {
+    fn eq(&self, other: &Effective) -> bool {
+        self.0.keys().eq(other.0.keys())
+    }
+}
+impl Eq for Effective {}
+
+/// What admitted a grant: the effective grant that covers it, and the
+/// indices (into the grants the set was built from) of those that produce
+/// that effective grant, themselves or through an implication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission<'a> {
+    pub by: &'a Grant,
+    pub from: &'a [usize],
+}
 
 impl Effective {
     pub fn of(catalog: &Catalog, grants: &[Grant]) -> Effective {
-        let mut set = BTreeSet::new();
-        for g in grants {
-            set.insert(g.clone());
+        let mut map: BTreeMap<Grant, Vec<usize>> = BTreeMap::new();
+        let mut note = |grant: Grant, i: usize| {
+            let from = map.entry(grant).or_default();
+            if from.last() != Some(&i) {
+                from.push(i);
+            }
+        };
+        for (i, g) in grants.iter().enumerate() {
+            note(g.clone(), i);
             for implied in catalog.implied_by(&g.service, &g.permission) {
-                set.insert(Grant {
-                    service: g.service.clone(),
-                    permission: implied,
-                    resource: g.resource.clone(),
-                });
+                note(
+                    Grant {
+                        service: g.service.clone(),
+                        permission: implied,
+                        resource: g.resource.clone(),
+                    },
+                    i,
+                );
             }
         }
-        Effective(normalize_set(set))
+        let stars = stars(map.keys());
+        map.retain(|g, _| !absorbed(g, &stars));
+        Effective(map)
     }
 
     pub fn everything(catalog: &Catalog) -> Effective {
         Effective::of(catalog, &catalog.everything())
     }
 
+    /// What admits `wanted`, if anything does. After normalization at most
+    /// one effective grant covers any grant (a `*` absorbs the per-resource
+    /// grants of its permission), so the answer is unique.
+    pub fn admitting(&self, wanted: &Grant) -> Option<Admission<'_>> {
+        self.0
+            .iter()
+            .find(|(g, _)| g.covers(wanted))
+            .map(|(by, from)| Admission { by, from })
+    }
+
     pub fn allows(&self, wanted: &Grant) -> bool {
-        self.0.iter().any(|g| g.covers(wanted))
+        self.admitting(wanted).is_some()
     }
 
     pub fn grants(&self) -> impl Iterator<Item = &Grant> {
-        self.0.iter()
+        self.0.keys()
     }
 
     /// The first requested grant (closed under implication) that this set
@@ -187,14 +229,14 @@ impl Effective {
     pub fn missing_from(&self, catalog: &Catalog, requested: &[Grant]) -> Option<Grant> {
         Effective::of(catalog, requested)
             .0
-            .into_iter()
+            .into_keys()
             .find(|g| !self.allows(g))
     }
 
     /// Grouped per service and permission, as `whoami` shows them.
     pub fn grouped(&self) -> Vec<ServicePermissions> {
         let mut by_service: BTreeMap<&str, BTreeMap<&str, Vec<String>>> = BTreeMap::new();
-        for g in &self.0 {
+        for g in self.0.keys() {
             let resources = by_service
                 .entry(&g.service)
                 .or_default()
@@ -220,18 +262,23 @@ impl Effective {
     }
 }
 
-fn normalize_set(set: BTreeSet<Grant>) -> BTreeSet<Grant> {
-    let stars: BTreeSet<(String, String)> = set
-        .iter()
+/// The permissions held on `*`.
+fn stars<'a>(grants: impl Iterator<Item = &'a Grant>) -> BTreeSet<(String, String)> {
+    grants
         .filter(|g| g.resource == Some(Resource::All))
         .map(|g| (g.service.clone(), g.permission.clone()))
-        .collect();
-    set.into_iter()
-        .filter(|g| {
-            !matches!(g.resource, Some(Resource::Id(_)))
-                || !stars.contains(&(g.service.clone(), g.permission.clone()))
-        })
         .collect()
+}
+
+/// A per-resource grant whose permission is also held on `*`.
+fn absorbed(g: &Grant, stars: &BTreeSet<(String, String)>) -> bool {
+    matches!(g.resource, Some(Resource::Id(_)))
+        && stars.contains(&(g.service.clone(), g.permission.clone()))
+}
+
+fn normalize_set(set: BTreeSet<Grant>) -> BTreeSet<Grant> {
+    let stars = stars(set.iter());
+    set.into_iter().filter(|g| !absorbed(g, &stars)).collect()
 }
 
 /// A token's explicit grants as stored: deduplicated and sorted, each kept
@@ -297,11 +344,19 @@ impl Principal {
 
     /// The one question: may this principal do `service:permission@resource`?
     pub fn decide(&self, wanted: &Grant) -> Decision {
-        if self.effective.allows(wanted) {
-            Decision::Allow
-        } else {
-            Decision::Deny(wanted.clone())
+        match self.admit(wanted) {
+            Ok(_) => Decision::Allow,
+            Err(missing) => Decision::Deny(missing),
         }
+    }
+
+    /// [`Principal::decide`] with its derivation: what admitted `wanted`,
+    /// or the grant that is missing. `decide` is this, so an explanation
+    /// built on it cannot disagree with the edge.
+    pub fn admit(&self, wanted: &Grant) -> Result<Admission<'_>, Grant> {
+        self.effective
+            .admitting(wanted)
+            .ok_or_else(|| wanted.clone())
     }
 
     pub fn may(&self, service: &str, permission: &str, resource: Option<&str>) -> Decision {

@@ -8,6 +8,7 @@ pub mod conditions;
 pub mod contract;
 pub mod describe;
 pub mod expiry;
+pub mod explain;
 pub mod gateway;
 pub mod grant;
 pub mod invitation;
@@ -23,6 +24,7 @@ pub mod registry_error;
 pub mod requirement;
 pub mod secret;
 pub mod template;
+pub mod usage;
 pub mod validate;
 
 pub use access::{Access, DEFAULT_PROJECT};

@@ -78,6 +78,10 @@ templates! {
     TOKEN = "/tokens/{id}";
     TOKEN_REFRESH = "/tokens/{id}/refresh";
     TOKEN_INVITATIONS = "/tokens/{id}/invitations";
+    TOKEN_EXPLAIN = "/tokens/{id}/explain";
+    TOKEN_ROUTES = "/tokens/{id}/routes";
+    TOKEN_USAGE = "/tokens/{id}/usage";
+    TOKEN_NARROW = "/tokens/{id}/narrow";
     ADMINS = "/admins";
     ADMIN = "/admins/{id}";
     BUCKETS = "/buckets";

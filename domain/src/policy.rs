@@ -276,6 +276,21 @@ pub fn audit_reach(actor: &Actor, catalog: &Catalog) -> Option<Reach> {
     (!actor.access.is_admin()).then(|| projects_with(&actor.access, catalog, "audit", "read"))
 }
 
+/// Whether `actor` may read what `token`'s calls used (its usage
+/// summary): it must see the token, and read the audit entries of the
+/// token's project, as `GET /audit` would let it. A token hidden from the
+/// actor is [`Refusal::Hidden`].
+pub fn may_read_usage(actor: &Actor, token: &Subject, catalog: &Catalog) -> Result<(), Refusal> {
+    may_see(actor, token, catalog)?;
+    match audit_reach(actor, catalog) {
+        None => Ok(()),
+        // Master tokens and global keys are never visible to non-admins,
+        // so the token here is a project's.
+        Some(reach) if reach.contains(token.home()) => Ok(()),
+        Some(_) => Err(Refusal::Missing(Grant::new("audit", "read", None))),
+    }
+}
+
 /// Every change to tokens, admins, personas, members and invitations
 /// starts here: a retired secret changes nothing.
 pub fn may_change(actor: &Actor) -> Result<(), Refusal> {
@@ -513,6 +528,30 @@ mod tests {
             rate_limit: None,
             allowed_ips: vec![],
         }
+    }
+
+    #[test]
+    fn usage_needs_the_token_in_sight_and_its_projects_audit() {
+        let c = default_catalog();
+        let mut token = child("alpha", &["storage:read@*"]);
+        token.id = "t".into();
+        // Sees the token but may not read alpha's audit entries.
+        let viewer = scoped("v", "alpha", &["tokens:read"]);
+        assert_eq!(
+            may_read_usage(&viewer, &token, &c),
+            Err(Refusal::Missing(g("audit:read")))
+        );
+        let auditor = scoped("a", "alpha", &["tokens:read", "audit:read"]);
+        assert_eq!(may_read_usage(&auditor, &token, &c), Ok(()));
+        // Another project's auditor does not even see the token.
+        let stranger = scoped("s", "beta", &["tokens:read", "audit:read"]);
+        assert_eq!(may_read_usage(&stranger, &token, &c), Err(Refusal::Hidden));
+        // A token asking about itself still needs its project's audit.
+        let me = scoped("t", "alpha", &["storage:read@*"]);
+        assert_eq!(
+            may_read_usage(&me, &token, &c),
+            Err(Refusal::Missing(g("audit:read")))
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::http::{ApiError, ApiResult};
 use keyward_domain::api::{AuditEntry, Outcome, Page};
 use keyward_domain::policy::Reach;
 use keyward_domain::query::AuditQuery;
+use keyward_domain::usage::Use;
+use keyward_domain::Grant;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 
@@ -47,6 +49,11 @@ pub struct AuditEvent {
     /// `false`: only a use of `token_id`; the registry logged the change.
     #[serde(default = "yes")]
     pub logged: bool,
+    /// The grants the call's authorization checked and found held (a
+    /// gateway route's requirements, an API call's `require`): what
+    /// `GET /tokens/{id}/usage` summarises.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub used: Vec<Grant>,
 }
 
 fn yes() -> bool {
@@ -79,7 +86,41 @@ impl AuditEvent {
             detail,
             token_id,
             logged,
+            used: vec![],
         }
+    }
+
+    /// The grants the call exercised (see [`AuditEvent::used`]).
+    pub fn with_used(mut self, used: Vec<Grant>) -> AuditEvent {
+        self.used = used;
+        self
+    }
+
+    /// One `grant_use` row per grant a successful call of a token used.
+    fn use_rows(&self) -> Vec<Vec<JsValue>> {
+        let (Some(token), Outcome::Success) = (&self.token_id, self.outcome) else {
+            return vec![];
+        };
+        self.used
+            .iter()
+            .enumerate()
+            .map(|(n, g)| {
+                vec![
+                    JsValue::from_str(&self.id),
+                    JsValue::from_f64(n as f64),
+                    JsValue::from_str(token),
+                    JsValue::from_f64(self.at_ms as f64),
+                    self.project
+                        .as_deref()
+                        .map_or(JsValue::NULL, JsValue::from_str),
+                    JsValue::from_str(&g.service),
+                    JsValue::from_str(&g.permission),
+                    g.resource
+                        .as_ref()
+                        .map_or(JsValue::NULL, |r| JsValue::from_str(r.as_str())),
+                ]
+            })
+            .collect()
     }
 
     fn row(&self) -> Vec<JsValue> {
@@ -115,6 +156,10 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
                 "CREATE INDEX IF NOT EXISTS audit_target ON audit (target, at_ms)",
                 "CREATE INDEX IF NOT EXISTS audit_action ON audit (action, at_ms)",
                 "CREATE INDEX IF NOT EXISTS audit_project ON audit (project, at_ms)",
+                // Which grants each successful call of a token used, keyed
+                // by its audit entry's id (redelivery writes it once).
+                "CREATE TABLE IF NOT EXISTS grant_use (event_id TEXT NOT NULL, n INTEGER NOT NULL, token_id TEXT NOT NULL, at_ms INTEGER NOT NULL, project TEXT, service TEXT NOT NULL, permission TEXT NOT NULL, resource TEXT, PRIMARY KEY (event_id, n))",
+                "CREATE INDEX IF NOT EXISTS grant_use_token ON grant_use (token_id, at_ms)",
             ]
             .into_iter()
             .map(|sql| db.prepare(sql))
@@ -126,14 +171,18 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
     Ok(db)
 }
 
-/// Writes events, each at most once.
+/// Writes events, each at most once: the entries of those `logged`, and
+/// the grants every successful call used (also of calls whose change the
+/// registry logged itself), in one batch.
 pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
-    if events.is_empty() {
+    let uses: Vec<Vec<JsValue>> = events.iter().flat_map(AuditEvent::use_rows).collect();
+    if !events.iter().any(|e| e.logged) && uses.is_empty() {
         return Ok(());
     }
     let db = db(env).await?;
-    let statements = events
+    let mut statements = events
         .iter()
+        .filter(|e| e.logged)
         .map(|e| {
             db.prepare(
                 "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -141,8 +190,51 @@ pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
             .bind(&e.row())
         })
         .collect::<worker::Result<Vec<_>>>()?;
+    for row in &uses {
+        statements.push(
+            db.prepare(
+                "INSERT OR IGNORE INTO grant_use (event_id, n, token_id, at_ms, project, service, permission, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(row)?,
+        );
+    }
     db.batch(statements).await?;
     Ok(())
+}
+
+#[derive(Deserialize)]
+struct UseRow {
+    service: String,
+    permission: String,
+    resource: Option<String>,
+    n: f64,
+    last_ms: f64,
+}
+
+/// What `token_id`'s successful calls used since `since_ms`, per grant,
+/// with counts and the last use (unix seconds).
+pub async fn uses(env: &Env, token_id: &str, since_ms: i64) -> ApiResult<Vec<Use>> {
+    let db = db(env).await?;
+    let rows = db
+        .prepare(
+            "SELECT service, permission, resource, COUNT(*) AS n, MAX(at_ms) AS last_ms FROM grant_use WHERE token_id = ? AND at_ms >= ? GROUP BY service, permission, resource ORDER BY service, permission, resource",
+        )
+        .bind(&[JsValue::from_str(token_id), JsValue::from_f64(since_ms as f64)])?
+        .all()
+        .await?
+        .results::<UseRow>()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Use {
+            grant: Grant::new(
+                &r.service,
+                &r.permission,
+                r.resource.as_deref().map(keyward_domain::Resource::parse),
+            ),
+            count: r.n as u64,
+            last_at: (r.last_ms as i64).div_euclid(1000),
+        })
+        .collect())
 }
 
 /// Events this isolate has answered for but not yet queued.

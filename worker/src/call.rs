@@ -9,6 +9,7 @@ use crate::registry::Registry;
 use crate::routes::Route;
 use keyward_domain::api::Outcome;
 use keyward_domain::{Catalog, ErrorCode, Grant};
+use std::cell::RefCell;
 use worker::{Context, Env};
 
 /// What a handler needs.
@@ -18,6 +19,9 @@ pub struct Call<'a> {
     pub caller: Option<Caller>,
     /// The project a `/projects/{id}/...` path names.
     pub project: Option<String>,
+    /// The grants [`Call::require`] found held, for the call's audit entry
+    /// (what `GET /tokens/{id}/usage` summarises).
+    pub used: RefCell<Vec<Grant>>,
 }
 
 impl Call<'_> {
@@ -68,7 +72,14 @@ impl Call<'_> {
             None => &caller.principal,
         };
         match principal.may(service, permission, resource) {
-            keyward_domain::Decision::Allow => Ok(caller),
+            keyward_domain::Decision::Allow => {
+                self.used.borrow_mut().push(Grant::new(
+                    service,
+                    permission,
+                    resource.map(|r| keyward_domain::Resource::Id(r.to_string())),
+                ));
+                Ok(caller)
+            }
             keyward_domain::Decision::Deny(missing) => Err(insufficient(&missing)),
         }
     }
@@ -114,6 +125,7 @@ pub fn record(
     outcome: Outcome,
     detail: String,
     logged: bool,
+    used: Vec<Grant>,
 ) {
     audit::record(
         env,
@@ -127,6 +139,7 @@ pub fn record(
             outcome,
             detail,
             logged,
-        ),
+        )
+        .with_used(used),
     );
 }

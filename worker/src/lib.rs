@@ -21,7 +21,7 @@ mod routes;
 mod store;
 
 use call::{record, Call};
-use handlers::{admins, directory, invitations, meta, storage, tokens};
+use handlers::{admins, directory, insight, invitations, meta, storage, tokens};
 use http::ApiResult;
 use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;
@@ -92,6 +92,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         catalog,
         caller,
         project: None,
+        used: Default::default(),
     };
     // A retired secret is refused before any handler runs: it learns
     // nothing more from trying (not even whether the target exists).
@@ -141,6 +142,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             outcome,
             detail,
             logged,
+            call.used.take(),
         );
     }
     Ok(match result {
@@ -171,6 +173,10 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::ListProjects => directory::list_projects(call).await,
         Endpoint::CreateProject => directory::create_project(req, call).await,
         Endpoint::UpdateProject => directory::update_project(p("project"), req, call).await,
+        Endpoint::ExplainToken => insight::explain(p("id"), req, call).await,
+        Endpoint::TokenRoutes => insight::routes(p("id"), req, call).await,
+        Endpoint::TokenUsage => insight::usage(p("id"), req, call).await,
+        Endpoint::NarrowToken => insight::narrow(p("id"), req, call).await,
         Endpoint::Health => meta::health(call).await,
         Endpoint::OpenApi => meta::openapi(),
         Endpoint::Catalog => http::json(200, call.catalog),

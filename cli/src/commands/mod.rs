@@ -4,6 +4,7 @@
 mod admins;
 mod audit;
 mod catalog;
+mod insight;
 mod invitations;
 mod login;
 mod people;
@@ -58,6 +59,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Projects(c) => people::projects(&ctx, c),
         Command::Audit(a) => audit::run(&ctx, a),
         Command::Verify(a) => verify::run(&ctx, a),
+        Command::Explain(a) => insight::explain(&ctx, a),
+        Command::Usage(a) => insight::usage(&ctx, a),
         Command::Completions { shell } => {
             // Into a buffer first: clap_complete panics on a write error,
             // and `keyward completions bash | head` closes the pipe early.

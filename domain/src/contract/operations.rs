@@ -9,7 +9,9 @@ use super::{
 };
 use crate::api::*;
 use crate::catalog::Catalog;
+use crate::explain::{ExplainRequest, Explanation, RoutesReport};
 use crate::paths as P;
+use crate::usage::{NarrowRequest, Usage};
 use Target::{Object, Param};
 
 /// The answers most operations share.
@@ -81,6 +83,23 @@ pub static OPERATIONS: &[Operation] = &[
         .control()
         .optional_json_body(schema::<RefreshToken>)
         .responses(&[json(200, "OK", schema::<IssuedToken>), E400, E401, E403, E404, E409, E413, E429, E503]),
+    post(P::TOKEN_EXPLAIN, E::ExplainToken, "Explain the edge's decision for this token and one grant: which held grant admits it and where that grant comes from (own, a persona, a member's, `*`, implied by a stronger permission), or why not (`no_grant` naming the missing grant, `out_of_reach`, `token_expired`). Anyone who may see the token may ask; unknown or hidden tokens are 404")
+        .audit("token.explain", Param("id"))
+        .json_body(schema::<ExplainRequest>)
+        .responses(&[json(200, "The decision and its derivation", schema::<Explanation>), E400, E401, E404, E413, E429, E503]),
+    get(P::TOKEN_ROUTES, E::TokenRoutes, "Which of the shipped gateway routes this token can call, requirement by requirement, and the grant missing for the others (anyone who may see the token)")
+        .audit("token.routes", Param("id"))
+        .query(&[query("project", r#"{"type": "string"}"#, "the project the calls would act in (`X-Keyward-Project`); default the token's own")])
+        .responses(&[json(200, "OK", schema::<RoutesReport>), E400, E401, E404, E429, E503]),
+    get(P::TOKEN_USAGE, E::TokenUsage, "What the token's successful calls used in the last `days` days (from the audit store), which grants it never used, and a narrowed complete grant set for `PATCH /tokens/{id}` (needs to see the token and audit:read in its project)")
+        .audit("token.usage", Param("id"))
+        .query(&[query("days", r#"{"type": "integer", "minimum": 1, "maximum": 365, "default": 30}"#, "the window, in days (1 to 365; anything else is 400 `invalid_request` naming `days`)")])
+        .responses(&[json(200, "OK", schema::<Usage>), E400, E401, E403, E404, E429, E503]),
+    post(P::TOKEN_NARROW, E::NarrowToken, "Narrow the token's own grants to the usage summary's proposal, as reviewed (`grants`); audited as `token.narrow` beside the `token.update` of the change. 409 `conflict` when the proposal is no longer what the audit log gives (needs tokens:manage, and audit:read in the token's project)")
+        .audit("token.narrow", Param("id"))
+        .control()
+        .json_body(schema::<NarrowRequest>)
+        .responses(&[json(200, "The token with its narrowed grants", schema::<Token>), E400, E401, E403, E404, E409, E413, E429, E503]),
     get(P::ADMINS, E::ListAdmins, "List admins (needs a master token)")
         .audit("admin.list", Target::None)
         .responses(&[json(200, "OK", schema::<AdminList>), E401, E403, E429, E503]),

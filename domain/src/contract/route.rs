@@ -91,6 +91,10 @@ pub enum Endpoint {
     ListProjects,
     CreateProject,
     UpdateProject,
+    ExplainToken,
+    TokenRoutes,
+    TokenUsage,
+    NarrowToken,
 }
 
 /// How the audit target is formed from the path's parameters.

@@ -140,6 +140,37 @@ const ROUTES: &[Route] = &[
         need: Need::Perm("tokens", "manage", false),
         ok: 404,
     },
+    // Questions about a token: whoever may see it may ask (unknown and
+    // hidden tokens are 404, like every token route); usage also needs
+    // audit:read in the token's project, checked once the token is found.
+    Route {
+        method: "POST",
+        path: "/api/v1/tokens/tok_doesnotexist000000/explain",
+        body: |_| Some(json!({"service": "storage", "permission": "read", "resource": "matrix"})),
+        need: Need::Token,
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/tokens/tok_doesnotexist000000/routes",
+        body: none,
+        need: Need::Token,
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/tokens/tok_doesnotexist000000/usage",
+        body: none,
+        need: Need::Token,
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/tokens/tok_doesnotexist000000/narrow",
+        body: |_| Some(json!({"grants": []})),
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
     Route {
         method: "GET",
         path: "/api/v1/invitations",
@@ -453,6 +484,8 @@ fn changes_control_plane(route: &Route) -> bool {
         && route.path.starts_with("/api/v1/")
         && !route.path.contains("/buckets")
         && !route.path.ends_with("/verify")
+        // Explaining a decision reads; it changes nothing.
+        && !route.path.ends_with("/explain")
 }
 
 /// Whether a token holding exactly `held` (and what it implies) passes.

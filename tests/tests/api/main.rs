@@ -17,6 +17,7 @@ mod data_plane;
 mod dataiku;
 mod durability;
 mod escalation;
+mod explain;
 mod foundation;
 mod gateway;
 mod hardening;

@@ -30,7 +30,7 @@ static TABLE: OnceLock<Result<RouteTable, String>> = OnceLock::new();
 
 /// The shipped table, parsed once per isolate. It is checked by the domain
 /// tests; should it ever be broken, every gateway call is refused.
-fn table() -> ApiResult<&'static RouteTable> {
+pub(crate) fn table() -> ApiResult<&'static RouteTable> {
     TABLE
         .get_or_init(|| RouteTable::from_json(include_str!("../../gateway.json")))
         .as_ref()
@@ -94,14 +94,16 @@ fn named_project(req: &Request) -> ApiResult<Option<String>> {
     Ok(Some(raw.to_string()))
 }
 
-/// Who called (and through which personal key), the action, the target
-/// and, once chosen, the project the call acted in.
+/// Who called (and through which personal key), the action, the target,
+/// once chosen the project the call acted in, and once authorized the
+/// grants it used.
 type GatewayAudit = (
     (String, Option<String>),
     Option<String>,
     String,
     String,
     Option<String>,
+    Vec<Grant>,
 );
 
 /// Where a credential may act.
@@ -134,7 +136,7 @@ struct Authenticated {
 pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
     let mut audit: Option<GatewayAudit> = None;
     let result = serve(req, env, &mut audit).await;
-    if let Some((actor, token_id, action, target, project)) = audit {
+    if let Some((actor, token_id, action, target, project, used)) = audit {
         let (outcome, detail) = match &result {
             Ok(resp) => (Outcome::Success, format!("upstream {}", resp.status_code())),
             Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
@@ -145,7 +147,8 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
         };
         let event = crate::audit::AuditEvent::for_call(
             actor, token_id, project, action, target, outcome, detail, true,
-        );
+        )
+        .with_used(used);
         crate::audit::record(env, ctx, event);
     }
     match result {
@@ -204,6 +207,7 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         format!("gateway.{}", route.name),
         rest.clone(),
         None,
+        vec![],
     ));
     crate::ratelimit::enforce(env, &who.limit_key, who.limit, who.quota).await?;
     let (project, principal) = who.project(named.as_deref())?;
@@ -214,6 +218,9 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         if let Decision::Deny(missing) = principal.decide(wanted) {
             return Err(crate::call::insufficient(&missing));
         }
+    }
+    if let Some(a) = audit.as_mut() {
+        a.5 = required;
     }
     who.identity.project = project;
 

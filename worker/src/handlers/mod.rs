@@ -3,6 +3,7 @@
 
 pub mod admins;
 pub mod directory;
+pub mod insight;
 pub mod invitations;
 pub mod meta;
 pub mod storage;

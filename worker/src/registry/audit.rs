@@ -100,6 +100,7 @@ impl RegistryObject {
                 detail: r.detail,
                 token_id: None,
                 logged: true,
+                used: vec![],
             })
             .collect();
         match crate::audit::store(&self.env, &events).await {

@@ -31,6 +31,7 @@ mod members;
 mod personas;
 mod projects;
 mod protocol;
+mod provenance;
 mod rows;
 mod schema;
 mod tokens;
@@ -256,6 +257,13 @@ impl RegistryObject {
                     now,
                 )?)
             }
+            Command::TokenHoldings { actor, id } => to_json(&self.holdings(&actor, &id)?),
+            Command::NarrowToken {
+                actor,
+                id,
+                grants,
+                detail,
+            } => to_json(&self.narrow_token(&actor, &id, grants, &detail, now).await?),
             Command::UpdateToken { actor, id, changes } => {
                 to_json(&self.update_token(&actor, &id, changes, now).await?)
             }

@@ -140,6 +140,20 @@ pub enum Command {
         #[serde(default)]
         meta: Vec<(String, String)>,
     },
+    /// A token's grants with where each comes from (explain, usage), for
+    /// an actor who may see it.
+    TokenHoldings {
+        actor: Actor,
+        id: String,
+    },
+    /// The token's own grants narrowed to a usage proposal (`detail`
+    /// says what was used), audited as `token.narrow`.
+    NarrowToken {
+        actor: Actor,
+        id: String,
+        grants: Vec<Grant>,
+        detail: String,
+    },
     UpdateToken {
         actor: Actor,
         id: String,

@@ -1,0 +1,921 @@
+//! Why a token may or may not do something (issue 18, "explain a
+//! decision"), and which of the gateway's routes it can call.
+//!
+//! Nothing here decides on its own: the verdict is the edge's
+//! ([`Access::principal`] and [`Principal::admit`], which
+//! [`Principal::decide`] is built on, after the same expiry and
+//! reach checks), and the derivation is what that decision returns. What
+//! this module adds is where each grant came from, which only the registry
+//! knows ([`Holdings`]): the token's own grants, a persona's, a member's.
+
+use crate::access::Access;
+use crate::catalog::Catalog;
+use crate::gateway::RouteTable;
+use crate::grant::{Grant, Principal, Resource};
+use crate::policy::{self, Subject};
+use crate::problem::FieldError;
+use crate::secret::TokenKind;
+use crate::template::ResourceTemplate;
+use crate::validate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where a grant a token holds comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// The token's own grants.
+    Own,
+    /// A persona the token links.
+    Persona { id: String, name: String },
+    /// A personal key's user: the user's own grants.
+    Member { id: String },
+    /// A persona that a personal key's user links.
+    MemberPersona {
+        member: String,
+        id: String,
+        name: String,
+    },
+    /// A global key's grants in one project.
+    Project { project: String },
+    /// A master token or a global admin key: everything, everywhere.
+    Admin,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Own => write!(f, "the token's own grants"),
+            Source::Persona { id, name } => write!(f, "persona '{name}' ({id})"),
+            Source::Member { id } => write!(f, "member {id}'s own grants"),
+            Source::MemberPersona { member, id, name } => {
+                write!(f, "persona '{name}' ({id}) of member {member}")
+            }
+            Source::Project { project } => write!(f, "its grants in project '{project}'"),
+            Source::Admin => write!(f, "admin rights (a master token or a global admin key)"),
+        }
+    }
+}
+
+/// A grant with where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Held {
+    pub grant: Grant,
+    pub source: Source,
+}
+
+/// A token as the registry knows it, with the provenance of every grant
+/// its KV record carries: `grants` is, in order, exactly the record's own
+/// grants followed by its inherited ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holdings {
+    pub token_id: String,
+    pub kind: TokenKind,
+    pub project: Option<String>,
+    #[serde(default)]
+    pub member_id: Option<String>,
+    pub grants: Vec<Held>,
+    #[serde(default)]
+    pub project_grants: BTreeMap<String, Vec<Grant>>,
+    #[serde(default)]
+    pub global_admin: bool,
+    /// Unix seconds; `None` never expires.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// The token's use conditions ([`crate::conditions`]).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub not_before: Option<i64>,
+    #[serde(default)]
+    pub allowed_ips: Vec<crate::conditions::Cidr>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Holdings {
+    /// What the edge decides with: the same shape `AuthRecord::access`
+    /// builds from the KV record.
+    pub fn access(&self) -> Access {
+        Access {
+            kind: self.kind,
+            project: self.project.clone(),
+            grants: self.grants.iter().map(|h| h.grant.clone()).collect(),
+            project_grants: self.project_grants.clone(),
+            global_admin: self.global_admin && self.kind == TokenKind::Global,
+        }
+    }
+
+    /// [`Access::grants_in`] with sources, index for index (a property
+    /// test holds the two together).
+    pub fn held_in(&self, project: &str) -> Vec<Held> {
+        let access = self.access();
+        if self.kind == TokenKind::Global {
+            let mut all = self.grants.clone();
+            all.extend(
+                self.project_grants
+                    .get(project)
+                    .into_iter()
+                    .flatten()
+                    .map(|g| Held {
+                        grant: g.clone(),
+                        source: Source::Project {
+                            project: project.to_string(),
+                        },
+                    }),
+            );
+            all
+        } else if access.home() == project {
+            self.grants.clone()
+        } else {
+            vec![]
+        }
+    }
+
+    /// The token's own grants (what a `PATCH` of `grants` replaces).
+    pub fn own(&self) -> Vec<Grant> {
+        self.grants
+            .iter()
+            .filter(|h| h.source == Source::Own)
+            .map(|h| h.grant.clone())
+            .collect()
+    }
+
+    /// What it inherits (personas, a personal key's user).
+    pub fn inherited(&self) -> Vec<Grant> {
+        self.grants
+            .iter()
+            .filter(|h| h.source != Source::Own)
+            .map(|h| h.grant.clone())
+            .collect()
+    }
+
+    /// The token as the policy judges it.
+    pub fn subject(&self) -> Subject {
+        Subject {
+            id: self.token_id.clone(),
+            kind: self.kind,
+            project: self.project.clone(),
+            member_id: self.member_id.clone(),
+            grants: self.grants.iter().map(|h| h.grant.clone()).collect(),
+            project_grants: self.project_grants.clone(),
+            global_admin: self.global_admin,
+            expires_at: self.expires_at,
+            rate_limit: self.rate_limit,
+            allowed_ips: self.allowed_ips.clone(),
+        }
+    }
+
+    fn expired(&self, now: i64) -> bool {
+        matches!(self.expires_at, Some(at) if now >= at)
+    }
+}
+
+/// `POST /tokens/{id}/explain`: may the token do this?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainRequest {
+    pub service: String,
+    pub permission: String,
+    /// A resource id or `*`; for permissions that take a resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// The project the call would act in; default the token's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+/// An [`ExplainRequest`] that names a grant of the catalog and a valid
+/// project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub wanted: Grant,
+    pub project: Option<String>,
+}
+
+impl ExplainRequest {
+    /// Checks the asked grant against the catalog (resource shape
+    /// included) and the project's shape. `Err` holds the field errors;
+    /// `unknown` tells whether they are about the catalog (answered
+    /// `unknown_permission`) rather than the request's shape.
+    pub fn parse(self, catalog: &Catalog) -> Result<Question, (bool, Vec<FieldError>)> {
+        let mut errors = vec![];
+        let project = match self.project {
+            Some(p) => match validate::project_id("project", &p) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err((false, errors));
+        }
+        let wanted = Grant::new(
+            &self.service,
+            &self.permission,
+            self.resource.as_deref().map(Resource::parse),
+        );
+        if let Err(e) = catalog.check(&wanted) {
+            let field = match e {
+                crate::catalog::CatalogError::UnknownService(_) => "service",
+                crate::catalog::CatalogError::UnknownPermission(_) => "permission",
+                _ => "resource",
+            };
+            return Err((true, vec![FieldError::new(field, e.to_string())]));
+        }
+        Ok(Question { wanted, project })
+    }
+}
+
+/// The answer's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+/// Why, machine-readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExplainCode {
+    /// A grant the token holds admits it (see `via`).
+    Granted,
+    /// An admin holds everything.
+    Admin,
+    /// No grant admits it (see `missing`).
+    NoGrant,
+    /// The token cannot act in that project at all.
+    OutOfReach,
+    /// The token is past its expiry: every call is refused with 401.
+    TokenExpired,
+    /// An admin turned the token off: every call is refused with 401.
+    TokenDisabled,
+    /// The token's `not_before` has not come: every call is refused.
+    TokenNotYetValid,
+}
+
+/// One held grant through which the decision admits the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Via {
+    /// The grant as held (e.g. `storage:write@*`).
+    pub grant: Grant,
+    pub source: Source,
+    /// It admits through the catalog's implications (`write` ⇒ `read`).
+    pub implied: bool,
+    /// It admits through `*` (every resource of its type).
+    pub wildcard: bool,
+}
+
+/// `POST /tokens/{id}/explain`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Explanation {
+    pub token_id: String,
+    /// The project the decision was made in.
+    pub project: String,
+    /// What was asked, as a grant.
+    pub asked: Grant,
+    pub decision: Verdict,
+    pub code: ExplainCode,
+    /// The derivation in words.
+    pub reason: String,
+    /// The effective grant (after implication and `*`) that admits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admitted_by: Option<Grant>,
+    /// Every held grant that yields `admitted_by`, with its source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<Via>,
+    /// On `no_grant`: the grant the token would need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Grant>,
+}
+
+/// The edge's verdict and its derivation, for `holdings` at `now` (unix
+/// seconds), asking `wanted` in `project` (default: the token's own). The
+/// order is the edge's: expiry (authentication), reach, then the grants.
+pub fn explain(
+    holdings: &Holdings,
+    catalog: &Catalog,
+    project: Option<&str>,
+    wanted: &Grant,
+    now: i64,
+) -> Explanation {
+    let access = holdings.access();
+    let project = project.unwrap_or(access.home()).to_string();
+    let answer = |decision, code, reason: String| Explanation {
+        token_id: holdings.token_id.clone(),
+        project: project.clone(),
+        asked: wanted.clone(),
+        decision,
+        code,
+        reason,
+        admitted_by: None,
+        via: vec![],
+        missing: None,
+    };
+    if holdings.expired(now) {
+        return answer(
+            Verdict::Deny,
+            ExplainCode::TokenExpired,
+            "the token has expired: every call is refused before any grant is looked at".into(),
+        );
+    }
+    // The same conditions the edge checks after the expiry; the address
+    // is not part of the question, so an allow-list is not judged here.
+    if !holdings.enabled {
+        return answer(
+            Verdict::Deny,
+            ExplainCode::TokenDisabled,
+            "the token is disabled: every call is refused until an admin enables it".into(),
+        );
+    }
+    if holdings.not_before.is_some_and(|nb| now < nb) {
+        return answer(
+            Verdict::Deny,
+            ExplainCode::TokenNotYetValid,
+            "the token is not valid yet (its not_before is still to come)".into(),
+        );
+    }
+    if let Err(refusal) = policy::may_act_in(&access, &project) {
+        return answer(Verdict::Deny, ExplainCode::OutOfReach, refusal.to_string());
+    }
+    let principal = access.principal(catalog, &project);
+    match principal.admit(wanted) {
+        Err(missing) => {
+            let mut out = answer(
+                Verdict::Deny,
+                ExplainCode::NoGrant,
+                format!(
+                    "no grant admits {wanted} in project '{project}': the token lacks {missing}"
+                ),
+            );
+            out.missing = Some(missing);
+            out
+        }
+        Ok(admission) if principal.is_master => {
+            let mut out = answer(
+                Verdict::Allow,
+                ExplainCode::Admin,
+                format!("{wanted} is allowed: {}", Source::Admin),
+            );
+            out.admitted_by = Some(admission.by.clone());
+            out.via = vec![Via {
+                grant: admission.by.clone(),
+                source: Source::Admin,
+                implied: false,
+                wildcard: admission.by.resource == Some(Resource::All)
+                    && wanted.resource != Some(Resource::All),
+            }];
+            out
+        }
+        Ok(admission) => {
+            let held = holdings.held_in(&project);
+            let by = admission.by;
+            let via: Vec<Via> = admission
+                .from
+                .iter()
+                .filter_map(|i| held.get(*i))
+                .map(|h| Via {
+                    grant: h.grant.clone(),
+                    source: h.source.clone(),
+                    implied: h.grant.permission != wanted.permission,
+                    wildcard: by.resource == Some(Resource::All)
+                        && wanted.resource != Some(Resource::All),
+                })
+                .collect();
+            let mut out = answer(Verdict::Allow, ExplainCode::Granted, describe(wanted, &via));
+            out.admitted_by = Some(by.clone());
+            out.via = via;
+            out
+        }
+    }
+}
+
+fn describe(wanted: &Grant, via: &[Via]) -> String {
+    let ways: Vec<String> = via
+        .iter()
+        .map(|v| {
+            let mut how = vec![];
+            if v.implied {
+                how.push(format!(
+                    "{} implies {}",
+                    v.grant.permission, wanted.permission
+                ));
+            }
+            if v.wildcard {
+                how.push("* covers every resource".to_string());
+            }
+            let how = if how.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", how.join("; "))
+            };
+            format!("{}{how}, held via {}", v.grant, v.source)
+        })
+        .collect();
+    format!("{wanted} is allowed by {}", ways.join("; and by "))
+}
+
+/// How much of a requirement, or of a route, the token holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    /// Whatever the path's parameters are.
+    All,
+    /// For some values of the path's parameters (see `resources`).
+    Some,
+    None,
+}
+
+/// One grant a gateway route requires, and how much of it the token holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RequirementReach {
+    /// As the route writes it: `components:run@{component}`.
+    pub require: String,
+    pub held: Coverage,
+    /// On `some`: the resources the token holds it on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// Unless `all`: the grant that would cover every call
+    /// (`components:run@*`, or the fixed grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Grant>,
+}
+
+/// One shipped gateway route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RouteReach {
+    pub name: String,
+    pub methods: Vec<String>,
+    /// The path under `/gw`.
+    pub path: String,
+    /// `all`: every call of the route passes authorization; `some`: calls
+    /// on the resources listed; `none`: none.
+    pub callable: Coverage,
+    /// Whether the route takes Keyward secrets at all (some take only JWTs).
+    pub accepts_keyward: bool,
+    pub requires: Vec<RequirementReach>,
+}
+
+/// `GET /tokens/{id}/routes`' answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RoutesReport {
+    pub token_id: String,
+    pub project: String,
+    /// Set when nothing can be called at all: `token_expired` or
+    /// `out_of_reach`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<ExplainCode>,
+    pub routes: Vec<RouteReach>,
+}
+
+/// Which of `table`'s routes the token can call in `project` (default its
+/// own), requirement by requirement, decided with the edge's principal.
+pub fn routes(
+    holdings: &Holdings,
+    catalog: &Catalog,
+    table: &RouteTable,
+    project: Option<&str>,
+    now: i64,
+) -> RoutesReport {
+    let access = holdings.access();
+    let project = project.unwrap_or(access.home()).to_string();
+    let blocked = if holdings.expired(now) {
+        Some(ExplainCode::TokenExpired)
+    } else if !holdings.enabled {
+        Some(ExplainCode::TokenDisabled)
+    } else if holdings.not_before.is_some_and(|nb| now < nb) {
+        Some(ExplainCode::TokenNotYetValid)
+    } else if policy::may_act_in(&access, &project).is_err() {
+        Some(ExplainCode::OutOfReach)
+    } else {
+        None
+    };
+    // A blocked token holds nothing: every requirement is missing.
+    let principal = match blocked {
+        Some(_) => Principal::new(catalog, false, &[]),
+        None => access.principal(catalog, &project),
+    };
+    let routes = table
+        .routes
+        .iter()
+        .map(|route| {
+            let requires: Vec<RequirementReach> = route
+                .require
+                .iter()
+                .map(|t| requirement_reach(&principal, t))
+                .collect();
+            let accepts_keyward = route.accepts(crate::gateway::Credential::Keyward);
+            let callable = if !accepts_keyward || requires.iter().any(|r| r.held == Coverage::None)
+            {
+                Coverage::None
+            } else if requires.iter().all(|r| r.held == Coverage::All) {
+                Coverage::All
+            } else {
+                Coverage::Some
+            };
+            RouteReach {
+                name: route.name.clone(),
+                methods: route.methods.clone(),
+                path: route.pattern.source.clone(),
+                callable,
+                accepts_keyward,
+                requires,
+            }
+        })
+        .collect();
+    RoutesReport {
+        token_id: holdings.token_id.clone(),
+        project,
+        code: blocked,
+        routes,
+    }
+}
+
+fn requirement_reach(
+    principal: &Principal,
+    t: &crate::template::GrantTemplate,
+) -> RequirementReach {
+    let exact = |resource| Grant::new(&t.service, &t.permission, resource);
+    let (wanted_all, per_param) = match &t.resource {
+        ResourceTemplate::None => (exact(None), false),
+        ResourceTemplate::Fixed(r) => (exact(Some(r.clone())), false),
+        ResourceTemplate::Param(_) => (exact(Some(Resource::All)), true),
+    };
+    let mut out = RequirementReach {
+        require: t.to_string(),
+        held: Coverage::All,
+        resources: vec![],
+        missing: None,
+    };
+    if principal.admit(&wanted_all).is_ok() {
+        return out;
+    }
+    out.missing = Some(wanted_all);
+    // Per-resource grants admit the calls on their resource: each is
+    // checked through the same decision.
+    if per_param {
+        out.resources = principal
+            .effective
+            .grants()
+            .filter(|g| g.service == t.service && g.permission == t.permission)
+            .filter_map(|g| match &g.resource {
+                Some(Resource::Id(id)) if principal.admit(g).is_ok() => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+    }
+    out.held = if out.resources.is_empty() {
+        Coverage::None
+    } else {
+        Coverage::Some
+    };
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::default_catalog;
+    use crate::grant::Decision;
+    use proptest::prelude::*;
+
+    fn g(s: &str) -> Grant {
+        Grant::parse_compact(s).unwrap()
+    }
+
+    fn held(s: &str, source: Source) -> Held {
+        Held {
+            grant: g(s),
+            source,
+        }
+    }
+
+    fn persona(id: &str) -> Source {
+        Source::Persona {
+            id: id.into(),
+            name: format!("P {id}"),
+        }
+    }
+
+    fn scoped(grants: Vec<Held>) -> Holdings {
+        Holdings {
+            token_id: "tok_1".into(),
+            kind: TokenKind::Scoped,
+            project: Some("default".into()),
+            member_id: None,
+            grants,
+            project_grants: BTreeMap::new(),
+            global_admin: false,
+            expires_at: None,
+            rate_limit: None,
+            enabled: true,
+            not_before: None,
+            allowed_ips: vec![],
+        }
+    }
+
+    #[test]
+    fn a_persona_grant_is_named_with_its_persona() {
+        let c = default_catalog();
+        let h = scoped(vec![
+            held("tokens:read", Source::Own),
+            held("storage:read@*", persona("prs_a")),
+        ]);
+        let e = explain(&h, &c, None, &g("storage:read@in.c-main"), 0);
+        assert_eq!(e.decision, Verdict::Allow);
+        assert_eq!(e.code, ExplainCode::Granted);
+        assert_eq!(e.admitted_by, Some(g("storage:read@*")));
+        assert_eq!(e.via.len(), 1);
+        assert_eq!(e.via[0].source, persona("prs_a"));
+        assert!(e.via[0].wildcard && !e.via[0].implied);
+        assert!(e.reason.contains("persona 'P prs_a'"), "{}", e.reason);
+    }
+
+    #[test]
+    fn an_implied_permission_names_the_stronger_one() {
+        let c = default_catalog();
+        let h = scoped(vec![held("storage:write@b", Source::Own)]);
+        let e = explain(&h, &c, None, &g("storage:read@b"), 0);
+        assert_eq!(e.decision, Verdict::Allow);
+        assert!(e.via[0].implied && !e.via[0].wildcard);
+        assert!(e.reason.contains("write implies read"), "{}", e.reason);
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let c = default_catalog();
+        let mut h = scoped(vec![held("storage:read@a", Source::Own)]);
+        let e = explain(&h, &c, None, &g("storage:write@a"), 0);
+        assert_eq!((e.decision, e.code), (Verdict::Deny, ExplainCode::NoGrant));
+        assert_eq!(e.missing, Some(g("storage:write@a")));
+        let e = explain(&h, &c, Some("beta"), &g("storage:read@a"), 0);
+        assert_eq!(e.code, ExplainCode::OutOfReach);
+        assert!(e.reason.contains("'beta'"), "{}", e.reason);
+        h.expires_at = Some(100);
+        let e = explain(&h, &c, None, &g("storage:read@a"), 100);
+        assert_eq!(e.code, ExplainCode::TokenExpired);
+        assert_eq!(
+            explain(&h, &c, None, &g("storage:read@a"), 99).decision,
+            Verdict::Allow
+        );
+    }
+
+    #[test]
+    fn admins_hold_everything() {
+        let c = default_catalog();
+        let mut h = scoped(vec![]);
+        h.kind = TokenKind::Master;
+        h.project = None;
+        let e = explain(&h, &c, Some("anywhere"), &g("storage:write@x"), 0);
+        assert_eq!((e.decision, e.code), (Verdict::Allow, ExplainCode::Admin));
+        assert_eq!(e.via[0].source, Source::Admin);
+    }
+
+    #[test]
+    fn shipped_routes_name_what_is_missing() {
+        let c = default_catalog();
+        let table = RouteTable::from_json(include_str!("../../worker/gateway.json")).unwrap();
+        let h = scoped(vec![
+            held("components:run@*", Source::Own),
+            held("api_services:deploy@svc", persona("prs_d")),
+        ]);
+        let r = routes(&h, &c, &table, None, 0);
+        assert_eq!(r.code, None);
+        let by_name = |n: &str| r.routes.iter().find(|x| x.name == n).unwrap().clone();
+        let run = by_name("component.run");
+        assert_eq!(run.callable, Coverage::All);
+        let deploy = by_name("deployment.create");
+        assert_eq!(deploy.callable, Coverage::None);
+        assert_eq!(deploy.requires[0].held, Coverage::Some);
+        assert_eq!(deploy.requires[0].resources, vec!["svc".to_string()]);
+        assert_eq!(deploy.requires[1].held, Coverage::None);
+        assert_eq!(
+            deploy.requires[1].missing,
+            Some(g("infrastructures:deploy@*"))
+        );
+        let r = routes(&h, &c, &table, Some("other"), 0);
+        assert_eq!(r.code, Some(ExplainCode::OutOfReach));
+        assert!(r.routes.iter().all(|x| x.callable == Coverage::None));
+    }
+
+    #[test]
+    fn questions_are_checked_against_the_catalog() {
+        let c = default_catalog();
+        let ask = |s: &str, p: &str, r: Option<&str>, project: Option<&str>| ExplainRequest {
+            service: s.into(),
+            permission: p.into(),
+            resource: r.map(Into::into),
+            project: project.map(Into::into),
+        };
+        assert!(ask("storage", "read", Some("b"), None).parse(&c).is_ok());
+        let (unknown, e) = ask("nope", "read", None, None).parse(&c).unwrap_err();
+        assert!(unknown);
+        assert_eq!(e[0].field, "service");
+        let (unknown, e) = ask("storage", "fly", Some("b"), None)
+            .parse(&c)
+            .unwrap_err();
+        assert!(unknown);
+        assert_eq!(e[0].field, "permission");
+        let (_, e) = ask("storage", "read", None, None).parse(&c).unwrap_err();
+        assert_eq!(e[0].field, "resource");
+        let (unknown, e) = ask("storage", "read", Some("b"), Some("../x"))
+            .parse(&c)
+            .unwrap_err();
+        assert!(!unknown);
+        assert_eq!(e[0].field, "project");
+    }
+
+    fn arb_grant() -> impl Strategy<Value = Grant> {
+        let c = default_catalog();
+        let perms: Vec<(String, String, bool)> = c
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.permissions
+                    .iter()
+                    .map(move |p| (s.id.clone(), p.id.clone(), p.resource_type.is_some()))
+            })
+            .collect();
+        (
+            prop::sample::select(perms),
+            prop_oneof![Just("*".to_string()), "[a-c]"],
+        )
+            .prop_map(|((s, p, has_r), r)| Grant {
+                service: s,
+                permission: p,
+                resource: has_r.then(|| Resource::parse(&r)),
+            })
+    }
+
+    fn arb_source() -> impl Strategy<Value = Source> {
+        prop_oneof![
+            Just(Source::Own),
+            Just(persona("prs_a")),
+            Just(persona("prs_b")),
+            Just(Source::Member { id: "mem_1".into() }),
+        ]
+    }
+
+    fn arb_holdings() -> impl Strategy<Value = Holdings> {
+        let kind = prop_oneof![
+            Just(TokenKind::Scoped),
+            Just(TokenKind::Scoped),
+            Just(TokenKind::Personal),
+            Just(TokenKind::Global),
+            Just(TokenKind::Master),
+        ];
+        (
+            kind,
+            prop_oneof![Just("default"), Just("alpha")],
+            prop::collection::vec((arb_grant(), arb_source()), 0..6),
+            prop::collection::btree_map(
+                prop_oneof![Just("alpha".to_string()), Just("beta".to_string())],
+                prop::collection::vec(arb_grant(), 0..3),
+                0..2,
+            ),
+            any::<bool>(),
+            prop::option::of(0i64..200),
+        )
+            .prop_map(
+                |(kind, project, grants, project_grants, admin, expires_at)| Holdings {
+                    token_id: "tok_x".into(),
+                    kind,
+                    project: (!matches!(kind, TokenKind::Master | TokenKind::Global))
+                        .then(|| project.to_string()),
+                    member_id: None,
+                    grants: grants
+                        .into_iter()
+                        .map(|(grant, source)| Held { grant, source })
+                        .collect(),
+                    project_grants: if kind == TokenKind::Global {
+                        project_grants
+                    } else {
+                        BTreeMap::new()
+                    },
+                    global_admin: admin && kind == TokenKind::Global,
+                    expires_at,
+                    rate_limit: None,
+                    enabled: true,
+                    not_before: None,
+                    allowed_ips: vec![],
+                },
+            )
+            .prop_flat_map(|h| {
+                (
+                    Just(h),
+                    prop::bool::weighted(0.9),
+                    prop::option::of(0i64..200),
+                )
+                    .prop_map(|(mut h, enabled, not_before)| {
+                        h.enabled = enabled;
+                        h.not_before = not_before;
+                        h
+                    })
+            })
+    }
+
+    /// The edge's decision as the worker makes it for an API call or a
+    /// gateway route: authentication refuses an expired token, then the
+    /// project must be in reach, then the principal decides.
+    fn edge_allows(h: &Holdings, c: &Catalog, project: &str, wanted: &Grant, now: i64) -> bool {
+        let access = h.access();
+        let at = time::OffsetDateTime::from_unix_timestamp(now).unwrap();
+        let conditions = crate::conditions::UseConditions {
+            enabled: h.enabled,
+            not_before: h
+                .not_before
+                .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()),
+            allowed_ips: &h.allowed_ips,
+        };
+        !crate::expiry::is_expired(
+            h.expires_at
+                .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()),
+            at,
+        ) && conditions.admit(at, None).is_ok()
+            && policy::may_act_in(&access, project).is_ok()
+            && access.principal(c, project).decide(wanted) == Decision::Allow
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Explain's verdict is the edge's, and its derivation is sound
+        /// (each named grant admits the call on its own) and complete (a
+        /// refusal for want of a grant means no held grant admits it).
+        #[test]
+        fn explain_agrees_with_the_edge(
+            h in arb_holdings(),
+            project in prop_oneof![Just("default"), Just("alpha"), Just("beta")],
+            wanted in arb_grant(),
+            now in 0i64..200,
+        ) {
+            let c = default_catalog();
+            let e = explain(&h, &c, Some(project), &wanted, now);
+            prop_assert_eq!(e.decision == Verdict::Allow, edge_allows(&h, &c, project, &wanted, now));
+            let alone = |g: &Grant| Principal::new(&c, false, std::slice::from_ref(g)).decide(&wanted) == Decision::Allow;
+            match e.code {
+                ExplainCode::Granted => {
+                    prop_assert!(!e.via.is_empty());
+                    for v in &e.via {
+                        prop_assert!(alone(&v.grant), "{} does not admit {}", v.grant, wanted);
+                        prop_assert!(h.held_in(project).iter().any(|x| x.grant == v.grant && x.source == v.source));
+                    }
+                }
+                ExplainCode::NoGrant => {
+                    prop_assert_eq!(e.missing.as_ref(), Some(&wanted));
+                    prop_assert!(!h.held_in(project).iter().any(|x| alone(&x.grant)));
+                }
+                ExplainCode::Admin => prop_assert!(h.access().is_admin()),
+                ExplainCode::OutOfReach
+                | ExplainCode::TokenExpired
+                | ExplainCode::TokenDisabled
+                | ExplainCode::TokenNotYetValid => {}
+            }
+        }
+
+        /// The sources line up with the grants the edge decides with.
+        #[test]
+        fn held_in_mirrors_grants_in(h in arb_holdings(), project in prop_oneof![Just("default"), Just("alpha"), Just("beta")]) {
+            let grants: Vec<Grant> = h.held_in(project).into_iter().map(|x| x.grant).collect();
+            prop_assert_eq!(grants, h.access().grants_in(project));
+        }
+
+        /// A route reported callable for every call passes the edge's
+        /// check for any resource; one reported not callable fails for a
+        /// resource the token holds nothing on.
+        #[test]
+        fn routes_agree_with_the_edge(h in arb_holdings(), id in "[a-c]") {
+            let c = default_catalog();
+            let table = RouteTable::from_json(include_str!("../../worker/gateway.json")).unwrap();
+            let report = routes(&h, &c, &table, None, 0);
+            let project = h.access().home().to_string();
+            for (route, reach) in table.routes.iter().zip(&report.routes) {
+                let params: BTreeMap<String, String> = route.pattern.segments.iter().filter_map(|s| match s {
+                    crate::gateway::Segment::Param(n) | crate::gateway::Segment::Rest(n) => Some((n.clone(), id.clone())),
+                    _ => None,
+                }).collect();
+                let m = crate::gateway::RouteMatch { route, params };
+                let required = m.required().unwrap();
+                let passes = required.iter().all(|w| edge_allows(&h, &c, &project, w, 0));
+                if reach.callable == Coverage::All && reach.accepts_keyward {
+                    prop_assert!(passes);
+                }
+                if reach.requires.iter().all(|r| r.held == Coverage::All || r.resources.contains(&id)) {
+                    prop_assert!(passes, "{} on {}", route.name, id);
+                } else {
+                    prop_assert!(!passes, "{} on {}", route.name, id);
+                }
+            }
+        }
+    }
+}
