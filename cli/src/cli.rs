@@ -830,6 +830,9 @@ pub enum ProjectsCommand {
         /// With a policy option: every token must expire
         #[arg(long)]
         require_expiry: bool,
+        /// What a leaked secret's token gets: disable (the default) or revoke
+        #[arg(long, value_parser = ["disable", "revoke"])]
+        leak_response: Option<String>,
     },
 }
 

@@ -5,6 +5,7 @@ use crate::conditions::{Cidr, Meta};
 use crate::contract::shapes::*;
 pub use crate::expiry::Policy as ExpiryPolicy;
 use crate::grant::{Grant, ServicePermissions};
+pub use crate::leak::LeakResponse;
 use crate::problem::FieldError;
 use crate::quota::UsageLimit;
 use crate::requirement::Requirement;
@@ -703,6 +704,9 @@ pub struct Project {
     /// How long its tokens may live.
     #[serde(default)]
     pub expiry_policy: ExpiryPolicy,
+    /// What happens to a token whose secret a scanner finds in public.
+    #[serde(default)]
+    pub leak_response: LeakResponse,
 }
 
 /// `PATCH /projects/{project}` (admins): absent fields stay.
@@ -717,6 +721,8 @@ pub struct UpdateProject {
     /// Held by token creations and expiry changes from now on; existing
     /// tokens keep their expiry.
     pub expiry_policy: Option<ExpiryPolicy>,
+    /// `disable` (the default) or `revoke`.
+    pub leak_response: Option<LeakResponse>,
 }
 
 #[skip_serializing_none]

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod grant;
 pub mod invitation;
 pub mod jwt;
+pub mod leak;
 pub mod level;
 pub mod paths;
 pub mod policy;

@@ -99,6 +99,7 @@ templates! {
     MEMBER = "/members/{id}";
     MEMBER_KEYS = "/members/{id}/keys";
     MEMBER_KEY = "/members/{id}/keys/{key}";
+    LEAKS = "/leaks";
     PROJECTS = "/projects";
     PROJECT = "/projects/{project}";
     /// The storage routes (`/buckets…`) also answer under this prefix,

@@ -21,7 +21,7 @@ mod routes;
 mod store;
 
 use call::{record, Call};
-use handlers::{admins, directory, insight, invitations, meta, storage, tokens};
+use handlers::{admins, directory, insight, invitations, leaks, meta, storage, tokens};
 use http::ApiResult;
 use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;
@@ -109,6 +109,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             route.endpoint(),
             Endpoint::OpenInvitation | Endpoint::AcceptInvitation
         ) && e.code() == ErrorCode::NotFound
+            || route.endpoint() == Endpoint::ReportLeaks && e.code() == ErrorCode::InvalidToken
         {
             if let Some(refused) = guard::note_failure(&env, &client).await {
                 result = Err(refused);
@@ -172,6 +173,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::DeletePersonalKey => directory::delete_key(p("id"), p("key"), call).await,
         Endpoint::ListProjects => directory::list_projects(call).await,
         Endpoint::CreateProject => directory::create_project(req, call).await,
+        Endpoint::ReportLeaks => leaks::report(req, call).await,
         Endpoint::UpdateProject => directory::update_project(p("project"), req, call).await,
         Endpoint::ExplainToken => insight::explain(p("id"), req, call).await,
         Endpoint::TokenRoutes => insight::routes(p("id"), req, call).await,

@@ -8,8 +8,8 @@ use crate::error::CliError;
 use crate::output::{self, Mode, Table};
 use keyward_domain::api::{
     CreateMember, CreatePersona, CreatePersonalKey, CreateProject, ExpiryPolicy, IssuedToken,
-    Member, MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, TokenList,
-    UpdateMember, UpdatePersona, UpdateProject,
+    LeakResponse, Member, MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList,
+    TokenList, UpdateMember, UpdatePersona, UpdateProject,
 };
 use keyward_domain::paths as P;
 use keyward_domain::Grant;
@@ -390,6 +390,7 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
             max_lifetime,
             no_max_lifetime,
             require_expiry,
+            leak_response,
         } => {
             let policy = (max_lifetime.is_some() || no_max_lifetime || require_expiry).then(|| {
                 ExpiryPolicy {
@@ -401,6 +402,10 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
                 name,
                 description,
                 expiry_policy: policy,
+                leak_response: leak_response.map(|r| match r.as_str() {
+                    "revoke" => LeakResponse::Revoke,
+                    _ => LeakResponse::Disable,
+                }),
             };
             if body == UpdateProject::default() {
                 return Err(CliError::Usage(

@@ -91,6 +91,7 @@ pub enum Endpoint {
     ListProjects,
     CreateProject,
     UpdateProject,
+    ReportLeaks,
     ExplainToken,
     TokenRoutes,
     TokenUsage,

@@ -56,6 +56,15 @@ const ROUTES: &[Route] = &[
         need: Need::Public,
         ok: 200,
     },
+    // Scanning partners authenticate with the partner key alone: no bearer
+    // credential, not even an admin's, opens it.
+    Route {
+        method: "POST",
+        path: "/api/v1/leaks",
+        body: |_| Some(json!([])),
+        need: Need::Public,
+        ok: 401,
+    },
     Route {
         method: "GET",
         path: "/api/v1/catalog",
@@ -732,6 +741,7 @@ async fn every_endpoint_with_every_credential() {
     let upstream = Upstream::start_quiet().await;
     // Rate limits have their own tests; 300 calls would otherwise hit them.
     let app = spawn_app_with(&[
+        ("LEAK_PARTNER_KEY_HASH", &"0".repeat(64)),
         ("UPSTREAM_URL", upstream.url.as_str()),
         ("GATEWAY_SIGNING_KEY", "matrix-signing-key"),
         ("DEFAULT_RATE_LIMIT", "1000000"),

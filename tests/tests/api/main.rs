@@ -24,6 +24,7 @@ mod hardening;
 mod invitations;
 mod jwt;
 mod keboola;
+mod leaks;
 mod load;
 mod members;
 mod peers;

@@ -419,6 +419,7 @@ pub async fn update_project(
                 name,
                 description,
                 expiry_policy,
+                leak_response: body.leak_response,
             },
         },
     )

@@ -5,6 +5,7 @@ pub mod admins;
 pub mod directory;
 pub mod insight;
 pub mod invitations;
+pub mod leaks;
 pub mod meta;
 pub mod storage;
 pub mod tokens;

@@ -103,6 +103,7 @@ pub struct ProjectChanges {
     pub name: Option<String>,
     pub description: Option<String>,
     pub expiry_policy: Option<keyward_domain::api::ExpiryPolicy>,
+    pub leak_response: Option<keyward_domain::api::LeakResponse>,
 }
 
 /// A member to invite, as validated by the front.

@@ -26,6 +26,7 @@ mod checks;
 pub(crate) mod directory;
 mod fault;
 mod invitations;
+mod leaks;
 mod ledger;
 mod members;
 mod personas;
@@ -283,6 +284,9 @@ impl RegistryObject {
                     .await?,
             ),
             Command::Sweep => to_json(&self.sweep(now).await?),
+            Command::ReportLeaks { sightings } => {
+                to_json(&self.report_leaks(sightings, now).await?)
+            }
             Command::Touch { used } => {
                 for (token_id, at) in used {
                     self.touch(&token_id, at.min(now))?;

@@ -35,6 +35,7 @@ impl RegistryObject {
             created_at: now,
             max_lifetime: policy.max_lifetime_seconds.map(|s| s as i64),
             allow_never: i64::from(policy.allow_never),
+            leak_response: None,
         };
         self.sql().exec(
             "INSERT INTO projects (id, name, description, created_by, created_at, max_lifetime, allow_never) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -73,9 +74,16 @@ impl RegistryObject {
             );
             row.allow_never = i64::from(p.allow_never);
         }
+        if let Some(r) = changes.leak_response {
+            changed.set(
+                "leak_response",
+                &mut row.leak_response,
+                Some(Some(r.as_str().into())),
+            );
+        }
         self.sql().exec(
-            "UPDATE projects SET name = ?, description = ?, max_lifetime = ?, allow_never = ? WHERE id = ?",
-            vec![s(&row.name), s(&row.description), oi(row.max_lifetime), i(row.allow_never), s(id)],
+            "UPDATE projects SET name = ?, description = ?, max_lifetime = ?, allow_never = ?, leak_response = ? WHERE id = ?",
+            vec![s(&row.name), s(&row.description), oi(row.max_lifetime), i(row.allow_never), s(row.leak_response().as_str()), s(id)],
         )?;
         self.audit_as(
             actor,

@@ -90,6 +90,31 @@ pub struct NewExpiry {
     pub at: Option<i64>,
 }
 
+/// A reported secret, by hash (`None`: not a Keyward secret at all).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeakSighting {
+    pub hash: Option<String>,
+    pub url: Option<String>,
+}
+
+/// What the registry did with a report: an action per sighting, in order,
+/// and what to tell the admins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeakFound {
+    pub actions: Vec<keyward_domain::leak::LeakAction>,
+    pub notices: Vec<LeakNotice>,
+    pub admins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeakNotice {
+    pub token_id: String,
+    pub name: String,
+    pub project: Option<String>,
+    pub action: keyward_domain::leak::LeakAction,
+    pub url: Option<String>,
+}
+
 /// A changed not-before; `at: None` removes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewNotBefore {
@@ -173,6 +198,10 @@ pub enum Command {
     },
     /// The Cron Trigger's sweep: expired tokens and finished overlaps.
     Sweep,
+    /// Secrets a scanning partner found in public (`POST /leaks`).
+    ReportLeaks {
+        sightings: Vec<LeakSighting>,
+    },
     /// Tokens used (token id, unix seconds of the last use), one command
     /// per audit batch.
     Touch {

@@ -6,7 +6,9 @@
 
 use super::fault::{Fault, RegResult};
 use crate::authority::{ts, StoreError, TokenRow};
-use keyward_domain::api::{Admin, ExpiryPolicy, Invitation, InvitationStatus, Outcome, Project};
+use keyward_domain::api::{
+    Admin, ExpiryPolicy, Invitation, InvitationStatus, LeakResponse, Outcome, Project,
+};
 use keyward_domain::{Grant, TokenKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -393,6 +395,8 @@ pub(super) struct ProjectRow {
     pub(super) max_lifetime: Option<i64>,
     #[serde(default = "one")]
     pub(super) allow_never: i64,
+    #[serde(default)]
+    pub(super) leak_response: Option<String>,
 }
 
 impl ProjectRow {
@@ -404,6 +408,14 @@ impl ProjectRow {
             created_by: self.created_by.clone(),
             created_at: ts(self.created_at),
             expiry_policy: self.expiry_policy(),
+            leak_response: self.leak_response(),
+        }
+    }
+
+    pub(super) fn leak_response(&self) -> LeakResponse {
+        match self.leak_response.as_deref() {
+            Some("revoke") => LeakResponse::Revoke,
+            _ => LeakResponse::Disable,
         }
     }
 

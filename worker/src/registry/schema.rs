@@ -144,6 +144,11 @@ fn token_conditions(sql: &SqlStorage) -> RegResult<()> {
             ("tokens", "usage_limit", "TEXT NOT NULL DEFAULT 'null'"),
             ("projects", "max_lifetime", "INTEGER"),
             ("projects", "allow_never", "INTEGER NOT NULL DEFAULT 1"),
+            (
+                "projects",
+                "leak_response",
+                "TEXT NOT NULL DEFAULT 'disable'",
+            ),
         ],
     )
 }

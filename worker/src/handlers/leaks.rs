@@ -1,0 +1,163 @@
+//! `POST /leaks`: secret scanning partners (GitHub's partner program)
+//! report Keyward secrets they found in public.
+
+use crate::call::Call;
+use crate::email::Mailer;
+use crate::http::{self, ApiError, ApiResult};
+use crate::registry::{Command, LeakFound, LeakNotice, LeakSighting, Registry};
+use keyward_domain::invitation::Email;
+use keyward_domain::leak::{self, Label, LeakAction, Sighting, Verdict, PARTNER_KEY_HEADER};
+use keyward_domain::{ErrorCode, FieldError};
+use subtle::ConstantTimeEq;
+use worker::{Request, Response};
+
+/// The partner key is compared by its SHA-256, in constant time; only the
+/// hash is configured. Without one, reporting is off (503), never open.
+fn partner(req: &Request, env: &worker::Env) -> ApiResult<()> {
+    let expected = env
+        .secret("LEAK_PARTNER_KEY_HASH")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("LEAK_PARTNER_KEY_HASH").map(|v| v.to_string()))
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            ApiError::unavailable("leak reporting is not configured (LEAK_PARTNER_KEY_HASH)")
+        })?;
+    let given = req.headers().get(PARTNER_KEY_HEADER)?.unwrap_or_default();
+    if given.trim().is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::MissingToken,
+            format!("send the partner key in {PARTNER_KEY_HEADER}"),
+        ));
+    }
+    let hash = keyward_domain::secret::hash_str(given.trim()).0;
+    if bool::from(
+        hash.as_bytes()
+            .ct_eq(expected.trim().to_ascii_lowercase().as_bytes()),
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::InvalidToken,
+            "the partner key is not valid",
+        ))
+    }
+}
+
+pub async fn report(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    partner(req, call.env)?;
+    let sightings: Vec<Sighting> = http::json_body(req).await?;
+    if sightings.len() > leak::MAX_REPORTED {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "body",
+            format!("at most {} secrets per report", leak::MAX_REPORTED),
+        )]));
+    }
+    // Only well-formed secrets with a valid checksum are looked up.
+    let found: LeakFound = Registry::from_env(call.env)?
+        .call(&Command::ReportLeaks {
+            sightings: sightings
+                .iter()
+                .map(|s| LeakSighting {
+                    hash: leak::secret_of(s).map(|secret| secret.hash().0),
+                    url: s.url.clone(),
+                })
+                .collect(),
+        })
+        .await?;
+    notify(call.env, &found).await;
+    let verdicts: Vec<Verdict> = sightings
+        .into_iter()
+        .zip(
+            found
+                .actions
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(LeakAction::None)),
+        )
+        .map(|(s, action)| Verdict {
+            token_raw: s.token,
+            token_type: s.kind,
+            label: if action == LeakAction::None {
+                Label::FalsePositive
+            } else {
+                Label::TruePositive
+            },
+            action,
+        })
+        .collect();
+    http::json(200, &verdicts)
+}
+
+/// Tells every admin, through the email provider or the dev outbox. A
+/// failed email does not undo the stop: the audit log has it either way.
+async fn notify(env: &worker::Env, found: &LeakFound) {
+    if found.notices.is_empty() {
+        return;
+    }
+    let mailer = match Mailer::from_env(env) {
+        Ok(m) => m,
+        Err(e) => {
+            worker::console_error!("leak notice not sent: {}", e.problem.detail);
+            return;
+        }
+    };
+    let email = notice(&found.notices);
+    for admin in &found.admins {
+        if let Err(e) = mailer.send(env, admin, &email).await {
+            worker::console_error!("leak notice to an admin failed: {e}");
+        }
+    }
+}
+
+fn notice(notices: &[LeakNotice]) -> Email {
+    let lines: Vec<String> = notices
+        .iter()
+        .map(|n| {
+            format!(
+                "- '{}' ({}) in project {}: {}{}",
+                n.name,
+                n.token_id,
+                n.project
+                    .as_deref()
+                    .unwrap_or("(none: a global key or master token)"),
+                match n.action {
+                    LeakAction::Disabled => "disabled; rotate it, then enable it again",
+                    LeakAction::Revoked => "deleted",
+                    LeakAction::RetiredSecretEnded => "an old, replaced secret stopped working",
+                    _ => "already disabled",
+                },
+                n.url
+                    .as_deref()
+                    .map_or(String::new(), |u| format!(" (found at {u})")),
+            )
+        })
+        .collect();
+    let text = format!(
+        "A secret scanning partner found Keyward secrets in public. Keyward stopped them:\n\n{}\n\nEvery step is in the audit log as token.leak.\n",
+        lines.join("\n")
+    );
+    let html = format!(
+        "<p>A secret scanning partner found Keyward secrets in public. Keyward stopped them:</p><ul>{}</ul><p>Every step is in the audit log as <code>token.leak</code>.</p>",
+        lines
+            .iter()
+            .map(|l| format!("<li>{}</li>", escape(l.trim_start_matches("- "))))
+            .collect::<String>()
+    );
+    Email {
+        subject: format!(
+            "Keyward stopped {} leaked token{}",
+            notices.len(),
+            if notices.len() == 1 { "" } else { "s" }
+        ),
+        text,
+        html,
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
