@@ -141,7 +141,9 @@ impl FromStr for MetaArg {
 
 impl MetaArg {
     pub fn into_meta(args: Vec<MetaArg>) -> keyward_domain::conditions::Meta {
-        keyward_domain::conditions::Meta(args.into_iter().map(|MetaArg(k, v)| (k, v)).collect())
+        keyward_domain::conditions::Meta::from_object(
+            args.into_iter().map(|MetaArg(k, v)| (k, v)).collect(),
+        )
     }
 }
 

@@ -206,7 +206,7 @@ pub fn token_fields(t: &Token) -> String {
             if t.meta.is_empty() {
                 "-".into()
             } else {
-                serde_json::to_string(&t.meta).unwrap_or_default()
+                t.meta.as_json().to_string()
             },
         ),
     ])

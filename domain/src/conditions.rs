@@ -242,44 +242,92 @@ pub const MAX_META_KEY: usize = 64;
 /// A small JSON object an admin attaches to a token (Unkey's `meta`): who
 /// it is for, a cost centre, a ticket. Returned by verify and whoami so a
 /// backend can use it without its own lookup.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+///
+/// Held as its JSON text: the app and the edge only carry it, so they
+/// never link a JSON value model; the worker checks it once, when it is
+/// set ([`Meta::parse`]), and keeps it compact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(transparent)]
-#[schemars(
-    description = "A JSON object of at most 1024 bytes; keys are 1–64 letters, digits, '_' or '-'."
-)]
-pub struct Meta(pub serde_json::Map<String, serde_json::Value>);
+pub struct Meta(Box<serde_json::value::RawValue>);
+
+impl Default for Meta {
+    fn default() -> Meta {
+        Meta::compact("{}")
+    }
+}
+
+impl PartialEq for Meta {
+    fn eq(&self, other: &Meta) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl JsonSchema for Meta {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Meta".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "description": "A JSON object of at most 1024 bytes; keys are 1–64 letters, digits, '_' or '-'."
+        })
+    }
+}
+
+type Object = serde_json::Map<String, serde_json::Value>;
 
 impl Meta {
-    pub fn parse(
-        field: &str,
-        raw: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Meta, FieldError> {
-        if let Some(bad) = raw.keys().find(|k| !is_meta_key(k)) {
+    /// `text` is compact JSON already (it came from [`Meta::parse`]).
+    fn compact(text: &str) -> Meta {
+        Meta(
+            serde_json::value::RawValue::from_string(text.to_string())
+                .unwrap_or_else(|_| Meta::default().0),
+        )
+    }
+
+    /// An object, made compact (the CLI's `--meta k=v`).
+    pub fn from_object(object: Object) -> Meta {
+        Meta::compact(&serde_json::to_string(&object).unwrap_or_else(|_| "{}".into()))
+    }
+
+    /// Metadata as a request gives it: an object, with plain keys, small.
+    pub fn parse(field: &str, raw: Meta) -> Result<Meta, FieldError> {
+        let object: Object = serde_json::from_str(raw.0.get())
+            .map_err(|_| FieldError::new(field, "must be a JSON object"))?;
+        if let Some(bad) = object.keys().find(|k| !is_meta_key(k)) {
             return Err(FieldError::new(
                 format!("{field}.{}", printable(bad)),
                 format!("keys are 1 to {MAX_META_KEY} letters, digits, '_' or '-'"),
             ));
         }
-        let size = serde_json::to_vec(&raw)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX);
-        if size > MAX_META_BYTES {
+        let text = serde_json::to_string(&object)
+            .map_err(|_| FieldError::new(field, "must be a JSON object"))?;
+        if text.len() > MAX_META_BYTES {
             return Err(FieldError::new(
                 field,
-                format!("is {size} bytes as JSON; at most {MAX_META_BYTES}"),
+                format!("is {} bytes as JSON; at most {MAX_META_BYTES}", text.len()),
             ));
         }
-        Ok(Meta(raw))
+        Ok(Meta::compact(&text))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.get() == "{}"
+    }
+
+    /// The JSON text, compact.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
     }
 
     /// A value as the list's `meta.<key>=<value>` filter compares it:
     /// strings as they are, other scalars as JSON text.
     pub fn matches(&self, key: &str, wanted: &str) -> bool {
-        self.0.get(key).is_some_and(|v| match v {
+        let Ok(object) = serde_json::from_str::<Object>(self.0.get()) else {
+            return false;
+        };
+        object.get(key).is_some_and(|v| match v {
             serde_json::Value::String(s) => s == wanted,
             serde_json::Value::Array(_) | serde_json::Value::Object(_) => false,
             other => *other.to_string() == *wanted,
@@ -394,12 +442,13 @@ mod tests {
 
     #[test]
     fn metadata_is_small_and_keyed_plainly() {
-        let obj = |v: serde_json::Value| v.as_object().cloned().unwrap();
+        let obj = |v: serde_json::Value| serde_json::from_value::<Meta>(v).unwrap();
         let m = Meta::parse(
             "meta",
             obj(serde_json::json!({"team": "payments", "tier": 2})),
         )
         .unwrap();
+        assert_eq!(m.as_json(), r#"{"team":"payments","tier":2}"#);
         assert!(m.matches("team", "payments"));
         assert!(m.matches("tier", "2"));
         assert!(!m.matches("team", "Payments"));
@@ -409,6 +458,9 @@ mod tests {
         let big = "x".repeat(MAX_META_BYTES);
         let e = Meta::parse("meta", obj(serde_json::json!({ "k": big }))).unwrap_err();
         assert_eq!(e.field, "meta");
+        let e = Meta::parse("meta", obj(serde_json::json!([1]))).unwrap_err();
+        assert_eq!(e.message, "must be a JSON object");
+        assert!(Meta::default().is_empty());
     }
 
     #[test]

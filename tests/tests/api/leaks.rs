@@ -216,6 +216,7 @@ async fn without_a_partner_key_configured_reporting_is_off() {
             Some(json!([sighting(&secret)])),
         )
         .await;
-    assert_eq!((r.status, r.code().as_str()), (503, "unavailable"));
+    assert_eq!((r.status, r.code().as_str()), (404, "not_found"));
+    assert!(r.text.contains("LEAK_PARTNER_KEY_HASH"), "{}", r.text);
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
 }

@@ -25,6 +25,22 @@ async fn create(app: &TestApp, body: Value) -> (Value, String) {
     )
 }
 
+/// An admin's `PATCH /tokens/{id}`.
+async fn edit(app: &TestApp, id: &str, body: Value) -> Answer {
+    app.patch(&format!("/api/v1/tokens/{id}"), &app.admin_secret, body)
+        .await
+}
+
+/// A backend's token, allowed to call `/verify`.
+async fn verifier(app: &TestApp) -> String {
+    app.create_token(
+        "backend",
+        json!([{"service": "tokens", "permission": "verify"}]),
+    )
+    .await
+    .1
+}
+
 async fn verify(app: &TestApp, backend: &str, body: Value) -> Value {
     let r = app.post("/api/v1/verify", backend, body).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -48,12 +64,7 @@ async fn a_disabled_token_is_refused_everywhere_until_enabled() {
         ("GATEWAY_SIGNING_KEY", "test-gateway-signing-key"),
     ])
     .await;
-    let (_, backend) = app
-        .create_token(
-            "backend",
-            json!([{"service": "tokens", "permission": "verify"}]),
-        )
-        .await;
+    let backend = verifier(&app).await;
     let (token, secret) = create(
         &app,
         json!({"name": "ci", "grants": [
@@ -73,13 +84,7 @@ async fn a_disabled_token_is_refused_everywhere_until_enabled() {
         200
     );
 
-    let off = app
-        .patch(
-            &format!("/api/v1/tokens/{id}"),
-            &app.admin_secret,
-            json!({"enabled": false}),
-        )
-        .await;
+    let off = edit(&app, &id, json!({"enabled": false})).await;
     assert_eq!(off.status, 200, "{}", off.text);
     assert_eq!(off.json()["enabled"], false);
     assert_eq!(off.json()["grants"], token["grants"], "grants are kept");
@@ -132,13 +137,7 @@ async fn a_disabled_token_is_refused_everywhere_until_enabled() {
         .await;
     assert_eq!(page["items"][0]["outcome"], "success", "{page}");
 
-    let on = app
-        .patch(
-            &format!("/api/v1/tokens/{id}"),
-            &app.admin_secret,
-            json!({"enabled": true}),
-        )
-        .await;
+    let on = edit(&app, &id, json!({"enabled": true})).await;
     assert_eq!(on.json()["enabled"], true);
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
     assert_eq!(
@@ -178,12 +177,7 @@ async fn a_disabled_token_is_refused_everywhere_until_enabled() {
 #[tokio::test]
 async fn a_token_is_refused_before_its_not_before() {
     let app = spawn_app().await;
-    let (_, backend) = app
-        .create_token(
-            "backend",
-            json!([{"service": "tokens", "permission": "verify"}]),
-        )
-        .await;
+    let backend = verifier(&app).await;
     let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
     let soon = soon
         .format(&time::format_description::well_known::Rfc3339)
@@ -232,13 +226,7 @@ async fn a_token_is_refused_before_its_not_before() {
         "token_not_yet_valid",
     );
     let id = t["id"].as_str().unwrap();
-    let r = app
-        .patch(
-            &format!("/api/v1/tokens/{id}"),
-            &app.admin_secret,
-            json!({"not_before": null}),
-        )
-        .await;
+    let r = edit(&app, &id, json!({"not_before": null})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.get("/api/v1/whoami", &s).await.status, 200);
 }
@@ -273,12 +261,7 @@ async fn whoami_from(client: &reqwest::Client, app: &TestApp, secret: &str) -> A
 #[tokio::test]
 async fn an_allow_listed_token_works_only_from_its_networks() {
     let app = spawn_app().await;
-    let (_, backend) = app
-        .create_token(
-            "backend",
-            json!([{"service": "tokens", "permission": "verify"}]),
-        )
-        .await;
+    let backend = verifier(&app).await;
     let (token, secret) = create(
         &app,
         json!({"name": "office", "allowed_ips": ["127.0.0.7", "2001:db8::/32"], "grants": [
@@ -384,13 +367,7 @@ async fn an_allow_listed_token_works_only_from_its_networks() {
 
     // `[]` lifts the list.
     let id = token["id"].as_str().unwrap();
-    let r = app
-        .patch(
-            &format!("/api/v1/tokens/{id}"),
-            &app.admin_secret,
-            json!({"allowed_ips": []}),
-        )
-        .await;
+    let r = edit(&app, &id, json!({"allowed_ips": []})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         whoami_from(&client_from(8), &app, &secret).await.status,
@@ -403,12 +380,7 @@ async fn an_allow_listed_token_works_only_from_its_networks() {
 #[tokio::test]
 async fn metadata_travels_with_the_token_and_finds_it() {
     let app = spawn_app().await;
-    let (_, backend) = app
-        .create_token(
-            "backend",
-            json!([{"service": "tokens", "permission": "verify"}]),
-        )
-        .await;
+    let backend = verifier(&app).await;
     let (token, secret) = create(
         &app,
         json!({"name": "billing-ci", "grants": read_bucket(), "meta": {"team": "payments", "tier": 2, "oncall": true}}),
@@ -562,13 +534,7 @@ async fn a_usage_limited_token_is_used_exactly_n_times() {
     assert_eq!(after.json()["remaining_uses"], 0);
 
     // Raising the limit gives the difference.
-    let r = app
-        .patch(
-            &format!("/api/v1/tokens/{id}"),
-            &app.admin_secret,
-            json!({"usage_limit": {"uses": 27}}),
-        )
-        .await;
+    let r = edit(&app, &id, json!({"usage_limit": {"uses": 27}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
     let who = app.get("/api/v1/whoami", &secret).await;
@@ -582,13 +548,12 @@ async fn a_usage_limited_token_is_used_exactly_n_times() {
 
     // A daily refill counts afresh, and a spent token is told when to
     // come back (00:00 UTC).
-    let r = app
-        .patch(
-            &format!("/api/v1/tokens/{id}"),
-            &app.admin_secret,
-            json!({"usage_limit": {"uses": 1, "refill": "daily"}}),
-        )
-        .await;
+    let r = edit(
+        &app,
+        &id,
+        json!({"usage_limit": {"uses": 1, "refill": "daily"}}),
+    )
+    .await;
     assert_eq!(
         r.json()["usage_limit"],
         json!({"uses": 1, "refill": "daily"})
@@ -600,13 +565,7 @@ async fn a_usage_limited_token_is_used_exactly_n_times() {
     assert!((1..=86_400).contains(&wait), "until 00:00 UTC: {wait}");
 
     // Lifting the limit ends counting.
-    let r = app
-        .patch(
-            &format!("/api/v1/tokens/{id}"),
-            &app.admin_secret,
-            json!({"usage_limit": null}),
-        )
-        .await;
+    let r = edit(&app, &id, json!({"usage_limit": null})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
 

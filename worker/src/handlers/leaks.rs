@@ -12,7 +12,8 @@ use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
 /// The partner key is compared by its SHA-256, in constant time; only the
-/// hash is configured. Without one, reporting is off (503), never open.
+/// hash is configured. Without one, reporting is off (404: this deployment
+/// has no such endpoint), never open.
 fn partner(req: &Request, env: &worker::Env) -> ApiResult<()> {
     let expected = env
         .secret("LEAK_PARTNER_KEY_HASH")
@@ -21,7 +22,10 @@ fn partner(req: &Request, env: &worker::Env) -> ApiResult<()> {
         .ok()
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| {
-            ApiError::unavailable("leak reporting is not configured (LEAK_PARTNER_KEY_HASH)")
+            ApiError::new(
+                ErrorCode::NotFound,
+                "leak reporting is not enabled on this deployment (LEAK_PARTNER_KEY_HASH is not set)",
+            )
         })?;
     let given = req.headers().get(PARTNER_KEY_HEADER)?.unwrap_or_default();
     if given.trim().is_empty() {

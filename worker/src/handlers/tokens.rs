@@ -163,7 +163,7 @@ impl Controls {
             },
             None => None,
         };
-        let meta = meta.and_then(|m| collect(&mut errors, Meta::parse("meta", m.0)));
+        let meta = meta.and_then(|m| collect(&mut errors, Meta::parse("meta", m)));
         let usage_limit = match usage_limit {
             Some(Some(u)) => collect(&mut errors, u.check("usage_limit"))
                 .map(|u| NewUsageLimit { limit: Some(u) }),
