@@ -735,27 +735,7 @@ mod tests {
         assert_eq!(e[0].field, "project");
     }
 
-    fn arb_grant() -> impl Strategy<Value = Grant> {
-        let c = default_catalog();
-        let perms: Vec<(String, String, bool)> = c
-            .services
-            .iter()
-            .flat_map(|s| {
-                s.permissions
-                    .iter()
-                    .map(move |p| (s.id.clone(), p.id.clone(), p.resource_type.is_some()))
-            })
-            .collect();
-        (
-            prop::sample::select(perms),
-            prop_oneof![Just("*".to_string()), "[a-c]"],
-        )
-            .prop_map(|((s, p, has_r), r)| Grant {
-                service: s,
-                permission: p,
-                resource: has_r.then(|| Resource::parse(&r)),
-            })
-    }
+    use crate::grant::testing::arb_grant;
 
     fn arb_source() -> impl Strategy<Value = Source> {
         prop_oneof![

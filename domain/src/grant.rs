@@ -75,15 +75,20 @@ impl Grant {
         Some(Grant::new(service, permission, resource))
     }
 
-    /// Whether holding `self` covers `other`: the same permission, and `*`
-    /// covers every resource.
+    /// Whether holding `self` covers `other`: the same permission; `*`
+    /// covers every resource, and a resource covers its parts (a bucket
+    /// its tables: `in.c-main` covers `in.c-main/orders`).
     pub fn covers(&self, other: &Grant) -> bool {
         self.service == other.service
             && self.permission == other.permission
             && match (&self.resource, &other.resource) {
                 (None, None) => true,
                 (Some(Resource::All), Some(_)) => true,
-                (Some(Resource::Id(a)), Some(Resource::Id(b))) => a == b,
+                (Some(Resource::Id(a)), Some(Resource::Id(b))) => {
+                    a == b
+                        || b.strip_prefix(a.as_str())
+                            .is_some_and(|rest| rest.starts_with('/'))
+                }
                 _ => false,
             }
     }
@@ -125,9 +130,10 @@ impl Catalog {
                 "{}:{} takes no resource",
                 grant.service, grant.permission
             ))),
-            (Some(_), Some(Resource::Id(id))) if !crate::validate::is_resource_id(id) => {
+            (Some(_), Some(Resource::Id(id))) if !crate::validate::is_grant_resource(id) => {
                 Err(CatalogError::InvalidResource(format!(
-                    "'{id}' is not a valid resource id (1-96 characters of letters, digits, '.', '_', '-')"
+                    "'{id}' is not a valid resource id (1-96 characters of letters, digits, '.', '_', '-'; \
+                     or a part of one, 'parent/part', such as a bucket's table 'in.c-main/orders')"
                 )))
             }
             _ => Ok(()),
@@ -150,7 +156,7 @@ impl Catalog {
 }
 
 /// A grant set closed under implication, with `*` absorbing per-resource
-/// grants of the same permission. Each grant remembers which of the grants
+/// grants of the same permission, and a resource the grants on its parts. Each grant remembers which of the grants
 /// it was built from produce it (themselves, or by implication), so that a
 /// decision can say what admitted it: the derivation is a by-product of
 /// the one decision, never a second computation.
@@ -197,8 +203,8 @@ impl Effective {
                 );
             }
         }
-        let stars = stars(map.keys());
-        map.retain(|g, _| !absorbed(g, &stars));
+        let keys: BTreeSet<Grant> = map.keys().cloned().collect();
+        map.retain(|g, _| !absorbed(g, |h| keys.contains(h)));
         Effective(map)
     }
 
@@ -262,23 +268,31 @@ impl Effective {
     }
 }
 
-/// The permissions held on `*`.
-fn stars<'a>(grants: impl Iterator<Item = &'a Grant>) -> BTreeSet<(String, String)> {
-    grants
-        .filter(|g| g.resource == Some(Resource::All))
-        .map(|g| (g.service.clone(), g.permission.clone()))
-        .collect()
-}
-
-/// A per-resource grant whose permission is also held on `*`.
-fn absorbed(g: &Grant, stars: &BTreeSet<(String, String)>) -> bool {
-    matches!(g.resource, Some(Resource::Id(_)))
-        && stars.contains(&(g.service.clone(), g.permission.clone()))
+/// A per-resource grant that another grant of the set covers: the same
+/// permission on `*`, or on the resource it is a part of (a table's
+/// bucket). After this, at most one grant of a set covers any grant.
+fn absorbed(g: &Grant, held: impl Fn(&Grant) -> bool) -> bool {
+    let Some(Resource::Id(id)) = &g.resource else {
+        return false;
+    };
+    let on = |r: Resource| {
+        held(&Grant {
+            service: g.service.clone(),
+            permission: g.permission.clone(),
+            resource: Some(r),
+        })
+    };
+    on(Resource::All)
+        || id
+            .split_once('/')
+            .is_some_and(|(parent, _)| on(Resource::Id(parent.to_string())))
 }
 
 fn normalize_set(set: BTreeSet<Grant>) -> BTreeSet<Grant> {
-    let stars = stars(set.iter());
-    set.into_iter().filter(|g| !absorbed(g, &stars)).collect()
+    let all = set.clone();
+    set.into_iter()
+        .filter(|g| !absorbed(g, |h| all.contains(h)))
+        .collect()
 }
 
 /// A token's explicit grants as stored: deduplicated and sorted, each kept
@@ -374,6 +388,38 @@ impl Principal {
             None => Ok(()),
             Some(g) => Err(g),
         }
+    }
+}
+
+/// Generators shared by the domain's property tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Grant, Resource};
+    use crate::catalog::default_catalog;
+    use proptest::prelude::*;
+
+    /// Any grant of the shipped catalog, on `*`, a resource, or a part of
+    /// one (a bucket's table).
+    pub(crate) fn arb_grant() -> impl Strategy<Value = Grant> {
+        let c = default_catalog();
+        let perms: Vec<(String, String, bool)> = c
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.permissions
+                    .iter()
+                    .map(move |p| (s.id.clone(), p.id.clone(), p.resource_type.is_some()))
+            })
+            .collect();
+        (
+            prop::sample::select(perms),
+            prop_oneof![Just("*".to_string()), "[a-c]", "[a-c]/t"],
+        )
+            .prop_map(|((s, p, has_r), r)| Grant {
+                service: s,
+                permission: p,
+                resource: has_r.then(|| Resource::parse(&r)),
+            })
     }
 }
 
@@ -487,27 +533,7 @@ mod tests {
         assert_eq!(n, vec![g("storage:read@*"), g("storage:write@a")]);
     }
 
-    fn arb_grant() -> impl Strategy<Value = Grant> {
-        let c = default_catalog();
-        let perms: Vec<(String, String, bool)> = c
-            .services
-            .iter()
-            .flat_map(|s| {
-                s.permissions
-                    .iter()
-                    .map(move |p| (s.id.clone(), p.id.clone(), p.resource_type.is_some()))
-            })
-            .collect();
-        (
-            prop::sample::select(perms),
-            prop_oneof![Just("*".to_string()), "[a-c]"],
-        )
-            .prop_map(|((s, p, has_r), r)| Grant {
-                service: s,
-                permission: p,
-                resource: has_r.then(|| Resource::parse(&r)),
-            })
-    }
+    use crate::grant::testing::arb_grant;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]

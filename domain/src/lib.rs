@@ -24,6 +24,7 @@ pub mod ratelimit;
 pub mod registry_error;
 pub mod requirement;
 pub mod secret;
+pub mod storage;
 pub mod template;
 pub mod usage;
 pub mod validate;

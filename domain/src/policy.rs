@@ -647,7 +647,7 @@ mod tests {
         for s in &c.services {
             for p in &s.permissions {
                 if p.resource_type.is_some() {
-                    for r in ["*", "x", "y"] {
+                    for r in ["*", "x", "y", "x/t", "y/t"] {
                         all.push(g(&format!("{}:{}@{r}", s.id, p.id)));
                     }
                 } else {

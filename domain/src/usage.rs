@@ -222,7 +222,6 @@ mod tests {
     use super::*;
     use crate::catalog::default_catalog;
     use crate::explain::Source;
-    use crate::grant::Resource;
     use crate::secret::TokenKind;
     use proptest::prelude::*;
 
@@ -317,27 +316,7 @@ mod tests {
         assert_eq!(u.since, 100 - 30 * 86_400);
     }
 
-    fn arb_grant() -> impl Strategy<Value = Grant> {
-        let c = default_catalog();
-        let perms: Vec<(String, String, bool)> = c
-            .services
-            .iter()
-            .flat_map(|s| {
-                s.permissions
-                    .iter()
-                    .map(move |p| (s.id.clone(), p.id.clone(), p.resource_type.is_some()))
-            })
-            .collect();
-        (
-            prop::sample::select(perms),
-            prop_oneof![Just("*".to_string()), "[a-c]"],
-        )
-            .prop_map(|((s, p, has_r), r)| Grant {
-                service: s,
-                permission: p,
-                resource: has_r.then(|| Resource::parse(&r)),
-            })
-    }
+    use crate::grant::testing::arb_grant;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]

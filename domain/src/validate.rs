@@ -39,6 +39,16 @@ pub fn is_resource_id(s: &str) -> bool {
         && s != "*"
 }
 
+/// A resource a grant may name: an id, or a part of one, `parent/part`
+/// (Keboola shares one table of a bucket: `in.c-main/orders`). A grant on
+/// the parent covers its parts ([`crate::grant::Grant::covers`]).
+pub fn is_grant_resource(s: &str) -> bool {
+    match s.split_once('/') {
+        None => is_resource_id(s),
+        Some((parent, part)) => is_resource_id(parent) && is_resource_id(part),
+    }
+}
+
 fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }

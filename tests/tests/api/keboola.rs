@@ -353,3 +353,154 @@ async fn the_bucket_list_searches_and_limits() {
     let mine = app.get("/api/v1/buckets?q=sales", &secret).await;
     assert_eq!(ids(mine.json()), ["in.c-sales-eu"]);
 }
+
+/// Keboola shares a single table of a bucket: a grant may name one table
+/// (`in.c-main/orders`), a grant on the bucket covers all its tables, and
+/// an object whose key starts with `<table>/` lives in that table (others
+/// at bucket level).
+#[tokio::test]
+async fn a_token_shares_one_table_of_a_bucket() {
+    let app = spawn_app().await;
+    app.create_bucket("in.c-main").await;
+    let admin = app.admin_secret.clone();
+    let put = |secret: String, key: &'static str| {
+        let app = &app;
+        async move {
+            app.send_raw(
+                Method::PUT,
+                &format!(
+                    "/api/v1/buckets/in.c-main/objects/{}",
+                    key.replace('/', "%2F")
+                ),
+                Some(&secret),
+                "text/csv",
+                b"id,total\n1,10\n".to_vec(),
+            )
+            .await
+        }
+    };
+    for key in ["orders/2024.csv", "customers/all.csv", "readme.csv"] {
+        assert_eq!(put(admin.clone(), key).await.status, 200);
+    }
+    let (_, orders) = app
+        .create_token(
+            "orders-share",
+            json!([{"service": "storage", "permission": "write", "resource": "in.c-main/orders"}]),
+        )
+        .await;
+
+    // It sees the bucket, and in it only its table's objects.
+    let buckets = app.get("/api/v1/buckets", &orders).await;
+    assert_eq!(
+        buckets.json()["items"][0]["id"],
+        "in.c-main",
+        "{}",
+        buckets.text
+    );
+    let listed = app.get("/api/v1/buckets/in.c-main/objects", &orders).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let listed = listed.json();
+    let keys: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["orders/2024.csv"]);
+    assert_eq!(
+        app.get(
+            "/api/v1/buckets/in.c-main/objects/orders%2F2024.csv",
+            &orders
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        put(orders.clone(), "orders/2025.csv").await.status,
+        200,
+        "its own table"
+    );
+    let other = app
+        .get(
+            "/api/v1/buckets/in.c-main/objects/customers%2Fall.csv",
+            &orders,
+        )
+        .await;
+    assert_eq!(other.status, 403);
+    assert!(
+        other.text.contains("storage:read@in.c-main/customers"),
+        "{}",
+        other.text
+    );
+    assert_eq!(
+        app.get("/api/v1/buckets/in.c-main/objects/readme.csv", &orders)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(put(orders.clone(), "customers/x.csv").await.status, 403);
+
+    // A bucket grant covers every table; the table's holder can hand on
+    // the table, never the bucket.
+    let (_, whole) = app
+        .create_token(
+            "main-reader",
+            json!([{"service": "storage", "permission": "read", "resource": "in.c-main"}]),
+        )
+        .await;
+    let all = app.get("/api/v1/buckets/in.c-main/objects", &whole).await;
+    assert_eq!(
+        all.json()["items"].as_array().map(Vec::len),
+        Some(4),
+        "{}",
+        all.text
+    );
+    assert_eq!(
+        app.get(
+            "/api/v1/buckets/in.c-main/objects/orders%2F2024.csv",
+            &whole
+        )
+        .await
+        .status,
+        200
+    );
+    let (_, manager) = app
+        .create_token(
+            "orders-manager",
+            json!([
+                {"service": "storage", "permission": "read", "resource": "in.c-main/orders"},
+                {"service": "tokens", "permission": "manage"}
+            ]),
+        )
+        .await;
+    let narrower = app
+        .post(
+            "/api/v1/tokens",
+            &manager,
+            json!({"name": "orders-only", "grants": [{"service": "storage", "permission": "read", "resource": "in.c-main/orders"}]}),
+        )
+        .await;
+    assert_eq!(narrower.status, 201, "{}", narrower.text);
+    let wider = app
+        .post(
+            "/api/v1/tokens",
+            &manager,
+            json!({"name": "whole-bucket", "grants": [{"service": "storage", "permission": "read", "resource": "in.c-main"}]}),
+        )
+        .await;
+    assert_eq!(
+        (wider.status, wider.code().as_str()),
+        (403, "privilege_escalation")
+    );
+
+    // A table id is checked like a bucket id.
+    let bad = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "deep", "grants": [{"service": "storage", "permission": "read", "resource": "in.c-main/orders/2024"}]}),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+}

@@ -5,7 +5,8 @@ use crate::http::{self, ApiError, ApiResult, OBJECT_LIMIT};
 use crate::registry::Command;
 use crate::store::{self, ObjectMeta};
 use keyward_domain::api::{Bucket, BucketList, CreateBucket, ObjectInfo, ObjectList};
-use keyward_domain::{validate, Decision, FieldError};
+use keyward_domain::storage::{self, Readable};
+use keyward_domain::{validate, FieldError, Grant, Resource};
 use time::OffsetDateTime;
 use worker::kv::KvStore;
 use worker::{Request, Response};
@@ -101,7 +102,7 @@ pub async fn list_buckets(req: &mut Request, call: &mut Call<'_>) -> ApiResult<R
                 .and_then(|m| serde_json::from_value::<Bucket>(m).ok())
         })
         .filter(|b| query.matches(&b.id))
-        .filter(|b| principal.may("storage", "read", Some(&b.id)) == Decision::Allow)
+        .filter(|b| storage::readable(&principal, &b.id) != Readable::Nothing)
         .collect();
     items.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(limit) = query.limit {
@@ -157,8 +158,23 @@ fn ts(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// Read on the bucket lists every object; read on some of its tables
+/// (Keboola's shared tables) lists those tables' objects only.
 pub async fn list_objects(bucket: &str, call: &mut Call<'_>) -> ApiResult<Response> {
-    call.require("storage", "read", Some(bucket))?;
+    let tables = match call.require("storage", "read", Some(bucket)) {
+        Ok(_) => None,
+        Err(refused) => match storage::readable(&call.principal()?, bucket) {
+            Readable::Tables(tables) => {
+                call.used.borrow_mut().extend(
+                    tables
+                        .iter()
+                        .map(|r| Grant::new("storage", "read", Some(Resource::Id(r.clone())))),
+                );
+                Some(tables)
+            }
+            _ => return Err(refused),
+        },
+    };
     check_ids(bucket, None)?;
     let kv = kv(call)?;
     let project = call.project()?;
@@ -169,8 +185,14 @@ pub async fn list_objects(bucket: &str, call: &mut Call<'_>) -> ApiResult<Respon
         .into_iter()
         .filter_map(|k| {
             let meta: ObjectMeta = serde_json::from_value(k.metadata?).ok()?;
+            let key = k.name.strip_prefix(&prefix)?;
+            if let Some(tables) = &tables {
+                if !tables.contains(&storage::object_resource(bucket, key)) {
+                    return None;
+                }
+            }
             Some(ObjectInfo {
-                key: k.name.strip_prefix(&prefix)?.to_string(),
+                key: key.to_string(),
                 size: meta.size,
                 content_type: meta.content_type,
                 updated_at: ts(meta.updated_at),
@@ -186,7 +208,11 @@ pub async fn put_object(
     req: &mut Request,
     call: &mut Call<'_>,
 ) -> ApiResult<Response> {
-    call.require("storage", "write", Some(bucket))?;
+    call.require(
+        "storage",
+        "write",
+        Some(&storage::object_resource(bucket, key)),
+    )?;
     check_ids(bucket, Some(key))?;
     let kv = kv(call)?;
     let project = call.project()?;
@@ -322,7 +348,11 @@ pub async fn get_object(
     req: &Request,
     call: &mut Call<'_>,
 ) -> ApiResult<Response> {
-    call.require("storage", "read", Some(bucket))?;
+    call.require(
+        "storage",
+        "read",
+        Some(&storage::object_resource(bucket, key)),
+    )?;
     check_ids(bucket, Some(key))?;
     let inline = wants_inline(req)?;
     let kv = kv(call)?;
@@ -371,7 +401,11 @@ pub async fn get_object(
 }
 
 pub async fn delete_object(bucket: &str, key: &str, call: &mut Call<'_>) -> ApiResult<Response> {
-    call.require("storage", "write", Some(bucket))?;
+    call.require(
+        "storage",
+        "write",
+        Some(&storage::object_resource(bucket, key)),
+    )?;
     check_ids(bucket, Some(key))?;
     let kv = kv(call)?;
     let name = store::object_key(&call.project()?, bucket, key);
