@@ -302,6 +302,16 @@ impl BlastRadius {
     }
 }
 
+/// A change's answer: the change made, or, with `?dry_run=true`, its
+/// [`BlastRadius`] (which always carries `"dry_run": true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "{T}OrPreview")]
+pub enum OrPreview<T> {
+    Preview(BlastRadius),
+    Done(T),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
