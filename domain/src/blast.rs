@@ -131,7 +131,10 @@ pub fn route_changes(
         .zip(explain::reach(after, table))
         .filter_map(|(b, a)| {
             let (rb, ra) = (callable_on(&b), callable_on(&a));
-            (b.callable != a.callable || rb != ra).then(|| RouteChange {
+            if b.callable == a.callable && rb == ra {
+                return None;
+            }
+            Some(RouteChange {
                 name: a.name,
                 methods: a.methods,
                 path: a.path,

@@ -528,9 +528,12 @@ fn radius_text(radius: &BlastRadius) -> String {
         let gone = if t.deleted { ", deleted" } else { "" };
         out.push_str(&format!("  {} ({}){gone}\n", t.name, t.id));
         for p in &t.projects {
-            let signed =
-                |sign: char, grants: &[Grant]| grants.iter().map(move |g| format!("{sign}{g}"));
-            let changes: Vec<String> = signed('+', &p.gained).chain(signed('-', &p.lost)).collect();
+            let changes: Vec<String> = p
+                .gained
+                .iter()
+                .map(|g| format!("+{g}"))
+                .chain(p.lost.iter().map(|g| format!("-{g}")))
+                .collect();
             out.push_str(&format!("    in {}: {}\n", p.project, changes.join(" ")));
             for r in &p.routes {
                 let on = |rs: &[String]| {

@@ -24,7 +24,7 @@ async fn holds(app: &TestApp, secret: &str) -> BTreeSet<String> {
             );
             let resources = p["resources"].as_array().unwrap();
             if resources.is_empty() {
-                out.insert(base);
+                out.insert(base.clone());
             }
             for r in resources {
                 out.insert(format!("{base}@{}", r.as_str().unwrap()));
