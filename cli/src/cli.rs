@@ -654,6 +654,9 @@ pub enum PersonasCommand {
         /// Remove every grant
         #[arg(long)]
         clear_grants: bool,
+        /// Preview: list the tokens that would gain or lose permissions (and the gateway routes that flip); change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Delete a persona; with --unlink also when tokens still link it
     #[command(after_help = "Example:\n  keyward personas delete per_4k2... --unlink --yes")]
@@ -667,6 +670,9 @@ pub enum PersonasCommand {
         /// Do not ask for confirmation
         #[arg(short, long)]
         yes: bool,
+        /// Preview: list the tokens that would gain or lose permissions (and the gateway routes that flip); change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -731,6 +737,9 @@ pub enum MembersCommand {
         /// Unlink every persona
         #[arg(long)]
         clear_personas: bool,
+        /// Preview: list the tokens that would gain or lose permissions (and the gateway routes that flip); change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Remove a member, their user token and their personal keys
     #[command(after_help = "Example:\n  keyward members delete mem_3k... --yes")]
@@ -741,6 +750,9 @@ pub enum MembersCommand {
         /// Do not ask for confirmation
         #[arg(short, long)]
         yes: bool,
+        /// Preview: list the tokens that would gain or lose permissions (and the gateway routes that flip); change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// A member's personal keys: only the member creates them
     #[command(subcommand)]
@@ -833,6 +845,9 @@ pub enum ProjectsCommand {
         /// What a leaked secret's token gets: disable (the default) or revoke
         #[arg(long, value_parser = ["disable", "revoke"])]
         leak_response: Option<String>,
+        /// Preview: list the project's tokens whose expiry the new policy would not admit (they keep it); change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -79,6 +79,12 @@ impl Client {
         decode(&url, send(&url, req.json(body))?)
     }
 
+    /// A `DELETE` that answers JSON (a `?dry_run=true` preview).
+    pub fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
+        let (url, req) = self.request(Method::DELETE, path)?;
+        decode(&url, send(&url, req)?)
+    }
+
     pub fn delete(&self, path: &str) -> Result<(), CliError> {
         let (url, req) = self.request(Method::DELETE, path)?;
         send(&url, req).map(drop)

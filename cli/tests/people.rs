@@ -250,3 +250,157 @@ async fn members_are_invited_and_create_their_own_keys() {
         .await
         .fails(1, "invalid_token");
 }
+
+/// `--dry-run` previews a persona edit or delete, a member's edit or
+/// removal and a project's expiry policy: the tokens it would reach, and
+/// nothing changed.
+#[tokio::test]
+async fn dry_run_previews_a_change_and_changes_nothing() {
+    let app = spawn_app().await;
+    let kw = Kw::admin(&app);
+    let persona = kw
+        .run(&[
+            "personas",
+            "create",
+            "Writers",
+            "-g",
+            "storage:write@*",
+            "--quiet",
+        ])
+        .await
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let token = kw
+        .run(&[
+            "tokens",
+            "create",
+            "loader",
+            "--persona",
+            &persona,
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    let token_id = token["token"]["id"].as_str().unwrap().to_string();
+
+    let preview = kw
+        .run(&[
+            "personas",
+            "update",
+            &persona,
+            "-g",
+            "storage:read@*",
+            "--dry-run",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(preview["tokens"][0]["id"], json!(token_id));
+    let lost = preview["tokens"][0]["projects"][0]["lost"].to_string();
+    assert!(lost.contains("write"), "{preview}");
+    let human = kw
+        .run(&[
+            "personas",
+            "update",
+            &persona,
+            "-g",
+            "storage:read@*",
+            "--dry-run",
+        ])
+        .await
+        .ok()
+        .stdout;
+    assert!(human.contains("nothing was changed"), "{human}");
+    assert!(human.contains("-storage:write@*"), "{human}");
+    assert!(human.contains("loader"), "{human}");
+
+    // A dry-run delete asks nothing and deletes nothing.
+    let ids = kw
+        .run(&[
+            "personas",
+            "delete",
+            &persona,
+            "--unlink",
+            "--dry-run",
+            "--quiet",
+        ])
+        .await
+        .ok()
+        .stdout;
+    assert_eq!(ids.trim(), token_id);
+    let listed = kw.run(&["personas", "list", "--json"]).await.ok().json();
+    assert!(listed.to_string().contains("storage"), "{listed}");
+    assert!(listed.to_string().contains("write"), "{listed}");
+
+    // A project's expiry policy names the token that never expires.
+    kw.run(&["projects", "create", "ops", "--name", "Ops"])
+        .await
+        .ok();
+    let forever = kw
+        .run(&["tokens", "create", "forever", "--project", "ops", "--json"])
+        .await
+        .ok()
+        .json();
+    let out = kw
+        .run(&[
+            "projects",
+            "update",
+            "ops",
+            "--max-lifetime",
+            "30d",
+            "--require-expiry",
+            "--dry-run",
+        ])
+        .await
+        .ok()
+        .stdout;
+    assert!(out.contains("forever"), "{out}");
+    assert!(out.contains("keeps its expiry"), "{out}");
+    let projects = kw.run(&["projects", "list", "--json"]).await.ok().json();
+    assert!(!projects.to_string().contains("2592000"), "{projects}");
+    let _ = forever;
+
+    // A member's edit and removal.
+    let invited = kw
+        .run(&[
+            "members",
+            "invite",
+            "--email",
+            "dana@example.com",
+            "--name",
+            "Dana",
+            "-g",
+            "storage:read@*",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    let member = invited["member"]["id"].as_str().unwrap().to_string();
+    let edit = kw
+        .run(&[
+            "members",
+            "update",
+            &member,
+            "--clear-grants",
+            "--dry-run",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(edit["tokens"][0]["kind"], "user", "{edit}");
+    let removal = kw
+        .run(&["members", "delete", &member, "--dry-run", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(removal["tokens"][0]["deleted"], true, "{removal}");
+    let still = kw.run(&["members", "list", "--json"]).await.ok().json();
+    assert!(still.to_string().contains("storage"), "{still}");
+}

@@ -505,14 +505,26 @@ pub fn routes(
         Some(_) => Principal::new(catalog, false, &[]),
         None => access.principal(catalog, &project),
     };
-    let routes = table
+    RoutesReport {
+        token_id: holdings.token_id.clone(),
+        project,
+        code: blocked,
+        routes: reach(&principal, table),
+    }
+}
+
+/// Which of `table`'s routes `principal` can call, requirement by
+/// requirement: what [`routes`] reports and the blast-radius preview
+/// compares before and after a change (one computation for both).
+pub fn reach(principal: &Principal, table: &RouteTable) -> Vec<RouteReach> {
+    table
         .routes
         .iter()
         .map(|route| {
             let requires: Vec<RequirementReach> = route
                 .require
                 .iter()
-                .map(|t| requirement_reach(&principal, t))
+                .map(|t| requirement_reach(principal, t))
                 .collect();
             let accepts_keyward = route.accepts(crate::gateway::Credential::Keyward);
             let callable = if !accepts_keyward || requires.iter().any(|r| r.held == Coverage::None)
@@ -532,13 +544,7 @@ pub fn routes(
                 requires,
             }
         })
-        .collect();
-    RoutesReport {
-        token_id: holdings.token_id.clone(),
-        project,
-        code: blocked,
-        routes,
-    }
+        .collect()
 }
 
 fn requirement_reach(

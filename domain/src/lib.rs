@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api;
+pub mod blast;
 pub mod catalog;
 pub mod conditions;
 pub mod contract;

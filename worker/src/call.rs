@@ -22,6 +22,9 @@ pub struct Call<'a> {
     /// The grants [`Call::require`] found held, for the call's audit entry
     /// (what `GET /tokens/{id}/usage` summarises).
     pub used: RefCell<Vec<Grant>>,
+    /// The call previewed a change (`?dry_run=true`) and wrote nothing:
+    /// the front records it as a read, `<action>.preview`.
+    pub dry_run: std::cell::Cell<bool>,
 }
 
 impl Call<'_> {
@@ -126,7 +129,13 @@ pub fn record(
     detail: String,
     logged: bool,
     used: Vec<Grant>,
+    preview: bool,
 ) {
+    let action = if preview {
+        format!("{}.preview", route.action())
+    } else {
+        route.action().to_string()
+    };
     audit::record(
         env,
         ctx,
@@ -134,7 +143,7 @@ pub fn record(
             (actor, via),
             token_id,
             project,
-            route.action().to_string(),
+            action,
             route.target(),
             outcome,
             detail,

@@ -93,6 +93,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         caller,
         project: None,
         used: Default::default(),
+        dry_run: Default::default(),
     };
     // A retired secret is refused before any handler runs: it learns
     // nothing more from trying (not even whether the target exists).
@@ -126,7 +127,10 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             ),
         };
         // A change the registry recorded itself still counts as a use.
-        let logged = !(route.audited_by_registry() && outcome == Outcome::Success);
+        // A preview wrote nothing, so nothing recorded it: it is logged
+        // here, as a read.
+        let preview = call.dry_run.get();
+        let logged = preview || !(route.audited_by_registry() && outcome == Outcome::Success);
         // The project the call acted in; an admin's call that names none
         // is the deployment's.
         let project = call
@@ -144,6 +148,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             detail,
             logged,
             call.used.take(),
+            preview,
         );
     }
     Ok(match result {
@@ -167,7 +172,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::CreateMember => directory::create_member(req, call).await,
         Endpoint::GetMember => directory::get_member(p("id"), call).await,
         Endpoint::UpdateMember => directory::update_member(p("id"), req, call).await,
-        Endpoint::DeleteMember => directory::delete_member(p("id"), call).await,
+        Endpoint::DeleteMember => directory::delete_member(p("id"), req, call).await,
         Endpoint::ListPersonalKeys => directory::list_keys(p("id"), call).await,
         Endpoint::CreatePersonalKey => directory::create_key(p("id"), req, call).await,
         Endpoint::DeletePersonalKey => directory::delete_key(p("id"), p("key"), call).await,

@@ -11,6 +11,8 @@ use keyward_domain::api::{
     LeakResponse, Member, MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList,
     TokenList, UpdateMember, UpdatePersona, UpdateProject,
 };
+use keyward_domain::blast::BlastRadius;
+use keyward_domain::explain::Coverage;
 use keyward_domain::paths as P;
 use keyward_domain::Grant;
 
@@ -132,6 +134,7 @@ pub fn personas(ctx: &Ctx, command: PersonasCommand) -> Result<(), CliError> {
             description,
             grants,
             clear_grants,
+            dry_run,
         } => {
             let body = UpdatePersona {
                 name,
@@ -144,16 +147,32 @@ pub fn personas(ctx: &Ctx, command: PersonasCommand) -> Result<(), CliError> {
                         .into(),
                 ));
             }
+            if dry_run {
+                let path = format!("{}?dry_run=true", P::PERSONA.with(&[&id]));
+                return show_radius(ctx, &client.patch(&path, &body)?);
+            }
             let p: Persona = client.patch(&P::PERSONA.with(&[&id]), &body)?;
             show_persona(ctx, &p)
         }
-        PersonasCommand::Delete { id, unlink, yes } => {
-            confirm(yes, &format!("Delete persona {id}?"))?;
+        PersonasCommand::Delete {
+            id,
+            unlink,
+            yes,
+            dry_run,
+        } => {
             let path = format!(
                 "{}{}",
                 P::PERSONA.with(&[&id]),
                 if unlink { "?unlink=true" } else { "" }
             );
+            if dry_run {
+                let sep = if unlink { '&' } else { '?' };
+                return show_radius(
+                    ctx,
+                    &client.delete_json(&format!("{path}{sep}dry_run=true"))?,
+                );
+            }
+            confirm(yes, &format!("Delete persona {id}?"))?;
             client.delete(&path)?;
             done(
                 ctx,
@@ -250,6 +269,7 @@ pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
             clear_grants,
             personas,
             clear_personas,
+            dry_run,
         } => {
             let body = UpdateMember {
                 name,
@@ -261,10 +281,18 @@ pub fn members(ctx: &Ctx, command: MembersCommand) -> Result<(), CliError> {
                     "nothing to update: give --name, --grant, --clear-grants, --persona or --clear-personas".into(),
                 ));
             }
+            if dry_run {
+                let path = format!("{}?dry_run=true", P::MEMBER.with(&[&id]));
+                return show_radius(ctx, &client.patch(&path, &body)?);
+            }
             let m: Member = client.patch(&P::MEMBER.with(&[&id]), &body)?;
             show_member(ctx, &m)
         }
-        MembersCommand::Delete { id, yes } => {
+        MembersCommand::Delete { id, yes, dry_run } => {
+            if dry_run {
+                let path = format!("{}?dry_run=true", P::MEMBER.with(&[&id]));
+                return show_radius(ctx, &client.delete_json(&path)?);
+            }
             confirm(
                 yes,
                 &format!("Remove member {id}, their user token and personal keys?"),
@@ -391,6 +419,7 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
             no_max_lifetime,
             require_expiry,
             leak_response,
+            dry_run,
         } => {
             let policy = (max_lifetime.is_some() || no_max_lifetime || require_expiry).then(|| {
                 ExpiryPolicy {
@@ -411,6 +440,10 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
                 return Err(CliError::Usage(
                     "nothing to update: give --name, --description or a policy option".into(),
                 ));
+            }
+            if dry_run {
+                let path = format!("{}?dry_run=true", P::PROJECT.with(&[&id]));
+                return show_radius(ctx, &client.patch(&path, &body)?);
             }
             let p: Project = client.patch(&P::PROJECT.with(&[&id]), &body)?;
             match ctx.mode {
@@ -465,5 +498,86 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
                 }
             }
         }
+    }
+}
+
+/// A change's preview (`--dry-run`): the API's JSON, the ids of the tokens
+/// it reaches (for `xargs`), or one paragraph per token.
+fn show_radius(ctx: &Ctx, radius: &BlastRadius) -> Result<(), CliError> {
+    match ctx.mode {
+        Mode::Json => output::json(radius),
+        Mode::Quiet => {
+            let ids: String = radius
+                .tokens
+                .iter()
+                .map(|t| format!("{}\n", t.id))
+                .chain(radius.expiry.iter().map(|t| format!("{}\n", t.id)))
+                .collect();
+            output::out(&ids);
+            Ok(())
+        }
+        Mode::Human => {
+            output::out(&radius_text(radius));
+            Ok(())
+        }
+    }
+}
+
+fn radius_text(radius: &BlastRadius) -> String {
+    let mut out = format!(
+        "Preview of {} (nothing was changed): {}.\n",
+        radius.action,
+        radius.summary()
+    );
+    for t in &radius.tokens {
+        let gone = if t.deleted { ", deleted" } else { "" };
+        out.push_str(&format!("  {} ({}){gone}\n", t.name, t.id));
+        for p in &t.projects {
+            let changes: Vec<String> = p
+                .gained
+                .iter()
+                .map(|g| format!("+{g}"))
+                .chain(p.lost.iter().map(|g| format!("-{g}")))
+                .collect();
+            out.push_str(&format!("    in {}: {}\n", p.project, changes.join(" ")));
+            for r in &p.routes {
+                let on = |rs: &[String]| {
+                    if rs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", rs.join(", "))
+                    }
+                };
+                out.push_str(&format!(
+                    "      gateway {} {}: {}{} -> {}{}\n",
+                    r.methods.join(","),
+                    r.path,
+                    coverage(r.before),
+                    on(&r.resources_before),
+                    coverage(r.after),
+                    on(&r.resources_after)
+                ));
+            }
+        }
+    }
+    for t in &radius.expiry {
+        out.push_str(&format!(
+            "  {} ({}) keeps its expiry ({}): {}\n",
+            t.name,
+            t.id,
+            t.expires_at
+                .as_ref()
+                .map_or("never".into(), output::instant),
+            t.reason
+        ));
+    }
+    out
+}
+
+fn coverage(c: Coverage) -> &'static str {
+    match c {
+        Coverage::All => "all",
+        Coverage::Some => "some",
+        Coverage::None => "none",
     }
 }

@@ -8,6 +8,7 @@ use super::{
     Endpoint as E, Operation, Response, Target, LIMIT, OFFSET, RETRY_AFTER,
 };
 use crate::api::*;
+use crate::blast::{BlastRadius, OrPreview};
 use crate::catalog::Catalog;
 use crate::explain::{ExplainRequest, Explanation, RoutesReport};
 use crate::paths as P;
@@ -32,6 +33,8 @@ const E400: Response = problem(
 );
 const E409: Response = problem(409, "`conflict`");
 const E413: Response = problem(413, "`payload_too_large`");
+/// `?dry_run=true` on a change that touches several tokens.
+const DRY_RUN: super::Query = query("dry_run", r#"{"type": "boolean", "default": false}"#, "`true`: change nothing and answer 200 with the blast radius (which tokens gain or lose which effective permissions, which gateway routes start or stop being callable; for an expiry policy, which tokens keep an expiry it would not admit). Any other query parameter is 400 `invalid_request`");
 /// Every route of the API. For one path, the order of its entries is the
 /// order of the methods in a 405's `Allow`.
 pub static OPERATIONS: &[Operation] = &[
@@ -185,16 +188,17 @@ pub static OPERATIONS: &[Operation] = &[
     get(P::PERSONA, E::GetPersona, "One persona (needs tokens:read)")
         .audit("persona.read", Param("id"))
         .responses(&[json(200, "OK", schema::<Persona>), E401, E403, E404, E429, E503]),
-    patch(P::PERSONA, E::UpdatePersona, "Edit a persona (admins); every linked token changes at once")
+    patch(P::PERSONA, E::UpdatePersona, "Edit a persona (admins); every linked token changes at once. `dry_run=true` previews the change instead")
         .audit("persona.update", Param("id"))
         .control()
+        .query(&[DRY_RUN])
         .json_body(schema::<UpdatePersona>)
-        .responses(&[json(200, "OK", schema::<Persona>), E400, E401, E403, E404, E409, E413, E429, E503]),
+        .responses(&[json(200, "The persona as changed; with `dry_run=true`, the preview and nothing changed", schema::<OrPreview<Persona>>), E400, E401, E403, E404, E409, E413, E429, E503]),
     delete(P::PERSONA, E::DeletePersona, "Delete a persona (admins); if tokens link it, only with unlink=true, which unlinks it from them")
         .audit("persona.delete", Param("id"))
         .control()
-        .query(&[query("unlink", r#"{"type": "boolean", "default": false}"#, "confirm deleting a persona that tokens link")])
-        .responses(&[empty(204, "Done"), E400, E401, E403, E404, problem(409, "`persona_in_use`: tokens link the persona; repeat with unlink=true"), E429, E503]),
+        .query(&[query("unlink", r#"{"type": "boolean", "default": false}"#, "confirm deleting a persona that tokens link"), DRY_RUN])
+        .responses(&[json(200, "`dry_run=true`: the preview; nothing was deleted", schema::<BlastRadius>), empty(204, "Done"), E400, E401, E403, E404, problem(409, "`persona_in_use`: tokens link the persona; repeat with unlink=true"), E429, E503]),
     get(P::MEMBERS, E::ListMembers, "Members (admins)")
         .audit("member.list", Target::None)
         .responses(&[json(200, "OK", schema::<MemberList>), E401, E403, E429, E503]),
@@ -209,12 +213,14 @@ pub static OPERATIONS: &[Operation] = &[
     patch(P::MEMBER, E::UpdateMember, "Edit a member's name, grants or personas (admins); their personal keys follow at once")
         .audit("member.update", Param("id"))
         .control()
+        .query(&[DRY_RUN])
         .json_body(schema::<UpdateMember>)
-        .responses(&[json(200, "OK", schema::<Member>), E400, E401, E403, E404, E409, E413, E429, E503]),
+        .responses(&[json(200, "The member as changed; with `dry_run=true`, the preview and nothing changed", schema::<OrPreview<Member>>), E400, E401, E403, E404, E409, E413, E429, E503]),
     delete(P::MEMBER, E::DeleteMember, "Remove a member (admins), with their user token and personal keys")
         .audit("member.delete", Param("id"))
         .control()
-        .responses(&[empty(204, "Done"), E401, E403, E404, E429, E503]),
+        .query(&[DRY_RUN])
+        .responses(&[json(200, "`dry_run=true`: the preview; nothing was removed", schema::<BlastRadius>), empty(204, "Done"), E400, E401, E403, E404, E429, E503]),
     get(P::MEMBER_KEYS, E::ListPersonalKeys, "A member's personal keys (admins, or the member)")
         .audit("personal_key.list", Param("id"))
         .responses(&[json(200, "OK", schema::<TokenList>), E401, E403, E404, E429, E503]),
@@ -239,6 +245,7 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("project.update", Param("project"))
         .control()
         .audited_by_registry()
+        .query(&[DRY_RUN])
         .json_body(schema::<UpdateProject>)
-        .responses(&[json(200, "OK", schema::<Project>), E400, E401, E403, E404, E413, E429, E503]),
+        .responses(&[json(200, "The project as changed; with `dry_run=true`, the preview (`expiry`: tokens keeping an expiry the new policy would not admit) and nothing changed", schema::<OrPreview<Project>>), E400, E401, E403, E404, E413, E429, E503]),
 ];

@@ -11,6 +11,7 @@ mod admins;
 mod atlan;
 mod authorization_matrix;
 mod bad_input;
+mod blast_radius;
 mod celonis;
 mod contract_fuzz;
 mod data_plane;

@@ -308,7 +308,7 @@ impl TokenRow {
         }
     }
 
-    pub(super) fn record(&self, context: &RecordContext, retired_until: Option<i64>) -> AuthRecord {
+    pub(crate) fn record(&self, context: &RecordContext, retired_until: Option<i64>) -> AuthRecord {
         let mut token = self.view();
         if context.project.is_some() {
             token.project = context.project.clone();

@@ -13,6 +13,7 @@ use keyward_domain::api::{
     MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList, UpdateMember,
     UpdatePersona, UpdateProject,
 };
+use keyward_domain::blast::BlastRadius;
 use keyward_domain::{expiry, invitation, secret, validate, FieldError, TokenKind};
 use time::Duration;
 use worker::{Request, Response};
@@ -79,6 +80,7 @@ pub async fn update_persona(
     call: &mut Call<'_>,
 ) -> ApiResult<Response> {
     let caller = call.require_admin("managing personas")?;
+    let dry_run = dry_run(req)?;
     let body: UpdatePersona = http::json_body(req).await?;
     let mut errors = vec![];
     let name = body
@@ -94,17 +96,18 @@ pub async fn update_persona(
         .grants
         .map(|g| check_grants(call.catalog, g))
         .transpose()?;
-    let persona: Persona = ask(
-        call,
-        DirectoryCommand::UpdatePersona {
-            actor: caller.actor(),
-            id: id.into(),
-            name: name.flatten(),
-            description: description.flatten(),
-            grants,
-        },
-    )
-    .await?;
+    let cmd = DirectoryCommand::UpdatePersona {
+        actor: caller.actor(),
+        id: id.into(),
+        name: name.flatten(),
+        description: description.flatten(),
+        grants,
+        dry_run,
+    };
+    if dry_run {
+        return preview(call, cmd).await;
+    }
+    let persona: Persona = ask(call, cmd).await?;
     http::json(200, &persona)
 }
 
@@ -116,10 +119,12 @@ pub async fn delete_persona(
 ) -> ApiResult<Response> {
     let caller = call.require_admin("managing personas")?;
     let mut unlink = false;
+    let mut dry_run = false;
     for (k, v) in http::query_pairs(req)? {
         match (k.as_str(), v.as_str()) {
             ("unlink", "true") => unlink = true,
             ("unlink", "false") => unlink = false,
+            ("dry_run", v) => dry_run = flag("dry_run", v)?,
             ("unlink", _) => {
                 return Err(ApiError::invalid(vec![FieldError::new(
                     "unlink",
@@ -134,15 +139,16 @@ pub async fn delete_persona(
             }
         }
     }
-    super::carried_out(
-        call,
-        Command::Directory(DirectoryCommand::DeletePersona {
-            actor: caller.actor(),
-            id: id.into(),
-            unlink,
-        }),
-    )
-    .await
+    let cmd = DirectoryCommand::DeletePersona {
+        actor: caller.actor(),
+        id: id.into(),
+        unlink,
+        dry_run,
+    };
+    if dry_run {
+        return preview(call, cmd).await;
+    }
+    super::carried_out(call, Command::Directory(cmd)).await
 }
 
 // ---- members --------------------------------------------------------------
@@ -226,6 +232,7 @@ pub async fn update_member(
     call: &mut Call<'_>,
 ) -> ApiResult<Response> {
     let caller = call.require_admin("managing members")?;
+    let dry_run = dry_run(req)?;
     let body: UpdateMember = http::json_body(req).await?;
     let name = match body.name {
         Some(n) => Some(validate::name("name", &n).map_err(|e| ApiError::invalid(vec![e]))?),
@@ -236,30 +243,37 @@ pub async fn update_member(
         .map(|g| check_grants(call.catalog, g))
         .transpose()?;
     let personas = body.personas.map(persona_ids).transpose()?;
-    let member: Member = ask(
-        call,
-        DirectoryCommand::UpdateMember {
-            actor: caller.actor(),
-            id: id.into(),
-            name,
-            grants,
-            personas,
-        },
-    )
-    .await?;
+    let cmd = DirectoryCommand::UpdateMember {
+        actor: caller.actor(),
+        id: id.into(),
+        name,
+        grants,
+        personas,
+        dry_run,
+    };
+    if dry_run {
+        return preview(call, cmd).await;
+    }
+    let member: Member = ask(call, cmd).await?;
     http::json(200, &member)
 }
 
-pub async fn delete_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+pub async fn delete_member(
+    id: &str,
+    req: &mut Request,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
     let caller = call.require_admin("managing members")?;
-    super::carried_out(
-        call,
-        Command::Directory(DirectoryCommand::DeleteMember {
-            actor: caller.actor(),
-            id: id.into(),
-        }),
-    )
-    .await
+    let dry_run = dry_run(req)?;
+    let cmd = DirectoryCommand::DeleteMember {
+        actor: caller.actor(),
+        id: id.into(),
+        dry_run,
+    };
+    if dry_run {
+        return preview(call, cmd).await;
+    }
+    super::carried_out(call, Command::Directory(cmd)).await
 }
 
 // ---- personal keys ----------------------------------------------------------
@@ -394,6 +408,7 @@ pub async fn update_project(
     call: &mut Call<'_>,
 ) -> ApiResult<Response> {
     let caller = call.require_admin("editing projects")?;
+    let dry_run = dry_run(req)?;
     let body: UpdateProject = http::json_body(req).await?;
     let mut errors = vec![];
     let name = body
@@ -410,19 +425,61 @@ pub async fn update_project(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    let project: Project = ask(
-        call,
-        DirectoryCommand::UpdateProject {
-            actor: caller.actor(),
-            id: id.to_string(),
-            changes: ProjectChanges {
-                name,
-                description,
-                expiry_policy,
-                leak_response: body.leak_response,
-            },
+    let cmd = DirectoryCommand::UpdateProject {
+        actor: caller.actor(),
+        id: id.to_string(),
+        changes: ProjectChanges {
+            name,
+            description,
+            expiry_policy,
+            leak_response: body.leak_response,
         },
-    )
-    .await?;
+        dry_run,
+    };
+    if dry_run {
+        return preview(call, cmd).await;
+    }
+    let project: Project = ask(call, cmd).await?;
     http::json(200, &project)
+}
+
+// ---- blast-radius previews (`?dry_run=true`) ---------------------------------
+
+/// `true` or `false`, else 400 naming the parameter.
+fn flag(name: &str, value: &str) -> ApiResult<bool> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::invalid(vec![FieldError::new(
+            name,
+            "must be true or false",
+        )])),
+    }
+}
+
+/// `?dry_run=` of a change that can be previewed, its only query
+/// parameter: anything else is refused rather than ignored, so that a
+/// misspelt `dry_run` never turns a preview into the change itself.
+fn dry_run(req: &Request) -> ApiResult<bool> {
+    let mut dry_run = false;
+    for (k, v) in http::query_pairs(req)? {
+        match k.as_str() {
+            "dry_run" => dry_run = flag("dry_run", &v)?,
+            other => {
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    other,
+                    "unknown query parameter",
+                )]))
+            }
+        }
+    }
+    Ok(dry_run)
+}
+
+/// The registry's preview of a change, answered as it is: nothing was
+/// written, so the call is audited as a read (`<action>.preview`).
+async fn preview(call: &mut Call<'_>, cmd: DirectoryCommand) -> ApiResult<Response> {
+    let radius: BlastRadius = ask(call, cmd).await?;
+    call.dry_run.set(true);
+    http::json(200, &radius)
 }

@@ -35,11 +35,19 @@ pub enum DirectoryCommand {
         name: Option<String>,
         description: Option<String>,
         grants: Option<Vec<Grant>>,
+        /// Preview only (`?dry_run=true`): answer the blast radius and
+        /// change nothing.
+        #[serde(default)]
+        dry_run: bool,
     },
     DeletePersona {
         actor: Actor,
         id: String,
         unlink: bool,
+        /// Preview only (`?dry_run=true`): answer the blast radius and
+        /// change nothing.
+        #[serde(default)]
+        dry_run: bool,
     },
     ListMembers,
     GetMember {
@@ -62,10 +70,18 @@ pub enum DirectoryCommand {
         name: Option<String>,
         grants: Option<Vec<Grant>>,
         personas: Option<Vec<String>>,
+        /// Preview only (`?dry_run=true`): answer the blast radius and
+        /// change nothing.
+        #[serde(default)]
+        dry_run: bool,
     },
     DeleteMember {
         actor: Actor,
         id: String,
+        /// Preview only (`?dry_run=true`): answer the blast radius and
+        /// change nothing.
+        #[serde(default)]
+        dry_run: bool,
     },
     ListPersonalKeys {
         actor: Actor,
@@ -94,6 +110,10 @@ pub enum DirectoryCommand {
         actor: Actor,
         id: String,
         changes: ProjectChanges,
+        /// Preview only (`?dry_run=true`): answer the blast radius and
+        /// change nothing.
+        #[serde(default)]
+        dry_run: bool,
     },
 }
 
@@ -156,15 +176,20 @@ impl RegistryObject {
                 name,
                 description,
                 grants,
-            } => to_json(
-                &self
-                    .update_persona(&actor, &id, name, description, grants, now)
-                    .await?,
-            ),
-            DeletePersona { actor, id, unlink } => {
-                self.delete_persona(&actor, &id, unlink, now).await?;
-                to_json(&serde_json::Value::Null)
-            }
+                dry_run,
+            } => self
+                .update_persona(&actor, &id, name, description, grants, dry_run, now)
+                .await?
+                .to_json(),
+            DeletePersona {
+                actor,
+                id,
+                unlink,
+                dry_run,
+            } => self
+                .delete_persona(&actor, &id, unlink, dry_run, now)
+                .await?
+                .to_json(),
             ListMembers => to_json(&keyward_domain::api::MemberList {
                 items: select::<MemberRow>(
                     &self.sql(),
@@ -206,15 +231,15 @@ impl RegistryObject {
                 name,
                 grants,
                 personas,
-            } => to_json(
-                &self
-                    .update_member(&actor, &id, name, grants, personas, now)
-                    .await?,
-            ),
-            DeleteMember { actor, id } => {
-                self.delete_member(&actor, &id, now).await?;
-                to_json(&serde_json::Value::Null)
-            }
+                dry_run,
+            } => self
+                .update_member(&actor, &id, name, grants, personas, dry_run, now)
+                .await?
+                .to_json(),
+            DeleteMember { actor, id, dry_run } => self
+                .delete_member(&actor, &id, dry_run, now)
+                .await?
+                .to_json(),
             ListPersonalKeys { actor, member_id } => {
                 self.check_member_or_admin(&actor, &member_id)?;
                 self.member_row(&member_id)?;
@@ -266,9 +291,14 @@ impl RegistryObject {
             } => {
                 to_json(&self.create_project(&actor, id, name, description, expiry_policy, now)?)
             }
-            UpdateProject { actor, id, changes } => {
-                to_json(&self.update_project(&actor, &id, changes, now)?)
-            }
+            UpdateProject {
+                actor,
+                id,
+                changes,
+                dry_run,
+            } => self
+                .update_project(&actor, &id, changes, dry_run, now)?
+                .to_json(),
         }
     }
 }

@@ -139,45 +139,73 @@ impl Ledger for SqlLedger {
     }
 
     fn context(&self, row: &TokenRow) -> Result<authority::RecordContext, StoreError> {
-        if row.kind != TokenKind::Personal {
-            return Ok(authority::RecordContext {
-                inherited: self.persona_grants(&row.personas)?,
-                ..Default::default()
-            });
-        }
-        // A personal key holds exactly what its user holds, now: without a
-        // user it holds nothing.
-        let Some(member) = &row.member_id else {
-            return Ok(Default::default());
-        };
-        let Some(user) = self.user_token(member)? else {
-            return Ok(Default::default());
-        };
-        let mut inherited = user.grants.clone();
-        inherited.extend(self.persona_grants(&user.personas)?);
-        Ok(authority::RecordContext {
-            inherited,
-            acting_as: Some(user.client_id.clone()),
-            project: user.project(),
-        })
+        context_with(row, self)
     }
 }
 
-impl SqlLedger {
-    /// The grants of these personas; personas deleted meanwhile give
-    /// nothing.
-    pub fn persona_grants(&self, personas: &[String]) -> Result<Vec<Grant>, StoreError> {
-        let mut grants = vec![];
-        for id in personas {
-            for persona in
-                select::<PersonaRow>(&self.0, "SELECT * FROM personas WHERE id = ?", vec![s(id)])?
-            {
-                grants.extend(persona.grants);
-            }
-        }
-        Ok(grants)
+/// Where a token's inherited grants are read from: the stored rows, or
+/// the rows a planned change would leave (the blast-radius preview).
+pub(super) trait Lookup {
+    fn persona(&self, id: &str) -> Result<Option<PersonaRow>, StoreError>;
+    fn user_token(&self, member_id: &str) -> Result<Option<TokenRow>, StoreError>;
+}
+
+impl Lookup for SqlLedger {
+    fn persona(&self, id: &str) -> Result<Option<PersonaRow>, StoreError> {
+        Ok(
+            select::<PersonaRow>(&self.0, "SELECT * FROM personas WHERE id = ?", vec![s(id)])?
+                .into_iter()
+                .next(),
+        )
     }
 
+    fn user_token(&self, member_id: &str) -> Result<Option<TokenRow>, StoreError> {
+        SqlLedger::user_token(self, member_id)
+    }
+}
+
+/// What a token's KV record carries besides the token: the one walk both
+/// replication ([`Ledger::context`]) and the preview of a change use, so
+/// a preview cannot disagree with the records the change then writes.
+pub(super) fn context_with(
+    row: &TokenRow,
+    lookup: &impl Lookup,
+) -> Result<authority::RecordContext, StoreError> {
+    if row.kind != TokenKind::Personal {
+        return Ok(authority::RecordContext {
+            inherited: persona_grants(lookup, &row.personas)?,
+            ..Default::default()
+        });
+    }
+    // A personal key holds exactly what its user holds, now: without a
+    // user it holds nothing.
+    let Some(member) = &row.member_id else {
+        return Ok(Default::default());
+    };
+    let Some(user) = lookup.user_token(member)? else {
+        return Ok(Default::default());
+    };
+    let mut inherited = user.grants.clone();
+    inherited.extend(persona_grants(lookup, &user.personas)?);
+    Ok(authority::RecordContext {
+        inherited,
+        acting_as: Some(user.client_id.clone()),
+        project: user.project(),
+    })
+}
+
+/// The grants of these personas; personas deleted meanwhile give nothing.
+fn persona_grants(lookup: &impl Lookup, personas: &[String]) -> Result<Vec<Grant>, StoreError> {
+    let mut grants = vec![];
+    for id in personas {
+        if let Some(persona) = lookup.persona(id)? {
+            grants.extend(persona.grants);
+        }
+    }
+    Ok(grants)
+}
+
+impl SqlLedger {
     pub fn user_token(&self, member_id: &str) -> Result<Option<TokenRow>, StoreError> {
         Ok(select::<TokenRow>(
             &self.0,

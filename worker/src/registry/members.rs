@@ -1,6 +1,7 @@
 //! The directory's members, their user tokens and their personal keys.
 
 use super::audit::{Changed, Entry};
+use super::blast::{Answer, Plan};
 use super::directory::{admins_only, NewMember};
 use super::fault::{Fault, RegResult};
 use super::rows::{i, s, MemberRow, Typed};
@@ -152,6 +153,7 @@ impl RegistryObject {
         self.member_view(&member)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn update_member(
         &self,
         actor: &Actor,
@@ -159,18 +161,15 @@ impl RegistryObject {
         name: Option<String>,
         grants: Option<Vec<Grant>>,
         personas: Option<Vec<String>>,
+        dry_run: bool,
         now: i64,
-    ) -> RegResult<Member> {
+    ) -> RegResult<Answer<Member>> {
         admins_only(actor, "managing members")?;
         let mut member = self.member_row(id)?;
-        let mut user = self.user_token_of(id)?;
+        let stored = self.user_token_of(id)?;
+        let mut user = stored.clone();
         let mut changed = Changed::default();
-        if let Some(n) = &name {
-            self.sql().exec(
-                "UPDATE members SET name = ? WHERE id = ?",
-                vec![s(n), s(id)],
-            )?;
-        }
+        let new_name = name.clone();
         changed.set("name", &mut member.name, name);
         changed.set("grants", &mut user.grants, grants);
         if let Some(p) = &personas {
@@ -178,9 +177,28 @@ impl RegistryObject {
         }
         changed.set("personas", &mut user.personas, personas);
         user.updated_at = now;
+        // One plan for the preview and the change: the user token as it
+        // will be, reaching it and every personal key that acts as it.
+        let mut reached = vec![stored.clone()];
+        reached.extend(self.dependents(&stored)?);
+        let plan = Plan::reaching(reached).token(&user.id, Some(user.clone()));
+        let before = self.before(&plan)?;
+        let radius = self.blast("member.update", &plan, &before)?;
+        if dry_run {
+            return Ok(Answer::Preview(radius));
+        }
+        if let Some(n) = &new_name {
+            self.sql().exec(
+                "UPDATE members SET name = ? WHERE id = ?",
+                vec![s(n), s(id)],
+            )?;
+        }
         // The user token and, through it, every personal key: a permission
         // taken from the user is gone from their keys before this answers.
-        self.save_token(&user, now).await?;
+        for row in plan.written() {
+            self.save_token(row, now).await?;
+        }
+        self.confirm(&plan, &before, &radius);
         self.audit_as(
             actor,
             Entry::new(
@@ -191,10 +209,16 @@ impl RegistryObject {
             ),
             now,
         )?;
-        self.member_view(&member)
+        Ok(Answer::Done(self.member_view(&member)?))
     }
 
-    pub(super) async fn delete_member(&self, actor: &Actor, id: &str, now: i64) -> RegResult<()> {
+    pub(super) async fn delete_member(
+        &self,
+        actor: &Actor,
+        id: &str,
+        dry_run: bool,
+        now: i64,
+    ) -> RegResult<Answer<()>> {
         admins_only(actor, "managing members")?;
         let member = self.member_row(id)?;
         // Keys first, the user token last: a failure midway leaves the
@@ -206,9 +230,19 @@ impl RegistryObject {
                 vec![s(id)],
             )?
             .rows::<TokenRow>()?;
+        // One plan for the preview and the change: every one of them gone.
+        let plan = keys.iter().fold(Plan::reaching(keys.clone()), |plan, key| {
+            plan.token(&key.id, None)
+        });
+        let before = self.before(&plan)?;
+        let radius = self.blast("member.delete", &plan, &before)?;
+        if dry_run {
+            return Ok(Answer::Preview(radius));
+        }
         for key in &keys {
             self.remove_token(key).await?;
         }
+        self.confirm(&plan, &before, &radius);
         self.sql()
             .exec("DELETE FROM members WHERE id = ?", vec![s(id)])?;
         self.audit_as(
@@ -224,7 +258,8 @@ impl RegistryObject {
                 ),
             ),
             now,
-        )
+        )?;
+        Ok(Answer::Done(()))
     }
 
     /// Dataiku: personal keys "can only be created by the end user".

@@ -21,6 +21,7 @@ use worker::{
 
 mod admins;
 mod audit;
+mod blast;
 mod buckets;
 mod checks;
 pub(crate) mod directory;

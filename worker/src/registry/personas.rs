@@ -1,6 +1,7 @@
 //! The directory's personas: named sets of grants that tokens link.
 
 use super::audit::{Changed, Entry};
+use super::blast::{Answer, Plan};
 use super::directory::admins_only;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, json, s, select, PersonaRow, Typed};
@@ -125,6 +126,7 @@ impl RegistryObject {
         Ok(stale)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn update_persona(
         &self,
         actor: &Actor,
@@ -132,8 +134,9 @@ impl RegistryObject {
         name: Option<String>,
         description: Option<String>,
         grants: Option<Vec<Grant>>,
+        dry_run: bool,
         now: i64,
-    ) -> RegResult<Persona> {
+    ) -> RegResult<Answer<Persona>> {
         admins_only(actor, "managing personas")?;
         let mut row = self.persona_row(id)?;
         if let Some(n) = &name {
@@ -152,12 +155,21 @@ impl RegistryObject {
         // change out until every linked token holds the new grants.
         let linked = self.linking(id)?;
         let stale = self.stale_with(&linked)?;
+        // The preview and the change start from the same plan: the persona
+        // as it will be, and every token whose records it rewrites.
+        let plan = Plan::reaching(stale.clone()).persona(id, Some(row.clone()));
+        let before = self.before(&plan)?;
+        let radius = self.blast("persona.update", &plan, &before)?;
+        if dry_run {
+            return Ok(Answer::Preview(radius));
+        }
         self.note_stale(&stale)?;
         self.sql().exec(
             "UPDATE personas SET name = ?, description = ?, grants = ?, updated_at = ? WHERE id = ?",
             vec![s(&row.name), s(&row.description), json(&row.grants)?, i(now), s(id)],
         )?;
         self.rewrite_stale(&stale, now).await?;
+        self.confirm(&plan, &before, &radius);
         let tokens = linked.len();
         self.audit_as(
             actor,
@@ -172,7 +184,7 @@ impl RegistryObject {
             ),
             now,
         )?;
-        self.persona_view(&row)
+        Ok(Answer::Done(self.persona_view(&row)?))
     }
 
     pub(super) async fn delete_persona(
@@ -180,8 +192,9 @@ impl RegistryObject {
         actor: &Actor,
         id: &str,
         unlink: bool,
+        dry_run: bool,
         now: i64,
-    ) -> RegResult<()> {
+    ) -> RegResult<Answer<()>> {
         admins_only(actor, "managing personas")?;
         let row = self.persona_row(id)?;
         let linked = self.linking(id)?;
@@ -195,17 +208,31 @@ impl RegistryObject {
         // The tokens are noted stale first; then every registry change, in
         // one step; then their KV records.
         let stale = self.stale_with(&linked)?;
-        self.note_stale(&stale)?;
+        // One plan for the preview and the change: the persona gone, each
+        // linked token without it.
+        let mut plan = Plan::reaching(stale.clone()).persona(id, None);
         for token in &linked {
-            let kept: Vec<&String> = token.personas.iter().filter(|p| *p != id).collect();
+            let mut after = token.clone();
+            after.personas.retain(|p| p != id);
+            after.updated_at = now;
+            plan = plan.token(&token.id, Some(after));
+        }
+        let before = self.before(&plan)?;
+        let radius = self.blast("persona.delete", &plan, &before)?;
+        if dry_run {
+            return Ok(Answer::Preview(radius));
+        }
+        self.note_stale(&stale)?;
+        for token in plan.written() {
             self.sql().exec(
                 "UPDATE tokens SET personas = ?, updated_at = ? WHERE id = ?",
-                vec![json(&kept)?, i(now), s(&token.id)],
+                vec![json(&token.personas)?, i(token.updated_at), s(&token.id)],
             )?;
         }
         self.sql()
             .exec("DELETE FROM personas WHERE id = ?", vec![s(id)])?;
         self.rewrite_stale(&stale, now).await?;
+        self.confirm(&plan, &before, &radius);
         self.audit_as(
             actor,
             Entry::new(
@@ -219,6 +246,7 @@ impl RegistryObject {
                 ),
             ),
             now,
-        )
+        )?;
+        Ok(Answer::Done(()))
     }
 }

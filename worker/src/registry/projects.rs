@@ -2,12 +2,15 @@
 
 use super::audit::Changed;
 use super::audit::Entry;
+use super::blast::Answer;
 use super::directory::admins_only;
 use super::directory::ProjectChanges;
 use super::fault::{Fault, RegResult};
 use super::rows::{i, oi, s, select, ProjectRow};
 use super::{Actor, RegistryObject};
+use crate::authority::{ts, TokenRow};
 use keyward_domain::api::{ExpiryPolicy, Outcome, Project};
+use keyward_domain::blast::{BlastRadius, ExpiryConflict};
 
 impl RegistryObject {
     pub(super) fn create_project(
@@ -59,10 +62,21 @@ impl RegistryObject {
         actor: &Actor,
         id: &str,
         changes: ProjectChanges,
+        dry_run: bool,
         now: i64,
-    ) -> RegResult<Project> {
+    ) -> RegResult<Answer<Project>> {
         admins_only(actor, "editing projects")?;
         let mut row = self.project_row(id)?;
+        // The preview and the change name the same tokens: a new policy
+        // holds creations and expiry changes from now on, and the tokens it
+        // would not admit keep their expiry.
+        let mut radius = BlastRadius::new("project.update");
+        if let Some(p) = &changes.expiry_policy {
+            radius.expiry = self.expiry_conflicts(id, p, now)?;
+        }
+        if dry_run {
+            return Ok(Answer::Preview(radius));
+        }
         let mut changed = Changed::default();
         changed.set("name", &mut row.name, changes.name);
         changed.set("description", &mut row.description, changes.description);
@@ -85,17 +99,51 @@ impl RegistryObject {
             "UPDATE projects SET name = ?, description = ?, max_lifetime = ?, allow_never = ?, leak_response = ? WHERE id = ?",
             vec![s(&row.name), s(&row.description), oi(row.max_lifetime), i(row.allow_never), s(row.leak_response().as_str()), s(id)],
         )?;
+        let kept = match radius.expiry.len() {
+            0 => String::new(),
+            n => format!("; {n} token(s) keep an expiry the new policy would not admit"),
+        };
         self.audit_as(
             actor,
             Entry::new(
                 "project.update",
                 id,
                 Outcome::Success,
-                &format!("changed {}", changed.list()),
+                &format!("changed {}{kept}", changed.list()),
             ),
             now,
         )?;
-        Ok(row.view())
+        Ok(Answer::Done(row.view()))
+    }
+
+    /// The project's tokens whose current expiry `policy` would refuse if
+    /// it were set now (expired ones are on their way out and not named).
+    fn expiry_conflicts(
+        &self,
+        project: &str,
+        policy: &ExpiryPolicy,
+        now: i64,
+    ) -> RegResult<Vec<ExpiryConflict>> {
+        let rows = select::<TokenRow>(
+            &self.sql(),
+            "SELECT * FROM tokens WHERE (project = ? OR project IS NULL) AND (expires_at IS NULL OR expires_at > ?) ORDER BY name, id",
+            vec![s(project), i(now)],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter(|t| t.project().as_deref() == Some(project))
+            .filter_map(|t| {
+                let refused = policy.admits(t.expires_at, now).err()?;
+                Some(ExpiryConflict {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    kind: t.kind,
+                    expires_at: t.expires_at.map(ts),
+                    reason: refused.message,
+                    kept: true,
+                })
+            })
+            .collect())
     }
 
     pub(super) fn project_row(&self, id: &str) -> RegResult<ProjectRow> {
