@@ -14,6 +14,7 @@ use crate::components::toast::use_toasts;
 use crate::components::token_form::{usage_text, FormInit, TokenDraft, TokenForm};
 use crate::format;
 use crate::mutation::Mutation;
+use crate::pages::token_insight::{CanThisToken, UsageSection};
 use crate::resources::{catalog_resource, personas_resource, projects_resource};
 use crate::session::use_session;
 use gloo_net::http::Method;
@@ -163,6 +164,8 @@ fn TokenView(
         </Show>
         <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
         <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
+        <CanThisToken token=token.clone() catalog=catalog.clone() />
+        <UsageSection token=token.clone() editable reload />
         {editable.then(|| view! { <TokenInvitations token=token.clone() catalog=catalog.clone() personas /> })}
         <TokenAudit id=id.clone() reload />
     }

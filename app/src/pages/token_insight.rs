@@ -1,0 +1,337 @@
+//! The token page's questions (issue 18): "Can this token …?" answered by
+//! the API's explain (the edge's own decision, with where each admitting
+//! grant comes from), and "Usage (30 days)": used and unused grants, with
+//! "Narrow to what it used" shown as a diff and applied once confirmed.
+
+use crate::api::use_api;
+use crate::components::common::{ErrorBanner, FailurePanel, Loading};
+use crate::components::toast::use_toasts;
+use crate::mutation::Mutation;
+use gloo_net::http::Method;
+use keyward_domain::api::Token;
+use keyward_domain::explain::{ExplainRequest, Explanation, Source, Verdict, Via};
+use keyward_domain::paths;
+use keyward_domain::usage::{NarrowRequest, Usage};
+use keyward_domain::{Catalog, Grant};
+use leptos::prelude::*;
+
+/// The chip beside an admitting grant: where it comes from, and
+/// "implied" when it admits through the catalog's implications.
+pub fn via_chips(v: &Via) -> Vec<&'static str> {
+    let source = match v.source {
+        Source::Own => "own",
+        Source::Persona { .. } => "persona",
+        Source::Member { .. } | Source::MemberPersona { .. } => "member",
+        Source::Project { .. } => "project",
+        Source::Admin => "admin",
+    };
+    let mut chips = vec![source];
+    if v.implied {
+        chips.push("implied");
+    }
+    chips
+}
+
+/// The proposal as a diff of the token's own grants: `-` for what it
+/// drops or narrows, `+` for the narrower forms it adds, ` ` for kept.
+pub fn narrow_diff(own: &[Grant], usage: &Usage) -> Vec<(char, String)> {
+    let mut lines: Vec<(char, String)> = own
+        .iter()
+        .map(|g| {
+            let mark = if usage.removed.contains(g) { '-' } else { ' ' };
+            (mark, g.to_string())
+        })
+        .collect();
+    lines.extend(usage.added.iter().map(|g| ('+', g.to_string())));
+    lines
+}
+
+/// "Can this token …?": service, permission and resource from the
+/// catalog, and the API's explanation.
+#[component]
+pub fn CanThisToken(token: Token, catalog: Catalog) -> impl IntoView {
+    let api = use_api();
+    let service = RwSignal::new(String::new());
+    let permission = RwSignal::new(String::new());
+    let resource = RwSignal::new(String::new());
+    let answer = RwSignal::new(None::<Explanation>);
+    let path = paths::TOKEN_EXPLAIN.with(&[&token.id]);
+    let ask = Mutation::new(
+        move |body: ExplainRequest| {
+            let path = path.clone();
+            async move { api.send::<_, Explanation>(Method::POST, &path, &body).await }
+        },
+        move |e: Explanation| answer.set(Some(e)),
+    );
+    let catalog = StoredValue::new(catalog);
+    // The chosen permission's resource type, if it takes one.
+    let takes = move || {
+        catalog.with_value(|c| {
+            c.permission(&service.get(), &permission.get())
+                .and_then(|p| p.resource_type.clone())
+        })
+    };
+    let services = catalog.with_value(|c| {
+        c.services
+            .iter()
+            .map(|s| view! { <option value=s.id.clone()>{s.title.clone()}</option> })
+            .collect_view()
+    });
+    let permissions = move || {
+        catalog.with_value(|c| {
+            c.service(&service.get()).map(|s| {
+                s.permissions
+                    .iter()
+                    .map(|p| view! { <option value=p.id.clone()>{p.title.clone()}</option> })
+                    .collect_view()
+            })
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        answer.set(None);
+        let r = resource.get_untracked();
+        ask.dispatch(ExplainRequest {
+            service: service.get_untracked(),
+            permission: permission.get_untracked(),
+            resource: (takes().is_some() && !r.trim().is_empty()).then(|| r.trim().to_string()),
+            project: None,
+        });
+    };
+    let (pending, failure) = (ask.pending(), ask.failure());
+    view! {
+        <section class="card" aria-labelledby="explain-title" data-testid="explain">
+            <h2 id="explain-title">"Can this token …?"</h2>
+            <form class="inline-form" on:submit=submit data-testid="explain-form">
+                <label for="explain-service" class="sr-only">"Service"</label>
+                <select id="explain-service" data-testid="explain-service"
+                    on:change=move |ev| { service.set(event_target_value(&ev)); permission.set(String::new()); }>
+                    <option value="">"Service…"</option>
+                    {services}
+                </select>
+                <label for="explain-permission" class="sr-only">"Permission"</label>
+                <select id="explain-permission" data-testid="explain-permission" prop:value=move || permission.get()
+                    on:change=move |ev| permission.set(event_target_value(&ev))>
+                    <option value="">"Permission…"</option>
+                    {permissions}
+                </select>
+                <Show when=move || takes().is_some()>
+                    <label for="explain-resource" class="sr-only">"Resource"</label>
+                    <input id="explain-resource" type="text" data-testid="explain-resource" bind:value=resource
+                        placeholder=move || format!("{} id, or * for all", takes().unwrap_or_default()) />
+                </Show>
+                <button type="submit" class="secondary" data-testid="explain-ask" disabled=move || pending.get()>"Ask"</button>
+            </form>
+            <ErrorBanner failure />
+            {move || answer.get().map(|e| view! { <ExplanationView e /> })}
+        </section>
+    }
+}
+
+#[component]
+fn ExplanationView(e: Explanation) -> impl IntoView {
+    let allow = e.decision == Verdict::Allow;
+    let via = e
+        .via
+        .iter()
+        .map(|v| {
+            let chips = via_chips(v)
+                .into_iter()
+                .map(|c| view! { <span class="badge" data-testid="via-chip">{c}</span> " " })
+                .collect_view();
+            view! { <li data-testid="via"><code>{v.grant.to_string()}</code>" " {chips}<span class="muted small">{v.source.to_string()}</span></li> }
+        })
+        .collect_view();
+    view! {
+        <div class={if allow { "banner banner-info" } else { "banner banner-warn" }} role="status" data-testid="explanation">
+            <strong data-testid="explain-verdict">{if allow { "Yes. " } else { "No. " }}</strong>
+            <span data-testid="explain-reason">{e.reason.clone()}</span>
+            {e.missing.map(|m| view! { <p>"Missing: "<code data-testid="explain-missing">{m.to_string()}</code></p> })}
+            <ul class="via-list">{via}</ul>
+        </div>
+    }
+}
+
+/// "Usage (30 days)": per held grant its calls, the unused ones marked;
+/// "Narrow to what it used" with the proposal as a diff.
+#[component]
+pub fn UsageSection(token: Token, editable: bool, reload: RwSignal<u32>) -> impl IntoView {
+    let api = use_api();
+    let path = format!("{}?days=30", paths::TOKEN_USAGE.with(&[&token.id]));
+    let usage = LocalResource::new(move || {
+        reload.track();
+        let path = path.clone();
+        async move { api.get::<Usage>(&path).await }
+    });
+    let own = token.grants.clone();
+    let id = token.id.clone();
+    view! {
+        <section class="card" aria-labelledby="usage-title" data-testid="token-usage">
+            <h2 id="usage-title">"Usage (30 days)"</h2>
+            {move || match usage.get() {
+                None => view! { <Loading what="Loading usage…" /> }.into_any(),
+                Some(Err(f)) => view! { <FailurePanel failure=f needs="audit:read" /> }.into_any(),
+                Some(Ok(u)) => view! { <UsageView usage=u own=own.clone() id=id.clone() editable reload /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn UsageView(
+    usage: Usage,
+    own: Vec<Grant>,
+    id: String,
+    editable: bool,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let rows = usage
+        .grants
+        .iter()
+        .map(|h| {
+            let used = h.calls > 0;
+            view! {
+                <li data-testid="usage-grant" data-used=used.to_string()>
+                    <code>{h.held.grant.to_string()}</code>" "
+                    <span class={if used { "badge badge-ok" } else { "badge badge-warn" }}>
+                        {if used { format!("used: {} calls", h.calls) } else { "unused".to_string() }}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    let narrowable = editable && !usage.removed.is_empty();
+    let diff = narrow_diff(&own, &usage);
+    let proposal = usage.proposed_grants.clone();
+    view! {
+        <p data-testid="usage-calls">{format!("{} calls in the last {} days.", usage.calls, usage.days)}</p>
+        <ul class="usage-list">{rows}</ul>
+        {narrowable.then(|| view! { <Narrow id diff proposal reload /> })}
+    }
+}
+
+#[component]
+fn Narrow(
+    id: String,
+    diff: Vec<(char, String)>,
+    proposal: Vec<Grant>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let open = RwSignal::new(false);
+    let path = paths::TOKEN_NARROW.with(&[&id]);
+    let apply = Mutation::new(
+        move |body: NarrowRequest| {
+            let path = path.clone();
+            async move { api.send::<_, Token>(Method::POST, &path, &body).await }
+        },
+        move |t: Token| {
+            toasts.say(format!("Narrowed “{}” to what it used.", t.name));
+            open.set(false);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (apply.pending(), apply.failure());
+    let (diff, proposal) = (StoredValue::new(diff), StoredValue::new(proposal));
+    let lines = move || {
+        diff.with_value(|d| {
+            d.iter()
+                .map(|(mark, g)| {
+                    let class = match mark {
+                        '-' => "diff-del",
+                        '+' => "diff-add",
+                        _ => "",
+                    };
+                    view! { <li class=class data-testid="narrow-line">{format!("{mark} {g}")}</li> }
+                })
+                .collect_view()
+        })
+    };
+    let confirm = move |_| {
+        apply.dispatch(NarrowRequest {
+            days: Some(30),
+            grants: proposal.get_value(),
+        })
+    };
+    view! {
+        <Show when=move || !open.get()>
+            <button type="button" class="secondary" data-testid="narrow-open" on:click=move |_| open.set(true)>
+                "Narrow to what it used"
+            </button>
+        </Show>
+        <Show when=move || open.get()>
+            <div class="banner banner-warn" data-testid="narrow-proposal">
+                <p>"Its own grants become exactly these (personas stay as they are):"</p>
+                <ul class="narrow-diff" data-testid="narrow-diff">{lines}</ul>
+                <div class="actions">
+                    <button type="button" class="danger" data-testid="narrow-confirm" disabled=move || pending.get() on:click=confirm>
+                        "Apply"
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                </div>
+            </div>
+        </Show>
+        <ErrorBanner failure />
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    fn g(s: &str) -> Grant {
+        Grant::parse_compact(s).unwrap()
+    }
+
+    #[test]
+    fn chips_say_where_a_grant_comes_from() {
+        let via = |source, implied| Via {
+            grant: g("storage:write@b"),
+            source,
+            implied,
+            wildcard: false,
+        };
+        assert_eq!(via_chips(&via(Source::Own, false)), ["own"]);
+        assert_eq!(
+            via_chips(&via(
+                Source::Persona {
+                    id: "p".into(),
+                    name: "P".into()
+                },
+                true
+            )),
+            ["persona", "implied"]
+        );
+        assert_eq!(
+            via_chips(&via(Source::Member { id: "m".into() }, false)),
+            ["member"]
+        );
+    }
+
+    #[test]
+    fn the_proposal_is_a_diff_of_the_own_grants() {
+        let usage = Usage {
+            token_id: "t".into(),
+            days: 30,
+            since: 0,
+            calls: 3,
+            exercised: vec![],
+            grants: vec![],
+            unused: vec![],
+            proposed_grants: vec![g("storage:read@b")],
+            removed: vec![g("storage:write@*"), g("audit:read")],
+            added: vec![g("storage:read@b")],
+        };
+        let own = [g("audit:read"), g("storage:write@*"), g("tokens:read")];
+        assert_eq!(
+            narrow_diff(&own, &usage),
+            [
+                ('-', "audit:read".to_string()),
+                ('-', "storage:write@*".to_string()),
+                (' ', "tokens:read".to_string()),
+                ('+', "storage:read@b".to_string()),
+            ]
+        );
+    }
+}
