@@ -26,8 +26,9 @@ async function signIn(page) {
 
 async function createToken(body) {
   const r = await app.api('/api/v1/tokens', { method: 'POST', body });
-  assert.equal(r.status, 201, await r.text());
-  return r.json();
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  return JSON.parse(text);
 }
 
 async function ask(page, service, permission, resource) {
@@ -43,8 +44,9 @@ test('"Can this token …?" answers with the derivation and its via chips', asyn
     method: 'POST',
     body: { name: 'Writers', grants: [{ service: 'storage', permission: 'write', resource: BUCKET }] },
   });
-  assert.equal(p.status, 201, await p.text());
-  const persona = await p.json();
+  const text = await p.text();
+  assert.equal(p.status, 201, text);
+  const persona = JSON.parse(text);
   const { token } = await createToken({
     name: 'explained', grants: [{ service: 'audit', permission: 'read' }], personas: [persona.id],
   });

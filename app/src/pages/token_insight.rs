@@ -9,21 +9,77 @@ use crate::components::toast::use_toasts;
 use crate::mutation::Mutation;
 use gloo_net::http::Method;
 use keyward_domain::api::Token;
-use keyward_domain::explain::{ExplainRequest, Explanation, Source, Verdict, Via};
+use keyward_domain::explain::ExplainRequest;
 use keyward_domain::paths;
-use keyward_domain::usage::{NarrowRequest, Usage};
+use keyward_domain::usage::NarrowRequest;
 use keyward_domain::{Catalog, Grant};
 use leptos::prelude::*;
+use serde::Deserialize;
 
-/// The chip beside an admitting grant: where it comes from, and
-/// "implied" when it admits through the catalog's implications.
-pub fn via_chips(v: &Via) -> Vec<&'static str> {
-    let source = match v.source {
-        Source::Own => "own",
-        Source::Persona { .. } => "persona",
-        Source::Member { .. } | Source::MemberPersona { .. } => "member",
-        Source::Project { .. } => "project",
-        Source::Admin => "admin",
+// What the page shows of the API's `Explanation` and `Usage`
+// (`keyward_domain::explain`, `::usage`), read as plain structs: their
+// internally tagged `source` and flattened rows would bring serde's
+// buffering deserializers into the wasm for a few fields. Unknown fields
+// are ignored, so the answers may grow.
+
+/// An `Explanation`, as shown.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Answer {
+    pub decision: String,
+    pub reason: String,
+    #[serde(default)]
+    pub missing: Option<Grant>,
+    #[serde(default)]
+    pub via: Vec<ViaRow>,
+}
+
+/// One `Via`: a held grant admitting the call, and where it comes from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ViaRow {
+    pub grant: Grant,
+    pub source: SourceRow,
+    #[serde(default)]
+    pub implied: bool,
+}
+
+/// A `Source`: `kind` and, for personas and projects, which.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SourceRow {
+    pub kind: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
+/// A `Usage`, as shown.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UsageRows {
+    pub days: u32,
+    pub calls: u64,
+    pub grants: Vec<UseRow>,
+    pub proposed_grants: Vec<Grant>,
+    pub removed: Vec<Grant>,
+    pub added: Vec<Grant>,
+}
+
+/// A held grant and the calls it alone would have admitted.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UseRow {
+    pub grant: Grant,
+    pub calls: u64,
+}
+
+/// The chips beside an admitting grant: where it comes from (own,
+/// persona, member, project, admin), and "implied" when it admits through
+/// the catalog's implications.
+pub fn via_chips(v: &ViaRow) -> Vec<&'static str> {
+    let source = match v.source.kind.as_str() {
+        "own" => "own",
+        "persona" => "persona",
+        "member" | "member_persona" => "member",
+        "project" => "project",
+        _ => "admin",
     };
     let mut chips = vec![source];
     if v.implied {
@@ -32,9 +88,25 @@ pub fn via_chips(v: &Via) -> Vec<&'static str> {
     chips
 }
 
+/// Where a grant comes from, in words.
+pub fn source_text(s: &SourceRow) -> String {
+    let name = s.name.as_deref().unwrap_or("");
+    match s.kind.as_str() {
+        "own" => "the token's own grants".into(),
+        "persona" => format!("persona “{name}”"),
+        "member" => "its member's own grants".into(),
+        "member_persona" => format!("its member's persona “{name}”"),
+        "project" => format!(
+            "its grants in project {}",
+            s.project.as_deref().unwrap_or("")
+        ),
+        _ => "admin rights".into(),
+    }
+}
+
 /// The proposal as a diff of the token's own grants: `-` for what it
 /// drops or narrows, `+` for the narrower forms it adds, ` ` for kept.
-pub fn narrow_diff(own: &[Grant], usage: &Usage) -> Vec<(char, String)> {
+pub fn narrow_diff(own: &[Grant], usage: &UsageRows) -> Vec<(char, String)> {
     let mut lines: Vec<(char, String)> = own
         .iter()
         .map(|g| {
@@ -54,14 +126,14 @@ pub fn CanThisToken(token: Token, catalog: Catalog) -> impl IntoView {
     let service = RwSignal::new(String::new());
     let permission = RwSignal::new(String::new());
     let resource = RwSignal::new(String::new());
-    let answer = RwSignal::new(None::<Explanation>);
+    let answer = RwSignal::new(None::<Answer>);
     let path = paths::TOKEN_EXPLAIN.with(&[&token.id]);
     let ask = Mutation::new(
         move |body: ExplainRequest| {
             let path = path.clone();
-            async move { api.send::<_, Explanation>(Method::POST, &path, &body).await }
+            async move { api.send::<_, Answer>(Method::POST, &path, &body).await }
         },
-        move |e: Explanation| answer.set(Some(e)),
+        move |e: Answer| answer.set(Some(e)),
     );
     let catalog = StoredValue::new(catalog);
     // The chosen permission's resource type, if it takes one.
@@ -129,8 +201,8 @@ pub fn CanThisToken(token: Token, catalog: Catalog) -> impl IntoView {
 }
 
 #[component]
-fn ExplanationView(e: Explanation) -> impl IntoView {
-    let allow = e.decision == Verdict::Allow;
+fn ExplanationView(e: Answer) -> impl IntoView {
+    let allow = e.decision == "allow";
     let via = e
         .via
         .iter()
@@ -139,7 +211,7 @@ fn ExplanationView(e: Explanation) -> impl IntoView {
                 .into_iter()
                 .map(|c| view! { <span class="badge" data-testid="via-chip">{c}</span> " " })
                 .collect_view();
-            view! { <li data-testid="via"><code>{v.grant.to_string()}</code>" " {chips}<span class="muted small">{v.source.to_string()}</span></li> }
+            view! { <li data-testid="via"><code>{v.grant.to_string()}</code>" " {chips}<span class="muted small">{source_text(&v.source)}</span></li> }
         })
         .collect_view();
     view! {
@@ -161,7 +233,7 @@ pub fn UsageSection(token: Token, editable: bool, reload: RwSignal<u32>) -> impl
     let usage = LocalResource::new(move || {
         reload.track();
         let path = path.clone();
-        async move { api.get::<Usage>(&path).await }
+        async move { api.get::<UsageRows>(&path).await }
     });
     let own = token.grants.clone();
     let id = token.id.clone();
@@ -179,7 +251,7 @@ pub fn UsageSection(token: Token, editable: bool, reload: RwSignal<u32>) -> impl
 
 #[component]
 fn UsageView(
-    usage: Usage,
+    usage: UsageRows,
     own: Vec<Grant>,
     id: String,
     editable: bool,
@@ -192,7 +264,7 @@ fn UsageView(
             let used = h.calls > 0;
             view! {
                 <li data-testid="usage-grant" data-used=used.to_string()>
-                    <code>{h.held.grant.to_string()}</code>" "
+                    <code>{h.grant.to_string()}</code>" "
                     <span class={if used { "badge badge-ok" } else { "badge badge-warn" }}>
                         {if used { format!("used: {} calls", h.calls) } else { "unused".to_string() }}
                     </span>
@@ -285,40 +357,62 @@ mod tests {
     }
 
     #[test]
-    fn chips_say_where_a_grant_comes_from() {
-        let via = |source, implied| Via {
-            grant: g("storage:write@b"),
-            source,
-            implied,
-            wildcard: false,
-        };
-        assert_eq!(via_chips(&via(Source::Own, false)), ["own"]);
-        assert_eq!(
-            via_chips(&via(
-                Source::Persona {
+    fn the_domains_answers_read_as_shown() {
+        use keyward_domain::explain::{ExplainCode, Explanation, Source, Verdict, Via};
+        let e = Explanation {
+            token_id: "t".into(),
+            project: "default".into(),
+            asked: g("storage:read@b"),
+            decision: Verdict::Allow,
+            code: ExplainCode::Granted,
+            reason: "held".into(),
+            admitted_by: Some(g("storage:read@b")),
+            via: vec![Via {
+                grant: g("storage:write@b"),
+                source: Source::Persona {
                     id: "p".into(),
-                    name: "P".into()
+                    name: "Writers".into(),
                 },
-                true
-            )),
-            ["persona", "implied"]
-        );
-        assert_eq!(
-            via_chips(&via(Source::Member { id: "m".into() }, false)),
-            ["member"]
-        );
+                implied: true,
+                wildcard: false,
+            }],
+            missing: None,
+        };
+        let a: Answer = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+        assert_eq!(a.decision, "allow");
+        assert_eq!(via_chips(&a.via[0]), ["persona", "implied"]);
+        assert_eq!(source_text(&a.via[0].source), "persona “Writers”");
+        let u = serde_json::json!({
+            "token_id": "t", "days": 30, "since": 0, "calls": 2,
+            "exercised": [{"grant": {"service": "storage", "permission": "read", "resource": "b"}, "count": 2, "last_used_at": 1}],
+            "grants": [{"grant": {"service": "audit", "permission": "read"}, "source": {"kind": "own"}, "calls": 0}],
+            "unused": [], "proposed_grants": [], "removed": [{"service": "audit", "permission": "read"}], "added": []
+        });
+        let u: UsageRows = serde_json::from_value(u).unwrap();
+        assert_eq!((u.days, u.calls, u.grants[0].calls), (30, 2, 0));
+    }
+
+    #[test]
+    fn chips_say_where_a_grant_comes_from() {
+        let via = |kind: &str, implied| ViaRow {
+            grant: g("storage:write@b"),
+            source: SourceRow {
+                kind: kind.into(),
+                ..SourceRow::default()
+            },
+            implied,
+        };
+        assert_eq!(via_chips(&via("own", false)), ["own"]);
+        assert_eq!(via_chips(&via("persona", true)), ["persona", "implied"]);
+        assert_eq!(via_chips(&via("member_persona", false)), ["member"]);
     }
 
     #[test]
     fn the_proposal_is_a_diff_of_the_own_grants() {
-        let usage = Usage {
-            token_id: "t".into(),
+        let usage = UsageRows {
             days: 30,
-            since: 0,
             calls: 3,
-            exercised: vec![],
             grants: vec![],
-            unused: vec![],
             proposed_grants: vec![g("storage:read@b")],
             removed: vec![g("storage:write@*"), g("audit:read")],
             added: vec![g("storage:read@b")],

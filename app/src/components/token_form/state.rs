@@ -87,7 +87,7 @@ impl Controls {
             meta: if meta.is_empty() {
                 String::new()
             } else {
-                serde_json::to_string_pretty(&meta.0).unwrap_or_default()
+                serde_json::to_string(&meta.0).unwrap_or_default()
             },
             uses: usage_limit.map(|u| u.uses.to_string()).unwrap_or_default(),
             refill: usage_limit
