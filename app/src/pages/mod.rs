@@ -9,5 +9,6 @@ pub mod profile;
 pub mod projects;
 pub mod signin;
 pub mod token_detail;
+pub mod token_insight;
 pub mod token_new;
 pub mod tokens;

@@ -3,11 +3,13 @@
 
 use crate::api::use_api;
 use crate::components::common::{ErrorBanner, FailurePanel, Loading};
+use crate::components::toast::use_toasts;
 use crate::format;
 use crate::mutation::Mutation;
 use crate::session::use_project;
 use gloo_net::http::Method;
-use keyward_domain::api::{CreateProject, Project, ProjectList};
+use keyward_domain::api::{CreateProject, ExpiryPolicy, Project, ProjectList, UpdateProject};
+use keyward_domain::expiry::describe_span;
 use keyward_domain::paths;
 use leptos::prelude::*;
 
@@ -36,6 +38,7 @@ pub fn Projects() -> impl IntoView {
                             <th scope="col">"Name"</th>
                             <th scope="col">"ID"</th>
                             <th scope="col">"Created"</th>
+                            <th scope="col">"Token expiry"</th>
                             <th scope="col"><span class="sr-only">"Actions"</span></th>
                         </tr></thead>
                         <tbody>
@@ -52,6 +55,7 @@ pub fn Projects() -> impl IntoView {
                                             </td>
                                             <td data-label="ID"><code>{p.id.clone()}</code></td>
                                             <td data-label="Created" data-testid="project-created-at">{format::created(p.created_at)}</td>
+                                            <td data-label="Token expiry"><PolicyEdit project=p.clone() /></td>
                                             <td data-label="">
                                                 <Show when=current.clone() fallback={
                                                     let (id, name) = (id.clone(), p.name.clone());
@@ -77,6 +81,80 @@ pub fn Projects() -> impl IntoView {
             }.into_any(),
         }}
         <NewProject />
+    }
+}
+
+/// A policy in words: "At most 90 days; required".
+fn policy_text(p: &ExpiryPolicy) -> String {
+    let max = p
+        .max_lifetime_seconds
+        .map_or("No maximum".to_string(), |s| {
+            format!("At most {}", describe_span(s))
+        });
+    format!(
+        "{max}; {}",
+        if p.allow_never {
+            "“never” allowed"
+        } else {
+            "required"
+        }
+    )
+}
+
+/// The project's expiry policy, and (admins) its editor: the longest a
+/// token may live, in days, and whether it may never expire.
+#[component]
+fn PolicyEdit(project: Project) -> impl IntoView {
+    let api = use_api();
+    let choice = use_project();
+    let toasts = use_toasts();
+    let policy = project.expiry_policy;
+    let days = RwSignal::new(
+        policy
+            .max_lifetime_seconds
+            .map(|s| (s / 86_400).max(1).to_string())
+            .unwrap_or_default(),
+    );
+    let allow_never = RwSignal::new(policy.allow_never);
+    let path = paths::PROJECT.with(&[&project.id]);
+    let save = Mutation::new(
+        move |body: UpdateProject| {
+            let path = path.clone();
+            async move { api.send::<_, Project>(Method::PATCH, &path, &body).await }
+        },
+        move |p: Project| {
+            toasts.say(format!("Saved the expiry policy of “{}”.", p.name));
+            choice.version.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (save.pending(), save.failure());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let max = days.get_untracked().trim().parse::<u64>().ok();
+        save.dispatch(UpdateProject {
+            expiry_policy: Some(ExpiryPolicy {
+                max_lifetime_seconds: max.map(|d| d * 86_400),
+                allow_never: allow_never.get_untracked(),
+            }),
+            ..UpdateProject::default()
+        });
+    };
+    let id = project.id.clone();
+    view! {
+        <span data-testid="project-policy">{policy_text(&policy)}</span>
+        <details class="policy-edit">
+            <summary data-testid="policy-edit">"Change"</summary>
+            <form on:submit=submit novalidate data-testid="policy-form">
+                <label for=format!("policy-days-{id}")>"Longest lifetime in days (empty: no maximum)"</label>
+                <input id=format!("policy-days-{id}") type="number" min="1" max="3660" data-testid="policy-days" bind:value=days />
+                <label class="choice">
+                    <input type="checkbox" data-testid="policy-never" bind:checked=allow_never />
+                    "Tokens may never expire"
+                </label>
+                <button type="submit" class="primary small" data-testid="policy-save" disabled=move || pending.get()>"Save policy"</button>
+                <ErrorBanner failure />
+            </form>
+        </details>
     }
 }
 

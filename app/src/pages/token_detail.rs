@@ -11,9 +11,10 @@ use crate::components::grid::Finder;
 use crate::components::handover::handover;
 use crate::components::personas::{persona_grants, persona_names};
 use crate::components::toast::use_toasts;
-use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
+use crate::components::token_form::{usage_text, FormInit, TokenDraft, TokenForm};
 use crate::format;
 use crate::mutation::Mutation;
+use crate::pages::token_insight::{CanThisToken, UsageSection};
 use crate::resources::{catalog_resource, personas_resource, projects_resource};
 use crate::session::use_session;
 use gloo_net::http::Method;
@@ -88,6 +89,7 @@ fn TokenView(
             <header class="detail-head">
                 <div>
                     <h1 data-testid="token-title">{t.name.clone()}</h1>
+                    {(!t.enabled).then(|| view! { <span class="badge badge-bad" data-testid="disabled-badge">"Disabled"</span> })}
                     {(!t.description.is_empty()).then(|| view! { <p class="muted">{t.description.clone()}</p> })}
                 </div>
                 <div class="actions">
@@ -104,6 +106,7 @@ fn TokenView(
                             </a>
                         </Show>
                     })}
+                    {editable.then(|| view! { <EnableToggle token=t.clone() on_done=Callback::new(move |_| reload.update(|n| *n += 1)) /> })}
                     <button type="button" class="secondary" data-testid="refresh-token" on:click=move |_| open.set(Open::Refresh)>"Refresh secret"</button>
                     {editable.then(|| view! {
                         <button type="button" class="danger" data-testid="delete-token" on:click=move |_| open.set(Open::Delete)>"Delete"</button>
@@ -161,6 +164,8 @@ fn TokenView(
         </Show>
         <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
         <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
+        <CanThisToken token=token.clone() catalog=catalog.clone() />
+        <UsageSection token=token.clone() editable reload />
         {editable.then(|| view! { <TokenInvitations token=token.clone() catalog=catalog.clone() personas /> })}
         <TokenAudit id=id.clone() reload />
     }
@@ -186,6 +191,11 @@ fn Metadata(token: Token, personas: Signal<Vec<Persona>>) -> impl IntoView {
                 <dt>"Client ID"</dt><dd><code data-testid="token-client-id">{token.client_id.clone()}</code></dd>
                 <dt>"Secret"</dt><dd><code>{token.secret_hint.clone()}</code></dd>
                 <dt>"Expires"</dt><dd><Expiry expires_at=token.expires_at /></dd>
+                <dt>"Status"</dt><dd data-testid="token-status">{if token.enabled { "Enabled" } else { "Disabled: every use is refused until it is enabled again" }}</dd>
+                <dt>"Valid from"</dt><dd data-testid="token-not-before-view">{token.not_before.map(format::when).unwrap_or_else(|| "Its creation".into())}</dd>
+                <dt>"Usage limit"</dt><dd data-testid="token-usage-view">{usage_text(token.usage_limit, token.remaining_uses)}</dd>
+                <dt>"Allowed networks"</dt><dd data-testid="token-allowed-ips-view">{if token.allowed_ips.is_empty() { "Anywhere".to_string() } else { token.allowed_ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ") }}</dd>
+                <dt>"Metadata"</dt><dd>{if token.meta.is_empty() { view! { <span data-testid="token-meta-view">"None"</span> }.into_any() } else { view! { <code data-testid="token-meta-view">{serde_json::to_string(&token.meta.0).unwrap_or_default()}</code> }.into_any() }}</dd>
                 <dt>"Rate limit"</dt><dd data-testid="token-rate-limit-view">{token.rate_limit.map(|r| format!("{r} requests per minute")).unwrap_or_else(|| "The deployment's default".into())}</dd>
                 <dt>"Last used"</dt><dd>{token.last_used_at.map(format::when).unwrap_or_else(|| "Never used".into())}</dd>
                 <dt>"Created"</dt><dd>{format::when(token.created_at)} " by " <CreatedBy client_id=token.created_by.clone() /></dd>
@@ -193,6 +203,47 @@ fn Metadata(token: Token, personas: Signal<Vec<Persona>>) -> impl IntoView {
                 <dt>"Token ID"</dt><dd><code>{token.id.clone()}</code></dd>
             </dl>
         </section>
+    }
+}
+
+/// "Disable" or "Enable": a disabled token is refused everywhere until it
+/// is enabled again. Used on the token page and in the list's rows.
+#[component]
+pub fn EnableToggle(token: Token, on_done: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let path = paths::TOKEN.with(&[&token.id]);
+    let toggle = Mutation::new(
+        move |enabled: bool| {
+            let path = path.clone();
+            let body = UpdateToken {
+                enabled: Some(enabled),
+                ..UpdateToken::default()
+            };
+            async move { api.send::<_, Token>(Method::PATCH, &path, &body).await }
+        },
+        move |t: Token| {
+            toasts.say(if t.enabled {
+                format!("Enabled “{}”: it works again.", t.name)
+            } else {
+                format!("Disabled “{}”: it is refused until enabled again.", t.name)
+            });
+            on_done.run(());
+        },
+    );
+    let (pending, failure) = (toggle.pending(), toggle.failure());
+    let enabled = token.enabled;
+    let label = format!(
+        "{} “{}”",
+        if enabled { "Disable" } else { "Enable" },
+        token.name
+    );
+    view! {
+        <button type="button" class="secondary" data-testid={if enabled { "disable-token" } else { "enable-token" }}
+            aria-label=label disabled=move || pending.get() on:click=move |_| toggle.dispatch(!enabled)>
+            {if enabled { "Disable" } else { "Enable" }}
+        </button>
+        <ErrorBanner failure />
     }
 }
 
@@ -321,6 +372,7 @@ fn EditToken(
         global: token.kind == TokenKind::Global,
         global_admin: token.global_admin,
         project_grants: token.project_grants.clone(),
+        controls: FormInit::controls_of(&token),
     };
     view! {
         <section class="card" data-testid="edit-panel">

@@ -3,6 +3,7 @@
 use crate::api::{query, use_api};
 use crate::components::common::{kind_label, project_label, Expiry, FailurePanel, Loading};
 use crate::format;
+use crate::pages::token_detail::EnableToggle;
 use crate::resources::projects_resource;
 use crate::session::use_project;
 use keyward_domain::api::{Page, Token};
@@ -61,6 +62,10 @@ pub fn TokenList() -> impl IntoView {
         }
     });
     let projects = projects_resource(api);
+    // "", "true" or "false": every token, the enabled or the disabled ones.
+    let enabled = RwSignal::new(String::new());
+    // Bumped after a row's Disable or Enable, to show its new state.
+    let reload = RwSignal::new(0u32);
     // `/tokens?persona=…` (from the personas page): the tokens linking it.
     let persona = RwSignal::new(
         leptos_router::hooks::use_query_map()
@@ -79,12 +84,14 @@ pub fn TokenList() -> impl IntoView {
                 ("client_id", client_id),
                 ("project", project.get()),
                 ("persona", persona.get()),
+                ("enabled", enabled.get()),
             ])
         )
     };
     // The last page stays on screen while the next one loads; this says so.
     let loading = RwSignal::new(false);
     let page = LocalResource::new(move || {
+        reload.track();
         let url = url();
         loading.set(true);
         async move {
@@ -136,6 +143,13 @@ pub fn TokenList() -> impl IntoView {
                     }).collect_view()
                 }}
             </select>
+            <label for="token-enabled-filter" class="sr-only">"Status"</label>
+            <select id="token-enabled-filter" data-testid="token-enabled-filter"
+                on:change=move |ev| { offset.set(0); enabled.set(event_target_value(&ev)); }>
+                <option value="">"Enabled and disabled"</option>
+                <option value="true">"Enabled only"</option>
+                <option value="false">"Disabled only"</option>
+            </select>
             <Show when=move || !search.get().is_empty()>
                 <button type="button" class="link" on:click=clear>"Clear"</button>
             </Show>
@@ -152,7 +166,7 @@ pub fn TokenList() -> impl IntoView {
         {move || match page.get() {
             None => view! { <Loading what="Loading tokens…" /> }.into_any(),
             Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-            Some(Ok(p)) => view! { <TokenTable page=p sort offset search project_filtered=!project.get_untracked().is_empty() /> }.into_any(),
+            Some(Ok(p)) => view! { <TokenTable page=p sort offset search reload project_filtered=!project.get_untracked().is_empty() || !enabled.get_untracked().is_empty() /> }.into_any(),
         }}
     }
 }
@@ -163,13 +177,14 @@ fn TokenTable(
     sort: RwSignal<Sort>,
     offset: RwSignal<u64>,
     search: RwSignal<String>,
+    reload: RwSignal<u32>,
     project_filtered: bool,
 ) -> impl IntoView {
     if page.total == 0 || page.items.is_empty() && page.offset == 0 {
         let text = if search.get_untracked().is_empty() && !project_filtered {
             "No tokens yet. A token starts with no permissions; create one and give it exactly what it needs.".to_string()
         } else if search.get_untracked().is_empty() {
-            "No tokens in this project yet (global keys and master tokens belong to no project)."
+            "No tokens match these filters (global keys and master tokens belong to no project)."
                 .to_string()
         } else {
             format!("No tokens match “{}”.", search.get_untracked())
@@ -199,11 +214,12 @@ fn TokenTable(
                         <SortHeader label="Expires" key="expires_at" sort />
                         <SortHeader label="Last used" key="last_used_at" sort />
                         <SortHeader label="Created" key="created_at" sort />
+                        <th scope="col"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody>
                     <For each=move || rows.clone() key=|t| t.id.clone() let:t>
-                        <TokenRow token=t />
+                        <TokenRow token=t reload />
                     </For>
                 </tbody>
             </table>
@@ -270,7 +286,12 @@ fn SortHeader(label: &'static str, key: &'static str, sort: RwSignal<Sort>) -> i
 }
 
 #[component]
-fn TokenRow(token: Token) -> impl IntoView {
+fn TokenRow(token: Token, reload: RwSignal<u32>) -> impl IntoView {
+    // Members' tokens follow their member; master tokens their admin.
+    let toggle = matches!(token.kind, TokenKind::Scoped | TokenKind::Global).then(|| {
+        let on_done = Callback::new(move |_| reload.update(|n| *n += 1));
+        view! { <EnableToggle token=token.clone() on_done /> }
+    });
     let href = format!("/tokens/{}", token.id);
     let project_class = match token.kind {
         TokenKind::Master | TokenKind::Global => "badge badge-global",
@@ -284,6 +305,7 @@ fn TokenRow(token: Token) -> impl IntoView {
         <tr data-testid="token-row" data-token-id=token.id.clone()>
             <td data-label="Name">
                 <a href=href class="token-name">{token.name.clone()}</a>
+                {(!token.enabled).then(|| view! { " " <span class="badge badge-bad" data-testid="disabled-badge">"Disabled"</span> })}
                 {(!token.description.is_empty()).then(|| view! { <div class="muted small clip">{token.description.clone()}</div> })}
             </td>
             <td data-label="Kind"><span class=kind_class>{kind_label(token.kind)}</span></td>
@@ -292,6 +314,7 @@ fn TokenRow(token: Token) -> impl IntoView {
             <td data-label="Expires"><Expiry expires_at=token.expires_at /></td>
             <td data-label="Last used">{format::ago(token.last_used_at, "Never used")}</td>
             <td data-label="Created">{format::ago(Some(token.created_at), "")}</td>
+            <td data-label="">{toggle}</td>
         </tr>
     }
 }

@@ -12,15 +12,15 @@ use crate::components::common::ErrorBanner;
 use crate::components::grid::{Finder, GrantError, GrantSummary, PermissionGrid};
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
-use keyward_domain::api::{Persona, Project, ProjectGrants, Token, WhoAmI};
+use keyward_domain::api::{ExpiryPolicy, Persona, Project, ProjectGrants, Token, WhoAmI};
 use keyward_domain::describe::Grid;
 use keyward_domain::{Catalog, Effective, FieldError, Grant, TokenKind};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-use state::{field_message, form_problems, grant_errors, FormProblem};
-pub use state::{validate, ExpiryPick, FormState, TokenDraft};
+use state::{field_message, form_problems, grant_errors, presets, FormProblem, Presets};
+pub use state::{usage_text, validate, Controls, ExpiryPick, FormState, TokenDraft};
 
 /// Starting values: empty for create, the token's for edit.
 #[derive(Debug, Clone, Default)]
@@ -38,9 +38,17 @@ pub struct FormInit {
     pub global: bool,
     pub global_admin: bool,
     pub project_grants: ProjectGrants,
+    /// Valid from, networks, metadata, usage limit.
+    pub controls: Controls,
 }
 
 impl FormInit {
+    /// The controls of `t`, as the form's inputs hold them.
+    pub fn controls_of(t: &Token) -> Controls {
+        let ips: Vec<String> = t.allowed_ips.iter().map(ToString::to_string).collect();
+        Controls::of(t.not_before, &ips, &t.meta, t.usage_limit)
+    }
+
     /// A new token with the same permissions as `t`: its grants, personas,
     /// rate limit, project and (a global key) its per-project grants; a
     /// name to change, and the usual expiry.
@@ -56,6 +64,7 @@ impl FormInit {
             global: t.kind == TokenKind::Global,
             global_admin: t.global_admin,
             project_grants: t.project_grants.clone(),
+            controls: FormInit::controls_of(t),
         }
     }
 
@@ -130,6 +139,29 @@ pub fn TokenForm(
             focus_first(&errors.problems_untracked());
         }
     });
+    // The expiry choices of the project's policy (a global key: none).
+    let expiry_presets = Memo::new(move |_| {
+        let policy = if fields.global.get() {
+            ExpiryPolicy::default()
+        } else {
+            fields.project.with(|id| {
+                projects.with(|ps| {
+                    ps.iter()
+                        .find(|p| p.id == *id)
+                        .map(|p| p.expiry_policy)
+                        .unwrap_or_default()
+                })
+            })
+        };
+        presets(&policy)
+    });
+    // Creating: the default follows the policy of the project chosen.
+    Effect::new(move |_| {
+        let default = expiry_presets.with(|p| p.default);
+        if !fields.editing {
+            fields.pick.set(default);
+        }
+    });
     // Creating: where the token works. Editing a global key: its
     // per-project grants (a token never changes project).
     let scope = (!fields.editing || init.global).then(|| {
@@ -143,7 +175,8 @@ pub fn TokenForm(
             <FormErrors errors />
             <NameFields fields errors />
             <RateLimitField fields errors />
-            <ExpiryField fields errors current=init.current_expiry />
+            <ExpiryField fields errors current=init.current_expiry presets=expiry_presets />
+            <ControlsFields fields errors />
             {scope}
             <SummarySection fields personas before=fields.editing.then(|| init.grants.clone()) />
             <GrantsSection fields finder held errors />
@@ -171,6 +204,13 @@ struct Fields {
     global: RwSignal<bool>,
     global_admin: RwSignal<bool>,
     granted_projects: RwSignal<Vec<String>>,
+    not_before: RwSignal<String>,
+    allowed_ips: RwSignal<String>,
+    meta: RwSignal<String>,
+    uses: RwSignal<String>,
+    refill: RwSignal<String>,
+    /// The controls as they were (editing: the token's).
+    initial: StoredValue<Controls>,
     /// A global key's per-project grids, made on first choice of a project
     /// and kept (with their ticks) if it is unchosen and chosen again.
     project_grids: StoredValue<BTreeMap<String, RwSignal<Grid>>>,
@@ -182,6 +222,7 @@ struct Fields {
 impl Fields {
     fn new(catalog: &Catalog, init: &FormInit, project: Option<RwSignal<String>>) -> Fields {
         let editing = init.current_expiry.is_some();
+        let c = &init.controls;
         let grids = init
             .project_grants
             .iter()
@@ -213,6 +254,12 @@ impl Fields {
             global: RwSignal::new(init.global),
             global_admin: RwSignal::new(init.global_admin),
             granted_projects: RwSignal::new(init.project_grants.keys().cloned().collect()),
+            not_before: RwSignal::new(c.not_before.clone()),
+            allowed_ips: RwSignal::new(c.allowed_ips.clone()),
+            meta: RwSignal::new(c.meta.clone()),
+            uses: RwSignal::new(c.uses.clone()),
+            refill: RwSignal::new(c.refill.clone()),
+            initial: StoredValue::new(c.clone()),
             project_grids: StoredValue::new(grids),
             catalog: StoredValue::new(catalog.clone()),
             owner: StoredValue::new(Owner::current()),
@@ -239,6 +286,18 @@ impl Fields {
                     .map(|(p, g)| (p.clone(), g.get_untracked()))
                     .collect()
             }),
+            controls: self.controls(),
+        }
+    }
+
+    /// The controls as typed (not tracked).
+    fn controls(&self) -> Controls {
+        Controls {
+            not_before: self.not_before.get_untracked(),
+            allowed_ips: self.allowed_ips.get_untracked(),
+            meta: self.meta.get_untracked(),
+            uses: self.uses.get_untracked(),
+            refill: self.refill.get_untracked(),
         }
     }
 
@@ -403,15 +462,17 @@ fn RateLimitField(fields: Fields, errors: Errors) -> impl IntoView {
     }
 }
 
-/// Expiration: keep (editing), a number of days, a date, or never.
+/// Expiration: keep (editing), a number of days, a date, or never, as the
+/// project's policy allows.
 #[component]
 fn ExpiryField(
     fields: Fields,
     errors: Errors,
     current: Option<Option<OffsetDateTime>>,
+    presets: Memo<Presets>,
 ) -> impl IntoView {
     let pick = fields.pick;
-    let option = move |p: ExpiryPick, label: String, testid: &'static str| {
+    let option = move |p: ExpiryPick, label: String, testid: String| {
         view! {
             <label class="choice">
                 <input type="radio" name="expiry" data-testid=testid
@@ -425,17 +486,35 @@ fn ExpiryField(
         Some(at) => format!("Keep: {}", format::when(at)),
     });
     let today = format::now().date().to_string();
+    let days = move || {
+        presets.with(|p| {
+            p.days
+                .iter()
+                .map(|d| {
+                    option(
+                        ExpiryPick::Days(*d),
+                        format!("{d} days"),
+                        format!("expiry-{d}"),
+                    )
+                })
+                .collect_view()
+        })
+    };
+    let never = move || {
+        presets
+            .with(|p| p.never)
+            .then(|| option(ExpiryPick::Never, "Never".into(), "expiry-never".into()))
+    };
     view! {
         <fieldset class="field expiry-field" id="token-expiry" tabindex="-1" aria-describedby="expiry-error">
             <legend>"Expiration"</legend>
             <div class="choices">
-                {keep.map(|c| option(ExpiryPick::Keep, c, "expiry-keep"))}
-                {option(ExpiryPick::Days(7), "7 days".into(), "expiry-7")}
-                {option(ExpiryPick::Days(30), "30 days".into(), "expiry-30")}
-                {option(ExpiryPick::Days(90), "90 days".into(), "expiry-90")}
-                {option(ExpiryPick::Custom, "Custom date".into(), "expiry-custom")}
-                {option(ExpiryPick::Never, "Never".into(), "expiry-never")}
+                {keep.map(|c| option(ExpiryPick::Keep, c, "expiry-keep".into()))}
+                {days}
+                {option(ExpiryPick::Custom, "Custom date".into(), "expiry-custom".into())}
+                {never}
             </div>
+            {move || presets.with(|p| p.note.clone()).map(|n| view! { <p class="muted" data-testid="expiry-policy-note">{n}</p> })}
             <Show when=move || pick.get() == ExpiryPick::Custom>
                 <label class="date-label">
                     "Expires at the end of (UTC)"
@@ -449,6 +528,69 @@ fn ExpiryField(
                 </p>
             </Show>
             <p class="field-error" id="expiry-error" data-testid="error-expires_at">{errors.of("expires_at")}</p>
+        </fieldset>
+    }
+}
+
+/// Valid from, usage limit, allowed networks and metadata.
+#[component]
+fn ControlsFields(fields: Fields, errors: Errors) -> impl IntoView {
+    let input = move |id: &'static str,
+                      field: &'static str,
+                      value: RwSignal<String>,
+                      kind: &'static str| {
+        let error = errors.of(field);
+        view! {
+            <input id=id type=kind data-testid=id bind:value=value
+                aria-invalid=move || error().is_some().to_string()
+                aria-describedby=format!("{id}-error") />
+        }
+    };
+    let message = move |id: &'static str, field: &'static str| {
+        view! { <p class="field-error" id=format!("{id}-error") data-testid=format!("error-{field}")>{errors.of(field)}</p> }
+    };
+    // Editing: the controls an edit changes, said before saving.
+    let changes = move || {
+        fields.editing.then(|| {
+            fields.not_before.track();
+            fields.allowed_ips.track();
+            fields.meta.track();
+            fields.uses.track();
+            fields.refill.track();
+            let now = fields.controls();
+            let c = fields.initial.with_value(|i| state::control_changes(i, &now));
+            (!c.is_empty()).then(|| view! { <p class="muted" data-testid="control-changes">{format!("This edit: {}.", c.join("; "))}</p> })
+        })
+    };
+    let ips_error = errors.of("allowed_ips");
+    let meta_error = errors.of("meta");
+    view! {
+        <fieldset class="field controls-field">
+            <legend>"Limits " <span class="muted">"(optional)"</span></legend>
+            <label for="token-not-before">"Valid from (UTC; empty: at once)"</label>
+            {input("token-not-before", "not_before", fields.not_before, "datetime-local")}
+            {message("token-not-before", "not_before")}
+            <label for="token-uses">"Usage limit (uses; empty: no limit)"</label>
+            <div class="row">
+                {input("token-uses", "usage_limit", fields.uses, "number")}
+                <label for="token-refill" class="sr-only">"Refilled"</label>
+                <select id="token-refill" data-testid="token-refill" prop:value=move || fields.refill.get()
+                    on:change=move |ev| fields.refill.set(event_target_value(&ev))>
+                    {[("", "Never refilled"), ("daily", "Refilled daily"), ("monthly", "Refilled monthly")].into_iter().map(|(v, label)| view! {
+                        <option value=v selected=move || fields.refill.with(|r| r == v)>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            {message("token-uses", "usage_limit")}
+            <label for="token-allowed-ips">"Allowed networks (one address or network a line, like 203.0.113.0/24; empty: anywhere)"</label>
+            <textarea id="token-allowed-ips" rows="3" data-testid="token-allowed-ips" bind:value=fields.allowed_ips
+                aria-invalid=move || ips_error().is_some().to_string() aria-describedby="token-allowed-ips-error"></textarea>
+            {message("token-allowed-ips", "allowed_ips")}
+            <label for="token-meta-json">"Metadata (a JSON object, returned by verify and whoami)"</label>
+            <textarea id="token-meta-json" rows="2" data-testid="token-meta-json" placeholder="{\"team\": \"data\"}" bind:value=fields.meta
+                aria-invalid=move || meta_error().is_some().to_string() aria-describedby="token-meta-json-error"></textarea>
+            {message("token-meta-json", "meta")}
+            {changes}
         </fieldset>
     }
 }

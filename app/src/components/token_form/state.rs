@@ -4,8 +4,10 @@
 
 use crate::api::ApiFailure;
 use crate::components::grid::GrantError;
-use keyward_domain::api::{CreateToken, ProjectGrants, UpdateToken};
+use keyward_domain::api::{CreateToken, ExpiryPolicy, ProjectGrants, UpdateToken};
+use keyward_domain::conditions::Meta;
 use keyward_domain::describe::{ExpiryChoice, Grid};
+use keyward_domain::quota::{Refill, UsageLimit, MAX_USES};
 use keyward_domain::validate::RATE_LIMIT_MAX;
 use keyward_domain::{ErrorCode, FieldError, Grant, TokenKind};
 use std::collections::BTreeMap;
@@ -45,6 +47,169 @@ pub struct FormState {
     pub granted_projects: Vec<String>,
     /// Their grids; a project without one has no grants yet.
     pub project_grids: BTreeMap<String, Grid>,
+    /// The controls of issue 17, as typed.
+    pub controls: Controls,
+}
+
+/// Valid from, the allowed networks, metadata and the usage limit, as
+/// typed (the strings of their inputs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Controls {
+    /// `YYYY-MM-DDTHH:MM` (UTC, as a `datetime-local` input gives it);
+    /// empty: valid at once.
+    pub not_before: String,
+    /// One network or address a line; empty: anywhere.
+    pub allowed_ips: String,
+    /// A JSON object; empty: none.
+    pub meta: String,
+    /// Empty: no usage limit.
+    pub uses: String,
+    /// `""`, `daily` or `monthly`.
+    pub refill: String,
+}
+
+impl Controls {
+    /// The inputs' text for a token's controls.
+    pub fn of(
+        not_before: Option<OffsetDateTime>,
+        allowed_ips: &[String],
+        meta: &Meta,
+        usage_limit: Option<UsageLimit>,
+    ) -> Controls {
+        Controls {
+            not_before: not_before
+                .map(|t| {
+                    let t = t.to_offset(time::UtcOffset::UTC);
+                    format!("{}T{:02}:{:02}", t.date(), t.hour(), t.minute())
+                })
+                .unwrap_or_default(),
+            allowed_ips: allowed_ips.join("\n"),
+            meta: if meta.is_empty() {
+                String::new()
+            } else {
+                serde_json::to_string(&meta.0).unwrap_or_default()
+            },
+            uses: usage_limit.map(|u| u.uses.to_string()).unwrap_or_default(),
+            refill: usage_limit
+                .and_then(|u| u.refill)
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The expiry choices a project's policy leaves: the usual day counts up
+/// to its maximum (and the maximum itself, in whole days), "never" only if
+/// allowed, and the default: 30 days, or the longest allowed under a cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presets {
+    pub days: Vec<u32>,
+    pub never: bool,
+    pub default: ExpiryPick,
+    /// The policy in words; `None` for no policy.
+    pub note: Option<String>,
+}
+
+pub fn presets(policy: &ExpiryPolicy) -> Presets {
+    let usual = [7u32, 30, 90];
+    let Some(max) = policy.max_lifetime_seconds else {
+        return Presets {
+            days: usual.to_vec(),
+            never: policy.allow_never,
+            default: ExpiryPick::Days(30),
+            note: (!policy.allow_never)
+                .then(|| "This project requires an expiry on every token.".to_string()),
+        };
+    };
+    let max_days = u32::try_from(max / 86_400).unwrap_or(u32::MAX);
+    let mut days: Vec<u32> = usual.into_iter().filter(|d| *d <= max_days).collect();
+    if max_days >= 1 && !days.contains(&max_days) {
+        days.push(max_days);
+    }
+    let default = days
+        .last()
+        .map_or(ExpiryPick::Custom, |d| ExpiryPick::Days(*d));
+    let span = keyward_domain::expiry::describe_span(max);
+    Presets {
+        days,
+        never: policy.allow_never,
+        default,
+        note: Some(if policy.allow_never {
+            format!("This project allows an expiry at most {span} away, or none.")
+        } else {
+            format!("This project requires an expiry at most {span} away.")
+        }),
+    }
+}
+
+/// "7 of 10 uses left, refilled daily"; `remaining` is unknown on lists.
+pub fn usage_text(limit: Option<UsageLimit>, remaining: Option<u32>) -> String {
+    let Some(l) = limit else {
+        return "No limit".into();
+    };
+    let s = if l.uses == 1 { "" } else { "s" };
+    let count = match remaining {
+        Some(r) => format!("{r} of {} use{s} left", l.uses),
+        None => format!("{} use{s}", l.uses),
+    };
+    match l.refill {
+        Some(r) => format!("{count}, refilled {}", r.as_str()),
+        None => format!("{count}, never refilled"),
+    }
+}
+
+/// What an edit changes in the controls, in words (for the edit summary).
+pub fn control_changes(before: &Controls, after: &Controls) -> Vec<&'static str> {
+    let lines = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let mut out = vec![];
+    if before.not_before.trim() != after.not_before.trim() {
+        out.push("its start of validity changes");
+    }
+    if lines(&before.allowed_ips) != lines(&after.allowed_ips) {
+        out.push("its allowed networks change");
+    }
+    if before.meta.trim() != after.meta.trim() {
+        out.push("its metadata changes");
+    }
+    if (before.uses.trim(), &before.refill) != (after.uses.trim(), &after.refill) {
+        out.push("its usage limit changes");
+    }
+    out
+}
+
+/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`, seconds optional) as a
+/// UTC instant.
+pub fn parse_local(s: &str) -> Option<OffsetDateTime> {
+    let (date, clock) = s.trim().split_once('T')?;
+    let date = ExpiryChoice::parse_date(date)?;
+    let mut parts = clock.split(':').map(|p| p.parse::<u8>().ok());
+    let (h, m) = (parts.next()??, parts.next()??);
+    let sec = parts.next().unwrap_or(Some(0))?;
+    let t = time::Time::from_hms(h, m, sec).ok()?;
+    Some(date.with_time(t).assume_utc())
+}
+
+/// The usage limit typed, or the message for `usage_limit`.
+fn usage_limit(c: &Controls) -> Result<Option<UsageLimit>, String> {
+    let uses = c.uses.trim();
+    if uses.is_empty() {
+        return Ok(None);
+    }
+    match uses.parse::<u32>() {
+        Ok(n) if (1..=MAX_USES).contains(&n) => Ok(Some(UsageLimit {
+            uses: n,
+            refill: Refill::parse(&c.refill),
+        })),
+        _ => Err(format!(
+            "A whole number of uses, 1 to {MAX_USES}; or empty for no limit."
+        )),
+    }
 }
 
 /// What the form hands over on submit: checked, ready to send.
@@ -66,6 +231,11 @@ pub struct TokenDraft {
     pub global_admin: bool,
     /// A global key's grants per project.
     pub project_grants: ProjectGrants,
+    pub not_before: Option<OffsetDateTime>,
+    /// As typed, one a line; the API checks them.
+    pub allowed_ips: Vec<String>,
+    pub meta: Meta,
+    pub usage_limit: Option<UsageLimit>,
 }
 
 impl TokenDraft {
@@ -83,6 +253,10 @@ impl TokenDraft {
             kind: self.global.then_some(TokenKind::Global),
             project_grants: self.global.then_some(self.project_grants),
             global_admin: self.global.then_some(self.global_admin),
+            not_before: self.not_before,
+            allowed_ips: (!self.allowed_ips.is_empty()).then_some(self.allowed_ips),
+            meta: (!self.meta.is_empty()).then_some(self.meta),
+            usage_limit: self.usage_limit,
             ..CreateToken::default()
         }
     }
@@ -99,6 +273,10 @@ impl TokenDraft {
             personas: Some(self.personas),
             project_grants: self.global.then_some(self.project_grants),
             global_admin: self.global.then_some(self.global_admin),
+            not_before: Some(self.not_before),
+            allowed_ips: Some(self.allowed_ips),
+            meta: Some(self.meta),
+            usage_limit: Some(self.usage_limit),
             ..UpdateToken::default()
         }
     }
@@ -145,6 +323,37 @@ pub fn validate(state: &FormState, now: OffsetDateTime) -> Result<TokenDraft, Ve
             },
         },
     };
+    let c = &state.controls;
+    let not_before = match c.not_before.trim() {
+        "" => None,
+        t => {
+            let at = parse_local(t);
+            if at.is_none() {
+                errors.push(FieldError::new(
+                    "not_before",
+                    "A date and time (UTC), or empty.",
+                ));
+            }
+            at
+        }
+    };
+    let meta = match c.meta.trim() {
+        "" => Meta::default(),
+        t => match serde_json::from_str::<serde_json::Value>(t) {
+            Ok(serde_json::Value::Object(m)) => Meta(m),
+            _ => {
+                errors.push(FieldError::new(
+                    "meta",
+                    "A JSON object, like {\"team\": \"data\"}; or empty.",
+                ));
+                Meta::default()
+            }
+        },
+    };
+    let usage_limit = usage_limit(c).unwrap_or_else(|m| {
+        errors.push(FieldError::new("usage_limit", m));
+        None
+    });
     let mut project_grants = ProjectGrants::new();
     if state.global {
         for p in &state.granted_projects {
@@ -178,6 +387,16 @@ pub fn validate(state: &FormState, now: OffsetDateTime) -> Result<TokenDraft, Ve
         global: state.global,
         global_admin: state.global && state.global_admin,
         project_grants,
+        not_before,
+        allowed_ips: c
+            .allowed_ips
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        meta,
+        usage_limit,
     })
 }
 
@@ -198,18 +417,44 @@ pub fn field_message(
             "name" if f.code() == Some(ErrorCode::Conflict) => f
                 .field("name")
                 .or_else(|| f.problem.as_ref().map(|p| p.detail.clone())),
+            "allowed_ips" | "meta" | "usage_limit" => each(f, field).or_else(|| f.field(field)),
             other => f.field(other),
         })
     })
 }
 
+/// The API's errors under a list or object field (`allowed_ips[2]`,
+/// `meta.x`, `usage_limit.uses`), in one line; a list's say which line.
+fn each(f: &ApiFailure, field: &str) -> Option<String> {
+    let mut all = f.fields_with_prefix(&format!("{field}["));
+    all.extend(f.fields_with_prefix(&format!("{field}.")));
+    let lines: Vec<String> = all
+        .into_iter()
+        .map(|(name, m)| {
+            let rest = &name[field.len()..];
+            match rest
+                .strip_prefix('[')
+                .and_then(|r| r.trim_end_matches(']').parse::<usize>().ok())
+            {
+                Some(i) => format!("Line {}: {m}", i + 1),
+                None => format!("{}: {m}", rest.trim_start_matches('.')),
+            }
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("; "))
+}
+
 /// The form's fields in the order they appear: the field's name in the
 /// API, its label, and the id of the element that takes focus for it.
-pub const FIELDS: [(&str, &str, &str); 8] = [
+pub const FIELDS: [(&str, &str, &str); 12] = [
     ("name", "Name", "token-name"),
     ("description", "Description", "token-description"),
     ("rate_limit", "Rate limit", "token-rate-limit"),
     ("expires_at", "Expiration", "token-expiry"),
+    ("not_before", "Valid from", "token-not-before"),
+    ("usage_limit", "Usage limit", "token-uses"),
+    ("allowed_ips", "Allowed networks", "token-allowed-ips"),
+    ("meta", "Metadata", "token-meta-json"),
     ("project", "Project", "token-scope"),
     ("grants", "Permissions", "token-grants"),
     ("personas", "Personas", "error-personas"),
@@ -312,6 +557,7 @@ mod tests {
             global_admin: false,
             granted_projects: vec![],
             project_grids: BTreeMap::new(),
+            controls: Controls::default(),
         }
     }
 
@@ -378,6 +624,199 @@ mod tests {
             validate(&custom, NOW).unwrap().expiry,
             Some(Some(datetime!(2027-01-31 23:59:59 UTC)))
         );
+    }
+
+    #[test]
+    fn the_controls_go_into_both_bodies() {
+        let state = FormState {
+            controls: Controls {
+                not_before: "2026-12-01T08:30".into(),
+                allowed_ips: " 10.0.0.0/8 \n\n2001:db8::/32\n".into(),
+                meta: r#"{"team": "data"}"#.into(),
+                uses: "10".into(),
+                refill: "daily".into(),
+            },
+            ..valid()
+        };
+        let draft = validate(&state, NOW).unwrap();
+        assert_eq!(draft.not_before, Some(datetime!(2026-12-01 08:30 UTC)));
+        assert_eq!(draft.allowed_ips, ["10.0.0.0/8", "2001:db8::/32"]);
+        let limit = Some(UsageLimit {
+            uses: 10,
+            refill: Some(Refill::Daily),
+        });
+        assert_eq!(draft.usage_limit, limit);
+        let body = draft.clone().create_body();
+        assert_eq!(body.allowed_ips.as_ref().map(Vec::len), Some(2));
+        assert_eq!(
+            body.meta.as_ref().map(|m| m.0["team"].clone()),
+            Some("data".into())
+        );
+        assert_eq!(body.usage_limit, limit);
+        let edit = draft.update_body();
+        assert_eq!(edit.not_before, Some(Some(datetime!(2026-12-01 08:30 UTC))));
+        assert_eq!(edit.usage_limit, Some(limit));
+        // Empty controls: nothing on create, cleared on edit.
+        let plain = validate(&valid(), NOW).unwrap();
+        let body = plain.clone().create_body();
+        assert_eq!(
+            (
+                body.not_before,
+                body.allowed_ips,
+                body.meta,
+                body.usage_limit
+            ),
+            (None, None, None, None)
+        );
+        let edit = plain.update_body();
+        assert_eq!(edit.allowed_ips, Some(vec![]));
+        assert_eq!(
+            (edit.not_before, edit.usage_limit),
+            (Some(None), Some(None))
+        );
+    }
+
+    #[test]
+    fn bad_controls_are_refused_by_field() {
+        let state = FormState {
+            controls: Controls {
+                not_before: "tomorrow".into(),
+                allowed_ips: "not a network".into(),
+                meta: "[1]".into(),
+                uses: "0".into(),
+                refill: String::new(),
+            },
+            ..valid()
+        };
+        // Networks are the API's to check: its errors land on the field.
+        assert_eq!(
+            fields(validate(&state, NOW)),
+            ["not_before", "meta", "usage_limit"]
+        );
+    }
+
+    #[test]
+    fn controls_read_back_from_a_token_round_trip() {
+        let limit = Some(UsageLimit {
+            uses: 5,
+            refill: Some(Refill::Monthly),
+        });
+        let meta = Meta(
+            serde_json::json!({"team": "data"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        let c = Controls::of(
+            Some(datetime!(2026-12-01 08:30 UTC)),
+            &["10.0.0.0/8".to_string(), "::1/128".to_string()],
+            &meta,
+            limit,
+        );
+        assert_eq!(c.not_before, "2026-12-01T08:30");
+        let draft = validate(
+            &FormState {
+                controls: c.clone(),
+                ..valid()
+            },
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(draft.not_before, Some(datetime!(2026-12-01 08:30 UTC)));
+        assert_eq!(draft.allowed_ips, ["10.0.0.0/8", "::1/128"]);
+        assert_eq!(draft.meta, meta);
+        assert_eq!(draft.usage_limit, limit);
+        assert!(control_changes(&c, &c).is_empty());
+        let changed = Controls {
+            allowed_ips: String::new(),
+            uses: "6".into(),
+            ..c.clone()
+        };
+        assert_eq!(
+            control_changes(&c, &changed),
+            ["its allowed networks change", "its usage limit changes"]
+        );
+    }
+
+    #[test]
+    fn expiry_presets_follow_the_projects_policy() {
+        let p = presets(&ExpiryPolicy::default());
+        assert_eq!(
+            (p.days, p.never, p.default, p.note),
+            (vec![7, 30, 90], true, ExpiryPick::Days(30), None)
+        );
+        let capped = presets(&ExpiryPolicy {
+            max_lifetime_seconds: Some(60 * 86_400),
+            allow_never: false,
+        });
+        assert_eq!(capped.days, [7, 30, 60]);
+        assert!(!capped.never);
+        assert_eq!(capped.default, ExpiryPick::Days(60), "the longest allowed");
+        assert_eq!(
+            capped.note.as_deref(),
+            Some("This project requires an expiry at most 60 days away.")
+        );
+        let short = presets(&ExpiryPolicy {
+            max_lifetime_seconds: Some(12 * 3_600),
+            allow_never: true,
+        });
+        assert_eq!(
+            (short.days, short.never, short.default),
+            (vec![], true, ExpiryPick::Custom)
+        );
+        let ninety = presets(&ExpiryPolicy {
+            max_lifetime_seconds: Some(90 * 86_400),
+            allow_never: true,
+        });
+        assert_eq!(
+            (ninety.days, ninety.default),
+            (vec![7, 30, 90], ExpiryPick::Days(90))
+        );
+        let no_never = presets(&ExpiryPolicy {
+            max_lifetime_seconds: None,
+            allow_never: false,
+        });
+        assert_eq!((no_never.days.len(), no_never.never), (3, false));
+    }
+
+    #[test]
+    fn usage_is_said_in_words() {
+        let l = |uses, refill| Some(UsageLimit { uses, refill });
+        assert_eq!(
+            usage_text(l(10, Some(Refill::Daily)), Some(7)),
+            "7 of 10 uses left, refilled daily"
+        );
+        assert_eq!(
+            usage_text(l(1, None), Some(0)),
+            "0 of 1 use left, never refilled"
+        );
+        assert_eq!(
+            usage_text(l(5, Some(Refill::Monthly)), None),
+            "5 uses, refilled monthly"
+        );
+        assert_eq!(usage_text(None, None), "No limit");
+    }
+
+    #[test]
+    fn the_apis_network_errors_name_their_line() {
+        let api = failure(
+            ErrorCode::InvalidRequest,
+            "bad",
+            &[
+                ("allowed_ips[1]", "is not an IP network"),
+                ("meta.a b", "bad key"),
+            ],
+        );
+        assert_eq!(
+            field_message(&[], Some(&api), "allowed_ips").as_deref(),
+            Some("Line 2: is not an IP network")
+        );
+        assert_eq!(
+            field_message(&[], Some(&api), "meta").as_deref(),
+            Some("a b: bad key")
+        );
+        let problems = form_problems(&[], Some(&api));
+        assert_eq!(problems[0].anchor, "token-allowed-ips");
     }
 
     #[test]

@@ -1,0 +1,121 @@
+// The token page's questions (issue 18): "Can this token …?" with the
+// "via" chips of the explanation, and "Usage (30 days)" with "Narrow to
+// what it used" shown as a diff and applied with one confirmation.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+
+let app; let browser;
+const BUCKET = 'insight-data';
+
+before(async () => {
+  app = await spawnApp();
+  browser = await launchBrowser();
+  const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
+  assert.equal(r.status, 201, await r.text());
+});
+after(async () => { await browser?.close(); await app?.stop(); });
+
+async function signIn(page) {
+  await page.goto(`${app.url}/signin`);
+  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await page.getByTestId('signin-input').fill(app.adminSecret);
+  await page.getByTestId('signin-submit').click();
+  await page.waitForURL('**/tokens');
+}
+
+async function createToken(body) {
+  const r = await app.api('/api/v1/tokens', { method: 'POST', body });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  return JSON.parse(text);
+}
+
+async function ask(page, service, permission, resource) {
+  await page.getByTestId('explain-service').selectOption(service);
+  await page.getByTestId('explain-permission').selectOption(permission);
+  if (resource !== undefined) await page.getByTestId('explain-resource').fill(resource);
+  await page.getByTestId('explain-ask').click();
+  await page.getByTestId('explanation').waitFor();
+}
+
+test('"Can this token …?" answers with the derivation and its via chips', async () => {
+  const p = await app.api('/api/v1/personas', {
+    method: 'POST',
+    body: { name: 'Writers', grants: [{ service: 'storage', permission: 'write', resource: BUCKET }] },
+  });
+  const text = await p.text();
+  assert.equal(p.status, 201, text);
+  const persona = JSON.parse(text);
+  const { token } = await createToken({
+    name: 'explained', grants: [{ service: 'audit', permission: 'read' }], personas: [persona.id],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/tokens/${token.id}`);
+  await page.getByTestId('explain').waitFor();
+
+  // Read on the bucket: through the persona's write, implied.
+  await ask(page, 'storage', 'read', BUCKET);
+  assert.match(await page.getByTestId('explain-verdict').innerText(), /^Yes\./);
+  assert.deepEqual(await page.getByTestId('via-chip').allInnerTexts(), ['persona', 'implied']);
+  assert.match(await page.getByTestId('via').innerText(), /Writers/);
+  await screenshot(page, 'explain-persona');
+
+  // Its own grant.
+  await ask(page, 'audit', 'read');
+  await page.getByTestId('via-chip').filter({ hasText: 'own' }).waitFor();
+  assert.deepEqual(await page.getByTestId('via-chip').allInnerTexts(), ['own']);
+
+  // Not held: the missing grant is named.
+  await ask(page, 'tokens', 'manage');
+  await page.getByTestId('explain-verdict').filter({ hasText: 'No.' }).waitFor();
+  assert.equal(await page.getByTestId('explain-missing').innerText(), 'tokens:manage');
+  assert.equal(await page.getByTestId('via-chip').count(), 0);
+  await page.close();
+});
+
+test('usage shows used and unused grants; narrowing shows the diff and applies it once confirmed', async () => {
+  const { token, secret } = await createToken({
+    name: 'over-granted ci',
+    grants: [{ service: 'storage', permission: 'write', resource: '*' }, { service: 'audit', permission: 'read' }],
+  });
+  for (let i = 0; i < 2; i++) {
+    const r = await app.api(`/api/v1/buckets/${BUCKET}/objects`, { secret });
+    assert.equal(r.status, 200, await r.text());
+  }
+  // The audit store takes the calls in batches: wait until they count.
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const u = await (await app.api(`/api/v1/tokens/${token.id}/usage?days=30`)).json();
+    if (u.calls >= 2) break;
+    assert.ok(Date.now() < until, `usage never counted the calls: ${JSON.stringify(u)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/tokens/${token.id}`);
+  const usage = page.getByTestId('token-usage');
+  await usage.getByTestId('usage-calls').waitFor();
+  const used = usage.locator('[data-testid=usage-grant][data-used=true]');
+  const unused = usage.locator('[data-testid=usage-grant][data-used=false]');
+  assert.match(await used.innerText(), /storage:write@\*.*used: 2 calls/);
+  assert.match(await unused.innerText(), /audit:read.*unused/);
+
+  await page.getByTestId('narrow-open').click();
+  const lines = await page.getByTestId('narrow-line').allInnerTexts();
+  assert.deepEqual(lines.map((l) => l.trim()).sort(), ['+ storage:read@' + BUCKET, '- audit:read', '- storage:write@*'].sort());
+  await screenshot(page, 'narrow-diff');
+  await page.getByTestId('narrow-confirm').click();
+  await page.getByTestId('toasts').filter({ hasText: 'Narrowed “over-granted ci”' }).waitFor();
+  const after = await (await app.api(`/api/v1/tokens/${token.id}`)).json();
+  assert.deepEqual(after.grants, [{ service: 'storage', permission: 'read', resource: BUCKET }]);
+  // The page shows the narrowed token: nothing left to narrow.
+  await page.getByTestId('detail-summary').filter({ hasText: BUCKET }).waitFor();
+  await usage.locator('[data-testid=usage-grant]').first().waitFor();
+  assert.equal(await page.getByTestId('narrow-open').count(), 0);
+  const audit = await (await app.api(`/api/v1/audit?target=${token.id}&action=token.narrow`)).json();
+  assert.equal(audit.items.length, 1);
+  await page.close();
+});
