@@ -195,7 +195,7 @@ fn Metadata(token: Token, personas: Signal<Vec<Persona>>) -> impl IntoView {
                 <dt>"Valid from"</dt><dd data-testid="token-not-before-view">{token.not_before.map(format::when).unwrap_or_else(|| "Its creation".into())}</dd>
                 <dt>"Usage limit"</dt><dd data-testid="token-usage-view">{usage_text(token.usage_limit, token.remaining_uses)}</dd>
                 <dt>"Allowed networks"</dt><dd data-testid="token-allowed-ips-view">{if token.allowed_ips.is_empty() { "Anywhere".to_string() } else { token.allowed_ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ") }}</dd>
-                <dt>"Metadata"</dt><dd>{if token.meta.is_empty() { view! { <span data-testid="token-meta-view">"None"</span> }.into_any() } else { view! { <code data-testid="token-meta-view">{serde_json::to_string(&token.meta.0).unwrap_or_default()}</code> }.into_any() }}</dd>
+                <dt>"Metadata"</dt><dd>{if token.meta.is_empty() { view! { <span data-testid="token-meta-view">"None"</span> }.into_any() } else { view! { <code data-testid="token-meta-view">{token.meta.as_json().to_string()}</code> }.into_any() }}</dd>
                 <dt>"Rate limit"</dt><dd data-testid="token-rate-limit-view">{token.rate_limit.map(|r| format!("{r} requests per minute")).unwrap_or_else(|| "The deployment's default".into())}</dd>
                 <dt>"Last used"</dt><dd>{token.last_used_at.map(format::when).unwrap_or_else(|| "Never used".into())}</dd>
                 <dt>"Created"</dt><dd>{format::when(token.created_at)} " by " <CreatedBy client_id=token.created_by.clone() /></dd>

@@ -87,7 +87,7 @@ impl Controls {
             meta: if meta.is_empty() {
                 String::new()
             } else {
-                serde_json::to_string(&meta.0).unwrap_or_default()
+                meta.as_json().to_string()
             },
             uses: usage_limit.map(|u| u.uses.to_string()).unwrap_or_default(),
             refill: usage_limit
@@ -339,8 +339,10 @@ pub fn validate(state: &FormState, now: OffsetDateTime) -> Result<TokenDraft, Ve
     };
     let meta = match c.meta.trim() {
         "" => Meta::default(),
-        t => match serde_json::from_str::<serde_json::Value>(t) {
-            Ok(serde_json::Value::Object(m)) => Meta(m),
+        // Only its shape is checked here (the API checks keys and size):
+        // the app carries metadata as JSON text, never as a value model.
+        t => match serde_json::from_str::<Meta>(t) {
+            Ok(m) if m.as_json().trim_start().starts_with('{') => m,
             _ => {
                 errors.push(FieldError::new(
                     "meta",
@@ -649,8 +651,8 @@ mod tests {
         let body = draft.clone().create_body();
         assert_eq!(body.allowed_ips.as_ref().map(Vec::len), Some(2));
         assert_eq!(
-            body.meta.as_ref().map(|m| m.0["team"].clone()),
-            Some("data".into())
+            body.meta.as_ref().map(|m| m.matches("team", "data")),
+            Some(true)
         );
         assert_eq!(body.usage_limit, limit);
         let edit = draft.update_body();
@@ -701,12 +703,7 @@ mod tests {
             uses: 5,
             refill: Some(Refill::Monthly),
         });
-        let meta = Meta(
-            serde_json::json!({"team": "data"})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
+        let meta: Meta = serde_json::from_str(r#"{"team":"data"}"#).unwrap();
         let c = Controls::of(
             Some(datetime!(2026-12-01 08:30 UTC)),
             &["10.0.0.0/8".to_string(), "::1/128".to_string()],
