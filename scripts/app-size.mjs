@@ -6,11 +6,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants } from 'node:zlib';
 
-// A regression guard a little above today's size (555 KiB gzipped with the
-// grid's access levels and server-side search, templates and toasts; README
-// "The admin app's size"). Issue #16 asks for 300 KiB, with 250 KiB as the goal:
-// not met yet, so this is not that budget.
-export const BUDGET_GZ_BYTES = 560 * 1024;
+// A regression guard a little above today's size (604 KiB gzipped; README
+// "The admin app's size" lists what each release added). It was 560 KiB until
+// the token controls, project policies, explain and usage screens: moving it is
+// a deliberate, recorded re-baseline, never a way to pass. Issue #16 asks for
+// 300 KiB, with 250 KiB as the goal: not met, so this is not that budget.
+export const BUDGET_GZ_BYTES = 615 * 1024;
 export const TARGET_GZ_BYTES = 250 * 1024;
 
 export function appWasmSize(dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')) {
