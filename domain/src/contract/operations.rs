@@ -169,11 +169,11 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("invitation.resend", Param("id"))
         .control()
         .responses(&[json(200, "OK", schema::<InvitationCreated>), E401, E403, E404, E409, E429, problem(502, "`email_failed`: the provider refused or timed out; the invitation is marked failed"), problem(503, "`unavailable`; or `email_not_configured`: neither an email provider (`EMAIL_API_URL`) nor the dev outbox (`DEV_OUTBOX`) is configured, and nothing was created")]),
-    post(P::LEAKS, E::ReportLeaks, "Secret scanning partners: report Keyward secrets found in public (GitHub's partner format); each live one is disabled or revoked per its project's `leak_response`, audited as `token.leak`, and the admins are emailed. Authenticated by the partner key in `X-Keyward-Partner-Key`, whose SHA-256 is `LEAK_PARTNER_KEY_HASH`")
+    post(P::LEAKS, E::ReportLeaks, "Secret scanning partners: report Keyward secrets found in public (GitHub's partner format); each live one is disabled or revoked per its project's `leak_response`, audited as `token.leak`, and the admins are emailed. Authenticated by the partner key in `X-Keyward-Partner-Key`, whose SHA-256 is `LEAK_PARTNER_KEY_HASH`; without that setting the endpoint is off (404)")
         .audit("leak.report", Target::None)
         .public()
         .json_body(schema::<Vec<crate::leak::Sighting>>)
-        .responses(&[json(200, "A verdict per reported secret, in order", schema::<Vec<crate::leak::Verdict>>), problem(400, "`invalid_request`: not a list of sightings, or more than 100"), problem(401, "`missing_token` or `invalid_token`: no or a wrong partner key"), problem(413, "`payload_too_large`"), problem(429, "`rate_limited`: too many failed attempts from this address"), problem(503, "`unavailable`: leak reporting is not configured (`LEAK_PARTNER_KEY_HASH`), or storage failed")]),
+        .responses(&[json(200, "A verdict per reported secret, in order", schema::<Vec<crate::leak::Verdict>>), problem(400, "`invalid_request`: not a list of sightings, or more than 100"), problem(401, "`missing_token` or `invalid_token`: no or a wrong partner key"), problem(413, "`payload_too_large`"), problem(404, "`not_found`: leak reporting is not enabled on this deployment (`LEAK_PARTNER_KEY_HASH` is not set)"), problem(429, "`rate_limited`: too many failed attempts from this address"), E503]),
     get(P::OUTBOX, E::Outbox, "The dev outbox, when no email provider is configured (needs a master token)")
         .audit("outbox.read", Target::None)
         .responses(&[json(200, "OK", schema::<OutboxList>), E401, E403, E429, E503]),
