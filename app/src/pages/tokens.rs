@@ -166,7 +166,7 @@ pub fn TokenList() -> impl IntoView {
         {move || match page.get() {
             None => view! { <Loading what="Loading tokens…" /> }.into_any(),
             Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-            Some(Ok(p)) => view! { <TokenTable page=p sort offset search reload project_filtered=!project.get_untracked().is_empty() || !enabled.get_untracked().is_empty() /> }.into_any(),
+            Some(Ok(p)) => view! { <TokenTable page=p sort offset search reload project_filtered=!project.get_untracked().is_empty() status_filtered=!enabled.get_untracked().is_empty() /> }.into_any(),
         }}
     }
 }
@@ -179,10 +179,14 @@ fn TokenTable(
     search: RwSignal<String>,
     reload: RwSignal<u32>,
     project_filtered: bool,
+    status_filtered: bool,
 ) -> impl IntoView {
     if page.total == 0 || page.items.is_empty() && page.offset == 0 {
-        let text = if search.get_untracked().is_empty() && !project_filtered {
+        let text = if search.get_untracked().is_empty() && !project_filtered && !status_filtered {
             "No tokens yet. A token starts with no permissions; create one and give it exactly what it needs.".to_string()
+        } else if search.get_untracked().is_empty() && !status_filtered {
+            "No tokens in this project yet (global keys and master tokens belong to no project)."
+                .to_string()
         } else if search.get_untracked().is_empty() {
             "No tokens match these filters (global keys and master tokens belong to no project)."
                 .to_string()
