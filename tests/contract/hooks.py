@@ -5,10 +5,16 @@
   working the next spare takes over and the run keeps exercising the API.
 - A check that no response carries a token secret except the one field the
   contract puts it in (`secret` of create, refresh, add admin, accept).
+- `ast.parse` is serialised: CPython 3.11.7 keeps the AST constructor's
+  recursion depth per interpreter rather than per thread (CPython gh-106905,
+  fixed in 3.11.8), so two fuzzing workers describing hypothesis lambdas at
+  once crash with "AST constructor recursion depth mismatch".
 """
+import ast
 import json
 import os
 import re
+import threading
 
 import requests
 import schemathesis
@@ -16,6 +22,17 @@ import schemathesis
 BASE = os.environ["KEYWARD_URL"].rstrip("/")
 SPARES = [s for s in os.environ["KEYWARD_MASTER_SECRETS"].split(",") if s]
 SECRET = re.compile(r"kw_[mspug]_[0-9A-Za-z]{38}")
+
+_AST_LOCK = threading.Lock()
+_ast_parse = ast.parse
+
+
+def _serialised_parse(*args, **kwargs):
+    with _AST_LOCK:
+        return _ast_parse(*args, **kwargs)
+
+
+ast.parse = _serialised_parse
 
 
 def _works(secret):

@@ -84,7 +84,7 @@ async fn a_disabled_token_is_refused_everywhere_until_enabled() {
         200
     );
 
-    let off = edit(&app, &id, json!({"enabled": false})).await;
+    let off = edit(&app, id, json!({"enabled": false})).await;
     assert_eq!(off.status, 200, "{}", off.text);
     assert_eq!(off.json()["enabled"], false);
     assert_eq!(off.json()["grants"], token["grants"], "grants are kept");
@@ -137,7 +137,7 @@ async fn a_disabled_token_is_refused_everywhere_until_enabled() {
         .await;
     assert_eq!(page["items"][0]["outcome"], "success", "{page}");
 
-    let on = edit(&app, &id, json!({"enabled": true})).await;
+    let on = edit(&app, id, json!({"enabled": true})).await;
     assert_eq!(on.json()["enabled"], true);
     assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
     assert_eq!(
@@ -226,7 +226,7 @@ async fn a_token_is_refused_before_its_not_before() {
         "token_not_yet_valid",
     );
     let id = t["id"].as_str().unwrap();
-    let r = edit(&app, &id, json!({"not_before": null})).await;
+    let r = edit(&app, id, json!({"not_before": null})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.get("/api/v1/whoami", &s).await.status, 200);
 }
@@ -367,7 +367,7 @@ async fn an_allow_listed_token_works_only_from_its_networks() {
 
     // `[]` lifts the list.
     let id = token["id"].as_str().unwrap();
-    let r = edit(&app, &id, json!({"allowed_ips": []})).await;
+    let r = edit(&app, id, json!({"allowed_ips": []})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         whoami_from(&client_from(8), &app, &secret).await.status,
