@@ -377,10 +377,11 @@ impl RouteTable {
                 ));
             }
             for t in &require {
-                if let Some(p) = t.param() {
-                    if !pattern.has_param(p) {
-                        return Err(format!("{}: {t} names no parameter of the path", r.name));
-                    }
+                if let Some(p) = t.params().iter().find(|p| !pattern.has_param(p)) {
+                    return Err(format!(
+                        "{}: {t} names '{p}', no parameter of the path",
+                        r.name
+                    ));
                 }
             }
             routes.push(GatewayRoute {
@@ -601,8 +602,17 @@ mod tests {
             m.required().unwrap()[0].to_string(),
             "components:run@keboola.ex-db-snowflake"
         );
+        // A report in a table needs read on that table (which read on its
+        // bucket covers); one at bucket level needs read on the bucket.
         let r = t.resolve("GET", "/reports/in.c-main/2024/q1.csv").unwrap();
-        assert_eq!(r.params["path"], "2024/q1.csv");
+        assert_eq!(r.route.name, "report.table.read");
+        assert_eq!(r.params["path"], "q1.csv");
+        assert_eq!(
+            r.required().unwrap()[0].to_string(),
+            "storage:read@in.c-main/2024"
+        );
+        let r = t.resolve("GET", "/reports/in.c-main/q1.csv").unwrap();
+        assert_eq!(r.route.name, "report.read");
         assert_eq!(
             r.required().unwrap()[0].to_string(),
             "storage:read@in.c-main"
@@ -619,6 +629,54 @@ mod tests {
             t.resolve("GET", "/reports/in.c-main").unwrap_err(),
             Miss::NotFound
         );
+    }
+
+    #[test]
+    fn a_table_report_is_read_with_the_table_or_its_bucket() {
+        let t = shipped();
+        let c = default_catalog();
+        let needs = |path: &str| t.resolve("GET", path).unwrap().required().unwrap();
+        let holder = |grant: &str| {
+            crate::grant::Principal::new(&c, false, &[Grant::parse_compact(grant).unwrap()])
+        };
+        let orders = needs("/reports/in.c-main/orders/2024.csv");
+        let customers = needs("/reports/in.c-main/customers/a.csv");
+        let table = holder("storage:read@in.c-main/orders");
+        assert!(table.admit(&orders[0]).is_ok());
+        assert!(table.admit(&customers[0]).is_err());
+        assert!(table
+            .admit(&needs("/reports/in.c-main/readme.txt")[0])
+            .is_err());
+        let bucket = holder("storage:read@in.c-main");
+        assert!(bucket.admit(&orders[0]).is_ok());
+        assert!(bucket.admit(&customers[0]).is_ok());
+        // A table id that is not an id is refused, not read as a bucket.
+        let m = t.resolve("GET", "/reports/in.c-main/*/x.csv").unwrap();
+        assert!(m.required().is_err());
+    }
+
+    #[test]
+    fn part_templates_are_checked() {
+        let route = |require: &str| {
+            RouteTable::from_json(&format!(
+                r#"{{"routes":[{{"name":"r","methods":["GET"],"path":"/{{a}}/{{b}}/{{c}}",
+                "require":["{require}"],"upstream":"http://u"}}]}}"#
+            ))
+        };
+        assert!(route("storage:read@{a}/{b}").is_ok());
+        for bad in [
+            "storage:read@{a}/{a}",
+            "storage:read@{a}/{b}/{c}",
+            "storage:read@{a}/b",
+            "storage:read@{a}/",
+            "storage:read@{a}/{}",
+        ] {
+            assert!(route(bad).is_err(), "{bad}");
+        }
+        let e = route("storage:read@{a}/{z}").unwrap_err();
+        assert!(e.contains("'z'"), "{e}");
+        let t = GrantTemplate::parse("storage:read@{bucket}/{table}").unwrap();
+        assert_eq!(t.to_string(), "storage:read@{bucket}/{table}");
     }
 
     #[test]
@@ -765,7 +823,10 @@ mod tests {
         ));
         // Ordinary names still pass, dots and spaces included.
         let ok = t.resolve("GET", "/reports/pub/2024/q1.v2.csv").unwrap();
-        assert_eq!(ok.params["path"], "2024/q1.v2.csv");
+        assert_eq!(
+            (ok.params["table"].as_str(), ok.params["path"].as_str()),
+            ("2024", "q1.v2.csv")
+        );
         let ok = t.resolve("GET", "/reports/pub/my%20file.csv").unwrap();
         assert_eq!(ok.params["path"], "my file.csv");
         assert!(t.resolve("GET", "/reports/pub/.hidden").is_ok());

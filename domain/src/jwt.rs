@@ -419,8 +419,9 @@ impl<'de> Deserialize<'de> for ScopeMapping {
             .collect::<Result<Vec<_>, _>>()
             .map_err(serde::de::Error::custom)?;
         for g in &grants {
-            if let ResourceTemplate::Param(p) = &g.resource {
-                if value.param.as_deref() != Some(p.as_str()) {
+            if let ResourceTemplate::Param(names) = &g.resource {
+                let p = names.join("}/{");
+                if names.len() != 1 || value.param.as_deref() != Some(p.as_str()) {
                     return Err(serde::de::Error::custom(format!(
                         "{g}: '{p}' is not the parameter of '{}'",
                         raw.value

@@ -53,10 +53,14 @@ impl<'de> Deserialize<'de> for Setting {
 pub enum ResourceTemplate {
     None,
     Fixed(Resource),
-    Param(String),
+    /// `{param}`, or `{parent}/{part}` for a part of a resource (a Keboola
+    /// table of a bucket: `{bucket}/{table}`), which a grant on the parent
+    /// covers as well.
+    Param(Vec<String>),
 }
 
-/// `service:permission@{param}` (or a fixed resource, or none).
+/// `service:permission@{param}` or `@{parent}/{part}` (or a fixed
+/// resource, or none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantTemplate {
     pub service: String,
@@ -69,13 +73,12 @@ impl GrantTemplate {
         let bad = || format!("'{s}' is not a grant (service:permission[@resource|@{{param}}])");
         let (sp, resource) = match s.split_once('@') {
             Some((sp, r)) => {
-                let res = match r.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-                    Some(name) if !name.is_empty() && name.bytes().all(is_env_name_byte) => {
-                        ResourceTemplate::Param(name.to_string())
-                    }
-                    Some(_) => return Err(bad()),
-                    None if r.is_empty() || r.contains(['{', '}']) => return Err(bad()),
-                    None => ResourceTemplate::Fixed(Resource::parse(r)),
+                let res = if r.starts_with('{') {
+                    ResourceTemplate::Param(parse_params(r).ok_or_else(bad)?)
+                } else if r.is_empty() || r.contains(['{', '}']) {
+                    return Err(bad());
+                } else {
+                    ResourceTemplate::Fixed(Resource::parse(r))
                 };
                 (sp, res)
             }
@@ -99,30 +102,37 @@ impl GrantTemplate {
         let resource = match &self.resource {
             ResourceTemplate::None => None,
             ResourceTemplate::Fixed(r) => Some(r.clone()),
-            ResourceTemplate::Param(name) => {
-                let value = params
-                    .get(name)
-                    .ok_or_else(|| format!("no parameter '{name}'"))?;
-                if !validate::is_resource_id(value) {
-                    return Err(format!("'{value}' is not a valid {name}"));
+            ResourceTemplate::Param(names) => {
+                let mut parts = Vec::with_capacity(names.len());
+                for name in names {
+                    let value = params
+                        .get(name)
+                        .ok_or_else(|| format!("no parameter '{name}'"))?;
+                    // Each part on its own: a `/` inside one would name
+                    // another resource's part.
+                    if !validate::is_resource_id(value) {
+                        return Err(format!("'{value}' is not a valid {name}"));
+                    }
+                    parts.push(value.as_str());
                 }
-                Some(Resource::Id(value.clone()))
+                Some(Resource::Id(parts.join("/")))
             }
         };
         Ok(Grant::new(&self.service, &self.permission, resource))
     }
 
-    pub(crate) fn param(&self) -> Option<&str> {
+    /// The path parameters the resource is made of, in order.
+    pub(crate) fn params(&self) -> &[String] {
         match &self.resource {
-            ResourceTemplate::Param(n) => Some(n),
-            _ => None,
+            ResourceTemplate::Param(names) => names,
+            _ => &[],
         }
     }
 
     /// Checks the shape against the catalog with a stand-in resource id.
     pub fn check(&self, catalog: &Catalog) -> Result<(), String> {
         let mut params = BTreeMap::new();
-        if let Some(p) = self.param() {
+        for p in self.params() {
             params.insert(p.to_string(), "x".to_string());
         }
         let g = self.instantiate(&params)?;
@@ -136,9 +146,29 @@ impl fmt::Display for GrantTemplate {
         match &self.resource {
             ResourceTemplate::None => Ok(()),
             ResourceTemplate::Fixed(r) => write!(f, "@{}", r.as_str()),
-            ResourceTemplate::Param(p) => write!(f, "@{{{p}}}"),
+            ResourceTemplate::Param(names) => {
+                let braced: Vec<String> = names.iter().map(|n| format!("{{{n}}}")).collect();
+                write!(f, "@{}", braced.join("/"))
+            }
         }
     }
+}
+
+/// `{name}` or `{parent}/{part}`: the names, when each is a whole braced
+/// segment, distinct, and there are at most two (a grant resource has at
+/// most one part below its parent, see [`validate::is_grant_resource`]).
+fn parse_params(r: &str) -> Option<Vec<String>> {
+    let names: Vec<String> = r
+        .split('/')
+        .map(|seg| {
+            seg.strip_prefix('{')
+                .and_then(|s| s.strip_suffix('}'))
+                .filter(|n| !n.is_empty() && n.bytes().all(is_env_name_byte))
+                .map(str::to_string)
+        })
+        .collect::<Option<_>>()?;
+    let distinct = names.len() == 1 || names.first() != names.get(1);
+    (names.len() <= 2 && distinct).then_some(names)
 }
 
 /// A value safe to carry in a header and in the signed lines: visible

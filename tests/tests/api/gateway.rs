@@ -221,6 +221,58 @@ fn hmac_hex(key: &[u8], msg: &str) -> String {
         .collect()
 }
 
+/// Keboola shares single tables: a report in a table (`/reports/<bucket>/
+/// <table>/…`) is read with a grant on that table or on its bucket; a
+/// table's holder reaches no other table and nothing at bucket level.
+#[tokio::test]
+async fn a_table_holder_reads_its_tables_reports_only() {
+    let upstream = Upstream::start().await;
+    let app = gateway_app(&upstream.url, &[]).await;
+    let (_, orders) = app
+        .create_token("orders-share", g(&["storage:read@in.c-main/orders"]))
+        .await;
+    let (_, bucket) = app
+        .create_token("main-reader", g(&["storage:read@in.c-main"]))
+        .await;
+    let own = "/gw/reports/in.c-main/orders/2024/q1.csv";
+    let ok = call(&app, Method::GET, own, Some(&orders)).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let reached = upstream.calls().len();
+    for path in [
+        "/gw/reports/in.c-main/customers/all.csv",
+        "/gw/reports/in.c-main/readme.csv",
+        "/gw/reports/in.c-mainx/orders/q1.csv",
+    ] {
+        let refused = call(&app, Method::GET, path, Some(&orders)).await;
+        assert_problem(&refused, 403, "insufficient_permission");
+    }
+    assert_eq!(
+        upstream.calls().len(),
+        reached,
+        "a refusal reached the upstream"
+    );
+    for path in [
+        own,
+        "/gw/reports/in.c-main/customers/all.csv",
+        "/gw/reports/in.c-main/readme.csv",
+    ] {
+        assert_eq!(
+            call(&app, Method::GET, path, Some(&bucket)).await.status,
+            200,
+            "{path}"
+        );
+    }
+    // The table in the path is checked like any resource id.
+    let star = call(
+        &app,
+        Method::GET,
+        "/gw/reports/in.c-main/*/q1.csv",
+        Some(&bucket),
+    )
+    .await;
+    assert_eq!(star.status, 400, "{}", star.text);
+}
+
 #[tokio::test]
 async fn the_upstream_gets_a_signed_identity_and_its_answer_comes_back_unchanged() {
     let upstream = Upstream::start().await;
