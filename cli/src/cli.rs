@@ -845,6 +845,12 @@ pub enum ProjectsCommand {
         /// What a leaked secret's token gets: disable (the default) or revoke
         #[arg(long, value_parser = ["disable", "revoke"])]
         leak_response: Option<String>,
+        /// Elevations of the project's tokens wait for a second admin's approval
+        #[arg(long, conflicts_with = "no_elevation_approval")]
+        elevation_approval: bool,
+        /// Elevations start at once (the default)
+        #[arg(long)]
+        no_elevation_approval: bool,
         /// Preview: list the project's tokens whose expiry the new policy would not admit (they keep it); change nothing
         #[arg(long)]
         dry_run: bool,

@@ -82,6 +82,10 @@ pub struct Token {
     /// limiter and filled in by `GET /tokens/{id}` and whoami; never stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining_uses: Option<u32>,
+    /// Time-boxed grants (issue 18): pending approval or running until
+    /// their `until`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elevations: Vec<crate::elevation::Elevation>,
 }
 
 fn yes() -> bool {
@@ -707,6 +711,9 @@ pub struct Project {
     /// What happens to a token whose secret a scanner finds in public.
     #[serde(default)]
     pub leak_response: LeakResponse,
+    /// Whether its tokens' elevations wait for a second admin's approval.
+    #[serde(default)]
+    pub elevation_approval: bool,
 }
 
 /// `PATCH /projects/{project}` (admins): absent fields stay.
@@ -723,6 +730,8 @@ pub struct UpdateProject {
     pub expiry_policy: Option<ExpiryPolicy>,
     /// `disable` (the default) or `revoke`.
     pub leak_response: Option<LeakResponse>,
+    /// Elevations of its tokens start only once a second admin approves.
+    pub elevation_approval: Option<bool>,
 }
 
 #[skip_serializing_none]

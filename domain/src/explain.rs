@@ -42,6 +42,12 @@ pub enum Source {
     Project { project: String },
     /// A master token or a global admin key: everything, everywhere.
     Admin,
+    /// A time-boxed elevation, held until `until` (unix seconds).
+    Elevation {
+        id: String,
+        until: i64,
+        reason: String,
+    },
 }
 
 impl fmt::Display for Source {
@@ -55,6 +61,16 @@ impl fmt::Display for Source {
             }
             Source::Project { project } => write!(f, "its grants in project '{project}'"),
             Source::Admin => write!(f, "admin rights (a master token or a global admin key)"),
+            Source::Elevation { id, until, reason } => {
+                let until = time::OffsetDateTime::from_unix_timestamp(*until)
+                    .ok()
+                    .and_then(|t| {
+                        t.format(&time::format_description::well_known::Rfc3339)
+                            .ok()
+                    })
+                    .unwrap_or_else(|| until.to_string());
+                write!(f, "elevation {id} until {until} ({reason})")
+            }
         }
     }
 }
@@ -147,11 +163,13 @@ impl Holdings {
             .collect()
     }
 
-    /// What it inherits (personas, a personal key's user).
+    /// What it inherits for good (personas, a personal key's user); not
+    /// its elevations, which end by themselves: narrowing must not drop an
+    /// own grant because an elevation admits the same calls for now.
     pub fn inherited(&self) -> Vec<Grant> {
         self.grants
             .iter()
-            .filter(|h| h.source != Source::Own)
+            .filter(|h| h.source != Source::Own && !matches!(h.source, Source::Elevation { .. }))
             .map(|h| h.grant.clone())
             .collect()
     }

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod conditions;
 pub mod contract;
 pub mod describe;
+pub mod elevation;
 pub mod expiry;
 pub mod explain;
 pub mod gateway;

@@ -82,6 +82,9 @@ templates! {
     TOKEN_ROUTES = "/tokens/{id}/routes";
     TOKEN_USAGE = "/tokens/{id}/usage";
     TOKEN_NARROW = "/tokens/{id}/narrow";
+    TOKEN_ELEVATIONS = "/tokens/{id}/elevations";
+    TOKEN_ELEVATION = "/tokens/{id}/elevations/{elevation}";
+    TOKEN_ELEVATION_APPROVE = "/tokens/{id}/elevations/{elevation}/approve";
     ADMINS = "/admins";
     ADMIN = "/admins/{id}";
     BUCKETS = "/buckets";

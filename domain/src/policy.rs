@@ -94,6 +94,8 @@ pub enum Refusal {
     AdminOnly(String),
     /// The token would hold more than the actor; says in which dimension.
     Escalation(String),
+    /// The requester of an elevation may not approve it.
+    SelfApproval,
     /// The request acts in a project the token cannot reach.
     OutOfReach {
         home: Option<String>,
@@ -116,6 +118,10 @@ impl fmt::Display for Refusal {
                 "{what} needs an admin: a master token or a global admin key"
             ),
             Refusal::Escalation(what) => write!(f, "you cannot grant or manage {what}"),
+            Refusal::SelfApproval => write!(
+                f,
+                "you asked for this elevation: another admin must approve it"
+            ),
             Refusal::OutOfReach {
                 home: Some(home),
                 project,
@@ -383,6 +389,47 @@ pub fn may_delegate(
         }
     }
     within_actor(actor, proposed, catalog, default_rate_limit)
+}
+
+/// Raising `token` by `grants` for a while (issue 18's elevations): the
+/// token as it will be while the elevation lasts must be one the actor may
+/// manage and could have made, exactly as if the grants were its own. So
+/// nobody hands out for an afternoon what they could not hand out for
+/// good, and a token cannot raise itself.
+pub fn may_elevate(
+    actor: &Actor,
+    token: &Subject,
+    grants: &[Grant],
+    catalog: &Catalog,
+    default_rate_limit: u32,
+) -> Result<(), Refusal> {
+    may_manage(actor, token, catalog, default_rate_limit)?;
+    let mut raised = token.clone();
+    raised.grants.extend(grants.iter().cloned());
+    may_delegate(actor, &raised, catalog, default_rate_limit)
+}
+
+/// Letting a requested elevation start: a second admin, not the one who
+/// asked (`requested_by` and `approver_client` are the audit log's names
+/// for who acts, so a member's several keys are one person), who could
+/// have made the elevation themselves.
+pub fn may_approve(
+    approver: &Actor,
+    approver_client: &str,
+    requested_by: &str,
+    token: &Subject,
+    grants: &[Grant],
+    catalog: &Catalog,
+    default_rate_limit: u32,
+) -> Result<(), Refusal> {
+    may_change(approver)?;
+    if !approver.access.is_admin() {
+        return Err(Refusal::AdminOnly("approving an elevation".into()));
+    }
+    if approver_client == requested_by {
+        return Err(Refusal::SelfApproval);
+    }
+    may_elevate(approver, token, grants, catalog, default_rate_limit)
 }
 
 /// `token` holds nothing `actor` does not: grants in each project,
@@ -776,6 +823,47 @@ mod tests {
                         Decision::Allow
                     );
                 }
+            }
+        }
+
+        /// An admitted elevation gives a non-admin's token nothing beyond
+        /// the actor, in any project, and the actor could manage the token.
+        #[test]
+        fn elevation_never_exceeds_the_actor(a in arb_subject(), t in arb_subject(), extra in arb_grants(), retired in any::<bool>()) {
+            let c = default_catalog();
+            let actor = actor_from(&a, retired);
+            if may_elevate(&actor, &t, &extra, &c, 600).is_ok() {
+                prop_assert!(may_manage(&actor, &t, &c, 600).is_ok());
+                if !actor.access.is_admin() {
+                    let mut raised = t.clone();
+                    raised.grants.extend(extra.iter().cloned());
+                    for project in PROJECTS.iter().chain(["gamma"].iter()) {
+                        let held = raised.access().principal(&c, project);
+                        let mine = actor.access.principal(&c, project);
+                        for grant in held.effective.grants() {
+                            prop_assert!(mine.effective.allows(grant),
+                                "{grant} in {project} exceeds the actor");
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Only a second admin approves, never the requester, and only an
+        /// elevation they could have made.
+        #[test]
+        fn approval_takes_a_second_admin(a in arb_subject(), t in arb_subject(), extra in arb_grants(),
+                                         requester in prop::sample::select(vec!["kw_a", "kw_b"]),
+                                         approver in prop::sample::select(vec!["kw_a", "kw_b"])) {
+            let c = default_catalog();
+            let actor = actor_from(&a, false);
+            if may_approve(&actor, approver, requester, &t, &extra, &c, 600).is_ok() {
+                prop_assert!(actor.access.is_admin());
+                prop_assert_ne!(approver, requester);
+                prop_assert!(may_elevate(&actor, &t, &extra, &c, 600).is_ok());
+            }
+            if approver == requester {
+                prop_assert!(may_approve(&actor, approver, requester, &t, &extra, &c, 600).is_err());
             }
         }
 

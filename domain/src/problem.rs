@@ -23,6 +23,9 @@ pub enum ErrorCode {
     /// A secret replaced by a refresh, inside its overlap, tried to change
     /// tokens: it is a usage-only credential.
     RetiredSecret,
+    /// An elevation's requester tried to approve it: approval takes a
+    /// second admin.
+    SelfApproval,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -53,7 +56,11 @@ impl ErrorCode {
             InvalidRequest | UnknownPermission => 400,
             MissingToken | MalformedToken | InvalidToken | TokenExpired | TokenDisabled
             | TokenNotYetValid => 401,
-            InsufficientPermission | PrivilegeEscalation | RetiredSecret | IpNotAllowed => 403,
+            InsufficientPermission
+            | PrivilegeEscalation
+            | RetiredSecret
+            | IpNotAllowed
+            | SelfApproval => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             Conflict | PersonaInUse => 409,
@@ -85,6 +92,7 @@ impl ErrorCode {
             InsufficientPermission => "insufficient_permission",
             PrivilegeEscalation => "privilege_escalation",
             RetiredSecret => "retired_secret",
+            SelfApproval => "self_approval",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             Conflict => "conflict",
@@ -119,6 +127,7 @@ impl ErrorCode {
             InsufficientPermission => "The token lacks a permission",
             PrivilegeEscalation => "A token cannot grant what it does not hold",
             RetiredSecret => "A replaced secret may only use the API",
+            SelfApproval => "An elevation needs another admin's approval",
             NotFound => "Not found",
             MethodNotAllowed => "Method not allowed",
             Conflict => "Conflict",

@@ -134,7 +134,7 @@ pub async fn lookup_known(
     };
     Ok(match bootstrap(env, &secret).await? {
         Some(record) => authority::verdict(&record, now, from)
-            .map(|()| Rc::new(Known::new(record, String::new()))),
+            .map(|()| Rc::new(Known::new(record, String::new(), now.unix_timestamp()))),
         None => Err(Rejection::NotFound),
     })
 }

@@ -88,6 +88,7 @@ impl From<keyward_domain::policy::Refusal> for ApiError {
                 ErrorCode::InsufficientPermission
             }
             Refusal::Escalation(_) => ErrorCode::PrivilegeEscalation,
+            Refusal::SelfApproval => ErrorCode::SelfApproval,
         };
         ApiError::new(code, r.to_string())
     }

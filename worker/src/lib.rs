@@ -21,7 +21,7 @@ mod routes;
 mod store;
 
 use call::{record, Call};
-use handlers::{admins, directory, insight, invitations, leaks, meta, storage, tokens};
+use handlers::{admins, directory, elevations, insight, invitations, leaks, meta, storage, tokens};
 use http::ApiResult;
 use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;
@@ -184,6 +184,9 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::TokenRoutes => insight::routes(p("id"), req, call).await,
         Endpoint::TokenUsage => insight::usage(p("id"), req, call).await,
         Endpoint::NarrowToken => insight::narrow(p("id"), req, call).await,
+        Endpoint::ElevateToken => elevations::elevate(p("id"), req, call).await,
+        Endpoint::ApproveElevation => elevations::approve(p("id"), p("elevation"), call).await,
+        Endpoint::EndElevation => elevations::end(p("id"), p("elevation"), call).await,
         Endpoint::Health => meta::health(call).await,
         Endpoint::OpenApi => meta::openapi(),
         Endpoint::Catalog => http::json(200, call.catalog),

@@ -84,18 +84,30 @@ pub struct Known {
     pub access: Access,
     /// The caller's permissions in its home project.
     pub principal: Principal,
+    /// When the first running elevation ends: from then on `access` and
+    /// `principal` are out of date and must be derived again.
+    valid_until: Option<i64>,
 }
 
 impl Known {
-    pub fn new(record: AuthRecord, text: String) -> Known {
-        let access = record.access();
+    /// The record understood at `now` (unix seconds).
+    pub fn new(record: AuthRecord, text: String, now: i64) -> Known {
+        let access = record.access(now);
         let principal = access.principal(crate::catalog::catalog_ref(), access.home());
+        let valid_until = keyward_domain::elevation::next_end(&record.token.elevations, now);
         Known {
             text,
             record,
             access,
             principal,
+            valid_until,
         }
+    }
+
+    /// Whether this copy still answers for `text` at `now`: the same
+    /// record, and no elevation ended since it was derived.
+    fn holds_for(&self, text: &str, now: i64) -> bool {
+        self.text == text && self.valid_until.is_none_or(|end| now < end)
     }
 }
 
@@ -114,17 +126,19 @@ thread_local! {
 }
 
 /// The parsed form of `text`, the KV record of `hash`: this isolate's copy
-/// when the text is unchanged, else parsed now (and kept).
+/// when the text is unchanged and no elevation in it has ended since,
+/// else parsed now (and kept).
 pub(crate) fn understood(hash: &str, text: String) -> Result<Rc<Known>, authority::StoreError> {
+    let now = now().unix_timestamp();
     if let Some(known) = KNOWN.with(|k| k.borrow().get(hash).cloned()) {
-        if known.text == text {
+        if known.holds_for(&text, now) {
             return Ok(known);
         }
     }
     let record = serde_json::from_str::<AuthRecord>(&text)
         .map_err(|e| authority::StoreError(format!("a stored token record is unreadable: {e}")))?
         .upgraded();
-    let known = Rc::new(Known::new(record, text));
+    let known = Rc::new(Known::new(record, text, now));
     KNOWN.with(|k| {
         let mut k = k.borrow_mut();
         if k.len() >= KNOWN_MAX {

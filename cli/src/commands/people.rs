@@ -419,8 +419,12 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
             no_max_lifetime,
             require_expiry,
             leak_response,
+            elevation_approval,
+            no_elevation_approval,
             dry_run,
         } => {
+            let elevation_approval =
+                (elevation_approval || no_elevation_approval).then_some(elevation_approval);
             let policy = (max_lifetime.is_some() || no_max_lifetime || require_expiry).then(|| {
                 ExpiryPolicy {
                     max_lifetime_seconds: max_lifetime.map(|d| d.seconds()),
@@ -435,6 +439,7 @@ pub fn projects(ctx: &Ctx, command: ProjectsCommand) -> Result<(), CliError> {
                     "revoke" => LeakResponse::Revoke,
                     _ => LeakResponse::Disable,
                 }),
+                elevation_approval,
             };
             if body == UpdateProject::default() {
                 return Err(CliError::Usage(

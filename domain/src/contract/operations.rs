@@ -10,6 +10,7 @@ use super::{
 use crate::api::*;
 use crate::blast::{BlastRadius, OrPreview};
 use crate::catalog::Catalog;
+use crate::elevation::{ElevateRequest, Elevation};
 use crate::explain::{ExplainRequest, Explanation, RoutesReport};
 use crate::paths as P;
 use crate::usage::{NarrowRequest, Usage};
@@ -103,6 +104,19 @@ pub static OPERATIONS: &[Operation] = &[
         .control()
         .json_body(schema::<NarrowRequest>)
         .responses(&[json(200, "The token with its narrowed grants", schema::<Token>), E400, E401, E403, E404, E409, E413, E429, E503]),
+    post(P::TOKEN_ELEVATIONS, E::ElevateToken, "Raise a project token's grants until an instant, for a stated reason: `grants`, or a `persona` whose grants are copied now; `until` at most 30 days ahead and not after the token's expiry. The edge stops counting it at `until` by itself. Active at once, or `pending` until a second admin approves when the project sets `elevation_approval` (needs tokens:manage, and to be able to grant what it adds; audited as `token.elevate` with who, why and until when)")
+        .audit("token.elevate", Param("id"))
+        .control()
+        .json_body(schema::<ElevateRequest>)
+        .responses(&[json(201, "The elevation, `active` or `pending`", schema::<Elevation>), E400, E401, E403, E404, E409, E413, E429, E503]),
+    post(P::TOKEN_ELEVATION_APPROVE, E::ApproveElevation, "Approve a pending elevation: an admin other than its requester (403 `self_approval`), who could have made it; it then runs until its `until`")
+        .audit("token.elevation.approve", Param("id"))
+        .control()
+        .responses(&[json(200, "The elevation, now `active`", schema::<Elevation>), E401, E403, E404, E409, E429, E503]),
+    delete(P::TOKEN_ELEVATION, E::EndElevation, "End an elevation now (or withdraw a pending one); the token's record is rewritten at once (needs tokens:manage)")
+        .audit("token.elevation.end", Param("id"))
+        .control()
+        .responses(&[empty(204, "Ended"), E401, E403, E404, E409, E429, E503]),
     get(P::ADMINS, E::ListAdmins, "List admins (needs a master token)")
         .audit("admin.list", Target::None)
         .responses(&[json(200, "OK", schema::<AdminList>), E401, E403, E429, E503]),

@@ -96,6 +96,9 @@ pub enum Endpoint {
     TokenRoutes,
     TokenUsage,
     NarrowToken,
+    ElevateToken,
+    ApproveElevation,
+    EndElevation,
 }
 
 /// How the audit target is formed from the path's parameters.

@@ -181,6 +181,37 @@ const ROUTES: &[Route] = &[
         ok: 404,
     },
     Route {
+        method: "POST",
+        path: "/api/v1/tokens/tok_doesnotexist000000/elevations",
+        body: |_| {
+            let until = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+            let until = until
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()?;
+            Some(json!({
+                "grants": [{"service": "storage", "permission": "read", "resource": BUCKET}],
+                "until": until,
+                "reason": "the matrix",
+            }))
+        },
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/tokens/tok_doesnotexist000000/elevations/elv_none/approve",
+        body: none,
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/tokens/tok_doesnotexist000000/elevations/elv_none",
+        body: none,
+        need: Need::Perm("tokens", "manage", false),
+        ok: 404,
+    },
+    Route {
         method: "GET",
         path: "/api/v1/invitations",
         body: none,

@@ -17,6 +17,7 @@ mod contract_fuzz;
 mod data_plane;
 mod dataiku;
 mod durability;
+mod elevation;
 mod escalation;
 mod explain;
 mod foundation;

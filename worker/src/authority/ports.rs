@@ -5,6 +5,7 @@
 use crate::http::ApiError;
 use keyward_domain::api::{ProjectGrants, Token};
 use keyward_domain::conditions::{Cidr, Meta, Unusable, UseConditions};
+use keyward_domain::elevation::{self, Elevation};
 use keyward_domain::quota::UsageLimit;
 use keyward_domain::{Access, ErrorCode, Grant, SecretError, TokenKind};
 use serde::{Deserialize, Serialize};
@@ -108,10 +109,12 @@ impl AuthRecord {
         }
     }
 
-    /// Everything the authorization decision needs, in domain terms.
-    pub fn access(&self) -> Access {
+    /// Everything the authorization decision needs at `now`, in domain
+    /// terms: elevations count only until their end.
+    pub fn access(&self, now: i64) -> Access {
         let mut grants = self.token.grants.clone();
         grants.extend(self.inherited.iter().cloned());
+        grants.extend(elevation::live_grants(&self.token.elevations, now).cloned());
         Access {
             kind: self.token.kind,
             project: self.token.project.clone(),
@@ -220,6 +223,9 @@ pub struct TokenRow {
     pub allowed_ips: Vec<Cidr>,
     pub meta: Meta,
     pub usage_limit: Option<UsageLimit>,
+    /// Time-boxed grants, pending or running; the KV record carries them
+    /// and the edge counts each only until its end.
+    pub elevations: Vec<Elevation>,
 }
 
 impl Default for TokenRow {
@@ -251,6 +257,7 @@ impl Default for TokenRow {
             allowed_ips: vec![],
             meta: Meta::default(),
             usage_limit: None,
+            elevations: vec![],
         }
     }
 }
@@ -292,6 +299,7 @@ impl TokenRow {
             meta: self.meta.clone(),
             usage_limit: self.usage_limit,
             remaining_uses: None,
+            elevations: self.elevations.clone(),
         }
     }
 
@@ -319,6 +327,13 @@ impl TokenRow {
             inherited: context.inherited.clone(),
             acting_as: context.acting_as.clone(),
         }
+    }
+
+    /// The grants its elevations add at `now`.
+    pub fn elevated(&self, now: i64) -> Vec<Grant> {
+        elevation::live_grants(&self.elevations, now)
+            .cloned()
+            .collect()
     }
 
     pub(super) fn expiration(&self, now: i64) -> Option<u64> {

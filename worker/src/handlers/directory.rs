@@ -433,6 +433,7 @@ pub async fn update_project(
             description,
             expiry_policy,
             leak_response: body.leak_response,
+            elevation_approval: body.elevation_approval,
         },
         dry_run,
     };

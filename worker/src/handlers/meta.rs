@@ -113,7 +113,7 @@ pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         Err(Rejection::Unusable(Unusable::NotYetValid)) => verdict(VerifyCode::NotYetValid),
         Err(Rejection::Unusable(Unusable::AddressNotAllowed)) => verdict(VerifyCode::IpNotAllowed),
         Ok(record) => {
-            let access = record.access();
+            let access = record.access(crate::store::now().unix_timestamp());
             let project = named.unwrap_or_else(|| access.home().to_string());
             let missing = if access.reaches(&project) {
                 let held = access.principal(call.catalog, &project).effective;

@@ -3,6 +3,7 @@
 
 pub mod admins;
 pub mod directory;
+pub mod elevations;
 pub mod insight;
 pub mod invitations;
 pub mod leaks;
@@ -18,7 +19,7 @@ use keyward_domain::Secret;
 use worker::Response;
 
 /// A registry command that answers nothing: 204 once it is carried out.
-async fn carried_out(call: &mut Call<'_>, cmd: Command) -> ApiResult<Response> {
+pub(crate) async fn carried_out(call: &mut Call<'_>, cmd: Command) -> ApiResult<Response> {
     call.registry()?.call::<serde_json::Value>(&cmd).await?;
     http::no_content()
 }

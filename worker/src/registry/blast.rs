@@ -101,7 +101,8 @@ impl Lookup for Planned<'_> {
 /// What the edge will decide with for this row: its KV record's access,
 /// built as replication builds the record.
 fn access_of(row: &TokenRow, lookup: &impl Lookup) -> Result<Access, StoreError> {
-    Ok(row.record(&context_with(row, lookup)?, None).access())
+    let now = crate::store::now().unix_timestamp();
+    Ok(row.record(&context_with(row, lookup)?, None).access(now))
 }
 
 /// The accesses of a plan's affected tokens before it is written.

@@ -46,16 +46,17 @@ impl RegistryObject {
         }
     }
 
-    /// A token's own grants and what it inherits (personas; a personal
-    /// key's user), as its KV record will carry them.
+    /// A token's own grants, what it inherits (personas; a personal key's
+    /// user) and its running elevations, as its KV record will carry them.
     pub(super) fn effective_grants(&self, row: &TokenRow) -> RegResult<Vec<Grant>> {
         let mut grants = row.grants.clone();
         grants.extend(self.ledger().context(row)?.inherited);
+        grants.extend(row.elevated(self.now()));
         Ok(grants)
     }
 
     /// A token as the policy judges it, with what it inherits.
-    fn subject(&self, row: &TokenRow) -> RegResult<policy::Subject> {
+    pub(super) fn subject(&self, row: &TokenRow) -> RegResult<policy::Subject> {
         Ok(policy::Subject {
             id: row.id.clone(),
             kind: row.kind,
@@ -71,7 +72,7 @@ impl RegistryObject {
     }
 
     /// What `rate_limit: None` means here.
-    fn default_rate_limit(&self) -> RegResult<u32> {
+    pub(super) fn default_rate_limit(&self) -> RegResult<u32> {
         // A misconfigured default is reported (and logged) as unavailable.
         crate::ratelimit::limit_for(&self.env, None).map_err(|e| Fault::Storage(e.problem.detail))
     }

@@ -124,6 +124,8 @@ pub struct ProjectChanges {
     pub description: Option<String>,
     pub expiry_policy: Option<keyward_domain::api::ExpiryPolicy>,
     pub leak_response: Option<keyward_domain::api::LeakResponse>,
+    #[serde(default)]
+    pub elevation_approval: Option<bool>,
 }
 
 /// A member to invite, as validated by the front.

@@ -25,6 +25,7 @@ mod blast;
 mod buckets;
 mod checks;
 pub(crate) mod directory;
+mod elevations;
 mod fault;
 mod invitations;
 mod leaks;
@@ -260,6 +261,36 @@ impl RegistryObject {
                 )?)
             }
             Command::TokenHoldings { actor, id } => to_json(&self.holdings(&actor, &id)?),
+            Command::Elevate {
+                actor,
+                id,
+                grants,
+                persona,
+                until,
+                reason,
+            } => {
+                use keyward_domain::elevation::{Elevate, Raise};
+                let raise = match persona {
+                    Some(p) => Raise::Persona(p),
+                    None => Raise::Grants(grants),
+                };
+                let request = Elevate {
+                    raise,
+                    until,
+                    reason,
+                };
+                to_json(&self.elevate(&actor, &id, request, now).await?)
+            }
+            Command::ApproveElevation {
+                actor,
+                id,
+                elevation,
+            } => to_json(&self.approve_elevation(&actor, &id, &elevation, now).await?),
+            Command::EndElevation {
+                actor,
+                id,
+                elevation,
+            } => to_json(&self.end_elevation(&actor, &id, &elevation, now).await?),
             Command::NarrowToken {
                 actor,
                 id,

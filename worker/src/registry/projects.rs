@@ -39,6 +39,7 @@ impl RegistryObject {
             max_lifetime: policy.max_lifetime_seconds.map(|s| s as i64),
             allow_never: i64::from(policy.allow_never),
             leak_response: None,
+            elevation_approval: 0,
         };
         self.sql().exec(
             "INSERT INTO projects (id, name, description, created_by, created_at, max_lifetime, allow_never) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -95,9 +96,14 @@ impl RegistryObject {
                 Some(Some(r.as_str().into())),
             );
         }
+        changed.set(
+            "elevation_approval",
+            &mut row.elevation_approval,
+            changes.elevation_approval.map(i64::from),
+        );
         self.sql().exec(
-            "UPDATE projects SET name = ?, description = ?, max_lifetime = ?, allow_never = ?, leak_response = ? WHERE id = ?",
-            vec![s(&row.name), s(&row.description), oi(row.max_lifetime), i(row.allow_never), s(row.leak_response().as_str()), s(id)],
+            "UPDATE projects SET name = ?, description = ?, max_lifetime = ?, allow_never = ?, leak_response = ?, elevation_approval = ? WHERE id = ?",
+            vec![s(&row.name), s(&row.description), oi(row.max_lifetime), i(row.allow_never), s(row.leak_response().as_str()), i(row.elevation_approval), s(id)],
         )?;
         let kept = match radius.expiry.len() {
             0 => String::new(),

@@ -184,6 +184,25 @@ pub enum Command {
         id: String,
         changes: TokenChanges,
     },
+    /// A time-boxed elevation (`token.elevate`).
+    Elevate {
+        actor: Actor,
+        id: String,
+        grants: Vec<Grant>,
+        persona: Option<String>,
+        until: i64,
+        reason: String,
+    },
+    ApproveElevation {
+        actor: Actor,
+        id: String,
+        elevation: String,
+    },
+    EndElevation {
+        actor: Actor,
+        id: String,
+        elevation: String,
+    },
     /// Personas, members, personal keys and projects.
     Directory(directory::DirectoryCommand),
     DeleteToken {

@@ -49,6 +49,15 @@ impl RegistryObject {
                 "the provenance of {id}'s grants is out of step with its record"
             )));
         }
+        let now = self.now();
+        for e in row.elevations.iter().filter(|e| e.is_live(now)) {
+            let source = Source::Elevation {
+                id: e.id.clone(),
+                until: e.until.unix_timestamp(),
+                reason: e.reason.clone(),
+            };
+            grants.extend(e.grants.iter().map(own(&source)));
+        }
         Ok(Holdings {
             token_id: row.id.clone(),
             kind: row.kind,

@@ -103,6 +103,8 @@ pub(super) struct TokenSql {
     meta: Option<String>,
     #[serde(default)]
     usage_limit: Option<String>,
+    #[serde(default)]
+    elevations: Option<String>,
 }
 
 fn one() -> i64 {
@@ -134,6 +136,10 @@ impl Row for TokenRow {
                 "token's usage limit",
                 t.usage_limit.as_deref().unwrap_or("null"),
             )?,
+            elevations: json_column(
+                "token's elevations",
+                t.elevations.as_deref().unwrap_or("[]"),
+            )?,
             // A limit out of range was never written; it reads as none.
             rate_limit: t.rate_limit.and_then(|r| u32::try_from(r).ok()),
             id: t.id,
@@ -155,7 +161,7 @@ impl Row for TokenRow {
 }
 
 /// A token's columns, in the order of [`TOKEN_COLUMNS`].
-pub(super) const TOKEN_COLUMNS: &str = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id, enabled, not_before, allowed_ips, meta, usage_limit";
+pub(super) const TOKEN_COLUMNS: &str = "id, client_id, name, description, kind, grants, created_by, created_at, updated_at, expires_at, last_used_at, secret_hash, secret_hint, admin_id, rate_limit, personas, project, project_grants, global_admin, member_id, enabled, not_before, allowed_ips, meta, usage_limit, elevations";
 
 pub(super) fn token_values(row: &TokenRow) -> Result<Vec<SqlStorageValue>, StoreError> {
     Ok(vec![
@@ -184,6 +190,7 @@ pub(super) fn token_values(row: &TokenRow) -> Result<Vec<SqlStorageValue>, Store
         json(&row.allowed_ips)?,
         json(&row.meta)?,
         json(&row.usage_limit)?,
+        json(&row.elevations)?,
     ])
 }
 
@@ -397,6 +404,8 @@ pub(super) struct ProjectRow {
     pub(super) allow_never: i64,
     #[serde(default)]
     pub(super) leak_response: Option<String>,
+    #[serde(default)]
+    pub(super) elevation_approval: i64,
 }
 
 impl ProjectRow {
@@ -409,6 +418,7 @@ impl ProjectRow {
             created_at: ts(self.created_at),
             expiry_policy: self.expiry_policy(),
             leak_response: self.leak_response(),
+            elevation_approval: self.elevation_approval != 0,
         }
     }
 

@@ -20,12 +20,13 @@ use worker::SqlStorage;
 type Migration = fn(&SqlStorage) -> RegResult<()>;
 
 /// In order; never reorder or remove one, only append.
-const MIGRATIONS: [(&str, Migration); 5] = [
+const MIGRATIONS: [(&str, Migration); 6] = [
     ("tables of the first release", first_tables),
     ("columns added since", added_columns),
     ("personas, members, projects and outboxes", directory_tables),
     ("token names unique per project", names_per_project),
     ("token conditions and metadata", token_conditions),
+    ("time-boxed elevations", elevations),
 ];
 
 pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
@@ -148,6 +149,22 @@ fn token_conditions(sql: &SqlStorage) -> RegResult<()> {
                 "projects",
                 "leak_response",
                 "TEXT NOT NULL DEFAULT 'disable'",
+            ),
+        ],
+    )
+}
+
+/// Tokens' time-boxed elevations, and whether a project's need a second
+/// admin's approval (issue 18).
+fn elevations(sql: &SqlStorage) -> RegResult<()> {
+    add_missing(
+        sql,
+        &[
+            ("tokens", "elevations", "TEXT NOT NULL DEFAULT '[]'"),
+            (
+                "projects",
+                "elevation_approval",
+                "INTEGER NOT NULL DEFAULT 0",
             ),
         ],
     )

@@ -169,6 +169,7 @@ impl RegistryObject {
             allowed_ips: new.allowed_ips,
             meta: new.meta,
             usage_limit: new.usage_limit,
+            elevations: vec![],
         };
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
         self.expiry_policy(row.project().as_deref())?
@@ -278,6 +279,8 @@ impl RegistryObject {
         let usage_limit = changes.usage_limit.map(|u| u.limit);
         changed.set("usage_limit", &mut row.usage_limit, usage_limit);
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
+        // Ended elevations go with the next write (the edge ignores them).
+        row.elevations.retain(|e| e.is_current(now));
         // The token as it will be must still be within the actor's reach.
         self.check_may_delegate(actor, &row)?;
         row.updated_at = now;
@@ -311,12 +314,12 @@ impl RegistryObject {
         self.note_stale(&keys)?;
         self.replicate(row, now).await?;
         self.sql().exec(
-            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, enabled = ?, not_before = ?, allowed_ips = ?, meta = ?, usage_limit = ?, updated_at = ? WHERE id = ?",
+            "UPDATE tokens SET name = ?, description = ?, grants = ?, expires_at = ?, rate_limit = ?, personas = ?, project_grants = ?, global_admin = ?, enabled = ?, not_before = ?, allowed_ips = ?, meta = ?, usage_limit = ?, elevations = ?, updated_at = ? WHERE id = ?",
             vec![
                 s(&row.name), s(&row.description), json(&row.grants)?, oi(row.expires_at), oi(row.rate_limit.map(i64::from)),
                 json(&row.personas)?, json(&row.project_grants)?, i(i64::from(row.global_admin)),
                 i(i64::from(row.enabled)), oi(row.not_before), json(&row.allowed_ips)?, json(&row.meta)?, json(&row.usage_limit)?,
-                i(row.updated_at), s(&row.id),
+                json(&row.elevations)?, i(row.updated_at), s(&row.id),
             ],
         )?;
         self.rewrite_stale(&keys, now).await
