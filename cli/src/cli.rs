@@ -226,6 +226,23 @@ Examples:
   keyward usage tok_8f3k2... --apply --yes")]
     Usage(UsageArgs),
 
+    /// Raise a token's grants until an instant, for a reason; list, approve and end elevations
+    #[command(
+        subcommand,
+        after_help = "\
+An elevation ends by itself at its instant: the edge stops counting it then,
+with no command needed. Where the token's project requires approval, it waits
+until another admin approves it.
+
+Examples:
+  keyward elevations add tok_8f3k2... -g api_services:deploy@churn --for 4h --reason \"Deploy churn v2 (OPS-42)\"
+  keyward elevations add tok_8f3k2... --persona prs_4k2... --until 2030-01-01T18:00:00Z --reason \"Month-end load\"
+  keyward elevations list tok_8f3k2...
+  keyward elevations approve tok_8f3k2... elv_9x1...
+  keyward elevations end tok_8f3k2... elv_9x1... --yes"
+    )]
+    Elevations(ElevationsCommand),
+
     /// Print a shell completion script
     #[command(after_help = "\
 Examples:
@@ -915,6 +932,68 @@ pub struct ExplainArgs {
     /// List the gateway routes the token can call instead
     #[arg(long, conflicts_with_all = ["service", "permission", "resource"])]
     pub routes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ElevationsCommand {
+    /// Raise a project token's grants (or add a persona's) until an instant
+    Add {
+        /// The token's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// A grant to add, service:permission[@resource]; repeat for more
+        #[arg(
+            short,
+            long = "grant",
+            value_name = "GRANT",
+            required_unless_present = "persona"
+        )]
+        grants: Vec<GrantArg>,
+        /// Add the grants this persona has now (its id) instead
+        #[arg(long, value_name = "PERSONA_ID", conflicts_with = "grants")]
+        persona: Option<String>,
+        /// End after this long: a number and s, m, h or d (e.g. 4h)
+        #[arg(
+            long = "for",
+            value_name = "DURATION",
+            required_unless_present = "until",
+            conflicts_with = "until"
+        )]
+        lasting: Option<DurationArg>,
+        /// End at this RFC 3339 instant
+        #[arg(long, value_name = "INSTANT")]
+        until: Option<InstantArg>,
+        /// Why: the audit log and the approver read it
+        #[arg(long)]
+        reason: String,
+    },
+    /// The token's running and pending elevations
+    List {
+        /// The token's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+    },
+    /// Approve a pending elevation (an admin other than its requester)
+    Approve {
+        /// The token's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// The elevation's id
+        #[arg(value_parser = parse_id)]
+        elevation: String,
+    },
+    /// End an elevation now (or withdraw a pending one)
+    End {
+        /// The token's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+        /// The elevation's id
+        #[arg(value_parser = parse_id)]
+        elevation: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]

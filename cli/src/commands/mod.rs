@@ -4,6 +4,7 @@
 mod admins;
 mod audit;
 mod catalog;
+mod elevations;
 mod insight;
 mod invitations;
 mod login;
@@ -61,6 +62,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Verify(a) => verify::run(&ctx, a),
         Command::Explain(a) => insight::explain(&ctx, a),
         Command::Usage(a) => insight::usage(&ctx, a),
+        Command::Elevations(c) => elevations::run(&ctx, c),
         Command::Completions { shell } => {
             // Into a buffer first: clap_complete panics on a write error,
             // and `keyward completions bash | head` closes the pipe early.
