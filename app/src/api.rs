@@ -7,6 +7,8 @@ use keyward_domain::{ErrorCode, Problem};
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use wasm_bindgen::JsValue;
 
 pub use keyward_domain::paths::BASE;
@@ -119,26 +121,36 @@ pub async fn call<T: DeserializeOwned>(
     path: &str,
     body: Option<String>,
 ) -> Result<T, ApiFailure> {
-    let text = call_text(secret, method, path, body).await?;
+    decode(&call_text(secret, method, path, body).await?)
+}
+
+/// An answer's text as `T`.
+// `ApiFailure` is the app's one error type, returned unboxed everywhere.
+#[allow(clippy::result_large_err)]
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
     // 204 answers carry no body; `()` and friends decode from `null`.
-    let text = if text.trim().is_empty() {
-        "null"
-    } else {
-        &text
-    };
+    let text = if text.trim().is_empty() { "null" } else { text };
     serde_json::from_str(text)
         .map_err(|e| ApiFailure::network(format!("unexpected answer from the API: {e}")))
 }
 
-async fn call_text(
-    secret: Option<&str>,
+/// A request's answer as text, boxed.
+type TextFuture<'a> = Pin<Box<dyn Future<Output = Result<String, ApiFailure>> + 'a>>;
+
+/// Not generic, and boxed so that it is never inlined: every answer type
+/// shares this one copy of the request code, and only decoding is made
+/// per type (each inlined copy cost ~1.5 KB of the download).
+fn call_text<'a>(
+    secret: Option<&'a str>,
     method: Method,
-    path: &str,
+    path: &'a str,
     body: Option<String>,
-) -> Result<String, ApiFailure> {
-    let body = body.map(|b| ("application/json".to_string(), JsValue::from_str(&b)));
-    let resp = call_raw(secret, method, path, body).await?;
-    Ok(resp.text().await.unwrap_or_default())
+) -> TextFuture<'a> {
+    Box::pin(async move {
+        let body = body.map(|b| ("application/json".to_string(), JsValue::from_str(&b)));
+        let resp = call_raw(secret, method, path, body).await?;
+        Ok(resp.text().await.unwrap_or_default())
+    })
 }
 
 /// One request whose body is anything `fetch` takes (a string, a `File`),
@@ -206,16 +218,29 @@ impl Api {
         path: &str,
         body: Option<String>,
     ) -> Result<T, ApiFailure> {
-        let secret = self.session.secret.get_untracked();
-        let r = call(secret.as_deref(), method, path, body).await;
-        if let Err(f) = &r {
-            // Only end the session if it is still the one that failed: a
-            // refresh of one's own token may have replaced the secret meanwhile.
-            if f.is_unauthorized() && self.session.secret.get_untracked() == secret {
-                self.session.sign_out(Some(f.signin_reason()));
+        decode(&self.run_text(method, path, body).await?)
+    }
+
+    /// The signed-in request, shared by every answer type (see
+    /// [`call_text`]).
+    fn run_text<'a>(
+        &'a self,
+        method: Method,
+        path: &'a str,
+        body: Option<String>,
+    ) -> TextFuture<'a> {
+        Box::pin(async move {
+            let secret = self.session.secret.get_untracked();
+            let r = call_text(secret.as_deref(), method, path, body).await;
+            if let Err(f) = &r {
+                // Only end the session if it is still the one that failed: a
+                // refresh of one's own token may have replaced the secret meanwhile.
+                if f.is_unauthorized() && self.session.secret.get_untracked() == secret {
+                    self.session.sign_out(Some(f.signin_reason()));
+                }
             }
-        }
-        r
+            r
+        })
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiFailure> {
@@ -275,6 +300,15 @@ impl Api {
         if f.is_unauthorized() && self.session.secret.get_untracked() == *secret {
             self.session.sign_out(Some(f.signin_reason()));
         }
+    }
+
+    /// A request without a body that answers JSON (a `DELETE` preview).
+    pub async fn run_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<T, ApiFailure> {
+        self.run(method, path, None).await
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), ApiFailure> {

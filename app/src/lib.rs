@@ -173,7 +173,7 @@ fn ProjectSwitcher() -> impl IntoView {
     let session = use_session();
     let choice = use_project();
     let api = Api::new(session);
-    let projects = LocalResource::new(move || {
+    let projects = crate::resources::load(move || {
         choice.version.track();
         async move {
             api.get::<ProjectList>(paths::PROJECTS.template())

@@ -12,7 +12,14 @@ async fn an_elevation_is_added_listed_and_ended() {
     let (id, secret) = create_token(&kw, "contractor", &[]).await;
     let denied = kw
         .as_token(&secret)
-        .run(&["explain", &id, "storage", "write", "--resource", "in.c-main"])
+        .run(&[
+            "explain",
+            &id,
+            "storage",
+            "write",
+            "--resource",
+            "in.c-main",
+        ])
         .await;
     denied.fails(1, "DENY");
 
@@ -36,10 +43,20 @@ async fn an_elevation_is_added_listed_and_ended() {
     let elevation = added["id"].as_str().unwrap().to_string();
     let allowed = kw
         .as_token(&secret)
-        .run(&["explain", &id, "storage", "write", "--resource", "in.c-main"])
+        .run(&[
+            "explain",
+            &id,
+            "storage",
+            "write",
+            "--resource",
+            "in.c-main",
+        ])
         .await
         .ok();
-    assert!(allowed.stdout.contains("Backfill March (OPS-7)"), "{allowed}");
+    assert!(
+        allowed.stdout.contains("Backfill March (OPS-7)"),
+        "{allowed}"
+    );
 
     let list = kw.run(&["elevations", "list", &id]).await.ok();
     assert!(list.stdout.contains(&elevation), "{list}");
@@ -52,7 +69,14 @@ async fn an_elevation_is_added_listed_and_ended() {
     let list = kw.run(&["elevations", "list", &id, "--quiet"]).await.ok();
     assert_eq!(list.stdout.trim(), "", "{list}");
     kw.as_token(&secret)
-        .run(&["explain", &id, "storage", "write", "--resource", "in.c-main"])
+        .run(&[
+            "explain",
+            &id,
+            "storage",
+            "write",
+            "--resource",
+            "in.c-main",
+        ])
         .await
         .fails(1, "DENY");
 
@@ -60,9 +84,17 @@ async fn an_elevation_is_added_listed_and_ended() {
     kw.run(&["elevations", "add", &id, "--for", "1h", "--reason", "x"])
         .await
         .fails(2, "--grant");
-    kw.run(&["elevations", "add", &id, "-g", "storage:read@b", "--reason", "x"])
-        .await
-        .fails(2, "--for");
+    kw.run(&[
+        "elevations",
+        "add",
+        &id,
+        "-g",
+        "storage:read@b",
+        "--reason",
+        "x",
+    ])
+    .await
+    .fails(2, "--for");
 }
 
 #[tokio::test]
@@ -88,7 +120,10 @@ async fn a_pending_elevation_needs_another_admin() {
         .await
         .ok();
     assert!(added.stdout.contains("pending approval"), "{added}");
-    assert!(added.stderr.contains("keyward elevations approve"), "{added}");
+    assert!(
+        added.stderr.contains("keyward elevations approve"),
+        "{added}"
+    );
     let elevation = kw
         .run(&["elevations", "list", &id, "--quiet"])
         .await

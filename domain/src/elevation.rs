@@ -94,6 +94,20 @@ pub fn next_end(elevations: &[Elevation], now: i64) -> Option<i64> {
         .min()
 }
 
+/// What is left of an elevation, for a countdown: "3 h 59 min", "12 min
+/// 5 s", "42 s"; "ended" once nothing is.
+pub fn countdown(seconds_left: i64) -> String {
+    let s = seconds_left.max(0);
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60, s % 60);
+    match (d, h, m) {
+        _ if s == 0 => "ended".to_string(),
+        (0, 0, 0) => format!("{sec} s"),
+        (0, 0, _) => format!("{m} min {sec} s"),
+        (0, _, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
 /// `POST /tokens/{id}/elevations`: exactly one of `grants` or `persona`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -267,6 +281,16 @@ mod tests {
         assert_eq!(next_end(&both, 50), Some(100));
         assert_eq!(next_end(&both, 100), None);
         assert!(both[1].is_current(99) && !both[1].is_current(100));
+    }
+
+    #[test]
+    fn a_countdown_reads_in_the_two_largest_units() {
+        assert_eq!(countdown(0), "ended");
+        assert_eq!(countdown(-5), "ended");
+        assert_eq!(countdown(42), "42 s");
+        assert_eq!(countdown(12 * 60 + 5), "12 min 5 s");
+        assert_eq!(countdown(4 * 3_600 - 60), "3 h 59 min");
+        assert_eq!(countdown(2 * 86_400 + 3 * 3_600 + 5), "2 d 3 h");
     }
 
     #[test]

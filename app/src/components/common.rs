@@ -340,7 +340,7 @@ pub fn CreatedBy(client_id: String) -> impl IntoView {
     use keyward_domain::{paths, TokenKind};
     let api = crate::api::use_api();
     let cid = client_id.clone();
-    let name = LocalResource::new(move || {
+    let name = crate::resources::load(move || {
         let cid = cid.clone();
         async move {
             let path = format!(

@@ -451,7 +451,7 @@ fn ScopeChoice(
     let search = RwSignal::new(String::new());
     let results = {
         let rt = resource_type.clone();
-        LocalResource::new(move || {
+        crate::resources::load(move || {
             finder.track();
             let q = search.get();
             let rt = rt.clone();

@@ -1,4 +1,5 @@
 pub mod audit_table;
+pub mod blast;
 pub mod common;
 pub mod grid;
 pub mod handover;

@@ -14,7 +14,7 @@ pub fn Admins() -> impl IntoView {
     crate::set_title("Admins");
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
+    let list = crate::resources::load(move || {
         reload.track();
         async move { api.get::<AdminList>(paths::ADMINS.template()).await }
     });

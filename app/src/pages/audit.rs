@@ -26,7 +26,7 @@ pub fn AuditLog() -> impl IntoView {
     let applied = RwSignal::new(Filters::default());
     let offset = RwSignal::new(0u64);
     let loading = RwSignal::new(false);
-    let page = LocalResource::new(move || {
+    let page = crate::resources::load(move || {
         let f = applied.get();
         let path = format!(
             "{}{}",

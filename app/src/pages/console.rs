@@ -240,7 +240,7 @@ fn ProjectView(who: WhoAmI) -> impl IntoView {
 fn Buckets(who: WhoAmI, project: String) -> impl IntoView {
     let api = use_api();
     let list_path = buckets_path(Some(&project));
-    let buckets = LocalResource::new(move || {
+    let buckets = crate::resources::load(move || {
         let path = list_path.clone();
         async move { api.get::<BucketList>(&path).await }
     });
@@ -298,7 +298,7 @@ fn BucketView(project: String, bucket: String, write: bool) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
     let path = objects_path(&project, &bucket);
-    let objects = LocalResource::new(move || {
+    let objects = crate::resources::load(move || {
         reload.track();
         let path = path.clone();
         async move { api.get::<ObjectList>(&path).await }

@@ -37,7 +37,7 @@ pub fn Invite() -> impl IntoView {
     crate::set_title("Invitation");
     let params = use_params_map();
     let code = move || params.with(|p| p.get("code").unwrap_or_default());
-    let welcome = LocalResource::new(move || {
+    let welcome = crate::resources::load(move || {
         let code = code();
         async move {
             api::call::<InvitationWelcome>(

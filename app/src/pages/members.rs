@@ -37,7 +37,7 @@ pub fn Members() -> impl IntoView {
     crate::set_title("Members");
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
+    let list = crate::resources::load(move || {
         reload.track();
         async move { api.get::<MemberList>(paths::MEMBERS.template()).await }
     });
@@ -193,7 +193,7 @@ pub fn MemberKeys(member: Member, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let local = RwSignal::new(0u32);
     let path = paths::MEMBER_KEYS.with(&[&member.id]);
-    let keys = LocalResource::new(move || {
+    let keys = crate::resources::load(move || {
         local.track();
         let path = path.clone();
         async move { api.get::<TokenList>(&path).await }

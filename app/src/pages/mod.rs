@@ -9,6 +9,7 @@ pub mod profile;
 pub mod projects;
 pub mod signin;
 pub mod token_detail;
+pub mod token_elevations;
 pub mod token_insight;
 pub mod token_new;
 pub mod tokens;

@@ -69,7 +69,7 @@ pub fn Outbox() -> impl IntoView {
     crate::set_title("Outbox");
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
+    let list = crate::resources::load(move || {
         reload.track();
         async move { api.get::<OutboxList>(paths::OUTBOX.template()).await }
     });

@@ -26,7 +26,7 @@ pub fn Profile() -> impl IntoView {
     let session = use_session();
     // Fresh, not the sign-in's: an admin may have changed the member since.
     let who =
-        LocalResource::new(
+        crate::resources::load(
             move || async move { api.get::<WhoAmI>(paths::WHOAMI.template()).await },
         );
     let catalog = catalog_resource(api);
@@ -55,13 +55,13 @@ pub fn Profile() -> impl IntoView {
 fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoView {
     let api = use_api();
     let member_path = paths::MEMBER.with(&[&member_id]);
-    let member = LocalResource::new(move || {
+    let member = crate::resources::load(move || {
         let path = member_path.clone();
         async move { api.get::<Member>(&path).await }
     });
     // The personas this member holds through (the API shows a member only
     // those).
-    let personas = LocalResource::new(move || async move {
+    let personas = crate::resources::load(move || async move {
         api.get::<PersonaList>(paths::PERSONAS.template())
             .await
             .map(|l| l.items)
@@ -115,7 +115,7 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
     let keys_path = paths::MEMBER_KEYS.with(&[&member_id]);
-    let keys = LocalResource::new(move || {
+    let keys = crate::resources::load(move || {
         reload.track();
         let path = keys_path.clone();
         async move { api.get::<TokenList>(&path).await }

@@ -18,7 +18,7 @@ pub fn Projects() -> impl IntoView {
     crate::set_title("Projects");
     let api = use_api();
     let choice = use_project();
-    let list = LocalResource::new(move || {
+    let list = crate::resources::load(move || {
         choice.version.track();
         async move { api.get::<ProjectList>(paths::PROJECTS.template()).await }
     });

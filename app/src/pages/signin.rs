@@ -13,7 +13,7 @@ use leptos_router::NavigateOptions;
 
 #[component]
 pub fn HealthLine() -> impl IntoView {
-    let health = LocalResource::new(|| {
+    let health = crate::resources::load(|| {
         api::call::<Health>(None, Method::GET, paths::HEALTH.template(), None)
     });
     view! {

@@ -14,6 +14,7 @@ use crate::components::toast::use_toasts;
 use crate::components::token_form::{usage_text, FormInit, TokenDraft, TokenForm};
 use crate::format;
 use crate::mutation::Mutation;
+use crate::pages::token_elevations::Elevations;
 use crate::pages::token_insight::{CanThisToken, UsageSection};
 use crate::resources::{catalog_resource, personas_resource, projects_resource};
 use crate::session::use_session;
@@ -44,7 +45,7 @@ pub fn TokenDetail() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let reload = RwSignal::new(0u32);
-    let token = LocalResource::new(move || {
+    let token = crate::resources::load(move || {
         let id = id();
         reload.track();
         async move { api.get::<Token>(&paths::TOKEN.with(&[&id])).await }
@@ -164,6 +165,9 @@ fn TokenView(
         </Show>
         <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
         <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
+        {(editable && token.kind == TokenKind::Scoped).then(|| view! {
+            <Elevations token=token.clone() catalog=catalog.clone() personas reload />
+        })}
         <CanThisToken token=token.clone() catalog=catalog.clone() />
         <UsageSection token=token.clone() editable reload />
         {editable.then(|| view! { <TokenInvitations token=token.clone() catalog=catalog.clone() personas /> })}
@@ -532,7 +536,7 @@ fn DeleteDialog(token: Token, open: RwSignal<Open>) -> impl IntoView {
 #[component]
 fn TokenAudit(id: String, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
-    let entries = LocalResource::new(move || {
+    let entries = crate::resources::load(move || {
         reload.track();
         // Changes only: opening this page reads the token, and those reads
         // would otherwise fill its own activity (the API filters by one
@@ -576,7 +580,7 @@ fn TokenInvitations(
     let id = token.id.clone();
     let reload = RwSignal::new(0u32);
     let list_path = format!("{}?token_id={}", paths::INVITATIONS.template(), enc(&id));
-    let list = LocalResource::new(move || {
+    let list = crate::resources::load(move || {
         reload.track();
         let path = list_path.clone();
         async move { api.get::<InvitationList>(&path).await }

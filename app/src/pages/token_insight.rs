@@ -230,7 +230,7 @@ fn ExplanationView(e: Answer) -> impl IntoView {
 pub fn UsageSection(token: Token, editable: bool, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let path = format!("{}?days=30", paths::TOKEN_USAGE.with(&[&token.id]));
-    let usage = LocalResource::new(move || {
+    let usage = crate::resources::load(move || {
         reload.track();
         let path = path.clone();
         async move { api.get::<UsageRows>(&path).await }

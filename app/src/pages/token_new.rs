@@ -41,7 +41,7 @@ pub fn NewToken() -> impl IntoView {
     let from = Memo::new(move |_| query.with(|q| q.get("from")).filter(|s| !s.is_empty()));
     let from_persona =
         Memo::new(move |_| query.with(|q| q.get("persona")).filter(|s| !s.is_empty()));
-    let source = LocalResource::new(move || {
+    let source = crate::resources::load(move || {
         let id = from.get();
         async move {
             match id {

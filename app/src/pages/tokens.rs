@@ -90,7 +90,7 @@ pub fn TokenList() -> impl IntoView {
     };
     // The last page stays on screen while the next one loads; this says so.
     let loading = RwSignal::new(false);
-    let page = LocalResource::new(move || {
+    let page = crate::resources::load(move || {
         reload.track();
         let url = url();
         loading.set(true);

@@ -1,0 +1,89 @@
+// The blast-radius "Preview" step in the app (issue 18): editing a persona
+// that tokens link shows, before saving, which tokens gain or lose which
+// permissions and which gateway routes change; the saved change then does
+// exactly that. Deleting a linked persona shows what unlinking takes away.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+
+let app; let browser;
+
+before(async () => {
+  app = await spawnApp();
+  browser = await launchBrowser();
+});
+after(async () => { await browser?.close(); await app?.stop(); });
+
+async function signIn(page) {
+  await page.goto(`${app.url}/signin`);
+  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await page.getByTestId('signin-input').fill(app.adminSecret);
+  await page.getByTestId('signin-submit').click();
+  await page.waitForURL('**/tokens');
+}
+
+const json = async (r) => { assert.ok(r.ok, `${r.status} ${await r.clone().text()}`); return r.json(); };
+
+async function reads(tokenId, bucket) {
+  const e = await json(await app.api(`/api/v1/tokens/${tokenId}/explain`, {
+    method: 'POST', body: { service: 'storage', permission: 'read', resource: bucket },
+  }));
+  return e.decision;
+}
+
+test('a persona edit is previewed, then saved with exactly the previewed effect', async () => {
+  const persona = await json(await app.api('/api/v1/personas', {
+    method: 'POST',
+    body: { name: 'Readers', grants: [{ service: 'storage', permission: 'read', resource: 'in.c-main' }] },
+  }));
+  const { token } = await json(await app.api('/api/v1/tokens', {
+    method: 'POST', body: { name: 'ci-reader', grants: [], personas: [persona.id] },
+  }));
+  assert.equal(await reads(token.id, 'out.c-other'), 'deny');
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/personas`);
+  await page.getByTestId('persona-row').filter({ hasText: 'Readers' }).getByTestId('persona-edit').click();
+  const form = page.getByTestId('persona-form');
+  await form.getByTestId('scope-storage-read-all').check();
+  await form.getByTestId('persona-preview').click();
+  const preview = form.getByTestId('blast-preview');
+  await preview.waitFor();
+  assert.equal(await preview.getByTestId('preview-headline').innerText(), "1 token's permissions change:");
+  const row = preview.getByTestId('preview-token').filter({ hasText: 'ci-reader' });
+  assert.match(await row.getByTestId('preview-gained').innerText(), /gains storage:read@\*/);
+  assert.match(await row.innerText(), /\/gw\/reports\/\{bucket\}\/\{path\*\}: some calls \(in\.c-main\) → every call/);
+  await screenshot(page, 'persona-preview');
+  // Previewing changed nothing.
+  assert.equal(await reads(token.id, 'out.c-other'), 'deny');
+
+  // Changing the form again retires the shown preview.
+  await form.getByTestId('persona-name-input').fill('Readers of all');
+  await preview.waitFor({ state: 'detached' });
+
+  await form.getByTestId('persona-submit').click();
+  await page.getByTestId('persona-done').filter({ hasText: 'Readers of all' }).waitFor();
+  assert.equal(await reads(token.id, 'out.c-other'), 'allow', 'the saved change is the previewed one');
+  await page.close();
+});
+
+test('deleting a linked persona shows what each token loses before confirming', async () => {
+  const persona = await json(await app.api('/api/v1/personas', {
+    method: 'POST',
+    body: { name: 'Writers', grants: [{ service: 'storage', permission: 'write', resource: 'in.c-stage' }] },
+  }));
+  await json(await app.api('/api/v1/tokens', {
+    method: 'POST', body: { name: 'loader', grants: [], personas: [persona.id] },
+  }));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/personas`);
+  await page.getByTestId('persona-row').filter({ hasText: 'Writers' }).getByTestId('persona-delete').click();
+  const dialog = page.getByTestId('persona-delete-dialog');
+  const lost = dialog.getByTestId('preview-token').filter({ hasText: 'loader' }).getByTestId('preview-lost');
+  await lost.waitFor();
+  assert.match(await lost.innerText(), /^loses .*storage:write@in\.c-stage/);
+  assert.equal((await app.api(`/api/v1/personas/${persona.id}`)).status, 200, 'the preview deleted nothing');
+  await page.close();
+});
