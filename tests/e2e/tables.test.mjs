@@ -82,17 +82,33 @@ test("a bucket's table is picked after 'in.c-main/', saved as in.c-main/orders, 
   await screenshot(page, 'tables-picker');
 
   await page.getByTestId('token-submit').click();
-  const secret = (await page.getByTestId('secret-text').innerText()).trim();
+  await page.getByTestId('secret-text').waitFor();
   const token = await tokenNamed('orders reader');
   assert.deepEqual(token.grants, [{ service: 'storage', permission: 'read', resource: 'in.c-main/orders' }]);
+
+  // The token page and the send dialog say it in the same words.
   await page.goto(`${app.url}/tokens/${token.id}`);
   assert.equal(await page.getByTestId('detail-summary').innerText(), summary);
+  assert.match(await page.getByTestId('held-storage-read').innerText(), /— the table orders in bucket in\.c-main$/);
+  await page.getByTestId('send-token').click();
+  assert.deepEqual(await page.getByTestId('send-can-do').allInnerTexts(), [summary]);
+  await page.getByTestId('send-email').fill('analyst@example.com');
+  await page.getByTestId('send-confirm').click();
+  await page.getByTestId('invite-sent').filter({ hasText: 'analyst@example.com' }).waitFor();
   await page.close();
+  const { items: mails } = await (await app.api('/api/v1/outbox')).json();
+  const link = mails.find((m) => m.to === 'analyst@example.com')?.text.match(/https?:\/\/\S+\/invite\/[^\s.,;)]+/)?.[0];
+  assert.ok(link, 'an invitation email with its link');
 
-  // Its holder's console: the bucket, only the table's objects, and why.
+  // Its holder accepts (the welcome page, from the worker, says it too) and
+  // opens the console: the bucket, only the table's objects, and why.
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const holder = await context.newPage();
-  await signIn(holder, secret);
+  await holder.goto(link);
+  assert.equal(await holder.getByTestId('invite-summary').innerText(), summary);
+  await holder.getByTestId('invite-accept').click();
+  await holder.getByTestId('secret-text').waitFor();
+  await holder.getByTestId('invite-open-console').click();
   await holder.waitForURL('**/console');
   assert.equal(await holder.getByTestId('console-summary').innerText(), summary);
   await holder.getByTestId('object-row').first().waitFor();
