@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, constants } from 'node:zlib';
 
-// A regression guard a little above today's size (604 KiB gzipped; README
+// A regression guard a little above today's size (611 KiB gzipped; README
 // "The admin app's size" lists what each release added). It was 560 KiB until
 // the token controls, project policies, explain and usage screens: moving it is
 // a deliberate, recorded re-baseline, never a way to pass. Issue #16 asks for

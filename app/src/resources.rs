@@ -42,6 +42,15 @@ pub fn buckets_path(project: Option<&str>) -> String {
     }
 }
 
+/// A bucket's objects, in `project` or the caller's own.
+pub fn objects_path(project: Option<&str>, bucket: &str) -> String {
+    let objects = paths::OBJECTS.with(&[bucket]);
+    match project {
+        Some(p) => format!("{}{objects}", paths::PROJECT_SCOPE.with(&[p])),
+        None => objects,
+    }
+}
+
 /// Every persona, for pickers; none if the token may not list them.
 pub fn personas_resource(api: Api) -> LocalResource<Vec<Persona>> {
     load(move || async move {

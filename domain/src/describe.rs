@@ -258,7 +258,9 @@ impl Grid {
         }
     }
 
-    /// Adds a typed resource id (it may not exist yet) to "Only selected".
+    /// Adds a typed resource id (it may not exist yet) to "Only selected":
+    /// for a type with parts, one part of a resource as well
+    /// (`in.c-main/orders`, a bucket's table).
     pub fn add_resource(
         &mut self,
         service: &str,
@@ -266,18 +268,30 @@ impl Grid {
         raw: &str,
     ) -> Result<(), String> {
         let id = raw.trim();
-        if !validate::is_resource_id(id) {
-            return Err(format!(
-                "'{id}' is not a valid id: use 1-{} letters, digits, '.', '_' or '-'",
-                validate::RESOURCE_ID_MAX
-            ));
-        }
-        if self
+        let Some(rt) = self
             .def(service, permission)
-            .and_then(|d| d.resource_type.as_ref())
-            .is_none()
-        {
+            .and_then(|d| d.resource_type.clone())
+        else {
             return Err("this permission takes no resource".into());
+        };
+        let part = part_noun(&rt);
+        let valid = if part.is_some() {
+            validate::is_grant_resource(id)
+        } else {
+            validate::is_resource_id(id)
+        };
+        if !valid {
+            let rule = format!(
+                "use 1-{} letters, digits, '.', '_' or '-'",
+                validate::RESOURCE_ID_MAX
+            );
+            return Err(match part {
+                Some(part) => {
+                    let noun = self.resource_noun(&rt);
+                    format!("'{id}' is not a valid id: {rule} for {}, or {noun}/{part} for one of its {}", with_article(&noun), plural(part))
+                }
+                None => format!("'{id}' is not a valid id: {rule}"),
+            });
         }
         let choice = self.choice_mut(service, permission);
         choice.ticked = true;
@@ -515,6 +529,63 @@ fn covers(outer: &Scope, inner: &Scope) -> bool {
     }
 }
 
+/// What a resource of this type holds as parts, a grant naming one as
+/// `parent/part`: Keboola's buckets hold tables (`in.c-main/orders`,
+/// [`crate::storage`]). `None`: its ids are whole.
+pub fn part_noun(resource_type: &str) -> Option<&'static str> {
+    (resource_type == "bucket").then_some("table")
+}
+
+/// A resource in words: "bucket in.c-main", and a part as itself in its
+/// parent, "the table orders in bucket in.c-main".
+fn resource_words(catalog: &Catalog, resource_type: &str, id: &str) -> String {
+    named(catalog, resource_type, &[id.to_string()]).concat()
+}
+
+/// Resources of one type in words, parts grouped by their parent:
+/// "buckets a and b", "the tables customers and orders in bucket in.c-main".
+/// `ids` are sorted, so the parts of one parent are neighbours.
+fn named(catalog: &Catalog, resource_type: &str, ids: &[String]) -> Vec<String> {
+    let noun = resource_noun(catalog, resource_type);
+    let part = part_noun(resource_type);
+    let has_parts = part.is_some();
+    let whole: Vec<String> = ids
+        .iter()
+        .filter(|id| !(has_parts && id.contains('/')))
+        .cloned()
+        .collect();
+    let mut out = vec![];
+    match whole.as_slice() {
+        [] => {}
+        [one] => out.push(format!("{noun} {one}")),
+        many => out.push(format!("{} {}", plural(&noun), join_and(many))),
+    }
+    let mut parts: Vec<(&str, Vec<String>)> = vec![];
+    let split = ids
+        .iter()
+        .filter(|_| has_parts)
+        .filter_map(|id| id.split_once('/'));
+    for (parent, name) in split {
+        match parts.last_mut() {
+            Some((p, names)) if *p == parent => names.push(name.into()),
+            _ => parts.push((parent, vec![name.into()])),
+        }
+    }
+    let part = part.unwrap_or_default();
+    for (parent, names) in parts {
+        let what = if names.len() == 1 {
+            part.to_string()
+        } else {
+            plural(part)
+        };
+        out.push(format!(
+            "the {what} {} in {noun} {parent}",
+            join_and(&names)
+        ));
+    }
+    out
+}
+
 fn resource_noun(catalog: &Catalog, resource_type: &str) -> String {
     catalog
         .resource_type(resource_type)
@@ -655,18 +726,24 @@ pub fn summary(catalog: &Catalog, grants: &[Grant]) -> String {
                 if perms.is_subset(&on_all) {
                     continue;
                 }
+                // A part whose parent holds as much says nothing more.
+                let parent = id.split_once('/').map(|(p, _)| Resource::Id(p.into()));
+                if parent
+                    .and_then(|p| map.get(&p))
+                    .is_some_and(|held| perms.is_subset(held))
+                {
+                    continue;
+                }
                 match groups.iter_mut().find(|(p, _)| p == perms) {
                     Some((_, ids)) => ids.push(id.clone()),
                     None => groups.push((perms.clone(), vec![id.clone()])),
                 }
             }
             for (perms, ids) in groups {
-                let what = if ids.len() == 1 {
-                    format!("{noun} {}", ids[0])
-                } else {
-                    format!("{} {}", plural(&noun), join_and(&ids))
-                };
-                parts.push(format!("{} {what}", join_and(&order(&perms))));
+                let how = join_and(&order(&perms));
+                for what in named(catalog, rt, &ids) {
+                    parts.push(format!("{how} {what}"));
+                }
             }
             if !on_all.is_empty() {
                 parts.push(format!(
@@ -753,7 +830,14 @@ pub fn held_permissions(catalog: &Catalog, grants: &[Grant]) -> Vec<ServiceView>
                         all_label(catalog, rt)
                     } else {
                         held.iter()
-                            .filter_map(|g| g.resource.as_ref().map(|r| r.as_str().to_string()))
+                            .filter_map(|g| match &g.resource {
+                                Some(Resource::Id(id))
+                                    if id.contains('/') && part_noun(rt).is_some() =>
+                                {
+                                    Some(resource_words(catalog, rt, id))
+                                }
+                                r => r.as_ref().map(|r| r.as_str().to_string()),
+                            })
                             .collect::<Vec<_>>()
                             .join(", ")
                     }
@@ -893,20 +977,68 @@ impl ExpiryChoice {
 }
 
 /// Whether whoami's effective permissions cover `service:permission` on
-/// `resource` (a resource list holding `*` covers every resource). The
-/// console decides which buttons to show with this; the API still decides.
+/// `resource` (a resource list holding `*` covers every resource, a
+/// bucket its tables). The console decides which buttons to show with
+/// this; the API still decides.
 pub fn holds(
     permissions: &[crate::grant::ServicePermissions],
     service: &str,
     permission: &str,
     resource: &str,
 ) -> bool {
+    resources_held(permissions, service, permission).any(|r| {
+        r == "*"
+            || r == resource
+            || resource
+                .strip_prefix(r)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// The parts of `parent` (a bucket's tables, by name) that whoami's
+/// permissions hold `service:permission` on by themselves, in order; none
+/// when the whole of `parent` is held. The console says which tables a
+/// token may read, and where it may upload.
+pub fn held_parts(
+    permissions: &[crate::grant::ServicePermissions],
+    service: &str,
+    permission: &str,
+    parent: &str,
+) -> Vec<String> {
+    if holds(permissions, service, permission, parent) {
+        return vec![];
+    }
+    let parts: BTreeSet<String> = resources_held(permissions, service, permission)
+        .filter_map(|r| crate::storage::table_of(parent, r))
+        .map(String::from)
+        .collect();
+    parts.into_iter().collect()
+}
+
+fn resources_held<'a>(
+    permissions: &'a [crate::grant::ServicePermissions],
+    service: &'a str,
+    permission: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     permissions
         .iter()
-        .filter(|s| s.service == service)
+        .filter(move |s| s.service == service)
         .flat_map(|s| s.permissions.iter())
-        .filter(|p| p.permission == permission)
-        .any(|p| p.resources.iter().any(|r| r == "*" || r == resource))
+        .filter(move |p| p.permission == permission)
+        .flat_map(|p| p.resources.iter().map(String::as_str))
+}
+
+/// The tables of `bucket` that its objects' keys show, as grant resources
+/// (`in.c-main/orders`), sorted: an object whose key starts with
+/// `<table>/` lives in that table ([`crate::storage::object_resource`]).
+/// The grid's picker lists these under a bucket.
+pub fn tables_of<'a>(bucket: &str, keys: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let tables: BTreeSet<String> = keys
+        .into_iter()
+        .map(|k| crate::storage::object_resource(bucket, k))
+        .filter(|r| r.len() > bucket.len())
+        .collect();
+    tables.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -1195,6 +1327,130 @@ mod tests {
         let again = Grid::from_grants(default_catalog(), &grants);
         assert_eq!(again.grants(), grants);
         assert!(again.row("storage", "read", &[]).locked);
+    }
+
+    #[test]
+    fn a_buckets_table_can_be_typed_and_other_types_take_whole_ids_only() {
+        let mut grid = Grid::new(default_catalog());
+        grid.add_resource("storage", "read", " in.c-main/orders ")
+            .unwrap();
+        assert_eq!(grid.grants(), vec![g("storage:read@in.c-main/orders")]);
+        let again = Grid::from_grants(default_catalog(), &grid.grants());
+        assert_eq!(again.grants(), grid.grants());
+        // Parts are one level deep, and need a bucket before the slash.
+        for bad in ["in.c-main/orders/2024", "/orders", "in.c-main/", "a b/c"] {
+            let e = grid.add_resource("storage", "read", bad).unwrap_err();
+            assert!(e.contains("bucket/table"), "{bad}: {e}");
+        }
+        // A component has no parts: the error says nothing of them.
+        let e = grid.add_resource("components", "run", "etl/x").unwrap_err();
+        assert!(
+            e.contains("not a valid id") && !e.contains("one of its"),
+            "{e}"
+        );
+        assert_eq!(grid.grants(), vec![g("storage:read@in.c-main/orders")]);
+    }
+
+    #[test]
+    fn a_table_is_described_as_itself_in_its_bucket() {
+        let c = default_catalog();
+        assert_eq!(
+            summary(&c, &[g("storage:read@in.c-main/orders")]),
+            "Read the table orders in bucket in.c-main; nothing else"
+        );
+        assert_eq!(
+            summary(
+                &c,
+                &[
+                    g("storage:write@in.c-main/orders"),
+                    g("storage:write@in.c-main/customers"),
+                    g("storage:read@raw")
+                ]
+            ),
+            "Read and write the tables customers and orders in bucket in.c-main; read bucket raw; nothing else"
+        );
+        // Its bucket, held as much, says it all.
+        assert_eq!(
+            summary(
+                &c,
+                &[
+                    g("storage:write@in.c-main"),
+                    g("storage:read@in.c-main/orders")
+                ]
+            ),
+            "Read and write bucket in.c-main; nothing else"
+        );
+        assert_eq!(
+            summary(
+                &c,
+                &[g("storage:read@in.c-main"), g("storage:write@in.c-main/orders")]
+            ),
+            "Read bucket in.c-main; read and write the table orders in bucket in.c-main; nothing else"
+        );
+        assert_eq!(
+            change(&c, &[], &[g("storage:read@in.c-main/orders")]).as_deref(),
+            Some("Adds read the table orders in bucket in.c-main")
+        );
+        let held = held_permissions(
+            &c,
+            &[g("storage:read@in.c-main/orders"), g("storage:read@raw")],
+        );
+        assert_eq!(
+            held[0].permissions[0].scope,
+            "the table orders in bucket in.c-main, raw"
+        );
+    }
+
+    #[test]
+    fn whoami_tables_are_held_under_their_bucket() {
+        use crate::grant::{PermissionResources, ServicePermissions};
+        let perms = |read: &[&str], write: &[&str]| {
+            let list = |p: &str, r: &[&str]| PermissionResources {
+                permission: p.into(),
+                resources: r.iter().map(|x| x.to_string()).collect(),
+            };
+            vec![ServicePermissions {
+                service: "storage".into(),
+                permissions: vec![list("read", read), list("write", write)],
+            }]
+        };
+        let tables = perms(
+            &["in.c-main/orders", "in.c-main/customers", "x/y"],
+            &["in.c-main/orders"],
+        );
+        assert!(!holds(&tables, "storage", "read", "in.c-main"));
+        assert!(holds(&tables, "storage", "read", "in.c-main/orders"));
+        assert_eq!(
+            held_parts(&tables, "storage", "read", "in.c-main"),
+            ["customers", "orders"]
+        );
+        assert_eq!(
+            held_parts(&tables, "storage", "write", "in.c-main"),
+            ["orders"]
+        );
+        assert!(held_parts(&tables, "storage", "write", "x").is_empty());
+        // The bucket covers its tables: no part is named on its own.
+        let bucket = perms(&["in.c-main", "in.c-main/orders"], &[]);
+        assert!(holds(&bucket, "storage", "read", "in.c-main/orders"));
+        assert!(!holds(&bucket, "storage", "read", "in.c-mainx/orders"));
+        assert!(held_parts(&bucket, "storage", "read", "in.c-main").is_empty());
+    }
+
+    #[test]
+    fn a_buckets_tables_are_the_first_parts_of_its_keys() {
+        let keys = [
+            "orders/2024.csv",
+            "customers/a.csv",
+            "orders/2023.csv",
+            "readme.txt",
+            "empty/",
+            "bad table/x",
+        ];
+        assert_eq!(
+            tables_of("in.c-main", keys),
+            ["in.c-main/customers", "in.c-main/orders"]
+        );
+        assert!(tables_of("in.c-main", ["readme.txt"]).is_empty());
     }
 
     #[test]

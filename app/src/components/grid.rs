@@ -6,10 +6,12 @@
 //! derives from it.
 
 use crate::api::{query, Api};
-use crate::resources::buckets_path;
-use keyward_domain::api::BucketList;
+use crate::resources::{buckets_path, objects_path};
+use keyward_domain::api::{BucketList, ObjectList};
 use keyward_domain::catalog::PermissionDef;
-use keyward_domain::describe::{all_label, noun, plural, summary, with_article, Grid};
+use keyward_domain::describe::{
+    all_label, noun, part_noun, plural, summary, tables_of, with_article, Grid,
+};
 use keyward_domain::level::{controls, Control, Levels};
 use keyward_domain::{Effective, Grant, Resource};
 use leptos::prelude::*;
@@ -22,7 +24,8 @@ const SEARCH_PAUSE_MS: u32 = 200;
 
 /// Where the picker finds existing resources: the API's bucket search in
 /// one project. Searching on the server keeps the picker as fast at 10,000
-/// buckets as at ten; ids of any type can still be typed.
+/// buckets as at ten; ids of any type can still be typed. A search holding
+/// `/` ("in.c-main/ord") lists that bucket's tables instead.
 #[derive(Clone, Copy)]
 pub struct Finder {
     source: Source,
@@ -69,25 +72,52 @@ impl Finder {
     }
 
     /// Up to `limit` ids of `resource_type` containing `q` (any case),
-    /// first by id; `None` for types that cannot be listed.
+    /// first by id; with `bucket/` in front, that bucket's tables whose
+    /// name contains the rest. `None` for types that cannot be listed.
     async fn search(self, resource_type: &str, q: &str, limit: usize) -> Option<Vec<String>> {
         if resource_type != "bucket" {
             return None;
         }
         let q = q.trim().to_string();
-        match self.source {
-            Source::Fixed(ids) => Some(ids.with_value(|ids| {
+        let table = q
+            .split_once('/')
+            .map(|(b, t)| (b.to_string(), t.to_lowercase()));
+        // A table's id is its bucket's, '/', its name: the name is searched.
+        let in_bucket = |id: &str, (bucket, needle): &(String, String)| {
+            id.strip_prefix(bucket.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|name| name.to_lowercase().contains(needle))
+        };
+        match (self.source, table) {
+            (Source::Fixed(ids), table) => Some(ids.with_value(|ids| {
                 let needle = q.to_lowercase();
                 let mut found: Vec<String> = ids
                     .iter()
-                    .filter(|id| id.to_lowercase().contains(&needle))
+                    .filter(|id| match &table {
+                        Some(t) => in_bucket(id, t),
+                        None => !id.contains('/') && id.to_lowercase().contains(&needle),
+                    })
                     .cloned()
                     .collect();
                 found.sort();
                 found.truncate(limit);
                 found
             })),
-            Source::Api { api, project } => {
+            (Source::Api { api, project }, Some(t)) => {
+                if !keyward_domain::validate::is_resource_id(&t.0) {
+                    return Some(vec![]);
+                }
+                // Tables are not stored as such: they are the first parts
+                // of the bucket's object keys.
+                let path = objects_path(project.get_untracked().as_deref(), &t.0);
+                let objects = api.get::<ObjectList>(&path).await.map(|l| l.items);
+                let keys = objects.iter().flatten().map(|o| o.key.as_str());
+                let mut found = tables_of(&t.0, keys);
+                found.retain(|id| in_bucket(id, &t));
+                found.truncate(limit);
+                Some(found)
+            }
+            (Source::Api { api, project }, None) => {
                 let path = buckets_path(project.get_untracked().as_deref());
                 let path = format!("{path}{}", query(&[("q", q), ("limit", limit.to_string())]));
                 // A token that cannot list buckets still gets the grid: ids
@@ -492,6 +522,23 @@ fn ScopeChoice(
             grid.update(|g| g.select_resources(&s, &p, &ids));
         }
     };
+    // Under a type with parts (a bucket's tables), how to reach them: the
+    // search lists a bucket's tables once it holds "<bucket>/". Other types
+    // keep the line hidden and empty.
+    let part = part_noun(&resource_type);
+    let help_id = format!("{prefix}resource-help-{key}");
+    let help_testid = format!("resource-help-{key}");
+    let help = {
+        let whole = noun_one.clone();
+        move || {
+            let part = part?;
+            let parts = plural(part);
+            Some(match search.with(|q| q.split_once('/').map(|(b, _)| b.trim().to_string())) {
+                Some(b) => format!("Showing the {parts} of {whole} {b}: a {part} holds the objects whose key starts with its name and “/”."),
+                None => format!("Type {} id and “/” to choose one of its {parts}.", with_article(&whole)),
+            })
+        }
+    };
     let search_testid = format!("resource-search-{key}");
     let matching_testid = format!("resource-select-matching-{key}");
     let count_testid = format!("resource-count-{key}");
@@ -534,7 +581,7 @@ fn ScopeChoice(
         <Show when=has_list>
             <div class="resource-search inline">
                 <input type="search" autocomplete="off" spellcheck="false"
-                    aria-label=search_label.clone() placeholder=search_label.clone()
+                    aria-label=search_label.clone() placeholder=search_label.clone() aria-describedby=part.map(|_| help_id.clone())
                     data-testid=search_testid.clone() bind:value=search />
                 {
                     let (testid, select, state) = (matching_testid.clone(), select_matching.clone(), state.clone());
@@ -550,6 +597,7 @@ fn ScopeChoice(
                 }
             </div>
             <p class="muted small" role="status" data-testid=count_testid.clone()>{count.clone()}</p>
+            <p class="muted small" id=help_id.clone() hidden=part.is_none() data-testid=help_testid.clone()>{help.clone()}</p>
         </Show>
     };
     let resources = {
@@ -593,9 +641,12 @@ fn ScopeChoice(
         "Which {} for {service}:{permission}",
         plural(&noun_for_input)
     );
-    let add_label = format!("Add {} by id", with_article(&noun_for_input));
+    let add_label = match part_noun(&resource_type) {
+        Some(part) => format!("Add {} or {part} by id", with_article(&noun_for_input)),
+        None => format!("Add {} by id", with_article(&noun_for_input)),
+    };
     let placeholder = if resource_type == "bucket" {
-        "e.g. in.c-tutorial".to_string()
+        "e.g. in.c-tutorial or in.c-tutorial/orders".to_string()
     } else {
         format!("{noun_for_input} id")
     };

@@ -9,12 +9,12 @@ use crate::components::common::{
 };
 use crate::format;
 use crate::mutation::Mutation;
-use crate::resources::{buckets_path, catalog_resource, projects_resource};
+use crate::resources::{buckets_path, catalog_resource, objects_path, projects_resource};
 use crate::session::{is_full_admin, use_project, use_session};
 use keyward_domain::api::{BucketList, ObjectInfo, ObjectList, WhoAmI};
-use keyward_domain::describe::{held_permissions, holds, summary};
+use keyward_domain::describe::{held_parts, held_permissions, holds, summary};
 use keyward_domain::grant::ServicePermissions;
-use keyward_domain::paths;
+use keyward_domain::{paths, storage};
 use keyward_domain::{Catalog, TokenKind};
 use leptos::html;
 use leptos::prelude::*;
@@ -32,17 +32,48 @@ fn permissions_in<'a>(w: &'a WhoAmI, project: &str) -> &'a [ServicePermissions] 
         .unwrap_or(&[])
 }
 
-/// Whether `w` may write to `bucket` in `project` (admins may do anything).
-fn can_write(w: &WhoAmI, project: &str, bucket: &str) -> bool {
-    is_full_admin(w) || holds(permissions_in(w, project), "storage", "write", bucket)
+/// What `w` may do in one bucket of `project`, from whoami; admins may do
+/// anything. A token may hold only some of a bucket's tables (Keboola's
+/// shared tables): it reads and writes only the objects in those.
+#[derive(Clone, Default)]
+struct Reach {
+    write_all: bool,
+    /// The tables it may write in, by name, when not the whole bucket.
+    write_tables: Vec<String>,
+    /// The tables it may read, when it may not read the whole bucket.
+    read_tables: Vec<String>,
 }
 
-fn objects_path(project: &str, bucket: &str) -> String {
-    format!(
-        "{}{}",
-        paths::PROJECT_SCOPE.with(&[project]),
-        paths::OBJECTS.with(&[bucket])
-    )
+impl Reach {
+    fn of(w: &WhoAmI, project: &str, bucket: &str) -> Reach {
+        if is_full_admin(w) {
+            return Reach {
+                write_all: true,
+                ..Reach::default()
+            };
+        }
+        let perms = permissions_in(w, project);
+        Reach {
+            write_all: holds(perms, "storage", "write", bucket),
+            write_tables: held_parts(perms, "storage", "write", bucket),
+            read_tables: held_parts(perms, "storage", "read", bucket),
+        }
+    }
+
+    /// Whether the object under `key` may be changed: it lives in a table
+    /// when its key starts with `<table>/` (the domain's one rule).
+    fn may_write(&self, bucket: &str, key: &str) -> bool {
+        let resource = storage::object_resource(bucket, key);
+        self.write_all
+            || storage::table_of(bucket, &resource)
+                .is_some_and(|t| self.write_tables.iter().any(|w| w == t))
+    }
+}
+
+/// "the table orders", "the tables customers, orders".
+fn tables_phrase(tables: &[String]) -> String {
+    let noun = if tables.len() == 1 { "table" } else { "tables" };
+    format!("the {noun} {}", tables.join(", "))
 }
 
 fn object_path(project: &str, bucket: &str, key: &str) -> String {
@@ -287,17 +318,17 @@ fn Buckets(who: WhoAmI, project: String) -> impl IntoView {
             }}
         </section>
         {move || chosen.get().map(|b| {
-            let write = can_write(&who, &project, &b);
-            view! { <BucketView project=project.clone() bucket=b write /> }
+            let reach = Reach::of(&who, &project, &b);
+            view! { <BucketView project=project.clone() bucket=b reach /> }
         })}
     }
 }
 
 #[component]
-fn BucketView(project: String, bucket: String, write: bool) -> impl IntoView {
+fn BucketView(project: String, bucket: String, reach: Reach) -> impl IntoView {
     let api = use_api();
     let reload = RwSignal::new(0u32);
-    let path = objects_path(&project, &bucket);
+    let path = objects_path(Some(&project), &bucket);
     let objects = crate::resources::load(move || {
         reload.track();
         let path = path.clone();
@@ -308,13 +339,35 @@ fn BucketView(project: String, bucket: String, write: bool) -> impl IntoView {
     let title = format!("Objects in {bucket}");
     let table_bucket = bucket.clone();
     let table_project = project.clone();
+    let mode = if reach.write_all {
+        "You can read, upload and delete objects here.".to_string()
+    } else if reach.write_tables.is_empty() {
+        "You can read and download objects here; this token may not change them.".to_string()
+    } else {
+        format!(
+            "You can read and download objects here, and upload and delete them only in {}.",
+            tables_phrase(&reach.write_tables)
+        )
+    };
+    // Holding only some tables, the token sees only their objects: say so,
+    // or the bucket would look emptier than it is.
+    let only = (!reach.read_tables.is_empty()).then(|| {
+        view! {
+            <p data-testid="console-tables">
+                {format!("This token can read only {} of this bucket.", tables_phrase(&reach.read_tables))}
+            </p>
+        }
+    });
+    let upload = (reach.write_all || !reach.write_tables.is_empty()).then(|| {
+        let tables = reach.write_tables.clone();
+        view! { <Upload project=project.clone() bucket=bucket.clone() tables reload failure /> }
+    });
     view! {
         <section class="card" aria-labelledby="objects-title" data-testid="console-objects">
             <h2 id="objects-title">{title}</h2>
-            <p class="muted" data-testid="console-mode">
-                {if write { "You can read, upload and delete objects here." } else { "You can read and download objects here; this token may not change them." }}
-            </p>
-            {write.then(|| view! { <Upload project=project.clone() bucket=bucket.clone() reload failure /> })}
+            {only}
+            <p class="muted" data-testid="console-mode">{mode}</p>
+            {upload}
             <ErrorBanner failure />
             {move || match objects.get() {
                 None => view! { <Loading what="Loading objects…" /> }.into_any(),
@@ -323,7 +376,7 @@ fn BucketView(project: String, bucket: String, write: bool) -> impl IntoView {
                     <p class="empty" data-testid="console-empty">"No objects in this bucket yet."</p>
                 }.into_any(),
                 Some(Ok(l)) => view! {
-                    <ObjectTable project=table_project.clone() bucket=table_bucket.clone() items=l.items write reload failure viewing />
+                    <ObjectTable project=table_project.clone() bucket=table_bucket.clone() items=l.items reach=reach.clone() reload failure viewing />
                 }.into_any(),
             }}
             {move || viewing.get().map(|(key, text)| view! {
@@ -344,7 +397,7 @@ fn ObjectTable(
     project: String,
     bucket: String,
     items: Vec<ObjectInfo>,
-    write: bool,
+    reach: Reach,
     reload: RwSignal<u32>,
     failure: RwSignal<Option<ApiFailure>>,
     viewing: RwSignal<Option<(String, String)>>,
@@ -395,6 +448,7 @@ fn ObjectTable(
                             let (view_path, dl_path, del_path) = (path.clone(), path.clone(), path);
                             let (k1, k2, k3) = (o.key.clone(), o.key.clone(), o.key.clone());
                             let text = is_text(&o.content_type);
+                            let write = reach.may_write(&bucket, &o.key);
                             view! {
                                 <tr data-testid="object-row">
                                     <td data-label="Key"><code data-testid="object-key">{o.key.clone()}</code></td>
@@ -459,17 +513,23 @@ fn save_as(bytes: &[u8], content_type: &str, key: &str) {
     });
 }
 
-/// Picks a file and stores it under a key (its name unless changed).
+/// Picks a file and stores it under a key (its name unless changed). A
+/// token that may write only some tables (`tables`, else the whole bucket)
+/// stores under `<table>/`: the table is chosen, its prefix filled in.
 #[component]
 fn Upload(
     project: String,
     bucket: String,
+    tables: Vec<String>,
     reload: RwSignal<u32>,
     failure: RwSignal<Option<ApiFailure>>,
 ) -> impl IntoView {
     let api = use_api();
     let file_input = NodeRef::<html::Input>::new();
-    let key = RwSignal::new(String::new());
+    let table = RwSignal::new(tables.first().cloned());
+    let prefix =
+        move || table.with_untracked(|t| t.as_ref().map(|t| format!("{t}/")).unwrap_or_default());
+    let key = RwSignal::new(prefix());
     let done = RwSignal::new(None::<String>);
     let upload = Mutation::reporting_to(
         failure,
@@ -486,7 +546,7 @@ fn Upload(
                 o.key,
                 human_size(o.size)
             )));
-            key.set(String::new());
+            key.set(prefix());
             if let Some(i) = file_input.get_untracked() {
                 i.set_value("");
             }
@@ -500,8 +560,22 @@ fn Upload(
             .and_then(|f| f.get(0))
             .map(|f| f.name())
             .unwrap_or_default();
-        key.set(name);
+        key.set(prefix() + &name);
     };
+    // Another table: the key moves with it ("orders/a.csv" → "customers/a.csv").
+    let choose = move |ev: leptos::ev::Event| {
+        let old = prefix();
+        let new = event_target_value(&ev);
+        key.update(|k| {
+            let rest = k
+                .strip_prefix(old.as_str())
+                .unwrap_or(k.as_str())
+                .to_string();
+            *k = format!("{new}/{rest}");
+        });
+        table.set(Some(new));
+    };
+    let allowed = StoredValue::new(tables);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         done.set(None);
@@ -518,7 +592,29 @@ fn Upload(
             return;
         };
         let k = key.get_untracked().trim().to_string();
-        let k = if k.is_empty() { file.name() } else { k };
+        let k = if k.is_empty() || k == prefix() {
+            prefix() + &file.name()
+        } else {
+            k
+        };
+        // Said here rather than as the API's 403: which keys it may use.
+        let outside = allowed.with_value(|t| {
+            !t.is_empty()
+                && !t.iter().any(|t| {
+                    k.strip_prefix(t.as_str())
+                        .is_some_and(|r| r.len() > 1 && r.starts_with('/'))
+                })
+        });
+        if outside {
+            failure.set(Some(ApiFailure {
+                status: 0,
+                problem: None,
+                message: allowed.with_value(|t| {
+                    format!("This token may upload only into {}: start the key with one of them and “/”.", tables_phrase(t))
+                }),
+            }));
+            return;
+        }
         let content_type = match file.type_() {
             t if t.is_empty() => "application/octet-stream".to_string(),
             t => t,
@@ -528,6 +624,15 @@ fn Upload(
     };
     view! {
         <form class="inline-form" data-testid="upload-form" on:submit=submit>
+            {allowed.with_value(|t| (!t.is_empty()).then(|| {
+                let options = t.iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view();
+                view! {
+                    <div class="field">
+                        <label for="upload-table">"Table"</label>
+                        <select id="upload-table" data-testid="upload-table" on:change=choose>{options}</select>
+                    </div>
+                }
+            }))}
             <div class="field">
                 <label for="upload-file">"File " <span class="muted">"(at most 1 MiB)"</span></label>
                 <input id="upload-file" type="file" data-testid="upload-file" node_ref=file_input on:change=picked />

@@ -8,7 +8,9 @@ use crate::format;
 use crate::mutation::Mutation;
 use crate::session::use_project;
 use gloo_net::http::Method;
-use keyward_domain::api::{CreateProject, ExpiryPolicy, Project, ProjectList, UpdateProject};
+use keyward_domain::api::{
+    CreateProject, ExpiryPolicy, LeakResponse, Project, ProjectList, UpdateProject,
+};
 use keyward_domain::expiry::describe_span;
 use keyward_domain::paths;
 use leptos::prelude::*;
@@ -38,7 +40,7 @@ pub fn Projects() -> impl IntoView {
                             <th scope="col">"Name"</th>
                             <th scope="col">"ID"</th>
                             <th scope="col">"Created"</th>
-                            <th scope="col">"Token expiry"</th>
+                            <th scope="col">"Token policies"</th>
                             <th scope="col"><span class="sr-only">"Actions"</span></th>
                         </tr></thead>
                         <tbody>
@@ -55,7 +57,7 @@ pub fn Projects() -> impl IntoView {
                                             </td>
                                             <td data-label="ID"><code>{p.id.clone()}</code></td>
                                             <td data-label="Created" data-testid="project-created-at">{format::created(p.created_at)}</td>
-                                            <td data-label="Token expiry"><PolicyEdit project=p.clone() /></td>
+                                            <td data-label="Token policies"><PolicyEdit project=p.clone() /></td>
                                             <td data-label="">
                                                 <Show when=current.clone() fallback={
                                                     let (id, name) = (id.clone(), p.name.clone());
@@ -101,8 +103,10 @@ fn policy_text(p: &ExpiryPolicy) -> String {
     )
 }
 
-/// The project's expiry policy, and (admins) its editor: the longest a
-/// token may live, in days, and whether it may never expire.
+/// The project's expiry policy and leak response, and (admins) their
+/// editor: the longest a token may live, in days, whether it may never
+/// expire, and what happens to a token whose secret is reported leaked.
+/// One form, one PATCH.
 #[component]
 fn PolicyEdit(project: Project) -> impl IntoView {
     let api = use_api();
@@ -116,6 +120,8 @@ fn PolicyEdit(project: Project) -> impl IntoView {
             .unwrap_or_default(),
     );
     let allow_never = RwSignal::new(policy.allow_never);
+    let leak = project.leak_response;
+    let leak_choice = RwSignal::new(leak);
     let path = paths::PROJECT.with(&[&project.id]);
     let save = Mutation::new(
         move |body: UpdateProject| {
@@ -123,7 +129,10 @@ fn PolicyEdit(project: Project) -> impl IntoView {
             async move { api.send::<_, Project>(Method::PATCH, &path, &body).await }
         },
         move |p: Project| {
-            toasts.say(format!("Saved the expiry policy of “{}”.", p.name));
+            toasts.say(format!(
+                "Saved the expiry policy and leak response of “{}”.",
+                p.name
+            ));
             choice.version.update(|n| *n += 1);
         },
     );
@@ -136,12 +145,23 @@ fn PolicyEdit(project: Project) -> impl IntoView {
                 max_lifetime_seconds: max.map(|d| d * 86_400),
                 allow_never: allow_never.get_untracked(),
             }),
+            leak_response: Some(leak_choice.get_untracked()),
             ..UpdateProject::default()
         });
+    };
+    let pick = move |ev: leptos::ev::Event| {
+        leak_choice.set(match event_target_value(&ev).as_str() {
+            "revoke" => LeakResponse::Revoke,
+            _ => LeakResponse::Disable,
+        })
+    };
+    let option = move |r: LeakResponse| {
+        view! { <option value=r.as_str() selected={r == leak}>{leak_text(r)}</option> }
     };
     let id = project.id.clone();
     view! {
         <span data-testid="project-policy">{policy_text(&policy)}</span>
+        <div class="muted small">"Leaked secret: " <span data-testid="project-leak">{leak_text(leak)}</span></div>
         <details class="policy-edit">
             <summary data-testid="policy-edit">"Change"</summary>
             <form on:submit=submit novalidate data-testid="policy-form">
@@ -151,10 +171,26 @@ fn PolicyEdit(project: Project) -> impl IntoView {
                     <input type="checkbox" data-testid="policy-never" bind:checked=allow_never />
                     "Tokens may never expire"
                 </label>
-                <button type="submit" class="primary small" data-testid="policy-save" disabled=move || pending.get()>"Save policy"</button>
+                <label for=format!("policy-leak-{id}")>"When GitHub reports one of the project's secrets as leaked"</label>
+                <select id=format!("policy-leak-{id}") data-testid="leak-response" on:change=pick>
+                    {option(LeakResponse::Disable)}
+                    {option(LeakResponse::Revoke)}
+                </select>
+                <p class="muted small" data-testid="leak-explain">
+                    "Keyward stops its token at once and emails the admins. Disabled, the token can be refreshed and enabled again; revoked, it is deleted and its holder needs a new one."
+                </p>
+                <button type="submit" class="primary small" data-testid="policy-save" disabled=move || pending.get()>"Save policies"</button>
                 <ErrorBanner failure />
             </form>
         </details>
+    }
+}
+
+/// A leak response in words, as the project's row shows it.
+fn leak_text(r: LeakResponse) -> &'static str {
+    match r {
+        LeakResponse::Disable => "Disable the token",
+        LeakResponse::Revoke => "Revoke (delete) the token",
     }
 }
 
