@@ -212,15 +212,6 @@ impl Api {
         Api { session }
     }
 
-    async fn run<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<String>,
-    ) -> Result<T, ApiFailure> {
-        decode(&self.run_text(method, path, body).await?)
-    }
-
     /// The signed-in request, shared by every answer type (see
     /// [`call_text`]).
     fn run_text<'a>(
@@ -244,7 +235,7 @@ impl Api {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiFailure> {
-        self.run(Method::GET, path, None).await
+        decode(&self.run_text(Method::GET, path, None).await?)
     }
 
     pub async fn send<B: Serialize, T: DeserializeOwned>(
@@ -255,7 +246,7 @@ impl Api {
     ) -> Result<T, ApiFailure> {
         let body = serde_json::to_string(body)
             .map_err(|e| ApiFailure::network(format!("could not encode the request: {e}")))?;
-        self.run(method, path, Some(body)).await
+        decode(&self.run_text(method, path, Some(body)).await?)
     }
 
     /// Sends raw bytes (a `File` or `Blob`) with their content type.
@@ -308,13 +299,11 @@ impl Api {
         method: Method,
         path: &str,
     ) -> Result<T, ApiFailure> {
-        self.run(method, path, None).await
+        decode(&self.run_text(method, path, None).await?)
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), ApiFailure> {
-        self.run::<serde_json::Value>(Method::DELETE, path, None)
-            .await
-            .map(|_| ())
+        self.run_text(Method::DELETE, path, None).await.map(drop)
     }
 }
 

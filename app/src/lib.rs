@@ -31,6 +31,9 @@ pub fn set_title(page: &str) {
 }
 
 pub fn mount() {
+    // Release builds abort on a panic without formatting it (the app
+    // profile), so the hook would be download for nothing there.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
 }
