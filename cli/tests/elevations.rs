@@ -3,24 +3,21 @@
 
 mod common;
 
-use common::{create_token, spawn_app, Kw};
+use common::{create_token, spawn_app, Kw, Out};
+
+/// `keyward explain` as the token itself: may it write to in.c-main now?
+async fn may_write(kw: &Kw, secret: &str, id: &str) -> Out {
+    kw.as_token(secret)
+        .run(&["explain", id, "storage", "write", "--resource", "in.c-main"])
+        .await
+}
 
 #[tokio::test]
 async fn an_elevation_is_added_listed_and_ended() {
     let app = spawn_app().await;
     let kw = Kw::admin(&app);
     let (id, secret) = create_token(&kw, "contractor", &[]).await;
-    let denied = kw
-        .as_token(&secret)
-        .run(&[
-            "explain",
-            &id,
-            "storage",
-            "write",
-            "--resource",
-            "in.c-main",
-        ])
-        .await;
+    let denied = may_write(&kw, &secret, &id).await;
     denied.fails(1, "DENY");
 
     let added = kw
@@ -41,18 +38,7 @@ async fn an_elevation_is_added_listed_and_ended() {
         .json();
     assert_eq!(added["status"], "active");
     let elevation = added["id"].as_str().unwrap().to_string();
-    let allowed = kw
-        .as_token(&secret)
-        .run(&[
-            "explain",
-            &id,
-            "storage",
-            "write",
-            "--resource",
-            "in.c-main",
-        ])
-        .await
-        .ok();
+    let allowed = may_write(&kw, &secret, &id).await.ok();
     assert!(
         allowed.stdout.contains("Backfill March (OPS-7)"),
         "{allowed}"
@@ -68,17 +54,7 @@ async fn an_elevation_is_added_listed_and_ended() {
         .ok();
     let list = kw.run(&["elevations", "list", &id, "--quiet"]).await.ok();
     assert_eq!(list.stdout.trim(), "", "{list}");
-    kw.as_token(&secret)
-        .run(&[
-            "explain",
-            &id,
-            "storage",
-            "write",
-            "--resource",
-            "in.c-main",
-        ])
-        .await
-        .fails(1, "DENY");
+    may_write(&kw, &secret, &id).await.fails(1, "DENY");
 
     // Usage errors before any request.
     kw.run(&["elevations", "add", &id, "--for", "1h", "--reason", "x"])

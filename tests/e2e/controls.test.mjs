@@ -4,7 +4,7 @@
 // policy, edited on the projects page and followed by the form's presets.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
 
 let app; let browser;
 const BUCKET = 'controls-data';
@@ -17,13 +17,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await app?.stop(); });
 
-async function signIn(page) {
-  await page.goto(`${app.url}/signin`);
-  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
-  await page.getByTestId('signin-input').fill(app.adminSecret);
-  await page.getByTestId('signin-submit').click();
-  await page.waitForURL('**/tokens');
-}
+const signIn = (page) => signInAsAdmin(page, app);
 
 const whoami = async (secret) => {
   const r = await app.api('/api/v1/whoami', { secret });

@@ -5,7 +5,7 @@
 // runs out leaves the page by itself.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
 
 let app; let browser;
 const BUCKET = 'elev-data';
@@ -18,13 +18,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await app?.stop(); });
 
-async function signIn(page) {
-  await page.goto(`${app.url}/signin`);
-  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
-  await page.getByTestId('signin-input').fill(app.adminSecret);
-  await page.getByTestId('signin-submit').click();
-  await page.waitForURL('**/tokens');
-}
+const signIn = (page) => signInAsAdmin(page, app);
 
 async function contractor(name) {
   const r = await app.api('/api/v1/tokens', { method: 'POST', body: { name, grants: [] } });

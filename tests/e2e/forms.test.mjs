@@ -3,7 +3,7 @@
 // and the edit form speaks as an edit form.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
 
 let app; let browser;
 const BUCKET = 'forms-data';
@@ -16,13 +16,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await app?.stop(); });
 
-async function signIn(page) {
-  await page.goto(`${app.url}/signin`);
-  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
-  await page.getByTestId('signin-input').fill(app.adminSecret);
-  await page.getByTestId('signin-submit').click();
-  await page.waitForURL('**/tokens');
-}
+const signIn = (page) => signInAsAdmin(page, app);
 
 // Whether the element is (at least partly) inside the window.
 const inView = (page, testid) => page.getByTestId(testid).evaluate((el) => {

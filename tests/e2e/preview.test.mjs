@@ -4,7 +4,7 @@
 // exactly that. Deleting a linked persona shows what unlinking takes away.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
 
 let app; let browser;
 
@@ -14,13 +14,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await app?.stop(); });
 
-async function signIn(page) {
-  await page.goto(`${app.url}/signin`);
-  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
-  await page.getByTestId('signin-input').fill(app.adminSecret);
-  await page.getByTestId('signin-submit').click();
-  await page.waitForURL('**/tokens');
-}
+const signIn = (page) => signInAsAdmin(page, app);
 
 const json = async (r) => { assert.ok(r.ok, `${r.status} ${await r.clone().text()}`); return r.json(); };
 

@@ -83,6 +83,16 @@ export async function spawnApp({ vars = {} } = {}) {
   return { url, adminSecret: secret, api, stop, logPath };
 }
 
+/// Signs in on the sign-in page as the app's first admin and waits for
+/// the tokens page.
+export async function signInAsAdmin(page, app) {
+  await page.goto(`${app.url}/signin`);
+  await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await page.getByTestId('signin-input').fill(app.adminSecret);
+  await page.getByTestId('signin-submit').click();
+  await page.waitForURL('**/tokens');
+}
+
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',

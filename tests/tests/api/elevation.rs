@@ -59,6 +59,15 @@ async fn gateway_app(upstream: &Upstream) -> TestApp {
 
 const DEPLOY: &str = "/gw/deployments/churn/prod-k8s";
 
+/// An elevation request for what `DEPLOY` needs.
+fn deploy_rights(until: String, reason: &str) -> Value {
+    json!({
+        "grants": g(&["api_services:deploy@churn", "infrastructures:deploy@prod-k8s"]),
+        "until": until,
+        "reason": reason,
+    })
+}
+
 async fn deploy(app: &TestApp, secret: &str) -> u16 {
     app.send(Method::POST, DEPLOY, Some(secret), None)
         .await
@@ -92,11 +101,7 @@ async fn a_contractor_deploys_for_an_afternoon_and_the_edge_ends_it_by_itself() 
         &app,
         &admin,
         &token_id,
-        json!({
-            "grants": g(&["api_services:deploy@churn", "infrastructures:deploy@prod-k8s"]),
-            "until": until,
-            "reason": reason,
-        }),
+        deploy_rights(until.clone(), reason),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -181,11 +186,7 @@ async fn an_elevation_ended_now_stops_at_once() {
         &app,
         &admin,
         &token_id,
-        json!({
-            "grants": g(&["api_services:deploy@churn", "infrastructures:deploy@prod-k8s"]),
-            "until": in_seconds(3_600),
-            "reason": "hotfix",
-        }),
+        deploy_rights(in_seconds(3_600), "hotfix"),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -242,11 +243,7 @@ async fn a_second_admin_must_approve_when_the_project_says_so() {
         &app,
         &first,
         &token_id,
-        json!({
-            "grants": g(&["api_services:deploy@churn", "infrastructures:deploy@prod-k8s"]),
-            "until": in_seconds(3_600),
-            "reason": "release day",
-        }),
+        deploy_rights(in_seconds(3_600), "release day"),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
