@@ -63,7 +63,7 @@ test('an admin raises a token for four hours, sees the countdown, and ends it no
 
 test('an elevation that runs out leaves the page by itself, and the edge refuses', async () => {
   const { token, secret } = await contractor('brief-contractor');
-  const until = new Date(Date.now() + 4_000).toISOString();
+  const until = new Date(Date.now() + 8_000).toISOString();
   const r = await app.api(`/api/v1/tokens/${token.id}/elevations`, {
     method: 'POST',
     body: { grants: [{ service: 'storage', permission: 'write', resource: BUCKET }], until, reason: 'one quick fix' },
@@ -77,7 +77,7 @@ test('an elevation that runs out leaves the page by itself, and the edge refuses
   assert.match(await countdown.innerText(), /^\d s$/);
   assert.equal(await writes(secret), 200);
   // No reload: the page's clock ends it.
-  await page.getByTestId('no-elevations').waitFor({ timeout: 8_000 });
+  await page.getByTestId('no-elevations').waitFor({ timeout: 15_000 });
   assert.equal(await writes(secret), 403);
   await page.close();
 });

@@ -95,7 +95,7 @@ async fn a_contractor_deploys_for_an_afternoon_and_the_edge_ends_it_by_itself() 
     let read = app.send(Method::GET, DEPLOY, Some(&contractor), None).await;
     assert_eq!(read.status, 200, "{}", read.text);
 
-    let until = in_seconds(4);
+    let until = in_seconds(6);
     let reason = "Deploy churn model v2 (ticket OPS-42)";
     let r = elevate(
         &app,
@@ -155,7 +155,11 @@ async fn a_contractor_deploys_for_an_afternoon_and_the_edge_ends_it_by_itself() 
     );
 
     // The instant passes: nobody writes anything, and the edge refuses.
-    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    let left = OffsetDateTime::parse(&until, &Rfc3339).unwrap() - OffsetDateTime::now_utc();
+    tokio::time::sleep(Duration::from_millis(
+        u64::try_from(left.whole_milliseconds()).unwrap_or(0) + 1_000,
+    ))
+    .await;
     let after = app
         .send(Method::POST, DEPLOY, Some(&contractor), None)
         .await;
