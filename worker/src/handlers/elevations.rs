@@ -11,9 +11,9 @@ use worker::{Request, Response};
 pub async fn elevate(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
     let body: ElevateRequest = http::json_body(req).await?;
-    // The token's own expiry is the registry's to hold it to.
+    // The token's own expiry is checked where the token is read.
     let request = body
-        .parse(store::now().unix_timestamp(), None)
+        .parse(store::now().unix_timestamp())
         .map_err(ApiError::invalid)?;
     let (grants, persona) = match request.raise {
         Raise::Grants(g) => (super::tokens::check_grants(call.catalog, g)?, None),

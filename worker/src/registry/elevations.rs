@@ -9,7 +9,7 @@ use super::{Actor, RegistryObject};
 use crate::authority::TokenRow;
 use crate::store;
 use keyward_domain::api::Outcome;
-use keyward_domain::elevation::{Elevate, Elevation, ElevationStatus, Raise};
+use keyward_domain::elevation::{self, Elevate, Elevation, ElevationStatus, Raise};
 use keyward_domain::{policy, Grant, TokenKind};
 
 /// An instant for the audit log's sentences.
@@ -80,15 +80,8 @@ impl RegistryObject {
                 "this persona grants nothing",
             )]));
         }
-        if let Some(exp) = row.expires_at.filter(|exp| request.until > *exp) {
-            return Err(Fault::invalid(vec![keyward_domain::FieldError::new(
-                "until",
-                format!(
-                    "must not be after the token's own expiry ({})",
-                    instant(exp)
-                ),
-            )]));
-        }
+        elevation::within_expiry(request.until, row.expires_at)
+            .map_err(|e| Fault::invalid(vec![e]))?;
         policy::may_elevate(
             &actor.policy(),
             &self.subject(&row)?,
