@@ -293,13 +293,15 @@ impl Api {
         }
     }
 
-    /// A request without a body that answers JSON (a `DELETE` preview).
+    /// A request whose body is JSON already (a dry run of a form's
+    /// change, or none for a `DELETE`'s).
     pub async fn run_json<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
+        body: Option<String>,
     ) -> Result<T, ApiFailure> {
-        decode(&self.run_text(method, path, None).await?)
+        decode(&self.run_text(method, path, body).await?)
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), ApiFailure> {

@@ -319,7 +319,8 @@ pub enum OrPreview<T> {
 mod tests {
     use super::*;
     use crate::catalog::default_catalog;
-    use crate::grant::{Decision, Resource};
+    use crate::grant::testing::arb_grant;
+    use crate::grant::Decision;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
@@ -396,30 +397,6 @@ mod tests {
         let projects: Vec<&str> = out.iter().map(|p| p.project.as_str()).collect();
         // In beta its project grants still hold storage:read@*.
         assert_eq!(projects, vec![EVERY_PROJECT]);
-    }
-
-    fn arb_grant() -> impl Strategy<Value = Grant> {
-        let c = default_catalog();
-        let perms: Vec<(String, String, bool)> = c
-            .services
-            .iter()
-            .flat_map(|s| {
-                s.permissions
-                    .iter()
-                    .map(move |p| (s.id.clone(), p.id.clone(), p.resource_type.is_some()))
-            })
-            .collect();
-        (
-            prop::sample::select(perms),
-            prop::option::of(prop::sample::select(vec!["a", "b", "x"])),
-        )
-            .prop_map(|((service, permission, takes), r)| {
-                let resource = takes.then(|| match r {
-                    Some(id) => Resource::Id(id.to_string()),
-                    None => Resource::All,
-                });
-                Grant::new(&service, &permission, resource)
-            })
     }
 
     fn arb_grants() -> impl Strategy<Value = Vec<Grant>> {

@@ -799,6 +799,10 @@ pub struct HeldPermission {
     pub scope: String,
     /// Set when held only through another permission.
     pub implied_by: Vec<String>,
+    /// Which of the sources given to [`held_permissions_via`] hold it
+    /// (alone, implications and `*` included); empty from
+    /// [`held_permissions`].
+    pub via: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -863,6 +867,7 @@ pub fn held_permissions(catalog: &Catalog, grants: &[Grant]) -> Vec<ServiceView>
                 title: def.title.clone(),
                 scope,
                 implied_by,
+                via: vec![],
             });
         }
         if !perms.is_empty() {
@@ -871,6 +876,39 @@ pub fn held_permissions(catalog: &Catalog, grants: &[Grant]) -> Vec<ServiceView>
                 title: svc.title.clone(),
                 permissions: perms,
             });
+        }
+    }
+    out
+}
+
+/// [`held_permissions`] of every source's grants together, each permission
+/// with the labels of the sources that hold it (the token page's "via"
+/// chips: its own grants, a persona, its member). A source holds a
+/// permission when its grants alone do, so a persona's `write` is named
+/// beside the `read` it implies.
+pub fn held_permissions_via(
+    catalog: &Catalog,
+    sources: &[(String, Vec<Grant>)],
+) -> Vec<ServiceView> {
+    let all: Vec<Grant> = sources
+        .iter()
+        .flat_map(|(_, g)| g.iter().cloned())
+        .collect();
+    let effective: Vec<(&String, Effective)> = sources
+        .iter()
+        .map(|(label, g)| (label, Effective::of(catalog, g)))
+        .collect();
+    let mut out = held_permissions(catalog, &all);
+    for svc in &mut out {
+        for p in &mut svc.permissions {
+            p.via = effective
+                .iter()
+                .filter(|(_, e)| {
+                    e.grants()
+                        .any(|g| g.service == svc.id && g.permission == p.id)
+                })
+                .map(|(label, _)| (*label).clone())
+                .collect();
         }
     }
     out
@@ -1478,6 +1516,54 @@ mod tests {
         assert!(view[0].permissions[1].implied_by.is_empty());
         let all = held_permissions(&c, &[g("storage:read@*")]);
         assert_eq!(all[0].permissions[0].scope, "All buckets");
+    }
+
+    #[test]
+    fn via_names_each_source_that_holds_a_permission() {
+        let c = default_catalog();
+        let view = held_permissions_via(
+            &c,
+            &[
+                ("own".into(), vec![g("storage:read@b1")]),
+                ("persona Writers".into(), vec![g("storage:write@*")]),
+            ],
+        );
+        let storage = &view[0].permissions;
+        assert_eq!(storage[0].id, "read");
+        assert_eq!(storage[0].via, ["own", "persona Writers"]);
+        assert_eq!(storage[1].id, "write");
+        assert_eq!(storage[1].via, ["persona Writers"]);
+    }
+
+    proptest::proptest! {
+        /// The chips neither invent nor drop: the view is the one of all
+        /// grants together, every permission it shows names at least one
+        /// source, and a named source holds it on its own.
+        #[test]
+        fn via_agrees_with_each_source_alone(
+            own in proptest::collection::vec(crate::grant::testing::arb_grant(), 0..4),
+            persona in proptest::collection::vec(crate::grant::testing::arb_grant(), 0..4),
+        ) {
+            let c = default_catalog();
+            let sources = vec![("own".to_string(), own.clone()), ("p".to_string(), persona.clone())];
+            let view = held_permissions_via(&c, &sources);
+            let mut all = own.clone();
+            all.extend(persona.clone());
+            let plain = held_permissions(&c, &all);
+            proptest::prop_assert_eq!(view.len(), plain.len());
+            for (s, v) in view.iter().zip(&plain) {
+                proptest::prop_assert_eq!(s.permissions.len(), v.permissions.len());
+                for p in &s.permissions {
+                    proptest::prop_assert!(!p.via.is_empty(), "{}:{} has no source", s.id, p.id);
+                    for (label, grants) in &sources {
+                        let alone = held_permissions(&c, grants)
+                            .iter()
+                            .any(|x| x.id == s.id && x.permissions.iter().any(|q| q.id == p.id));
+                        proptest::prop_assert_eq!(p.via.contains(label), alone, "{} {}:{}", label, s.id, p.id);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -81,3 +81,86 @@ test('deleting a linked persona shows what each token loses before confirming', 
   assert.equal((await app.api(`/api/v1/personas/${persona.id}`)).status, 200, 'the preview deleted nothing');
   await page.close();
 });
+
+test("a member's edit is previewed on their user token, and removing them shows what it takes", async () => {
+  const { member } = await json(await app.api('/api/v1/members', {
+    method: 'POST',
+    body: { email: 'dana@example.com', name: 'Dana', grants: [{ service: 'storage', permission: 'read', resource: '*' }] },
+  }));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/members`);
+  const row = page.getByTestId('member-row').filter({ hasText: 'dana@example.com' });
+  await row.getByTestId('member-edit').click();
+  const form = page.getByTestId('member-form');
+  await form.getByTestId('level-storage-write').selectOption('none');
+  await form.getByTestId('member-preview').click();
+  const preview = form.getByTestId('blast-preview');
+  await preview.waitFor();
+  const user = preview.getByTestId('preview-token');
+  assert.equal(await user.count(), 1, 'their user token is the one token reached');
+  assert.match(await user.getByTestId('preview-lost').innerText(), /^loses .*storage:read@\*/);
+  await screenshot(page, 'member-preview');
+  const now = await json(await app.api(`/api/v1/members/${member.id}`));
+  assert.equal(now.grants.length, 1, 'the preview changed nothing');
+  // Another change retires the preview.
+  await form.getByTestId('edit-member-name').fill('Dana R.');
+  await preview.waitFor({ state: 'detached' });
+  await form.getByTestId('member-cancel').click();
+
+  await row.getByTestId('member-delete').click();
+  const dialog = page.getByTestId('member-delete-dialog');
+  const gone = dialog.getByTestId('preview-token');
+  await gone.filter({ hasText: 'deleted: it stops working' }).waitFor();
+  assert.equal((await app.api(`/api/v1/members/${member.id}`)).status, 200, 'still a member');
+  await dialog.getByTestId('member-delete-confirm').click();
+  await row.waitFor({ state: 'detached' });
+  await page.close();
+});
+
+test("a project's expiry policy is previewed: the tokens it would not admit are named", async () => {
+  await json(await app.api('/api/v1/projects', { method: 'POST', body: { id: 'ops', name: 'Night Ops' } }));
+  await json(await app.api('/api/v1/tokens', { method: 'POST', body: { name: 'forever-job', project: 'ops', grants: [] } }));
+  await json(await app.api('/api/v1/tokens', {
+    method: 'POST', body: { name: 'nightly-job', project: 'ops', grants: [], expires_in: 86400 },
+  }));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/projects`);
+  const row = page.getByTestId('project-row').filter({ hasText: 'Night Ops' });
+  await row.getByTestId('policy-edit').click();
+  await row.getByTestId('policy-days').fill('30');
+  await row.getByTestId('policy-never').uncheck();
+  await row.getByTestId('policy-preview').click();
+  const named = row.getByTestId('preview-expiry-token');
+  await named.first().waitFor();
+  assert.equal(await named.count(), 1);
+  assert.match(await named.innerText(), /^forever-job: /);
+  await screenshot(page, 'policy-preview');
+  const { items } = await json(await app.api('/api/v1/projects'));
+  assert.equal(items.find((p) => p.id === 'ops').expiry_policy.allow_never, true, 'the preview changed nothing');
+  await page.close();
+});
+
+test('each permission on the token page says where it comes from', async () => {
+  const persona = await json(await app.api('/api/v1/personas', {
+    method: 'POST',
+    body: { name: 'Loaders', grants: [{ service: 'storage', permission: 'write', resource: '*' }] },
+  }));
+  const { token } = await json(await app.api('/api/v1/tokens', {
+    method: 'POST',
+    body: {
+      name: 'etl',
+      grants: [{ service: 'storage', permission: 'read', resource: 'in.c-main' }],
+      personas: [persona.id],
+    },
+  }));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/tokens/${token.id}`);
+  const chips = async (perm) => page.getByTestId(`held-storage-${perm}`).getByTestId('held-via').allInnerTexts();
+  await page.getByTestId('held-storage-read').waitFor();
+  assert.deepEqual(await chips('read'), ['own', 'persona Loaders'], 'read: its own grant, and the persona’s write implies it');
+  assert.deepEqual(await chips('write'), ['persona Loaders']);
+  await page.close();
+});

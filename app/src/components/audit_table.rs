@@ -20,7 +20,7 @@ pub fn AuditTable(items: Vec<AuditEntry>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || items.clone() key=|e| e.id.clone() let:e>
+                    {items.clone().into_iter().map(|e| view! {
                         <tr data-testid="audit-row">
                             <td data-label="When">
                                 <time datetime=format::iso(e.at) title=format::absolute(e.at)>{format::ago(Some(e.at), "")}</time>
@@ -33,7 +33,7 @@ pub fn AuditTable(items: Vec<AuditEntry>) -> impl IntoView {
                             </td>
                             <td data-label="Detail" class="detail">{e.detail.clone()}</td>
                         </tr>
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>

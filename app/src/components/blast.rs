@@ -7,8 +7,84 @@
 //! shape): a typed decoder per answer would add its own copy of the JSON
 //! parser to the app's download.
 
+use crate::api::{use_api, ApiFailure};
+use crate::mutation::Mutation;
+use gloo_net::http::Method;
 use leptos::prelude::*;
 use serde_json::Value;
+
+/// `path` asking for a dry run.
+fn dry_run(path: &str) -> String {
+    format!(
+        "{path}{}dry_run=true",
+        if path.contains('?') { "&" } else { "?" }
+    )
+}
+
+/// The "Preview the effect" step of a form whose change reaches many
+/// tokens: `body` is the change as the form would send it now (`None`
+/// while it cannot be sent), asked of `path` with `dry_run=true`. Reading
+/// the form's signals, `watch` hides a shown preview at any change: it
+/// would describe another change than the one saved.
+#[component]
+pub fn PreviewStep(
+    method: Method,
+    path: String,
+    body: Callback<(), Option<String>>,
+    watch: Callback<()>,
+    failure: RwSignal<Option<ApiFailure>>,
+    testid: &'static str,
+) -> impl IntoView {
+    let api = use_api();
+    let radius = RwSignal::new(None::<Value>);
+    let path = dry_run(&path);
+    let preview = Mutation::reporting_to(
+        failure,
+        move |body: String| {
+            let (method, path) = (method.clone(), path.clone());
+            async move { api.run_json::<Value>(method, &path, Some(body)).await }
+        },
+        move |r: Value| radius.set(Some(r)),
+    );
+    Effect::new(move |_| {
+        watch.run(());
+        radius.set(None);
+    });
+    let pending = preview.pending();
+    let ask = move |_| {
+        if let Some(b) = body.run(()) {
+            preview.dispatch(b);
+        }
+    };
+    view! {
+        {move || radius.get().map(|r| view! { <BlastPreview radius=r /> })}
+        <button type="button" class="secondary" data-testid=testid disabled=move || pending.get() on:click=ask>
+            {move || if pending.get() { "Previewing…" } else { "Preview the effect" }}
+        </button>
+    }
+}
+
+/// What deleting at `path` would take from the tokens it reaches, asked
+/// when the confirmation opens (the same `DELETE` with `dry_run=true`).
+#[component]
+pub fn DeletePreview(path: String) -> impl IntoView {
+    let api = use_api();
+    let path = dry_run(&path);
+    let radius = crate::resources::load(move || {
+        let path = path.clone();
+        async move {
+            api.run_json::<Value>(Method::DELETE, &path, None)
+                .await
+                .ok()
+        }
+    });
+    move || {
+        radius
+            .get()
+            .flatten()
+            .map(|r| view! { <BlastPreview radius=r /> })
+    }
+}
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -70,7 +146,7 @@ fn items(v: &Value) -> Vec<Value> {
 pub fn BlastPreview(radius: Value) -> impl IntoView {
     let changed = items(&radius["tokens"]);
     let unchanged = items(&radius["unchanged"]).len();
-    let expiry = items(&radius["expiry"]).len();
+    let expiry = items(&radius["expiry"]);
     let headline = match changed.len() {
         0 => "No token's permissions change.".to_string(),
         1 => "1 token's permissions change:".to_string(),
@@ -122,10 +198,15 @@ pub fn BlastPreview(radius: Value) -> impl IntoView {
                     {format!("{unchanged} other token{} reached keep exactly what {} hold.", if unchanged == 1 { "" } else { "s" }, if unchanged == 1 { "it" } else { "they" })}
                 </p>
             })}
-            {(expiry > 0).then(|| view! {
-                <p class="muted small" data-testid="preview-expiry">
-                    {format!("{expiry} token{} keep an expiry the new policy would not admit.", if expiry == 1 { "" } else { "s" })}
+            {(!expiry.is_empty()).then(|| view! {
+                <p class="small" data-testid="preview-expiry">
+                    {format!("{} {} an expiry the new policy would not admit:", expiry.len(), if expiry.len() == 1 { "token keeps" } else { "tokens keep" })}
                 </p>
+                <ul class="small">
+                    {expiry.iter().map(|t| view! {
+                        <li data-testid="preview-expiry-token">{format!("{}: {}", t["name"].as_str().unwrap_or_default(), t["reason"].as_str().unwrap_or_default())}</li>
+                    }).collect_view()}
+                </ul>
             })}
         </section>
     }

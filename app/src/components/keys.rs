@@ -41,7 +41,7 @@ pub fn KeyTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|k| k.id.clone() let:k>
+                    {items.clone().into_iter().map(|k| view! {
                         {
                             let id = k.id.clone();
                             let delete = Callback::new(move |()| {
@@ -65,7 +65,7 @@ pub fn KeyTable(
                                 </tr>
                             }
                         }
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>

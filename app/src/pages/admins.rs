@@ -46,7 +46,7 @@ pub fn Admins() -> impl IntoView {
                             <th scope="col"><span class="sr-only">"Actions"</span></th>
                         </tr></thead>
                         <tbody>
-                            <For each=move || l.items.clone() key=|a| a.id.clone() let:a>
+                            {l.items.clone().into_iter().map(|a| view! {
                                 <tr data-testid="admin-row">
                                     <td data-label="Name">{a.name.clone()}</td>
                                     <td data-label="Email">{a.email.clone()}</td>
@@ -61,7 +61,7 @@ pub fn Admins() -> impl IntoView {
                                             }>"Remove"</button>
                                     </td>
                                 </tr>
-                            </For>
+                            }).collect_view()}
                         </tbody>
                     </table>
                 </div>

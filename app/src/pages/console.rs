@@ -297,7 +297,7 @@ fn Buckets(who: WhoAmI, project: String) -> impl IntoView {
                 }.into_any(),
                 Some(Ok(l)) => view! {
                     <ul class="bucket-list" role="list">
-                        <For each=move || l.items.clone() key=|b| b.id.clone() let:b>
+                        {l.items.clone().into_iter().map(|b| view! {
                             {
                                 let id = b.id.clone();
                                 let here = id.clone();
@@ -312,7 +312,7 @@ fn Buckets(who: WhoAmI, project: String) -> impl IntoView {
                                     </li>
                                 }
                             }
-                        </For>
+                        }).collect_view()}
                     </ul>
                 }.into_any(),
             }}
@@ -442,7 +442,7 @@ fn ObjectTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|o| o.key.clone() let:o>
+                    {items.clone().into_iter().map(|o| view! {
                         {
                             let path = object_path(&project, &bucket, &o.key);
                             let (view_path, dl_path, del_path) = (path.clone(), path.clone(), path);
@@ -478,7 +478,7 @@ fn ObjectTable(
                                 </tr>
                             }
                         }
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>

@@ -3,6 +3,7 @@
 //! token, with which they make personal keys that act as them.
 
 use crate::api::{use_api, ApiFailure};
+use crate::components::blast::{DeletePreview, PreviewStep};
 use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{Finder, GrantSummary, PermissionGrid};
 use crate::components::keys::KeyTable;
@@ -111,7 +112,7 @@ fn MemberTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|m| m.id.clone() let:m>
+                    {items.clone().into_iter().map(|m| view! {
                         {
                             let (class, label) = status_badge(m.status);
                             let (edit, delete) = (m.clone(), m.clone());
@@ -179,7 +180,7 @@ fn MemberTable(
                                 </Show>
                             }
                         }
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -378,6 +379,7 @@ fn EditMember(
     let sources = Signal::derive(move || personas.with(|ps| chosen.with(|c| persona_names(ps, c))));
     let local = RwSignal::new(None::<String>);
     let path = paths::MEMBER.with(&[&member.id]);
+    let preview_path = path.clone();
     let save = Mutation::new(
         move |body: UpdateMember| {
             let path = path.clone();
@@ -393,6 +395,11 @@ fn EditMember(
         },
     );
     let (pending, failure) = (save.pending(), save.failure());
+    let change = move || UpdateMember {
+        name: Some(name.get_untracked().trim().to_string()),
+        grants: Some(grid.with_untracked(|g| g.grants())),
+        personas: Some(chosen.get_untracked()),
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if !grid.with_untracked(|g| g.problems()).is_empty() {
@@ -400,12 +407,15 @@ fn EditMember(
             return;
         }
         local.set(None);
-        save.dispatch(UpdateMember {
-            name: Some(name.get_untracked().trim().to_string()),
-            grants: Some(grid.with_untracked(|g| g.grants())),
-            personas: Some(chosen.get_untracked()),
-        });
+        save.dispatch(change());
     };
+    // "Preview": what the change does to the member's user token and keys.
+    let body = Callback::new(move |()| serde_json::to_string(&change()).ok());
+    let watch = Callback::new(move |()| {
+        name.track();
+        grid.track();
+        chosen.track();
+    });
     let name_error = move || failure.with(|x| x.as_ref().and_then(|x| x.field("name")));
     view! {
         <section class="card" data-testid="member-form" aria-labelledby="member-form-title">
@@ -423,6 +433,7 @@ fn EditMember(
                 </section>
                 <PersonaPicker personas chosen catalog subject="member" />
                 <GrantSummary grid extra sources heading="This member will be able to" />
+                <PreviewStep method=Method::PATCH path=preview_path body watch failure testid="member-preview" />
                 <p class="field-error">{move || local.get()}</p>
                 <ErrorBanner failure />
                 <div class="actions">
@@ -445,6 +456,7 @@ fn DeleteMember(
 ) -> impl IntoView {
     let api = use_api();
     let path = paths::MEMBER.with(&[&member.id]);
+    let preview_path = path.clone();
     let who = member.name.clone();
     let close = Callback::new(move |_| open.set(Open::Nothing));
     let remove = Mutation::new(
@@ -467,6 +479,7 @@ fn DeleteMember(
             <p data-testid="member-delete-text">
                 {format!("{} ({}) loses access: {keys} at once. This cannot be undone.", member.name, member.email)}
             </p>
+            <DeletePreview path=preview_path />
             <ErrorBanner failure />
             <div class="actions">
                 <button type="button" class="danger" data-testid="member-delete-confirm" disabled=move || pending.get() on:click=confirm>

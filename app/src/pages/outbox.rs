@@ -90,9 +90,9 @@ pub fn Outbox() -> impl IntoView {
                 <p class="empty" data-testid="outbox-empty">"The outbox is empty: no email has been sent yet."</p>
             }.into_any(),
             Some(Ok(l)) => view! {
-                <For each=move || l.items.clone() key=|m| m.id.clone() let:m>
+                {l.items.clone().into_iter().map(|m| view! {
                     <Message message=m />
-                </For>
+                }).collect_view()}
             }.into_any(),
         }}
     }

@@ -3,7 +3,7 @@
 //! token at once.
 
 use crate::api::{enc, use_api};
-use crate::components::blast::BlastPreview;
+use crate::components::blast::{DeletePreview, PreviewStep};
 use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
 use crate::components::grid::{Finder, GrantSummary, PermissionGrid};
 use crate::mutation::Mutation;
@@ -98,7 +98,7 @@ fn PersonaTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|p| p.id.clone() let:p>
+                    {items.clone().into_iter().map(|p| view! {
                         {
                             let line = catalog.with_value(|c| summary(c, &p.grants));
                             let (edit, delete) = (p.clone(), p.clone());
@@ -132,7 +132,7 @@ fn PersonaTable(
                                 </tr>
                             }
                         }
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -207,39 +207,22 @@ fn PersonaForm(
         },
     );
     let (pending, failure) = (save.pending(), save.failure());
-    // "Preview": the same edit with `?dry_run=true`, answered with what it
-    // would do to the linked tokens; shown until the form changes again.
-    let preview_path = persona
-        .as_ref()
-        .map(|p| format!("{}?dry_run=true", paths::PERSONA.with(&[&p.id])));
-    let radius = RwSignal::new(None::<serde_json::Value>);
-    let preview = Mutation::reporting_to(
-        failure,
-        move |body: UpdatePersona| {
-            let path = preview_path.clone().unwrap_or_default();
-            async move {
-                api.send::<_, serde_json::Value>(Method::PATCH, &path, &body)
-                    .await
-            }
-        },
-        move |r: serde_json::Value| radius.set(Some(r)),
-    );
-    Effect::new(move |_| {
-        // Any change to the form makes a shown preview stale.
+    // "Preview": the same edit with `dry_run=true`; the form's fields as
+    // the save would send them.
+    let preview_path = persona.as_ref().map(|p| paths::PERSONA.with(&[&p.id]));
+    let body = Callback::new(move |()| {
+        serde_json::to_string(&UpdatePersona {
+            name: Some(name.get_untracked().trim().to_string()),
+            description: Some(description.get_untracked()),
+            grants: Some(grid.with_untracked(|g| g.grants())),
+        })
+        .ok()
+    });
+    let watch = Callback::new(move |()| {
         name.track();
         description.track();
         grid.track();
-        radius.set(None);
     });
-    let previewing = preview.pending();
-    let ask_preview = move |_| {
-        let grants = grid.with_untracked(|g| g.grants());
-        preview.dispatch(UpdatePersona {
-            name: Some(name.get_untracked().trim().to_string()),
-            description: Some(description.get_untracked()),
-            grants: Some(grants),
-        });
-    };
     let field = move |f: &'static str| {
         move || failure.with(|x| x.as_ref().and_then(|x| x.field_or_conflict(f, "name")))
     };
@@ -292,19 +275,15 @@ fn PersonaForm(
                     <PermissionGrid grid finder prefix="persona-" />
                 </section>
                 <GrantSummary grid heading="Tokens linking this persona will be able to" />
-                {move || radius.get().map(|r| view! { <BlastPreview radius=r /> })}
+                {preview_path.filter(|_| linked > 0).map(|path| view! {
+                    <PreviewStep method=Method::PATCH path body watch failure testid="persona-preview" />
+                })}
                 <p class="field-error" data-testid="persona-error-grants">{move || local.get().or_else(grants_error)}</p>
                 <ErrorBanner failure />
                 <div class="actions">
                     <button type="submit" class="primary" data-testid="persona-submit" disabled=move || pending.get()>
                         {move || if pending.get() { "Saving…" } else if persona.is_some() { "Save persona" } else { "Create persona" }}
                     </button>
-                    {(linked > 0).then(|| view! {
-                        <button type="button" class="secondary" data-testid="persona-preview"
-                            disabled=move || previewing.get() on:click=ask_preview>
-                            {move || if previewing.get() { "Previewing…" } else { "Preview the effect" }}
-                        </button>
-                    })}
                     <button type="button" class="secondary" data-testid="persona-cancel" on:click=move |_| open.set(Open::Nothing)>"Cancel"</button>
                 </div>
             </form>
@@ -340,19 +319,8 @@ fn DeletePersona(
     );
     let (pending, failure) = (delete.pending(), delete.failure());
     // What unlinking would take from each token, asked before anything is
-    // done (the same request with `dry_run=true`).
-    let preview_path = format!("{path}{}dry_run=true", if linked > 0 { "&" } else { "?" });
-    let radius = crate::resources::load(move || {
-        let path = preview_path.clone();
-        async move {
-            if linked == 0 {
-                return None;
-            }
-            api.run_json::<serde_json::Value>(Method::DELETE, &path)
-                .await
-                .ok()
-        }
-    });
+    // done.
+    let preview = (linked > 0).then(|| view! { <DeletePreview path=path.clone() /> });
     let confirm = move |_| delete.dispatch(path.clone());
     let tokens = if linked == 1 {
         "1 token links".to_string()
@@ -371,7 +339,7 @@ fn DeletePersona(
             } else {
                 view! { <p>"No token links this persona. This cannot be undone."</p> }.into_any()
             }}
-            {move || radius.get().flatten().map(|r| view! { <BlastPreview radius=r /> })}
+            {preview}
             <ErrorBanner failure />
             <div class="actions">
                 <button type="button" class="danger" data-testid="persona-delete-confirm" disabled=move || pending.get() on:click=confirm>

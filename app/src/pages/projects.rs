@@ -2,6 +2,7 @@
 //! token acts only in its project; global keys carry grants per project.
 
 use crate::api::use_api;
+use crate::components::blast::PreviewStep;
 use crate::components::common::{ErrorBanner, FailurePanel, Loading};
 use crate::components::toast::use_toasts;
 use crate::format;
@@ -44,7 +45,7 @@ pub fn Projects() -> impl IntoView {
                             <th scope="col"><span class="sr-only">"Actions"</span></th>
                         </tr></thead>
                         <tbody>
-                            <For each=move || l.items.clone() key=|p| p.id.clone() let:p>
+                            {l.items.clone().into_iter().map(|p| view! {
                                 {
                                     let id = p.id.clone();
                                     let here = id.clone();
@@ -76,7 +77,7 @@ pub fn Projects() -> impl IntoView {
                                         </tr>
                                     }
                                 }
-                            </For>
+                            }).collect_view()}
                         </tbody>
                     </table>
                 </div>
@@ -123,6 +124,7 @@ fn PolicyEdit(project: Project) -> impl IntoView {
     let leak = project.leak_response;
     let leak_choice = RwSignal::new(leak);
     let path = paths::PROJECT.with(&[&project.id]);
+    let preview_path = path.clone();
     let save = Mutation::new(
         move |body: UpdateProject| {
             let path = path.clone();
@@ -137,18 +139,28 @@ fn PolicyEdit(project: Project) -> impl IntoView {
         },
     );
     let (pending, failure) = (save.pending(), save.failure());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let change = move || {
         let max = days.get_untracked().trim().parse::<u64>().ok();
-        save.dispatch(UpdateProject {
+        UpdateProject {
             expiry_policy: Some(ExpiryPolicy {
                 max_lifetime_seconds: max.map(|d| d * 86_400),
                 allow_never: allow_never.get_untracked(),
             }),
             leak_response: Some(leak_choice.get_untracked()),
             ..UpdateProject::default()
-        });
+        }
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(change());
+    };
+    // "Preview": which of the project's tokens keep an expiry the new
+    // policy would not admit.
+    let body = Callback::new(move |()| serde_json::to_string(&change()).ok());
+    let watch = Callback::new(move |()| {
+        days.track();
+        allow_never.track();
+    });
     let pick = move |ev: leptos::ev::Event| {
         leak_choice.set(match event_target_value(&ev).as_str() {
             "revoke" => LeakResponse::Revoke,
@@ -179,6 +191,7 @@ fn PolicyEdit(project: Project) -> impl IntoView {
                 <p class="muted small" data-testid="leak-explain">
                     "Keyward stops its token at once and emails the admins. Disabled, the token can be refreshed and enabled again; revoked, it is deleted and its holder needs a new one."
                 </p>
+                <PreviewStep method=Method::PATCH path=preview_path body watch failure testid="policy-preview" />
                 <button type="submit" class="primary small" data-testid="policy-save" disabled=move || pending.get()>"Save policies"</button>
                 <ErrorBanner failure />
             </form>

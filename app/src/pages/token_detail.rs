@@ -23,7 +23,7 @@ use keyward_domain::api::{
     AuditEntry, CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationStatus,
     IssuedToken, Page, Persona, RefreshToken, Token, UpdateToken,
 };
-use keyward_domain::describe::held_permissions;
+use keyward_domain::describe::held_permissions_via;
 use keyward_domain::paths;
 use keyward_domain::{Catalog, ErrorCode, TokenKind};
 use leptos::prelude::*;
@@ -262,11 +262,25 @@ fn Permissions(token: Token, catalog: Catalog, personas: Vec<Persona>) -> impl I
         }
         .into_any();
     }
-    // Its own grants plus its personas': what it can really do.
+    // Its own grants plus its personas': what it can really do, each
+    // permission with where it comes from (a user token or personal key's
+    // own grants are its member's).
     let mut grants = token.grants.clone();
     grants.extend(persona_grants(&personas, &token.personas));
     let summary = keyward_domain::describe::summary(&catalog, &grants);
-    let services = held_permissions(&catalog, &grants);
+    let own = if token.member_id.is_some() {
+        "member"
+    } else {
+        "own"
+    };
+    let mut sources = vec![(own.to_string(), token.grants.clone())];
+    sources.extend(
+        personas
+            .iter()
+            .filter(|p| token.personas.contains(&p.id))
+            .map(|p| (format!("persona {}", p.name), p.grants.clone())),
+    );
+    let services = held_permissions_via(&catalog, &sources);
     let from_personas = (!token.personas.is_empty()).then(|| {
         let names = persona_names(&personas, &token.personas).join(", ");
         view! {
@@ -311,6 +325,8 @@ fn Permissions(token: Token, catalog: Catalog, personas: Vec<Persona>) -> impl I
                                 {(!p.implied_by.is_empty()).then(|| view! {
                                     <span class="implied">{format!(" (implied by {})", p.implied_by.join(", "))}</span>
                                 })}
+                                " "
+                                {p.via.into_iter().map(|v| view! { <span class="badge via" data-testid="held-via">{v}</span> }).collect_view()}
                             </li>
                         }
                     })
@@ -817,7 +833,7 @@ fn InvitationTable(
                     <th scope="col"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || items.clone() key=|i| i.id.clone() let:i>
+                    {items.clone().into_iter().map(|i| view! {
                         <tr data-testid="invitation-row">
                             <td data-label="Email">{i.email.clone()}</td>
                             <td data-label="Status">
@@ -844,7 +860,7 @@ fn InvitationTable(
                                 })}
                             </td>
                         </tr>
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>

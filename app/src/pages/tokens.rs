@@ -222,9 +222,9 @@ fn TokenTable(
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || rows.clone() key=|t| t.id.clone() let:t>
+                    {rows.clone().into_iter().map(|t| view! {
                         <TokenRow token=t reload />
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
