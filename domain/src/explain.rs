@@ -7,6 +7,13 @@
 //! reach checks), and the derivation is what that decision returns. What
 //! this module adds is where each grant came from, which only the registry
 //! knows ([`Holdings`]): the token's own grants, a persona's, a member's.
+//!
+//! Two facts come from outside the registry, as plain data
+//! ([`Circumstances`]): the token's rate limiter as it stands now (the
+//! worker peeks at it without taking a slot, [`Standing`]), and which of
+//! the token's secrets the call would present (by its hint: the current
+//! one, one a refresh replaced that is still inside its overlap, or none
+//! that works).
 
 use crate::access::Access;
 use crate::catalog::Catalog;
@@ -14,6 +21,8 @@ use crate::gateway::RouteTable;
 use crate::grant::{Grant, Principal, Resource};
 use crate::policy::{self, Subject};
 use crate::problem::FieldError;
+use crate::quota::UsageLimit;
+use crate::ratelimit::Standing;
 use crate::secret::TokenKind;
 use crate::template::ResourceTemplate;
 use crate::validate;
@@ -21,6 +30,18 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use time::OffsetDateTime;
+
+/// An instant (unix seconds) as RFC 3339, or the number if out of range.
+fn rfc3339(secs: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}
 
 /// Where a grant a token holds comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -62,14 +83,7 @@ impl fmt::Display for Source {
             Source::Project { project } => write!(f, "its grants in project '{project}'"),
             Source::Admin => write!(f, "admin rights (a master token or a global admin key)"),
             Source::Elevation { id, until, reason } => {
-                let until = time::OffsetDateTime::from_unix_timestamp(*until)
-                    .ok()
-                    .and_then(|t| {
-                        t.format(&time::format_description::well_known::Rfc3339)
-                            .ok()
-                    })
-                    .unwrap_or_else(|| until.to_string());
-                write!(f, "elevation {id} until {until} ({reason})")
+                write!(f, "elevation {id} until {} ({reason})", rfc3339(*until))
             }
         }
     }
@@ -109,6 +123,37 @@ pub struct Holdings {
     pub not_before: Option<i64>,
     #[serde(default)]
     pub allowed_ips: Vec<crate::conditions::Cidr>,
+    /// A usage-limited token's uses (counted by its rate limiter).
+    #[serde(default)]
+    pub usage_limit: Option<UsageLimit>,
+    /// The hint of the token's current secret (`kw_s_…Ab3x`).
+    #[serde(default)]
+    pub secret_hint: String,
+    /// Secrets a refresh replaced that still work (inside their overlap).
+    #[serde(default)]
+    pub retired: Vec<RetiredSecret>,
+}
+
+/// A secret replaced by a refresh, still inside its overlap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredSecret {
+    /// Its hint; secrets retired before hints were kept have none, and
+    /// no hint names them.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Unix seconds: it works until then, never after.
+    pub until: i64,
+}
+
+/// Which of a token's secrets a hint names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented {
+    /// The current secret (or no hint given).
+    Current,
+    /// A secret a refresh replaced, working until `until` (unix seconds).
+    Retired { until: i64 },
+    /// No secret of the token that works now.
+    Unknown,
 }
 
 fn yes() -> bool {
@@ -193,6 +238,39 @@ impl Holdings {
     fn expired(&self, now: i64) -> bool {
         matches!(self.expires_at, Some(at) if now >= at)
     }
+
+    /// The secret with this hint ([`crate::secret::parse_hint`]'s form),
+    /// as authentication would find it at `now`: the current one, a
+    /// retired one still inside its overlap (the edge refuses it from its
+    /// `until` on), or none.
+    pub fn secret(&self, hint: Option<&str>, now: i64) -> Presented {
+        let Some(hint) = hint else {
+            return Presented::Current;
+        };
+        if hint == self.secret_hint {
+            return Presented::Current;
+        }
+        self.retired
+            .iter()
+            .filter(|r| r.hint.as_deref() == Some(hint) && now < r.until)
+            .map(|r| r.until)
+            .max()
+            .map_or(Presented::Unknown, |until| Presented::Retired { until })
+    }
+
+    /// The token as the policy judges a caller presenting one of its
+    /// secrets (`retired`: one a refresh replaced).
+    pub fn actor(&self, retired: bool) -> policy::Actor {
+        policy::Actor {
+            token_id: self.token_id.clone(),
+            access: self.access(),
+            member_id: self.member_id.clone(),
+            expires_at: self.expires_at,
+            rate_limit: self.rate_limit,
+            retired,
+            allowed_ips: self.allowed_ips.clone(),
+        }
+    }
 }
 
 /// `POST /tokens/{id}/explain`: may the token do this?
@@ -207,6 +285,13 @@ pub struct ExplainRequest {
     /// The project the call would act in; default the token's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The secret the call would present, by its hint as the API shows a
+    /// token's `secret_hint` (`kw_s_…Ab3x`; `...` is taken for `…`):
+    /// the current secret, one a refresh replaced (inside its overlap it
+    /// may use the API, never change the control plane), or none that
+    /// works. Default: the current secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hint: Option<String>,
 }
 
 /// An [`ExplainRequest`] that names a grant of the catalog and a valid
@@ -215,6 +300,8 @@ pub struct ExplainRequest {
 pub struct Question {
     pub wanted: Grant,
     pub project: Option<String>,
+    /// In [`crate::secret::Secret::hint`]'s form.
+    pub secret_hint: Option<String>,
 }
 
 impl ExplainRequest {
@@ -229,6 +316,19 @@ impl ExplainRequest {
                 Ok(p) => Some(p),
                 Err(e) => {
                     errors.push(e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let secret_hint = match self.secret_hint {
+            Some(h) => match crate::secret::parse_hint(&h) {
+                Some(h) => Some(h),
+                None => {
+                    errors.push(FieldError::new(
+                        "secret_hint",
+                        "must be a secret's hint as the API shows it: kw_<kind letter>_…<last four characters>, e.g. kw_s_…Ab3x",
+                    ));
                     None
                 }
             },
@@ -250,7 +350,11 @@ impl ExplainRequest {
             };
             return Err((true, vec![FieldError::new(field, e.to_string())]));
         }
-        Ok(Question { wanted, project })
+        Ok(Question {
+            wanted,
+            project,
+            secret_hint,
+        })
     }
 }
 
@@ -280,6 +384,19 @@ pub enum ExplainCode {
     TokenDisabled,
     /// The token's `not_before` has not come: every call is refused.
     TokenNotYetValid,
+    /// The token's rate-limit window is full now: a call is refused with
+    /// 429 `rate_limited` (see `retry_after`).
+    RateLimited,
+    /// A usage-limited token has used all its uses: a call is refused with
+    /// 429 `usage_exhausted` (`retry_after`: until the refill, if any).
+    UsageExhausted,
+    /// The secret named by `secret_hint` was replaced by a refresh: inside
+    /// its overlap it may use the API, but this changes the control plane
+    /// (403 `retired_secret`).
+    RetiredSecret,
+    /// No secret of the token that works has that hint: a call with it is
+    /// refused with 401 `invalid_token`.
+    SecretUnknown,
 }
 
 /// One held grant through which the decision admits the call.
@@ -315,17 +432,100 @@ pub struct Explanation {
     /// On `no_grant`: the grant the token would need.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Grant>,
+    /// On `rate_limited`, and `usage_exhausted` with a refill: seconds
+    /// until a call would pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// When `secret_hint` names a secret a refresh replaced: the instant
+    /// it stops working (the end of its overlap).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    #[schemars(with = "Option<crate::contract::shapes::Timestamp>")]
+    pub secret_until: Option<OffsetDateTime>,
 }
 
-/// The edge's verdict and its derivation, for `holdings` at `now` (unix
-/// seconds), asking `wanted` in `project` (default: the token's own). The
-/// order is the edge's: expiry (authentication), reach, then the grants.
+/// What `explain` is told besides the token, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Circumstances {
+    /// The token's rate limiter now, asked without taking a slot (see
+    /// [`Standing`] for what "now" means while isolates hold leases).
+    pub limiter: Standing,
+    /// The hint of the secret the call would present
+    /// ([`crate::secret::parse_hint`]'s form); `None`: the current one.
+    pub secret_hint: Option<String>,
+}
+
+impl Default for Circumstances {
+    /// Nothing in the way: room in the window, the current secret.
+    fn default() -> Self {
+        Circumstances {
+            limiter: Standing::Room,
+            secret_hint: None,
+        }
+    }
+}
+
+/// [`explain_at`] with nothing in the way: room in the rate-limit window,
+/// the current secret.
 pub fn explain(
     holdings: &Holdings,
     catalog: &Catalog,
     project: Option<&str>,
     wanted: &Grant,
     now: i64,
+) -> Explanation {
+    explain_at(
+        holdings,
+        catalog,
+        project,
+        wanted,
+        now,
+        &Circumstances::default(),
+    )
+}
+
+/// The edge's verdict and its derivation, for `holdings` at `now` (unix
+/// seconds), asking `wanted` in `project` (default: the token's own), with
+/// the secret and the limiter of `around`. The order is the edge's:
+/// authentication (the secret found, its overlap, the expiry, then the
+/// token's conditions), the rate limit (counted right after
+/// authentication, before anything else is looked at), a retired secret's
+/// control-plane change (refused before any handler runs), then reach and
+/// the grants.
+pub fn explain_at(
+    holdings: &Holdings,
+    catalog: &Catalog,
+    project: Option<&str>,
+    wanted: &Grant,
+    now: i64,
+    around: &Circumstances,
+) -> Explanation {
+    let presented = holdings.secret(around.secret_hint.as_deref(), now);
+    let mut out = decide(holdings, catalog, project, wanted, now, around, presented);
+    if let Presented::Retired { until } = presented {
+        if out.code != ExplainCode::RetiredSecret {
+            out.reason.push_str(&format!(
+                "; the secret {} was replaced by a refresh and works only until {}",
+                around.secret_hint.as_deref().unwrap_or_default(),
+                rfc3339(until)
+            ));
+        }
+        out.secret_until = OffsetDateTime::from_unix_timestamp(until).ok();
+    }
+    out
+}
+
+fn decide(
+    holdings: &Holdings,
+    catalog: &Catalog,
+    project: Option<&str>,
+    wanted: &Grant,
+    now: i64,
+    around: &Circumstances,
+    presented: Presented,
 ) -> Explanation {
     let access = holdings.access();
     let project = project.unwrap_or(access.home()).to_string();
@@ -339,7 +539,19 @@ pub fn explain(
         admitted_by: None,
         via: vec![],
         missing: None,
+        retry_after: None,
+        secret_until: None,
     };
+    if presented == Presented::Unknown {
+        return answer(
+            Verdict::Deny,
+            ExplainCode::SecretUnknown,
+            format!(
+                "no working secret of this token has the hint {}: a call with it is refused with 401 invalid_token (a secret replaced by a refresh stops working when its overlap ends)",
+                around.secret_hint.as_deref().unwrap_or_default()
+            ),
+        );
+    }
     if holdings.expired(now) {
         return answer(
             Verdict::Deny,
@@ -362,6 +574,55 @@ pub fn explain(
             ExplainCode::TokenNotYetValid,
             "the token is not valid yet (its not_before is still to come)".into(),
         );
+    }
+    // The edge counts the call against the token's limit right after
+    // authentication, before the route, the project or a grant is looked
+    // at: a full window refuses whatever the grants say.
+    match around.limiter {
+        Standing::Room => {}
+        Standing::WindowFull {
+            per_minute,
+            retry_after,
+        } => {
+            let mut out = answer(
+                Verdict::Deny,
+                ExplainCode::RateLimited,
+                format!(
+                    "the token has made its {per_minute} calls of the last minute: a call now is refused with 429 rate_limited before any grant is looked at; the next passes in {retry_after} s"
+                ),
+            );
+            out.retry_after = Some(retry_after);
+            return out;
+        }
+        Standing::UsesExhausted { uses, retry_after } => {
+            let mut out = answer(
+                Verdict::Deny,
+                ExplainCode::UsageExhausted,
+                match retry_after {
+                    Some(s) => format!(
+                        "the token has used all {uses} of its uses for this period: a call now is refused with 429 usage_exhausted; they are refilled in {s} s"
+                    ),
+                    None => format!(
+                        "the token has used all {uses} of its uses, and they are never refilled: every call is refused with 429 usage_exhausted"
+                    ),
+                },
+            );
+            out.retry_after = retry_after;
+            return out;
+        }
+    }
+    if let Presented::Retired { until } = presented {
+        if let Err(refusal) = policy::may_use(&holdings.actor(true), wanted) {
+            return answer(
+                Verdict::Deny,
+                ExplainCode::RetiredSecret,
+                format!(
+                    "{refusal} ({wanted} changes the control plane; the secret {} works for the rest of the API until {})",
+                    around.secret_hint.as_deref().unwrap_or_default(),
+                    rfc3339(until)
+                ),
+            );
+        }
     }
     if let Err(refusal) = policy::may_act_in(&access, &project) {
         return answer(Verdict::Deny, ExplainCode::OutOfReach, refusal.to_string());
@@ -645,6 +906,9 @@ mod tests {
             enabled: true,
             not_before: None,
             allowed_ips: vec![],
+            usage_limit: None,
+            secret_hint: "kw_s_…Cur1".into(),
+            retired: vec![],
         }
     }
 
@@ -695,6 +959,117 @@ mod tests {
     }
 
     #[test]
+    fn a_full_window_refuses_whatever_the_grants_say() {
+        let c = default_catalog();
+        let mut h = scoped(vec![held("storage:read@*", Source::Own)]);
+        let full = Circumstances {
+            limiter: Standing::WindowFull {
+                per_minute: 2,
+                retry_after: 41,
+            },
+            secret_hint: None,
+        };
+        for (wanted, project) in [
+            ("storage:read@a", None),
+            ("storage:write@a", None),
+            ("storage:read@a", Some("beta")),
+        ] {
+            let e = explain_at(&h, &c, project, &g(wanted), 0, &full);
+            assert_eq!(
+                (e.decision, e.code),
+                (Verdict::Deny, ExplainCode::RateLimited)
+            );
+            assert_eq!(e.retry_after, Some(41));
+            assert!(
+                e.reason.contains("2 calls") && e.reason.contains("41 s"),
+                "{}",
+                e.reason
+            );
+        }
+        let spent = Circumstances {
+            limiter: Standing::UsesExhausted {
+                uses: 5,
+                retry_after: None,
+            },
+            secret_hint: None,
+        };
+        let e = explain_at(&h, &c, None, &g("storage:read@a"), 0, &spent);
+        assert_eq!(e.code, ExplainCode::UsageExhausted);
+        assert_eq!(e.retry_after, None);
+        assert!(e.reason.contains("never refilled"), "{}", e.reason);
+        // Authentication comes first: an expired token is expired.
+        h.expires_at = Some(0);
+        let e = explain_at(&h, &c, None, &g("storage:read@a"), 0, &full);
+        assert_eq!(e.code, ExplainCode::TokenExpired);
+        assert_eq!(e.retry_after, None);
+    }
+
+    #[test]
+    fn a_retired_secret_may_use_the_api_until_its_overlap_ends_and_change_nothing() {
+        let c = default_catalog();
+        let mut h = scoped(vec![
+            held("tokens:manage", Source::Own),
+            held("storage:read@*", Source::Own),
+        ]);
+        h.retired = vec![
+            RetiredSecret {
+                hint: Some("kw_s_…Old1".into()),
+                until: 1_000,
+            },
+            RetiredSecret {
+                hint: None,
+                until: 2_000,
+            },
+        ];
+        let with = |hint: &str| Circumstances {
+            limiter: Standing::Room,
+            secret_hint: Some(hint.into()),
+        };
+        // The current secret: the plain answer.
+        let current = explain_at(&h, &c, None, &g("tokens:manage"), 10, &with("kw_s_…Cur1"));
+        assert_eq!(current, explain(&h, &c, None, &g("tokens:manage"), 10));
+        // The old one reads, and says until when.
+        let e = explain_at(&h, &c, None, &g("storage:read@b"), 10, &with("kw_s_…Old1"));
+        assert_eq!((e.decision, e.code), (Verdict::Allow, ExplainCode::Granted));
+        assert_eq!(e.secret_until.map(|t| t.unix_timestamp()), Some(1_000));
+        assert!(
+            e.reason.contains("works only until 1970-01-01T00:16:40Z"),
+            "{}",
+            e.reason
+        );
+        // ... but never manages tokens, whatever the token holds.
+        let e = explain_at(&h, &c, None, &g("tokens:manage"), 10, &with("kw_s_…Old1"));
+        assert_eq!(
+            (e.decision, e.code),
+            (Verdict::Deny, ExplainCode::RetiredSecret)
+        );
+        assert_eq!(e.secret_until.map(|t| t.unix_timestamp()), Some(1_000));
+        assert!(e.reason.contains("replaced by a refresh"), "{}", e.reason);
+        // Viewing tokens is usage.
+        let e = explain_at(&h, &c, None, &g("tokens:read"), 10, &with("kw_s_…Old1"));
+        assert_eq!(e.decision, Verdict::Allow);
+        // Its overlap over, or a hint no secret has: 401 at the edge.
+        for (hint, now) in [
+            ("kw_s_…Old1", 1_000),
+            ("kw_s_…Nope", 10),
+            ("kw_m_…Cur1", 10),
+        ] {
+            let e = explain_at(&h, &c, None, &g("storage:read@b"), now, &with(hint));
+            assert_eq!(
+                (e.decision, e.code),
+                (Verdict::Deny, ExplainCode::SecretUnknown),
+                "{hint}"
+            );
+            assert!(
+                e.reason.contains(hint) && e.reason.contains("401"),
+                "{}",
+                e.reason
+            );
+            assert_eq!(e.secret_until, None);
+        }
+    }
+
+    #[test]
     fn admins_hold_everything() {
         let c = default_catalog();
         let mut h = scoped(vec![]);
@@ -740,6 +1115,7 @@ mod tests {
             permission: p.into(),
             resource: r.map(Into::into),
             project: project.map(Into::into),
+            secret_hint: None,
         };
         assert!(ask("storage", "read", Some("b"), None).parse(&c).is_ok());
         let (unknown, e) = ask("nope", "read", None, None).parse(&c).unwrap_err();
@@ -757,6 +1133,21 @@ mod tests {
             .unwrap_err();
         assert!(!unknown);
         assert_eq!(e[0].field, "project");
+        let hinted = |h: &str| ExplainRequest {
+            secret_hint: Some(h.into()),
+            ..ask("storage", "read", Some("b"), None)
+        };
+        assert_eq!(
+            hinted("kw_s_...Ab3x")
+                .parse(&c)
+                .unwrap()
+                .secret_hint
+                .as_deref(),
+            Some("kw_s_…Ab3x")
+        );
+        let (unknown, e) = hinted("Ab3x").parse(&c).unwrap_err();
+        assert!(!unknown);
+        assert_eq!(e[0].field, "secret_hint");
     }
 
     use crate::grant::testing::arb_grant;
@@ -812,6 +1203,18 @@ mod tests {
                     enabled: true,
                     not_before: None,
                     allowed_ips: vec![],
+                    usage_limit: None,
+                    secret_hint: "kw_s_…Cur1".into(),
+                    retired: vec![
+                        RetiredSecret {
+                            hint: Some("kw_s_…Old1".into()),
+                            until: 100,
+                        },
+                        RetiredSecret {
+                            hint: None,
+                            until: 150,
+                        },
+                    ],
                 },
             )
             .prop_flat_map(|h| {
@@ -826,6 +1229,14 @@ mod tests {
                         h
                     })
             })
+    }
+
+    fn arb_standing() -> impl Strategy<Value = Standing> {
+        prop_oneof![
+            3 => Just(Standing::Room),
+            1 => (1u32..100, 1u64..=60).prop_map(|(per_minute, retry_after)| Standing::WindowFull { per_minute, retry_after }),
+            1 => (1u32..100, prop::option::of(1u64..86_400)).prop_map(|(uses, retry_after)| Standing::UsesExhausted { uses, retry_after }),
+        ]
     }
 
     /// The edge's decision as the worker makes it for an API call or a
@@ -884,6 +1295,68 @@ mod tests {
                 | ExplainCode::TokenExpired
                 | ExplainCode::TokenDisabled
                 | ExplainCode::TokenNotYetValid => {}
+                ExplainCode::RateLimited
+                | ExplainCode::UsageExhausted
+                | ExplainCode::RetiredSecret
+                | ExplainCode::SecretUnknown => prop_assert!(false, "{:?} without its circumstances", e.code),
+            }
+        }
+
+        /// With a limiter and a secret: explain's verdict is still the
+        /// edge's, decided in the edge's order.
+        #[test]
+        fn explain_with_circumstances_agrees_with_the_edge(
+            h in arb_holdings(),
+            project in prop_oneof![Just("default"), Just("alpha"), Just("beta")],
+            wanted in prop_oneof![4 => arb_grant(), 1 => Just(g("tokens:manage"))],
+            now in 0i64..200,
+            limiter in arb_standing(),
+            hint in prop::option::of(prop_oneof![Just("kw_s_…Cur1"), Just("kw_s_…Old1"), Just("kw_s_…Zzz9")]),
+        ) {
+            let c = default_catalog();
+            let around = Circumstances { limiter, secret_hint: hint.map(str::to_string) };
+            let e = explain_at(&h, &c, Some(project), &wanted, now, &around);
+            let presented = h.secret(hint, now);
+            let edge = presented != Presented::Unknown
+                && edge_allows(&h, &c, project, &wanted, now)
+                && limiter == Standing::Room
+                && !(matches!(presented, Presented::Retired { .. }) && policy::changes_control_plane(&wanted));
+            prop_assert_eq!(e.decision == Verdict::Allow, edge, "{:?}", e);
+            let plain = explain(&h, &c, Some(project), &wanted, now);
+            let blocked = matches!(plain.code, ExplainCode::TokenExpired | ExplainCode::TokenDisabled | ExplainCode::TokenNotYetValid);
+            match (presented, limiter) {
+                // An unknown secret is refused before anything else.
+                (Presented::Unknown, _) => prop_assert_eq!(e.code, ExplainCode::SecretUnknown),
+                // Authentication's refusals come before the limit.
+                _ if blocked => prop_assert_eq!(e.code, plain.code),
+                // A full window refuses whatever the grants (or the reach) say.
+                (_, Standing::WindowFull { retry_after, .. }) => {
+                    prop_assert_eq!(e.code, ExplainCode::RateLimited);
+                    prop_assert_eq!(e.retry_after, Some(retry_after));
+                }
+                (_, Standing::UsesExhausted { retry_after, .. }) => {
+                    prop_assert_eq!(e.code, ExplainCode::UsageExhausted);
+                    prop_assert_eq!(e.retry_after, retry_after);
+                }
+                (Presented::Retired { .. }, Standing::Room) if policy::changes_control_plane(&wanted) => {
+                    prop_assert_eq!(e.code, ExplainCode::RetiredSecret);
+                }
+                // Room in the window and a secret that may do this: the
+                // answer without circumstances, plus when a retired
+                // secret stops.
+                (_, Standing::Room) => {
+                    prop_assert_eq!(e.decision, plain.decision);
+                    prop_assert_eq!(e.code, plain.code);
+                    prop_assert_eq!(&e.via, &plain.via);
+                    prop_assert_eq!(&e.missing, &plain.missing);
+                }
+            }
+            match presented {
+                Presented::Retired { until } => prop_assert_eq!(e.secret_until.map(|t| t.unix_timestamp()), Some(until)),
+                _ => prop_assert_eq!(e.secret_until, None),
+            }
+            if limiter == Standing::Room && presented == Presented::Current {
+                prop_assert_eq!(e, plain);
             }
         }
 

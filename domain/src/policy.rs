@@ -307,6 +307,30 @@ pub fn may_change(actor: &Actor) -> Result<(), Refusal> {
     }
 }
 
+/// Whether using `wanted` is changing the control plane: what a retired
+/// secret holds through its token but may never use. Of the permissions a
+/// grant can name, that is `tokens:manage` (create, edit, refresh, delete,
+/// invite for, narrow and elevate tokens: every route that needs it is a
+/// control-plane route, which a test of the route table holds); the other
+/// control-plane changes (admins, personas, members, projects) are admins'
+/// and named by no permission. Viewing (`tokens:read`), verifying keys
+/// (`tokens:verify`) and the audit log are usage.
+pub fn changes_control_plane(wanted: &Grant) -> bool {
+    wanted.service == "tokens" && wanted.permission == "manage"
+}
+
+/// What `actor` may use of what it holds: everything, except that a
+/// retired secret changes nothing ([`changes_control_plane`]). The edge
+/// asks it wherever a handler requires a permission; `explain` answers
+/// with it.
+pub fn may_use(actor: &Actor, wanted: &Grant) -> Result<(), Refusal> {
+    if changes_control_plane(wanted) {
+        may_change(actor)
+    } else {
+        Ok(())
+    }
+}
+
 /// Admin-only changes (admins, personas, members, projects, global keys).
 pub fn may_administer(actor: &Actor, what: &str) -> Result<(), Refusal> {
     may_change(actor)?;
@@ -545,6 +569,43 @@ mod tests {
             retired: false,
             allowed_ips: vec![],
         }
+    }
+
+    /// The one control-plane permission, against the route table: every
+    /// route that says it needs `tokens:manage` is one a retired secret is
+    /// refused before it runs, and a retired secret may use everything
+    /// else its token holds.
+    #[test]
+    fn tokens_manage_is_the_control_plane_permission() {
+        let manage = g("tokens:manage");
+        assert!(changes_control_plane(&manage));
+        let needing: Vec<_> = crate::contract::OPERATIONS
+            .iter()
+            .filter(|op| op.summary.contains("needs tokens:manage"))
+            .collect();
+        assert!(needing.len() >= 8, "{}", needing.len());
+        for op in needing {
+            assert!(
+                op.flags.changes_control_plane,
+                "{} {} needs tokens:manage but is not a control-plane route",
+                op.method,
+                op.path.template()
+            );
+        }
+        let mut retired = scoped("tok_a", "default", &["tokens:manage", "storage:write@*"]);
+        retired.retired = true;
+        assert_eq!(may_use(&retired, &manage), Err(Refusal::RetiredSecret));
+        for usage in [
+            "tokens:read",
+            "tokens:verify",
+            "audit:read",
+            "storage:write@b",
+        ] {
+            assert!(!changes_control_plane(&g(usage)), "{usage}");
+            assert_eq!(may_use(&retired, &g(usage)), Ok(()), "{usage}");
+        }
+        retired.retired = false;
+        assert_eq!(may_use(&retired, &manage), Ok(()));
     }
 
     fn subject_of(actor: &Actor) -> Subject {

@@ -138,6 +138,12 @@ impl Tally {
         limit.uses.saturating_sub(self.used)
     }
 
+    /// [`Tally::remaining`] without rolling this tally into a new period
+    /// (a look that changes nothing).
+    pub fn left(&self, limit: &UsageLimit, now_ms: i64) -> u32 {
+        self.clone().remaining(limit, now_ms)
+    }
+
     /// Counts up to `want` uses (at least one is wanted: the calling
     /// request's), fewer as the remainder runs low.
     pub fn take(&mut self, limit: &UsageLimit, now_ms: i64, want: u32) -> Take {

@@ -97,6 +97,17 @@ impl Window {
         Lease::Granted { slots, until_ms }
     }
 
+    /// What [`Window::lease`] would answer at `now`, without leasing:
+    /// `None` when a call would be admitted, else the seconds until one
+    /// would. Nothing changes (the lease is taken on a copy), so it agrees
+    /// with `lease` by construction.
+    pub fn peek(&self, now: i64, limit: u32) -> Option<u64> {
+        match self.clone().lease(now, limit) {
+            Lease::Granted { .. } => None,
+            Lease::Refused { retry_after } => Some(retry_after),
+        }
+    }
+
     /// Seconds until `needed` slots have left the window. Counting errs
     /// late by up to a lease and a granule; the answer never says more than
     /// a window (a client back a moment early gets another short wait).
@@ -142,6 +153,60 @@ impl Window {
             Some((l, n)) if *l == leaves => *n += slots,
             _ => self.entries.insert(at, (leaves, slots)),
         }
+    }
+}
+
+/// Whether a token's limiter would let a call through now, as its object
+/// sees it: what `POST /tokens/{id}/explain` reports (issue 18), asked
+/// without taking a slot.
+///
+/// "Now" is the limiter's view: slots leased to isolates count as taken
+/// until they are spent or settled, exactly as when the limiter decides a
+/// new lease. So `Room` means a call anywhere would be admitted, while
+/// `WindowFull` means a call that needs a new lease is refused; an isolate
+/// still holding unspent slots of an earlier lease may admit a few more
+/// calls until they are spent or its lease ends (at most [`LEASE_MS`]).
+/// Under 20 calls per minute leases are single slots, and the view is
+/// exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Standing {
+    /// A call now would be counted and admitted.
+    Room,
+    /// The window holds `per_minute` calls: the next one passes in
+    /// `retry_after` seconds.
+    WindowFull { per_minute: u32, retry_after: u64 },
+    /// A usage-limited token has used its `uses`; `retry_after` seconds
+    /// until the refill, if it has one.
+    UsesExhausted { uses: u32, retry_after: Option<u64> },
+}
+
+/// The limiter object's answer to "would a call pass now?", decided in
+/// the order its lease does (uses first, then the window), changing
+/// nothing.
+pub fn standing(
+    window: &Window,
+    tally: &crate::quota::Tally,
+    per_minute: u32,
+    quota: Option<crate::quota::UsageLimit>,
+    now_ms: i64,
+) -> Standing {
+    if let Some(q) = quota {
+        if tally.left(&q, now_ms) == 0 {
+            return Standing::UsesExhausted {
+                uses: q.uses,
+                retry_after: q
+                    .until_refill_ms(now_ms)
+                    .map(|ms| ((ms + 999) / 1000).max(1) as u64),
+            };
+        }
+    }
+    match window.peek(now_ms, per_minute) {
+        None => Standing::Room,
+        Some(retry_after) => Standing::WindowFull {
+            per_minute,
+            retry_after,
+        },
     }
 }
 
@@ -252,7 +317,64 @@ mod tests {
         assert!(w.len() <= (WINDOW_MS + LEASE_MS) as usize / GRANULE_MS as usize + 2);
     }
 
+    #[test]
+    fn a_peek_takes_no_slot_and_agrees_with_the_next_lease() {
+        let mut w = Window::default();
+        let t = crate::quota::Tally::default();
+        for _ in 0..10 {
+            assert_eq!(standing(&w, &t, 2, None, 1_000), Standing::Room);
+        }
+        assert!(matches!(w.lease(1_000, 2), Lease::Granted { .. }));
+        assert_eq!(w.peek(1_000, 2), None);
+        assert!(matches!(w.lease(1_000, 2), Lease::Granted { .. }));
+        let before = w.clone();
+        assert_eq!(
+            standing(&w, &t, 2, None, 1_500),
+            Standing::WindowFull {
+                per_minute: 2,
+                retry_after: 60
+            }
+        );
+        assert_eq!(w, before, "a peek changes nothing");
+        assert_eq!(w.lease(1_500, 2), Lease::Refused { retry_after: 60 });
+        // Uses are looked at first, as when leasing.
+        let once = crate::quota::UsageLimit {
+            uses: 1,
+            refill: None,
+        };
+        let mut spent = crate::quota::Tally::default();
+        spent.take(&once, 0, 1);
+        assert_eq!(
+            standing(&Window::default(), &spent, 2, Some(once), 0),
+            Standing::UsesExhausted {
+                uses: 1,
+                retry_after: None
+            }
+        );
+    }
+
     proptest! {
+        /// A peek never changes the window, and says full exactly when the
+        /// lease it stands for would be refused, with the same wait.
+        #[test]
+        fn peeking_is_leasing_without_the_lease(
+            limit in 1u32..60,
+            steps in prop::collection::vec(0i64..5_000, 0..120),
+        ) {
+            let mut w = Window::default();
+            let mut now = 0;
+            for gap in steps {
+                now += gap;
+                let before = w.clone();
+                let peek = w.peek(now, limit);
+                prop_assert_eq!(&w, &before);
+                match w.lease(now, limit) {
+                    Lease::Granted { .. } => prop_assert_eq!(peek, None),
+                    Lease::Refused { retry_after } => prop_assert_eq!(peek, Some(retry_after)),
+                }
+            }
+        }
+
         /// Whatever the timing of requests and of spending leased slots,
         /// no 60 s window ever admits more than the limit.
         #[test]

@@ -178,16 +178,34 @@ impl Secret {
     /// The prefix and the last four characters: enough to recognise a
     /// secret, far too little to guess it.
     pub fn hint(&self) -> String {
-        format!(
-            "{}…{}",
-            &self.0[..PREFIX.len() + 2],
-            &self.0[SECRET_LEN - 4..]
-        )
+        hint_of(&self.0[..PREFIX.len() + 2], &self.0[SECRET_LEN - 4..])
     }
 
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// The one way a hint is written: `kw_<kind>_…<last four>`.
+fn hint_of(prefix: &str, last4: &str) -> String {
+    format!("{prefix}…{last4}")
+}
+
+/// A hint as a person gives it back (`kw_s_…Ab3x`, as the API shows it;
+/// `...` is taken for `…`), in the form [`Secret::hint`] writes, or `None`
+/// for anything that no secret's hint could be.
+pub fn parse_hint(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let (prefix, last4) = raw.split_once('…').or_else(|| raw.split_once("..."))?;
+    let kind = prefix
+        .strip_prefix(PREFIX)?
+        .strip_suffix('_')
+        .filter(|k| k.len() == 1)?;
+    TokenKind::from_letter(kind.chars().next()?)?;
+    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(hint_of(prefix, last4))
 }
 
 pub fn hash_str(s: &str) -> SecretHash {
@@ -288,6 +306,26 @@ mod tests {
     }
 
     #[test]
+    fn hints_are_read_back_as_written() {
+        assert_eq!(parse_hint("kw_s_...Ab3x").as_deref(), Some("kw_s_…Ab3x"));
+        assert_eq!(parse_hint(" kw_g_…0000 ").as_deref(), Some("kw_g_…0000"));
+        for bad in [
+            "",
+            "Ab3x",
+            "kw_s_Ab3x",
+            "kw_x_…Ab3x",
+            "kw_s_…Ab3",
+            "kw_s_…Ab3x!",
+            "kw_ss_…Ab3x",
+            "kw_s_…Ab-x",
+            "xx_s_…Ab3x",
+            "kw_s_….Ab3",
+        ] {
+            assert_eq!(parse_hint(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn hash_is_hex_sha256() {
         assert_eq!(
             hash_str("abc").0,
@@ -324,6 +362,9 @@ mod tests {
                 }
             });
             prop_assert!(Secret::parse(s.expose()).is_ok());
+            // Its hint is read back as exactly the hint the API shows.
+            prop_assert_eq!(parse_hint(&s.hint()), Some(s.hint()));
+            prop_assert_eq!(parse_hint(&s.hint().replace('…', "...")), Some(s.hint()));
         }
     }
 }

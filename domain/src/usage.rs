@@ -299,6 +299,9 @@ mod tests {
             enabled: true,
             not_before: None,
             allowed_ips: vec![],
+            usage_limit: None,
+            secret_hint: String::new(),
+            retired: vec![],
         };
         let uses = vec![Use {
             grant: g("storage:read@b"),

@@ -76,11 +76,18 @@ impl Call<'_> {
         };
         match principal.may(service, permission, resource) {
             keyward_domain::Decision::Allow => {
-                self.used.borrow_mut().push(Grant::new(
+                let grant = Grant::new(
                     service,
                     permission,
                     resource.map(|r| keyward_domain::Resource::Id(r.to_string())),
-                ));
+                );
+                // A retired secret holds what its token holds, but uses
+                // none of it to change the control plane (the front has
+                // refused those routes already; this is the same rule).
+                if caller.record.retired_until.is_some() {
+                    keyward_domain::policy::may_use(&caller.actor().policy(), &grant)?;
+                }
+                self.used.borrow_mut().push(grant);
                 Ok(caller)
             }
             keyward_domain::Decision::Deny(missing) => Err(insufficient(&missing)),

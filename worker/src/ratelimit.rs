@@ -17,10 +17,15 @@
 //!
 //! Fail closed: if the limiter cannot be asked when a lease is needed, the
 //! call is answered 503 `unavailable`, never let through uncounted.
+//!
+//! `explain` (issue 18) asks the object whether a call would pass now
+//! ([`peek`]): a read that takes no slot, settles nothing and writes
+//! nothing, answered from the object's own view, in which leased slots
+//! count as taken (see `keyward_domain::ratelimit::Standing`).
 
 use crate::http::{ApiError, ApiResult};
 use keyward_domain::quota::{Take, Tally, UsageLimit};
-use keyward_domain::ratelimit::{slice, Lease, Window};
+use keyward_domain::ratelimit::{slice, Lease, Standing, Window};
 use keyward_domain::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -280,6 +285,30 @@ async fn ask(
     resp.json::<Answer>().await.map_err(ApiError::unavailable)
 }
 
+/// Whether a call of the token keyed `key` would pass its limiter now,
+/// without taking a slot (for `explain`). This isolate's own unspent
+/// leases are not consulted: the answer is the object's, which is what a
+/// call needing a new lease meets. An error is the caller's to fail
+/// closed on: a limiter that cannot be asked allows nothing.
+pub async fn peek(
+    env: &Env,
+    key: &str,
+    own_limit: Option<u32>,
+    quota: Option<UsageLimit>,
+) -> ApiResult<Standing> {
+    let limit = limit_for(env, own_limit)?;
+    let stub = env.durable_object(BINDING)?.id_from_name(key)?.get_stub()?;
+    let url = format!("https://ratelimit/peek?limit={limit}{}", quota_query(quota));
+    let mut resp = stub.fetch_with_str(&url).await?;
+    if resp.status_code() != 200 {
+        return Err(ApiError::unavailable(format!(
+            "limiter answered {}",
+            resp.status_code()
+        )));
+    }
+    resp.json::<Standing>().await.map_err(ApiError::unavailable)
+}
+
 /// The uses a usage-limited token has left, as its limiter counts them
 /// (uses leased to isolates count as used until they settle).
 pub async fn remaining_uses(env: &Env, token_id: &str, quota: UsageLimit) -> ApiResult<u32> {
@@ -405,6 +434,17 @@ impl DurableObject for RateLimiter {
         let limit = crate::http::query_number(&url, "limit")
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| worker::Error::RustError("no limit".into()))?;
+        if url.path() == "/peek" {
+            // A look at the counts as they are: nothing settled, leased,
+            // rolled over or stored.
+            let standing = match self.counts.borrow().as_ref() {
+                Some(c) => {
+                    keyward_domain::ratelimit::standing(&c.window, &c.tally, limit, quota, now)
+                }
+                None => Standing::Room,
+            };
+            return Response::from_json(&standing);
+        }
         // Synchronous from here: no other call of this object interleaves
         // between counting and recording. The storage write is output
         // gated: the answer leaves only once it is durable.

@@ -168,6 +168,7 @@ pub fn CanThisToken(token: Token, catalog: Catalog) -> impl IntoView {
             permission: permission.get_untracked(),
             resource: (takes().is_some() && !r.trim().is_empty()).then(|| r.trim().to_string()),
             project: None,
+            secret_hint: None,
         });
     };
     let (pending, failure) = (ask.pending(), ask.failure());
@@ -377,6 +378,8 @@ mod tests {
                 wildcard: false,
             }],
             missing: None,
+            retry_after: None,
+            secret_until: None,
         };
         let a: Answer = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
         assert_eq!(a.decision, "allow");

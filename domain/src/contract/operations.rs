@@ -87,7 +87,7 @@ pub static OPERATIONS: &[Operation] = &[
         .control()
         .optional_json_body(schema::<RefreshToken>)
         .responses(&[json(200, "OK", schema::<IssuedToken>), E400, E401, E403, E404, E409, E413, E429, E503]),
-    post(P::TOKEN_EXPLAIN, E::ExplainToken, "Explain the edge's decision for this token and one grant: which held grant admits it and where that grant comes from (own, a persona, a member's, `*`, implied by a stronger permission), or why not (`no_grant` naming the missing grant, `out_of_reach`, `token_expired`). Anyone who may see the token may ask; unknown or hidden tokens are 404")
+    post(P::TOKEN_EXPLAIN, E::ExplainToken, "Explain the edge's decision for this token and one grant: which held grant admits it and where that grant comes from (own, a persona, a member's, `*`, implied by a stronger permission), or why not (`no_grant` naming the missing grant, `out_of_reach`, `token_expired`, `token_disabled`, `token_not_yet_valid`; `rate_limited` or `usage_exhausted` with `retry_after` when the token's limiter, asked without taking a slot, would refuse a call now; with `secret_hint`: `retired_secret` for a control-plane permission asked with a secret a refresh replaced, `secret_until` when that secret stops, `secret_unknown` when no working secret has that hint). Asking never counts against the token's limit. Anyone who may see the token may ask; unknown or hidden tokens are 404; 503 `unavailable` when the limiter cannot be asked")
         .audit("token.explain", Param("id"))
         .json_body(schema::<ExplainRequest>)
         .responses(&[json(200, "The decision and its derivation", schema::<Explanation>), E400, E401, E404, E413, E429, E503]),

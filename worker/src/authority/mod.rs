@@ -191,6 +191,7 @@ pub async fn refresh<L: Ledger, R: Replica>(
     let switch = Switch {
         row: &after,
         old_hash: &before.secret_hash,
+        old_hint: &before.secret_hint,
         until,
         invitation,
         now,

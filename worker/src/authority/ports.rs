@@ -177,6 +177,8 @@ pub struct Switch<'a> {
     /// The token with its new secret.
     pub row: &'a TokenRow,
     pub old_hash: &'a str,
+    /// The old secret's hint, kept so `explain` can tell it by its hint.
+    pub old_hint: &'a str,
     /// Until when the old secret keeps working.
     pub until: i64,
     /// The invitation this refresh accepts, if any.
@@ -266,6 +268,9 @@ impl Default for TokenRow {
 pub struct RetiredRow {
     pub hash: String,
     pub until: i64,
+    /// Rows from before hints were kept have none.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 pub fn ts(secs: i64) -> OffsetDateTime {

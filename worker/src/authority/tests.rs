@@ -91,7 +91,8 @@ impl Replica for MemReplica {
 #[derive(Default)]
 struct MemLedger {
     tokens: RefCell<HashMap<String, TokenRow>>,
-    retired: RefCell<Vec<(String, String, i64)>>,
+    /// (hash, token id, until, hint)
+    retired: RefCell<Vec<(String, String, i64, String)>>,
     invitations: RefCell<HashMap<String, &'static str>>,
     /// What each token inherits (a persona's grants, say).
     inherited: RefCell<HashMap<String, Vec<keyward_domain::Grant>>>,
@@ -110,10 +111,11 @@ impl Ledger for MemLedger {
             .retired
             .borrow()
             .iter()
-            .filter(|(_, t, until)| t == token_id && *until > now)
-            .map(|(hash, _, until)| RetiredRow {
+            .filter(|(_, t, until, _)| t == token_id && *until > now)
+            .map(|(hash, _, until, hint)| RetiredRow {
                 hash: hash.clone(),
                 until: *until,
+                hint: Some(hint.clone()),
             })
             .collect())
     }
@@ -130,6 +132,7 @@ impl Ledger for MemLedger {
                 switch.old_hash.to_string(),
                 row.id.clone(),
                 switch.until,
+                switch.old_hint.to_string(),
             ));
             if let Some(i) = switch.invitation {
                 self.invitations
@@ -149,7 +152,7 @@ impl Ledger for MemLedger {
                 .insert(before.id.clone(), before.clone());
             self.retired
                 .borrow_mut()
-                .retain(|(h, _, _)| *h != before.secret_hash);
+                .retain(|(h, _, _, _)| *h != before.secret_hash);
             if let Some(i) = invitation {
                 self.invitations
                     .borrow_mut()
@@ -160,7 +163,7 @@ impl Ledger for MemLedger {
     fn delete_token(&self, id: &str) -> Result<(), StoreError> {
         write(&self.faults, || {
             self.tokens.borrow_mut().remove(id);
-            self.retired.borrow_mut().retain(|(_, t, _)| t != id);
+            self.retired.borrow_mut().retain(|(_, t, _, _)| t != id);
         })
     }
     fn context(&self, row: &TokenRow) -> Result<RecordContext, StoreError> {

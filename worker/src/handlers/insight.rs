@@ -40,12 +40,34 @@ pub async fn explain(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiRes
         }
     })?;
     let holdings = holdings(id, call).await?;
-    let answer = explain::explain(
+    // The token's limiter, asked without taking a slot: explaining never
+    // counts against the token (only the caller's own call counts, against
+    // the caller). Fail closed: if it cannot be asked, no answer is given
+    // rather than one that might say allow while the edge refuses.
+    let limiter = crate::ratelimit::peek(
+        call.env,
+        &holdings.token_id,
+        holdings.rate_limit,
+        holdings.usage_limit,
+    )
+    .await
+    .map_err(|e| {
+        worker::console_error!("rate limiter failed: {}", e.problem.detail);
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "the token's rate limiter could not be asked, so whether a call would pass now is unknown; retry",
+        )
+    })?;
+    let answer = explain::explain_at(
         &holdings,
         call.catalog,
         question.project.as_deref(),
         &question.wanted,
         store::now().unix_timestamp(),
+        &explain::Circumstances {
+            limiter,
+            secret_hint: question.secret_hint,
+        },
     );
     http::json(200, &answer)
 }

@@ -40,7 +40,7 @@ impl Ledger for SqlLedger {
     fn retired(&self, token_id: &str, now: i64) -> Result<Vec<RetiredRow>, StoreError> {
         select(
             &self.0,
-            "SELECT hash, until FROM retired_secrets WHERE token_id = ? AND until > ?",
+            "SELECT hash, until, hint FROM retired_secrets WHERE token_id = ? AND until > ?",
             vec![s(token_id), i(now)],
         )
     }
@@ -59,14 +59,15 @@ impl Ledger for SqlLedger {
         let Switch {
             row,
             old_hash,
+            old_hint,
             until,
             invitation,
             now,
         } = *switch;
         self.set_secret(row)?;
         self.0.exec(
-            "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until) VALUES (?, ?, ?)",
-            vec![s(old_hash), s(&row.id), i(until)],
+            "INSERT OR REPLACE INTO retired_secrets (hash, token_id, until, hint) VALUES (?, ?, ?, ?)",
+            vec![s(old_hash), s(&row.id), i(until), s(old_hint)],
         )?;
         if let Some(inv) = invitation {
             self.0.exec(

@@ -8,7 +8,7 @@ use super::rows::{s, select, PersonaRow};
 use super::{Actor, RegistryObject, TokenChanges};
 use crate::authority::Ledger;
 use keyward_domain::api::{Outcome, Token};
-use keyward_domain::explain::{Held, Holdings, Source};
+use keyward_domain::explain::{Held, Holdings, RetiredSecret, Source};
 use keyward_domain::{Grant, TokenKind};
 
 impl RegistryObject {
@@ -71,6 +71,16 @@ impl RegistryObject {
             enabled: row.enabled,
             not_before: row.not_before,
             allowed_ips: row.allowed_ips.clone(),
+            usage_limit: row.usage_limit,
+            secret_hint: row.secret_hint.clone(),
+            retired: ledger
+                .retired(&row.id, now)?
+                .into_iter()
+                .map(|r| RetiredSecret {
+                    hint: r.hint,
+                    until: r.until,
+                })
+                .collect(),
         })
     }
 

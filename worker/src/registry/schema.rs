@@ -20,13 +20,14 @@ use worker::SqlStorage;
 type Migration = fn(&SqlStorage) -> RegResult<()>;
 
 /// In order; never reorder or remove one, only append.
-const MIGRATIONS: [(&str, Migration); 6] = [
+const MIGRATIONS: [(&str, Migration); 7] = [
     ("tables of the first release", first_tables),
     ("columns added since", added_columns),
     ("personas, members, projects and outboxes", directory_tables),
     ("token names unique per project", names_per_project),
     ("token conditions and metadata", token_conditions),
     ("time-boxed elevations", elevations),
+    ("the hints of retired secrets", retired_hints),
 ];
 
 pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
@@ -168,6 +169,13 @@ fn elevations(sql: &SqlStorage) -> RegResult<()> {
             ),
         ],
     )
+}
+
+/// Each secret a refresh replaces keeps its hint, so that `explain` can
+/// tell which secret a question is about (issue 18). Rows from before have
+/// none (NULL): no hint names them, and they end with their overlap.
+fn retired_hints(sql: &SqlStorage) -> RegResult<()> {
+    add_missing(sql, &[("retired_secrets", "hint", "TEXT")])
 }
 
 /// Adds each column where it is missing. The probe only decides whether
