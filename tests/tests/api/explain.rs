@@ -619,3 +619,325 @@ async fn a_personal_key_is_explained_through_its_member_and_the_members_persona(
         json!({"kind": "member_persona", "member": member_id, "id": persona_id, "name": "Loaders"})
     );
 }
+
+fn retry_after_of(e: &Value) -> u64 {
+    e["retry_after"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a retry_after: {e}"))
+}
+
+#[tokio::test]
+async fn a_token_that_spent_its_minute_is_explained_as_rate_limited_as_the_edge_refuses_it() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    app.create_bucket("in.c-main").await;
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "twice", "grants": g(&["storage:read@*"]), "rate_limit": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.json()["secret"].as_str().unwrap().to_string();
+    let twice = id(&r.json()["token"]);
+    let read = json!({"service": "storage", "permission": "read", "resource": "in.c-main"});
+
+    // Asking, however often, takes nothing from the token's budget.
+    for _ in 0..8 {
+        let e = explain(&app, &admin, &twice, read.clone()).await;
+        assert_eq!(e.status, 200, "{}", e.text);
+        let e = e.json();
+        assert_eq!(
+            (e["decision"].clone(), e["code"].clone()),
+            (json!("allow"), json!("granted")),
+            "{e}"
+        );
+        assert!(e.get("retry_after").is_none(), "{e}");
+    }
+    for i in 0..2 {
+        let r = app.get("/api/v1/buckets/in.c-main/objects", &secret).await;
+        assert_eq!(r.status, 200, "call {i}: {}", r.text);
+    }
+
+    // Its two calls spent: refused now, whatever it asks, and for how long.
+    let e = explain(&app, &admin, &twice, read.clone()).await;
+    assert_eq!(e.status, 200, "{}", e.text);
+    let e = e.json();
+    assert_eq!(
+        (e["decision"].clone(), e["code"].clone()),
+        (json!("deny"), json!("rate_limited")),
+        "{e}"
+    );
+    let wait = retry_after_of(&e);
+    assert!((1..=60).contains(&wait), "{e}");
+    let reason = e["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("2 calls") && reason.contains("429"),
+        "{reason}"
+    );
+    let write = explain(
+        &app,
+        &admin,
+        &twice,
+        json!({"service": "storage", "permission": "write", "resource": "in.c-main"}),
+    )
+    .await
+    .json();
+    assert_eq!(write["code"], "rate_limited", "{write}");
+    // ... and the edge agrees: the next real call is 429.
+    let real = app.get("/api/v1/buckets/in.c-main/objects", &secret).await;
+    assert_eq!(
+        (real.status, real.code()),
+        (429, "rate_limited".into()),
+        "{}",
+        real.text
+    );
+    let header: u64 = real.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&header), "{header}");
+    let write = app
+        .send_raw(
+            Method::PUT,
+            "/api/v1/buckets/in.c-main/objects/x.csv",
+            Some(&secret),
+            "text/csv",
+            b"a\n".to_vec(),
+        )
+        .await;
+    assert_eq!(write.status, 429, "{}", write.text);
+
+    // A token with uses: exhausted, never refilled, and refused at the edge.
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "two-uses", "grants": g(&["storage:read@*"]), "usage_limit": {"uses": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let uses_secret = r.json()["secret"].as_str().unwrap().to_string();
+    let uses_id = id(&r.json()["token"]);
+    for _ in 0..3 {
+        assert_eq!(
+            explain(&app, &admin, &uses_id, read.clone()).await.json()["code"],
+            "granted"
+        );
+    }
+    for i in 0..2 {
+        let r = app
+            .get("/api/v1/buckets/in.c-main/objects", &uses_secret)
+            .await;
+        assert_eq!(r.status, 200, "use {i}: {}", r.text);
+    }
+    let e = explain(&app, &admin, &uses_id, read.clone()).await.json();
+    assert_eq!(
+        (e["decision"].clone(), e["code"].clone()),
+        (json!("deny"), json!("usage_exhausted")),
+        "{e}"
+    );
+    assert!(e.get("retry_after").is_none(), "{e}");
+    let real = app
+        .get("/api/v1/buckets/in.c-main/objects", &uses_secret)
+        .await;
+    assert_eq!(
+        (real.status, real.code()),
+        (429, "usage_exhausted".into()),
+        "{}",
+        real.text
+    );
+}
+
+#[tokio::test]
+async fn a_replaced_secret_is_explained_by_its_hint_until_its_overlap_ends() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    app.create_bucket("in.c-main").await;
+    let (token, old) = app
+        .create_token("rotating", g(&["tokens:manage", "storage:read@*"]))
+        .await;
+    let rotating = id(&token);
+    let old_hint = token["secret_hint"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/tokens/{rotating}/refresh"),
+            &admin,
+            json!({"overlap_seconds": 4}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let refreshed_at = time::OffsetDateTime::now_utc();
+    let new = r.json()["secret"].as_str().unwrap().to_string();
+    let new_hint = r.json()["token"]["secret_hint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ask = |service: &str, permission: &str, resource: Option<&str>, hint: &str| {
+        let mut body = json!({"service": service, "permission": permission, "secret_hint": hint});
+        if let Some(r) = resource {
+            body["resource"] = json!(r);
+        }
+        body
+    };
+
+    // The old secret still reads, and explain says until when ...
+    let e = explain(
+        &app,
+        &admin,
+        &rotating,
+        ask("storage", "read", Some("in.c-main"), &old_hint),
+    )
+    .await;
+    assert_eq!(e.status, 200, "{}", e.text);
+    let e = e.json();
+    assert_eq!(
+        (e["decision"].clone(), e["code"].clone()),
+        (json!("allow"), json!("granted")),
+        "{e}"
+    );
+    let until = time::OffsetDateTime::parse(
+        e["secret_until"].as_str().expect("secret_until"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let overlap = until - refreshed_at;
+    assert!(
+        overlap > time::Duration::ZERO && overlap <= time::Duration::seconds(5),
+        "{e}"
+    );
+    assert!(
+        e["reason"].as_str().unwrap().contains("works only until"),
+        "{e}"
+    );
+    assert_eq!(
+        app.get("/api/v1/buckets/in.c-main/objects", &old)
+            .await
+            .status,
+        200
+    );
+    // ... but may not manage tokens, though its token holds tokens:manage
+    // (the hint as typed with three dots is the same hint).
+    let e = explain(
+        &app,
+        &admin,
+        &rotating,
+        ask("tokens", "manage", None, &old_hint.replace('…', "...")),
+    )
+    .await
+    .json();
+    assert_eq!(
+        (e["decision"].clone(), e["code"].clone()),
+        (json!("deny"), json!("retired_secret")),
+        "{e}"
+    );
+    assert_eq!(
+        e["secret_until"].as_str(),
+        Some(
+            until
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+                .as_str()
+        ),
+        "{e}"
+    );
+    let real = app
+        .patch(
+            &format!("/api/v1/tokens/{rotating}"),
+            &old,
+            json!({"name": "hijacked"}),
+        )
+        .await;
+    assert_eq!(
+        (real.status, real.code()),
+        (403, "retired_secret".into()),
+        "{}",
+        real.text
+    );
+    // The new secret may.
+    let e = explain(
+        &app,
+        &admin,
+        &rotating,
+        ask("tokens", "manage", None, &new_hint),
+    )
+    .await
+    .json();
+    assert_eq!(
+        (e["decision"].clone(), e["code"].clone()),
+        (json!("allow"), json!("granted")),
+        "{e}"
+    );
+    assert!(e.get("secret_until").is_none(), "{e}");
+
+    // A hint that no secret could have is a field error.
+    let bad = explain(
+        &app,
+        &admin,
+        &rotating,
+        ask("tokens", "manage", None, "1234"),
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (400, "invalid_request".into()),
+        "{}",
+        bad.text
+    );
+    assert_eq!(bad.json()["errors"][0]["field"], "secret_hint");
+
+    // Once the overlap is over, the old hint names no working secret, and
+    // the old secret is 401.
+    let left = until - time::OffsetDateTime::now_utc();
+    if left > time::Duration::ZERO {
+        tokio::time::sleep(Duration::from_millis(
+            left.whole_milliseconds() as u64 + 300,
+        ))
+        .await;
+    }
+    let e = explain(
+        &app,
+        &admin,
+        &rotating,
+        ask("storage", "read", Some("in.c-main"), &old_hint),
+    )
+    .await
+    .json();
+    assert_eq!(
+        (e["decision"].clone(), e["code"].clone()),
+        (json!("deny"), json!("secret_unknown")),
+        "{e}"
+    );
+    assert!(e["reason"].as_str().unwrap().contains(&old_hint), "{e}");
+    let real = app.get("/api/v1/buckets/in.c-main/objects", &old).await;
+    assert_eq!(
+        (real.status, real.code()),
+        (401, "invalid_token".into()),
+        "{}",
+        real.text
+    );
+
+    // A refresh without overlap: the secret it replaces is unknown at once.
+    let r = app
+        .post(
+            &format!("/api/v1/tokens/{rotating}/refresh"),
+            &admin,
+            json!({"overlap_seconds": 0}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let e = explain(
+        &app,
+        &admin,
+        &rotating,
+        ask("storage", "read", Some("in.c-main"), &new_hint),
+    )
+    .await
+    .json();
+    assert_eq!(e["code"], "secret_unknown", "{e}");
+    let real = app.get("/api/v1/buckets/in.c-main/objects", &new).await;
+    assert_eq!(
+        (real.status, real.code()),
+        (401, "invalid_token".into()),
+        "{}",
+        real.text
+    );
+}
