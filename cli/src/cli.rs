@@ -209,6 +209,7 @@ gateway routes the token can call and the grant missing for the others.
 Examples:
   keyward explain tok_8f3k2... storage read --resource in.c-main
   keyward explain tok_8f3k2... tokens manage --project beta --json
+  keyward explain tok_8f3k2... tokens manage --secret-hint 'kw_s_...Ab3x'
   keyward explain tok_8f3k2... --routes")]
     Explain(ExplainArgs),
 
@@ -929,6 +930,9 @@ pub struct ExplainArgs {
     /// The project the call would act in (default: the token's own)
     #[arg(long, value_name = "PROJECT", value_parser = parse_project)]
     pub project: Option<String>,
+    /// Ask about the secret with this hint (as `keyward tokens get` shows it, e.g. kw_s_…Ab3x or kw_s_...Ab3x): a secret a refresh replaced works until its overlap ends, and never changes tokens
+    #[arg(long, value_name = "HINT", value_parser = parse_secret_hint, conflicts_with = "routes")]
+    pub secret_hint: Option<String>,
     /// List the gateway routes the token can call instead
     #[arg(long, conflicts_with_all = ["service", "permission", "resource"])]
     pub routes: bool,
@@ -1015,6 +1019,12 @@ pub struct UsageArgs {
 fn parse_project(s: &str) -> Result<String, String> {
     keyward_domain::validate::project_id("project", s.trim())
         .map_err(|e| format!("'{s}' {}", e.message))
+}
+
+fn parse_secret_hint(s: &str) -> Result<String, String> {
+    keyward_domain::secret::parse_hint(s).ok_or_else(|| {
+        format!("'{s}' is not a secret's hint: kw_<kind letter>_…<last four characters>, e.g. kw_s_…Ab3x")
+    })
 }
 
 fn parse_days(s: &str) -> Result<keyward_domain::usage::Days, String> {

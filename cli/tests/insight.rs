@@ -110,3 +110,123 @@ async fn usage_lists_what_was_used_and_proposes_a_narrower_set() {
         .await
         .fails(2, "days");
 }
+
+#[tokio::test]
+async fn explain_asks_about_a_secret_by_its_hint_and_says_when_to_retry() {
+    let app = spawn_app().await;
+    let kw = Kw::admin(&app);
+    let (id, _) = create_token(&kw, "rotating", &["tokens:manage", "storage:read@*"]).await;
+    let shown = kw.run(&["tokens", "get", &id, "--json"]).await.ok().json();
+    let old_hint = shown["secret_hint"].as_str().expect("a hint").to_string();
+    kw.run(&["tokens", "refresh", &id, "--overlap", "1h", "--quiet"])
+        .await
+        .ok();
+
+    // The old secret, typed with three dots: it reads until its overlap
+    // ends, and never manages tokens.
+    let typed = old_hint.replace('…', "...");
+    let read = kw
+        .run(&[
+            "explain",
+            &id,
+            "storage",
+            "read",
+            "--resource",
+            "in.c-main",
+            "--secret-hint",
+            &typed,
+        ])
+        .await
+        .ok();
+    assert!(
+        read.stderr
+            .contains("ALLOW (granted): this secret works until 20"),
+        "{read}"
+    );
+    assert!(read.stdout.contains("secret works until"), "{read}");
+    let manage = kw
+        .run(&[
+            "explain",
+            &id,
+            "tokens",
+            "manage",
+            "--secret-hint",
+            &old_hint,
+        ])
+        .await
+        .fails(1, "DENY (retired_secret): this secret works until 20");
+    assert!(manage.stdout.contains("replaced by a refresh"), "{manage}");
+    let json = kw
+        .run(&[
+            "explain",
+            &id,
+            "tokens",
+            "manage",
+            "--secret-hint",
+            &old_hint,
+            "--json",
+        ])
+        .await;
+    assert_eq!(json.code, 1, "{json}");
+    let json = json.json();
+    assert_eq!(json["code"], "retired_secret");
+    assert!(json["secret_until"].is_string(), "{json}");
+    // The new secret manages; a hint no working secret has is refused as
+    // the edge would refuse that secret.
+    let now = kw.run(&["tokens", "get", &id, "--json"]).await.ok().json();
+    kw.run(&[
+        "explain",
+        &id,
+        "tokens",
+        "manage",
+        "--secret-hint",
+        now["secret_hint"].as_str().unwrap(),
+    ])
+    .await
+    .ok();
+    kw.run(&[
+        "explain",
+        &id,
+        "tokens",
+        "manage",
+        "--secret-hint",
+        "kw_m_…zzzz",
+    ])
+    .await
+    .fails(1, "DENY (secret_unknown)");
+    // Not a hint at all: a usage error before any request.
+    kw.run(&["explain", &id, "tokens", "manage", "--secret-hint", "zzzz"])
+        .await
+        .fails(2, "not a secret's hint");
+
+    // A token allowed one call a minute, spent: how long until the next.
+    let v = kw
+        .run(&[
+            "tokens",
+            "create",
+            "once",
+            "--grant",
+            "storage:read@*",
+            "--rate-limit",
+            "1",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    let once = v["token"]["id"].as_str().unwrap().to_string();
+    let once_secret = v["secret"].as_str().unwrap().to_string();
+    kw.run(&["explain", &once, "storage", "read", "--resource", "b"])
+        .await
+        .ok();
+    kw.as_token(&once_secret).run(&["whoami"]).await.ok();
+    let limited = kw
+        .run(&["explain", &once, "storage", "read", "--resource", "b"])
+        .await
+        .fails(1, "DENY (rate_limited): retry after ");
+    assert!(limited.stdout.contains("retry after"), "{limited}");
+    kw.as_token(&once_secret)
+        .run(&["whoami"])
+        .await
+        .fails(1, "rate_limited");
+}

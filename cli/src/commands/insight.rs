@@ -25,6 +25,7 @@ pub fn explain(ctx: &Ctx, a: ExplainArgs) -> Result<(), CliError> {
         permission,
         resource: a.resource,
         project: a.project,
+        secret_hint: a.secret_hint,
     };
     let e: Explanation = ctx
         .client()?
@@ -42,12 +43,19 @@ pub fn explain(ctx: &Ctx, a: ExplainArgs) -> Result<(), CliError> {
                     yes_no(v.wildcard),
                 ]);
             }
-            output::out(&output::fields(&[
+            let mut fields = vec![
                 ("token", e.token_id.clone()),
                 ("project", e.project.clone()),
                 ("asked", e.asked.to_string()),
                 ("reason", e.reason.clone()),
-            ]));
+            ];
+            if let Some(s) = e.retry_after {
+                fields.push(("retry after", format!("{s} s")));
+            }
+            if let Some(until) = until(&e) {
+                fields.push(("secret works until", until));
+            }
+            output::out(&output::fields(&fields));
             if !e.via.is_empty() {
                 t.print();
             }
@@ -60,7 +68,11 @@ pub fn explain(ctx: &Ctx, a: ExplainArgs) -> Result<(), CliError> {
     match e.decision {
         Verdict::Allow => {
             if ctx.mode == Mode::Human {
-                output::note(&format!("ALLOW ({code})"));
+                let mut message = format!("ALLOW ({code})");
+                if let Some(until) = until(&e) {
+                    message.push_str(&format!(": this secret works until {until}"));
+                }
+                output::note(&message);
             }
             Ok(())
         }
@@ -69,9 +81,25 @@ pub fn explain(ctx: &Ctx, a: ExplainArgs) -> Result<(), CliError> {
             if let Some(m) = &e.missing {
                 message.push_str(&format!(": missing {m}"));
             }
+            if let Some(s) = e.retry_after {
+                message.push_str(&format!(": retry after {s} s"));
+            }
+            if let Some(until) = until(&e) {
+                message.push_str(&format!(
+                    ": this secret works until {until}, for the API only"
+                ));
+            }
             Err(CliError::Failed(message))
         }
     }
+}
+
+/// When a retired secret stops working, as RFC 3339.
+fn until(e: &Explanation) -> Option<String> {
+    e.secret_until.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
 }
 
 fn yes_no(b: bool) -> String {
