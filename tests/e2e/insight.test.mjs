@@ -69,6 +69,45 @@ test('"Can this token …?" answers with the derivation and its via chips', asyn
   await page.close();
 });
 
+test('"Can this token …?" answers for a replaced secret by its hint, and says when a spent minute passes', async () => {
+  const { token, secret } = await createToken({
+    name: 'rotating ci', rate_limit: 2, grants: [{ service: 'tokens', permission: 'manage' }],
+  });
+  const oldHint = token.secret_hint;
+  const r = await app.api(`/api/v1/tokens/${token.id}/refresh`, { method: 'POST', body: { overlap_seconds: 600 } });
+  const refreshed = await r.text();
+  assert.equal(r.status, 200, refreshed);
+  const fresh = JSON.parse(refreshed).secret;
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await page.goto(`${app.url}/tokens/${token.id}`);
+  await page.getByTestId('explain').waitFor();
+  // The replaced secret may not change tokens, as the edge refuses it.
+  await page.getByTestId('explain-hint').fill(oldHint);
+  await ask(page, 'tokens', 'manage');
+  await page.getByTestId('explain-verdict').filter({ hasText: 'No.' }).waitFor();
+  assert.match(await page.getByTestId('explain-reason').innerText(), /works for the rest of the API until/);
+  const edge = await app.api('/api/v1/tokens', { method: 'POST', secret, body: { name: 'from the old secret' } });
+  assert.equal(edge.status, 403, 'the edge agrees');
+  assert.equal((await edge.json()).code, 'retired_secret');
+
+  // The token spends its two calls of the minute (the old secret's refused
+  // call may have been one): the edge refuses the next, and so does the answer.
+  await page.getByTestId('explain-hint').fill('');
+  const statuses = [];
+  while (!statuses.includes(429) && statuses.length < 3) {
+    statuses.push((await app.api('/api/v1/whoami', { secret: fresh })).status);
+  }
+  assert.equal(statuses.at(-1), 429, `a third call in the minute is refused: ${statuses}`);
+  await ask(page, 'tokens', 'manage');
+  await page.getByTestId('explain-reason').filter({ hasText: 'calls of the last minute' }).waitFor();
+  assert.match(await page.getByTestId('explain-verdict').innerText(), /^No\./);
+  assert.equal((await app.api('/api/v1/whoami', { secret: fresh })).status, 429, 'the edge still agrees');
+  await screenshot(page, 'explain-rate-limited');
+  await page.close();
+});
+
 test('usage shows used and unused grants; narrowing shows the diff and applies it once confirmed', async () => {
   const { token, secret } = await createToken({
     name: 'over-granted ci',

@@ -126,6 +126,9 @@ pub fn CanThisToken(token: Token, catalog: Catalog) -> impl IntoView {
     let service = RwSignal::new(String::new());
     let permission = RwSignal::new(String::new());
     let resource = RwSignal::new(String::new());
+    // Which of its secrets the call would carry (its hint, as shown): a
+    // secret replaced by a refresh is answered for as the edge treats it.
+    let hint = RwSignal::new(String::new());
     let answer = RwSignal::new(None::<Answer>);
     let path = paths::TOKEN_EXPLAIN.with(&[&token.id]);
     let ask = Mutation::new(
@@ -168,7 +171,7 @@ pub fn CanThisToken(token: Token, catalog: Catalog) -> impl IntoView {
             permission: permission.get_untracked(),
             resource: (takes().is_some() && !r.trim().is_empty()).then(|| r.trim().to_string()),
             project: None,
-            secret_hint: None,
+            secret_hint: Some(hint.get_untracked().trim().to_string()).filter(|h| !h.is_empty()),
         });
     };
     let (pending, failure) = (ask.pending(), ask.failure());
@@ -193,6 +196,9 @@ pub fn CanThisToken(token: Token, catalog: Catalog) -> impl IntoView {
                     <input id="explain-resource" type="text" data-testid="explain-resource" bind:value=resource
                         placeholder=move || format!("{} id, or * for all", takes().unwrap_or_default()) />
                 </Show>
+                <label for="explain-hint" class="sr-only">"With the secret (its hint, optional)"</label>
+                <input id="explain-hint" type="text" data-testid="explain-hint" bind:value=hint
+                    placeholder="with secret kw_…Ab3x (optional)" />
                 <button type="submit" class="secondary" data-testid="explain-ask" disabled=move || pending.get()>"Ask"</button>
             </form>
             <ErrorBanner failure />
