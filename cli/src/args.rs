@@ -57,34 +57,7 @@ impl FromStr for DurationArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            format!("'{s}' is not a duration; expected a positive number and a unit s, m, h or d (e.g. 30d, 1h)")
-        };
-        let s_trim = s.trim();
-        let unit = s_trim.chars().last().ok_or_else(bad)?;
-        let factor: u64 = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            _ => return Err(bad()),
-        };
-        let digits = &s_trim[..s_trim.len() - unit.len_utf8()];
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        let n: u64 = digits.parse().map_err(|_| bad())?;
-        if n == 0 {
-            return Err(format!("'{s}' is zero; a duration must be positive"));
-        }
-        // Ten years is far beyond any sensible expiry and keeps every
-        // later conversion (to i64 seconds, to a date) in range.
-        const MAX: u64 = 10 * 366 * 86_400;
-        let seconds = n
-            .checked_mul(factor)
-            .filter(|s| *s <= MAX)
-            .ok_or_else(|| format!("'{s}' is too long; at most ten years"))?;
-        Ok(DurationArg { seconds })
+        keyward_domain::expiry::parse_span(s).map(|seconds| DurationArg { seconds })
     }
 }
 

@@ -273,7 +273,9 @@ pub enum TokensCommand {
 Examples:
   keyward tokens list
   keyward tokens list --kind scoped --search deploy --sort -created_at
-  keyward tokens list --limit 100 --offset 100 --json")]
+  keyward tokens list --limit 100 --offset 100 --json
+  keyward tokens list --unused-for 90d
+  keyward tokens list --unused-for 90d --limit 100 --quiet | xargs -n1 keyward tokens update --disable")]
     List(TokensListArgs),
 
     /// Show one token
@@ -373,6 +375,9 @@ pub struct TokensListArgs {
     /// Only disabled tokens
     #[arg(long)]
     pub disabled: bool,
+    /// Only tokens not used for this long (30d, 12h); never-used ones count from their creation
+    #[arg(long, value_name = "DURATION")]
+    pub unused_for: Option<DurationArg>,
     /// Only tokens whose metadata has this value at this key, KEY=VALUE; repeat for more
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     pub meta: Vec<String>,

@@ -118,3 +118,32 @@ async fn a_project_expiry_policy_from_the_command_line() {
         .await
         .ok();
 }
+
+/// Idle tokens (issue 18): `tokens list --unused-for` lists the tokens
+/// with no call for that long, one id a line with `--quiet` for a bulk
+/// `tokens update --disable`.
+#[tokio::test]
+async fn idle_tokens_are_listed_for_a_bulk_disable() {
+    let app = spawn_app().await;
+    let kw = Kw::admin(&app);
+    let created = kw
+        .run(&["tokens", "create", "forgotten", "--json"])
+        .await
+        .ok()
+        .json();
+    let id = created["token"]["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let idle = kw
+        .run(&["tokens", "list", "--unused-for", "2s", "--quiet"])
+        .await
+        .ok();
+    assert!(idle.stdout.lines().any(|l| l == id), "{idle}");
+    let recent = kw
+        .run(&["tokens", "list", "--unused-for", "1h", "--quiet"])
+        .await
+        .ok();
+    assert!(!recent.stdout.lines().any(|l| l == id), "{recent}");
+    kw.run(&["tokens", "list", "--unused-for", "soon"])
+        .await
+        .fails(2, "not a duration");
+}

@@ -149,6 +149,39 @@ pub fn describe_span(seconds: u64) -> String {
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
+/// A positive span written as a number and one unit: `90s`, `15m`, `1h`,
+/// `30d`, at most ten years; in seconds. One unit only, so `1h30m` is
+/// refused rather than half-read. The CLI's durations and the API's
+/// `unused_for` are read by this one parser.
+pub fn parse_span(s: &str) -> Result<u64, String> {
+    let bad = || {
+        format!("'{s}' is not a duration; expected a positive number and a unit s, m, h or d (e.g. 30d, 1h)")
+    };
+    let trimmed = s.trim();
+    let unit = trimmed.chars().last().ok_or_else(bad)?;
+    let factor: u64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => return Err(bad()),
+    };
+    let digits = &trimmed[..trimmed.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    if n == 0 {
+        return Err(format!("'{s}' is zero; a duration must be positive"));
+    }
+    // Ten years is far beyond any sensible expiry and keeps every later
+    // conversion (to i64 seconds, to a date) in range.
+    const MAX: u64 = 10 * 366 * 86_400;
+    n.checked_mul(factor)
+        .filter(|s| *s <= MAX)
+        .ok_or_else(|| format!("'{s}' is too long; at most ten years"))
+}
+
 /// Whole seconds, so stored and served instants compare equal.
 pub fn truncate(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
@@ -160,6 +193,30 @@ mod tests {
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
+
+    #[test]
+    fn spans_take_one_unit() {
+        assert_eq!(parse_span("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_span("1h"), Ok(3_600));
+        assert_eq!(parse_span("15m"), Ok(900));
+        assert_eq!(parse_span("90s"), Ok(90));
+        for bad in [
+            "",
+            "d",
+            "30",
+            "30x",
+            "-1d",
+            "0d",
+            "1h30m",
+            "1.5h",
+            " ",
+            "30 d",
+            "99999999999999d",
+            "\u{661}d",
+        ] {
+            assert!(parse_span(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 
     #[test]
     fn a_project_policy_caps_lifetimes_and_may_forbid_never() {

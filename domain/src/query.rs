@@ -43,6 +43,17 @@ pub struct TokenQuery {
     pub enabled: Option<bool>,
     /// `meta.<key>=<value>`: tokens whose metadata has that value there.
     pub meta: Vec<(String, String)>,
+    /// `unused_for=30d`: tokens not used for that long, in seconds (see
+    /// [`unused_cutoff`]).
+    pub unused_for: Option<u64>,
+}
+
+/// The instant a token must show no sign of life after to count as unused
+/// for `unused_for` seconds at `now`: its last use, or, never used, its
+/// creation (a token made yesterday has not been unused for 30 days).
+/// The registry lists `COALESCE(last_used_at, created_at) <= cutoff`.
+pub fn unused_cutoff(unused_for: u64, now: i64) -> i64 {
+    now.saturating_sub(i64::try_from(unused_for).unwrap_or(i64::MAX))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +108,7 @@ impl TokenQuery {
             persona: None,
             enabled: None,
             meta: vec![],
+            unused_for: None,
         };
         for (k, v) in pairs {
             match k.as_str() {
@@ -130,6 +142,10 @@ impl TokenQuery {
                     "true" => query.enabled = Some(true),
                     "false" => query.enabled = Some(false),
                     _ => errors.push(FieldError::new("enabled", "must be true or false")),
+                },
+                "unused_for" => match crate::expiry::parse_span(v) {
+                    Ok(seconds) => query.unused_for = Some(seconds),
+                    Err(e) => errors.push(FieldError::new("unused_for", e)),
                 },
                 key if key.starts_with("meta.") => {
                     let name = &key["meta.".len()..];
@@ -224,5 +240,17 @@ mod tests {
         let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["limit", "sort", "kind", "zzz"]);
         assert!(AuditQuery::parse(&pairs(&[("limit", "101")])).is_err());
+    }
+
+    #[test]
+    fn unused_for_is_a_span_and_its_cutoff_counts_back_from_now() {
+        let q = TokenQuery::parse(&pairs(&[("unused_for", "30d")])).unwrap();
+        assert_eq!(q.unused_for, Some(30 * 86_400));
+        for bad in ["0d", "30", "soon", ""] {
+            let e = TokenQuery::parse(&pairs(&[("unused_for", bad)])).unwrap_err();
+            assert_eq!(e[0].field, "unused_for", "{bad:?}");
+        }
+        assert_eq!(unused_cutoff(86_400, 1_000_000), 913_600);
+        assert_eq!(unused_cutoff(u64::MAX, 5), 5 - i64::MAX);
     }
 }

@@ -67,6 +67,9 @@ fn list(ctx: &Ctx, a: TokensListArgs) -> Result<(), CliError> {
     if a.disabled {
         query.push(("enabled", "false".into()));
     }
+    if let Some(v) = a.unused_for {
+        query.push(("unused_for", v.to_string()));
+    }
     for (k, v) in &meta {
         query.push((k.as_str(), v.clone()));
     }

@@ -941,3 +941,83 @@ async fn a_replaced_secret_is_explained_by_its_hint_until_its_overlap_ends() {
         real.text
     );
 }
+
+/// Names on one page of `GET /tokens` with this query.
+async fn listed(app: &TestApp, query: &str) -> Vec<String> {
+    let r = app
+        .get(
+            &format!("/api/v1/tokens?limit=100&{query}"),
+            &app.admin_secret,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Feature 2's idle tokens: `?unused_for=` lists the tokens with no call
+/// for that long, a never-used one counting from its creation, so they can
+/// be disabled together; a span that is not one is 400 naming the field.
+#[tokio::test]
+async fn tokens_not_used_for_a_while_are_listed_and_go_once_disabled() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    let (idle, _) = app.create_token("idle", json!([])).await;
+    let (busy, busy_secret) = app.create_token("busy", json!([])).await;
+    // Spans of seconds: "idle" is 8 s old when listed for 6 s unused;
+    // "busy" calls then, and is listed within the audit delay (5 s).
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(app.get("/api/v1/whoami", &busy_secret).await.status, 200);
+    let called = Instant::now();
+    while app
+        .get(&format!("/api/v1/tokens/{}", id(&busy)), &admin)
+        .await
+        .json()["last_used_at"]
+        .is_null()
+    {
+        assert!(
+            called.elapsed() < AUDIT_DELAY,
+            "busy's use not noted within the audit delay"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.create_token("fresh", json!([])).await;
+
+    let names = listed(&app, "unused_for=6s").await;
+    assert!(names.contains(&"idle".to_string()), "{names:?}");
+    assert!(
+        !names.contains(&"busy".to_string()),
+        "used within the span: {names:?}"
+    );
+    assert!(
+        !names.contains(&"fresh".to_string()),
+        "made within the span: {names:?}"
+    );
+    assert!(!listed(&app, "unused_for=1h")
+        .await
+        .contains(&"idle".to_string()));
+
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{}", id(&idle)),
+            &admin,
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let names = listed(&app, "unused_for=6s&enabled=true").await;
+    assert!(!names.contains(&"idle".to_string()), "{names:?}");
+
+    for bad in ["0d", "soon", "30"] {
+        let r = app
+            .get(&format!("/api/v1/tokens?unused_for={bad}"), &admin)
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert_eq!(r.json()["code"], "invalid_request");
+        assert_eq!(r.json()["errors"][0]["field"], "unused_for", "{}", r.text);
+    }
+}

@@ -234,6 +234,7 @@ impl RegistryObject {
                 persona,
                 enabled,
                 meta,
+                unused_for,
             } => {
                 let sort_column = match sort.as_str() {
                     "name" => TokenSortKey::Name,
@@ -252,6 +253,7 @@ impl RegistryObject {
                         persona,
                         enabled,
                         meta,
+                        unused_for,
                     },
                     limit,
                     offset,

@@ -164,6 +164,9 @@ pub enum Command {
         /// `meta.<key>=<value>` filters, all of which must match.
         #[serde(default)]
         meta: Vec<(String, String)>,
+        /// Seconds: only tokens unused for that long.
+        #[serde(default)]
+        unused_for: Option<u64>,
     },
     /// A token's grants with where each comes from (explain, usage), for
     /// an actor who may see it.
@@ -303,6 +306,7 @@ impl Command {
             q: q.q.clone(),
             enabled: q.enabled,
             meta: q.meta.clone(),
+            unused_for: q.unused_for,
         }
     }
 }
@@ -368,4 +372,5 @@ pub struct TokenFilter {
     pub persona: Option<String>,
     pub enabled: Option<bool>,
     pub meta: Vec<(String, String)>,
+    pub unused_for: Option<u64>,
 }

@@ -471,6 +471,7 @@ impl RegistryObject {
             persona,
             enabled,
             meta,
+            unused_for,
         } = filter;
         let mut clauses = vec!["(expires_at IS NULL OR expires_at > ?)".to_string()];
         let mut args = vec![i(now)];
@@ -507,6 +508,10 @@ impl RegistryObject {
         if let Some(e) = enabled {
             clauses.push("enabled = ?".into());
             args.push(i(i64::from(e)));
+        }
+        if let Some(span) = unused_for {
+            clauses.push("COALESCE(last_used_at, created_at) <= ?".into());
+            args.push(i(keyward_domain::query::unused_cutoff(span, now)));
         }
         // Each key was checked to be a plain word, so the JSON path needs
         // no quoting; the value is compared as `Meta::matches` does.
