@@ -11,7 +11,7 @@ import { gzipSync, constants } from 'node:zlib';
 // the token controls, project policies, explain and usage screens: moving it is
 // a deliberate, recorded re-baseline, never a way to pass. Issue #16 asks for
 // 300 KiB, with 250 KiB as the goal: not met, so this is not that budget.
-export const BUDGET_GZ_BYTES = 605 * 1024;
+export const BUDGET_GZ_BYTES = 610 * 1024;
 export const TARGET_GZ_BYTES = 250 * 1024;
 
 export function appWasmSize(dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')) {

@@ -152,3 +152,40 @@ test('usage shows used and unused grants; narrowing shows the diff and applies i
   assert.equal(audit.items.length, 1);
   await page.close();
 });
+
+// Last in the file: it disables and deletes every idle token of this app.
+test('idle tokens are listed on the tokens page, disabled together, then deleted after a confirmation', async () => {
+  const { token: a } = await createToken({ name: 'stale-a', grants: [] });
+  const { token: b } = await createToken({ name: 'stale-b', grants: [] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page);
+  await new Promise((r) => setTimeout(r, 6000));
+  const { token: c } = await createToken({ name: 'new-c', grants: [] });
+  await page.goto(`${app.url}/tokens?unused_for=5s`);
+  const bulk = page.getByTestId('idle-bulk');
+  await bulk.waitFor();
+  assert.match(await bulk.innerText(), /not used for 5 seconds/);
+  assert.equal(await page.getByTestId('token-unused-filter').inputValue(), '5s');
+  const names = await page.getByTestId('token-row').locator('.token-name').allInnerTexts();
+  assert.ok(names.includes('stale-a') && names.includes('stale-b'), names.join(', '));
+  assert.ok(!names.includes('new-c'), 'made within the span');
+
+  await bulk.getByTestId('bulk-disable').click();
+  await page.getByTestId('toasts').filter({ hasText: /Disabled \d+ idle tokens/ }).waitFor();
+  const get = async (id) => app.api(`/api/v1/tokens/${id}`);
+  assert.equal((await (await get(a.id)).json()).enabled, false);
+  assert.equal((await (await get(b.id)).json()).enabled, false);
+  assert.equal((await (await get(c.id)).json()).enabled, true, 'the recent token is untouched');
+  await screenshot(page, 'idle-tokens');
+
+  await page.getByTestId('idle-bulk').getByTestId('bulk-delete').click();
+  const dialog = page.getByTestId('bulk-delete-dialog');
+  assert.match(await dialog.innerText(), /stale-a/);
+  assert.equal((await get(a.id)).status, 200, 'nothing is deleted before the confirmation');
+  await dialog.getByTestId('bulk-delete-confirm').click();
+  await page.getByTestId('toasts').filter({ hasText: /Deleted \d+ idle tokens/ }).waitFor();
+  assert.equal((await get(a.id)).status, 404);
+  assert.equal((await get(b.id)).status, 404);
+  assert.equal((await get(c.id)).status, 200);
+  await page.close();
+});

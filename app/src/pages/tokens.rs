@@ -1,12 +1,19 @@
 //! `/tokens`: the list, searchable, sortable, paginated.
 
-use crate::api::{query, use_api};
-use crate::components::common::{kind_label, project_label, Expiry, FailurePanel, Loading};
+use crate::api::{query, use_api, ApiFailure};
+use crate::components::common::{
+    kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading,
+};
+use crate::components::toast::use_toasts;
 use crate::format;
+use crate::mutation::Mutation;
 use crate::pages::token_detail::EnableToggle;
 use crate::resources::projects_resource;
 use crate::session::use_project;
+use gloo_net::http::Method;
+use keyward_domain::api::UpdateToken;
 use keyward_domain::api::{Page, Token};
+use keyward_domain::expiry::{describe_span, parse_span};
 use keyward_domain::paths;
 use keyward_domain::TokenKind;
 use leptos::prelude::*;
@@ -64,6 +71,12 @@ pub fn TokenList() -> impl IntoView {
     let projects = projects_resource(api);
     // "", "true" or "false": every token, the enabled or the disabled ones.
     let enabled = RwSignal::new(String::new());
+    // "" or a span (`30d`): the tokens with no call for that long; also
+    // from `/tokens?unused_for=…`.
+    let unused = RwSignal::new(
+        leptos_router::hooks::use_query_map()
+            .with_untracked(|q| q.get("unused_for").unwrap_or_default()),
+    );
     // Bumped after a row's Disable or Enable, to show its new state.
     let reload = RwSignal::new(0u32);
     // `/tokens?persona=…` (from the personas page): the tokens linking it.
@@ -85,6 +98,7 @@ pub fn TokenList() -> impl IntoView {
                 ("project", project.get()),
                 ("persona", persona.get()),
                 ("enabled", enabled.get()),
+                ("unused_for", unused.get()),
             ])
         )
     };
@@ -150,6 +164,11 @@ pub fn TokenList() -> impl IntoView {
                 <option value="true">"Enabled only"</option>
                 <option value="false">"Disabled only"</option>
             </select>
+            <label for="token-unused-filter" class="sr-only">"Use"</label>
+            <select id="token-unused-filter" data-testid="token-unused-filter"
+                on:change=move |ev| { offset.set(0); unused.set(event_target_value(&ev)); }>
+                {unused_options(&unused.get_untracked())}
+            </select>
             <Show when=move || !search.get().is_empty()>
                 <button type="button" class="link" on:click=clear>"Clear"</button>
             </Show>
@@ -166,9 +185,132 @@ pub fn TokenList() -> impl IntoView {
         {move || match page.get() {
             None => view! { <Loading what="Loading tokens…" /> }.into_any(),
             Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-            Some(Ok(p)) => view! { <TokenTable page=p sort offset search reload project_filtered=!project.get_untracked().is_empty() status_filtered=!enabled.get_untracked().is_empty() /> }.into_any(),
+            Some(Ok(p)) => view! {
+                <IdleBulk page=p.clone() unused reload />
+                <TokenTable page=p sort offset search reload project_filtered=!project.get_untracked().is_empty() status_filtered=!enabled.get_untracked().is_empty() || !unused.get_untracked().is_empty() />
+            }.into_any(),
         }}
     }
+}
+
+/// "Used or not", and the spans of disuse to list: the usual ones and the
+/// one the address asked for.
+fn unused_options(current: &str) -> impl IntoView {
+    let mut spans = vec![String::new(), "7d".into(), "30d".into(), "90d".into()];
+    if !spans.iter().any(|s| s == current) && parse_span(current).is_ok() {
+        spans.push(current.to_string());
+    }
+    spans
+        .into_iter()
+        .map(|s| {
+            let text = match parse_span(&s) {
+                Ok(seconds) => format!("Unused for {}", describe_span(seconds)),
+                Err(_) => "Used or not".into(),
+            };
+            view! { <option value=s.clone() selected={s == current}>{text}</option> }
+        })
+        .collect_view()
+}
+
+/// Idle tokens listed (`unused_for`): disable or delete those on the page
+/// in one go, each through the API as if done one by one (the same policy
+/// and audit), deleting only after a confirmation naming them.
+#[component]
+fn IdleBulk(page: Page<Token>, unused: RwSignal<String>, reload: RwSignal<u32>) -> impl IntoView {
+    let span = unused.get_untracked();
+    // Members' tokens follow their member; master tokens their admin.
+    let targets: Vec<Token> = page
+        .items
+        .into_iter()
+        .filter(|t| matches!(t.kind, TokenKind::Scoped | TokenKind::Global))
+        .collect();
+    let Ok(seconds) = parse_span(&span) else {
+        return ().into_any();
+    };
+    if targets.is_empty() {
+        return ().into_any();
+    }
+    let api = use_api();
+    let toasts = use_toasts();
+    let confirming = RwSignal::new(false);
+    let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+    let listed = targets
+        .iter()
+        .map(|t| t.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let n = targets.len();
+    let run = Mutation::new(
+        move |delete: bool| {
+            let ids = ids.clone();
+            async move {
+                let (mut done, mut refused) = (0, vec![]);
+                for id in &ids {
+                    let path = paths::TOKEN.with(&[id]);
+                    let r = if delete {
+                        api.delete(&path).await
+                    } else {
+                        let body = UpdateToken {
+                            enabled: Some(false),
+                            ..UpdateToken::default()
+                        };
+                        api.send::<_, Token>(Method::PATCH, &path, &body)
+                            .await
+                            .map(drop)
+                    };
+                    match r {
+                        Ok(()) => done += 1,
+                        Err(f) => refused.push(f.to_string()),
+                    }
+                }
+                Ok::<_, ApiFailure>((delete, done, refused))
+            }
+        },
+        move |(delete, done, refused): (bool, usize, Vec<String>)| {
+            let verb = if delete { "Deleted" } else { "Disabled" };
+            let mut text = format!(
+                "{verb} {done} idle token{}.",
+                if done == 1 { "" } else { "s" }
+            );
+            if !refused.is_empty() {
+                text.push_str(&format!(
+                    " {} refused: {}",
+                    refused.len(),
+                    refused.join("; ")
+                ));
+            }
+            toasts.say(text);
+            confirming.set(false);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (run.pending(), run.failure());
+    let them = if n == 1 { "it" } else { "them" };
+    let close = Callback::new(move |_| confirming.set(false));
+    view! {
+        <div class="banner banner-info bulk" role="region" aria-label="Idle tokens" data-testid="idle-bulk">
+            {format!("{n} token{} on this page not used for {}. ", if n == 1 { "" } else { "s" }, describe_span(seconds))}
+            <button type="button" class="secondary small" data-testid="bulk-disable"
+                disabled=move || pending.get() on:click=move |_| run.dispatch(false)>{format!("Disable {them}")}</button>
+            " "
+            <button type="button" class="danger small" data-testid="bulk-delete"
+                disabled=move || pending.get() on:click=move |_| confirming.set(true)>{format!("Delete {them}…")}</button>
+            <ErrorBanner failure />
+        </div>
+        {move || confirming.get().then(|| {
+            let listed = listed.clone();
+            view! {
+            <Dialog title=format!("Delete {n} idle token{}?", if n == 1 { "" } else { "s" }) testid="bulk-delete-dialog" on_close=close>
+                <p>{format!("They stop working at once, and this cannot be undone: {listed}.")}</p>
+                <div class="actions">
+                    <button type="button" class="danger" data-testid="bulk-delete-confirm" disabled=move || pending.get()
+                        on:click=move |_| run.dispatch(true)>{move || if pending.get() { "Deleting…" } else { "Delete" }}</button>
+                    <button type="button" class="secondary" on:click=move |_| close.run(())>"Cancel"</button>
+                </div>
+            </Dialog>
+        }})}
+    }
+    .into_any()
 }
 
 #[component]
