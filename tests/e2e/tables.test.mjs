@@ -89,7 +89,7 @@ test("a bucket's table is picked after 'in.c-main/', saved as in.c-main/orders, 
   // The token page and the send dialog say it in the same words.
   await page.goto(`${app.url}/tokens/${token.id}`);
   assert.equal(await page.getByTestId('detail-summary').innerText(), summary);
-  assert.match(await page.getByTestId('held-storage-read').innerText(), /— the table orders in bucket in\.c-main$/);
+  assert.match(await page.getByTestId('held-storage-read').innerText(), /— the table orders in bucket in\.c-main own$/, 'its own grant, in words, with its via chip');
   await page.getByTestId('send-token').click();
   assert.deepEqual(await page.getByTestId('send-can-do').allInnerTexts(), [summary]);
   await page.getByTestId('send-email').fill('analyst@example.com');
