@@ -21,6 +21,49 @@ use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::{lazy_route, Lazy, LazyRoute};
+
+// Spike: every page but sign-in is a lazy route. Its view (and the code only
+// it reaches) is split out of the main wasm by wasm_split_cli_support after
+// the build, and fetched on first navigation.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident, protected) => {
+        pub struct $route;
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <Protected><$page /></Protected> }.into_any()
+            }
+        }
+    };
+    ($route:ident, $page:ident, public) => {
+        pub struct $route;
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
+lazy_page!(TokensRoute, TokenList, protected);
+lazy_page!(NewTokenRoute, NewToken, protected);
+lazy_page!(TokenDetailRoute, TokenDetail, protected);
+lazy_page!(AdminsRoute, Admins, protected);
+lazy_page!(AuditRoute, AuditLog, protected);
+lazy_page!(OutboxRoute, Outbox, protected);
+lazy_page!(ConsoleRoute, Console, protected);
+lazy_page!(PersonasRoute, Personas, protected);
+lazy_page!(MembersRoute, Members, protected);
+lazy_page!(ProjectsRoute, Projects, protected);
+lazy_page!(ProfileRoute, Profile, protected);
+lazy_page!(InviteRoute, Invite, public);
 
 /// Names the page in the tab and for screen readers, which announce it on
 /// navigation.
@@ -64,18 +107,18 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=SignIn />
                     <Route path=path!("/signin") view=SignIn />
-                    <Route path=path!("/tokens") view=|| view! { <Protected><TokenList /></Protected> } />
-                    <Route path=path!("/tokens/new") view=|| view! { <Protected><NewToken /></Protected> } />
-                    <Route path=path!("/tokens/:id") view=|| view! { <Protected><TokenDetail /></Protected> } />
-                    <Route path=path!("/admins") view=|| view! { <Protected><Admins /></Protected> } />
-                    <Route path=path!("/audit") view=|| view! { <Protected><AuditLog /></Protected> } />
-                    <Route path=path!("/outbox") view=|| view! { <Protected><Outbox /></Protected> } />
-                    <Route path=path!("/console") view=|| view! { <Protected><Console /></Protected> } />
-                    <Route path=path!("/personas") view=|| view! { <Protected><Personas /></Protected> } />
-                    <Route path=path!("/members") view=|| view! { <Protected><Members /></Protected> } />
-                    <Route path=path!("/projects") view=|| view! { <Protected><Projects /></Protected> } />
-                    <Route path=path!("/profile") view=|| view! { <Protected><Profile /></Protected> } />
-                    <Route path=path!("/invite/:code") view=Invite />
+                    <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} />
+                    <Route path=path!("/tokens/new") view={Lazy::<NewTokenRoute>::new()} />
+                    <Route path=path!("/tokens/:id") view={Lazy::<TokenDetailRoute>::new()} />
+                    <Route path=path!("/admins") view={Lazy::<AdminsRoute>::new()} />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} />
+                    <Route path=path!("/outbox") view={Lazy::<OutboxRoute>::new()} />
+                    <Route path=path!("/console") view={Lazy::<ConsoleRoute>::new()} />
+                    <Route path=path!("/personas") view={Lazy::<PersonasRoute>::new()} />
+                    <Route path=path!("/members") view={Lazy::<MembersRoute>::new()} />
+                    <Route path=path!("/projects") view={Lazy::<ProjectsRoute>::new()} />
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} />
+                    <Route path=path!("/invite/:code") view={Lazy::<InviteRoute>::new()} />
                 </Routes>
             </main>
             <crate::components::toast::ToastRegion toasts />
