@@ -66,8 +66,8 @@ build_app() {
     return
   fi
   log "building the app (Leptos → wasm, Trunk)"
-  # Spike (lazy routes): the post-build splitter, a native tool, built with
-  # the host toolchain outside wasm_env (no build-std for it).
+  # The post-build splitter of the lazy pages (tools/wasm-split), a native
+  # tool: built with the host toolchain, outside wasm_env (no build-std).
   (
     export CARGO_TARGET_DIR="$ROOT/target/wasm"
     cd "$ROOT" && cargo build -q --release -p keyward-wasm-split

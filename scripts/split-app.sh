@@ -1,5 +1,5 @@
 #!/bin/bash
-# Post-build step after `trunk build` (spike: lazy routes). Trunk has already
+# Post-build step after `trunk build`: the lazy pages. Trunk has already
 # run wasm-bindgen on the whole wasm; this redoes the end of the pipeline the
 # way cargo-leptos --split does: split the wasm cargo linked (with
 # --emit-relocs) at its #[lazy] points, wasm-bindgen the main part with

@@ -21,49 +21,96 @@ use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
-use leptos_router::{lazy_route, Lazy, LazyRoute};
+use leptos_router::{Lazy, LazyRoute};
 
-// Spike: every page but sign-in is a lazy route. Its view (and the code only
-// it reaches) is split out of the main wasm by wasm_split_cli_support after
-// the build, and fetched on first navigation.
+/// A page behind a lazy route: sign-in is in the first download, every
+/// other page is fetched on the first visit to its area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    TokenList,
+    NewToken,
+    TokenDetail,
+    Members,
+    Personas,
+    Admins,
+    Profile,
+    Projects,
+    AuditLog,
+    Outbox,
+    Console,
+    Invite,
+}
+
+/// A page behind sign-in: built only once signed in.
+fn protected(page: impl Fn() -> AnyView + Send + Sync + 'static) -> AnyView {
+    view! { <Protected>{page()}</Protected> }.into_any()
+}
+
+// One split point per area: each names only its own pages, so the
+// splitter puts what only one area uses in that area's file and what
+// several share in chunks of their own, fetched with the first of them.
+#[leptos::lazy]
+fn token_list_area(_page: Page) -> AnyView {
+    protected(|| view! { <TokenList /> }.into_any())
+}
+#[leptos::lazy]
+fn token_area(page: Page) -> AnyView {
+    protected(move || match page {
+        Page::NewToken => view! { <NewToken /> }.into_any(),
+        _ => view! { <TokenDetail /> }.into_any(),
+    })
+}
+#[leptos::lazy]
+fn people_area(page: Page) -> AnyView {
+    protected(move || match page {
+        Page::Members => view! { <Members /> }.into_any(),
+        Page::Personas => view! { <Personas /> }.into_any(),
+        Page::Admins => view! { <Admins /> }.into_any(),
+        _ => view! { <Profile /> }.into_any(),
+    })
+}
+#[leptos::lazy]
+fn records_area(page: Page) -> AnyView {
+    protected(move || match page {
+        Page::Projects => view! { <Projects /> }.into_any(),
+        Page::AuditLog => view! { <AuditLog /> }.into_any(),
+        _ => view! { <Outbox /> }.into_any(),
+    })
+}
+#[leptos::lazy]
+fn console_area(_page: Page) -> AnyView {
+    protected(|| view! { <Console /> }.into_any())
+}
+#[leptos::lazy]
+fn invite_area(_page: Page) -> AnyView {
+    view! { <Invite /> }.into_any()
+}
+
 macro_rules! lazy_page {
-    ($route:ident, $page:ident, protected) => {
+    ($route:ident, $area:ident, $page:ident) => {
         pub struct $route;
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
-            fn view(_this: Self) -> AnyView {
-                view! { <Protected><$page /></Protected> }.into_any()
-            }
-        }
-    };
-    ($route:ident, $page:ident, public) => {
-        pub struct $route;
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
+            async fn view(_this: Self) -> AnyView {
+                $area(Page::$page).await
             }
         }
     };
 }
-lazy_page!(TokensRoute, TokenList, protected);
-lazy_page!(NewTokenRoute, NewToken, protected);
-lazy_page!(TokenDetailRoute, TokenDetail, protected);
-lazy_page!(AdminsRoute, Admins, protected);
-lazy_page!(AuditRoute, AuditLog, protected);
-lazy_page!(OutboxRoute, Outbox, protected);
-lazy_page!(ConsoleRoute, Console, protected);
-lazy_page!(PersonasRoute, Personas, protected);
-lazy_page!(MembersRoute, Members, protected);
-lazy_page!(ProjectsRoute, Projects, protected);
-lazy_page!(ProfileRoute, Profile, protected);
-lazy_page!(InviteRoute, Invite, public);
+lazy_page!(TokensRoute, token_list_area, TokenList);
+lazy_page!(NewTokenRoute, token_area, NewToken);
+lazy_page!(TokenDetailRoute, token_area, TokenDetail);
+lazy_page!(MembersRoute, people_area, Members);
+lazy_page!(PersonasRoute, people_area, Personas);
+lazy_page!(AdminsRoute, people_area, Admins);
+lazy_page!(ProfileRoute, people_area, Profile);
+lazy_page!(ProjectsRoute, records_area, Projects);
+lazy_page!(AuditRoute, records_area, AuditLog);
+lazy_page!(OutboxRoute, records_area, Outbox);
+lazy_page!(ConsoleRoute, console_area, Console);
+lazy_page!(InviteRoute, invite_area, Invite);
 
 /// Names the page in the tab and for screen readers, which announce it on
 /// navigation.
