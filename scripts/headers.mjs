@@ -50,6 +50,16 @@ const headers = `/*
   X-Content-Type-Options: nosniff
   Permissions-Policy: ${permissions}
   Cross-Origin-Opener-Policy: same-origin
+/__wasm_split.js
+  Cache-Control: no-cache
+/split_*
+  Cache-Control: no-cache
+/chunk_*
+  Cache-Control: no-cache
 `;
+// The lazy pages' loader and files keep their names from build to build
+// (Trunk hashes only the main wasm and its JS): a browser revalidates them
+// on every load, so a cached file of an older build never meets a newer
+// main wasm.
 writeFileSync(join(dist, '_headers'), headers);
 console.error(`[keyward] wrote ${join(dist, '_headers')} (${hashes.length} inline script hash${hashes.length === 1 ? '' : 'es'})`);

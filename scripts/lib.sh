@@ -59,24 +59,35 @@ write_headers() {
 
 build_app() {
   local digest stamp="$ROOT/dist/.digest"
-  digest=$(tree_digest app/src app/Cargo.toml app/index.html style domain Cargo.lock Cargo.toml Trunk.toml)
+  digest=$(tree_digest app/src app/Cargo.toml app/index.html style domain Cargo.lock Cargo.toml Trunk.toml tools/wasm-split scripts/split-app.sh)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -f "$ROOT/dist/index.html" ]; then
     log "app up to date"
     write_headers
     return
   fi
   log "building the app (Leptos → wasm, Trunk)"
+  # The post-build splitter of the lazy pages (tools/wasm-split), a native
+  # tool: built with the host toolchain, outside wasm_env (no build-std).
+  (
+    export CARGO_TARGET_DIR="$ROOT/target/wasm"
+    cd "$ROOT" && cargo build -q --release -p keyward-wasm-split
+  ) || { log "building tools/wasm-split failed"; return 1; }
   (
     wasm_env
     # Smaller wasm (app/index.html builds with the `app` profile): Leptos's
     # type-erased views (less monomorphized code), and where std is built
     # from source anyway, panics that abort at once (no formatting code).
-    export RUSTFLAGS="--cfg erase_components"
+    # --emit-relocs: wasm_split_cli_support needs the linker's relocations
+    # to move code into chunks (cargo-leptos --split adds the same).
+    export RUSTFLAGS="--cfg erase_components -Clink-args=--emit-relocs"
     if [ "${RUSTC_BOOTSTRAP:-}" = 1 ]; then
       RUSTFLAGS="$RUSTFLAGS -Zunstable-options -Cpanic=immediate-abort"
     fi
     cd "$ROOT" && cargo fetch --target wasm32-unknown-unknown >/dev/null 2>&1 || true
     cd "$ROOT" && trunk build --release
+    # Trunk ran wasm-bindgen on the unsplit wasm (app/index.html skips its
+    # wasm-opt); split, re-bindgen and optimise, in dist/ under Trunk's names.
+    "$ROOT/scripts/split-app.sh"
   ) || { log "the app build failed"; return 1; }
   echo "$digest" > "$stamp"
   write_headers

@@ -21,6 +21,96 @@ use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute};
+
+/// A page behind a lazy route: sign-in is in the first download, every
+/// other page is fetched on the first visit to its area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    TokenList,
+    NewToken,
+    TokenDetail,
+    Members,
+    Personas,
+    Admins,
+    Profile,
+    Projects,
+    AuditLog,
+    Outbox,
+    Console,
+    Invite,
+}
+
+/// A page behind sign-in: built only once signed in.
+fn protected(page: impl Fn() -> AnyView + Send + Sync + 'static) -> AnyView {
+    view! { <Protected>{page()}</Protected> }.into_any()
+}
+
+// One split point per area: each names only its own pages, so the
+// splitter puts what only one area uses in that area's file and what
+// several share in chunks of their own, fetched with the first of them.
+#[leptos::lazy]
+fn token_list_area(_page: Page) -> AnyView {
+    protected(|| view! { <TokenList /> }.into_any())
+}
+#[leptos::lazy]
+fn token_area(page: Page) -> AnyView {
+    protected(move || match page {
+        Page::NewToken => view! { <NewToken /> }.into_any(),
+        _ => view! { <TokenDetail /> }.into_any(),
+    })
+}
+#[leptos::lazy]
+fn people_area(page: Page) -> AnyView {
+    protected(move || match page {
+        Page::Members => view! { <Members /> }.into_any(),
+        Page::Personas => view! { <Personas /> }.into_any(),
+        Page::Admins => view! { <Admins /> }.into_any(),
+        _ => view! { <Profile /> }.into_any(),
+    })
+}
+#[leptos::lazy]
+fn records_area(page: Page) -> AnyView {
+    protected(move || match page {
+        Page::Projects => view! { <Projects /> }.into_any(),
+        Page::AuditLog => view! { <AuditLog /> }.into_any(),
+        _ => view! { <Outbox /> }.into_any(),
+    })
+}
+#[leptos::lazy]
+fn console_area(_page: Page) -> AnyView {
+    protected(|| view! { <Console /> }.into_any())
+}
+#[leptos::lazy]
+fn invite_area(_page: Page) -> AnyView {
+    view! { <Invite /> }.into_any()
+}
+
+macro_rules! lazy_page {
+    ($route:ident, $area:ident, $page:ident) => {
+        pub struct $route;
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            async fn view(_this: Self) -> AnyView {
+                $area(Page::$page).await
+            }
+        }
+    };
+}
+lazy_page!(TokensRoute, token_list_area, TokenList);
+lazy_page!(NewTokenRoute, token_area, NewToken);
+lazy_page!(TokenDetailRoute, token_area, TokenDetail);
+lazy_page!(MembersRoute, people_area, Members);
+lazy_page!(PersonasRoute, people_area, Personas);
+lazy_page!(AdminsRoute, people_area, Admins);
+lazy_page!(ProfileRoute, people_area, Profile);
+lazy_page!(ProjectsRoute, records_area, Projects);
+lazy_page!(AuditRoute, records_area, AuditLog);
+lazy_page!(OutboxRoute, records_area, Outbox);
+lazy_page!(ConsoleRoute, console_area, Console);
+lazy_page!(InviteRoute, invite_area, Invite);
 
 /// Names the page in the tab and for screen readers, which announce it on
 /// navigation.
@@ -64,18 +154,18 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=SignIn />
                     <Route path=path!("/signin") view=SignIn />
-                    <Route path=path!("/tokens") view=|| view! { <Protected><TokenList /></Protected> } />
-                    <Route path=path!("/tokens/new") view=|| view! { <Protected><NewToken /></Protected> } />
-                    <Route path=path!("/tokens/:id") view=|| view! { <Protected><TokenDetail /></Protected> } />
-                    <Route path=path!("/admins") view=|| view! { <Protected><Admins /></Protected> } />
-                    <Route path=path!("/audit") view=|| view! { <Protected><AuditLog /></Protected> } />
-                    <Route path=path!("/outbox") view=|| view! { <Protected><Outbox /></Protected> } />
-                    <Route path=path!("/console") view=|| view! { <Protected><Console /></Protected> } />
-                    <Route path=path!("/personas") view=|| view! { <Protected><Personas /></Protected> } />
-                    <Route path=path!("/members") view=|| view! { <Protected><Members /></Protected> } />
-                    <Route path=path!("/projects") view=|| view! { <Protected><Projects /></Protected> } />
-                    <Route path=path!("/profile") view=|| view! { <Protected><Profile /></Protected> } />
-                    <Route path=path!("/invite/:code") view=Invite />
+                    <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} />
+                    <Route path=path!("/tokens/new") view={Lazy::<NewTokenRoute>::new()} />
+                    <Route path=path!("/tokens/:id") view={Lazy::<TokenDetailRoute>::new()} />
+                    <Route path=path!("/admins") view={Lazy::<AdminsRoute>::new()} />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} />
+                    <Route path=path!("/outbox") view={Lazy::<OutboxRoute>::new()} />
+                    <Route path=path!("/console") view={Lazy::<ConsoleRoute>::new()} />
+                    <Route path=path!("/personas") view={Lazy::<PersonasRoute>::new()} />
+                    <Route path=path!("/members") view={Lazy::<MembersRoute>::new()} />
+                    <Route path=path!("/projects") view={Lazy::<ProjectsRoute>::new()} />
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} />
+                    <Route path=path!("/invite/:code") view={Lazy::<InviteRoute>::new()} />
                 </Routes>
             </main>
             <crate::components::toast::ToastRegion toasts />
