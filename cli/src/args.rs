@@ -218,28 +218,12 @@ pub fn parse_limit(s: &str) -> Result<u32, String> {
 mod tests {
     use super::*;
 
+    /// The spans themselves are the domain's (`expiry::parse_span`, tested
+    /// there); the argument reads them and writes them back in one unit.
     #[test]
-    fn durations_take_one_unit() {
+    fn durations_are_the_domains_spans() {
         assert_eq!("30d".parse::<DurationArg>().unwrap().seconds(), 30 * 86_400);
-        assert_eq!("1h".parse::<DurationArg>().unwrap().seconds(), 3_600);
-        assert_eq!("15m".parse::<DurationArg>().unwrap().seconds(), 900);
-        assert_eq!("90s".parse::<DurationArg>().unwrap().seconds(), 90);
-        for bad in [
-            "",
-            "d",
-            "30",
-            "30x",
-            "-1d",
-            "0d",
-            "1h30m",
-            "1.5h",
-            " ",
-            "30 d",
-            "99999999999999d",
-            "١d",
-        ] {
-            assert!(bad.parse::<DurationArg>().is_err(), "{bad:?} accepted");
-        }
+        assert!("1h30m".parse::<DurationArg>().is_err());
         assert_eq!("48h".parse::<DurationArg>().unwrap().to_string(), "2d");
     }
 

@@ -1,9 +1,7 @@
 //! `/tokens`: the list, searchable, sortable, paginated.
 
 use crate::api::{query, use_api, ApiFailure};
-use crate::components::common::{
-    kind_label, project_label, Dialog, ErrorBanner, Expiry, FailurePanel, Loading,
-};
+use crate::components::common::{kind_label, project_label, Dialog, Expiry, FailurePanel, Loading};
 use crate::components::toast::use_toasts;
 use crate::format;
 use crate::mutation::Mutation;
@@ -284,7 +282,8 @@ fn IdleBulk(page: Page<Token>, unused: RwSignal<String>, reload: RwSignal<u32>) 
             reload.update(|n| *n += 1);
         },
     );
-    let (pending, failure) = (run.pending(), run.failure());
+    // Each token's refusal is reported in the toast; the run itself never fails.
+    let pending = run.pending();
     let them = if n == 1 { "it" } else { "them" };
     let close = Callback::new(move |_| confirming.set(false));
     view! {
@@ -295,7 +294,6 @@ fn IdleBulk(page: Page<Token>, unused: RwSignal<String>, reload: RwSignal<u32>) 
             " "
             <button type="button" class="danger small" data-testid="bulk-delete"
                 disabled=move || pending.get() on:click=move |_| confirming.set(true)>{format!("Delete {them}…")}</button>
-            <ErrorBanner failure />
         </div>
         {move || confirming.get().then(|| {
             let listed = listed.clone();
