@@ -54,6 +54,11 @@ pub struct Elevation {
     /// Who asked for it (a client id: a personal key's user, else the
     /// token).
     pub requested_by: String,
+    /// The person behind `requested_by` (`admin:<id>`, `member:<id>`):
+    /// whichever credential they approve with, they are still the
+    /// requester. Absent on elevations from before it was kept.
+    #[serde(default)]
+    pub requested_by_person: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     #[schemars(with = "Timestamp")]
     pub requested_at: OffsetDateTime,
@@ -258,6 +263,7 @@ mod tests {
             until: at(until),
             reason: "deploy the churn model".into(),
             requested_by: "kw_client".into(),
+            requested_by_person: None,
             requested_at: at(0),
             status,
             approved_by: None,

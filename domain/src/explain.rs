@@ -226,13 +226,30 @@ impl Holdings {
             kind: self.kind,
             project: self.project.clone(),
             member_id: self.member_id.clone(),
-            grants: self.grants.iter().map(|h| h.grant.clone()).collect(),
+            grants: self
+                .grants
+                .iter()
+                .filter(|h| !matches!(h.source, Source::Elevation { .. }))
+                .map(|h| h.grant.clone())
+                .collect(),
+            elevated: self.elevated(),
             project_grants: self.project_grants.clone(),
             global_admin: self.global_admin,
             expires_at: self.expires_at,
+            not_before: self.not_before,
             rate_limit: self.rate_limit,
+            usage_limit: self.usage_limit,
             allowed_ips: self.allowed_ips.clone(),
         }
+    }
+
+    /// The grants its running elevations add.
+    fn elevated(&self) -> Vec<Grant> {
+        self.grants
+            .iter()
+            .filter(|h| matches!(h.source, Source::Elevation { .. }))
+            .map(|h| h.grant.clone())
+            .collect()
     }
 
     fn expired(&self, now: i64) -> bool {
@@ -264,11 +281,15 @@ impl Holdings {
         policy::Actor {
             token_id: self.token_id.clone(),
             access: self.access(),
+            elevated: self.elevated(),
             member_id: self.member_id.clone(),
             expires_at: self.expires_at,
             rate_limit: self.rate_limit,
             retired,
             allowed_ips: self.allowed_ips.clone(),
+            usage_limit: self.usage_limit,
+            // Explain judges what a credential may do, not who approves.
+            person: format!("client:{}", self.token_id),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod blast;
+pub mod capability;
 pub mod catalog;
 pub mod conditions;
 pub mod contract;

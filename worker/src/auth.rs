@@ -58,6 +58,14 @@ impl Caller {
             rate_limit: token.rate_limit,
             retired: self.record.retired_until.is_some(),
             allowed_ips: token.allowed_ips.clone(),
+            elevated: keyward_domain::elevation::live_grants(
+                &token.elevations,
+                crate::store::now().unix_timestamp(),
+            )
+            .cloned()
+            .collect(),
+            usage_limit: token.usage_limit,
+            person: None,
         }
     }
 

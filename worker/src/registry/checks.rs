@@ -2,11 +2,11 @@
 //! and personas, and the policy's verdict on the actor and the token.
 
 use super::fault::{Fault, RegResult};
-use super::rows::s;
+use super::rows::{s, Typed};
 use super::{Actor, RegistryObject};
 use crate::authority::{Ledger, TokenRow};
 use keyward_domain::policy;
-use keyward_domain::Grant;
+use keyward_domain::{Grant, TokenKind};
 
 impl RegistryObject {
     /// A 400 naming the field, for a project that does not exist.
@@ -46,29 +46,102 @@ impl RegistryObject {
         }
     }
 
-    /// A token's own grants, what it inherits (personas; a personal key's
-    /// user) and its running elevations, as its KV record will carry them.
+    /// A token's own grants and what it inherits (personas; a personal
+    /// key's user), as its KV record will carry them; not its elevations.
     pub(super) fn effective_grants(&self, row: &TokenRow) -> RegResult<Vec<Grant>> {
         let mut grants = row.grants.clone();
         grants.extend(self.ledger().context(row)?.inherited);
-        grants.extend(row.elevated(self.now()));
         Ok(grants)
     }
 
-    /// A token as the policy judges it, with what it inherits.
+    /// A token as the policy judges it, with what it inherits and its
+    /// running elevations (apart: they are used, never given).
     pub(super) fn subject(&self, row: &TokenRow) -> RegResult<policy::Subject> {
+        let TokenRow {
+            id,
+            client_id: _,
+            name: _,
+            description: _,
+            kind,
+            grants: _,
+            created_by: _,
+            created_at: _,
+            updated_at: _,
+            expires_at,
+            last_used_at: _,
+            secret_hash: _,
+            secret_hint: _,
+            admin_id: _,
+            rate_limit,
+            personas: _,
+            project: _,
+            project_grants,
+            global_admin,
+            member_id,
+            enabled: _,
+            not_before,
+            allowed_ips,
+            meta: _,
+            usage_limit,
+            elevations: _,
+        } = row;
         Ok(policy::Subject {
-            id: row.id.clone(),
-            kind: row.kind,
+            id: id.clone(),
+            kind: *kind,
             project: row.project(),
-            member_id: row.member_id.clone(),
+            member_id: member_id.clone(),
             grants: self.effective_grants(row)?,
-            project_grants: row.project_grants.clone(),
-            global_admin: row.global_admin,
-            expires_at: row.expires_at,
-            rate_limit: row.rate_limit,
-            allowed_ips: row.allowed_ips.clone(),
+            elevated: row.elevated(self.now()),
+            project_grants: project_grants.clone(),
+            global_admin: *global_admin,
+            expires_at: *expires_at,
+            not_before: *not_before,
+            rate_limit: *rate_limit,
+            usage_limit: *usage_limit,
+            allowed_ips: allowed_ips.clone(),
         })
+    }
+
+    /// The person a client acts for: a master token's admin, a member's
+    /// tokens' member, else whoever made the credential that made it
+    /// (a global admin key minted by an admin's master token is that
+    /// admin). A chain that ends nowhere names the client itself.
+    pub(super) fn person_of(&self, client_id: &str) -> RegResult<String> {
+        let mut client = client_id.to_string();
+        // Creation chains are short; the bound only guards against a cycle.
+        for _ in 0..32 {
+            let Some(row) = self
+                .sql()
+                .exec("SELECT * FROM tokens WHERE client_id = ?", vec![s(&client)])?
+                .rows::<TokenRow>()?
+                .into_iter()
+                .next()
+            else {
+                break;
+            };
+            if let Some(admin) = row
+                .admin_id
+                .as_ref()
+                .filter(|_| row.kind == TokenKind::Master)
+            {
+                return Ok(format!("admin:{admin}"));
+            }
+            if let Some(member) = &row.member_id {
+                return Ok(format!("member:{member}"));
+            }
+            if row.created_by.is_empty() || row.created_by == client {
+                break;
+            }
+            client = row.created_by;
+        }
+        Ok(format!("client:{client}"))
+    }
+
+    /// `actor` with the person it acts for traced.
+    pub(super) fn traced(&self, actor: &Actor) -> RegResult<Actor> {
+        let mut actor = actor.clone();
+        actor.person = Some(self.person_of(&actor.client_id)?);
+        Ok(actor)
     }
 
     /// What `rate_limit: None` means here.
@@ -85,10 +158,19 @@ impl RegistryObject {
         )?)
     }
 
-    pub(super) fn check_may_delegate(&self, actor: &Actor, row: &TokenRow) -> RegResult<()> {
-        Ok(policy::may_delegate(
+    /// [`policy::may_issue`]: may `actor` turn `before` (`None`: a new
+    /// credential) into `after`?
+    pub(super) fn check_may_issue(
+        &self,
+        actor: &Actor,
+        before: Option<&TokenRow>,
+        after: &TokenRow,
+    ) -> RegResult<()> {
+        let before = before.map(|b| self.subject(b)).transpose()?;
+        Ok(policy::may_issue(
             &actor.policy(),
-            &self.subject(row)?,
+            before.as_ref(),
+            &self.subject(after)?,
             &self.catalog,
             self.default_rate_limit()?,
         )?)

@@ -100,6 +100,7 @@ impl RegistryObject {
             until: crate::authority::ts(request.until),
             reason: request.reason,
             requested_by: actor.client_id.clone(),
+            requested_by_person: Some(self.person_of(&actor.client_id)?),
             requested_at: crate::authority::ts(now),
             status: if approval {
                 ElevationStatus::Pending
@@ -150,10 +151,16 @@ impl RegistryObject {
             return Err(Fault::conflict("this elevation is running already"));
         }
         // The token as the approver lets it be: with the elevation's grants.
+        // Four-eyes compares people: the requester's other keys are still
+        // the requester.
+        let approver = self.traced(actor)?;
+        let requester = match &wanted.requested_by_person {
+            Some(person) => person.clone(),
+            None => self.person_of(&wanted.requested_by)?,
+        };
         policy::may_approve(
-            &actor.policy(),
-            &actor.client_id,
-            &wanted.requested_by,
+            &approver.policy(),
+            &requester,
             &self.subject(&row)?,
             &wanted.grants,
             &self.catalog,

@@ -31,7 +31,8 @@ impl RegistryObject {
 
     pub(super) fn welcome(&self, row: &InvitationRow) -> RegResult<InvitationWelcome> {
         let token_row = self.token_row(&row.token_id)?;
-        let holds = self.effective_grants(&token_row)?;
+        let mut holds = self.effective_grants(&token_row)?;
+        holds.extend(token_row.elevated(self.now()));
         let token = token_row.view();
         let effective = keyward_domain::Effective::of(&self.catalog, &holds);
         Ok(InvitationWelcome {
@@ -318,6 +319,9 @@ impl RegistryObject {
             rate_limit: None,
             retired: false,
             allowed_ips: token.allowed_ips.clone(),
+            elevated: vec![],
+            usage_limit: token.usage_limit,
+            person: None,
         };
         let issued = self
             .refresh_token(&itself, &token.id, 0, secret, Some(&row.id), now)

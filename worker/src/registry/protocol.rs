@@ -40,6 +40,16 @@ pub struct Actor {
     /// The networks the actor itself may be used from.
     #[serde(default)]
     pub allowed_ips: Vec<Cidr>,
+    /// The grants among `grants` that running elevations add: usable,
+    /// never delegable.
+    #[serde(default)]
+    pub elevated: Vec<Grant>,
+    #[serde(default)]
+    pub usage_limit: Option<UsageLimit>,
+    /// The person it acts for, once the registry traced it
+    /// ([`super::RegistryObject::person_of`]); until then its client.
+    #[serde(default)]
+    pub person: Option<String>,
 }
 
 impl Actor {
@@ -63,6 +73,12 @@ impl Actor {
             rate_limit: self.rate_limit,
             retired: self.retired,
             allowed_ips: self.allowed_ips.clone(),
+            elevated: self.elevated.clone(),
+            usage_limit: self.usage_limit,
+            person: self
+                .person
+                .clone()
+                .unwrap_or_else(|| format!("client:{}", self.client_id)),
         }
     }
 }

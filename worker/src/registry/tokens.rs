@@ -175,7 +175,7 @@ impl RegistryObject {
         self.expiry_policy(row.project().as_deref())?
             .admits(row.expires_at, now)
             .map_err(|e| Fault::invalid(vec![e]))?;
-        self.check_may_delegate(actor, &row)?;
+        self.check_may_issue(actor, None, &row)?;
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
             actor,
@@ -198,6 +198,7 @@ impl RegistryObject {
         now: i64,
     ) -> RegResult<Token> {
         let mut row = self.token_row(id)?;
+        let before = row.clone();
         self.check_sees(actor, &row)?;
         if row.kind == TokenKind::Master {
             return Err(Fault::conflict(
@@ -281,8 +282,8 @@ impl RegistryObject {
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
         // Ended elevations go with the next write (the edge ignores them).
         row.elevations.retain(|e| e.is_current(now));
-        // The token as it will be must still be within the actor's reach.
-        self.check_may_delegate(actor, &row)?;
+        // The token as it will be must be one the actor may issue.
+        self.check_may_issue(actor, Some(&before), &row)?;
         row.updated_at = now;
         self.save_token(&row, now).await?;
         // Turning a token off or on is its own entry, so the log answers
