@@ -236,6 +236,10 @@ pub fn allowed_ips(field: &str, raw: &[String]) -> Result<Vec<Cidr>, Vec<FieldEr
 
 /// The most a token's metadata may weigh, as compact JSON.
 pub const MAX_META_BYTES: usize = 1024;
+/// How deep objects and arrays may nest in metadata, the object itself
+/// counting as one: every reader of a token (the registry, its list, the
+/// edge) parses it again, and deep nesting only serves to exhaust them.
+pub const MAX_META_DEPTH: usize = 8;
 /// Keys are what the token list searches by: plain words.
 pub const MAX_META_KEY: usize = 64;
 
@@ -276,6 +280,13 @@ impl Meta {
                 format!("keys are 1 to {MAX_META_KEY} letters, digits, '_' or '-'"),
             ));
         }
+        let depth = raw.0.values().map(depth_of).max().unwrap_or(0) + 1;
+        if depth > MAX_META_DEPTH {
+            return Err(FieldError::new(
+                field,
+                format!("nests {depth} levels deep; at most {MAX_META_DEPTH}"),
+            ));
+        }
         let size = raw.as_json().len();
         if size > MAX_META_BYTES {
             return Err(FieldError::new(
@@ -303,6 +314,15 @@ impl Meta {
             serde_json::Value::Array(_) | serde_json::Value::Object(_) => false,
             other => *other.to_string() == *wanted,
         })
+    }
+}
+
+/// Levels of objects and arrays in `v` (a scalar is 0).
+fn depth_of(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Object(o) => 1 + o.values().map(depth_of).max().unwrap_or(0),
+        serde_json::Value::Array(a) => 1 + a.iter().map(depth_of).max().unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -425,6 +445,17 @@ mod tests {
         assert!(!m.matches("team", "Payments"));
         assert!(!m.matches("owner", "payments"));
         let e = Meta::parse("meta", obj(serde_json::json!({"a b": 1}))).unwrap_err();
+        let mut deep = serde_json::json!(1);
+        for _ in 0..=MAX_META_DEPTH {
+            deep = serde_json::json!({ "k": deep });
+        }
+        let e2 = Meta::parse("meta", obj(deep.clone())).unwrap_err();
+        assert_eq!(e2.field, "meta");
+        assert!(e2.message.contains("at most 8"), "{}", e2.message);
+        let serde_json::Value::Object(inner) = deep["k"].clone() else {
+            unreachable!()
+        };
+        assert!(Meta::parse("meta", Meta::from_object(inner)).is_ok());
         assert_eq!(e.field, "meta.a b");
         let big = "x".repeat(MAX_META_BYTES);
         let e = Meta::parse("meta", obj(serde_json::json!({ "k": big }))).unwrap_err();

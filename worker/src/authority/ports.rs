@@ -308,6 +308,14 @@ impl TokenRow {
         }
     }
 
+    /// The token as an answer shows it at `now`: elevations over by then
+    /// are gone, as the edge already ignores them.
+    pub fn view_at(&self, now: i64) -> Token {
+        let mut token = self.view();
+        token.elevations.retain(|e| e.is_current(now));
+        token
+    }
+
     /// Master tokens and global keys belong to no project; everything else
     /// to its own, and tokens from before projects to the default one.
     pub fn project(&self) -> Option<String> {

@@ -47,6 +47,10 @@ pub async fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
     // does not follow every use; the registry's does, within the audit
     // delay).
     token.last_used_at = Some(crate::store::now());
+    // The record keeps an ended elevation until the token's next write;
+    // the edge ignores it from its end, and so does this answer.
+    let now = crate::store::now().unix_timestamp();
+    token.elevations.retain(|e| e.is_current(now));
     token.remaining_uses = super::tokens::remaining_uses(call.env, &token).await;
     http::json(
         200,

@@ -222,6 +222,14 @@ impl RegistryObject {
         now: i64,
     ) -> RegResult<()> {
         let row = self.invitation_by("id", id)?;
+        // Permission before state: what state an invitation is in is
+        // itself something only those who may revoke it learn.
+        match self.ledger().token(&row.token_id)? {
+            Some(token) => self.check_may_manage(actor, &token)?,
+            // Its token is gone: only an admin still sees the invitation.
+            None => keyward_domain::policy::may_administer(&actor.policy(), "revoking invitations")
+                .map_err(|_| Fault::not_found("invitation"))?,
+        }
         match row.status(now) {
             InvitationStatus::Pending | InvitationStatus::Failed | InvitationStatus::Sending => {}
             other => {
@@ -230,9 +238,6 @@ impl RegistryObject {
                     other.as_str()
                 )))
             }
-        }
-        if let Ok(token) = self.token_row(&row.token_id) {
-            self.check_may_manage(actor, &token)?;
         }
         self.kv()?
             .delete(&store::invitation_key(&row.code_hash))

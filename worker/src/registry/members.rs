@@ -112,10 +112,24 @@ impl RegistryObject {
             created_by: actor.client_id.clone(),
             created_at: now,
         };
+        // A project that admits no never-expiring token gets the user
+        // token it allows longest (a week where it names no cap). An
+        // expired user token is kept (never purged), refused at the edge,
+        // so the member stays listed until an admin removes them.
+        let policy = self.expiry_policy(Some(&project))?;
+        let expires_at = if policy.allow_never {
+            None
+        } else {
+            Some(policy.latest(now).unwrap_or(now + 7 * 24 * 3600))
+        };
+        policy
+            .admits(expires_at, now)
+            .map_err(|e| Fault::invalid(vec![e]))?;
         let row = TokenRow {
             id: store::random_id("tok_", 20),
             client_id: store::random_id("cli_", 16),
             name: token_name,
+            expires_at,
             description: format!("{} signs in with this token", member.name),
             kind: TokenKind::User,
             grants,

@@ -67,8 +67,13 @@ impl Registry {
     /// Sends a command; a business refusal comes back as the registry's
     /// [`RegistryError`] and becomes its HTTP problem here, at the edge.
     pub async fn call<T: DeserializeOwned>(&self, cmd: &Command) -> ApiResult<T> {
-        let body = serde_json::to_string(cmd)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        let body = serde_json::to_string(cmd).map_err(|e| {
+            worker::console_error!("registry command: {e}");
+            ApiError::new(
+                ErrorCode::Internal,
+                "the request could not be sent to the registry",
+            )
+        })?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
@@ -146,7 +151,13 @@ impl DurableObject for RegistryObject {
                 crate::http::problem_response(&ApiError::unavailable(cause))
             }
             Err(Fault::Internal(cause)) => {
-                crate::http::problem_response(&ApiError::new(ErrorCode::Internal, cause))
+                // The cause is for the operator's log; an answer never
+                // carries parser or storage internals.
+                worker::console_error!("registry: {cause}");
+                crate::http::problem_response(&ApiError::new(
+                    ErrorCode::Internal,
+                    "the registry could not carry out this request; nothing was changed",
+                ))
             }
         })
     }
@@ -218,7 +229,7 @@ impl RegistryObject {
                 if let Some(actor) = &actor {
                     self.check_sees(actor, &row)?;
                 }
-                to_json(&row.view())
+                to_json(&row.view_at(now))
             }
             Command::ListTokens {
                 actor,

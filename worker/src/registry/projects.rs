@@ -163,6 +163,27 @@ impl RegistryObject {
         .ok_or_else(|| Fault::not_found("project"))
     }
 
+    /// Every project's expiry policy binds every credential acting in it:
+    /// a token's own project, and each project a global key holds grants
+    /// in. The first refusal names the project when it is not the home.
+    pub(super) fn check_expiry_policies(&self, row: &TokenRow, now: i64) -> RegResult<()> {
+        let home = row.project();
+        self.expiry_policy(home.as_deref())?
+            .admits(row.expires_at, now)
+            .map_err(|e| Fault::invalid(vec![e]))?;
+        for p in row.project_grants.keys() {
+            self.expiry_policy(Some(p))?
+                .admits(row.expires_at, now)
+                .map_err(|e| {
+                    Fault::invalid(vec![keyward_domain::FieldError::new(
+                        e.field,
+                        format!("{} (it holds grants in project '{p}')", e.message),
+                    )])
+                })?;
+        }
+        Ok(())
+    }
+
     /// The expiry policy a token in `project` is held to (global keys and
     /// master tokens belong to none, and have none).
     pub(super) fn expiry_policy(&self, project: Option<&str>) -> RegResult<ExpiryPolicy> {

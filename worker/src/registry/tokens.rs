@@ -48,16 +48,16 @@ impl RegistryObject {
         let sql = self.sql();
         let expired = sql
             .exec(
-                "SELECT * FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master'",
+                "SELECT * FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind NOT IN ('master', 'user')",
                 vec![i(now)],
             )?
             .rows::<TokenRow>()?;
         sql.exec(
-            "DELETE FROM retired_secrets WHERE token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master')",
+            "DELETE FROM retired_secrets WHERE token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind NOT IN ('master', 'user'))",
             vec![i(now)],
         )?;
         sql.exec(
-            "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind != 'master'",
+            "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind NOT IN ('master', 'user')",
             vec![i(now)],
         )?;
         for row in &expired {
@@ -172,9 +172,7 @@ impl RegistryObject {
             elevations: vec![],
         };
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
-        self.expiry_policy(row.project().as_deref())?
-            .admits(row.expires_at, now)
-            .map_err(|e| Fault::invalid(vec![e]))?;
+        self.check_expiry_policies(&row, now)?;
         self.check_may_issue(actor, None, &row)?;
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
@@ -261,14 +259,14 @@ impl RegistryObject {
         );
         changed.set("global_admin", &mut row.global_admin, changes.global_admin);
         let expires_at = changes.expires_at.map(|e| e.at);
-        if let Some(at) = expires_at {
-            // Only a changed expiry is held to the project's policy:
-            // tokens from before a stricter policy keep theirs until then.
-            self.expiry_policy(row.project().as_deref())?
-                .admits(at, now)
-                .map_err(|e| Fault::invalid(vec![e]))?;
-        }
+        let held_to_policy = expires_at.is_some() || before.project_grants != row.project_grants;
         changed.set("expires_at", &mut row.expires_at, expires_at);
+        if held_to_policy {
+            // Only a changed expiry (or a key newly holding grants in a
+            // project) is held to the policies: tokens from before a
+            // stricter policy keep theirs until then.
+            self.check_expiry_policies(&row, now)?;
+        }
         let rate_limit = changes.rate_limit.map(|r| r.per_minute);
         changed.set("rate_limit", &mut row.rate_limit, rate_limit);
         let was_enabled = row.enabled;
@@ -503,8 +501,10 @@ impl RegistryObject {
             args.push(s(p));
         }
         if let Some(p) = persona {
-            clauses.push("personas LIKE ?".into());
-            args.push(s(format!("%\"{p}\"%")));
+            // Escaped like `q`: `%` and `_` are a persona id's characters
+            // here, never wildcards.
+            clauses.push("personas LIKE ? ESCAPE '\\'".into());
+            args.push(s(format!("%\"{}\"%", like_escaped(&p))));
         }
         if let Some(e) = enabled {
             clauses.push("enabled = ?".into());
@@ -544,12 +544,7 @@ impl RegistryObject {
             args.push(s(k.as_str()));
         }
         if let Some(q) = q {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pattern = format!("%{}%", like_escaped(&q));
             clauses.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')".into());
             args.push(s(pattern.clone()));
             args.push(s(pattern));
@@ -572,10 +567,17 @@ impl RegistryObject {
             offset,
         )?;
         Ok(Page {
-            items: rows.iter().map(TokenRow::view).collect(),
+            items: rows.iter().map(|r| r.view_at(now)).collect(),
             total,
             limit,
             offset,
         })
     }
+}
+
+/// `text` inside a `LIKE … ESCAPE '\'` pattern, matching only itself.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
