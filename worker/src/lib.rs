@@ -16,6 +16,7 @@ mod guard;
 mod handlers;
 mod http;
 mod ratelimit;
+mod recovery;
 mod registry;
 mod routes;
 mod store;
@@ -222,6 +223,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
 /// expired tokens and forgets finished overlaps. Never on a call's path.
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    recovery::carry_out(&env).await;
     let swept = match registry::Registry::from_env(&env) {
         Ok(r) => r.call::<usize>(&registry::Command::Sweep).await,
         Err(e) => Err(e),

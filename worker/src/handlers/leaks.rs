@@ -7,7 +7,7 @@ use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, LeakFound, LeakNotice, LeakSighting, Registry};
 use keyward_domain::invitation::Email;
 use keyward_domain::leak::{self, Label, LeakAction, Sighting, Verdict, PARTNER_KEY_HEADER};
-use keyward_domain::{ErrorCode, FieldError};
+use keyward_domain::{ErrorCode, FieldError, TokenKind};
 use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
@@ -126,7 +126,12 @@ fn notice(notices: &[LeakNotice]) -> Email {
                     .as_deref()
                     .unwrap_or("(none: a global key or master token)"),
                 match n.action {
-                    LeakAction::Disabled => "disabled; rotate it, then enable it again",
+                    LeakAction::Disabled if n.kind == TokenKind::Master => {
+                        "disabled; another admin recovers it (POST /api/v1/tokens/{id}/refresh \
+                         sends its admin a new secret and enables it), or, with no other admin, \
+                         the operator (scripts/recover-admin)"
+                    }
+                    LeakAction::Disabled => "disabled; refresh it (the leaked secret stops at once), then enable it again",
                     LeakAction::Revoked => "deleted",
                     LeakAction::RetiredSecretEnded => "an old, replaced secret stopped working",
                     _ => "already disabled",

@@ -167,3 +167,131 @@ impl RegistryObject {
         Ok(())
     }
 }
+
+/// A master token given a new secret for its admin, and where it goes.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ReissuedMaster {
+    pub token: Token,
+    /// The admin's address: the new secret is sent there, never answered.
+    pub email: String,
+}
+
+impl RegistryObject {
+    /// The admin whose master token `row` is.
+    fn admin_of(&self, row: &TokenRow) -> RegResult<AdminRow> {
+        select::<AdminRow>(
+            &self.sql(),
+            "SELECT * FROM admins WHERE master_token_id = ?",
+            vec![s(&row.id)],
+        )?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Fault::not_found("admin"))
+    }
+
+    /// The one way a master token is recovered: a new secret at once (the
+    /// old one, leaked or lost, stops without overlap) and the token
+    /// enabled again. The caller delivers the secret to its admin only.
+    async fn reissue_master(
+        &self,
+        row: &TokenRow,
+        secret: NewSecret,
+        now: i64,
+    ) -> RegResult<(TokenRow, AdminRow)> {
+        let admin = self.admin_of(row)?;
+        let mut after = authority::refresh(
+            &self.ledger(),
+            &self.replica()?,
+            row,
+            authority::Rotation {
+                new_hash: secret.hash,
+                new_hint: secret.hint,
+                overlap_seconds: 0,
+                invitation: None,
+            },
+            now,
+        )
+        .await?;
+        if !after.enabled {
+            // Enabled only once the old secret is gone: a failure before
+            // this leaves the token disabled, never the leaked secret live.
+            after.enabled = true;
+            after.updated_at = now;
+            self.save_token(&after, now).await?;
+        }
+        Ok((after, admin))
+    }
+
+    /// Another admin recovers a master token (a leak report disabled it,
+    /// or its admin lost it): `POST /tokens/{id}/refresh` on another
+    /// admin's master token.
+    pub(super) async fn rotate_master(
+        &self,
+        actor: &Actor,
+        id: &str,
+        secret: NewSecret,
+        now: i64,
+    ) -> RegResult<ReissuedMaster> {
+        policy::may_administer(&actor.policy(), "recovering another admin's master token")?;
+        let row = self.token_row(id)?;
+        if row.kind != TokenKind::Master || row.id == actor.token_id {
+            return Err(Fault::conflict(
+                "only another admin's master token is recovered this way",
+            ));
+        }
+        let (after, admin) = self.reissue_master(&row, secret, now).await?;
+        self.audit_as(
+            actor,
+            Entry::new(
+                "token.refresh",
+                id,
+                Outcome::Success,
+                &format!(
+                    "recovered for admin {}: the old secret stopped at once; the new one ({}) was sent to them, and the token is enabled",
+                    admin.email, after.secret_hint
+                ),
+            ),
+            now,
+        )?;
+        Ok(ReissuedMaster {
+            token: after.view(),
+            email: admin.email,
+        })
+    }
+
+    /// The operator's recovery, for a deployment whose admins are all
+    /// locked out: asked for through KV by someone with the account's
+    /// credentials and carried out by the Cron Trigger, never by a route.
+    /// The operator minted the secret and hands it over themselves.
+    pub(super) async fn operator_recover(
+        &self,
+        email: &str,
+        secret: NewSecret,
+        now: i64,
+    ) -> RegResult<Token> {
+        let admin = select::<AdminRow>(
+            &self.sql(),
+            "SELECT * FROM admins WHERE email = ?",
+            vec![s(email)],
+        )?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Fault::not_found("admin"))?;
+        let row = self.token_row(&admin.master_token_id)?;
+        let (after, _) = self.reissue_master(&row, secret, now).await?;
+        self.audit(
+            "operator",
+            Entry::new(
+                "admin.recover",
+                &row.id,
+                Outcome::Success,
+                &format!(
+                    "the operator recovered the master token of {email}: new secret {}, the old one stopped, the token is enabled",
+                    after.secret_hint
+                ),
+            ),
+            now,
+        )?;
+        Ok(after.view())
+    }
+}

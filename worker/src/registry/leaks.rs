@@ -8,6 +8,7 @@ use super::{LeakFound, LeakNotice, LeakSighting, RegistryObject};
 use crate::authority::{Replica, TokenRow};
 use keyward_domain::api::{LeakResponse, Outcome};
 use keyward_domain::leak::LeakAction;
+use keyward_domain::TokenKind;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -35,6 +36,7 @@ impl RegistryObject {
                 notices.push(LeakNotice {
                     token_id: row.id.clone(),
                     name: row.name.clone(),
+                    kind: row.kind,
                     project: row.project(),
                     action,
                     url: sighting.url.clone(),
@@ -86,17 +88,22 @@ impl RegistryObject {
                     .unwrap_or_default(),
                 None => LeakResponse::Disable,
             };
+            // A master or user token goes with its admin or member, so it
+            // is disabled whatever the project says; any other token of a
+            // revoking project is deleted even if it was disabled already,
+            // so nobody can enable the leaked secret again.
+            let revocable = !matches!(row.kind, TokenKind::Master | TokenKind::User);
             let action = match response {
+                LeakResponse::Revoke if revocable => {
+                    self.remove_token(&row).await?;
+                    LeakAction::Revoked
+                }
                 _ if !row.enabled => LeakAction::AlreadyStopped,
-                LeakResponse::Disable => {
+                _ => {
                     row.enabled = false;
                     row.updated_at = now;
                     self.save_token(&row, now).await?;
                     LeakAction::Disabled
-                }
-                LeakResponse::Revoke => {
-                    self.remove_token(&row).await?;
-                    LeakAction::Revoked
                 }
             };
             let detail = format!(

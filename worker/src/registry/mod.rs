@@ -39,6 +39,7 @@ mod rows;
 mod schema;
 mod tokens;
 
+pub use admins::ReissuedMaster;
 pub use protocol::*;
 
 use fault::{Fault, RegResult};
@@ -328,6 +329,12 @@ impl RegistryObject {
                     .refresh_token(&actor, &id, overlap_seconds, secret, None, now)
                     .await?,
             ),
+            Command::RotateMaster { actor, id, secret } => {
+                to_json(&self.rotate_master(&actor, &id, secret, now).await?)
+            }
+            Command::OperatorRecover { email, secret } => {
+                to_json(&self.operator_recover(&email, secret, now).await?)
+            }
             Command::Sweep => to_json(&self.sweep(now).await?),
             Command::ReportLeaks { sightings } => {
                 to_json(&self.report_leaks(sightings, now).await?)

@@ -126,6 +126,8 @@ pub struct LeakFound {
 pub struct LeakNotice {
     pub token_id: String,
     pub name: String,
+    /// What recovers it: a master token is recovered by another admin.
+    pub kind: TokenKind,
     pub project: Option<String>,
     pub action: keyward_domain::leak::LeakAction,
     pub url: Option<String>,
@@ -232,6 +234,18 @@ pub enum Command {
         actor: Actor,
         id: String,
         overlap_seconds: u64,
+        secret: NewSecret,
+    },
+    /// Another admin recovers a master token: a new secret for its admin.
+    RotateMaster {
+        actor: Actor,
+        id: String,
+        secret: NewSecret,
+    },
+    /// The operator's recovery of an admin's master token (the Cron
+    /// Trigger carries out what the operator wrote to KV).
+    OperatorRecover {
+        email: String,
         secret: NewSecret,
     },
     /// The Cron Trigger's sweep: expired tokens and finished overlaps.
