@@ -916,6 +916,10 @@ pub struct VerifyArgs {
     /// The address the key was presented from (checked against its allowed networks)
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
+    /// Only look: spend nothing of the key's rate and usage limits (a
+    /// verification is otherwise a use of the key)
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

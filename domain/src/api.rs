@@ -271,6 +271,11 @@ pub struct VerifyRequest {
     /// `allowed_ips`. A key with an allow-list is `IP_NOT_ALLOWED` without it.
     #[schemars(with = "Option<String>")]
     pub ip: Option<String>,
+    /// Verifying is a use of the key, as a call at the edge is: it counts
+    /// against the key's rate limit and usage limit (`RATE_LIMITED`,
+    /// `USAGE_EXHAUSTED`). `true` checks without spending anything.
+    #[serde(default)]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -284,6 +289,11 @@ pub enum VerifyCode {
     NotYetValid,
     IpNotAllowed,
     InsufficientPermissions,
+    // The key's rate limit is spent for now (see `retry_after`); its usage
+    // limit is spent (until its refill, `retry_after`). Plain comments: a
+    // doc comment would split the schema's enum.
+    RateLimited,
+    UsageExhausted,
 }
 
 #[skip_serializing_none]
@@ -300,6 +310,12 @@ pub struct VerifyResponse {
     /// request's `project`, else the key's own; `default` for master
     /// tokens and global keys).
     pub project: Option<String>,
+    /// For `RATE_LIMITED`, and `USAGE_EXHAUSTED` with a refill: seconds
+    /// until the key may be used again.
+    pub retry_after: Option<u64>,
+    /// For a usage-limited key that was found: the uses it has left after
+    /// this one (uses leased to edge isolates count as used).
+    pub remaining: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

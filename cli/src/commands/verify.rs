@@ -37,6 +37,7 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
         require: (!all.is_empty()).then_some(Requirement::All(all)),
         project: a.project,
         ip: a.ip,
+        dry_run: a.dry_run.then_some(true),
     };
     let answer: VerifyResponse = ctx.client()?.post(P::VERIFY.template(), &body)?;
     match ctx.mode {
@@ -66,8 +67,13 @@ pub fn run(ctx: &Ctx, a: VerifyArgs) -> Result<(), CliError> {
         VerifyCode::NotYetValid => "NOT_YET_VALID",
         VerifyCode::IpNotAllowed => "IP_NOT_ALLOWED",
         VerifyCode::InsufficientPermissions => "INSUFFICIENT_PERMISSIONS",
+        VerifyCode::RateLimited => "RATE_LIMITED",
+        VerifyCode::UsageExhausted => "USAGE_EXHAUSTED",
     };
     let mut message = format!("not valid: {code}");
+    if let Some(s) = answer.retry_after {
+        message.push_str(&format!(" (retry in {s} s)"));
+    }
     if let Some(m) = &answer.missing {
         message.push_str(&format!(" (missing {m})"));
     }

@@ -11,7 +11,7 @@ use keyward_domain::api::{
 use keyward_domain::conditions::Unusable;
 use keyward_domain::query::AuditQuery;
 use keyward_domain::requirement::Requirement;
-use keyward_domain::FieldError;
+use keyward_domain::{ErrorCode, FieldError};
 
 use worker::{Request, Response};
 
@@ -117,6 +117,43 @@ pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         Err(Rejection::Unusable(Unusable::NotYetValid)) => verdict(VerifyCode::NotYetValid),
         Err(Rejection::Unusable(Unusable::AddressNotAllowed)) => verdict(VerifyCode::IpNotAllowed),
         Ok(record) => {
+            // Verifying is the use (the Unkey model): it spends what a
+            // call at the edge would, unless the verifier only looks.
+            let token = &record.token;
+            if body.dry_run != Some(true) {
+                if let Err(e) = crate::ratelimit::enforce(
+                    call.env,
+                    &token.id,
+                    token.rate_limit,
+                    token.usage_limit,
+                )
+                .await
+                {
+                    let code = match e.code() {
+                        ErrorCode::RateLimited => VerifyCode::RateLimited,
+                        ErrorCode::UsageExhausted => VerifyCode::UsageExhausted,
+                        // The limiter could not be asked: fail closed.
+                        _ => return Err(e),
+                    };
+                    let mut refused = verdict(code);
+                    refused.retry_after = e.retry_after;
+                    refused.project = Some(
+                        named
+                            .clone()
+                            .unwrap_or_else(|| record.access(0).home().to_string()),
+                    );
+                    if code == VerifyCode::UsageExhausted {
+                        refused.remaining = Some(0);
+                    }
+                    return http::json(200, &refused);
+                }
+            }
+            let remaining = match token.usage_limit {
+                Some(quota) => {
+                    Some(crate::ratelimit::remaining_uses(call.env, &token.id, quota).await?)
+                }
+                None => None,
+            };
             let access = record.access(crate::store::now().unix_timestamp());
             let project = named.unwrap_or_else(|| access.home().to_string());
             let missing = if access.reaches(&project) {
@@ -135,6 +172,8 @@ pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
                 token: Some(record.token),
                 missing,
                 project: Some(project),
+                retry_after: None,
+                remaining,
             }
         }
     };
@@ -148,6 +187,8 @@ fn verdict(code: VerifyCode) -> VerifyResponse {
         token: None,
         missing: None,
         project: None,
+        retry_after: None,
+        remaining: None,
     }
 }
 
