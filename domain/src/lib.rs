@@ -18,6 +18,8 @@ pub mod invitation;
 pub mod jwt;
 pub mod leak;
 pub mod level;
+#[cfg(test)]
+mod model;
 pub mod paths;
 pub mod policy;
 pub mod problem;

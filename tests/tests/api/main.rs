@@ -9,6 +9,7 @@
 
 mod admins;
 mod atlan;
+mod attenuation;
 mod authorization_matrix;
 mod bad_input;
 mod blast_radius;
