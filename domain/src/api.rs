@@ -789,7 +789,10 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Vec<FieldError>> {
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let message = strip_position(&inner.to_string());
+            let mut message = strip_position(&inner.to_string());
+            if message == "recursion limit exceeded" {
+                message = "nests objects and arrays too deeply".into();
+            }
             let field = if inner.is_syntax() || inner.is_eof() {
                 "body".to_string()
             } else if path == "." {

@@ -386,7 +386,8 @@ mod tests {
         ok.rate_limit = 5;
         ok.allowed_ips = vec!["10.1.0.0/16".parse().unwrap()];
         assert_eq!(ok.within(&parent, &c), Ok(()));
-        let cases: Vec<(Box<dyn Fn(&mut Capability)>, &str)> = vec![
+        type Widen = Box<dyn Fn(&mut Capability)>;
+        let cases: Vec<(Widen, &str)> = vec![
             (Box::new(|x| x.expires_at = None), "expiry"),
             (Box::new(|x| x.not_before = None), "not_before"),
             (Box::new(|x| x.rate_limit = 11), "rate limit"),

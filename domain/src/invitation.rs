@@ -160,6 +160,29 @@ pub fn email(welcome: &InvitationWelcome, link: &str) -> Email {
     }
 }
 
+/// The email that hands an admin their recovered master token: another
+/// admin (`by`) replaced a secret that leaked or was lost. The secret goes
+/// only to its admin; the admin who recovered it never sees it.
+pub fn recovered_master_email(secret: &str, by: &str) -> Email {
+    let subject = "Your Keyward master token was recovered".to_string();
+    let text = format!(
+        "{by} recovered your Keyward master token: its old secret stopped working, and it is enabled again with this new secret:\n\n{secret}\n\nStore it in your password manager now; Keyward never shows it again. If you did not expect this, tell your other admins.\n"
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif\">\
+<p>{by} recovered your Keyward master token: its old secret stopped working, and it is enabled again with this new secret:</p>\
+<p><code>{secret}</code></p><p>Store it in your password manager now; Keyward never shows it again.</p>\
+<p style=\"color:#57606a\">If you did not expect this, tell your other admins.</p></body></html>",
+        by = escape(by),
+        secret = escape(secret),
+    );
+    Email {
+        subject,
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,28 +267,5 @@ mod tests {
         assert!(e.html.contains("href=\"https://k.example/invite/abc\""));
         assert!(!e.html.contains("<b>Bob"));
         assert!(e.subject.contains("tutorial"));
-    }
-}
-
-/// The email that hands an admin their recovered master token: another
-/// admin (`by`) replaced a secret that leaked or was lost. The secret goes
-/// only to its admin; the admin who recovered it never sees it.
-pub fn recovered_master_email(secret: &str, by: &str) -> Email {
-    let subject = "Your Keyward master token was recovered".to_string();
-    let text = format!(
-        "{by} recovered your Keyward master token: its old secret stopped working, and it is enabled again with this new secret:\n\n{secret}\n\nStore it in your password manager now; Keyward never shows it again. If you did not expect this, tell your other admins.\n"
-    );
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif\">\
-<p>{by} recovered your Keyward master token: its old secret stopped working, and it is enabled again with this new secret:</p>\
-<p><code>{secret}</code></p><p>Store it in your password manager now; Keyward never shows it again.</p>\
-<p style=\"color:#57606a\">If you did not expect this, tell your other admins.</p></body></html>",
-        by = escape(by),
-        secret = escape(secret),
-    );
-    Email {
-        subject,
-        text,
-        html,
     }
 }

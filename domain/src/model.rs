@@ -409,9 +409,12 @@ impl World {
                 }
                 let grants = Self::grants(&grants);
                 if policy::may_elevate(&by.actor(), &token, &grants, &c, RATE).is_ok() {
+                    // Issued now: the new elevation's grants, whatever the
+                    // token holds already (an elevation extended is given
+                    // again).
                     let mut raised = token.clone();
-                    raised.elevated.extend(grants.iter().cloned());
-                    self.check_issued(&by, Some(&token), &raised)?;
+                    raised.elevated = grants.clone();
+                    self.check_issued(&by, None, &raised)?;
                     let waits = token.project.as_deref() == Some(FOUR_EYES);
                     self.creds[t].elevations.push(ModelElevation {
                         grants,

@@ -10,6 +10,7 @@
 mod admins;
 mod atlan;
 mod attenuation;
+mod attenuation_model;
 mod authorization_matrix;
 mod bad_input;
 mod blast_radius;
