@@ -16,6 +16,7 @@
 //! that works).
 
 use crate::access::Access;
+use crate::admit::{admit, Credential, Stop};
 use crate::catalog::Catalog;
 use crate::gateway::RouteTable;
 use crate::grant::{Grant, Principal, Resource};
@@ -23,6 +24,7 @@ use crate::policy::{self, Subject};
 use crate::problem::FieldError;
 use crate::quota::UsageLimit;
 use crate::ratelimit::Standing;
+use crate::requirement::Requirement;
 use crate::secret::TokenKind;
 use crate::template::ResourceTemplate;
 use crate::validate;
@@ -573,38 +575,54 @@ fn decide(
             ),
         );
     }
-    if holdings.expired(now) {
-        return answer(
-            Verdict::Deny,
-            ExplainCode::TokenExpired,
-            "the token has expired: every call is refused before any grant is looked at".into(),
-        );
-    }
-    // The same conditions the edge checks after the expiry; the address
-    // is not part of the question, so an allow-list is not judged here.
-    if !holdings.enabled {
-        return answer(
-            Verdict::Deny,
-            ExplainCode::TokenDisabled,
-            "the token is disabled: every call is refused until an admin enables it".into(),
-        );
-    }
-    if holdings.not_before.is_some_and(|nb| now < nb) {
-        return answer(
-            Verdict::Deny,
-            ExplainCode::TokenNotYetValid,
-            "the token is not valid yet (its not_before is still to come)".into(),
-        );
-    }
-    // The edge counts the call against the token's limit right after
-    // authentication, before the route, the project or a grant is looked
-    // at: a full window refuses whatever the grants say.
-    match around.limiter {
-        Standing::Room => {}
-        Standing::WindowFull {
+    // The edge's own admission step, with the limiter's standing as the
+    // limiter reports it: what it refuses, and why, is what the edge does.
+    let credential = Credential {
+        access: &access,
+        expires_at: holdings.expires_at,
+        enabled: holdings.enabled,
+        not_before: holdings.not_before,
+        retired: matches!(presented, Presented::Retired { .. }),
+        home_principal: None,
+    };
+    let admitted = admit(
+        &credential,
+        catalog,
+        Some(&project),
+        &Requirement::Grant(wanted.clone()),
+        now,
+        around.limiter,
+    );
+    let admission = match admitted {
+        Ok(admission) => admission,
+        Err(Stop::Expired) => {
+            return answer(
+                Verdict::Deny,
+                ExplainCode::TokenExpired,
+                "the token has expired: every call is refused before any grant is looked at".into(),
+            )
+        }
+        Err(Stop::Disabled) => {
+            return answer(
+                Verdict::Deny,
+                ExplainCode::TokenDisabled,
+                "the token is disabled: every call is refused until an admin enables it".into(),
+            )
+        }
+        Err(Stop::NotYetValid) => {
+            return answer(
+                Verdict::Deny,
+                ExplainCode::TokenNotYetValid,
+                "the token is not valid yet (its not_before is still to come)".into(),
+            )
+        }
+        // The edge counts the call against the token's limit right after
+        // authentication, before the route, the project or a grant is
+        // looked at: a full window refuses whatever the grants say.
+        Err(Stop::Limited(Standing::WindowFull {
             per_minute,
             retry_after,
-        } => {
+        })) => {
             let mut out = answer(
                 Verdict::Deny,
                 ExplainCode::RateLimited,
@@ -615,7 +633,7 @@ fn decide(
             out.retry_after = Some(retry_after);
             return out;
         }
-        Standing::UsesExhausted { uses, retry_after } => {
+        Err(Stop::Limited(Standing::UsesExhausted { uses, retry_after })) => {
             let mut out = answer(
                 Verdict::Deny,
                 ExplainCode::UsageExhausted,
@@ -631,9 +649,19 @@ fn decide(
             out.retry_after = retry_after;
             return out;
         }
-    }
-    if let Presented::Retired { until } = presented {
-        if let Err(refusal) = policy::may_use(&holdings.actor(true), wanted) {
+        // `admit` stops for a limiter only when it has no room.
+        Err(Stop::Limited(Standing::Room)) => {
+            return answer(
+                Verdict::Deny,
+                ExplainCode::RateLimited,
+                "the limiter refuses".into(),
+            )
+        }
+        Err(Stop::RetiredSecret(refusal)) => {
+            let until = match presented {
+                Presented::Retired { until } => until,
+                _ => now,
+            };
             return answer(
                 Verdict::Deny,
                 ExplainCode::RetiredSecret,
@@ -644,11 +672,29 @@ fn decide(
                 ),
             );
         }
-    }
-    if let Err(refusal) = policy::may_act_in(&access, &project) {
-        return answer(Verdict::Deny, ExplainCode::OutOfReach, refusal.to_string());
-    }
-    let principal = access.principal(catalog, &project);
+        Err(Stop::OutOfReach(refusal)) => {
+            return answer(Verdict::Deny, ExplainCode::OutOfReach, refusal.to_string())
+        }
+        Err(Stop::Missing(missing)) => {
+            let mut out = answer(
+                Verdict::Deny,
+                ExplainCode::NoGrant,
+                format!(
+                    "no grant admits {wanted} in project '{project}': the token lacks {missing}"
+                ),
+            );
+            out.missing = Some(missing);
+            return out;
+        }
+        Err(Stop::Unmet(words)) => {
+            return answer(
+                Verdict::Deny,
+                ExplainCode::NoGrant,
+                format!("no grant admits {wanted} in project '{project}': unmet {words}"),
+            )
+        }
+    };
+    let principal = admission.principal;
     match principal.admit(wanted) {
         Err(missing) => {
             let mut out = answer(

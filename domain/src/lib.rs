@@ -2,6 +2,7 @@
 //! clock, no randomness of its own (callers pass `now` and a CSPRNG).
 
 pub mod access;
+pub mod admit;
 pub mod api;
 pub mod blast;
 pub mod capability;

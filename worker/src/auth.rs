@@ -78,6 +78,20 @@ impl Caller {
         }
     }
 
+    /// The caller as the one admission step judges it
+    /// (`keyward_domain::admit`), with this isolate's home principal.
+    pub fn credential(&self) -> keyward_domain::admit::Credential<'_> {
+        let token = &self.record.token;
+        keyward_domain::admit::Credential {
+            access: &self.access,
+            expires_at: token.expires_at.map(|t| t.unix_timestamp()),
+            enabled: token.enabled,
+            not_before: token.not_before.map(|t| t.unix_timestamp()),
+            retired: self.record.retired_until.is_some(),
+            home_principal: Some(&self.principal),
+        }
+    }
+
     /// The caller's permissions inside `project`.
     pub fn principal_in(&self, catalog: &Catalog, project: &str) -> Principal {
         self.access.principal(catalog, project)

@@ -7,7 +7,10 @@ use crate::auth::Caller;
 use crate::http::{ApiError, ApiResult};
 use crate::registry::Registry;
 use crate::routes::Route;
+use keyward_domain::admit::{admit, Stop};
 use keyward_domain::api::Outcome;
+use keyward_domain::ratelimit::Standing;
+use keyward_domain::requirement::Requirement;
 use keyward_domain::{Catalog, ErrorCode, Grant};
 use std::cell::RefCell;
 use worker::{Context, Env};
@@ -56,7 +59,9 @@ impl Call<'_> {
     }
 
     /// Requires `service:permission[@resource]` in the request's project,
-    /// naming it when missing.
+    /// naming it when missing: the domain's one admission step
+    /// ([`keyward_domain::admit::admit`]), as the gateway, `/verify` and
+    /// `explain` ask it. The limiter has counted this call already.
     pub fn require(
         &self,
         service: &str,
@@ -64,34 +69,30 @@ impl Call<'_> {
         resource: Option<&str>,
     ) -> ApiResult<&Caller> {
         let caller = self.caller()?;
-        // The caller's home-project principal is already built; only a
-        // path naming a project needs another.
-        let in_project;
-        let principal = match &self.project {
-            Some(_) => {
-                in_project = self.principal()?;
-                &in_project
+        let grant = Grant::new(
+            service,
+            permission,
+            resource.map(|r| keyward_domain::Resource::Id(r.to_string())),
+        );
+        if let Some(p) = &self.project {
+            if keyward_domain::validate::project_id("project", p).is_err() {
+                return Err(ApiError::not_found("project"));
             }
-            None => &caller.principal,
-        };
-        match principal.may(service, permission, resource) {
-            keyward_domain::Decision::Allow => {
-                let grant = Grant::new(
-                    service,
-                    permission,
-                    resource.map(|r| keyward_domain::Resource::Id(r.to_string())),
-                );
-                // A retired secret holds what its token holds, but uses
-                // none of it to change the control plane (the front has
-                // refused those routes already; this is the same rule).
-                if caller.record.retired_until.is_some() {
-                    keyward_domain::policy::may_use(&caller.actor().policy(), &grant)?;
-                }
-                self.used.borrow_mut().push(grant);
-                Ok(caller)
-            }
-            keyward_domain::Decision::Deny(missing) => Err(insufficient(&missing)),
         }
+        let wanted = Requirement::Grant(grant);
+        admit(
+            &caller.credential(),
+            self.catalog,
+            self.project.as_deref(),
+            &wanted,
+            crate::store::now().unix_timestamp(),
+            Standing::Room,
+        )
+        .map_err(stopped)?;
+        if let Requirement::Grant(grant) = wanted {
+            self.used.borrow_mut().push(grant);
+        }
+        Ok(caller)
     }
 
     pub fn require_master(&self) -> ApiResult<&Caller> {
@@ -113,6 +114,30 @@ impl Call<'_> {
 
     pub fn registry(&self) -> ApiResult<Registry> {
         Registry::from_env(self.env)
+    }
+}
+
+/// An admission's refusal as the API answers it.
+pub fn stopped(stop: Stop) -> ApiError {
+    match stop {
+        Stop::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
+        Stop::Disabled => ApiError::new(
+            ErrorCode::TokenDisabled,
+            "the token is disabled; an admin can enable it again",
+        ),
+        Stop::NotYetValid => ApiError::new(
+            ErrorCode::TokenNotYetValid,
+            "the token is not valid yet (see its not_before)",
+        ),
+        // The edge counts a call before it is admitted; the limiter's own
+        // refusal was answered then.
+        Stop::Limited(_) => ApiError::new(ErrorCode::RateLimited, "the token's limit is spent"),
+        Stop::RetiredSecret(refusal) | Stop::OutOfReach(refusal) => refusal.into(),
+        Stop::Missing(missing) => insufficient(&missing),
+        Stop::Unmet(words) => ApiError::new(
+            ErrorCode::InsufficientPermission,
+            format!("this token lacks {words}"),
+        ),
     }
 }
 

@@ -16,10 +16,13 @@ mod proxy;
 use crate::auth;
 use crate::http::{self, ApiError, ApiResult};
 use crate::store;
+use keyward_domain::admit::{admit, Stop};
 use keyward_domain::api::Outcome;
 use keyward_domain::gateway::{Credential, Identity, Miss, RouteTable, REQUEST_HEADER_PROJECT};
 use keyward_domain::jwt::{classify, BearerShape};
-use keyward_domain::{Access, Decision, ErrorCode, Grant, Principal};
+use keyward_domain::ratelimit::Standing;
+use keyward_domain::requirement::Requirement;
+use keyward_domain::{Decision, ErrorCode, Grant, Principal};
 use std::sync::OnceLock;
 use std::time::Duration;
 use worker::{Context, Env, Request, Response};
@@ -48,31 +51,59 @@ pub(crate) fn setting(env: &Env, name: &str) -> Option<String> {
 
 impl Authenticated {
     /// The project the call acts in (the one named, else the caller's
-    /// own) and the caller's permissions there. A project the credential
-    /// cannot reach is refused, naming both.
-    fn project(&self, named: Option<&str>) -> ApiResult<(String, Principal)> {
+    /// own), once the caller holds every grant the route requires there.
+    /// A Keyward token goes through the domain's one admission step, as
+    /// every API call does; a JWT holds its claims' grants in each of its
+    /// issuer's projects.
+    /// A refusal says the project when the caller reached it.
+    fn admit(
+        &self,
+        named: Option<&str>,
+        required: &[Grant],
+    ) -> Result<String, (ApiError, Option<String>)> {
         let catalog = crate::catalog::catalog_ref();
         match &self.reach {
-            Reach::Keyward(access) => {
-                let project = named.unwrap_or(access.home()).to_string();
-                keyward_domain::policy::may_act_in(access, &project)?;
-                let principal = access.principal(catalog, &project);
-                Ok((project, principal))
+            Reach::Keyward(caller) => {
+                let wanted =
+                    Requirement::All(required.iter().cloned().map(Requirement::Grant).collect());
+                let admission = admit(
+                    &caller.credential(),
+                    catalog,
+                    named,
+                    &wanted,
+                    crate::store::now().unix_timestamp(),
+                    Standing::Room,
+                )
+                .map_err(|stop| {
+                    let reached = matches!(stop, Stop::Missing(_) | Stop::Unmet(_))
+                        .then(|| named.unwrap_or(caller.access.home()).to_string());
+                    (crate::call::stopped(stop), reached)
+                })?;
+                Ok(admission.project)
             }
             Reach::Jwt { projects, grants } => {
                 let project = keyward_domain::jwt::project_among(projects, named).map_err(
                     |may| {
-                        ApiError::new(
-                            ErrorCode::InsufficientPermission,
-                            format!(
-                                "tokens of this issuer act in project '{}' and cannot reach project '{}'",
-                                may.join("', '"),
-                                named.unwrap_or_default()
+                        (
+                            ApiError::new(
+                                ErrorCode::InsufficientPermission,
+                                format!(
+                                    "tokens of this issuer act in project '{}' and cannot reach project '{}'",
+                                    may.join("', '"),
+                                    named.unwrap_or_default()
+                                ),
                             ),
+                            None,
                         )
                     },
                 )?;
-                Ok((project, Principal::new(catalog, false, grants)))
+                let principal = Principal::new(catalog, false, grants);
+                for wanted in required {
+                    if let Decision::Deny(missing) = principal.decide(wanted) {
+                        return Err((crate::call::insufficient(&missing), Some(project)));
+                    }
+                }
+                Ok(project)
             }
         }
     }
@@ -108,7 +139,7 @@ type GatewayAudit = (
 
 /// Where a credential may act.
 enum Reach {
-    Keyward(Box<Access>),
+    Keyward(Box<auth::Caller>),
     /// A JWT: its issuer's projects (the first when none is named) and the
     /// grants its claims map to, which hold in each of them.
     Jwt {
@@ -210,16 +241,18 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         vec![],
     ));
     crate::ratelimit::enforce(env, &who.limit_key, who.limit, who.quota).await?;
-    let (project, principal) = who.project(named.as_deref())?;
+    let project = match who.admit(named.as_deref(), &required) {
+        Ok(project) => project,
+        Err((e, reached)) => {
+            // A call refused for a grant acted in a project all the same.
+            if let Some(a) = audit.as_mut() {
+                a.4 = reached;
+            }
+            return Err(e);
+        }
+    };
     if let Some(a) = audit.as_mut() {
         a.4 = Some(project.clone());
-    }
-    for wanted in &required {
-        if let Decision::Deny(missing) = principal.decide(wanted) {
-            return Err(crate::call::insufficient(&missing));
-        }
-    }
-    if let Some(a) = audit.as_mut() {
         a.5 = required;
     }
     who.identity.project = project;
@@ -290,7 +323,7 @@ async fn authenticate(
                 limit: token.rate_limit,
                 quota: token.usage_limit,
                 actor: caller.audit_identity(),
-                reach: Reach::Keyward(Box::new(caller.access.clone())),
+                reach: Reach::Keyward(Box::new(caller)),
             })
         }
         BearerShape::Jwt => {

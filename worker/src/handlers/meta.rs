@@ -5,11 +5,13 @@ use crate::call::Call;
 use crate::handlers::tokens::check_grants;
 use crate::http::{self, ApiError, ApiResult};
 use crate::store;
+use keyward_domain::admit::{admit, Credential, Stop};
 use keyward_domain::api::{
     AuditEntry, Health, Page, ProjectPermissions, VerifyCode, VerifyRequest, VerifyResponse, WhoAmI,
 };
 use keyward_domain::conditions::Unusable;
 use keyward_domain::query::AuditQuery;
+use keyward_domain::ratelimit::Standing;
 use keyward_domain::requirement::Requirement;
 use keyward_domain::{ErrorCode, FieldError};
 
@@ -154,14 +156,40 @@ pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
                 }
                 None => None,
             };
-            let access = record.access(crate::store::now().unix_timestamp());
+            let now = crate::store::now().unix_timestamp();
+            let access = record.access(now);
             let project = named.unwrap_or_else(|| access.home().to_string());
-            let missing = if access.reaches(&project) {
-                let held = access.principal(call.catalog, &project).effective;
-                require.unmet(call.catalog, &held)
-            } else {
+            let credential = Credential {
+                access: &access,
+                expires_at: token.expires_at.map(|t| t.unix_timestamp()),
+                enabled: token.enabled,
+                not_before: token.not_before.map(|t| t.unix_timestamp()),
+                retired: record.retired_until.is_some(),
+                home_principal: None,
+            };
+            // The edge's own admission step, for this key and requirement.
+            let missing = match admit(
+                &credential,
+                call.catalog,
+                Some(&project),
+                &require,
+                now,
+                Standing::Room,
+            ) {
+                Ok(_) => None,
                 // Nothing holds there, not even an empty `require`.
-                Some(format!("project '{project}'"))
+                Err(Stop::OutOfReach(_)) => Some(format!("project '{project}'")),
+                Err(Stop::RetiredSecret(_)) => Some(
+                    "tokens:manage (this secret was replaced by a refresh: it changes nothing)"
+                        .to_string(),
+                ),
+                // In the words verify has always answered with.
+                Err(_) => require
+                    .unmet(
+                        call.catalog,
+                        &access.principal(call.catalog, &project).effective,
+                    )
+                    .or_else(|| Some(require.to_string())),
             };
             VerifyResponse {
                 valid: missing.is_none(),
