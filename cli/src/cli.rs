@@ -326,6 +326,17 @@ Examples:
         overlap: Option<DurationArg>,
     },
 
+    /// Recover another admin's master token (leaked or lost): a new secret
+    /// is emailed to its admin, the old one stops, the token is enabled
+    #[command(after_help = "\
+Examples:
+  keyward tokens recover tok_8f3k2...")]
+    Recover {
+        /// The master token's id
+        #[arg(value_parser = parse_id)]
+        id: String,
+    },
+
     /// Delete a token for good
     #[command(after_help = "\
 Asks for confirmation on a terminal; elsewhere --yes is required.

@@ -144,6 +144,15 @@ pub struct IssuedToken {
     pub secret: String,
 }
 
+/// `POST /tokens/{id}/recover`: another admin's master token, recovered.
+/// The new secret went to its admin; it is never in this answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RecoveredMaster {
+    pub token: Token,
+    /// The admin's address the new secret was sent to.
+    pub delivered_to: String,
+}
+
 /// `PATCH /tokens/{id}`: absent fields stay; `expires_at: null` means never.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

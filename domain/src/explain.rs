@@ -276,24 +276,6 @@ impl Holdings {
             .max()
             .map_or(Presented::Unknown, |until| Presented::Retired { until })
     }
-
-    /// The token as the policy judges a caller presenting one of its
-    /// secrets (`retired`: one a refresh replaced).
-    pub fn actor(&self, retired: bool) -> policy::Actor {
-        policy::Actor {
-            token_id: self.token_id.clone(),
-            access: self.access(),
-            elevated: self.elevated(),
-            member_id: self.member_id.clone(),
-            expires_at: self.expires_at,
-            rate_limit: self.rate_limit,
-            retired,
-            allowed_ips: self.allowed_ips.clone(),
-            usage_limit: self.usage_limit,
-            // Explain judges what a credential may do, not who approves.
-            person: format!("client:{}", self.token_id),
-        }
-    }
 }
 
 /// `POST /tokens/{id}/explain`: may the token do this?

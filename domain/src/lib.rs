@@ -5,6 +5,7 @@ pub mod access;
 pub mod admit;
 pub mod api;
 pub mod blast;
+pub mod caller;
 pub mod capability;
 pub mod catalog;
 pub mod conditions;

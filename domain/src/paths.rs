@@ -77,6 +77,7 @@ templates! {
     TOKENS = "/tokens";
     TOKEN = "/tokens/{id}";
     TOKEN_REFRESH = "/tokens/{id}/refresh";
+    TOKEN_RECOVER = "/tokens/{id}/recover";
     TOKEN_INVITATIONS = "/tokens/{id}/invitations";
     TOKEN_EXPLAIN = "/tokens/{id}/explain";
     TOKEN_ROUTES = "/tokens/{id}/routes";

@@ -410,14 +410,20 @@ pub fn may_use(actor: &Actor, wanted: &Grant) -> Result<(), Refusal> {
     }
 }
 
-/// Admin-only changes (admins, personas, members, projects, global keys).
-pub fn may_administer(actor: &Actor, what: &str) -> Result<(), Refusal> {
-    may_change(actor)?;
+/// What only admins may see or do at all (admins, personas, members,
+/// projects, global keys), before any change is asked.
+pub fn admins_only(actor: &Actor, what: &str) -> Result<(), Refusal> {
     if actor.access.is_admin() {
         Ok(())
     } else {
         Err(Refusal::AdminOnly(what.to_string()))
     }
+}
+
+/// Admin-only changes (admins, personas, members, projects, global keys).
+pub fn may_administer(actor: &Actor, what: &str) -> Result<(), Refusal> {
+    may_change(actor)?;
+    admins_only(actor, what)
 }
 
 /// Whether `actor` may edit, refresh, delete or invite for `token` as it

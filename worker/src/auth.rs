@@ -39,43 +39,20 @@ impl Caller {
     pub fn token(&self) -> &Token {
         &self.record.token
     }
-    /// A personal key acts as its user: the audit log and `created_by`
-    /// name the user, with the key kept as `via`.
+    /// The caller as the registry receives it: its KV record, as of now.
+    /// (A personal key acts as its user: the audit log and `created_by`
+    /// name the user, with the key kept as `via`.)
     pub fn actor(&self) -> Actor {
-        let token = &self.record.token;
-        let (client_id, via) = self.audit_identity();
         Actor {
-            token_id: token.id.clone(),
-            client_id,
-            via,
-            is_master: self.access.is_admin(),
-            kind: token.kind,
-            project: self.access.project.clone(),
-            grants: self.access.grants.clone(),
-            project_grants: self.access.project_grants.clone(),
-            member_id: token.member_id.clone(),
-            expires_at: token.expires_at.map(|t| t.unix_timestamp()),
-            rate_limit: token.rate_limit,
-            retired: self.record.retired_until.is_some(),
-            allowed_ips: token.allowed_ips.clone(),
-            elevated: keyward_domain::elevation::live_grants(
-                &token.elevations,
-                crate::store::now().unix_timestamp(),
-            )
-            .cloned()
-            .collect(),
-            usage_limit: token.usage_limit,
+            caller: self.record.clone(),
+            at: crate::store::now().unix_timestamp(),
             person: None,
         }
     }
 
     /// Who the audit log names, and the personal key they acted through.
     pub fn audit_identity(&self) -> (String, Option<String>) {
-        let own = self.record.token.client_id.clone();
-        match &self.record.acting_as {
-            Some(user) => (user.clone(), Some(own)),
-            None => (own, None),
-        }
+        self.record.audit_identity()
     }
 
     /// The caller as the one admission step judges it

@@ -99,17 +99,12 @@ impl Call<'_> {
         self.require_admin("managing admins")
     }
 
-    /// Master tokens and global admin keys.
+    /// Master tokens and global admin keys (`policy::admins_only`).
     pub fn require_admin(&self, what: &str) -> ApiResult<&Caller> {
         let caller = self.caller()?;
-        if caller.access.is_admin() {
-            Ok(caller)
-        } else {
-            Err(ApiError::new(
-                ErrorCode::InsufficientPermission,
-                format!("{what} needs an admin: a master token or a global admin key"),
-            ))
-        }
+        let now = crate::store::now().unix_timestamp();
+        keyward_domain::policy::admins_only(&caller.record.actor(now, String::new()), what)?;
+        Ok(caller)
     }
 
     pub fn registry(&self) -> ApiResult<Registry> {

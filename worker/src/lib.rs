@@ -200,6 +200,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::UpdateToken => tokens::update(p("id"), req, call).await,
         Endpoint::DeleteToken => tokens::delete(p("id"), call).await,
         Endpoint::RefreshToken => tokens::refresh(p("id"), req, call).await,
+        Endpoint::RecoverToken => tokens::recover(p("id"), call).await,
         Endpoint::ListAdmins => admins::list(call).await,
         Endpoint::CreateAdmin => admins::create(req, call).await,
         Endpoint::DeleteAdmin => admins::delete(p("id"), call).await,

@@ -111,8 +111,8 @@ impl Known {
     }
 }
 
-impl std::borrow::Borrow<AuthRecord> for Rc<Known> {
-    fn borrow(&self) -> &AuthRecord {
+impl crate::authority::HoldsRecord for Rc<Known> {
+    fn record(&self) -> &AuthRecord {
         &self.record
     }
 }

@@ -21,7 +21,7 @@ use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{
     AuditEntry, CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationStatus,
-    IssuedToken, Page, Persona, RefreshToken, Token, UpdateToken,
+    IssuedToken, Page, Persona, RecoveredMaster, RefreshToken, Token, UpdateToken,
 };
 use keyward_domain::describe::held_permissions_via;
 use keyward_domain::paths;
@@ -35,6 +35,7 @@ enum Open {
     Nothing,
     Edit,
     Refresh,
+    Recover,
     Delete,
 }
 
@@ -83,6 +84,9 @@ fn TokenView(
     // managed on the members page (and personal keys on the profile).
     let of_member = matches!(token.kind, TokenKind::User | TokenKind::Personal);
     let editable = !is_master && !of_member;
+    // Another admin's master token is never refreshed here (its secret is
+    // its admin's), only recovered for them.
+    let others_master = is_master && use_session().token_id().as_deref() != Some(token.id.as_str());
     let header = {
         let t = token.clone();
         let dup_href = format!("/tokens/new?from={}", enc(&t.id));
@@ -108,7 +112,12 @@ fn TokenView(
                         </Show>
                     })}
                     {editable.then(|| view! { <EnableToggle token=t.clone() on_done=Callback::new(move |_| reload.update(|n| *n += 1)) /> })}
-                    <button type="button" class="secondary" data-testid="refresh-token" on:click=move |_| open.set(Open::Refresh)>"Refresh secret"</button>
+                    {(!others_master).then(|| view! {
+                        <button type="button" class="secondary" data-testid="refresh-token" on:click=move |_| open.set(Open::Refresh)>"Refresh secret"</button>
+                    })}
+                    {others_master.then(|| view! {
+                        <button type="button" class="secondary" data-testid="recover-token" on:click=move |_| open.set(Open::Recover)>"Recover for its admin"</button>
+                    })}
                     {editable.then(|| view! {
                         <button type="button" class="danger" data-testid="delete-token" on:click=move |_| open.set(Open::Delete)>"Delete"</button>
                     })}
@@ -138,6 +147,10 @@ fn TokenView(
         let t = token.clone();
         move || view! { <RefreshDialog token=t.clone() open reload revealed /> }
     };
+    let recover = {
+        let t = token.clone();
+        move || view! { <RecoverDialog token=t.clone() open reload /> }
+    };
     let delete = {
         let t = token.clone();
         move || view! { <DeleteDialog token=t.clone() open /> }
@@ -164,6 +177,7 @@ fn TokenView(
             {edit.clone()}
         </Show>
         <Show when=move || open.get() == Open::Refresh>{refresh.clone()}</Show>
+        <Show when=move || open.get() == Open::Recover>{recover.clone()}</Show>
         <Show when=move || open.get() == Open::Delete>{delete.clone()}</Show>
         {(editable && token.kind == TokenKind::Scoped).then(|| view! {
             <Elevations token=token.clone() catalog=catalog.clone() personas reload />
@@ -482,6 +496,49 @@ fn RefreshDialog(
             <div class="actions">
                 <button type="button" class="primary" data-testid="refresh-confirm" disabled=move || pending.get() on:click=confirm>
                     {move || if pending.get() { "Refreshing…" } else { "Refresh secret" }}
+                </button>
+                <button type="button" class="secondary" on:click=move |_| open.set(Open::Nothing)>"Cancel"</button>
+            </div>
+        </Dialog>
+    }
+}
+
+/// Another admin's master token, recovered for them: a new secret goes to
+/// its admin by email, never to this page.
+#[component]
+fn RecoverDialog(token: Token, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let path = paths::TOKEN_RECOVER.with(&[&token.id]);
+    let recover = Mutation::new(
+        move |()| {
+            let path = path.clone();
+            async move {
+                api.send::<_, RecoveredMaster>(Method::POST, &path, &serde_json::json!({}))
+                    .await
+            }
+        },
+        move |r: RecoveredMaster| {
+            toasts.say(format!(
+                "A new secret for “{}” was sent to {}; the old one no longer works.",
+                r.token.name, r.delivered_to
+            ));
+            open.set(Open::Nothing);
+            reload.update(|n| *n += 1);
+        },
+    );
+    let (pending, failure) = (recover.pending(), recover.failure());
+    view! {
+        <Dialog title=format!("Recover “{}” for its admin?", token.name) testid="recover-dialog" on_close=Callback::new(move |_| open.set(Open::Nothing))>
+            <p>
+                "For a master token that leaked or was lost: "
+                <strong>"its current secret stops working now"</strong>
+                ", the token is enabled again, and a new secret is emailed to its admin. You never see it."
+            </p>
+            <ErrorBanner failure />
+            <div class="actions">
+                <button type="button" class="primary" data-testid="recover-confirm" disabled=move || pending.get() on:click=move |_| recover.dispatch(())>
+                    {move || if pending.get() { "Recovering…" } else { "Recover and email the secret" }}
                 </button>
                 <button type="button" class="secondary" on:click=move |_| open.set(Open::Nothing)>"Cancel"</button>
             </div>

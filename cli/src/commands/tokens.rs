@@ -19,6 +19,7 @@ pub fn run(ctx: &Ctx, command: TokensCommand) -> Result<(), CliError> {
         TokensCommand::Create(a) => create(ctx, a),
         TokensCommand::Update(a) => update(ctx, a),
         TokensCommand::Refresh { id, overlap } => refresh(ctx, &id, overlap.map(|d| d.seconds())),
+        TokensCommand::Recover { id } => recover(ctx, &id),
         TokensCommand::Delete { id, yes } => delete(ctx, &id, yes),
     }
 }
@@ -293,6 +294,23 @@ fn refresh(ctx: &Ctx, id: &str, overlap_seconds: Option<u64>) -> Result<(), CliE
         });
     }
     show_issued(ctx.mode, &issued)
+}
+
+fn recover(ctx: &Ctx, id: &str) -> Result<(), CliError> {
+    let recovered: keyward_domain::api::RecoveredMaster = ctx
+        .client()?
+        .post(&P::TOKEN_RECOVER.with(&[id]), &serde_json::json!({}))?;
+    match ctx.mode {
+        Mode::Json => output::json(&recovered),
+        Mode::Quiet => Ok(()),
+        Mode::Human => {
+            output::out(&format!(
+                "Recovered {id}: a new secret was sent to {}; the old one no longer works.\n",
+                recovered.delivered_to
+            ));
+            Ok(())
+        }
+    }
 }
 
 fn delete(ctx: &Ctx, id: &str, yes: bool) -> Result<(), CliError> {

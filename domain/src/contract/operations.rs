@@ -87,6 +87,10 @@ pub static OPERATIONS: &[Operation] = &[
         .control()
         .optional_json_body(schema::<RefreshToken>)
         .responses(&[json(200, "OK", schema::<IssuedToken>), E400, E401, E403, E404, E409, E413, E429, E503]),
+    post(P::TOKEN_RECOVER, E::RecoverToken, "Another admin recovers a master token (one a leak report disabled, or whose admin lost it): a new secret at once (the old one stops, no overlap), the token enabled, and the secret sent to its admin only, by the email provider or the dev outbox; the answer names where it went and carries no secret (admins only)")
+        .audit("token.recover", Param("id"))
+        .control()
+        .responses(&[json(200, "Recovered; the new secret was sent to its admin", schema::<RecoveredMaster>), E401, E403, E404, E409, E429, problem(502, "`email_failed`: the new secret could not be sent; the old one no longer works: recover again"), problem(503, "`unavailable`; or `email_not_configured`, and nothing was changed")]),
     post(P::TOKEN_EXPLAIN, E::ExplainToken, "Explain the edge's decision for this token and one grant: which held grant admits it and where that grant comes from (own, a persona, a member's, `*`, implied by a stronger permission), or why not (`no_grant` naming the missing grant, `out_of_reach`, `token_expired`, `token_disabled`, `token_not_yet_valid`; `rate_limited` or `usage_exhausted` with `retry_after` when the token's limiter, asked without taking a slot, would refuse a call now; with `secret_hint`: `retired_secret` for a control-plane permission asked with a secret a refresh replaced, `secret_until` when that secret stops, `secret_unknown` when no working secret has that hint). Asking never counts against the token's limit. Anyone who may see the token may ask; unknown or hidden tokens are 404; 503 `unavailable` when the limiter cannot be asked")
         .audit("token.explain", Param("id"))
         .json_body(schema::<ExplainRequest>)

@@ -59,6 +59,7 @@ pub enum Endpoint {
     UpdateToken,
     DeleteToken,
     RefreshToken,
+    RecoverToken,
     ListAdmins,
     CreateAdmin,
     DeleteAdmin,

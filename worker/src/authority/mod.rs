@@ -32,7 +32,7 @@ pub async fn authenticate<R: Replica>(
     let Some(record) = replica.get(secret.hash().as_str()).await? else {
         return Ok(Err(Rejection::NotFound));
     };
-    Ok(verdict(std::borrow::Borrow::borrow(&record), now, from).map(|()| record))
+    Ok(verdict(record.record(), now, from).map(|()| record))
 }
 
 /// The checks on a found record, shared with the bootstrap path: the

@@ -4,11 +4,11 @@
 
 use crate::http::ApiError;
 use keyward_domain::api::{ProjectGrants, Token};
-use keyward_domain::conditions::{Cidr, Meta, Unusable, UseConditions};
+use keyward_domain::conditions::{Cidr, Meta, Unusable};
 use keyward_domain::elevation::{self, Elevation};
 use keyward_domain::quota::UsageLimit;
-use keyward_domain::{Access, ErrorCode, Grant, SecretError, TokenKind};
-use serde::{Deserialize, Serialize};
+use keyward_domain::{ErrorCode, Grant, SecretError, TokenKind};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// A storage call failed (or timed out: a timed-out write may or may not
@@ -68,60 +68,19 @@ impl From<Rejection> for ApiError {
     }
 }
 
-/// The replica of a token that authentication reads.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthRecord {
-    pub token: Token,
-    /// Set on a secret replaced by a refresh with an overlap: the old secret
-    /// works until this instant (unix seconds), and never after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retired_until: Option<i64>,
-    /// Grants held through personas, or, for a personal key, everything its
-    /// user holds. Rewritten by the registry whenever those change.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inherited: Vec<Grant>,
-    /// A personal key's user (their client id): calls are theirs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acting_as: Option<String>,
+/// The replica of a token that authentication reads: the domain's one
+/// [`keyward_domain::caller::Caller`], named here for what it is in KV.
+pub use keyward_domain::caller::Caller as AuthRecord;
+
+/// What a replica's read yields: the record itself, or something that
+/// holds it (the edge's parsed copy, shared between calls).
+pub trait HoldsRecord {
+    fn record(&self) -> &AuthRecord;
 }
 
-impl AuthRecord {
-    /// Records written before projects existed name none: a project-level
-    /// token without one is the default project's.
-    pub fn upgraded(mut self) -> AuthRecord {
-        if self.token.project.is_none()
-            && !matches!(self.token.kind, TokenKind::Master | TokenKind::Global)
-        {
-            self.token.project = Some(keyward_domain::DEFAULT_PROJECT.to_string());
-        }
+impl HoldsRecord for AuthRecord {
+    fn record(&self) -> &AuthRecord {
         self
-    }
-
-    pub fn is_master(&self) -> bool {
-        self.token.kind == TokenKind::Master
-    }
-
-    pub fn conditions(&self) -> UseConditions<'_> {
-        UseConditions {
-            enabled: self.token.enabled,
-            not_before: self.token.not_before,
-            allowed_ips: &self.token.allowed_ips,
-        }
-    }
-
-    /// Everything the authorization decision needs at `now`, in domain
-    /// terms: elevations count only until their end.
-    pub fn access(&self, now: i64) -> Access {
-        let mut grants = self.token.grants.clone();
-        grants.extend(self.inherited.iter().cloned());
-        grants.extend(elevation::live_grants(&self.token.elevations, now).cloned());
-        Access {
-            kind: self.token.kind,
-            project: self.token.project.clone(),
-            grants,
-            project_grants: self.token.project_grants.clone(),
-            global_admin: self.token.global_admin && self.token.kind == TokenKind::Global,
-        }
     }
 }
 
@@ -136,7 +95,7 @@ pub fn kv_expiration(at: i64, now: i64) -> u64 {
 pub trait Replica {
     /// What a read yields: the record, or something that holds it (the
     /// edge's parsed copy, shared between calls).
-    type Record: std::borrow::Borrow<AuthRecord>;
+    type Record: HoldsRecord;
     async fn get(&self, hash: &str) -> Result<Option<Self::Record>, StoreError>;
     async fn put(
         &self,

@@ -127,7 +127,7 @@ fn notice(notices: &[LeakNotice]) -> Email {
                     .unwrap_or("(none: a global key or master token)"),
                 match n.action {
                     LeakAction::Disabled if n.kind == TokenKind::Master => {
-                        "disabled; another admin recovers it (POST /api/v1/tokens/{id}/refresh \
+                        "disabled; another admin recovers it (POST /api/v1/tokens/{id}/recover \
                          sends its admin a new secret and enables it), or, with no other admin, \
                          the operator (scripts/recover-admin)"
                     }

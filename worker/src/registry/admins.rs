@@ -118,7 +118,7 @@ impl RegistryObject {
     ) -> RegResult<AdminWithToken> {
         policy::may_administer(&actor.policy(), "managing admins")?;
         let (admin, master_token) = self
-            .insert_admin(&actor.client_id, email, name, secret, now)
+            .insert_admin(&actor.client_id(), email, name, secret, now)
             .await?;
         self.audit_as(
             actor,
@@ -223,8 +223,7 @@ impl RegistryObject {
     }
 
     /// Another admin recovers a master token (a leak report disabled it,
-    /// or its admin lost it): `POST /tokens/{id}/refresh` on another
-    /// admin's master token.
+    /// or its admin lost it): `POST /tokens/{id}/recover`.
     pub(super) async fn rotate_master(
         &self,
         actor: &Actor,
@@ -234,7 +233,7 @@ impl RegistryObject {
     ) -> RegResult<ReissuedMaster> {
         policy::may_administer(&actor.policy(), "recovering another admin's master token")?;
         let row = self.token_row(id)?;
-        if row.kind != TokenKind::Master || row.id == actor.token_id {
+        if row.kind != TokenKind::Master || row.id == actor.token_id() {
             return Err(Fault::conflict(
                 "only another admin's master token is recovered this way",
             ));
@@ -243,7 +242,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "token.refresh",
+                "token.recover",
                 id,
                 Outcome::Success,
                 &format!(

@@ -152,7 +152,12 @@ impl RegistryObject {
         e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
-        self.write_entry((&actor.client_id, actor.via.as_deref()), project, e, now)
+        self.write_entry(
+            (&actor.client_id(), actor.via().as_deref()),
+            project,
+            e,
+            now,
+        )
     }
 
     /// Unknown targets belong to no project: hidden from non-admins rather

@@ -34,7 +34,7 @@ impl RegistryObject {
         let bucket = Bucket {
             id: id.clone(),
             description,
-            created_by: actor.client_id.clone(),
+            created_by: actor.client_id(),
             created_at: ts(now),
         };
         self.kv()?

@@ -140,7 +140,7 @@ impl RegistryObject {
     /// `actor` with the person it acts for traced.
     pub(super) fn traced(&self, actor: &Actor) -> RegResult<Actor> {
         let mut actor = actor.clone();
-        actor.person = Some(self.person_of(&actor.client_id)?);
+        actor.person = Some(self.person_of(&actor.client_id())?);
         Ok(actor)
     }
 

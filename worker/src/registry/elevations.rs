@@ -99,8 +99,8 @@ impl RegistryObject {
             persona,
             until: crate::authority::ts(request.until),
             reason: request.reason,
-            requested_by: actor.client_id.clone(),
-            requested_by_person: Some(self.person_of(&actor.client_id)?),
+            requested_by: actor.client_id(),
+            requested_by_person: Some(self.person_of(&actor.client_id())?),
             requested_at: crate::authority::ts(now),
             status: if approval {
                 ElevationStatus::Pending
@@ -167,7 +167,7 @@ impl RegistryObject {
             self.default_rate_limit()?,
         )?;
         row.elevations[n].status = ElevationStatus::Active;
-        row.elevations[n].approved_by = Some(actor.client_id.clone());
+        row.elevations[n].approved_by = Some(actor.client_id());
         row.updated_at = now;
         self.save_token(&row, now).await?;
         let detail = format!(

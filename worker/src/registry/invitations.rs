@@ -56,7 +56,7 @@ impl RegistryObject {
             .sql()
             .exec(
                 "SELECT * FROM admins WHERE master_token_id = ?",
-                vec![s(&actor.token_id)],
+                vec![s(actor.token_id())],
             )
             .ok()
             .and_then(|c| c.rows::<AdminRow>().ok())
@@ -64,9 +64,9 @@ impl RegistryObject {
         match admin {
             Some(a) => format!("{} ({})", a.name, a.email),
             None => self
-                .token_row(&actor.token_id)
+                .token_row(actor.token_id())
                 .map(|r| format!("the token \"{}\"", r.name))
-                .unwrap_or_else(|_| actor.client_id.clone()),
+                .unwrap_or_else(|_| actor.client_id()),
         }
     }
 
@@ -97,7 +97,7 @@ impl RegistryObject {
             message,
             status: InvitationStatus::Sending,
             inviter: self.inviter_name(actor),
-            created_by: actor.client_id.clone(),
+            created_by: actor.client_id(),
             created_at: now,
             expires_at,
             accepted_at: None,
@@ -277,7 +277,7 @@ impl RegistryObject {
             // gone is admins' only.
             let seen = match self.ledger().token(&r.token_id)? {
                 Some(token) => self.check_sees(reader, &token).is_ok(),
-                None => reader.is_master,
+                None => reader.is_master(),
             };
             if seen {
                 visible.push(r.view(&self.token_name(&r.token_id), now));
@@ -310,22 +310,11 @@ impl RegistryObject {
         let token = self
             .token_row(&row.token_id)
             .map_err(|_| Fault::not_found("the invited token no longer exists; invitation"))?;
+        // Accepting is the token refreshing itself: the actor is its own
+        // record, as the edge would present it.
         let itself = Actor {
-            token_id: token.id.clone(),
-            client_id: token.client_id.clone(),
-            via: None,
-            is_master: false,
-            kind: token.kind,
-            project: token.project(),
-            grants: vec![],
-            project_grants: Default::default(),
-            member_id: token.member_id.clone(),
-            expires_at: token.expires_at,
-            rate_limit: None,
-            retired: false,
-            allowed_ips: token.allowed_ips.clone(),
-            elevated: vec![],
-            usage_limit: token.usage_limit,
+            caller: token.record(&self.ledger().context(&token)?, None),
+            at: now,
             person: None,
         };
         let issued = self

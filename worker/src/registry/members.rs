@@ -64,9 +64,9 @@ impl RegistryObject {
 
     /// Admins see every member; a member sees themself.
     pub(super) fn check_member_or_admin(&self, actor: &Actor, member_id: &str) -> RegResult<()> {
-        if actor.is_master || actor.member_id.as_deref() == Some(member_id) {
+        if actor.is_master() || actor.member_id() == Some(member_id) {
             Ok(())
-        } else if actor.member_id.is_some() {
+        } else if actor.member_id().is_some() {
             Err(Fault::not_found("member"))
         } else {
             Err(keyward_domain::policy::Refusal::AdminOnly("managing members".into()).into())
@@ -109,7 +109,7 @@ impl RegistryObject {
             id: store::random_id("mem_", 16),
             email,
             name,
-            created_by: actor.client_id.clone(),
+            created_by: actor.client_id(),
             created_at: now,
         };
         // A project that admits no never-expiring token gets the user
@@ -133,7 +133,7 @@ impl RegistryObject {
             description: format!("{} signs in with this token", member.name),
             kind: TokenKind::User,
             grants,
-            created_by: actor.client_id.clone(),
+            created_by: actor.client_id(),
             created_at: now,
             updated_at: now,
             secret_hash: secret.hash,
@@ -289,8 +289,8 @@ impl RegistryObject {
         now: i64,
     ) -> RegResult<Token> {
         keyward_domain::policy::may_change(&actor.policy())?;
-        let is_user = actor.kind == TokenKind::User;
-        if !(is_user && actor.member_id.as_deref() == Some(member_id)) {
+        let is_user = actor.kind() == TokenKind::User;
+        if !(is_user && actor.member_id() == Some(member_id)) {
             self.check_member_or_admin(actor, member_id)?;
             return Err(RegistryError::NotPermitted {
                 detail: "a personal key can be created only by its member, signed in with their user token".into(),

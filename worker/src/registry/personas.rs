@@ -96,7 +96,7 @@ impl RegistryObject {
             name,
             description,
             grants,
-            created_by: actor.client_id.clone(),
+            created_by: actor.client_id(),
             created_at: now,
             updated_at: now,
         };

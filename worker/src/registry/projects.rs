@@ -34,7 +34,7 @@ impl RegistryObject {
             id,
             name,
             description,
-            created_by: actor.client_id.clone(),
+            created_by: actor.client_id(),
             created_at: now,
             max_lifetime: policy.max_lifetime_seconds.map(|s| s as i64),
             allow_never: i64::from(policy.allow_never),

@@ -3,6 +3,7 @@
 
 use super::directory;
 use keyward_domain::api::{Admin, Invitation, InvitationWelcome, ProjectGrants, Token};
+use keyward_domain::caller::Caller;
 use keyward_domain::conditions::{Cidr, Meta};
 use keyward_domain::policy;
 use keyward_domain::query::TokenQuery;
@@ -10,76 +11,59 @@ use keyward_domain::quota::UsageLimit;
 use keyward_domain::{Access, Grant, TokenKind};
 use serde::{Deserialize, Serialize};
 
-/// Who is acting, as the front authenticated them.
+/// Who is acting: the caller the edge authenticated — its KV record, the
+/// domain's one [`Caller`] — at the instant it did, and, once the registry
+/// traced it ([`super::RegistryObject::traced`]), the person it acts for.
+/// Everything the registry asks of it is derived from the record here.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Actor {
-    pub token_id: String,
-    /// Who the audit log names: the token, or a personal key's user.
-    pub client_id: String,
-    /// The personal key a member acts through.
-    #[serde(default)]
-    pub via: Option<String>,
-    /// An admin: a master token or a global admin key.
-    pub is_master: bool,
-    pub kind: TokenKind,
-    pub project: Option<String>,
-    /// Own and inherited grants.
-    pub grants: Vec<Grant>,
-    #[serde(default)]
-    pub project_grants: keyward_domain::api::ProjectGrants,
-    #[serde(default)]
-    pub member_id: Option<String>,
-    #[serde(default)]
-    pub expires_at: Option<i64>,
-    #[serde(default)]
-    pub rate_limit: Option<u32>,
-    /// Authenticated with a secret that a refresh replaced (inside its
-    /// overlap): a usage-only credential.
-    #[serde(default)]
-    pub retired: bool,
-    /// The networks the actor itself may be used from.
-    #[serde(default)]
-    pub allowed_ips: Vec<Cidr>,
-    /// The grants among `grants` that running elevations add: usable,
-    /// never delegable.
-    #[serde(default)]
-    pub elevated: Vec<Grant>,
-    #[serde(default)]
-    pub usage_limit: Option<UsageLimit>,
-    /// The person it acts for, once the registry traced it
-    /// ([`super::RegistryObject::person_of`]); until then its client.
+    pub caller: Caller,
+    /// Unix seconds: when the edge authenticated the call.
+    pub at: i64,
     #[serde(default)]
     pub person: Option<String>,
 }
 
 impl Actor {
+    pub fn token_id(&self) -> &str {
+        &self.caller.token.id
+    }
+
+    /// Who the audit log and `created_by` name: the token, or a personal
+    /// key's user.
+    pub fn client_id(&self) -> String {
+        self.caller.audit_identity().0
+    }
+
+    /// The personal key a member acts through.
+    pub fn via(&self) -> Option<String> {
+        self.caller.audit_identity().1
+    }
+
+    /// An admin: a master token or a global admin key.
+    pub fn is_master(&self) -> bool {
+        self.access().is_admin()
+    }
+
+    pub fn kind(&self) -> TokenKind {
+        self.caller.token.kind
+    }
+
+    pub fn member_id(&self) -> Option<&str> {
+        self.caller.token.member_id.as_deref()
+    }
+
     pub fn access(&self) -> Access {
-        Access {
-            kind: self.kind,
-            project: self.project.clone(),
-            grants: self.grants.clone(),
-            project_grants: self.project_grants.clone(),
-            global_admin: self.is_master && self.kind == TokenKind::Global,
-        }
+        self.caller.access(self.at)
     }
 
     /// The actor as the policy sees it.
     pub fn policy(&self) -> policy::Actor {
-        policy::Actor {
-            token_id: self.token_id.clone(),
-            access: self.access(),
-            member_id: self.member_id.clone(),
-            expires_at: self.expires_at,
-            rate_limit: self.rate_limit,
-            retired: self.retired,
-            allowed_ips: self.allowed_ips.clone(),
-            elevated: self.elevated.clone(),
-            usage_limit: self.usage_limit,
-            person: self
-                .person
-                .clone()
-                .unwrap_or_else(|| format!("client:{}", self.client_id)),
-        }
+        let person = self
+            .person
+            .clone()
+            .unwrap_or_else(|| format!("client:{}", self.client_id()));
+        self.caller.actor(self.at, person)
     }
 }
 

@@ -150,7 +150,7 @@ impl RegistryObject {
             description: new.description,
             kind: new.kind,
             grants: new.grants,
-            created_by: actor.client_id.clone(),
+            created_by: actor.client_id(),
             created_at: now,
             updated_at: now,
             expires_at: new.expires_at,
@@ -401,9 +401,9 @@ impl RegistryObject {
         now: i64,
     ) -> RegResult<keyward_domain::api::Token> {
         let row = self.token_row(id)?;
-        if row.kind == TokenKind::Master && actor.token_id != row.id {
+        if row.kind == TokenKind::Master && actor.token_id() != row.id {
             return Err(Fault::conflict(
-                "a master token can be refreshed only by itself",
+                "a master token is refreshed only by itself; another admin recovers it with POST /api/v1/tokens/{id}/recover, which sends its admin the new secret",
             ));
         }
         self.check_may_manage(actor, &row)?;
