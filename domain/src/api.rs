@@ -369,6 +369,11 @@ pub struct AuditEntry {
     pub detail: String,
     /// The personal key a call was made with, when `actor` is its user.
     pub via: Option<String>,
+    /// For changes to the control plane: the person behind the acting
+    /// credential (`admin:<id>`, `member:<id>`; `client:<id>` when it
+    /// traces to nobody), whichever of their credentials they used.
+    #[serde(default)]
+    pub person: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -43,6 +43,10 @@ pub struct AuditEvent {
     pub target: String,
     pub outcome: Outcome,
     pub detail: String,
+    /// The person behind the acting credential (`admin:<id>`,
+    /// `member:<id>`), where the registry traced it.
+    #[serde(default)]
+    pub person: Option<String>,
     /// The authenticated token, whose `last_used_at` the batch updates.
     #[serde(default)]
     pub token_id: Option<String>,
@@ -84,6 +88,7 @@ impl AuditEvent {
             target,
             outcome,
             detail,
+            person: None,
             token_id,
             logged,
             used: vec![],
@@ -136,6 +141,9 @@ impl AuditEvent {
             JsValue::from_str(&self.target),
             JsValue::from_str(self.outcome.as_str()),
             JsValue::from_str(&self.detail),
+            self.person
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
         ]
     }
 }
@@ -150,7 +158,7 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
     if !SCHEMA_READY.with(Cell::get) {
         db.batch(
             [
-                "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT)",
                 "CREATE INDEX IF NOT EXISTS audit_time ON audit (at_ms, id)",
                 "CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at_ms)",
                 "CREATE INDEX IF NOT EXISTS audit_target ON audit (target, at_ms)",
@@ -166,6 +174,22 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
             .collect(),
         )
         .await?;
+        // Stores from before the person was kept get the column; another
+        // isolate may have added it first, which is as good.
+        #[derive(Deserialize)]
+        struct Found {
+            n: f64,
+        }
+        let has_person = db
+            .prepare("SELECT COUNT(*) AS n FROM pragma_table_info('audit') WHERE name = 'person'")
+            .first::<Found>(None)
+            .await?
+            .is_some_and(|f| f.n > 0.0);
+        if !has_person {
+            if let Err(e) = db.exec("ALTER TABLE audit ADD COLUMN person TEXT").await {
+                worker::console_log!("audit store: person column: {e}");
+            }
+        }
         SCHEMA_READY.with(|r| r.set(true));
     }
     Ok(db)
@@ -185,7 +209,7 @@ pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
         .filter(|e| e.logged)
         .map(|e| {
             db.prepare(
-                "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail, person) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&e.row())
         })
@@ -332,6 +356,8 @@ struct Row {
     target: String,
     outcome: String,
     detail: String,
+    #[serde(default)]
+    person: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -381,7 +407,7 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
     page_args.push(JsValue::from_f64(q.offset as f64));
     let rows = db
         .prepare(format!(
-            "SELECT id, at_ms, actor, via, action, target, outcome, detail FROM audit WHERE {filter} ORDER BY at_ms DESC, id DESC LIMIT ? OFFSET ?"
+            "SELECT id, at_ms, actor, via, action, target, outcome, detail, person FROM audit WHERE {filter} ORDER BY at_ms DESC, id DESC LIMIT ? OFFSET ?"
         ))
         .bind(&page_args)?
         .all()
@@ -400,6 +426,7 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
                 outcome: Outcome::from_stored(&r.outcome),
                 detail: r.detail,
                 via: r.via,
+                person: r.person,
             })
             .collect(),
         total,

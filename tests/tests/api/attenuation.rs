@@ -448,6 +448,49 @@ async fn four_eyes_compares_people_not_keys() {
     let ok = app.post(&approve, &b_secret, json!({})).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     assert_eq!(ok.json()["status"], "active");
+
+    // The audit log names the people, whichever keys they used.
+    let b_person = format!("admin:{}", b.json()["admin"]["id"].as_str().unwrap());
+    let admins = app.get("/api/v1/admins", &a).await.json();
+    let a_id = admins["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["email"] != "b@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let approved = app
+        .audit_until("action=token.elevation.approve", &a, |items| {
+            !items.is_empty()
+        })
+        .await;
+    assert_eq!(
+        approved["items"][0]["person"],
+        b_person.as_str(),
+        "{approved}"
+    );
+    let made = app
+        .audit_until("action=token.create", &a, |items| {
+            items
+                .iter()
+                .any(|e| e["detail"].as_str().unwrap_or("").contains("a-second"))
+        })
+        .await;
+    let by_key = made["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["detail"].as_str().unwrap_or("").contains("a-second"))
+        .expect("the key's creation is audited")
+        .clone();
+    assert_eq!(
+        by_key["person"],
+        format!("admin:{a_id}").as_str(),
+        "{by_key}"
+    );
+    assert_ne!(by_key["actor"], by_key["person"]);
 }
 
 const PARTNER_KEY: &str = "partner-key-for-tests";
@@ -768,4 +811,59 @@ async fn an_invitation_is_hidden_before_its_state_is_told() {
         .delete(&format!("/api/v1/invitations/{invitation}"), &admin)
         .await;
     assert_problem(&r, 409, "conflict");
+}
+
+/// A personal key is held to the one order too: it acts as its user, so
+/// it never outlives the user token (here one a project's policy made
+/// expire), even by the seconds between the two.
+#[tokio::test]
+async fn a_personal_key_never_outlives_its_user() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    app.create_project("strict").await;
+    let r = app
+        .patch(
+            "/api/v1/projects/strict",
+            &admin,
+            json!({"expiry_policy": {"max_lifetime_seconds": 30 * 86_400, "allow_never": false}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post(
+            "/api/v1/members",
+            &admin,
+            json!({"email": "kim@example.com", "name": "Kim", "project": "strict", "grants": g(&["storage:read@*"])}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let member = r.json()["member"]["id"].as_str().unwrap().to_string();
+    let text = mail_to(&app, "kim@example.com").await;
+    let at = text.find("/invite/").expect("an invite link");
+    let code: String = text[at + 8..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let accepted = app.accept_invitation(&code).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let user = accepted.json()["secret"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The longest the policy allows now is a second past the user token.
+    let r = app
+        .post(
+            &format!("/api/v1/members/{member}/keys"),
+            &user,
+            json!({"name": "laptop", "expires_in": 30 * 86_400}),
+        )
+        .await;
+    assert_problem(&r, 403, "privilege_escalation");
+    assert!(r.text.contains("expiry"), "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/members/{member}/keys"),
+            &user,
+            json!({"name": "laptop", "expires_in": 86_400}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
 }

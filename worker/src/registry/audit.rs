@@ -49,14 +49,14 @@ impl RegistryObject {
     /// The one writer of the registry's entries.
     fn write_entry(
         &self,
-        (actor, via): (&str, Option<&str>),
+        (actor, via, person): (&str, Option<&str>, Option<&str>),
         project: Option<&str>,
         e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
         self.sql().exec(
-            "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project)],
+            "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project, person) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project), os(person)],
         )?;
         Ok(())
     }
@@ -98,6 +98,7 @@ impl RegistryObject {
                 target: r.target,
                 outcome: r.outcome,
                 detail: r.detail,
+                person: r.person,
                 token_id: None,
                 logged: true,
                 used: vec![],
@@ -123,7 +124,7 @@ impl RegistryObject {
     /// An entry of no project, by someone other than a token's holder
     /// (the system, the bootstrap, an invitation's recipient).
     pub(super) fn audit(&self, actor: &str, e: Entry<'_>, now: i64) -> RegResult<()> {
-        self.write_entry((actor, None), None, e, now)
+        self.write_entry((actor, None, None), None, e, now)
     }
 
     /// An entry of a project by the system (the scheduled sweep).
@@ -133,7 +134,7 @@ impl RegistryObject {
         e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
-        self.write_entry(("system", None), project, e, now)
+        self.write_entry(("system", None, None), project, e, now)
     }
 
     /// A change made by `actor`; a personal key's changes are its user's.
@@ -152,8 +153,14 @@ impl RegistryObject {
         e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
+        // The person behind the credential, so the log answers "who" even
+        // when one person changed things through several keys.
+        let person = match &actor.person {
+            Some(p) => p.clone(),
+            None => self.person_of(&actor.client_id())?,
+        };
         self.write_entry(
-            (&actor.client_id(), actor.via().as_deref()),
+            (&actor.client_id(), actor.via().as_deref(), Some(&person)),
             project,
             e,
             now,

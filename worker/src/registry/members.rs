@@ -327,6 +327,9 @@ impl RegistryObject {
             member_id: Some(member_id.to_string()),
             ..Default::default()
         };
+        // Held to the one order like any credential: a key acting as its
+        // user can do nothing its user cannot (it outlives no user token).
+        self.check_may_issue(actor, None, &row)?;
         authority::create(&self.ledger(), &self.replica()?, &row, now).await?;
         self.audit_as(
             actor,

@@ -227,6 +227,7 @@ pub(super) struct AuditRow {
     pub(super) outcome: Outcome,
     pub(super) detail: String,
     pub(super) via: Option<String>,
+    pub(super) person: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +245,8 @@ pub(super) struct AuditSql {
     detail: String,
     #[serde(default)]
     via: Option<String>,
+    #[serde(default)]
+    person: Option<String>,
 }
 
 impl Row for AuditRow {
@@ -260,6 +263,7 @@ impl Row for AuditRow {
             target: a.target,
             detail: a.detail,
             via: a.via,
+            person: a.person,
         })
     }
 }

@@ -128,6 +128,8 @@ fn added_columns(sql: &SqlStorage) -> RegResult<()> {
             // The registry's own entries are an outbox for the audit store.
             ("audit", "at_ms", "INTEGER"),
             ("audit", "forwarded", "INTEGER NOT NULL DEFAULT 0"),
+            // The person behind the acting credential (issue 25).
+            ("audit", "person", "TEXT"),
         ],
     )
 }
