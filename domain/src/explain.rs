@@ -567,6 +567,15 @@ fn decide(
         retired: matches!(presented, Presented::Retired { .. }),
         home_principal: None,
     };
+    let no_grant = |missing: Grant| {
+        let mut out = answer(
+            Verdict::Deny,
+            ExplainCode::NoGrant,
+            format!("no grant admits {wanted} in project '{project}': the token lacks {missing}"),
+        );
+        out.missing = Some(missing);
+        out
+    };
     let admitted = admit(
         &credential,
         catalog,
@@ -657,17 +666,7 @@ fn decide(
         Err(Stop::OutOfReach(refusal)) => {
             return answer(Verdict::Deny, ExplainCode::OutOfReach, refusal.to_string())
         }
-        Err(Stop::Missing(missing)) => {
-            let mut out = answer(
-                Verdict::Deny,
-                ExplainCode::NoGrant,
-                format!(
-                    "no grant admits {wanted} in project '{project}': the token lacks {missing}"
-                ),
-            );
-            out.missing = Some(missing);
-            return out;
-        }
+        Err(Stop::Missing(missing)) => return no_grant(missing),
         Err(Stop::Unmet(words)) => {
             return answer(
                 Verdict::Deny,
@@ -678,17 +677,7 @@ fn decide(
     };
     let principal = admission.principal;
     match principal.admit(wanted) {
-        Err(missing) => {
-            let mut out = answer(
-                Verdict::Deny,
-                ExplainCode::NoGrant,
-                format!(
-                    "no grant admits {wanted} in project '{project}': the token lacks {missing}"
-                ),
-            );
-            out.missing = Some(missing);
-            out
-        }
+        Err(missing) => no_grant(missing),
         Ok(admission) if principal.is_master => {
             let mut out = answer(
                 Verdict::Allow,

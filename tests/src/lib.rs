@@ -36,6 +36,25 @@ fn free_port() -> u16 {
 /// loaded 2-core machine.
 pub const AUDIT_DELAY: Duration = Duration::from_secs(5);
 
+/// Grants as the API writes them, from their compact forms
+/// (`storage:read@b`).
+pub fn grants(compact: &[&str]) -> Value {
+    compact
+        .iter()
+        .map(|c| {
+            serde_json::to_value(keyward_domain::Grant::parse_compact(c).expect("a grant"))
+                .expect("a grant as JSON")
+        })
+        .collect()
+}
+
+/// An instant `secs` seconds from now, as the API writes instants.
+pub fn in_seconds(secs: i64) -> String {
+    (time::OffsetDateTime::now_utc() + time::Duration::seconds(secs))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("an RFC 3339 instant")
+}
+
 pub fn mint(kind: TokenKind) -> Secret {
     Secret::generate(kind, |buf| getrandom::getrandom(buf).expect("OS CSPRNG"))
 }
@@ -500,6 +519,31 @@ impl TestApp {
             None,
         )
         .await
+    }
+
+    /// The text of the newest dev-outbox message to `to` (the outbox lists
+    /// newest first), or an empty string.
+    pub async fn newest_mail_to(&self, to: &str) -> String {
+        let outbox = self.get("/api/v1/outbox", &self.admin_secret).await.json();
+        outbox["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["to"] == to)
+            .and_then(|m| m["text"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The invitation code of the newest outbox message to `to` (the end of
+    /// its `/invite/<code>` link).
+    pub async fn invitation_code_for(&self, to: &str) -> String {
+        let text = self.newest_mail_to(to).await;
+        let at = text.find("/invite/").expect("an invite link");
+        text[at + 8..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect()
     }
 
     /// Creates project `id` with the admin.

@@ -9,18 +9,7 @@ use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-fn g(compact: &[&str]) -> Value {
-    compact
-        .iter()
-        .map(|c| serde_json::to_value(keyward_domain::Grant::parse_compact(c).unwrap()).unwrap())
-        .collect()
-}
-
-fn in_seconds(secs: i64) -> String {
-    (OffsetDateTime::now_utc() + time::Duration::seconds(secs))
-        .format(&Rfc3339)
-        .unwrap()
-}
+use keyward_tests::{grants as g, in_seconds};
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_string()
@@ -511,19 +500,6 @@ async fn report_leak(app: &TestApp, secret: &str) -> Answer {
     }
 }
 
-/// The newest outbox message to `to` (the outbox lists newest first).
-async fn mail_to(app: &TestApp, to: &str) -> String {
-    let outbox = app.get("/api/v1/outbox", &app.admin_secret).await.json();
-    outbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["to"] == to)
-        .map(|m| m["text"].as_str().unwrap().to_string())
-        .next()
-        .unwrap_or_default()
-}
-
 /// Hole 7: a leaked master token could be recovered by nobody.
 #[tokio::test]
 async fn another_admin_recovers_a_leaked_master_token() {
@@ -547,7 +523,7 @@ async fn another_admin_recovers_a_leaked_master_token() {
         401,
         "token_disabled",
     );
-    let notice = mail_to(&app, "admin@localhost").await;
+    let notice = app.newest_mail_to("admin@localhost").await;
     assert!(notice.contains("another admin recovers it"), "{notice}");
 
     // Refreshing it is still its own business…
@@ -565,7 +541,7 @@ async fn another_admin_recovers_a_leaked_master_token() {
     assert!(r.json().get("secret").is_none(), "{}", r.text);
     let answered = r.text.clone();
     assert_eq!(r.json()["token"]["enabled"], true);
-    let mail = mail_to(&app, "b@example.com").await;
+    let mail = app.newest_mail_to("b@example.com").await;
     let at = mail.find("kw_m_").expect("the new secret in B's email");
     let new_secret: String = mail[at..]
         .chars()
@@ -789,12 +765,7 @@ async fn an_invitation_is_hidden_before_its_state_is_told() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let invitation = id(&r.json()["invitation"]);
-    let text = mail_to(&app, "bob@example.com").await;
-    let at = text.find("/invite/").expect("an invite link");
-    let code: String = text[at + 8..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let code = app.invitation_code_for("bob@example.com").await;
     assert_eq!(app.accept_invitation(&code).await.status, 200);
     let (_, stranger) = token(
         &app,
@@ -838,12 +809,7 @@ async fn a_personal_key_never_outlives_its_user() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let member = r.json()["member"]["id"].as_str().unwrap().to_string();
-    let text = mail_to(&app, "kim@example.com").await;
-    let at = text.find("/invite/").expect("an invite link");
-    let code: String = text[at + 8..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let code = app.invitation_code_for("kim@example.com").await;
     let accepted = app.accept_invitation(&code).await;
     assert_eq!(accepted.status, 200, "{}", accepted.text);
     let user = accepted.json()["secret"].as_str().unwrap().to_string();

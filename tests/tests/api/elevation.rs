@@ -12,19 +12,7 @@ use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-fn g(compact: &[&str]) -> Value {
-    compact
-        .iter()
-        .map(|c| serde_json::to_value(keyward_domain::Grant::parse_compact(c).unwrap()).unwrap())
-        .collect()
-}
-
-/// An instant `secs` seconds from now, as the API writes instants.
-fn in_seconds(secs: i64) -> String {
-    (OffsetDateTime::now_utc() + time::Duration::seconds(secs))
-        .format(&Rfc3339)
-        .unwrap()
-}
+use keyward_tests::{grants as g, in_seconds};
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_string()
