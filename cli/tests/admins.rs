@@ -158,3 +158,54 @@ async fn only_master_tokens_manage_admins() {
         assert!(out.stdout.is_empty(), "{out}");
     }
 }
+
+/// `keyward tokens recover`: another admin's master token gets a new
+/// secret, emailed to its admin (here the dev outbox); the CLI prints
+/// where it went and never the secret.
+#[tokio::test]
+async fn an_admin_recovers_another_admins_master_token() {
+    let app = spawn_app().await;
+    let kw = Kw::admin(&app);
+    let created: AdminCreated = serde_json::from_str(
+        &kw.run(&[
+            "admins",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--json",
+        ])
+        .await
+        .ok()
+        .stdout,
+    )
+    .expect("AdminCreated");
+    let out = kw
+        .run(&["tokens", "recover", &created.master_token.id])
+        .await
+        .ok();
+    assert!(out.stdout.contains("ops@example.com"), "{out}");
+    assert!(!out.stdout.contains("kw_m_"), "no secret printed: {out}");
+    // The old secret stopped; the one in the admin's email works.
+    let old = kw.as_token(&created.secret).run(&["whoami"]).await;
+    assert_ne!(old.code, 0, "{old}");
+    let mail = app.newest_mail_to("ops@example.com").await;
+    let at = mail.find("kw_m_").expect("the new secret in the email");
+    let fresh: String = mail[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    kw.as_token(&fresh).run(&["whoami"]).await.ok();
+    // Their own master token is refreshed, not recovered.
+    kw.run(&["tokens", "recover", &admin_token_id(&kw).await])
+        .await
+        .fails(1, "conflict");
+}
+
+async fn admin_token_id(kw: &Kw) -> String {
+    kw.run(&["whoami", "--json"]).await.ok().json()["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
