@@ -441,9 +441,13 @@ pub fn may_manage(
     // Master tokens and global keys are hidden from non-admins.
     may_see(actor, token, catalog)?;
     if token.kind == TokenKind::Master {
-        // Not even another admin: a master token goes with its admin.
+        // Not even another admin: a master token goes with its admin, who
+        // alone holds its secret; another admin only recovers it.
         return Err(Refusal::Escalation(
-            "another admin's master token: it is managed only by itself".into(),
+            "another admin's master token: it is refreshed and managed only by itself; \
+             another admin recovers it with POST /api/v1/tokens/{id}/recover, which sends \
+             its admin the new secret"
+                .into(),
         ));
     }
     if actor.access.is_admin() {

@@ -530,7 +530,7 @@ async fn another_admin_recovers_a_leaked_master_token() {
     let r = app
         .post(&format!("/api/v1/tokens/{b_master}/refresh"), &a, json!({}))
         .await;
-    assert_problem(&r, 409, "conflict");
+    assert_problem(&r, 403, "privilege_escalation");
     assert!(r.text.contains("/recover"), "{}", r.text);
     // …recovering it is another admin's.
     let r = app

@@ -401,11 +401,8 @@ impl RegistryObject {
         now: i64,
     ) -> RegResult<keyward_domain::api::Token> {
         let row = self.token_row(id)?;
-        if row.kind == TokenKind::Master && actor.token_id() != row.id {
-            return Err(Fault::conflict(
-                "a master token is refreshed only by itself; another admin recovers it with POST /api/v1/tokens/{id}/recover, which sends its admin the new secret",
-            ));
-        }
+        // Who may refresh is the policy's one rule (may_manage): a token
+        // itself, or who manages it; never another admin's master token.
         self.check_may_manage(actor, &row)?;
         let after = authority::refresh(
             &self.ledger(),
