@@ -16,6 +16,7 @@ use crate::grant::{Decision, Grant, Principal};
 use crate::policy::{self, Refusal};
 use crate::ratelimit::Standing;
 use crate::requirement::Requirement;
+use std::borrow::Cow;
 
 /// A credential as admission judges it.
 #[derive(Debug, Clone, Copy)]
@@ -52,23 +53,24 @@ pub enum Stop {
     Unmet(String),
 }
 
-/// An admitted call: the project it acts in and the permissions there.
+/// An admitted call: the project it acts in and the permissions there
+/// (borrowed when the edge kept them: nothing is copied on a call's path).
 #[derive(Debug, Clone)]
-pub struct Admission {
+pub struct Admission<'a> {
     pub project: String,
-    pub principal: Principal,
+    pub principal: Cow<'a, Principal>,
 }
 
 /// May `credential` make a call needing `wanted` in `project` (its home
 /// when `None`) at `now`, its limiter standing as `limiter` says?
-pub fn admit(
-    credential: &Credential<'_>,
+pub fn admit<'a>(
+    credential: &Credential<'a>,
     catalog: &Catalog,
     project: Option<&str>,
     wanted: &Requirement,
     now: i64,
     limiter: Standing,
-) -> Result<Admission, Stop> {
+) -> Result<Admission<'a>, Stop> {
     let Credential {
         access,
         expires_at,
@@ -101,8 +103,8 @@ pub fn admit(
     let project = project.unwrap_or(home);
     policy::may_act_in(access, project).map_err(Stop::OutOfReach)?;
     let principal = match home_principal {
-        Some(p) if project == home => p.clone(),
-        _ => access.principal(catalog, project),
+        Some(p) if project == home => Cow::Borrowed(p),
+        _ => Cow::Owned(access.principal(catalog, project)),
     };
     meets(&principal, catalog, wanted)?;
     Ok(Admission {
