@@ -165,6 +165,8 @@ pub enum Refusal {
     /// Not the actor's business: answered as "not found", so that its
     /// existence is not revealed either.
     Hidden,
+    /// Another member: as hidden from a member as a token they may not see.
+    HiddenMember,
     /// A retired secret is a usage-only credential.
     RetiredSecret,
     /// The actor lacks this permission.
@@ -186,6 +188,7 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Refusal::Hidden => write!(f, "no such token"),
+            Refusal::HiddenMember => write!(f, "no such member"),
             Refusal::RetiredSecret => write!(
                 f,
                 "this secret was replaced by a refresh: until its overlap ends it may use the API, \
@@ -417,6 +420,19 @@ pub fn admins_only(actor: &Actor, what: &str) -> Result<(), Refusal> {
         Ok(())
     } else {
         Err(Refusal::AdminOnly(what.to_string()))
+    }
+}
+
+/// Who may see a member and their keys: admins, and the member themself
+/// (through any of their credentials). To another member, another member
+/// does not exist; to anyone else it is admins' business.
+pub fn may_see_member(actor: &Actor, member_id: &str) -> Result<(), Refusal> {
+    if actor.access.is_admin() || actor.member_id.as_deref() == Some(member_id) {
+        Ok(())
+    } else if actor.member_id.is_some() {
+        Err(Refusal::HiddenMember)
+    } else {
+        Err(Refusal::AdminOnly("managing members".into()))
     }
 }
 
@@ -781,6 +797,22 @@ mod tests {
             may_administer(&owner, "adding admins"),
             Err(Refusal::RetiredSecret)
         );
+    }
+
+    #[test]
+    fn a_member_is_seen_by_admins_and_by_themself_only() {
+        let mut me = scoped("u", "default", &[]);
+        me.member_id = Some("mem_a".into());
+        assert_eq!(may_see_member(&me, "mem_a"), Ok(()));
+        assert_eq!(may_see_member(&me, "mem_b"), Err(Refusal::HiddenMember));
+        let manager = scoped("m", "default", &["tokens:manage"]);
+        assert!(matches!(
+            may_see_member(&manager, "mem_a"),
+            Err(Refusal::AdminOnly(_))
+        ));
+        let mut admin = scoped("k", "default", &[]);
+        admin.access.kind = TokenKind::Master;
+        assert_eq!(may_see_member(&admin, "mem_b"), Ok(()));
     }
 
     #[test]

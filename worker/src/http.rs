@@ -83,6 +83,7 @@ impl From<keyward_domain::policy::Refusal> for ApiError {
         use keyward_domain::policy::Refusal;
         let code = match &r {
             Refusal::Hidden => return ApiError::not_found("token"),
+            Refusal::HiddenMember => return ApiError::not_found("member"),
             Refusal::RetiredSecret => ErrorCode::RetiredSecret,
             Refusal::Missing(_) | Refusal::AdminOnly(_) | Refusal::OutOfReach { .. } => {
                 ErrorCode::InsufficientPermission

@@ -62,15 +62,13 @@ impl RegistryObject {
         })
     }
 
-    /// Admins see every member; a member sees themself.
+    /// Admins see every member; a member sees themself
+    /// (`policy::may_see_member`).
     pub(super) fn check_member_or_admin(&self, actor: &Actor, member_id: &str) -> RegResult<()> {
-        if actor.is_master() || actor.member_id() == Some(member_id) {
-            Ok(())
-        } else if actor.member_id().is_some() {
-            Err(Fault::not_found("member"))
-        } else {
-            Err(keyward_domain::policy::Refusal::AdminOnly("managing members".into()).into())
-        }
+        Ok(keyward_domain::policy::may_see_member(
+            &actor.policy(),
+            member_id,
+        )?)
     }
 
     pub(super) async fn create_member(
