@@ -521,6 +521,21 @@ impl TestApp {
         .await
     }
 
+    /// A secret scanning partner's report (`POST /leaks`), with the partner
+    /// key when given.
+    pub async fn report_leaks(&self, partner_key: Option<&str>, body: Value) -> Answer {
+        let mut req = self.client.post(self.url("/api/v1/leaks")).json(&body);
+        if let Some(k) = partner_key {
+            req = req.header("x-keyward-partner-key", k);
+        }
+        let r = req.send().await.expect("the worker answers");
+        Answer {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            text: r.text().await.unwrap_or_default(),
+        }
+    }
+
     /// The text of the newest dev-outbox message to `to` (the outbox lists
     /// newest first), or an empty string.
     pub async fn newest_mail_to(&self, to: &str) -> String {

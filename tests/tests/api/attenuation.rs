@@ -188,17 +188,23 @@ async fn a_usage_limited_token_never_loosens_its_limit() {
     assert_eq!(lifted.status, 200, "{}", lifted.text);
 }
 
+/// A backend's verifying key, and a key made from `body` for it to verify.
+async fn verifier_and_key(app: &TestApp, body: Value) -> (String, String) {
+    let (_, verifier) = token(
+        app,
+        json!({"name": "backend", "grants": g(&["tokens:verify"])}),
+    )
+    .await;
+    let (_, key) = token(app, body).await;
+    (verifier, key)
+}
+
 /// Hole 3: `/verify` said VALID for a key whose uses were spent, and
 /// spent none.
 #[tokio::test]
 async fn verifying_a_key_is_using_it() {
     let app = spawn_app().await;
-    let (_, verifier) = token(
-        &app,
-        json!({"name": "backend", "grants": g(&["tokens:verify"])}),
-    )
-    .await;
-    let (_, key) = token(
+    let (verifier, key) = verifier_and_key(
         &app,
         json!({"name": "two-uses", "grants": g(&["storage:read@*"]), "usage_limit": {"uses": 2}}),
     )
@@ -237,12 +243,7 @@ async fn verifying_a_key_is_using_it() {
 #[tokio::test]
 async fn verifying_a_key_counts_against_its_rate_limit() {
     let app = spawn_app().await;
-    let (_, verifier) = token(
-        &app,
-        json!({"name": "backend", "grants": g(&["tokens:verify"])}),
-    )
-    .await;
-    let (_, key) = token(
+    let (verifier, key) = verifier_and_key(
         &app,
         json!({"name": "slow", "grants": g(&["storage:read@*"]), "rate_limit": 2}),
     )
@@ -485,19 +486,11 @@ async fn four_eyes_compares_people_not_keys() {
 const PARTNER_KEY: &str = "partner-key-for-tests";
 
 async fn report_leak(app: &TestApp, secret: &str) -> Answer {
-    let r = app
-        .client
-        .post(app.url("/api/v1/leaks"))
-        .header("x-keyward-partner-key", PARTNER_KEY)
-        .json(&json!([{"token": secret, "type": "keyward_token", "url": "https://github.com/acme/app", "source": "content"}]))
-        .send()
-        .await
-        .unwrap();
-    Answer {
-        status: r.status().as_u16(),
-        headers: r.headers().clone(),
-        text: r.text().await.unwrap_or_default(),
-    }
+    app.report_leaks(
+        Some(PARTNER_KEY),
+        json!([{"token": secret, "type": "keyward_token", "url": "https://github.com/acme/app", "source": "content"}]),
+    )
+    .await
 }
 
 /// Hole 7: a leaked master token could be recovered by nobody.

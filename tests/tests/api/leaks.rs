@@ -5,24 +5,11 @@
 //! default, or revoked), audited as `token.leak`, and the admins are told.
 
 use keyward_domain::TokenKind;
-use keyward_tests::{mint, spawn_app, spawn_app_with, Answer, TestApp};
+use keyward_tests::{mint, spawn_app, spawn_app_with};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const PARTNER_KEY: &str = "partner-key-for-tests";
-
-async fn report(app: &TestApp, key: Option<&str>, body: Value) -> Answer {
-    let mut req = app.client.post(app.url("/api/v1/leaks")).json(&body);
-    if let Some(k) = key {
-        req = req.header("x-keyward-partner-key", k);
-    }
-    let r = req.send().await.unwrap();
-    Answer {
-        status: r.status().as_u16(),
-        headers: r.headers().clone(),
-        text: r.text().await.unwrap_or_default(),
-    }
-}
 
 fn sighting(secret: &str) -> Value {
     json!({"token": secret, "type": "keyward_token", "url": "https://github.com/acme/app/blob/main/.env", "source": "content"})
@@ -70,9 +57,9 @@ async fn secrets_found_in_public_are_stopped_as_each_project_chose() {
 
     // The partner key is required and checked.
     let body = json!([sighting(&ci_secret)]);
-    let none = report(&app, None, body.clone()).await;
+    let none = app.report_leaks(None, body.clone()).await;
     assert_eq!((none.status, none.code().as_str()), (401, "missing_token"));
-    let wrong = report(&app, Some("guess"), body).await;
+    let wrong = app.report_leaks(Some("guess"), body).await;
     assert_eq!(
         (wrong.status, wrong.code().as_str()),
         (401, "invalid_token")
@@ -87,19 +74,19 @@ async fn secrets_found_in_public_are_stopped_as_each_project_chose() {
     let last = broken.pop().unwrap();
     broken.push(if last == 'A' { 'B' } else { 'A' });
     let unknown = mint(TokenKind::Scoped);
-    let r = report(
-        &app,
-        Some(PARTNER_KEY),
-        json!([
-            sighting(&ci_secret),
-            sighting(&deploy_secret),
-            sighting(&old_secret),
-            sighting(&broken),
-            sighting(unknown.expose()),
-            sighting("ghp_not_ours"),
-        ]),
-    )
-    .await;
+    let r = app
+        .report_leaks(
+            Some(PARTNER_KEY),
+            json!([
+                sighting(&ci_secret),
+                sighting(&deploy_secret),
+                sighting(&old_secret),
+                sighting(&broken),
+                sighting(unknown.expose()),
+                sighting("ghp_not_ours"),
+            ]),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let verdicts = r.json();
     let labels: Vec<&str> = verdicts
@@ -192,15 +179,21 @@ async fn secrets_found_in_public_are_stopped_as_each_project_chose() {
     );
 
     // Found again: still a true positive, nothing more to do.
-    let again = report(&app, Some(PARTNER_KEY), json!([sighting(&ci_secret)])).await;
+    let again = app
+        .report_leaks(Some(PARTNER_KEY), json!([sighting(&ci_secret)]))
+        .await;
     assert_eq!(again.json()[0]["action"], "already_stopped");
     assert_eq!(again.json()[0]["label"], "true_positive");
 
     // At most 100 per report; a bad body changes nothing.
     let many: Vec<Value> = (0..101).map(|_| sighting("x")).collect();
-    let r = report(&app, Some(PARTNER_KEY), Value::Array(many)).await;
+    let r = app
+        .report_leaks(Some(PARTNER_KEY), Value::Array(many))
+        .await;
     assert_eq!((r.status, r.code().as_str()), (400, "invalid_request"));
-    let r = report(&app, Some(PARTNER_KEY), json!({"token": "x"})).await;
+    let r = app
+        .report_leaks(Some(PARTNER_KEY), json!({"token": "x"}))
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
 }
 
