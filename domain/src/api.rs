@@ -757,6 +757,7 @@ pub struct UpdateProject {
     pub description: Option<String>,
     /// Held by token creations and expiry changes from now on; existing
     /// tokens keep their expiry.
+    #[schemars(with = "Option<crate::expiry::PolicyInput>")]
     pub expiry_policy: Option<ExpiryPolicy>,
     /// `disable` (the default) or `revoke`.
     pub leak_response: Option<LeakResponse>,
@@ -775,6 +776,7 @@ pub struct CreateProject {
     #[schemars(with = "Option<Description>")]
     pub description: Option<String>,
     /// Default: no cap beyond the deployment's, "never" allowed.
+    #[schemars(with = "Option<crate::expiry::PolicyInput>")]
     pub expiry_policy: Option<ExpiryPolicy>,
 }
 

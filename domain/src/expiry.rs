@@ -77,6 +77,28 @@ pub struct Policy {
     pub allow_never: bool,
 }
 
+// The request side of [`Policy`] in the document: answers always carry
+// `max_lifetime_seconds` (so the shared schema requires it), while a
+// request may leave it out. Only the document uses this type.
+/// An expiry policy as a request gives it: leave `max_lifetime_seconds` out
+/// (or `null`) for no cap, `allow_never` out for `true`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ExpiryPolicyInput")]
+#[allow(dead_code)]
+pub struct PolicyInput {
+    /// The longest a token may live, in seconds from its creation or edit
+    /// (60 to ten years); absent or `null`: up to the deployment's ten
+    /// years.
+    #[serde(default)]
+    #[schemars(range(min = 60, max = 316_224_000))]
+    max_lifetime_seconds: Option<u64>,
+    /// Whether a token may never expire; `false` needs an expiry on every
+    /// token. Default `true`.
+    #[serde(default = "yes")]
+    allow_never: bool,
+}
+
 fn yes() -> bool {
     true
 }
