@@ -733,6 +733,14 @@ async fn the_persona_filter_takes_no_wildcards() {
         .await
         .json();
     assert_eq!(found["total"], 1, "{found}");
+    // A long search is a search, not a pattern SQLite refuses (it was 503
+    // past 50 bytes).
+    let long = "x".repeat(200);
+    let r = app.get(&format!("/api/v1/tokens?q={long}"), &admin).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["total"], 0);
+    let r = app.get("/api/v1/tokens?q=%25", &admin).await;
+    assert_eq!(r.json()["total"], 0, "% is a character: {}", r.text);
     for wildcard in ["%25", "_", "%25_%25"] {
         let r = app
             .get(&format!("/api/v1/tokens?persona={wildcard}"), &admin)

@@ -498,10 +498,10 @@ impl RegistryObject {
             args.push(s(p));
         }
         if let Some(p) = persona {
-            // Escaped like `q`: `%` and `_` are a persona id's characters
-            // here, never wildcards.
-            clauses.push("personas LIKE ? ESCAPE '\\'".into());
-            args.push(s(format!("%\"{}\"%", like_escaped(&p))));
+            // A plain substring test: the id as a JSON string, with no
+            // character of it a wildcard.
+            clauses.push("instr(personas, ?) > 0".into());
+            args.push(s(format!("\"{p}\"")));
         }
         if let Some(e) = enabled {
             clauses.push("enabled = ?".into());
@@ -541,10 +541,16 @@ impl RegistryObject {
             args.push(s(k.as_str()));
         }
         if let Some(q) = q {
-            let pattern = format!("%{}%", like_escaped(&q));
-            clauses.push("(name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')".into());
-            args.push(s(pattern.clone()));
-            args.push(s(pattern));
+            // A substring, case-insensitive for ASCII as LIKE was, but
+            // with no pattern: SQLite refuses LIKE patterns past 50 bytes
+            // (which answered a long `q` with 503), and nothing in `q` is
+            // a wildcard.
+            clauses.push(
+                "(instr(lower(name), lower(?)) > 0 OR instr(lower(description), lower(?)) > 0)"
+                    .into(),
+            );
+            args.push(s(&q));
+            args.push(s(&q));
         }
         let filter = clauses.join(" AND ");
         // Never-expiring sorts after every date; never-used before every date.
@@ -570,11 +576,4 @@ impl RegistryObject {
             offset,
         })
     }
-}
-
-/// `text` inside a `LIKE … ESCAPE '\'` pattern, matching only itself.
-fn like_escaped(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
