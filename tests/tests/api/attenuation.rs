@@ -304,29 +304,37 @@ async fn metadata_nests_at_most_eight_deep() {
     assert_eq!(list.status, 200, "{}", list.text);
 }
 
-/// Hole 5: a policy project's member got a never-expiring user token, and
-/// a global key held grants there for ever.
-#[tokio::test]
-async fn a_projects_expiry_policy_binds_every_credential_acting_in_it() {
-    let app = spawn_app().await;
-    let admin = app.admin_secret.clone();
+/// A project "strict" whose tokens live at most `max_lifetime` seconds and
+/// never "never", and a member invited into it (the invitation's answer).
+async fn member_in_strict_project(app: &TestApp, max_lifetime: u64, email: &str) -> Answer {
+    let admin = &app.admin_secret;
     app.create_project("strict").await;
     let r = app
         .patch(
             "/api/v1/projects/strict",
-            &admin,
-            json!({"expiry_policy": {"max_lifetime_seconds": 86_400, "allow_never": false}}),
+            admin,
+            json!({"expiry_policy": {"max_lifetime_seconds": max_lifetime, "allow_never": false}}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = app
         .post(
             "/api/v1/members",
-            &admin,
-            json!({"email": "pat@example.com", "name": "Pat", "project": "strict", "grants": g(&["storage:read@*"])}),
+            admin,
+            json!({"email": email, "name": email.split('@').next(), "project": "strict", "grants": g(&["storage:read@*"])}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    r
+}
+
+/// Hole 5: a policy project's member got a never-expiring user token, and
+/// a global key held grants there for ever.
+#[tokio::test]
+async fn a_projects_expiry_policy_binds_every_credential_acting_in_it() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    member_in_strict_project(&app, 86_400, "pat@example.com").await;
     let users = app
         .get("/api/v1/tokens?kind=user&project=strict", &admin)
         .await
@@ -791,24 +799,7 @@ async fn an_invitation_is_hidden_before_its_state_is_told() {
 #[tokio::test]
 async fn a_personal_key_never_outlives_its_user() {
     let app = spawn_app().await;
-    let admin = app.admin_secret.clone();
-    app.create_project("strict").await;
-    let r = app
-        .patch(
-            "/api/v1/projects/strict",
-            &admin,
-            json!({"expiry_policy": {"max_lifetime_seconds": 30 * 86_400, "allow_never": false}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = app
-        .post(
-            "/api/v1/members",
-            &admin,
-            json!({"email": "kim@example.com", "name": "Kim", "project": "strict", "grants": g(&["storage:read@*"])}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = member_in_strict_project(&app, 30 * 86_400, "kim@example.com").await;
     let member = r.json()["member"]["id"].as_str().unwrap().to_string();
     let code = app.invitation_code_for("kim@example.com").await;
     let accepted = app.accept_invitation(&code).await;
