@@ -31,10 +31,12 @@ pub mod ratelimit;
 pub mod registry_error;
 pub mod requirement;
 pub mod secret;
+pub mod signin;
 pub mod storage;
 pub mod template;
 pub mod usage;
 pub mod validate;
+pub mod webauthn;
 
 pub use access::{Access, DEFAULT_PROJECT};
 pub use catalog::Catalog;

@@ -106,6 +106,22 @@ templates! {
     LEAKS = "/leaks";
     PROJECTS = "/projects";
     PROJECT = "/projects/{project}";
+    PASSKEY_OPTIONS = "/auth/passkeys/options";
+    PASSKEY_SIGN_IN = "/auth/passkeys/sign-in";
+    SESSIONS = "/auth/sessions";
+    SIGN_OUT = "/auth/sign-out";
+    DEVICE = "/auth/device";
+    DEVICE_TOKEN = "/auth/device/token";
+    DEVICE_APPROVE = "/auth/device/approve";
+    ENROLMENTS = "/enrolments";
+    ENROLMENT = "/enrolments/{code}";
+    ENROLMENT_OPTIONS = "/enrolments/{code}/options";
+    ENROLMENT_PASSKEYS = "/enrolments/{code}/passkeys";
+    MY_SESSIONS = "/me/sessions";
+    MY_SESSION = "/me/sessions/{id}";
+    MY_PASSKEYS = "/me/passkeys";
+    MY_PASSKEY_OPTIONS = "/me/passkeys/options";
+    MY_PASSKEY = "/me/passkeys/{id}";
     /// The storage routes (`/buckets…`) also answer under this prefix,
     /// acting in the named project.
     PROJECT_SCOPE = "/projects/{project}";

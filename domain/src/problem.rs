@@ -47,6 +47,21 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     /// The gateway's upstream did not answer within the configured timeout.
     UpstreamTimeout,
+    /// A passkey ceremony failed: unknown or replayed challenge, wrong
+    /// origin or relying party, a bad signature, a counter that went back,
+    /// an unknown credential.
+    PasskeyRejected,
+    /// The session cookie's session ended (idle, absolute, revoked).
+    SessionExpired,
+    /// A cookie-authenticated change that did not come from the app's own
+    /// origin (or lacked the app's header).
+    CrossSiteRequest,
+    EnrolmentUsed,
+    EnrolmentExpired,
+    /// The device code is not approved yet: poll again after `interval`.
+    AuthorizationPending,
+    /// The device code expired or was already used: start again.
+    DeviceCodeExpired,
 }
 
 impl ErrorCode {
@@ -74,6 +89,10 @@ impl ErrorCode {
             Unavailable => 503,
             UpstreamUnavailable => 502,
             UpstreamTimeout => 504,
+            PasskeyRejected | SessionExpired => 401,
+            CrossSiteRequest => 403,
+            EnrolmentUsed | EnrolmentExpired => 410,
+            AuthorizationPending | DeviceCodeExpired => 400,
         }
     }
 
@@ -109,6 +128,13 @@ impl ErrorCode {
             Unavailable => "unavailable",
             UpstreamUnavailable => "upstream_unavailable",
             UpstreamTimeout => "upstream_timeout",
+            PasskeyRejected => "passkey_rejected",
+            SessionExpired => "session_expired",
+            CrossSiteRequest => "cross_site_request",
+            EnrolmentUsed => "enrolment_used",
+            EnrolmentExpired => "enrolment_expired",
+            AuthorizationPending => "authorization_pending",
+            DeviceCodeExpired => "device_code_expired",
         }
     }
 
@@ -144,6 +170,13 @@ impl ErrorCode {
             Unavailable => "Storage is unavailable; the request was denied",
             UpstreamUnavailable => "The upstream service could not be reached",
             UpstreamTimeout => "The upstream service did not answer in time",
+            PasskeyRejected => "The passkey was not accepted",
+            SessionExpired => "The session has ended; sign in again",
+            CrossSiteRequest => "A signed-in change must come from the app itself",
+            EnrolmentUsed => "The enrolment link was already used",
+            EnrolmentExpired => "The enrolment link has expired",
+            AuthorizationPending => "Not approved yet",
+            DeviceCodeExpired => "The device code has expired",
         }
     }
 }

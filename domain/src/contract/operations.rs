@@ -34,6 +34,10 @@ const E400: Response = problem(
 );
 const E409: Response = problem(409, "`conflict`");
 const E413: Response = problem(413, "`payload_too_large`");
+/// Requests that carry or open a session must be the app's own.
+const SAME_ORIGIN: Response = problem(403, "`cross_site_request`: a browser request from another origin, or without the app's `X-Keyward-App` header");
+const ENROLMENT_GONE: Response = problem(410, "`enrolment_used` or `enrolment_expired`");
+const SET_COOKIE: &[(&str, &str)] = &[("Set-Cookie", "The session cookie: `__Host-kw_session` over HTTPS (`kw_session` over plain-HTTP local development), `HttpOnly; SameSite=Strict; Path=/` and `Secure` over HTTPS")];
 /// `?dry_run=true` on a change that touches several tokens.
 const DRY_RUN: super::Query = query("dry_run", r#"{"type": "boolean", "default": false}"#, "`true`: change nothing and answer 200 with the blast radius (which tokens gain or lose which effective permissions, which gateway routes start or stop being callable; for an expiry policy, which tokens keep an expiry it would not admit). Any other query parameter is 400 `invalid_request`");
 /// Every route of the API. For one path, the order of its entries is the
@@ -266,4 +270,85 @@ pub static OPERATIONS: &[Operation] = &[
         .query(&[DRY_RUN])
         .json_body(schema::<UpdateProject>)
         .responses(&[json(200, "The project as changed; with `dry_run=true`, the preview (`expiry`: tokens keeping an expiry the new policy would not admit) and nothing changed", schema::<OrPreview<Project>>), E400, E401, E403, E404, E413, E429, E503]),
+    post(P::PASSKEY_OPTIONS, E::PasskeyOptions, "Start a passkey sign-in: a single-use challenge (five minutes) for `navigator.credentials.get`, any discoverable passkey of this relying party")
+        .audit("signin.options", Target::None)
+        .public()
+        .responses(&[json(200, "OK", schema::<PasskeyRequestOptions>), SAME_ORIGIN, E429, E503]),
+    post(P::PASSKEY_SIGN_IN, E::PasskeySignIn, "Finish a passkey sign-in: the assertion is checked (challenge, origin, relying party, user verification, signature, counter) and a session opens; its secret is only in the HttpOnly `Set-Cookie`")
+        .audit("signin.passkey", Target::None)
+        .public()
+        .json_body(schema::<PasskeyAssertion>)
+        .responses(&[json(200, "Signed in; `Set-Cookie` carries the session", schema::<SignedIn>).headers(SET_COOKIE), E400, problem(401, "`passkey_rejected`, naming the check that failed"), SAME_ORIGIN, E413, E429, E503]),
+    post(P::SESSIONS, E::OpenSession, "Exchange the presented master token (an admin) or user token (a member) for a session of its person, so the browser keeps no secret (recovery, and the first admin before a passkey exists)")
+        .audit("signin.token", Target::None)
+        .control()
+        .responses(&[json(201, "Signed in; `Set-Cookie` carries the session", schema::<SignedIn>).headers(SET_COOKIE), E401, problem(403, "`insufficient_permission`: only a master or user token belongs to a person; `cross_site_request`"), E429, E503]),
+    post(P::SIGN_OUT, E::SignOut, "End the session this request came with and clear its cookie")
+        .audit("signin.end", Target::None)
+        .control()
+        .responses(&[empty(204, "Signed out; `Set-Cookie` clears the cookie").headers(SET_COOKIE), E401, E403, E429, E503]),
+    post(P::DEVICE, E::StartDevice, "The CLI starts a device authorization (RFC 8628): a device code to poll with, and a user code the person approves in the app")
+        .audit("device.start", Target::None)
+        .public()
+        .optional_json_body(schema::<StartDeviceAuthorization>)
+        .responses(&[json(200, "OK", schema::<DeviceAuthorization>), E400, E413, E429, E503]),
+    post(P::DEVICE_TOKEN, E::DeviceToken, "The CLI polls with its device code: once the person approved it, a token of that person (an admin's global admin key, a member's personal key) that expires in 30 days, its secret shown this once")
+        .audit("device.token", Target::None)
+        .public()
+        .json_body(schema::<DeviceTokenRequest>)
+        .responses(&[json(200, "Approved; the secret is shown this once", schema::<IssuedToken>), problem(400, "`authorization_pending` (poll again after `interval`), `device_code_expired` (expired, unknown or used: start again), `invalid_request`"), E403, E413, E429, E503]),
+    post(P::DEVICE_APPROVE, E::ApproveDevice, "A signed-in person approves a CLI's user code; the CLI's next poll receives a token of that person")
+        .audit("device.approve", Target::None)
+        .control()
+        .json_body(schema::<DeviceApproval>)
+        .responses(&[json(200, "Approved", schema::<DeviceApproved>), E400, E401, E403, problem(404, "`not_found`: no pending device authorization has that code"), E413, E429, E503]),
+    post(P::ENROLMENTS, E::CreateEnrolment, "Email a person (an admin or a member) a single-use link to register a passkey with (admins)")
+        .audit("enrolment.create", Target::None)
+        .control()
+        .json_body(schema::<CreateEnrolment>)
+        .responses(&[json(201, "Created; the link was sent", schema::<Enrolment>), E400, E401, E403, E404, E413, E429, problem(502, "`email_failed`"), problem(503, "`unavailable` or `email_not_configured`")]),
+    get(P::ENROLMENT, E::OpenEnrolment, "An enrolment link's welcome: whose it is and until when")
+        .audit("enrolment.open", Target::None)
+        .public()
+        .responses(&[json(200, "OK", schema::<EnrolmentWelcome>), E404, ENROLMENT_GONE, E429, E503]),
+    post(P::ENROLMENT_OPTIONS, E::EnrolmentOptions, "Start registering a passkey with an enrolment link: a challenge for `navigator.credentials.create`")
+        .audit("enrolment.options", Target::None)
+        .public()
+        .responses(&[json(200, "OK", schema::<PasskeyCreationOptions>), E404, ENROLMENT_GONE, SAME_ORIGIN, E429, E503]),
+    post(P::ENROLMENT_PASSKEYS, E::Enrol, "Register the passkey and use up the link; a session of the person opens")
+        .audit("enrolment.passkey", Target::None)
+        .public()
+        .json_body(schema::<PasskeyRegistration>)
+        .responses(&[json(201, "Registered and signed in; `Set-Cookie` carries the session", schema::<SignedIn>).headers(SET_COOKIE), E400, problem(401, "`passkey_rejected`"), E404, problem(409, "`conflict`: the credential is registered already"), ENROLMENT_GONE, SAME_ORIGIN, E413, E429, E503]),
+    get(P::MY_SESSIONS, E::ListSessions, "Your open sessions (a person: a session, a master token or a user token)")
+        .audit("session.list", Target::None)
+        .responses(&[json(200, "OK", schema::<SessionList>), E401, E403, E429, E503]),
+    delete(P::MY_SESSIONS, E::EndSessions, "Sign out everywhere: every session of yours ends, this one included")
+        .audit("session.end_all", Target::None)
+        .control()
+        .responses(&[empty(204, "Done").headers(SET_COOKIE), E401, E403, E429, E503]),
+    delete(P::MY_SESSION, E::EndSession, "End one of your sessions")
+        .audit("session.end", Param("id"))
+        .control()
+        .responses(&[empty(204, "Done"), E401, E403, E404, E429, E503]),
+    get(P::MY_PASSKEYS, E::ListPasskeys, "Your passkeys")
+        .audit("passkey.list", Target::None)
+        .responses(&[json(200, "OK", schema::<PasskeyList>), E401, E403, E429, E503]),
+    post(P::MY_PASSKEY_OPTIONS, E::NewPasskeyOptions, "Start registering another passkey of yours")
+        .audit("passkey.options", Target::None)
+        .responses(&[json(200, "OK", schema::<PasskeyCreationOptions>), E401, E403, E429, E503]),
+    post(P::MY_PASSKEYS, E::AddPasskey, "Register another passkey of yours")
+        .audit("passkey.create", Target::None)
+        .control()
+        .json_body(schema::<PasskeyRegistration>)
+        .responses(&[json(201, "Registered", schema::<Passkey>), E400, problem(401, "`passkey_rejected` or a credential problem"), E403, problem(409, "`conflict`: the credential is registered already"), E413, E429, E503]),
+    patch(P::MY_PASSKEY, E::RenamePasskey, "Rename one of your passkeys")
+        .audit("passkey.rename", Param("id"))
+        .control()
+        .json_body(schema::<RenamePasskey>)
+        .responses(&[json(200, "OK", schema::<Passkey>), E400, E401, E403, E404, E413, E429, E503]),
+    delete(P::MY_PASSKEY, E::RemovePasskey, "Remove one of your passkeys; it signs in no more")
+        .audit("passkey.delete", Param("id"))
+        .control()
+        .responses(&[empty(204, "Done"), E401, E403, E404, E429, E503]),
 ];
