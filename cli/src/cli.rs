@@ -30,7 +30,7 @@ Exit codes:
      URL/token configured
 
 Examples:
-  keyward login --url https://keyward.example.com     # paste the token when asked
+  keyward login --url https://keyward.example.com     # approve in the browser
   keyward tokens create ci-deploy --grant storage:write@in.c-main --expires-in 30d
   SECRET=$(keyward tokens create nightly -g 'storage:read@*' --quiet)
   keyward tokens list --kind scoped --sort -created_at --json | jq '.items[].name'
@@ -80,19 +80,50 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a token against a deployment and save both in the config file
+    /// Sign in (in the browser, or with a token) and save the URL and token in the config file
     #[command(after_help = "\
-The token is taken from --token or KEYWARD_TOKEN, else read from stdin (hidden
-when stdin is a terminal). It is checked with `whoami` before anything is
-written. The file is written with mode 0600 and the secret is never printed.
+How the token is obtained:
+  --web (and plain `keyward login` when no token is given and stdin is a
+  terminal): the browser flow. keyward prints a one-time code and a link; open
+  the link, sign in to the app, check that the code matches and approve. keyward
+  then receives a key of its own for you (an admin's global admin key, a
+  member's personal key) that expires in 30 days, named \"CLI: keyward CLI on
+  <host>\". The code expires after 10 minutes.
+
+  Otherwise: with --with-token the token is read from stdin (a hidden prompt
+  on a terminal); else it is taken from --token or KEYWARD_TOKEN, else read
+  from stdin when stdin is not a terminal. It is checked with `whoami` before
+  anything is written.
+
+Either way the URL and token are saved in the config file (see `keyward
+--help`: $KEYWARD_CONFIG, else $XDG_CONFIG_HOME/keyward/config.toml, else
+~/.config/keyward/config.toml), written with mode 0600, and the secret is never
+printed.
 
 Examples:
-  keyward login --url https://keyward.example.com
+  keyward login --url https://keyward.example.com          # approve in the browser
+  keyward login --web --url https://keyward.example.com
+  keyward login --with-token --url https://keyward.example.com   # paste a token
   printf '%s\\n' \"$ADMIN_SECRET\" | keyward login --url http://localhost:8787")]
-    Login,
+    Login(LoginArgs),
 
-    /// Remove the saved URL and token
-    #[command(after_help = "Example:\n  keyward logout")]
+    /// Revoke the key `keyward login --web` made, and remove the saved URL and token
+    #[command(after_help = "\
+Logging out first asks the deployment who the saved token is. A key that
+`keyward login --web` made (a global or personal key named \"CLI: ...\") is
+revoked there, so the secret stops working everywhere. A token you gave
+`keyward login` yourself (a master token, a user token, a scoped token) is not
+revoked, only forgotten: it may be in use elsewhere. A token the deployment
+already refuses (expired, revoked) is simply forgotten.
+
+The config file is removed in every case, even when the revocation fails (the
+deployment cannot be reached, or refuses): the error then says so and the exit
+code is 1; revoke the key in the app or with `keyward tokens delete <id>`.
+--url, --token and their environment variables are not used: logout acts on
+the config file only.
+
+Example:
+  keyward logout")]
     Logout,
 
     /// Show the calling token and its effective permissions
@@ -352,6 +383,19 @@ Examples:
         #[arg(short, long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Sign in in the browser: approve a one-time code in the app, and
+    /// keyward receives a key of its own for you (expires in 30 days)
+    #[arg(long, conflicts_with = "with_token")]
+    pub web: bool,
+
+    /// Read the token from stdin even on a terminal (a hidden prompt),
+    /// instead of the browser flow
+    #[arg(long)]
+    pub with_token: bool,
 }
 
 #[derive(Debug, Args)]

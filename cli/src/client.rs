@@ -70,6 +70,17 @@ impl Client {
         decode(&url, send(&url, req.json(body))?)
     }
 
+    /// A `POST` without a bearer token: the public calls of the browser
+    /// login (`/auth/device`, `/auth/device/token`).
+    pub fn post_public<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        let url = self.url(path);
+        decode(&url, send(&url, self.http.post(&url).json(body))?)
+    }
+
     pub fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         path: &str,

@@ -188,7 +188,8 @@ async fn an_admin_recovers_another_admins_master_token() {
     assert!(out.stdout.contains("ops@example.com"), "{out}");
     assert!(!out.stdout.contains("kw_m_"), "no secret printed: {out}");
     // The old secret stopped; the one in the admin's email works.
-    let old = kw.as_token(&created.secret).run(&["whoami"]).await;
+    let secret = created.secret.expect("the CLI asks for the master secret");
+    let old = kw.as_token(&secret).run(&["whoami"]).await;
     assert_ne!(old.code, 0, "{old}");
     let mail = app.newest_mail_to("ops@example.com").await;
     let at = mail.find("kw_m_").expect("the new secret in the email");

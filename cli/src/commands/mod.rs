@@ -48,7 +48,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         token: cli.global.token,
     };
     match cli.command {
-        Command::Login => login::login(&ctx),
+        Command::Login(a) => login::login(&ctx, a),
         Command::Logout => login::logout(&ctx),
         Command::Whoami => whoami::run(&ctx),
         Command::Catalog => catalog::run(&ctx),

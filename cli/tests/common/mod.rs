@@ -120,7 +120,28 @@ impl Kw {
         self.run_with_stdin(args, None).await
     }
 
+    /// The binary started, stdout and stderr piped, stdin closed, for a
+    /// test that talks to it while it runs (`keyward login --web`).
+    pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
+        self.command(args, false)
+            .spawn()
+            .expect("the keyward binary starts")
+    }
+
     pub async fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        let mut child = self
+            .command(args, stdin.is_some())
+            .spawn()
+            .expect("the keyward binary starts");
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().expect("stdin");
+            pipe.write_all(input.as_bytes()).await.expect("write stdin");
+            drop(pipe);
+        }
+        finish(child).await
+    }
+
+    fn command(&self, args: &[&str], piped_stdin: bool) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_keyward"));
         cmd.args(args)
             .env_remove("KEYWARD_URL")
@@ -129,7 +150,7 @@ impl Kw {
             .env_remove("XDG_CONFIG_HOME")
             .env("HOME", self.home.path())
             .env("NO_COLOR", "1")
-            .stdin(if stdin.is_some() {
+            .stdin(if piped_stdin {
                 Stdio::piped()
             } else {
                 Stdio::null()
@@ -146,22 +167,20 @@ impl Kw {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("the keyward binary starts");
-        if let Some(input) = stdin {
-            let mut pipe = child.stdin.take().expect("stdin");
-            pipe.write_all(input.as_bytes()).await.expect("write stdin");
-            drop(pipe);
-        }
-        let out =
-            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-                .await
-                .expect("keyward finishes within 60 s")
-                .expect("keyward runs");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
+    }
+}
+
+/// Waits (at most 60 s) for a started binary and collects what it printed.
+pub async fn finish(child: tokio::process::Child) -> Out {
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("keyward finishes within 60 s")
+        .expect("keyward runs");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
