@@ -259,7 +259,8 @@ pub fn check_type(typ: Option<&Value>) -> Result<(), JwtError> {
 }
 
 /// One public key of a JWKS (RFC 7517); unknown members are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Jwk {
     pub kty: String,
     #[serde(default)]

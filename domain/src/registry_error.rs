@@ -39,6 +39,12 @@ pub enum RegistryError {
     },
     /// The one policy said no.
     Policy(Refusal),
+    /// A sign-in refused for its own reason (`passkey_rejected`,
+    /// `session_expired`, `enrolment_used`, `authorization_pending` …).
+    SignIn {
+        code: crate::ErrorCode,
+        detail: String,
+    },
 }
 
 impl RegistryError {
@@ -88,6 +94,7 @@ impl fmt::Display for RegistryError {
                 write!(f, "invalid fields: {}", fields.join(", "))
             }
             RegistryError::Policy(r) => r.fmt(f),
+            RegistryError::SignIn { detail, .. } => f.write_str(detail),
         }
     }
 }
@@ -113,6 +120,10 @@ mod tests {
                 detail: "only its member".into(),
             },
             Refusal::Hidden.into(),
+            RegistryError::SignIn {
+                code: crate::ErrorCode::SessionExpired,
+                detail: "the session has ended".into(),
+            },
             Refusal::Missing(Grant::new("tokens", "manage", None)).into(),
             Refusal::OutOfReach {
                 home: Some("a".into()),

@@ -153,8 +153,12 @@ pub fn parse_person(s: &str) -> Option<(PersonKind, &str)> {
         "member" => PersonKind::Member,
         _ => return None,
     };
-    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-        .then_some((kind, id))
+    (!id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then_some((kind, id))
 }
 
 /// User codes: RFC 8628 §6.1's alphabet of consonants without look-alikes,
@@ -232,7 +236,10 @@ mod tests {
             "__Host-kw_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
         );
         assert!(!set_cookie(false, "abc", 60).contains("Secure"));
-        assert_eq!(cookie_value("a=1; __Host-kw_session=abc", true), Some("abc"));
+        assert_eq!(
+            cookie_value("a=1; __Host-kw_session=abc", true),
+            Some("abc")
+        );
         assert_eq!(cookie_value("kw_session=planted", true), None);
         assert_eq!(cookie_value("kw_session=abc", false), Some("abc"));
         assert_eq!(cookie_value("kw_session=", false), None);
@@ -247,7 +254,10 @@ mod tests {
             same_site("POST", Some("https://evil.example"), own, true),
             Err(CrossSite::OtherOrigin("https://evil.example".into()))
         );
-        assert_eq!(same_site("DELETE", None, own, true), Err(CrossSite::NoOrigin));
+        assert_eq!(
+            same_site("DELETE", None, own, true),
+            Err(CrossSite::NoOrigin)
+        );
         assert_eq!(
             same_site("PATCH", Some(own), own, false),
             Err(CrossSite::NoAppHeader)
@@ -257,7 +267,10 @@ mod tests {
     #[test]
     fn people_parse() {
         assert_eq!(parse_person("admin:a1"), Some((PersonKind::Admin, "a1")));
-        assert_eq!(parse_person("member:m_1"), Some((PersonKind::Member, "m_1")));
+        assert_eq!(
+            parse_person("member:m_1"),
+            Some((PersonKind::Member, "m_1"))
+        );
         for bad in ["client:x", "admin:", "admin", "member:a b", "admin:a:b"] {
             assert_eq!(parse_person(bad), None, "{bad}");
         }

@@ -411,7 +411,11 @@ pub fn der_to_raw(der: &[u8]) -> Option<[u8; 64]> {
         if value[0] & 0x80 != 0 || (value.len() > 1 && value[0] == 0 && value[1] & 0x80 == 0) {
             return None;
         }
-        let value = if value.len() == 33 { &value[1..] } else { value };
+        let value = if value.len() == 33 {
+            &value[1..]
+        } else {
+            value
+        };
         Some((value, rest))
     }
     let (&tag, rest) = der.split_first()?;
@@ -499,7 +503,10 @@ mod tests {
         assert_eq!(got.id, b"cred-1");
         assert_eq!(got.key.algorithm(), PasskeyAlgorithm::ES256);
         let jwk = got.key.jwk();
-        assert_eq!((jwk.kty.as_str(), jwk.crv.as_deref()), ("EC", Some("P-256")));
+        assert_eq!(
+            (jwk.kty.as_str(), jwk.crv.as_deref()),
+            ("EC", Some("P-256"))
+        );
         assert_eq!(jwk.x.as_deref(), Some(encode(&[1; 32]).as_str()));
     }
 
@@ -521,10 +528,19 @@ mod tests {
             Rejected::WrongChallenge
         );
         assert!(matches!(
-            run(client("webauthn.create", "ch", "https://evil.example"), good(), b"c"),
+            run(
+                client("webauthn.create", "ch", "https://evil.example"),
+                good(),
+                b"c"
+            ),
             Rejected::WrongOrigin(_)
         ));
-        let other_rp = auth_data("evil.example", FLAG_UP | FLAG_UV, 0, Some((b"c", cose_es256())));
+        let other_rp = auth_data(
+            "evil.example",
+            FLAG_UP | FLAG_UV,
+            0,
+            Some((b"c", cose_es256())),
+        );
         assert_eq!(run(ok_cd(), other_rp, b"c"), Rejected::WrongRelyingParty);
         let no_uv = auth_data(RP, FLAG_UP, 0, Some((b"c", cose_es256())));
         assert_eq!(run(ok_cd(), no_uv, b"c"), Rejected::NoUserVerification);
@@ -539,7 +555,10 @@ mod tests {
             m[2].1 = Value::Integer(2.into());
         }
         let auth = auth_data(RP, FLAG_UP | FLAG_UV, 0, Some((b"c", wrong_curve)));
-        assert!(matches!(run(ok_cd(), auth, b"c"), Rejected::UnsupportedKey(_)));
+        assert!(matches!(
+            run(ok_cd(), auth, b"c"),
+            Rejected::UnsupportedKey(_)
+        ));
         let mut trailing = good();
         trailing.push(0);
         assert!(matches!(
@@ -552,11 +571,16 @@ mod tests {
     fn an_assertion_signs_the_data_and_the_client_datas_hash() {
         let auth = auth_data(RP, FLAG_UP | FLAG_UV, 5, None);
         let cd = client("webauthn.get", "ch", ORIGIN);
-        let der = [
-            0x30, 0x08, 0x02, 0x02, 0x00, 0x80, 0x02, 0x02, 0x01, 0x02,
-        ];
-        let got = check_assertion(&expected("ch"), &cd, &auth, &der, PasskeyAlgorithm::ES256, 4)
-            .unwrap();
+        let der = [0x30, 0x08, 0x02, 0x02, 0x00, 0x80, 0x02, 0x02, 0x01, 0x02];
+        let got = check_assertion(
+            &expected("ch"),
+            &cd,
+            &auth,
+            &der,
+            PasskeyAlgorithm::ES256,
+            4,
+        )
+        .unwrap();
         assert_eq!(got.sign_count, 5);
         assert_eq!(&got.signed[..auth.len()], auth.as_slice());
         assert_eq!(&got.signed[auth.len()..], Sha256::digest(&cd).as_slice());
@@ -567,9 +591,22 @@ mod tests {
     #[test]
     fn a_counter_that_does_not_grow_is_refused() {
         let cd = client("webauthn.get", "ch", ORIGIN);
-        for (stored, presented, ok) in [(0, 0, true), (4, 5, true), (5, 5, false), (5, 4, false), (3, 0, false)] {
+        for (stored, presented, ok) in [
+            (0, 0, true),
+            (4, 5, true),
+            (5, 5, false),
+            (5, 4, false),
+            (3, 0, false),
+        ] {
             let auth = auth_data(RP, FLAG_UP | FLAG_UV, presented, None);
-            let got = check_assertion(&expected("ch"), &cd, &auth, &[], PasskeyAlgorithm::RS256, stored);
+            let got = check_assertion(
+                &expected("ch"),
+                &cd,
+                &auth,
+                &[],
+                PasskeyAlgorithm::RS256,
+                stored,
+            );
             assert_eq!(got.is_ok(), ok, "{stored} then {presented}");
         }
     }

@@ -9,9 +9,13 @@
 
 use crate::authority::{self, AuthRecord};
 use crate::http::{ApiError, ApiResult};
-use crate::registry::{Actor, Command, NewSecret, Registry};
+use crate::registry::{
+    Actor, Command, NewSecret, Registry, SessionCaller, SessionMark, SignInCommand,
+};
 use crate::store::{self, Known};
 use keyward_domain::api::Token;
+use keyward_domain::api::{Person, SessionInfo};
+use keyward_domain::signin;
 use keyward_domain::{Catalog, ErrorCode, Principal, Secret};
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -21,19 +25,32 @@ use worker::{Env, Request};
 
 pub use crate::authority::Rejection;
 
-/// An authenticated caller.
-pub struct Caller(Rc<Known>);
+/// An authenticated caller: a credential, and the session it came with
+/// when a person signed in.
+pub struct Caller {
+    known: Rc<Known>,
+    pub signed_in: Option<SignedInPerson>,
+}
+
+/// A session's person and the session itself.
+pub struct SignedInPerson {
+    pub person: Person,
+    pub session: SessionInfo,
+}
 
 impl Deref for Caller {
     type Target = Known;
     fn deref(&self) -> &Known {
-        &self.0
+        &self.known
     }
 }
 
 impl Caller {
     pub fn of(known: Rc<Known>) -> Caller {
-        Caller(known)
+        Caller {
+            known,
+            signed_in: None,
+        }
     }
 
     pub fn token(&self) -> &Token {
@@ -46,13 +63,23 @@ impl Caller {
         Actor {
             caller: self.record.clone(),
             at: crate::store::now().unix_timestamp(),
-            person: None,
+            person: self.signed_in.as_ref().map(|s| s.person.key()),
+            session: self.signed_in.as_ref().map(|s| SessionMark {
+                id: s.session.id.clone(),
+                person: s.person.key(),
+                method: s.session.method,
+            }),
         }
     }
 
-    /// Who the audit log names, and the personal key they acted through.
+    /// Who the audit log names, and the personal key or the kind of
+    /// session they acted through.
     pub fn audit_identity(&self) -> (String, Option<String>) {
-        self.record.audit_identity()
+        let (who, via) = self.record.audit_identity();
+        match &self.signed_in {
+            Some(s) => (who, Some(s.session.method.audit_via().to_string())),
+            None => (who, via),
+        }
     }
 
     /// The caller as the one admission step judges it
@@ -169,7 +196,62 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
     }))
 }
 
+/// The caller: a bearer token when `Authorization` is sent (a cookie
+/// beside it is ignored), else the session the cookie names.
 pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
+    let has_bearer = req.headers().get("authorization")?.is_some();
+    if !has_bearer {
+        if let Some(hash) = session_hash(req)? {
+            return session_caller(req, env, &hash).await;
+        }
+    }
     let raw = bearer(req)?;
-    Ok(Caller(lookup_known(env, &raw, client_address(req)).await??))
+    Ok(Caller::of(
+        lookup_known(env, &raw, client_address(req)).await??,
+    ))
+}
+
+/// The request's own origin (`https://keyward.example`) and whether it
+/// came over HTTPS.
+pub fn own_origin(req: &Request) -> ApiResult<(String, bool)> {
+    let url = req.url()?;
+    Ok((url.origin().ascii_serialization(), url.scheme() == "https"))
+}
+
+/// The SHA-256 of the session cookie's secret, if the request carries one.
+pub fn session_hash(req: &Request) -> ApiResult<Option<String>> {
+    let (_, https) = own_origin(req)?;
+    let cookies = req.headers().get("cookie")?.unwrap_or_default();
+    Ok(signin::cookie_value(&cookies, https).map(|v| keyward_domain::secret::hash_str(v).0))
+}
+
+/// Refuses a cookie-carried or session-opening request that is not the
+/// app's own (`signin::same_site`): 403 before anything is looked up.
+pub fn require_same_site(req: &Request) -> ApiResult<()> {
+    let (own, _) = own_origin(req)?;
+    let origin = req.headers().get("origin")?;
+    let app = req.headers().get(signin::APP_HEADER)?.is_some();
+    signin::same_site(&req.inner().method(), origin.as_deref(), &own, app)
+        .map_err(|e| ApiError::new(ErrorCode::CrossSiteRequest, e.to_string()))
+}
+
+async fn session_caller(req: &Request, env: &Env, hash: &str) -> ApiResult<Caller> {
+    require_same_site(req)?;
+    let found: SessionCaller = Registry::from_env(env)?
+        .call(&Command::SignIn(SignInCommand::Session {
+            hash: hash.to_string(),
+        }))
+        .await?;
+    let now = store::now();
+    let record = found.caller.upgraded();
+    // The person's credential still decides: a disabled master token or an
+    // expired user token ends what its sessions may do.
+    authority::verdict(&record, now, client_address(req)).map_err(ApiError::from)?;
+    Ok(Caller {
+        known: Rc::new(Known::new(record, String::new(), now.unix_timestamp())),
+        signed_in: Some(SignedInPerson {
+            person: found.person,
+            session: found.session,
+        }),
+    })
 }

@@ -109,6 +109,7 @@ impl From<keyward_domain::RegistryError> for ApiError {
             E::InvitationUsed => ErrorCode::InvitationUsed,
             E::InvitationExpired => ErrorCode::InvitationExpired,
             E::NotPermitted { .. } => ErrorCode::InsufficientPermission,
+            E::SignIn { code, .. } => code,
         };
         ApiError::new(code, e.to_string())
     }

@@ -22,7 +22,9 @@ mod routes;
 mod store;
 
 use call::{record, Call};
-use handlers::{admins, directory, elevations, insight, invitations, leaks, meta, storage, tokens};
+use handlers::{
+    admins, directory, elevations, insight, invitations, leaks, meta, signin, storage, tokens,
+};
 use http::ApiResult;
 use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;
@@ -109,8 +111,20 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     if let Err(e) = &result {
         if matches!(
             route.endpoint(),
-            Endpoint::OpenInvitation | Endpoint::AcceptInvitation
+            Endpoint::OpenInvitation
+                | Endpoint::AcceptInvitation
+                | Endpoint::OpenEnrolment
+                | Endpoint::EnrolmentOptions
+                | Endpoint::Enrol
+                | Endpoint::ApproveDevice
         ) && e.code() == ErrorCode::NotFound
+            || matches!(
+                route.endpoint(),
+                Endpoint::PasskeySignIn | Endpoint::DeviceToken
+            ) && matches!(
+                e.code(),
+                ErrorCode::PasskeyRejected | ErrorCode::DeviceCodeExpired
+            )
             || route.endpoint() == Endpoint::ReportLeaks && e.code() == ErrorCode::InvalidToken
         {
             if let Some(refused) = guard::note_failure(&env, &client).await {
@@ -217,6 +231,25 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::OpenInvitation => invitations::open(p("code"), call).await,
         Endpoint::AcceptInvitation => invitations::accept(p("code"), call).await,
         Endpoint::Outbox => invitations::outbox(call).await,
+        Endpoint::PasskeyOptions => signin::passkey_options(req, call).await,
+        Endpoint::PasskeySignIn => signin::passkey_sign_in(req, call).await,
+        Endpoint::OpenSession => signin::open_session(req, call).await,
+        Endpoint::SignOut => signin::sign_out(req, call).await,
+        Endpoint::StartDevice => signin::start_device(req, call).await,
+        Endpoint::DeviceToken => signin::device_token(req, call).await,
+        Endpoint::ApproveDevice => signin::approve_device(req, call).await,
+        Endpoint::CreateEnrolment => signin::create_enrolment(req, call).await,
+        Endpoint::OpenEnrolment => signin::open_enrolment(p("code"), call).await,
+        Endpoint::EnrolmentOptions => signin::enrolment_options(p("code"), req, call).await,
+        Endpoint::Enrol => signin::enrol(p("code"), req, call).await,
+        Endpoint::ListSessions => signin::list_sessions(call).await,
+        Endpoint::EndSessions => signin::end_sessions(req, call).await,
+        Endpoint::EndSession => signin::end_session(p("id"), call).await,
+        Endpoint::ListPasskeys => signin::list_passkeys(call).await,
+        Endpoint::NewPasskeyOptions => signin::new_passkey_options(req, call).await,
+        Endpoint::AddPasskey => signin::add_passkey(req, call).await,
+        Endpoint::RenamePasskey => signin::rename_passkey(p("id"), req, call).await,
+        Endpoint::RemovePasskey => signin::remove_passkey(p("id"), call).await,
     }
 }
 

@@ -152,7 +152,7 @@ fn algorithm(name: &str, extra: &[(&str, &str)]) -> Result<Object, JsValue> {
 
 /// Web Crypto verification. Any failure (a key that does not import, a
 /// signature of the wrong length) is a failed verification.
-async fn verify(alg: Algorithm, key: &Jwk, data: &[u8], signature: &[u8]) -> bool {
+pub(crate) async fn verify(alg: Algorithm, key: &Jwk, data: &[u8], signature: &[u8]) -> bool {
     match verify_js(alg, key, data, signature).await {
         Ok(v) => v,
         Err(e) => {

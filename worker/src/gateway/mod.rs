@@ -10,7 +10,7 @@
 //! Every call is authorized inside one project, as the API's calls are:
 //! the caller's own unless `X-Keyward-Project` names another it reaches.
 
-mod jwt;
+pub(crate) mod jwt;
 mod proxy;
 
 use crate::auth;

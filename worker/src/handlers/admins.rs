@@ -1,6 +1,7 @@
 //! `/admins`: people whose master tokens hold everything.
 
 use crate::call::Call;
+use crate::email::Mailer;
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{AdminWithToken, Command, NewSecret};
 use crate::store;
@@ -37,12 +38,24 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             secret: NewSecret::of(&secret),
         })
         .await?;
+    // The new admin enrols a passkey with the emailed link; without an
+    // email provider (or the dev outbox) there is no link, and the admin
+    // signs in with their master secret until an enrolment is sent.
+    let enrolment = if Mailer::from_env(call.env).is_ok() {
+        Some(super::signin::enrol_person(call, None, &format!("admin:{}", created.admin.id)).await?)
+    } else {
+        None
+    };
     http::json(
         201,
         &AdminCreated {
             admin: created.admin,
             master_token: created.master_token,
-            secret: secret.expose().to_string(),
+            secret: body
+                .master_secret
+                .unwrap_or(true)
+                .then(|| secret.expose().to_string()),
+            enrolment,
         },
     )
 }

@@ -217,11 +217,14 @@ pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
     )
     .await?;
     let invitation = deliver(call, created.draft, &code).await?;
+    let enrolment =
+        super::signin::enrol_person(call, None, &format!("member:{}", created.member.id)).await?;
     http::json(
         201,
         &MemberCreated {
             member: created.member,
             invitation,
+            enrolment: Some(enrolment),
         },
     )
 }

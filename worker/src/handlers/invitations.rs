@@ -35,7 +35,7 @@ pub(crate) fn require_email(call: &Call<'_>) -> ApiResult<()> {
     Mailer::from_env(call.env).map(|_| ())
 }
 
-fn public_base_url(call: &Call<'_>) -> String {
+pub(crate) fn public_base_url(call: &Call<'_>) -> String {
     call.env
         .var("PUBLIC_BASE_URL")
         .map(|v| v.to_string())

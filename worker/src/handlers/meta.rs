@@ -62,6 +62,8 @@ pub async fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
             project: caller.access.home().to_string(),
             projects: projects_of(caller, call.catalog),
             acting_as: caller.record.acting_as.clone(),
+            person: caller.signed_in.as_ref().map(|s| s.person.clone()),
+            session: caller.signed_in.as_ref().map(|s| s.session.clone()),
         },
     )
 }

@@ -8,6 +8,7 @@ pub mod insight;
 pub mod invitations;
 pub mod leaks;
 pub mod meta;
+pub mod signin;
 pub mod storage;
 pub mod tokens;
 

@@ -154,6 +154,7 @@ impl RegistryObject {
         }
         self.sql()
             .exec("DELETE FROM admins WHERE id = ?", vec![s(id)])?;
+        self.forget_sign_ins(&format!("admin:{id}"))?;
         self.audit_as(
             actor,
             Entry::new(

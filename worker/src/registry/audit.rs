@@ -47,7 +47,7 @@ impl<'a> Entry<'a> {
 
 impl RegistryObject {
     /// The one writer of the registry's entries.
-    fn write_entry(
+    pub(super) fn write_entry(
         &self,
         (actor, via, person): (&str, Option<&str>, Option<&str>),
         project: Option<&str>,

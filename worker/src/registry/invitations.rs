@@ -316,6 +316,7 @@ impl RegistryObject {
             caller: token.record(&self.ledger().context(&token)?, None),
             at: now,
             person: None,
+            session: None,
         };
         let issued = self
             .refresh_token(&itself, &token.id, 0, secret, Some(&row.id), now)

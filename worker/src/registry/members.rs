@@ -257,6 +257,7 @@ impl RegistryObject {
         self.confirm(&plan, &before, &radius);
         self.sql()
             .exec("DELETE FROM members WHERE id = ?", vec![s(id)])?;
+        self.forget_sign_ins(&format!("member:{id}"))?;
         self.audit_as(
             actor,
             Entry::new(

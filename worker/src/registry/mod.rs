@@ -37,10 +37,15 @@ mod protocol;
 mod provenance;
 mod rows;
 mod schema;
+mod signins;
 mod tokens;
 
 pub use admins::ReissuedMaster;
 pub use protocol::*;
+pub use signins::{
+    DeviceGrant, NewPasskey, NewSession, Purpose, Registrant, SessionCaller, SignInCommand,
+    StoredPasskey,
+};
 
 use fault::{Fault, RegResult};
 
@@ -315,6 +320,7 @@ impl RegistryObject {
                 to_json(&self.update_token(&actor, &id, changes, now).await?)
             }
             Command::Directory(cmd) => self.directory(cmd, now).await,
+            Command::SignIn(cmd) => self.sign_in(cmd, now).await,
             Command::DeleteToken { actor, id } => {
                 self.delete_token(&actor, &id, now).await?;
                 to_json(&serde_json::Value::Null)

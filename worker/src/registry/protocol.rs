@@ -22,6 +22,18 @@ pub struct Actor {
     pub at: i64,
     #[serde(default)]
     pub person: Option<String>,
+    /// The session the call came with, when a person signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionMark>,
+}
+
+/// A call that came with a session: whose, and how it was opened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionMark {
+    pub id: String,
+    /// `admin:<id>` or `member:<id>`.
+    pub person: String,
+    pub method: keyward_domain::api::SignInMethod,
 }
 
 impl Actor {
@@ -35,9 +47,12 @@ impl Actor {
         self.caller.audit_identity().0
     }
 
-    /// The personal key a member acts through.
+    /// The personal key a member acts through, or the kind of session.
     pub fn via(&self) -> Option<String> {
-        self.caller.audit_identity().1
+        match &self.session {
+            Some(s) => Some(s.method.audit_via().to_string()),
+            None => self.caller.audit_identity().1,
+        }
     }
 
     /// An admin: a master token or a global admin key.
@@ -210,6 +225,8 @@ pub enum Command {
     },
     /// Personas, members, personal keys and projects.
     Directory(directory::DirectoryCommand),
+    /// Passkeys, sessions, enrolment links and device codes.
+    SignIn(super::signins::SignInCommand),
     DeleteToken {
         actor: Actor,
         id: String,

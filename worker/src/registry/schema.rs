@@ -20,7 +20,7 @@ use worker::SqlStorage;
 type Migration = fn(&SqlStorage) -> RegResult<()>;
 
 /// In order; never reorder or remove one, only append.
-const MIGRATIONS: [(&str, Migration); 7] = [
+const MIGRATIONS: [(&str, Migration); 8] = [
     ("tables of the first release", first_tables),
     ("columns added since", added_columns),
     ("personas, members, projects and outboxes", directory_tables),
@@ -28,7 +28,57 @@ const MIGRATIONS: [(&str, Migration); 7] = [
     ("token conditions and metadata", token_conditions),
     ("time-boxed elevations", elevations),
     ("the hints of retired secrets", retired_hints),
+    ("passkeys, sessions, enrolments and device codes", sign_ins),
 ];
+
+fn sign_ins(sql: &SqlStorage) -> RegResult<()> {
+    for stmt in [
+        "CREATE TABLE IF NOT EXISTS passkeys (
+            id TEXT PRIMARY KEY,
+            credential_id TEXT NOT NULL UNIQUE,
+            person TEXT NOT NULL,
+            name TEXT NOT NULL,
+            algorithm TEXT NOT NULL,
+            public_key TEXT NOT NULL,
+            sign_count INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER)",
+        "CREATE INDEX IF NOT EXISTS passkeys_person ON passkeys(person)",
+        "CREATE TABLE IF NOT EXISTS sessions (
+            id TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            person TEXT NOT NULL,
+            method TEXT NOT NULL,
+            passkey_id TEXT,
+            user_agent TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS sessions_person ON sessions(person)",
+        "CREATE TABLE IF NOT EXISTS challenges (
+            challenge TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            expires_at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS enrolments (
+            id TEXT PRIMARY KEY,
+            code_hash TEXT NOT NULL UNIQUE,
+            person TEXT NOT NULL,
+            email TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER)",
+        "CREATE TABLE IF NOT EXISTS device_codes (
+            device_hash TEXT PRIMARY KEY,
+            user_code TEXT NOT NULL UNIQUE,
+            client_name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            approved_by TEXT,
+            approved_at INTEGER)",
+    ] {
+        sql.exec(stmt, super::NO_ARGS)?;
+    }
+    Ok(())
+}
 
 pub(super) fn migrate(sql: &SqlStorage) -> RegResult<()> {
     sql.exec(
