@@ -11,6 +11,8 @@ use std::future::Future;
 use std::pin::Pin;
 use wasm_bindgen::JsValue;
 
+use keyward_domain::api::{SignedIn, WhoAmI};
+use keyward_domain::paths;
 pub use keyward_domain::paths::BASE;
 
 /// Why a request did not give what was asked for.
@@ -23,6 +25,12 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
+    /// A failure of the app's own making (a cancelled passkey ceremony, a
+    /// bad answer), with no HTTP status.
+    pub fn local(message: impl Into<String>) -> ApiFailure {
+        ApiFailure::network(message)
+    }
+
     fn network(message: impl Into<String>) -> ApiFailure {
         ApiFailure {
             status: 0,
@@ -80,6 +88,17 @@ impl ApiFailure {
             .unwrap_or_default()
     }
 
+    /// Why a cookie session ended: with no cookie left (a sign-out in
+    /// another tab cleared it), the API only says that nothing was sent.
+    pub fn session_reason(&self) -> String {
+        match self.code() {
+            Some(ErrorCode::MissingToken) => {
+                "Your session has ended: you signed out, perhaps in another tab.".to_string()
+            }
+            _ => self.signin_reason(),
+        }
+    }
+
     /// Why a sign-in or a session ended, in words for the sign-in page.
     pub fn signin_reason(&self) -> String {
         let detail = self
@@ -94,6 +113,10 @@ impl ApiFailure {
             }
             Some(ErrorCode::MalformedToken) => "That is not a Keyward token.",
             Some(ErrorCode::MissingToken) => "No token was sent.",
+            Some(ErrorCode::SessionExpired) => {
+                "Your session has ended: it expired, or you signed out everywhere."
+            }
+            Some(ErrorCode::PasskeyRejected) => "The passkey was not accepted.",
             _ => return self.to_string(),
         };
         if detail.is_empty() {
@@ -161,7 +184,11 @@ async fn call_raw(
     path: &str,
     body: Option<(String, JsValue)>,
 ) -> Result<gloo_net::http::Response, ApiFailure> {
-    let mut req = RequestBuilder::new(&format!("{BASE}{path}")).method(method);
+    // Every request says it comes from the app: the worker refuses changes
+    // made with the session cookie without it (cross-site requests).
+    let mut req = RequestBuilder::new(&format!("{BASE}{path}"))
+        .method(method)
+        .header("X-Keyward-App", "1");
     if let Some(s) = secret {
         req = req.header("Authorization", &format!("Bearer {s}"));
     }
@@ -194,8 +221,9 @@ async fn call_raw(
     })
 }
 
-/// The signed-in client: adds the session's secret, and ends the session
-/// on any 401 so every page falls back to sign-in with the reason.
+/// The signed-in client: the session cookie goes along by itself (same
+/// origin); a secret held in memory is sent as a bearer. Any 401 ends the
+/// session, so every page falls back to sign-in with the reason.
 #[derive(Clone, Copy)]
 pub struct Api {
     session: Session,
@@ -221,14 +249,10 @@ impl Api {
         body: Option<String>,
     ) -> TextFuture<'a> {
         Box::pin(async move {
-            let secret = self.session.secret.get_untracked();
+            let (epoch, secret) = self.current();
             let r = call_text(secret.as_deref(), method, path, body).await;
             if let Err(f) = &r {
-                // Only end the session if it is still the one that failed: a
-                // refresh of one's own token may have replaced the secret meanwhile.
-                if f.is_unauthorized() && self.session.secret.get_untracked() == secret {
-                    self.session.sign_out(Some(f.signin_reason()));
-                }
+                self.watch(f, epoch, &secret);
             }
             r
         })
@@ -256,7 +280,7 @@ impl Api {
         content_type: &str,
         body: JsValue,
     ) -> Result<T, ApiFailure> {
-        let secret = self.session.secret.get_untracked();
+        let (epoch, secret) = self.current();
         let r = call_raw(
             secret.as_deref(),
             Method::PUT,
@@ -264,7 +288,7 @@ impl Api {
             Some((content_type.to_string(), body)),
         )
         .await;
-        let resp = r.inspect_err(|f| self.watch(f, &secret))?;
+        let resp = r.inspect_err(|f| self.watch(f, epoch, &secret))?;
         let text = resp.text().await.unwrap_or_default();
         serde_json::from_str(&text)
             .map_err(|e| ApiFailure::network(format!("unexpected answer from the API: {e}")))
@@ -272,9 +296,9 @@ impl Api {
 
     /// Fetches raw bytes and their content type.
     pub async fn get_bytes(&self, path: &str) -> Result<(Vec<u8>, String), ApiFailure> {
-        let secret = self.session.secret.get_untracked();
+        let (epoch, secret) = self.current();
         let r = call_raw(secret.as_deref(), Method::GET, path, None).await;
-        let resp = r.inspect_err(|f| self.watch(f, &secret))?;
+        let resp = r.inspect_err(|f| self.watch(f, epoch, &secret))?;
         let content_type = resp
             .headers()
             .get("content-type")
@@ -286,11 +310,38 @@ impl Api {
         Ok((bytes, content_type))
     }
 
-    /// Ends the session on a 401 for the secret that was used.
-    fn watch(&self, f: &ApiFailure, secret: &Option<String>) {
-        if f.is_unauthorized() && self.session.secret.get_untracked() == *secret {
-            self.session.sign_out(Some(f.signin_reason()));
+    /// The session a request goes out with, and its bearer secret if any.
+    fn current(&self) -> (u32, Option<String>) {
+        (
+            self.session.epoch.get_untracked(),
+            self.session.secret.get_untracked(),
+        )
+    }
+
+    /// Ends the session on a 401, if it is still the one that failed (not
+    /// after a sign-in since, nor after a refresh of one's own token
+    /// replaced the secret meanwhile).
+    fn watch(&self, f: &ApiFailure, epoch: u32, secret: &Option<String>) {
+        let s = self.session;
+        if f.is_unauthorized()
+            && s.epoch.get_untracked() == epoch
+            && s.secret.with_untracked(|now| now == secret)
+        {
+            let reason = match secret {
+                None => f.session_reason(),
+                Some(_) => f.signin_reason(),
+            };
+            s.sign_out(Some(reason));
         }
+    }
+
+    /// Signs out: a cookie session is ended at the worker too (and its
+    /// cookie cleared); a secret in memory is simply forgotten.
+    pub async fn sign_out(&self) {
+        if self.session.is_cookie() {
+            let _ = call_text(None, Method::POST, paths::SIGN_OUT.template(), None).await;
+        }
+        self.session.sign_out(None);
     }
 
     /// A request whose body is JSON already (a dry run of a form's
@@ -325,5 +376,32 @@ pub fn query(pairs: &[(&str, String)]) -> String {
         String::new()
     } else {
         format!("?{}", parts.join("&"))
+    }
+}
+
+/// Whether a pasted secret is a person's own (an admin's master token, a
+/// member's user token): those are exchanged for a cookie session.
+pub fn is_person_secret(secret: &str) -> bool {
+    secret.starts_with("kw_m_") || secret.starts_with("kw_u_")
+}
+
+/// Signs in with a pasted token. A person's token is exchanged for a
+/// cookie session and forgotten at once (the answer then holds no secret);
+/// any other token is checked and handed back, to be held in memory only.
+pub async fn token_sign_in(candidate: String) -> Result<(Option<String>, WhoAmI), ApiFailure> {
+    let whoami = paths::WHOAMI.template();
+    if is_person_secret(&candidate) {
+        call::<SignedIn>(
+            Some(&candidate),
+            Method::POST,
+            paths::SESSIONS.template(),
+            None,
+        )
+        .await?;
+        drop(candidate);
+        Ok((None, call(None, Method::GET, whoami, None).await?))
+    } else {
+        let who = call(Some(&candidate), Method::GET, whoami, None).await?;
+        Ok((Some(candidate), who))
     }
 }

@@ -5,19 +5,23 @@ pub mod components;
 pub mod format;
 pub mod mutation;
 pub mod pages;
+pub mod passkey;
 pub mod resources;
 pub mod session;
 
 use crate::api::Api;
 use crate::components::common::kind_label;
+use crate::components::common::Loading;
 use crate::pages::{
-    admins::Admins, audit::AuditLog, console::Console, invite::Invite, members::Members,
-    outbox::Outbox, personas::Personas, profile::Profile, projects::Projects, signin::SignIn,
-    token_detail::TokenDetail, token_new::NewToken, tokens::TokenList,
+    admins::Admins, audit::AuditLog, console::Console, device::Device, enrol::Enrol,
+    invite::Invite, members::Members, outbox::Outbox, personas::Personas, profile::Profile,
+    projects::Projects, sign_ins::SignIns, signin::SignIn, token_detail::TokenDetail,
+    token_new::NewToken, tokens::TokenList,
 };
 use crate::session::{use_project, use_session, ProjectChoice, Session};
+use gloo_net::http::Method;
 use keyward_domain::api::{ProjectList, WhoAmI};
-use keyward_domain::paths;
+use keyward_domain::{paths, ErrorCode};
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
@@ -39,6 +43,9 @@ pub enum Page {
     Outbox,
     Console,
     Invite,
+    Enrol,
+    SignIns,
+    Device,
 }
 
 /// A page behind sign-in: built only once signed in.
@@ -85,6 +92,17 @@ fn console_area(_page: Page) -> AnyView {
 fn invite_area(_page: Page) -> AnyView {
     view! { <Invite /> }.into_any()
 }
+#[leptos::lazy]
+fn enrol_area(_page: Page) -> AnyView {
+    view! { <Enrol /> }.into_any()
+}
+#[leptos::lazy]
+fn account_area(page: Page) -> AnyView {
+    protected(move || match page {
+        Page::SignIns => view! { <SignIns /> }.into_any(),
+        _ => view! { <Device /> }.into_any(),
+    })
+}
 
 macro_rules! lazy_page {
     ($route:ident, $area:ident, $page:ident) => {
@@ -111,6 +129,9 @@ lazy_page!(AuditRoute, records_area, AuditLog);
 lazy_page!(OutboxRoute, records_area, Outbox);
 lazy_page!(ConsoleRoute, console_area, Console);
 lazy_page!(InviteRoute, invite_area, Invite);
+lazy_page!(EnrolRoute, enrol_area, Enrol);
+lazy_page!(SignInsRoute, account_area, SignIns);
+lazy_page!(DeviceRoute, account_area, Device);
 
 /// Names the page in the tab and for screen readers, which announce it on
 /// navigation.
@@ -130,20 +151,24 @@ pub fn mount() {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let session = Session::restore();
+    let session = Session::default();
     provide_context(session);
     provide_context(ProjectChoice::restore());
     let toasts = crate::components::toast::Toasts::provide();
-    // A session restored from sessionStorage knows its secret but not yet
-    // who it is.
-    Effect::new(move |_| {
-        if session.secret.with(Option::is_some) && session.whoami.with(Option::is_none) {
-            let api = Api::new(session);
-            leptos::task::spawn_local(async move {
-                if let Ok(w) = api.get::<WhoAmI>(paths::WHOAMI.template()).await {
-                    session.whoami.set(Some(w));
-                }
-            });
+    // Signed in is what `whoami` says, asked once at start-up: the session
+    // cookie (HttpOnly, shared by every tab) goes along by itself.
+    leptos::task::spawn_local(async move {
+        let r = api::call::<WhoAmI>(None, Method::GET, paths::WHOAMI.template(), None).await;
+        if session.checked.get_untracked() {
+            return; // signed in meanwhile
+        }
+        match r {
+            Ok(w) => session.sign_in(w),
+            // A cookie that is no longer good: say why.
+            Err(f) if f.code() == Some(ErrorCode::SessionExpired) => {
+                session.sign_out(Some(f.session_reason()))
+            }
+            Err(_) => session.checked.set(true),
         }
     });
     view! {
@@ -166,6 +191,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects") view={Lazy::<ProjectsRoute>::new()} />
                     <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} />
                     <Route path=path!("/invite/:code") view={Lazy::<InviteRoute>::new()} />
+                    <Route path=path!("/enrol/:code") view={Lazy::<EnrolRoute>::new()} />
+                    <Route path=path!("/sign-ins") view={Lazy::<SignInsRoute>::new()} />
+                    <Route path=path!("/device") view={Lazy::<DeviceRoute>::new()} />
                 </Routes>
             </main>
             <crate::components::toast::ToastRegion toasts />
@@ -173,14 +201,32 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Pages behind sign-in; without a session they send you there.
+/// Pages behind sign-in; without a session they send you there, and
+/// sign-in brings you back (unless you signed out yourself).
 #[component]
 fn Protected(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
-    view! {
-        <Show when=move || session.signed_in() fallback=|| view! { <Redirect path="/signin" /> }>
-            {children()}
-        </Show>
+    let location = leptos_router::hooks::use_location();
+    // 0: still asking whoami; 1: signed in; 2: not.
+    let state = Memo::new(
+        move |_| match (session.checked.get(), session.signed_in()) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => 2,
+        },
+    );
+    move || match state.get() {
+        0 => view! { <Loading what="Checking your session…" /> }.into_any(),
+        1 => children().into_any(),
+        _ => {
+            let voluntary =
+                session.epoch.get_untracked() > 0 && session.ended.with_untracked(Option::is_none);
+            if !voluntary {
+                let here = location.pathname.get_untracked() + &location.search.get_untracked();
+                session.next.set(Some(here));
+            }
+            view! { <Redirect path="/signin" /> }.into_any()
+        }
     }
 }
 
@@ -242,6 +288,9 @@ fn Header() -> impl IntoView {
                     <Show when=move || session.is_user()>
                         <NavLink href="/profile" testid="nav-profile" label="Profile" />
                     </Show>
+                    <Show when=move || session.is_person()>
+                        <NavLink href="/sign-ins" testid="nav-sign-ins" label="Your sign-ins" />
+                    </Show>
                 </nav>
                 <div class="who">
                     <Show when=move || session.is_full_admin()>
@@ -250,7 +299,10 @@ fn Header() -> impl IntoView {
                     <span class="who-name" data-testid="who" title=move || who().map(|(n, k)| format!("{n} · {k}"))>
                         {move || who().map(|(n, k)| format!("{n} · {k}")).unwrap_or_default()}
                     </span>
-                    <button type="button" class="secondary small" data-testid="signout" on:click=move |_| session.sign_out(None)>
+                    <button type="button" class="secondary small" data-testid="signout" on:click=move |_| {
+                        let api = Api::new(session);
+                        leptos::task::spawn_local(async move { api.sign_out().await });
+                    }>
                         "Sign out"
                     </button>
                 </div>

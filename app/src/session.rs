@@ -1,64 +1,110 @@
-//! Who is signed in. The secret lives in `sessionStorage` only, so it dies
-//! with the tab and never reaches a URL or `localStorage`.
+//! Who is signed in. A person's browser holds only the worker's HttpOnly
+//! session cookie, which the app cannot read: the app is signed in when
+//! `GET /whoami` answers. Tokens that are no person's (scoped tokens,
+//! personal and global keys) may still open the console: their secret is
+//! then held in memory only, in a signal, and is gone on reload. Nothing
+//! secret is ever written to sessionStorage, localStorage, IndexedDB or a
+//! cookie the page can read.
 
 use keyward_domain::api::WhoAmI;
 use keyward_domain::TokenKind;
 use leptos::prelude::*;
 
-const KEY: &str = "keyward.secret";
-
 #[derive(Clone, Copy)]
 pub struct Session {
+    /// A bearer secret held in memory for a token that is no person's; none
+    /// with a cookie session.
     pub secret: RwSignal<Option<String>>,
     pub whoami: RwSignal<Option<WhoAmI>>,
     /// Why the last session ended (a 401 somewhere), shown on sign-in.
     pub ended: RwSignal<Option<String>>,
+    /// Whether the start-up `whoami` has answered (until then the pages
+    /// behind sign-in show a loading state instead of sending you away).
+    pub checked: RwSignal<bool>,
+    /// Bumped at each sign-in and sign-out, so that a late 401 for a
+    /// session that is gone already ends nothing.
+    pub epoch: RwSignal<u32>,
+    /// Where to go after signing in (a page behind sign-in that sent you
+    /// there); kept in memory only.
+    pub next: RwSignal<Option<String>>,
 }
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
-impl Session {
-    /// The session kept by this tab, if any; `whoami` is fetched afresh.
-    pub fn restore() -> Session {
-        let secret = storage().and_then(|s| s.get_item(KEY).ok().flatten());
+/// Not signed in until the start-up `whoami` says otherwise.
+impl Default for Session {
+    fn default() -> Session {
         Session {
-            secret: RwSignal::new(secret),
+            secret: RwSignal::new(None),
             whoami: RwSignal::new(None),
             ended: RwSignal::new(None),
+            checked: RwSignal::new(false),
+            epoch: RwSignal::new(0),
+            next: RwSignal::new(None),
         }
     }
+}
 
-    pub fn sign_in(&self, secret: String, whoami: WhoAmI) {
-        if let Some(s) = storage() {
-            let _ = s.set_item(KEY, &secret);
-        }
+impl Session {
+    /// A cookie session (a passkey, or a person's token exchanged for one).
+    pub fn sign_in(&self, whoami: WhoAmI) {
+        self.begin(None, whoami);
+    }
+
+    /// A token that is no person's, its secret held in memory only.
+    pub fn sign_in_bearer(&self, secret: String, whoami: WhoAmI) {
+        self.begin(Some(secret), whoami);
+    }
+
+    /// Takes the answer of `api::token_sign_in`: a secret to hold in
+    /// memory, or none for a cookie session.
+    pub fn start(&self, (secret, who): (Option<String>, WhoAmI)) {
+        self.begin(secret, who);
+    }
+
+    fn begin(&self, secret: Option<String>, whoami: WhoAmI) {
+        self.epoch.update(|n| *n += 1);
         self.ended.set(None);
+        self.secret.set(secret);
         self.whoami.set(Some(whoami));
-        self.secret.set(Some(secret));
+        self.checked.set(true);
     }
 
     /// After refreshing one's own token the old secret is dead: keep going
-    /// with the new one.
+    /// with the new one (a bearer session only; a cookie session goes on
+    /// by itself).
     pub fn replace_secret(&self, secret: String) {
-        if let Some(s) = storage() {
-            let _ = s.set_item(KEY, &secret);
+        if self.secret.with_untracked(Option::is_some) {
+            self.secret.set(Some(secret));
         }
-        self.secret.set(Some(secret));
     }
 
+    /// Forgets the session here (the worker's side is ended by the caller,
+    /// see `api::sign_out`).
     pub fn sign_out(&self, reason: Option<String>) {
-        if let Some(s) = storage() {
-            let _ = s.remove_item(KEY);
-        }
+        self.epoch.update(|n| *n += 1);
         self.ended.set(reason);
         self.whoami.set(None);
         self.secret.set(None);
+        self.checked.set(true);
     }
 
     pub fn signed_in(&self) -> bool {
-        self.secret.with(Option::is_some)
+        self.whoami.with(Option::is_some)
+    }
+
+    /// Signed in through the cookie (not a bearer secret in memory).
+    pub fn is_cookie(&self) -> bool {
+        self.secret.with_untracked(Option::is_none)
+    }
+
+    /// A person is signed in (an admin or a member, through a session or
+    /// their own master or user token): they have "Your sign-ins".
+    pub fn is_person(&self) -> bool {
+        self.whoami
+            .with(|w| w.as_ref().is_some_and(|w| w.person.is_some()))
     }
 
     pub fn is_master(&self) -> bool {
@@ -115,6 +161,9 @@ pub fn is_admin(w: &WhoAmI) -> bool {
 pub fn home(w: &WhoAmI) -> &'static str {
     if is_admin(w) {
         "/tokens"
+    } else if w.person.is_some() && w.token.kind == TokenKind::User {
+        // A member signed in as a person starts at their profile.
+        "/profile"
     } else {
         "/console"
     }

@@ -65,6 +65,7 @@ async function session(context, as) {
   const page = await context.newPage();
   if (secret) {
     await page.goto(`${app.url}/signin`);
+    await page.getByTestId('signin-use-token').click();
     await page.getByTestId('signin-input').fill(secret);
     await page.getByTestId('signin-submit').click();
     await page.waitForURL((u) => !u.pathname.startsWith('/signin'));

@@ -28,6 +28,7 @@ const whoami = (secret) => app.api('/api/v1/whoami', as(secret));
 async function signIn(page, secret) {
   await page.goto(`${app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(secret);
   await page.getByTestId('signin-submit').click();
 }
@@ -45,6 +46,7 @@ test('a wrong token at sign-in shows why, and nothing is stored', async () => {
   const page = await browser.newPage();
   await page.goto(app.url);
   await page.getByTestId('health').filter({ hasText: 'Service ok (storage ok), version' }).waitFor();
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill('kw_m_definitely-not-a-token');
   await page.getByTestId('signin-submit').click();
   const error = page.getByTestId('signin-error');
@@ -66,13 +68,16 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await page.goto(app.url);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
   await screenshot(page, 'signin');
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(app.adminSecret);
   await page.getByTestId('signin-submit').click();
   await page.waitForURL('**/tokens');
   await page.getByTestId('token-row').first().waitFor();
   assert.match(await page.getByTestId('who').innerText(), /Master/);
-  // The secret is in sessionStorage, never in the URL.
+  // The master token opened a cookie session and was forgotten: it is in
+  // no storage, and never in the URL.
   assert.ok(!page.url().includes(app.adminSecret));
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('keyward.secret')), null);
   await screenshot(page, 'tokens-list');
 
   // Create: storage:write on one bucket, through the grid.
@@ -136,8 +141,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
   await page.getByTestId('copy-status').filter({ hasText: 'Copied' }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
   assert.match(await page.getByTestId('secret-reveal').innerText(), /will not be shown again/);
-  assert.equal(await page.evaluate(() => Object.keys(sessionStorage).join()), 'keyward.secret');
-  assert.ok(!(await page.evaluate(() => sessionStorage.getItem('keyward.secret'))).includes(secret));
+  assert.ok(!(await page.evaluate(() => JSON.stringify(sessionStorage) + JSON.stringify(localStorage))).includes('kw_'));
   await screenshot(page, 'reveal');
 
   // The API confirms exactly those grants, and whoami shows the implied read.
@@ -261,12 +265,15 @@ test('a page the token may not use says so; a dead session returns to sign-in wi
   await page.getByTestId('forbidden').filter({ hasText: 'This page needs a master token' }).waitFor();
 
   // The token is deleted behind the page's back: the next request is a 401.
+  // (Its secret is held in the tab's memory only: a reload would simply
+  // sign out, so the next request is made in the page.)
   assert.equal((await app.api(`/api/v1/tokens/${token.id}`, { method: 'DELETE' })).status, 204);
-  await page.reload();
+  await page.getByTestId('menu-toggle').click();
+  await page.getByTestId('nav-console').click();
   const reason = page.getByTestId('signout-reason');
   await reason.waitFor();
   assert.match(await reason.innerText(), /not valid/);
-  assert.ok(await page.getByTestId('signin-form').isVisible());
+  assert.ok(await page.getByTestId('passkey-signin').isVisible());
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await context.close();
 });
@@ -303,15 +310,28 @@ test('narrow screens: list, grid and detail at 375 px', async () => {
   await context.close();
 });
 
-test('admins: add one (secret once), and the last admin cannot be removed', async () => {
+test('admins: add one (an enrolment link; a secret only when asked for, once), and the last admin cannot be removed', async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await signIn(page, app.adminSecret);
   await page.waitForURL('**/tokens');
   await page.getByTestId('nav-admins').click();
   await page.getByTestId('admin-row').first().waitFor();
+  // By default no master secret: the new admin enrols with a passkey.
+  await page.getByTestId('admin-name').fill('Passkey Admin');
+  await page.getByTestId('admin-email').fill('passkey@example.com');
+  await page.getByTestId('add-admin').click();
+  await page.getByTestId('admin-enrolment-sent').filter({ hasText: 'emailed to passkey@example.com' }).waitFor();
+  assert.equal(await page.getByTestId('secret-text').count(), 0);
+  await page.getByTestId('admin-row').filter({ hasText: 'passkey@example.com' }).waitFor();
+  await page.getByTestId('admin-row').filter({ hasText: 'passkey@example.com' }).getByTestId('remove-admin').click();
+  await page.getByTestId('remove-admin-confirm').click();
+  await page.getByTestId('admin-row').filter({ hasText: 'passkey@example.com' }).waitFor({ state: 'detached' });
+  // Asked for: the master secret, once.
   await page.getByTestId('admin-name').fill('Second Admin');
   await page.getByTestId('admin-email').fill('second@example.com');
+  await page.getByTestId('admin-master-secret').check();
   await page.getByTestId('add-admin').click();
+  await page.getByTestId('admin-enrolment-sent').filter({ hasText: 'emailed to second@example.com' }).waitFor();
   const secret = (await page.getByTestId('secret-text').innerText()).trim();
   assert.match(secret, /^kw_m_/);
   assert.equal((await whoami(secret)).status, 200);
@@ -427,7 +447,7 @@ test('invitations: sent from the token page, accepted once on the public page', 
   await page.close();
 });
 
-test('refreshing the token you are signed in with keeps you signed in, on the new secret', async () => {
+test('refreshing the master token you are signed in with keeps your session', async () => {
   const r = await app.api('/api/v1/admins', { method: 'POST', body: { email: 'third@example.com', name: 'Third' } });
   assert.equal(r.status, 201);
   const { master_token: token, secret } = await r.json();
@@ -440,7 +460,9 @@ test('refreshing the token you are signed in with keeps you signed in, on the ne
   await page.getByTestId('refresh-confirm').click();
   const renewed = (await page.getByTestId('secret-text').innerText()).trim();
   assert.equal((await whoami(secret)).status, 401);
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('keyward.secret')), renewed);
+  assert.equal((await whoami(renewed)).status, 200);
+  // The session is the admin's, not the secret's: nothing to switch over.
+  assert.ok(!(await page.evaluate(() => JSON.stringify(sessionStorage))).includes('kw_'));
   await page.getByTestId('nav-tokens').click();
   await page.getByTestId('token-row').first().waitFor();
   assert.equal(await page.getByTestId('signin-form').count(), 0);

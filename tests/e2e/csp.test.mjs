@@ -32,6 +32,7 @@ test('the app signs in and lists tokens under its policy, with no violation', as
   assert.doesNotMatch(csp, /unsafe-inline/);
   assert.equal(resp.headers()['x-frame-options'], 'DENY');
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(app.adminSecret);
   await page.getByTestId('signin-submit').click();
   await page.waitForURL('**/tokens');
@@ -82,7 +83,7 @@ test('the app refuses to be framed', async () => {
     f.src = `${url}/signin`;
     document.body.appendChild(f);
     await new Promise((r) => setTimeout(r, 1500));
-    try { return f.contentDocument?.querySelector('[data-testid="signin-input"]') != null; } catch { return false; }
+    try { return f.contentDocument?.querySelector('[data-testid="health"]') != null; } catch { return false; }
   }, app.url);
   assert.equal(framed, false);
   await page.close();

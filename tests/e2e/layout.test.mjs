@@ -27,6 +27,7 @@ after(async () => { await browser?.close(); await app?.stop(); });
 async function signIn(page, secret = app.adminSecret) {
   await page.goto(`${app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(secret);
   await page.getByTestId('signin-submit').click();
 }

@@ -22,8 +22,10 @@ test('sign-in needs no lazy file; each area is fetched on its first visit only, 
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
 
   await page.goto(`${app.url}/signin`);
+  await page.getByTestId('passkey-signin').waitFor();
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').waitFor();
-  assert.deepEqual(fetched, [], 'the sign-in form is drawn by the main wasm alone');
+  assert.deepEqual(fetched, [], 'the sign-in page is drawn by the main wasm alone');
 
   await signInAsAdmin(page, app);
   await page.getByTestId('token-table').waitFor();

@@ -43,6 +43,7 @@ test('10,000 buckets: the picker shows the first ones at once, a search finds on
     if (u.pathname.endsWith('/buckets') && r.method() === 'GET') searches.push(u.search);
   });
   await page.goto(`${app.url}/signin`);
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(app.adminSecret);
   await page.getByTestId('signin-submit').click();
   await page.waitForURL('**/tokens');

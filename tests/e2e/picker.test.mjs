@@ -26,6 +26,7 @@ after(async () => { await browser?.close(); await app?.stop(); });
 test('250 buckets: the picker lists the first 100, searches, and selects all matches at once', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${app.url}/signin`);
+  await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(app.adminSecret);
   await page.getByTestId('signin-submit').click();
   await page.waitForURL('**/tokens');

@@ -1,4 +1,5 @@
-//! `/admins`: list, add (the new master secret is shown once), remove.
+//! `/admins`: list, add (an enrolment link is emailed; a master secret is
+//! made, and shown once, only when asked for), remove.
 
 use crate::api::use_api;
 use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal};
@@ -28,10 +29,8 @@ pub fn Admins() -> impl IntoView {
     };
     view! {
         <div class="page-head"><h1>"Admins"</h1></div>
-        <p class="muted">"Each admin has a master token that holds every permission. Removing an admin deletes their master and personal tokens."</p>
-        {move || created.get().map(|c| view! {
-            <SecretReveal secret=c.secret.clone() title=format!("Master token for {}", c.admin.name) />
-        })}
+        <p class="muted">"Each admin signs in with a passkey and acts through a master token that holds every permission. Removing an admin deletes their master and personal tokens."</p>
+        {move || created.get().map(|c| view! { <Created c /> })}
         {move || match list.get() {
             None => view! { <Loading what="Loading admins…" /> }.into_any(),
             Some(Err(f)) => view! { <FailurePanel failure=f needs="a master token" /> }.into_any(),
@@ -72,11 +71,31 @@ pub fn Admins() -> impl IntoView {
     }
 }
 
+/// What adding an admin did: the enrolment email, and the master secret
+/// if one was asked for.
+#[component]
+fn Created(c: AdminCreated) -> impl IntoView {
+    let sent = c
+        .enrolment
+        .as_ref()
+        .map(|e| e.email.clone())
+        .unwrap_or_else(|| c.admin.email.clone());
+    view! {
+        <p class="banner banner-info" role="status" data-testid="admin-enrolment-sent">
+            {format!("Added {}. The enrolment link was emailed to {sent}: they create their passkey with it.", c.admin.name)}
+        </p>
+        {c.secret.map(|secret| view! {
+            <SecretReveal secret title=format!("Master token for {}", c.admin.name) />
+        })}
+    }
+}
+
 #[component]
 fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
+    let with_secret = RwSignal::new(false);
     let add = Mutation::new(
         move |body: CreateAdmin| async move {
             api.send::<_, AdminCreated>(Method::POST, paths::ADMINS.template(), &body)
@@ -85,6 +104,7 @@ fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> i
         move |c: AdminCreated| {
             email.set(String::new());
             name.set(String::new());
+            with_secret.set(false);
             created.set(Some(c));
             reload.update(|n| *n += 1);
         },
@@ -97,6 +117,7 @@ fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> i
         add.dispatch(CreateAdmin {
             email: email.get_untracked().trim().to_string(),
             name: name.get_untracked().trim().to_string(),
+            master_secret: Some(with_secret.get_untracked()),
         });
     };
     view! {
@@ -112,6 +133,12 @@ fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> i
                     <label for="admin-email">"Email"</label>
                     <input id="admin-email" type="email" autocomplete="off" data-testid="admin-email" bind:value=email />
                     <p class="field-error">{field("email")}</p>
+                </div>
+                <div class="field checkbox">
+                    <label>
+                        <input type="checkbox" data-testid="admin-master-secret" bind:checked=with_secret />
+                        " Also create a master secret for automation (shown once)"
+                    </label>
                 </div>
                 <div class="field actions-inline">
                     <button type="submit" class="primary" data-testid="add-admin" disabled=move || pending.get()>

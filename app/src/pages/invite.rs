@@ -7,7 +7,7 @@ use crate::format;
 use crate::mutation::Mutation;
 use crate::session::use_session;
 use gloo_net::http::Method;
-use keyward_domain::api::{InvitationWelcome, IssuedToken, WhoAmI};
+use keyward_domain::api::{InvitationWelcome, IssuedToken};
 use keyward_domain::paths;
 use keyward_domain::ErrorCode;
 use leptos::prelude::*;
@@ -135,24 +135,18 @@ pub fn Invite() -> impl IntoView {
     }
 }
 
-/// Signs this tab in with the new secret (kept in sessionStorage, as
-/// sign-in does) and opens the console. A click, not automatic: the secret
-/// above must be copied first, and another session in this tab is replaced.
+/// Signs in with the new secret, as sign-in does (a member's user token
+/// opens a cookie session; any other token is held in memory only), and
+/// opens the console. A click, not automatic: the secret above must be
+/// copied first, and another session in this browser is replaced.
 #[component]
 fn OpenConsole(secret: String) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let open = Mutation::new(
-        move |secret: String| async move {
-            let r = api::call::<WhoAmI>(Some(&secret), Method::GET, paths::WHOAMI.template(), None)
-                .await;
-            r.map(|who| (secret, who))
-        },
-        move |(secret, who)| {
-            session.sign_in(secret, who);
-            navigate("/console", NavigateOptions::default());
-        },
-    );
+    let open = Mutation::new(api::token_sign_in, move |signed| {
+        session.start(signed);
+        navigate("/console", NavigateOptions::default());
+    });
     let (pending, failure) = (open.pending(), open.failure());
     let open = move |_| open.dispatch(secret.clone());
     view! {

@@ -1,12 +1,15 @@
 pub mod admins;
 pub mod audit;
 pub mod console;
+pub mod device;
+pub mod enrol;
 pub mod invite;
 pub mod members;
 pub mod outbox;
 pub mod personas;
 pub mod profile;
 pub mod projects;
+pub mod sign_ins;
 pub mod signin;
 pub mod token_detail;
 pub mod token_elevations;

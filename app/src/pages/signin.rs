@@ -1,11 +1,12 @@
-//! Sign-in: paste a token, see who you are.
+//! Sign-in: a passkey, or (for recovery, automation and tokens that are no
+//! person's) a pasted token.
 
 use crate::api::{self, ApiFailure};
-use crate::components::common::kind_label;
+use crate::components::common::{kind_label, Loading};
 use crate::mutation::Mutation;
-use crate::session::use_session;
+use crate::session::{use_session, Session};
 use gloo_net::http::Method;
-use keyward_domain::api::{Health, WhoAmI};
+use keyward_domain::api::{Health, PasskeyRequestOptions, SignedIn, WhoAmI};
 use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -37,15 +38,22 @@ pub fn HealthLine() -> impl IntoView {
 pub fn SignIn() -> impl IntoView {
     crate::set_title("Sign in");
     let session = use_session();
+    let page = move || {
+        if !session.checked.get() {
+            view! { <Loading what="Checking your session…" /> }.into_any()
+        } else if session.signed_in() {
+            view! { <SignedIn /> }.into_any()
+        } else {
+            view! { <SignInChoice /> }.into_any()
+        }
+    };
     view! {
         <div class="signin-page">
             <section class="card signin-card">
                 <h1>"Keyward"</h1>
                 <p class="muted">"Scoped API tokens, managed here and enforced at the edge."</p>
                 <HealthLine />
-                <Show when=move || session.signed_in() fallback=|| view! { <SignInForm /> }>
-                    <SignedIn />
-                </Show>
+                {page}
             </section>
         </div>
     }
@@ -54,32 +62,101 @@ pub fn SignIn() -> impl IntoView {
 #[component]
 fn SignedIn() -> impl IntoView {
     let session = use_session();
+    let api = api::Api::new(session);
     let who = move || session.whoami.get();
     view! {
         <div data-testid="signed-in">
-            {move || match who() {
-                None => view! { <p class="muted">"Checking your token…"</p> }.into_any(),
-                Some(w) => view! {
+            {move || who().map(|w| match w.person.clone() {
+                Some(p) => view! {
+                    <p>
+                        "Signed in as "
+                        <strong data-testid="whoami-name">{p.name}</strong>
+                        {format!(" ({})", p.email)}
+                        "."
+                    </p>
+                }.into_any(),
+                None => view! {
                     <p>
                         "Signed in with "
                         <strong data-testid="whoami-name">{w.token.name.clone()}</strong>
                         {format!(" ({} token, client id ", kind_label(w.token.kind).to_lowercase())}
                         <code>{w.token.client_id.clone()}</code>
-                        ")."
+                        "), held in this tab's memory only."
                     </p>
                 }.into_any(),
-            }}
+            })}
             <div class="actions">
-                {move || if session.is_admin() {
-                    view! { <a class="button primary" href="/tokens">"Go to tokens"</a> }.into_any()
-                } else {
-                    view! { <a class="button primary" href="/console" data-testid="go-console">"Open the console"</a> }.into_any()
-                }}
-                <button type="button" class="secondary" data-testid="signout-here" on:click=move |_| session.sign_out(None)>
+                {move || who().map(|w| {
+                    let home = crate::session::home(&w);
+                    view! { <a class="button primary" href=home data-testid="go-home">"Continue"</a> }
+                })}
+                <button type="button" class="secondary" data-testid="signout-here"
+                    on:click=move |_| leptos::task::spawn_local(async move { api.sign_out().await })>
                     "Sign out"
                 </button>
             </div>
         </div>
+    }
+}
+
+/// After a sign-in: on to the page that sent you here, or your home.
+fn enter(session: Session, signed: (Option<String>, WhoAmI)) -> String {
+    let to = session
+        .next
+        .get_untracked()
+        .unwrap_or_else(|| crate::session::home(&signed.1).to_string());
+    session.next.set(None);
+    session.start(signed);
+    to
+}
+
+/// The passkey ceremony with the worker's options; the answer opens a
+/// cookie session, and `whoami` then says who signed in.
+async fn passkey_sign_in() -> Result<WhoAmI, ApiFailure> {
+    let options: PasskeyRequestOptions =
+        api::call(None, Method::POST, paths::PASSKEY_OPTIONS.template(), None).await?;
+    let assertion = crate::passkey::sign_in(&options).await?;
+    let body = serde_json::to_string(&assertion).ok();
+    api::call::<SignedIn>(None, Method::POST, paths::PASSKEY_SIGN_IN.template(), body).await?;
+    api::call(None, Method::GET, paths::WHOAMI.template(), None).await
+}
+
+#[component]
+fn SignInChoice() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let with_token = RwSignal::new(false);
+    let passkey = Mutation::new(
+        move |()| passkey_sign_in(),
+        move |who: WhoAmI| navigate(&enter(session, (None, who)), NavigateOptions::default()),
+    );
+    let (pending, failure) = (passkey.pending(), passkey.failure());
+    view! {
+        {move || session.ended.get().map(|reason| view! {
+            <div class="banner banner-warn" role="alert" data-testid="signout-reason">
+                <strong>"You were signed out. "</strong>{reason}
+            </div>
+        })}
+        <Show when=move || !with_token.get() fallback=move || view! {
+            <SignInForm />
+            <p><button type="button" class="link" data-testid="signin-use-passkey" on:click=move |_| with_token.set(false)>
+                "Sign in with a passkey instead"
+            </button></p>
+        }>
+            <div class="signin-passkey">
+                <p class="field-error" role="alert" data-testid="passkey-error">
+                    {move || failure.with(|f| f.as_ref().map(|f| f.signin_reason()))}
+                </p>
+                <button type="button" class="primary" data-testid="passkey-signin"
+                    disabled=move || pending.get() on:click=move |_| passkey.dispatch(())>
+                    {move || if pending.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                </button>
+                <p class="muted small">"Use the passkey you created from your enrolment email: your device asks for your fingerprint, face or PIN."</p>
+                <p><button type="button" class="link" data-testid="signin-use-token" on:click=move |_| with_token.set(true)>
+                    "Use a master token instead"
+                </button></p>
+            </div>
+        </Show>
     }
 }
 
@@ -90,24 +167,10 @@ fn SignInForm() -> impl IntoView {
     let secret = RwSignal::new(String::new());
     // A check made here before sending ("paste a token first").
     let local = RwSignal::new(None::<String>);
-    let verify = Mutation::new(
-        move |candidate: String| async move {
-            let r: Result<WhoAmI, ApiFailure> = api::call(
-                Some(&candidate),
-                Method::GET,
-                paths::WHOAMI.template(),
-                None,
-            )
-            .await;
-            r.map(|who| (candidate, who))
-        },
-        move |(candidate, who): (String, WhoAmI)| {
-            let home = crate::session::home(&who);
-            session.sign_in(candidate, who);
-            secret.set(String::new());
-            navigate(home, NavigateOptions::default());
-        },
-    );
+    let verify = Mutation::new(api::token_sign_in, move |signed| {
+        secret.set(String::new());
+        navigate(&enter(session, signed), NavigateOptions::default());
+    });
     let pending = verify.pending();
     let error = Signal::derive(move || {
         local.get().or_else(|| {
@@ -127,11 +190,6 @@ fn SignInForm() -> impl IntoView {
         verify.dispatch(candidate);
     };
     view! {
-        {move || session.ended.get().map(|reason| view! {
-            <div class="banner banner-warn" role="alert" data-testid="signout-reason">
-                <strong>"You were signed out. "</strong>{reason}
-            </div>
-        })}
         <form class="signin-form" data-testid="signin-form" on:submit=submit>
             <div class="field">
                 <label for="signin-secret">"Token"</label>
@@ -147,7 +205,7 @@ fn SignInForm() -> impl IntoView {
                     bind:value=secret
                 />
                 <p class="muted small" id="signin-help">
-                    "Paste a master token (or any token). It is kept only in this browser tab and forgotten when you sign out or close the tab."
+                    "An admin's master token or a member's user token opens a session in this browser and is not kept. Any other token is held in this tab's memory only, until you sign out or reload."
                 </p>
             </div>
             <p class="field-error" id="signin-error" role="alert" data-testid="signin-error">

@@ -477,7 +477,11 @@ fn RefreshDialog(
             </p>
             {own.then(|| view! {
                 <p class="banner banner-info" role="note">
-                    "This is the token you are signed in with: this tab switches to the new secret by itself."
+                    {if session.is_cookie() {
+                        "This is the token you are signed in with: your session is yours, not the secret's, and goes on."
+                    } else {
+                        "This is the token you are signed in with: this tab switches to the new secret by itself."
+                    }}
                 </p>
             })}
             <div class="field">

@@ -29,7 +29,10 @@ function mint() {
   return { secret, hash };
 }
 
-export async function spawnApp({ vars = {} } = {}) {
+/// `host: 'localhost'` gives the browser `http://localhost:<port>`, which
+/// passkeys need (Chromium refuses WebAuthn on an IP address); wrangler
+/// listens on 127.0.0.1 either way, and the test's own API calls go there.
+export async function spawnApp({ vars = {}, host = '127.0.0.1' } = {}) {
   const port = await freePort();
   const inspector = await freePort();
   const dir = join(root, 'target', 'test-state', `e2e-${process.pid}-${port}`);
@@ -37,7 +40,8 @@ export async function spawnApp({ vars = {} } = {}) {
   const logPath = join(dir, 'wrangler.log');
   const log = openSync(logPath, 'a');
   const { secret, hash } = mint();
-  const url = `http://127.0.0.1:${port}`;
+  const direct = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const args = [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--local',
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', join(dir, 'persist'),
@@ -55,7 +59,7 @@ export async function spawnApp({ vars = {} } = {}) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      const r = await fetch(`${url}/api/v1/health`);
+      const r = await fetch(`${direct}/api/v1/health`);
       if (r.ok) break;
     } catch { /* not listening yet */ }
     if (exited || Date.now() > deadline) {
@@ -63,7 +67,7 @@ export async function spawnApp({ vars = {} } = {}) {
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  const who = await fetch(`${url}/api/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } });
+  const who = await fetch(`${direct}/api/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } });
   if (who.status !== 200) throw new Error(`bootstrap failed: ${who.status} ${await who.text()}`);
   const stop = async () => {
     if (exited) return;
@@ -75,21 +79,29 @@ export async function spawnApp({ vars = {} } = {}) {
   };
   // The admin secret, as a header, for API calls made by the test itself.
   const api = (path, { method = 'GET', body, secret: s = secret } = {}) =>
-    fetch(`${url}${path}`, {
+    fetch(`${direct}${path}`, {
       method,
       headers: { authorization: `Bearer ${s}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-  return { url, adminSecret: secret, api, stop, logPath };
+  return { url, direct, adminSecret: secret, api, stop, logPath };
 }
 
-/// Signs in on the sign-in page as the app's first admin and waits for
-/// the tokens page.
-export async function signInAsAdmin(page, app) {
-  await page.goto(`${app.url}/signin`);
+/// Signs in on the sign-in page with a pasted token ("Use a master token
+/// instead"): a master or user token opens a cookie session, any other
+/// token is held in the tab's memory.
+export async function signInWithToken(page, url, secret) {
+  await page.goto(`${url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
-  await page.getByTestId('signin-input').fill(app.adminSecret);
+  await page.getByTestId('signin-use-token').click();
+  await page.getByTestId('signin-input').fill(secret);
   await page.getByTestId('signin-submit').click();
+}
+
+/// Signs in on the sign-in page as the app's first admin (with the master
+/// token printed at start-up) and waits for the tokens page.
+export async function signInAsAdmin(page, app) {
+  await signInWithToken(page, app.url, app.adminSecret);
   await page.waitForURL('**/tokens');
 }
 
