@@ -31,6 +31,7 @@ mod keboola;
 mod leaks;
 mod load;
 mod members;
+mod passkeys;
 mod peers;
 mod personas;
 mod policy;

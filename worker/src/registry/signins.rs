@@ -101,7 +101,7 @@ pub struct DeviceGrant {
 // variant costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "sign_in_op", rename_all = "snake_case")]
 pub enum SignInCommand {
     Challenge {
         challenge: String,
