@@ -82,6 +82,8 @@ async fn open_session(app: &TestApp, bearer: &str) -> String {
         .client
         .post(app.url("/api/v1/auth/sessions"))
         .bearer_auth(bearer)
+        .header("Origin", &app.base_url)
+        .header("X-Keyward-App", "1")
         .send()
         .await
         .expect("the worker answers");
@@ -237,7 +239,14 @@ async fn a_member_waits_for_the_approval_and_gets_a_personal_key() {
         .json();
     let member_id = member["member"]["id"].as_str().unwrap().to_string();
     let outbox = app.get("/api/v1/outbox", &app.admin_secret).await.json();
-    let text = outbox["items"][0]["text"].as_str().unwrap().to_string();
+    let text = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .find(|t| t.contains("/invite/"))
+        .unwrap_or_else(|| panic!("no invitation in the outbox: {outbox}"))
+        .to_string();
     let at = text.find("/invite/").unwrap();
     let invite: String = text[at + 8..]
         .chars()

@@ -190,7 +190,15 @@ async fn members_are_invited_and_create_their_own_keys() {
     assert_eq!(member["member"]["status"], "invited");
     // Dana accepts the emailed link (the dev outbox holds it).
     let outbox = app.get("/api/v1/outbox", &app.admin_secret).await.json();
-    let text = outbox["items"][0]["text"].as_str().unwrap().to_string();
+    // The invitation, not the passkey enrolment link sent beside it.
+    let text = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .find(|t| t.contains("/invite/"))
+        .unwrap_or_else(|| panic!("no invitation in the outbox: {outbox}"))
+        .to_string();
     let at = text.find("/invite/").unwrap();
     let code: String = text[at + 8..]
         .chars()

@@ -17,8 +17,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What the deployment names the keys the browser flow issues
-/// (`CLI: <client_name>`); `logout` revokes only those.
+/// (`CLI: <client_name>`; a personal key's name starts with its member's
+/// email and ` · `); `logout` revokes only those.
 const CLI_KEY_PREFIX: &str = "CLI: ";
+
+fn made_by_login_web(t: &Token) -> bool {
+    let own_name = match t.kind {
+        TokenKind::Personal => t.name.split_once(" · ").map_or(t.name.as_str(), |(_, n)| n),
+        _ => t.name.as_str(),
+    };
+    own_name.starts_with(CLI_KEY_PREFIX)
+}
 
 pub fn login(ctx: &Ctx, args: LoginArgs) -> Result<(), CliError> {
     let path = config::config_path()?;
@@ -337,7 +346,7 @@ fn revoke_saved(url: &str, token: &str) -> Result<Revocation, CliError> {
         Err(e) => return Err(e),
     };
     let t = me.token;
-    if !t.name.starts_with(CLI_KEY_PREFIX) {
+    if !made_by_login_web(&t) {
         return Ok(Revocation::Kept(Box::new(t)));
     }
     let path = match t.kind {
