@@ -552,8 +552,19 @@ impl TestApp {
 
     /// The invitation code of the newest outbox message to `to` (the end of
     /// its `/invite/<code>` link).
+    /// (A member is also emailed an enrolment link: the newest message
+    /// that carries an invitation counts.)
     pub async fn invitation_code_for(&self, to: &str) -> String {
-        let text = self.newest_mail_to(to).await;
+        let outbox = self.get("/api/v1/outbox", &self.admin_secret).await.json();
+        let text = outbox["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["to"] == to)
+            .filter_map(|m| m["text"].as_str())
+            .find(|t| t.contains("/invite/"))
+            .unwrap_or_default()
+            .to_string();
         let at = text.find("/invite/").expect("an invite link");
         text[at + 8..]
             .chars()

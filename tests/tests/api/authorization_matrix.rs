@@ -21,6 +21,9 @@ enum Need {
     Perm(&'static str, &'static str, bool),
     /// A master token (an admin).
     Master,
+    /// A person: a session, an admin's master token or a member's user
+    /// token (the sign-ins under `/me`).
+    Person,
 }
 
 struct Route {
@@ -42,6 +45,70 @@ const MISSING_TOKEN: &str = "tok_doesnotexist000000";
 /// Who may do what. Targets that do not exist give 404 once authorized,
 /// so authorization is observable without side effects.
 const ROUTES: &[Route] = &[
+    // People's sign-ins (issue 26).
+    Route {
+        method: "POST",
+        path: "/api/v1/auth/passkeys/options",
+        body: none,
+        need: Need::Public,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/enrolments/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        body: none,
+        need: Need::Public,
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/auth/device/token",
+        body: |_| Some(json!({"device_code": "unknown"})),
+        need: Need::Public,
+        ok: 400,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/me/sessions",
+        body: none,
+        need: Need::Person,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/me/passkeys",
+        body: none,
+        need: Need::Person,
+        ok: 200,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/me/passkeys/pk_missing",
+        body: none,
+        need: Need::Person,
+        ok: 404,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/me/sessions/ses_missing",
+        body: none,
+        need: Need::Person,
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/auth/device/approve",
+        body: |_| Some(json!({"user_code": "BCDF-GHJK"})),
+        need: Need::Person,
+        ok: 404,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/enrolments",
+        body: |_| Some(json!({"person": "admin:adm_missing"})),
+        need: Need::Master,
+        ok: 400,
+    },
     Route {
         method: "GET",
         path: "/api/v1/health",
@@ -496,9 +563,14 @@ enum Credential {
     /// `tokens:manage` and `storage:read@*`, expiring within the hour: it
     /// cannot mint a token that outlives it.
     ShortLivedManager,
+    /// The first admin signed in: a session cookie, sent from the app's
+    /// origin with its header. It is the admin.
+    AdminSession,
+    /// A member without grants signed in: the member, nothing more.
+    MemberSession,
 }
 
-const CREDENTIALS: [Credential; 16] = [
+const CREDENTIALS: [Credential; 18] = [
     Credential::None,
     Credential::Malformed,
     Credential::BadChecksum,
@@ -515,6 +587,8 @@ const CREDENTIALS: [Credential; 16] = [
     Credential::GlobalManager,
     Credential::OtherProject,
     Credential::ShortLivedManager,
+    Credential::AdminSession,
+    Credential::MemberSession,
 ];
 
 /// Changes to tokens, invitations, admins, personas, members, personal keys
@@ -532,7 +606,7 @@ fn changes_control_plane(route: &Route) -> bool {
 fn holds(route: &Route, held: &[(&str, &str)]) -> bool {
     match route.need {
         Need::Public | Need::Token => true,
-        Need::Master => false,
+        Need::Master | Need::Person => false,
         Need::Perm(service, permission, _) => held.contains(&(service, permission)),
     }
 }
@@ -561,13 +635,30 @@ fn expected(route: &Route, cred: Credential) -> (u16, &'static str) {
             return (404, "not_found");
         }
     }
+    // Sessions are the app's: the gateway serves API clients, which
+    // present bearer tokens only.
+    if matches!(cred, AdminSession | MemberSession) && route.path.starts_with("/gw/") {
+        return (401, "missing_token");
+    }
+    // A member reading members (and their keys) is answered 404 for one
+    // that does not exist, as with their user token: the registry finds
+    // the member before it asks whether the caller is them.
+    if cred == MemberSession
+        && route.path.starts_with("/api/v1/members/mem_missing")
+        && (route.path.contains("/keys") || route.method == "GET")
+    {
+        return (404, "not_found");
+    }
     let manager = [("tokens", "manage"), ("tokens", "read")];
     if cred == ShortLivedManager && route.method == "POST" && route.path == "/api/v1/tokens" {
         // Its child would never expire.
         return (403, "privilege_escalation");
     }
     let allowed = match (route.need, cred) {
-        (_, Master | GlobalAdmin) => true,
+        (Need::Person, Master | AdminSession | MemberSession) => true,
+        (Need::Person, _) => false,
+        (_, Master | GlobalAdmin | AdminSession) => true,
+        (Need::Perm(..), MemberSession) => false,
         (Need::Token, _) => true,
         (Need::Master, _) => false,
         (Need::Perm(..), Star | Retired | OtherProject) => true,
@@ -761,10 +852,72 @@ async fn credentials(app: &TestApp) -> Secrets {
         Credential::GlobalAdmin,
         Some(r.json()["secret"].as_str().unwrap().to_string()),
     ));
-    by_kind.push((Credential::Master, Some(admin)));
+    by_kind.push((Credential::Master, Some(admin.clone())));
+    by_kind.push((Credential::AdminSession, Some(session(app, &admin).await)));
+    let member = app
+        .post(
+            "/api/v1/members",
+            &admin,
+            json!({"email": "matrix@example.com", "name": "Matrix member"}),
+        )
+        .await;
+    assert_eq!(member.status, 201, "{}", member.text);
+    let code = app.invitation_code_for("matrix@example.com").await;
+    let user = app.accept_invitation(&code).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    by_kind.push((Credential::MemberSession, Some(session(app, &user).await)));
     // Let the short-lived token expire.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     Secrets { by_kind }
+}
+
+/// A session of the person whose token `secret` is, as the app opens it;
+/// the cookie's value.
+async fn session(app: &TestApp, secret: &str) -> String {
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/sessions"))
+        .bearer_auth(secret)
+        .header("origin", &app.base_url)
+        .header("x-keyward-app", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.strip_prefix("kw_session="))
+        .unwrap()
+        .to_string()
+}
+
+/// A call with a session cookie, from the app's origin with its header.
+async fn send_with_session(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    cookie: &str,
+    body: Option<Value>,
+) -> Answer {
+    let mut req = app
+        .client
+        .request(method, app.url(path))
+        .header("cookie", format!("kw_session={cookie}"))
+        .header("origin", &app.base_url)
+        .header("x-keyward-app", "1");
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("the worker answers");
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        text: resp.text().await.unwrap_or_default(),
+    }
 }
 
 #[tokio::test]
@@ -813,9 +966,16 @@ async fn every_endpoint_with_every_credential() {
         for cred in CREDENTIALS {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             let method = Method::from_bytes(route.method.as_bytes()).unwrap();
-            let answer: Answer = app
-                .send(method, route.path, secrets.get(cred), (route.body)(n))
-                .await;
+            let answer: Answer = match cred {
+                Credential::AdminSession | Credential::MemberSession => {
+                    let cookie = secrets.get(cred).unwrap_or_default();
+                    send_with_session(&app, method, route.path, cookie, (route.body)(n)).await
+                }
+                _ => {
+                    app.send(method, route.path, secrets.get(cred), (route.body)(n))
+                        .await
+                }
+            };
             let (status, code) = expected(route, cred);
             cases += 1;
             let got_code = if answer.status >= 400 {
