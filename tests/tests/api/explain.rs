@@ -567,8 +567,10 @@ async fn a_personal_key_is_explained_through_its_member_and_the_members_persona(
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["to"] == "dana@example.com")
-        .expect("an email to the member")["text"]
+        .find(|m| {
+            m["to"] == "dana@example.com" && m["text"].as_str().unwrap_or("").contains("/invite/")
+        })
+        .expect("an invitation email to the member")["text"]
         .as_str()
         .unwrap()
         .to_string();

@@ -32,8 +32,8 @@ async fn invite_and_accept(app: &TestApp, email: &str, body: Value) -> Member {
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["to"] == email)
-        .expect("an email to the member")["text"]
+        .find(|m| m["to"] == email && m["text"].as_str().unwrap_or("").contains("/invite/"))
+        .expect("an invitation email to the member")["text"]
         .as_str()
         .unwrap()
         .to_string();
