@@ -286,7 +286,7 @@ pub static OPERATIONS: &[Operation] = &[
     post(P::SIGN_OUT, E::SignOut, "End the session this request came with and clear its cookie")
         .audit("signin.end", Target::None)
         .control()
-        .responses(&[empty(204, "Signed out; `Set-Cookie` clears the cookie").headers(SET_COOKIE), E401, E403, E429, E503]),
+        .responses(&[empty(204, "Signed out; `Set-Cookie` clears the cookie").headers(SET_COOKIE), problem(400, "`invalid_request`: the request came with a bearer token, not a session"), E401, E403, E429, E503]),
     post(P::DEVICE, E::StartDevice, "The CLI starts a device authorization (RFC 8628): a device code to poll with, and a user code the person approves in the app")
         .audit("device.start", Target::None)
         .public()
