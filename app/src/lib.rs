@@ -222,7 +222,15 @@ fn Protected(children: ChildrenFn) -> impl IntoView {
             let voluntary =
                 session.epoch.get_untracked() > 0 && session.ended.with_untracked(Option::is_none);
             if !voluntary {
-                let here = location.pathname.get_untracked() + &location.search.get_untracked();
+                let (path, search) = (
+                    location.pathname.get_untracked(),
+                    location.search.get_untracked(),
+                );
+                let here = if search.is_empty() {
+                    path
+                } else {
+                    format!("{path}?{search}")
+                };
                 session.next.set(Some(here));
             }
             view! { <Redirect path="/signin" /> }.into_any()

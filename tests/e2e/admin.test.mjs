@@ -2,7 +2,7 @@
 // `wrangler dev`, and the API itself confirms what the pages claim.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { spawnApp, launchBrowser, screenshot, appNavigate } from './support/app.mjs';
 
 let app; let browser;
 const BUCKET = 'e2e-data';
@@ -256,12 +256,13 @@ test('a page the token may not use says so; a dead session returns to sign-in wi
   await page.waitForURL('**/console');
   await page.getByTestId('console-access').waitFor();
   assert.equal(await page.getByTestId('nav-tokens').count(), 0);
-  await page.goto(`${app.url}/tokens`);
+  // (In the app: its secret is held in the tab's memory only.)
+  await appNavigate(page, '/tokens');
   const panel = page.getByTestId('forbidden');
   await panel.waitFor();
   assert.match(await panel.innerText(), /This token lacks tokens:read/);
   await screenshot(page, 'forbidden-375');
-  await page.goto(`${app.url}/admins`);
+  await appNavigate(page, '/admins');
   await page.getByTestId('forbidden').filter({ hasText: 'This page needs a master token' }).waitFor();
 
   // The token is deleted behind the page's back: the next request is a 401.

@@ -279,19 +279,37 @@ fn RenameDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl
 #[component]
 fn RemoveDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl IntoView {
     let api = use_api();
+    let session = use_session();
+    // Removing the passkey this browser signed in with ends its session too.
+    let own = session.whoami.with_untracked(|w| {
+        w.as_ref()
+            .and_then(|w| w.session.as_ref())
+            .is_some_and(|s| s.passkey_id.as_deref() == Some(p.id.as_str()))
+    });
     let path = paths::MY_PASSKEY.with(&[&p.id]);
     let close = Callback::new(move |_| open.set(Open::Nothing));
     let remove = Mutation::new(
         move |path: String| async move { api.delete(&path).await },
         move |()| {
             open.set(Open::Nothing);
-            reload.update(|n| *n += 1);
+            if own {
+                session.sign_out(Some(
+                    "You removed the passkey this browser signed in with.".into(),
+                ));
+            } else {
+                reload.update(|n| *n += 1);
+            }
         },
     );
     let (pending, failure) = (remove.pending(), remove.failure());
     view! {
         <Dialog title=format!("Remove “{}”?", p.name) testid="remove-passkey-dialog" on_close=close>
-            <p>"This passkey signs in no more. Browsers already signed in with it stay signed in until you revoke them above."</p>
+            <p>"This passkey signs in no more, and the browsers signed in with it are signed out."</p>
+            {own.then(|| view! {
+                <p class="banner banner-warn" role="note" data-testid="remove-own-passkey">
+                    "You signed in with this passkey: this browser is signed out too."
+                </p>
+            })}
             <ErrorBanner failure />
             <div class="actions">
                 <button type="button" class="danger" data-testid="passkey-remove-confirm" disabled=move || pending.get()

@@ -6,11 +6,12 @@ use crate::components::common::{kind_label, Loading};
 use crate::mutation::Mutation;
 use crate::session::{use_session, Session};
 use gloo_net::http::Method;
-use keyward_domain::api::{Health, PasskeyRequestOptions, SignedIn, WhoAmI};
+use keyward_domain::api::{Health, PasskeyRequestOptions, WhoAmI};
 use keyward_domain::paths;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
+use serde::de::IgnoredAny;
 
 #[component]
 pub fn HealthLine() -> impl IntoView {
@@ -117,7 +118,9 @@ async fn passkey_sign_in() -> Result<WhoAmI, ApiFailure> {
         api::call(None, Method::POST, paths::PASSKEY_OPTIONS.template(), None).await?;
     let assertion = crate::passkey::sign_in(&options).await?;
     let body = serde_json::to_string(&assertion).ok();
-    api::call::<SignedIn>(None, Method::POST, paths::PASSKEY_SIGN_IN.template(), body).await?;
+    // The answer (`SignedIn`) is not needed: whoami says the same and more.
+    let signed_in = paths::PASSKEY_SIGN_IN.template();
+    api::call::<IgnoredAny>(None, Method::POST, signed_in, body).await?;
     api::call(None, Method::GET, paths::WHOAMI.template(), None).await
 }
 

@@ -98,6 +98,16 @@ export async function signInWithToken(page, url, secret) {
   await page.getByTestId('signin-submit').click();
 }
 
+/// Goes to `path` inside the app, as a link would, without loading the
+/// page afresh: a token that is no person's is held in the tab's memory
+/// only, and a reload (or page.goto) signs it out.
+export async function appNavigate(page, path) {
+  await page.evaluate((p) => {
+    history.pushState(null, '', p);
+    window.dispatchEvent(new PopStateEvent('popstate', { state: null }));
+  }, path);
+}
+
 /// Signs in on the sign-in page as the app's first admin (with the master
 /// token printed at start-up) and waits for the tokens page.
 export async function signInAsAdmin(page, app) {
