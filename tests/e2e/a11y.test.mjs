@@ -44,7 +44,7 @@ after(async () => { await browser?.close(); await app?.stop(); });
 
 // name, path, what shows when it has loaded, and whose session.
 const pages = () => [
-  { name: 'signin', path: '/signin', ready: '[data-testid="signin-form"]', as: null },
+  { name: 'signin', path: '/signin', ready: '[data-testid="passkey-signin"]', as: null },
   { name: 'tokens', path: '/tokens', ready: '[data-testid="token-row"]' },
   { name: 'token-new', path: '/tokens/new', ready: '[data-testid="token-name"]' },
   { name: 'token-detail', path: `/tokens/${tokenId}`, ready: '[data-testid="audit-row"]' },
@@ -57,6 +57,9 @@ const pages = () => [
   { name: 'console', path: '/console', ready: '[data-testid="console-access"]' },
   { name: 'profile', path: '/profile', ready: 'h1', as: 'member' },
   { name: 'invite', path: `/invite/${inviteCode}`, ready: 'h1', as: null },
+  { name: 'sign-ins', path: '/sign-ins', ready: '[data-testid="session-row"]' },
+  { name: 'device', path: '/device', ready: '[data-testid="device-form"]' },
+  { name: 'enrol-unknown', path: '/enrol/no-such-link', ready: '[data-testid="enrol-error"]', as: null },
   { name: 'not-found', path: '/no-such-page', ready: 'h1', as: null },
 ];
 
