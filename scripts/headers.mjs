@@ -39,7 +39,7 @@ const csp = [
 const permissions = [
   'accelerometer=()', 'autoplay=()', 'camera=()', 'display-capture=()', 'encrypted-media=()',
   'fullscreen=()', 'geolocation=()', 'gyroscope=()', 'hid=()', 'idle-detection=()',
-  'magnetometer=()', 'microphone=()', 'midi=()', 'payment=()', 'publickey-credentials-get=()',
+  'magnetometer=()', 'microphone=()', 'midi=()', 'payment=()', 'publickey-credentials-create=(self)', 'publickey-credentials-get=(self)',
   'screen-wake-lock=()', 'serial=()', 'usb=()', 'xr-spatial-tracking=()',
 ].join(', ');
 

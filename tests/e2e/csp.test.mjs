@@ -31,6 +31,11 @@ test('the app signs in and lists tokens under its policy, with no violation', as
   assert.match(csp, /frame-ancestors 'none'/);
   assert.doesNotMatch(csp, /unsafe-inline/);
   assert.equal(resp.headers()['x-frame-options'], 'DENY');
+  // Passkeys are the app's own sign-in: the policy must let this origin
+  // use WebAuthn (an empty allow-list fails every ceremony).
+  const permissions = resp.headers()['permissions-policy'] ?? '';
+  assert.match(permissions, /publickey-credentials-get=\(self\)/);
+  assert.match(permissions, /publickey-credentials-create=\(self\)/);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
   await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(app.adminSecret);
