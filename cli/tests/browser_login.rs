@@ -74,51 +74,18 @@ impl Waiting {
     }
 }
 
-/// Opens a session for the person behind `bearer` (an admin's master token
-/// or a member's user token), as the app's "use a token instead" does;
-/// returns the cookie's value.
-async fn open_session(app: &TestApp, bearer: &str) -> String {
-    let resp = app
-        .client
-        .post(app.url("/api/v1/auth/sessions"))
-        .bearer_auth(bearer)
-        .header("Origin", &app.base_url)
-        .header("X-Keyward-App", "1")
-        .send()
-        .await
-        .expect("the worker answers");
-    let status = resp.status().as_u16();
-    let cookie = resp
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let text = resp.text().await.unwrap_or_default();
-    assert_eq!(status, 201, "POST /auth/sessions: {text}");
-    let cookie = cookie.unwrap_or_else(|| panic!("no Set-Cookie: {text}"));
-    cookie
-        .split(';')
-        .next()
-        .and_then(|c| c.trim().strip_prefix("kw_session="))
-        .unwrap_or_else(|| panic!("not a kw_session cookie: {cookie}"))
-        .to_string()
-}
-
 /// Approves a user code with the session, as the app does.
 async fn approve(app: &TestApp, session: &str, user_code: &str) -> (u16, Value) {
-    let resp = app
-        .client
-        .post(app.url("/api/v1/auth/device/approve"))
-        .header("Cookie", format!("kw_session={session}"))
-        .header("Origin", &app.base_url)
-        .header("X-Keyward-App", "1")
-        .json(&json!({ "user_code": user_code }))
-        .send()
-        .await
-        .expect("the worker answers");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(json!(text)))
+    let answer = app
+        .send_with_session(
+            Method::POST,
+            "/api/v1/auth/device/approve",
+            session,
+            Some(json!({ "user_code": user_code })),
+        )
+        .await;
+    let body = serde_json::from_str(&answer.text).unwrap_or(json!(answer.text));
+    (answer.status, body)
 }
 
 fn mode(path: &std::path::Path) -> u32 {
@@ -162,7 +129,7 @@ async fn an_admin_approves_in_the_browser_and_logout_revokes_the_key() {
         waiting.printed
     );
 
-    let session = open_session(&app, &app.admin_secret).await;
+    let session = app.open_session(&app.admin_secret).await;
     let (status, approved) = approve(&app, &session, &code).await;
     assert_eq!(status, 200, "{approved}");
     assert!(
@@ -238,37 +205,14 @@ async fn a_member_waits_for_the_approval_and_gets_a_personal_key() {
         .ok()
         .json();
     let member_id = member["member"]["id"].as_str().unwrap().to_string();
-    let outbox = app.get("/api/v1/outbox", &app.admin_secret).await.json();
-    let text = outbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["text"].as_str())
-        .find(|t| t.contains("/invite/"))
-        .unwrap_or_else(|| panic!("no invitation in the outbox: {outbox}"))
-        .to_string();
-    let at = text.find("/invite/").unwrap();
-    let invite: String = text[at + 8..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let accepted = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{invite}/accept"),
-            None,
-            None,
-        )
-        .await
-        .json();
-    let user_token = accepted["secret"].as_str().unwrap().to_string();
+    let user_token = app.user_token_for("dana@example.com").await;
 
     // --json still prints the code on stderr, and nothing but JSON on stdout.
     let kw = Kw::with(Some(&app.base_url), None);
     let waiting = Waiting::start(&kw, &["login", "--web", "--json"]).await;
     // Past the first poll (5 s): "authorization_pending" keeps it waiting.
     tokio::time::sleep(Duration::from_secs(7)).await;
-    let session = open_session(&app, &user_token).await;
+    let session = app.open_session(&user_token).await;
     let (status, approved) = approve(&app, &session, &waiting.user_code).await;
     assert_eq!(status, 200, "{approved}");
     let out = waiting.finish().await.ok();

@@ -4,7 +4,6 @@
 mod common;
 
 use common::{spawn_app, Kw};
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
@@ -189,31 +188,7 @@ async fn members_are_invited_and_create_their_own_keys() {
     let member_id = member["member"]["id"].as_str().unwrap().to_string();
     assert_eq!(member["member"]["status"], "invited");
     // Dana accepts the emailed link (the dev outbox holds it).
-    let outbox = app.get("/api/v1/outbox", &app.admin_secret).await.json();
-    // The invitation, not the passkey enrolment link sent beside it.
-    let text = outbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["text"].as_str())
-        .find(|t| t.contains("/invite/"))
-        .unwrap_or_else(|| panic!("no invitation in the outbox: {outbox}"))
-        .to_string();
-    let at = text.find("/invite/").unwrap();
-    let code: String = text[at + 8..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let accepted = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/invitations/open/{code}/accept"),
-            None,
-            None,
-        )
-        .await
-        .json();
-    let dana = accepted["secret"].as_str().unwrap().to_string();
+    let dana = app.user_token_for("dana@example.com").await;
 
     // The admin cannot create Dana's key; Dana can.
     kw.run(&["members", "keys", "create", &member_id, "laptop"])

@@ -1,7 +1,7 @@
 //! Invitation rules and the invitation email. The email never carries a
 //! secret: it links to a welcome page where the recipient accepts.
 
-use crate::api::InvitationWelcome;
+use crate::api::{InvitationWelcome, Person, PersonKind};
 use crate::problem::FieldError;
 use crate::secret;
 
@@ -183,10 +183,52 @@ pub fn recovered_master_email(secret: &str, by: &str) -> Email {
     }
 }
 
+/// The email that sends a person their passkey enrolment link. It carries
+/// a single-use link, never a secret.
+pub fn enrolment_email(person: &Person, link: &str) -> Email {
+    let role = match person.kind {
+        PersonKind::Admin => "an admin",
+        PersonKind::Member => "a member",
+    };
+    let days = crate::signin::ENROLMENT_SECONDS / 86_400;
+    let text = format!(
+        "Hello {},\n\nYou are {role} of Keyward. Create your passkey to sign in: {link}\n\nThe link works once, for {days} days. Nobody from Keyward will ever ask you for a secret.\n",
+        person.name
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif\">\
+<p>Hello {name},</p><p>You are {role} of Keyward. <a href=\"{link}\">Create your passkey</a> to sign in.</p>\
+<p style=\"color:#57606a\">The link works once, for {days} days. Nobody from Keyward will ever ask you for a secret.</p></body></html>",
+        name = escape(&person.name),
+        link = escape(link),
+    );
+    Email {
+        subject: "Set up your Keyward passkey".to_string(),
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn an_enrolment_email_carries_the_link_and_escapes_the_name() {
+        let person = Person {
+            kind: PersonKind::Member,
+            id: "mem_1".into(),
+            name: "Mia <b>".into(),
+            email: "mia@example.com".into(),
+        };
+        let email = enrolment_email(&person, "https://k.example/enrol/abc");
+        assert!(email.text.contains("https://k.example/enrol/abc"));
+        assert!(email.text.contains("a member"));
+        assert!(email.html.contains("Mia &lt;b&gt;"));
+        assert!(!email.html.contains("<b>"));
+        assert!(email.text.contains("7 days"));
+    }
 
     fn welcome(message: &str) -> InvitationWelcome {
         InvitationWelcome {

@@ -177,6 +177,9 @@ pub enum Refusal {
     Escalation(String),
     /// The requester of an elevation may not approve it.
     SelfApproval,
+    /// Sign-ins (sessions, passkeys, device approvals) are a person's; this
+    /// credential is a program's.
+    NotAPerson,
     /// The request acts in a project the token cannot reach.
     OutOfReach {
         home: Option<String>,
@@ -200,6 +203,10 @@ impl fmt::Display for Refusal {
                 "{what} needs an admin: a master token or a global admin key"
             ),
             Refusal::Escalation(what) => write!(f, "you cannot grant or manage {what}"),
+            Refusal::NotAPerson => write!(
+                f,
+                "only a person has sign-ins: use a session, an admin's master token or a member's user token"
+            ),
             Refusal::SelfApproval => write!(
                 f,
                 "you asked for this elevation: another admin must approve it"
@@ -423,6 +430,18 @@ pub fn admins_only(actor: &Actor, what: &str) -> Result<(), Refusal> {
     }
 }
 
+/// Who has sign-ins (sessions, passkeys, approving a CLI's login): a
+/// person, which is a session, an admin's master token or a member's user
+/// token. Scoped tokens, global keys and personal keys are programs'
+/// credentials, even when a person made them.
+pub fn may_hold_sign_ins(kind: TokenKind, in_session: bool) -> Result<(), Refusal> {
+    if in_session || matches!(kind, TokenKind::Master | TokenKind::User) {
+        Ok(())
+    } else {
+        Err(Refusal::NotAPerson)
+    }
+}
+
 /// Who may see a member and their keys: admins, and the member themself
 /// (through any of their credentials). To another member, another member
 /// does not exist; to anyone else it is admins' business.
@@ -602,6 +621,31 @@ fn within_actor(
         .capability(default_rate_limit)
         .within(&actor.capability(default_rate_limit).delegable(), catalog)
         .map_err(|e| Refusal::Escalation(e.to_string()))
+}
+
+#[cfg(test)]
+mod sign_in_tests {
+    use super::*;
+
+    #[test]
+    fn only_people_hold_sign_ins() {
+        for kind in [
+            TokenKind::Master,
+            TokenKind::Scoped,
+            TokenKind::Personal,
+            TokenKind::User,
+            TokenKind::Global,
+        ] {
+            let person = matches!(kind, TokenKind::Master | TokenKind::User);
+            assert_eq!(may_hold_sign_ins(kind, false).is_ok(), person, "{kind:?}");
+            // A session is always its person's, whatever credential it acts through.
+            assert!(may_hold_sign_ins(kind, true).is_ok(), "{kind:?}");
+        }
+        assert_eq!(
+            may_hold_sign_ins(TokenKind::Global, false),
+            Err(Refusal::NotAPerson)
+        );
+    }
 }
 
 #[cfg(test)]

@@ -572,6 +572,73 @@ impl TestApp {
             .collect()
     }
 
+    /// A member's user token: their invitation (in the dev outbox) accepted.
+    pub async fn user_token_for(&self, email: &str) -> String {
+        let code = self.invitation_code_for(email).await;
+        let accepted = self.accept_invitation(&code).await;
+        assert_eq!(accepted.status, 200, "{}", accepted.text);
+        accepted.json()["secret"]
+            .as_str()
+            .expect("the user token's secret")
+            .to_string()
+    }
+
+    /// Opens a session for the person whose master or user token `secret`
+    /// is, as the app's "use a master token instead" does; the session
+    /// cookie's value (`kw_session` over plain HTTP).
+    pub async fn open_session(&self, secret: &str) -> String {
+        let resp = self
+            .client
+            .post(self.url("/api/v1/auth/sessions"))
+            .bearer_auth(secret)
+            .header("origin", &self.base_url)
+            .header("x-keyward-app", "1")
+            .send()
+            .await
+            .expect("the worker answers");
+        let status = resp.status().as_u16();
+        let cookie = resp
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = resp.text().await.unwrap_or_default();
+        assert_eq!(status, 201, "POST /auth/sessions: {text}");
+        let cookie = cookie.unwrap_or_else(|| panic!("no Set-Cookie: {text}"));
+        cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.trim().strip_prefix("kw_session="))
+            .unwrap_or_else(|| panic!("not a kw_session cookie: {cookie}"))
+            .to_string()
+    }
+
+    /// A request with the session cookie, as the app sends it: from the
+    /// deployment's own origin, with the app's header.
+    pub async fn send_with_session(
+        &self,
+        method: Method,
+        path: &str,
+        session: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("cookie", format!("kw_session={session}"))
+            .header("origin", &self.base_url)
+            .header("x-keyward-app", "1");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("the worker answers");
+        Answer {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            text: resp.text().await.unwrap_or_default(),
+        }
+    }
+
     /// Creates project `id` with the admin.
     pub async fn create_project(&self, id: &str) {
         let r = self

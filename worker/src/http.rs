@@ -85,9 +85,10 @@ impl From<keyward_domain::policy::Refusal> for ApiError {
             Refusal::Hidden => return ApiError::not_found("token"),
             Refusal::HiddenMember => return ApiError::not_found("member"),
             Refusal::RetiredSecret => ErrorCode::RetiredSecret,
-            Refusal::Missing(_) | Refusal::AdminOnly(_) | Refusal::OutOfReach { .. } => {
-                ErrorCode::InsufficientPermission
-            }
+            Refusal::Missing(_)
+            | Refusal::AdminOnly(_)
+            | Refusal::NotAPerson
+            | Refusal::OutOfReach { .. } => ErrorCode::InsufficientPermission,
             Refusal::Escalation(_) => ErrorCode::PrivilegeEscalation,
             Refusal::SelfApproval => ErrorCode::SelfApproval,
         };

@@ -183,6 +183,16 @@ impl crate::authority::Replica for KvReplica {
     }
 }
 
+/// Sessions' lifetimes as the deployment sets them
+/// (`SESSION_ABSOLUTE_SECONDS`, `SESSION_IDLE_SECONDS`; the domain's defaults).
+pub fn session_lifetimes(env: &worker::Env) -> keyward_domain::signin::Lifetimes {
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    keyward_domain::signin::Lifetimes::from_settings(
+        var("SESSION_ABSOLUTE_SECONDS").as_deref(),
+        var("SESSION_IDLE_SECONDS").as_deref(),
+    )
+}
+
 pub fn now() -> OffsetDateTime {
     let ms = worker::Date::now().as_millis() as i64;
     OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -853,7 +853,10 @@ async fn credentials(app: &TestApp) -> Secrets {
         Some(r.json()["secret"].as_str().unwrap().to_string()),
     ));
     by_kind.push((Credential::Master, Some(admin.clone())));
-    by_kind.push((Credential::AdminSession, Some(session(app, &admin).await)));
+    by_kind.push((
+        Credential::AdminSession,
+        Some(app.open_session(&admin).await),
+    ));
     let member = app
         .post(
             "/api/v1/members",
@@ -862,62 +865,14 @@ async fn credentials(app: &TestApp) -> Secrets {
         )
         .await;
     assert_eq!(member.status, 201, "{}", member.text);
-    let code = app.invitation_code_for("matrix@example.com").await;
-    let user = app.accept_invitation(&code).await.json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    by_kind.push((Credential::MemberSession, Some(session(app, &user).await)));
+    let user = app.user_token_for("matrix@example.com").await;
+    by_kind.push((
+        Credential::MemberSession,
+        Some(app.open_session(&user).await),
+    ));
     // Let the short-lived token expire.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     Secrets { by_kind }
-}
-
-/// A session of the person whose token `secret` is, as the app opens it;
-/// the cookie's value.
-async fn session(app: &TestApp, secret: &str) -> String {
-    let r = app
-        .client
-        .post(app.url("/api/v1/auth/sessions"))
-        .bearer_auth(secret)
-        .header("origin", &app.base_url)
-        .header("x-keyward-app", "1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap();
-    cookie
-        .split(';')
-        .next()
-        .and_then(|kv| kv.strip_prefix("kw_session="))
-        .unwrap()
-        .to_string()
-}
-
-/// A call with a session cookie, from the app's origin with its header.
-async fn send_with_session(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    cookie: &str,
-    body: Option<Value>,
-) -> Answer {
-    let mut req = app
-        .client
-        .request(method, app.url(path))
-        .header("cookie", format!("kw_session={cookie}"))
-        .header("origin", &app.base_url)
-        .header("x-keyward-app", "1");
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.expect("the worker answers");
-    Answer {
-        status: resp.status().as_u16(),
-        headers: resp.headers().clone(),
-        text: resp.text().await.unwrap_or_default(),
-    }
 }
 
 #[tokio::test]
@@ -969,7 +924,8 @@ async fn every_endpoint_with_every_credential() {
             let answer: Answer = match cred {
                 Credential::AdminSession | Credential::MemberSession => {
                     let cookie = secrets.get(cred).unwrap_or_default();
-                    send_with_session(&app, method, route.path, cookie, (route.body)(n)).await
+                    app.send_with_session(method, route.path, cookie, (route.body)(n))
+                        .await
                 }
                 _ => {
                     app.send(method, route.path, secrets.get(cred), (route.body)(n))

@@ -19,8 +19,8 @@ use keyward_domain::api::{
     Person, PersonKind, RelyingParty, RenamePasskey, SessionList, SignedIn,
     StartDeviceAuthorization, Token,
 };
-use keyward_domain::invitation::Email;
-use keyward_domain::signin::{self, Lifetimes};
+use keyward_domain::invitation;
+use keyward_domain::signin;
 use keyward_domain::webauthn::{self, Expected, Rejected};
 use keyward_domain::{secret, validate, ErrorCode, TokenKind};
 use sha2::{Digest, Sha256};
@@ -36,14 +36,6 @@ fn random_b64(len: usize) -> String {
 
 fn rejected(e: Rejected) -> ApiError {
     ApiError::new(ErrorCode::PasskeyRejected, e.to_string())
-}
-
-fn lifetimes(call: &Call<'_>) -> Lifetimes {
-    let var = |name: &str| call.env.var(name).ok().map(|v| v.to_string());
-    Lifetimes::from_settings(
-        var("SESSION_ABSOLUTE_SECONDS").as_deref(),
-        var("SESSION_IDLE_SECONDS").as_deref(),
-    )
 }
 
 /// The relying party and origin: the deployment as this request reached
@@ -103,7 +95,7 @@ fn signed_in(
     value: &str,
 ) -> ApiResult<Response> {
     let https = own_origin(req)?.1;
-    let cookie = signin::set_cookie(https, value, lifetimes(call).absolute);
+    let cookie = signin::set_cookie(https, value, store::session_lifetimes(call.env).absolute);
     with_cookie(http::json(status, signed)?, &cookie)
 }
 
@@ -449,31 +441,6 @@ fn enrolment_hash(code: &str) -> ApiResult<String> {
     }
 }
 
-fn enrolment_email(person: &Person, link: &str) -> Email {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let role = match person.kind {
-        PersonKind::Admin => "an admin",
-        PersonKind::Member => "a member",
-    };
-    Email {
-        subject: "Set up your Keyward passkey".into(),
-        text: format!(
-            "Hello {},\n\nYou are {role} of Keyward. Create your passkey to sign in: {link}\n\nThe link works once, for 7 days. Nobody from Keyward will ever ask you for a secret.\n",
-            person.name
-        ),
-        html: format!(
-            "<p>Hello {},</p><p>You are {role} of Keyward. <a href=\"{}\">Create your passkey</a> to sign in.</p><p>The link works once, for 7 days.</p>",
-            escape(&person.name),
-            escape(link)
-        ),
-    }
-}
-
 /// Creates an enrolment link for `person` and emails it. `actor: None` is
 /// the registry's own follow-up of a creation it already audited.
 pub(crate) async fn enrol_person(
@@ -496,7 +463,11 @@ pub(crate) async fn enrol_person(
     .await?;
     let link = format!("{}/enrol/{code}", super::invitations::public_base_url(call));
     mailer
-        .send(call.env, &whom.email, &enrolment_email(&whom, &link))
+        .send(
+            call.env,
+            &whom.email,
+            &invitation::enrolment_email(&whom, &link),
+        )
         .await
         .map_err(|e| {
             ApiError::new(

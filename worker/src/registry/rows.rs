@@ -7,8 +7,10 @@
 use super::fault::{Fault, RegResult};
 use crate::authority::{ts, StoreError, TokenRow};
 use keyward_domain::api::{
-    Admin, ExpiryPolicy, Invitation, InvitationStatus, LeakResponse, Outcome, Project,
+    Admin, ExpiryPolicy, Invitation, InvitationStatus, LeakResponse, Outcome, Passkey,
+    PasskeyAlgorithm, Project, SignInMethod,
 };
+use keyward_domain::jwt::Jwk;
 use keyward_domain::{Grant, TokenKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -54,7 +56,16 @@ macro_rules! plain_rows {
         }
     )*};
 }
-plain_rows!(AdminRow, MemberRow, ProjectRow, Count, RetiredSql);
+plain_rows!(
+    AdminRow,
+    MemberRow,
+    ProjectRow,
+    Count,
+    RetiredSql,
+    EnrolmentRow,
+    DeviceRow,
+    ChallengeRow
+);
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("a stored {what} is unreadable: {e}"))
@@ -477,4 +488,147 @@ pub(super) fn json<T: Serialize>(v: &T) -> Result<SqlStorageValue, StoreError> {
 /// An answer to the front.
 pub(super) fn to_json<T: Serialize>(v: &T) -> RegResult<String> {
     serde_json::to_string(v).map_err(|e| Fault::Internal(e.to_string()))
+}
+
+/// A person's session (the hash of its secret is the lookup key and is not
+/// read back).
+#[derive(Debug, Clone)]
+pub(super) struct SessionRow {
+    pub(super) id: String,
+    pub(super) person: String,
+    pub(super) method: SignInMethod,
+    pub(super) passkey_id: Option<String>,
+    pub(super) user_agent: String,
+    pub(super) created_at: i64,
+    pub(super) last_seen_at: i64,
+}
+
+#[derive(Deserialize)]
+pub(super) struct SessionSql {
+    id: String,
+    person: String,
+    method: String,
+    passkey_id: Option<String>,
+    user_agent: String,
+    created_at: i64,
+    last_seen_at: i64,
+}
+
+pub(super) fn method_name(m: SignInMethod) -> &'static str {
+    match m {
+        SignInMethod::Passkey => "passkey",
+        SignInMethod::MasterToken => "master_token",
+        SignInMethod::UserToken => "user_token",
+    }
+}
+
+impl Row for SessionRow {
+    type Sql = SessionSql;
+    fn typed(s: SessionSql) -> Result<SessionRow, StoreError> {
+        let method = [
+            SignInMethod::Passkey,
+            SignInMethod::MasterToken,
+            SignInMethod::UserToken,
+        ]
+        .into_iter()
+        .find(|m| method_name(*m) == s.method)
+        .ok_or_else(|| corrupt("session method", &s.method))?;
+        Ok(SessionRow {
+            id: s.id,
+            person: s.person,
+            method,
+            passkey_id: s.passkey_id,
+            user_agent: s.user_agent,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct PasskeyRow {
+    pub(super) id: String,
+    pub(super) credential_id: String,
+    pub(super) person: String,
+    pub(super) name: String,
+    pub(super) algorithm: PasskeyAlgorithm,
+    pub(super) public_key: Jwk,
+    pub(super) sign_count: u32,
+    pub(super) created_at: i64,
+    pub(super) last_used_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PasskeySql {
+    id: String,
+    credential_id: String,
+    person: String,
+    name: String,
+    algorithm: String,
+    public_key: String,
+    sign_count: i64,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+pub(super) fn algorithm_name(a: PasskeyAlgorithm) -> &'static str {
+    match a {
+        PasskeyAlgorithm::ES256 => "ES256",
+        PasskeyAlgorithm::RS256 => "RS256",
+    }
+}
+
+impl Row for PasskeyRow {
+    type Sql = PasskeySql;
+    fn typed(p: PasskeySql) -> Result<PasskeyRow, StoreError> {
+        let algorithm = [PasskeyAlgorithm::ES256, PasskeyAlgorithm::RS256]
+            .into_iter()
+            .find(|a| algorithm_name(*a) == p.algorithm)
+            .ok_or_else(|| corrupt("passkey algorithm", &p.algorithm))?;
+        Ok(PasskeyRow {
+            public_key: json_column("passkey public key", &p.public_key)?,
+            sign_count: u32::try_from(p.sign_count)
+                .map_err(|e| corrupt("passkey signature counter", e))?,
+            id: p.id,
+            credential_id: p.credential_id,
+            person: p.person,
+            name: p.name,
+            algorithm,
+            created_at: p.created_at,
+            last_used_at: p.last_used_at,
+        })
+    }
+}
+
+impl PasskeyRow {
+    pub(super) fn view(&self) -> Passkey {
+        Passkey {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            algorithm: self.algorithm,
+            created_at: ts(self.created_at),
+            last_used_at: self.last_used_at.map(ts),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct EnrolmentRow {
+    pub(super) id: String,
+    pub(super) person: String,
+    pub(super) expires_at: i64,
+    pub(super) used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct DeviceRow {
+    pub(super) client_name: String,
+    pub(super) expires_at: i64,
+    pub(super) approved_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct ChallengeRow {
+    pub(super) purpose: String,
+    pub(super) expires_at: i64,
 }

@@ -7,7 +7,10 @@
 
 use super::audit::Entry;
 use super::fault::{Fault, RegResult};
-use super::rows::{i, oi, os, s, to_json, AdminRow, MemberRow, Typed};
+use super::rows::{
+    algorithm_name, i, method_name, oi, os, s, to_json, AdminRow, ChallengeRow, DeviceRow,
+    EnrolmentRow, MemberRow, PasskeyRow, SessionRow, Typed,
+};
 use super::{Actor, RegistryObject};
 use crate::authority::{ts, TokenRow};
 use keyward_domain::api::{
@@ -17,7 +20,7 @@ use keyward_domain::api::{
 use keyward_domain::caller::Caller;
 use keyward_domain::jwt::Jwk;
 use keyward_domain::signin::{self, Lifetimes};
-use keyward_domain::{ErrorCode, RegistryError, TokenKind};
+use keyward_domain::{policy, ErrorCode, RegistryError, TokenKind};
 use serde::{Deserialize, Serialize};
 
 /// What a ceremony's challenge was handed out for.
@@ -201,132 +204,9 @@ fn rejected(detail: impl Into<String>) -> Fault {
     refused(ErrorCode::PasskeyRejected, detail)
 }
 
-#[derive(Debug, Clone, Deserialize)]
-struct SessionRow {
-    id: String,
-    person: String,
-    method: String,
-    passkey_id: Option<String>,
-    user_agent: String,
-    created_at: i64,
-    last_seen_at: i64,
-}
-
-impl super::rows::Row for SessionRow {
-    type Sql = SessionRow;
-    fn typed(sql: SessionRow) -> Result<SessionRow, crate::authority::StoreError> {
-        Ok(sql)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct PasskeyRow {
-    id: String,
-    person: String,
-    name: String,
-    algorithm: String,
-    public_key: String,
-    sign_count: i64,
-    created_at: i64,
-    last_used_at: Option<i64>,
-    credential_id: String,
-}
-
-impl super::rows::Row for PasskeyRow {
-    type Sql = PasskeyRow;
-    fn typed(sql: PasskeyRow) -> Result<PasskeyRow, crate::authority::StoreError> {
-        Ok(sql)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct EnrolmentRow {
-    id: String,
-    person: String,
-    email: String,
-    expires_at: i64,
-    used_at: Option<i64>,
-}
-
-impl super::rows::Row for EnrolmentRow {
-    type Sql = EnrolmentRow;
-    fn typed(sql: EnrolmentRow) -> Result<EnrolmentRow, crate::authority::StoreError> {
-        Ok(sql)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct DeviceRow {
-    client_name: String,
-    expires_at: i64,
-    approved_by: Option<String>,
-}
-
-impl super::rows::Row for DeviceRow {
-    type Sql = DeviceRow;
-    fn typed(sql: DeviceRow) -> Result<DeviceRow, crate::authority::StoreError> {
-        Ok(sql)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct ChallengeRow {
-    purpose: String,
-    expires_at: i64,
-}
-
-impl super::rows::Row for ChallengeRow {
-    type Sql = ChallengeRow;
-    fn typed(sql: ChallengeRow) -> Result<ChallengeRow, crate::authority::StoreError> {
-        Ok(sql)
-    }
-}
-
-fn method_name(m: SignInMethod) -> &'static str {
-    match m {
-        SignInMethod::Passkey => "passkey",
-        SignInMethod::MasterToken => "master_token",
-        SignInMethod::UserToken => "user_token",
-    }
-}
-
-fn method_of(raw: &str) -> SignInMethod {
-    match raw {
-        "master_token" => SignInMethod::MasterToken,
-        "user_token" => SignInMethod::UserToken,
-        _ => SignInMethod::Passkey,
-    }
-}
-
-fn algorithm_of(raw: &str) -> RegResult<PasskeyAlgorithm> {
-    match raw {
-        "ES256" => Ok(PasskeyAlgorithm::ES256),
-        "RS256" => Ok(PasskeyAlgorithm::RS256),
-        other => Err(Fault::unavailable(format!(
-            "a stored passkey algorithm is unreadable: {other}"
-        ))),
-    }
-}
-
-impl PasskeyRow {
-    fn view(&self) -> RegResult<Passkey> {
-        Ok(Passkey {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            algorithm: algorithm_of(&self.algorithm)?,
-            created_at: ts(self.created_at),
-            last_used_at: self.last_used_at.map(ts),
-        })
-    }
-}
-
 impl RegistryObject {
     fn lifetimes(&self) -> Lifetimes {
-        let var = |name: &str| self.env.var(name).ok().map(|v| v.to_string());
-        Lifetimes::from_settings(
-            var("SESSION_ABSOLUTE_SECONDS").as_deref(),
-            var("SESSION_IDLE_SECONDS").as_deref(),
-        )
+        crate::store::session_lifetimes(&self.env)
     }
 
     pub(super) async fn sign_in(&self, cmd: SignInCommand, now: i64) -> RegResult<String> {
@@ -420,7 +300,7 @@ impl RegistryObject {
                     .passkeys_of(&person.key())?
                     .iter()
                     .map(PasskeyRow::view)
-                    .collect::<RegResult<Vec<_>>>()?;
+                    .collect::<Vec<_>>();
                 to_json(&PasskeyList { items })
             }
             Registrant { actor } => {
@@ -456,7 +336,7 @@ impl RegistryObject {
                     vec![s(&name), s(&row.id)],
                 )?;
                 self.audit_person(&actor, &person, "passkey.rename", &id, now)?;
-                to_json(&self.passkey_of(&person.key(), &id)?.view()?)
+                to_json(&self.passkey_of(&person.key(), &id)?.view())
             }
             RemovePasskey { actor, id } => {
                 let person = self.person_acting(&actor)?;
@@ -632,7 +512,7 @@ impl RegistryObject {
                     vec![s(&device_hash)],
                 )?;
                 let person = self.person(&approver)?.ok_or_else(expired)?;
-                let caller = self.credential_of(&person, now)?;
+                let caller = self.credential_of(&person)?;
                 to_json(&DeviceGrant {
                     client_name: row.client_name,
                     person,
@@ -645,15 +525,10 @@ impl RegistryObject {
     /// The person behind an actor: a session's, or an admin's master
     /// token's, or a member's user token's. Any other credential has none.
     fn person_acting(&self, actor: &Actor) -> RegResult<Person> {
-        let key = match (&actor.session, actor.kind()) {
-            (Some(session), _) => session.person.clone(),
-            (None, TokenKind::Master | TokenKind::User) => self.person_of(&actor.client_id())?,
-            (None, _) => {
-                return Err(RegistryError::NotPermitted {
-                    detail: "only a person has sign-ins: use a session, an admin's master token or a member's user token".into(),
-                }
-                .into())
-            }
+        policy::may_hold_sign_ins(actor.kind(), actor.session.is_some())?;
+        let key = match &actor.session {
+            Some(session) => session.person.clone(),
+            None => self.person_of(&actor.client_id())?,
         };
         self.person(&key)?.ok_or_else(|| Fault::not_found("person"))
     }
@@ -693,7 +568,7 @@ impl RegistryObject {
 
     /// The credential a person acts through: an admin's master token, a
     /// member's user token, as KV holds it.
-    fn credential_of(&self, person: &Person, now: i64) -> RegResult<Caller> {
+    fn credential_of(&self, person: &Person) -> RegResult<Caller> {
         let row: TokenRow = match person.kind {
             PersonKind::Admin => {
                 let admin = self
@@ -707,7 +582,6 @@ impl RegistryObject {
             }
             PersonKind::Member => self.user_token_of(&person.id)?,
         };
-        let _ = now;
         let context = crate::authority::Ledger::context(&self.ledger(), &row)?;
         Ok(row.record(&context, None))
     }
@@ -717,7 +591,7 @@ impl RegistryObject {
         SessionInfo {
             id: row.id.clone(),
             person: row.person.clone(),
-            method: method_of(&row.method),
+            method: row.method,
             passkey_id: row.passkey_id.clone(),
             user_agent: row.user_agent.clone(),
             created_at: ts(row.created_at),
@@ -743,7 +617,7 @@ impl RegistryObject {
         let row = SessionRow {
             id: session.id,
             person: person.key(),
-            method: method_name(method).into(),
+            method,
             passkey_id,
             user_agent: session.user_agent,
             created_at: now,
@@ -796,7 +670,7 @@ impl RegistryObject {
         let mut session = self.session_info(&touched, lifetimes);
         session.current = true;
         Ok(SessionCaller {
-            caller: self.credential_of(&person, now)?,
+            caller: self.credential_of(&person)?,
             person,
             session,
         })
@@ -845,10 +719,9 @@ impl RegistryObject {
         Ok(StoredPasskey {
             id: row.id.clone(),
             person: row.person.clone(),
-            algorithm: algorithm_of(&row.algorithm)?,
-            public_key: serde_json::from_str(&row.public_key)
-                .map_err(|e| Fault::unavailable(format!("a stored passkey is unreadable: {e}")))?,
-            sign_count: u32::try_from(row.sign_count).unwrap_or(u32::MAX),
+            algorithm: row.algorithm,
+            public_key: row.public_key.clone(),
+            sign_count: row.sign_count,
         })
     }
 
@@ -866,7 +739,7 @@ impl RegistryObject {
             .into_iter()
             .next()
             .ok_or_else(|| rejected("this passkey was removed"))?;
-        let stored = u32::try_from(row.sign_count).unwrap_or(u32::MAX);
+        let stored = row.sign_count;
         // Checked again here, in the registry's turn: two sign-ins racing
         // with one counter value cannot both pass.
         if !keyward_domain::webauthn::counter_follows(stored, sign_count) {
@@ -936,10 +809,6 @@ impl RegistryObject {
         if taken > 0 {
             return Err(Fault::conflict("this passkey is registered already"));
         }
-        let algorithm = match passkey.algorithm {
-            PasskeyAlgorithm::ES256 => "ES256",
-            PasskeyAlgorithm::RS256 => "RS256",
-        };
         self.sql().exec(
             "INSERT INTO passkeys (id, credential_id, person, name, algorithm, public_key, sign_count, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
@@ -947,7 +816,7 @@ impl RegistryObject {
                 s(&passkey.credential_id),
                 s(person.key()),
                 s(&passkey.name),
-                s(algorithm),
+                s(algorithm_name(passkey.algorithm)),
                 s(to_json(&passkey.public_key)?),
                 i(i64::from(passkey.sign_count)),
                 i(now),
@@ -967,7 +836,7 @@ impl RegistryObject {
         let row = self
             .sql()
             .exec(
-                "SELECT id, person, email, expires_at, used_at FROM enrolments WHERE code_hash = ?",
+                "SELECT id, person, expires_at, used_at FROM enrolments WHERE code_hash = ?",
                 vec![s(code_hash)],
             )?
             .rows::<EnrolmentRow>()?
@@ -989,7 +858,6 @@ impl RegistryObject {
         let person = self
             .person(&row.person)?
             .ok_or_else(|| Fault::not_found("enrolment"))?;
-        let _ = &row.email;
         Ok((row, person))
     }
 
