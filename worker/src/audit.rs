@@ -95,6 +95,12 @@ impl AuditEvent {
         }
     }
 
+    /// The person who signed in, for a call that came with a session.
+    pub fn with_person(mut self, person: Option<String>) -> AuditEvent {
+        self.person = person;
+        self
+    }
+
     /// The grants the call exercised (see [`AuditEvent::used`]).
     pub fn with_used(mut self, used: Vec<Grant>) -> AuditEvent {
         self.used = used;

@@ -63,7 +63,7 @@ impl Caller {
         Actor {
             caller: self.record.clone(),
             at: crate::store::now().unix_timestamp(),
-            person: self.signed_in.as_ref().map(|s| s.person.key()),
+            person: self.person(),
             session: self.signed_in.as_ref().map(|s| SessionMark {
                 id: s.session.id.clone(),
                 person: s.person.key(),
@@ -80,6 +80,11 @@ impl Caller {
             Some(s) => (who, Some(s.session.method.audit_via().to_string())),
             None => (who, via),
         }
+    }
+
+    /// The person who signed in, when the call came with a session.
+    pub fn person(&self) -> Option<String> {
+        self.signed_in.as_ref().map(|s| s.person.key())
     }
 
     /// The caller as the one admission step judges it
@@ -103,7 +108,12 @@ impl Caller {
 }
 
 pub fn bearer(req: &Request) -> ApiResult<String> {
-    let header = req.headers().get("authorization")?.unwrap_or_default();
+    bearer_in(req.headers().get("authorization")?)
+}
+
+/// The token of an `Authorization: Bearer <token>` header's value.
+fn bearer_in(header: Option<String>) -> ApiResult<String> {
+    let header = header.unwrap_or_default();
     let mut parts = header.trim().splitn(2, ' ');
     match (parts.next(), parts.next()) {
         (Some(scheme), Some(value))
@@ -199,13 +209,13 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
 /// The caller: a bearer token when `Authorization` is sent (a cookie
 /// beside it is ignored), else the session the cookie names.
 pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
-    let has_bearer = req.headers().get("authorization")?.is_some();
-    if !has_bearer {
+    let authorization = req.headers().get("authorization")?;
+    if authorization.is_none() {
         if let Some(hash) = session_hash(req)? {
             return session_caller(req, env, &hash).await;
         }
     }
-    let raw = bearer(req)?;
+    let raw = bearer_in(authorization)?;
     Ok(Caller::of(
         lookup_known(env, &raw, client_address(req)).await??,
     ))

@@ -148,7 +148,7 @@ pub fn insufficient(missing: &Grant) -> ApiError {
 pub fn record(
     env: &Env,
     ctx: &Context,
-    (actor, via): (String, Option<String>),
+    (actor, via, person): (String, Option<String>, Option<String>),
     token_id: Option<String>,
     project: Option<String>,
     route: &Route,
@@ -176,6 +176,7 @@ pub fn record(
             detail,
             logged,
         )
-        .with_used(used),
+        .with_used(used)
+        .with_person(person),
     );
 }

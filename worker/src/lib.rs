@@ -89,7 +89,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     }
     let audit_identity = caller
         .as_ref()
-        .map(|c| (c.audit_identity(), c.token().id.clone()));
+        .map(|c| (c.audit_identity(), c.person(), c.token().id.clone()));
     let mut call = Call {
         env: &env,
         catalog,
@@ -132,7 +132,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             }
         }
     }
-    if let Some(((actor, via), token_id)) = audit_identity {
+    if let Some(((actor, via), person, token_id)) = audit_identity {
         let (outcome, detail) = match &result {
             Ok(_) => (Outcome::Success, String::new()),
             Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
@@ -155,7 +155,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         record(
             &env,
             &ctx,
-            (actor, via),
+            (actor, via, person),
             Some(token_id),
             project,
             &route,

@@ -367,6 +367,23 @@ async fn an_admin_registers_a_passkey_and_signs_in_with_it_alone() {
         format!("admin:{}", me.body["person"]["id"].as_str().unwrap()),
         "{entry}"
     );
+    // A call the edge records itself (not the registry) names the person too.
+    let person = entry["person"].clone();
+    let reads = app
+        .audit_until("action=whoami", &app.admin_secret, |items| {
+            items
+                .iter()
+                .any(|e| e["via"] == "passkey session" && e["person"] == person)
+        })
+        .await;
+    assert!(
+        reads["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["via"] == "passkey session" && e["person"] == person),
+        "{reads}"
+    );
     let sessions = fresh.send(Method::GET, "/api/v1/me/sessions", None).await;
     let items = sessions.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{}", sessions.body);
@@ -506,10 +523,28 @@ async fn cookie_sessions_refuse_cross_site_changes_and_end_when_revoked() {
         .send(Method::POST, "/api/v1/tokens", Some(new_token))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    // A planted __Host- cookie means nothing over plain HTTP, and a bearer
-    // token beside a cookie is what counts.
-    let whoami = app.get("/api/v1/whoami", &app.admin_secret).await.json();
-    assert!(whoami["session"].is_null());
+    // A bearer token beside the cookie is what counts.
+    let session = admin.cookie.clone().unwrap();
+    let both = app
+        .client
+        .get(app.url("/api/v1/whoami"))
+        .bearer_auth(&app.admin_secret)
+        .header("cookie", format!("kw_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    let both: Value = both.json().await.unwrap();
+    assert!(both["session"].is_null(), "{both}");
+    // Over plain HTTP only `kw_session` is read: the same value under the
+    // HTTPS name is no session at all.
+    let renamed = app
+        .client
+        .get(app.url("/api/v1/whoami"))
+        .header("cookie", format!("__Host-kw_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status().as_u16(), 401);
 
     // A revoked session is 401 at once.
     let sessions = admin.send(Method::GET, "/api/v1/me/sessions", None).await;
