@@ -257,8 +257,9 @@ pub struct WhoAmI {
     pub projects: Vec<ProjectPermissions>,
     /// For a personal key: the member it acts as.
     pub acting_as: Option<String>,
-    /// The person signed in, when the call came with a session (or with
-    /// an admin's master token or a member's user token).
+    /// The person signed in, when the call came with a session. (A bearer
+    /// token's answer leaves it out: finding an admin or member behind a
+    /// token would cost the registry a call on this hot route.)
     #[serde(default)]
     pub person: Option<Person>,
     /// The session the call came with.
