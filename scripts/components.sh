@@ -23,6 +23,11 @@ EOF
     export CHROMEDRIVER=/usr/bin/chromedriver
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
     export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
+    # Without debug info: with it each test binary is ~800 MB of DWARF and
+    # five link at once, which filled a CI disk mid-link (wasm-ld SIGBUS).
+    # Nothing reads it: the runner reports panics by message, not by line.
+    export CARGO_PROFILE_DEV_DEBUG=0
+    export CARGO_INCREMENTAL=0
     log "component tests (wasm-bindgen-test, headless Chromium)"
     # Run from the directory as well, for runners that only look in the cwd.
     cd "$dir"
