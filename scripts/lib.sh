@@ -33,20 +33,31 @@ tree_digest() {
   (cd "$ROOT" && find "$@" -type f -not -path '*/build/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-32)
 }
 
+# Both workers are one crate (worker/): the control plane with its
+# default features (worker/build), the edge without them
+# (worker/build-edge). README, "Two workers".
 build_worker() {
   local digest stamp="$ROOT/worker/build/.digest"
-  digest=$(tree_digest worker/src worker/Cargo.toml worker/catalog.json worker/gateway.json worker/openapi.json domain Cargo.lock Cargo.toml)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -f "$ROOT/worker/build/index.js" ]; then
-    log "worker up to date"
+  digest=$(tree_digest worker/src worker/Cargo.toml worker/catalog.json worker/gateway.json worker/openapi.json domain Cargo.lock Cargo.toml scripts/lib.sh)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] && [ -f "$ROOT/worker/build/index.js" ] \
+    && [ -f "$ROOT/worker/build-edge/index.js" ]; then
+    log "workers up to date"
     return 0
   fi
-  log "building the worker (wasm)"
+  log "building the workers (wasm): the control plane, then the edge"
   (
     wasm_env
     export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
     export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
     export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
-    cd "$ROOT/worker" && worker-build --release
+    # Where std is built from source anyway: no panic-location strings and
+    # no panic formatting (a panic aborts the call: a 500, never access).
+    if [ "${RUSTC_BOOTSTRAP:-}" = 1 ]; then
+      export RUSTFLAGS="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
+    fi
+    cd "$ROOT/worker"
+    worker-build --release
+    worker-build --release --out-dir build-edge . --no-default-features
   ) || { log "the worker build failed"; return 1; }
   echo "$digest" > "$stamp"
 }

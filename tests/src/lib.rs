@@ -71,8 +71,9 @@ pub struct TestApp {
     /// workerd's inspector (DevTools protocol), for `scripts/bench`'s profile.
     pub inspector_port: u16,
     extra_vars: Vec<(String, String)>,
-    /// Another configuration than the repository's `wrangler.toml`.
-    config: Option<PathBuf>,
+    /// Binding blocks left out of both workers' configurations
+    /// (`restart_without`).
+    without: Vec<String>,
 }
 
 /// Settings every test app gets unless the test names them itself: the
@@ -188,7 +189,7 @@ impl TestApp {
             port: 0,
             inspector_port: 0,
             extra_vars,
-            config: None,
+            without: vec![],
         }
     }
 
@@ -224,21 +225,16 @@ impl TestApp {
             .append(true)
             .open(&self.log_path)
             .expect("log file");
-        let wrangler = root.join("node_modules/wrangler/bin/wrangler.js");
+        // Both workers, the edge on `--port` (scripts/dev.mjs).
         let mut cmd = Command::new("node");
-        cmd.arg(wrangler)
-            .args(["dev", "--local", "--ip", "127.0.0.1"])
+        cmd.arg(root.join("scripts/dev.mjs"))
+            .args(["--local", "--ip", "127.0.0.1"])
             // Exposes /__scheduled, which runs the Cron Trigger's handler.
             .arg("--test-scheduled")
             .args(["--port", &self.port.to_string()])
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
             .arg(&self.persist_dir)
-            .args(
-                self.config
-                    .iter()
-                    .flat_map(|c| [std::ffi::OsStr::new("--config"), c.as_os_str()]),
-            )
             .current_dir(&root)
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
@@ -248,6 +244,9 @@ impl TestApp {
             .stdout(Stdio::from(log.try_clone().expect("log")))
             .stderr(Stdio::from(log))
             .process_group(0);
+        for block in &self.without {
+            cmd.arg("--without").arg(block);
+        }
         for (k, v) in &self.extra_vars {
             cmd.arg("--var").arg(format!("{k}:{v}"));
         }
@@ -257,6 +256,25 @@ impl TestApp {
         self.base_url = format!("http://127.0.0.1:{}", self.port);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            // Only once our own runtime says it listens on this port: a
+            // port taken meanwhile by another test's runtime answers too.
+            let ours = std::fs::read_to_string(&self.log_path)
+                .is_ok_and(|log| log.contains(&format!("Ready on {}", self.base_url)));
+            if !ours {
+                if let Some(child) = self.child.as_mut() {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        self.kill();
+                        return Err(status);
+                    }
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "wrangler not ready in 60 s: {}",
+                    std::fs::read_to_string(&self.log_path).unwrap_or_default()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
             if let Ok(r) = self
                 .client
                 .get(format!("{}/api/v1/health", self.base_url))
@@ -316,44 +334,13 @@ impl TestApp {
         let _ = child.wait();
     }
 
-    /// Restarts on the same persisted state under `wrangler.toml` less the
-    /// binding blocks named (`"[[d1_databases]]"`, …), as if those services
-    /// were gone; `&[]` restores the real configuration.
+    /// Restarts on the same persisted state with the binding blocks named
+    /// (`"[[d1_databases]]"`, …) left out of both workers' configurations,
+    /// as if those services were gone; `&[]` restores the real ones.
     pub async fn restart_without(&mut self, blocks: &[&str]) {
         self.stop();
-        self.config = (!blocks.is_empty()).then(|| self.config_without(blocks));
+        self.without = blocks.iter().map(|b| b.to_string()).collect();
         self.start().await;
-    }
-
-    fn config_without(&self, blocks: &[&str]) -> PathBuf {
-        let root = repo_root();
-        let real = std::fs::read_to_string(root.join("wrangler.toml")).expect("wrangler.toml");
-        let mut out = String::new();
-        let mut skipping = false;
-        for line in real.lines() {
-            let header = line.trim_start().starts_with('[');
-            if header {
-                skipping = blocks.contains(&line.trim());
-            }
-            if skipping {
-                continue;
-            }
-            // Paths in a configuration are relative to its own folder.
-            let line = match line.split_once('=') {
-                Some((k, v)) if k.trim() == "main" || k.trim() == "directory" => {
-                    let rel = v.trim().trim_matches('"');
-                    format!("{k}= \"{}\"", root.join(rel).display())
-                }
-                _ => line.to_string(),
-            };
-            out.push_str(&line);
-            out.push('\n');
-        }
-        let path = self
-            .persist_dir
-            .with_file_name(format!("wrangler-without-{}.toml", blocks.len()));
-        std::fs::write(&path, out).expect("configuration written");
-        path
     }
 
     /// Restarts on the same persisted state.

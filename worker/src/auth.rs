@@ -9,6 +9,7 @@
 
 use crate::authority::{self, AuthRecord};
 use crate::http::{ApiError, ApiResult};
+#[cfg(feature = "control")]
 use crate::registry::{
     Actor, Command, NewSecret, Registry, SessionCaller, SessionMark, SignInCommand,
 };
@@ -56,6 +57,7 @@ impl Caller {
     pub fn token(&self) -> &Token {
         &self.record.token
     }
+    #[cfg(feature = "control")]
     /// The caller as the registry receives it: its KV record, as of now.
     /// (A personal key acts as its user: the audit log and `created_by`
     /// name the user, with the key kept as `via`.)
@@ -164,7 +166,30 @@ pub async fn lookup_known(
         Err(Rejection::NotFound) => {}
         other => return Ok(other),
     }
-    // Unknown: perhaps the first use of the bootstrap secret.
+    unknown(env, raw, now, from).await
+}
+
+/// An unknown secret at the edge: unknown. Only the control plane's
+/// registry can take the bootstrap secret's first use; the edge hands
+/// that secret there (`edge::hands_off`).
+#[cfg(not(feature = "control"))]
+async fn unknown(
+    _env: &Env,
+    _raw: &str,
+    _now: time::OffsetDateTime,
+    _from: Option<IpAddr>,
+) -> ApiResult<Result<Rc<Known>, Rejection>> {
+    Ok(Err(Rejection::NotFound))
+}
+
+/// An unknown secret: perhaps the first use of the bootstrap secret.
+#[cfg(feature = "control")]
+async fn unknown(
+    env: &Env,
+    raw: &str,
+    now: time::OffsetDateTime,
+    from: Option<IpAddr>,
+) -> ApiResult<Result<Rc<Known>, Rejection>> {
     let Ok(secret) = Secret::parse(raw) else {
         return Ok(Err(Rejection::NotFound));
     };
@@ -175,6 +200,7 @@ pub async fn lookup_known(
     })
 }
 
+#[cfg(feature = "control")]
 /// The very first admin: when the presented secret hashes to the configured
 /// `BOOTSTRAP_TOKEN_HASH` and no admin exists yet, the registry creates the
 /// first admin with it. Only the hash is ever configured.
@@ -210,6 +236,7 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
 /// beside it is ignored), else the session the cookie names.
 pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
     let authorization = req.headers().get("authorization")?;
+    #[cfg(feature = "control")]
     if authorization.is_none() {
         if let Some(hash) = session_hash(req)? {
             return session_caller(req, env, &hash).await;
@@ -245,6 +272,7 @@ pub fn require_same_site(req: &Request) -> ApiResult<()> {
         .map_err(|e| ApiError::new(ErrorCode::CrossSiteRequest, e.to_string()))
 }
 
+#[cfg(feature = "control")]
 async fn session_caller(req: &Request, env: &Env, hash: &str) -> ApiResult<Caller> {
     require_same_site(req)?;
     let found: SessionCaller = Registry::from_env(env)?

@@ -5,6 +5,7 @@
 use crate::audit;
 use crate::auth::Caller;
 use crate::http::{ApiError, ApiResult};
+#[cfg(feature = "control")]
 use crate::registry::Registry;
 use crate::routes::Route;
 use keyward_domain::admit::{admit, Stop};
@@ -107,6 +108,7 @@ impl Call<'_> {
         Ok(caller)
     }
 
+    #[cfg(feature = "control")]
     pub fn registry(&self) -> ApiResult<Registry> {
         Registry::from_env(self.env)
     }

@@ -206,12 +206,14 @@ async fn ask(env: &Env, address: &str, s: &Settings) -> ApiResult<Verdict> {
 
 /// One per client address: the failures of the last window, oldest first,
 /// in memory and in its SQLite storage (so eviction forgets nothing).
+#[cfg(feature = "control")]
 #[durable_object]
 pub struct FailureGuard {
     state: State,
     log: RefCell<Option<VecDeque<i64>>>,
 }
 
+#[cfg(feature = "control")]
 impl DurableObject for FailureGuard {
     fn new(state: State, _env: Env) -> Self {
         FailureGuard {
@@ -235,6 +237,7 @@ impl DurableObject for FailureGuard {
     }
 }
 
+#[cfg(feature = "control")]
 impl FailureGuard {
     fn fail(&self, limit: usize, window_ms: i64, now: i64) -> worker::Result<Verdict> {
         let sql = self.state.storage().sql();

@@ -3,40 +3,64 @@
 //! A thin fetch entry: resolve the route, authenticate, hand off to the
 //! handler, record the call. Handlers live in `handlers/`; the registry
 //! Durable Object owns every change.
+//!
+//! Built with the `control` feature (the default) this is the control
+//! plane; without it, the edge worker (`edge.rs`): the same code for the
+//! validated call and the gateway, and nothing else.
+#![cfg_attr(not(feature = "control"), allow(dead_code, unused_imports))]
 
 mod audit;
 mod auth;
 mod authority;
 mod call;
 mod catalog;
+#[cfg(feature = "control")]
 mod consumer;
+#[cfg(not(feature = "control"))]
+mod edge;
+#[cfg(feature = "control")]
 mod email;
 mod gateway;
 mod guard;
 mod handlers;
 mod http;
 mod ratelimit;
+#[cfg(feature = "control")]
 mod recovery;
+#[cfg(feature = "control")]
 mod registry;
 mod routes;
 mod store;
+mod weburl;
 
 use call::{record, Call};
+use handlers::meta;
+#[cfg(feature = "control")]
 use handlers::{
-    admins, directory, elevations, insight, invitations, leaks, meta, signin, storage, tokens,
+    admins, directory, elevations, insight, invitations, leaks, signin, storage, tokens,
 };
 use http::ApiResult;
 use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;
 use routes::{Endpoint, Route};
-use worker::{event, Context, Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
+#[cfg(feature = "control")]
 pub use guard::FailureGuard;
+#[cfg(feature = "control")]
 pub use ratelimit::RateLimiter;
+#[cfg(feature = "control")]
 pub use registry::RegistryObject;
 
-#[event(fetch)]
-async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+#[cfg(feature = "control")]
+#[worker::event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    serve(req, env, ctx).await
+}
+
+/// A call as both workers answer it: the gateway, or an API route
+/// authenticated, limited, handled and recorded.
+async fn serve(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let client = guard::client_address(&req);
     if req.path().starts_with("/gw/") {
         if let Some(e) = guard::blocked(&client) {
@@ -101,7 +125,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     // A retired secret is refused before any handler runs: it learns
     // nothing more from trying (not even whether the target exists).
     let retired_change = match (&call.caller, route.changes_control_plane()) {
-        (Some(c), true) => keyward_domain::policy::may_change(&c.actor().policy()).err(),
+        (Some(c), true) => retired_refusal(c),
         _ => None,
     };
     let mut result = match retired_change {
@@ -172,6 +196,33 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     })
 }
 
+/// A retired secret may not change anything (`policy::may_change`).
+#[cfg(feature = "control")]
+fn retired_refusal(caller: &auth::Caller) -> Option<keyward_domain::policy::Refusal> {
+    keyward_domain::policy::may_change(&caller.actor().policy()).err()
+}
+
+/// The edge changes nothing: every route that does is the control plane's.
+#[cfg(not(feature = "control"))]
+fn retired_refusal(_: &auth::Caller) -> Option<keyward_domain::policy::Refusal> {
+    None
+}
+
+/// The edge answers only the validated call itself; `edge::hands_off`
+/// sent every other route to the control plane before this.
+#[cfg(not(feature = "control"))]
+async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    match route.endpoint() {
+        Endpoint::WhoAmI => meta::whoami(call).await,
+        Endpoint::Verify => meta::verify(req, call).await,
+        _ => Err(http::ApiError::new(
+            ErrorCode::NotFound,
+            "this route is the control plane's",
+        )),
+    }
+}
+
+#[cfg(feature = "control")]
 async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     if let Some(project) = route.project() {
         call.project = Some(project.to_string());
@@ -255,7 +306,8 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
 
 /// The Cron Trigger (`[triggers]` in wrangler.toml): the registry deletes
 /// expired tokens and forgets finished overlaps. Never on a call's path.
-#[event(scheduled)]
+#[cfg(feature = "control")]
+#[worker::event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     recovery::carry_out(&env).await;
     let swept = match registry::Registry::from_env(&env) {
@@ -268,8 +320,9 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
     }
 }
 
-/// The audit queue's consumer (this worker consumes its own queue).
-#[event(queue)]
+/// The audit queue's consumer (the edge and the control plane produce).
+#[cfg(feature = "control")]
+#[worker::event(queue)]
 async fn queue(
     batch: worker::MessageBatch<serde_json::Value>,
     env: Env,

@@ -93,6 +93,28 @@ fn spend_local(
     })
 }
 
+/// Spends one slot of a live lease if there is one; unlike
+/// [`spend_local`] it leaves every lease in place (none is settled).
+fn spend_live(key: &str, limit: u32, quota: Option<UsageLimit>, now: i64) -> bool {
+    LEASES.with(|leases| {
+        let mut leases = leases.borrow_mut();
+        let Some(h) = leases.get_mut(key) else {
+            return false;
+        };
+        if h.limit != limit || h.quota != quota {
+            return false;
+        }
+        match h.slices.iter_mut().find(|s| s.live(now)) {
+            Some(slice) => {
+                slice.spent += 1;
+                slice.last_ms = now;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
 fn hold(key: &str, limit: u32, quota: Option<UsageLimit>, slice: Slice, now: i64) {
     LEASES.with(|leases| {
         let mut leases = leases.borrow_mut();
@@ -156,6 +178,14 @@ pub async fn enforce(
             "the rate limiter is unavailable; the request was not carried out",
         )
     })?;
+    // Refused by the limiter: a lease that another call of this isolate
+    // took while this one waited may still have room. Spending it here
+    // keeps a usage limit exact (N uses admitted, not fewer).
+    if (answer.exhausted || matches!(answer.lease(), Lease::Refused { .. }))
+        && spend_live(key, limit, quota, now)
+    {
+        return Ok(());
+    }
     if answer.exhausted {
         let uses = quota.map_or(0, |q| q.uses);
         let mut err =
@@ -337,6 +367,7 @@ pub async fn remaining_uses(env: &Env, token_id: &str, quota: UsageLimit) -> Api
 
 /// One per token: the slots counted in the last minute, and the uses of a
 /// usage-limited token.
+#[cfg(feature = "control")]
 #[durable_object]
 pub struct RateLimiter {
     state: State,
@@ -392,6 +423,7 @@ fn quota_of(url: &worker::Url) -> worker::Result<Option<UsageLimit>> {
     Ok(Some(UsageLimit { uses, refill }))
 }
 
+#[cfg(feature = "control")]
 impl RateLimiter {
     async fn load(&self) -> worker::Result<()> {
         if self.counts.borrow().is_none() {
@@ -409,6 +441,7 @@ impl RateLimiter {
     }
 }
 
+#[cfg(feature = "control")]
 impl DurableObject for RateLimiter {
     fn new(state: State, _env: Env) -> Self {
         RateLimiter {
@@ -518,5 +551,22 @@ fn grant(counts: &mut Counts, limit: u32, quota: Option<UsageLimit>, now: i64) -
             retry_after,
             ..Answer::default()
         },
+    }
+}
+
+/// A usage-limited token's uses left, as its limiter counts them now.
+/// Unknown (absent) if the limiter does not answer: this is a figure to
+/// show, not a decision.
+pub async fn token_remaining_uses(
+    env: &worker::Env,
+    token: &keyward_domain::api::Token,
+) -> Option<u32> {
+    let quota = token.usage_limit?;
+    match remaining_uses(env, &token.id, quota).await {
+        Ok(n) => Some(n),
+        Err(e) => {
+            worker::console_error!("remaining uses of {}: {}", token.id, e.problem.detail);
+            None
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! target and flags, its request and answers as the document states them.
 
 use crate::paths::PathTemplate;
+#[cfg(feature = "openapi")]
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 /// The methods the API uses.
@@ -151,12 +152,22 @@ const PLAIN: Flags = Flags {
     audited_by_registry: false,
 };
 /// Writes a type's schema into the generator and answers its reference.
+#[cfg(feature = "openapi")]
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
 
 /// The schema of `T` (a reference for named types).
+#[cfg(feature = "openapi")]
 pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
 }
+
+/// Without the generator (the workers), a schema is a placeholder: the
+/// route table keeps its shape, and links none of the schemas.
+#[cfg(not(feature = "openapi"))]
+pub type SchemaFn = fn();
+
+#[cfg(not(feature = "openapi"))]
+pub fn schema<T: ?Sized>() {}
 
 /// What a request carries.
 #[derive(Debug, Clone, Copy)]

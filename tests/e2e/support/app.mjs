@@ -42,7 +42,8 @@ export async function spawnApp({ vars = {}, host = '127.0.0.1' } = {}) {
   const { secret, hash } = mint();
   const direct = `http://127.0.0.1:${port}`;
   const url = `http://${host}:${port}`;
-  const args = [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--local',
+  // Both workers, the edge on --port (scripts/dev.mjs).
+  const args = [join(root, 'scripts', 'dev.mjs'), '--local',
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', join(dir, 'persist'),
     '--var', `BOOTSTRAP_TOKEN_HASH:${hash}`, '--var', `PUBLIC_BASE_URL:${url}`];
@@ -58,9 +59,12 @@ export async function spawnApp({ vars = {}, host = '127.0.0.1' } = {}) {
   child.on('exit', () => { exited = true; });
   const deadline = Date.now() + 60_000;
   for (;;) {
+    // Only once our own runtime listens on this port: a port taken
+    // meanwhile by another runtime answers too.
+    const ours = readFileSync(logPath, 'utf8').includes(`Ready on ${direct}`);
     try {
-      const r = await fetch(`${direct}/api/v1/health`);
-      if (r.ok) break;
+      const r = ours && await fetch(`${direct}/api/v1/health`);
+      if (r && r.ok) break;
     } catch { /* not listening yet */ }
     if (exited || Date.now() > deadline) {
       throw new Error(`wrangler did not start:\n${readFileSync(logPath, 'utf8')}`);

@@ -190,8 +190,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
 
 async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> ApiResult<Response> {
     let table = table()?;
-    let url = req
-        .url()
+    let url = crate::weburl::WebUrl::parse(&req.inner().url())
         .map_err(|_| ApiError::new(ErrorCode::InvalidRequest, "the URL could not be parsed"))?;
     // The raw (still percent-encoded) path: the upstream gets it unchanged.
     let rest = url

@@ -67,8 +67,8 @@ pub async fn forward(
         Some(q) => format!("{base}{}?{q}", target.rest),
         None => format!("{base}{}", target.rest),
     };
-    let parsed = worker::Url::parse(&url).map_err(|e| {
-        worker::console_error!("gateway upstream URL '{url}': {e}");
+    let parsed = crate::weburl::WebUrl::parse(&url).map_err(|e| {
+        worker::console_error!("gateway upstream URL '{url}': {e:?}");
         ApiError::new(
             ErrorCode::UpstreamUnavailable,
             "the upstream URL is not valid",

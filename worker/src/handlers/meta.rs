@@ -2,7 +2,7 @@
 
 use crate::auth::{self, Rejection};
 use crate::call::Call;
-use crate::handlers::tokens::check_grants;
+use crate::catalog::check_grants;
 use crate::http::{self, ApiError, ApiResult};
 use crate::store;
 use keyward_domain::admit::{admit, Credential, Stop};
@@ -17,8 +17,10 @@ use keyward_domain::{ErrorCode, FieldError};
 
 use worker::{Request, Response};
 
+#[cfg(feature = "control")]
 const OPENAPI: &str = include_str!("../../openapi.json");
 
+#[cfg(feature = "control")]
 /// Reads KV, so "ok" means storage answers. Only reads: health is public,
 /// and a public endpoint that wrote on every call would let anyone spend
 /// the deployment's KV writes.
@@ -38,6 +40,7 @@ pub async fn health(call: &mut Call<'_>) -> ApiResult<Response> {
     http::json(if kv_ok { 200 } else { 503 }, &body)
 }
 
+#[cfg(feature = "control")]
 pub fn openapi() -> ApiResult<Response> {
     http::raw(200, "application/json", OPENAPI.as_bytes().to_vec())
 }
@@ -53,7 +56,7 @@ pub async fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
     // the edge ignores it from its end, and so does this answer.
     let now = crate::store::now().unix_timestamp();
     token.elevations.retain(|e| e.is_current(now));
-    token.remaining_uses = super::tokens::remaining_uses(call.env, &token).await;
+    token.remaining_uses = crate::ratelimit::token_remaining_uses(call.env, &token).await;
     http::json(
         200,
         &WhoAmI {
@@ -222,6 +225,7 @@ fn verdict(code: VerifyCode) -> VerifyResponse {
     }
 }
 
+#[cfg(feature = "control")]
 pub async fn audit(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let reader = call.require("audit", "read", None)?.actor();
     let query = AuditQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;

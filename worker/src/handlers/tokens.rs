@@ -14,35 +14,11 @@ use keyward_domain::conditions::{self, Cidr, Meta};
 use keyward_domain::query::TokenQuery;
 use keyward_domain::quota::UsageLimit;
 use keyward_domain::validate::{self, MAX_OVERLAP_SECONDS};
-use keyward_domain::{expiry, grant, Catalog, ErrorCode, FieldError, Grant, Problem, TokenKind};
+use keyward_domain::{expiry, Catalog, ErrorCode, FieldError, TokenKind};
 use time::OffsetDateTime;
 use worker::{Request, Response};
 
-/// Checks every grant against the catalog, naming each one at fault.
-pub fn check_grants(catalog: &Catalog, grants: Vec<Grant>) -> ApiResult<Vec<Grant>> {
-    let errors: Vec<FieldError> = grants
-        .iter()
-        .enumerate()
-        .filter_map(|(i, g)| {
-            catalog
-                .check(g)
-                .err()
-                .map(|e| FieldError::new(format!("grants[{i}]"), e.to_string()))
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(grant::explicit(grants))
-    } else {
-        let detail = errors
-            .iter()
-            .map(|e| e.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(Problem::new(ErrorCode::UnknownPermission, detail)
-            .with_errors(errors)
-            .into())
-    }
-}
+pub use crate::catalog::check_grants;
 
 /// Where a new token lives: a scoped token in one project, a global key
 /// across projects.
@@ -273,19 +249,7 @@ pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response>
     http::json(200, &page)
 }
 
-/// A usage-limited token's uses left, as its limiter counts them now.
-/// Unknown (absent) if the limiter does not answer: this is a figure to
-/// show, not a decision.
-pub async fn remaining_uses(env: &worker::Env, token: &Token) -> Option<u32> {
-    let quota = token.usage_limit?;
-    match crate::ratelimit::remaining_uses(env, &token.id, quota).await {
-        Ok(n) => Some(n),
-        Err(e) => {
-            worker::console_error!("remaining uses of {}: {}", token.id, e.problem.detail);
-            None
-        }
-    }
-}
+pub use crate::ratelimit::token_remaining_uses as remaining_uses;
 
 pub async fn get(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "read", None)?;

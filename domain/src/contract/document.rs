@@ -1,0 +1,341 @@
+//! The generator of the OpenAPI document (feature `openapi`): the
+//! domain's tests and `examples/openapi.rs` use it; the workers do not.
+
+use super::operations;
+use super::*;
+use crate::catalog::Catalog;
+use crate::paths::{PathTemplate, BASE, PROJECT_SCOPE};
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{json, Map, Value};
+
+/// The generated document for a deployment's catalog.
+pub fn document(catalog: &Catalog) -> Value {
+    // Requests are described as they are read, answers as they are written
+    // (a field with a default may be left out of a request, yet is always
+    // in an answer).
+    let mut requests = generator(Contract::Deserialize);
+    let mut answers = generator(Contract::Serialize);
+    let mut paths = Map::new();
+    let mut scoped = Map::new();
+    for op in operations::OPERATIONS {
+        let item = path_item(&mut paths, op.path, None);
+        let json = operation_json(op, false, &mut requests, &mut answers);
+        item.insert(op.method.lowercase().into(), json);
+        if op.in_projects {
+            let item = path_item(&mut scoped, op.path, Some(PROJECT_SCOPE));
+            let json = operation_json(op, true, &mut requests, &mut answers);
+            item.insert(op.method.lowercase().into(), json);
+        }
+    }
+    paths.extend(scoped);
+    let mut schemas = answers.take_definitions(true);
+    for (name, schema) in requests.take_definitions(true) {
+        schemas.entry(name).or_insert(schema);
+    }
+    schemas.insert("Grant".into(), grant_schema(catalog));
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Keyward",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Scoped API tokens enforced at the edge. Errors are application/problem+json with a stable `code`.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "kw_<m|s|p|u|g>_<random><checksum>"}
+            },
+            "schemas": schemas,
+        },
+    })
+}
+
+/// The document as the worker serves it: pretty-printed, with a final
+/// newline.
+pub fn render(catalog: &Catalog) -> String {
+    let mut text = serde_json::to_string_pretty(&document(catalog)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn generator(contract: Contract) -> SchemaGenerator {
+    SchemaSettings::openapi3()
+        .with(|s| s.contract = contract)
+        .into_generator()
+}
+
+/// The path item of a template (under a prefix), created with its path
+/// parameters on first use.
+fn path_item(
+    paths: &mut Map<String, Value>,
+    path: PathTemplate,
+    prefix: Option<PathTemplate>,
+) -> &mut Map<String, Value> {
+    let full = format!(
+        "{BASE}{}{}",
+        prefix.map(|p| p.template()).unwrap_or(""),
+        path.template()
+    );
+    let item = paths.entry(full).or_insert_with(|| {
+        let names = prefix
+            .into_iter()
+            .flat_map(|p| p.params())
+            .chain(path.params());
+        let params: Vec<Value> = names.map(|n| path_parameter(path, n)).collect();
+        let mut item = Map::new();
+        if !params.is_empty() {
+            item.insert("parameters".into(), Value::Array(params));
+        }
+        Value::Object(item)
+    });
+    match item {
+        Value::Object(map) => map,
+        _ => unreachable!("path items are objects"),
+    }
+}
+
+fn path_parameter(path: PathTemplate, name: &str) -> Value {
+    let (schema, description) = match name {
+        "project" => (shapes::ProjectId::json_schema_value(), "A project id"),
+        "bucket" => (shapes::ResourceId::json_schema_value(), "A bucket id"),
+        "key" if path.template().contains("{bucket}") => (
+            json!({"type": "string", "pattern": shapes::object_key_pattern()}),
+            "1-256 printable ASCII characters; '/' must be percent-encoded",
+        ),
+        _ => (json!({"type": "string"}), ""),
+    };
+    json!({"name": name, "in": "path", "required": true, "schema": schema, "description": description})
+}
+
+/// An operation's JSON; `in_project`: its variant under
+/// `/projects/{project}`, which also answers 404 for an unknown project.
+fn operation_json(
+    op: &Operation,
+    in_project: bool,
+    requests: &mut SchemaGenerator,
+    answers: &mut SchemaGenerator,
+) -> Value {
+    let mut out = Map::new();
+    let summary = if in_project {
+        format!("{} — in the named project", op.summary)
+    } else {
+        op.summary.to_string()
+    };
+    out.insert("summary".into(), summary.into());
+    if op.flags.public {
+        out.insert("security".into(), json!([]));
+    }
+    if !op.query.is_empty() {
+        let params: Vec<Value> = op
+            .query
+            .iter()
+            .map(|q| {
+                let schema: Value = serde_json::from_str(q.schema).unwrap_or(Value::Null);
+                json!({"name": q.name, "in": "query", "required": false, "schema": schema, "description": q.description})
+            })
+            .collect();
+        out.insert("parameters".into(), Value::Array(params));
+    }
+    match op.body {
+        Body::None => {}
+        Body::Json { schema, required } => {
+            let schema = schema(requests).to_value();
+            out.insert(
+                "requestBody".into(),
+                json!({"required": required, "content": {"application/json": {"schema": schema}}}),
+            );
+        }
+        Body::Bytes => {
+            out.insert(
+                "requestBody".into(),
+                json!({"required": false, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}),
+            );
+        }
+    }
+    let mut responses = Map::new();
+    for r in op.responses {
+        responses.insert(r.status.to_string(), response_json(r, answers));
+    }
+    if in_project && !responses.contains_key("404") {
+        let not_found = problem(404, "`not_found`");
+        responses.insert("404".into(), response_json(&not_found, answers));
+    }
+    out.insert("responses".into(), Value::Object(responses));
+    Value::Object(out)
+}
+
+fn response_json(r: &Response, answers: &mut SchemaGenerator) -> Value {
+    let mut out = Map::new();
+    out.insert("description".into(), r.description.into());
+    let content = match r.reply {
+        Reply::Empty => None,
+        Reply::Json(schema) => Some(("application/json", schema(answers).to_value())),
+        Reply::AnyJson => Some(("application/json", json!({"type": "object"}))),
+        Reply::Problem => Some((
+            "application/problem+json",
+            answers
+                .subschema_for::<crate::problem::Problem>()
+                .to_value(),
+        )),
+        Reply::Bytes => Some(("*/*", json!({"type": "string", "format": "binary"}))),
+    };
+    if let Some((media, schema)) = content {
+        out.insert("content".into(), json!({ media: {"schema": schema} }));
+    }
+    if !r.headers.is_empty() {
+        let headers: Map<String, Value> = r
+            .headers
+            .iter()
+            .map(|(name, description)| {
+                let kind = if *name == "Retry-After" {
+                    "integer"
+                } else {
+                    "string"
+                };
+                (
+                    name.to_string(),
+                    json!({"schema": {"type": kind}, "description": description}),
+                )
+            })
+            .collect();
+        out.insert("headers".into(), Value::Object(headers));
+    }
+    Value::Object(out)
+}
+
+/// One alternative per permission of the catalog, so that a request naming
+/// a permission the deployment does not offer fails the schema too.
+fn grant_schema(catalog: &Catalog) -> Value {
+    let one_of: Vec<Value> = catalog
+        .services
+        .iter()
+        .flat_map(|service| {
+            service.permissions.iter().map(move |p| {
+                let mut properties = json!({
+                    "service": {"type": "string", "enum": [service.id]},
+                    "permission": {"type": "string", "enum": [p.id]},
+                });
+                let mut required = vec!["service", "permission"];
+                if let Some(rt) = &p.resource_type {
+                    let noun = rt.replace('_', " ");
+                    properties["resource"] = json!({
+                        "type": "string",
+                        "pattern": format!("^(\\*|{})$", shapes::resource_id_pattern().trim_start_matches('^').trim_end_matches('$')),
+                        "description": format!("`*` for every {noun}, or one {noun} id"),
+                    });
+                    required.push("resource");
+                }
+                json!({
+                    "type": "object",
+                    "title": format!("{}:{}", service.id, p.id),
+                    "required": required,
+                    "additionalProperties": false,
+                    "properties": properties,
+                })
+            })
+        })
+        .collect();
+    json!({
+        "description": "One permission of the catalog (`GET /api/v1/catalog`), on `*` or one resource for permissions with a resource type.",
+        "oneOf": one_of,
+    })
+}
+
+trait InlineValue {
+    fn json_schema_value() -> Value;
+}
+
+impl<T: JsonSchema> InlineValue for T {
+    fn json_schema_value() -> Value {
+        T::json_schema(&mut SchemaGenerator::default()).to_value()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::from_json(include_str!("../../../worker/catalog.json"))
+            .expect("the shipped catalog")
+    }
+
+    #[test]
+    fn every_operation_is_documented_once_with_its_parameters() {
+        let doc = document(&catalog());
+        let mut seen = std::collections::BTreeSet::new();
+        for op in operations::OPERATIONS {
+            assert!(
+                seen.insert((op.method, op.path)),
+                "{} {:?} twice",
+                op.method,
+                op.path
+            );
+            let path = format!("{BASE}{}", op.path.template());
+            let item = &doc["paths"][&path];
+            assert!(
+                item[op.method.lowercase()].is_object(),
+                "{} {path}",
+                op.method
+            );
+            let documented: Vec<&str> = item["parameters"]
+                .as_array()
+                .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(documented, op.path.params().collect::<Vec<_>>(), "{path}");
+        }
+    }
+
+    /// The worker serves `worker/openapi.json` as it is (`include_str!`).
+    #[test]
+    fn the_served_document_is_the_generated_one() {
+        let served = include_str!("../../../worker/openapi.json");
+        assert!(
+            served == render(&catalog()),
+            "worker/openapi.json is not what the API types generate; run\n  \
+             cargo run -q -p keyward-domain --example openapi > worker/openapi.json"
+        );
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document(&catalog());
+        let text = doc.to_string();
+        for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = piece.split('"').next().unwrap_or("");
+            assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_grant_schema_lists_the_catalog() {
+        let catalog = catalog();
+        let doc = document(&catalog);
+        let titles: Vec<&str> = doc["components"]["schemas"]["Grant"]["oneOf"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|g| g["title"].as_str()).collect())
+            .unwrap_or_default();
+        let expected: usize = catalog.services.iter().map(|s| s.permissions.len()).sum();
+        assert_eq!(titles.len(), expected);
+        assert!(titles.contains(&"storage:write"));
+    }
+
+    #[test]
+    fn requests_refuse_unknown_fields_and_answers_always_carry_their_fields() {
+        let doc = document(&catalog());
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["CreateToken"]["additionalProperties"], json!(false));
+        assert_eq!(schemas["CreateToken"]["required"], json!(["name"]));
+        let token_required = schemas["Token"]["required"].to_string();
+        for field in ["expires_at", "last_used_at", "rate_limit", "personas"] {
+            assert!(token_required.contains(field), "{field}: {token_required}");
+        }
+        assert_eq!(
+            schemas["Token"]["properties"]["expires_at"]["nullable"],
+            json!(true)
+        );
+    }
+}

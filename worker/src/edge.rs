@@ -1,0 +1,117 @@
+//! The edge worker's entry (this crate built without `control`): the
+//! data plane. It answers the gateway (`/gw/*`) and a bearer token's
+//! `whoami` and `verify` with the control plane's own code, and hands
+//! every other request, untouched, to the control-plane worker over the
+//! `CONTROL` service binding — the app's pages, sessions, every change.
+//!
+//! Why two workers: an isolate compiles its whole module before its first
+//! answer, and the control plane (the registry, SQL, explain, the
+//! OpenAPI document, the assets router) is most of it. The edge carries
+//! only what a validated call needs, so it starts and answers faster.
+
+use crate::http::{self, ApiError};
+use crate::routes::{self, Endpoint};
+use keyward_domain::{ErrorCode, Secret, TokenKind};
+use wasm_bindgen::prelude::*;
+use worker::{Context, Env, Request, Response};
+
+/// The service binding to the control-plane worker (wrangler.toml).
+const CONTROL: &str = "CONTROL";
+
+#[worker::event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    if hands_off(&req, &env) {
+        return Ok(forward(req, &env).await);
+    }
+    crate::serve(req, env, ctx).await
+}
+
+/// Whether the control plane answers: everything but the gateway and the
+/// validated call with a bearer token. A call without `Authorization` may
+/// carry a session cookie, which only the registry can resolve; and the
+/// bootstrap secret's calls go there too, since the registry makes the
+/// first admin from it on its first use.
+fn hands_off(req: &Request, env: &Env) -> bool {
+    let path = req.path();
+    if path.starts_with("/gw/") {
+        return false;
+    }
+    let hot = matches!(
+        routes::resolve(req.inner().method().as_str(), &path).map(|r| r.endpoint()),
+        Ok(Endpoint::WhoAmI | Endpoint::Verify)
+    );
+    if !hot {
+        return true;
+    }
+    match req.headers().get("authorization") {
+        Ok(Some(value)) => is_bootstrap_secret(&value, env),
+        _ => true,
+    }
+}
+
+/// The configured bootstrap secret (`BOOTSTRAP_TOKEN_HASH`), presented as
+/// a bearer token: only the hash is compared, and only a master secret
+/// can be it.
+fn is_bootstrap_secret(authorization: &str, env: &Env) -> bool {
+    let Ok(expected) = env.var("BOOTSTRAP_TOKEN_HASH").map(|v| v.to_string()) else {
+        return false;
+    };
+    let expected = expected.trim();
+    if expected.is_empty() {
+        return false;
+    }
+    let Some(raw) = authorization
+        .trim()
+        .split_once(' ')
+        .map(|(_, token)| token.trim())
+    else {
+        return false;
+    };
+    match Secret::parse(raw) {
+        Ok(secret) => secret.kind() == TokenKind::Master && secret.hash().as_str() == expected,
+        Err(_) => false,
+    }
+}
+
+/// The control plane's answer, or 503: a request it could not reach is
+/// never answered as if it had been (fails closed).
+async fn forward(req: Request, env: &Env) -> Response {
+    let answered = async { env.service(CONTROL)?.fetch_request(req).await }.await;
+    answered.unwrap_or_else(|e| {
+        worker::console_error!("the control plane did not answer: {e}");
+        http::problem_response(&ApiError::new(
+            ErrorCode::Unavailable,
+            "the control plane is unavailable; try again",
+        ))
+    })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A service binding's `scheduled()`: runs the bound worker's Cron
+    /// handler.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type ScheduledTarget;
+
+    #[wasm_bindgen(method, catch)]
+    fn scheduled(this: &ScheduledTarget, controller: &JsValue) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// The Cron Trigger is the control plane's (`wrangler.control.toml`); one
+/// that reaches the edge (`wrangler dev --test-scheduled` runs the first
+/// worker's) is passed on to it.
+#[worker::event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let passed = async {
+        let target: ScheduledTarget = env.service(CONTROL)?.into_rpc();
+        let controller = js_sys::Object::new();
+        js_sys::Reflect::set(&controller, &"cron".into(), &event.cron().into())?;
+        let promise = target.scheduled(&controller)?;
+        wasm_bindgen_futures::JsFuture::from(promise).await?;
+        Ok::<(), worker::Error>(())
+    }
+    .await;
+    if let Err(e) = passed {
+        worker::console_error!("the control plane's scheduled run failed: {e}");
+    }
+}
