@@ -16,9 +16,11 @@ if (!port) {
 }
 
 const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-// The user worker, not wrangler's own helpers (asset router, proxies).
-const target =
-  targets.find((t) => /keyward/i.test(`${t.title} ${t.url}`)) ?? targets[0];
+// The edge worker, which answers the profiled calls; not the control
+// plane nor wrangler's own helpers (asset router, proxies).
+const named = (re) => targets.find((t) => re.test(`${t.title} ${t.url}`));
+const target = named(/keyward-edge/i) ?? named(/keyward/i) ?? targets[0];
+console.error(`profiling ${target?.title} (of ${targets.map((t) => t.title).join(', ')})`);
 if (!target) throw new Error("no inspector target");
 
 const ws = new WebSocket(target.webSocketDebuggerUrl);

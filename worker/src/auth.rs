@@ -22,7 +22,10 @@ use std::net::IpAddr;
 use std::ops::Deref;
 use std::rc::Rc;
 use subtle::ConstantTimeEq;
-use worker::{Env, Request};
+use crate::incoming::Req;
+use worker::Env;
+#[cfg(feature = "control")]
+use worker::Request;
 
 pub use crate::authority::Rejection;
 
@@ -109,7 +112,7 @@ impl Caller {
     }
 }
 
-pub fn bearer(req: &Request) -> ApiResult<String> {
+pub fn bearer(req: &Req) -> ApiResult<String> {
     bearer_in(req.headers().get("authorization")?)
 }
 
@@ -137,7 +140,7 @@ fn bearer_in(header: Option<String>) -> ApiResult<String> {
 /// good as the client. Without one the address is unknown, which a token
 /// with an allow-list refuses; a value that is not an IP address counts
 /// as unknown.
-pub fn client_address(req: &Request) -> Option<IpAddr> {
+pub fn client_address(req: &Req) -> Option<IpAddr> {
     let raw = req.headers().get("cf-connecting-ip").ok().flatten()?;
     raw.trim().parse::<IpAddr>().ok()
 }
@@ -234,7 +237,7 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
 
 /// The caller: a bearer token when `Authorization` is sent (a cookie
 /// beside it is ignored), else the session the cookie names.
-pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
+pub async fn authenticate(req: &Req, env: &Env) -> ApiResult<Caller> {
     let authorization = req.headers().get("authorization")?;
     #[cfg(feature = "control")]
     if authorization.is_none() {
@@ -248,6 +251,7 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Caller> {
     ))
 }
 
+#[cfg(feature = "control")]
 /// The request's own origin (`https://keyward.example`) and whether it
 /// came over HTTPS.
 pub fn own_origin(req: &Request) -> ApiResult<(String, bool)> {
@@ -255,6 +259,7 @@ pub fn own_origin(req: &Request) -> ApiResult<(String, bool)> {
     Ok((url.origin().ascii_serialization(), url.scheme() == "https"))
 }
 
+#[cfg(feature = "control")]
 /// The SHA-256 of the session cookie's secret, if the request carries one.
 pub fn session_hash(req: &Request) -> ApiResult<Option<String>> {
     let (_, https) = own_origin(req)?;
@@ -262,6 +267,7 @@ pub fn session_hash(req: &Request) -> ApiResult<Option<String>> {
     Ok(signin::cookie_value(&cookies, https).map(|v| keyward_domain::secret::hash_str(v).0))
 }
 
+#[cfg(feature = "control")]
 /// Refuses a cookie-carried or session-opening request that is not the
 /// app's own (`signin::same_site`): 403 before anything is looked up.
 pub fn require_same_site(req: &Request) -> ApiResult<()> {

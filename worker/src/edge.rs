@@ -10,20 +10,25 @@
 //! only what a validated call needs, so it starts and answers faster.
 
 use crate::http::{self, ApiError};
+use crate::incoming::{path_of, EdgeRequest};
 use crate::routes::{self, Endpoint};
 use keyward_domain::{ErrorCode, Secret, TokenKind};
 use wasm_bindgen::prelude::*;
-use worker::{Context, Env, Request, Response};
+use wasm_bindgen::JsCast;
+use worker::{Context, Env, Response};
 
 /// The service binding to the control-plane worker (wrangler.toml).
 const CONTROL: &str = "CONTROL";
 
+/// Takes the runtime's request as it is (no `worker::Request`, whose
+/// conversion reads `request.cf`): the hand-off reads the method, the URL
+/// and one header.
 #[worker::event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Response> {
     if hands_off(&req, &env) {
         return Ok(forward(req, &env).await);
     }
-    crate::serve(req, env, ctx).await
+    crate::serve(EdgeRequest::new(req), env, ctx).await
 }
 
 /// Whether the control plane answers: everything but the gateway and the
@@ -31,13 +36,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 /// carry a session cookie, which only the registry can resolve; and the
 /// bootstrap secret's calls go there too, since the registry makes the
 /// first admin from it on its first use.
-fn hands_off(req: &Request, env: &Env) -> bool {
-    let path = req.path();
+fn hands_off(req: &web_sys::Request, env: &Env) -> bool {
+    let path = path_of(&req.url());
     if path.starts_with("/gw/") {
         return false;
     }
     let hot = matches!(
-        routes::resolve(req.inner().method().as_str(), &path).map(|r| r.endpoint()),
+        routes::resolve(&req.method(), &path).map(|r| r.endpoint()),
         Ok(Endpoint::WhoAmI | Endpoint::Verify)
     );
     if !hot {
@@ -75,8 +80,13 @@ fn is_bootstrap_secret(authorization: &str, env: &Env) -> bool {
 
 /// The control plane's answer, or 503: a request it could not reach is
 /// never answered as if it had been (fails closed).
-async fn forward(req: Request, env: &Env) -> Response {
-    let answered = async { env.service(CONTROL)?.fetch_request(req).await }.await;
+async fn forward(req: web_sys::Request, env: &Env) -> Response {
+    let answered = async {
+        let control: worker::worker_sys::Fetcher = env.service(CONTROL)?.into_rpc();
+        let answer = wasm_bindgen_futures::JsFuture::from(control.fetch(&req)?).await?;
+        Ok::<_, worker::Error>(Response::from(answer.dyn_into::<web_sys::Response>()?))
+    }
+    .await;
     answered.unwrap_or_else(|e| {
         worker::console_error!("the control plane did not answer: {e}");
         http::problem_response(&ApiError::new(

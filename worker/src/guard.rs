@@ -46,7 +46,7 @@ thread_local! {
 }
 
 /// The client's address as Cloudflare saw it.
-pub fn client_address(req: &Request) -> String {
+pub fn client_address(req: &crate::incoming::Req) -> String {
     req.headers()
         .get("cf-connecting-ip")
         .ok()

@@ -182,7 +182,7 @@ pub fn problem_response(err: &ApiError) -> Response {
 /// refuse early; the body is read chunk by chunk and refused as soon as it
 /// passes the limit, so a chunked body without a length is never buffered
 /// beyond it.
-pub async fn read_body(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+pub async fn read_body(req: &mut crate::incoming::Req, limit: usize) -> ApiResult<Vec<u8>> {
     if let Some(len) = req.headers().get("content-length")? {
         if len.parse::<usize>().map(|n| n > limit).unwrap_or(false) {
             return Err(too_large(limit));
@@ -217,13 +217,15 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 /// Reads and decodes a JSON body into a contract type.
-pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+pub async fn json_body<T: DeserializeOwned>(req: &mut crate::incoming::Req) -> ApiResult<T> {
     let body = read_body(req, JSON_BODY_LIMIT).await?;
     api::decode(&body).map_err(ApiError::invalid)
 }
 
 /// Like [`json_body`], but an empty body means the type's default.
-pub async fn optional_json_body<T: DeserializeOwned + Default>(req: &mut Request) -> ApiResult<T> {
+pub async fn optional_json_body<T: DeserializeOwned + Default>(
+    req: &mut crate::incoming::Req,
+) -> ApiResult<T> {
     let body = read_body(req, JSON_BODY_LIMIT).await?;
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(T::default());

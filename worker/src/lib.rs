@@ -24,6 +24,7 @@ mod gateway;
 mod guard;
 mod handlers;
 mod http;
+mod incoming;
 mod ratelimit;
 #[cfg(feature = "control")]
 mod recovery;
@@ -60,7 +61,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 
 /// A call as both workers answer it: the gateway, or an API route
 /// authenticated, limited, handled and recorded.
-async fn serve(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn serve(mut req: incoming::Req, env: Env, ctx: Context) -> worker::Result<Response> {
     let client = guard::client_address(&req);
     if req.path().starts_with("/gw/") {
         if let Some(e) = guard::blocked(&client) {
@@ -211,7 +212,11 @@ fn retired_refusal(_: &auth::Caller) -> Option<keyward_domain::policy::Refusal> 
 /// The edge answers only the validated call itself; `edge::hands_off`
 /// sent every other route to the control plane before this.
 #[cfg(not(feature = "control"))]
-async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+async fn dispatch(
+    route: &Route,
+    req: &mut incoming::Req,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
     match route.endpoint() {
         Endpoint::WhoAmI => meta::whoami(call).await,
         Endpoint::Verify => meta::verify(req, call).await,

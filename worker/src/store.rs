@@ -87,6 +87,9 @@ pub struct Known {
     /// When the first running elevation ends: from then on `access` and
     /// `principal` are out of date and must be derived again.
     valid_until: Option<i64>,
+    /// `whoami`'s answer for this record, around its `last_used_at` value
+    /// (the one part that changes per call): written on first use.
+    whoami: std::cell::OnceCell<Option<(String, String)>>,
 }
 
 impl Known {
@@ -101,7 +104,27 @@ impl Known {
             access,
             principal,
             valid_until,
+            whoami: std::cell::OnceCell::new(),
         }
+    }
+
+    /// `whoami`'s answer as `write` gives it (with no `last_used_at`),
+    /// split where this call's instant goes; kept for the record's life.
+    pub fn whoami_parts(
+        &self,
+        write: impl FnOnce() -> Option<String>,
+    ) -> Option<&(String, String)> {
+        self.whoami
+            .get_or_init(|| {
+                // A key in the answer's text, not inside a string value
+                // (whose quotes would be escaped): the token's own field,
+                // the first object written.
+                const UNUSED: &str = "\"last_used_at\":null";
+                let text = write()?;
+                let at = text.find(UNUSED)? + UNUSED.len() - "null".len();
+                Some((text[..at].to_string(), text[at + "null".len()..].to_string()))
+            })
+            .as_ref()
     }
 
     /// Whether this copy still answers for `text` at `now`: the same

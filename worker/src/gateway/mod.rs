@@ -25,7 +25,8 @@ use keyward_domain::requirement::Requirement;
 use keyward_domain::{Decision, ErrorCode, Grant, Principal};
 use std::sync::OnceLock;
 use std::time::Duration;
-use worker::{Context, Env, Request, Response};
+use crate::incoming::Req as Request;
+use worker::{Context, Env, Response};
 
 pub const PREFIX: &str = "/gw";
 

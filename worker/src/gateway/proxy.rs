@@ -56,7 +56,7 @@ fn forwardable(name: &str) -> bool {
 }
 
 pub async fn forward(
-    req: Request,
+    req: crate::incoming::Req,
     target: &Target<'_>,
     identity: &Identity,
     key: &[u8],

@@ -47,28 +47,61 @@ pub fn openapi() -> ApiResult<Response> {
 
 pub async fn whoami(call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.caller()?;
+    // The usual answer: written once per record (and elevation period),
+    // with only this call's instant put in. A usage-limited token's uses
+    // left and a session's person change between calls; those are
+    // written whole.
+    if caller.token().usage_limit.is_none() && caller.signed_in.is_none() {
+        let parts = caller.whoami_parts(|| {
+            serde_json::to_string(&whoami_answer(caller, call.catalog, None, None)).ok()
+        });
+        if let Some((before, after)) = parts {
+            let stamp = serde_json::to_string(&Stamp(crate::store::now()))
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            return http::raw(
+                200,
+                "application/json",
+                [before.as_bytes(), stamp.as_bytes(), after.as_bytes()].concat(),
+            );
+        }
+    }
+    let uses = crate::ratelimit::token_remaining_uses(call.env, caller.token()).await;
+    http::json(
+        200,
+        &whoami_answer(caller, call.catalog, Some(crate::store::now()), uses),
+    )
+}
+
+/// An instant as the contract writes it (RFC 3339).
+#[derive(serde::Serialize)]
+struct Stamp(#[serde(with = "time::serde::rfc3339")] time::OffsetDateTime);
+
+/// `whoami`'s answer for `caller`, used last at `used`.
+fn whoami_answer(
+    caller: &crate::auth::Caller,
+    catalog: &keyward_domain::Catalog,
+    used: Option<time::OffsetDateTime>,
+    remaining_uses: Option<u32>,
+) -> WhoAmI {
     let mut token = caller.token().clone();
     // This call is the token's latest use (the edge's copy of the record
     // does not follow every use; the registry's does, within the audit
     // delay).
-    token.last_used_at = Some(crate::store::now());
+    token.last_used_at = used;
     // The record keeps an ended elevation until the token's next write;
     // the edge ignores it from its end, and so does this answer.
     let now = crate::store::now().unix_timestamp();
     token.elevations.retain(|e| e.is_current(now));
-    token.remaining_uses = crate::ratelimit::token_remaining_uses(call.env, &token).await;
-    http::json(
-        200,
-        &WhoAmI {
-            token,
-            permissions: caller.principal.effective.grouped(),
-            project: caller.access.home().to_string(),
-            projects: projects_of(caller, call.catalog),
-            acting_as: caller.record.acting_as.clone(),
-            person: caller.signed_in.as_ref().map(|s| s.person.clone()),
-            session: caller.signed_in.as_ref().map(|s| s.session.clone()),
-        },
-    )
+    token.remaining_uses = remaining_uses;
+    WhoAmI {
+        token,
+        permissions: caller.principal.effective.grouped(),
+        project: caller.access.home().to_string(),
+        projects: projects_of(caller, catalog),
+        acting_as: caller.record.acting_as.clone(),
+        person: caller.signed_in.as_ref().map(|s| s.person.clone()),
+        session: caller.signed_in.as_ref().map(|s| s.session.clone()),
+    }
 }
 
 /// A global key's permissions in each project it has grants for.
@@ -92,7 +125,7 @@ fn projects_of(
 
 /// For other backends: is this key valid, and does it hold these grants
 /// in this project (the key's own unless the request names one)?
-pub async fn verify(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+pub async fn verify(req: &mut crate::incoming::Req, call: &mut Call<'_>) -> ApiResult<Response> {
     call.require("tokens", "verify", None)?;
     let body: VerifyRequest = http::json_body(req).await?;
     let require = body.require.unwrap_or(Requirement::All(vec![]));
