@@ -1,7 +1,7 @@
 // A CPU profile of a running worker, through workerd's inspector (the
 // DevTools protocol that `wrangler dev --inspector-port` exposes).
 //
-//   node bench/profile.mjs <inspector port> <seconds> <out.cpuprofile>
+//   node bench/profile.mjs <inspector port[,port…]> <seconds> <out.cpuprofile>
 //
 // Samples every 100 µs for <seconds>, writes the profile (open it in
 // Chrome's DevTools, Performance tab) and prints the functions with the
@@ -15,13 +15,20 @@ if (!port) {
   process.exit(2);
 }
 
-const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-// The edge worker, which answers the profiled calls; not the control
-// plane nor wrangler's own helpers (asset router, proxies).
-const named = (re) => targets.find((t) => re.test(`${t.title} ${t.url}`));
+// workerd lists each worker as its own target on its own inspector
+// port; wrangler's (the first port) proxies one of them. Any port that
+// answers /json is asked: the edge worker answers the profiled calls.
+const targets = [];
+for (const p of port.split(',')) {
+  try {
+    const listed = await (await fetch(`http://127.0.0.1:${p}/json`)).json();
+    if (Array.isArray(listed)) targets.push(...listed);
+  } catch { /* not an inspector */ }
+}
+const named = (re) => targets.find((t) => re.test(`${t.id} ${t.title} ${t.url}`));
 const target = named(/keyward-edge/i) ?? named(/keyward/i) ?? targets[0];
-console.error(`profiling ${target?.title} (of ${targets.map((t) => t.title).join(', ')})`);
 if (!target) throw new Error("no inspector target");
+console.error(`profiling ${target.title} (of ${targets.map((t) => t.title).join(', ')})`);
 
 const ws = new WebSocket(target.webSocketDebuggerUrl);
 await new Promise((ok, fail) => {

@@ -74,6 +74,8 @@ pub struct TestApp {
     /// Binding blocks left out of both workers' configurations
     /// (`restart_without`).
     without: Vec<String>,
+    /// `/__scheduled` runs the Cron Trigger's handler (`run_scheduled`).
+    test_scheduled: bool,
 }
 
 /// Settings every test app gets unless the test names them itself: the
@@ -90,6 +92,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with extra `--var NAME:VALUE` settings.
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    spawn(vars, true).await
+}
+
+/// Like [`spawn_app_with`], as deployed: without `/__scheduled`, whose
+/// dev middleware wrangler would put in front of every call (scripts/bench
+/// measures what a deployment runs).
+pub async fn spawn_app_as_deployed(vars: &[(&str, &str)]) -> TestApp {
+    spawn(vars, false).await
+}
+
+async fn spawn(vars: &[(&str, &str)], test_scheduled: bool) -> TestApp {
     let root = repo_root();
     assert!(
         root.join("worker/build/index.js").exists(),
@@ -104,6 +117,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     );
     app.extra_vars
         .push(("BOOTSTRAP_TOKEN_HASH".into(), admin.hash().0));
+    app.test_scheduled = test_scheduled;
     app.start().await;
     let me = app.get("/api/v1/whoami", &app.admin_secret.clone()).await;
     assert_eq!(me.status, 200, "bootstrap failed: {}", me.text);
@@ -190,6 +204,7 @@ impl TestApp {
             inspector_port: 0,
             extra_vars,
             without: vec![],
+            test_scheduled: true,
         }
     }
 
@@ -229,8 +244,6 @@ impl TestApp {
         let mut cmd = Command::new("node");
         cmd.arg(root.join("scripts/dev.mjs"))
             .args(["--local", "--ip", "127.0.0.1"])
-            // Exposes /__scheduled, which runs the Cron Trigger's handler.
-            .arg("--test-scheduled")
             .args(["--port", &self.port.to_string()])
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
@@ -244,6 +257,10 @@ impl TestApp {
             .stdout(Stdio::from(log.try_clone().expect("log")))
             .stderr(Stdio::from(log))
             .process_group(0);
+        if self.test_scheduled {
+            // Exposes /__scheduled, which runs the Cron Trigger's handler.
+            cmd.arg("--test-scheduled");
+        }
         for block in &self.without {
             cmd.arg("--without").arg(block);
         }

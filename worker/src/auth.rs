@@ -9,6 +9,7 @@
 
 use crate::authority::{self, AuthRecord};
 use crate::http::{ApiError, ApiResult};
+use crate::incoming::Req;
 #[cfg(feature = "control")]
 use crate::registry::{
     Actor, Command, NewSecret, Registry, SessionCaller, SessionMark, SignInCommand,
@@ -22,7 +23,6 @@ use std::net::IpAddr;
 use std::ops::Deref;
 use std::rc::Rc;
 use subtle::ConstantTimeEq;
-use crate::incoming::Req;
 use worker::Env;
 #[cfg(feature = "control")]
 use worker::Request;

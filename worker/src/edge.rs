@@ -25,10 +25,11 @@ const CONTROL: &str = "CONTROL";
 /// and one header.
 #[worker::event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    if hands_off(&req, &env) {
+    let path = path_of(&req.url());
+    if hands_off(&req, &path, &env) {
         return Ok(forward(req, &env).await);
     }
-    crate::serve(EdgeRequest::new(req), env, ctx).await
+    crate::serve(EdgeRequest::new(req, path), env, ctx).await
 }
 
 /// Whether the control plane answers: everything but the gateway and the
@@ -36,13 +37,12 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 /// carry a session cookie, which only the registry can resolve; and the
 /// bootstrap secret's calls go there too, since the registry makes the
 /// first admin from it on its first use.
-fn hands_off(req: &web_sys::Request, env: &Env) -> bool {
-    let path = path_of(&req.url());
+fn hands_off(req: &web_sys::Request, path: &str, env: &Env) -> bool {
     if path.starts_with("/gw/") {
         return false;
     }
     let hot = matches!(
-        routes::resolve(&req.method(), &path).map(|r| r.endpoint()),
+        routes::resolve(&req.method(), path).map(|r| r.endpoint()),
         Ok(Endpoint::WhoAmI | Endpoint::Verify)
     );
     if !hot {

@@ -121,11 +121,39 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// Headers every API answer carries: no caching of anything that may hold
 /// a secret, no sniffing.
 fn base_headers(content_type: &str) -> Headers {
-    let h = Headers::new();
-    let _ = h.set("content-type", content_type);
-    let _ = h.set("cache-control", "no-store");
-    let _ = h.set("x-content-type-options", "nosniff");
-    let _ = h.set("referrer-policy", "no-referrer");
+    thread_local! {
+        /// The headers every answer carries, as JSON answers carry them:
+        /// an answer copies this in one call into the runtime instead of
+        /// setting each.
+        static JSON_ANSWER: Option<web_sys::Headers> = {
+            let h = Headers::new();
+            let set = [
+                h.set("content-type", "application/json"),
+                h.set("cache-control", "no-store"),
+                h.set("x-content-type-options", "nosniff"),
+                h.set("referrer-policy", "no-referrer"),
+            ];
+            set.iter().all(Result::is_ok).then_some(h.0)
+        };
+    }
+    let copied = JSON_ANSWER.with(|template| {
+        template
+            .as_ref()
+            .and_then(|t| web_sys::Headers::new_with_headers(t).ok())
+    });
+    let (h, typed) = match copied {
+        Some(h) => (Headers(h), content_type == "application/json"),
+        None => {
+            let h = Headers::new();
+            let _ = h.set("cache-control", "no-store");
+            let _ = h.set("x-content-type-options", "nosniff");
+            let _ = h.set("referrer-policy", "no-referrer");
+            (h, false)
+        }
+    };
+    if !typed {
+        let _ = h.set("content-type", content_type);
+    }
     h
 }
 

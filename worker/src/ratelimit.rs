@@ -137,21 +137,31 @@ pub(crate) fn limit_for(env: &Env, own: Option<u32>) -> ApiResult<u32> {
     if let Some(n) = own {
         return Ok(n);
     }
-    match env.var("DEFAULT_RATE_LIMIT").map(|v| v.to_string()) {
-        Err(_) => Ok(FALLBACK_PER_MINUTE),
-        Ok(s) if s.trim().is_empty() => Ok(FALLBACK_PER_MINUTE),
-        Ok(s) => s
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            // A typo in the setting must not lift every limit.
-            .ok_or_else(|| {
-                ApiError::unavailable(format!(
-                    "DEFAULT_RATE_LIMIT '{s}' is not a positive integer"
-                ))
-            }),
+    thread_local! {
+        /// An isolate's settings do not change while it lives: read once.
+        static DEFAULT: std::cell::OnceCell<Result<u32, String>> =
+            const { std::cell::OnceCell::new() };
     }
+    DEFAULT
+        .with(|d| {
+            d.get_or_init(
+                || match env.var("DEFAULT_RATE_LIMIT").map(|v| v.to_string()) {
+                    Err(_) => Ok(FALLBACK_PER_MINUTE),
+                    Ok(s) if s.trim().is_empty() => Ok(FALLBACK_PER_MINUTE),
+                    Ok(s) => s
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        // A typo in the setting must not lift every limit.
+                        .ok_or_else(|| {
+                            format!("DEFAULT_RATE_LIMIT '{s}' is not a positive integer")
+                        }),
+                },
+            )
+            .clone()
+        })
+        .map_err(ApiError::unavailable)
 }
 
 /// Counts one call against `key` (a token id, or `jwt:<issuer>:<sub>`),

@@ -122,7 +122,10 @@ impl Known {
                 const UNUSED: &str = "\"last_used_at\":null";
                 let text = write()?;
                 let at = text.find(UNUSED)? + UNUSED.len() - "null".len();
-                Some((text[..at].to_string(), text[at + "null".len()..].to_string()))
+                Some((
+                    text[..at].to_string(),
+                    text[at + "null".len()..].to_string(),
+                ))
             })
             .as_ref()
     }

@@ -27,7 +27,7 @@
 use keyward_domain::secret::hash_str;
 use keyward_domain::TokenKind;
 use keyward_tests::upstream::Upstream;
-use keyward_tests::{mint, repo_root, spawn_app_with};
+use keyward_tests::{mint, repo_root, spawn_app_as_deployed};
 use serde_json::json;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -566,7 +566,7 @@ async fn main() {
     // Keyward.
     let upstream = Upstream::start_quiet().await;
     eprintln!("starting Keyward …");
-    let app = spawn_app_with(&[
+    let app = spawn_app_as_deployed(&[
         ("UPSTREAM_URL", &upstream.url),
         ("GATEWAY_SIGNING_KEY", "bench-signing-key"),
         // Every benchmark token has its own (high) limit; the default only
@@ -781,8 +781,8 @@ async fn main() {
     let edge_wasm = root.join("worker/build-edge/index_bg.wasm");
     let control_wasm = root.join("worker/build/index_bg.wasm");
     let bare_wasm = root.join("bench/bare-rs/build/index_bg.wasm");
-    let compile = |path: &Path| median((0..runs).map(|_| compile_ms(path)).collect());
-    let (edge_compile, bare_compile) = (compile(&edge_wasm), compile(&bare_wasm));
+    let compiled = compile_ms(runs, &[&edge_wasm, &control_wasm, &bare_wasm]);
+    let (edge_compile, control_compile, bare_compile) = (compiled[0], compiled[1], compiled[2]);
     let kw_first = median(kw_cold.iter().map(|c| c.1).collect());
     let bare_first = median(bare_cold.iter().map(|c| c.1).collect());
     let kw_cold_ms = edge_compile + kw_first;
@@ -918,10 +918,7 @@ async fn main() {
             compile + first
         );
     }
-    println!(
-        "  (the control plane's module, for comparison: {:.1} ms compile)",
-        compile(&control_wasm)
-    );
+    println!("  (the control plane's module, for comparison: {control_compile:.1} ms compile)");
 
     println!();
     let bundles = [
@@ -989,24 +986,25 @@ async fn cold_start(
     )
 }
 
-/// Milliseconds V8 takes to compile `wasm`, in a fresh node process (the
-/// engine workerd runs): what an isolate pays before its first answer.
-fn compile_ms(wasm: &Path) -> f64 {
+/// Milliseconds V8 takes to compile each module, the median of `runs`
+/// fresh pages of headless Chromium (`bench/compile.mjs`; the engine
+/// workerd runs): what an isolate pays before its first answer.
+fn compile_ms(runs: usize, wasm: &[&Path]) -> Vec<f64> {
     let out = Command::new("node")
-        .arg("-e")
-        .arg(
-            "const b = require('fs').readFileSync(process.argv[1]); \
-             const t = process.hrtime.bigint(); \
-             WebAssembly.compile(b).then(() => \
-               console.log(Number(process.hrtime.bigint() - t) / 1e6));",
-        )
-        .arg(wasm)
+        .arg(repo_root().join("bench/compile.mjs"))
+        .arg(runs.to_string())
+        .args(wasm)
         .output()
         .expect("node runs");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(f64::NAN)
+    let figures: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    wasm.iter()
+        .map(|w| {
+            figures[w.to_string_lossy().as_ref()]
+                .as_f64()
+                .unwrap_or(f64::NAN)
+        })
+        .collect()
 }
 
 /// `BENCH_PROFILE=whoami|malformed scripts/bench`: instead of the table,
@@ -1014,7 +1012,7 @@ fn compile_ms(wasm: &Path) -> f64 {
 /// samples its isolate through the inspector; prints where the CPU goes
 /// and leaves the profile in `target/bench-profile-<what>.cpuprofile`.
 async fn profile(what: &str, connections: usize, seconds: u64) {
-    let app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "1000000")]).await;
+    let app = spawn_app_as_deployed(&[("DEFAULT_RATE_LIMIT", "1000000")]).await;
     let r = app
         .client
         .post(app.url("/api/v1/tokens"))
@@ -1042,9 +1040,14 @@ async fn profile(what: &str, connections: usize, seconds: u64) {
     let load = tokio::spawn(drive(s, connections, Duration::from_secs(seconds + 1)));
     // Sample the steady state: after the warm-up, before the end.
     tokio::time::sleep(Duration::from_secs(2)).await;
+    // wrangler's inspector proxies one worker; workerd's own ports list
+    // each (the profiler picks the edge).
+    let mut ports = vec![app.inspector_port];
+    ports.extend(listening_ports(app.process_group().expect("Keyward runs")));
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
     let status = tokio::process::Command::new("node")
         .arg(repo_root().join("bench/profile.mjs"))
-        .arg(app.inspector_port.to_string())
+        .arg(ports.join(","))
         .arg(seconds.saturating_sub(2).max(1).to_string())
         .arg(&out)
         .status()
@@ -1056,4 +1059,25 @@ async fn profile(what: &str, connections: usize, seconds: u64) {
         f.rps, f.p50, f.p99, f.unexpected
     );
     assert!(status.success(), "the profiler failed");
+}
+
+/// The loopback TCP ports the processes of group `pgid` listen on.
+fn listening_ports(pgid: i32) -> Vec<u16> {
+    let text = |cmd: &mut Command| {
+        cmd.output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    let pids: Vec<String> = text(Command::new("pgrep").arg("-g").arg(pgid.to_string()))
+        .lines()
+        .map(|p| format!("pid={},", p.trim()))
+        .collect();
+    text(Command::new("ss").arg("-ltnpH"))
+        .lines()
+        .filter(|line| pids.iter().any(|p| line.contains(p.as_str())))
+        .filter_map(|line| {
+            let local = line.split_whitespace().nth(3)?;
+            local.rsplit_once(':')?.1.parse().ok()
+        })
+        .collect()
 }

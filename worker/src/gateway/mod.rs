@@ -15,6 +15,7 @@ mod proxy;
 
 use crate::auth;
 use crate::http::{self, ApiError, ApiResult};
+use crate::incoming::Req as Request;
 use crate::store;
 use keyward_domain::admit::{admit, Stop};
 use keyward_domain::api::Outcome;
@@ -25,7 +26,6 @@ use keyward_domain::requirement::Requirement;
 use keyward_domain::{Decision, ErrorCode, Grant, Principal};
 use std::sync::OnceLock;
 use std::time::Duration;
-use crate::incoming::Req as Request;
 use worker::{Context, Env, Response};
 
 pub const PREFIX: &str = "/gw";
