@@ -210,26 +210,47 @@ pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
         return Ok(());
     }
     let db = db(env).await?;
-    let mut statements = events
+    let entries: Vec<Vec<JsValue>> = events
         .iter()
         .filter(|e| e.logged)
-        .map(|e| {
-            db.prepare(
-                "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail, person) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&e.row())
-        })
-        .collect::<worker::Result<Vec<_>>>()?;
-    for row in &uses {
-        statements.push(
-            db.prepare(
-                "INSERT OR IGNORE INTO grant_use (event_id, n, token_id, at_ms, project, service, permission, resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(row)?,
-        );
-    }
+        .map(AuditEvent::row)
+        .collect();
+    let mut statements = inserts(
+        &db,
+        "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail, person) VALUES ",
+        &entries,
+    )?;
+    statements.extend(inserts(
+        &db,
+        "INSERT OR IGNORE INTO grant_use (event_id, n, token_id, at_ms, project, service, permission, resource) VALUES ",
+        &uses,
+    )?);
     db.batch(statements).await?;
     Ok(())
+}
+
+/// D1's limit on bound parameters in one statement.
+const D1_MAX_PARAMS: usize = 100;
+
+/// `rows` as multi-row inserts, as few statements as D1's parameter limit
+/// allows (one statement per row cost the store a prepare and a round
+/// through the runtime each, at every call's rate).
+fn inserts(
+    db: &D1Database,
+    head: &str,
+    rows: &[Vec<JsValue>],
+) -> worker::Result<Vec<worker::D1PreparedStatement>> {
+    let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
+        return Ok(vec![]);
+    };
+    let one = format!("({})", vec!["?"; width].join(", "));
+    rows.chunks((D1_MAX_PARAMS / width).max(1))
+        .map(|chunk| {
+            let sql = format!("{head}{}", vec![one.as_str(); chunk.len()].join(", "));
+            let values: Vec<JsValue> = chunk.iter().flatten().cloned().collect();
+            db.prepare(&sql).bind(&values)
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
