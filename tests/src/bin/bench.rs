@@ -7,7 +7,7 @@
 //! 1. a bare JS worker answering 200 (the JS ceiling, `bench/ref-bare`);
 //! 2. a bare workers-rs worker answering 200 (the Rust ceiling,
 //!    `bench/bare-rs`, built like Keyward's worker);
-//!    (2b: the same behind Keyward's `[assets]` router, for context);
+//!    (2b: the same behind an `[assets]` router, for context);
 //! 3. the hand-written check a team would write instead (`bench/ref-check`:
 //!    SHA-256 of the bearer, one KV get, one grant);
 //! 4. Keyward's validated `GET /api/v1/whoami` with one token, and with
@@ -21,8 +21,9 @@
 //! Every worker is started first; then 4b runs once and the rest in
 //! `BENCH_ROUNDS` (default 2) rounds, each scenario's best round counting.
 //!
-//! Then the ratios against their goals, the gzipped bundle sizes, and the
-//! first-request latency of a fresh Keyward worker.
+//! Then every goal with its verdict, the CPU comparisons, the cold starts
+//! (module compile in a fresh V8 + a fresh runtime's first answer) and
+//! the gzipped size of each worker's wasm.
 
 use keyward_domain::secret::hash_str;
 use keyward_domain::TokenKind;
@@ -500,7 +501,7 @@ impl Table {
 
 const JS_BARE: &str = "1  bare JS worker, 200";
 const RS_BARE: &str = "2  bare workers-rs worker, 200";
-const RS_ASSETS: &str = "2b bare workers-rs behind Keyward's [assets] router";
+const RS_ASSETS: &str = "2b bare workers-rs behind an [assets] router";
 const JS_CHECK: &str = "3  hand-written JS check (SHA-256, KV get, grant)";
 const KW_ONE: &str = "4a Keyward GET /api/v1/whoami, 1 token";
 const KW_FIRST: &str = "4b Keyward whoami, 1,000 tokens, first use of each";
@@ -895,7 +896,7 @@ async fn main() {
 
     println!();
     println!(
-        "cold start, median of {runs} fresh runtimes: module compile (fresh V8, node) + \
+        "cold start, median of {runs} fresh runtimes: module compile (a fresh Chromium V8) + \
          wrangler's \"Ready\" → first answer"
     );
     for (name, compile, first, spawned) in [
