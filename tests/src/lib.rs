@@ -277,30 +277,17 @@ impl TestApp {
             // port taken meanwhile by another test's runtime answers too.
             let ours = std::fs::read_to_string(&self.log_path)
                 .is_ok_and(|log| log.contains(&format!("Ready on {}", self.base_url)));
-            if !ours {
-                if let Some(child) = self.child.as_mut() {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        self.kill();
-                        return Err(status);
+            if ours {
+                if let Ok(r) = self
+                    .client
+                    .get(format!("{}/api/v1/health", self.base_url))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await
+                {
+                    if r.status() == StatusCode::OK {
+                        return Ok(());
                     }
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "wrangler not ready in 60 s: {}",
-                    std::fs::read_to_string(&self.log_path).unwrap_or_default()
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-            if let Ok(r) = self
-                .client
-                .get(format!("{}/api/v1/health", self.base_url))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await
-            {
-                if r.status() == StatusCode::OK {
-                    return Ok(());
                 }
             }
             if let Some(child) = self.child.as_mut() {
