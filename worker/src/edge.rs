@@ -13,6 +13,7 @@ use crate::http::{self, ApiError};
 use crate::incoming::{path_of, EdgeRequest};
 use crate::routes::{self, Endpoint};
 use keyward_domain::{ErrorCode, Secret, TokenKind};
+use subtle::ConstantTimeEq;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use worker::{Context, Env, Response};
@@ -73,7 +74,10 @@ fn is_bootstrap_secret(authorization: &str, env: &Env) -> bool {
         return false;
     };
     match Secret::parse(raw) {
-        Ok(secret) => secret.kind() == TokenKind::Master && secret.hash().as_str() == expected,
+        Ok(secret) => {
+            secret.kind() == TokenKind::Master
+                && bool::from(secret.hash().as_str().as_bytes().ct_eq(expected.as_bytes()))
+        }
         Err(_) => false,
     }
 }
