@@ -198,3 +198,55 @@ async fn a_failing_queue_or_store_changes_no_decision_and_loses_no_change() {
         "the change made while the store was down: {page}"
     );
 }
+
+/// `whoami` at the edge writes its answer once per record and puts each
+/// call's instant in: two calls differ only in `last_used_at`, which is
+/// the call's own time, and an edit of the token shows at once.
+#[tokio::test]
+async fn whoami_answers_each_call_with_its_own_instant_and_the_record_as_it_is() {
+    let app = spawn_app_with(&[("DEFAULT_RATE_LIMIT", "100000")]).await;
+    let (token, secret) = app.create_token("steady", json!([])).await;
+    let id = token["id"].as_str().unwrap().to_string();
+    let instant = |v: &serde_json::Value| {
+        let text = v["token"]["last_used_at"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("last_used_at {text:?}: {e}"))
+    };
+    let first = app.get("/api/v1/whoami", &secret).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(
+        first.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second = app.get("/api/v1/whoami", &secret).await;
+    let (mut a, mut b) = (first.json(), second.json());
+    let (at_a, at_b) = (instant(&a), instant(&b));
+    assert!(at_b > at_a, "each call's own instant: {at_a} then {at_b}");
+    let drift = (time::OffsetDateTime::now_utc() - at_b).abs();
+    assert!(
+        drift < time::Duration::seconds(5),
+        "not the call's time: {at_b}"
+    );
+    a["token"]["last_used_at"] = serde_json::Value::Null;
+    b["token"]["last_used_at"] = serde_json::Value::Null;
+    assert_eq!(
+        a, b,
+        "two calls on one record answer the same but for the instant"
+    );
+
+    let r = app
+        .patch(
+            &format!("/api/v1/tokens/{id}"),
+            &app.admin_secret,
+            json!({"name": "renamed", "grants": [{"service": "tokens", "permission": "read"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after = app.get("/api/v1/whoami", &secret).await.json();
+    assert_eq!(after["token"]["name"], "renamed", "{after}");
+    assert_ne!(after["permissions"], b["permissions"], "{after}");
+}
