@@ -9,7 +9,7 @@
 
 use crate::authority::{self, AuthRecord};
 use crate::http::{ApiError, ApiResult};
-use crate::incoming::Req;
+use crate::incoming::{ReadHeader, Req};
 #[cfg(feature = "control")]
 use crate::registry::{
     Actor, Command, NewSecret, Registry, SessionCaller, SessionMark, SignInCommand,
@@ -113,7 +113,7 @@ impl Caller {
 }
 
 pub fn bearer(req: &Req) -> ApiResult<String> {
-    bearer_in(req.headers().get("authorization")?)
+    bearer_in(req.header("authorization")?)
 }
 
 /// The token of an `Authorization: Bearer <token>` header's value.
@@ -141,7 +141,7 @@ fn bearer_in(header: Option<String>) -> ApiResult<String> {
 /// with an allow-list refuses; a value that is not an IP address counts
 /// as unknown.
 pub fn client_address(req: &Req) -> Option<IpAddr> {
-    let raw = req.headers().get("cf-connecting-ip").ok().flatten()?;
+    let raw = req.header("cf-connecting-ip").ok().flatten()?;
     raw.trim().parse::<IpAddr>().ok()
 }
 
@@ -238,7 +238,7 @@ async fn bootstrap(env: &Env, secret: &Secret) -> ApiResult<Option<AuthRecord>> 
 /// The caller: a bearer token when `Authorization` is sent (a cookie
 /// beside it is ignored), else the session the cookie names.
 pub async fn authenticate(req: &Req, env: &Env) -> ApiResult<Caller> {
-    let authorization = req.headers().get("authorization")?;
+    let authorization = req.header("authorization")?;
     #[cfg(feature = "control")]
     if authorization.is_none() {
         if let Some(hash) = session_hash(req)? {

@@ -27,10 +27,17 @@ const CONTROL: &str = "CONTROL";
 #[worker::event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let path = path_of(&req.url());
-    if hands_off(&req, &path, &env) {
+    let headers = req.headers();
+    let authorization = headers.get("authorization").ok().flatten();
+    if hands_off(&req, &path, authorization.as_deref(), &env) {
         return Ok(forward(req, &env).await);
     }
-    crate::serve(EdgeRequest::new(req, path), env, ctx).await
+    crate::serve(
+        EdgeRequest::new(req, headers, path, authorization),
+        env,
+        ctx,
+    )
+    .await
 }
 
 /// Whether the control plane answers: everything but the gateway and the
@@ -38,7 +45,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 /// carry a session cookie, which only the registry can resolve; and the
 /// bootstrap secret's calls go there too, since the registry makes the
 /// first admin from it on its first use.
-fn hands_off(req: &web_sys::Request, path: &str, env: &Env) -> bool {
+fn hands_off(req: &web_sys::Request, path: &str, authorization: Option<&str>, env: &Env) -> bool {
     if path.starts_with("/gw/") {
         return false;
     }
@@ -49,9 +56,9 @@ fn hands_off(req: &web_sys::Request, path: &str, env: &Env) -> bool {
     if !hot {
         return true;
     }
-    match req.headers().get("authorization") {
-        Ok(Some(value)) => is_bootstrap_secret(&value, env),
-        _ => true,
+    match authorization {
+        Some(value) => is_bootstrap_secret(value, env),
+        None => true,
     }
 }
 
@@ -59,10 +66,18 @@ fn hands_off(req: &web_sys::Request, path: &str, env: &Env) -> bool {
 /// a bearer token: only the hash is compared, and only a master secret
 /// can be it.
 fn is_bootstrap_secret(authorization: &str, env: &Env) -> bool {
-    let Ok(expected) = env.var("BOOTSTRAP_TOKEN_HASH").map(|v| v.to_string()) else {
-        return false;
-    };
-    let expected = expected.trim();
+    thread_local! {
+        /// An isolate's settings do not change while it lives: read once.
+        static EXPECTED: std::cell::OnceCell<String> = const { std::cell::OnceCell::new() };
+    }
+    let expected = EXPECTED.with(|e| {
+        e.get_or_init(|| {
+            env.var("BOOTSTRAP_TOKEN_HASH")
+                .map(|v| v.to_string().trim().to_string())
+                .unwrap_or_default()
+        })
+        .clone()
+    });
     if expected.is_empty() {
         return false;
     }

@@ -47,8 +47,8 @@ thread_local! {
 
 /// The client's address as Cloudflare saw it.
 pub fn client_address(req: &crate::incoming::Req) -> String {
-    req.headers()
-        .get("cf-connecting-ip")
+    use crate::incoming::ReadHeader;
+    req.header("cf-connecting-ip")
         .ok()
         .flatten()
         .map(|a| a.trim().to_string())

@@ -12,6 +12,36 @@ pub type Req = worker::Request;
 #[cfg(not(feature = "control"))]
 pub type Req = EdgeRequest;
 
+/// One header's value. At the edge the headers every call reads
+/// (`Authorization`, `CF-Connecting-IP`) cross from the runtime once.
+pub trait ReadHeader {
+    fn header(&self, name: &str) -> worker::Result<Option<String>>;
+}
+
+#[cfg(feature = "control")]
+impl ReadHeader for worker::Request {
+    fn header(&self, name: &str) -> worker::Result<Option<String>> {
+        self.headers().get(name)
+    }
+}
+
+#[cfg(not(feature = "control"))]
+impl ReadHeader for EdgeRequest {
+    fn header(&self, name: &str) -> worker::Result<Option<String>> {
+        let kept = match name {
+            "authorization" => &self.authorization,
+            "cf-connecting-ip" => &self.client,
+            _ => return self.headers.get(name),
+        };
+        if let Some(value) = kept.get() {
+            return Ok(value.clone());
+        }
+        let value = self.headers.get(name)?;
+        let _ = kept.set(value.clone());
+        Ok(value)
+    }
+}
+
 /// A request at the edge: what the shared code reads of it, lazily.
 #[cfg(not(feature = "control"))]
 pub struct EdgeRequest {
@@ -19,17 +49,27 @@ pub struct EdgeRequest {
     headers: worker::Headers,
     path: String,
     body_used: bool,
+    authorization: std::cell::OnceCell<Option<String>>,
+    client: std::cell::OnceCell<Option<String>>,
 }
 
 #[cfg(not(feature = "control"))]
 impl EdgeRequest {
-    /// `path`: [`path_of`] the request's URL.
-    pub fn new(raw: web_sys::Request, path: String) -> EdgeRequest {
+    /// `path`: [`path_of`] the request's URL; `authorization`: its
+    /// `Authorization` header, already read.
+    pub fn new(
+        raw: web_sys::Request,
+        headers: web_sys::Headers,
+        path: String,
+        authorization: Option<String>,
+    ) -> EdgeRequest {
         EdgeRequest {
-            headers: worker::Headers(raw.headers()),
+            headers: worker::Headers(headers),
             raw,
             path,
             body_used: false,
+            authorization: std::cell::OnceCell::from(authorization),
+            client: std::cell::OnceCell::new(),
         }
     }
 
