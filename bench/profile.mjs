@@ -56,10 +56,38 @@ await send("Profiler.setSamplingInterval", { interval: 100 });
 await send("Profiler.start");
 await new Promise((r) => setTimeout(r, Number(seconds) * 1000));
 const { result, error } = await send("Profiler.stop");
-ws.close();
 if (error || !result) throw new Error(`Profiler.stop: ${JSON.stringify(error)}`);
 const profile = result.profile;
 writeFileSync(out, JSON.stringify(profile));
+
+// The glue's functions are anonymous (`name: function(...)` in an object
+// of imports, minified): name each by the wasm-bindgen import it sits in,
+// read from the script's source at the sample's position.
+const sources = new Map();
+const glueName = new Map();
+{
+  await send("Debugger.enable");
+  const frames = new Map();
+  for (const n of profile.nodes) {
+    const f = n.callFrame;
+    if (!f.functionName && f.url.endsWith("index.js")) frames.set(`${f.scriptId}:${f.lineNumber}:${f.columnNumber}`, f);
+  }
+  for (const [key, f] of frames) {
+    if (!sources.has(f.scriptId)) {
+      const r = await send("Debugger.getScriptSource", { scriptId: f.scriptId });
+      sources.set(f.scriptId, (r.result?.scriptSource ?? "").split("\n"));
+    }
+    const line = sources.get(f.scriptId)[f.lineNumber] ?? "";
+    const before = line.slice(Math.max(0, f.columnNumber - 400), f.columnNumber);
+    const names = [...before.matchAll(/(__wbg_[A-Za-z0-9_]+?|__wbindgen_[A-Za-z0-9_]+?)(_[0-9a-f]{16})?\s*:/g)];
+    const found = names.length ? names[names.length - 1][1] : null;
+    // Not an import: the entry's own code (worker-build's shim), named by
+    // the text it starts with.
+    const text = line.slice(f.columnNumber, f.columnNumber + 48).replace(/\s+/g, " ");
+    glueName.set(key, found ? `glue ${found}` : `shim "${text}"`);
+  }
+}
+ws.close();
 
 // Self time per function, and inclusive time (a function counted once per
 // sample in whose stack it appears), over the samples spent in code.
@@ -68,6 +96,8 @@ const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const idle = new Set(["(idle)", "(program)", "(garbage collector)", "(root)"]);
 const label = (f) => {
+  const glue = glueName.get(`${f.scriptId}:${f.lineNumber}:${f.columnNumber}`);
+  if (glue) return `${glue} [index.js]`;
   const where = f.url ? f.url.split("/").pop().replace(/-[0-9a-f]{8,}$/, "") : "";
   // Rust symbols: drop crate hashes, keep the path.
   const fn = (f.functionName || "(anonymous)").replace(/\[[0-9a-f]{16}\]/g, "");
