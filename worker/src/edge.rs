@@ -11,7 +11,7 @@
 
 use crate::http::{self, ApiError};
 use crate::incoming::{path_of, EdgeRequest};
-use crate::routes::{self, Endpoint};
+use crate::routes::{self, Endpoint, Route};
 use keyward_domain::{ErrorCode, Secret, TokenKind};
 use subtle::ConstantTimeEq;
 use wasm_bindgen::prelude::*;
@@ -29,36 +29,43 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let path = path_of(&req.url());
     let headers = req.headers();
     let authorization = headers.get("authorization").ok().flatten();
-    if hands_off(&req, &path, authorization.as_deref(), &env) {
-        return Ok(forward(req, &env).await);
-    }
-    crate::serve(
-        EdgeRequest::new(req, headers, path, authorization),
-        env,
-        ctx,
-    )
-    .await
+    let route = match served_here(&req, &path, authorization.as_deref(), &env) {
+        Some(Here::Gateway) => None,
+        Some(Here::Api(route)) => Some(route),
+        None => return Ok(forward(req, &env).await),
+    };
+    let req = EdgeRequest::new(req, headers, path, authorization);
+    crate::serve(req, route, env, ctx).await
 }
 
-/// Whether the control plane answers: everything but the gateway and the
+/// What the edge answers itself.
+enum Here {
+    Gateway,
+    /// `whoami` or `verify`, as matched.
+    Api(Route),
+}
+
+/// What the edge answers, if anything (its route, matched once); the
+/// control plane answers the rest: everything but the gateway and the
 /// validated call with a bearer token. A call without `Authorization` may
 /// carry a session cookie, which only the registry can resolve; and the
 /// bootstrap secret's calls go there too, since the registry makes the
 /// first admin from it on its first use.
-fn hands_off(req: &web_sys::Request, path: &str, authorization: Option<&str>, env: &Env) -> bool {
+fn served_here(
+    req: &web_sys::Request,
+    path: &str,
+    authorization: Option<&str>,
+    env: &Env,
+) -> Option<Here> {
     if path.starts_with("/gw/") {
-        return false;
+        return Some(Here::Gateway);
     }
-    let hot = matches!(
-        routes::resolve(&req.method(), path).map(|r| r.endpoint()),
-        Ok(Endpoint::WhoAmI | Endpoint::Verify)
-    );
-    if !hot {
-        return true;
-    }
+    let route = routes::resolve(&req.method(), path)
+        .ok()
+        .filter(|r| matches!(r.endpoint(), Endpoint::WhoAmI | Endpoint::Verify))?;
     match authorization {
-        Some(value) => is_bootstrap_secret(value, env),
-        None => true,
+        Some(value) if !is_bootstrap_secret(value, env) => Some(Here::Api(route)),
+        _ => None,
     }
 }
 

@@ -56,12 +56,18 @@ pub use registry::RegistryObject;
 #[cfg(feature = "control")]
 #[worker::event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    serve(req, env, ctx).await
+    serve(req, None, env, ctx).await
 }
 
 /// A call as both workers answer it: the gateway, or an API route
-/// authenticated, limited, handled and recorded.
-async fn serve(mut req: incoming::Req, env: Env, ctx: Context) -> worker::Result<Response> {
+/// authenticated, limited, handled and recorded. `resolved`: the route,
+/// when the entry has matched it already (the edge, to decide).
+async fn serve(
+    mut req: incoming::Req,
+    resolved: Option<Route>,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<Response> {
     let client = guard::client_address(&req);
     if req.path().starts_with("/gw/") {
         if let Some(e) = guard::blocked(&client) {
@@ -75,10 +81,11 @@ async fn serve(mut req: incoming::Req, env: Env, ctx: Context) -> worker::Result
         }
         return Ok(resp);
     }
-    let route = match routes::resolve(&req.inner().method(), &req.path()) {
-        Ok(r) => r,
-        Err(e) => return Ok(http::problem_response(&e)),
-    };
+    let route =
+        match resolved.map_or_else(|| routes::resolve(&req.inner().method(), &req.path()), Ok) {
+            Ok(r) => r,
+            Err(e) => return Ok(http::problem_response(&e)),
+        };
     // Everything that takes a credential or an invitation code; health
     // and the OpenAPI document stay reachable.
     if !matches!(route.endpoint(), Endpoint::Health | Endpoint::OpenApi) {
