@@ -83,6 +83,9 @@ const child = spawn(process.execPath, [wrangler, 'dev', '-c', edge, '-c', contro
   stdio: 'inherit',
   env: { WRANGLER_REGISTRY_PATH: join(state, 'registry'), ...process.env },
 });
-// The group's signal reaches wrangler too; wait for it to finish.
-for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {});
+// SIGINT comes to the whole process group (the tests, Ctrl-C) and reaches
+// wrangler by itself; a SIGTERM or SIGHUP sent to this process alone is
+// passed on. Either way this waits for wrangler to finish.
+process.on('SIGINT', () => {});
+for (const s of ['SIGTERM', 'SIGHUP']) process.on(s, () => child.kill('SIGINT'));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
