@@ -174,7 +174,7 @@ pub async fn lookup_known(
 
 /// An unknown secret at the edge: unknown. Only the control plane's
 /// registry can take the bootstrap secret's first use; the edge hands
-/// that secret there (`edge::hands_off`).
+/// that secret there (`edge::served_here`).
 #[cfg(not(feature = "control"))]
 async fn unknown(
     _env: &Env,

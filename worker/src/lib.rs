@@ -216,7 +216,7 @@ fn retired_refusal(_: &auth::Caller) -> Option<keyward_domain::policy::Refusal> 
     None
 }
 
-/// The edge answers only the validated call itself; `edge::hands_off`
+/// The edge answers only the validated call itself; `edge::served_here`
 /// sent every other route to the control plane before this.
 #[cfg(not(feature = "control"))]
 async fn dispatch(
