@@ -1,4 +1,4 @@
-// Keyward's two workers in one `wrangler dev` (README, "Two workers"): the
+// Keyward's two workers in one `wrangler dev` (docs/architecture.md, "Two workers"): the
 // edge (wrangler.toml) first, so it is the one on --port, and the control
 // plane (wrangler.control.toml) beside it, reached by its service binding.
 //

@@ -35,7 +35,7 @@ tree_digest() {
 
 # Both workers are one crate (worker/): the control plane with its
 # default features (worker/build), the edge without them
-# (worker/build-edge). README, "Two workers".
+# (worker/build-edge). docs/architecture.md, "Two workers".
 build_worker() {
   local digest stamp="$ROOT/worker/build/.digest"
   digest=$(tree_digest worker/src worker/Cargo.toml worker/catalog.json worker/gateway.json worker/openapi.json domain Cargo.lock Cargo.toml scripts/lib.sh)

@@ -130,8 +130,8 @@ async fn audit_lists_and_filters() {
         .await
         .ok()
         .secret();
-    // Calls reach the log through the audit queue: within the README's
-    // bound.
+    // Calls reach the log through the audit queue: within the bound in
+    // docs/operations.md, "Audit".
     let mut denied = serde_json::Value::Null;
     let started = std::time::Instant::now();
     while started.elapsed() < keyward_tests::AUDIT_DELAY {

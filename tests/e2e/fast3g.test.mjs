@@ -24,8 +24,8 @@ const TARGET_MS = 1_500;
 // 180 kB/s, after two round trips of 562.5 ms: the page, then its JS and
 // wasm, then the wasm's instantiation). This bound is what is met today, with
 // room for a busy machine; it catches a regression, and the figure is printed
-// on every run. Meeting 1.5 s needs a first download of ~100 kB (see the
-// README, "The admin app's size").
+// on every run. Meeting 1.5 s needs a first download of ~100 kB (see
+// docs/benchmarks.md, "The admin app's size").
 const BOUND_MS = 4_000;
 
 let app; let browser;

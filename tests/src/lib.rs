@@ -31,7 +31,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// How soon a data-plane call is in the audit log (README, "Audit"): the
+/// How soon a data-plane call is in the audit log (docs/operations.md, "Audit"): the
 /// queue hands batches over after at most 1 s; the rest is margin for a
 /// loaded 2-core machine.
 pub const AUDIT_DELAY: Duration = Duration::from_secs(5);
@@ -370,7 +370,7 @@ impl TestApp {
     }
 
     /// Reads the audit log (`query` is the part after `?`) until `wanted`
-    /// holds of its items, within the README's bound for a data-plane
+    /// holds of its items, within the bound of docs/operations.md for a data-plane
     /// call to appear ([`AUDIT_DELAY`]); returns the last page read.
     pub async fn audit_until(
         &self,

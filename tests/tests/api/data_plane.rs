@@ -1,6 +1,6 @@
 //! The data plane's audit: calls reach the audit store through a queue
 //! after their answer, in batches; none is lost, none is written twice,
-//! each appears within the README's bound, and `last_used_at` rides the
+//! each appears within the bound of docs/operations.md ("Audit"), and `last_used_at` rides the
 //! same batches.
 
 use keyward_tests::{spawn_app_with, TestApp, AUDIT_DELAY};

@@ -274,7 +274,8 @@ async fn a_refusal_names_the_missing_grant_and_hidden_tokens_are_not_found() {
 }
 
 /// Polls the usage summary until its calls reach `calls` (the audit store
-/// is written after the answers, within the README's bound).
+/// is written after the answers, within the bound in docs/operations.md,
+/// "Audit").
 async fn usage_until(app: &TestApp, token_id: &str, calls: u64) -> Value {
     let started = Instant::now();
     loop {
