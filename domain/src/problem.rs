@@ -62,6 +62,14 @@ pub enum ErrorCode {
     AuthorizationPending,
     /// The device code expired or was already used: start again.
     DeviceCodeExpired,
+    /// A signed report (GitHub's secret scanning) whose signature does
+    /// not verify with a key its signer publishes.
+    InvalidSignature,
+    /// `If-Match` named a version the resource no longer has: someone
+    /// changed it meanwhile.
+    PreconditionFailed,
+    /// An `Idempotency-Key` reused with a different request.
+    IdempotencyKeyReused,
 }
 
 impl ErrorCode {
@@ -93,6 +101,9 @@ impl ErrorCode {
             CrossSiteRequest => 403,
             EnrolmentUsed | EnrolmentExpired => 410,
             AuthorizationPending | DeviceCodeExpired => 400,
+            InvalidSignature => 401,
+            PreconditionFailed => 412,
+            IdempotencyKeyReused => 422,
         }
     }
 
@@ -135,6 +146,9 @@ impl ErrorCode {
             EnrolmentExpired => "enrolment_expired",
             AuthorizationPending => "authorization_pending",
             DeviceCodeExpired => "device_code_expired",
+            InvalidSignature => "invalid_signature",
+            PreconditionFailed => "precondition_failed",
+            IdempotencyKeyReused => "idempotency_key_reused",
         }
     }
 
@@ -177,6 +191,9 @@ impl ErrorCode {
             EnrolmentExpired => "The enrolment link has expired",
             AuthorizationPending => "Not approved yet",
             DeviceCodeExpired => "The device code has expired",
+            InvalidSignature => "The signature is not valid",
+            PreconditionFailed => "The resource changed since you read it",
+            IdempotencyKeyReused => "The idempotency key was used for another request",
         }
     }
 }

@@ -527,6 +527,26 @@ impl TestApp {
         }
     }
 
+    /// A report as GitHub's secret scanning sends it: the raw body, the key
+    /// id and the signature headers as given.
+    pub async fn report_signed(&self, key_id: &str, signature: &str, body: &[u8]) -> Answer {
+        let r = self
+            .client
+            .post(self.url("/api/v1/leaks"))
+            .header("content-type", "application/json")
+            .header("github-public-key-identifier", key_id)
+            .header("github-public-key-signature", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("the worker answers");
+        Answer {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            text: r.text().await.unwrap_or_default(),
+        }
+    }
+
     /// The text of the newest dev-outbox message to `to` (the outbox lists
     /// newest first), or an empty string.
     pub async fn newest_mail_to(&self, to: &str) -> String {

@@ -38,6 +38,8 @@ pub struct Upstream {
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
     jwks: Arc<Mutex<Value>>,
+    /// GitHub's secret scanning key set, as `/meta/public_keys/secret_scanning`.
+    scanning_keys: Arc<Mutex<Value>>,
     /// When false, requests are not recorded (the benchmark).
     record: bool,
 }
@@ -59,6 +61,7 @@ impl Upstream {
             url,
             received: Arc::default(),
             jwks: Arc::new(Mutex::new(json!({"keys": []}))),
+            scanning_keys: Arc::new(Mutex::new(json!({"public_keys": []}))),
             record,
         };
         let u = upstream.clone();
@@ -80,6 +83,24 @@ impl Upstream {
         *self.jwks.lock().expect("lock") = jwks;
     }
 
+    /// The URL at which [`Upstream::set_scanning_keys`]'s key set is
+    /// served, at GitHub's path.
+    pub fn scanning_keys_url(&self) -> String {
+        format!("{}/meta/public_keys/secret_scanning", self.url)
+    }
+
+    pub fn set_scanning_keys(&self, keys: Value) {
+        *self.scanning_keys.lock().expect("lock") = keys;
+    }
+
+    /// How often the scanning key set was fetched.
+    pub fn scanning_key_fetches(&self) -> usize {
+        self.received()
+            .iter()
+            .filter(|r| r.target.starts_with("/meta/public_keys/"))
+            .count()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().expect("lock").clone()
     }
@@ -88,7 +109,10 @@ impl Upstream {
     pub fn calls(&self) -> Vec<Received> {
         self.received()
             .into_iter()
-            .filter(|r| !r.target.starts_with("/.well-known/"))
+            .filter(|r| {
+                !r.target.starts_with("/.well-known/")
+                    && !r.target.starts_with("/meta/public_keys/")
+            })
             .collect()
     }
 
@@ -115,6 +139,10 @@ impl Upstream {
     async fn answer(&self, req: &Received) -> Vec<u8> {
         if req.target.starts_with("/.well-known/jwks.json") {
             let body = self.jwks.lock().expect("lock").to_string();
+            return response(200, "application/json", &[], body.as_bytes());
+        }
+        if req.target.starts_with("/meta/public_keys/secret_scanning") {
+            let body = self.scanning_keys.lock().expect("lock").to_string();
             return response(200, "application/json", &[], body.as_bytes());
         }
         let query: Map<String, Value> = req

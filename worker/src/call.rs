@@ -19,6 +19,8 @@ use worker::{Context, Env};
 /// What a handler needs.
 pub struct Call<'a> {
     pub env: &'a Env,
+    /// For work that may finish after the answer (`wait_until`).
+    pub ctx: &'a Context,
     pub catalog: &'a Catalog,
     pub caller: Option<Caller>,
     /// The project a `/projects/{id}/...` path names.

@@ -31,6 +31,8 @@ mod recovery;
 #[cfg(feature = "control")]
 mod registry;
 mod routes;
+#[cfg(feature = "control")]
+mod scanning;
 mod store;
 mod weburl;
 
@@ -124,6 +126,7 @@ async fn serve(
         .map(|c| (c.audit_identity(), c.person(), c.token().id.clone()));
     let mut call = Call {
         env: &env,
+        ctx: &ctx,
         catalog,
         caller,
         project: None,
@@ -157,7 +160,11 @@ async fn serve(
                 e.code(),
                 ErrorCode::PasskeyRejected | ErrorCode::DeviceCodeExpired
             )
-            || route.endpoint() == Endpoint::ReportLeaks && e.code() == ErrorCode::InvalidToken
+            || route.endpoint() == Endpoint::ReportLeaks
+                && matches!(
+                    e.code(),
+                    ErrorCode::InvalidToken | ErrorCode::InvalidSignature
+                )
         {
             if let Some(refused) = guard::note_failure(&env, &client).await {
                 result = Err(refused);

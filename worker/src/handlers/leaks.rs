@@ -1,12 +1,16 @@
-//! `POST /leaks`: secret scanning partners (GitHub's partner program)
-//! report Keyward secrets they found in public.
+//! `POST /leaks`: secret scanning partners report Keyward secrets they
+//! found in public: GitHub with a signed report (`scanning.rs`), other
+//! scanners with the shared partner key.
 
 use crate::call::Call;
 use crate::email::Mailer;
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{Command, LeakFound, LeakNotice, LeakSighting, Registry};
+use crate::scanning;
 use keyward_domain::invitation::Email;
-use keyward_domain::leak::{self, Label, LeakAction, Sighting, Verdict, PARTNER_KEY_HEADER};
+use keyward_domain::leak::{
+    self, GithubVerdict, Label, LeakAction, Sighting, Verdict, PARTNER_KEY_HEADER,
+};
 use keyward_domain::{ErrorCode, FieldError, TokenKind};
 use subtle::ConstantTimeEq;
 use worker::{Request, Response};
@@ -48,9 +52,43 @@ fn partner(req: &Request, env: &worker::Env) -> ApiResult<()> {
     }
 }
 
+/// How a report proved who sent it, which also decides the answer's shape.
+enum Reporter {
+    /// Signed by a key GitHub publishes: answered in GitHub's format.
+    GitHub,
+    /// The shared partner key: GitHub's format plus what was done.
+    Partner,
+}
+
 pub async fn report(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
-    partner(req, call.env)?;
-    let sightings: Vec<Sighting> = http::json_body(req).await?;
+    let key_id = req
+        .headers()
+        .get(leak::GITHUB_KEY_ID_HEADER)?
+        .filter(|k| !k.trim().is_empty());
+    let reporter = match key_id {
+        Some(key_id) => {
+            let url = scanning::keys_url(call.env).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    "GitHub secret scanning reports are not enabled on this deployment \
+                     (SECRET_SCANNING_KEYS_URL is empty)",
+                )
+            })?;
+            let signature = req.headers().get(leak::GITHUB_SIGNATURE_HEADER)?;
+            let body = http::read_body(req, leak::REPORT_BODY_LIMIT).await?;
+            scanning::verify(call.env, &url, key_id.trim(), signature.as_deref(), &body).await?;
+            (Reporter::GitHub, body)
+        }
+        None => {
+            partner(req, call.env)?;
+            (
+                Reporter::Partner,
+                http::read_body(req, leak::REPORT_BODY_LIMIT).await?,
+            )
+        }
+    };
+    let (reporter, body) = reporter;
+    let sightings: Vec<Sighting> = keyward_domain::api::decode(&body).map_err(ApiError::invalid)?;
     if sightings.len() > leak::MAX_REPORTED {
         return Err(ApiError::invalid(vec![FieldError::new(
             "body",
@@ -69,7 +107,6 @@ pub async fn report(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
                 .collect(),
         })
         .await?;
-    notify(call.env, &found).await;
     let verdicts: Vec<Verdict> = sightings
         .into_iter()
         .zip(
@@ -90,7 +127,23 @@ pub async fn report(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             action,
         })
         .collect();
-    http::json(200, &verdicts)
+    // The tokens are stopped already; the emails go out after the answer,
+    // so a slow provider never holds the scanner past its time limit.
+    if !found.notices.is_empty() {
+        let env = call.env.clone();
+        call.ctx
+            .wait_until(async move { notify(&env, &found).await });
+    }
+    match reporter {
+        Reporter::GitHub => http::json(
+            200,
+            &verdicts
+                .into_iter()
+                .map(GithubVerdict::from)
+                .collect::<Vec<_>>(),
+        ),
+        Reporter::Partner => http::json(200, &verdicts),
+    }
 }
 
 /// Tells every admin, through the email provider or the dev outbox. A
