@@ -10,7 +10,7 @@
 -- (0002_….sql) as well as the worker's own statement.
 
 -- One row per audit entry.
-CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT);
+CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT, request_id TEXT);
 CREATE INDEX IF NOT EXISTS audit_time ON audit (at_ms, id);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at_ms);
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target, at_ms);

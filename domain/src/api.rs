@@ -382,6 +382,10 @@ pub struct AuditEntry {
     /// traces to nobody), whichever of their credentials they used.
     #[serde(default)]
     pub person: Option<String>,
+    /// The id of the call, as its answer's `X-Request-Id` said (entries
+    /// from before request ids were kept have none).
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -223,6 +223,10 @@ pub struct Problem {
     pub code: ErrorCode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The request's id, as in its `X-Request-Id` header and its audit
+    /// entry: what to quote when asking why a call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -234,6 +238,7 @@ impl Problem {
             detail: detail.into(),
             code,
             errors: None,
+            request_id: None,
         }
     }
 

@@ -47,6 +47,9 @@ pub struct AuditEvent {
     /// `member:<id>`), where the registry traced it.
     #[serde(default)]
     pub person: Option<String>,
+    /// The call's id, as its answer's `X-Request-Id` said.
+    #[serde(default)]
+    pub request_id: Option<String>,
     /// The authenticated token, whose `last_used_at` the batch updates.
     #[serde(default)]
     pub token_id: Option<String>,
@@ -89,6 +92,7 @@ impl AuditEvent {
             outcome,
             detail,
             person: None,
+            request_id: None,
             token_id,
             logged,
             used: vec![],
@@ -98,6 +102,11 @@ impl AuditEvent {
     /// The person who signed in, for a call that came with a session.
     pub fn with_person(mut self, person: Option<String>) -> AuditEvent {
         self.person = person;
+        self
+    }
+
+    pub fn with_request_id(mut self, request_id: &str) -> AuditEvent {
+        self.request_id = Some(request_id.to_string());
         self
     }
 
@@ -150,6 +159,9 @@ impl AuditEvent {
             self.person
                 .as_deref()
                 .map_or(JsValue::NULL, JsValue::from_str),
+            self.request_id
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
         ]
     }
 }
@@ -164,7 +176,7 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
     if !SCHEMA_READY.with(Cell::get) {
         db.batch(
             [
-                "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT)",
+                "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT, request_id TEXT)",
                 "CREATE INDEX IF NOT EXISTS audit_time ON audit (at_ms, id)",
                 "CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at_ms)",
                 "CREATE INDEX IF NOT EXISTS audit_target ON audit (target, at_ms)",
@@ -180,20 +192,26 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
             .collect(),
         )
         .await?;
-        // Stores from before the person was kept get the column; another
-        // isolate may have added it first, which is as good.
+        // Stores from before these were kept get the columns; another
+        // isolate may have added one first, which is as good.
         #[derive(Deserialize)]
         struct Found {
             n: f64,
         }
-        let has_person = db
-            .prepare("SELECT COUNT(*) AS n FROM pragma_table_info('audit') WHERE name = 'person'")
-            .first::<Found>(None)
-            .await?
-            .is_some_and(|f| f.n > 0.0);
-        if !has_person {
-            if let Err(e) = db.exec("ALTER TABLE audit ADD COLUMN person TEXT").await {
-                worker::console_log!("audit store: person column: {e}");
+        for column in ["person", "request_id"] {
+            let has = db
+                .prepare("SELECT COUNT(*) AS n FROM pragma_table_info('audit') WHERE name = ?")
+                .bind(&[JsValue::from_str(column)])?
+                .first::<Found>(None)
+                .await?
+                .is_some_and(|f| f.n > 0.0);
+            if !has {
+                if let Err(e) = db
+                    .exec(&format!("ALTER TABLE audit ADD COLUMN {column} TEXT"))
+                    .await
+                {
+                    worker::console_log!("audit store: {column} column: {e}");
+                }
             }
         }
         SCHEMA_READY.with(|r| r.set(true));
@@ -217,7 +235,7 @@ pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
         .collect();
     let mut statements = inserts(
         &db,
-        "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail, person) VALUES ",
+        "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail, person, request_id) VALUES ",
         &entries,
     )?;
     statements.extend(inserts(
@@ -385,6 +403,8 @@ struct Row {
     detail: String,
     #[serde(default)]
     person: Option<String>,
+    #[serde(default)]
+    request_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -434,7 +454,7 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
     page_args.push(JsValue::from_f64(q.offset as f64));
     let rows = db
         .prepare(format!(
-            "SELECT id, at_ms, actor, via, action, target, outcome, detail, person FROM audit WHERE {filter} ORDER BY at_ms DESC, id DESC LIMIT ? OFFSET ?"
+            "SELECT id, at_ms, actor, via, action, target, outcome, detail, person, request_id FROM audit WHERE {filter} ORDER BY at_ms DESC, id DESC LIMIT ? OFFSET ?"
         ))
         .bind(&page_args)?
         .all()
@@ -454,6 +474,7 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
                 detail: r.detail,
                 via: r.via,
                 person: r.person,
+                request_id: r.request_id,
             })
             .collect(),
         total,

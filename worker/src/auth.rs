@@ -34,6 +34,8 @@ pub use crate::authority::Rejection;
 pub struct Caller {
     known: Rc<Known>,
     pub signed_in: Option<SignedInPerson>,
+    /// The call's id, which the registry's audit entries carry too.
+    pub request_id: Option<String>,
 }
 
 /// A session's person and the session itself.
@@ -54,6 +56,7 @@ impl Caller {
         Caller {
             known,
             signed_in: None,
+            request_id: None,
         }
     }
 
@@ -69,6 +72,7 @@ impl Caller {
             caller: self.record.clone(),
             at: crate::store::now().unix_timestamp(),
             person: self.person(),
+            request_id: self.request_id.clone(),
             session: self.signed_in.as_ref().map(|s| SessionMark {
                 id: s.session.id.clone(),
                 person: s.person.key(),
@@ -297,5 +301,6 @@ async fn session_caller(req: &Request, env: &Env, hash: &str) -> ApiResult<Calle
             person: found.person,
             session: found.session,
         }),
+        request_id: None,
     })
 }

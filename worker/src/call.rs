@@ -21,6 +21,8 @@ pub struct Call<'a> {
     pub env: &'a Env,
     /// For work that may finish after the answer (`wait_until`).
     pub ctx: &'a Context,
+    /// The id the answer's `X-Request-Id` carries.
+    pub request_id: String,
     pub catalog: &'a Catalog,
     pub caller: Option<Caller>,
     /// The project a `/projects/{id}/...` path names.
@@ -161,6 +163,7 @@ pub fn record(
     logged: bool,
     used: Vec<Grant>,
     preview: bool,
+    request_id: &str,
 ) {
     let action = if preview {
         format!("{}.preview", route.action())
@@ -181,6 +184,7 @@ pub fn record(
             logged,
         )
         .with_used(used)
-        .with_person(person),
+        .with_person(person)
+        .with_request_id(request_id),
     );
 }

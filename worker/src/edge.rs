@@ -115,10 +115,17 @@ async fn forward(req: web_sys::Request, env: &Env) -> Response {
     .await;
     answered.unwrap_or_else(|e| {
         worker::console_error!("the control plane did not answer: {e}");
-        http::problem_response(&ApiError::new(
-            ErrorCode::Unavailable,
-            "the control plane is unavailable; try again",
-        ))
+        let request_id = crate::store::random_id("req_", 20);
+        http::with_request_id(
+            http::problem_for(
+                &ApiError::new(
+                    ErrorCode::Unavailable,
+                    "the control plane is unavailable; try again",
+                ),
+                &request_id,
+            ),
+            &request_id,
+        )
     })
 }
 

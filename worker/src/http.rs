@@ -177,6 +177,37 @@ pub fn raw(status: u16, content_type: &str, body: Vec<u8>) -> ApiResult<Response
         .with_headers(base_headers(content_type)))
 }
 
+/// The id an answer, its problem and its audit entries share: Cloudflare's
+/// ray id where the call came through Cloudflare (both workers see the
+/// same one), else a random one.
+pub fn request_id(req: &crate::incoming::Req) -> String {
+    if let Ok(Some(ray)) = req.headers().get("cf-ray") {
+        if !ray.is_empty()
+            && ray.len() <= 64
+            && ray.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return ray;
+        }
+    }
+    crate::store::random_id("req_", 20)
+}
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The answer with its request id. An answer whose headers cannot change
+/// (one passed through as it came) keeps them.
+pub fn with_request_id(mut resp: Response, request_id: &str) -> Response {
+    let _ = resp.headers_mut().set(REQUEST_ID_HEADER, request_id);
+    resp
+}
+
+/// A problem answer that names the request it answers.
+pub fn problem_for(err: &ApiError, request_id: &str) -> Response {
+    let mut named = err.clone();
+    named.problem.request_id = Some(request_id.to_string());
+    problem_response(&named)
+}
+
 pub fn problem_response(err: &ApiError) -> Response {
     let p = &err.problem;
     let body = serde_json::to_vec(p).unwrap_or_else(|_| b"{}".to_vec());
@@ -244,9 +275,37 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
+/// A JSON endpoint takes only JSON. A form or text body — what a page on
+/// another site can post without a preflight — is refused before it is
+/// parsed, whatever it holds.
+pub fn require_json(req: &crate::incoming::Req) -> ApiResult<()> {
+    let given = req.headers().get("content-type")?.unwrap_or_default();
+    let media = given
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if media == "application/json" || media.starts_with("application/") && media.ends_with("+json")
+    {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        if media.is_empty() {
+            "send the body as JSON, with Content-Type: application/json".to_string()
+        } else {
+            format!("the body must be JSON (Content-Type: application/json), not {media}")
+        },
+    ))
+}
+
 /// Reads and decodes a JSON body into a contract type.
 pub async fn json_body<T: DeserializeOwned>(req: &mut crate::incoming::Req) -> ApiResult<T> {
     let body = read_body(req, JSON_BODY_LIMIT).await?;
+    if !body.is_empty() {
+        require_json(req)?;
+    }
     api::decode(&body).map_err(ApiError::invalid)
 }
 
@@ -258,6 +317,7 @@ pub async fn optional_json_body<T: DeserializeOwned + Default>(
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(T::default());
     }
+    require_json(req)?;
     api::decode(&body).map_err(ApiError::invalid)
 }
 

@@ -65,20 +65,33 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 /// authenticated, limited, handled and recorded. `resolved`: the route,
 /// when the entry has matched it already (the edge, to decide).
 async fn serve(
-    mut req: incoming::Req,
+    req: incoming::Req,
     resolved: Option<Route>,
     env: Env,
     ctx: Context,
 ) -> worker::Result<Response> {
+    let request_id = http::request_id(&req);
+    let resp = answer(req, resolved, env, ctx, &request_id).await?;
+    Ok(http::with_request_id(resp, &request_id))
+}
+
+async fn answer(
+    mut req: incoming::Req,
+    resolved: Option<Route>,
+    env: Env,
+    ctx: Context,
+    request_id: &str,
+) -> worker::Result<Response> {
+    let refuse = |e: &http::ApiError| http::problem_for(e, request_id);
     let client = guard::client_address(&req);
     if req.path().starts_with("/gw/") {
         if let Some(e) = guard::blocked(&client) {
-            return Ok(http::problem_response(&e));
+            return Ok(refuse(&e));
         }
-        let resp = gateway::handle(req, &env, &ctx).await;
+        let resp = gateway::handle(req, &env, &ctx, request_id).await;
         if guard::counts_response(&resp) {
             if let Some(e) = guard::note_failure(&env, &client).await {
-                return Ok(http::problem_response(&e));
+                return Ok(refuse(&e));
             }
         }
         return Ok(resp);
@@ -86,13 +99,13 @@ async fn serve(
     let route =
         match resolved.map_or_else(|| routes::resolve(&req.inner().method(), &req.path()), Ok) {
             Ok(r) => r,
-            Err(e) => return Ok(http::problem_response(&e)),
+            Err(e) => return Ok(refuse(&e)),
         };
     // Everything that takes a credential or an invitation code; health
     // and the OpenAPI document stay reachable.
     if !matches!(route.endpoint(), Endpoint::Health | Endpoint::OpenApi) {
         if let Some(e) = guard::blocked(&client) {
-            return Ok(http::problem_response(&e));
+            return Ok(refuse(&e));
         }
     }
     let catalog = catalog::catalog_ref();
@@ -100,14 +113,17 @@ async fn serve(
         None
     } else {
         match auth::authenticate(&req, &env).await {
-            Ok(c) => Some(c),
+            Ok(mut c) => {
+                c.request_id = Some(request_id.to_string());
+                Some(c)
+            }
             Err(e) => {
                 if guard::counts(&e) {
                     if let Some(refused) = guard::note_failure(&env, &client).await {
-                        return Ok(http::problem_response(&refused));
+                        return Ok(refuse(&refused));
                     }
                 }
-                return Ok(http::problem_response(&e));
+                return Ok(refuse(&e));
             }
         }
     };
@@ -119,7 +135,7 @@ async fn serve(
         None => Ok(()),
     };
     if let Err(e) = limited {
-        return Ok(http::problem_response(&e));
+        return Ok(refuse(&e));
     }
     let audit_identity = caller
         .as_ref()
@@ -127,6 +143,7 @@ async fn serve(
     let mut call = Call {
         env: &env,
         ctx: &ctx,
+        request_id: request_id.to_string(),
         catalog,
         caller,
         project: None,
@@ -203,11 +220,12 @@ async fn serve(
             logged,
             call.used.take(),
             preview,
+            request_id,
         );
     }
     Ok(match result {
         Ok(resp) => resp,
-        Err(e) => http::problem_response(&e),
+        Err(e) => refuse(&e),
     })
 }
 

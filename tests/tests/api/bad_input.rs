@@ -422,3 +422,69 @@ async fn a_percent_sign_without_two_hex_digits_is_refused_in_every_path() {
         .await;
     assert_eq!(fine.status, 404, "{}", fine.text);
 }
+
+/// A page on another site can post a form or text without a preflight;
+/// a JSON endpoint that took those would be a cross-site request forgery
+/// the moment a cookie authenticates anything.
+#[tokio::test]
+async fn json_endpoints_refuse_bodies_that_are_not_json_and_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    let body = br#"{"name": "sneaky"}"#.to_vec();
+    for content_type in [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+    ] {
+        let r = app
+            .send_raw(
+                Method::POST,
+                "/api/v1/tokens",
+                Some(&admin),
+                content_type,
+                body.clone(),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (415, "unsupported_media_type"),
+            "{content_type:?}: {}",
+            r.text
+        );
+    }
+    let list = app.get("/api/v1/tokens", &admin).await;
+    assert!(!list.text.contains("sneaky"), "{}", list.text);
+    // A change to an existing token is refused the same way.
+    let (token, _) = app.create_token("kept", json!([])).await;
+    let id = token["id"].as_str().unwrap();
+    let r = app
+        .send_raw(
+            Method::PATCH,
+            &format!("/api/v1/tokens/{id}"),
+            Some(&admin),
+            "text/plain",
+            br#"{"name": "renamed"}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 415, "{}", r.text);
+    let t = app.get(&format!("/api/v1/tokens/{id}"), &admin).await;
+    assert_eq!(t.json()["name"], "kept");
+    // JSON with a charset, or a +json type, is JSON.
+    for content_type in [
+        "application/json; charset=utf-8",
+        "application/merge-patch+json",
+    ] {
+        let r = app
+            .send_raw(
+                Method::PATCH,
+                &format!("/api/v1/tokens/{id}"),
+                Some(&admin),
+                content_type,
+                br#"{"name": "renamed"}"#.to_vec(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{content_type}: {}", r.text);
+    }
+}

@@ -25,6 +25,7 @@ mod explain;
 mod foundation;
 mod gateway;
 mod hardening;
+mod http_habits;
 mod invitations;
 mod jwt;
 mod keboola;

@@ -165,7 +165,7 @@ struct Authenticated {
     token_id: Option<String>,
 }
 
-pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
+pub async fn handle(req: Request, env: &Env, ctx: &Context, request_id: &str) -> Response {
     let mut audit: Option<GatewayAudit> = None;
     let result = serve(req, env, &mut audit).await;
     if let Some((actor, token_id, action, target, project, used)) = audit {
@@ -180,12 +180,13 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
         let event = crate::audit::AuditEvent::for_call(
             actor, token_id, project, action, target, outcome, detail, true,
         )
-        .with_used(used);
+        .with_used(used)
+        .with_request_id(request_id);
         crate::audit::record(env, ctx, event);
     }
     match result {
         Ok(resp) => resp,
-        Err(e) => http::problem_response(&e),
+        Err(e) => http::problem_for(&e, request_id),
     }
 }
 

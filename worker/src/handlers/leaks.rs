@@ -88,6 +88,7 @@ pub async fn report(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         }
     };
     let (reporter, body) = reporter;
+    http::require_json(req)?;
     let sightings: Vec<Sighting> = keyward_domain::api::decode(&body).map_err(ApiError::invalid)?;
     if sightings.len() > leak::MAX_REPORTED {
         return Err(ApiError::invalid(vec![FieldError::new(

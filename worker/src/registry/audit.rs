@@ -49,14 +49,14 @@ impl RegistryObject {
     /// The one writer of the registry's entries.
     pub(super) fn write_entry(
         &self,
-        (actor, via, person): (&str, Option<&str>, Option<&str>),
+        (actor, via, person, request_id): (&str, Option<&str>, Option<&str>, Option<&str>),
         project: Option<&str>,
         e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
         self.sql().exec(
-            "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project, person) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project), os(person)],
+            "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project, person, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project), os(person), os(request_id)],
         )?;
         Ok(())
     }
@@ -99,6 +99,7 @@ impl RegistryObject {
                 outcome: r.outcome,
                 detail: r.detail,
                 person: r.person,
+                request_id: r.request_id,
                 token_id: None,
                 logged: true,
                 used: vec![],
@@ -124,7 +125,7 @@ impl RegistryObject {
     /// An entry of no project, by someone other than a token's holder
     /// (the system, the bootstrap, an invitation's recipient).
     pub(super) fn audit(&self, actor: &str, e: Entry<'_>, now: i64) -> RegResult<()> {
-        self.write_entry((actor, None, None), None, e, now)
+        self.write_entry((actor, None, None, None), None, e, now)
     }
 
     /// An entry of a project by the system (the scheduled sweep).
@@ -134,7 +135,7 @@ impl RegistryObject {
         e: Entry<'_>,
         now: i64,
     ) -> RegResult<()> {
-        self.write_entry(("system", None, None), project, e, now)
+        self.write_entry(("system", None, None, None), project, e, now)
     }
 
     /// A change made by `actor`; a personal key's changes are its user's.
@@ -160,7 +161,12 @@ impl RegistryObject {
             None => self.person_of(&actor.client_id())?,
         };
         self.write_entry(
-            (&actor.client_id(), actor.via().as_deref(), Some(&person)),
+            (
+                &actor.client_id(),
+                actor.via().as_deref(),
+                Some(&person),
+                actor.request_id.as_deref(),
+            ),
             project,
             e,
             now,

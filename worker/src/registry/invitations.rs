@@ -316,6 +316,7 @@ impl RegistryObject {
             caller: token.record(&self.ledger().context(&token)?, None),
             at: now,
             person: None,
+            request_id: None,
             session: None,
         };
         let issued = self

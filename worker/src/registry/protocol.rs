@@ -22,6 +22,9 @@ pub struct Actor {
     pub at: i64,
     #[serde(default)]
     pub person: Option<String>,
+    /// The id of the call that asked, for the audit entries it causes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// The session the call came with, when a person signed in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionMark>,

@@ -239,6 +239,7 @@ pub(super) struct AuditRow {
     pub(super) detail: String,
     pub(super) via: Option<String>,
     pub(super) person: Option<String>,
+    pub(super) request_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -258,6 +259,8 @@ pub(super) struct AuditSql {
     via: Option<String>,
     #[serde(default)]
     person: Option<String>,
+    #[serde(default)]
+    request_id: Option<String>,
 }
 
 impl Row for AuditRow {
@@ -275,6 +278,7 @@ impl Row for AuditRow {
             detail: a.detail,
             via: a.via,
             person: a.person,
+            request_id: a.request_id,
         })
     }
 }

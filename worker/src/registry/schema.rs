@@ -20,7 +20,7 @@ use worker::SqlStorage;
 type Migration = fn(&SqlStorage) -> RegResult<()>;
 
 /// In order; never reorder or remove one, only append.
-const MIGRATIONS: [(&str, Migration); 8] = [
+const MIGRATIONS: [(&str, Migration); 9] = [
     ("tables of the first release", first_tables),
     ("columns added since", added_columns),
     ("personas, members, projects and outboxes", directory_tables),
@@ -29,7 +29,12 @@ const MIGRATIONS: [(&str, Migration); 8] = [
     ("time-boxed elevations", elevations),
     ("the hints of retired secrets", retired_hints),
     ("passkeys, sessions, enrolments and device codes", sign_ins),
+    ("request ids on audit entries", request_ids),
 ];
+
+fn request_ids(sql: &SqlStorage) -> RegResult<()> {
+    add_missing(sql, &[("audit", "request_id", "TEXT")])
+}
 
 fn sign_ins(sql: &SqlStorage) -> RegResult<()> {
     for stmt in [

@@ -889,7 +889,7 @@ impl RegistryObject {
     ) -> RegResult<()> {
         let who = person.key();
         self.write_entry(
-            (&who, Some("passkey"), Some(&who)),
+            (&who, Some("passkey"), Some(&who), None),
             None,
             Entry::new(action, target, Outcome::Success, detail),
             now,
