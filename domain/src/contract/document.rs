@@ -43,6 +43,7 @@ pub fn document(catalog: &Catalog) -> Value {
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
+        "tags": TAGS.iter().map(|(name, description, _)| json!({"name": name, "description": description})).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -119,12 +120,18 @@ fn operation_json(
     answers: &mut SchemaGenerator,
 ) -> Value {
     let mut out = Map::new();
-    let summary = if in_project {
-        format!("{} — in the named project", op.summary)
+    out.insert("operationId".into(), operation_id(op, in_project).into());
+    out.insert("tags".into(), json!([tag(op.path)]));
+    let (summary, description) = if in_project {
+        (
+            format!("{} (in a project)", short_summary(op)),
+            format!("{} — in the named project", op.summary),
+        )
     } else {
-        op.summary.to_string()
+        (short_summary(op).to_string(), op.summary.to_string())
     };
     out.insert("summary".into(), summary.into());
+    out.insert("description".into(), description.into());
     if op.flags.public {
         out.insert("security".into(), json!([]));
     }
@@ -165,6 +172,64 @@ fn operation_json(
     }
     out.insert("responses".into(), Value::Object(responses));
     Value::Object(out)
+}
+
+/// An operation's id: its handler's name in lowerCamelCase
+/// (`Endpoint::CreateToken`: `createToken`), and `…InProject` for its
+/// variant under `/projects/{project}`. Stable as long as the handler
+/// keeps its name.
+fn operation_id(op: &Operation, in_project: bool) -> String {
+    let name = format!("{:?}", op.endpoint);
+    let mut chars = name.chars();
+    let mut id: String = chars
+        .next()
+        .map(|c| c.to_ascii_lowercase())
+        .into_iter()
+        .chain(chars)
+        .collect();
+    if in_project {
+        id.push_str("InProject");
+    }
+    id
+}
+
+/// The document's tags: a name, what it groups, and the first path
+/// segments (under `/api/v1`) whose operations carry it.
+const TAGS: &[(&str, &str, &[&str])] = &[
+    ("tokens", "Scoped tokens and global keys: create, list, edit, refresh, explain, narrow and elevate them; `whoami` and `verify`", &["tokens", "whoami", "verify"]),
+    ("storage", "Buckets and their objects; each route also answers under `/projects/{project}`, acting in that project", &["buckets"]),
+    ("personas", "Named sets of grants that tokens link", &["personas"]),
+    ("members", "People without admin rights, their user tokens and personal keys", &["members"]),
+    ("admins", "Admins and their master tokens", &["admins"]),
+    ("projects", "Projects: their names, expiry policies and leak responses", &["projects"]),
+    ("invitations", "Tokens sent by email, and the dev outbox that stands in for email", &["invitations", "outbox"]),
+    ("audit", "The audit log", &["audit"]),
+    ("leaks", "Secret scanning partners' reports of leaked secrets", &["leaks"]),
+    ("sign-in", "Passkeys, sessions, enrolment links and the CLI's device authorization", &["auth", "enrolments", "me"]),
+    ("meta", "Health, this document and the permission catalog", &["health", "openapi.json", "catalog"]),
+];
+
+/// The tag of an operation on `path`: from its first segment.
+fn tag(path: PathTemplate) -> &'static str {
+    let first = path.template().split('/').nth(1).unwrap_or("");
+    TAGS.iter()
+        .find(|(_, _, segments)| segments.contains(&first))
+        .map(|(name, _, _)| *name)
+        .unwrap_or("meta")
+}
+
+/// The short `summary`: the operation's own, or the first clause of its
+/// text (up to `; `, `: `, ` (`, `. ` or `, `).
+fn short_summary(op: &Operation) -> &'static str {
+    if let Some(short) = op.short {
+        return short;
+    }
+    let end = ["; ", ": ", " (", ". ", ", "]
+        .iter()
+        .filter_map(|sep| op.summary.find(sep))
+        .min()
+        .unwrap_or(op.summary.len());
+    &op.summary[..end]
 }
 
 fn response_json(r: &Response, answers: &mut SchemaGenerator) -> Value {
@@ -286,6 +351,59 @@ mod tests {
                 .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
                 .unwrap_or_default();
             assert_eq!(documented, op.path.params().collect::<Vec<_>>(), "{path}");
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_every_operation_has_a_declared_tag() {
+        let doc = document(&catalog());
+        let declared: Vec<&str> = doc["tags"]
+            .as_array()
+            .map(|ts| ts.iter().filter_map(|t| t["name"].as_str()).collect())
+            .unwrap_or_default();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut count = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                if method == "parameters" {
+                    continue;
+                }
+                count += 1;
+                let id = op["operationId"].as_str().unwrap_or("");
+                assert!(!id.is_empty(), "{method} {path} has no operationId");
+                assert!(ids.insert(id.to_string()), "{id} twice ({method} {path})");
+                let tags = op["tags"].as_array().cloned().unwrap_or_default();
+                assert!(!tags.is_empty(), "{method} {path} has no tag");
+                for t in tags {
+                    assert!(
+                        declared.contains(&t.as_str().unwrap_or("")),
+                        "{t} is not declared"
+                    );
+                }
+                assert!(
+                    op["summary"]
+                        .as_str()
+                        .is_some_and(|s| !s.is_empty() && s.len() <= 80),
+                    "{method} {path}: {}",
+                    op["summary"]
+                );
+                assert!(
+                    op["description"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{method} {path}"
+                );
+            }
+        }
+        assert_eq!(ids.len(), count);
+        // Ids are the handlers' names: a client's function names.
+        for id in [
+            "createToken",
+            "whoAmI",
+            "listTokens",
+            "putObject",
+            "putObjectInProject",
+            "verify",
+        ] {
+            assert!(ids.contains(id), "{id}");
         }
     }
 

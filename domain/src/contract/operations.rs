@@ -172,14 +172,17 @@ pub static OPERATIONS: &[Operation] = &[
         .json_body(schema::<CreateInvitation>)
         .responses(&[json(201, "OK", schema::<InvitationCreated>), problem(400, "`invalid_request`"), E401, E403, E404, E409, E413, E429, problem(502, "`email_failed`: the provider refused or timed out; the invitation is marked failed"), problem(503, "`unavailable`; or `email_not_configured`: neither an email provider (`EMAIL_API_URL`) nor the dev outbox (`DEV_OUTBOX`) is configured, and nothing was created")]),
     get(P::INVITATIONS, E::ListInvitations, "Invitations: sending, pending, accepted, expired, revoked, failed (needs tokens:read)")
+        .short("List invitations")
         .audit("invitation.list", Target::None)
         .query(&[query("token_id", r#"{"type": "string"}"#, "")])
         .responses(&[json(200, "OK", schema::<InvitationList>), problem(400, "`invalid_request`"), E401, E403, E429, E503]),
     get(P::INVITATION_OPEN, E::OpenInvitation, "Public: what the invitation offers (inviter, message, token name, grants, expiry)")
+        .short("Open an invitation")
         .audit("invitation.open", Target::None)
         .public()
         .responses(&[json(200, "OK", schema::<InvitationWelcome>), problem(404, "`not_found`; codes without the shape and checksum of an issued code never reach storage"), problem(410, "`invitation_used` or `invitation_expired`"), problem(429, "`rate_limited`: this client address made too many failed attempts (bad or unknown secrets, unknown invitation codes); `Retry-After` says when to retry").headers(RETRY_AFTER), E503]),
     post(P::INVITATION_ACCEPT, E::AcceptInvitation, "Public: accept once; issues the token's secret (a refresh: any earlier secret stops working)")
+        .short("Accept an invitation")
         .audit("invitation.accept", Target::None)
         .public()
         .responses(&[json(200, "OK", schema::<IssuedToken>), problem(404, "`not_found`; codes without the shape and checksum of an issued code never reach storage"), problem(410, "`invitation_used` or `invitation_expired`"), problem(429, "`rate_limited`: this client address made too many failed attempts (bad or unknown secrets, unknown invitation codes); `Retry-After` says when to retry").headers(RETRY_AFTER), E503]),
@@ -192,6 +195,7 @@ pub static OPERATIONS: &[Operation] = &[
         .control()
         .responses(&[json(200, "OK", schema::<InvitationCreated>), E401, E403, E404, E409, E429, problem(502, "`email_failed`: the provider refused or timed out; the invitation is marked failed"), problem(503, "`unavailable`; or `email_not_configured`: neither an email provider (`EMAIL_API_URL`) nor the dev outbox (`DEV_OUTBOX`) is configured, and nothing was created")]),
     post(P::LEAKS, E::ReportLeaks, "Secret scanning partners: report Keyward secrets found in public; each live one is disabled or revoked per its project's `leak_response`, audited as `token.leak`, and the admins are emailed after the answer. GitHub's partner program signs the raw body with ECDSA P-256/SHA-256 (`Github-Public-Key-Identifier`, `Github-Public-Key-Signature`), verified with the keys published at `SECRET_SCANNING_KEYS_URL` (GitHub's by default), and is answered in GitHub's format (`token_raw`, `token_type`, `label`). Other scanners send the shared partner key in `X-Keyward-Partner-Key` (its SHA-256 is `LEAK_PARTNER_KEY_HASH`) and also get each secret's `action`")
+        .short("Report leaked secrets")
         .audit("leak.report", Target::None)
         .public()
         .json_body(schema::<Vec<crate::leak::Sighting>>)
@@ -200,6 +204,7 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("outbox.read", Target::None)
         .responses(&[json(200, "OK", schema::<OutboxList>), E401, E403, E429, E503]),
     get(P::PERSONAS, E::ListPersonas, "Personas: all of them with tokens:read; otherwise those the token holds through (its own, or its user's for a personal key)")
+        .short("List personas")
         .audit("persona.list", Target::None)
         .responses(&[json(200, "OK", schema::<PersonaList>), E401, E403, E429, E503]),
     post(P::PERSONAS, E::CreatePersona, "Create a persona (admins)")
@@ -222,6 +227,7 @@ pub static OPERATIONS: &[Operation] = &[
         .query(&[query("unlink", r#"{"type": "boolean", "default": false}"#, "confirm deleting a persona that tokens link"), DRY_RUN])
         .responses(&[json(200, "`dry_run=true`: the preview; nothing was deleted", schema::<BlastRadius>), empty(204, "Done"), E400, E401, E403, E404, problem(409, "`persona_in_use`: tokens link the persona; repeat with unlink=true"), E429, E503]),
     get(P::MEMBERS, E::ListMembers, "Members (admins)")
+        .short("List members")
         .audit("member.list", Target::None)
         .responses(&[json(200, "OK", schema::<MemberList>), E401, E403, E429, E503]),
     post(P::MEMBERS, E::CreateMember, "Invite a member (admins): creates their user token and emails a single-use invitation")
@@ -233,6 +239,7 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("member.read", Param("id"))
         .responses(&[json(200, "OK", schema::<Member>), E401, E403, E404, E429, E503]),
     patch(P::MEMBER, E::UpdateMember, "Edit a member's name, grants or personas (admins); their personal keys follow at once")
+        .short("Edit a member")
         .audit("member.update", Param("id"))
         .control()
         .query(&[DRY_RUN])
@@ -280,6 +287,7 @@ pub static OPERATIONS: &[Operation] = &[
         .json_body(schema::<PasskeyAssertion>)
         .responses(&[json(200, "Signed in; `Set-Cookie` carries the session", schema::<SignedIn>).headers(SET_COOKIE), E400, problem(401, "`passkey_rejected`, naming the check that failed"), SAME_ORIGIN, E413, E429, E503]),
     post(P::SESSIONS, E::OpenSession, "Exchange the presented master token (an admin) or user token (a member) for a session of its person, so the browser keeps no secret (recovery, and the first admin before a passkey exists)")
+        .short("Open a session with a master or user token")
         .audit("signin.token", Target::None)
         .control()
         .responses(&[json(201, "Signed in; `Set-Cookie` carries the session", schema::<SignedIn>).headers(SET_COOKIE), E401, problem(403, "`insufficient_permission`: only a master or user token belongs to a person; `cross_site_request`"), E429, E503]),
@@ -303,6 +311,7 @@ pub static OPERATIONS: &[Operation] = &[
         .json_body(schema::<DeviceApproval>)
         .responses(&[json(200, "Approved", schema::<DeviceApproved>), E400, E401, E403, problem(404, "`not_found`: no pending device authorization has that code"), E413, E429, E503]),
     post(P::ENROLMENTS, E::CreateEnrolment, "Email a person (an admin or a member) a single-use link to register a passkey with (admins)")
+        .short("Email a passkey enrolment link")
         .audit("enrolment.create", Target::None)
         .control()
         .json_body(schema::<CreateEnrolment>)

@@ -274,6 +274,9 @@ pub struct Operation {
     pub target: Target,
     pub flags: Flags,
     pub summary: &'static str,
+    /// The document's short `summary` when the first clause of `summary`
+    /// (which is the operation's `description`) does not make one.
+    pub short: Option<&'static str>,
     /// Also answers under `/projects/{project}`, acting in that project.
     pub in_projects: bool,
     pub query: &'static [Query],
@@ -295,6 +298,7 @@ const fn operation(
         target: Target::None,
         flags: PLAIN,
         summary,
+        short: None,
         in_projects: false,
         query: &[],
         body: Body::None,
@@ -318,6 +322,14 @@ pub const fn delete(path: PathTemplate, endpoint: Endpoint, summary: &'static st
 }
 
 impl Operation {
+    /// A short summary, for an operation whose `summary` starts with
+    /// something other than what it does.
+    pub const fn short(self, short: &'static str) -> Operation {
+        Operation {
+            short: Some(short),
+            ..self
+        }
+    }
     pub const fn in_projects(self) -> Operation {
         Operation {
             in_projects: true,
