@@ -34,12 +34,14 @@ pub fn document(catalog: &Catalog) -> Value {
         schemas.entry(name).or_insert(schema);
     }
     schemas.insert("Grant".into(), grant_schema(catalog));
-    json!({
+    let named = schemas.clone();
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Keyward",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Scoped API tokens enforced at the edge. Errors are application/problem+json with a stable `code`.",
+            "license": {"name": env!("CARGO_PKG_LICENSE"), "url": "https://www.apache.org/licenses/LICENSE-2.0"},
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -51,7 +53,95 @@ pub fn document(catalog: &Catalog) -> Value {
             },
             "schemas": schemas,
         },
-    })
+    });
+    settle(&mut doc, &named);
+    doc
+}
+
+/// What schemars' OpenAPI 3.0 output says in a way OpenAPI 3.0.3 tools
+/// refuse or generators cannot use, said another way, everywhere in the
+/// document:
+/// - An `Option` of a type without a `type` of its own (a reference, a
+///   union) is `anyOf: [T, {nullable: true, enum: [null]}]`: `nullable`
+///   means nothing without a `type` beside it (3.0.3), so the null
+///   alternative gets one, the type of `T` where it has one.
+/// - A field of a named object type with a `default` (`#[serde(default)]`)
+///   is `allOf: [{$ref}]` with an object as `default`, which generators
+///   cannot give a model; the default goes into its description.
+fn settle(value: &mut Value, named: &Map<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(alternatives)) = map.get_mut("anyOf") {
+                let null = json!({"nullable": true, "enum": [null]});
+                if let Some(at) = alternatives.iter().position(|a| *a == null) {
+                    let types: std::collections::BTreeSet<Option<String>> = alternatives
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != at)
+                        .map(|(_, a)| type_of(a, named, 0))
+                        .collect();
+                    let kind = match types.into_iter().collect::<Vec<_>>().as_slice() {
+                        [Some(kind)] => kind.clone(),
+                        _ => "object".to_string(),
+                    };
+                    alternatives[at] = json!({"type": kind, "nullable": true, "enum": [null]});
+                }
+            }
+            let model_default = map.contains_key("default")
+                && matches!(map.get("allOf"), Some(Value::Array(all)) if all.len() == 1
+                    && type_of(&all[0], named, 0).as_deref() == Some("object"));
+            if model_default {
+                let default = map.remove("default").unwrap_or(Value::Null);
+                let text = map
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(|d| format!("{d}\n\n"))
+                    .unwrap_or_default();
+                map.insert(
+                    "description".into(),
+                    format!("{text}Default: `{default}`.").into(),
+                );
+            }
+            for v in map.values_mut() {
+                settle(v, named);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                settle(v, named);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The JSON type a schema admits (besides null), when it is one: its
+/// `type`, its reference's, or the one its alternatives agree on.
+fn type_of(schema: &Value, named: &Map<String, Value>, depth: usize) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    if let Some(kind) = schema.get("type").and_then(Value::as_str) {
+        return Some(kind.to_string());
+    }
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.strip_prefix("#/components/schemas/")?;
+        return type_of(named.get(name)?, named, depth + 1);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(alternatives)) = schema.get(key) {
+            let kinds: std::collections::BTreeSet<Option<String>> = alternatives
+                .iter()
+                .filter(|a| a.get("enum") != Some(&json!([null])))
+                .map(|a| type_of(a, named, depth + 1))
+                .collect();
+            return match kinds.into_iter().collect::<Vec<_>>().as_slice() {
+                [Some(kind)] => Some(kind.clone()),
+                _ => None,
+            };
+        }
+    }
+    None
 }
 
 /// The document as the worker serves it: pretty-printed, with a final
@@ -426,6 +516,35 @@ mod tests {
             let name = piece.split('"').next().unwrap_or("");
             assert!(doc["components"]["schemas"][name].is_object(), "{name}");
         }
+    }
+
+    /// OpenAPI 3.0.3: `nullable` only widens a `type` beside it; and a
+    /// model's field cannot carry an object as its default.
+    #[test]
+    fn nullable_stands_beside_a_type_and_no_model_field_has_a_default() {
+        fn walk(v: &Value, at: &str) {
+            match v {
+                Value::Object(map) => {
+                    if map.contains_key("nullable") {
+                        assert!(map.contains_key("type"), "{at}: nullable without type");
+                    }
+                    if map.contains_key("allOf") {
+                        let default = map.get("default").unwrap_or(&Value::Null);
+                        assert!(!default.is_object(), "{at}: an object default beside allOf");
+                    }
+                    for (k, v) in map {
+                        walk(v, &format!("{at}/{k}"));
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, &format!("{at}/{i}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        walk(&document(&catalog()), "#");
     }
 
     #[test]
