@@ -36,6 +36,7 @@ pub mod storage;
 pub mod template;
 pub mod usage;
 pub mod validate;
+pub mod version;
 pub mod webauthn;
 
 pub use access::{Access, DEFAULT_PROJECT};

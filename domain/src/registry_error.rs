@@ -39,6 +39,11 @@ pub enum RegistryError {
     },
     /// The one policy said no.
     Policy(Refusal),
+    /// `If-Match` named a version the thing no longer has.
+    Changed {
+        what: String,
+        current: String,
+    },
     /// A sign-in refused for its own reason (`passkey_rejected`,
     /// `session_expired`, `enrolment_used`, `authorization_pending` …).
     SignIn {
@@ -95,6 +100,11 @@ impl fmt::Display for RegistryError {
             }
             RegistryError::Policy(r) => r.fmt(f),
             RegistryError::SignIn { detail, .. } => f.write_str(detail),
+            RegistryError::Changed { what, current } => write!(
+                f,
+                "the {what} was changed since you read it (it is now version {current}); \
+                 read it again and apply your change to what is there"
+            ),
         }
     }
 }
@@ -115,6 +125,10 @@ mod tests {
             },
             RegistryError::InvitationUsed,
             RegistryError::InvitationExpired,
+            RegistryError::Changed {
+                what: "token".into(),
+                current: "\"abc\"".into(),
+            },
             RegistryError::invalid("project", "there is no project 'x'"),
             RegistryError::NotPermitted {
                 detail: "only its member".into(),

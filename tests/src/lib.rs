@@ -413,6 +413,33 @@ impl TestApp {
         }
     }
 
+    /// A JSON request with extra headers (`If-Match`, `Idempotency-Key` …).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        secret: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(secret);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("the worker answers");
+        Answer {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            text: resp.text().await.unwrap_or_default(),
+        }
+    }
+
     pub async fn send_raw(
         &self,
         method: Method,

@@ -111,6 +111,7 @@ impl From<keyward_domain::RegistryError> for ApiError {
             E::InvitationExpired => ErrorCode::InvitationExpired,
             E::NotPermitted { .. } => ErrorCode::InsufficientPermission,
             E::SignIn { code, .. } => code,
+            E::Changed { .. } => ErrorCode::PreconditionFailed,
         };
         ApiError::new(code, e.to_string())
     }
@@ -199,6 +200,30 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub fn with_request_id(mut resp: Response, request_id: &str) -> Response {
     let _ = resp.headers_mut().set(REQUEST_ID_HEADER, request_id);
     resp
+}
+
+/// A JSON answer with the version (`ETag`) of what it shows.
+pub fn json_versioned<T: Serialize>(status: u16, value: &T, version: &str) -> ApiResult<Response> {
+    let mut resp = json(status, value)?;
+    resp.headers_mut().set("etag", version)?;
+    Ok(resp)
+}
+
+/// A change's `If-Match`, parsed; a header that names no version is a
+/// mistake worth a 400, not a change made unguarded.
+#[cfg(feature = "control")]
+pub fn if_match(req: &crate::incoming::Req) -> ApiResult<Option<keyward_domain::version::IfMatch>> {
+    match req.headers().get("if-match")? {
+        None => Ok(None),
+        Some(given) => keyward_domain::version::IfMatch::parse(&given)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::invalid(vec![FieldError::new(
+                    "If-Match",
+                    "must be * or one or more quoted versions, as the ETag header gave them",
+                )])
+            }),
+    }
 }
 
 /// A problem answer that names the request it answers.

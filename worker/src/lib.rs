@@ -300,7 +300,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::CreateToken => tokens::create(req, call).await,
         Endpoint::GetToken => tokens::get(p("id"), call).await,
         Endpoint::UpdateToken => tokens::update(p("id"), req, call).await,
-        Endpoint::DeleteToken => tokens::delete(p("id"), call).await,
+        Endpoint::DeleteToken => tokens::delete(p("id"), req, call).await,
         Endpoint::RefreshToken => tokens::refresh(p("id"), req, call).await,
         Endpoint::RecoverToken => tokens::recover(p("id"), call).await,
         Endpoint::ListAdmins => admins::list(call).await,

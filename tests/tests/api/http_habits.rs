@@ -63,3 +63,178 @@ async fn every_answer_names_its_request_and_the_audit_log_keeps_the_name() {
     let deny = entry_with(items, &denied_id).unwrap_or_else(|| panic!("{page}"));
     assert_eq!(deny["outcome"], "denied", "{deny}");
 }
+
+#[tokio::test]
+async fn a_stale_edit_is_refused_instead_of_silently_winning() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    let (token, secret) = app.create_token("shared", json!([])).await;
+    let path = format!("/api/v1/tokens/{}", token["id"].as_str().unwrap());
+
+    let read = app.get(&path, &admin).await;
+    let v1 = read
+        .header("etag")
+        .expect("a token answer carries its version");
+    // Using the token is not editing it: the version stays.
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.get(&path, &admin).await.header("etag"),
+        Some(v1.clone())
+    );
+
+    // Two admins read v1; the first edit wins and says its new version.
+    let first = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            &admin,
+            Some(json!({"name": "alice's"})),
+            &[("if-match", &v1)],
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let v2 = first.header("etag").unwrap();
+    assert_ne!(v1, v2);
+    assert_eq!(
+        app.get(&path, &admin).await.header("etag"),
+        Some(v2.clone())
+    );
+    // The second, from the same stale read, is refused and changes nothing.
+    let second = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            &admin,
+            Some(json!({"name": "bob's"})),
+            &[("if-match", &v1)],
+        )
+        .await;
+    assert_eq!(
+        (second.status, second.code().as_str()),
+        (412, "precondition_failed"),
+        "{}",
+        second.text
+    );
+    assert!(
+        second.text.contains(&v2.replace('"', "\\\"")),
+        "names the current version: {}",
+        second.text
+    );
+    assert_eq!(app.get(&path, &admin).await.json()["name"], "alice's");
+    let stale_delete = app
+        .send_with(Method::DELETE, &path, &admin, None, &[("if-match", &v1)])
+        .await;
+    assert_eq!(stale_delete.status, 412, "{}", stale_delete.text);
+    assert_eq!(app.get(&path, &admin).await.status, 200, "not deleted");
+
+    // A weak tag never matches a change; a header naming no version is a
+    // mistake (400), not an unguarded change; `*` and no header still work.
+    let weak = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            &admin,
+            Some(json!({"name": "weak"})),
+            &[("if-match", &format!("W/{v2}"))],
+        )
+        .await;
+    assert_eq!(weak.status, 412, "{}", weak.text);
+    let garbage = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            &admin,
+            Some(json!({"name": "x"})),
+            &[("if-match", "v2")],
+        )
+        .await;
+    assert_eq!(
+        (garbage.status, garbage.code().as_str()),
+        (400, "invalid_request")
+    );
+    assert_eq!(app.get(&path, &admin).await.json()["name"], "alice's");
+    let any = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            &admin,
+            Some(json!({"name": "carol's"})),
+            &[("if-match", "*")],
+        )
+        .await;
+    assert_eq!(any.status, 200, "{}", any.text);
+    let v3 = any.header("etag").unwrap();
+    let current = app
+        .send_with(Method::DELETE, &path, &admin, None, &[("if-match", &v3)])
+        .await;
+    assert_eq!(current.status, 204, "{}", current.text);
+
+    // Personas and projects the same way.
+    let persona = app
+        .post("/api/v1/personas", &admin, json!({"name": "Analyst"}))
+        .await;
+    assert_eq!(persona.status, 201, "{}", persona.text);
+    let p1 = persona
+        .header("etag")
+        .expect("a persona answer carries its version");
+    let ppath = format!(
+        "/api/v1/personas/{}",
+        persona.json()["id"].as_str().unwrap()
+    );
+    let edit = app
+        .send_with(
+            Method::PATCH,
+            &ppath,
+            &admin,
+            Some(json!({"description": "reads"})),
+            &[("if-match", &p1)],
+        )
+        .await;
+    assert_eq!(edit.status, 200, "{}", edit.text);
+    let stale = app
+        .send_with(
+            Method::PATCH,
+            &ppath,
+            &admin,
+            Some(json!({"description": "writes"})),
+            &[("if-match", &p1)],
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.text);
+    app.create_project("sales").await;
+    let listed = app.get("/api/v1/projects", &admin).await;
+    assert_eq!(listed.status, 200);
+    let renamed = app
+        .send_with(
+            Method::PATCH,
+            "/api/v1/projects/sales",
+            &admin,
+            Some(json!({"name": "Sales"})),
+            &[],
+        )
+        .await;
+    let s1 = renamed
+        .header("etag")
+        .expect("a project answer carries its version");
+    let again = app
+        .send_with(
+            Method::PATCH,
+            "/api/v1/projects/sales",
+            &admin,
+            Some(json!({"name": "Sales EU"})),
+            &[("if-match", &s1)],
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let stale = app
+        .send_with(
+            Method::PATCH,
+            "/api/v1/projects/sales",
+            &admin,
+            Some(json!({"name": "Sales US"})),
+            &[("if-match", &s1)],
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.text);
+}

@@ -6,6 +6,7 @@ use crate::handlers::invitations::{deliver, new_code};
 use crate::handlers::tokens::{check_grants, persona_ids};
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::directory::{DirectoryCommand, MemberDraft, NewMember, ProjectChanges};
+use crate::registry::Versioned;
 use crate::registry::{Command, NewSecret};
 use crate::store;
 use keyward_domain::api::{
@@ -45,7 +46,7 @@ pub async fn list_personas(call: &mut Call<'_>) -> ApiResult<Response> {
 pub async fn get_persona(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     call.require("tokens", "read", None)?;
     let persona: Persona = ask(call, DirectoryCommand::GetPersona { id: id.into() }).await?;
-    http::json(200, &persona)
+    super::versioned(200, &persona)
 }
 
 pub async fn create_persona(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
@@ -71,7 +72,7 @@ pub async fn create_persona(req: &mut Request, call: &mut Call<'_>) -> ApiResult
         },
     )
     .await?;
-    http::json(201, &persona)
+    super::versioned(201, &persona)
 }
 
 pub async fn update_persona(
@@ -96,8 +97,9 @@ pub async fn update_persona(
         .grants
         .map(|g| check_grants(call.catalog, g))
         .transpose()?;
+    let actor = caller.actor();
     let cmd = DirectoryCommand::UpdatePersona {
-        actor: caller.actor(),
+        actor: actor.clone(),
         id: id.into(),
         name: name.flatten(),
         description: description.flatten(),
@@ -107,8 +109,14 @@ pub async fn update_persona(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let persona: Persona = ask(call, cmd).await?;
-    http::json(200, &persona)
+    let cmd = super::guarded(
+        req,
+        &actor,
+        Versioned::Persona(id.to_string()),
+        Command::Directory(cmd),
+    )?;
+    let persona: Persona = call.registry()?.call(&cmd).await?;
+    super::versioned(200, &persona)
 }
 
 /// `?unlink=true` confirms deleting a persona that tokens still link.
@@ -139,8 +147,9 @@ pub async fn delete_persona(
             }
         }
     }
+    let actor = caller.actor();
     let cmd = DirectoryCommand::DeletePersona {
-        actor: caller.actor(),
+        actor: actor.clone(),
         id: id.into(),
         unlink,
         dry_run,
@@ -148,7 +157,13 @@ pub async fn delete_persona(
     if dry_run {
         return preview(call, cmd).await;
     }
-    super::carried_out(call, Command::Directory(cmd)).await
+    let cmd = super::guarded(
+        req,
+        &actor,
+        Versioned::Persona(id.to_string()),
+        Command::Directory(cmd),
+    )?;
+    super::carried_out(call, cmd).await
 }
 
 // ---- members --------------------------------------------------------------
@@ -170,7 +185,7 @@ pub async fn get_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
         },
     )
     .await?;
-    http::json(200, &member)
+    super::versioned(200, &member)
 }
 
 /// Invites a member: their user token is created with a secret nobody
@@ -246,8 +261,9 @@ pub async fn update_member(
         .map(|g| check_grants(call.catalog, g))
         .transpose()?;
     let personas = body.personas.map(persona_ids).transpose()?;
+    let actor = caller.actor();
     let cmd = DirectoryCommand::UpdateMember {
-        actor: caller.actor(),
+        actor: actor.clone(),
         id: id.into(),
         name,
         grants,
@@ -257,8 +273,14 @@ pub async fn update_member(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let member: Member = ask(call, cmd).await?;
-    http::json(200, &member)
+    let cmd = super::guarded(
+        req,
+        &actor,
+        Versioned::Member(id.to_string()),
+        Command::Directory(cmd),
+    )?;
+    let member: Member = call.registry()?.call(&cmd).await?;
+    super::versioned(200, &member)
 }
 
 pub async fn delete_member(
@@ -268,15 +290,22 @@ pub async fn delete_member(
 ) -> ApiResult<Response> {
     let caller = call.require_admin("managing members")?;
     let dry_run = dry_run(req)?;
+    let actor = caller.actor();
     let cmd = DirectoryCommand::DeleteMember {
-        actor: caller.actor(),
+        actor: actor.clone(),
         id: id.into(),
         dry_run,
     };
     if dry_run {
         return preview(call, cmd).await;
     }
-    super::carried_out(call, Command::Directory(cmd)).await
+    let cmd = super::guarded(
+        req,
+        &actor,
+        Versioned::Member(id.to_string()),
+        Command::Directory(cmd),
+    )?;
+    super::carried_out(call, cmd).await
 }
 
 // ---- personal keys ----------------------------------------------------------
@@ -402,7 +431,7 @@ pub async fn create_project(req: &mut Request, call: &mut Call<'_>) -> ApiResult
         },
     )
     .await?;
-    http::json(201, &project)
+    super::versioned(201, &project)
 }
 
 pub async fn update_project(
@@ -428,8 +457,9 @@ pub async fn update_project(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
+    let actor = caller.actor();
     let cmd = DirectoryCommand::UpdateProject {
-        actor: caller.actor(),
+        actor: actor.clone(),
         id: id.to_string(),
         changes: ProjectChanges {
             name,
@@ -443,8 +473,14 @@ pub async fn update_project(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let project: Project = ask(call, cmd).await?;
-    http::json(200, &project)
+    let cmd = super::guarded(
+        req,
+        &actor,
+        Versioned::Project(id.to_string()),
+        Command::Directory(cmd),
+    )?;
+    let project: Project = call.registry()?.call(&cmd).await?;
+    super::versioned(200, &project)
 }
 
 // ---- blast-radius previews (`?dry_run=true`) ---------------------------------

@@ -25,4 +25,4 @@ pub mod tokens;
 #[cfg(feature = "control")]
 mod reply;
 #[cfg(feature = "control")]
-use reply::{carried_out, issued};
+use reply::{carried_out, guarded, issued, versioned};

@@ -4,7 +4,7 @@ use crate::call::Call;
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{
     Command, NewExpiry, NewNotBefore, NewRateLimit, NewSecret, NewToken, NewUsageLimit,
-    TokenChanges,
+    TokenChanges, Versioned,
 };
 use crate::store;
 use keyward_domain::api::{
@@ -261,7 +261,7 @@ pub async fn get(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
         })
         .await?;
     token.remaining_uses = remaining_uses(call.env, &token).await;
-    http::json(200, &token)
+    super::versioned(200, &token)
 }
 
 pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
@@ -318,41 +318,40 @@ pub async fn update(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
         body.usage_limit,
         now,
     )?;
-    let token: Token = call
-        .registry()?
-        .call(&Command::UpdateToken {
-            actor: caller.actor(),
-            id: id.to_string(),
-            changes: TokenChanges {
-                name,
-                description,
-                grants,
-                expires_at,
-                rate_limit,
-                personas,
-                project_grants,
-                global_admin: body.global_admin,
-                enabled: body.enabled,
-                not_before: controls.not_before,
-                allowed_ips: controls.allowed_ips,
-                meta: controls.meta,
-                usage_limit: controls.usage_limit,
-            },
-        })
-        .await?;
-    http::json(200, &token)
+    let actor = caller.actor();
+    let update = Command::UpdateToken {
+        actor: actor.clone(),
+        id: id.to_string(),
+        changes: TokenChanges {
+            name,
+            description,
+            grants,
+            expires_at,
+            rate_limit,
+            personas,
+            project_grants,
+            global_admin: body.global_admin,
+            enabled: body.enabled,
+            not_before: controls.not_before,
+            allowed_ips: controls.allowed_ips,
+            meta: controls.meta,
+            usage_limit: controls.usage_limit,
+        },
+    };
+    let cmd = super::guarded(req, &actor, Versioned::Token(id.to_string()), update)?;
+    let token: Token = call.registry()?.call(&cmd).await?;
+    super::versioned(200, &token)
 }
 
-pub async fn delete(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+pub async fn delete(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
-    super::carried_out(
-        call,
-        Command::DeleteToken {
-            actor: caller.actor(),
-            id: id.to_string(),
-        },
-    )
-    .await
+    let actor = caller.actor();
+    let delete = Command::DeleteToken {
+        actor: actor.clone(),
+        id: id.to_string(),
+    };
+    let cmd = super::guarded(req, &actor, Versioned::Token(id.to_string()), delete)?;
+    super::carried_out(call, cmd).await
 }
 
 /// Any token may refresh itself; refreshing another needs `tokens:manage`.

@@ -39,6 +39,7 @@ mod rows;
 mod schema;
 mod signins;
 mod tokens;
+mod versions;
 
 pub use admins::ReissuedMaster;
 pub use protocol::*;
@@ -46,6 +47,7 @@ pub use signins::{
     DeviceGrant, NewPasskey, NewSession, Purpose, Registrant, SessionCaller, SignInCommand,
     StoredPasskey,
 };
+pub use versions::Versioned;
 
 use fault::{Fault, RegResult};
 
@@ -226,6 +228,15 @@ impl RegistryObject {
     async fn execute(&self, cmd: Command) -> RegResult<String> {
         let now = self.now();
         match cmd {
+            Command::IfMatch {
+                actor,
+                target,
+                if_match,
+                command,
+            } => {
+                self.check_version(&actor, &target, &if_match, now)?;
+                Box::pin(self.execute(*command)).await
+            }
             Command::Bootstrap { secret } => to_json(&self.bootstrap(secret, now).await?),
             Command::CreateToken { actor, new, secret } => {
                 to_json(&self.create_token(&actor, new, secret, now).await?)

@@ -150,6 +150,13 @@ pub struct NewRateLimit {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
+    /// `command`, only if `target` is at a version `if_match` names.
+    IfMatch {
+        actor: Actor,
+        target: super::Versioned,
+        if_match: keyward_domain::version::IfMatch,
+        command: Box<Command>,
+    },
     Bootstrap {
         secret: NewSecret,
     },
