@@ -9,6 +9,11 @@ use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
+/// Bytes, as a request body or an answer.
+fn binary() -> Value {
+    json!({"type": "string", "format": "binary"})
+}
+
 /// The generated document for a deployment's catalog.
 pub fn document(catalog: &Catalog) -> Value {
     // Requests are described as they are read, answers as they are written
@@ -34,6 +39,21 @@ pub fn document(catalog: &Catalog) -> Value {
         schemas.entry(name).or_insert(schema);
     }
     schemas.insert("Grant".into(), grant_schema(catalog));
+    schemas.insert(
+        "OpenApiDocument".into(),
+        json!({
+            "type": "object",
+            "description": "An OpenAPI 3.0 document: this one.",
+            "required": ["openapi", "info", "paths"],
+            "properties": {
+                "openapi": {"type": "string", "pattern": "^3\\.0\\.[0-9]+$"},
+                "info": {"type": "object", "additionalProperties": true},
+                "paths": {"type": "object", "additionalProperties": true},
+                "components": {"type": "object", "additionalProperties": true},
+            },
+            "additionalProperties": true,
+        }),
+    );
     let named = schemas.clone();
     let mut doc = json!({
         "openapi": "3.0.3",
@@ -248,7 +268,11 @@ fn operation_json(
         Body::Bytes => {
             out.insert(
                 "requestBody".into(),
-                json!({"required": false, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}),
+                json!({
+                    "required": false,
+                    "description": "The bytes, stored with the request's `Content-Type` (`application/octet-stream` when it has none), which downloads are served with. Any type is accepted; a JSON or text type must be valid JSON or UTF-8 (400 `invalid_request`, field `body`).",
+                    "content": {"application/octet-stream": {"schema": binary()}},
+                }),
             );
         }
     }
@@ -328,17 +352,31 @@ fn response_json(r: &Response, answers: &mut SchemaGenerator) -> Value {
     let content = match r.reply {
         Reply::Empty => None,
         Reply::Json(schema) => Some(("application/json", schema(answers).to_value())),
-        Reply::AnyJson => Some(("application/json", json!({"type": "object"}))),
+        Reply::AnyJson => Some((
+            "application/json",
+            json!({"$ref": "#/components/schemas/OpenApiDocument"}),
+        )),
         Reply::Problem => Some((
             "application/problem+json",
             answers
                 .subschema_for::<crate::problem::Problem>()
                 .to_value(),
         )),
-        Reply::Bytes => Some(("*/*", json!({"type": "string", "format": "binary"}))),
+        Reply::Bytes => None,
     };
     if let Some((media, schema)) = content {
         out.insert("content".into(), json!({ media: {"schema": schema} }));
+    }
+    if let Reply::Bytes = r.reply {
+        // Bytes come back with the type they were stored with: generators
+        // take the first, `application/octet-stream`; `*/*` says any.
+        out.insert(
+            "content".into(),
+            json!({
+                "application/octet-stream": {"schema": binary()},
+                "*/*": {"schema": binary()},
+            }),
+        );
     }
     if !r.headers.is_empty() {
         let headers: Map<String, Value> = r

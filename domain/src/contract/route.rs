@@ -186,7 +186,7 @@ pub enum Body {
 pub enum Reply {
     Empty,
     Json(SchemaFn),
-    /// Some JSON object (this document).
+    /// This document (`OpenApiDocument`).
     AnyJson,
     Problem,
     Bytes,
