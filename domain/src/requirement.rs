@@ -158,6 +158,12 @@ impl<'de> Deserialize<'de> for Requirement {
     }
 }
 
+/// The schema says the forms generators can follow: recursion goes
+/// through the named objects `RequirementAll` and `RequirementAny` only (a
+/// union whose own alternative is a list of itself defeats them). A list
+/// nested in a list, which the parser also reads as "all of", is stated as
+/// a list of anything: the schema says less than the parser checks, never
+/// more.
 impl JsonSchema for Requirement {
     fn schema_name() -> Cow<'static, str> {
         "Requirement".into()
@@ -165,17 +171,71 @@ impl JsonSchema for Requirement {
 
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let grant = generator.subschema_for::<Grant>();
-        let nested = generator.subschema_for::<Requirement>();
+        let item = generator.subschema_for::<RequirementItem>();
+        let all = generator.subschema_for::<RequirementAll>();
+        let any = generator.subschema_for::<RequirementAny>();
         json_schema!({
-            "description": "Grants that must all hold (a list), or {\"all\": [...]} / {\"any\": [...]} of grants and of each other, nested at most 8 deep.",
-            "anyOf": [
-                grant,
-                {"type": "array", "items": nested},
-                {"type": "object", "required": ["all"], "additionalProperties": false,
-                 "properties": {"all": {"type": "array", "items": nested}}},
-                {"type": "object", "required": ["any"], "additionalProperties": false,
-                 "properties": {"any": {"type": "array", "items": nested}}}
-            ]
+            "description": format!("Grants that must all hold (a list), one grant, or {{\"all\": [...]}} / {{\"any\": [...]}} of grants and of each other, nested at most {MAX_DEPTH} deep, naming at most {MAX_GRANTS} grants."),
+            "anyOf": [{"type": "array", "items": item}, grant, all, any]
+        })
+    }
+}
+
+/// One item of a list, an `all` or an `any`.
+struct RequirementItem;
+
+impl JsonSchema for RequirementItem {
+    fn schema_name() -> Cow<'static, str> {
+        "RequirementItem".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let grant = generator.subschema_for::<Grant>();
+        let all = generator.subschema_for::<RequirementAll>();
+        let any = generator.subschema_for::<RequirementAny>();
+        json_schema!({
+            "description": "A grant, an `all` or an `any`; or a list, which is all of its items (each one of these).",
+            "anyOf": [grant, all, any, {"type": "array", "items": {}}]
+        })
+    }
+}
+
+/// `{"all": [...]}`.
+struct RequirementAll;
+
+impl JsonSchema for RequirementAll {
+    fn schema_name() -> Cow<'static, str> {
+        "RequirementAll".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let item = generator.subschema_for::<RequirementItem>();
+        json_schema!({
+            "type": "object",
+            "description": "Every item holds; `{\"all\": []}` always does.",
+            "required": ["all"],
+            "additionalProperties": false,
+            "properties": {"all": {"type": "array", "items": item}}
+        })
+    }
+}
+
+/// `{"any": [...]}`.
+struct RequirementAny;
+
+impl JsonSchema for RequirementAny {
+    fn schema_name() -> Cow<'static, str> {
+        "RequirementAny".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let item = generator.subschema_for::<RequirementItem>();
+        json_schema!({
+            "type": "object",
+            "description": "At least one item holds; `{\"any\": []}` never does.",
+            "required": ["any"],
+            "additionalProperties": false,
+            "properties": {"any": {"type": "array", "items": item}}
         })
     }
 }

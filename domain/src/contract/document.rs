@@ -423,7 +423,9 @@ fn grant_schema(catalog: &Catalog) -> Value {
                 }
                 json!({
                     "type": "object",
-                    "title": format!("{}:{}", service.id, p.id),
+                    // `storage: write`: readable, and generators make `StorageWrite` of it
+                    // (of `storage:write`, `Storagewrite`).
+                    "title": format!("{}: {}", service.id, p.id),
                     "required": required,
                     "additionalProperties": false,
                     "properties": properties,
@@ -595,7 +597,7 @@ mod tests {
             .unwrap_or_default();
         let expected: usize = catalog.services.iter().map(|s| s.permissions.len()).sum();
         assert_eq!(titles.len(), expected);
-        assert!(titles.contains(&"storage:write"));
+        assert!(titles.contains(&"storage: write"));
     }
 
     #[test]
