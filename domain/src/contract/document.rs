@@ -416,8 +416,8 @@ fn grant_schema(catalog: &Catalog) -> Value {
                     let noun = rt.replace('_', " ");
                     properties["resource"] = json!({
                         "type": "string",
-                        "pattern": format!("^(\\*|{})$", shapes::resource_id_pattern().trim_start_matches('^').trim_end_matches('$')),
-                        "description": format!("`*` for every {noun}, or one {noun} id"),
+                        "pattern": shapes::grant_resource_pattern(),
+                        "description": format!("`*` for every {noun}, one {noun} id, or a part of one as `id/part` (a bucket's table: `in.c-main/orders`), which a grant on the id covers"),
                     });
                     required.push("resource");
                 }
@@ -452,6 +452,7 @@ impl<T: JsonSchema> InlineValue for T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn catalog() -> Catalog {
         Catalog::from_json(include_str!("../../../worker/catalog.json"))
@@ -598,6 +599,95 @@ mod tests {
         let expected: usize = catalog.services.iter().map(|s| s.permissions.len()).sum();
         assert_eq!(titles.len(), expected);
         assert!(titles.contains(&"storage: write"));
+    }
+
+    /// The pattern of a grant's `resource`, from the document.
+    fn resource_pattern(doc: &Value) -> regex::Regex {
+        let storage_read = doc["components"]["schemas"]["Grant"]["oneOf"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|g| g["title"] == "storage: read")
+            .expect("storage:read is in the catalog");
+        let pattern = storage_read["properties"]["resource"]["pattern"]
+            .as_str()
+            .expect("a pattern");
+        regex::Regex::new(pattern).expect("the pattern compiles")
+    }
+
+    /// What the API does with a grant naming `resource`.
+    fn accepted(catalog: &Catalog, resource: &str) -> bool {
+        let grant = crate::grant::Grant::new(
+            "storage",
+            "read",
+            Some(crate::grant::Resource::parse(resource)),
+        );
+        catalog.check(&grant).is_ok()
+    }
+
+    #[test]
+    fn the_grant_resource_pattern_admits_table_grants() {
+        let catalog = catalog();
+        let pattern = resource_pattern(&document(&catalog));
+        let id = "x".repeat(crate::validate::RESOURCE_ID_MAX);
+        for yes in [
+            "*",
+            "in.c-main",
+            "in.c-main/orders",
+            &id,
+            &format!("{id}/{id}"),
+        ] {
+            assert!(accepted(&catalog, yes) && pattern.is_match(yes), "{yes}");
+        }
+        let long = format!("{id}x");
+        for no in [
+            "",
+            "a/b/c",
+            "*/orders",
+            "in.c-main/*",
+            "/orders",
+            "orders/",
+            "a b",
+            &long,
+        ] {
+            assert!(!accepted(&catalog, no) && !pattern.is_match(no), "{no}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The schema states exactly the parser's rule: a grant's resource
+        /// the API accepts matches the pattern, and one it refuses does not.
+        #[test]
+        fn the_grant_resource_pattern_is_the_parsers_rule(resource in proptest::prop_oneof![
+            // Ids, stars and odd characters joined by slashes, ids
+            // around the length limit.
+            proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[A-Za-z0-9._-]{0,4}",
+                    "[A-Za-z0-9._-]{95,97}",
+                    proptest::strategy::Just("*".to_string()),
+                    "[a* @:/]{1,2}",
+                ],
+                1..4,
+            )
+            .prop_map(|parts| parts.join("/")),
+            "[a*/. @-]{0,6}",
+            "\\PC{0,12}",
+            ".{0,3}",
+        ]) {
+            static PATTERN: std::sync::OnceLock<(Catalog, regex::Regex)> = std::sync::OnceLock::new();
+            let (catalog, pattern) = PATTERN.get_or_init(|| {
+                let catalog = catalog();
+                let pattern = resource_pattern(&document(&catalog));
+                (catalog, pattern)
+            });
+            proptest::prop_assert_eq!(
+                accepted(catalog, &resource),
+                pattern.is_match(&resource),
+                "{:?}",
+                resource
+            );
+        }
     }
 
     #[test]

@@ -25,9 +25,23 @@ pub fn name_pattern() -> String {
     format!("^[^{CONTROLS}]*[^\\s{CONTROLS}][^{CONTROLS}]*$")
 }
 
+/// One resource id, unanchored: `validate::is_resource_id`.
+fn resource_id() -> String {
+    format!("[A-Za-z0-9._-]{{1,{RESOURCE_ID_MAX}}}")
+}
+
 /// A resource id (bucket, component, persona …).
 pub fn resource_id_pattern() -> String {
-    format!("^[A-Za-z0-9._-]{{1,{RESOURCE_ID_MAX}}}$")
+    format!("^{}$", resource_id())
+}
+
+/// What a grant's `resource` may be: `*`, an id, or a part of one,
+/// `parent/part` (`in.c-main/orders`): `Resource::parse` and
+/// `validate::is_grant_resource`. Within the syntax JSON Schema (ECMA-262)
+/// and the `regex` crate share, so a test can hold it to the parser.
+pub fn grant_resource_pattern() -> String {
+    let id = resource_id();
+    format!("^(\\*|{id}(/{id})?)$")
 }
 
 pub fn project_id_pattern() -> String {
