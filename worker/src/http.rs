@@ -19,6 +19,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// For 405: the methods the resource supports (RFC 9110 `Allow`).
     pub allow: Option<String>,
+    /// For 429 `rate_limited`: the limit the call ran into.
+    pub allowance: Option<crate::ratelimit::Allowance>,
 }
 
 impl ApiError {
@@ -27,6 +29,7 @@ impl ApiError {
             problem: Box::new(Problem::new(code, detail)),
             retry_after: None,
             allow: None,
+            allowance: None,
         }
     }
     pub fn invalid(errors: Vec<FieldError>) -> ApiError {
@@ -34,6 +37,7 @@ impl ApiError {
             problem: Box::new(Problem::invalid(errors)),
             retry_after: None,
             allow: None,
+            allowance: None,
         }
     }
     pub fn not_found(what: &str) -> ApiError {
@@ -73,6 +77,7 @@ impl From<Problem> for ApiError {
             problem: Box::new(problem),
             retry_after: None,
             allow: None,
+            allowance: None,
         }
     }
 }
@@ -202,6 +207,15 @@ pub fn with_request_id(mut resp: Response, request_id: &str) -> Response {
     resp
 }
 
+/// The answer with the rate limit its call counted against.
+pub fn with_allowance(mut resp: Response, allowance: &crate::ratelimit::Allowance) -> Response {
+    let headers = resp.headers_mut();
+    for (name, value) in allowance.fields() {
+        let _ = headers.set(name, &value);
+    }
+    resp
+}
+
 /// A JSON answer with the version (`ETag`) of what it shows.
 pub fn json_versioned<T: Serialize>(status: u16, value: &T, version: &str) -> ApiResult<Response> {
     let mut resp = json(status, value)?;
@@ -251,6 +265,11 @@ pub fn problem_response(err: &ApiError) -> Response {
     }
     if let Some(s) = err.retry_after {
         let _ = headers.set("retry-after", &s.to_string());
+    }
+    if let Some(allowance) = err.allowance {
+        for (name, value) in allowance.fields() {
+            let _ = headers.set(name, &value);
+        }
     }
     match Response::from_bytes(body) {
         Ok(r) => r.with_status(p.status).with_headers(headers),

@@ -130,13 +130,16 @@ async fn answer(
     let limited = match caller.as_ref() {
         Some(c) => {
             let t = c.token();
-            ratelimit::enforce(&env, &t.id, t.rate_limit, t.usage_limit).await
+            ratelimit::enforce(&env, &t.id, t.rate_limit, t.usage_limit)
+                .await
+                .map(Some)
         }
-        None => Ok(()),
+        None => Ok(None),
     };
-    if let Err(e) = limited {
-        return Ok(refuse(&e));
-    }
+    let allowance = match limited {
+        Ok(a) => a,
+        Err(e) => return Ok(refuse(&e)),
+    };
     let audit_identity = caller
         .as_ref()
         .map(|c| (c.audit_identity(), c.person(), c.token().id.clone()));
@@ -223,9 +226,13 @@ async fn answer(
             request_id,
         );
     }
-    Ok(match result {
+    let resp = match result {
         Ok(resp) => resp,
         Err(e) => refuse(&e),
+    };
+    Ok(match allowance {
+        Some(a) => http::with_allowance(resp, &a),
+        None => resp,
     })
 }
 

@@ -42,6 +42,10 @@ struct Slice {
     until_ms: i64,
     held: u32,
     spent: u32,
+    /// The window's room left beyond this lease when it was granted: with
+    /// the lease's own unspent slots, what this isolate can tell a client
+    /// of its remaining calls.
+    room: u32,
     last_ms: i64,
     /// For a usage-limited token: the usage period the slots count in.
     period: Option<i64>,
@@ -50,6 +54,45 @@ struct Slice {
 impl Slice {
     fn live(&self, now: i64) -> bool {
         self.spent < self.held && now <= self.until_ms
+    }
+
+    fn remaining(&self) -> u32 {
+        self.room.saturating_add(self.held - self.spent)
+    }
+}
+
+/// What the answer tells the client of its rate limit (the IETF
+/// `RateLimit` and `RateLimit-Policy` fields): calls per window, and
+/// about how many are left. Other isolates hold leases of the same
+/// budget, so `remaining` is this isolate's view: never more than is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until calls are admitted again (0 while they are).
+    pub retry_after: u64,
+}
+
+impl Allowance {
+    /// `RateLimit-Policy` and `RateLimit`, as
+    /// draft-ietf-httpapi-ratelimit-headers writes them.
+    pub fn fields(&self) -> [(&'static str, String); 2] {
+        let window = keyward_domain::ratelimit::WINDOW_MS / 1000;
+        let reset = if self.retry_after > 0 {
+            self.retry_after
+        } else {
+            window as u64
+        };
+        [
+            (
+                "ratelimit-policy",
+                format!("\"per-minute\";q={};w={window}", self.limit),
+            ),
+            (
+                "ratelimit",
+                format!("\"per-minute\";r={};t={reset}", self.remaining),
+            ),
+        ]
     }
 }
 
@@ -75,7 +118,7 @@ fn spend_local(
     limit: u32,
     quota: Option<UsageLimit>,
     now: i64,
-) -> Result<(), Vec<Slice>> {
+) -> Result<u32, Vec<Slice>> {
     LEASES.with(|leases| {
         let mut leases = leases.borrow_mut();
         let Some(h) = leases.get_mut(key) else {
@@ -85,7 +128,7 @@ fn spend_local(
             if let Some(slice) = h.slices.iter_mut().find(|s| s.live(now)) {
                 slice.spent += 1;
                 slice.last_ms = now;
-                return Ok(());
+                return Ok(slice.remaining());
             }
         }
         // Nothing left to spend here: every slice is done with.
@@ -95,23 +138,17 @@ fn spend_local(
 
 /// Spends one slot of a live lease if there is one; unlike
 /// [`spend_local`] it leaves every lease in place (none is settled).
-fn spend_live(key: &str, limit: u32, quota: Option<UsageLimit>, now: i64) -> bool {
+fn spend_live(key: &str, limit: u32, quota: Option<UsageLimit>, now: i64) -> Option<u32> {
     LEASES.with(|leases| {
         let mut leases = leases.borrow_mut();
-        let Some(h) = leases.get_mut(key) else {
-            return false;
-        };
+        let h = leases.get_mut(key)?;
         if h.limit != limit || h.quota != quota {
-            return false;
+            return None;
         }
-        match h.slices.iter_mut().find(|s| s.live(now)) {
-            Some(slice) => {
-                slice.spent += 1;
-                slice.last_ms = now;
-                true
-            }
-            None => false,
-        }
+        let slice = h.slices.iter_mut().find(|s| s.live(now))?;
+        slice.spent += 1;
+        slice.last_ms = now;
+        Some(slice.remaining())
     })
 }
 
@@ -174,11 +211,16 @@ pub async fn enforce(
     key: &str,
     own_limit: Option<u32>,
     quota: Option<UsageLimit>,
-) -> ApiResult<()> {
+) -> ApiResult<Allowance> {
     let limit = limit_for(env, own_limit)?;
+    let allowed = |remaining| Allowance {
+        limit,
+        remaining,
+        retry_after: 0,
+    };
     let now = worker::Date::now().as_millis() as i64;
     let done = match spend_local(key, limit, quota, now) {
-        Ok(()) => return Ok(()),
+        Ok(remaining) => return Ok(allowed(remaining)),
         Err(done) => done,
     };
     let answer = ask(env, key, limit, quota, &done).await.map_err(|e| {
@@ -191,10 +233,10 @@ pub async fn enforce(
     // Refused by the limiter: a lease that another call of this isolate
     // took while this one waited may still have room. Spending it here
     // keeps a usage limit exact (N uses admitted, not fewer).
-    if (answer.exhausted || matches!(answer.lease(), Lease::Refused { .. }))
-        && spend_live(key, limit, quota, now)
-    {
-        return Ok(());
+    if answer.exhausted || matches!(answer.lease(), Lease::Refused { .. }) {
+        if let Some(remaining) = spend_live(key, limit, quota, now) {
+            return Ok(allowed(remaining));
+        }
     }
     if answer.exhausted {
         let uses = quota.map_or(0, |q| q.uses);
@@ -229,13 +271,14 @@ pub async fn enforce(
                         until_ms,
                         held: slots - 1,
                         spent: 0,
+                        room: answer.room,
                         last_ms: now,
                         period: answer.period,
                     },
                     now,
                 );
             }
-            Ok(())
+            Ok(allowed(answer.room.saturating_add(slots - 1)))
         }
         Lease::Refused { retry_after } => {
             let mut err = ApiError::new(
@@ -245,6 +288,11 @@ pub async fn enforce(
                 ),
             );
             err.retry_after = Some(retry_after);
+            err.allowance = Some(Allowance {
+                limit,
+                remaining: 0,
+                retry_after,
+            });
             Err(err)
         }
     }
@@ -263,6 +311,9 @@ struct Answer {
     /// The usage period granted slots count in.
     #[serde(default)]
     period: Option<i64>,
+    /// The window's room left after this lease.
+    #[serde(default)]
+    room: u32,
 }
 
 impl Answer {
@@ -550,10 +601,12 @@ fn grant(counts: &mut Counts, limit: u32, quota: Option<UsageLimit>, now: i64) -
                 },
                 None => None,
             };
+            let room = limit.saturating_sub(counts.window.used(now));
             Answer {
                 slots,
                 until_ms,
                 period,
+                room,
                 ..Answer::default()
             }
         }

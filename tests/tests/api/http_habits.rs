@@ -238,3 +238,53 @@ async fn a_stale_edit_is_refused_instead_of_silently_winning() {
         .await;
     assert_eq!(stale.status, 412, "{}", stale.text);
 }
+
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers)
+/// on every answer the limit governs, so a client slows down before 429.
+#[tokio::test]
+async fn every_rate_limited_answer_states_the_limit_and_what_is_left() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    let r = app
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "metered", "rate_limit": 5}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.json()["secret"].as_str().unwrap().to_string();
+    let mut left = vec![];
+    for _ in 0..5 {
+        let a = app.get("/api/v1/whoami", &secret).await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(
+            a.header("ratelimit-policy").as_deref(),
+            Some("\"per-minute\";q=5;w=60")
+        );
+        let field = a.header("ratelimit").expect("RateLimit on a success");
+        let r: u32 = field
+            .split(';')
+            .find_map(|p| p.strip_prefix("r="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{field}"));
+        left.push(r);
+    }
+    assert_eq!(left, vec![4, 3, 2, 1, 0]);
+    let refused = app.get("/api/v1/whoami", &secret).await;
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(
+        refused.header("ratelimit").as_deref(),
+        Some(format!("\"per-minute\";r=0;t={retry}").as_str())
+    );
+    // The control plane's answers count against the same limit and say so.
+    let list = app.get("/api/v1/tokens", &admin).await;
+    let policy = list
+        .header("ratelimit-policy")
+        .expect("on control-plane answers too");
+    assert!(policy.starts_with("\"per-minute\";q="), "{policy}");
+    // Calls without a credential are not rate limited by token.
+    let health = app.send(Method::GET, "/api/v1/health", None, None).await;
+    assert!(health.header("ratelimit").is_none());
+}

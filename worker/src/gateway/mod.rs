@@ -241,7 +241,7 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         None,
         vec![],
     ));
-    crate::ratelimit::enforce(env, &who.limit_key, who.limit, who.quota).await?;
+    let allowance = crate::ratelimit::enforce(env, &who.limit_key, who.limit, who.quota).await?;
     let project = match who.admit(named.as_deref(), &required) {
         Ok(project) => project,
         Err((e, reached)) => {
@@ -291,6 +291,7 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         Duration::from_millis(timeout_ms),
     )
     .await
+    .map(|resp| http::with_allowance(resp, &allowance))
 }
 
 async fn authenticate(
