@@ -3,6 +3,11 @@
 // plane) must stay small. The guards sit a little above today's sizes so
 // that a regression shows; the edge's goal is 350 KiB gzipped. Reads the
 // built worker/build*/, no browser needed.
+//
+// Raised once (issue #28), for what the issue asked of every answer: the
+// edge from 321 to 330 KiB (request ids, RateLimit fields, 415 for
+// non-JSON bodies), the control plane from 1,106 to 1,181 KiB (GitHub's
+// signed leak reports, ETag/If-Match, the audit's request ids).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,8 +20,8 @@ const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
 const WORKERS = [
   // [what, wasm, guard (gzip -9 bytes), goal]
-  ['edge worker (the data plane)', 'worker/build-edge/index_bg.wasm', 330 * 1024, 350 * 1024],
-  ['control-plane worker', 'worker/build/index_bg.wasm', 1120 * 1024, null],
+  ['edge worker (the data plane)', 'worker/build-edge/index_bg.wasm', 340 * 1024, 350 * 1024],
+  ['control-plane worker', 'worker/build/index_bg.wasm', 1200 * 1024, null],
 ];
 
 for (const [what, file, guard, goal] of WORKERS) {
