@@ -41,7 +41,8 @@ pub struct TokenQuery {
     pub persona: Option<String>,
     /// `enabled=false`: the disabled ones.
     pub enabled: Option<bool>,
-    /// `meta.<key>=<value>`: tokens whose metadata has that value there.
+    /// `meta[<key>]=<value>` (or `meta.<key>=<value>`): tokens whose
+    /// metadata has that value there.
     pub meta: Vec<(String, String)>,
     /// `unused_for=30d`: tokens not used for that long, in seconds (see
     /// [`unused_cutoff`]).
@@ -147,8 +148,13 @@ impl TokenQuery {
                     Ok(seconds) => query.unused_for = Some(seconds),
                     Err(e) => errors.push(FieldError::new("unused_for", e)),
                 },
-                key if key.starts_with("meta.") => {
-                    let name = &key["meta.".len()..];
+                key if key.starts_with("meta.") || key.starts_with("meta[") => {
+                    // `meta.team` or, as OpenAPI's deepObject spells it,
+                    // `meta[team]`.
+                    let name = key
+                        .strip_prefix("meta.")
+                        .or_else(|| key.strip_prefix("meta[")?.strip_suffix(']'))
+                        .unwrap_or("");
                     if crate::conditions::is_meta_key(name) && query.meta.len() < 8 {
                         query.meta.push((name.to_string(), v.clone()));
                     } else {
@@ -240,6 +246,33 @@ mod tests {
         let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["limit", "sort", "kind", "zzz"]);
         assert!(AuditQuery::parse(&pairs(&[("limit", "101")])).is_err());
+    }
+
+    #[test]
+    fn meta_filters_are_read_in_both_spellings() {
+        let q = TokenQuery::parse(&pairs(&[("meta.team", "data"), ("meta[env]", "prod")])).unwrap();
+        assert_eq!(
+            q.meta,
+            [
+                ("team".into(), "data".into()),
+                ("env".into(), "prod".into())
+            ]
+        );
+        for bad in [
+            "meta[]",
+            "meta[a",
+            "meta[a.b]",
+            "meta.",
+            "meta[a]]",
+            "meta.a]",
+        ] {
+            let e = TokenQuery::parse(&pairs(&[(bad, "x")])).unwrap_err();
+            assert_eq!(e[0].field, bad);
+        }
+        let nine: Vec<(String, String)> = (0..9)
+            .map(|i| (format!("meta[k{i}]"), "v".into()))
+            .collect();
+        assert!(TokenQuery::parse(&nine).is_err());
     }
 
     #[test]

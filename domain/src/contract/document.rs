@@ -251,7 +251,12 @@ fn operation_json(
             .iter()
             .map(|q| {
                 let schema: Value = serde_json::from_str(q.schema).unwrap_or(Value::Null);
-                json!({"name": q.name, "in": "query", "required": false, "schema": schema, "description": q.description})
+                let mut param = json!({"name": q.name, "in": "query", "required": false, "schema": schema, "description": q.description});
+                if q.deep_object {
+                    param["style"] = "deepObject".into();
+                    param["explode"] = true.into();
+                }
+                param
             })
             .collect();
         out.insert("parameters".into(), Value::Array(params));

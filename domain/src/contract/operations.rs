@@ -4,8 +4,8 @@
 //! from it; the OpenAPI document is generated from it.
 
 use super::{
-    any_json, bytes, delete, empty, get, json, patch, post, problem, put, query, schema,
-    Endpoint as E, Operation, Response, Target, LIMIT, OFFSET, RETRY_AFTER,
+    any_json, bytes, deep_object_query, delete, empty, get, json, patch, post, problem, put, query,
+    schema, Endpoint as E, Operation, Response, Target, LIMIT, OFFSET, RETRY_AFTER,
 };
 use crate::api::*;
 use crate::blast::{BlastRadius, OrPreview};
@@ -67,7 +67,7 @@ pub static OPERATIONS: &[Operation] = &[
         .responses(&[json(200, "OK", schema::<Page<AuditEntry>>), E400, E401, E403, E429, E503]),
     get(P::TOKENS, E::ListTokens, "List tokens (needs tokens:read); expired tokens are left out")
         .audit("token.list", Target::None)
-        .query(&[LIMIT, OFFSET, query("sort", r#"{"type": "string", "enum": ["name", "-name", "created_at", "-created_at", "expires_at", "-expires_at", "last_used_at", "-last_used_at"]}"#, ""), query("name", r#"{"type": "string"}"#, ""), query("client_id", r#"{"type": "string"}"#, ""), query("kind", r#"{"type": "string", "enum": ["master", "scoped", "personal", "user", "global"]}"#, ""), query("q", r#"{"type": "string"}"#, "substring of name or description"), query("project", r#"{"type": "string"}"#, "tokens of one project"), query("persona", r#"{"type": "string"}"#, "tokens linking one persona"), query("enabled", r#"{"type": "string", "enum": ["true", "false"]}"#, "only enabled (true) or disabled (false) tokens; also `meta.<key>=<value>`: tokens whose metadata holds that value at that key"), query("unused_for", r#"{"type": "string"}"#, "only tokens unused for that long: a number and one unit s, m, h or d (`30d`); a token never used counts from its creation")])
+        .query(&[LIMIT, OFFSET, query("sort", r#"{"type": "string", "enum": ["name", "-name", "created_at", "-created_at", "expires_at", "-expires_at", "last_used_at", "-last_used_at"]}"#, ""), query("name", r#"{"type": "string"}"#, ""), query("client_id", r#"{"type": "string"}"#, ""), query("kind", r#"{"type": "string", "enum": ["master", "scoped", "personal", "user", "global"]}"#, ""), query("q", r#"{"type": "string"}"#, "substring of name or description"), query("project", r#"{"type": "string"}"#, "tokens of one project"), query("persona", r#"{"type": "string"}"#, "tokens linking one persona"), query("enabled", r#"{"type": "string", "enum": ["true", "false"]}"#, "only enabled (true) or disabled (false) tokens"), deep_object_query("meta", r#"{"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 8}"#, "tokens whose metadata holds each value at its key: `meta[team]=data` (also spelled `meta.team=data`); at most 8 keys, each 1-64 letters, digits, '_' or '-'"), query("unused_for", r#"{"type": "string"}"#, "only tokens unused for that long: a number and one unit s, m, h or d (`30d`); a token never used counts from its creation")])
         .responses(&[json(200, "OK", schema::<Page<Token>>), E400, E401, E403, E429, E503]),
     post(P::TOKENS, E::CreateToken, "Create a scoped token (needs tokens:manage) or, for admins, a global key (kind: global); it starts with exactly the grants (and personas) given")
         .audit("token.create", Target::None)

@@ -240,6 +240,8 @@ pub struct Query {
     pub name: &'static str,
     pub schema: &'static str,
     pub description: &'static str,
+    /// An object sent as `name[key]=value` pairs (`style: deepObject`).
+    pub deep_object: bool,
 }
 
 pub const fn query(name: &'static str, schema: &'static str, description: &'static str) -> Query {
@@ -247,6 +249,20 @@ pub const fn query(name: &'static str, schema: &'static str, description: &'stat
         name,
         schema,
         description,
+        deep_object: false,
+    }
+}
+
+/// An object-valued query parameter, one `name[key]=value` pair per entry
+/// (`style: deepObject`, `explode: true`).
+pub const fn deep_object_query(
+    name: &'static str,
+    schema: &'static str,
+    description: &'static str,
+) -> Query {
+    Query {
+        deep_object: true,
+        ..query(name, schema, description)
     }
 }
 
