@@ -65,4 +65,11 @@ if ! .venv/bin/schemathesis --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERS
   fi
   .venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+# openapi-python-client in the same venv: tests/e2e/contract-client.test.mjs
+# generates a client from worker/openapi.json and runs a flow with it.
+OPENAPI_PYTHON_CLIENT_VERSION=0.29.0
+if ! .venv/bin/openapi-python-client --version 2>/dev/null | grep -qF "$OPENAPI_PYTHON_CLIENT_VERSION"; then
+  log "pip install openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
+  .venv/bin/pip install -q "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
+fi
 log "toolchain ready"
