@@ -85,12 +85,20 @@ pub fn document(catalog: &Catalog) -> Value {
 ///   union) is `anyOf: [T, {nullable: true, enum: [null]}]`: `nullable`
 ///   means nothing without a `type` beside it (3.0.3), so the null
 ///   alternative gets one, the type of `T` where it has one.
+/// - An `Option` of an inline enum lists `null` among its values: it
+///   becomes the enum or null, as an `Option` of a reference is (a
+///   generator makes one enum of it, not one per reading of `null`).
+/// - An enum whose variants have doc comments is a `oneOf` of one-value
+///   string enums: it becomes one string enum (one enum in a client), the
+///   variants' comments in its description.
 /// - A field of a named object type with a `default` (`#[serde(default)]`)
 ///   is `allOf: [{$ref}]` with an object as `default`, which generators
 ///   cannot give a model; the default goes into its description.
 fn settle(value: &mut Value, named: &Map<String, Value>) {
     match value {
         Value::Object(map) => {
+            merge_string_enums(map);
+            split_nullable_enum(map);
             if let Some(Value::Array(alternatives)) = map.get_mut("anyOf") {
                 let null = json!({"nullable": true, "enum": [null]});
                 if let Some(at) = alternatives.iter().position(|a| *a == null) {
@@ -133,6 +141,86 @@ fn settle(value: &mut Value, named: &Map<String, Value>) {
         }
         _ => {}
     }
+}
+
+/// `{oneOf: [{type: string, enum: [a, b]}, {type: string, enum: [c],
+/// description}]}` → `{type: string, enum: [a, b, c]}`, `c`'s description
+/// in the enum's.
+fn merge_string_enums(map: &mut Map<String, Value>) {
+    let key = match (map.get("oneOf"), map.get("anyOf")) {
+        (Some(_), None) => "oneOf",
+        (None, Some(_)) => "anyOf",
+        _ => return,
+    };
+    let Some(Value::Array(alternatives)) = map.get(key) else {
+        return;
+    };
+    let plain = |a: &Value| {
+        a.as_object().is_some_and(|o| {
+            o.get("type") == Some(&json!("string"))
+                && o.keys()
+                    .all(|k| ["type", "enum", "description"].contains(&k.as_str()))
+                && o.get("enum")
+                    .and_then(Value::as_array)
+                    .is_some_and(|e| e.iter().all(Value::is_string))
+        })
+    };
+    if alternatives.len() < 2 || !alternatives.iter().all(plain) {
+        return;
+    }
+    let mut values = vec![];
+    let mut notes = vec![];
+    for a in alternatives {
+        let these: Vec<Value> = a["enum"].as_array().cloned().unwrap_or_default();
+        if let Some(d) = a.get("description").and_then(Value::as_str) {
+            let names: Vec<String> = these
+                .iter()
+                .map(|v| format!("`{}`", v.as_str().unwrap_or("")))
+                .collect();
+            notes.push(format!("{}: {}", names.join(", "), d.replace('\n', " ")));
+        }
+        values.extend(these);
+    }
+    map.remove(key);
+    map.insert("type".into(), "string".into());
+    map.insert("enum".into(), Value::Array(values));
+    if !notes.is_empty() {
+        let mut text = map
+            .get("description")
+            .and_then(Value::as_str)
+            .map(|d| format!("{d}\n\n"))
+            .unwrap_or_default();
+        text.push_str(&notes.join("\n\n"));
+        map.insert("description".into(), text.into());
+    }
+}
+
+/// `{type: string, enum: [a, b, null], nullable: true}` →
+/// `{anyOf: [{type: string, enum: [a, b]}, {type: string, nullable: true, enum: [null]}]}`.
+fn split_nullable_enum(map: &mut Map<String, Value>) {
+    let Some(Value::Array(values)) = map.get("enum") else {
+        return;
+    };
+    if map.get("nullable") != Some(&Value::Bool(true))
+        || !values.contains(&Value::Null)
+        || values.iter().all(Value::is_null)
+    {
+        return;
+    }
+    let values: Vec<Value> = values.iter().filter(|v| !v.is_null()).cloned().collect();
+    let mut base = std::mem::take(map);
+    for key in ["description", "title", "default"] {
+        if let Some(v) = base.remove(key) {
+            map.insert(key.into(), v);
+        }
+    }
+    base.remove("nullable");
+    base.insert("enum".into(), Value::Array(values));
+    let kind = base.get("type").cloned().unwrap_or_else(|| "string".into());
+    map.insert(
+        "anyOf".into(),
+        json!([base, {"type": kind, "nullable": true, "enum": [null]}]),
+    );
 }
 
 /// The JSON type a schema admits (besides null), when it is one: its
@@ -591,6 +679,27 @@ mod tests {
             }
         }
         walk(&document(&catalog()), "#");
+    }
+
+    /// One enum in a client for each Rust enum, nullable or not.
+    #[test]
+    fn enums_are_one_string_enum() {
+        let doc = document(&catalog());
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["TokenKind"]["enum"],
+            json!(["master", "scoped", "personal", "user", "global"])
+        );
+        assert!(schemas["TokenKind"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("`user`: A member's own credential")));
+        assert_eq!(
+            schemas["CreateToken"]["properties"]["kind"]["anyOf"],
+            json!([
+                {"type": "string", "enum": ["scoped", "global"]},
+                {"type": "string", "nullable": true, "enum": [null]}
+            ])
+        );
     }
 
     #[test]
