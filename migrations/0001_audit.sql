@@ -10,12 +10,13 @@
 -- (0002_….sql) as well as the worker's own statement.
 
 -- One row per audit entry.
-CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT, request_id TEXT);
+CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT, request_id TEXT, received_ms INTEGER);
 CREATE INDEX IF NOT EXISTS audit_time ON audit (at_ms, id);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at_ms);
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target, at_ms);
 CREATE INDEX IF NOT EXISTS audit_action ON audit (action, at_ms);
 CREATE INDEX IF NOT EXISTS audit_project ON audit (project, at_ms);
+CREATE INDEX IF NOT EXISTS audit_received ON audit (received_ms, id);
 
 -- Which grants each successful call of a token used, keyed by its audit
 -- entry's id (redelivery writes it once).

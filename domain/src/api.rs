@@ -241,6 +241,11 @@ pub struct Page<T> {
     pub total: u64,
     pub limit: u32,
     pub offset: u64,
+    /// The audit log, read in order (`after=`): where the next page
+    /// starts. Polling with it again finds what arrived since; it is the
+    /// cursor given when nothing has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 #[skip_serializing_none]

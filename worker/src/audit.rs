@@ -15,7 +15,7 @@
 use crate::http::{ApiError, ApiResult};
 use keyward_domain::api::{AuditEntry, Outcome, Page};
 use keyward_domain::policy::Reach;
-use keyward_domain::query::AuditQuery;
+use keyward_domain::query::{AuditCursor, AuditQuery};
 use keyward_domain::usage::Use;
 use keyward_domain::Grant;
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,7 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
     if !SCHEMA_READY.with(Cell::get) {
         db.batch(
             [
-                "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT, request_id TEXT)",
+                "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT, project TEXT, action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL, person TEXT, request_id TEXT, received_ms INTEGER)",
                 "CREATE INDEX IF NOT EXISTS audit_time ON audit (at_ms, id)",
                 "CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at_ms)",
                 "CREATE INDEX IF NOT EXISTS audit_target ON audit (target, at_ms)",
@@ -198,7 +198,11 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
         struct Found {
             n: f64,
         }
-        for column in ["person", "request_id"] {
+        for (column, kind) in [
+            ("person", "TEXT"),
+            ("request_id", "TEXT"),
+            ("received_ms", "INTEGER"),
+        ] {
             let has = db
                 .prepare("SELECT COUNT(*) AS n FROM pragma_table_info('audit') WHERE name = ?")
                 .bind(&[JsValue::from_str(column)])?
@@ -207,13 +211,16 @@ async fn db(env: &Env) -> ApiResult<D1Database> {
                 .is_some_and(|f| f.n > 0.0);
             if !has {
                 if let Err(e) = db
-                    .exec(&format!("ALTER TABLE audit ADD COLUMN {column} TEXT"))
+                    .exec(&format!("ALTER TABLE audit ADD COLUMN {column} {kind}"))
                     .await
                 {
                     worker::console_log!("audit store: {column} column: {e}");
                 }
             }
         }
+        // After the column: stores from before it get it first.
+        db.exec("CREATE INDEX IF NOT EXISTS audit_received ON audit (received_ms, id)")
+            .await?;
         SCHEMA_READY.with(|r| r.set(true));
     }
     Ok(db)
@@ -235,13 +242,15 @@ pub async fn store(env: &Env, events: &[AuditEvent]) -> ApiResult<()> {
         .collect();
     let mut statements = inserts(
         &db,
-        "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail, person, request_id) VALUES ",
+        "INSERT OR IGNORE INTO audit (id, at_ms, actor, via, project, action, target, outcome, detail, person, request_id, received_ms) VALUES ",
         &entries,
+        RECEIVED_NOW,
     )?;
     statements.extend(inserts(
         &db,
         "INSERT OR IGNORE INTO grant_use (event_id, n, token_id, at_ms, project, service, permission, resource) VALUES ",
         &uses,
+        "",
     )?);
     db.batch(statements).await?;
     Ok(())
@@ -257,11 +266,16 @@ fn inserts(
     db: &D1Database,
     head: &str,
     rows: &[Vec<JsValue>],
+    computed: &str,
 ) -> worker::Result<Vec<worker::D1PreparedStatement>> {
     let Some(width) = rows.first().map(Vec::len).filter(|w| *w > 0) else {
         return Ok(vec![]);
     };
-    let one = format!("({})", vec!["?"; width].join(", "));
+    let mut values = vec!["?"; width];
+    if !computed.is_empty() {
+        values.push(computed);
+    }
+    let one = format!("({})", values.join(", "));
     rows.chunks((D1_MAX_PARAMS / width).max(1))
         .map(|chunk| {
             let sql = format!("{head}{}", vec![one.as_str(); chunk.len()].join(", "));
@@ -405,6 +419,9 @@ struct Row {
     person: Option<String>,
     #[serde(default)]
     request_id: Option<String>,
+    /// When the store received it (read only when following).
+    #[serde(default)]
+    received: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -441,7 +458,14 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
             args.push(JsValue::from_str(v));
         }
     }
+    if let Some(since) = q.since_ms {
+        clauses.push("at_ms >= ?".into());
+        args.push(JsValue::from_f64(since as f64));
+    }
     let filter = clauses.join(" AND ");
+    if let Some(cursor) = &q.after {
+        return follow(&db, &filter, args, cursor, q.limit).await;
+    }
     let total = db
         .prepare(format!("SELECT COUNT(*) AS n FROM audit WHERE {filter}"))
         .bind(&args)?
@@ -461,26 +485,83 @@ pub async fn list(env: &Env, reach: Option<Reach>, q: &AuditQuery) -> ApiResult<
         .await?
         .results::<Row>()?;
     Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.id,
-                at: time::OffsetDateTime::from_unix_timestamp((r.at_ms as i64).div_euclid(1000))
-                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-                actor: r.actor,
-                action: r.action,
-                target: r.target,
-                outcome: Outcome::from_stored(&r.outcome),
-                detail: r.detail,
-                via: r.via,
-                person: r.person,
-                request_id: r.request_id,
-            })
-            .collect(),
+        items: rows.into_iter().map(entry).collect(),
         total,
         limit: q.limit,
         offset: q.offset,
+        next_cursor: None,
     })
+}
+
+/// When the store received an entry, by its own clock: statements run
+/// one at a time, so this orders entries as they were committed.
+const RECEIVED_NOW: &str = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
+
+/// Entries received within this long are not handed to followers yet: a
+/// write that took its instant just before another's may commit just
+/// after it, and must not fall behind a cursor already past it.
+const SETTLE_MS: i64 = 2_000;
+
+/// The log in the order the store received it, from just after `cursor`:
+/// what a follower has not seen yet, however late an entry arrived (a
+/// queue retry, the registry's outbox after an outage).
+async fn follow(
+    db: &D1Database,
+    filter: &str,
+    mut args: Vec<JsValue>,
+    cursor: &AuditCursor,
+    limit: u32,
+) -> ApiResult<Page<AuditEntry>> {
+    let settled = worker::Date::now().as_millis() as i64 - SETTLE_MS;
+    // Entries from before arrivals were timed count as received when
+    // they happened.
+    let received = "COALESCE(received_ms, at_ms)";
+    args.push(JsValue::from_f64(cursor.received_ms as f64));
+    args.push(JsValue::from_f64(cursor.received_ms as f64));
+    args.push(JsValue::from_str(&cursor.id));
+    args.push(JsValue::from_f64(settled as f64));
+    args.push(JsValue::from_f64(f64::from(limit)));
+    let rows = db
+        .prepare(format!(
+            "SELECT id, at_ms, actor, via, action, target, outcome, detail, person, request_id, {received} AS received FROM audit \
+             WHERE {filter} AND ({received} > ? OR ({received} = ? AND id > ?)) AND {received} <= ? \
+             ORDER BY received, id LIMIT ?"
+        ))
+        .bind(&args)?
+        .all()
+        .await?
+        .results::<Row>()?;
+    let next = rows.last().map_or_else(
+        || cursor.clone(),
+        |r| AuditCursor {
+            received_ms: r.received.unwrap_or(r.at_ms) as i64,
+            id: r.id.clone(),
+        },
+    );
+    let items: Vec<AuditEntry> = rows.into_iter().map(entry).collect();
+    Ok(Page {
+        total: items.len() as u64,
+        items,
+        limit,
+        offset: 0,
+        next_cursor: Some(next.to_string()),
+    })
+}
+
+fn entry(r: Row) -> AuditEntry {
+    AuditEntry {
+        id: r.id,
+        at: time::OffsetDateTime::from_unix_timestamp((r.at_ms as i64).div_euclid(1000))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        outcome: Outcome::from_stored(&r.outcome),
+        detail: r.detail,
+        via: r.via,
+        person: r.person,
+        request_id: r.request_id,
+    }
 }
 
 /// A fresh event id: time-ordered, unique.

@@ -349,6 +349,7 @@ mod tests {
             total: 5,
             limit: 2,
             offset: 2,
+            next_cursor: None,
         };
         assert_eq!(
             paging_note("tokens", &page),

@@ -574,6 +574,7 @@ impl RegistryObject {
             total,
             limit,
             offset,
+            next_cursor: None,
         })
     }
 }
