@@ -64,6 +64,50 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub target: Option<String>,
     pub action: Option<String>,
+    /// `since=<RFC 3339>`: entries from that instant on.
+    pub since_ms: Option<i64>,
+    /// `after=<cursor>`: the log in the order the store received it,
+    /// oldest first, from just after the cursor (`0`: from the start) —
+    /// how a SIEM follows it without missing an entry that arrived late.
+    pub after: Option<AuditCursor>,
+}
+
+/// A place in the audit log's order of arrival: when the store received
+/// an entry (its own clock, in commit order) and the entry's id. Written
+/// `<ms>.<id>`; clients treat it as opaque.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditCursor {
+    pub received_ms: i64,
+    pub id: String,
+}
+
+impl AuditCursor {
+    pub fn parse(s: &str) -> Option<AuditCursor> {
+        if s == "0" {
+            return Some(AuditCursor::default());
+        }
+        let (ms, id) = s.split_once('.')?;
+        let received_ms = ms.parse::<i64>().ok().filter(|ms| *ms >= 0)?;
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        id_ok.then(|| AuditCursor {
+            received_ms,
+            id: id.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for AuditCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.id.is_empty() {
+            f.write_str("0")
+        } else {
+            write!(f, "{}.{}", self.received_ms, self.id)
+        }
+    }
 }
 
 fn paging(pairs: &[(String, String)], errors: &mut Vec<FieldError>) -> (u32, u64) {
@@ -192,6 +236,8 @@ impl AuditQuery {
             actor: None,
             target: None,
             action: None,
+            since_ms: None,
+            after: None,
         };
         for (k, v) in pairs {
             match k.as_str() {
@@ -199,8 +245,31 @@ impl AuditQuery {
                 "actor" => query.actor = text(v),
                 "target" => query.target = text(v),
                 "action" => query.action = text(v),
+                "since" => match time::OffsetDateTime::parse(
+                    v,
+                    &time::format_description::well_known::Rfc3339,
+                ) {
+                    Ok(at) => query.since_ms = Some((at.unix_timestamp_nanos() / 1_000_000) as i64),
+                    Err(_) => errors.push(FieldError::new(
+                        "since",
+                        "must be an RFC 3339 instant, e.g. 2026-12-01T00:00:00Z",
+                    )),
+                },
+                "after" => match AuditCursor::parse(v) {
+                    Some(c) => query.after = Some(c),
+                    None => errors.push(FieldError::new(
+                        "after",
+                        "must be a cursor from next_cursor, or 0 for the start",
+                    )),
+                },
                 other => errors.push(FieldError::new(other, "unknown query parameter")),
             }
+        }
+        if query.after.is_some() && query.offset > 0 {
+            errors.push(FieldError::new(
+                "offset",
+                "a cursor (after=) and an offset cannot be combined",
+            ));
         }
         if errors.is_empty() {
             Ok(query)
@@ -246,6 +315,23 @@ mod tests {
         let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["limit", "sort", "kind", "zzz"]);
         assert!(AuditQuery::parse(&pairs(&[("limit", "101")])).is_err());
+        let follow = AuditQuery::parse(&pairs(&[
+            ("after", "1796083200123.evt_0000000000001_abc"),
+            ("since", "2026-12-01T00:00:00Z"),
+        ]))
+        .unwrap();
+        let cursor = follow.after.clone().unwrap();
+        assert_eq!(cursor.received_ms, 1_796_083_200_123);
+        assert_eq!(cursor.to_string(), "1796083200123.evt_0000000000001_abc");
+        assert_eq!(
+            AuditQuery::parse(&pairs(&[("after", "0")])).unwrap().after,
+            Some(AuditCursor::default())
+        );
+        assert!(AuditQuery::parse(&pairs(&[("after", "12.x'--")])).is_err());
+        assert_eq!(follow.since_ms, Some(1_796_083_200_000));
+        assert!(AuditQuery::parse(&pairs(&[("since", "yesterday")])).is_err());
+        assert!(AuditQuery::parse(&pairs(&[("after", "-1")])).is_err());
+        assert!(AuditQuery::parse(&pairs(&[("after", "0"), ("offset", "5")])).is_err());
     }
 
     #[test]
