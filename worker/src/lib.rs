@@ -24,6 +24,8 @@ mod gateway;
 mod guard;
 mod handlers;
 mod http;
+#[cfg(feature = "control")]
+mod idempotency;
 mod incoming;
 mod ratelimit;
 #[cfg(feature = "control")]
@@ -161,7 +163,7 @@ async fn answer(
     };
     let mut result = match retired_change {
         Some(refusal) => Err(refusal.into()),
-        None => dispatch(&route, &mut req, &mut call).await,
+        None => carry_out(&route, &mut req, &mut call).await,
     };
     if let Err(e) = &result {
         if matches!(
@@ -234,6 +236,29 @@ async fn answer(
         Some(a) => http::with_allowance(resp, &a),
         None => resp,
     })
+}
+
+/// The handler's answer; a create with an `Idempotency-Key` answers once
+/// per key, and a retry gets that answer again.
+#[cfg(feature = "control")]
+async fn carry_out(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
+    match idempotency::start(req, route, call).await? {
+        idempotency::Start::Unkeyed => dispatch(route, req, call).await,
+        idempotency::Start::Replayed(resp) => Ok(resp),
+        idempotency::Start::Held(held) => {
+            let result = dispatch(route, req, call).await;
+            idempotency::finish(held, result, call).await
+        }
+    }
+}
+
+#[cfg(not(feature = "control"))]
+async fn carry_out(
+    route: &Route,
+    req: &mut incoming::Req,
+    call: &mut Call<'_>,
+) -> ApiResult<Response> {
+    dispatch(route, req, call).await
 }
 
 /// A retired secret may not change anything (`policy::may_change`).

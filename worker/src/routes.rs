@@ -70,6 +70,11 @@ impl Route {
     pub fn changes_control_plane(&self) -> bool {
         self.def.flags.changes_control_plane
     }
+
+    /// A create that takes an `Idempotency-Key`.
+    pub fn idempotent(&self) -> bool {
+        self.def.flags.idempotent
+    }
 }
 
 fn decode_segment(s: &str) -> Result<String, ApiError> {

@@ -60,7 +60,7 @@ pub fn document(catalog: &Catalog) -> Value {
         "info": {
             "title": "Keyward",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Scoped API tokens enforced at the edge. Errors are application/problem+json with a stable `code`.",
+            "description": "Scoped API tokens enforced at the edge. Errors are application/problem+json with a stable `code`. Every answer names its request in `X-Request-Id` (also `request_id` in a problem and in the call's audit entry); every answer a token's rate limit governs states it in `RateLimit-Policy` and `RateLimit`. Tokens, personas, members and projects carry their version in `ETag`; a change with `If-Match` applies only to that version (412 `precondition_failed` otherwise). Creates take an `Idempotency-Key`: the same key and request within 24 hours get the first answer again (a secret it showed is issued anew); another request under the key is 422 `idempotency_key_reused`. JSON bodies must be sent as `application/json` (415 otherwise).",
             "license": {"name": env!("CARGO_PKG_LICENSE"), "url": "https://www.apache.org/licenses/LICENSE-2.0"},
         },
         "servers": [{"url": "/"}],
@@ -72,6 +72,7 @@ pub fn document(catalog: &Catalog) -> Value {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "kw_<m|s|p|u|g>_<random><checksum>"}
             },
             "schemas": schemas,
+            "headers": common_headers(),
         },
     });
     settle(&mut doc, &named);
@@ -369,6 +370,29 @@ fn operation_json(
             );
         }
     }
+    let mut headers = vec![];
+    if op.flags.idempotent {
+        headers.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7E]+$"},
+            "description": "Makes a retry safe: the same key and request within 24 hours answer what the first did (with `Idempotent-Replayed: true`; a secret it showed is issued anew, and the first one stops). Keys are per credential.",
+        }));
+    }
+    if op.flags.if_match {
+        headers.push(json!({
+            "name": "If-Match", "in": "header", "required": false,
+            "schema": {"type": "string"},
+            "description": "The version (`ETag`) the change is meant for, or `*`; a stale one is 412 `precondition_failed` and changes nothing.",
+        }));
+    }
+    if !headers.is_empty() {
+        match out.get_mut("parameters") {
+            Some(Value::Array(params)) => params.extend(headers),
+            _ => {
+                out.insert("parameters".into(), Value::Array(headers));
+            }
+        }
+    }
     let mut responses = Map::new();
     for r in op.responses {
         responses.insert(r.status.to_string(), response_json(r, answers));
@@ -377,8 +401,73 @@ fn operation_json(
         let not_found = problem(404, "`not_found`");
         responses.insert("404".into(), response_json(&not_found, answers));
     }
+    if op.flags.if_match && !responses.contains_key("412") {
+        let stale = problem(
+            412,
+            "`precondition_failed`: `If-Match` named a version the thing no longer has",
+        );
+        responses.insert("412".into(), response_json(&stale, answers));
+    }
+    if op.flags.idempotent && !responses.contains_key("422") {
+        let reused = problem(
+            422,
+            "`idempotency_key_reused`: the `Idempotency-Key` was used with another request",
+        );
+        responses.insert("422".into(), response_json(&reused, answers));
+    }
+    for (status, response) in responses.iter_mut() {
+        note_headers(op, status, response);
+    }
     out.insert("responses".into(), Value::Object(responses));
     Value::Object(out)
+}
+
+/// The headers many answers share, referenced from each.
+fn common_headers() -> Value {
+    json!({
+        "X-Request-Id": {"schema": {"type": "string"}, "description": "The request's id, as in a problem's `request_id` and the audit entry"},
+        "RateLimit-Policy": {"schema": {"type": "string"}, "description": "The token's rate limit: `\"per-minute\";q=<calls>;w=60`"},
+        "RateLimit": {"schema": {"type": "string"}, "description": "About what is left of it: `\"per-minute\";r=<remaining>;t=<seconds>`"},
+        "ETag": {"schema": {"type": "string"}, "description": "The version of what the answer shows, for `If-Match`"},
+        "Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]}, "description": "This is the kept answer to an earlier request with the same `Idempotency-Key`"},
+    })
+}
+
+/// The shared headers a response carries: every answer its request id;
+/// an authenticated call's its rate limit; a success that shows one
+/// token, persona, member or project its version.
+fn note_headers(op: &Operation, status: &str, response: &mut Value) {
+    let Some(fields) = response.as_object_mut() else {
+        return;
+    };
+    let mut names = vec!["X-Request-Id"];
+    if !op.flags.public {
+        names.extend(["RateLimit-Policy", "RateLimit"]);
+    }
+    let versioned = ["Token", "IssuedToken", "Persona", "Member", "Project"];
+    let shows_one = fields
+        .get("content")
+        .and_then(|c| c.get("application/json"))
+        .and_then(|m| m["schema"]["$ref"].as_str())
+        .and_then(|r| r.rsplit('/').next())
+        .is_some_and(|name| versioned.contains(&name));
+    if status.starts_with('2') && shows_one {
+        names.push("ETag");
+    }
+    if op.flags.idempotent && status.starts_with('2') {
+        names.push("Idempotent-Replayed");
+    }
+    let headers = fields
+        .entry("headers")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(h) = headers {
+        for name in names {
+            h.insert(
+                name.into(),
+                json!({"$ref": format!("#/components/headers/{name}")}),
+            );
+        }
+    }
 }
 
 /// An operation's id: its handler's name in lowerCamelCase

@@ -70,6 +70,7 @@ pub static OPERATIONS: &[Operation] = &[
         .query(&[LIMIT, OFFSET, query("sort", r#"{"type": "string", "enum": ["name", "-name", "created_at", "-created_at", "expires_at", "-expires_at", "last_used_at", "-last_used_at"]}"#, ""), query("name", r#"{"type": "string"}"#, ""), query("client_id", r#"{"type": "string"}"#, ""), query("kind", r#"{"type": "string", "enum": ["master", "scoped", "personal", "user", "global"]}"#, ""), query("q", r#"{"type": "string"}"#, "substring of name or description"), query("project", r#"{"type": "string"}"#, "tokens of one project"), query("persona", r#"{"type": "string"}"#, "tokens linking one persona"), query("enabled", r#"{"type": "string", "enum": ["true", "false"]}"#, "only enabled (true) or disabled (false) tokens"), deep_object_query("meta", r#"{"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 8}"#, "tokens whose metadata holds each value at its key: `meta[team]=data` (also spelled `meta.team=data`); at most 8 keys, each 1-64 letters, digits, '_' or '-'"), query("unused_for", r#"{"type": "string"}"#, "only tokens unused for that long: a number and one unit s, m, h or d (`30d`); a token never used counts from its creation")])
         .responses(&[json(200, "OK", schema::<Page<Token>>), E400, E401, E403, E429, E503]),
     post(P::TOKENS, E::CreateToken, "Create a scoped token (needs tokens:manage) or, for admins, a global key (kind: global); it starts with exactly the grants (and personas) given")
+        .idempotent()
         .audit("token.create", Target::None)
         .control()
         .json_body(schema::<CreateToken>)
@@ -78,11 +79,13 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("token.read", Param("id"))
         .responses(&[json(200, "OK", schema::<Token>), E401, E403, E404, E429, E503]),
     patch(P::TOKEN, E::UpdateToken, "Edit a token (needs tokens:manage); grants are a complete set")
+        .if_match()
         .audit("token.update", Param("id"))
         .control()
         .json_body(schema::<UpdateToken>)
         .responses(&[json(200, "OK", schema::<Token>), E400, E401, E403, E404, E409, E413, E429, E503]),
     delete(P::TOKEN, E::DeleteToken, "Delete a token for good (needs tokens:manage)")
+        .if_match()
         .audit("token.delete", Param("id"))
         .control()
         .responses(&[empty(204, "Done"), E401, E403, E404, E409, E429, E503]),
@@ -143,6 +146,7 @@ pub static OPERATIONS: &[Operation] = &[
         .query(&[query("q", r#"{"type": "string"}"#, "only bucket ids containing this text (case-insensitive)"), query("limit", r#"{"type": "integer", "minimum": 1, "maximum": 1000}"#, "at most this many buckets, first by id (default: all)")])
         .responses(&[json(200, "OK", schema::<BucketList>), E400, E401, E403, E429, E503]),
     post(P::BUCKETS, E::CreateBucket, "Create a bucket (needs storage:create_bucket)")
+        .idempotent()
         .audit("bucket.create", Target::None)
         .audited_by_registry()
         .in_projects()
@@ -208,6 +212,7 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("persona.list", Target::None)
         .responses(&[json(200, "OK", schema::<PersonaList>), E401, E403, E429, E503]),
     post(P::PERSONAS, E::CreatePersona, "Create a persona (admins)")
+        .idempotent()
         .audit("persona.create", Target::None)
         .control()
         .json_body(schema::<CreatePersona>)
@@ -216,12 +221,14 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("persona.read", Param("id"))
         .responses(&[json(200, "OK", schema::<Persona>), E401, E403, E404, E429, E503]),
     patch(P::PERSONA, E::UpdatePersona, "Edit a persona (admins); every linked token changes at once. `dry_run=true` previews the change instead")
+        .if_match()
         .audit("persona.update", Param("id"))
         .control()
         .query(&[DRY_RUN])
         .json_body(schema::<UpdatePersona>)
         .responses(&[json(200, "The persona as changed; with `dry_run=true`, the preview and nothing changed", schema::<OrPreview<Persona>>), E400, E401, E403, E404, E409, E413, E429, E503]),
     delete(P::PERSONA, E::DeletePersona, "Delete a persona (admins); if tokens link it, only with unlink=true, which unlinks it from them")
+        .if_match()
         .audit("persona.delete", Param("id"))
         .control()
         .query(&[query("unlink", r#"{"type": "boolean", "default": false}"#, "confirm deleting a persona that tokens link"), DRY_RUN])
@@ -239,6 +246,7 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("member.read", Param("id"))
         .responses(&[json(200, "OK", schema::<Member>), E401, E403, E404, E429, E503]),
     patch(P::MEMBER, E::UpdateMember, "Edit a member's name, grants or personas (admins); their personal keys follow at once")
+        .if_match()
         .short("Edit a member")
         .audit("member.update", Param("id"))
         .control()
@@ -246,6 +254,7 @@ pub static OPERATIONS: &[Operation] = &[
         .json_body(schema::<UpdateMember>)
         .responses(&[json(200, "The member as changed; with `dry_run=true`, the preview and nothing changed", schema::<OrPreview<Member>>), E400, E401, E403, E404, E409, E413, E429, E503]),
     delete(P::MEMBER, E::DeleteMember, "Remove a member (admins), with their user token and personal keys")
+        .if_match()
         .audit("member.delete", Param("id"))
         .control()
         .query(&[DRY_RUN])
@@ -254,6 +263,7 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("personal_key.list", Param("id"))
         .responses(&[json(200, "OK", schema::<TokenList>), E401, E403, E404, E429, E503]),
     post(P::MEMBER_KEYS, E::CreatePersonalKey, "Create a personal key (only the member, with their user token); it acts as the member")
+        .idempotent()
         .audit("personal_key.create", Param("id"))
         .control()
         .json_body(schema::<CreatePersonalKey>)
@@ -266,11 +276,13 @@ pub static OPERATIONS: &[Operation] = &[
         .audit("project.list", Target::None)
         .responses(&[json(200, "OK", schema::<ProjectList>), E401, E403, E429, E503]),
     post(P::PROJECTS, E::CreateProject, "Create a project (admins)")
+        .idempotent()
         .audit("project.create", Target::None)
         .control()
         .json_body(schema::<CreateProject>)
         .responses(&[json(201, "Created", schema::<Project>), E400, E401, E403, E409, E413, E429, E503]),
     patch(P::PROJECT, E::UpdateProject, "Edit a project: its name, description and expiry policy (admins)")
+        .if_match()
         .audit("project.update", Param("project"))
         .control()
         .audited_by_registry()

@@ -144,12 +144,18 @@ pub struct Flags {
     /// A successful call is recorded by the registry in the same step as
     /// the change itself; the front records everything else.
     pub audited_by_registry: bool,
+    /// A create that takes an `Idempotency-Key`.
+    pub idempotent: bool,
+    /// A change of one versioned thing, guarded by `If-Match`.
+    pub if_match: bool,
 }
 
 const PLAIN: Flags = Flags {
     public: false,
     changes_control_plane: false,
     audited_by_registry: false,
+    idempotent: false,
+    if_match: false,
 };
 /// Writes a type's schema into the generator and answers its reference.
 #[cfg(feature = "openapi")]
@@ -380,6 +386,22 @@ impl Operation {
     pub const fn audited_by_registry(self) -> Operation {
         let flags = Flags {
             audited_by_registry: true,
+            ..self.flags
+        };
+        Operation { flags, ..self }
+    }
+    /// A create a retry may repeat with the same `Idempotency-Key`.
+    pub const fn idempotent(self) -> Operation {
+        let flags = Flags {
+            idempotent: true,
+            ..self.flags
+        };
+        Operation { flags, ..self }
+    }
+    /// A change that takes `If-Match` with the version an `ETag` gave.
+    pub const fn if_match(self) -> Operation {
+        let flags = Flags {
+            if_match: true,
             ..self.flags
         };
         Operation { flags, ..self }

@@ -387,3 +387,133 @@ async fn the_audit_log_can_be_followed_with_a_cursor_and_read_since_an_instant()
     assert_eq!(bad.status, 400);
     assert!(bad.text.contains("after"), "{}", bad.text);
 }
+
+/// An automation that timed out retries its create: with the same
+/// `Idempotency-Key` it gets the first answer again, not a second token
+/// or a 409 on the name.
+#[tokio::test]
+async fn a_create_retried_with_its_idempotency_key_makes_one_token() {
+    let app = spawn_app().await;
+    let admin = app.admin_secret.clone();
+    let body = json!({"name": "deploy-bot", "grants": [{"service": "storage", "permission": "read", "resource": "*"}]});
+    let key = [("idempotency-key", "create-deploy-bot-1")];
+    let first = app
+        .send_with(
+            Method::POST,
+            "/api/v1/tokens",
+            &admin,
+            Some(body.clone()),
+            &key,
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert!(first.header("idempotent-replayed").is_none());
+    let id = first.json()["token"]["id"].as_str().unwrap().to_string();
+    let lost_secret = first.json()["secret"].as_str().unwrap().to_string();
+
+    let retry = app
+        .send_with(
+            Method::POST,
+            "/api/v1/tokens",
+            &admin,
+            Some(body.clone()),
+            &key,
+        )
+        .await;
+    assert_eq!(retry.status, 201, "{}", retry.text);
+    assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(retry.json()["token"]["id"], id.as_str(), "the same token");
+    assert_eq!(retry.json()["token"]["name"], "deploy-bot");
+    // Secrets are kept only as hashes: the replay issues the token's
+    // secret anew, and the one the lost answer carried stops.
+    let secret = retry.json()["secret"].as_str().unwrap().to_string();
+    assert_ne!(secret, lost_secret);
+    assert_eq!(app.get("/api/v1/whoami", &secret).await.status, 200);
+    assert_eq!(app.get("/api/v1/whoami", &lost_secret).await.status, 401);
+    let list = app.get("/api/v1/tokens?limit=100", &admin).await;
+    let named = list.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"] == "deploy-bot")
+        .count();
+    assert_eq!(named, 1, "one token: {}", list.text);
+
+    // The key with another request is a mistake, and changes nothing.
+    let other = app
+        .send_with(
+            Method::POST,
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({"name": "other-bot"})),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (other.status, other.code().as_str()),
+        (422, "idempotency_key_reused"),
+        "{}",
+        other.text
+    );
+    assert!(!app
+        .get("/api/v1/tokens?limit=100", &admin)
+        .await
+        .text
+        .contains("other-bot"));
+    // Without a key, the same request is a second create (the name is taken).
+    let unkeyed = app.post("/api/v1/tokens", &admin, body.clone()).await;
+    assert_eq!(unkeyed.status, 409, "{}", unkeyed.text);
+    // A refused create is kept as refused: its retry is answered the same.
+    let bad = json!({"name": ""});
+    let bad_key = [("idempotency-key", "bad-1")];
+    let a = app
+        .send_with(
+            Method::POST,
+            "/api/v1/tokens",
+            &admin,
+            Some(bad.clone()),
+            &bad_key,
+        )
+        .await;
+    let b = app
+        .send_with(Method::POST, "/api/v1/tokens", &admin, Some(bad), &bad_key)
+        .await;
+    assert_eq!((a.status, b.status), (400, 400));
+    assert_eq!(a.json()["errors"], b.json()["errors"]);
+    // Keys are visible ASCII, at most 255 characters.
+    let long = "k".repeat(256);
+    let r = app
+        .send_with(
+            Method::POST,
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({"name": "x"})),
+            &[("idempotency-key", &long)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    // Personas the same way: one persona, the same answer.
+    let persona = json!({"name": "Loader"});
+    let pkey = [("idempotency-key", "persona-loader")];
+    let p1 = app
+        .send_with(
+            Method::POST,
+            "/api/v1/personas",
+            &admin,
+            Some(persona.clone()),
+            &pkey,
+        )
+        .await;
+    let p2 = app
+        .send_with(
+            Method::POST,
+            "/api/v1/personas",
+            &admin,
+            Some(persona),
+            &pkey,
+        )
+        .await;
+    assert_eq!((p1.status, p2.status), (201, 201), "{}", p2.text);
+    assert_eq!(p1.json()["id"], p2.json()["id"]);
+}

@@ -27,6 +27,7 @@ mod checks;
 pub(crate) mod directory;
 mod elevations;
 mod fault;
+mod idempotency;
 mod invitations;
 mod leaks;
 mod ledger;
@@ -42,6 +43,7 @@ mod tokens;
 mod versions;
 
 pub use admins::ReissuedMaster;
+pub use idempotency::{Begun, IdempotencyCommand};
 pub use protocol::*;
 pub use signins::{
     DeviceGrant, NewPasskey, NewSession, Purpose, Registrant, SessionCaller, SignInCommand,
@@ -332,6 +334,7 @@ impl RegistryObject {
             }
             Command::Directory(cmd) => self.directory(cmd, now).await,
             Command::SignIn(cmd) => self.sign_in(cmd, now).await,
+            Command::Idempotency(cmd) => self.idempotency(cmd, now),
             Command::DeleteToken { actor, id } => {
                 self.delete_token(&actor, &id, now).await?;
                 to_json(&serde_json::Value::Null)

@@ -237,6 +237,8 @@ pub enum Command {
     Directory(directory::DirectoryCommand),
     /// Passkeys, sessions, enrolment links and device codes.
     SignIn(super::signins::SignInCommand),
+    /// The answers kept for `Idempotency-Key`s.
+    Idempotency(super::IdempotencyCommand),
     DeleteToken {
         actor: Actor,
         id: String,

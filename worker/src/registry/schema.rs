@@ -20,7 +20,7 @@ use worker::SqlStorage;
 type Migration = fn(&SqlStorage) -> RegResult<()>;
 
 /// In order; never reorder or remove one, only append.
-const MIGRATIONS: [(&str, Migration); 9] = [
+const MIGRATIONS: [(&str, Migration); 10] = [
     ("tables of the first release", first_tables),
     ("columns added since", added_columns),
     ("personas, members, projects and outboxes", directory_tables),
@@ -30,6 +30,10 @@ const MIGRATIONS: [(&str, Migration); 9] = [
     ("the hints of retired secrets", retired_hints),
     ("passkeys, sessions, enrolments and device codes", sign_ins),
     ("request ids on audit entries", request_ids),
+    (
+        "answers kept for idempotency keys",
+        super::idempotency::table,
+    ),
 ];
 
 fn request_ids(sql: &SqlStorage) -> RegResult<()> {
