@@ -172,7 +172,7 @@ fn call_text<'a>(
 ) -> TextFuture<'a> {
     Box::pin(async move {
         let body = body.map(|b| ("application/json".to_string(), JsValue::from_str(&b)));
-        let resp = call_raw(secret, method, path, body).await?;
+        let resp = call_raw(secret, method, path, body, None).await?;
         Ok(resp.text().await.unwrap_or_default())
     })
 }
@@ -184,6 +184,7 @@ async fn call_raw(
     method: Method,
     path: &str,
     body: Option<(String, JsValue)>,
+    if_match: Option<&str>,
 ) -> Result<gloo_net::http::Response, ApiFailure> {
     // Every request says it comes from the app: the worker refuses changes
     // made with the session cookie without it (cross-site requests).
@@ -192,6 +193,9 @@ async fn call_raw(
         .header("X-Keyward-App", "1");
     if let Some(s) = secret {
         req = req.header("Authorization", &format!("Bearer {s}"));
+    }
+    if let Some(version) = if_match {
+        req = req.header("If-Match", version);
     }
     let req = match body {
         Some((content_type, b)) => req
@@ -274,6 +278,37 @@ impl Api {
         decode(&self.run_text(method, path, Some(body)).await?)
     }
 
+    /// What `path` shows, and its version (`ETag`) for a later change.
+    pub async fn get_versioned<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<(T, Option<String>), ApiFailure> {
+        let (epoch, secret) = self.current();
+        let r = call_raw(secret.as_deref(), Method::GET, path, None, None).await;
+        let resp = r.inspect_err(|f| self.watch(f, epoch, &secret))?;
+        let version = resp.headers().get("etag");
+        let text = resp.text().await.unwrap_or_default();
+        Ok((decode(&text)?, version))
+    }
+
+    /// A change meant for `version` of what it changes (`If-Match`): if
+    /// someone changed it meanwhile, it fails (412) and changes nothing.
+    pub async fn send_if_match<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+        version: Option<&str>,
+    ) -> Result<T, ApiFailure> {
+        let body = serde_json::to_string(body)
+            .map_err(|e| ApiFailure::network(format!("could not encode the request: {e}")))?;
+        let (epoch, secret) = self.current();
+        let body = Some(("application/json".to_string(), JsValue::from_str(&body)));
+        let r = call_raw(secret.as_deref(), method, path, body, version).await;
+        let resp = r.inspect_err(|f| self.watch(f, epoch, &secret))?;
+        decode(&resp.text().await.unwrap_or_default())
+    }
+
     /// Sends raw bytes (a `File` or `Blob`) with their content type.
     pub async fn put_raw<T: DeserializeOwned>(
         &self,
@@ -287,6 +322,7 @@ impl Api {
             Method::PUT,
             path,
             Some((content_type.to_string(), body)),
+            None,
         )
         .await;
         let resp = r.inspect_err(|f| self.watch(f, epoch, &secret))?;
@@ -298,7 +334,7 @@ impl Api {
     /// Fetches raw bytes and their content type.
     pub async fn get_bytes(&self, path: &str) -> Result<(Vec<u8>, String), ApiFailure> {
         let (epoch, secret) = self.current();
-        let r = call_raw(secret.as_deref(), Method::GET, path, None).await;
+        let r = call_raw(secret.as_deref(), Method::GET, path, None, None).await;
         let resp = r.inspect_err(|f| self.watch(f, epoch, &secret))?;
         let content_type = resp
             .headers()

@@ -49,7 +49,7 @@ pub fn TokenDetail() -> impl IntoView {
     let token = crate::resources::load(move || {
         let id = id();
         reload.track();
-        async move { api.get::<Token>(&paths::TOKEN.with(&[&id])).await }
+        async move { api.get_versioned::<Token>(&paths::TOKEN.with(&[&id])).await }
     });
     let catalog = catalog_resource(api);
     // A new secret outlives the reload that follows a refresh, but nothing else.
@@ -64,7 +64,7 @@ pub fn TokenDetail() -> impl IntoView {
         })}
         {move || match (token.get(), catalog.get()) {
             (Some(Err(f)), _) | (_, Some(Err(f))) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-            (Some(Ok(t)), Some(Ok(c))) => view! { <TokenView token=t catalog=c reload revealed /> }.into_any(),
+            (Some(Ok((t, version))), Some(Ok(c))) => view! { <TokenView token=t version catalog=c reload revealed /> }.into_any(),
             _ => view! { <Loading what="Loading the token…" /> }.into_any(),
         }}
     }
@@ -73,6 +73,8 @@ pub fn TokenDetail() -> impl IntoView {
 #[component]
 fn TokenView(
     token: Token,
+    /// The version the page shows, which an edit is meant for.
+    version: Option<String>,
     catalog: Catalog,
     reload: RwSignal<u32>,
     revealed: RwSignal<Option<IssuedToken>>,
@@ -141,7 +143,7 @@ fn TokenView(
     };
     let edit = {
         let (t, c) = (token.clone(), catalog.clone());
-        move || view! { <EditToken token=t.clone() catalog=c.clone() open reload /> }
+        move || view! { <EditToken token=t.clone() version=version.clone() catalog=c.clone() open reload /> }
     };
     let refresh = {
         let t = token.clone();
@@ -370,6 +372,7 @@ fn Permissions(token: Token, catalog: Catalog, personas: Vec<Persona>) -> impl I
 #[component]
 fn EditToken(
     token: Token,
+    version: Option<String>,
     catalog: Catalog,
     open: RwSignal<Open>,
     reload: RwSignal<u32>,
@@ -384,8 +387,12 @@ fn EditToken(
     let toasts = use_toasts();
     let save = Mutation::new(
         move |body: UpdateToken| {
-            let path = path.clone();
-            async move { api.send::<_, Token>(Method::PATCH, &path, &body).await }
+            let (path, version) = (path.clone(), version.clone());
+            async move {
+                api.send_if_match::<_, Token>(Method::PATCH, &path, &body, version.as_deref())
+                    .await
+                    .map_err(changed_meanwhile)
+            }
         },
         move |t: Token| {
             toasts.say(format!("Saved the changes to “{}”.", t.name));
@@ -426,6 +433,23 @@ fn EditToken(
                 projects
             />
         </section>
+    }
+}
+
+/// Another admin saved the token while this one edited it: nothing was
+/// saved, and the form keeps what was typed.
+fn changed_meanwhile(f: ApiFailure) -> ApiFailure {
+    match (f.code(), f.problem.clone()) {
+        (Some(ErrorCode::PreconditionFailed), Some(mut problem)) => {
+            problem.detail = "someone else changed this token while you were editing it, so \
+                nothing was saved. Reload the page to see their changes, then make yours again."
+                .into();
+            ApiFailure {
+                problem: Some(problem),
+                ..f
+            }
+        }
+        _ => f,
     }
 }
 
