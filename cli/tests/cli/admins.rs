@@ -1,9 +1,7 @@
 //! `keyward admins list|create|delete` (apinode-admin's admin-keys-list,
 //! admin-key-create, admin-key-delete).
 
-mod common;
-
-use common::{create_token, spawn_app, Kw};
+use crate::common::{create_token, spawn_app, Kw};
 use keyward_domain::api::{AdminCreated, AdminList};
 
 #[tokio::test]

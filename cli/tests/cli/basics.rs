@@ -1,8 +1,6 @@
 //! `keyward whoami`, `catalog`, `verify` and `audit`.
 
-mod common;
-
-use common::{create_token, spawn_app, Kw};
+use crate::common::{create_token, spawn_app, Kw};
 use keyward_domain::api::{AuditEntry, Page, VerifyResponse, WhoAmI};
 use keyward_domain::Catalog;
 

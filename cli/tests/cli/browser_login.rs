@@ -3,9 +3,7 @@
 //! as the app does, with a session cookie), and the CLI saves the key it
 //! receives; `keyward logout` revokes that key.
 
-mod common;
-
-use common::{finish, spawn_app, Kw, Out};
+use crate::common::{finish, spawn_app, Kw, Out};
 use keyward_tests::TestApp;
 use reqwest::Method;
 use serde_json::{json, Value};

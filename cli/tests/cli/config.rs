@@ -1,9 +1,7 @@
 //! `keyward login`/`logout` and where the URL and token come from:
 //! flag > env > config file.
 
-mod common;
-
-use common::{create_token, spawn_app, Kw};
+use crate::common::{create_token, spawn_app, Kw};
 use std::os::unix::fs::PermissionsExt;
 
 fn mode(path: &std::path::Path) -> u32 {
@@ -121,7 +119,7 @@ async fn flags_beat_the_environment_which_beats_the_file() {
     let app = spawn_app().await;
     let admin = Kw::admin(&app);
     let (_, scoped) = create_token(&admin, "scoped-one", &["tokens:read"]).await;
-    let client_id = |out: common::Out| out.ok().json()["token"]["client_id"].clone();
+    let client_id = |out: crate::common::Out| out.ok().json()["token"]["client_id"].clone();
     let admin_id = client_id(admin.run(&["whoami", "--json"]).await);
     let scoped_id = client_id(admin.as_token(&scoped).run(&["whoami", "--json"]).await);
     assert_ne!(admin_id, scoped_id);

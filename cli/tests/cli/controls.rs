@@ -2,9 +2,7 @@
 //! not-before, allowed networks, metadata, usage limits, the list filters
 //! and `verify --ip`, and a project's expiry policy.
 
-mod common;
-
-use common::{spawn_app, Kw};
+use crate::common::{spawn_app, Kw};
 
 #[tokio::test]
 async fn token_controls_are_set_shown_and_enforced() {

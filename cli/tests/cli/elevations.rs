@@ -1,9 +1,7 @@
 //! `keyward elevations` (issue 18): a contractor's token raised for a
 //! while, listed, ended; a project that needs a second admin's approval.
 
-mod common;
-
-use common::{create_token, spawn_app, Kw, Out};
+use crate::common::{create_token, spawn_app, Kw, Out};
 
 /// `keyward explain` as the token itself: may it write to in.c-main now?
 async fn may_write(kw: &Kw, secret: &str, id: &str) -> Out {

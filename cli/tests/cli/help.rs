@@ -1,9 +1,7 @@
 //! `--help` everywhere (with examples), `--version`, completions, and
 //! usage errors: none of these needs a deployment.
 
-mod common;
-
-use common::Kw;
+use crate::common::Kw;
 
 const COMMANDS: &[&[&str]] = &[
     &[],

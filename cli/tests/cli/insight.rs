@@ -1,8 +1,6 @@
 //! `keyward explain` and `keyward usage` (issue 18).
 
-mod common;
-
-use common::{create_token, spawn_app, Kw};
+use crate::common::{create_token, spawn_app, Kw};
 use std::time::{Duration, Instant};
 
 #[tokio::test]

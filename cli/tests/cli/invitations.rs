@@ -1,9 +1,7 @@
 //! `keyward invitations send|list|resend|revoke` (the worker without an
 //! email provider keeps messages in its dev outbox).
 
-mod common;
-
-use common::{create_token, spawn_app, Kw};
+use crate::common::{create_token, spawn_app, Kw};
 use keyward_domain::api::{InvitationCreated, InvitationList};
 
 #[tokio::test]

@@ -1,9 +1,7 @@
 //! `keyward personas|members|projects` and the token options that use them,
 //! against the real worker.
 
-mod common;
-
-use common::{spawn_app, Kw};
+use crate::common::{spawn_app, Kw};
 use serde_json::json;
 
 #[tokio::test]

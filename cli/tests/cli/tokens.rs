@@ -1,8 +1,6 @@
 //! `keyward tokens …` against the real worker.
 
-mod common;
-
-use common::{create_token, grant_strings, spawn_app, Kw};
+use crate::common::{create_token, grant_strings, spawn_app, Kw};
 
 #[tokio::test]
 async fn create_quiet_prints_exactly_a_working_secret() {
@@ -110,7 +108,7 @@ async fn list_get_update_refresh_delete() {
         serde_json::from_str(&kw.run(&["tokens", "list", "--json"]).await.ok().stdout)
             .expect("Page<Token>");
     assert_eq!(all.total, 4, "three scoped plus the admin's master token");
-    let names = |out: &common::Out| -> Vec<String> {
+    let names = |out: &crate::common::Out| -> Vec<String> {
         out.json()["items"]
             .as_array()
             .unwrap()

@@ -1,7 +1,7 @@
 //! Runs the real `keyward` binary against a fresh worker (`spawn_app`),
 //! with its own temporary HOME so no test reads or writes a real config.
 
-#![allow(dead_code, unused_imports)] // each test file uses its own share of these helpers
+#![allow(dead_code)] // helpers for tests that may be filtered out of a run
 
 use keyward_tests::TestApp;
 use serde_json::Value;
