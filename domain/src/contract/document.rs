@@ -401,6 +401,10 @@ fn operation_json(
         let not_found = problem(404, "`not_found`");
         responses.insert("404".into(), response_json(&not_found, answers));
     }
+    if (op.flags.if_match || op.flags.idempotent) && !responses.contains_key("400") {
+        let bad = problem(400, "`invalid_request`: an `If-Match` that names no version, or an `Idempotency-Key` that is not 1-255 visible ASCII characters");
+        responses.insert("400".into(), response_json(&bad, answers));
+    }
     if op.flags.if_match && !responses.contains_key("412") {
         let stale = problem(
             412,
