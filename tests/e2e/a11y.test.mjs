@@ -1,46 +1,45 @@
 // Every page of the app through axe-core (zero serious or critical
 // violations) and a screenshot of each at 1280×800 and 390×844, kept under
 // target/screenshots/ (a11y-<page>-<width>.png).
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-let app; let browser; let tokenId; let inviteCode; let memberSecret;
+let tokenId; let inviteCode; let memberSecret;
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  const post = async (path, body, status = 201) => {
-    const r = await app.api(path, { method: 'POST', body });
-    const text = await r.text();
-    assert.equal(r.status, status, `${path}: ${text}`);
-    return JSON.parse(text);
-  };
-  await post('/api/v1/buckets', { id: 'a11y-data' });
-  const { token } = await post('/api/v1/tokens', {
-    name: 'a11y reader', description: 'reads the data bucket', expires_in: 30 * 86400,
-    grants: [{ service: 'storage', permission: 'read', resource: 'a11y-data' }],
-  });
-  tokenId = token.id;
-  await post('/api/v1/personas', { name: 'Analyst', description: 'reads everything', grants: [{ service: 'storage', permission: 'read', resource: '*' }] });
-  await post(`/api/v1/tokens/${tokenId}/invitations`, { email: 'reader@example.com', message: 'For the report' });
-  const { items } = await (await app.api('/api/v1/outbox')).json();
-  inviteCode = items.map((m) => m.text.match(/\/invite\/([A-Za-z0-9]+)/)?.[1]).find(Boolean);
-  assert.ok(inviteCode, 'an invitation link in the outbox');
-  await post('/api/v1/members', { email: 'mia@example.com', name: 'Mia', grants: [] });
-  // A member's own page needs their user token: accept their invitation.
-  const { items: mails } = await (await app.api('/api/v1/outbox')).json();
-  const memberCode = mails.filter((m) => m.to === 'mia@example.com')
-    .map((m) => m.text.match(/\/invite\/([A-Za-z0-9]+)/)?.[1]).find(Boolean);
-  const accepted = await fetch(`${app.url}/api/v1/invitations/open/${memberCode}/accept`, { method: 'POST' });
-  const acceptedText = await accepted.text();
-  assert.equal(accepted.status, 200, acceptedText);
-  memberSecret = JSON.parse(acceptedText).secret;
+const env = useApp({
+  seed: async (app) => {
+    const post = async (path, body, status = 201) => {
+      const r = await app.api(path, { method: 'POST', body });
+      const text = await r.text();
+      assert.equal(r.status, status, `${path}: ${text}`);
+      return JSON.parse(text);
+    };
+    await post('/api/v1/buckets', { id: 'a11y-data' });
+    const { token } = await post('/api/v1/tokens', {
+      name: 'a11y reader', description: 'reads the data bucket', expires_in: 30 * 86400,
+      grants: [{ service: 'storage', permission: 'read', resource: 'a11y-data' }],
+    });
+    tokenId = token.id;
+    await post('/api/v1/personas', { name: 'Analyst', description: 'reads everything', grants: [{ service: 'storage', permission: 'read', resource: '*' }] });
+    await post(`/api/v1/tokens/${tokenId}/invitations`, { email: 'reader@example.com', message: 'For the report' });
+    const { items } = await (await app.api('/api/v1/outbox')).json();
+    inviteCode = items.map((m) => m.text.match(/\/invite\/([A-Za-z0-9]+)/)?.[1]).find(Boolean);
+    assert.ok(inviteCode, 'an invitation link in the outbox');
+    await post('/api/v1/members', { email: 'mia@example.com', name: 'Mia', grants: [] });
+    // A member's own page needs their user token: accept their invitation.
+    const { items: mails } = await (await app.api('/api/v1/outbox')).json();
+    const memberCode = mails.filter((m) => m.to === 'mia@example.com')
+      .map((m) => m.text.match(/\/invite\/([A-Za-z0-9]+)/)?.[1]).find(Boolean);
+    const accepted = await fetch(`${app.url}/api/v1/invitations/open/${memberCode}/accept`, { method: 'POST' });
+    const acceptedText = await accepted.text();
+    assert.equal(accepted.status, 200, acceptedText);
+    memberSecret = JSON.parse(acceptedText).secret;
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
 // name, path, what shows when it has loaded, and whose session.
 const pages = () => [
@@ -64,10 +63,10 @@ const pages = () => [
 ];
 
 async function session(context, as) {
-  const secret = as === null ? null : as === 'member' ? memberSecret : app.adminSecret;
+  const secret = as === null ? null : as === 'member' ? memberSecret : env.app.adminSecret;
   const page = await context.newPage();
   if (secret) {
-    await page.goto(`${app.url}/signin`);
+    await page.goto(`${env.app.url}/signin`);
     await page.getByTestId('signin-use-token').click();
     await page.getByTestId('signin-input').fill(secret);
     await page.getByTestId('signin-submit').click();
@@ -78,6 +77,7 @@ async function session(context, as) {
 
 for (const { width, height } of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
   test(`every page at ${width}×${height}: no serious or critical axe violation, and a screenshot`, async () => {
+    const { app, browser } = env;
     const found = [];
     const sessions = new Map();
     for (const p of pages()) {

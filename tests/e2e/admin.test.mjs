@@ -1,32 +1,30 @@
 // The admin app end to end: a real browser drives the SPA against a fresh
 // `wrangler dev`, and the API itself confirms what the pages claim.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot, appNavigate } from './support/app.mjs';
+import { useApp, screenshot, appNavigate } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'e2e-data';
 const OTHER = 'e2e-other';
 const NAME = 'e2e writer';
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  for (const id of [BUCKET, OTHER]) {
-    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id } });
-    assert.equal(r.status, 201, `create bucket ${id}: ${await r.text()}`);
-  }
+const env = useApp({
+  seed: async (app) => {
+    for (const id of [BUCKET, OTHER]) {
+      const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id } });
+      assert.equal(r.status, 201, `create bucket ${id}: ${await r.text()}`);
+    }
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
 const as = (secret) => ({ secret });
-const putObject = (bucket, secret) => app.api(`/api/v1/buckets/${bucket}/objects/hello.txt`, {
+const putObject = (bucket, secret) => env.app.api(`/api/v1/buckets/${bucket}/objects/hello.txt`, {
   method: 'PUT', body: { hello: 'world' }, ...as(secret),
 });
-const whoami = (secret) => app.api('/api/v1/whoami', as(secret));
+const whoami = (secret) => env.app.api('/api/v1/whoami', as(secret));
 
 async function signIn(page, secret) {
-  await page.goto(`${app.url}/signin`);
+  await page.goto(`${env.app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
   await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(secret);
@@ -34,7 +32,7 @@ async function signIn(page, secret) {
 }
 
 async function tokenByName(name) {
-  const r = await app.api(`/api/v1/tokens?q=${encodeURIComponent(name)}`);
+  const r = await env.app.api(`/api/v1/tokens?q=${encodeURIComponent(name)}`);
   assert.equal(r.status, 200);
   const page = await r.json();
   const found = page.items.filter((t) => t.name === name);
@@ -43,6 +41,7 @@ async function tokenByName(name) {
 }
 
 test('a wrong token at sign-in shows why, and nothing is stored', async () => {
+  const { app, browser } = env;
   const page = await browser.newPage();
   await page.goto(app.url);
   await page.getByTestId('health').filter({ hasText: 'Service ok (storage ok), version' }).waitFor();
@@ -59,6 +58,7 @@ test('a wrong token at sign-in shows why, and nothing is stored', async () => {
 });
 
 test('create, check, edit, refresh and delete a scoped token through the pages', async () => {
+  const { app, browser } = env;
   const context = await browser.newContext({
     viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'],
   });
@@ -243,6 +243,7 @@ test('create, check, edit, refresh and delete a scoped token through the pages',
 });
 
 test('a page the token may not use says so; a dead session returns to sign-in with the reason', async () => {
+  const { app, browser } = env;
   const r = await app.api('/api/v1/tokens', {
     method: 'POST',
     body: { name: 'reader only', grants: [{ service: 'storage', permission: 'read', resource: '*' }] },
@@ -280,6 +281,7 @@ test('a page the token may not use says so; a dead session returns to sign-in wi
 });
 
 test('narrow screens: list, grid and detail at 375 px', async () => {
+  const { app, browser } = env;
   const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
   const page = await context.newPage();
   await signIn(page, app.adminSecret);
@@ -312,9 +314,7 @@ test('narrow screens: list, grid and detail at 375 px', async () => {
 });
 
 test('admins: add one (an enrolment link; a secret only when asked for, once), and the last admin cannot be removed', async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await signIn(page, app.adminSecret);
-  await page.waitForURL('**/tokens');
+  const page = await env.adminPage({ viewport: { width: 1440, height: 900 } });
   await page.getByTestId('nav-admins').click();
   await page.getByTestId('admin-row').first().waitFor();
   // By default no master secret: the new admin enrols with a passkey.
@@ -357,14 +357,14 @@ test('admins: add one (an enrolment link; a secret only when asked for, once), a
 });
 
 test('the token list: pagination, search by name and client id, sort, expiry marks, empty state', async () => {
+  const { app } = env;
   for (let i = 0; i < 23; i++) {
     const body = { name: `batch-${String(i).padStart(2, '0')}`, expires_in: i % 2 ? 3 * 86400 : 60 * 86400 };
     const r = await app.api('/api/v1/tokens', { method: 'POST', body });
     assert.equal(r.status, 201);
   }
   const all = await (await app.api('/api/v1/tokens?limit=100&sort=name')).json();
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await signIn(page, app.adminSecret);
+  const page = await env.adminPage({ viewport: { width: 1440, height: 900 } });
   await page.getByTestId('token-row').first().waitFor();
   assert.equal(await page.getByTestId('token-row').count(), 20);
   assert.equal(await page.getByTestId('page-info').innerText(), `1–20 of ${all.total}`);
@@ -406,15 +406,14 @@ test('the token list: pagination, search by name and client id, sort, expiry mar
 });
 
 test('invitations: sent from the token page, accepted once on the public page', async () => {
+  const { app, browser } = env;
   const r = await app.api('/api/v1/tokens', {
     method: 'POST',
     body: { name: 'invited', grants: [{ service: 'storage', permission: 'read', resource: BUCKET }] },
   });
   assert.equal(r.status, 201);
   const { token } = await r.json();
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await signIn(page, app.adminSecret);
-  await page.waitForURL('**/tokens');
+  const page = await env.adminPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('send-token').click();
   await page.getByTestId('send-email').fill('guest@example.com');
@@ -449,6 +448,7 @@ test('invitations: sent from the token page, accepted once on the public page', 
 });
 
 test('refreshing the master token you are signed in with keeps your session', async () => {
+  const { app, browser } = env;
   const r = await app.api('/api/v1/admins', { method: 'POST', body: { email: 'third@example.com', name: 'Third' } });
   assert.equal(r.status, 201);
   const { master_token: token, secret } = await r.json();
@@ -471,6 +471,7 @@ test('refreshing the master token you are signed in with keeps your session', as
 });
 
 test('the grid says what a non-master token cannot hand on', async () => {
+  const { app, browser } = env;
   const r = await app.api('/api/v1/tokens', {
     method: 'POST',
     body: {

@@ -1,26 +1,20 @@
 // Two admins edit one token (issue 28): the app sends the version it
 // showed (If-Match), so the second save is refused instead of silently
 // undoing the first, the admin is told why, and the form keeps the input.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
-
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-});
-after(async () => { await browser?.close(); await app?.stop(); });
+const env = useApp();
 
 test('saving over a change another admin made meanwhile is refused and explained', async () => {
+  const { app } = env;
   const r = await app.api('/api/v1/tokens', { method: 'POST', body: { name: 'shared-bot' } });
   const created = await r.text();
   assert.equal(r.status, 201, created);
   const { token } = JSON.parse(created);
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signInAsAdmin(page, app);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('token-title').filter({ hasText: 'shared-bot' }).waitFor();
   await page.getByTestId('edit-token').click();

@@ -2,29 +2,26 @@
 // token page and the list), valid from, allowed networks, metadata and a
 // usage limit in the form and on the token page; and a project's expiry
 // policy, edited on the projects page and followed by the form's presets.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'controls-data';
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
-  assert.equal(r.status, 201, await r.text());
+const env = useApp({
+  seed: async (app) => {
+    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
+    assert.equal(r.status, 201, await r.text());
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
-
-const signIn = (page) => signInAsAdmin(page, app);
 
 const whoami = async (secret) => {
-  const r = await app.api('/api/v1/whoami', { secret });
+  const r = await env.app.api('/api/v1/whoami', { secret });
   return { status: r.status, body: await r.json() };
 };
 
 test('Disable shows the badge and the secret is refused; Enable in the list restores it', async () => {
+  const { app } = env;
   const r = await app.api('/api/v1/tokens', {
     method: 'POST',
     body: { name: 'switchable', grants: [{ service: 'storage', permission: 'read', resource: BUCKET }] },
@@ -33,8 +30,7 @@ test('Disable shows the badge and the secret is refused; Enable in the list rest
   const { token, secret } = await r.json();
   assert.equal((await whoami(secret)).status, 200);
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('token-title').filter({ hasText: 'switchable' }).waitFor();
   assert.equal(await page.getByTestId('disabled-badge').count(), 0);
@@ -66,8 +62,7 @@ test('Disable shows the badge and the secret is refused; Enable in the list rest
 });
 
 test('a token created with valid-from, allowed networks, metadata and a usage limit shows them', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.getByTestId('new-token').click();
   await page.getByTestId('token-form').waitFor();
   await page.getByTestId('token-name').fill('confined');
@@ -100,8 +95,7 @@ test('a token created with valid-from, allowed networks, metadata and a usage li
 });
 
 test("a bad network shows the API's error next to the field", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.getByTestId('new-token').click();
   await page.getByTestId('token-name').fill('badnet');
   await page.getByTestId('token-allowed-ips').fill('10.0.0.0/8\n10.1.2.3/8');
@@ -120,8 +114,8 @@ test("a bad network shows the API's error next to the field", async () => {
 
 // Last: it changes the default project's policy.
 test("a project's expiry policy is edited on the projects page and the form's presets follow it", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const { app } = env;
+  const page = await env.adminPage();
   await page.getByTestId('new-token').click();
   await page.getByTestId('token-form').waitFor();
   assert.ok(await page.getByTestId('expiry-30').isChecked());

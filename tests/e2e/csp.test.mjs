@@ -1,16 +1,14 @@
 // The app under its Content-Security-Policy: it signs in and works with no
 // policy violation, and script injected into the page does not run.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
-before(async () => { app = await spawnApp(); browser = await launchBrowser(); });
-after(async () => { await browser?.close(); await app?.stop(); });
+const env = useApp();
 
 /// A page that records every policy violation and console error.
 async function watchedPage() {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -24,6 +22,7 @@ async function watchedPage() {
 }
 
 test('the app signs in and lists tokens under its policy, with no violation', async () => {
+  const { app } = env;
   const { page, problems } = await watchedPage();
   const resp = await page.goto(app.url);
   const csp = resp.headers()['content-security-policy'];
@@ -53,6 +52,7 @@ test('the app signs in and lists tokens under its policy, with no violation', as
 });
 
 test('script injected into a page of the app does not run', async () => {
+  const { app } = env;
   const { page } = await watchedPage();
   await page.goto(`${app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
@@ -81,6 +81,7 @@ test('script injected into a page of the app does not run', async () => {
 });
 
 test('the app refuses to be framed', async () => {
+  const { app, browser } = env;
   const page = await browser.newPage();
   await page.goto(`${app.url}/api/v1/health`);
   const framed = await page.evaluate(async (url) => {

@@ -3,32 +3,28 @@
 // second admin shows the request waiting, refuses its requester's
 // approval, and starts it once another admin approves; an elevation that
 // runs out leaves the page by itself.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'elev-data';
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
-  assert.equal(r.status, 201, await r.clone().text());
+const env = useApp({
+  seed: async (app) => {
+    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
+    assert.equal(r.status, 201, await r.clone().text());
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
-
-const signIn = (page) => signInAsAdmin(page, app);
 
 async function contractor(name) {
-  const r = await app.api('/api/v1/tokens', { method: 'POST', body: { name, grants: [] } });
+  const r = await env.app.api('/api/v1/tokens', { method: 'POST', body: { name, grants: [] } });
   assert.equal(r.status, 201, await r.clone().text());
   return r.json();
 }
 
 /// Whether the token may write to the bucket now, as the edge decides.
 async function writes(secret) {
-  const r = await fetch(`${app.url}/api/v1/buckets/${BUCKET}/objects/probe.txt`, {
+  const r = await fetch(`${env.app.url}/api/v1/buckets/${BUCKET}/objects/probe.txt`, {
     method: 'PUT', body: 'x',
     headers: { authorization: `Bearer ${secret}`, 'content-type': 'text/plain' },
   });
@@ -36,10 +32,10 @@ async function writes(secret) {
 }
 
 test('an admin raises a token for four hours, sees the countdown, and ends it now', async () => {
+  const { app } = env;
   const { token, secret } = await contractor('contractor');
   assert.equal(await writes(secret), 403);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('no-elevations').waitFor();
   await page.getByTestId('raise-grants').fill(`storage:write@${BUCKET}`);
@@ -62,6 +58,7 @@ test('an admin raises a token for four hours, sees the countdown, and ends it no
 });
 
 test('an elevation that runs out leaves the page by itself, and the edge refuses', async () => {
+  const { app } = env;
   const { token, secret } = await contractor('brief-contractor');
   const until = new Date(Date.now() + 8_000).toISOString();
   const r = await app.api(`/api/v1/tokens/${token.id}/elevations`, {
@@ -69,8 +66,7 @@ test('an elevation that runs out leaves the page by itself, and the edge refuses
     body: { grants: [{ service: 'storage', permission: 'write', resource: BUCKET }], until, reason: 'one quick fix' },
   });
   assert.equal(r.status, 201, await r.clone().text());
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 390, height: 844 } });
   await page.goto(`${app.url}/tokens/${token.id}`);
   const countdown = page.getByTestId('elevation-countdown');
   await countdown.waitFor();
@@ -84,11 +80,11 @@ test('an elevation that runs out leaves the page by itself, and the edge refuses
 
 // Last: it changes the default project's approval rule.
 test('with approval required the request waits, its requester cannot approve it, another admin can', async () => {
+  const { app } = env;
   const policy = await app.api('/api/v1/projects/default', { method: 'PATCH', body: { elevation_approval: true } });
   assert.equal(policy.status, 200, await policy.clone().text());
   const { token, secret } = await contractor('release-contractor');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('raise-grants').fill(`storage:write@${BUCKET}`);
   await page.getByTestId('raise-reason').fill('release day');

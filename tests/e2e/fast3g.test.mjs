@@ -5,9 +5,9 @@
 // navigation start until the sign-in form is on screen and answers a
 // click (the form is drawn by the wasm, so its presence means the app
 // runs).
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser } from './support/app.mjs';
+import { useApp } from './support/app.mjs';
 
 // DevTools' "Fast 3G" (front_end/core/sdk/NetworkManager.ts): 1.6 Mbps
 // down and 750 kbps up, each × 0.9, and 150 ms × 3.75 of latency.
@@ -28,11 +28,10 @@ const TARGET_MS = 1_500;
 // docs/benchmarks.md, "The admin app's size").
 const BOUND_MS = 4_000;
 
-let app; let browser;
-before(async () => { app = await spawnApp(); browser = await launchBrowser(); });
-after(async () => { await browser?.close(); await app?.stop(); });
+const env = useApp();
 
 test('Fast 3G: the sign-in form is usable within the bound (target 1.5 s)', async () => {
+  const { app, browser } = env;
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   // When the wasm first draws the form, by the page's own clock.

@@ -1,22 +1,18 @@
 // Forms that tell (issue #16, defects 1 and 6): a failed submit says what
 // is wrong where the eye is, every change is confirmed by a polite toast,
 // and the edit form speaks as an edit form.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'forms-data';
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
-  assert.equal(r.status, 201, await r.text());
+const env = useApp({
+  seed: async (app) => {
+    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
+    assert.equal(r.status, 201, await r.text());
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
-
-const signIn = (page) => signInAsAdmin(page, app);
 
 // Whether the element is (at least partly) inside the window.
 const inView = (page, testid) => page.getByTestId(testid).evaluate((el) => {
@@ -26,8 +22,7 @@ const inView = (page, testid) => page.getByTestId(testid).evaluate((el) => {
 const focusedId = (page) => page.evaluate(() => document.activeElement?.id ?? '');
 
 test('a failed Create lists the errors at the top and focuses the first invalid field', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.getByTestId('new-token').click();
   await page.getByTestId('token-form').waitFor();
   // No name, and write on "only selected" buckets with none picked.
@@ -68,14 +63,14 @@ test('a failed Create lists the errors at the top and focuses the first invalid 
 });
 
 test('save, refresh, send and delete each end with a polite toast; editing hides Edit', async () => {
+  const { app } = env;
   const r = await app.api('/api/v1/tokens', {
     method: 'POST',
     body: { name: 'toasted', grants: [{ service: 'storage', permission: 'read', resource: BUCKET }] },
   });
   assert.equal(r.status, 201);
   const { token } = await r.json();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('token-title').filter({ hasText: 'toasted' }).waitFor();
   const region = page.getByTestId('toasts');
@@ -123,6 +118,7 @@ test('save, refresh, send and delete each end with a polite toast; editing hides
 });
 
 test('the send dialog says what is handed over and its expiry; nothing needs a confirmation, never a warning', async () => {
+  const { app } = env;
   const make = async (body) => {
     const r = await app.api('/api/v1/tokens', { method: 'POST', body });
     const text = await r.text();
@@ -133,8 +129,7 @@ test('the send dialog says what is handed over and its expiry; nothing needs a c
     grants: [{ service: 'storage', permission: 'read', resource: BUCKET }] });
   const forever = await make({ name: 'forever', grants: [{ service: 'audit', permission: 'read' }] });
   const empty = await make({ name: 'empty', expires_in: 86400 });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   const open = async (t) => {
     await page.goto(`${app.url}/tokens/${t.id}`);
     await page.getByTestId('send-token').click();
@@ -167,6 +162,7 @@ test('the send dialog says what is handed over and its expiry; nothing needs a c
 });
 
 test('templates: duplicate a token with the same permissions, or start from a copy of a persona', async () => {
+  const { app } = env;
   const r = await app.api('/api/v1/tokens', {
     method: 'POST',
     body: { name: 'original', rate_limit: 90, grants: [
@@ -184,8 +180,7 @@ test('templates: duplicate a token with the same permissions, or start from a co
   assert.equal(pr.status, 201, ptext);
   const persona = JSON.parse(ptext);
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${app.url}/tokens/${token.id}`);
   const detail = await page.getByTestId('detail-summary').innerText();
   await page.getByTestId('duplicate-token').click();
@@ -219,8 +214,8 @@ test('templates: duplicate a token with the same permissions, or start from a co
 });
 
 test('an access level keeps the buckets chosen, and a covered grant is said, not silently rewritten', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const { app } = env;
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${app.url}/tokens/new`);
   const level = page.getByTestId('level-storage-write');
   const summary = () => page.getByTestId('summary').innerText();

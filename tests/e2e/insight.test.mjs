@@ -1,25 +1,21 @@
 // The token page's questions (issue 18): "Can this token …?" with the
 // "via" chips of the explanation, and "Usage (30 days)" with "Narrow to
 // what it used" shown as a diff and applied with one confirmation.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'insight-data';
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
-  assert.equal(r.status, 201, await r.text());
+const env = useApp({
+  seed: async (app) => {
+    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
+    assert.equal(r.status, 201, await r.text());
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
-
-const signIn = (page) => signInAsAdmin(page, app);
 
 async function createToken(body) {
-  const r = await app.api('/api/v1/tokens', { method: 'POST', body });
+  const r = await env.app.api('/api/v1/tokens', { method: 'POST', body });
   const text = await r.text();
   assert.equal(r.status, 201, text);
   return JSON.parse(text);
@@ -34,6 +30,7 @@ async function ask(page, service, permission, resource) {
 }
 
 test('"Can this token …?" answers with the derivation and its via chips', async () => {
+  const { app } = env;
   const p = await app.api('/api/v1/personas', {
     method: 'POST',
     body: { name: 'Writers', grants: [{ service: 'storage', permission: 'write', resource: BUCKET }] },
@@ -44,8 +41,7 @@ test('"Can this token …?" answers with the derivation and its via chips', asyn
   const { token } = await createToken({
     name: 'explained', grants: [{ service: 'audit', permission: 'read' }], personas: [persona.id],
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('explain').waitFor();
 
@@ -70,6 +66,7 @@ test('"Can this token …?" answers with the derivation and its via chips', asyn
 });
 
 test('"Can this token …?" answers for a replaced secret by its hint, and says when a spent minute passes', async () => {
+  const { app } = env;
   const { token, secret } = await createToken({
     name: 'rotating ci', rate_limit: 2, grants: [{ service: 'tokens', permission: 'manage' }],
   });
@@ -79,8 +76,7 @@ test('"Can this token …?" answers for a replaced secret by its hint, and says 
   assert.equal(r.status, 200, refreshed);
   const fresh = JSON.parse(refreshed).secret;
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('explain').waitFor();
   // The replaced secret may not change tokens, as the edge refuses it.
@@ -109,6 +105,7 @@ test('"Can this token …?" answers for a replaced secret by its hint, and says 
 });
 
 test('usage shows used and unused grants; narrowing shows the diff and applies it once confirmed', async () => {
+  const { app } = env;
   const { token, secret } = await createToken({
     name: 'over-granted ci',
     grants: [{ service: 'storage', permission: 'write', resource: '*' }, { service: 'audit', permission: 'read' }],
@@ -126,8 +123,7 @@ test('usage shows used and unused grants; narrowing shows the diff and applies i
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   const usage = page.getByTestId('token-usage');
   await usage.getByTestId('usage-calls').waitFor();
@@ -155,10 +151,10 @@ test('usage shows used and unused grants; narrowing shows the diff and applies i
 
 // Last in the file: it disables and deletes every idle token of this app.
 test('idle tokens are listed on the tokens page, disabled together, then deleted after a confirmation', async () => {
+  const { app } = env;
   const { token: a } = await createToken({ name: 'stale-a', grants: [] });
   const { token: b } = await createToken({ name: 'stale-b', grants: [] });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await new Promise((r) => setTimeout(r, 6000));
   const { token: c } = await createToken({ name: 'new-c', grants: [] });
   await page.goto(`${app.url}/tokens?unused_for=5s`);

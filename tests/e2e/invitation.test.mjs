@@ -2,28 +2,26 @@
 // dialog, the dev outbox shows the email, the recipient accepts on the
 // welcome page and works in the Storage Console with exactly what the
 // token allows.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawnApp, launchBrowser, screenshot, appNavigate } from './support/app.mjs';
+import { useApp, spawnApp, screenshot, appNavigate } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'inv-data';
 const OTHER = 'inv-hidden';
 const EMAIL = 'holder@example.com';
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  for (const id of [BUCKET, OTHER]) {
-    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id } });
-    assert.equal(r.status, 201, `create bucket ${id}: ${await r.text()}`);
-  }
+const env = useApp({
+  seed: async (app) => {
+    for (const id of [BUCKET, OTHER]) {
+      const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id } });
+      assert.equal(r.status, 201, `create bucket ${id}: ${await r.text()}`);
+    }
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
 async function createToken(name, permission) {
-  const r = await app.api('/api/v1/tokens', {
+  const r = await env.app.api('/api/v1/tokens', {
     method: 'POST',
     body: { name, grants: [{ service: 'storage', permission, resource: BUCKET }] },
   });
@@ -33,7 +31,7 @@ async function createToken(name, permission) {
 }
 
 async function signIn(page, secret) {
-  await page.goto(`${app.url}/signin`);
+  await page.goto(`${env.app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
   await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(secret);
@@ -46,6 +44,7 @@ async function noSidewaysOverflow(page) {
 }
 
 test('send by invitation, open it from the outbox, accept, and use the console', async () => {
+  const { app, browser } = env;
   const { token } = await createToken('inv writer', 'write');
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
@@ -171,6 +170,7 @@ test('send by invitation, open it from the outbox, accept, and use the console',
 });
 
 test('a read-only token sees its bucket but no upload or delete', async () => {
+  const { app, browser } = env;
   const { secret } = await createToken('inv reader', 'read');
   const put = await app.api(`/api/v1/buckets/${BUCKET}/objects/readme.txt`, {
     method: 'PUT', body: { note: 'read me' },
@@ -197,6 +197,7 @@ test('a read-only token sees its bucket but no upload or delete', async () => {
 });
 
 test('a failed email says so, and the invitation can be re-sent', async () => {
+  const { browser } = env;
   // An email provider that cannot be reached: every send fails.
   const broken = await spawnApp({ vars: { EMAIL_API_URL: 'http://127.0.0.1:9/send', EMAIL_TIMEOUT_MS: '2000' } });
   try {

@@ -1,31 +1,30 @@
 // Issue #16, defects 2, 7 and 8: layout at 1,280 px and on a phone, sentences
 // and dates, names instead of client ids, a token's own activity, the
 // rate-limit input, the outbox's links and a failed page load.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 // The emails link to another host than the one the app runs on, as when
 // PUBLIC_BASE_URL says localhost and the browser uses 127.0.0.1.
 const MAIL_BASE = 'http://localhost:8787';
 
-before(async () => {
-  app = await spawnApp({ vars: { PUBLIC_BASE_URL: MAIL_BASE } });
-  browser = await launchBrowser();
-  // A few tokens with long names, so the table has something to hold.
-  for (let i = 0; i < 3; i++) {
-    const r = await app.api('/api/v1/tokens', {
-      method: 'POST',
-      body: { name: `reporting pipeline for the finance team ${i}`, description: 'nightly export', expires_in: 60 * 86400 },
-    });
-    assert.equal(r.status, 201, await r.text());
-  }
+const env = useApp({
+  vars: { PUBLIC_BASE_URL: MAIL_BASE },
+  seed: async (app) => {
+    // A few tokens with long names, so the table has something to hold.
+    for (let i = 0; i < 3; i++) {
+      const r = await app.api('/api/v1/tokens', {
+        method: 'POST',
+        body: { name: `reporting pipeline for the finance team ${i}`, description: 'nightly export', expires_in: 60 * 86400 },
+      });
+      assert.equal(r.status, 201, await r.text());
+    }
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
-async function signIn(page, secret = app.adminSecret) {
-  await page.goto(`${app.url}/signin`);
+async function signIn(page, secret = env.app.adminSecret) {
+  await page.goto(`${env.app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
   await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(secret);
@@ -39,8 +38,7 @@ async function json(r, status = 200) {
 }
 
 test('at 1,280 px the token table fits, the top bar is one row and the project picker is not cut', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.getByTestId('token-row').first().waitFor();
   const m = await page.evaluate(() => {
     const wrap = document.querySelector('.table-wrap');
@@ -74,6 +72,7 @@ test('at 1,280 px the token table fits, the top bar is one row and the project p
 });
 
 test('on a 390×844 phone the top bar is one row with a menu', async () => {
+  const { browser } = env;
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   await signIn(page);
@@ -99,6 +98,7 @@ test('on a 390×844 phone the top bar is one row with a menu', async () => {
 });
 
 test('the console says who you are and when the token expires in one sentence', async () => {
+  const { app, browser } = env;
   const { secret } = await json(await app.api('/api/v1/tokens', {
     method: 'POST',
     body: { name: 'console reader', expires_in: 29 * 86400 + 3600, grants: [{ service: 'storage', permission: 'read', resource: '*' }] },
@@ -115,8 +115,8 @@ test('the console says who you are and when the token expires in one sentence', 
 });
 
 test('the default project is not "created 56 years ago"', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const { app } = env;
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.getByTestId('token-row').first().waitFor();
   await page.goto(`${app.url}/projects`);
   const row = page.getByTestId('project-row').filter({ hasText: 'default' });
@@ -127,14 +127,14 @@ test('the default project is not "created 56 years ago"', async () => {
 });
 
 test('a token page names its creator and does not log its own viewing as activity', async () => {
+  const { app } = env;
   const { secret: adminSecret, admin } = await json(await app.api('/api/v1/admins', {
     method: 'POST', body: { email: 'ada@example.com', name: 'Ada Lovelace' },
   }), 201);
   const { token } = await json(await app.api('/api/v1/tokens', {
     method: 'POST', secret: adminSecret, body: { name: 'made by ada' },
   }), 201);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.getByTestId('token-row').first().waitFor();
   await page.goto(`${app.url}/tokens/${token.id}`);
   await page.getByTestId('created-by').filter({ hasText: admin.name }).waitFor();
@@ -156,8 +156,8 @@ test('a token page names its creator and does not log its own viewing as activit
 });
 
 test('the rate-limit input looks like the other inputs', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const { app } = env;
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.getByTestId('token-row').first().waitFor();
   await page.goto(`${app.url}/tokens/new`);
   await page.getByTestId('token-rate-limit').waitFor();
@@ -170,12 +170,12 @@ test('the rate-limit input looks like the other inputs', async () => {
 });
 
 test('the outbox shows links as links on the page\'s own origin', async () => {
+  const { app } = env;
   const { token } = await json(await app.api('/api/v1/tokens', { method: 'POST', body: { name: 'sent by mail' } }), 201);
   await json(await app.api(`/api/v1/tokens/${token.id}/invitations`, {
     method: 'POST', body: { email: 'bob@example.com', message: 'Here you go' },
   }), 201);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.getByTestId('token-row').first().waitFor();
   await page.goto(`${app.url}/outbox`);
   const mail = page.getByTestId('outbox-message').filter({ hasText: 'bob@example.com' });
@@ -192,8 +192,8 @@ test('the outbox shows links as links on the page\'s own origin', async () => {
 });
 
 test('a failed page load says so in a sentence, with Retry and the detail folded away', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(page);
+  const { app } = env;
+  const page = await env.adminPage({ viewport: { width: 1280, height: 800 } });
   await page.getByTestId('token-row').first().waitFor();
   await page.route('**/api/v1/personas*', (route) => route.abort('internetdisconnected'));
   await page.goto(`${app.url}/personas`);

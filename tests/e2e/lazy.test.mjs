@@ -2,16 +2,15 @@
 // wasm; each area of pages (the token list; a token's pages; people;
 // projects, audit and outbox; the console; an invitation) is fetched on the
 // first visit to it, once, and works under the app's Content-Security-Policy.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, signInAsAdmin } from './support/app.mjs';
+import { useApp, signInAsAdmin } from './support/app.mjs';
 
-let app; let browser;
-before(async () => { app = await spawnApp(); browser = await launchBrowser(); });
-after(async () => { await browser?.close(); await app?.stop(); });
+const env = useApp();
 
 test('sign-in needs no lazy file; each area is fetched on its first visit only, and works', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const { app } = env;
+  const page = await env.page();
   const fetched = [];
   const problems = [];
   page.on('requestfinished', (r) => {

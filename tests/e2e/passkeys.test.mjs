@@ -3,18 +3,16 @@
 // by a browser's tabs, sign-out everywhere, enrolment links, and no secret
 // anywhere the page's scripts can read. Passkeys need a secure context that
 // is not an IP address: the browser uses http://localhost.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, signInWithToken, screenshot } from './support/app.mjs';
+import { useApp, signInWithToken, screenshot } from './support/app.mjs';
 
-let app; let browser;
 // The first admin's passkey, as the virtual authenticator holds it.
 let adminCredential;
 // A browser context signed in with that passkey (two tabs).
 let ctx; let tab1; let tab2;
 
-before(async () => { app = await spawnApp({ host: 'localhost' }); browser = await launchBrowser(); });
-after(async () => { await browser?.close(); await app?.stop(); });
+const env = useApp({ host: 'localhost' });
 
 const VIEW = { viewport: { width: 1440, height: 900 } };
 
@@ -38,7 +36,7 @@ async function authenticator(page) {
 
 /// A fresh browser (context) whose authenticator holds `credential`.
 async function deviceWith(credential) {
-  const context = await browser.newContext(VIEW);
+  const context = await env.browser.newContext(VIEW);
   const page = await context.newPage();
   const auth = await authenticator(page);
   await auth.add(credential);
@@ -46,7 +44,7 @@ async function deviceWith(credential) {
 }
 
 async function passkeySignIn(page) {
-  await page.goto(`${app.url}/signin`);
+  await page.goto(`${env.app.url}/signin`);
   await page.getByTestId('passkey-signin').click();
 }
 
@@ -57,6 +55,7 @@ async function json(r, status = 200) {
 }
 
 test('the first admin signs in with the start-up master token and adds a passkey', async () => {
+  const { app, browser } = env;
   const context = await browser.newContext(VIEW);
   const page = await context.newPage();
   const auth = await authenticator(page);
@@ -107,6 +106,7 @@ test('a new browser signs in with the passkey alone, landing on the tokens page'
 });
 
 test('a second tab of the same browser opens signed in', async () => {
+  const { app } = env;
   tab2 = await ctx.newPage();
   await tab2.goto(`${app.url}/tokens`);
   await tab2.getByTestId('token-row').first().waitFor();
@@ -115,6 +115,7 @@ test('a second tab of the same browser opens signed in', async () => {
 });
 
 test('after a passkey sign-in and a visit to every page, no secret is readable by the page', async () => {
+  const { app } = env;
   const { items } = await json(await app.api('/api/v1/tokens'));
   const pages = ['/tokens', '/tokens/new', `/tokens/${items[0].id}`, '/personas', '/members', '/projects',
     '/admins', '/audit', '/outbox', '/console', '/profile', '/sign-ins', '/device', '/'];
@@ -158,6 +159,7 @@ test('after a passkey sign-in and a visit to every page, no secret is readable b
 });
 
 test('"Sign out everywhere" ends every tab and every browser', async () => {
+  const { app, browser } = env;
   // A third browser, signed in with the master token, is ended too.
   const other = await browser.newContext(VIEW);
   const otherPage = await other.newPage();
@@ -187,6 +189,7 @@ test('"Sign out everywhere" ends every tab and every browser', async () => {
 });
 
 test('a renamed, then removed passkey no longer signs in', async () => {
+  const { app } = env;
   const { context, page } = await deviceWith(adminCredential);
   await passkeySignIn(page);
   await page.waitForURL('**/tokens');
@@ -216,6 +219,7 @@ test('a renamed, then removed passkey no longer signs in', async () => {
 });
 
 test('a member enrols with the emailed link, sees only their profile, and approves a terminal', async () => {
+  const { app, browser } = env;
   const EMAIL = 'mia@example.com';
   const created = await json(await app.api('/api/v1/members', {
     method: 'POST', body: { email: EMAIL, name: 'Mia Member' },

@@ -2,36 +2,34 @@
 // complete set (Atlan), members with personal keys that act as them
 // (Dataiku), and projects with project tokens and global keys. Each step
 // is done through the pages and confirmed through the API.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'ppl-data';
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
-  assert.equal(r.status, 201, `create bucket: ${await r.text()}`);
-  for (const [id, name] of [['alpha', 'Alpha'], ['beta', 'Beta']]) {
-    const p = await app.api('/api/v1/projects', { method: 'POST', body: { id, name } });
-    assert.equal(p.status, 201, `create project ${id}: ${await p.text()}`);
-  }
+const env = useApp({
+  seed: async (app) => {
+    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
+    assert.equal(r.status, 201, `create bucket: ${await r.text()}`);
+    for (const [id, name] of [['alpha', 'Alpha'], ['beta', 'Beta']]) {
+      const p = await app.api('/api/v1/projects', { method: 'POST', body: { id, name } });
+      assert.equal(p.status, 201, `create project ${id}: ${await p.text()}`);
+    }
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
 async function json(r, status = 200) {
   const text = await r.text();
   assert.equal(r.status, status, text);
   return text ? JSON.parse(text) : null;
 }
-const whoami = async (secret) => json(await app.api('/api/v1/whoami', { secret }));
+const whoami = async (secret) => json(await env.app.api('/api/v1/whoami', { secret }));
 const held = (who, service) => (who.permissions.find((s) => s.service === service)?.permissions ?? [])
   .map((p) => `${p.permission}@${p.resources.join(',')}`);
 
 async function signIn(page, secret) {
-  await page.goto(`${app.url}/signin`);
+  await page.goto(`${env.app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
   await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(secret);
@@ -39,9 +37,9 @@ async function signIn(page, secret) {
 }
 
 async function adminPage(width = 1440) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
-  await signIn(page, app.adminSecret);
+  await signIn(page, env.app.adminSecret);
   await page.waitForURL('**/tokens');
   return { context, page };
 }
@@ -64,7 +62,7 @@ async function createPersona(page, name, tick) {
 }
 
 async function personaByName(name) {
-  const { items } = await json(await app.api('/api/v1/personas'));
+  const { items } = await json(await env.app.api('/api/v1/personas'));
   const p = items.find((x) => x.name === name);
   assert.ok(p, `persona ${name} exists`);
   return p;
@@ -73,6 +71,7 @@ async function personaByName(name) {
 let linkedToken; let readers; let auditors;
 
 test('personas link to a token as a complete set: unticking one unlinks it', async () => {
+  const { app } = env;
   // A token with no grants of its own; everything will come from personas.
   const issued = await json(await app.api('/api/v1/tokens', {
     method: 'POST', body: { name: 'atlan token' },
@@ -153,6 +152,7 @@ test('personas link to a token as a complete set: unticking one unlinks it', asy
 });
 
 test('deleting a linked persona asks first, then unlinks it from its tokens', async () => {
+  const { app } = env;
   const { context, page } = await adminPage();
   await page.goto(`${app.url}/personas`);
   const row = page.getByTestId('persona-row').filter({ hasText: 'Readers' });
@@ -182,6 +182,7 @@ test('deleting a linked persona asks first, then unlinks it from its tokens', as
 });
 
 test('a member is invited, accepts, makes a personal key that follows their permissions', async () => {
+  const { app, browser } = env;
   const EMAIL = 'ann@example.com';
   const { context, page } = await adminPage();
   await page.getByTestId('nav-members').click();
@@ -303,6 +304,7 @@ test('a member is invited, accepts, makes a personal key that follows their perm
 });
 
 test('projects: the header switcher, a project token, and a global key with per-project grants', async () => {
+  const { app, browser } = env;
   const { context, page } = await adminPage();
   const switcher = page.getByTestId('project-switcher');
   assert.equal(await switcher.inputValue(), 'default');

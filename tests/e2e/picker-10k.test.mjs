@@ -2,9 +2,9 @@
 // multi-select that stays fast at 10,000 buckets (server-side search)"):
 // the page never loads the whole list; every search is one
 // `GET /buckets?q=&limit=` answered by the API.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
 const COUNT = 10_000;
 // Generous: the figures are printed; the bounds only catch a picker that
@@ -12,30 +12,30 @@ const COUNT = 10_000;
 const FIRST_RESULT_MS = 5_000;
 const SEARCH_MS = 5_000;
 
-let app; let browser;
 const id = (i) => `b-${String(i).padStart(5, '0')}`;
 
-before(async () => {
+const env = useApp({
   // 10,000 creations are far over the default 600 calls a minute.
-  app = await spawnApp({ vars: { DEFAULT_RATE_LIMIT: '1000000' } });
-  browser = await launchBrowser();
-  // No bulk endpoint: the API's own POST /buckets, many at a time.
-  const started = Date.now();
-  const PARALLEL = 64;
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < COUNT; i = next++) {
-      const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: id(i) } });
-      if (r.status !== 201) assert.fail(`${id(i)}: ${r.status} ${await r.text()}`);
-      else await r.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, worker));
-  console.log(`seeded ${COUNT} buckets in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  vars: { DEFAULT_RATE_LIMIT: '1000000' },
+  seed: async (app) => {
+    // No bulk endpoint: the API's own POST /buckets, many at a time.
+    const started = Date.now();
+    const PARALLEL = 64;
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < COUNT; i = next++) {
+        const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: id(i) } });
+        if (r.status !== 201) assert.fail(`${id(i)}: ${r.status} ${await r.text()}`);
+        else await r.arrayBuffer();
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    console.log(`seeded ${COUNT} buckets in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
 test('10,000 buckets: the picker shows the first ones at once, a search finds one, and picking it works', async () => {
+  const { app, browser } = env;
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const searches = [];
   page.on('request', (r) => {

@@ -1,29 +1,28 @@
 // The resource picker (issue #16, defect 4): a search over the buckets,
 // answered by the API (`GET /buckets?q=&limit=`), a capped list that stays
 // fast with many, and "select all matching".
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 const ids = [
   ...Array.from({ length: 50 }, (_, i) => `sales-${String(i).padStart(3, '0')}`),
   ...Array.from({ length: 200 }, (_, i) => `data-${String(i).padStart(3, '0')}`),
 ];
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  for (let i = 0; i < ids.length; i += 10) {
-    await Promise.all(ids.slice(i, i + 10).map(async (id) => {
-      const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id } });
-      assert.equal(r.status, 201, `${id}: ${await r.text()}`);
-    }));
-  }
+const env = useApp({
+  seed: async (app) => {
+    for (let i = 0; i < ids.length; i += 10) {
+      await Promise.all(ids.slice(i, i + 10).map(async (id) => {
+        const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id } });
+        assert.equal(r.status, 201, `${id}: ${await r.text()}`);
+      }));
+    }
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
 test('250 buckets: the picker lists the first 100, searches, and selects all matches at once', async () => {
+  const { app, browser } = env;
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${app.url}/signin`);
   await page.getByTestId('signin-use-token').click();

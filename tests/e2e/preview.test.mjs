@@ -2,30 +2,23 @@
 // that tokens link shows, before saving, which tokens gain or lose which
 // permissions and which gateway routes change; the saved change then does
 // exactly that. Deleting a linked persona shows what unlinking takes away.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot, signInAsAdmin } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
-
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-});
-after(async () => { await browser?.close(); await app?.stop(); });
-
-const signIn = (page) => signInAsAdmin(page, app);
+const env = useApp();
 
 const json = async (r) => { assert.ok(r.ok, `${r.status} ${await r.clone().text()}`); return r.json(); };
 
 async function reads(tokenId, bucket) {
-  const e = await json(await app.api(`/api/v1/tokens/${tokenId}/explain`, {
+  const e = await json(await env.app.api(`/api/v1/tokens/${tokenId}/explain`, {
     method: 'POST', body: { service: 'storage', permission: 'read', resource: bucket },
   }));
   return e.decision;
 }
 
 test('a persona edit is previewed, then saved with exactly the previewed effect', async () => {
+  const { app } = env;
   const persona = await json(await app.api('/api/v1/personas', {
     method: 'POST',
     body: { name: 'Readers', grants: [{ service: 'storage', permission: 'read', resource: 'in.c-main' }] },
@@ -35,8 +28,7 @@ test('a persona edit is previewed, then saved with exactly the previewed effect'
   }));
   assert.equal(await reads(token.id, 'out.c-other'), 'deny');
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/personas`);
   await page.getByTestId('persona-row').filter({ hasText: 'Readers' }).getByTestId('persona-edit').click();
   const form = page.getByTestId('persona-form');
@@ -63,6 +55,7 @@ test('a persona edit is previewed, then saved with exactly the previewed effect'
 });
 
 test('deleting a linked persona shows what each token loses before confirming', async () => {
+  const { app } = env;
   const persona = await json(await app.api('/api/v1/personas', {
     method: 'POST',
     body: { name: 'Writers', grants: [{ service: 'storage', permission: 'write', resource: 'in.c-stage' }] },
@@ -70,8 +63,7 @@ test('deleting a linked persona shows what each token loses before confirming', 
   await json(await app.api('/api/v1/tokens', {
     method: 'POST', body: { name: 'loader', grants: [], personas: [persona.id] },
   }));
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/personas`);
   await page.getByTestId('persona-row').filter({ hasText: 'Writers' }).getByTestId('persona-delete').click();
   const dialog = page.getByTestId('persona-delete-dialog');
@@ -83,12 +75,12 @@ test('deleting a linked persona shows what each token loses before confirming', 
 });
 
 test("a member's edit is previewed on their user token, and removing them shows what it takes", async () => {
+  const { app } = env;
   const { member } = await json(await app.api('/api/v1/members', {
     method: 'POST',
     body: { email: 'dana@example.com', name: 'Dana', grants: [{ service: 'storage', permission: 'read', resource: '*' }] },
   }));
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/members`);
   const row = page.getByTestId('member-row').filter({ hasText: 'dana@example.com' });
   await row.getByTestId('member-edit').click();
@@ -119,13 +111,13 @@ test("a member's edit is previewed on their user token, and removing them shows 
 });
 
 test("a project's expiry policy is previewed: the tokens it would not admit are named", async () => {
+  const { app } = env;
   await json(await app.api('/api/v1/projects', { method: 'POST', body: { id: 'ops', name: 'Night Ops' } }));
   await json(await app.api('/api/v1/tokens', { method: 'POST', body: { name: 'forever-job', project: 'ops', grants: [] } }));
   await json(await app.api('/api/v1/tokens', {
     method: 'POST', body: { name: 'nightly-job', project: 'ops', grants: [], expires_in: 86400 },
   }));
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/projects`);
   const row = page.getByTestId('project-row').filter({ hasText: 'Night Ops' });
   await row.getByTestId('policy-edit').click();
@@ -143,6 +135,7 @@ test("a project's expiry policy is previewed: the tokens it would not admit are 
 });
 
 test('each permission on the token page says where it comes from', async () => {
+  const { app } = env;
   const persona = await json(await app.api('/api/v1/personas', {
     method: 'POST',
     body: { name: 'Loaders', grants: [{ service: 'storage', permission: 'write', resource: '*' }] },
@@ -155,8 +148,7 @@ test('each permission on the token page says where it comes from', async () => {
       personas: [persona.id],
     },
   }));
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page);
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/${token.id}`);
   const chips = async (perm) => page.getByTestId(`held-storage-${perm}`).getByTestId('held-via').allInnerTexts();
   await page.getByTestId('held-storage-read').waitFor();

@@ -4,34 +4,32 @@
 // console of a token that holds only tables names them, lists only their
 // objects and uploads into a writable table; and a project's leak response
 // chosen on the projects page.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnApp, launchBrowser, screenshot } from './support/app.mjs';
+import { useApp, screenshot } from './support/app.mjs';
 
-let app; let browser;
 const BUCKET = 'in.c-main';
 const OBJECTS = { 'orders/2024.csv': 'id,total\n1,10\n', 'customers/a.csv': 'id,name\n1,Ada\n', 'readme.txt': 'read me\n' };
 
-const objectUrl = (key) => `${app.url}/api/v1/buckets/${BUCKET}/objects/${encodeURIComponent(key)}`;
+const objectUrl = (key) => `${env.app.url}/api/v1/buckets/${BUCKET}/objects/${encodeURIComponent(key)}`;
 
-before(async () => {
-  app = await spawnApp();
-  browser = await launchBrowser();
-  const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
-  assert.equal(r.status, 201, await r.text());
-  for (const [key, text] of Object.entries(OBJECTS)) {
-    const put = await fetch(objectUrl(key), {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${app.adminSecret}`, 'content-type': 'text/plain' },
-      body: text,
-    });
-    assert.equal(put.status, 200, `${key}: ${await put.text()}`);
-  }
+const env = useApp({
+  seed: async (app) => {
+    const r = await app.api('/api/v1/buckets', { method: 'POST', body: { id: BUCKET } });
+    assert.equal(r.status, 201, await r.text());
+    for (const [key, text] of Object.entries(OBJECTS)) {
+      const put = await fetch(objectUrl(key), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${app.adminSecret}`, 'content-type': 'text/plain' },
+        body: text,
+      });
+      assert.equal(put.status, 200, `${key}: ${await put.text()}`);
+    }
+  },
 });
-after(async () => { await browser?.close(); await app?.stop(); });
 
 async function signIn(page, secret) {
-  await page.goto(`${app.url}/signin`);
+  await page.goto(`${env.app.url}/signin`);
   await page.getByTestId('health').filter({ hasText: 'Service ok' }).waitFor();
   await page.getByTestId('signin-use-token').click();
   await page.getByTestId('signin-input').fill(secret);
@@ -39,14 +37,13 @@ async function signIn(page, secret) {
 }
 
 async function tokenNamed(name) {
-  const list = await (await app.api(`/api/v1/tokens?q=${encodeURIComponent(name)}`)).json();
+  const list = await (await env.app.api(`/api/v1/tokens?q=${encodeURIComponent(name)}`)).json();
   return list.items.find((t) => t.name === name);
 }
 
 test("a bucket's table is picked after 'in.c-main/', saved as in.c-main/orders, and its holder's console shows only that table", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page, app.adminSecret);
-  await page.waitForURL('**/tokens');
+  const { app, browser } = env;
+  const page = await env.adminPage();
   await page.goto(`${app.url}/tokens/new`);
   await page.getByTestId('token-name').fill('orders reader');
   await page.getByTestId('level-storage-write').selectOption('read');
@@ -124,6 +121,7 @@ test("a bucket's table is picked after 'in.c-main/', saved as in.c-main/orders, 
 });
 
 test('a token that may write one table uploads into it, with the key prefilled, and deletes only there', async () => {
+  const { app, browser } = env;
   const r = await app.api('/api/v1/tokens', {
     method: 'POST',
     body: {
@@ -173,9 +171,8 @@ test('a token that may write one table uploads into it, with the key prefilled, 
 });
 
 test("a project's leak response is chosen with its expiry policy on the projects page and saved", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page, app.adminSecret);
-  await page.waitForURL('**/tokens');
+  const { app } = env;
+  const page = await env.adminPage();
   await page.goto(`${app.url}/projects`);
   const row = () => page.getByTestId('project-row').filter({ hasText: 'default' });
   assert.equal(await row().getByTestId('project-leak').innerText(), 'Disable the token');

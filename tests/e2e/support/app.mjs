@@ -1,11 +1,13 @@
 // Browser-test support: a fresh `wrangler dev` (workerd + local KV and
 // Durable Objects) per test file, with its own state and a bootstrapped
-// first admin; and headless Chromium through playwright-core.
+// first admin; and headless Chromium through playwright-core. `useApp` puts
+// the two together for a test file, with the file's own seed.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -132,4 +134,37 @@ export async function screenshot(page, name) {
   const dir = join(root, 'target', 'screenshots');
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/// The shared set-up of a browser test file: registers the file's
+/// before/after hooks, which start a fresh app (`vars`, `host` as for
+/// `spawnApp`) and a browser, run `seed(app, env)` once both are up, and
+/// stop both at the end. `env.app` and `env.browser` are set only once
+/// `before` has run: read them inside tests, seeds and helpers, never at
+/// the module's top level.
+export function useApp({ vars, host, seed } = {}) {
+  const env = {
+    app: undefined,
+    browser: undefined,
+    /// A new page, 1280×900 unless `opts.viewport` says otherwise.
+    async page(opts = {}) {
+      return env.browser.newPage({ viewport: { width: 1280, height: 900 }, ...opts });
+    },
+    /// A new page signed in as the first admin, on the tokens page.
+    async adminPage(opts) {
+      const page = await env.page(opts);
+      await signInAsAdmin(page, env.app);
+      return page;
+    },
+  };
+  before(async () => {
+    env.app = await spawnApp({ vars, host });
+    env.browser = await launchBrowser();
+    if (seed) await seed(env.app, env);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.app?.stop();
+  });
+  return env;
 }
