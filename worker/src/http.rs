@@ -381,3 +381,43 @@ pub fn query_pairs(req: &Request) -> ApiResult<Vec<(String, String)>> {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect())
 }
+
+/// A document another service publishes (an issuer's JWKS, GitHub's
+/// scanning keys), as text. Anything but a 200 within `timeout` is 503:
+/// what cannot be checked is never let through.
+pub async fn get_published(
+    url: &str,
+    what: &str,
+    timeout: std::time::Duration,
+) -> ApiResult<String> {
+    use futures_util::future::{select, Either};
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Get);
+    let mut req = worker::Request::new_with_init(url, &init)?;
+    // GitHub's API refuses requests without a User-Agent.
+    req.headers_mut()?.set("user-agent", "keyward")?;
+    req.headers_mut()?.set("accept", "application/json")?;
+    let fetch = worker::Fetch::Request(req);
+    let send = Box::pin(fetch.send());
+    let deadline = Box::pin(worker::Delay::from(timeout));
+    let mut resp = match select(send, deadline).await {
+        Either::Left((Ok(r), _)) if r.status_code() == 200 => r,
+        Either::Left((Ok(r), _)) => {
+            return Err(ApiError::unavailable(format!(
+                "{what} ({url}) answered {}",
+                r.status_code()
+            )))
+        }
+        Either::Left((Err(e), _)) => {
+            return Err(ApiError::unavailable(format!(
+                "{what} ({url}) could not be fetched: {e}"
+            )))
+        }
+        Either::Right(_) => {
+            return Err(ApiError::unavailable(format!(
+                "{what} ({url}) did not answer in time"
+            )))
+        }
+    };
+    Ok(resp.text().await?)
+}

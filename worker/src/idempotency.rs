@@ -176,8 +176,10 @@ async fn replay(
                     secret: NewSecret::of(&secret),
                 })
                 .await?;
-            value["token"] = serde_json::to_value(&token)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            value["token"] = serde_json::to_vec(&token)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the token did not encode"))?;
             value["secret"] = serde_json::Value::String(secret.expose().to_string());
             value.to_string()
         }

@@ -8,7 +8,6 @@
 //! hour without a token). Anything that cannot be checked is refused.
 
 use crate::http::{ApiError, ApiResult};
-use futures_util::future::{select, Either};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use keyward_domain::leak::{self, ScanningKeys};
 use keyward_domain::ErrorCode;
@@ -16,7 +15,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{Delay, Env, Fetch, Method, Request, RequestInit};
+use worker::Env;
 
 /// A key set older than this is fetched again before it is trusted, so a
 /// key GitHub withdrew stops verifying within the hour.
@@ -122,36 +121,7 @@ async fn key_for(env: &Env, url: &str, key_id: &str) -> ApiResult<Vec<u8>> {
 /// The published keys. Failing to get them refuses the report (503): a
 /// report that cannot be checked stops nothing.
 async fn fetch(url: &str) -> ApiResult<Vec<(String, Vec<u8>)>> {
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get);
-    let mut req = Request::new_with_init(url, &init)?;
-    // GitHub's API refuses requests without a User-Agent.
-    req.headers_mut()?
-        .set("user-agent", "keyward-secret-scanning")?;
-    req.headers_mut()?.set("accept", "application/json")?;
-    let fetch = Fetch::Request(req);
-    let send = Box::pin(fetch.send());
-    let deadline = Box::pin(Delay::from(FETCH_TIMEOUT));
-    let mut resp = match select(send, deadline).await {
-        Either::Left((Ok(r), _)) if r.status_code() == 200 => r,
-        Either::Left((Ok(r), _)) => {
-            return Err(ApiError::unavailable(format!(
-                "the secret scanning keys ({url}) answered {}",
-                r.status_code()
-            )))
-        }
-        Either::Left((Err(e), _)) => {
-            return Err(ApiError::unavailable(format!(
-                "the secret scanning keys ({url}) could not be fetched: {e}"
-            )))
-        }
-        Either::Right(_) => {
-            return Err(ApiError::unavailable(format!(
-                "the secret scanning keys ({url}) did not answer in time"
-            )))
-        }
-    };
-    let text = resp.text().await?;
+    let text = crate::http::get_published(url, "the secret scanning keys", FETCH_TIMEOUT).await?;
     let set: ScanningKeys = serde_json::from_str(&text).map_err(|_| {
         ApiError::unavailable(format!(
             "the secret scanning keys ({url}) are not GitHub's key set format"

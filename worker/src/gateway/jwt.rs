@@ -4,7 +4,6 @@
 //! wasm.
 
 use crate::http::{ApiError, ApiResult};
-use futures_util::future::{select, Either};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use keyward_domain::gateway::RouteTable;
 use keyward_domain::jwt::{self, Algorithm, Issuer, Jwk, Jwks, JwtError, KeySource};
@@ -14,7 +13,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{Delay, Env, Fetch, Method, Request, RequestInit};
+use worker::Env;
 
 /// A JWKS fetched no more often than this when an unknown `kid` asks for a
 /// refresh (key rotation), so garbage tokens cannot hammer the issuer.
@@ -113,24 +112,7 @@ async fn key_for(issuer: &Issuer, header: &jwt::JoseHeader) -> ApiResult<Jwk> {
 /// Fetches and caches a JWKS. Failing to get the keys denies the call
 /// (503): a token that cannot be checked is not let through.
 async fn fetch_jwks(url: &str) -> ApiResult<Jwks> {
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get);
-    let req = Request::new_with_init(url, &init)?;
-    let fetch = Fetch::Request(req);
-    let send = Box::pin(fetch.send());
-    let deadline = Box::pin(Delay::from(JWKS_TIMEOUT));
-    let mut resp = match select(send, deadline).await {
-        Either::Left((Ok(r), _)) if r.status_code() == 200 => r,
-        Either::Left((Ok(r), _)) => {
-            return Err(ApiError::unavailable(format!(
-                "JWKS {url} answered {}",
-                r.status_code()
-            )))
-        }
-        Either::Left((Err(e), _)) => return Err(ApiError::unavailable(format!("JWKS {url}: {e}"))),
-        Either::Right(_) => return Err(ApiError::unavailable(format!("JWKS {url} timed out"))),
-    };
-    let text = resp.text().await?;
+    let text = crate::http::get_published(url, "the JWKS", JWKS_TIMEOUT).await?;
     let jwks = Jwks::from_json(&text).map_err(ApiError::unavailable)?;
     let now = super::now_seconds();
     JWKS_CACHE.with(|c| c.borrow_mut().insert(url.to_string(), (now, jwks.clone())));

@@ -6,7 +6,7 @@ use crate::handlers::invitations::{deliver, new_code};
 use crate::handlers::tokens::{check_grants, persona_ids};
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::directory::{DirectoryCommand, MemberDraft, NewMember, ProjectChanges};
-use crate::registry::Versioned;
+use crate::registry::{Actor, Versioned};
 use crate::registry::{Command, NewSecret};
 use crate::store;
 use keyward_domain::api::{
@@ -24,6 +24,17 @@ async fn ask<T: serde::de::DeserializeOwned>(
     cmd: DirectoryCommand,
 ) -> ApiResult<T> {
     call.registry()?.call(&Command::Directory(cmd)).await
+}
+
+/// A directory change, made only for the version the caller's `If-Match`
+/// names (when it names one).
+fn guarded(
+    req: &Request,
+    actor: &Actor,
+    target: Versioned,
+    cmd: DirectoryCommand,
+) -> ApiResult<Command> {
+    super::guarded(req, actor, target, Command::Directory(cmd))
 }
 
 fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
@@ -109,12 +120,7 @@ pub async fn update_persona(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let cmd = super::guarded(
-        req,
-        &actor,
-        Versioned::Persona(id.to_string()),
-        Command::Directory(cmd),
-    )?;
+    let cmd = guarded(req, &actor, Versioned::Persona(id.into()), cmd)?;
     let persona: Persona = call.registry()?.call(&cmd).await?;
     super::versioned(200, &persona)
 }
@@ -157,12 +163,7 @@ pub async fn delete_persona(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let cmd = super::guarded(
-        req,
-        &actor,
-        Versioned::Persona(id.to_string()),
-        Command::Directory(cmd),
-    )?;
+    let cmd = guarded(req, &actor, Versioned::Persona(id.into()), cmd)?;
     super::carried_out(call, cmd).await
 }
 
@@ -273,12 +274,7 @@ pub async fn update_member(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let cmd = super::guarded(
-        req,
-        &actor,
-        Versioned::Member(id.to_string()),
-        Command::Directory(cmd),
-    )?;
+    let cmd = guarded(req, &actor, Versioned::Member(id.into()), cmd)?;
     let member: Member = call.registry()?.call(&cmd).await?;
     super::versioned(200, &member)
 }
@@ -299,12 +295,7 @@ pub async fn delete_member(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let cmd = super::guarded(
-        req,
-        &actor,
-        Versioned::Member(id.to_string()),
-        Command::Directory(cmd),
-    )?;
+    let cmd = guarded(req, &actor, Versioned::Member(id.into()), cmd)?;
     super::carried_out(call, cmd).await
 }
 
@@ -473,12 +464,7 @@ pub async fn update_project(
     if dry_run {
         return preview(call, cmd).await;
     }
-    let cmd = super::guarded(
-        req,
-        &actor,
-        Versioned::Project(id.to_string()),
-        Command::Directory(cmd),
-    )?;
+    let cmd = guarded(req, &actor, Versioned::Project(id.into()), cmd)?;
     let project: Project = call.registry()?.call(&cmd).await?;
     super::versioned(200, &project)
 }
