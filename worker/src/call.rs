@@ -22,7 +22,7 @@ pub struct Call<'a> {
     /// For work that may finish after the answer (`wait_until`).
     pub ctx: &'a Context,
     /// The id the answer's `X-Request-Id` carries.
-    pub request_id: String,
+    pub request_id: &'a str,
     pub catalog: &'a Catalog,
     pub caller: Option<Caller>,
     /// The project a `/projects/{id}/...` path names.

@@ -118,7 +118,7 @@ async fn forward(req: web_sys::Request, env: &Env) -> Response {
         let request_id = crate::store::random_id("req_", 20);
         http::with_request_id(
             http::problem_for(
-                &ApiError::new(
+                ApiError::new(
                     ErrorCode::Unavailable,
                     "the control plane is unavailable; try again",
                 ),

@@ -210,7 +210,7 @@ pub fn with_request_id(mut resp: Response, request_id: &str) -> Response {
 /// The answer with the rate limit its call counted against.
 pub fn with_allowance(mut resp: Response, allowance: &crate::ratelimit::Allowance) -> Response {
     let headers = resp.headers_mut();
-    for (name, value) in allowance.fields() {
+    for (name, value) in allowance.fields(None) {
         let _ = headers.set(name, &value);
     }
     resp
@@ -241,10 +241,9 @@ pub fn if_match(req: &crate::incoming::Req) -> ApiResult<Option<keyward_domain::
 }
 
 /// A problem answer that names the request it answers.
-pub fn problem_for(err: &ApiError, request_id: &str) -> Response {
-    let mut named = err.clone();
-    named.problem.request_id = Some(request_id.to_string());
-    problem_response(&named)
+pub fn problem_for(mut err: ApiError, request_id: &str) -> Response {
+    err.problem.request_id = Some(request_id.to_string());
+    problem_response(&err)
 }
 
 pub fn problem_response(err: &ApiError) -> Response {
@@ -267,7 +266,7 @@ pub fn problem_response(err: &ApiError) -> Response {
         let _ = headers.set("retry-after", &s.to_string());
     }
     if let Some(allowance) = err.allowance {
-        for (name, value) in allowance.fields() {
+        for (name, value) in allowance.fields(err.retry_after) {
             let _ = headers.set(name, &value);
         }
     }

@@ -84,16 +84,16 @@ async fn answer(
     ctx: Context,
     request_id: &str,
 ) -> worker::Result<Response> {
-    let refuse = |e: &http::ApiError| http::problem_for(e, request_id);
+    let refuse = |e: http::ApiError| http::problem_for(e, request_id);
     let client = guard::client_address(&req);
     if req.path().starts_with("/gw/") {
         if let Some(e) = guard::blocked(&client) {
-            return Ok(refuse(&e));
+            return Ok(refuse(e));
         }
         let resp = gateway::handle(req, &env, &ctx, request_id).await;
         if guard::counts_response(&resp) {
             if let Some(e) = guard::note_failure(&env, &client).await {
-                return Ok(refuse(&e));
+                return Ok(refuse(e));
             }
         }
         return Ok(resp);
@@ -101,13 +101,13 @@ async fn answer(
     let route =
         match resolved.map_or_else(|| routes::resolve(&req.inner().method(), &req.path()), Ok) {
             Ok(r) => r,
-            Err(e) => return Ok(refuse(&e)),
+            Err(e) => return Ok(refuse(e)),
         };
     // Everything that takes a credential or an invitation code; health
     // and the OpenAPI document stay reachable.
     if !matches!(route.endpoint(), Endpoint::Health | Endpoint::OpenApi) {
         if let Some(e) = guard::blocked(&client) {
-            return Ok(refuse(&e));
+            return Ok(refuse(e));
         }
     }
     let catalog = catalog::catalog_ref();
@@ -115,17 +115,21 @@ async fn answer(
         None
     } else {
         match auth::authenticate(&req, &env).await {
+            // Only the control plane's registry writes it down.
+            #[cfg(feature = "control")]
             Ok(mut c) => {
                 c.request_id = Some(request_id.to_string());
                 Some(c)
             }
+            #[cfg(not(feature = "control"))]
+            Ok(c) => Some(c),
             Err(e) => {
                 if guard::counts(&e) {
                     if let Some(refused) = guard::note_failure(&env, &client).await {
-                        return Ok(refuse(&refused));
+                        return Ok(refuse(refused));
                     }
                 }
-                return Ok(refuse(&e));
+                return Ok(refuse(e));
             }
         }
     };
@@ -140,7 +144,7 @@ async fn answer(
     };
     let allowance = match limited {
         Ok(a) => a,
-        Err(e) => return Ok(refuse(&e)),
+        Err(e) => return Ok(refuse(e)),
     };
     let audit_identity = caller
         .as_ref()
@@ -148,7 +152,7 @@ async fn answer(
     let mut call = Call {
         env: &env,
         ctx: &ctx,
-        request_id: request_id.to_string(),
+        request_id,
         catalog,
         caller,
         project: None,
@@ -230,7 +234,7 @@ async fn answer(
     }
     let resp = match result {
         Ok(resp) => resp,
-        Err(e) => refuse(&e),
+        Err(e) => refuse(e),
     };
     Ok(match allowance {
         Some(a) => http::with_allowance(resp, &a),

@@ -69,20 +69,15 @@ impl Slice {
 pub struct Allowance {
     pub limit: u32,
     pub remaining: u32,
-    /// Seconds until calls are admitted again (0 while they are).
-    pub retry_after: u64,
 }
 
 impl Allowance {
     /// `RateLimit-Policy` and `RateLimit`, as
-    /// draft-ietf-httpapi-ratelimit-headers writes them.
-    pub fn fields(&self) -> [(&'static str, String); 2] {
+    /// draft-ietf-httpapi-ratelimit-headers writes them: the budget is
+    /// back within a window, or at `retry_after` for a refused call.
+    pub fn fields(&self, retry_after: Option<u64>) -> [(&'static str, String); 2] {
         let window = keyward_domain::ratelimit::WINDOW_MS / 1000;
-        let reset = if self.retry_after > 0 {
-            self.retry_after
-        } else {
-            window as u64
-        };
+        let reset = retry_after.unwrap_or(window as u64);
         [
             (
                 "ratelimit-policy",
@@ -213,11 +208,7 @@ pub async fn enforce(
     quota: Option<UsageLimit>,
 ) -> ApiResult<Allowance> {
     let limit = limit_for(env, own_limit)?;
-    let allowed = |remaining| Allowance {
-        limit,
-        remaining,
-        retry_after: 0,
-    };
+    let allowed = |remaining| Allowance { limit, remaining };
     let now = worker::Date::now().as_millis() as i64;
     let done = match spend_local(key, limit, quota, now) {
         Ok(remaining) => return Ok(allowed(remaining)),
@@ -291,7 +282,6 @@ pub async fn enforce(
             err.allowance = Some(Allowance {
                 limit,
                 remaining: 0,
-                retry_after,
             });
             Err(err)
         }

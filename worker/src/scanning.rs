@@ -8,13 +8,12 @@
 //! hour without a token). Anything that cannot be checked is refused.
 
 use crate::http::{ApiError, ApiResult};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use keyward_domain::leak::{self, ScanningKeys};
 use keyward_domain::ErrorCode;
 use std::cell::RefCell;
 use std::time::Duration;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 use worker::Env;
 
 /// A key set older than this is fetched again before it is trusted, so a
@@ -143,40 +142,14 @@ async fn verify_p256(spki: &[u8], data: &[u8], signature: &[u8; 64]) -> bool {
 }
 
 async fn verify_js(spki: &[u8], data: &[u8], signature: &[u8; 64]) -> Result<bool, JsValue> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())?;
-    let subtle = Reflect::get(&crypto, &"subtle".into())?;
-    let import_alg = Object::new();
-    Reflect::set(&import_alg, &"name".into(), &"ECDSA".into())?;
-    Reflect::set(&import_alg, &"namedCurve".into(), &"P-256".into())?;
-    let verify_alg = Object::new();
-    Reflect::set(&verify_alg, &"name".into(), &"ECDSA".into())?;
-    Reflect::set(&verify_alg, &"hash".into(), &"SHA-256".into())?;
-    let import: Function = Reflect::get(&subtle, &"importKey".into())?.dyn_into()?;
-    let imported = Reflect::apply(
-        &import,
-        &subtle,
-        &Array::of5(
-            &"spki".into(),
-            &Uint8Array::from(spki),
-            &import_alg,
-            &false.into(),
-            &Array::of1(&"verify".into()),
-        ),
-    )?;
-    let key = JsFuture::from(imported.dyn_into::<Promise>()?).await?;
-    let verify: Function = Reflect::get(&subtle, &"verify".into())?.dyn_into()?;
-    let result = Reflect::apply(
-        &verify,
-        &subtle,
-        &Array::of4(
-            &verify_alg,
-            &key,
-            &Uint8Array::from(&signature[..]),
-            &Uint8Array::from(data),
-        ),
-    )?;
-    Ok(JsFuture::from(result.dyn_into::<Promise>()?)
-        .await?
-        .as_bool()
-        .unwrap_or(false))
+    use crate::gateway::jwt::{algorithm, web_crypto_verify};
+    web_crypto_verify(
+        "spki",
+        &Uint8Array::from(spki).into(),
+        &algorithm("ECDSA", &[("namedCurve", "P-256")])?,
+        &algorithm("ECDSA", &[("hash", "SHA-256")])?,
+        data,
+        signature,
+    )
+    .await
 }

@@ -123,7 +123,7 @@ fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
     Reflect::set(obj, &JsValue::from_str(key), value).map(|_| ())
 }
 
-fn algorithm(name: &str, extra: &[(&str, &str)]) -> Result<Object, JsValue> {
+pub(crate) fn algorithm(name: &str, extra: &[(&str, &str)]) -> Result<Object, JsValue> {
     let o = Object::new();
     set(&o, "name", &name.into())?;
     for (k, v) in extra {
@@ -150,8 +150,6 @@ async fn verify_js(
     data: &[u8],
     signature: &[u8],
 ) -> Result<bool, JsValue> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())?;
-    let subtle = Reflect::get(&crypto, &"subtle".into())?;
     let jwk = Object::new();
     set(&jwk, "kty", &key.kty.as_str().into())?;
     let (import_alg, verify_alg) = match alg {
@@ -173,12 +171,28 @@ async fn verify_js(
             )
         }
     };
+    web_crypto_verify("jwk", &jwk, &import_alg, &verify_alg, data, signature).await
+}
+
+/// Imports a public key (`format`: `jwk`, `spki` …) and verifies
+/// `signature` over `data` with Web Crypto, so no RSA or ECDSA code ships
+/// in the wasm.
+pub(crate) async fn web_crypto_verify(
+    format: &str,
+    key: &JsValue,
+    import_alg: &Object,
+    verify_alg: &Object,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<bool, JsValue> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())?;
+    let subtle = Reflect::get(&crypto, &"subtle".into())?;
     let import: Function = Reflect::get(&subtle, &"importKey".into())?.dyn_into()?;
     let usages = Array::of1(&"verify".into());
     let imported = Reflect::apply(
         &import,
         &subtle,
-        &Array::of5(&"jwk".into(), &jwk, &import_alg, &false.into(), &usages),
+        &Array::of5(&format.into(), key, import_alg, &false.into(), &usages),
     )?;
     let crypto_key = JsFuture::from(imported.dyn_into::<Promise>()?).await?;
     let verify: Function = Reflect::get(&subtle, &"verify".into())?.dyn_into()?;
@@ -186,7 +200,7 @@ async fn verify_js(
         &verify,
         &subtle,
         &Array::of4(
-            &verify_alg,
+            verify_alg,
             &crypto_key,
             &Uint8Array::from(signature),
             &Uint8Array::from(data),

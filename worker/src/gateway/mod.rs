@@ -186,7 +186,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, request_id: &str) ->
     }
     match result {
         Ok(resp) => resp,
-        Err(e) => http::problem_for(&e, request_id),
+        Err(e) => http::problem_for(e, request_id),
     }
 }
 

@@ -65,7 +65,7 @@ pub async fn report(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         .headers()
         .get(leak::GITHUB_KEY_ID_HEADER)?
         .filter(|k| !k.trim().is_empty());
-    let reporter = match key_id {
+    let (reporter, body) = match key_id {
         Some(key_id) => {
             let url = scanning::keys_url(call.env).ok_or_else(|| {
                 ApiError::new(
@@ -87,7 +87,6 @@ pub async fn report(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
             )
         }
     };
-    let (reporter, body) = reporter;
     http::require_json(req)?;
     let sightings: Vec<Sighting> = keyward_domain::api::decode(&body).map_err(ApiError::invalid)?;
     if sightings.len() > leak::MAX_REPORTED {

@@ -587,7 +587,7 @@ pub async fn device_token(req: &mut Request, call: &mut Call<'_>) -> ApiResult<R
         caller: grant.caller.clone().upgraded(),
         at: now,
         person: Some(grant.person.key()),
-        request_id: Some(call.request_id.clone()),
+        request_id: Some(call.request_id.to_string()),
         session: None,
     };
     let mut suffix = [0u8; 2];
