@@ -152,6 +152,8 @@ test('each permission on the token page says where it comes from', async () => {
   await page.goto(`${app.url}/tokens/${token.id}`);
   const chips = async (perm) => page.getByTestId(`held-storage-${perm}`).getByTestId('held-via').allInnerTexts();
   await page.getByTestId('held-storage-read').waitFor();
+  // The persona chips come with the personas, which load after the token.
+  await page.getByTestId('held-storage-write').getByTestId('held-via').first().waitFor();
   assert.deepEqual(await chips('read'), ['own', 'persona Loaders'], 'read: its own grant, and the persona’s write implies it');
   assert.deepEqual(await chips('write'), ['persona Loaders']);
   await page.close();
