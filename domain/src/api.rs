@@ -2,7 +2,6 @@
 //! the app (which sends and reads them), so the two cannot drift apart.
 
 use crate::conditions::{Cidr, Meta};
-use crate::contract::shapes::*;
 pub use crate::expiry::Policy as ExpiryPolicy;
 use crate::grant::{Grant, ServicePermissions};
 pub use crate::leak::LeakResponse;
@@ -10,6 +9,8 @@ use crate::problem::FieldError;
 use crate::quota::UsageLimit;
 use crate::requirement::Requirement;
 use crate::secret::TokenKind;
+use crate::shapes::*;
+pub use crate::webauthn::PasskeyAlgorithm;
 use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize};
 use serde_with::skip_serializing_none;
@@ -1019,22 +1020,6 @@ pub struct SessionList {
 pub struct SignedIn {
     pub person: Person,
     pub session: SessionInfo,
-}
-
-/// COSE algorithms a passkey may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum PasskeyAlgorithm {
-    ES256,
-    RS256,
-}
-
-impl PasskeyAlgorithm {
-    pub fn cose(self) -> i64 {
-        match self {
-            PasskeyAlgorithm::ES256 => -7,
-            PasskeyAlgorithm::RS256 => -257,
-        }
-    }
 }
 
 #[skip_serializing_none]

@@ -221,7 +221,7 @@ pub struct ExpiryConflict {
     pub kind: TokenKind,
     /// `null`: never expires.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schemars(with = "Option<crate::contract::shapes::Timestamp>")]
+    #[schemars(with = "Option<crate::shapes::Timestamp>")]
     pub expires_at: Option<OffsetDateTime>,
     /// Why the policy would refuse that expiry if it were set now.
     pub reason: String,

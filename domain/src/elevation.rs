@@ -12,9 +12,9 @@
 //! what an approver approves (and the audit names) is exactly what the
 //! token holds until the end, whatever later becomes of the persona.
 
-use crate::contract::shapes::*;
 use crate::grant::Grant;
 use crate::problem::FieldError;
+use crate::shapes::*;
 use crate::validate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -448,7 +448,7 @@ pub struct Explanation {
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
-    #[schemars(with = "Option<crate::contract::shapes::Timestamp>")]
+    #[schemars(with = "Option<crate::shapes::Timestamp>")]
     pub secret_until: Option<OffsetDateTime>,
 }
 

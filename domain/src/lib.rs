@@ -31,6 +31,7 @@ pub mod ratelimit;
 pub mod registry_error;
 pub mod requirement;
 pub mod secret;
+pub mod shapes;
 pub mod signin;
 pub mod storage;
 pub mod template;

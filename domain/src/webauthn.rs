@@ -10,15 +10,31 @@
 //! from any browser, and a hand-written CBOR reader is where such parsers
 //! go wrong (lengths, nesting, canonical integers).
 
-use crate::api::PasskeyAlgorithm;
 use crate::jwt::Jwk;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use coset::cbor::value::Value;
 use coset::{iana, AsCborValue, CoseKey, KeyType, Label, RegisteredLabelWithPrivate};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
+
+/// COSE algorithms a passkey may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PasskeyAlgorithm {
+    ES256,
+    RS256,
+}
+
+impl PasskeyAlgorithm {
+    pub fn cose(self) -> i64 {
+        match self {
+            PasskeyAlgorithm::ES256 => -7,
+            PasskeyAlgorithm::RS256 => -257,
+        }
+    }
+}
 
 /// What the ceremony must match: the relying party and the origin the
 /// request came to, and the challenge the registry handed out.

@@ -5,6 +5,7 @@ use super::operations;
 use super::*;
 use crate::catalog::Catalog;
 use crate::paths::{PathTemplate, BASE, PROJECT_SCOPE};
+use crate::shapes;
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};

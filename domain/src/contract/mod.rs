@@ -5,7 +5,6 @@
 
 pub mod operations;
 mod route;
-pub mod shapes;
 
 pub use operations::OPERATIONS;
 pub use route::*;
