@@ -2,11 +2,13 @@
 
 use crate::problem::FieldError;
 use crate::secret::TokenKind;
+use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TokenSortKey {
     Name,
     CreatedAt,
@@ -25,7 +27,8 @@ impl TokenSortKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A token list's query, as the registry receives it too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenQuery {
     pub limit: u32,
     pub offset: u64,

@@ -3,10 +3,12 @@
 //! API types, the grant schema from the catalog. `worker/openapi.json` is
 //! this output, and a test fails when the two differ.
 
+mod action;
 pub mod operations;
 mod route;
 
-pub use operations::OPERATIONS;
+pub use action::{Action, Event};
+pub use operations::{Endpoint, OPERATIONS};
 pub use route::*;
 
 #[cfg(feature = "openapi")]

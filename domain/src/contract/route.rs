@@ -1,6 +1,7 @@
 //! The route table's vocabulary: a route's method, handler, audit
 //! target and flags, its request and answers as the document states them.
 
+use super::Endpoint;
 use crate::paths::PathTemplate;
 #[cfg(feature = "openapi")]
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -43,83 +44,6 @@ impl std::fmt::Display for Method {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// The handler a route runs; the worker's `dispatch` has one arm per name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    Health,
-    OpenApi,
-    Catalog,
-    WhoAmI,
-    Verify,
-    Audit,
-    ListTokens,
-    CreateToken,
-    GetToken,
-    UpdateToken,
-    DeleteToken,
-    RefreshToken,
-    RecoverToken,
-    ListAdmins,
-    CreateAdmin,
-    DeleteAdmin,
-    ListBuckets,
-    CreateBucket,
-    ListObjects,
-    PutObject,
-    GetObject,
-    DeleteObject,
-    CreateInvitation,
-    ListInvitations,
-    RevokeInvitation,
-    ResendInvitation,
-    OpenInvitation,
-    AcceptInvitation,
-    Outbox,
-    ListPersonas,
-    CreatePersona,
-    GetPersona,
-    UpdatePersona,
-    DeletePersona,
-    ListMembers,
-    CreateMember,
-    GetMember,
-    UpdateMember,
-    DeleteMember,
-    ListPersonalKeys,
-    CreatePersonalKey,
-    DeletePersonalKey,
-    ListProjects,
-    CreateProject,
-    UpdateProject,
-    ReportLeaks,
-    ExplainToken,
-    TokenRoutes,
-    TokenUsage,
-    NarrowToken,
-    ElevateToken,
-    ApproveElevation,
-    EndElevation,
-    PasskeyOptions,
-    PasskeySignIn,
-    OpenSession,
-    SignOut,
-    StartDevice,
-    DeviceToken,
-    ApproveDevice,
-    CreateEnrolment,
-    OpenEnrolment,
-    EnrolmentOptions,
-    Enrol,
-    ListSessions,
-    EndSessions,
-    EndSession,
-    ListPasskeys,
-    NewPasskeyOptions,
-    AddPasskey,
-    RenamePasskey,
-    RemovePasskey,
 }
 
 /// How the audit target is formed from the path's parameters.

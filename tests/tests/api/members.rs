@@ -315,6 +315,28 @@ async fn admins_list_and_delete_personal_keys_but_cannot_create_them() {
         204
     );
     assert_eq!(app.get("/api/v1/whoami", &key2).await.status, 401);
+    // The log names both deletions for what they were, by whom.
+    let page = app
+        .audit_until("action=personal_key.delete", &app.admin_secret, |items| {
+            items.len() >= 2
+        })
+        .await;
+    let deleted: Vec<(&str, &str)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["target"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        vec![(id2.as_str(), "success"), (key_id.as_str(), "success")],
+        "{page}"
+    );
     // Nobody else's key through someone's path.
     let (id3, _) = personal_key(&app, &m, "third").await;
     assert_eq!(

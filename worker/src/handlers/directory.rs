@@ -350,29 +350,16 @@ pub async fn create_key(
     super::issued(201, token, &secret)
 }
 
-/// Deleting a personal key: the key must be that member's; the registry
-/// checks the caller is the member or an admin.
+/// Deleting a personal key: the registry checks the key is that member's
+/// and the caller is the member or an admin, in one step.
 pub async fn delete_key(member_id: &str, key_id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.caller()?;
-    let keys: TokenList = ask(
-        call,
-        DirectoryCommand::ListPersonalKeys {
-            actor: caller.actor(),
-            member_id: member_id.into(),
-        },
-    )
-    .await?;
-    if !keys.items.iter().any(|k| k.id == key_id) {
-        return Err(ApiError::not_found("personal key"));
-    }
-    super::carried_out(
-        call,
-        Command::DeleteToken {
-            actor: caller.actor(),
-            id: key_id.into(),
-        },
-    )
-    .await
+    let command = DirectoryCommand::DeletePersonalKey {
+        actor: caller.actor(),
+        member_id: member_id.into(),
+        key_id: key_id.into(),
+    };
+    super::carried_out(call, Command::Directory(command)).await
 }
 
 // ---- projects ---------------------------------------------------------------

@@ -244,7 +244,10 @@ pub async fn list(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response>
     let query = TokenQuery::parse(&http::query_pairs(req)?).map_err(ApiError::invalid)?;
     let page: Page<Token> = call
         .registry()?
-        .call(&Command::list_tokens(&query, caller.actor()))
+        .call(&Command::ListTokens {
+            actor: Some(caller.actor()),
+            query,
+        })
         .await?;
     http::json(200, &page)
 }

@@ -7,6 +7,7 @@ use super::{Actor, AdminWithToken, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::{self, TokenRow};
 use crate::store;
 use keyward_domain::api::{Admin, Outcome, Token};
+use keyward_domain::contract::{Endpoint, Event};
 use keyward_domain::policy;
 use keyward_domain::TokenKind;
 
@@ -30,7 +31,7 @@ impl RegistryObject {
         self.audit(
             "bootstrap",
             Entry::new(
-                "admin.bootstrap",
+                Event::AdminBootstrap,
                 &token.client_id,
                 Outcome::Success,
                 "first admin created",
@@ -123,7 +124,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "admin.create",
+                Endpoint::CreateAdmin,
                 &admin.id,
                 Outcome::Success,
                 &format!("added admin {}", admin.email),
@@ -158,7 +159,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "admin.delete",
+                Endpoint::DeleteAdmin,
                 id,
                 Outcome::Success,
                 &format!("removed admin {} and {} token(s)", admin.email, rows.len()),
@@ -243,7 +244,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "token.recover",
+                Endpoint::RecoverToken,
                 id,
                 Outcome::Success,
                 &format!(
@@ -282,7 +283,7 @@ impl RegistryObject {
         self.audit(
             "operator",
             Entry::new(
-                "admin.recover",
+                Event::AdminRecover,
                 &row.id,
                 Outcome::Success,
                 &format!(

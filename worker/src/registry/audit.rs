@@ -5,6 +5,7 @@ use super::fault::RegResult;
 use super::rows::{i, os, s, AuditRow, Typed};
 use super::{Actor, RegistryObject, NO_ARGS};
 use keyward_domain::api::Outcome;
+use keyward_domain::contract::Action;
 
 /// The fields a change sets, named for its audit entry.
 #[derive(Default)]
@@ -28,16 +29,21 @@ impl Changed {
 /// What an audit entry says happened: the action, its target, how it
 /// went, and the details.
 pub(super) struct Entry<'a> {
-    action: &'a str,
+    action: Action,
     target: &'a str,
     outcome: Outcome,
     detail: &'a str,
 }
 
 impl<'a> Entry<'a> {
-    pub(super) fn new(action: &'a str, target: &'a str, outcome: Outcome, detail: &'a str) -> Self {
+    pub(super) fn new(
+        action: impl Into<Action>,
+        target: &'a str,
+        outcome: Outcome,
+        detail: &'a str,
+    ) -> Self {
         Entry {
-            action,
+            action: action.into(),
             target,
             outcome,
             detail,
@@ -56,7 +62,7 @@ impl RegistryObject {
     ) -> RegResult<()> {
         self.sql().exec(
             "INSERT INTO audit (at, at_ms, actor, action, target, outcome, detail, via, project, person, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project), os(person), os(request_id)],
+            vec![i(now), i(worker::Date::now().as_millis() as i64), s(actor), s(e.action.as_str()), s(e.target), s(e.outcome.as_str()), s(e.detail), os(via), os(project), os(person), os(request_id)],
         )?;
         Ok(())
     }
@@ -175,7 +181,8 @@ impl RegistryObject {
 
     /// Unknown targets belong to no project: hidden from non-admins rather
     /// than shown to the wrong ones.
-    fn project_of_target(&self, action: &str, target: &str) -> Option<String> {
+    fn project_of_target(&self, action: Action, target: &str) -> Option<String> {
+        let action = action.as_str();
         let token_id = if action.starts_with("invitation.") {
             self.invitation_by("id", target).ok()?.token_id
         } else if action.starts_with("token.") || action.starts_with("personal_key.") {

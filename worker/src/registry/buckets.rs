@@ -7,6 +7,7 @@ use super::{Actor, RegistryObject};
 use crate::authority::ts;
 use crate::store;
 use keyward_domain::api::{Bucket, Outcome};
+use keyward_domain::contract::Endpoint;
 
 impl RegistryObject {
     pub(super) async fn create_bucket(
@@ -56,7 +57,7 @@ impl RegistryObject {
             actor,
             Some(project),
             Entry::new(
-                "bucket.create",
+                Endpoint::CreateBucket,
                 &id,
                 Outcome::Success,
                 &format!("in project {project}"),

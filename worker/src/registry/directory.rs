@@ -3,11 +3,12 @@
 //! holds rewrites that token's KV records before it is answered, so the
 //! edge sees it at once in the same location.
 
-use super::fault::RegResult;
+use super::fault::{Fault, RegResult};
 use super::rows::{select, to_json, MemberRow, ProjectRow};
 use super::{Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::TokenRow;
 use keyward_domain::api::Member;
+use keyward_domain::contract::Endpoint;
 use keyward_domain::Grant;
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +87,12 @@ pub enum DirectoryCommand {
     ListPersonalKeys {
         actor: Actor,
         member_id: String,
+    },
+    /// One of the member's personal keys, audited as `personal_key.delete`.
+    DeletePersonalKey {
+        actor: Actor,
+        member_id: String,
+        key_id: String,
     },
     CreatePersonalKey {
         actor: Actor,
@@ -252,6 +259,24 @@ impl RegistryObject {
                         .map(TokenRow::view)
                         .collect(),
                 })
+            }
+            DeletePersonalKey {
+                actor,
+                member_id,
+                key_id,
+            } => {
+                self.check_member_or_admin(&actor, &member_id)?;
+                self.member_row(&member_id)?;
+                if !self
+                    .personal_keys(&member_id, now)?
+                    .iter()
+                    .any(|k| k.id == key_id)
+                {
+                    return Err(Fault::not_found("personal key"));
+                }
+                let deleted = Endpoint::DeletePersonalKey;
+                self.delete_token(&actor, &key_id, deleted, now).await?;
+                to_json(&serde_json::Value::Null)
             }
             CreatePersonalKey {
                 actor,

@@ -9,6 +9,7 @@ use super::{Actor, RegistryObject};
 use crate::authority::TokenRow;
 use crate::store;
 use keyward_domain::api::Outcome;
+use keyward_domain::contract::Endpoint;
 use keyward_domain::elevation::{self, Elevate, Elevation, ElevationStatus, Raise};
 use keyward_domain::{policy, Grant, TokenKind};
 
@@ -131,7 +132,7 @@ impl RegistryObject {
         );
         self.audit_as(
             actor,
-            Entry::new("token.elevate", id, Outcome::Success, &detail),
+            Entry::new(Endpoint::ElevateToken, id, Outcome::Success, &detail),
             now,
         )?;
         Ok(elevation)
@@ -179,7 +180,7 @@ impl RegistryObject {
         );
         self.audit_as(
             actor,
-            Entry::new("token.elevation.approve", id, Outcome::Success, &detail),
+            Entry::new(Endpoint::ApproveElevation, id, Outcome::Success, &detail),
             now,
         )?;
         Ok(row.elevations[n].clone())
@@ -206,7 +207,7 @@ impl RegistryObject {
         );
         self.audit_as(
             actor,
-            Entry::new("token.elevation.end", id, Outcome::Success, &detail),
+            Entry::new(Endpoint::EndElevation, id, Outcome::Success, &detail),
             now,
         )?;
         Ok(())

@@ -7,6 +7,7 @@ use super::{Actor, InvitationDraft, NewSecret, RegistryObject, NO_ARGS};
 use crate::authority::{ts, Ledger};
 use crate::store;
 use keyward_domain::api::{Invitation, InvitationStatus, InvitationWelcome, Outcome, Token};
+use keyward_domain::contract::{Endpoint, Event};
 use keyward_domain::{RegistryError, TokenKind};
 use worker::SqlStorageValue;
 
@@ -114,7 +115,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "invitation.create",
+                Endpoint::CreateInvitation,
                 &row.id,
                 Outcome::Success,
                 &format!("token {} to {}", token_id, row.email),
@@ -155,7 +156,7 @@ impl RegistryObject {
                 row.delivery_error = Some(e.clone());
                 self.audit(
                     "system",
-                    Entry::new("invitation.delivery", id, Outcome::Failed, e),
+                    Entry::new(Event::InvitationDelivery, id, Outcome::Failed, e),
                     now,
                 )?;
             }
@@ -206,7 +207,7 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            Entry::new("invitation.resend", id, Outcome::Success, &row.email),
+            Entry::new(Endpoint::ResendInvitation, id, Outcome::Success, &row.email),
             now,
         )?;
         Ok(InvitationDraft {
@@ -248,7 +249,7 @@ impl RegistryObject {
         )?;
         self.audit_as(
             actor,
-            Entry::new("invitation.revoke", id, Outcome::Success, &row.email),
+            Entry::new(Endpoint::RevokeInvitation, id, Outcome::Success, &row.email),
             now,
         )?;
         Ok(())
@@ -343,7 +344,7 @@ impl RegistryObject {
         self.audit(
             &token.client_id,
             Entry::new(
-                "invitation.accept",
+                Endpoint::AcceptInvitation,
                 &row.id,
                 Outcome::Success,
                 &format!("accepted by {}", row.email),

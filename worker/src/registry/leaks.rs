@@ -7,6 +7,7 @@ use super::rows::{s, select, AdminRow};
 use super::{LeakFound, LeakNotice, LeakSighting, RegistryObject};
 use crate::authority::{Replica, TokenRow};
 use keyward_domain::api::{LeakResponse, Outcome};
+use keyward_domain::contract::Event;
 use keyward_domain::leak::LeakAction;
 use keyward_domain::TokenKind;
 use serde::Deserialize;
@@ -117,7 +118,7 @@ impl RegistryObject {
             );
             self.audit_system(
                 project.as_deref(),
-                Entry::new("token.leak", &row.id, Outcome::Success, &detail),
+                Entry::new(Event::TokenLeak, &row.id, Outcome::Success, &detail),
                 now,
             )?;
             return Ok((action, Some(row)));
@@ -140,7 +141,7 @@ impl RegistryObject {
         self.audit_system(
             project.as_deref(),
             Entry::new(
-                "token.leak",
+                Event::TokenLeak,
                 &owner.token_id,
                 Outcome::Success,
                 &format!(

@@ -9,6 +9,7 @@ use super::{Actor, NewSecret, RegistryObject};
 use crate::authority::{self, ts, TokenRow};
 use crate::store;
 use keyward_domain::api::{Member, MemberStatus, Outcome, Token};
+use keyward_domain::contract::Endpoint;
 use keyward_domain::{Grant, RegistryError, TokenKind};
 
 impl RegistryObject {
@@ -155,7 +156,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "member.create",
+                Endpoint::CreateMember,
                 &member.id,
                 Outcome::Success,
                 &format!("invited member {}", member.email),
@@ -195,7 +196,7 @@ impl RegistryObject {
         reached.extend(self.dependents(&stored)?);
         let plan = Plan::reaching(reached).token(&user.id, Some(user.clone()));
         let before = self.before(&plan)?;
-        let radius = self.blast("member.update", &plan, &before)?;
+        let radius = self.blast(Endpoint::UpdateMember.action(), &plan, &before)?;
         if dry_run {
             return Ok(Answer::Preview(radius));
         }
@@ -214,7 +215,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "member.update",
+                Endpoint::UpdateMember,
                 id,
                 Outcome::Success,
                 &format!("changed {}", changed.list()),
@@ -247,7 +248,7 @@ impl RegistryObject {
             plan.token(&key.id, None)
         });
         let before = self.before(&plan)?;
-        let radius = self.blast("member.delete", &plan, &before)?;
+        let radius = self.blast(Endpoint::DeleteMember.action(), &plan, &before)?;
         if dry_run {
             return Ok(Answer::Preview(radius));
         }
@@ -261,7 +262,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "member.delete",
+                Endpoint::DeleteMember,
                 id,
                 Outcome::Success,
                 &format!(
@@ -333,7 +334,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "personal_key.create",
+                Endpoint::CreatePersonalKey,
                 &row.id,
                 Outcome::Success,
                 &format!("created personal key '{name}' ({})", row.client_id),

@@ -11,7 +11,7 @@ use crate::authority;
 use crate::http::{ApiError, ApiResult};
 use crate::store;
 use futures_util::lock::Mutex;
-use keyward_domain::query::TokenSortKey;
+use keyward_domain::contract::Endpoint;
 use keyward_domain::{Catalog, ErrorCode, RegistryError};
 use serde::de::DeserializeOwned;
 use worker::{
@@ -250,47 +250,8 @@ impl RegistryObject {
                 }
                 to_json(&row.view_at(now))
             }
-            Command::ListTokens {
-                actor,
-                limit,
-                offset,
-                sort,
-                descending,
-                name,
-                client_id,
-                kind,
-                q,
-                project,
-                persona,
-                enabled,
-                meta,
-                unused_for,
-            } => {
-                let sort_column = match sort.as_str() {
-                    "name" => TokenSortKey::Name,
-                    "expires_at" => TokenSortKey::ExpiresAt,
-                    "last_used_at" => TokenSortKey::LastUsedAt,
-                    _ => TokenSortKey::CreatedAt,
-                };
-                to_json(&self.list_tokens(
-                    actor.as_ref(),
-                    TokenFilter {
-                        name,
-                        client_id,
-                        kind,
-                        q,
-                        project,
-                        persona,
-                        enabled,
-                        meta,
-                        unused_for,
-                    },
-                    limit,
-                    offset,
-                    sort_column,
-                    descending,
-                    now,
-                )?)
+            Command::ListTokens { actor, query } => {
+                to_json(&self.list_tokens(actor.as_ref(), query, now)?)
             }
             Command::TokenHoldings { actor, id } => to_json(&self.holdings(&actor, &id)?),
             Command::Elevate {
@@ -336,7 +297,8 @@ impl RegistryObject {
             Command::SignIn(cmd) => self.sign_in(cmd, now).await,
             Command::Idempotency(cmd) => self.idempotency(cmd, now),
             Command::DeleteToken { actor, id } => {
-                self.delete_token(&actor, &id, now).await?;
+                self.delete_token(&actor, &id, Endpoint::DeleteToken, now)
+                    .await?;
                 to_json(&serde_json::Value::Null)
             }
             Command::RefreshToken {

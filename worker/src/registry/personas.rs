@@ -9,6 +9,7 @@ use super::{Actor, RegistryObject, NO_ARGS};
 use crate::authority::{ts, TokenRow};
 use crate::store;
 use keyward_domain::api::{Outcome, Persona};
+use keyward_domain::contract::Endpoint;
 use keyward_domain::{Grant, RegistryError, TokenKind};
 
 /// `LIKE` pattern for an id inside a JSON list column.
@@ -107,7 +108,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "persona.create",
+                Endpoint::CreatePersona,
                 &row.id,
                 Outcome::Success,
                 &format!("created persona '{}'", row.name),
@@ -159,7 +160,7 @@ impl RegistryObject {
         // as it will be, and every token whose records it rewrites.
         let plan = Plan::reaching(stale.clone()).persona(id, Some(row.clone()));
         let before = self.before(&plan)?;
-        let radius = self.blast("persona.update", &plan, &before)?;
+        let radius = self.blast(Endpoint::UpdatePersona.action(), &plan, &before)?;
         if dry_run {
             return Ok(Answer::Preview(radius));
         }
@@ -174,7 +175,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "persona.update",
+                Endpoint::UpdatePersona,
                 id,
                 Outcome::Success,
                 &format!(
@@ -218,7 +219,7 @@ impl RegistryObject {
             plan = plan.token(&token.id, Some(after));
         }
         let before = self.before(&plan)?;
-        let radius = self.blast("persona.delete", &plan, &before)?;
+        let radius = self.blast(Endpoint::DeletePersona.action(), &plan, &before)?;
         if dry_run {
             return Ok(Answer::Preview(radius));
         }
@@ -236,7 +237,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "persona.delete",
+                Endpoint::DeletePersona,
                 id,
                 Outcome::Success,
                 &format!(

@@ -11,6 +11,7 @@ use super::{Actor, RegistryObject};
 use crate::authority::{ts, TokenRow};
 use keyward_domain::api::{ExpiryPolicy, Outcome, Project};
 use keyward_domain::blast::{BlastRadius, ExpiryConflict};
+use keyward_domain::contract::Endpoint;
 
 impl RegistryObject {
     pub(super) fn create_project(
@@ -48,7 +49,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "project.create",
+                Endpoint::CreateProject,
                 &row.id,
                 Outcome::Success,
                 &format!("created project '{}'", row.name),
@@ -71,7 +72,7 @@ impl RegistryObject {
         // The preview and the change name the same tokens: a new policy
         // holds creations and expiry changes from now on, and the tokens it
         // would not admit keep their expiry.
-        let mut radius = BlastRadius::new("project.update");
+        let mut radius = BlastRadius::new(Endpoint::UpdateProject.action());
         if let Some(p) = &changes.expiry_policy {
             radius.expiry = self.expiry_conflicts(id, p, now)?;
         }
@@ -112,7 +113,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "project.update",
+                Endpoint::UpdateProject,
                 id,
                 Outcome::Success,
                 &format!("changed {}{kept}", changed.list()),

@@ -174,26 +174,7 @@ pub enum Command {
     ListTokens {
         #[serde(default)]
         actor: Option<Actor>,
-        limit: u32,
-        offset: u64,
-        sort: String,
-        descending: bool,
-        name: Option<String>,
-        client_id: Option<String>,
-        kind: Option<TokenKind>,
-        q: Option<String>,
-        #[serde(default)]
-        project: Option<String>,
-        #[serde(default)]
-        persona: Option<String>,
-        #[serde(default)]
-        enabled: Option<bool>,
-        /// `meta.<key>=<value>` filters, all of which must match.
-        #[serde(default)]
-        meta: Vec<(String, String)>,
-        /// Seconds: only tokens unused for that long.
-        #[serde(default)]
-        unused_for: Option<u64>,
+        query: TokenQuery,
     },
     /// A token's grants with where each comes from (explain, usage), for
     /// an actor who may see it.
@@ -333,27 +314,6 @@ pub struct InvitationDraft {
     pub welcome: InvitationWelcome,
 }
 
-impl Command {
-    pub fn list_tokens(q: &TokenQuery, actor: Actor) -> Command {
-        Command::ListTokens {
-            actor: Some(actor),
-            project: q.project.clone(),
-            persona: q.persona.clone(),
-            limit: q.limit,
-            offset: q.offset,
-            sort: q.sort.as_str().to_string(),
-            descending: q.descending,
-            name: q.name.clone(),
-            client_id: q.client_id.clone(),
-            kind: q.kind,
-            q: q.q.clone(),
-            enabled: q.enabled,
-            meta: q.meta.clone(),
-            unused_for: q.unused_for,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AdminWithToken {
     pub admin: Admin,
@@ -403,17 +363,4 @@ pub struct TokenChanges {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewUsageLimit {
     pub limit: Option<UsageLimit>,
-}
-
-/// Which tokens a list shows.
-pub struct TokenFilter {
-    pub name: Option<String>,
-    pub client_id: Option<String>,
-    pub kind: Option<TokenKind>,
-    pub q: Option<String>,
-    pub project: Option<String>,
-    pub persona: Option<String>,
-    pub enabled: Option<bool>,
-    pub meta: Vec<(String, String)>,
-    pub unused_for: Option<u64>,
 }

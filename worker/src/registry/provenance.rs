@@ -8,6 +8,7 @@ use super::rows::{s, select, PersonaRow};
 use super::{Actor, RegistryObject, TokenChanges};
 use crate::authority::Ledger;
 use keyward_domain::api::{Outcome, Token};
+use keyward_domain::contract::Endpoint;
 use keyward_domain::explain::{Held, Holdings, RetiredSecret, Source};
 use keyward_domain::{Grant, TokenKind};
 
@@ -134,7 +135,7 @@ impl RegistryObject {
         // logged, not turned into an error for a change that happened.
         if let Err(e) = self.audit_as(
             actor,
-            Entry::new("token.narrow", id, Outcome::Success, detail),
+            Entry::new(Endpoint::NarrowToken, id, Outcome::Success, detail),
             now,
         ) {
             worker::console_error!("token.narrow entry not written: {e:?}");

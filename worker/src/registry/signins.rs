@@ -18,6 +18,7 @@ use keyward_domain::api::{
     Person, PersonKind, SessionInfo, SessionList, SignInMethod, SignedIn,
 };
 use keyward_domain::caller::Caller;
+use keyward_domain::contract::Endpoint;
 use keyward_domain::jwt::Jwk;
 use keyward_domain::signin::{self, Lifetimes};
 use keyward_domain::{policy, ErrorCode, RegistryError, TokenKind};
@@ -241,7 +242,13 @@ impl RegistryObject {
                     _ => SignInMethod::UserToken,
                 };
                 let signed = self.open_session(&person, method, None, session, now)?;
-                self.audit_person(&actor, &person, "signin.token", &signed.session.id, now)?;
+                self.audit_person(
+                    &actor,
+                    &person,
+                    Endpoint::OpenSession,
+                    &signed.session.id,
+                    now,
+                )?;
                 to_json(&signed)
             }
             Session { hash } => to_json(&self.session_caller(&hash, now)?),
@@ -282,14 +289,14 @@ impl RegistryObject {
                             "DELETE FROM sessions WHERE id = ? AND person = ?",
                             vec![s(id), s(person.key())],
                         )?;
-                        self.audit_person(&actor, &person, "session.end", id, now)?;
+                        self.audit_person(&actor, &person, Endpoint::EndSession, id, now)?;
                     }
                     None => {
                         self.sql().exec(
                             "DELETE FROM sessions WHERE person = ?",
                             vec![s(person.key())],
                         )?;
-                        self.audit_person(&actor, &person, "session.end_all", "", now)?;
+                        self.audit_person(&actor, &person, Endpoint::EndSessions, "", now)?;
                     }
                 }
                 to_json(&serde_json::Value::Null)
@@ -325,7 +332,7 @@ impl RegistryObject {
                     now,
                 )?;
                 let view = self.insert_passkey(&person, passkey, now)?;
-                self.audit_person(&actor, &person, "passkey.create", &view.id, now)?;
+                self.audit_person(&actor, &person, Endpoint::AddPasskey, &view.id, now)?;
                 to_json(&view)
             }
             RenamePasskey { actor, id, name } => {
@@ -335,7 +342,7 @@ impl RegistryObject {
                     "UPDATE passkeys SET name = ? WHERE id = ?",
                     vec![s(&name), s(&row.id)],
                 )?;
-                self.audit_person(&actor, &person, "passkey.rename", &id, now)?;
+                self.audit_person(&actor, &person, Endpoint::RenamePasskey, &id, now)?;
                 to_json(&self.passkey_of(&person.key(), &id)?.view())
             }
             RemovePasskey { actor, id } => {
@@ -348,7 +355,7 @@ impl RegistryObject {
                     "DELETE FROM sessions WHERE passkey_id = ?",
                     vec![s(&row.id)],
                 )?;
-                self.audit_person(&actor, &person, "passkey.delete", &id, now)?;
+                self.audit_person(&actor, &person, Endpoint::RemovePasskey, &id, now)?;
                 to_json(&serde_json::Value::Null)
             }
             CreateEnrolment {
@@ -375,7 +382,7 @@ impl RegistryObject {
                     self.audit_as(
                         actor,
                         Entry::new(
-                            "enrolment.create",
+                            Endpoint::CreateEnrolment,
                             &person.key(),
                             Outcome::Success,
                             &format!("sent an enrolment link to {}", person.email),
@@ -428,7 +435,7 @@ impl RegistryObject {
                 )?;
                 self.audit_system_person(
                     &person,
-                    "enrolment.passkey",
+                    Endpoint::Enrol,
                     &key.id,
                     "registered a passkey with an enrolment link",
                     now,
@@ -477,7 +484,13 @@ impl RegistryObject {
                     "UPDATE device_codes SET approved_by = ?, approved_at = ? WHERE user_code = ?",
                     vec![s(person.key()), i(now), s(&user_code)],
                 )?;
-                self.audit_person(&actor, &person, "device.approve", &row.client_name, now)?;
+                self.audit_person(
+                    &actor,
+                    &person,
+                    Endpoint::ApproveDevice,
+                    &row.client_name,
+                    now,
+                )?;
                 to_json(&DeviceApproved {
                     client_name: row.client_name,
                 })
@@ -767,7 +780,7 @@ impl RegistryObject {
         )?;
         self.audit_system_person(
             &person,
-            "signin.passkey",
+            Endpoint::PasskeySignIn,
             &row.id,
             &format!("signed in with the passkey '{}'", row.name),
             now,
@@ -865,7 +878,7 @@ impl RegistryObject {
         &self,
         actor: &Actor,
         person: &Person,
-        action: &str,
+        action: Endpoint,
         target: &str,
         now: i64,
     ) -> RegResult<()> {
@@ -882,7 +895,7 @@ impl RegistryObject {
     fn audit_system_person(
         &self,
         person: &Person,
-        action: &str,
+        action: Endpoint,
         target: &str,
         detail: &str,
         now: i64,

@@ -5,12 +5,13 @@ use super::audit::{Changed, Entry};
 use super::fault::{Fault, RegResult};
 use super::rows::{i, json, oi, s, Typed};
 use super::schema::NAME_SCOPE;
-use super::{Actor, NewSecret, NewToken, RegistryObject, TokenChanges, TokenFilter};
+use super::{Actor, NewSecret, NewToken, RegistryObject, TokenChanges};
 use crate::authority::{self, Ledger, RetiredRow, TokenRow};
 use crate::store;
 use keyward_domain::api::{Outcome, Page, Token};
+use keyward_domain::contract::{Action, Endpoint, Event};
 use keyward_domain::policy;
-use keyward_domain::query::TokenSortKey;
+use keyward_domain::query::{TokenQuery, TokenSortKey};
 use keyward_domain::{conditions, TokenKind};
 
 impl RegistryObject {
@@ -64,7 +65,7 @@ impl RegistryObject {
             let detail = format!("'{}' expired and was deleted; its name is free", row.name);
             self.audit_system(
                 row.project().as_deref(),
-                Entry::new("token.expire", &row.id, Outcome::Success, &detail),
+                Entry::new(Event::TokenExpire, &row.id, Outcome::Success, &detail),
                 now,
             )?;
         }
@@ -178,7 +179,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "token.create",
+                Endpoint::CreateToken,
                 &row.id,
                 Outcome::Success,
                 &format!("created '{}' ({})", row.name, row.client_id),
@@ -287,9 +288,9 @@ impl RegistryObject {
         // Turning a token off or on is its own entry, so the log answers
         // "who disabled this, and when" without reading details.
         let action = match (was_enabled, row.enabled) {
-            (true, false) => "token.disable",
-            (false, true) => "token.enable",
-            _ => "token.update",
+            (true, false) => Action::Event(Event::TokenDisable),
+            (false, true) => Action::Event(Event::TokenEnable),
+            _ => Action::Call(Endpoint::UpdateToken),
         };
         self.audit_as(
             actor,
@@ -355,7 +356,14 @@ impl RegistryObject {
         Ok(authority::rewrite_stale(&self.ledger(), &self.replica()?, &ids, now).await?)
     }
 
-    pub(super) async fn delete_token(&self, actor: &Actor, id: &str, now: i64) -> RegResult<()> {
+    /// `action`: the route that asked, a token's own or a member's key's.
+    pub(super) async fn delete_token(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: Endpoint,
+        now: i64,
+    ) -> RegResult<()> {
         let row = self.token_row(id)?;
         self.check_sees(actor, &row)?;
         if row.kind == TokenKind::Master {
@@ -374,7 +382,7 @@ impl RegistryObject {
             actor,
             row.project().as_deref(),
             Entry::new(
-                "token.delete",
+                action,
                 id,
                 Outcome::Success,
                 &format!("deleted '{}' ({})", row.name, row.client_id),
@@ -420,7 +428,7 @@ impl RegistryObject {
         self.audit_as(
             actor,
             Entry::new(
-                "token.refresh",
+                Endpoint::RefreshToken,
                 id,
                 Outcome::Success,
                 &format!(
@@ -447,18 +455,17 @@ impl RegistryObject {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn list_tokens(
         &self,
         actor: Option<&Actor>,
-        filter: TokenFilter,
-        limit: u32,
-        offset: u64,
-        sort: TokenSortKey,
-        descending: bool,
+        query: TokenQuery,
         now: i64,
     ) -> RegResult<Page<Token>> {
-        let TokenFilter {
+        let TokenQuery {
+            limit,
+            offset,
+            sort,
+            descending,
             name,
             client_id,
             kind,
@@ -468,7 +475,7 @@ impl RegistryObject {
             enabled,
             meta,
             unused_for,
-        } = filter;
+        } = query;
         let mut clauses = vec!["(expires_at IS NULL OR expires_at > ?)".to_string()];
         let mut args = vec![i(now)];
         let project_of_row = "(CASE WHEN kind IN ('master', 'global') THEN NULL ELSE COALESCE(project, 'default') END)";
