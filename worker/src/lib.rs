@@ -318,6 +318,7 @@ async fn dispatch(route: &Route, req: &mut Request, call: &mut Call<'_>) -> ApiR
         Endpoint::ListProjects => directory::list_projects(call).await,
         Endpoint::CreateProject => directory::create_project(req, call).await,
         Endpoint::ReportLeaks => leaks::report(req, call).await,
+        Endpoint::GetProject => directory::get_project(p("project"), call).await,
         Endpoint::UpdateProject => directory::update_project(p("project"), req, call).await,
         Endpoint::ExplainToken => insight::explain(p("id"), req, call).await,
         Endpoint::TokenRoutes => insight::routes(p("id"), req, call).await,

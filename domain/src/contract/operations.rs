@@ -320,6 +320,9 @@ operations! {
         .control()
         .json_body(schema::<CreateProject>)
         .responses(&[json(201, "Created", schema::<Project>), E400, E401, E403, E409, E413, E429, E503]);
+    GetProject = get(P::PROJECT, "One project this token can reach, with its version (`ETag`) for an `If-Match` on its edit; a project out of reach is 404")
+        .audit("project.read", Param("project"))
+        .responses(&[json(200, "OK", schema::<Project>), E401, E403, E404, E429, E503]);
     UpdateProject = patch(P::PROJECT, "Edit a project: its name, description and expiry policy (admins)")
         .if_match()
         .audit("project.update", Param("project"))

@@ -424,3 +424,68 @@ async fn single_project_data_is_the_default_project() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// `GET /projects/{project}`: one project, with the version its edit's
+/// `If-Match` takes; a project out of the caller's reach is not there.
+#[tokio::test]
+async fn one_project_is_read_with_the_version_its_edit_needs() {
+    let app = spawn_app().await;
+    app.create_project("beta").await;
+    app.create_project("gamma").await;
+    let admin = app.admin_secret.clone();
+
+    let read = app.get("/api/v1/projects/beta", &admin).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.json()["id"], "beta");
+    assert_eq!(read.json()["name"], "Project beta");
+    let version = read
+        .header("etag")
+        .expect("a project answer has its version");
+    let edit = app
+        .send_with(
+            Method::PATCH,
+            "/api/v1/projects/beta",
+            &admin,
+            Some(json!({"name": "Beta"})),
+            &[("if-match", &version)],
+        )
+        .await;
+    assert_eq!(edit.status, 200, "{}", edit.text);
+    // The version read before the edit is stale now; the read after it is not.
+    let stale = app
+        .send_with(
+            Method::PATCH,
+            "/api/v1/projects/beta",
+            &admin,
+            Some(json!({"name": "Beta 2"})),
+            &[("if-match", &version)],
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.text);
+    let reread = app.get("/api/v1/projects/beta", &admin).await;
+    assert_eq!(reread.json()["name"], "Beta");
+    assert_eq!(reread.header("etag"), edit.header("etag"));
+
+    // A project key sees its own project, and no other.
+    let (_, beta_key) = token(
+        &app,
+        &admin,
+        json!({"name": "beta reader", "project": "beta", "grants": [storage("read")]}),
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/v1/projects/beta", &beta_key).await.status,
+        200
+    );
+    for hidden in ["gamma", "nowhere"] {
+        let r = app
+            .get(&format!("/api/v1/projects/{hidden}"), &beta_key)
+            .await;
+        assert_eq!(r.status, 404, "{hidden}: {}", r.text);
+        assert_eq!(r.code(), "not_found");
+    }
+    assert_eq!(
+        app.get("/api/v1/projects/nowhere", &admin).await.status,
+        404
+    );
+}

@@ -377,6 +377,22 @@ pub async fn list_projects(call: &mut Call<'_>) -> ApiResult<Response> {
     http::json(200, &list)
 }
 
+/// One project the caller can reach; out of reach is not there at all.
+pub async fn get_project(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
+    let caller = call.caller()?;
+    let list: ProjectList = ask(
+        call,
+        DirectoryCommand::ListProjects {
+            actor: caller.actor(),
+        },
+    )
+    .await?;
+    match list.items.into_iter().find(|p| p.id == id) {
+        Some(project) => super::versioned(200, &project),
+        None => Err(ApiError::not_found("project")),
+    }
+}
+
 pub async fn create_project(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_admin("creating projects")?;
     let body: CreateProject = http::json_body(req).await?;
