@@ -67,21 +67,82 @@ fn yes() -> bool {
     true
 }
 
-impl AuditEvent {
-    /// A call's entry, stamped now: the API's calls and the gateway's.
-    #[allow(clippy::too_many_arguments)]
-    pub fn for_call(
+/// A call's audit entry as either pipeline gathers it, the API's or the
+/// gateway's: who called (and through which key or session), what and on
+/// what, and once the call was authorized, the project it acted in and
+/// the grants it used. Recorded after the answer, with how it went.
+#[derive(Debug, Clone)]
+pub struct CallAudit {
+    pub actor: String,
+    /// The personal key a member acts through, or the kind of session.
+    pub via: Option<String>,
+    /// The person who signed in, for a call that came with a session.
+    pub person: Option<String>,
+    /// The authenticated token (a JWT has none), for `last_used_at`.
+    pub token_id: Option<String>,
+    pub action: String,
+    pub target: String,
+    /// `None` until the call chose one: the deployment's (admins').
+    pub project: Option<String>,
+    /// The grants its authorization checked and found held.
+    pub used: Vec<Grant>,
+    /// `false`: the registry logged the change with the change itself;
+    /// this entry only counts a use.
+    pub logged: bool,
+}
+
+impl CallAudit {
+    /// Who is calling and what: the rest is learnt as the call goes.
+    pub fn of(
         (actor, via): (String, Option<String>),
         token_id: Option<String>,
-        project: Option<String>,
         action: String,
         target: String,
-        outcome: Outcome,
-        detail: String,
-        logged: bool,
-    ) -> AuditEvent {
+    ) -> CallAudit {
+        CallAudit {
+            actor,
+            via,
+            person: None,
+            token_id,
+            action,
+            target,
+            project: None,
+            used: vec![],
+            logged: true,
+        }
+    }
+
+    /// Sends the entry to the audit store after the answer. `result`: the
+    /// detail of a success, or the refusal (a 403 is `denied`, any other
+    /// error `failed`).
+    pub fn record(
+        self,
+        env: &Env,
+        ctx: &Context,
+        request_id: &str,
+        result: Result<String, &ApiError>,
+    ) {
+        let (outcome, detail) = match result {
+            Ok(detail) => (Outcome::Success, detail),
+            Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
+            Err(e) => (
+                Outcome::Failed,
+                format!("{}: {}", e.code().as_str(), e.problem.detail),
+            ),
+        };
+        let CallAudit {
+            actor,
+            via,
+            person,
+            token_id,
+            action,
+            target,
+            project,
+            used,
+            logged,
+        } = self;
         let at_ms = worker::Date::now().as_millis() as i64;
-        AuditEvent {
+        let event = AuditEvent {
             id: event_id(at_ms),
             at_ms,
             actor,
@@ -91,31 +152,17 @@ impl AuditEvent {
             target,
             outcome,
             detail,
-            person: None,
-            request_id: None,
+            person,
+            request_id: Some(request_id.to_string()),
             token_id,
             logged,
-            used: vec![],
-        }
+            used,
+        };
+        record(env, ctx, event);
     }
+}
 
-    /// The person who signed in, for a call that came with a session.
-    pub fn with_person(mut self, person: Option<String>) -> AuditEvent {
-        self.person = person;
-        self
-    }
-
-    pub fn with_request_id(mut self, request_id: &str) -> AuditEvent {
-        self.request_id = Some(request_id.to_string());
-        self
-    }
-
-    /// The grants the call exercised (see [`AuditEvent::used`]).
-    pub fn with_used(mut self, used: Vec<Grant>) -> AuditEvent {
-        self.used = used;
-        self
-    }
-
+impl AuditEvent {
     /// One `grant_use` row per grant a successful call of a token used.
     fn use_rows(&self) -> Vec<Vec<JsValue>> {
         let (Some(token), Outcome::Success) = (&self.token_id, self.outcome) else {

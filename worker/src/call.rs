@@ -2,14 +2,12 @@
 //! authenticated caller and the project the path names; and the call's
 //! audit entry, recorded after the answer.
 
-use crate::audit;
 use crate::auth::Caller;
 use crate::http::{ApiError, ApiResult};
+use crate::refusal::stopped;
 #[cfg(feature = "control")]
 use crate::registry::Registry;
-use crate::routes::Route;
-use keyward_domain::admit::{admit, Stop};
-use keyward_domain::api::Outcome;
+use keyward_domain::admit::admit;
 use keyward_domain::ratelimit::Standing;
 use keyward_domain::requirement::Requirement;
 use keyward_domain::{Catalog, ErrorCode, Grant};
@@ -116,75 +114,4 @@ impl Call<'_> {
     pub fn registry(&self) -> ApiResult<Registry> {
         Registry::from_env(self.env)
     }
-}
-
-/// An admission's refusal as the API answers it.
-pub fn stopped(stop: Stop) -> ApiError {
-    match stop {
-        Stop::Expired => ApiError::new(ErrorCode::TokenExpired, "the token has expired"),
-        Stop::Disabled => ApiError::new(
-            ErrorCode::TokenDisabled,
-            "the token is disabled; an admin can enable it again",
-        ),
-        Stop::NotYetValid => ApiError::new(
-            ErrorCode::TokenNotYetValid,
-            "the token is not valid yet (see its not_before)",
-        ),
-        // The edge counts a call before it is admitted; the limiter's own
-        // refusal was answered then.
-        Stop::Limited(_) => ApiError::new(ErrorCode::RateLimited, "the token's limit is spent"),
-        Stop::RetiredSecret(refusal) | Stop::OutOfReach(refusal) => refusal.into(),
-        Stop::Missing(missing) => insufficient(&missing),
-        Stop::Unmet(words) => ApiError::new(
-            ErrorCode::InsufficientPermission,
-            format!("this token lacks {words}"),
-        ),
-    }
-}
-
-pub fn insufficient(missing: &Grant) -> ApiError {
-    ApiError::new(
-        ErrorCode::InsufficientPermission,
-        format!("this token lacks {missing}"),
-    )
-}
-
-/// A call's audit entry, to the audit store after the answer.
-#[allow(clippy::too_many_arguments)]
-pub fn record(
-    env: &Env,
-    ctx: &Context,
-    (actor, via, person): (String, Option<String>, Option<String>),
-    token_id: Option<String>,
-    project: Option<String>,
-    route: &Route,
-    outcome: Outcome,
-    detail: String,
-    logged: bool,
-    used: Vec<Grant>,
-    preview: bool,
-    request_id: &str,
-) {
-    let action = if preview {
-        format!("{}.preview", route.action())
-    } else {
-        route.action().to_string()
-    };
-    audit::record(
-        env,
-        ctx,
-        audit::AuditEvent::for_call(
-            (actor, via),
-            token_id,
-            project,
-            action,
-            route.target(),
-            outcome,
-            detail,
-            logged,
-        )
-        .with_used(used)
-        .with_person(person)
-        .with_request_id(request_id),
-    );
 }

@@ -21,6 +21,7 @@ mod edge;
 #[cfg(feature = "control")]
 mod email;
 mod gateway;
+mod gateway_table;
 mod guard;
 mod handlers;
 mod http;
@@ -30,6 +31,7 @@ mod incoming;
 mod ratelimit;
 #[cfg(feature = "control")]
 mod recovery;
+mod refusal;
 #[cfg(feature = "control")]
 mod registry;
 mod routes;
@@ -38,14 +40,14 @@ mod scanning;
 mod store;
 mod weburl;
 
-use call::{record, Call};
+use audit::CallAudit;
+use call::Call;
 use handlers::meta;
 #[cfg(feature = "control")]
 use handlers::{
     admins, directory, elevations, insight, invitations, leaks, signin, storage, tokens,
 };
 use http::ApiResult;
-use keyward_domain::api::Outcome;
 use keyward_domain::ErrorCode;
 use routes::{Endpoint, Route};
 use worker::{Context, Env, Request, Response};
@@ -146,9 +148,16 @@ async fn answer(
         Ok(a) => a,
         Err(e) => return Ok(refuse(e)),
     };
-    let audit_identity = caller
-        .as_ref()
-        .map(|c| (c.audit_identity(), c.person(), c.token().id.clone()));
+    // What the call's audit entry says, named as the gateway names its own.
+    let audit = caller.as_ref().map(|c| CallAudit {
+        person: c.person(),
+        ..CallAudit::of(
+            c.audit_identity(),
+            Some(c.token().id.clone()),
+            route.action().to_string(),
+            route.target(),
+        )
+    });
     let mut call = Call {
         env: &env,
         ctx: &ctx,
@@ -197,40 +206,24 @@ async fn answer(
             }
         }
     }
-    if let Some(((actor, via), person, token_id)) = audit_identity {
-        let (outcome, detail) = match &result {
-            Ok(_) => (Outcome::Success, String::new()),
-            Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
-            Err(e) => (
-                Outcome::Failed,
-                format!("{}: {}", e.code().as_str(), e.problem.detail),
-            ),
-        };
+    if let Some(mut audit) = audit {
         // A change the registry recorded itself still counts as a use.
         // A preview wrote nothing, so nothing recorded it: it is logged
         // here, as a read.
         let preview = call.dry_run.get();
-        let logged = preview || !(route.audited_by_registry() && outcome == Outcome::Success);
+        audit.logged = preview || !(route.audited_by_registry() && result.is_ok());
+        if preview {
+            audit.action.push_str(".preview");
+        }
         // The project the call acted in; an admin's call that names none
         // is the deployment's.
-        let project = call
+        audit.project = call
             .project
             .clone()
             .or_else(|| call.caller.as_ref().and_then(|c| c.access.project.clone()));
-        record(
-            &env,
-            &ctx,
-            (actor, via, person),
-            Some(token_id),
-            project,
-            &route,
-            outcome,
-            detail,
-            logged,
-            call.used.take(),
-            preview,
-            request_id,
-        );
+        audit.used = call.used.take();
+        let outcome = result.as_ref().map(|_| String::new());
+        audit.record(&env, &ctx, request_id, outcome);
     }
     let resp = match result {
         Ok(resp) => resp,

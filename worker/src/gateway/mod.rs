@@ -13,33 +13,21 @@
 pub(crate) mod jwt;
 mod proxy;
 
+use crate::audit::CallAudit;
 use crate::auth;
 use crate::http::{self, ApiError, ApiResult};
 use crate::incoming::Req as Request;
 use crate::store;
 use keyward_domain::admit::{admit, Stop};
-use keyward_domain::api::Outcome;
 use keyward_domain::gateway::{Credential, Identity, Miss, RouteTable, REQUEST_HEADER_PROJECT};
 use keyward_domain::jwt::{classify, BearerShape};
 use keyward_domain::ratelimit::Standing;
 use keyward_domain::requirement::Requirement;
 use keyward_domain::{Decision, ErrorCode, Grant, Principal};
-use std::sync::OnceLock;
 use std::time::Duration;
 use worker::{Context, Env, Response};
 
 pub const PREFIX: &str = "/gw";
-
-static TABLE: OnceLock<Result<RouteTable, String>> = OnceLock::new();
-
-/// The shipped table, parsed once per isolate. It is checked by the domain
-/// tests; should it ever be broken, every gateway call is refused.
-pub(crate) fn table() -> ApiResult<&'static RouteTable> {
-    TABLE
-        .get_or_init(|| RouteTable::from_json(include_str!("../../gateway.json")))
-        .as_ref()
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("gateway.json: {e}")))
-}
 
 /// A setting from a secret or a var; empty counts as unset.
 pub(crate) fn setting(env: &Env, name: &str) -> Option<String> {
@@ -78,7 +66,7 @@ impl Authenticated {
                 .map_err(|stop| {
                     let reached = matches!(stop, Stop::Missing(_) | Stop::Unmet(_))
                         .then(|| named.unwrap_or(caller.access.home()).to_string());
-                    (crate::call::stopped(stop), reached)
+                    (crate::refusal::stopped(stop), reached)
                 })?;
                 Ok(admission.project)
             }
@@ -101,7 +89,7 @@ impl Authenticated {
                 let principal = Principal::new(catalog, false, grants);
                 for wanted in required {
                     if let Decision::Deny(missing) = principal.decide(wanted) {
-                        return Err((crate::call::insufficient(&missing), Some(project)));
+                        return Err((crate::refusal::insufficient(&missing), Some(project)));
                     }
                 }
                 Ok(project)
@@ -125,18 +113,6 @@ fn named_project(req: &Request) -> ApiResult<Option<String>> {
     })?;
     Ok(Some(raw.to_string()))
 }
-
-/// Who called (and through which personal key), the action, the target,
-/// once chosen the project the call acted in, and once authorized the
-/// grants it used.
-type GatewayAudit = (
-    (String, Option<String>),
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Vec<Grant>,
-);
 
 /// Where a credential may act.
 enum Reach {
@@ -166,23 +142,13 @@ struct Authenticated {
 }
 
 pub async fn handle(req: Request, env: &Env, ctx: &Context, request_id: &str) -> Response {
-    let mut audit: Option<GatewayAudit> = None;
+    let mut audit: Option<CallAudit> = None;
     let result = serve(req, env, &mut audit).await;
-    if let Some((actor, token_id, action, target, project, used)) = audit {
-        let (outcome, detail) = match &result {
-            Ok(resp) => (Outcome::Success, format!("upstream {}", resp.status_code())),
-            Err(e) if e.problem.status == 403 => (Outcome::Denied, e.problem.detail.clone()),
-            Err(e) => (
-                Outcome::Failed,
-                format!("{}: {}", e.code().as_str(), e.problem.detail),
-            ),
-        };
-        let event = crate::audit::AuditEvent::for_call(
-            actor, token_id, project, action, target, outcome, detail, true,
-        )
-        .with_used(used)
-        .with_request_id(request_id);
-        crate::audit::record(env, ctx, event);
+    if let Some(audit) = audit {
+        let outcome = result
+            .as_ref()
+            .map(|resp| format!("upstream {}", resp.status_code()));
+        audit.record(env, ctx, request_id, outcome);
     }
     match result {
         Ok(resp) => resp,
@@ -190,8 +156,8 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, request_id: &str) ->
     }
 }
 
-async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> ApiResult<Response> {
-    let table = table()?;
+async fn serve(req: Request, env: &Env, audit: &mut Option<CallAudit>) -> ApiResult<Response> {
+    let table = crate::gateway_table::table()?;
     let url = crate::weburl::WebUrl::parse(&req.inner().url())
         .map_err(|_| ApiError::new(ErrorCode::InvalidRequest, "the URL could not be parsed"))?;
     // The raw (still percent-encoded) path: the upstream gets it unchanged.
@@ -233,29 +199,22 @@ async fn serve(req: Request, env: &Env, audit: &mut Option<GatewayAudit>) -> Api
         route.accepts(Credential::Jwt),
     )
     .await?;
-    *audit = Some((
+    let audit = audit.insert(CallAudit::of(
         who.actor.clone(),
         who.token_id.clone(),
         format!("gateway.{}", route.name),
         rest.clone(),
-        None,
-        vec![],
     ));
     let allowance = crate::ratelimit::enforce(env, &who.limit_key, who.limit, who.quota).await?;
-    let project = match who.admit(named.as_deref(), &required) {
-        Ok(project) => project,
-        Err((e, reached)) => {
-            // A call refused for a grant acted in a project all the same.
-            if let Some(a) = audit.as_mut() {
-                a.4 = reached;
-            }
-            return Err(e);
-        }
-    };
-    if let Some(a) = audit.as_mut() {
-        a.4 = Some(project.clone());
-        a.5 = required;
-    }
+    // A call refused for a grant acted in a project all the same.
+    let project = who
+        .admit(named.as_deref(), &required)
+        .map_err(|(e, reached)| {
+            audit.project = reached;
+            e
+        })?;
+    audit.project = Some(project.clone());
+    audit.used = required;
     who.identity.project = project;
 
     let upstream = route

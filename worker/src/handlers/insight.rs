@@ -81,7 +81,7 @@ pub async fn routes(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
         .transpose()
         .map_err(|e| ApiError::invalid(vec![e]))?;
     let holdings = holdings(id, call).await?;
-    let table = crate::gateway::table()?;
+    let table = crate::gateway_table::table()?;
     let report = explain::routes(
         &holdings,
         call.catalog,

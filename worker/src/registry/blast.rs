@@ -171,7 +171,7 @@ impl RegistryObject {
         before: &Before,
         mut after: impl FnMut(&TokenRow) -> Result<Option<Access>, StoreError>,
     ) -> RegResult<BlastRadius> {
-        let table = crate::gateway::table().map_err(|e| Fault::Internal(e.problem.detail))?;
+        let table = crate::gateway_table::table().map_err(|e| Fault::Internal(e.problem.detail))?;
         let mut radius = BlastRadius::new(action);
         for (row, was) in plan.affected.iter().zip(&before.0) {
             let after = after(row)?;
