@@ -35,6 +35,7 @@ pub mod shapes;
 pub mod signin;
 pub mod storage;
 pub mod template;
+pub mod token_input;
 pub mod usage;
 pub mod validate;
 pub mod version;

@@ -22,28 +22,7 @@ pub fn check_grants(
     catalog: &keyward_domain::Catalog,
     grants: Vec<keyward_domain::Grant>,
 ) -> crate::http::ApiResult<Vec<keyward_domain::Grant>> {
-    let errors: Vec<keyward_domain::FieldError> = grants
-        .iter()
-        .enumerate()
-        .filter_map(|(i, g)| {
-            catalog
-                .check(g)
-                .err()
-                .map(|e| keyward_domain::FieldError::new(format!("grants[{i}]"), e.to_string()))
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(keyward_domain::grant::explicit(grants))
-    } else {
-        let detail = errors
-            .iter()
-            .map(|e| e.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(
-            keyward_domain::Problem::new(keyward_domain::ErrorCode::UnknownPermission, detail)
-                .with_errors(errors)
-                .into(),
-        )
-    }
+    Ok(keyward_domain::token_input::checked_grants(
+        catalog, grants,
+    )?)
 }

@@ -71,6 +71,17 @@ impl From<worker::kv::KvError> for ApiError {
     }
 }
 
+impl From<Box<Problem>> for ApiError {
+    fn from(problem: Box<Problem>) -> Self {
+        ApiError {
+            problem,
+            retry_after: None,
+            allow: None,
+            allowance: None,
+        }
+    }
+}
+
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
         ApiError {

@@ -20,6 +20,7 @@ use keyward_domain::api::{
     StartDeviceAuthorization, Token,
 };
 use keyward_domain::invitation;
+use keyward_domain::shapes::{Description, TokenName};
 use keyward_domain::signin;
 use keyward_domain::webauthn::{self, Expected, Rejected};
 use keyward_domain::{secret, validate, ErrorCode, TokenKind};
@@ -600,6 +601,9 @@ pub async fn device_token(req: &mut Request, call: &mut Call<'_>) -> ApiResult<R
     );
     let expires_at = Some(now + signin::CLI_TOKEN_SECONDS);
     let description = format!("Issued to {} by `keyward login`", grant.person.email);
+    let name = TokenName::parse("client_name", &name).map_err(|e| ApiError::invalid(vec![e]))?;
+    let description =
+        Description::parse("description", &description).map_err(|e| ApiError::invalid(vec![e]))?;
     let (token, secret): (Token, _) = match grant.person.kind {
         PersonKind::Admin => {
             let secret = store::new_secret(TokenKind::Global);
@@ -637,8 +641,8 @@ pub async fn device_token(req: &mut Request, call: &mut Call<'_>) -> ApiResult<R
                     crate::registry::directory::DirectoryCommand::CreatePersonalKey {
                         actor,
                         member_id: grant.person.id.clone(),
-                        name,
-                        description,
+                        name: name.into_string(),
+                        description: description.into_string(),
                         expires_at,
                         secret: NewSecret::of(&secret),
                     },

@@ -2,14 +2,14 @@
 //! and what the commands carry.
 
 use super::directory;
-use keyward_domain::api::{Admin, Invitation, InvitationWelcome, ProjectGrants, Token};
+use keyward_domain::api::{Admin, Invitation, InvitationWelcome, Token};
 use keyward_domain::caller::Caller;
-use keyward_domain::conditions::{Cidr, Meta};
 use keyward_domain::policy;
 use keyward_domain::query::TokenQuery;
-use keyward_domain::quota::UsageLimit;
 use keyward_domain::{Access, Grant, TokenKind};
 use serde::{Deserialize, Serialize};
+
+pub use keyward_domain::token_input::{NewToken, TokenChanges};
 
 /// Who is acting: the caller the edge authenticated — its KV record, the
 /// domain's one [`Caller`] — at the instant it did, and, once the registry
@@ -101,13 +101,6 @@ impl NewSecret {
     }
 }
 
-/// A changed expiry; `at: None` is "never". (A bare `Option<Option<_>>`
-/// would lose the difference between "unchanged" and "never" in JSON.)
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewExpiry {
-    pub at: Option<i64>,
-}
-
 /// A reported secret, by hash (`None`: not a Keyward secret at all).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeakSighting {
@@ -133,18 +126,6 @@ pub struct LeakNotice {
     pub project: Option<String>,
     pub action: keyward_domain::leak::LeakAction,
     pub url: Option<String>,
-}
-
-/// A changed not-before; `at: None` removes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewNotBefore {
-    pub at: Option<i64>,
-}
-
-/// A changed rate limit; `per_minute: None` is the default limit.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewRateLimit {
-    pub per_minute: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -318,49 +299,4 @@ pub struct InvitationDraft {
 pub struct AdminWithToken {
     pub admin: Admin,
     pub master_token: Token,
-}
-
-/// A scoped token or global key to create, as validated by the front.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewToken {
-    pub name: String,
-    pub description: String,
-    pub grants: Vec<Grant>,
-    pub expires_at: Option<i64>,
-    pub rate_limit: Option<u32>,
-    pub kind: TokenKind,
-    pub personas: Vec<String>,
-    /// `None`: the actor's own project.
-    pub project: Option<String>,
-    pub project_grants: ProjectGrants,
-    pub global_admin: bool,
-    pub enabled: bool,
-    pub not_before: Option<i64>,
-    pub allowed_ips: Vec<Cidr>,
-    pub meta: Meta,
-    pub usage_limit: Option<UsageLimit>,
-}
-
-/// Changes to a token; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct TokenChanges {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub grants: Option<Vec<Grant>>,
-    pub expires_at: Option<NewExpiry>,
-    pub rate_limit: Option<NewRateLimit>,
-    pub personas: Option<Vec<String>>,
-    pub project_grants: Option<ProjectGrants>,
-    pub global_admin: Option<bool>,
-    pub enabled: Option<bool>,
-    pub not_before: Option<NewNotBefore>,
-    pub allowed_ips: Option<Vec<Cidr>>,
-    pub meta: Option<Meta>,
-    pub usage_limit: Option<NewUsageLimit>,
-}
-
-/// A changed usage limit; `limit: None` lifts it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewUsageLimit {
-    pub limit: Option<UsageLimit>,
 }

@@ -115,61 +115,76 @@ impl RegistryObject {
         secret: NewSecret,
         now: i64,
     ) -> RegResult<Token> {
+        // Every field, so a new one cannot be forgotten here.
+        let NewToken {
+            name,
+            description,
+            grants,
+            expires_at,
+            rate_limit,
+            kind,
+            personas,
+            project,
+            project_grants,
+            global_admin,
+            enabled,
+            not_before,
+            allowed_ips,
+            meta,
+            usage_limit,
+        } = new;
         self.purge_expired(now)?;
         self.sweep_retired(now).await?;
         // Refused early, before the project checks could tell a non-admin
         // which projects exist.
-        if new.kind == TokenKind::Global {
+        if kind == TokenKind::Global {
             policy::may_administer(&actor.policy(), "creating global keys")?;
         } else {
             policy::may_change(&actor.policy())?;
         }
-        let project = match new.kind {
+        let project = match kind {
             TokenKind::Global => None,
-            _ => Some(
-                new.project
-                    .unwrap_or_else(|| actor.access().home().to_string()),
-            ),
+            _ => Some(project.map_or_else(|| actor.access().home().to_string(), String::from)),
         };
         if let Some(p) = &project {
             self.require_project("project", p)?;
         }
-        for p in new.project_grants.keys() {
+        for p in project_grants.keys() {
             self.require_project(&format!("project_grants.{p}"), p)?;
         }
-        self.require_personas(&new.personas)?;
-        if self.name_taken(&new.name, project.as_deref(), None)? {
+        let personas: Vec<String> = personas.into_iter().map(String::from).collect();
+        self.require_personas(&personas)?;
+        if self.name_taken(&name, project.as_deref(), None)? {
             return Err(Fault::conflict(format!(
-                "a token named '{}' already exists",
-                new.name
+                "a token named '{name}' already exists"
             )));
         }
         let row = TokenRow {
             id: store::random_id("tok_", 20),
             client_id: store::random_id("cli_", 16),
-            name: new.name,
-            description: new.description,
-            kind: new.kind,
-            grants: new.grants,
+            name: name.into_string(),
+            description: description.into_string(),
+            kind,
+            grants,
             created_by: actor.client_id(),
             created_at: now,
             updated_at: now,
-            expires_at: new.expires_at,
+            expires_at,
             last_used_at: None,
             secret_hash: secret.hash,
             secret_hint: secret.hint,
             admin_id: None,
-            rate_limit: new.rate_limit,
-            personas: new.personas,
+            rate_limit,
+            personas,
             project,
-            project_grants: new.project_grants,
-            global_admin: new.global_admin,
+            project_grants,
+            global_admin,
             member_id: None,
-            enabled: new.enabled,
-            not_before: new.not_before,
-            allowed_ips: new.allowed_ips,
-            meta: new.meta,
-            usage_limit: new.usage_limit,
+            enabled,
+            not_before,
+            allowed_ips,
+            meta,
+            usage_limit,
             elevations: vec![],
         };
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
@@ -210,33 +225,25 @@ impl RegistryObject {
             ));
         }
         self.check_may_manage(actor, &row)?;
-        let personal = row.kind == TokenKind::Personal;
-        let global = row.kind == TokenKind::Global;
-        let mut refused = vec![];
-        if personal
-            && (changes.grants.as_ref().is_some_and(|g| !g.is_empty())
-                || changes.personas.as_ref().is_some_and(|p| !p.is_empty()))
-        {
-            refused.push(keyward_domain::FieldError::new(
-                "grants",
-                "a personal key has no grants or personas of its own: it acts as its user",
-            ));
-        }
-        if !global && (changes.project_grants.is_some() || changes.global_admin.is_some()) {
-            refused.push(keyward_domain::FieldError::new(
-                if changes.project_grants.is_some() {
-                    "project_grants"
-                } else {
-                    "global_admin"
-                },
-                "only global keys carry per-project grants or global admin",
-            ));
-        }
-        if !refused.is_empty() {
-            return Err(Fault::invalid(refused));
-        }
+        changes.fit(row.kind).map_err(Fault::invalid)?;
+        // Every field, so a new one cannot be forgotten here.
+        let TokenChanges {
+            name,
+            description,
+            grants,
+            expires_at,
+            rate_limit,
+            personas,
+            project_grants,
+            global_admin,
+            enabled,
+            not_before,
+            allowed_ips,
+            meta,
+            usage_limit,
+        } = changes;
         let mut changed = Changed::default();
-        if let Some(name) = changes.name.filter(|n| *n != row.name) {
+        if let Some(name) = name.map(String::from).filter(|n| *n != row.name) {
             if self.name_taken(&name, row.project().as_deref(), Some(id))? {
                 return Err(Fault::conflict(format!(
                     "a token named '{name}' already exists"
@@ -244,22 +251,21 @@ impl RegistryObject {
             }
             changed.set("name", &mut row.name, Some(name));
         }
-        changed.set("description", &mut row.description, changes.description);
-        changed.set("grants", &mut row.grants, changes.grants);
-        if let Some(p) = &changes.personas {
+        let description = description.map(String::from);
+        changed.set("description", &mut row.description, description);
+        changed.set("grants", &mut row.grants, grants);
+        let personas: Option<Vec<String>> =
+            personas.map(|p| p.into_iter().map(String::from).collect());
+        if let Some(p) = &personas {
             self.require_personas(p)?;
         }
-        changed.set("personas", &mut row.personas, changes.personas);
-        for p in changes.project_grants.iter().flat_map(|pg| pg.keys()) {
+        changed.set("personas", &mut row.personas, personas);
+        for p in project_grants.iter().flat_map(|pg| pg.keys()) {
             self.require_project(&format!("project_grants.{p}"), p)?;
         }
-        changed.set(
-            "project_grants",
-            &mut row.project_grants,
-            changes.project_grants,
-        );
-        changed.set("global_admin", &mut row.global_admin, changes.global_admin);
-        let expires_at = changes.expires_at.map(|e| e.at);
+        changed.set("project_grants", &mut row.project_grants, project_grants);
+        changed.set("global_admin", &mut row.global_admin, global_admin);
+        let expires_at = expires_at.map(|e| e.at);
         let held_to_policy = expires_at.is_some() || before.project_grants != row.project_grants;
         changed.set("expires_at", &mut row.expires_at, expires_at);
         if held_to_policy {
@@ -268,15 +274,15 @@ impl RegistryObject {
             // stricter policy keep theirs until then.
             self.check_expiry_policies(&row, now)?;
         }
-        let rate_limit = changes.rate_limit.map(|r| r.per_minute);
+        let rate_limit = rate_limit.map(|r| r.per_minute);
         changed.set("rate_limit", &mut row.rate_limit, rate_limit);
         let was_enabled = row.enabled;
-        changed.set("enabled", &mut row.enabled, changes.enabled);
-        let not_before = changes.not_before.map(|n| n.at);
+        changed.set("enabled", &mut row.enabled, enabled);
+        let not_before = not_before.map(|n| n.at);
         changed.set("not_before", &mut row.not_before, not_before);
-        changed.set("allowed_ips", &mut row.allowed_ips, changes.allowed_ips);
-        changed.set("meta", &mut row.meta, changes.meta);
-        let usage_limit = changes.usage_limit.map(|u| u.limit);
+        changed.set("allowed_ips", &mut row.allowed_ips, allowed_ips);
+        changed.set("meta", &mut row.meta, meta);
+        let usage_limit = usage_limit.map(|u| u.limit);
         changed.set("usage_limit", &mut row.usage_limit, usage_limit);
         conditions::window(row.not_before, row.expires_at).map_err(|e| Fault::invalid(vec![e]))?;
         // Ended elevations go with the next write (the edge ignores them).
