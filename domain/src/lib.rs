@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod conditions;
 pub mod contract;
 pub mod describe;
+pub mod directory_input;
 pub mod elevation;
 pub mod expiry;
 pub mod explain;

@@ -6,7 +6,9 @@ use crate::http::{self, ApiError, ApiResult};
 use crate::registry::{AdminWithToken, Command, NewSecret};
 use crate::store;
 use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
-use keyward_domain::{validate, TokenKind};
+use keyward_domain::shapes::{Email, Name};
+use keyward_domain::token_input::collect;
+use keyward_domain::TokenKind;
 use worker::{Request, Response};
 
 pub async fn list(call: &mut Call<'_>) -> ApiResult<Response> {
@@ -19,12 +21,8 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
     let caller = call.require_master()?;
     let body: CreateAdmin = http::json_body(req).await?;
     let mut errors = vec![];
-    let email = validate::email("email", &body.email)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let name = validate::name("name", &body.name)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let email = collect(&mut errors, Email::parse("email", &body.email));
+    let name = collect(&mut errors, Name::parse("name", &body.name));
     let (Some(email), Some(name)) = (email, name) else {
         return Err(ApiError::invalid(errors));
     };
@@ -33,8 +31,8 @@ pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Respons
         .registry()?
         .call(&Command::CreateAdmin {
             actor: caller.actor(),
-            email,
-            name,
+            email: email.into(),
+            name: name.into(),
             secret: NewSecret::of(&secret),
         })
         .await?;

@@ -3,19 +3,20 @@
 
 use crate::call::Call;
 use crate::handlers::invitations::{deliver, new_code};
-use crate::handlers::tokens::{check_grants, persona_ids};
 use crate::http::{self, ApiError, ApiResult};
 use crate::registry::directory::{DirectoryCommand, MemberDraft, NewMember, ProjectChanges};
 use crate::registry::{Actor, Versioned};
 use crate::registry::{Command, NewSecret};
 use crate::store;
 use keyward_domain::api::{
-    CreateMember, CreatePersona, CreatePersonalKey, CreateProject, Member, MemberCreated,
-    MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList, UpdateMember,
-    UpdatePersona, UpdateProject,
+    Member, MemberCreated, MemberList, Persona, PersonaList, Project, ProjectList, Token, TokenList,
 };
 use keyward_domain::blast::BlastRadius;
-use keyward_domain::{expiry, invitation, secret, validate, FieldError, TokenKind};
+use keyward_domain::directory_input::{
+    MemberChanges, MemberInvitation, NewPersona, NewPersonalKey, NewProject, PersonaChanges,
+    ProjectEdit,
+};
+use keyward_domain::{secret, FieldError, TokenKind};
 use time::Duration;
 use worker::{Request, Response};
 
@@ -35,10 +36,6 @@ fn guarded(
     cmd: DirectoryCommand,
 ) -> ApiResult<Command> {
     super::guarded(req, actor, target, Command::Directory(cmd))
-}
-
-fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
-    r.map_err(|e| errors.push(e)).ok()
 }
 
 // ---- personas -------------------------------------------------------------
@@ -62,23 +59,17 @@ pub async fn get_persona(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
 
 pub async fn create_persona(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_admin("managing personas")?;
-    let body: CreatePersona = http::json_body(req).await?;
-    let mut errors = vec![];
-    let name = collect(&mut errors, validate::name("name", &body.name));
-    let description = collect(
-        &mut errors,
-        validate::description("description", body.description.as_deref().unwrap_or("")),
-    );
-    let (Some(name), Some(description)) = (name, description) else {
-        return Err(ApiError::invalid(errors));
-    };
-    let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
+    let NewPersona {
+        name,
+        description,
+        grants,
+    } = NewPersona::parse(http::json_body(req).await?, call.catalog)?;
     let persona: Persona = ask(
         call,
         DirectoryCommand::CreatePersona {
             actor: caller.actor(),
-            name,
-            description,
+            name: name.into(),
+            description: description.into(),
             grants,
         },
     )
@@ -93,27 +84,17 @@ pub async fn update_persona(
 ) -> ApiResult<Response> {
     let caller = call.require_admin("managing personas")?;
     let dry_run = dry_run(req)?;
-    let body: UpdatePersona = http::json_body(req).await?;
-    let mut errors = vec![];
-    let name = body
-        .name
-        .map(|n| collect(&mut errors, validate::name("name", &n)));
-    let description = body
-        .description
-        .map(|d| collect(&mut errors, validate::description("description", &d)));
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let grants = body
-        .grants
-        .map(|g| check_grants(call.catalog, g))
-        .transpose()?;
+    let PersonaChanges {
+        name,
+        description,
+        grants,
+    } = PersonaChanges::parse(http::json_body(req).await?, call.catalog)?;
     let actor = caller.actor();
     let cmd = DirectoryCommand::UpdatePersona {
         actor: actor.clone(),
         id: id.into(),
-        name: name.flatten(),
-        description: description.flatten(),
+        name: name.map(String::from),
+        description: description.map(String::from),
         grants,
         dry_run,
     };
@@ -194,23 +175,15 @@ pub async fn get_member(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
 pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_admin("inviting members")?;
     crate::handlers::invitations::require_email(call)?;
-    let body: CreateMember = http::json_body(req).await?;
-    let mut errors = vec![];
-    let email = collect(&mut errors, validate::email("email", &body.email));
-    let name = collect(&mut errors, validate::name("name", &body.name));
-    let message = collect(&mut errors, invitation::message(body.message.as_deref()));
-    let validity = collect(&mut errors, invitation::validity(body.expires_in));
-    let project = match &body.project {
-        Some(p) => collect(&mut errors, validate::project_id("project", p)).map(Some),
-        None => Some(None),
-    };
-    let (Some(email), Some(name), Some(message), Some(validity), Some(project)) =
-        (email, name, message, validity, project)
-    else {
-        return Err(ApiError::invalid(errors));
-    };
-    let grants = check_grants(call.catalog, body.grants.unwrap_or_default())?;
-    let personas = persona_ids(body.personas.unwrap_or_default())?;
+    let MemberInvitation {
+        email,
+        name,
+        grants,
+        personas,
+        project,
+        message,
+        validity,
+    } = MemberInvitation::parse(http::json_body(req).await?, call.catalog)?;
     let code = new_code();
     let unseen = store::new_secret(TokenKind::User);
     let created: MemberDraft = ask(
@@ -218,11 +191,11 @@ pub async fn create_member(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
         DirectoryCommand::CreateMember {
             actor: caller.actor(),
             member: NewMember {
-                email,
-                name,
+                email: email.into(),
+                name: name.into(),
                 grants,
-                personas,
-                project,
+                personas: personas.into_iter().map(String::from).collect(),
+                project: project.map(String::from),
             },
             message,
             invitation_expires_at: (store::now() + Duration::seconds(validity as i64))
@@ -252,23 +225,18 @@ pub async fn update_member(
 ) -> ApiResult<Response> {
     let caller = call.require_admin("managing members")?;
     let dry_run = dry_run(req)?;
-    let body: UpdateMember = http::json_body(req).await?;
-    let name = match body.name {
-        Some(n) => Some(validate::name("name", &n).map_err(|e| ApiError::invalid(vec![e]))?),
-        None => None,
-    };
-    let grants = body
-        .grants
-        .map(|g| check_grants(call.catalog, g))
-        .transpose()?;
-    let personas = body.personas.map(persona_ids).transpose()?;
+    let MemberChanges {
+        name,
+        grants,
+        personas,
+    } = MemberChanges::parse(http::json_body(req).await?, call.catalog)?;
     let actor = caller.actor();
     let cmd = DirectoryCommand::UpdateMember {
         actor: actor.clone(),
         id: id.into(),
-        name,
+        name: name.map(String::from),
         grants,
-        personas,
+        personas: personas.map(|p| p.into_iter().map(String::from).collect()),
         dry_run,
     };
     if dry_run {
@@ -320,29 +288,20 @@ pub async fn create_key(
     call: &mut Call<'_>,
 ) -> ApiResult<Response> {
     let caller = call.caller()?;
-    let body: CreatePersonalKey = http::json_body(req).await?;
-    let mut errors = vec![];
-    let name = collect(&mut errors, validate::name("name", &body.name));
-    let description = collect(
-        &mut errors,
-        validate::description("description", body.description.as_deref().unwrap_or("")),
-    );
-    let expires_at = collect(
-        &mut errors,
-        expiry::resolve(body.expires_at, body.expires_in, store::now()),
-    );
-    let (Some(name), Some(description), Some(expires_at)) = (name, description, expires_at) else {
-        return Err(ApiError::invalid(errors));
-    };
+    let NewPersonalKey {
+        name,
+        description,
+        expires_at,
+    } = NewPersonalKey::parse(http::json_body(req).await?, store::now())?;
     let secret = store::new_secret(TokenKind::Personal);
     let token: Token = ask(
         call,
         DirectoryCommand::CreatePersonalKey {
             actor: caller.actor(),
             member_id: member_id.into(),
-            name,
-            description,
-            expires_at: expires_at.map(|t| t.unix_timestamp()),
+            name: name.into(),
+            description: description.into(),
+            expires_at,
             secret: NewSecret::of(&secret),
         },
     )
@@ -395,32 +354,19 @@ pub async fn get_project(id: &str, call: &mut Call<'_>) -> ApiResult<Response> {
 
 pub async fn create_project(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require_admin("creating projects")?;
-    let body: CreateProject = http::json_body(req).await?;
-    let mut errors = vec![];
-    let id = collect(&mut errors, validate::project_id("id", &body.id));
-    let name = collect(&mut errors, validate::name("name", &body.name));
-    let description = collect(
-        &mut errors,
-        validate::description("description", body.description.as_deref().unwrap_or("")),
-    );
-    let policy = collect(
-        &mut errors,
-        body.expiry_policy
-            .unwrap_or_default()
-            .check("expiry_policy"),
-    );
-    let (Some(id), Some(name), Some(description), Some(expiry_policy)) =
-        (id, name, description, policy)
-    else {
-        return Err(ApiError::invalid(errors));
-    };
+    let NewProject {
+        id,
+        name,
+        description,
+        expiry_policy,
+    } = NewProject::parse(http::json_body(req).await?)?;
     let project: Project = ask(
         call,
         DirectoryCommand::CreateProject {
             actor: caller.actor(),
-            id,
-            name,
-            description,
+            id: id.into(),
+            name: name.into(),
+            description: description.into(),
             expiry_policy,
         },
     )
@@ -435,32 +381,23 @@ pub async fn update_project(
 ) -> ApiResult<Response> {
     let caller = call.require_admin("editing projects")?;
     let dry_run = dry_run(req)?;
-    let body: UpdateProject = http::json_body(req).await?;
-    let mut errors = vec![];
-    let name = body
-        .name
-        .as_deref()
-        .and_then(|n| collect(&mut errors, validate::name("name", n)));
-    let description = body
-        .description
-        .as_deref()
-        .and_then(|d| collect(&mut errors, validate::description("description", d)));
-    let expiry_policy = body
-        .expiry_policy
-        .and_then(|p| collect(&mut errors, p.check("expiry_policy")));
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
+    let ProjectEdit {
+        name,
+        description,
+        expiry_policy,
+        leak_response,
+        elevation_approval,
+    } = ProjectEdit::parse(http::json_body(req).await?)?;
     let actor = caller.actor();
     let cmd = DirectoryCommand::UpdateProject {
         actor: actor.clone(),
         id: id.to_string(),
         changes: ProjectChanges {
-            name,
-            description,
+            name: name.map(String::from),
+            description: description.map(String::from),
             expiry_policy,
-            leak_response: body.leak_response,
-            elevation_approval: body.elevation_approval,
+            leak_response,
+            elevation_approval,
         },
         dry_run,
     };

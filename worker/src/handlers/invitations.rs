@@ -11,7 +11,8 @@ use keyward_domain::api::{
     CreateInvitation, Invitation, InvitationCreated, InvitationList, InvitationWelcome, OutboxList,
     OutboxMessage, Token,
 };
-use keyward_domain::{invitation, secret, validate, ErrorCode, FieldError, TokenKind};
+use keyward_domain::shapes::Email;
+use keyward_domain::{invitation, secret, ErrorCode, FieldError, TokenKind};
 use time::Duration;
 use worker::{Request, Response};
 
@@ -80,7 +81,7 @@ pub async fn create(token_id: &str, req: &mut Request, call: &mut Call<'_>) -> A
     require_email(call)?;
     let body: CreateInvitation = http::json_body(req).await?;
     let mut errors: Vec<FieldError> = vec![];
-    let email = validate::email("email", &body.email)
+    let email = Email::parse("email", &body.email)
         .map_err(|e| errors.push(e))
         .ok();
     let message = invitation::message(body.message.as_deref())
@@ -99,7 +100,7 @@ pub async fn create(token_id: &str, req: &mut Request, call: &mut Call<'_>) -> A
         .call(&Command::CreateInvitation {
             actor: caller.actor(),
             token_id: token_id.to_string(),
-            email,
+            email: email.into(),
             message,
             expires_at: expires_at.unix_timestamp(),
             code_hash: secret::hash_str(&code).0,

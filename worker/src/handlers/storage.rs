@@ -5,7 +5,9 @@ use crate::http::{self, ApiError, ApiResult, OBJECT_LIMIT};
 use crate::registry::Command;
 use crate::store::{self, ObjectMeta};
 use keyward_domain::api::{Bucket, BucketList, CreateBucket, ObjectInfo, ObjectList};
+use keyward_domain::shapes::{Description, ResourceId};
 use keyward_domain::storage::{self, Readable};
+use keyward_domain::token_input::collect;
 use keyward_domain::{validate, FieldError, Grant, Resource};
 use time::OffsetDateTime;
 use worker::kv::KvStore;
@@ -115,13 +117,11 @@ pub async fn create_bucket(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
     let caller = call.require("storage", "create_bucket", None)?;
     let body: CreateBucket = http::json_body(req).await?;
     let mut errors = vec![];
-    let id = validate::resource_id("id", &body.id)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let description =
-        validate::description("description", body.description.as_deref().unwrap_or(""))
-            .map_err(|e| errors.push(e))
-            .ok();
+    let id = collect(&mut errors, ResourceId::parse("id", &body.id));
+    let description = collect(
+        &mut errors,
+        Description::parse("description", body.description.as_deref().unwrap_or("")),
+    );
     let (Some(id), Some(description)) = (id, description) else {
         return Err(ApiError::invalid(errors));
     };
@@ -130,8 +130,8 @@ pub async fn create_bucket(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
         .call(&Command::CreateBucket {
             actor: caller.actor(),
             project: Some(call.project()?),
-            id,
-            description,
+            id: id.into(),
+            description: description.into(),
         })
         .await?;
     http::json(201, &bucket)
@@ -139,7 +139,7 @@ pub async fn create_bucket(req: &mut Request, call: &mut Call<'_>) -> ApiResult<
 
 fn check_ids(bucket: &str, key: Option<&str>) -> ApiResult<()> {
     let mut errors: Vec<FieldError> = vec![];
-    if let Err(e) = validate::resource_id("bucket", bucket) {
+    if let Err(e) = ResourceId::parse("bucket", bucket) {
         errors.push(e);
     }
     if let Some(k) = key {

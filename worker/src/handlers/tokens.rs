@@ -12,12 +12,6 @@ use worker::{Request, Response};
 
 pub use crate::catalog::check_grants;
 
-/// Persona ids as the directory's commands carry them.
-pub fn persona_ids(ids: Vec<String>) -> ApiResult<Vec<String>> {
-    let ids = keyward_domain::token_input::persona_ids(ids)?;
-    Ok(ids.into_iter().map(String::from).collect())
-}
-
 pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
     let new = NewToken::parse(http::json_body(req).await?, call.catalog, store::now())?;
