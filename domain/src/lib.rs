@@ -19,6 +19,7 @@ pub mod grant;
 pub mod invitation;
 pub mod jwt;
 pub mod leak;
+pub mod lease;
 pub mod level;
 #[cfg(test)]
 mod model;

@@ -23,6 +23,9 @@
 //! nothing, answered from the object's own view, in which leased slots
 //! count as taken (see `keyward_domain::ratelimit::Standing`).
 
+/// The rate-limit header fields of an answer are HTTP plumbing; the
+/// limiter hands them out under this name too.
+pub use crate::http::Allowance;
 use crate::http::{ApiError, ApiResult};
 use keyward_domain::quota::{Take, Tally, UsageLimit};
 use keyward_domain::ratelimit::{slice, Lease, Standing, Window};
@@ -58,36 +61,6 @@ impl Slice {
 
     fn remaining(&self) -> u32 {
         self.room.saturating_add(self.held - self.spent)
-    }
-}
-
-/// What the answer tells the client of its rate limit (the IETF
-/// `RateLimit` and `RateLimit-Policy` fields): calls per window, and
-/// about how many are left. Other isolates hold leases of the same
-/// budget, so `remaining` is this isolate's view: never more than is left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Allowance {
-    pub limit: u32,
-    pub remaining: u32,
-}
-
-impl Allowance {
-    /// `RateLimit-Policy` and `RateLimit`, as
-    /// draft-ietf-httpapi-ratelimit-headers writes them: the budget is
-    /// back within a window, or at `retry_after` for a refused call.
-    pub fn fields(&self, retry_after: Option<u64>) -> [(&'static str, String); 2] {
-        let window = keyward_domain::ratelimit::WINDOW_MS / 1000;
-        let reset = retry_after.unwrap_or(window as u64);
-        [
-            (
-                "ratelimit-policy",
-                format!("\"per-minute\";q={};w={window}", self.limit),
-            ),
-            (
-                "ratelimit",
-                format!("\"per-minute\";r={};t={reset}", self.remaining),
-            ),
-        ]
     }
 }
 
