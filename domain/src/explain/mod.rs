@@ -2,15 +2,17 @@
 //! decision"), and which of the gateway's routes it can call.
 //!
 //! Nothing here decides on its own: the verdict is the edge's
-//! ([`Access::principal`] and [`Principal::admit`], which
-//! [`Principal::decide`] is built on, after the same expiry and
-//! reach checks), and the derivation is what that decision returns. What
+//! ([`Access::principal`](crate::Access::principal) and
+//! [`Principal::admit`](crate::Principal::admit), which
+//! [`Principal::decide`](crate::Principal::decide) is built on, after the
+//! same expiry and reach checks), and the derivation is what that decision returns. What
 //! this module adds is where each grant came from, which only the registry
 //! knows ([`Holdings`]): the token's own grants, a persona's, a member's.
 //!
 //! Two facts come from outside the registry, as plain data
 //! ([`Circumstances`]): the token's rate limiter as it stands now (the
-//! worker peeks at it without taking a slot, [`Standing`]), and which of
+//! worker peeks at it without taking a slot,
+//! [`Standing`](crate::ratelimit::Standing)), and which of
 //! the token's secrets the call would present (by its hint: the current
 //! one, one a refresh replaced that is still inside its overlap, or none
 //! that works).
