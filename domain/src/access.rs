@@ -9,7 +9,7 @@
 use crate::catalog::Catalog;
 use crate::grant::{Grant, Principal};
 use crate::secret::TokenKind;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The project that existed before projects did: single-project data
 /// lives here.
@@ -60,6 +60,52 @@ impl Access {
         } else {
             Principal::new(catalog, false, &self.grants_in(project))
         }
+    }
+}
+
+/// The one definition of an admin: master tokens and global admin keys.
+pub fn is_admin(kind: TokenKind, global_admin: bool) -> bool {
+    kind == TokenKind::Master || (kind == TokenKind::Global && global_admin)
+}
+
+/// The policy's answers as methods of the access they are about.
+impl Access {
+    /// Master tokens and global admin keys: every permission in every
+    /// project, and the administration of the deployment.
+    pub fn is_admin(&self) -> bool {
+        is_admin(self.kind, self.global_admin)
+    }
+
+    /// Whether the token can act in `project` at all.
+    pub fn reaches(&self, project: &str) -> bool {
+        reachable_projects(self).contains(project)
+    }
+}
+
+/// Where an actor may act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    Everywhere,
+    Only(BTreeSet<String>),
+}
+
+impl Reach {
+    pub fn contains(&self, project: &str) -> bool {
+        match self {
+            Reach::Everywhere => true,
+            Reach::Only(set) => set.contains(project),
+        }
+    }
+}
+
+/// The projects in which `access` holds anything at all.
+pub fn reachable_projects(access: &Access) -> Reach {
+    if access.is_admin() || (access.kind == TokenKind::Global && !access.grants.is_empty()) {
+        return Reach::Everywhere;
+    }
+    match access.kind {
+        TokenKind::Global => Reach::Only(access.project_grants.keys().cloned().collect()),
+        _ => Reach::Only(BTreeSet::from([access.home().to_string()])),
     }
 }
 

@@ -254,7 +254,7 @@ impl Capability {
                 }
             } else {
                 let home = project.as_deref().unwrap_or(crate::access::DEFAULT_PROJECT);
-                if !crate::policy::reachable_projects(&my_use).contains(home) {
+                if !crate::access::reachable_projects(&my_use).contains(home) {
                     return Err(Exceeds::Reach(home.to_string()));
                 }
                 holds(home, &theirs.grants).map_err(|grant| Exceeds::Grant {

@@ -20,6 +20,7 @@ pub mod grant;
 pub mod invitation;
 pub mod jwt;
 pub mod leak;
+pub mod lease;
 pub mod level;
 #[cfg(test)]
 mod model;

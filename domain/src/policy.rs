@@ -13,6 +13,9 @@
 //! | any other token | itself; tokens of projects where it holds `tokens:read`; its member's own keys | itself; tokens it sees, holds `tokens:manage` for and is at least as strong as | only what it holds itself, in every dimension | its home project (a global key: where it has grants) |
 //! | a retired secret (inside a refresh's overlap) | as its token | nothing | nothing | as its token |
 
+/// Who is an admin and where a token reaches live with [`Access`], below
+/// both this module and [`crate::capability`]; the policy names them too.
+pub use crate::access::{is_admin, reachable_projects, Reach};
 use crate::access::{Access, DEFAULT_PROJECT};
 use crate::capability::{later, Capability, Exceeds};
 use crate::catalog::Catalog;
@@ -20,7 +23,7 @@ use crate::conditions::Cidr;
 use crate::grant::{Decision, Grant};
 use crate::quota::UsageLimit;
 use crate::secret::TokenKind;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Who acts: an authenticated token, as the edge saw it.
@@ -226,41 +229,6 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// The one definition of an admin: master tokens and global admin keys.
-pub fn is_admin(kind: TokenKind, global_admin: bool) -> bool {
-    kind == TokenKind::Master || (kind == TokenKind::Global && global_admin)
-}
-
-/// The policy's answers as methods of the access they are about.
-impl Access {
-    /// Master tokens and global admin keys: every permission in every
-    /// project, and the administration of the deployment.
-    pub fn is_admin(&self) -> bool {
-        is_admin(self.kind, self.global_admin)
-    }
-
-    /// Whether the token can act in `project` at all.
-    pub fn reaches(&self, project: &str) -> bool {
-        reachable_projects(self).contains(project)
-    }
-}
-
-/// Where an actor may act.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
-    Everywhere,
-    Only(BTreeSet<String>),
-}
-
-impl Reach {
-    pub fn contains(&self, project: &str) -> bool {
-        match self {
-            Reach::Everywhere => true,
-            Reach::Only(set) => set.contains(project),
-        }
-    }
-}
-
 /// Whether a request of `access` may act in `project` at all (the API's
 /// `/projects/{id}/…`, the gateway's `X-Keyward-Project`, `/verify`).
 pub fn may_act_in(access: &Access, project: &str) -> Result<(), Refusal> {
@@ -271,17 +239,6 @@ pub fn may_act_in(access: &Access, project: &str) -> Result<(), Refusal> {
             home: access.project.clone(),
             project: project.to_string(),
         })
-    }
-}
-
-/// The projects in which `access` holds anything at all.
-pub fn reachable_projects(access: &Access) -> Reach {
-    if access.is_admin() || (access.kind == TokenKind::Global && !access.grants.is_empty()) {
-        return Reach::Everywhere;
-    }
-    match access.kind {
-        TokenKind::Global => Reach::Only(access.project_grants.keys().cloned().collect()),
-        _ => Reach::Only(BTreeSet::from([access.home().to_string()])),
     }
 }
 

@@ -153,7 +153,7 @@ impl Tally {
                 retry_after_ms: limit.until_refill_ms(now_ms),
             };
         }
-        let uses = crate::ratelimit::slice(left).clamp(1, want.max(1));
+        let uses = crate::lease::slice(left).clamp(1, want.max(1));
         self.used += uses;
         Take::Granted {
             uses,

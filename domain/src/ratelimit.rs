@@ -17,6 +17,7 @@
 //! State is bounded whatever the traffic: entries are merged per
 //! [`GRANULE_MS`], so a window holds at most about 620 of them.
 
+pub use crate::lease::slice;
 use std::collections::VecDeque;
 
 pub const WINDOW_MS: i64 = 60_000;
@@ -35,16 +36,6 @@ pub enum Lease {
     Granted { slots: u32, until_ms: i64 },
     /// The window is full; the first slot frees in `retry_after` seconds.
     Refused { retry_after: u64 },
-}
-
-/// How many slots to lease out of `available`: a tenth of what is left,
-/// at most 100; one at a time once fewer than 20 are left.
-pub fn slice(available: u32) -> u32 {
-    if available >= 20 {
-        (available / 10).min(100)
-    } else {
-        available.min(1)
-    }
 }
 
 /// The slots counted against one token: (the instant they leave the

@@ -20,7 +20,7 @@ pub struct ApiError {
     /// For 405: the methods the resource supports (RFC 9110 `Allow`).
     pub allow: Option<String>,
     /// For 429 `rate_limited`: the limit the call ran into.
-    pub allowance: Option<crate::ratelimit::Allowance>,
+    pub allowance: Option<Allowance>,
 }
 
 impl ApiError {
@@ -194,6 +194,36 @@ pub fn raw(status: u16, content_type: &str, body: Vec<u8>) -> ApiResult<Response
         .with_headers(base_headers(content_type)))
 }
 
+/// What the answer tells the client of its rate limit (the IETF
+/// `RateLimit` and `RateLimit-Policy` fields): calls per window, and
+/// about how many are left. Other isolates hold leases of the same
+/// budget, so `remaining` is this isolate's view: never more than is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    pub limit: u32,
+    pub remaining: u32,
+}
+
+impl Allowance {
+    /// `RateLimit-Policy` and `RateLimit`, as
+    /// draft-ietf-httpapi-ratelimit-headers writes them: the budget is
+    /// back within a window, or at `retry_after` for a refused call.
+    pub fn fields(&self, retry_after: Option<u64>) -> [(&'static str, String); 2] {
+        let window = keyward_domain::ratelimit::WINDOW_MS / 1000;
+        let reset = retry_after.unwrap_or(window as u64);
+        [
+            (
+                "ratelimit-policy",
+                format!("\"per-minute\";q={};w={window}", self.limit),
+            ),
+            (
+                "ratelimit",
+                format!("\"per-minute\";r={};t={reset}", self.remaining),
+            ),
+        ]
+    }
+}
+
 /// The id an answer, its problem and its audit entries share: Cloudflare's
 /// ray id where the call came through Cloudflare (both workers see the
 /// same one), else a random one.
@@ -206,7 +236,7 @@ pub fn request_id(req: &crate::incoming::Req) -> String {
             return ray;
         }
     }
-    crate::store::random_id("req_", 20)
+    crate::random::random_id("req_", 20)
 }
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -219,7 +249,7 @@ pub fn with_request_id(mut resp: Response, request_id: &str) -> Response {
 }
 
 /// The answer with the rate limit its call counted against.
-pub fn with_allowance(mut resp: Response, allowance: &crate::ratelimit::Allowance) -> Response {
+pub fn with_allowance(mut resp: Response, allowance: &Allowance) -> Response {
     let headers = resp.headers_mut();
     for (name, value) in allowance.fields(None) {
         let _ = headers.set(name, &value);

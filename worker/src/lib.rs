@@ -28,6 +28,7 @@ mod http;
 #[cfg(feature = "control")]
 mod idempotency;
 mod incoming;
+mod random;
 mod ratelimit;
 #[cfg(feature = "control")]
 mod recovery;

@@ -9,6 +9,7 @@
 //! its replica for the hot path.
 
 use crate::authority::{self, kv_expiration, AuthRecord};
+pub use crate::random::{fill_random, random_id};
 use keyward_domain::api::InvitationWelcome;
 use keyward_domain::{Access, Principal, Secret, TokenKind};
 use serde::{Deserialize, Serialize};
@@ -224,24 +225,8 @@ pub fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// The worker's CSPRNG (Web Crypto's getRandomValues via getrandom).
-/// Without randomness no secret may be made, so failure is fatal to the
-/// request, never papered over.
-pub fn fill_random(buf: &mut [u8]) {
-    if getrandom::getrandom(buf).is_err() {
-        panic!("no CSPRNG available");
-    }
-}
-
 pub fn new_secret(kind: TokenKind) -> Secret {
     Secret::generate(kind, fill_random)
-}
-
-pub fn random_id(prefix: &str, len: usize) -> String {
-    format!(
-        "{prefix}{}",
-        keyward_domain::secret::random_id(len, fill_random)
-    )
 }
 
 #[cfg(test)]
