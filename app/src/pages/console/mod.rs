@@ -12,7 +12,7 @@ use crate::session::{is_full_admin, use_project, use_session};
 use keyward_domain::api::{BucketList, WhoAmI};
 use keyward_domain::describe::{held_parts, held_permissions, holds, summary};
 use keyward_domain::grant::ServicePermissions;
-use keyward_domain::{paths, storage};
+use keyward_domain::storage;
 use keyward_domain::{Catalog, TokenKind};
 use leptos::prelude::*;
 
@@ -75,14 +75,6 @@ fn tables_phrase(tables: &[String]) -> String {
     format!("the {noun} {}", tables.join(", "))
 }
 
-fn object_path(project: &str, bucket: &str, key: &str) -> String {
-    format!(
-        "{}{}",
-        paths::PROJECT_SCOPE.with(&[project]),
-        paths::OBJECT.with(&[bucket, key])
-    )
-}
-
 /// The project the console starts in: the header's for admins, the first
 /// one a global key reaches, else the token's own.
 fn start_project(w: &WhoAmI, header: String) -> String {
@@ -99,29 +91,6 @@ fn start_project(w: &WhoAmI, header: String) -> String {
         keyward_domain::DEFAULT_PROJECT.to_string()
     } else {
         w.project.clone()
-    }
-}
-
-/// Content types worth showing inline.
-fn is_text(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence.starts_with("text/")
-        || essence == "application/json"
-        || essence.ends_with("+json")
-        || essence == "application/xml"
-        || essence.ends_with("+xml")
-}
-
-fn human_size(n: u64) -> String {
-    match n {
-        0..1024 => format!("{n} B"),
-        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
-        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
     }
 }
 

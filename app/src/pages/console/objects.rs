@@ -1,7 +1,7 @@
 //! The console's bucket view: its objects, viewed, downloaded, uploaded
 //! and deleted where the token may.
 
-use super::{human_size, is_text, object_path, tables_phrase, Reach};
+use super::{tables_phrase, Reach};
 use crate::api::{use_api, ApiFailure};
 use crate::components::common::{ErrorBanner, RowDelete};
 use crate::components::loader::loaded;
@@ -10,9 +10,41 @@ use crate::mutation::Mutation;
 use crate::resources::objects_path;
 use crate::resources::{use_versions, Data};
 use keyward_domain::api::{ObjectInfo, ObjectList};
+use keyward_domain::paths;
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+
+fn object_path(project: &str, bucket: &str, key: &str) -> String {
+    format!(
+        "{}{}",
+        paths::PROJECT_SCOPE.with(&[project]),
+        paths::OBJECT.with(&[bucket, key])
+    )
+}
+
+/// Content types worth showing inline.
+fn is_text(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence == "application/json"
+        || essence.ends_with("+json")
+        || essence == "application/xml"
+        || essence.ends_with("+xml")
+}
+
+fn human_size(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+    }
+}
 
 #[component]
 pub(super) fn BucketView(project: String, bucket: String, reach: Reach) -> impl IntoView {

@@ -1,5 +1,7 @@
-//! `/tokens/:id`: permissions per service, metadata, edit, refresh,
-//! delete, and the token's audit trail.
+//! `/tokens/:id`: permissions per service and metadata; its sections
+//! (dialogs to edit, refresh, recover and delete; "Can this token …?" and
+//! usage; elevations; invitations; activity) in the modules below, and the
+//! create page (`new`), all in the token area.
 
 pub mod activity;
 pub mod dialogs;
