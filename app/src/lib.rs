@@ -12,126 +12,16 @@ pub mod session;
 use crate::api::Api;
 use crate::components::common::kind_label;
 use crate::components::common::Loading;
-use crate::pages::{
-    admins::Admins, audit::AuditLog, console::Console, device::Device, enrol::Enrol,
-    invite::Invite, members::Members, outbox::Outbox, personas::Personas, profile::Profile,
-    projects::Projects, sign_ins::SignIns, signin::SignIn, token_detail::TokenDetail,
-    token_new::NewToken, tokens::TokenList,
-};
+use crate::pages::{Page, PagePath};
 use crate::session::{use_project, use_session, ProjectChoice, Session};
 use gloo_net::http::Method;
 use keyward_domain::api::{ProjectList, WhoAmI};
 use keyward_domain::{paths, ErrorCode};
+use leptos::children::ToChildren;
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
-use leptos_router::{Lazy, LazyRoute};
-
-/// A page behind a lazy route: sign-in is in the first download, every
-/// other page is fetched on the first visit to its area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    TokenList,
-    NewToken,
-    TokenDetail,
-    Members,
-    Personas,
-    Admins,
-    Profile,
-    Projects,
-    AuditLog,
-    Outbox,
-    Console,
-    Invite,
-    Enrol,
-    SignIns,
-    Device,
-}
-
-/// A page behind sign-in: built only once signed in.
-fn protected(page: impl Fn() -> AnyView + Send + Sync + 'static) -> AnyView {
-    view! { <Protected>{page()}</Protected> }.into_any()
-}
-
-// One split point per area: each names only its own pages, so the
-// splitter puts what only one area uses in that area's file and what
-// several share in chunks of their own, fetched with the first of them.
-#[leptos::lazy]
-fn token_list_area(_page: Page) -> AnyView {
-    protected(|| view! { <TokenList /> }.into_any())
-}
-#[leptos::lazy]
-fn token_area(page: Page) -> AnyView {
-    protected(move || match page {
-        Page::NewToken => view! { <NewToken /> }.into_any(),
-        _ => view! { <TokenDetail /> }.into_any(),
-    })
-}
-#[leptos::lazy]
-fn people_area(page: Page) -> AnyView {
-    protected(move || match page {
-        Page::Members => view! { <Members /> }.into_any(),
-        Page::Personas => view! { <Personas /> }.into_any(),
-        Page::Admins => view! { <Admins /> }.into_any(),
-        _ => view! { <Profile /> }.into_any(),
-    })
-}
-#[leptos::lazy]
-fn records_area(page: Page) -> AnyView {
-    protected(move || match page {
-        Page::Projects => view! { <Projects /> }.into_any(),
-        Page::AuditLog => view! { <AuditLog /> }.into_any(),
-        _ => view! { <Outbox /> }.into_any(),
-    })
-}
-#[leptos::lazy]
-fn console_area(_page: Page) -> AnyView {
-    protected(|| view! { <Console /> }.into_any())
-}
-#[leptos::lazy]
-fn invite_area(_page: Page) -> AnyView {
-    view! { <Invite /> }.into_any()
-}
-#[leptos::lazy]
-fn enrol_area(_page: Page) -> AnyView {
-    view! { <Enrol /> }.into_any()
-}
-#[leptos::lazy]
-fn account_area(page: Page) -> AnyView {
-    protected(move || match page {
-        Page::SignIns => view! { <SignIns /> }.into_any(),
-        _ => view! { <Device /> }.into_any(),
-    })
-}
-
-macro_rules! lazy_page {
-    ($route:ident, $area:ident, $page:ident) => {
-        pub struct $route;
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-            async fn view(_this: Self) -> AnyView {
-                $area(Page::$page).await
-            }
-        }
-    };
-}
-lazy_page!(TokensRoute, token_list_area, TokenList);
-lazy_page!(NewTokenRoute, token_area, NewToken);
-lazy_page!(TokenDetailRoute, token_area, TokenDetail);
-lazy_page!(MembersRoute, people_area, Members);
-lazy_page!(PersonasRoute, people_area, Personas);
-lazy_page!(AdminsRoute, people_area, Admins);
-lazy_page!(ProfileRoute, people_area, Profile);
-lazy_page!(ProjectsRoute, records_area, Projects);
-lazy_page!(AuditRoute, records_area, AuditLog);
-lazy_page!(OutboxRoute, records_area, Outbox);
-lazy_page!(ConsoleRoute, console_area, Console);
-lazy_page!(InviteRoute, invite_area, Invite);
-lazy_page!(EnrolRoute, enrol_area, Enrol);
-lazy_page!(SignInsRoute, account_area, SignIns);
-lazy_page!(DeviceRoute, account_area, Device);
+use leptos::tachys::view::iterators::StaticVec;
+use leptos_router::components::{Redirect, RouteChildren, Router, Routes, RoutesProps};
+use leptos_router::NestedRoute;
 
 /// Names the page in the tab and for screen readers, which announce it on
 /// navigation.
@@ -153,6 +43,7 @@ pub fn mount() {
 pub fn App() -> impl IntoView {
     let session = Session::default();
     provide_context(session);
+    crate::resources::Versions::provide();
     provide_context(ProjectChoice::restore());
     let toasts = crate::components::toast::Toasts::provide();
     // Signed in is what `whoami` says, asked once at start-up: the session
@@ -176,35 +67,35 @@ pub fn App() -> impl IntoView {
             <a class="skip" href="#main">"Skip to content"</a>
             <Header />
             <main id="main">
-                <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=SignIn />
-                    <Route path=path!("/signin") view=SignIn />
-                    <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} />
-                    <Route path=path!("/tokens/new") view={Lazy::<NewTokenRoute>::new()} />
-                    <Route path=path!("/tokens/:id") view={Lazy::<TokenDetailRoute>::new()} />
-                    <Route path=path!("/admins") view={Lazy::<AdminsRoute>::new()} />
-                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} />
-                    <Route path=path!("/outbox") view={Lazy::<OutboxRoute>::new()} />
-                    <Route path=path!("/console") view={Lazy::<ConsoleRoute>::new()} />
-                    <Route path=path!("/personas") view={Lazy::<PersonasRoute>::new()} />
-                    <Route path=path!("/members") view={Lazy::<MembersRoute>::new()} />
-                    <Route path=path!("/projects") view={Lazy::<ProjectsRoute>::new()} />
-                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} />
-                    <Route path=path!("/invite/:code") view={Lazy::<InviteRoute>::new()} />
-                    <Route path=path!("/enrol/:code") view={Lazy::<EnrolRoute>::new()} />
-                    <Route path=path!("/sign-ins") view={Lazy::<SignInsRoute>::new()} />
-                    <Route path=path!("/device") view={Lazy::<DeviceRoute>::new()} />
-                </Routes>
+                <PageRoutes />
             </main>
             <crate::components::toast::ToastRegion toasts />
         </Router>
     }
 }
 
+/// A route per page of [`Page::ALL`], tried in that order.
+#[component]
+fn PageRoutes() -> impl IntoView {
+    let routes = || {
+        let routes: Vec<_> = Page::ALL
+            .into_iter()
+            .map(|page| NestedRoute::new(PagePath(page.path()), page))
+            .collect();
+        StaticVec::from(routes)
+    };
+    Routes(
+        RoutesProps::builder()
+            .fallback(|| view! { <NotFound /> })
+            .children(RouteChildren::to_children(routes))
+            .build(),
+    )
+}
+
 /// Pages behind sign-in; without a session they send you there, and
 /// sign-in brings you back (unless you signed out yourself).
 #[component]
-fn Protected(children: ChildrenFn) -> impl IntoView {
+pub(crate) fn Protected(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let location = leptos_router::hooks::use_location();
     // 0: still asking whoami; 1: signed in; 2: not.
@@ -277,28 +168,15 @@ fn Header() -> impl IntoView {
                 </button>
                 <div class="topbar-menu" id="topbar-menu">
                 <nav aria-label="Main">
-                    <Show when=move || session.is_admin()>
-                        <NavLink href="/tokens" testid="nav-tokens" label="Tokens" />
-                        <NavLink href="/personas" testid="nav-personas" label="Personas" />
-                    </Show>
-                    <Show when=move || session.is_full_admin()>
-                        <NavLink href="/members" testid="nav-members" label="Members" />
-                        <NavLink href="/projects" testid="nav-projects" label="Projects" />
-                    </Show>
-                    <Show when=move || session.is_admin()>
-                        <NavLink href="/admins" testid="nav-admins" label="Admins" />
-                        <NavLink href="/audit" testid="nav-audit" label="Audit log" />
-                    </Show>
-                    <Show when=move || session.is_master()>
-                        <NavLink href="/outbox" testid="nav-outbox" label="Outbox" />
-                    </Show>
-                    <NavLink href="/console" testid="nav-console" label="Console" />
-                    <Show when=move || session.is_user()>
-                        <NavLink href="/profile" testid="nav-profile" label="Profile" />
-                    </Show>
-                    <Show when=move || session.is_person()>
-                        <NavLink href="/sign-ins" testid="nav-sign-ins" label="Your sign-ins" />
-                    </Show>
+                    {Page::ALL
+                        .into_iter()
+                        .filter_map(|page| page.nav().map(|nav| (page.path(), nav)))
+                        .map(|(href, nav)| view! {
+                            <Show when=move || nav.audience.includes(session)>
+                                <NavLink href testid=nav.testid label=nav.label />
+                            </Show>
+                        })
+                        .collect_view()}
                 </nav>
                 <div class="who">
                     <Show when=move || session.is_full_admin()>
@@ -326,8 +204,9 @@ fn ProjectSwitcher() -> impl IntoView {
     let session = use_session();
     let choice = use_project();
     let api = Api::new(session);
+    let versions = crate::resources::use_versions();
     let projects = crate::resources::load(move || {
-        choice.version.track();
+        versions.track(crate::resources::Data::Projects);
         async move {
             api.get::<ProjectList>(paths::PROJECTS.template())
                 .await

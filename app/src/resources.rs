@@ -74,3 +74,89 @@ pub fn projects_resource(api: Api) -> LocalResource<Vec<Project>> {
 pub fn catalog_resource(api: Api) -> LocalResource<Result<Catalog, ApiFailure>> {
     load(move || async move { api.get::<Catalog>(paths::CATALOG.template()).await })
 }
+
+/// What the API holds that pages list and mutations change. A mutation
+/// that succeeds says which it changed ([`crate::mutation::Mutation::changes`]);
+/// a resource that reads one tracks its version and so loads again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    Tokens,
+    Invitations,
+    Personas,
+    Members,
+    Keys,
+    Admins,
+    Objects,
+    Sessions,
+    Passkeys,
+    Outbox,
+    Projects,
+}
+
+/// A version per [`Data`], shared by the whole app (one context).
+#[derive(Debug, Clone, Copy)]
+pub struct Versions {
+    tokens: RwSignal<u32>,
+    invitations: RwSignal<u32>,
+    personas: RwSignal<u32>,
+    members: RwSignal<u32>,
+    keys: RwSignal<u32>,
+    admins: RwSignal<u32>,
+    objects: RwSignal<u32>,
+    sessions: RwSignal<u32>,
+    passkeys: RwSignal<u32>,
+    outbox: RwSignal<u32>,
+    projects: RwSignal<u32>,
+}
+
+impl Versions {
+    pub fn provide() -> Versions {
+        let v = || RwSignal::new(0);
+        let versions = Versions {
+            tokens: v(),
+            invitations: v(),
+            personas: v(),
+            members: v(),
+            keys: v(),
+            admins: v(),
+            objects: v(),
+            sessions: v(),
+            passkeys: v(),
+            outbox: v(),
+            projects: v(),
+        };
+        provide_context(versions);
+        versions
+    }
+
+    fn of(self, data: Data) -> RwSignal<u32> {
+        match data {
+            Data::Tokens => self.tokens,
+            Data::Invitations => self.invitations,
+            Data::Personas => self.personas,
+            Data::Members => self.members,
+            Data::Keys => self.keys,
+            Data::Admins => self.admins,
+            Data::Objects => self.objects,
+            Data::Sessions => self.sessions,
+            Data::Passkeys => self.passkeys,
+            Data::Outbox => self.outbox,
+            Data::Projects => self.projects,
+        }
+    }
+
+    /// Called in a resource's fetcher: it loads again after a change.
+    pub fn track(self, data: Data) {
+        self.of(data).track();
+    }
+
+    /// What changed, so that what reads it loads again.
+    pub fn bump(self, data: Data) {
+        self.of(data).update(|n| *n = n.wrapping_add(1));
+    }
+}
+
+/// The app's versions; outside the app (a component test), a fresh set.
+pub fn use_versions() -> Versions {
+    use_context::<Versions>().unwrap_or_else(Versions::provide)
+}

@@ -178,15 +178,12 @@ const PROJECT_KEY: &str = "keyward.project";
 pub struct ProjectChoice {
     pub current: RwSignal<String>,
     pub explicit: RwSignal<bool>,
-    /// Bumped when a project is created, so that lists of projects reload.
-    pub version: RwSignal<u32>,
 }
 
 impl ProjectChoice {
     pub fn restore() -> ProjectChoice {
         let stored = storage().and_then(|s| s.get_item(PROJECT_KEY).ok().flatten());
         ProjectChoice {
-            version: RwSignal::new(0),
             explicit: RwSignal::new(stored.is_some()),
             current: RwSignal::new(
                 stored.unwrap_or_else(|| keyward_domain::access::DEFAULT_PROJECT.to_string()),

@@ -1,9 +1,11 @@
 pub mod audit_table;
 pub mod blast;
 pub mod common;
+pub mod enable_toggle;
 pub mod grid;
 pub mod handover;
 pub mod keys;
+pub mod loader;
 pub mod personas;
 pub mod toast;
 pub mod token_form;

@@ -2,9 +2,11 @@
 //! made, and shown once, only when asked for), remove.
 
 use crate::api::use_api;
-use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading, SecretReveal};
+use crate::components::common::{Dialog, ErrorBanner, SecretReveal};
+use crate::components::loader::loaded;
 use crate::format;
 use crate::mutation::Mutation;
+use crate::resources::{use_versions, Data};
 use gloo_net::http::Method;
 use keyward_domain::api::{Admin, AdminCreated, AdminList, CreateAdmin};
 use keyward_domain::paths;
@@ -12,11 +14,10 @@ use leptos::prelude::*;
 
 #[component]
 pub fn Admins() -> impl IntoView {
-    crate::set_title("Admins");
     let api = use_api();
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     let list = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Admins);
         async move { api.get::<AdminList>(paths::ADMINS.template()).await }
     });
     let created = RwSignal::new(None::<AdminCreated>);
@@ -31,10 +32,7 @@ pub fn Admins() -> impl IntoView {
         <div class="page-head"><h1>"Admins"</h1></div>
         <p class="muted">"Each admin signs in with a passkey and acts through a master token that holds every permission. Removing an admin deletes their master and personal tokens."</p>
         {move || created.get().map(|c| view! { <Created c /> })}
-        {move || match list.get() {
-            None => view! { <Loading what="Loading admins…" /> }.into_any(),
-            Some(Err(f)) => view! { <FailurePanel failure=f needs="a master token" /> }.into_any(),
-            Some(Ok(l)) => view! {
+        {move || loaded(list.get(), "Loading admins…", "a master token", |l| view! {
                 <div class="table-wrap card">
                     <table class="responsive" data-testid="admin-table">
                         <thead><tr>
@@ -64,10 +62,10 @@ pub fn Admins() -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
-            }.into_any(),
-        }}
-        <AddAdmin created reload />
-        {move || removing.get().map(|a| view! { <RemoveAdmin admin=a removing reload last={ admin_count() <= 1 } /> })}
+            }.into_any()
+        )}
+        <AddAdmin created />
+        {move || removing.get().map(|a| view! { <RemoveAdmin admin=a removing last={ admin_count() <= 1 } /> })}
     }
 }
 
@@ -91,7 +89,7 @@ fn Created(c: AdminCreated) -> impl IntoView {
 }
 
 #[component]
-fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> impl IntoView {
+fn AddAdmin(created: RwSignal<Option<AdminCreated>>) -> impl IntoView {
     let api = use_api();
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
@@ -106,9 +104,9 @@ fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> i
             name.set(String::new());
             with_secret.set(false);
             created.set(Some(c));
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Admins);
     let (pending, failure) = (add.pending(), add.failure());
     let field =
         move |f: &'static str| move || failure.with(|x| x.as_ref().and_then(|x| x.field(f)));
@@ -152,12 +150,7 @@ fn AddAdmin(created: RwSignal<Option<AdminCreated>>, reload: RwSignal<u32>) -> i
 }
 
 #[component]
-fn RemoveAdmin(
-    admin: Admin,
-    removing: RwSignal<Option<Admin>>,
-    reload: RwSignal<u32>,
-    last: bool,
-) -> impl IntoView {
+fn RemoveAdmin(admin: Admin, removing: RwSignal<Option<Admin>>, last: bool) -> impl IntoView {
     let api = use_api();
     let path = paths::ADMIN.with(&[&admin.id]);
     let close = Callback::new(move |_| removing.set(None));
@@ -165,9 +158,9 @@ fn RemoveAdmin(
         move |path: String| async move { api.delete(&path).await },
         move |()| {
             removing.set(None);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Admins);
     let (pending, failure) = (remove.pending(), remove.failure());
     let confirm = move |_| remove.dispatch(path.clone());
     view! {

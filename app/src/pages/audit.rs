@@ -2,7 +2,7 @@
 
 use crate::api::{query, use_api};
 use crate::components::audit_table::AuditTable;
-use crate::components::common::{FailurePanel, Loading};
+use crate::components::loader::loaded;
 use keyward_domain::api::{AuditEntry, Page};
 use keyward_domain::paths;
 use leptos::prelude::*;
@@ -18,7 +18,6 @@ struct Filters {
 
 #[component]
 pub fn AuditLog() -> impl IntoView {
-    crate::set_title("Audit log");
     let api = use_api();
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
@@ -91,13 +90,11 @@ pub fn AuditLog() -> impl IntoView {
                 {move || (loading.get() && page.with(Option::is_some)).then_some("Updating…")}
             </span>
         </form>
-        {move || match page.get() {
-            None => view! { <Loading what="Loading the audit log…" /> }.into_any(),
-            Some(Err(f)) => view! { <FailurePanel failure=f needs="audit:read" /> }.into_any(),
-            Some(Ok(p)) if p.items.is_empty() => view! {
+        {move || loaded(page.get(), "Loading the audit log…", "audit:read", |ok| match ok {
+            p if p.items.is_empty() => view! {
                 <p class="empty" data-testid="audit-empty">"No entries match these filters."</p>
             }.into_any(),
-            Some(Ok(p)) => {
+            p => {
                 let total = p.total;
                 let first = p.offset + 1;
                 let last = p.offset + p.items.len() as u64;
@@ -112,6 +109,6 @@ pub fn AuditLog() -> impl IntoView {
                     </nav>
                 }.into_any()
             }
-        }}
+        })}
     }
 }

@@ -12,7 +12,6 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn Device() -> impl IntoView {
-    crate::set_title("Approve a sign-in");
     let api = use_api();
     let query = use_query_map();
     let code = RwSignal::new(

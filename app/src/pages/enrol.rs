@@ -59,7 +59,6 @@ async fn enrol(code: String, name: String) -> Result<WhoAmI, ApiFailure> {
 
 #[component]
 pub fn Enrol() -> impl IntoView {
-    crate::set_title("Create your passkey");
     let params = use_params_map();
     let code = move || params.with(|p| p.get("code").unwrap_or_default());
     let welcome = crate::resources::load(move || {

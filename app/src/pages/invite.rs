@@ -34,7 +34,6 @@ fn explain(f: &ApiFailure) -> (&'static str, String) {
 
 #[component]
 pub fn Invite() -> impl IntoView {
-    crate::set_title("Invitation");
     let params = use_params_map();
     let code = move || params.with(|p| p.get("code").unwrap_or_default());
     let welcome = crate::resources::load(move || {

@@ -4,13 +4,15 @@
 
 use crate::api::{use_api, ApiFailure};
 use crate::components::blast::{DeletePreview, PreviewStep};
-use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
+use crate::components::common::{Dialog, ErrorBanner};
 use crate::components::grid::{Finder, GrantSummary, PermissionGrid};
 use crate::components::keys::KeyTable;
+use crate::components::loader::{both, loaded};
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
 use crate::format;
 use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, personas_resource, projects_resource};
+use crate::resources::{use_versions, Data};
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::{
@@ -35,11 +37,10 @@ const VALIDITY_DAYS: [u64; 4] = [1, 7, 14, 30];
 
 #[component]
 pub fn Members() -> impl IntoView {
-    crate::set_title("Members");
     let api = use_api();
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     let list = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Members);
         async move { api.get::<MemberList>(paths::MEMBERS.template()).await }
     });
     let catalog = catalog_resource(api);
@@ -64,21 +65,19 @@ pub fn Members() -> impl IntoView {
         </p>
         {move || done.get().map(|d| view! { <p class="banner banner-info" role="status" data-testid="member-done">{d}</p> })}
         {move || match (catalog.get(), open.get()) {
-            (Some(Ok(c)), Open::Invite) => view! { <InviteDialog catalog=c personas projects open reload done /> }.into_any(),
-            (Some(Ok(c)), Open::Edit(m)) => view! { <EditMember catalog=c member=m personas open reload done /> }.into_any(),
-            (_, Open::Delete(m)) => view! { <DeleteMember member=m open reload done /> }.into_any(),
+            (Some(Ok(c)), Open::Invite) => view! { <InviteDialog catalog=c personas projects open done /> }.into_any(),
+            (Some(Ok(c)), Open::Edit(m)) => view! { <EditMember catalog=c member=m personas open done /> }.into_any(),
+            (_, Open::Delete(m)) => view! { <DeleteMember member=m open done /> }.into_any(),
             _ => ().into_any(),
         }}
-        {move || match (list.get(), catalog.get()) {
-            (Some(Err(f)), _) | (_, Some(Err(f))) => view! { <FailurePanel failure=f needs="an admin token" /> }.into_any(),
-            (Some(Ok(l)), Some(Ok(_))) if l.items.is_empty() => view! {
+        {move || loaded(both(list.get(), catalog.get()), "Loading members…", "an admin token", |ok| match ok {
+            (l, _) if l.items.is_empty() => view! {
                 <section class="empty" data-testid="members-empty">
                     <p>"No members yet. Invite someone: they get their own token and can make personal keys."</p>
                 </section>
             }.into_any(),
-            (Some(Ok(l)), Some(Ok(c))) => view! { <MemberTable items=l.items catalog=c personas open keys_of reload /> }.into_any(),
-            _ => view! { <Loading what="Loading members…" /> }.into_any(),
-        }}
+            (l, c) => view! { <MemberTable items=l.items catalog=c personas open keys_of /> }.into_any(),
+        })}
     }
 }
 
@@ -96,7 +95,6 @@ fn MemberTable(
     personas: Signal<Vec<Persona>>,
     open: RwSignal<Open>,
     keys_of: RwSignal<Option<String>>,
-    reload: RwSignal<u32>,
 ) -> impl IntoView {
     let catalog = StoredValue::new(catalog);
     view! {
@@ -175,7 +173,7 @@ fn MemberTable(
                                 </tr>
                                 <Show when=showing2.clone()>
                                     <tr class="subrow" data-testid="member-keys-row">
-                                        <td colspan="6"><MemberKeys member=keys_member.clone() reload /></td>
+                                        <td colspan="6"><MemberKeys member=keys_member.clone() /></td>
                                     </tr>
                                 </Show>
                             }
@@ -190,32 +188,30 @@ fn MemberTable(
 /// A member's personal keys, which an admin may delete (only the member
 /// makes them).
 #[component]
-pub fn MemberKeys(member: Member, reload: RwSignal<u32>) -> impl IntoView {
+pub fn MemberKeys(member: Member) -> impl IntoView {
+    let versions = use_versions();
     let api = use_api();
-    let local = RwSignal::new(0u32);
     let path = paths::MEMBER_KEYS.with(&[&member.id]);
     let keys = crate::resources::load(move || {
-        local.track();
+        versions.track(Data::Keys);
         let path = path.clone();
         async move { api.get::<TokenList>(&path).await }
     });
     let failure = RwSignal::new(None::<ApiFailure>);
     let on_deleted = Callback::new(move |_| {
-        local.update(|n| *n += 1);
-        reload.update(|n| *n += 1);
+        versions.bump(Data::Keys);
+        versions.bump(Data::Members);
     });
     let member_id = member.id.clone();
     view! {
         <section class="keys" aria-label=format!("Personal keys of {}", member.name) data-testid="member-keys-panel">
             <ErrorBanner failure />
-            {move || match keys.get() {
-                None => view! { <Loading what="Loading personal keys…" /> }.into_any(),
-                Some(Err(f)) => view! { <FailurePanel failure=f needs="an admin token" /> }.into_any(),
-                Some(Ok(l)) if l.items.is_empty() => view! {
+            {move || loaded(keys.get(), "Loading personal keys…", "an admin token", |ok| match ok {
+                l if l.items.is_empty() => view! {
                     <p class="muted" data-testid="keys-empty">"No personal keys. Members create their own on their profile."</p>
                 }.into_any(),
-                Some(Ok(l)) => view! { <KeyTable items=l.items member_id=member_id.clone() failure on_deleted /> }.into_any(),
-            }}
+                l => view! { <KeyTable items=l.items member_id=member_id.clone() failure on_deleted /> }.into_any(),
+            })}
         </section>
     }
 }
@@ -226,7 +222,6 @@ fn InviteDialog(
     personas: Signal<Vec<Persona>>,
     projects: Signal<Vec<Project>>,
     open: RwSignal<Open>,
-    reload: RwSignal<u32>,
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
@@ -254,9 +249,9 @@ fn InviteDialog(
                 format::when(c.invitation.expires_at)
             )));
             open.set(Open::Nothing);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Members);
     let (pending, failure) = (invite.pending(), invite.failure());
     let field =
         move |f: &'static str| move || failure.with(|x| x.as_ref().and_then(|x| x.field(f)));
@@ -367,7 +362,6 @@ fn EditMember(
     member: Member,
     personas: Signal<Vec<Persona>>,
     open: RwSignal<Open>,
-    reload: RwSignal<u32>,
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
@@ -391,9 +385,9 @@ fn EditMember(
                 m.name
             )));
             open.set(Open::Nothing);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Members);
     let (pending, failure) = (save.pending(), save.failure());
     let change = move || UpdateMember {
         name: Some(name.get_untracked().trim().to_string()),
@@ -451,7 +445,6 @@ fn EditMember(
 fn DeleteMember(
     member: Member,
     open: RwSignal<Open>,
-    reload: RwSignal<u32>,
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
@@ -464,9 +457,9 @@ fn DeleteMember(
         move |()| {
             done.set(Some(format!("{who} removed.")));
             open.set(Open::Nothing);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Members);
     let (pending, failure) = (remove.pending(), remove.failure());
     let confirm = move |_| remove.dispatch(path.clone());
     let keys = match member.personal_keys {

@@ -3,8 +3,9 @@
 //! text; only links into this app become clickable.
 
 use crate::api::use_api;
-use crate::components::common::{FailurePanel, Loading};
+use crate::components::loader::loaded;
 use crate::format;
+use crate::resources::{use_versions, Data};
 use keyward_domain::api::{OutboxList, OutboxMessage};
 use keyward_domain::paths;
 use leptos::prelude::*;
@@ -66,35 +67,32 @@ fn origin() -> String {
 
 #[component]
 pub fn Outbox() -> impl IntoView {
-    crate::set_title("Outbox");
     let api = use_api();
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     let list = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Outbox);
         async move { api.get::<OutboxList>(paths::OUTBOX.template()).await }
     });
     view! {
         <div class="page-head">
             <h1>"Outbox"</h1>
-            <button type="button" class="secondary" data-testid="outbox-reload" on:click=move |_| reload.update(|n| *n += 1)>
+            <button type="button" class="secondary" data-testid="outbox-reload" on:click=move |_| versions.bump(Data::Outbox)>
                 "Reload"
             </button>
         </div>
         <p class="muted">
             "No email provider is configured, so emails are kept here instead of being sent. Their links open here, in this app."
         </p>
-        {move || match list.get() {
-            None => view! { <Loading what="Loading the outbox…" /> }.into_any(),
-            Some(Err(f)) => view! { <FailurePanel failure=f needs="a master token" /> }.into_any(),
-            Some(Ok(l)) if l.items.is_empty() => view! {
+        {move || loaded(list.get(), "Loading the outbox…", "a master token", |ok| match ok {
+            l if l.items.is_empty() => view! {
                 <p class="empty" data-testid="outbox-empty">"The outbox is empty: no email has been sent yet."</p>
             }.into_any(),
-            Some(Ok(l)) => view! {
+            l => view! {
                 {l.items.clone().into_iter().map(|m| view! {
                     <Message message=m />
                 }).collect_view()}
             }.into_any(),
-        }}
+        })}
     }
 }
 

@@ -4,10 +4,12 @@
 
 use crate::api::{enc, use_api};
 use crate::components::blast::{DeletePreview, PreviewStep};
-use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
+use crate::components::common::{Dialog, ErrorBanner};
 use crate::components::grid::{Finder, GrantSummary, PermissionGrid};
+use crate::components::loader::{both, loaded};
 use crate::mutation::Mutation;
 use crate::resources::catalog_resource;
+use crate::resources::{use_versions, Data};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersona, Persona, PersonaList, UpdatePersona};
@@ -28,12 +30,11 @@ enum Open {
 
 #[component]
 pub fn Personas() -> impl IntoView {
-    crate::set_title("Personas");
     let api = use_api();
     let session = use_session();
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     let list = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Personas);
         async move { api.get::<PersonaList>(paths::PERSONAS.template()).await }
     });
     let catalog = catalog_resource(api);
@@ -55,27 +56,22 @@ pub fn Personas() -> impl IntoView {
         </p>
         {move || done.get().map(|d| view! { <p class="banner banner-info" role="status" data-testid="persona-done">{d}</p> })}
         {move || match (catalog.get(), open.get()) {
-            (Some(Ok(c)), Open::Create) => view! { <PersonaForm catalog=c persona=None open reload done /> }.into_any(),
-            (Some(Ok(c)), Open::Edit(p)) => view! { <PersonaForm catalog=c persona=Some(p) open reload done /> }.into_any(),
+            (Some(Ok(c)), Open::Create) => view! { <PersonaForm catalog=c persona=None open done /> }.into_any(),
+            (Some(Ok(c)), Open::Edit(p)) => view! { <PersonaForm catalog=c persona=Some(p) open done /> }.into_any(),
             _ => ().into_any(),
         }}
         {move || match open.get() {
-            Open::Delete(p) => view! { <DeletePersona persona=p open reload done /> }.into_any(),
+            Open::Delete(p) => view! { <DeletePersona persona=p open done /> }.into_any(),
             _ => ().into_any(),
         }}
-        {move || match (list.get(), catalog.get()) {
-            (Some(Err(f)), _) | (_, Some(Err(f))) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-            (Some(Ok(l)), Some(Ok(c))) if l.items.is_empty() => {
-                let _ = c;
-                view! {
-                    <section class="empty" data-testid="personas-empty">
-                        <p>"No personas yet. Create one to give many tokens the same permissions, managed in one place."</p>
-                    </section>
-                }.into_any()
-            }
-            (Some(Ok(l)), Some(Ok(c))) => view! { <PersonaTable items=l.items catalog=c open manage=may_manage() /> }.into_any(),
-            _ => view! { <Loading what="Loading personas…" /> }.into_any(),
-        }}
+        {move || loaded(both(list.get(), catalog.get()), "Loading personas…", "tokens:read", |ok| match ok {
+            (l, _) if l.items.is_empty() => view! {
+                <section class="empty" data-testid="personas-empty">
+                    <p>"No personas yet. Create one to give many tokens the same permissions, managed in one place."</p>
+                </section>
+            }.into_any(),
+            (l, c) => view! { <PersonaTable items=l.items catalog=c open manage=may_manage() /> }.into_any(),
+        })}
     }
 }
 
@@ -145,7 +141,6 @@ fn PersonaForm(
     catalog: Catalog,
     persona: Option<Persona>,
     open: RwSignal<Open>,
-    reload: RwSignal<u32>,
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
@@ -203,9 +198,9 @@ fn PersonaForm(
                 format!("Persona “{}” saved.", p.name)
             }));
             open.set(Open::Nothing);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Personas);
     let (pending, failure) = (save.pending(), save.failure());
     // "Preview": the same edit with `dry_run=true`; the form's fields as
     // the save would send them.
@@ -297,7 +292,6 @@ fn PersonaForm(
 fn DeletePersona(
     persona: Persona,
     open: RwSignal<Open>,
-    reload: RwSignal<u32>,
     done: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let api = use_api();
@@ -314,9 +308,9 @@ fn DeletePersona(
         move |()| {
             done.set(Some(format!("Persona “{name}” deleted.")));
             open.set(Open::Nothing);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Personas);
     let (pending, failure) = (delete.pending(), delete.failure());
     // What unlinking would take from each token, asked before anything is
     // done.

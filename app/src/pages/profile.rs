@@ -4,13 +4,13 @@
 //! holds exactly what the member holds.
 
 use crate::api::{use_api, ApiFailure};
-use crate::components::common::{
-    grants_of, ErrorBanner, FailurePanel, HeldList, Loading, SecretReveal,
-};
+use crate::components::common::{grants_of, ErrorBanner, HeldList, SecretReveal};
 use crate::components::keys::{key_label, KeyTable};
+use crate::components::loader::{both, loaded};
 use crate::components::personas::persona_names;
 use crate::mutation::Mutation;
 use crate::resources::catalog_resource;
+use crate::resources::{use_versions, Data};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{CreatePersonalKey, IssuedToken, Member, PersonaList, TokenList, WhoAmI};
@@ -21,7 +21,6 @@ use leptos::prelude::*;
 
 #[component]
 pub fn Profile() -> impl IntoView {
-    crate::set_title("Your profile");
     let api = use_api();
     let session = use_session();
     // Fresh, not the sign-in's: an admin may have changed the member since.
@@ -32,9 +31,7 @@ pub fn Profile() -> impl IntoView {
     let catalog = catalog_resource(api);
     view! {
         <div class="page-head"><h1>"Your profile"</h1></div>
-        {move || match (who.get(), catalog.get()) {
-            (Some(Err(f)), _) | (_, Some(Err(f))) => view! { <FailurePanel failure=f needs="a valid token" /> }.into_any(),
-            (Some(Ok(w)), Some(Ok(c))) => {
+        {move || loaded(both(who.get(), catalog.get()), "Loading your profile…", "a valid token", |(w, c)| {
                 session.whoami.set(Some(w.clone()));
                 match (w.token.kind, w.token.member_id.clone()) {
                     (TokenKind::User, Some(id)) => view! { <MemberProfile who=w member_id=id catalog=c /> }.into_any(),
@@ -45,9 +42,7 @@ pub fn Profile() -> impl IntoView {
                         </section>
                     }.into_any(),
                 }
-            }
-            _ => view! { <Loading what="Loading your profile…" /> }.into_any(),
-        }}
+        })}
     }
 }
 
@@ -74,10 +69,7 @@ fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoV
     view! {
         <section class="card" aria-labelledby="me-title" data-testid="profile">
             <h2 id="me-title">"You"</h2>
-            {move || match member.get() {
-                None => view! { <Loading what="Loading…" /> }.into_any(),
-                Some(Err(f)) => view! { <FailurePanel failure=f needs="a member's user token" /> }.into_any(),
-                Some(Ok(m)) => view! {
+            {move || loaded(member.get(), "Loading…", "a member's user token", |m| view! {
                     <dl class="meta">
                         <dt>"Name"</dt><dd data-testid="profile-name">{m.name.clone()}</dd>
                         <dt>"Email"</dt><dd data-testid="profile-email">{m.email.clone()}</dd>
@@ -91,8 +83,8 @@ fn MemberProfile(who: WhoAmI, member_id: String, catalog: Catalog) -> impl IntoV
                             }}
                         </dd>
                     </dl>
-                }.into_any(),
-            }}
+                }.into_any()
+            )}
             <h3 class="section-title">"What you may do"</h3>
             <p class="summary-line" data-testid="profile-summary">{line}</p>
             <HeldList held />
@@ -113,10 +105,10 @@ const KEY_EXPIRY: [(Option<u64>, &str); 4] = [
 #[component]
 fn PersonalKeys(member_id: String) -> impl IntoView {
     let api = use_api();
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     let keys_path = paths::MEMBER_KEYS.with(&[&member_id]);
     let keys = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Keys);
         let path = keys_path.clone();
         async move { api.get::<TokenList>(&path).await }
     });
@@ -134,9 +126,9 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
         move |t: IssuedToken| {
             name.set(String::new());
             issued.set(Some(t));
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Keys);
     let (pending, failure) = (create.pending(), create.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -157,7 +149,7 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
     };
     let on_deleted = Callback::new(move |_| {
         issued.set(None);
-        reload.update(|n| *n += 1);
+        versions.bump(Data::Keys);
     });
     let name_error = move || {
         local
@@ -206,16 +198,14 @@ fn PersonalKeys(member_id: String) -> impl IntoView {
             </Show>
             <ErrorBanner failure=Signal::derive(move || failure.get().filter(|f| f.field("name").is_none())) />
             <ErrorBanner failure=list_failure />
-            {move || match keys.get() {
-                None => view! { <Loading what="Loading your keys…" /> }.into_any(),
-                Some(Err(f)) => view! { <FailurePanel failure=f needs="a member's user token" /> }.into_any(),
-                Some(Ok(l)) if l.items.is_empty() => view! {
+            {move || loaded(keys.get(), "Loading your keys…", "a member's user token", |ok| match ok {
+                l if l.items.is_empty() => view! {
                     <p class="muted" data-testid="keys-empty">"You have no personal keys yet."</p>
                 }.into_any(),
-                Some(Ok(l)) => view! {
+                l => view! {
                     <KeyTable items=l.items member_id=member_id.get_value() failure=list_failure on_deleted />
                 }.into_any(),
-            }}
+            })}
         </section>
     }
 }

@@ -3,10 +3,12 @@
 
 use crate::api::use_api;
 use crate::components::blast::PreviewStep;
-use crate::components::common::{ErrorBanner, FailurePanel, Loading};
+use crate::components::common::ErrorBanner;
+use crate::components::loader::loaded;
 use crate::components::toast::use_toasts;
 use crate::format;
 use crate::mutation::Mutation;
+use crate::resources::{use_versions, Data};
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::{
@@ -18,11 +20,11 @@ use leptos::prelude::*;
 
 #[component]
 pub fn Projects() -> impl IntoView {
-    crate::set_title("Projects");
+    let versions = use_versions();
     let api = use_api();
     let choice = use_project();
     let list = crate::resources::load(move || {
-        choice.version.track();
+        versions.track(Data::Projects);
         async move { api.get::<ProjectList>(paths::PROJECTS.template()).await }
     });
     view! {
@@ -30,10 +32,7 @@ pub fn Projects() -> impl IntoView {
         <p class="muted">
             "Tokens made in a project act only there. Buckets live in a project. The default project holds everything from before projects. Choose the project you work in with the switcher in the header."
         </p>
-        {move || match list.get() {
-            None => view! { <Loading what="Loading projects…" /> }.into_any(),
-            Some(Err(f)) => view! { <FailurePanel failure=f needs="an admin token" /> }.into_any(),
-            Some(Ok(l)) => view! {
+        {move || loaded(list.get(), "Loading projects…", "an admin token", |l| view! {
                 <div class="table-wrap card">
                     <table class="responsive" data-testid="project-table">
                         <caption class="sr-only">"Projects"</caption>
@@ -81,8 +80,8 @@ pub fn Projects() -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
-            }.into_any(),
-        }}
+            }.into_any()
+        )}
         <NewProject />
     }
 }
@@ -111,7 +110,7 @@ fn policy_text(p: &ExpiryPolicy) -> String {
 #[component]
 fn PolicyEdit(project: Project) -> impl IntoView {
     let api = use_api();
-    let choice = use_project();
+
     let toasts = use_toasts();
     let policy = project.expiry_policy;
     let days = RwSignal::new(
@@ -135,9 +134,9 @@ fn PolicyEdit(project: Project) -> impl IntoView {
                 "Saved the expiry policy and leak response of “{}”.",
                 p.name
             ));
-            choice.version.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Projects);
     let (pending, failure) = (save.pending(), save.failure());
     let change = move || {
         let max = days.get_untracked().trim().parse::<u64>().ok();
@@ -210,7 +209,7 @@ fn leak_text(r: LeakResponse) -> &'static str {
 #[component]
 fn NewProject() -> impl IntoView {
     let api = use_api();
-    let choice = use_project();
+
     let id = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -225,9 +224,9 @@ fn NewProject() -> impl IntoView {
             name.set(String::new());
             description.set(String::new());
             created.set(Some(p));
-            choice.version.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Projects);
     let (pending, failure) = (create.pending(), create.failure());
     let field = move |f: &'static str| {
         move || failure.with(|x| x.as_ref().and_then(|x| x.field_or_conflict(f, "id")))

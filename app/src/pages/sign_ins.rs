@@ -3,9 +3,11 @@
 //! passkey.
 
 use crate::api::{use_api, ApiFailure};
-use crate::components::common::{Dialog, ErrorBanner, FailurePanel, Loading};
+use crate::components::common::{Dialog, ErrorBanner};
+use crate::components::loader::loaded;
 use crate::format;
 use crate::mutation::Mutation;
+use crate::resources::{use_versions, Data};
 use crate::session::use_session;
 use gloo_net::http::Method;
 use keyward_domain::api::{
@@ -48,20 +50,13 @@ fn items_of<L: Clone + 'static, T>(
 #[component]
 fn ListState<L: Clone + 'static>(
     list: LocalResource<Result<L, ApiFailure>>,
-    #[prop(into)] what: String,
+    what: &'static str,
 ) -> impl IntoView {
-    move || match list.get() {
-        None => Some(view! { <Loading what=what.clone() /> }.into_any()),
-        Some(Err(f)) => {
-            Some(view! { <FailurePanel failure=f needs="a person's sign-in" /> }.into_any())
-        }
-        Some(Ok(_)) => None,
-    }
+    move || loaded(list.get(), what, "a person's sign-in", |_| ().into_any())
 }
 
 #[component]
 pub fn SignIns() -> impl IntoView {
-    crate::set_title("Your sign-ins");
     view! {
         <div class="page-head"><h1>"Your sign-ins"</h1></div>
         <Sessions />
@@ -73,9 +68,9 @@ pub fn SignIns() -> impl IntoView {
 fn Sessions() -> impl IntoView {
     let api = use_api();
     let session = use_session();
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     let list = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Sessions);
         async move { api.get::<SessionList>(paths::MY_SESSIONS.template()).await }
     });
     let items = items_of(list, |l: SessionList| l.items);
@@ -83,8 +78,9 @@ fn Sessions() -> impl IntoView {
     let revoke = Mutation::reporting_to(
         failure,
         move |id: String| async move { api.delete(&paths::MY_SESSION.with(&[&id])).await },
-        move |()| reload.update(|n| *n += 1),
-    );
+        |()| {},
+    )
+    .changes(Data::Sessions);
     let everywhere = Mutation::reporting_to(
         failure,
         move |()| async move { api.delete(paths::MY_SESSIONS.template()).await },
@@ -171,9 +167,9 @@ enum Open {
 #[component]
 fn Passkeys() -> impl IntoView {
     let api = use_api();
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     let list = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Passkeys);
         async move { api.get::<PasskeyList>(paths::MY_PASSKEYS.template()).await }
     });
     let items = items_of(list, |l: PasskeyList| l.items);
@@ -202,12 +198,12 @@ fn Passkeys() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <AddPasskey reload />
+            <AddPasskey />
         </section>
         {move || match open.get() {
             Open::Nothing => None,
-            Open::Rename(p) => Some(view! { <RenameDialog p open reload /> }.into_any()),
-            Open::Remove(p) => Some(view! { <RemoveDialog p open reload /> }.into_any()),
+            Open::Rename(p) => Some(view! { <RenameDialog p open /> }.into_any()),
+            Open::Remove(p) => Some(view! { <RemoveDialog p open /> }.into_any()),
         }}
     }
 }
@@ -235,7 +231,7 @@ fn PasskeyRow(p: Passkey, open: RwSignal<Open>) -> impl IntoView {
 }
 
 #[component]
-fn RenameDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl IntoView {
+fn RenameDialog(p: Passkey, open: RwSignal<Open>) -> impl IntoView {
     let api = use_api();
     let name = RwSignal::new(p.name.clone());
     let path = paths::MY_PASSKEY.with(&[&p.id]);
@@ -247,9 +243,9 @@ fn RenameDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl
         },
         move |_: Passkey| {
             open.set(Open::Nothing);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Passkeys);
     let (pending, failure) = (rename.pending(), rename.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -277,7 +273,8 @@ fn RenameDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl
 }
 
 #[component]
-fn RemoveDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl IntoView {
+fn RemoveDialog(p: Passkey, open: RwSignal<Open>) -> impl IntoView {
+    let versions = use_versions();
     let api = use_api();
     let session = use_session();
     // Removing the passkey this browser signed in with ends its session too.
@@ -297,7 +294,7 @@ fn RemoveDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl
                     "You removed the passkey this browser signed in with.".into(),
                 ));
             } else {
-                reload.update(|n| *n += 1);
+                versions.bump(Data::Passkeys);
             }
         },
     );
@@ -323,7 +320,7 @@ fn RemoveDialog(p: Passkey, open: RwSignal<Open>, reload: RwSignal<u32>) -> impl
 }
 
 #[component]
-fn AddPasskey(reload: RwSignal<u32>) -> impl IntoView {
+fn AddPasskey() -> impl IntoView {
     let api = use_api();
     let name = RwSignal::new(String::new());
     let add = Mutation::new(
@@ -338,9 +335,9 @@ fn AddPasskey(reload: RwSignal<u32>) -> impl IntoView {
         },
         move |_: Passkey| {
             name.set(String::new());
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Passkeys);
     let (pending, failure) = (add.pending(), add.failure());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -37,7 +37,6 @@ pub fn HealthLine() -> impl IntoView {
 
 #[component]
 pub fn SignIn() -> impl IntoView {
-    crate::set_title("Sign in");
     let session = use_session();
     let page = move || {
         if !session.checked.get() {

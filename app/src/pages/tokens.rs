@@ -1,12 +1,14 @@
 //! `/tokens`: the list, searchable, sortable, paginated.
 
 use crate::api::{query, use_api, ApiFailure};
-use crate::components::common::{kind_label, project_label, Dialog, Expiry, FailurePanel, Loading};
+use crate::components::common::{kind_label, project_label, Dialog, Expiry};
+use crate::components::enable_toggle::EnableToggle;
+use crate::components::loader::loaded;
 use crate::components::toast::use_toasts;
 use crate::format;
 use crate::mutation::Mutation;
-use crate::pages::token_detail::EnableToggle;
 use crate::resources::projects_resource;
+use crate::resources::{use_versions, Data};
 use crate::session::use_project;
 use gloo_net::http::Method;
 use keyward_domain::api::UpdateToken;
@@ -43,7 +45,6 @@ fn search_params(search: &str) -> (String, String) {
 
 #[component]
 pub fn TokenList() -> impl IntoView {
-    crate::set_title("API tokens");
     let api = use_api();
     let typed = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
@@ -76,7 +77,7 @@ pub fn TokenList() -> impl IntoView {
             .with_untracked(|q| q.get("unused_for").unwrap_or_default()),
     );
     // Bumped after a row's Disable or Enable, to show its new state.
-    let reload = RwSignal::new(0u32);
+    let versions = use_versions();
     // `/tokens?persona=…` (from the personas page): the tokens linking it.
     let persona = RwSignal::new(
         leptos_router::hooks::use_query_map()
@@ -103,7 +104,7 @@ pub fn TokenList() -> impl IntoView {
     // The last page stays on screen while the next one loads; this says so.
     let loading = RwSignal::new(false);
     let page = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Tokens);
         let url = url();
         loading.set(true);
         async move {
@@ -180,14 +181,11 @@ pub fn TokenList() -> impl IntoView {
                 {move || (loading.get() && page.with(Option::is_some)).then_some("Updating…")}
             </span>
         </form>
-        {move || match page.get() {
-            None => view! { <Loading what="Loading tokens…" /> }.into_any(),
-            Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-            Some(Ok(p)) => view! {
-                <IdleBulk page=p.clone() unused reload />
-                <TokenTable page=p sort offset search reload project_filtered=!project.get_untracked().is_empty() status_filtered=!enabled.get_untracked().is_empty() || !unused.get_untracked().is_empty() />
-            }.into_any(),
-        }}
+        {move || loaded(page.get(), "Loading tokens…", "tokens:read", |p| view! {
+                <IdleBulk page=p.clone() unused />
+                <TokenTable page=p sort offset search project_filtered=!project.get_untracked().is_empty() status_filtered=!enabled.get_untracked().is_empty() || !unused.get_untracked().is_empty() />
+            }.into_any()
+        )}
     }
 }
 
@@ -214,7 +212,7 @@ fn unused_options(current: &str) -> impl IntoView {
 /// in one go, each through the API as if done one by one (the same policy
 /// and audit), deleting only after a confirmation naming them.
 #[component]
-fn IdleBulk(page: Page<Token>, unused: RwSignal<String>, reload: RwSignal<u32>) -> impl IntoView {
+fn IdleBulk(page: Page<Token>, unused: RwSignal<String>) -> impl IntoView {
     let span = unused.get_untracked();
     // Members' tokens follow their member; master tokens their admin.
     let targets: Vec<Token> = page
@@ -279,9 +277,9 @@ fn IdleBulk(page: Page<Token>, unused: RwSignal<String>, reload: RwSignal<u32>) 
             }
             toasts.say(text);
             confirming.set(false);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Tokens);
     // Each token's refusal is reported in the toast; the run itself never fails.
     let pending = run.pending();
     let them = if n == 1 { "it" } else { "them" };
@@ -317,7 +315,6 @@ fn TokenTable(
     sort: RwSignal<Sort>,
     offset: RwSignal<u64>,
     search: RwSignal<String>,
-    reload: RwSignal<u32>,
     project_filtered: bool,
     status_filtered: bool,
 ) -> impl IntoView {
@@ -363,7 +360,7 @@ fn TokenTable(
                 </thead>
                 <tbody>
                     {rows.clone().into_iter().map(|t| view! {
-                        <TokenRow token=t reload />
+                        <TokenRow token=t />
                     }).collect_view()}
                 </tbody>
             </table>
@@ -430,12 +427,10 @@ fn SortHeader(label: &'static str, key: &'static str, sort: RwSignal<Sort>) -> i
 }
 
 #[component]
-fn TokenRow(token: Token, reload: RwSignal<u32>) -> impl IntoView {
+fn TokenRow(token: Token) -> impl IntoView {
     // Members' tokens follow their member; master tokens their admin.
-    let toggle = matches!(token.kind, TokenKind::Scoped | TokenKind::Global).then(|| {
-        let on_done = Callback::new(move |_| reload.update(|n| *n += 1));
-        view! { <EnableToggle token=token.clone() on_done /> }
-    });
+    let toggle = matches!(token.kind, TokenKind::Scoped | TokenKind::Global)
+        .then(|| view! { <EnableToggle token=token.clone() /> });
     let href = format!("/tokens/{}", token.id);
     let project_class = match token.kind {
         TokenKind::Master | TokenKind::Global => "badge badge-global",

@@ -4,9 +4,11 @@
 //! "Narrow to what it used" shown as a diff and applied once confirmed.
 
 use crate::api::use_api;
-use crate::components::common::{ErrorBanner, FailurePanel, Loading};
+use crate::components::common::ErrorBanner;
+use crate::components::loader::loaded;
 use crate::components::toast::use_toasts;
 use crate::mutation::Mutation;
+use crate::resources::{use_versions, Data};
 use gloo_net::http::Method;
 use keyward_domain::api::Token;
 use keyward_domain::explain::ExplainRequest;
@@ -234,11 +236,12 @@ fn ExplanationView(e: Answer) -> impl IntoView {
 /// "Usage (30 days)": per held grant its calls, the unused ones marked;
 /// "Narrow to what it used" with the proposal as a diff.
 #[component]
-pub fn UsageSection(token: Token, editable: bool, reload: RwSignal<u32>) -> impl IntoView {
+pub fn UsageSection(token: Token, editable: bool) -> impl IntoView {
+    let versions = use_versions();
     let api = use_api();
     let path = format!("{}?days=30", paths::TOKEN_USAGE.with(&[&token.id]));
     let usage = crate::resources::load(move || {
-        reload.track();
+        versions.track(Data::Tokens);
         let path = path.clone();
         async move { api.get::<UsageRows>(&path).await }
     });
@@ -247,23 +250,14 @@ pub fn UsageSection(token: Token, editable: bool, reload: RwSignal<u32>) -> impl
     view! {
         <section class="card" aria-labelledby="usage-title" data-testid="token-usage">
             <h2 id="usage-title">"Usage (30 days)"</h2>
-            {move || match usage.get() {
-                None => view! { <Loading what="Loading usage…" /> }.into_any(),
-                Some(Err(f)) => view! { <FailurePanel failure=f needs="audit:read" /> }.into_any(),
-                Some(Ok(u)) => view! { <UsageView usage=u own=own.clone() id=id.clone() editable reload /> }.into_any(),
-            }}
+            {move || loaded(usage.get(), "Loading usage…", "audit:read", |u| view! { <UsageView usage=u own=own.clone() id=id.clone() editable /> }.into_any()
+            )}
         </section>
     }
 }
 
 #[component]
-fn UsageView(
-    usage: UsageRows,
-    own: Vec<Grant>,
-    id: String,
-    editable: bool,
-    reload: RwSignal<u32>,
-) -> impl IntoView {
+fn UsageView(usage: UsageRows, own: Vec<Grant>, id: String, editable: bool) -> impl IntoView {
     let rows = usage
         .grants
         .iter()
@@ -285,17 +279,12 @@ fn UsageView(
     view! {
         <p data-testid="usage-calls">{format!("{} calls in the last {} days.", usage.calls, usage.days)}</p>
         <ul class="usage-list">{rows}</ul>
-        {narrowable.then(|| view! { <Narrow id diff proposal reload /> })}
+        {narrowable.then(|| view! { <Narrow id diff proposal /> })}
     }
 }
 
 #[component]
-fn Narrow(
-    id: String,
-    diff: Vec<(char, String)>,
-    proposal: Vec<Grant>,
-    reload: RwSignal<u32>,
-) -> impl IntoView {
+fn Narrow(id: String, diff: Vec<(char, String)>, proposal: Vec<Grant>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let open = RwSignal::new(false);
@@ -308,9 +297,9 @@ fn Narrow(
         move |t: Token| {
             toasts.say(format!("Narrowed “{}” to what it used.", t.name));
             open.set(false);
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Tokens);
     let (pending, failure) = (apply.pending(), apply.failure());
     let (diff, proposal) = (StoredValue::new(diff), StoredValue::new(proposal));
     let lines = move || {

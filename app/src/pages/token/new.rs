@@ -1,8 +1,9 @@
 //! `/tokens/new`: the form, then the secret, once.
 
 use crate::api::use_api;
-use crate::components::common::{FailurePanel, Loading, SecretReveal};
+use crate::components::common::{Loading, SecretReveal};
 use crate::components::grid::Finder;
+use crate::components::loader::{answer, loaded};
 use crate::components::token_form::{FormInit, TokenDraft, TokenForm};
 use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, personas_resource, projects_resource};
@@ -16,7 +17,6 @@ use leptos_router::NavigateOptions;
 
 #[component]
 pub fn NewToken() -> impl IntoView {
-    crate::set_title("Create token");
     let api = use_api();
     let session = use_session();
     let choice = use_project();
@@ -76,23 +76,20 @@ pub fn NewToken() -> impl IntoView {
                     <a class="button secondary" href="/tokens">"Back to tokens"</a>
                 </div>
             }.into_any(),
-            None => match catalog.get() {
-                None => view! { <Loading what="Loading the permission catalog…" /> }.into_any(),
-                Some(Err(f)) => view! { <FailurePanel failure=f needs="tokens:manage" /> }.into_any(),
-                Some(Ok(c)) => {
+            None => loaded(catalog.get(), "Loading the permission catalog…", "tokens:manage", |c| {
                     let (init, note) = match (from.get(), from_persona.get()) {
-                        (Some(_), _) => match source.get().flatten() {
-                            None => return view! { <Loading what="Loading the token to duplicate…" /> }.into_any(),
-                            Some(Err(f)) => return view! { <FailurePanel failure=f needs="tokens:read" /> }.into_any(),
-                            Some(Ok(t)) => {
-                                // A copy works where the original does.
-                                if let Some(p) = t.project.clone().filter(|p| *p != project.get_untracked()) {
-                                    project.set(p);
-                                }
-                                let note = format!("Duplicating “{}”: the same permissions, personas and rate limit. Give the copy its own name and expiry.", t.name);
-                                (FormInit::duplicate_of(&t), Some(note))
+                        (Some(_), _) => {
+                            let t = match answer(source.get().flatten(), "Loading the token to duplicate…", "tokens:read") {
+                                Ok(t) => t,
+                                Err(instead) => return instead,
+                            };
+                            // A copy works where the original does.
+                            if let Some(p) = t.project.clone().filter(|p| *p != project.get_untracked()) {
+                                project.set(p);
                             }
-                        },
+                            let note = format!("Duplicating “{}”: the same permissions, personas and rate limit. Give the copy its own name and expiry.", t.name);
+                            (FormInit::duplicate_of(&t), Some(note))
+                        }
                         (None, Some(id)) => match loaded_personas.get() {
                             None => return view! { <Loading what="Loading personas…" /> }.into_any(),
                             Some(ps) => match ps.iter().find(|p| p.id == id) {
@@ -121,8 +118,7 @@ pub fn NewToken() -> impl IntoView {
                         />
                     </div>
                     }.into_any()
-                }
-            },
+            }),
         }}
     }
 }

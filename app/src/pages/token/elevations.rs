@@ -7,6 +7,7 @@ use crate::components::common::ErrorBanner;
 use crate::components::toast::use_toasts;
 use crate::format;
 use crate::mutation::Mutation;
+use crate::resources::Data;
 use keyward_domain::api::{Persona, Token};
 use keyward_domain::describe::summary;
 use keyward_domain::elevation::{countdown, Elevation, ElevationStatus};
@@ -28,12 +29,7 @@ fn ticking_now() -> ReadSignal<i64> {
 }
 
 #[component]
-pub fn Elevations(
-    token: Token,
-    catalog: Catalog,
-    personas: Signal<Vec<Persona>>,
-    reload: RwSignal<u32>,
-) -> impl IntoView {
+pub fn Elevations(token: Token, catalog: Catalog, personas: Signal<Vec<Persona>>) -> impl IntoView {
     let now = ticking_now();
     let id = token.id.clone();
     let elevations = token.elevations.clone();
@@ -52,7 +48,7 @@ pub fn Elevations(
         move || {
             current()
                 .into_iter()
-                .map(|e| view! { <ElevationRow token_id=id.clone() elevation=e catalog=catalog.clone() now reload /> })
+                .map(|e| view! { <ElevationRow token_id=id.clone() elevation=e catalog=catalog.clone() now /> })
                 .collect_view()
         }
     };
@@ -69,7 +65,7 @@ pub fn Elevations(
             <Show when=empty fallback=move || view! { <ul class="elevations" role="list">{rows.clone()}</ul> }>
                 <p class="empty" data-testid="no-elevations">"No temporary access now."</p>
             </Show>
-            <RaiseForm token_id=id.clone() personas reload />
+            <RaiseForm token_id=id.clone() personas />
         </section>
     }
 }
@@ -80,7 +76,6 @@ fn ElevationRow(
     elevation: Elevation,
     catalog: Catalog,
     now: ReadSignal<i64>,
-    reload: RwSignal<u32>,
 ) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
@@ -101,9 +96,9 @@ fn ElevationRow(
             } else {
                 "Ended: the token is back to its own permissions."
             });
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Tokens);
     let approve = Mutation::reporting_to(
         failure,
         move |_: ()| {
@@ -117,9 +112,9 @@ fn ElevationRow(
         },
         move |_| {
             toasts.say("Approved: the temporary access runs now.");
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Tokens);
     let busy = {
         let (a, b) = (end.pending(), approve.pending());
         move || a.get() || b.get()
@@ -178,11 +173,7 @@ const DURATIONS: [(&str, i64); 5] = [
 ];
 
 #[component]
-fn RaiseForm(
-    token_id: String,
-    personas: Signal<Vec<Persona>>,
-    reload: RwSignal<u32>,
-) -> impl IntoView {
+fn RaiseForm(token_id: String, personas: Signal<Vec<Persona>>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let grants_text = RwSignal::new(String::new());
@@ -209,9 +200,9 @@ fn RaiseForm(
             });
             grants_text.set(String::new());
             reason.set(String::new());
-            reload.update(|n| *n += 1);
         },
-    );
+    )
+    .changes(Data::Tokens);
     let pending = raise.pending();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
