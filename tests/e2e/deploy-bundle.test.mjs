@@ -162,10 +162,10 @@ const schema = (persist) => {
 };
 
 test('the D1 migrations (migrations/) make the schema the worker creates', () => {
-  // What the worker runs on a fresh store (worker/src/audit.rs, db()).
-  const source = readFileSync(join(root, 'worker', 'src', 'audit.rs'), 'utf8');
+  // What the worker runs on a fresh store (worker/src/audit/d1.rs, db()).
+  const source = readFileSync(join(root, 'worker', 'src', 'audit', 'd1.rs'), 'utf8');
   const created = [...source.matchAll(/"(CREATE (?:TABLE|INDEX) IF NOT EXISTS [^"]+)"/g)].map((m) => m[1]);
-  assert.ok(created.length >= 2, 'found no CREATE statements in worker/src/audit.rs');
+  assert.ok(created.length >= 2, 'found no CREATE statements in worker/src/audit/d1.rs');
   const byWorker = join(out, 'd1-worker');
   d1(byWorker, 'execute', '--command', created.join('; '));
   // What `wrangler d1 migrations apply` makes (scripts/deploy, --remote there).
@@ -177,6 +177,6 @@ test('the D1 migrations (migrations/) make the schema the worker creates', () =>
   assert.deepEqual(
     migrations,
     worker,
-    'migrations/ and worker/src/audit.rs make different schemas: a change to the worker\'s schema needs a new migrations/NNNN_….sql',
+    'migrations/ and worker/src/audit/d1.rs make different schemas: a change to the worker\'s schema needs a new migrations/NNNN_….sql',
   );
 });
