@@ -9,3 +9,4 @@ pub mod loader;
 pub mod personas;
 pub mod toast;
 pub mod token_form;
+pub mod validity;

@@ -9,6 +9,7 @@ use crate::components::grid::{Finder, GrantSummary, PermissionGrid};
 use crate::components::keys::KeyTable;
 use crate::components::loader::{both, loaded};
 use crate::components::personas::{persona_grants, persona_names, PersonaPicker};
+use crate::components::validity::{ValiditySelect, DEFAULT_DAYS};
 use crate::format;
 use crate::mutation::Mutation;
 use crate::resources::{catalog_resource, personas_resource, projects_resource};
@@ -31,9 +32,6 @@ enum Open {
     Edit(Member),
     Delete(Member),
 }
-
-/// How long an invitation may wait to be accepted.
-const VALIDITY_DAYS: [u64; 4] = [1, 7, 14, 30];
 
 #[component]
 pub fn Members() -> impl IntoView {
@@ -229,7 +227,7 @@ fn InviteDialog(
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
-    let days = RwSignal::new(7u64);
+    let days = RwSignal::new(DEFAULT_DAYS);
     let project = RwSignal::new(choice.current.get_untracked());
     let finder = Finder::buckets(api, Signal::derive(move || Some(project.get())));
     let grid = RwSignal::new(Grid::new(catalog.clone()));
@@ -326,15 +324,7 @@ fn InviteDialog(
                     <p class="field-error">{project_error}</p>
                 </div>
                 <div class="field">
-                    <label for="member-validity">"The invitation can be accepted for"</label>
-                    <select id="member-validity" data-testid="member-validity" on:change=move |ev| {
-                        days.set(event_target_value(&ev).parse().unwrap_or(7))
-                    }>
-                        {VALIDITY_DAYS.iter().map(|d| {
-                            let label = if *d == 1 { "1 day".to_string() } else { format!("{d} days") };
-                            view! { <option value=d.to_string() selected=*d == 7>{label}</option> }
-                        }).collect_view()}
-                    </select>
+                    <ValiditySelect id="member-validity" days />
                 </div>
                 <section class="field">
                     <h3 class="section-title">"Permissions"</h3>

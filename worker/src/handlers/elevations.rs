@@ -16,7 +16,7 @@ pub async fn elevate(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiRes
         .parse(store::now().unix_timestamp())
         .map_err(ApiError::invalid)?;
     let (grants, persona) = match request.raise {
-        Raise::Grants(g) => (super::tokens::check_grants(call.catalog, g)?, None),
+        Raise::Grants(g) => (crate::catalog::check_grants(call.catalog, g)?, None),
         Raise::Persona(p) => (vec![], Some(p)),
     };
     let elevation: Elevation = call

@@ -127,7 +127,7 @@ pub async fn narrow(id: &str, req: &mut Request, call: &mut Call<'_>) -> ApiResu
     let caller = call.require("tokens", "manage", None)?.actor();
     let body: NarrowRequest = http::json_body(req).await?;
     let days = Days::of(body.days).map_err(|e| ApiError::invalid(vec![e]))?;
-    let reviewed = crate::handlers::tokens::check_grants(call.catalog, body.grants)?;
+    let reviewed = crate::catalog::check_grants(call.catalog, body.grants)?;
     let summary = summary(id, days, call).await?;
     if keyward_domain::grant::explicit(summary.proposed_grants.clone()) != reviewed {
         return Err(ApiError::new(

@@ -10,8 +10,6 @@ use keyward_domain::validate::MAX_OVERLAP_SECONDS;
 use keyward_domain::{ErrorCode, FieldError, TokenKind};
 use worker::{Request, Response};
 
-pub use crate::catalog::check_grants;
-
 pub async fn create(req: &mut Request, call: &mut Call<'_>) -> ApiResult<Response> {
     let caller = call.require("tokens", "manage", None)?;
     let new = NewToken::parse(http::json_body(req).await?, call.catalog, store::now())?;

@@ -7,6 +7,7 @@ use crate::components::handover::handover;
 use crate::components::loader::loaded;
 use crate::components::personas::persona_grants;
 use crate::components::toast::use_toasts;
+use crate::components::validity::{ValiditySelect, DEFAULT_DAYS};
 use crate::format;
 use crate::mutation::Mutation;
 use crate::resources::{use_versions, Data};
@@ -74,9 +75,6 @@ pub(super) fn TokenInvitations(
     }
 }
 
-/// How long an invitation may wait to be accepted (the API allows 30 days).
-const VALIDITY_DAYS: [u64; 4] = [1, 7, 14, 30];
-
 #[component]
 fn SendDialog(
     token: Token,
@@ -89,7 +87,7 @@ fn SendDialog(
     let api = use_api();
     let email = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
-    let days = RwSignal::new(7u64);
+    let days = RwSignal::new(DEFAULT_DAYS);
     let (id, name) = (token.id.clone(), token.name.clone());
     let create_path = paths::TOKEN_INVITATIONS.with(&[&id]);
     // What is handed over, and whether the sender must confirm it.
@@ -199,15 +197,7 @@ fn SendDialog(
                     <p class="field-error">{message_error}</p>
                 </div>
                 <div class="field">
-                    <label for="send-validity">"The invitation can be accepted for"</label>
-                    <select id="send-validity" data-testid="send-validity" on:change=move |ev| {
-                        days.set(event_target_value(&ev).parse().unwrap_or(7))
-                    }>
-                        {VALIDITY_DAYS.iter().map(|d| {
-                            let label = if *d == 1 { "1 day".to_string() } else { format!("{d} days") };
-                            view! { <option value=d.to_string() selected=*d == 7>{label}</option> }
-                        }).collect_view()}
-                    </select>
+                    <ValiditySelect id="send-validity" days />
                     <p class="field-error">{expiry_error}</p>
                 </div>
                 {move || email_failed().then(|| {
